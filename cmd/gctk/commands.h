@@ -1,0 +1,27 @@
+/* The subcommands of gctk: one file each, found through the table in main.c. */
+#ifndef GCTK_COMMANDS_H
+#define GCTK_COMMANDS_H
+
+#include "gctk.h"
+
+/* Options every subcommand shares; parsed by main() before the verb and by
+ * each verb (--root may come either side). */
+struct global_opts {
+    const char *root; /* driver root, "/" unless --root or the config say otherwise */
+    const char *config_path;
+};
+
+/* Each verb gets argv with argv[0] the verb's name; returns the exit status. */
+typedef int (*command_fn)(int argc, char **argv, struct global_opts *g);
+
+/* Prints "gctk: <message>" on stderr. Returns 1. */
+int report_error(const gctk_error *e);
+int report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Opens the host at g->root, reporting failures. NULL on failure. */
+gctk_host *open_host_or_report(struct global_opts *g, unsigned flags);
+
+int cmd_info(int argc, char **argv, struct global_opts *g);
+int cmd_list(int argc, char **argv, struct global_opts *g);
+
+#endif

@@ -1,0 +1,87 @@
+/* gctk: the command line. One file per verb; this file finds the verb. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "util.h"
+#include "version.h"
+
+struct command {
+    const char *name;
+    command_fn fn;
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"version", NULL, "print the version"},
+};
+
+int report_error(const gctk_error *e)
+{
+    fprintf(stderr, "gctk: %s\n", e != NULL && e->msg != NULL ? e->msg : "unknown error");
+    return 1;
+}
+
+int report(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gctk: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: gctk [--root DIR] COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(commands); i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n`gctk COMMAND --help` describes one command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct global_opts g = {.root = "/"};
+    static const struct option opts[] = {
+        {"root", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {0},
+    };
+    int c;
+    /* '+' stops at the first non-option: the verb */
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            g.root = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("gctk %s\n", GCTK_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *verb = argv[optind];
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(commands); i++) {
+        if (strcmp(commands[i].name, verb) == 0) {
+            int vi = optind;
+            optind = 0; /* glibc: start getopt afresh for the verb's own options */
+            return commands[i].fn(argc - vi, argv + vi, &g);
+        }
+    }
+    report("unknown command `%s`: run `gctk --help` for the list", verb);
+    return 2;
+}
