@@ -149,10 +149,6 @@ void gctk_selection_clear(struct gctk_selection *s);
 
 typedef struct gctk_plan gctk_plan;
 
-struct gctk_plan_mount {
-    const struct gctk_file *file;
-};
-
 /* Builds the list of files and nodes for these GPUs and capabilities. */
 int gctk_plan_new(gctk_host *h, const struct gctk_selection *sel, unsigned caps,
                   gctk_plan **out, gctk_error **err);

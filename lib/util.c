@@ -157,18 +157,14 @@ char *path_join(const char *root, const char *path)
     return xasprintf("%.*s/%s", (int)n, root, path);
 }
 
-int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
-                 gctk_error **err)
+int read_fd(int fd, size_t max, char **out, size_t *len, gctk_error **err)
 {
-    cleanup_fd int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return gctk_fail(err, errno, "open `%s`", path);
     size_t cap = max < 4096 ? max : 4096, n = 0;
     cleanup_free char *buf = xmalloc(cap + 1);
     for (;;) {
         if (n == cap) {
             if (cap >= max)
-                return gctk_fail(err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
+                return gctk_fail(err, EFBIG, "larger than %zu bytes", max);
             cap = cap * 2 > max ? max : cap * 2;
             buf = xrealloc(buf, cap + 1);
         }
@@ -176,7 +172,7 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            return gctk_fail(err, errno, "read `%s`", path);
+            return gctk_fail(err, errno, "read");
         }
         if (r == 0)
             break;
@@ -186,6 +182,17 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
     if (len != NULL)
         *len = n;
     *out = steal_pointer(&buf);
+    return 0;
+}
+
+int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
+                 gctk_error **err)
+{
+    cleanup_fd int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return gctk_fail(err, errno, "open `%s`", path);
+    if (read_fd(fd, max, out, len, err) < 0)
+        return gctk_wrap(err, "`%s`", path);
     return 0;
 }
 

@@ -98,6 +98,8 @@ char *str_strip(char *s);
 /* root + path, with exactly one '/' between; root "/" or "" gives path. */
 char *path_join(const char *root, const char *path);
 
+/* Reads what is left of fd (at most max bytes) into a NUL-terminated buffer. */
+int read_fd(int fd, size_t max, char **out, size_t *len, gctk_error **err);
 /* Reads a whole small file (at most max bytes) into a NUL-terminated buffer. */
 int read_file(const char *path, size_t max, char **out, size_t *len, gctk_error **err);
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,

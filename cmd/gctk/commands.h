@@ -21,6 +21,9 @@ int report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Opens the host at g->root, reporting failures. NULL on failure. */
 gctk_host *open_host_or_report(struct global_opts *g, unsigned flags);
 
+/* Prints the host's discovery warnings on stderr. */
+void print_warnings(const gctk_host *h);
+
 int cmd_info(int argc, char **argv, struct global_opts *g);
 int cmd_list(int argc, char **argv, struct global_opts *g);
 

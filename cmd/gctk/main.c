@@ -15,7 +15,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"version", NULL, "print the version"},
+    {"info", cmd_info, "show the driver, CUDA version and GPUs of the host"},
+    {"list", cmd_list, "list the files and device nodes a container would get"},
 };
 
 int report_error(const gctk_error *e)
@@ -33,6 +34,17 @@ int report(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return 1;
+}
+
+gctk_host *open_host_or_report(struct global_opts *g, unsigned flags)
+{
+    cleanup_error gctk_error *err = NULL;
+    gctk_host *h = NULL;
+    if (gctk_host_open(g->root, flags, &h, &err) < 0) {
+        report_error(err);
+        return NULL;
+    }
+    return h;
 }
 
 static void usage(FILE *f)

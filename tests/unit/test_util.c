@@ -57,7 +57,7 @@ static void test_read_file_limit(void **state)
     char *buf = NULL;
     gctk_error *err = NULL;
     assert_int_equal(read_file("/proc/self/status", 16, &buf, NULL, &err), -1);
-    assert_non_null(strstr(err->msg, "larger than 16 bytes"));
+    assert_non_null(strstr(err->msg, "`/proc/self/status`: larger than 16 bytes"));
     gctk_error_free(err);
     err = NULL;
     assert_int_equal(read_file("/nonexistent/x", 16, &buf, NULL, &err), -1);

@@ -1,6 +1,6 @@
 /* Just enough ELF to tell a driver library's class, machine and SONAME. */
-#ifndef GCTK_ELF_H
-#define GCTK_ELF_H
+#ifndef GCTK_ELFINFO_H
+#define GCTK_ELFINFO_H
 
 #include "util.h"
 

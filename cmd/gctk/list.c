@@ -1,0 +1,129 @@
+/* gctk list: the exact files and device nodes a container would get. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "util.h"
+
+static const char *const kind_names[] = {
+    [GCTK_FILE_LIB] = "lib", [GCTK_FILE_LIB32] = "lib32", [GCTK_FILE_BIN] = "bin",
+    [GCTK_FILE_FIRMWARE] = "firmware", [GCTK_FILE_SOCKET] = "socket",
+    [GCTK_FILE_CONFIG] = "config", [GCTK_FILE_DIR] = "dir",
+};
+
+static void print_plan_json(gctk_host *h, const gctk_plan *p)
+{
+    json_t *root = json_object();
+    char caps[128];
+    json_object_set_new(root, "capabilities",
+                        json_string(gctk_caps_format(gctk_plan_caps(p), caps, sizeof(caps))));
+    json_t *gpus = json_array();
+    for (size_t i = 0; i < gctk_plan_gpu_count(p); i++) {
+        const struct gctk_gpu *g = gctk_plan_gpu(p, i);
+        json_t *o = json_object();
+        json_object_set_new(o, "index", json_integer(g->index));
+        json_object_set_new(o, "uuid", json_string(g->uuid));
+        json_object_set_new(o, "bus_id", json_string(g->bus_id));
+        json_array_append_new(gpus, o);
+    }
+    json_object_set_new(root, "gpus", gpus);
+    json_t *devs = json_array();
+    for (size_t i = 0; i < gctk_plan_node_count(p); i++) {
+        const struct gctk_node *n = gctk_plan_node(p, i);
+        cleanup_free char *host_path = path_join(gctk_host_root(h), n->path);
+        json_t *o = json_object();
+        json_object_set_new(o, "path", json_string(n->path));
+        json_object_set_new(o, "host_path", json_string(host_path));
+        json_object_set_new(o, "major", json_integer(n->major));
+        json_object_set_new(o, "minor", json_integer(n->minor));
+        json_array_append_new(devs, o);
+    }
+    json_object_set_new(root, "devices", devs);
+    json_t *files = json_array();
+    for (size_t i = 0; i < gctk_plan_file_count(p); i++) {
+        const struct gctk_file *f = gctk_plan_file(p, i);
+        cleanup_free char *host_path = path_join(gctk_host_root(h), f->path);
+        json_t *o = json_object();
+        json_object_set_new(o, "kind", json_string(kind_names[f->kind]));
+        json_object_set_new(o, "path", json_string(f->path));
+        json_object_set_new(o, "host_path", json_string(host_path));
+        if (f->soname != NULL)
+            json_object_set_new(o, "soname", json_string(f->soname));
+        json_array_append_new(files, o);
+    }
+    json_object_set_new(root, "files", files);
+    json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(root);
+}
+
+int cmd_list(int argc, char **argv, struct global_opts *g)
+{
+    static const struct option opts[] = {
+        {"capabilities", required_argument, NULL, 'c'},
+        {"device", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"root", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    const char *caps_arg = "utility,compute", *devices = "all";
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            caps_arg = optarg;
+            break;
+        case 'd':
+            devices = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'r':
+            g->root = optarg;
+            break;
+        case 'h':
+            printf("usage: gctk list [--root DIR] [--capabilities LIST] [--device IDS] [--json]\n\n"
+                   "Lists the device nodes and driver files (host paths) a container asking for\n"
+                   "these GPUs (default all) and capabilities (default utility,compute) gets.\n");
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    if (optind != argc)
+        return report("list: unexpected argument `%s`", argv[optind]), 2;
+    cleanup_error gctk_error *err = NULL;
+    unsigned caps = 0;
+    if (gctk_caps_parse(caps_arg, &caps, &err) < 0)
+        return report_error(err), 2;
+    gctk_host *h = open_host_or_report(g, GCTK_HOST_NO_NVML);
+    if (h == NULL)
+        return 1;
+    struct gctk_selection sel = {0};
+    gctk_plan *p = NULL;
+    int rc = 0;
+    if (gctk_select(h, devices, &sel, &err) < 0 || gctk_plan_new(h, &sel, caps, &p, &err) < 0) {
+        rc = report_error(err);
+    } else if (json) {
+        print_plan_json(h, p);
+    } else {
+        for (size_t i = 0; i < gctk_plan_node_count(p); i++) {
+            cleanup_free char *hp = path_join(gctk_host_root(h), gctk_plan_node(p, i)->path);
+            printf("%s\n", hp);
+        }
+        for (size_t i = 0; i < gctk_plan_file_count(p); i++) {
+            cleanup_free char *hp = path_join(gctk_host_root(h), gctk_plan_file(p, i)->path);
+            printf("%s\n", hp);
+        }
+    }
+    print_warnings(h);
+    gctk_plan_free(p);
+    gctk_selection_clear(&sel);
+    gctk_host_free(h);
+    return rc;
+}

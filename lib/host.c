@@ -1,0 +1,687 @@
+/* Discovery of a GPU host under a root: the driver version, the GPUs, the
+ * driver files of every capability and the device nodes.
+ *
+ * Everything is read from the filesystem (/proc/driver/nvidia, the ld.so.cache,
+ * the standard directories). NVML is loaded only when a field that only it
+ * knows is asked for (memory, brand, compute capability, CUDA version). */
+#include <dirent.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "caps.h"
+#include "elfinfo.h"
+#include "host.h"
+#include "ldcache.h"
+#include "nvml.h"
+
+#define PROC_NVIDIA "/proc/driver/nvidia"
+#define NVIDIA_MAJOR 195
+
+/* ---- the driver version -------------------------------------------------- */
+
+static bool looks_like_version(const char *s)
+{
+    int dots = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    for (; *s; s++) {
+        if (*s == '.')
+            dots++;
+        else if (*s < '0' || *s > '9')
+            return false;
+    }
+    return dots >= 1 && s[-1] != '.';
+}
+
+int host_parse_proc_version(const char *text, char **out, gctk_error **err)
+{
+    /* "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.95.05  Sun ..." or
+     * "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release ...":
+     * the version is the first token of the NVRM line shaped like one. */
+    const char *line = strstr(text, "NVRM version:");
+    if (line == NULL)
+        return gctk_fail(err, 0, "no `NVRM version:` line");
+    const char *end = strchr(line, '\n');
+    cleanup_free char *copy = end ? xstrndup(line, (size_t)(end - line)) : xstrdup(line);
+    char *save = NULL;
+    for (char *tok = strtok_r(copy + strlen("NVRM version:"), " \t", &save); tok != NULL;
+         tok = strtok_r(NULL, " \t", &save)) {
+        if (looks_like_version(tok)) {
+            *out = xstrdup(tok);
+            return 0;
+        }
+    }
+    return gctk_fail(err, 0, "no version number on the `NVRM version:` line");
+}
+
+static int read_driver_version(struct gctk_host *h, gctk_error **err)
+{
+    cleanup_free char *path = path_join(h->root, PROC_NVIDIA "/version");
+    cleanup_free char *text = NULL;
+    cleanup_error gctk_error *e = NULL;
+    if (read_file(path, 64 * 1024, &text, NULL, &e) < 0) {
+        if (e->code == ENOENT)
+            return gctk_fail(err, 0,
+                             "no NVIDIA driver under `%s`: `%s` is missing: install the "
+                             "driver or load its kernel module (`modprobe nvidia`)",
+                             h->root, path);
+        *err = steal_pointer(&e);
+        return -1;
+    }
+    if (host_parse_proc_version(text, &h->driver_version, &e) < 0)
+        return gctk_fail(err, 0, "`%s`: %s", path, e->msg);
+    return 0;
+}
+
+/* ---- GPUs ------------------------------------------------------------------ */
+
+/* "0000:18:00.0" or "00000000:18:00.0" -> NVML's "00000000:18:00.0" */
+int host_normalize_bus_id(const char *in, char *out, size_t size)
+{
+    unsigned domain, bus, dev, fn;
+    char tail;
+    if (sscanf(in, "%x:%x:%x.%x%c", &domain, &bus, &dev, &fn, &tail) != 4 || bus > 0xff ||
+        dev > 0x1f || fn > 7)
+        return -1;
+    snprintf(out, size, "%08X:%02X:%02X.%X", domain, bus, dev, fn);
+    return 0;
+}
+
+void host_gpu_clear(struct gctk_gpu *g)
+{
+    free(g->uuid);
+    free(g->bus_id);
+    free(g->model);
+    free(g->brand);
+    free(g->arch);
+    free(g->proc_dir);
+}
+
+int host_parse_gpu_information(const char *text, struct gctk_gpu *out, gctk_error **err)
+{
+    struct gctk_gpu g = {.index = -1, .minor = -1, .memory_mib = -1};
+    cleanup_free char *copy = xstrdup(text);
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *colon = strchr(line, ':');
+        if (colon == NULL)
+            continue;
+        *colon = '\0';
+        char *key = str_strip(line), *value = str_strip(colon + 1);
+        if (strcmp(key, "Model") == 0) {
+            free(g.model);
+            g.model = xstrdup(value);
+        } else if (strcmp(key, "GPU UUID") == 0) {
+            free(g.uuid);
+            g.uuid = xstrdup(value);
+        } else if (strcmp(key, "Bus Location") == 0) {
+            char bus[32];
+            if (host_normalize_bus_id(value, bus, sizeof(bus)) < 0) {
+                host_gpu_clear(&g);
+                return gctk_fail(err, 0, "bad `Bus Location` `%s`", value);
+            }
+            free(g.bus_id);
+            g.bus_id = xstrdup(bus);
+        } else if (strcmp(key, "Device Minor") == 0) {
+            char *end = NULL;
+            errno = 0;
+            long m = strtol(value, &end, 10);
+            if (errno != 0 || end == value || *end != '\0' || m < 0 || m > 254) {
+                host_gpu_clear(&g);
+                return gctk_fail(err, 0, "bad `Device Minor` `%s`", value);
+            }
+            g.minor = (int)m;
+        }
+    }
+    const char *missing = g.minor < 0 ? "Device Minor"
+                          : g.bus_id == NULL ? "Bus Location"
+                          : g.uuid == NULL   ? "GPU UUID"
+                                             : NULL;
+    if (missing != NULL) {
+        host_gpu_clear(&g);
+        return gctk_fail(err, 0, "no `%s` line", missing);
+    }
+    if (g.model == NULL)
+        g.model = xstrdup("NVIDIA GPU");
+    *out = g;
+    return 0;
+}
+
+static int gpu_cmp(const void *a, const void *b)
+{
+    /* the normalised bus id is fixed-width hex: string order is PCI order */
+    return strcmp(((const struct gctk_gpu *)a)->bus_id, ((const struct gctk_gpu *)b)->bus_id);
+}
+
+static void add_warning(struct gctk_host *h, char *owned)
+{
+    strv_push(&h->warnings, owned);
+}
+
+static int read_gpus(struct gctk_host *h, gctk_error **err)
+{
+    cleanup_free char *dir = path_join(h->root, PROC_NVIDIA "/gpus");
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        if (errno == ENOENT)
+            return 0; /* a driver without GPUs */
+        return gctk_fail(err, errno, "open `%s`", dir);
+    }
+    size_t cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        cleanup_free char *rel = xasprintf(PROC_NVIDIA "/gpus/%s", de->d_name);
+        cleanup_free char *info = xasprintf("%s/%s/information", dir, de->d_name);
+        cleanup_free char *text = NULL;
+        cleanup_error gctk_error *e = NULL;
+        struct gctk_gpu g;
+        if (read_file(info, 64 * 1024, &text, NULL, &e) < 0 ||
+            host_parse_gpu_information(text, &g, &e) < 0) {
+            add_warning(h, xasprintf("GPU `%s` skipped: `%s`: %s", de->d_name, info, e->msg));
+            continue;
+        }
+        g.proc_dir = steal_pointer(&rel);
+        if (h->ngpus == cap) {
+            cap = cap ? cap * 2 : 8;
+            h->gpus = xrealloc(h->gpus, cap * sizeof(*h->gpus));
+        }
+        h->gpus[h->ngpus++] = g;
+    }
+    closedir(d);
+    qsort(h->gpus, h->ngpus, sizeof(*h->gpus), gpu_cmp);
+    h->enriched = xcalloc(h->ngpus, sizeof(*h->enriched));
+    for (size_t i = 0; i < h->ngpus; i++)
+        h->gpus[i].index = (int)i;
+    return 0;
+}
+
+/* ---- files ----------------------------------------------------------------- */
+
+/* Resolves a host path under the root, following symlinks as the root's own
+ * processes would see them (absolute targets are taken under the root). The
+ * host is trusted, but a sim tree must not resolve into the real host. On
+ * success *out is the resolved path relative to the root. */
+int host_resolve(const char *root, const char *path, char **out, gctk_error **err)
+{
+    cleanup_free char *cur = xstrdup(path);
+    for (int hops = 0; hops < 40; hops++) {
+        /* resolve the directory part through realpath under the root, then the leaf */
+        cleanup_free char *full = path_join(root, cur);
+        struct stat st;
+        if (lstat(full, &st) < 0)
+            return gctk_fail(err, errno, "`%s`", full);
+        if (!S_ISLNK(st.st_mode)) {
+            *out = steal_pointer(&cur);
+            return 0;
+        }
+        char target[PATH_MAX];
+        ssize_t n = readlink(full, target, sizeof(target) - 1);
+        if (n < 0)
+            return gctk_fail(err, errno, "readlink `%s`", full);
+        target[n] = '\0';
+        char *next;
+        if (target[0] == '/') {
+            next = xstrdup(target);
+        } else {
+            char *slash = strrchr(cur, '/');
+            next = xasprintf("%.*s/%s", slash ? (int)(slash - cur) : 0, cur, target);
+        }
+        free(cur);
+        cur = next;
+    }
+    return gctk_fail(err, ELOOP, "resolve `%s`", path);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+static struct gctk_file *add_file(struct gctk_host *h, enum gctk_file_kind kind, unsigned caps,
+                                  const char *path)
+{
+    for (size_t i = 0; i < h->nfiles; i++)
+        if (h->files[i].kind == kind && strcmp(h->files[i].path, path) == 0)
+            return NULL;
+    if (h->nfiles == h->files_cap) {
+        h->files_cap = h->files_cap ? h->files_cap * 2 : 32;
+        h->files = xrealloc(h->files, h->files_cap * sizeof(*h->files));
+    }
+    struct gctk_file *f = &h->files[h->nfiles++];
+    *f = (struct gctk_file){.kind = kind, .caps = caps, .path = xstrdup(path)};
+    return f;
+}
+
+/* Takes one library candidate: resolves it, applies the version-suffix rule
+ * and the ELF class check. want32: from the cache flags or the scan dir. */
+static void consider_library(struct gctk_host *h, const char *path, int want_class)
+{
+    unsigned caps = cap_library_caps(base_name(path));
+    if (caps == 0)
+        return;
+    cleanup_free char *real = NULL;
+    cleanup_error gctk_error *e = NULL;
+    if (host_resolve(h->root, path, &real, &e) < 0) {
+        add_warning(h, xasprintf("library `%s` skipped: %s", path, e->msg));
+        return;
+    }
+    cleanup_free char *suffix = xasprintf(".so.%s", h->driver_version);
+    if (!str_has_suffix(real, suffix)) {
+        add_warning(h, xasprintf("library `%s` skipped: its version is not the driver's %s",
+                                 real, h->driver_version));
+        return;
+    }
+    cleanup_free char *full = path_join(h->root, real);
+    struct elf_info info = {0};
+    if (elf_inspect(full, &info, &e) < 0) {
+        add_warning(h, xasprintf("library `%s` skipped: %s", real, e->msg));
+        return;
+    }
+    bool is64 = info.elf_class == ELFCLASS64 && info.machine == EM_X86_64;
+    bool is32 = info.elf_class == ELFCLASS32 && info.machine == EM_386;
+    if ((want_class == ELFCLASS64 && !is64) || (want_class == ELFCLASS32 && !is32) ||
+        (!is64 && !is32)) {
+        add_warning(h, xasprintf("library `%s` skipped: wrong ELF class or machine", real));
+        elf_info_clear(&info);
+        return;
+    }
+    struct gctk_file *f = add_file(h, is64 ? GCTK_FILE_LIB : GCTK_FILE_LIB32, caps, real);
+    if (f != NULL)
+        f->soname = steal_pointer(&info.soname);
+    elf_info_clear(&info);
+}
+
+static const char *const lib64_dirs[] = {
+    "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64",
+    "/usr/lib",                  "/lib",                  "/usr/local/nvidia/lib64",
+    "/usr/local/nvidia/lib",     NULL,
+};
+static const char *const lib32_dirs[] = {
+    "/usr/lib/i386-linux-gnu", "/lib/i386-linux-gnu", "/usr/lib32", "/lib32",
+    "/usr/local/nvidia/lib",   NULL,
+};
+
+static void scan_lib_dirs(struct gctk_host *h, const char *const *dirs, int want_class)
+{
+    cleanup_free char *suffix = xasprintf(".so.%s", h->driver_version);
+    for (size_t i = 0; dirs[i] != NULL; i++) {
+        cleanup_free char *full = path_join(h->root, dirs[i]);
+        DIR *d = opendir(full);
+        if (d == NULL)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (!str_has_suffix(de->d_name, suffix) || cap_library_caps(de->d_name) == 0)
+                continue;
+            cleanup_free char *p = xasprintf("%s/%s", dirs[i], de->d_name);
+            consider_library(h, p, want_class);
+        }
+        closedir(d);
+    }
+}
+
+static int find_libraries(struct gctk_host *h, gctk_error **err)
+{
+    cleanup_free char *cache_path = path_join(h->root, "/etc/ld.so.cache");
+    struct ldcache cache = {0};
+    cleanup_error gctk_error *e = NULL;
+    if (ldcache_read(cache_path, &cache, &e) < 0) {
+        if (e->code != ENOENT)
+            add_warning(h, xasprintf("`%s` unusable, scanning the library directories: %s",
+                                     cache_path, e->msg));
+        scan_lib_dirs(h, lib64_dirs, ELFCLASS64);
+        scan_lib_dirs(h, lib32_dirs, ELFCLASS32);
+        return 0;
+    }
+    for (size_t i = 0; i < cache.len; i++) {
+        const struct ldcache_entry *en = &cache.entries[i];
+        if (en->hwcap != 0 || cap_library_caps(en->soname) == 0)
+            continue;
+        int cls = (en->flags & 0xff00) == (LDCACHE_FLAG_X86_64 & 0xff00) ? ELFCLASS64
+                  : en->flags == LDCACHE_FLAG_I386                       ? ELFCLASS32
+                                                                         : 0;
+        if (cls != 0)
+            consider_library(h, en->path, cls);
+    }
+    ldcache_clear(&cache);
+    (void)err;
+    return 0;
+}
+
+static bool is_executable_file(const char *root, const char *path, char **real)
+{
+    cleanup_error gctk_error *e = NULL;
+    if (host_resolve(root, path, real, &e) < 0)
+        return false;
+    cleanup_free char *full = path_join(root, *real);
+    struct stat st;
+    if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
+        return true;
+    free(*real);
+    *real = NULL;
+    return false;
+}
+
+static void find_binaries(struct gctk_host *h)
+{
+    /* PATH of the caller (the hook inherits dockerd's), then the usual dirs
+     * and the /usr/local/nvidia layout of some distributions */
+    struct strv dirs = {0};
+    const char *env = getenv("PATH");
+    if (env != NULL) {
+        cleanup_free char *copy = xstrdup(env);
+        char *save = NULL;
+        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))
+            if (d[0] == '/' && !strv_contains(&dirs, d))
+                strv_push(&dirs, xstrdup(d));
+    }
+    static const char *const defaults[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
+                                           "/usr/bin",        "/sbin",          "/bin",
+                                           "/usr/local/nvidia/bin"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(defaults); i++)
+        if (!strv_contains(&dirs, defaults[i]))
+            strv_push(&dirs, xstrdup(defaults[i]));
+    for (const struct cap_binary *b = cap_binaries; b->name != NULL; b++) {
+        for (size_t i = 0; i < dirs.len; i++) {
+            cleanup_free char *p = xasprintf("%s/%s", dirs.items[i], b->name);
+            cleanup_free char *real = NULL;
+            if (is_executable_file(h->root, p, &real)) {
+                add_file(h, GCTK_FILE_BIN, b->caps, real);
+                break;
+            }
+        }
+    }
+    strv_clear(&dirs);
+}
+
+static void find_other_files(struct gctk_host *h)
+{
+    struct stat st;
+    for (const struct cap_binary *c = cap_configs; c->name != NULL; c++) {
+        cleanup_free char *full = path_join(h->root, c->name);
+        if (stat(full, &st) == 0 && S_ISREG(st.st_mode))
+            add_file(h, GCTK_FILE_CONFIG, c->caps, c->name);
+    }
+    for (const struct cap_binary *c = cap_sockets; c->name != NULL; c++) {
+        cleanup_free char *real = NULL;
+        cleanup_error gctk_error *e = NULL;
+        if (host_resolve(h->root, c->name, &real, &e) < 0)
+            continue;
+        cleanup_free char *full = path_join(h->root, real);
+        if (stat(full, &st) == 0 && S_ISSOCK(st.st_mode))
+            add_file(h, GCTK_FILE_SOCKET, c->caps, c->name);
+    }
+    static const char *const fw_dirs[] = {"/lib/firmware/nvidia", "/usr/lib/firmware/nvidia"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(fw_dirs); i++) {
+        cleanup_free char *rel = xasprintf("%s/%s", fw_dirs[i], h->driver_version);
+        cleanup_free char *full = path_join(h->root, rel);
+        DIR *d = opendir(full);
+        if (d == NULL)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (!str_has_prefix(de->d_name, "gsp") || !str_has_suffix(de->d_name, ".bin"))
+                continue;
+            cleanup_free char *p = xasprintf("%s/%s", rel, de->d_name);
+            add_file(h, GCTK_FILE_FIRMWARE, GCTK_CAP_ALL, p);
+        }
+        closedir(d);
+        break;
+    }
+    cleanup_free char *mps = path_join(h->root, "/tmp/nvidia-mps");
+    if (stat(mps, &st) == 0 && S_ISDIR(st.st_mode))
+        add_file(h, GCTK_FILE_DIR, GCTK_CAP_COMPUTE, "/tmp/nvidia-mps");
+}
+
+/* ---- device nodes ---------------------------------------------------------- */
+
+static void add_node(struct gctk_host *h, enum gctk_node_kind kind, unsigned caps, int gpu,
+                     const char *path, int want_major, int want_minor)
+{
+    cleanup_free char *full = path_join(h->root, path);
+    struct stat st;
+    if (stat(full, &st) < 0) {
+        if (kind == GCTK_NODE_GPU || strcmp(path, "/dev/nvidiactl") == 0)
+            add_warning(h, xasprintf("device node `%s` is missing: create it with "
+                                     "`nvidia-modprobe` or load the driver",
+                                     full));
+        return;
+    }
+    if (!S_ISCHR(st.st_mode)) {
+        add_warning(h, xasprintf("`%s` is not a character device: ignored", full));
+        return;
+    }
+    unsigned maj = major(st.st_rdev), min = minor(st.st_rdev);
+    if ((want_major >= 0 && maj != (unsigned)want_major) ||
+        (want_minor >= 0 && min != (unsigned)want_minor)) {
+        add_warning(h, xasprintf("`%s` is %u:%u, expected %d:%d: ignored", full, maj, min,
+                                 want_major, want_minor));
+        return;
+    }
+    if (h->nnodes == h->nodes_cap) {
+        h->nodes_cap = h->nodes_cap ? h->nodes_cap * 2 : 16;
+        h->nodes = xrealloc(h->nodes, h->nodes_cap * sizeof(*h->nodes));
+    }
+    h->nodes[h->nnodes++] = (struct gctk_node){
+        .kind = kind, .caps = caps, .gpu = gpu, .path = xstrdup(path), .major = maj, .minor = min};
+}
+
+static void find_nodes(struct gctk_host *h)
+{
+    add_node(h, GCTK_NODE_CONTROL, 0, -1, "/dev/nvidiactl", NVIDIA_MAJOR, 255);
+    /* nvidia-uvm has a dynamic major: take the host's */
+    add_node(h, GCTK_NODE_CONTROL, GCTK_CAP_COMPUTE, -1, "/dev/nvidia-uvm", -1, -1);
+    add_node(h, GCTK_NODE_CONTROL, GCTK_CAP_COMPUTE, -1, "/dev/nvidia-uvm-tools", -1, -1);
+    /* modeset is only there when nvidia-modeset is loaded; missing is normal */
+    cleanup_free char *modeset = path_join(h->root, "/dev/nvidia-modeset");
+    if (access(modeset, F_OK) == 0)
+        add_node(h, GCTK_NODE_CONTROL, GCTK_CAP_DISPLAY, -1, "/dev/nvidia-modeset", NVIDIA_MAJOR,
+                 254);
+    for (size_t i = 0; i < h->ngpus; i++) {
+        cleanup_free char *p = xasprintf("/dev/nvidia%d", h->gpus[i].minor);
+        add_node(h, GCTK_NODE_GPU, 0, (int)i, p, NVIDIA_MAJOR, h->gpus[i].minor);
+    }
+}
+
+/* ---- NVML, lazily ------------------------------------------------------------ */
+
+const char *host_library_path(const gctk_host *h, const char *prefix)
+{
+    for (size_t i = 0; i < h->nfiles; i++)
+        if (h->files[i].kind == GCTK_FILE_LIB && str_has_prefix(base_name(h->files[i].path), prefix))
+            return h->files[i].path;
+    return NULL;
+}
+
+struct nvml *host_nvml(gctk_host *h)
+{
+    if (h->nvml_tried)
+        return h->nvml;
+    h->nvml_tried = true;
+    if (h->flags & GCTK_HOST_NO_NVML)
+        return NULL;
+    const char *lib = host_library_path(h, "libnvidia-ml.so");
+    if (lib == NULL) {
+        add_warning(h, xstrdup("NVML not found (libnvidia-ml.so): memory, brand and compute "
+                               "capability are unknown"));
+        return NULL;
+    }
+    cleanup_free char *full = path_join(h->root, lib);
+    cleanup_error gctk_error *e = NULL;
+    if (nvml_open(full, &h->nvml, &e) < 0) {
+        add_warning(h, xasprintf("%s: memory, brand and compute capability are unknown", e->msg));
+        return NULL;
+    }
+    return h->nvml;
+}
+
+static void enrich_gpu(gctk_host *h, struct gctk_gpu *g)
+{
+    struct nvml *n = host_nvml(h);
+    if (n == NULL)
+        return;
+    struct nvml_gpu_info info;
+    cleanup_error gctk_error *e = NULL;
+    if (nvml_gpu_info(n, g->bus_id, &info, &e) < 0) {
+        add_warning(h, xstrdup(e->msg));
+        return;
+    }
+    if (info.brand[0] != '\0')
+        g->brand = xstrdup(info.brand);
+    if (info.arch[0] != '\0')
+        g->arch = xstrdup(info.arch);
+    g->memory_mib = info.memory_mib;
+    if (strchr(g->uuid, '?') != NULL && info.uuid[0] != '\0') {
+        free(g->uuid);
+        g->uuid = xstrdup(info.uuid);
+    }
+}
+
+/* ---- the public face ------------------------------------------------------ */
+
+int gctk_host_open(const char *root, unsigned flags, gctk_host **out, gctk_error **err)
+{
+    if (root == NULL || root[0] == '\0')
+        root = "/";
+    struct stat st;
+    if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
+        return gctk_fail(err, errno ? errno : ENOTDIR, "driver root `%s`", root);
+    gctk_host *h = xcalloc(1, sizeof(*h));
+    h->root = xstrdup(root);
+    h->flags = flags;
+    if (read_driver_version(h, err) < 0 || read_gpus(h, err) < 0 || find_libraries(h, err) < 0) {
+        gctk_host_free(h);
+        return -1;
+    }
+    find_binaries(h);
+    find_other_files(h);
+    find_nodes(h);
+    /* a UUID the kernel masks ("GPU-????...") must be known for selection */
+    for (size_t i = 0; i < h->ngpus; i++)
+        if (strchr(h->gpus[i].uuid, '?') != NULL)
+            enrich_gpu(h, &h->gpus[i]);
+    *out = h;
+    return 0;
+}
+
+void gctk_host_free(gctk_host *h)
+{
+    if (h == NULL)
+        return;
+    nvml_close(h->nvml);
+    for (size_t i = 0; i < h->ngpus; i++)
+        host_gpu_clear(&h->gpus[i]);
+    free(h->gpus);
+    free(h->enriched);
+    for (size_t i = 0; i < h->nfiles; i++) {
+        free(h->files[i].path);
+        free(h->files[i].soname);
+    }
+    free(h->files);
+    for (size_t i = 0; i < h->nnodes; i++)
+        free(h->nodes[i].path);
+    free(h->nodes);
+    strv_clear(&h->warnings);
+    free(h->driver_version);
+    free(h->cuda_version);
+    free(h->root);
+    free(h);
+}
+
+const char *gctk_host_root(const gctk_host *h)
+{
+    return h->root;
+}
+
+const char *gctk_host_driver_version(const gctk_host *h)
+{
+    return h->driver_version;
+}
+
+const char *gctk_host_cuda_version(gctk_host *h)
+{
+    if (h->cuda_tried)
+        return h->cuda_version;
+    h->cuda_tried = true;
+    char buf[32];
+    cleanup_error gctk_error *e = NULL;
+    /* NVML when it is already loaded; else libcuda's cuDriverGetVersion, which
+     * opens no device (fast without persistence mode); else NVML */
+    if (h->nvml != NULL && nvml_cuda_version(h->nvml, buf, sizeof(buf), &e) == 0) {
+        h->cuda_version = xstrdup(buf);
+        return h->cuda_version;
+    }
+    const char *cuda = host_library_path(h, "libcuda.so");
+    if (cuda != NULL && !(h->flags & GCTK_HOST_NO_NVML)) {
+        cleanup_free char *full = path_join(h->root, cuda);
+        gctk_error_free(e);
+        e = NULL;
+        if (libcuda_driver_version(full, buf, sizeof(buf), &e) == 0) {
+            h->cuda_version = xstrdup(buf);
+            return h->cuda_version;
+        }
+        add_warning(h, xstrdup(e->msg));
+    }
+    struct nvml *n = host_nvml(h);
+    gctk_error_free(e);
+    e = NULL;
+    if (n != NULL && nvml_cuda_version(n, buf, sizeof(buf), &e) == 0)
+        h->cuda_version = xstrdup(buf);
+    return h->cuda_version;
+}
+
+size_t gctk_host_gpu_count(const gctk_host *h)
+{
+    return h->ngpus;
+}
+
+const struct gctk_gpu *gctk_host_gpu(gctk_host *h, size_t index)
+{
+    if (index >= h->ngpus)
+        return NULL;
+    struct gctk_gpu *g = &h->gpus[index];
+    if (!h->enriched[index]) {
+        h->enriched[index] = true;
+        if (g->brand == NULL && g->arch == NULL && g->memory_mib < 0)
+            enrich_gpu(h, g);
+    }
+    return g;
+}
+
+const struct gctk_gpu *host_gpu_raw(const gctk_host *h, size_t index)
+{
+    return index < h->ngpus ? &h->gpus[index] : NULL;
+}
+
+const char *gctk_host_warning(const gctk_host *h, size_t i)
+{
+    return i < h->warnings.len ? h->warnings.items[i] : NULL;
+}
+
+size_t gctk_host_file_count(const gctk_host *h)
+{
+    return h->nfiles;
+}
+
+const struct gctk_file *gctk_host_file(const gctk_host *h, size_t i)
+{
+    return i < h->nfiles ? &h->files[i] : NULL;
+}
+
+size_t gctk_host_node_count(const gctk_host *h)
+{
+    return h->nnodes;
+}
+
+const struct gctk_node *gctk_host_node(const gctk_host *h, size_t i)
+{
+    return i < h->nnodes ? &h->nodes[i] : NULL;
+}

@@ -1,0 +1,44 @@
+/* The discovered host (internal view) and the parsers discovery is made of,
+ * exposed for the unit tests and the fuzzers. */
+#ifndef GCTK_HOST_H
+#define GCTK_HOST_H
+
+#include "util.h"
+
+struct nvml;
+
+struct gctk_host {
+    char *root;
+    unsigned flags;
+    char *driver_version;
+    char *cuda_version;
+    bool cuda_tried;
+    struct gctk_gpu *gpus;
+    bool *enriched; /* per GPU: NVML already asked */
+    size_t ngpus;
+    struct gctk_file *files;
+    size_t nfiles, files_cap;
+    struct gctk_node *nodes;
+    size_t nnodes, nodes_cap;
+    struct strv warnings;
+    struct nvml *nvml;
+    bool nvml_tried;
+};
+
+/* The driver version from the text of /proc/driver/nvidia/version. */
+int host_parse_proc_version(const char *text, char **out, gctk_error **err);
+/* One /proc/driver/nvidia/gpus/<bus>/information file; index and proc_dir unset. */
+int host_parse_gpu_information(const char *text, struct gctk_gpu *out, gctk_error **err);
+void host_gpu_clear(struct gctk_gpu *g);
+/* "0000:18:00.0" -> "00000000:18:00.0"; -1 when it is not a PCI address. */
+int host_normalize_bus_id(const char *in, char *out, size_t size);
+/* Follows symlinks of a host path with absolute targets taken under root. */
+int host_resolve(const char *root, const char *path, char **out, gctk_error **err);
+/* The root-relative path of the 64-bit driver library named prefix*, or NULL. */
+const char *host_library_path(const gctk_host *h, const char *prefix);
+/* NVML, loaded on first use; NULL when it cannot be (a warning says why). */
+struct nvml *host_nvml(gctk_host *h);
+/* A GPU without asking NVML for anything. */
+const struct gctk_gpu *host_gpu_raw(const gctk_host *h, size_t index);
+
+#endif

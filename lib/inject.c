@@ -1,0 +1,354 @@
+/* Injection into a container, in-process: no helper is forked, no binary of
+ * the image or of the host is run. */
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "cgroup.h"
+#include "host.h"
+#include "inject.h"
+#include "ldcache.h"
+#include "rootfs.h"
+
+#define PROC_NVIDIA "/proc/driver/nvidia"
+
+void inject_report_clear(struct inject_report *r)
+{
+    free(r->compat);
+    strv_clear(&r->notes);
+    *r = (struct inject_report){0};
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* Enters the mount namespace of pid, unless we are already in it. */
+static int enter_mount_ns(pid_t pid, gctk_error **err)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+    cleanup_fd int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return gctk_fail(err, errno, "container process %d: open `%s`", (int)pid, path);
+    struct stat theirs, ours;
+    if (fstat(fd, &theirs) == 0 && stat("/proc/self/ns/mnt", &ours) == 0 &&
+        theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev)
+        return 0;
+    if (setns(fd, CLONE_NEWNS) < 0)
+        return gctk_fail(err, errno, "enter the mount namespace of process %d", (int)pid);
+    return 0;
+}
+
+static bool is_dir_in_root(struct rootfs *r, const char *path)
+{
+    cleanup_fd int fd = -1;
+    cleanup_error gctk_error *e = NULL;
+    if (rootfs_open_path(r, path, O_PATH | O_DIRECTORY | O_CLOEXEC, &fd, &e) < 0)
+        return false;
+    return true;
+}
+
+/* Debian-like images keep libraries in the multiarch dir, others in lib64 */
+static void pick_lib_dirs(struct rootfs *r, const char **lib, const char **lib32)
+{
+    if (is_dir_in_root(r, "/usr/lib/x86_64-linux-gnu"))
+        *lib = "/usr/lib/x86_64-linux-gnu";
+    else if (is_dir_in_root(r, "/usr/lib64"))
+        *lib = "/usr/lib64";
+    else
+        *lib = "/usr/lib/x86_64-linux-gnu";
+    if (is_dir_in_root(r, "/usr/lib/i386-linux-gnu") || !is_dir_in_root(r, "/usr/lib32"))
+        *lib32 = "/usr/lib/i386-linux-gnu";
+    else
+        *lib32 = "/usr/lib32";
+}
+
+/* Opens a host path (root joined) as O_PATH and checks its type. */
+static int open_host(const gctk_host *h, const char *path, mode_t type, int *fd_out,
+                     struct stat *st, gctk_error **err)
+{
+    cleanup_free char *full = path_join(h->root, path);
+    cleanup_fd int fd = open(full, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return gctk_fail(err, errno, "host file `%s`", full);
+    if (fstat(fd, st) < 0)
+        return gctk_fail(err, errno, "stat `%s`", full);
+    if ((st->st_mode & S_IFMT) != type)
+        return gctk_fail(err, 0, "host file `%s` is not a %s", full,
+                         type == S_IFCHR   ? "character device"
+                         : type == S_IFDIR ? "directory"
+                         : type == S_IFSOCK ? "socket"
+                                            : "regular file");
+    *fd_out = steal_fd(&fd);
+    return 0;
+}
+
+static int mount_node(const gctk_host *h, struct rootfs *r, const struct gctk_node *n,
+                      struct mount_journal *j, gctk_error **err)
+{
+    struct stat st;
+    cleanup_fd int src = -1, dst = -1;
+    if (open_host(h, n->path, S_IFCHR, &src, &st, err) < 0)
+        return -1;
+    if (major(st.st_rdev) != n->major || minor(st.st_rdev) != n->minor)
+        return gctk_fail(err, 0, "device `%s` is %u:%u on the host, expected %u:%u: the driver "
+                                 "changed under us; retry",
+                         n->path, major(st.st_rdev), minor(st.st_rdev), n->major, n->minor);
+    if (rootfs_make_target(r, n->path, S_IFREG, j, &dst, err) < 0 ||
+        mount_bind_fd(src, dst, MOUNT_NOSUID | MOUNT_NOEXEC, j, err) < 0)
+        return gctk_wrap(err, "mount `%s`", n->path);
+    return 0;
+}
+
+static const char *container_path(const struct gctk_file *f, const char *lib, const char *lib32,
+                                  char *buf, size_t size)
+{
+    switch (f->kind) {
+    case GCTK_FILE_LIB:
+        snprintf(buf, size, "%s/%s", lib, base_name(f->path));
+        return buf;
+    case GCTK_FILE_LIB32:
+        snprintf(buf, size, "%s/%s", lib32, base_name(f->path));
+        return buf;
+    case GCTK_FILE_BIN:
+        snprintf(buf, size, "/usr/bin/%s", base_name(f->path));
+        return buf;
+    default:
+        return f->path;
+    }
+}
+
+static int mount_file(const gctk_host *h, struct rootfs *r, const struct gctk_file *f,
+                      const char *lib, const char *lib32, struct mount_journal *j,
+                      gctk_error **err)
+{
+    char buf[4096];
+    const char *dst_path = container_path(f, lib, lib32, buf, sizeof(buf));
+    mode_t type = f->kind == GCTK_FILE_DIR      ? S_IFDIR
+                  : f->kind == GCTK_FILE_SOCKET ? S_IFSOCK
+                                                : S_IFREG;
+    struct stat st;
+    cleanup_fd int src = -1, dst = -1;
+    if (open_host(h, f->path, type, &src, &st, err) < 0)
+        return gctk_wrap(err, "mount `%s`", dst_path);
+    /* the MPS pipe directory is written by the container's clients */
+    unsigned flags = MOUNT_NOSUID | MOUNT_NODEV | (f->kind == GCTK_FILE_DIR ? MOUNT_NOEXEC : MOUNT_RO);
+    if (rootfs_make_target(r, dst_path, type == S_IFDIR ? S_IFDIR : S_IFREG, j, &dst, err) < 0 ||
+        mount_bind_fd(src, dst, flags, j, err) < 0)
+        return gctk_wrap(err, "mount `%s`", dst_path);
+    return 0;
+}
+
+/* The links a program expects: SONAME -> file, and the dev links that
+ * build systems and dlopen("libcuda.so") users look for. */
+static int make_links(struct rootfs *r, const gctk_plan *p, const char *lib, const char *lib32,
+                      struct mount_journal *j, size_t *count, gctk_error **err)
+{
+    for (size_t i = 0; i < gctk_plan_file_count(p); i++) {
+        const struct gctk_file *f = gctk_plan_file(p, i);
+        if (f->kind != GCTK_FILE_LIB && f->kind != GCTK_FILE_LIB32)
+            continue;
+        const char *dir = f->kind == GCTK_FILE_LIB ? lib : lib32;
+        const char *file = base_name(f->path);
+        if (f->soname != NULL && strcmp(f->soname, file) != 0 && strchr(f->soname, '/') == NULL) {
+            cleanup_free char *link = xasprintf("%s/%s", dir, f->soname);
+            if (rootfs_symlink(r, file, link, j, err) < 0)
+                return -1;
+            (*count)++;
+        }
+        static const char *const dev_links[] = {"libcuda.so", "libnvidia-ml.so"};
+        for (size_t k = 0; k < GCTK_ARRAY_LEN(dev_links); k++) {
+            size_t n = strlen(dev_links[k]);
+            if (strncmp(file, dev_links[k], n) != 0 || file[n] != '.' || f->soname == NULL)
+                continue;
+            cleanup_free char *link = xasprintf("%s/%s", dir, dev_links[k]);
+            if (rootfs_symlink(r, f->soname, link, j, err) < 0)
+                return -1;
+            (*count)++;
+        }
+    }
+    return 0;
+}
+
+/* Copies a small host file of /proc/driver/nvidia into the container's tmpfs. */
+static int copy_proc_file(const gctk_host *h, struct rootfs *r, const char *name, bool params,
+                          gctk_error **err)
+{
+    cleanup_free char *src = xasprintf("%s" PROC_NVIDIA "/%s", strcmp(h->root, "/") ? h->root : "",
+                                       name);
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    cleanup_error gctk_error *e = NULL;
+    if (read_file(src, 1 << 20, &text, &len, &e) < 0)
+        return e->code == ENOENT ? 0 : (*err = steal_pointer(&e), -1);
+    if (params) {
+        /* the container must never create device files itself */
+        char *m = strstr(text, "ModifyDeviceFiles: 1");
+        if (m != NULL)
+            m[strlen("ModifyDeviceFiles: ")] = '0';
+    }
+    cleanup_free char *dst = xasprintf(PROC_NVIDIA "/%s", name);
+    return rootfs_write_file(r, dst, text, len, 0444, err);
+}
+
+/* Covers the container's /proc/driver/nvidia with a tmpfs that holds only the
+ * driver's version, params and registry, and the selected GPUs' directories. */
+static int mask_proc(const gctk_host *h, struct rootfs *r, const gctk_plan *p,
+                     struct mount_journal *j, gctk_error **err)
+{
+    cleanup_free char *host_dir = path_join(h->root, PROC_NVIDIA);
+    struct stat st;
+    if (stat(host_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    cleanup_fd int target = -1, tmp_root = -1;
+    cleanup_error gctk_error *e = NULL;
+    if (rootfs_open_path(r, PROC_NVIDIA, O_PATH | O_DIRECTORY | O_CLOEXEC, &target, &e) < 0) {
+        /* a container /proc without the driver's entry (a simulated host):
+         * cover /proc/driver instead and make the directory in the tmpfs */
+        cleanup_fd int parent = -1, parent_root = -1;
+        if (rootfs_open_path(r, "/proc/driver", O_PATH | O_DIRECTORY | O_CLOEXEC, &parent,
+                             err) < 0 ||
+            mount_tmpfs_fd(parent, "mode=0555", j, &parent_root, err) < 0 ||
+            rootfs_mkdir_p(r, PROC_NVIDIA, 0555, NULL, &target, err) < 0)
+            return gctk_wrap(err, "mask `/proc/driver`");
+    }
+    if (mount_tmpfs_fd(target, "mode=0555", j, &tmp_root, err) < 0)
+        return gctk_wrap(err, "mask `" PROC_NVIDIA "`");
+    if (copy_proc_file(h, r, "version", false, err) < 0 ||
+        copy_proc_file(h, r, "params", true, err) < 0 ||
+        copy_proc_file(h, r, "registry", false, err) < 0)
+        return gctk_wrap(err, "mask `" PROC_NVIDIA "`");
+    for (size_t i = 0; i < gctk_plan_gpu_count(p); i++) {
+        const struct gctk_gpu *g = gctk_plan_gpu(p, i);
+        cleanup_fd int src = -1, dst = -1;
+        if (open_host(h, g->proc_dir, S_IFDIR, &src, &st, err) < 0 ||
+            rootfs_make_target(r, g->proc_dir, S_IFDIR, NULL, &dst, err) < 0 ||
+            mount_bind_fd(src, dst, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC, j,
+                          err) < 0)
+            return gctk_wrap(err, "mount `%s`", g->proc_dir);
+    }
+    if (mount_seal_fd(tmp_root, err) < 0)
+        return gctk_wrap(err, "mask `" PROC_NVIDIA "`");
+    return 0;
+}
+
+/* Reads the image's ld.so.cache without ever blocking on or following
+ * something the image planted there. A missing or corrupt cache gives an
+ * empty one: ld.so would ignore it as well. */
+static void read_image_cache(struct rootfs *r, struct ldcache *c, struct inject_report *rep)
+{
+    cleanup_fd int fd = -1;
+    cleanup_error gctk_error *e = NULL;
+    if (rootfs_open_path(r, "/etc/ld.so.cache", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, &fd,
+                         &e) < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        strv_push(&rep->notes, xstrdup("image /etc/ld.so.cache is not a regular file: replaced"));
+        return;
+    }
+    cleanup_free char *data = NULL;
+    size_t len = 0;
+    if (read_fd(fd, 64u << 20, &data, &len, &e) < 0) {
+        strv_push(&rep->notes, xasprintf("image /etc/ld.so.cache unreadable: %s", e->msg));
+        return;
+    }
+    if (ldcache_parse(data, len, c, &e) < 0)
+        strv_push(&rep->notes, xasprintf("image /etc/ld.so.cache ignored: %s", e->msg));
+}
+
+static int update_ldcache(struct rootfs *r, const gctk_plan *p, const char *lib,
+                          const char *lib32, struct inject_report *rep, gctk_error **err)
+{
+    struct ldcache c = {0};
+    read_image_cache(r, &c, rep);
+    ldcache_drop_hwcap_entries(&c);
+    for (size_t i = 0; i < gctk_plan_file_count(p); i++) {
+        const struct gctk_file *f = gctk_plan_file(p, i);
+        if ((f->kind != GCTK_FILE_LIB && f->kind != GCTK_FILE_LIB32) || f->soname == NULL)
+            continue;
+        bool is64 = f->kind == GCTK_FILE_LIB;
+        cleanup_free char *path = xasprintf("%s/%s", is64 ? lib : lib32, f->soname);
+        ldcache_add(&c, f->soname, path, is64 ? LDCACHE_FLAG_X86_64 : LDCACHE_FLAG_I386);
+    }
+    cleanup_free char *data = NULL;
+    size_t len = 0;
+    cleanup_fd int etc = -1;
+    int rc = ldcache_serialize(&c, &data, &len, err);
+    ldcache_clear(&c);
+    if (rc < 0 || rootfs_mkdir_p(r, "/etc", 0755, NULL, &etc, err) < 0 ||
+        rootfs_write_file(r, "/etc/ld.so.cache", data, len, 0644, err) < 0)
+        return gctk_wrap(err, "update the container's `/etc/ld.so.cache`");
+    return 0;
+}
+
+int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
+           struct inject_report *rep, gctk_error **err)
+{
+    if (o->rootfs == NULL || o->rootfs[0] != '/')
+        return gctk_fail(err, 0, "rootfs `%s` must be an absolute path",
+                         o->rootfs ? o->rootfs : "");
+    struct cgroup_grant *grant = NULL;
+    struct mount_journal *j = NULL;
+    struct rootfs r = {.fd = -1};
+    unsigned long long t = now_ns();
+
+    size_t ndev = gctk_plan_node_count(p);
+    if (!o->no_cgroups && ndev > 0) {
+        struct cgroup_device *devs = xcalloc(ndev, sizeof(*devs));
+        for (size_t i = 0; i < ndev; i++)
+            devs[i] = (struct cgroup_device){gctk_plan_node(p, i)->major,
+                                             gctk_plan_node(p, i)->minor};
+        int rc = cgroup_allow_devices(o->pid, devs, ndev, &grant, err);
+        free(devs);
+        if (rc < 0)
+            return gctk_wrap(err, "device cgroup of process %d", (int)o->pid);
+    }
+    rep->cgroup_ns = now_ns() - t;
+    t = now_ns();
+
+    const char *lib = NULL, *lib32 = NULL;
+    if (enter_mount_ns(o->pid, err) < 0 || rootfs_open(o->rootfs, &r, err) < 0)
+        goto fail;
+    j = mount_journal_new();
+    pick_lib_dirs(&r, &lib, &lib32);
+    snprintf(rep->libdir, sizeof(rep->libdir), "%s", lib);
+    for (size_t i = 0; i < ndev; i++)
+        if (mount_node(h, &r, gctk_plan_node(p, i), j, err) < 0)
+            goto fail;
+    for (size_t i = 0; i < gctk_plan_file_count(p); i++)
+        if (mount_file(h, &r, gctk_plan_file(p, i), lib, lib32, j, err) < 0)
+            goto fail;
+    if (make_links(&r, p, lib, lib32, j, &rep->links, err) < 0)
+        goto fail;
+    rep->mounts_ns = now_ns() - t;
+    t = now_ns();
+    if (mask_proc(h, &r, p, j, err) < 0)
+        goto fail;
+    rep->proc_ns = now_ns() - t;
+    t = now_ns();
+    /* last: the one step that changes a file of the image */
+    if (o->ldconfig == LDCONFIG_INTERNAL && update_ldcache(&r, p, lib, lib32, rep, err) < 0)
+        goto fail;
+    rep->ldcache_ns = now_ns() - t;
+    rep->mounts = mount_journal_mounts(j);
+    mount_journal_free(j);
+    rootfs_close(&r);
+    cgroup_grant_free(grant);
+    return 0;
+
+fail:
+    if (j != NULL)
+        mount_journal_undo(j);
+    mount_journal_free(j);
+    rootfs_close(&r);
+    if (grant != NULL)
+        cgroup_grant_undo(grant);
+    cgroup_grant_free(grant);
+    return -1;
+}

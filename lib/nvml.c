@@ -1,0 +1,167 @@
+/* NVML and libcuda through dlopen. The prototypes are written here from the
+ * documented ABI: no NVIDIA header is needed to build gctk. */
+#include <dlfcn.h>
+#include <string.h>
+
+#include "nvml.h"
+
+typedef int nvmlReturn_t;
+typedef void *nvmlDevice_t;
+typedef struct {
+    char bus_id_legacy[16];
+    unsigned domain, bus, device, pci_device_id, pci_subsystem_id;
+    char bus_id[32];
+} nvmlPciInfo_t;
+typedef struct {
+    unsigned long long total, free, used;
+} nvmlMemory_t;
+
+#define NVML_SUCCESS 0
+
+struct nvml {
+    void *handle;
+    nvmlReturn_t (*init)(void);
+    nvmlReturn_t (*shutdown)(void);
+    const char *(*error_string)(nvmlReturn_t);
+    nvmlReturn_t (*driver_version)(char *, unsigned);
+    nvmlReturn_t (*cuda_version)(int *);
+    nvmlReturn_t (*by_bus_id)(const char *, nvmlDevice_t *);
+    nvmlReturn_t (*uuid)(nvmlDevice_t, char *, unsigned);
+    nvmlReturn_t (*name)(nvmlDevice_t, char *, unsigned);
+    nvmlReturn_t (*memory)(nvmlDevice_t, nvmlMemory_t *);
+    nvmlReturn_t (*brand)(nvmlDevice_t, int *);
+    nvmlReturn_t (*cc)(nvmlDevice_t, int *, int *);
+};
+
+/* nvmlBrandType_t in order, named as CUDA images' NVIDIA_REQUIRE_CUDA spells them */
+static const char *const brand_names[] = {
+    "unknown", "quadro", "tesla", "nvs", "grid", "geforce", "titan", "vapps", "vpc", "vcs",
+    "vws", "cloudgaming", "quadrortx", "nvidiartx", "nvidia", "geforcertx", "titanrtx",
+};
+
+static const char *nvml_strerror(struct nvml *n, nvmlReturn_t r)
+{
+    return n->error_string != NULL ? n->error_string(r) : "unknown NVML error";
+}
+
+/* dlsym that tries versioned names first ("_v2") */
+static void *sym(void *h, const char *name, const char *fallback)
+{
+    void *p = dlsym(h, name);
+    if (p == NULL && fallback != NULL)
+        p = dlsym(h, fallback);
+    return p;
+}
+
+int nvml_open(const char *path, struct nvml **out, gctk_error **err)
+{
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL)
+        return gctk_fail(err, 0, "load NVML `%s`: %s", path, dlerror());
+    struct nvml *n = xcalloc(1, sizeof(*n));
+    n->handle = h;
+    n->init = sym(h, "nvmlInit_v2", "nvmlInit");
+    n->shutdown = sym(h, "nvmlShutdown", NULL);
+    n->error_string = sym(h, "nvmlErrorString", NULL);
+    n->driver_version = sym(h, "nvmlSystemGetDriverVersion", NULL);
+    n->cuda_version = sym(h, "nvmlSystemGetCudaDriverVersion_v2", "nvmlSystemGetCudaDriverVersion");
+    n->by_bus_id = sym(h, "nvmlDeviceGetHandleByPciBusId_v2", "nvmlDeviceGetHandleByPciBusId");
+    n->uuid = sym(h, "nvmlDeviceGetUUID", NULL);
+    n->name = sym(h, "nvmlDeviceGetName", NULL);
+    n->memory = sym(h, "nvmlDeviceGetMemoryInfo", NULL);
+    n->brand = sym(h, "nvmlDeviceGetBrand", NULL);
+    n->cc = sym(h, "nvmlDeviceGetCudaComputeCapability", NULL);
+    if (n->init == NULL || n->shutdown == NULL) {
+        dlclose(h);
+        free(n);
+        return gctk_fail(err, 0, "load NVML `%s`: nvmlInit is missing: not a driver library",
+                         path);
+    }
+    nvmlReturn_t r = n->init();
+    if (r != NVML_SUCCESS) {
+        gctk_fail(err, 0, "initialise NVML `%s`: %s", path, nvml_strerror(n, r));
+        dlclose(h);
+        free(n);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+void nvml_close(struct nvml *n)
+{
+    if (n == NULL)
+        return;
+    n->shutdown();
+    dlclose(n->handle);
+    free(n);
+}
+
+int nvml_driver_version(struct nvml *n, char *buf, size_t size, gctk_error **err)
+{
+    if (n->driver_version == NULL)
+        return gctk_fail(err, 0, "NVML has no nvmlSystemGetDriverVersion");
+    nvmlReturn_t r = n->driver_version(buf, (unsigned)size);
+    if (r != NVML_SUCCESS)
+        return gctk_fail(err, 0, "NVML driver version: %s", nvml_strerror(n, r));
+    return 0;
+}
+
+void cuda_version_format(int v, char *buf, size_t size)
+{
+    snprintf(buf, size, "%d.%d", v / 1000, (v % 1000) / 10);
+}
+
+int nvml_cuda_version(struct nvml *n, char *buf, size_t size, gctk_error **err)
+{
+    int v = 0;
+    if (n->cuda_version == NULL)
+        return gctk_fail(err, 0, "NVML has no nvmlSystemGetCudaDriverVersion");
+    nvmlReturn_t r = n->cuda_version(&v);
+    if (r != NVML_SUCCESS)
+        return gctk_fail(err, 0, "NVML CUDA version: %s", nvml_strerror(n, r));
+    cuda_version_format(v, buf, size);
+    return 0;
+}
+
+int nvml_gpu_info(struct nvml *n, const char *bus_id, struct nvml_gpu_info *out, gctk_error **err)
+{
+    nvmlDevice_t dev = NULL;
+    if (n->by_bus_id == NULL)
+        return gctk_fail(err, 0, "NVML has no nvmlDeviceGetHandleByPciBusId");
+    nvmlReturn_t r = n->by_bus_id(bus_id, &dev);
+    if (r != NVML_SUCCESS)
+        return gctk_fail(err, 0, "NVML GPU `%s`: %s", bus_id, nvml_strerror(n, r));
+    struct nvml_gpu_info info = {.memory_mib = -1};
+    if (n->uuid != NULL && n->uuid(dev, info.uuid, sizeof(info.uuid)) != NVML_SUCCESS)
+        info.uuid[0] = '\0';
+    if (n->name != NULL && n->name(dev, info.name, sizeof(info.name)) != NVML_SUCCESS)
+        info.name[0] = '\0';
+    nvmlMemory_t mem;
+    if (n->memory != NULL && n->memory(dev, &mem) == NVML_SUCCESS)
+        info.memory_mib = (long)(mem.total / (1024 * 1024));
+    int brand = 0;
+    if (n->brand != NULL && n->brand(dev, &brand) == NVML_SUCCESS && brand >= 0 &&
+        (size_t)brand < GCTK_ARRAY_LEN(brand_names))
+        snprintf(info.brand, sizeof(info.brand), "%s", brand_names[brand]);
+    int major = 0, minor = 0;
+    if (n->cc != NULL && n->cc(dev, &major, &minor) == NVML_SUCCESS)
+        snprintf(info.arch, sizeof(info.arch), "%d.%d", major, minor);
+    *out = info;
+    return 0;
+}
+
+int libcuda_driver_version(const char *path, char *buf, size_t size, gctk_error **err)
+{
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL)
+        return gctk_fail(err, 0, "load libcuda `%s`: %s", path, dlerror());
+    int (*get)(int *) = (int (*)(int *))dlsym(h, "cuDriverGetVersion");
+    int v = 0;
+    int r = get != NULL ? get(&v) : -1;
+    dlclose(h);
+    if (r != 0)
+        return gctk_fail(err, 0, "libcuda `%s`: cuDriverGetVersion failed (%d)", path, r);
+    cuda_version_format(v, buf, size);
+    return 0;
+}

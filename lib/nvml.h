@@ -1,0 +1,35 @@
+/* The driver's management library (NVML) and libcuda, loaded with dlopen from
+ * the host's driver files only when a field needs them. */
+#ifndef GCTK_NVML_H
+#define GCTK_NVML_H
+
+#include "util.h"
+
+struct nvml;
+
+struct nvml_gpu_info {
+    char uuid[96];
+    char name[96];
+    char brand[32];      /* lower case, "" when unknown */
+    char arch[16];       /* "9.0", "" when unknown */
+    long memory_mib;     /* -1 when unknown */
+};
+
+/* Loads the library at path (a host path, root already joined) and
+ * initialises it. */
+int nvml_open(const char *path, struct nvml **out, gctk_error **err);
+void nvml_close(struct nvml *n);
+int nvml_driver_version(struct nvml *n, char *buf, size_t size, gctk_error **err);
+/* "13.0" */
+int nvml_cuda_version(struct nvml *n, char *buf, size_t size, gctk_error **err);
+/* bus_id in NVML's form "00000000:18:00.0". */
+int nvml_gpu_info(struct nvml *n, const char *bus_id, struct nvml_gpu_info *out,
+                  gctk_error **err);
+
+/* cuDriverGetVersion of the libcuda at path, as "13.0". */
+int libcuda_driver_version(const char *path, char *buf, size_t size, gctk_error **err);
+
+/* 13000 -> "13.0" */
+void cuda_version_format(int v, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,95 @@
+/* From a container's environment to what it gets. */
+#include <ctype.h>
+#include <string.h>
+
+#include "oci.h"
+#include "request.h"
+
+void request_clear(struct request *r)
+{
+    free(r->devices);
+    free(r->ignored);
+    strv_clear(&r->requires);
+    *r = (struct request){0};
+}
+
+char *swarm_resource_env_name(const char *resource)
+{
+    char *s = xasprintf("DOCKER_RESOURCE_%s", resource);
+    for (char *p = s; *p; p++)
+        *p = (*p == '-' || *p == '.') ? '_' : (char)toupper((unsigned char)*p);
+    return s;
+}
+
+static bool truthy(const char *v)
+{
+    return v != NULL && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
+                         strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0);
+}
+
+int request_from_env(const struct strv *env, bool privileged, const struct gctk_config *cfg,
+                     struct request *out, gctk_error **err)
+{
+    struct request r = {0};
+    const char *visible = env_get(env, "NVIDIA_VISIBLE_DEVICES");
+    r.devices_from = "NVIDIA_VISIBLE_DEVICES";
+    /* Swarm hands out generic resources through DOCKER_RESOURCE_<NAME>: that
+     * assignment wins over the image's own NVIDIA_VISIBLE_DEVICES */
+    cleanup_free char *swarm_var = NULL;
+    if (cfg->swarm_resource != NULL) {
+        swarm_var = swarm_resource_env_name(cfg->swarm_resource);
+        const char *assigned = env_get(env, swarm_var);
+        if (assigned != NULL) {
+            visible = assigned;
+            r.devices_from = "DOCKER_RESOURCE";
+        }
+    }
+    const char *cuda_version = env_get(env, "CUDA_VERSION");
+    const char *require_cuda = env_get(env, "NVIDIA_REQUIRE_CUDA");
+    if (visible == NULL && cuda_version != NULL && require_cuda == NULL) {
+        /* a CUDA image from before the NVIDIA_* variables: it wants every GPU */
+        r.legacy = true;
+        visible = "all";
+        r.devices_from = "CUDA_VERSION (legacy CUDA image)";
+    }
+    if (visible != NULL && !privileged && !cfg->allow_unprivileged_env &&
+        strcmp(r.devices_from, "DOCKER_RESOURCE") != 0) {
+        r.ignored = xasprintf("%s ignored: unprivileged containers may not ask for GPUs "
+                              "through the environment (allow-unprivileged-env is false)",
+                              r.devices_from);
+        visible = NULL;
+    }
+    if (visible != NULL && visible[0] != '\0' && strcmp(visible, "void") != 0)
+        r.devices = xstrdup(visible);
+
+    const char *caps = env_get(env, "NVIDIA_DRIVER_CAPABILITIES");
+    if (caps == NULL || caps[0] == '\0') {
+        r.caps = r.legacy ? GCTK_CAP_ALL : GCTK_CAP_DEFAULT;
+    } else if (gctk_caps_parse(caps, &r.caps, err) < 0) {
+        request_clear(&r);
+        return gctk_wrap(err, "NVIDIA_DRIVER_CAPABILITIES");
+    }
+
+    if (!cfg->disable_require && !truthy(env_get(env, "NVIDIA_DISABLE_REQUIRE"))) {
+        for (size_t i = 0; i < env->len; i++) {
+            const char *e = env->items[i];
+            const char *eq = strchr(e, '=');
+            if (!str_has_prefix(e, "NVIDIA_REQUIRE_") || eq == NULL || eq[1] == '\0')
+                continue;
+            /* the last definition of a name wins: skip earlier duplicates */
+            cleanup_free char *name = xstrndup(e, (size_t)(eq - e));
+            if (env_get(env, name) != eq + 1)
+                continue;
+            strv_push(&r.requires, xstrdup(eq + 1));
+        }
+        if (r.legacy) {
+            /* the legacy rule of the NVIDIA stack: the image's CUDA_VERSION is
+             * the minimum the driver must support */
+            unsigned major = 0, minor = 0;
+            if (sscanf(cuda_version, "%u.%u", &major, &minor) == 2)
+                strv_push(&r.requires, xasprintf("cuda>=%u.%u", major, minor));
+        }
+    }
+    *out = r;
+    return 0;
+}

@@ -1,0 +1,28 @@
+/* What a container asks for, read from its environment (REFERENCE.md
+ * section 4): NVIDIA_VISIBLE_DEVICES, NVIDIA_DRIVER_CAPABILITIES,
+ * NVIDIA_REQUIRE_*, NVIDIA_DISABLE_REQUIRE, the legacy CUDA_VERSION rule and
+ * Swarm's DOCKER_RESOURCE_<NAME>. */
+#ifndef GCTK_REQUEST_H
+#define GCTK_REQUEST_H
+
+#include "config.h"
+#include "util.h"
+
+struct request {
+    char *devices;        /* "all", "none", "0,1", ... ; NULL: not a GPU container */
+    const char *devices_from; /* the variable the devices came from */
+    unsigned caps;
+    struct strv requires; /* the NVIDIA_REQUIRE_* expressions to check */
+    bool legacy;          /* a CUDA image without NVIDIA_* variables */
+    char *ignored;        /* why a request in the environment was ignored, or NULL */
+};
+
+int request_from_env(const struct strv *env, bool privileged, const struct gctk_config *cfg,
+                     struct request *out, gctk_error **err);
+void request_clear(struct request *r);
+
+/* "NVIDIA-GPU" -> "DOCKER_RESOURCE_NVIDIA_GPU" (Docker's spelling of a Swarm
+ * generic resource in a task's environment). */
+char *swarm_resource_env_name(const char *resource);
+
+#endif
