@@ -161,7 +161,8 @@ static char *find_in_mounts(const char *mountinfo, enum cgroup_version version, 
         size_t i = 0;
         bool after_dash = false;
         int k = 0;
-        for (char *tok = strtok_r(line, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save)) {
+        for (char *tok = strtok_r(line, " ", &save); tok != NULL;
+             tok = strtok_r(NULL, " ", &save)) {
             if (i < GCTK_ARRAY_LEN(f)) {
                 f[i++] = tok;
             } else if (!after_dash) {
@@ -176,10 +177,9 @@ static char *find_in_mounts(const char *mountinfo, enum cgroup_version version, 
         }
         if (f[4] == NULL || fstype == NULL)
             continue;
-        bool wanted = version == CGROUP_V2
-                          ? strcmp(fstype, "cgroup2") == 0
-                          : strcmp(fstype, "cgroup") == 0 && superopts != NULL &&
-                                list_has(superopts, "devices");
+        bool wanted = version == CGROUP_V2 ? strcmp(fstype, "cgroup2") == 0
+                                           : strcmp(fstype, "cgroup") == 0 && superopts != NULL &&
+                                                 list_has(superopts, "devices");
         if (!wanted)
             continue;
         *mounted = true;
@@ -201,7 +201,8 @@ int cgroup_locate(const char *proc_cgroup, const char *mountinfo, enum cgroup_ve
     cleanup_free char *v1_path = NULL, *v2_path = NULL;
     char *save = NULL;
     /* hierarchy-id:controller-list:path; the path may itself hold ':' */
-    for (char *line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(copy, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
         char *c1 = strchr(line, ':');
         char *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
         if (c2 == NULL)
@@ -258,7 +259,8 @@ static unsigned v1_granted(const char *list, unsigned maj, unsigned min)
     unsigned acc = 0;
     cleanup_free char *copy = xstrdup(list);
     char *save = NULL;
-    for (char *line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(copy, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
         char type, smaj[16], smin[16], sacc[8];
         if (sscanf(line, "%c %15[^:]:%15s %7s", &type, smaj, smin, sacc) != 4)
             continue;
@@ -362,8 +364,7 @@ int cgroup_bpf_extend(const struct bpf_insn *old, size_t old_len, const struct c
                                      "map, which cannot be carried into a new program",
                                      i);
             if (i + 1 >= old_len)
-                return gctk_fail(err, EINVAL, "the device program ends inside instruction %zu",
-                                 i);
+                return gctk_fail(err, EINVAL, "the device program ends inside instruction %zu", i);
             i++;
         } else if ((BPF_CLASS(code) == BPF_JMP || BPF_CLASS(code) == BPF_JMP32) &&
                    BPF_OP(code) == BPF_CALL) {
@@ -387,7 +388,7 @@ int cgroup_bpf_extend(const struct bpf_insn *old, size_t old_len, const struct c
     k++;
     p[k++] = INSN(BPF_ALU | BPF_RSH | BPF_K, BPF_REG_2, 0, 0, 16); /* access */
     p[k++] = INSN(BPF_ALU | BPF_AND | BPF_K, BPF_REG_2, 0, 0,
-                  (int32_t)~(uint32_t)(BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE));
+                  (int32_t) ~(uint32_t)(BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE));
     p[k] = INSN(BPF_JMP32 | BPF_JNE | BPF_K, BPF_REG_2, 0, TO_OLD, 0); /* mknod: old decides */
     k++;
     p[k++] = INSN(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_4, BPF_REG_1,
@@ -561,6 +562,8 @@ int cgroup_v2_allow_devices(const char *cgroup_dir, const struct cgroup_device *
     if (g->cgroup_fd < 0)
         return gctk_fail(err, errno, "open cgroup `%s`", cgroup_dir);
 
+    if (n == 0)
+        goto done; /* swapping programs for nothing would only cost time */
     uint32_t ids[MAX_PROGS], cnt = MAX_PROGS;
     if (query_progs(g->cgroup_fd, 0, ids, &cnt, &g->attach_flags) < 0)
         return gctk_fail(err, errno, "list the device programs of cgroup `%s`", cgroup_dir);
@@ -584,6 +587,7 @@ int cgroup_v2_allow_devices(const char *cgroup_dir, const struct cgroup_device *
             return gctk_wrap(err, "allow devices in cgroup `%s`", cgroup_dir);
         }
     }
+done:
     if (out != NULL)
         *out = steal_pointer(&g);
     return 0;

@@ -63,8 +63,8 @@ static void test_locate_v1_only(void **state)
 {
     (void)state;
     expect_locate("11:devices:/docker/abc\n3:cpu,cpuacct:/docker/abc\n",
-                  "37 31 0:34 / /sys/fs/cgroup/devices rw - cgroup cgroup rw,devices\n",
-                  CGROUP_V1, "/sys/fs/cgroup/devices/docker/abc");
+                  "37 31 0:34 / /sys/fs/cgroup/devices rw - cgroup cgroup rw,devices\n", CGROUP_V1,
+                  "/sys/fs/cgroup/devices/docker/abc");
     /* devices shares a hierarchy with other controllers */
     expect_locate("4:cpu,devices:/a\n",
                   "37 31 0:34 / /cg/cpu,devices rw - cgroup cgroup rw,cpu,devices\n", CGROUP_V1,
@@ -582,6 +582,15 @@ static void v2_allow_and_undo(struct fixture *f, unsigned flags)
     assert_int_equal(child_open(&f->child, 'n'), EPERM);
     assert_int_equal(child_open(&f->child, 'z'), 0);
 
+    /* no devices: the program is left alone */
+    struct cgroup_grant *none = NULL;
+    assert_int_equal(cgroup_v2_allow_devices(f->dir, NULL, 0, &none, NULL), 0);
+    uint32_t ids[8];
+    assert_int_equal(attached(f->dir, ids, NULL), 1);
+    assert_int_equal(ids[0], prog_id(f->prog_fds[0]));
+    cgroup_grant_undo(none);
+    cgroup_grant_free(none);
+
     struct cgroup_device dev = {1, 3};
     gctk_error *err = NULL;
     if (cgroup_v2_allow_devices(f->dir, &dev, 1, &f->grant, &err) < 0)
@@ -589,7 +598,6 @@ static void v2_allow_and_undo(struct fixture *f, unsigned flags)
     assert_int_equal(child_open(&f->child, 'n'), 0);
     assert_int_equal(child_open(&f->child, 'z'), 0);
     assert_int_equal(child_open(&f->child, 'f'), EPERM);
-    uint32_t ids[8];
     unsigned now_flags = 0;
     assert_int_equal(attached(f->dir, ids, &now_flags), 1);
     assert_int_not_equal(ids[0], prog_id(f->prog_fds[0]));
