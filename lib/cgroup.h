@@ -23,4 +23,30 @@ int cgroup_allow_devices(pid_t pid, const struct cgroup_device *devs, size_t n,
 void cgroup_grant_undo(struct cgroup_grant *g);
 void cgroup_grant_free(struct cgroup_grant *g);
 
+/* ---- exposed for tests ---------------------------------------------------- */
+
+struct bpf_insn;
+
+enum cgroup_version { CGROUP_V1 = 1, CGROUP_V2 = 2 };
+
+/* Works out from the text of /proc/<pid>/cgroup and of the reader's
+ * /proc/self/mountinfo which hierarchy controls the pid's device access and
+ * the directory of its cgroup there: v1 when a devices controller is mounted
+ * and the pid has a devices cgroup, else v2. *dir is allocated. */
+int cgroup_locate(const char *proc_cgroup, const char *mountinfo, enum cgroup_version *version,
+                  char **dir, gctk_error **err);
+
+/* The two halves of cgroup_allow_devices, on a cgroup directory. */
+int cgroup_v1_allow_devices(const char *cgroup_dir, const struct cgroup_device *devs, size_t n,
+                            struct cgroup_grant **out, gctk_error **err);
+int cgroup_v2_allow_devices(const char *cgroup_dir, const struct cgroup_device *devs, size_t n,
+                            struct cgroup_grant **out, gctk_error **err);
+
+/* Builds prologue + old: the prologue returns 1 for read/write access to the
+ * given char devices and otherwise falls through into the old instructions.
+ * Refuses old programs whose meaning would change when reloaded (map
+ * references, calls). *out is allocated, *out_len in instructions. */
+int cgroup_bpf_extend(const struct bpf_insn *old, size_t old_len, const struct cgroup_device *devs,
+                      size_t n, struct bpf_insn **out, size_t *out_len, gctk_error **err);
+
 #endif
