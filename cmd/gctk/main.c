@@ -17,6 +17,7 @@ struct command {
 static const struct command commands[] = {
     {"info", cmd_info, "show the driver, CUDA version and GPUs of the host"},
     {"list", cmd_list, "list the files and device nodes a container would get"},
+    {"configure", cmd_configure, "give a running container's rootfs its GPUs"},
 };
 
 int report_error(const gctk_error *e)

@@ -1,0 +1,182 @@
+/* The hook's flow: state -> config.json -> request -> host -> plan ->
+ * requirements -> injection. A container that asks for nothing costs one
+ * read of its config.json: the host is not even looked at. */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "host.h"
+#include "hook.h"
+#include "inject.h"
+#include "require.h"
+
+void hook_log_add(struct hook_log *log, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    strv_push(&log->lines, s);
+}
+
+void hook_log_clear(struct hook_log *log)
+{
+    strv_clear(&log->lines);
+}
+
+void hook_log_write(const struct hook_log *log, const char *path, const char *id)
+{
+    if (path == NULL || path[0] == '\0' || log->lines.len == 0)
+        return;
+    cleanup_fd int fd =
+        open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+    if (fd < 0)
+        return; /* the log must never stop a container */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char stamp[40];
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    for (size_t i = 0; i < log->lines.len; i++) {
+        cleanup_free char *line = xasprintf("%s.%03ldZ %.12s %s\n", stamp, ts.tv_nsec / 1000000,
+                                            id != NULL ? id : "-", log->lines.items[i]);
+        if (write(fd, line, strlen(line)) < 0)
+            return;
+    }
+}
+
+static int check_one(gctk_host *h, struct require_expr *const *exprs, size_t n,
+                     const struct gctk_gpu *g, gctk_error **err)
+{
+    struct require_facts facts = {
+        .cuda = gctk_host_cuda_version(h),
+        .driver = gctk_host_driver_version(h),
+        .arch = g ? g->arch : NULL,
+        .brand = g ? g->brand : NULL,
+    };
+    for (size_t i = 0; i < n; i++) {
+        cleanup_error gctk_error *e = NULL;
+        int r = require_eval(exprs[i], &facts, &e);
+        if (r == 0 && g != NULL && (facts.arch == NULL || facts.brand == NULL)) {
+            /* unknown facts count as unmet; ask NVML once and try again */
+            const struct gctk_gpu *full = gctk_host_gpu(h, (size_t)g->index);
+            facts.arch = full->arch;
+            facts.brand = full->brand;
+            gctk_error_free(e);
+            e = NULL;
+            r = require_eval(exprs[i], &facts, &e);
+        }
+        if (r <= 0) {
+            *err = steal_pointer(&e);
+            if (g != NULL)
+                gctk_wrap(err, "GPU %d (%s)", g->index, g->uuid);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int hook_check_requirements(gctk_host *h, const gctk_plan *p, const struct strv *requires,
+                            gctk_error **err)
+{
+    if (requires->len == 0)
+        return 0;
+    struct require_expr **exprs = xcalloc(requires->len, sizeof(*exprs));
+    int rc = 0;
+    for (size_t i = 0; i < requires->len && rc == 0; i++)
+        rc = require_parse(requires->items[i], &exprs[i], err);
+    if (rc == 0 && gctk_plan_gpu_count(p) == 0)
+        rc = check_one(h, exprs, requires->len, NULL, err);
+    for (size_t i = 0; i < gctk_plan_gpu_count(p) && rc == 0; i++)
+        rc = check_one(h, exprs, requires->len, host_gpu_raw(h, (size_t)gctk_plan_gpu(p, i)->index),
+                       err);
+    for (size_t i = 0; i < requires->len; i++)
+        if (exprs[i] != NULL)
+            require_free(exprs[i]);
+    free(exprs);
+    return rc;
+}
+
+static double ms(unsigned long long ns)
+{
+    return (double)ns / 1e6;
+}
+
+int hook_run(const struct gctk_config *cfg, const struct oci_state *state, struct hook_log *log,
+             gctk_error **err)
+{
+    unsigned long long t0 = now_ns();
+    struct oci_spec spec = {0};
+    struct request req = {0};
+    gctk_host *h = NULL;
+    struct gctk_selection sel = {0};
+    gctk_plan *plan = NULL;
+    struct inject_report rep = {0};
+    int rc = -1;
+
+    if (oci_spec_load(state->bundle, &spec, err) < 0 ||
+        request_from_env(&spec.env, spec.privileged, cfg, &req, err) < 0)
+        goto out;
+    if (req.ignored != NULL)
+        hook_log_add(log, "%s", req.ignored);
+    if (req.devices == NULL) {
+        hook_log_add(log, "not a GPU container: nothing to do (%.3f ms)", ms(now_ns() - t0));
+        rc = 0;
+        goto out;
+    }
+    unsigned long long t_parse = now_ns() - t0, t = now_ns();
+    if (gctk_host_open(cfg->root, 0, &h, err) < 0)
+        goto out;
+    for (size_t i = 0; gctk_host_warning(h, i) != NULL; i++)
+        hook_log_add(log, "warning: %s", gctk_host_warning(h, i));
+    if (gctk_select(h, req.devices, &sel, err) < 0) {
+        gctk_wrap(err, "%s=%s", req.devices_from, req.devices);
+        goto out;
+    }
+    if (gctk_plan_new(h, &sel, req.caps, &plan, err) < 0)
+        goto out;
+    unsigned long long t_discover = now_ns() - t;
+    t = now_ns();
+    if (hook_check_requirements(h, plan, &req.requires, err) < 0) {
+        gctk_wrap(err, "the image's requirements are not met (set NVIDIA_DISABLE_REQUIRE=true "
+                       "to skip the check)");
+        goto out;
+    }
+    unsigned long long t_require = now_ns() - t;
+    char caps[128];
+    hook_log_add(log, "pid %d rootfs `%s`: %s=%s -> %zu GPU(s), capabilities %s%s", (int)state->pid,
+                 spec.rootfs, req.devices_from, req.devices, gctk_plan_gpu_count(plan),
+                 gctk_caps_format(req.caps, caps, sizeof(caps)), spec.privileged ? ", privileged" : "");
+    struct inject_opts o = {
+        .pid = state->pid,
+        .rootfs = spec.rootfs,
+        .no_cgroups = cfg->no_cgroups,
+        .ldconfig = cfg->ldconfig,
+        .cuda_compat = cfg->cuda_compat,
+    };
+    if (inject(h, plan, &o, &rep, err) < 0)
+        goto out;
+    for (size_t i = 0; i < rep.notes.len; i++)
+        hook_log_add(log, "%s", rep.notes.items[i]);
+    hook_log_add(log,
+                 "done in %.3f ms: parse %.3f, discovery %.3f, require %.3f, cgroup %.3f, "
+                 "mounts %.3f (%zu mounts, %zu links, libs in %s), proc %.3f, ldcache %.3f",
+                 ms(now_ns() - t0), ms(t_parse), ms(t_discover), ms(t_require), ms(rep.cgroup_ns),
+                 ms(rep.mounts_ns), rep.mounts, rep.links, rep.libdir, ms(rep.proc_ns),
+                 ms(rep.ldcache_ns));
+    rc = 0;
+out:
+    if (rc < 0 && err != NULL && *err != NULL)
+        hook_log_add(log, "error: %s", (*err)->msg);
+    inject_report_clear(&rep);
+    gctk_plan_free(plan);
+    gctk_selection_clear(&sel);
+    gctk_host_free(h);
+    request_clear(&req);
+    oci_spec_clear(&spec);
+    return rc;
+}
