@@ -19,6 +19,11 @@ struct rootfs {
     char *path; /* for messages */
 };
 
+/* For tests: take the component walk even where openat2 exists, and the
+ * mount(2) fallback even where the new mount API exists. */
+extern bool rootfs_force_walk;
+extern bool rootfs_force_legacy_mount;
+
 /* What was done inside the rootfs, newest last, so it can be undone. */
 struct mount_journal;
 
