@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "elf.h"
+#include "elfinfo.h"
 
 /* The structs of <elf.h> are read as the host lays them out; only
  * little-endian files are accepted, so the host must be little-endian too

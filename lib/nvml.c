@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nvml.h"
+#include "vercmp.h"
 
 typedef int nvmlReturn_t;
 typedef void *nvmlDevice_t;
@@ -107,11 +108,6 @@ int nvml_driver_version(struct nvml *n, char *buf, size_t size, gctk_error **err
     return 0;
 }
 
-void cuda_version_format(int v, char *buf, size_t size)
-{
-    snprintf(buf, size, "%d.%d", v / 1000, (v % 1000) / 10);
-}
-
 int nvml_cuda_version(struct nvml *n, char *buf, size_t size, gctk_error **err)
 {
     int v = 0;
@@ -120,7 +116,8 @@ int nvml_cuda_version(struct nvml *n, char *buf, size_t size, gctk_error **err)
     nvmlReturn_t r = n->cuda_version(&v);
     if (r != NVML_SUCCESS)
         return gctk_fail(err, 0, "NVML CUDA version: %s", nvml_strerror(n, r));
-    cuda_version_format(v, buf, size);
+    if (cuda_version_format(v, buf, size) == NULL)
+        return gctk_fail(err, 0, "NVML CUDA version %d is not a CUDA version", v);
     return 0;
 }
 
@@ -162,6 +159,7 @@ int libcuda_driver_version(const char *path, char *buf, size_t size, gctk_error 
     dlclose(h);
     if (r != 0)
         return gctk_fail(err, 0, "libcuda `%s`: cuDriverGetVersion failed (%d)", path, r);
-    cuda_version_format(v, buf, size);
+    if (cuda_version_format(v, buf, size) == NULL)
+        return gctk_fail(err, 0, "libcuda `%s`: %d is not a CUDA version", path, v);
     return 0;
 }

@@ -29,7 +29,4 @@ int nvml_gpu_info(struct nvml *n, const char *bus_id, struct nvml_gpu_info *out,
 /* cuDriverGetVersion of the libcuda at path, as "13.0". */
 int libcuda_driver_version(const char *path, char *buf, size_t size, gctk_error **err);
 
-/* 13000 -> "13.0" */
-void cuda_version_format(int v, char *buf, size_t size);
-
 #endif

@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "elf.h"
+#include "elfinfo.h"
 
 /* ---- helpers --------------------------------------------------------------- */
 
