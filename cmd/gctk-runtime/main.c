@@ -1,0 +1,87 @@
+/* gctk-runtime: an OCI runtime shim for `--runtime=nvidia` and Compose's
+ * `runtime: nvidia`. On create (and run) it adds gctk-hook to the bundle when
+ * the container asks for GPUs, then execs the real runtime with the very same
+ * arguments; every other verb goes straight through. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "shim.h"
+#include "version.h"
+
+static char *sibling(const char *name)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return NULL;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash == NULL)
+        return NULL;
+    *slash = '\0';
+    char *p = xasprintf("%s/%s", self, name);
+    if (access(p, X_OK) == 0)
+        return p;
+    free(p);
+    return NULL;
+}
+
+/* The real runtime: an absolute path, or a name on PATH that is not this shim. */
+static char *find_runtime(const char *name)
+{
+    if (strchr(name, '/') != NULL)
+        return xstrdup(name);
+    const char *env = getenv("PATH");
+    cleanup_free char *paths = xstrdup(env != NULL ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    char self[PATH_MAX] = "";
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[n > 0 ? n : 0] = '\0';
+    char *save = NULL;
+    for (char *d = strtok_r(paths, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save)) {
+        char *p = xasprintf("%s/%s", d, name);
+        char real[PATH_MAX];
+        if (access(p, X_OK) == 0 && realpath(p, real) != NULL && strcmp(real, self) != 0)
+            return p;
+        free(p);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--version") == 0)
+        printf("gctk-runtime %s\n", GCTK_VERSION);
+    cleanup_error gctk_error *err = NULL;
+    struct gctk_config cfg = {0};
+    if (config_load(NULL, &cfg, &err) < 0) {
+        fprintf(stderr, "gctk-runtime: %s\n", err->msg);
+        return 1;
+    }
+    struct shim_args a;
+    shim_parse_args(argc, argv, &a);
+    if (a.verb > 0 && (strcmp(argv[a.verb], "create") == 0 || strcmp(argv[a.verb], "run") == 0)) {
+        cleanup_free char *hook = cfg.hook_path ? xstrdup(cfg.hook_path) : sibling("gctk-hook");
+        if (hook == NULL)
+            hook = xstrdup("/usr/bin/gctk-hook");
+        bool added = false;
+        if (shim_prepare_bundle(a.bundle ? a.bundle : ".", &cfg, hook, &added, &err) < 0) {
+            fprintf(stderr, "gctk-runtime: %s\n", err->msg);
+            config_clear(&cfg);
+            return 1;
+        }
+    }
+    char *runtime = find_runtime(cfg.runtime);
+    if (runtime == NULL) {
+        fprintf(stderr, "gctk-runtime: the OCI runtime `%s` is not on PATH: install runc or set "
+                        "\"runtime\" in %s\n",
+                cfg.runtime, cfg.path ? cfg.path : "the gctk config");
+        config_clear(&cfg);
+        return 1;
+    }
+    config_clear(&cfg);
+    argv[0] = runtime;
+    execv(runtime, argv);
+    fprintf(stderr, "gctk-runtime: exec `%s`: %s\n", runtime, strerror(errno));
+    return 127;
+}

@@ -1,0 +1,158 @@
+/* The runtime shim: a config.json edit, then exec of the real runtime. */
+#include <fcntl.h>
+#include <jansson.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "oci.h"
+#include "request.h"
+#include "shim.h"
+
+/* runc's global flags that take a value (`--flag value`) */
+static const char *const valued_globals[] = {"--root", "--log", "--log-format", "--criu",
+                                             "--rootless", NULL};
+
+static bool takes_value(const char *arg, const char *const *list)
+{
+    for (size_t i = 0; list[i] != NULL; i++)
+        if (strcmp(arg, list[i]) == 0)
+            return true;
+    return false;
+}
+
+void shim_parse_args(int argc, char *const *argv, struct shim_args *out)
+{
+    *out = (struct shim_args){.verb = -1};
+    int i = 1;
+    for (; i < argc; i++) {
+        if (argv[i][0] != '-')
+            break;
+        if (takes_value(argv[i], valued_globals))
+            i++;
+    }
+    if (i >= argc)
+        return;
+    out->verb = i;
+    for (int k = i + 1; k < argc; k++) {
+        if (strcmp(argv[k], "--bundle") == 0 || strcmp(argv[k], "-b") == 0) {
+            if (k + 1 < argc)
+                out->bundle = argv[k + 1];
+            k++;
+        } else if (str_has_prefix(argv[k], "--bundle=")) {
+            out->bundle = argv[k] + strlen("--bundle=");
+        } else if (str_has_prefix(argv[k], "-b=")) {
+            out->bundle = argv[k] + 3;
+        }
+    }
+}
+
+static bool has_gpu_hook(json_t *hooks)
+{
+    static const char *const names[] = {"gctk-hook", "nvidia-container-runtime-hook",
+                                        "nvidia-container-toolkit"};
+    size_t i;
+    json_t *h;
+    json_array_foreach(hooks, i, h) {
+        const char *path = json_string_value(json_object_get(h, "path"));
+        if (path == NULL)
+            continue;
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        for (size_t k = 0; k < GCTK_ARRAY_LEN(names); k++)
+            if (strcmp(base, names[k]) == 0)
+                return true;
+    }
+    return false;
+}
+
+static int write_atomically(const char *path, const char *text, mode_t mode, gctk_error **err)
+{
+    cleanup_free char *tmp = xasprintf("%s.gctk-XXXXXX", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return gctk_fail(err, errno, "create `%s`", tmp);
+    size_t len = strlen(text), off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            gctk_fail(err, errno, "write `%s`", tmp);
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || close(fd) < 0) {
+        gctk_fail(err, errno, "write `%s`", tmp);
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) < 0) {
+        gctk_fail(err, errno, "rename `%s` to `%s`", tmp, path);
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const char *hook_path,
+                        bool *added, gctk_error **err)
+{
+    *added = false;
+    cleanup_free char *path = path_join(bundle, "config.json");
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (root == NULL)
+        return gctk_fail(err, 0, "`%s` line %d column %d: %s", path, jerr.line, jerr.column,
+                         jerr.text);
+    int rc = -1;
+    struct oci_spec spec = {0};
+    struct request req = {0};
+    cleanup_free char *text = json_dumps(root, JSON_COMPACT);
+    cleanup_free char *out = NULL;
+    if (text == NULL || oci_spec_parse(text, strlen(text), bundle, &spec, err) < 0 ||
+        request_from_env(&spec.env, spec.privileged, cfg, &req, err) < 0)
+        goto done;
+    rc = 0;
+    if (req.devices == NULL)
+        goto done;
+    json_t *hooks = json_object_get(root, "hooks");
+    if (hooks == NULL) {
+        hooks = json_object();
+        json_object_set_new(root, "hooks", hooks);
+    }
+    json_t *prestart = json_object_get(hooks, "prestart");
+    if (!json_is_object(hooks) || (prestart != NULL && !json_is_array(prestart))) {
+        rc = gctk_fail(err, 0, "`%s`: `hooks.prestart` is not an array", path);
+        goto done;
+    }
+    if (prestart == NULL) {
+        prestart = json_array();
+        json_object_set_new(hooks, "prestart", prestart);
+    }
+    if (has_gpu_hook(prestart))
+        goto done;
+    json_t *hook = json_pack("{s:s, s:[s, s]}", "path", hook_path, "args", "gctk-hook", "prestart");
+    /* an explicit environment: the hook never inherits the runtime's or the image's */
+    json_t *env = json_array();
+    const char *config = getenv("GCTK_CONFIG");
+    if (config != NULL && config[0] != '\0')
+        json_array_append_new(env, json_sprintf("GCTK_CONFIG=%s", config));
+    json_array_append_new(env, json_string("PATH=/usr/sbin:/usr/bin:/sbin:/bin"));
+    json_object_set_new(hook, "env", env);
+    json_array_insert_new(prestart, 0, hook);
+    out = json_dumps(root, JSON_COMPACT);
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    if (out == NULL || write_atomically(path, out, mode, err) < 0) {
+        rc = -1;
+        goto done;
+    }
+    *added = true;
+done:
+    request_clear(&req);
+    oci_spec_clear(&spec);
+    json_decref(root);
+    return rc;
+}

@@ -1,0 +1,25 @@
+/* gctk-runtime's work: find the bundle in an OCI runtime command line and add
+ * gctk-hook to its config.json when the container asks for GPUs. */
+#ifndef GCTK_SHIM_H
+#define GCTK_SHIM_H
+
+#include "config.h"
+#include "util.h"
+
+struct shim_args {
+    int verb;            /* index of the verb in argv, or -1 */
+    const char *bundle;  /* --bundle / -b value, or NULL (the current directory) */
+};
+
+/* Finds the verb and the bundle in a runc-style command line (global flags,
+ * verb, verb flags, id). Unknown flags are left alone: they are passed on. */
+void shim_parse_args(int argc, char *const *argv, struct shim_args *out);
+
+/* Adds the prestart hook at hook_path (with an explicit environment: only
+ * GCTK_CONFIG when set) to bundle/config.json when the container asks for GPUs
+ * and has no gctk or NVIDIA hook yet. The file is rewritten atomically. *added
+ * tells whether it was changed. */
+int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const char *hook_path,
+                        bool *added, gctk_error **err);
+
+#endif
