@@ -7,7 +7,7 @@ PREFIX ?= /usr
 
 BUILD_DEPS = meson ninja-build pkg-config gcc libc6-dev libjansson-dev libyaml-dev libcmocka-dev
 RUN_DEPS = runc busybox-static docker.io
-TEST_DEPS = $(RUN_DEPS) docker-compose podman containerd clang
+TEST_DEPS = $(RUN_DEPS) jq docker-compose podman containerd clang
 
 .PHONY: all build deps deps-test demo check unit install bench fuzz clean
 

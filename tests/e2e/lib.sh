@@ -1,0 +1,95 @@
+# Shared helpers of the end-to-end suites: TAP output, a scratch dir removed
+# whatever happens, a busybox+glibc rootfs, OCI bundles for runc.
+# Sourced by tests/e2e/test-*.sh; GCTK_BUILD is the meson build dir.
+set -u
+: "${GCTK_BUILD:?set GCTK_BUILD to the build directory}"
+GCTK=$GCTK_BUILD/cmd/gctk
+GCTK_HOOK=$GCTK_BUILD/cmd/gctk-hook
+GCTK_RUNTIME=$GCTK_BUILD/cmd/gctk-runtime
+export GCTK_SIM_DIR=$GCTK_BUILD/sim
+TAP_N=0
+TAP_FAILED=0
+SCRATCH=$(mktemp -d /tmp/gctk-e2e.XXXXXX)
+CLEANUP=()
+
+# at_exit CMD: runs CMD (a string) at exit, newest first
+at_exit() { CLEANUP=("$1" "${CLEANUP[@]}"); }
+_run_cleanup() {
+    local rc=$?
+    for c in "${CLEANUP[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
+    rm -rf "$SCRATCH"
+    echo "1..$TAP_N"
+    [ "$TAP_FAILED" -eq 0 ] && exit "$rc"
+    exit 1
+}
+trap _run_cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
+not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; }
+skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1 # SKIP $2"; }
+diag() { sed 's/^/# /'; }
+
+# check NAME CMD...: one test case that passes when CMD succeeds
+check() {
+    local name=$1; shift
+    if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# expect_eq NAME EXPECTED ACTUAL
+expect_eq() {
+    if [ "$2" = "$3" ]; then ok "$1"; else
+        not_ok "$1"; printf 'expected: %s\nactual:   %s\n' "$2" "$3" | diag
+    fi
+}
+
+# expect_match NAME REGEX TEXT
+expect_match() {
+    if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else
+        not_ok "$1"; printf 'expected to match: %s\nactual: %s\n' "$2" "$3" | diag
+    fi
+}
+
+need_root() {
+    if [ "$(id -u)" != 0 ]; then skip "$1" "needs root"; return 1; fi
+}
+
+# make_rootfs DIR: busybox (static) plus the host's glibc, so that the
+# simulated driver's dynamically linked tools run inside
+make_rootfs() {
+    local r=$1
+    mkdir -p "$r"/{bin,sbin,dev,proc,sys,tmp,etc,root,usr/bin,usr/lib/x86_64-linux-gnu,lib/x86_64-linux-gnu,lib64}
+    cp /bin/busybox "$r/bin/busybox"
+    for t in sh ls cat echo grep wc head tail readlink stat find test true false sleep mount \
+             env id ln rm mkdir touch sort uniq tr cut printf md5sum; do
+        ln -sf busybox "$r/bin/$t"
+    done
+    local libdir=/lib/x86_64-linux-gnu
+    for l in libc.so.6 libm.so.6; do cp -L "$libdir/$l" "$r$libdir/$l"; done
+    cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/ld-linux-x86-64.so.2"
+    echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
+}
+
+# make_bundle DIR ROOTFS ARGS_JSON ENV_JSON [HOOK_ENV_JSON]: an OCI bundle run by
+# runc, with gctk-hook as prestart hook
+make_bundle() {
+    local b=$1 rootfs=$2 args=$3 env=$4 hook_env=${5:-null}
+    mkdir -p "$b"
+    (cd "$b" && runc spec)
+    local hooks='{"prestart": [{"path": $hook, "args": ["gctk-hook", "prestart"], "env": $henv}]}'
+    [ "$hook_env" = none ] && hooks='{}' && hook_env=null
+    jq --arg rootfs "$rootfs" --argjson args "$args" --argjson env "$env" \
+       --arg hook "$GCTK_HOOK" --argjson henv "$hook_env" \
+       ".root.path = \$rootfs | .root.readonly = false | .process.terminal = false
+        | .process.args = \$args | .process.env = (.process.env + \$env)
+        | .hooks = $hooks" \
+       "$b/config.json" >"$b/config.json.new" && mv "$b/config.json.new" "$b/config.json"
+}
+
+# runc_run BUNDLE ID: runs the container, stdout+stderr to stdout, status kept
+RUNC_ROOT=$SCRATCH/runc
+runc_run() {
+    runc --root "$RUNC_ROOT" run -b "$1" "$2" </dev/null 2>&1
+}
+
+host_mounts() { wc -l </proc/self/mountinfo; }

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# gctk-hook under real runc on a simulated 4-GPU host: each container must see
+# exactly the GPUs it asked for, with the driver files of its capabilities,
+# and leave nothing behind on the host.
+. "$(dirname "$0")/lib.sh"
+
+need_root "runc end to end" || exit 0
+command -v runc >/dev/null || { skip "runc end to end" "runc is not installed"; exit 0; }
+
+HOST=$SCRATCH/host
+"$GCTK" sim create "$HOST" --gpus 4 >/dev/null || { not_ok "gctk sim create"; exit 1; }
+cat >"$SCRATCH/gctk.conf" <<EOF
+{"root": "$HOST", "log": "$SCRATCH/hook.log"}
+EOF
+export GCTK_CONFIG=$SCRATCH/gctk.conf
+HOOK_ENV="[\"GCTK_CONFIG=$GCTK_CONFIG\"]"
+mapfile -t UUID < <("$GCTK" info --json --no-nvml | jq -r '.gpus[].uuid')
+mapfile -t BUS < <("$GCTK" info --json --no-nvml | jq -r '.gpus[].bus_id')
+expect_eq "the simulated host has 4 GPUs" 4 "${#UUID[@]}"
+
+ROOTFS=$SCRATCH/rootfs
+make_rootfs "$ROOTFS"
+cp "$GCTK_SIM_DIR/cuda-devices" "$ROOTFS/bin/cuda-devices"
+MOUNTS_BEFORE=$(host_mounts)
+N=0
+
+# run_gpu NAME ENV_JSON SCRIPT: runs `sh -c SCRIPT` in a fresh container; output in $OUT, status in $RC
+run_gpu() {
+    N=$((N + 1))
+    local b=$SCRATCH/bundle-$N
+    make_bundle "$b" "$ROOTFS" "[\"sh\", \"-c\", $(jq -Rn --arg s "$3" '$s')]" "$2" "$HOOK_ENV"
+    OUT=$(runc_run "$b" "gctk-e2e-$$-$N")
+    RC=$?
+    runc --root "$RUNC_ROOT" delete -f "gctk-e2e-$$-$N" >/dev/null 2>&1
+}
+
+uuids_seen() { printf '%s\n' "$OUT" | grep -o 'GPU-[0-9a-f-]*' | sort | tr '\n' ' '; }
+uuids_of() { for i in "$@"; do echo "${UUID[$i]}"; done | sort | tr '\n' ' '; }
+
+run_gpu all '["NVIDIA_VISIBLE_DEVICES=all"]' 'nvidia-smi -L'
+expect_eq "all: nvidia-smi -L lists the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
+
+run_gpu list '["NVIDIA_VISIBLE_DEVICES=1,3"]' 'nvidia-smi -L; ls /dev/nvidia*'
+expect_eq "1,3: exactly GPUs 1 and 3" "$(uuids_of 1 3)" "$(uuids_seen)"
+expect_eq "1,3: only their device nodes" "/dev/nvidia-uvm /dev/nvidia-uvm-tools /dev/nvidia1 /dev/nvidia3 /dev/nvidiactl" \
+    "$(printf '%s\n' "$OUT" | grep '^/dev/' | sort | tr '\n' ' ' | sed 's/ $//')"
+
+run_gpu uuid "[\"NVIDIA_VISIBLE_DEVICES=${UUID[2]}\"]" 'nvidia-smi -L'
+expect_eq "a UUID selects that GPU" "$(uuids_of 2)" "$(uuids_seen)"
+
+run_gpu busid "[\"NVIDIA_VISIBLE_DEVICES=${BUS[1]}\"]" 'nvidia-smi -L'
+expect_eq "a PCI bus id selects that GPU" "$(uuids_of 1)" "$(uuids_seen)"
+
+run_gpu none '["NVIDIA_VISIBLE_DEVICES=none"]' \
+    'ls /dev/nvidia0 2>/dev/null; ls /usr/lib/x86_64-linux-gnu/libcuda.so.1 /usr/bin/nvidia-smi; nvidia-smi -L'
+expect_match "none: driver files without any GPU" "libcuda.so.1" "$OUT"
+check "none: no GPU node and no GPU listed" test -z "$(uuids_seen)" -a "$(printf '%s' "$OUT" | grep -c '^/dev/nvidia0')" = 0
+
+for v in unset void; do
+    env='[]'
+    [ "$v" = void ] && env='["NVIDIA_VISIBLE_DEVICES=void"]'
+    run_gpu "$v" "$env" 'ls /dev/nvidiactl /usr/bin/nvidia-smi 2>&1; echo rc=$?'
+    expect_match "$v: nothing injected" "rc=1" "$OUT"
+done
+
+run_gpu utility '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_DRIVER_CAPABILITIES=utility"]' \
+    'nvidia-smi -L; ls /usr/lib/x86_64-linux-gnu/ | grep -c libcuda'
+expect_match "utility: nvidia-smi works" "${UUID[0]}" "$OUT"
+expect_eq "utility: no libcuda" 0 "$(printf '%s\n' "$OUT" | tail -n 1)"
+
+run_gpu compute '["NVIDIA_VISIBLE_DEVICES=2,3", "NVIDIA_DRIVER_CAPABILITIES=compute"]' \
+    'cuda-devices; ls /usr/bin/nvidia-smi 2>&1'
+expect_match "compute: a CUDA program sees 2 devices" "2 device" "$OUT"
+expect_match "compute: the CUDA program sees GPU 2" "${UUID[2]}" "$OUT"
+expect_match "compute: no nvidia-smi (a utility binary)" "No such file" "$OUT"
+
+run_gpu links '["NVIDIA_VISIBLE_DEVICES=0"]' \
+    'readlink /usr/lib/x86_64-linux-gnu/libcuda.so; readlink /usr/lib/x86_64-linux-gnu/libcuda.so.1; cat /proc/driver/nvidia/params | grep Modify; ls /proc/driver/nvidia/gpus | wc -l'
+expect_match "libcuda.so -> libcuda.so.1" "^libcuda.so.1" "$OUT"
+expect_match "libcuda.so.1 -> the driver's file" "libcuda.so.[0-9]+\.[0-9]+" "$OUT"
+expect_match "/proc/driver/nvidia/params says ModifyDeviceFiles: 0" "ModifyDeviceFiles: 0" "$OUT"
+expect_eq "/proc/driver/nvidia/gpus shows only the selected GPU" 1 "$(printf '%s\n' "$OUT" | tail -n 1)"
+
+run_gpu unknown '["NVIDIA_VISIBLE_DEVICES=9"]' 'echo started'
+check "unknown id: the container does not start" test "$RC" -ne 0
+expect_match "unknown id: the message names the valid ids" "unknown GPU .9.: this host has 0 \(${UUID[0]}" "$OUT"
+
+run_gpu require '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_CUDA=cuda>=99.0"]' 'echo started'
+check "failed requirement: the container does not start" test "$RC" -ne 0
+expect_match "failed requirement: the message names the condition" "cuda>=99.0" "$OUT"
+
+run_gpu disable '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_CUDA=cuda>=99.0", "NVIDIA_DISABLE_REQUIRE=true"]' 'echo started'
+expect_match "NVIDIA_DISABLE_REQUIRE=true: starts anyway" "started" "$OUT"
+
+# A rootfs whose lib dir, /usr/bin and /dev point out of it: everything must
+# land inside the rootfs, nothing on the host.
+EVIL=$SCRATCH/evil-rootfs
+make_rootfs "$EVIL"
+CANARY=$SCRATCH/canary
+mkdir -p "$CANARY/lib" "$CANARY/bin" "$CANARY/dev"
+rm -rf "$EVIL/usr/lib/x86_64-linux-gnu" "$EVIL/usr/bin"
+ln -s "$CANARY/lib" "$EVIL/usr/lib/x86_64-linux-gnu"
+ln -s "../../../../../../../..$CANARY/bin" "$EVIL/usr/bin"
+canary_before=$(find "$CANARY" | sort | md5sum)
+N=$((N + 1))
+make_bundle "$SCRATCH/bundle-evil" "$EVIL" '["sh", "-c", "nvidia-smi -L"]' '["NVIDIA_VISIBLE_DEVICES=0"]' "$HOOK_ENV"
+OUT=$(runc_run "$SCRATCH/bundle-evil" "gctk-e2e-$$-evil")
+runc --root "$RUNC_ROOT" delete -f "gctk-e2e-$$-evil" >/dev/null 2>&1
+expect_eq "symlinks out of the rootfs: nothing written outside" "$canary_before" "$(find "$CANARY" | sort | md5sum)"
+expect_match "symlinks out of the rootfs: the container still works" "${UUID[0]}" "$OUT"
+check "symlinks out of the rootfs: the files went inside it" test -e "$EVIL$CANARY/lib/libcuda.so.1" -o -L "$EVIL$CANARY/lib/libcuda.so.1"
+
+# The image's LD_PRELOAD is for the container, never for the hook on the host.
+MARK=/tmp/gctk-preload-mark-$$
+cat >"$SCRATCH/evil.c" <<EOF
+#include <fcntl.h>
+#include <unistd.h>
+__attribute__((constructor)) static void mark(void) { close(open("$MARK", O_CREAT | O_WRONLY, 0644)); }
+EOF
+if gcc -shared -fPIC -o "$SCRATCH/evil.so" "$SCRATCH/evil.c" 2>/dev/null; then
+    mkdir -p "$ROOTFS$SCRATCH"
+    cp "$SCRATCH/evil.so" "$ROOTFS$SCRATCH/evil.so"
+    at_exit "rm -f $MARK"
+    run_gpu preload "[\"NVIDIA_VISIBLE_DEVICES=0\", \"LD_PRELOAD=$SCRATCH/evil.so\", \"LD_LIBRARY_PATH=/tmp\"]" 'nvidia-smi -L'
+    expect_match "LD_PRELOAD in the image: the container starts" "${UUID[0]}" "$OUT"
+    check "LD_PRELOAD in the image: it ran inside the container" test -e "$ROOTFS$MARK"
+    check "LD_PRELOAD in the image: it never ran on the host" test ! -e "$MARK"
+else
+    skip "LD_PRELOAD in the image" "gcc cannot build a shared object"
+fi
+
+expect_match "the hook logs its decisions and timings" "done in [0-9.]+ ms" "$(cat "$SCRATCH/hook.log")"
+expect_eq "no mount left on the host" "$MOUNTS_BEFORE" "$(host_mounts)"
+expect_eq "no container left" "" "$(runc --root "$RUNC_ROOT" list -q)"
+check "no container process left" test -z "$(pgrep -f "runc.*gctk-e2e-$$" || true)"
