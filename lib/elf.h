@@ -10,7 +10,9 @@ struct elf_info {
     char *soname;   /* DT_SONAME, or NULL when the file has none */
 };
 
-/* Reads the headers of an open file (untrusted: bounds are checked). */
+/* Reads the headers of an open file (untrusted: bounds are checked). Only
+ * little-endian files are accepted. A malformed file is an error with
+ * err->code 0; *out is untouched on failure. */
 int elf_inspect_fd(int fd, struct elf_info *out, gctk_error **err);
 int elf_inspect(const char *path, struct elf_info *out, gctk_error **err);
 void elf_info_clear(struct elf_info *info);

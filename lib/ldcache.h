@@ -1,7 +1,12 @@
 /* ld.so.cache: parse both glibc formats, merge, and write the new format.
  *
  * The input is untrusted (an image's cache): every count and offset is checked
- * against the buffer; nothing is followed outside it. */
+ * against the buffer; nothing is followed outside it. A malformed cache is
+ * refused as a whole (a truncated header, more entries than the file holds,
+ * a string table longer than the file, an offset outside the string table, a
+ * string without its NUL, a big-endian cache): the error names the entry and
+ * err->code is 0. Nothing is salvaged, because the caller rebuilds the cache
+ * that ld.so will trust and should report a broken one, not hide it. */
 #ifndef GCTK_LDCACHE_H
 #define GCTK_LDCACHE_H
 
@@ -29,7 +34,7 @@ struct ldcache {
 /* Parses a cache image: "ld.so-1.7.0" (old), "glibc-ld.so.cache1.1" (new), or
  * the old table followed by the new one. */
 int ldcache_parse(const void *data, size_t len, struct ldcache *out, gctk_error **err);
-/* Reads and parses a file (at most 64 MiB). */
+/* Reads and parses a file (at most 64 MiB: a larger one fails with EFBIG). */
 int ldcache_read(const char *path, struct ldcache *out, gctk_error **err);
 void ldcache_clear(struct ldcache *c);
 
@@ -44,7 +49,9 @@ void ldcache_drop_hwcap_entries(struct ldcache *c);
 int ldcache_libcmp(const char *a, const char *b);
 
 /* Serialises in the new format ("glibc-ld.so.cache1.1"), entries sorted as
- * ld.so's binary search expects. */
+ * ld.so's binary search expects (c itself is sorted in place). *out is
+ * malloc'ed. An entry whose hwcap indexes the glibc-hwcaps extension is
+ * refused: no extension is written, so drop such entries first. */
 int ldcache_serialize(struct ldcache *c, char **out, size_t *len, gctk_error **err);
 
 #endif
