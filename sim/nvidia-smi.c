@@ -217,7 +217,7 @@ static void print_table(const struct gpu *gpus, unsigned n)
         snprintf(b, sizeof(b), "%19s Off ", g->pci.bus_id);
         snprintf(c, sizeof(c), "%21s ", "0");
         printf("|%-41.41s|%-24.24s|%-22.22s|\n", a, b, c);
-        snprintf(a, sizeof(a), " N/A   %2uC    P0  %14uW / %4uW ", g->temp, g->power_mw / 1000,
+        snprintf(a, sizeof(a), " N/A   %2uC    P0  %13uW / %4uW ", g->temp, g->power_mw / 1000,
                  g->limit_mw / 1000);
         snprintf(b, sizeof(b), "%8lluMiB / %6lluMiB ", g->mem.used >> 20, g->mem.total >> 20);
         snprintf(c, sizeof(c), "%7u%%      Default ", g->util.gpu);
@@ -344,12 +344,9 @@ static int print_query(const char *query, const char *format, const struct gpu *
             list[count++] = f;
     }
     if (header) {
-        for (size_t i = 0; i < count; i++) {
-            const char *h = list[i]->header;
-            /* without units, the header loses its " [MiB]" too */
-            int len = units || strchr(h, '[') == NULL ? (int)strlen(h) : (int)(strchr(h, '[') - h - 1);
-            printf("%s%.*s", i ? ", " : "", len, h);
-        }
+        /* the header keeps its units even with nounits, as the real tool's does */
+        for (size_t i = 0; i < count; i++)
+            printf("%s%s", i ? ", " : "", list[i]->header);
         printf("\n");
     }
     for (unsigned g = 0; g < n; g++) {

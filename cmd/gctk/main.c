@@ -16,6 +16,7 @@ struct command {
 
 static const struct command commands[] = {
     {"version", NULL, "print the version"},
+    {"sim", cmd_sim, "build a simulated GPU host in a directory"},
 };
 
 int report_error(const gctk_error *e)
