@@ -27,5 +27,6 @@ void print_warnings(const gctk_host *h);
 int cmd_info(int argc, char **argv, struct global_opts *g);
 int cmd_list(int argc, char **argv, struct global_opts *g);
 int cmd_configure(int argc, char **argv, struct global_opts *g);
+int cmd_sim(int argc, char **argv, struct global_opts *g);
 
 #endif

@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"info", cmd_info, "show the driver, CUDA version and GPUs of the host"},
     {"list", cmd_list, "list the files and device nodes a container would get"},
     {"configure", cmd_configure, "give a running container's rootfs its GPUs"},
+    {"sim", cmd_sim, "build a simulated GPU host in a directory"},
 };
 
 int report_error(const gctk_error *e)

@@ -1,0 +1,118 @@
+/* gctk sim create DIR: builds a simulated GPU host (lib/sim.c). */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "sim.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: gctk sim create DIR [--gpus N] [--driver VERSION] [--cuda VERSION]\n"
+            "                           [--model NAME] [--force]\n\n"
+            "Builds under DIR the files of a host with the NVIDIA driver installed (proc\n"
+            "files, device nodes, libraries, ld.so.cache, nvidia-smi) with mock driver\n"
+            "libraries, to rehearse a GPU setup or test gctk without a GPU.\n\n"
+            "  --gpus N          number of GPUs, 0 to %d (default %d)\n"
+            "  --driver VERSION  driver version (default %s)\n"
+            "  --cuda VERSION    CUDA version the driver supports (default %s)\n"
+            "  --model NAME      GPU model (default \"%s\")\n"
+            "  --force           rebuild over a non-empty DIR\n",
+            GCTK_SIM_MAX_GPUS, GCTK_SIM_DEFAULT_GPUS, GCTK_SIM_DEFAULT_DRIVER,
+            GCTK_SIM_DEFAULT_CUDA, GCTK_SIM_DEFAULT_MODEL);
+}
+
+static int sim_create(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"gpus", required_argument, NULL, 'g'},
+        {"driver", required_argument, NULL, 'd'},
+        {"cuda", required_argument, NULL, 'c'},
+        {"model", required_argument, NULL, 'm'},
+        {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'g': {
+            char *end;
+            errno = 0;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (errno != 0 || *end != '\0' || optarg[0] == '\0' || optarg[0] == '-' ||
+                n > GCTK_SIM_MAX_GPUS)
+                return report("invalid --gpus `%s`: expected 0 to %d", optarg,
+                              GCTK_SIM_MAX_GPUS);
+            o.gpus = (unsigned)n;
+            break;
+        }
+        case 'd':
+            o.driver = optarg;
+            break;
+        case 'c':
+            o.cuda = optarg;
+            break;
+        case 'm':
+            o.model = optarg;
+            break;
+        case 'f':
+            o.force = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind + 1 != argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *dir = argv[optind];
+    struct strv warnings = {0};
+    cleanup_error gctk_error *err = NULL;
+    int r = gctk_sim_create(dir, &o, &warnings, &err);
+    for (size_t i = 0; i < warnings.len; i++)
+        fprintf(stderr, "gctk: warning: %s\n", warnings.items[i]);
+    strv_clear(&warnings);
+    if (r < 0) {
+        gctk_wrap(&err, "create simulated host in `%s`", dir);
+        return report_error(err);
+    }
+    char root[PATH_MAX];
+    if (realpath(dir, root) == NULL)
+        snprintf(root, sizeof(root), "%s", dir);
+    printf("simulated GPU host created in %s\n", root);
+    printf("  GPUs:    %u x %s\n", o.gpus, o.model);
+    printf("  driver:  %s\n", o.driver);
+    printf("  CUDA:    %s\n", o.cuda);
+    printf("use it with:\n  export GCTK_CONFIG=%s/gctk.conf\n", root);
+    printf("try:\n  %s/usr/bin/nvidia-smi -L\n", root);
+    return 0;
+}
+
+int cmd_sim(int argc, char **argv, struct global_opts *g)
+{
+    (void)g;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "create") == 0)
+        return sim_create(argc - 1, argv + 1);
+    report("unknown `gctk sim` command `%s`: try `gctk sim create DIR`", argv[1]);
+    return 2;
+}

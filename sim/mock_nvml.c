@@ -1,0 +1,419 @@
+/* A mock libnvidia-ml: the NVML entry points that nvidia-smi, the container
+ * toolkits and monitoring agents call first, answered from the simulated host
+ * (see simhost.h). Types and return codes follow the NVML ABI; the values
+ * come from /proc/driver/nvidia and the gctk-sim file of each GPU. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "simhost.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+typedef int nvmlReturn_t;
+enum {
+    NVML_SUCCESS = 0,
+    NVML_ERROR_UNINITIALIZED = 1,
+    NVML_ERROR_INVALID_ARGUMENT = 2,
+    NVML_ERROR_NOT_SUPPORTED = 3,
+    NVML_ERROR_NO_PERMISSION = 4,
+    NVML_ERROR_NOT_FOUND = 6,
+    NVML_ERROR_INSUFFICIENT_SIZE = 7,
+    NVML_ERROR_DRIVER_NOT_LOADED = 9,
+    NVML_ERROR_LIB_RM_VERSION_MISMATCH = 18,
+    NVML_ERROR_UNKNOWN = 999,
+};
+
+typedef struct nvmlDevice_st *nvmlDevice_t;
+
+typedef struct {
+    char busIdLegacy[16];
+    unsigned int domain, bus, device;
+    unsigned int pciDeviceId, pciSubSystemId;
+    char busId[32];
+} nvmlPciInfo_t;
+
+typedef struct {
+    unsigned long long total, free, used;
+} nvmlMemory_t;
+
+typedef struct {
+    unsigned int gpu, memory;
+} nvmlUtilization_t;
+
+typedef int nvmlBrandType_t;
+typedef int nvmlEnableState_t;
+typedef int nvmlTemperatureSensors_t;
+
+EXPORT nvmlReturn_t nvmlInit_v2(void);
+EXPORT nvmlReturn_t nvmlInit(void);
+EXPORT nvmlReturn_t nvmlInitWithFlags(unsigned int flags);
+EXPORT nvmlReturn_t nvmlShutdown(void);
+EXPORT const char *nvmlErrorString(nvmlReturn_t r);
+EXPORT nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length);
+EXPORT nvmlReturn_t nvmlSystemGetNVMLVersion(char *version, unsigned int length);
+EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion(int *version);
+EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *version);
+EXPORT nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count);
+EXPORT nvmlReturn_t nvmlDeviceGetCount(unsigned int *count);
+EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *dev);
+EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned int index, nvmlDevice_t *dev);
+EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *dev);
+EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *bus_id, nvmlDevice_t *dev);
+EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId(const char *bus_id, nvmlDevice_t *dev);
+EXPORT nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t dev, char *uuid, unsigned int length);
+EXPORT nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t dev, char *name, unsigned int length);
+EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t dev, nvmlPciInfo_t *pci);
+EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t dev, nvmlMemory_t *mem);
+EXPORT nvmlReturn_t nvmlDeviceGetBrand(nvmlDevice_t dev, nvmlBrandType_t *brand);
+EXPORT nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t dev, int *major, int *minor);
+EXPORT nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t dev, unsigned int *minor);
+EXPORT nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t dev, unsigned int *index);
+EXPORT nvmlReturn_t nvmlDeviceGetPersistenceMode(nvmlDevice_t dev, nvmlEnableState_t *mode);
+EXPORT nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t dev, unsigned int *current,
+                                         unsigned int *pending);
+EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t dev, nvmlTemperatureSensors_t sensor,
+                                             unsigned int *temp);
+EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t dev, unsigned int *milliwatts);
+EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t dev, unsigned int *milliwatts);
+EXPORT nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t dev, nvmlUtilization_t *util);
+
+/* NVML counts nvmlInit calls; each nvmlShutdown undoes one. */
+static const struct simhost *host;
+static unsigned init_count;
+
+nvmlReturn_t nvmlInitWithFlags(unsigned int flags)
+{
+    (void)flags;
+    if (init_count > 0) {
+        init_count++;
+        return NVML_SUCCESS;
+    }
+    const struct simhost *h = NULL;
+    switch (simhost_load((const void *)nvmlInitWithFlags, &h)) {
+    case SIMHOST_OK:
+        break;
+    case SIMHOST_DRIVER_NOT_LOADED:
+        return NVML_ERROR_DRIVER_NOT_LOADED;
+    case SIMHOST_VERSION_MISMATCH:
+        return NVML_ERROR_LIB_RM_VERSION_MISMATCH;
+    case SIMHOST_NO_PERMISSION:
+        /* what the real library answers when a device cgroup denies a node:
+         * "Failed to initialize NVML: Unknown Error" */
+        return NVML_ERROR_UNKNOWN;
+    }
+    host = h;
+    init_count = 1;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlInit_v2(void)
+{
+    return nvmlInitWithFlags(0);
+}
+
+nvmlReturn_t nvmlInit(void)
+{
+    return nvmlInitWithFlags(0);
+}
+
+nvmlReturn_t nvmlShutdown(void)
+{
+    if (init_count == 0)
+        return NVML_ERROR_UNINITIALIZED;
+    if (--init_count == 0)
+        host = NULL;
+    return NVML_SUCCESS;
+}
+
+const char *nvmlErrorString(nvmlReturn_t r)
+{
+    switch (r) {
+    case NVML_SUCCESS: return "Success";
+    case NVML_ERROR_UNINITIALIZED: return "Uninitialized";
+    case NVML_ERROR_INVALID_ARGUMENT: return "Invalid Argument";
+    case NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
+    case NVML_ERROR_NO_PERMISSION: return "Insufficient Permissions";
+    case 5: return "Already Initialized";
+    case NVML_ERROR_NOT_FOUND: return "Not Found";
+    case NVML_ERROR_INSUFFICIENT_SIZE: return "Insufficient Size";
+    case 8: return "Insufficient External Power";
+    case NVML_ERROR_DRIVER_NOT_LOADED: return "Driver Not Loaded";
+    case 10: return "Timeout";
+    case 12: return "NVML Shared Library Not Found";
+    case 13: return "Function Not Found";
+    case 14: return "Corrupted infoROM";
+    case 15: return "GPU is lost";
+    case NVML_ERROR_LIB_RM_VERSION_MISMATCH: return "Driver/library version mismatch";
+    default: return "Unknown Error";
+    }
+}
+
+static nvmlReturn_t copy_out(char *dst, unsigned int length, const char *src)
+{
+    if (dst == NULL)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    if (strlen(src) + 1 > length)
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    memcpy(dst, src, strlen(src) + 1);
+    return NVML_SUCCESS;
+}
+
+/* The handle is the GPU's entry in the host table; anything else is refused
+ * as the real library refuses a stale or forged handle. */
+static const struct simhost_gpu *gpu_of(nvmlDevice_t dev, nvmlReturn_t *r)
+{
+    if (host == NULL) {
+        *r = NVML_ERROR_UNINITIALIZED;
+        return NULL;
+    }
+    const struct simhost_gpu *g = (const struct simhost_gpu *)dev;
+    if (g == NULL || g < host->gpus || g >= host->gpus + host->count) {
+        *r = NVML_ERROR_INVALID_ARGUMENT;
+        return NULL;
+    }
+    *r = NVML_SUCCESS;
+    return g;
+}
+
+#define GPU_OR_RETURN(g, dev, out)                                                                 \
+    nvmlReturn_t r_;                                                                               \
+    const struct simhost_gpu *g = gpu_of(dev, &r_);                                                \
+    if (g == NULL)                                                                                 \
+        return r_;                                                                                 \
+    if ((out) == NULL)                                                                             \
+        return NVML_ERROR_INVALID_ARGUMENT
+
+nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length)
+{
+    if (host == NULL)
+        return NVML_ERROR_UNINITIALIZED;
+    return copy_out(version, length, host->library_version[0] != '\0' ? host->library_version
+                                                                     : host->kernel_version);
+}
+
+nvmlReturn_t nvmlSystemGetNVMLVersion(char *version, unsigned int length)
+{
+    if (host == NULL)
+        return NVML_ERROR_UNINITIALIZED;
+    /* the real one is "<CUDA major>.<driver version>", e.g. "13.580.95.05" */
+    char buf[96];
+    snprintf(buf, sizeof(buf), "%d.%s", host->cuda_version / 1000,
+             host->library_version[0] != '\0' ? host->library_version : host->kernel_version);
+    return copy_out(version, length, buf);
+}
+
+nvmlReturn_t nvmlSystemGetCudaDriverVersion(int *version)
+{
+    if (version == NULL)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    /* like the real library, this one works without nvmlInit */
+    *version = simhost_cuda_version();
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *version)
+{
+    return nvmlSystemGetCudaDriverVersion(version);
+}
+
+nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count)
+{
+    if (host == NULL)
+        return NVML_ERROR_UNINITIALIZED;
+    if (count == NULL)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    *count = host->count;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetCount(unsigned int *count)
+{
+    return nvmlDeviceGetCount_v2(count);
+}
+
+nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *dev)
+{
+    if (host == NULL)
+        return NVML_ERROR_UNINITIALIZED;
+    if (dev == NULL || index >= host->count)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    *dev = (nvmlDevice_t)&host->gpus[index];
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned int index, nvmlDevice_t *dev)
+{
+    return nvmlDeviceGetHandleByIndex_v2(index, dev);
+}
+
+nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *dev)
+{
+    if (host == NULL)
+        return NVML_ERROR_UNINITIALIZED;
+    if (uuid == NULL || dev == NULL)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    for (unsigned i = 0; i < host->count; i++) {
+        if (strcmp(host->gpus[i].uuid, uuid) == 0) {
+            *dev = (nvmlDevice_t)&host->gpus[i];
+            return NVML_SUCCESS;
+        }
+    }
+    return NVML_ERROR_NOT_FOUND;
+}
+
+nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *bus_id, nvmlDevice_t *dev)
+{
+    if (host == NULL)
+        return NVML_ERROR_UNINITIALIZED;
+    if (bus_id == NULL || dev == NULL)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    /* both forms, "00000000:18:00.0" and "0000:18:00.0", and also "18:00.0" */
+    unsigned domain = 0, bus, device, fn;
+    if (sscanf(bus_id, "%x:%x:%x.%x", &domain, &bus, &device, &fn) != 4) {
+        domain = 0;
+        if (sscanf(bus_id, "%x:%x.%x", &bus, &device, &fn) != 3)
+            return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    for (unsigned i = 0; i < host->count; i++) {
+        const struct simhost_gpu *g = &host->gpus[i];
+        if (g->domain == domain && g->bus == bus && g->device == device) {
+            *dev = (nvmlDevice_t)g;
+            return NVML_SUCCESS;
+        }
+    }
+    return NVML_ERROR_NOT_FOUND;
+}
+
+nvmlReturn_t nvmlDeviceGetHandleByPciBusId(const char *bus_id, nvmlDevice_t *dev)
+{
+    return nvmlDeviceGetHandleByPciBusId_v2(bus_id, dev);
+}
+
+nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t dev, char *uuid, unsigned int length)
+{
+    GPU_OR_RETURN(g, dev, uuid);
+    return copy_out(uuid, length, g->uuid);
+}
+
+nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t dev, char *name, unsigned int length)
+{
+    GPU_OR_RETURN(g, dev, name);
+    return copy_out(name, length, g->name);
+}
+
+nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t dev, nvmlPciInfo_t *pci)
+{
+    GPU_OR_RETURN(g, dev, pci);
+    memset(pci, 0, sizeof(*pci));
+    snprintf(pci->busIdLegacy, sizeof(pci->busIdLegacy), "%s", g->legacy);
+    snprintf(pci->busId, sizeof(pci->busId), "%s", g->bus_id);
+    pci->domain = g->domain;
+    pci->bus = g->bus;
+    pci->device = g->device;
+    pci->pciDeviceId = 0x233010de;    /* GH100 [H100 SXM5 80GB] */
+    pci->pciSubSystemId = 0x16c110de;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t dev, nvmlMemory_t *mem)
+{
+    GPU_OR_RETURN(g, dev, mem);
+    mem->total = g->memory_mib << 20;
+    mem->used = 0;
+    mem->free = mem->total;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetBrand(nvmlDevice_t dev, nvmlBrandType_t *brand)
+{
+    static const char *const names[] = {
+        "Unknown", "Quadro", "Tesla", "NVS", "GRID", "GeForce", "Titan", "NVIDIA_VAPPS",
+        "NVIDIA_VPC", "NVIDIA_VCS", "NVIDIA_VWS", "NVIDIA_CLOUD_GAMING", "Quadro_RTX",
+        "NVIDIA_RTX", "NVIDIA", "GeForce_RTX", "Titan_RTX",
+    };
+    GPU_OR_RETURN(g, dev, brand);
+    *brand = 0;
+    for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+        if (strcasecmp(g->brand, names[i]) == 0)
+            *brand = i;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t dev, int *major, int *minor)
+{
+    GPU_OR_RETURN(g, dev, major);
+    if (minor == NULL)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    *major = g->cc_major;
+    *minor = g->cc_minor;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t dev, unsigned int *minor)
+{
+    GPU_OR_RETURN(g, dev, minor);
+    *minor = (unsigned)g->minor;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t dev, unsigned int *index)
+{
+    GPU_OR_RETURN(g, dev, index);
+    *index = (unsigned)(g - host->gpus);
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetPersistenceMode(nvmlDevice_t dev, nvmlEnableState_t *mode)
+{
+    GPU_OR_RETURN(g, dev, mode);
+    *mode = g->persistence ? 1 : 0;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t dev, unsigned int *current, unsigned int *pending)
+{
+    GPU_OR_RETURN(g, dev, current);
+    if (pending == NULL)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    /* MIG exists from Ampere (8.0) on; the simulated host never enables it */
+    if (g->cc_major < 8)
+        return NVML_ERROR_NOT_SUPPORTED;
+    *current = *pending = 0;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t dev, nvmlTemperatureSensors_t sensor,
+                                      unsigned int *temp)
+{
+    GPU_OR_RETURN(g, dev, temp);
+    if (sensor != 0)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    *temp = 31 + (unsigned)(g - host->gpus) % 7;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t dev, unsigned int *milliwatts)
+{
+    GPU_OR_RETURN(g, dev, milliwatts);
+    *milliwatts = 68000 + 1000 * ((unsigned)(g - host->gpus) % 5);
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t dev, unsigned int *milliwatts)
+{
+    GPU_OR_RETURN(g, dev, milliwatts);
+    (void)g;
+    *milliwatts = 700000;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t dev, nvmlUtilization_t *util)
+{
+    GPU_OR_RETURN(g, dev, util);
+    (void)g;
+    util->gpu = 0;
+    util->memory = 0;
+    return NVML_SUCCESS;
+}

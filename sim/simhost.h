@@ -1,0 +1,47 @@
+/* The simulated driver's view of its host, shared by the mock NVML and the
+ * mock libcuda. Like the real driver libraries, the mocks learn everything
+ * from the filesystem they run in: /proc/driver/nvidia and /dev/nvidia*,
+ * below the root that holds the library itself (a `gctk sim create` dir on
+ * the host, "/" inside a container). */
+#ifndef GCTK_SIMHOST_H
+#define GCTK_SIMHOST_H
+
+#include <stdbool.h>
+
+enum simhost_status {
+    SIMHOST_OK = 0,
+    SIMHOST_DRIVER_NOT_LOADED, /* no /proc/driver/nvidia/version or /dev/nvidiactl */
+    SIMHOST_VERSION_MISMATCH,  /* kernel module and library versions differ */
+    SIMHOST_NO_PERMISSION,     /* a device node could not be opened (cgroup) */
+};
+
+struct simhost_gpu {
+    char bus_id[32];   /* NVML form "00000000:18:00.0" */
+    char legacy[16];   /* "0000:18:00.0" */
+    unsigned domain, bus, device;
+    char uuid[48];
+    char name[96];
+    int minor;
+    unsigned long long memory_mib;
+    char brand[32];    /* "Tesla", "GeForce", ... as written in gctk-sim */
+    int cc_major, cc_minor;
+    bool persistence;
+};
+
+struct simhost {
+    char root[4096];          /* "" for "/" */
+    char kernel_version[64];  /* from /proc/driver/nvidia/version */
+    char library_version[64]; /* from the library's own file name; "" when unversioned */
+    int cuda_version;         /* 13000 for CUDA 13.0, from the patched marker */
+    unsigned count;
+    struct simhost_gpu *gpus; /* visible GPUs in PCI bus order */
+};
+
+/* Loads the host once per process (later calls return the first result).
+ * `anchor` is an address inside the calling library, used to find its file. */
+enum simhost_status simhost_load(const void *anchor, const struct simhost **out);
+
+/* The CUDA version compiled into (and patched in) the library. */
+int simhost_cuda_version(void);
+
+#endif
