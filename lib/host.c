@@ -416,7 +416,20 @@ static void find_other_files(struct gctk_host *h)
         if (host_resolve(h->root, c->name, &real, &e) < 0)
             continue;
         cleanup_free char *full = path_join(h->root, real);
-        if (stat(full, &st) == 0 && S_ISSOCK(st.st_mode))
+        if (stat(full, &st) < 0 || !S_ISSOCK(st.st_mode))
+            continue;
+        /* /var/run is usually a link to /run: one socket, one mount */
+        bool seen = false;
+        for (size_t i = 0; i < h->nfiles && !seen; i++) {
+            cleanup_free char *other = NULL;
+            seen = h->files[i].kind == GCTK_FILE_SOCKET &&
+                   host_resolve(h->root, h->files[i].path, &other, &e) == 0 &&
+                   strcmp(other, real) == 0;
+        }
+        for (size_t i = 0; i < h->nfiles && !seen; i++)
+            seen = h->files[i].kind == GCTK_FILE_SOCKET &&
+                   strcmp(h->files[i].path + strlen("/var"), c->name) == 0;
+        if (!seen)
             add_file(h, GCTK_FILE_SOCKET, c->caps, c->name);
     }
     static const char *const fw_dirs[] = {"/lib/firmware/nvidia", "/usr/lib/firmware/nvidia"};

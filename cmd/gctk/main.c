@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "config.h"
 #include "util.h"
 #include "version.h"
 
@@ -59,7 +60,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    struct global_opts g = {.root = "/"};
+    struct global_opts g = {.root = NULL};
     static const struct option opts[] = {
         {"root", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
@@ -88,14 +89,27 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* the driver root: --root, else the config file's (GCTK_CONFIG points
+     * at a simulated host's gctk.conf), else "/" */
+    struct gctk_config cfg = {0};
+    cleanup_error gctk_error *err = NULL;
+    if (config_load(g.config_path, &cfg, &err) < 0) {
+        report_error(err);
+        return 1;
+    }
+    if (g.root == NULL)
+        g.root = cfg.root;
     const char *verb = argv[optind];
     for (size_t i = 0; i < GCTK_ARRAY_LEN(commands); i++) {
         if (strcmp(commands[i].name, verb) == 0) {
             int vi = optind;
             optind = 0; /* glibc: start getopt afresh for the verb's own options */
-            return commands[i].fn(argc - vi, argv + vi, &g);
+            int rc = commands[i].fn(argc - vi, argv + vi, &g);
+            config_clear(&cfg);
+            return rc;
         }
     }
+    config_clear(&cfg);
     report("unknown command `%s`: run `gctk --help` for the list", verb);
     return 2;
 }
