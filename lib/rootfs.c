@@ -352,7 +352,7 @@ static int resolve_walk(struct rootfs *r, const char *path, int flags)
  * the functions below, which create relative to a resolved parent. */
 static int resolve_raw(struct rootfs *r, const char *path, int flags)
 {
-    if (flags & (O_CREAT | O_TMPFILE))
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
         return -EINVAL;
     if (!rootfs_force_walk) {
         int fd = resolve_openat2(r, path, flags);
@@ -714,9 +714,10 @@ static int make_target_at(struct rootfs *r, const char *path, mode_t type,
 
         cleanup_free char *parent = NULL, *name = NULL;
         if (split_last(path, &parent, &name) < 0)
-            return gctk_fail(err, EINVAL, "mount target `%s` has no file name", path);
+            return fail_refuse(err, EINVAL, "mount target `%s`: not a file name", path);
         if (path[strlen(path) - 1] == '/')
-            return gctk_fail(err, ENOTDIR, "mount target `%s` ends in `/` but is a file", path);
+            return fail_refuse(err, ENOTDIR, "mount target `%s` ends in `/` but is a file",
+                               path);
         cleanup_fd int pfd = mkdir_p_at(r, parent, 0755, j, links, err);
         if (pfd < 0)
             return -1;
@@ -802,8 +803,8 @@ int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
     if (check_path(r, linkpath, err) < 0)
         return -1;
     cleanup_free char *parent = NULL, *name = NULL;
-    if (split_last(linkpath, &parent, &name) < 0)
-        return gctk_fail(err, EINVAL, "symlink `%s` has no file name", linkpath);
+    if (split_last(linkpath, &parent, &name) < 0 || linkpath[strlen(linkpath) - 1] == '/')
+        return fail_refuse(err, EINVAL, "symlink `%s`: not a file name", linkpath);
     cleanup_fd int pfd = mkdir_p_at(r, parent, 0755, j, 0, err);
     if (pfd < 0)
         return gctk_wrap(err, "create symlink `%s`", linkpath);
@@ -858,8 +859,8 @@ int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size
     if (check_path(r, path, err) < 0)
         return -1;
     cleanup_free char *parent = NULL, *name = NULL;
-    if (split_last(path, &parent, &name) < 0)
-        return gctk_fail(err, EINVAL, "write `%s`: no file name", path);
+    if (split_last(path, &parent, &name) < 0 || path[strlen(path) - 1] == '/')
+        return fail_refuse(err, EINVAL, "write `%s`: not a file name", path);
     cleanup_fd int pfd = mkdir_p_at(r, parent, 0755, NULL, 0, err);
     if (pfd < 0)
         return gctk_wrap(err, "write `%s`", path);
@@ -999,6 +1000,18 @@ int mount_bind_fd(int src_fd, int target_fd, unsigned flags, struct mount_journa
     cleanup_free char *dst_name = fd_describe(target_fd);
     const char *hint = "";
 
+    /* The kernel says EINVAL (new API) or ENOTDIR (mount(2)) for a type
+     * mismatch; say it plainly and the same way for both. */
+    struct stat s, t;
+    if (fstat(src_fd, &s) < 0 || fstat(target_fd, &t) < 0)
+        return gctk_fail(err, errno, "bind mount `%s` on `%s`: stat", src_name, dst_name);
+    if (S_ISDIR(s.st_mode) != S_ISDIR(t.st_mode))
+        return fail_refuse(err, S_ISDIR(s.st_mode) ? ENOTDIR : EISDIR,
+                           "bind mount `%s` on `%s`: the source is %sa directory, the target "
+                           "is%s",
+                           src_name, dst_name, S_ISDIR(s.st_mode) ? "" : "not ",
+                           S_ISDIR(s.st_mode) ? " not" : "");
+
     cleanup_fd int tree = -1;
     if (!rootfs_force_legacy_mount)
         tree = (int)syscall(SYS_open_tree, src_fd, "",
@@ -1086,7 +1099,7 @@ static int tmpfs_legacy(int target_fd, const char *options, struct mount_journal
 {
     cleanup_free char *dst = proc_fd_path(target_fd);
     if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
-        return gctk_fail(err, errno, "mount");
+        return gctk_fail(err, errno, "mount with options `%s`", options ? options : "");
     cleanup_fd int root = reopen_mounted(target_fd, NULL, err);
     if (root < 0)
         return -1;
@@ -1127,6 +1140,15 @@ int mount_tmpfs_fd(int target_fd, const char *options, struct mount_journal *j, 
     return 0;
 }
 
+static int seal_failed(int fd, int e, gctk_error **err)
+{
+    cleanup_free char *name = fd_describe(fd);
+    if (e == EBUSY)
+        return gctk_fail(err, e, "make `%s` read-only: a file in it is open for writing, close it first",
+                         name);
+    return gctk_fail(err, e, "make `%s` read-only", name);
+}
+
 int mount_seal_fd(int fd, gctk_error **err)
 {
     const uint64_t attrs =
@@ -1134,14 +1156,10 @@ int mount_seal_fd(int fd, gctk_error **err)
     if (!rootfs_force_legacy_mount) {
         if (set_attrs_fd(fd, attrs) == 0)
             return 0;
-        if (errno != ENOSYS) {
-            cleanup_free char *name = fd_describe(fd);
-            return gctk_fail(err, errno, "make `%s` read-only", name);
-        }
+        if (errno != ENOSYS)
+            return seal_failed(fd, errno, err);
     }
-    if (remount_fd(fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0) {
-        cleanup_free char *name = fd_describe(fd);
-        return gctk_fail(err, errno, "make `%s` read-only", name);
-    }
+    if (remount_fd(fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0)
+        return seal_failed(fd, errno, err);
     return 0;
 }
