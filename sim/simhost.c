@@ -131,12 +131,23 @@ static void locate_self(const void *anchor, struct simhost *h)
      * tree): it carries no version, so no mismatch can be detected */
     if (so != NULL && strchr(so + 4, '.') != NULL)
         snprintf(h->library_version, sizeof(h->library_version), "%s", so + 4);
-    size_t n = strlen(real);
-    for (size_t i = 0; i < sizeof(lib_dirs) / sizeof(lib_dirs[0]); i++) {
-        size_t m = strlen(lib_dirs[i]);
-        if (n >= m && strcmp(real + n - m, lib_dirs[i]) == 0) {
-            snprintf(h->root, sizeof(h->root), "%.*s", (int)(n - m), real);
-            return;
+    /* the root comes from the directory the loader found us in, before
+     * symlinks are resolved: an image's lib dir may be a link elsewhere in
+     * the rootfs, and the lib dir is where ld.so.cache says it is */
+    char loaded[PATH_MAX];
+    snprintf(loaded, sizeof(loaded), "%s", info.dli_fname);
+    char *slash = strrchr(loaded, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    const char *dirs[] = {loaded, real};
+    for (size_t d = 0; d < 2; d++) {
+        size_t n = strlen(dirs[d]);
+        for (size_t i = 0; i < sizeof(lib_dirs) / sizeof(lib_dirs[0]); i++) {
+            size_t m = strlen(lib_dirs[i]);
+            if (n >= m && strcmp(dirs[d] + n - m, lib_dirs[i]) == 0) {
+                snprintf(h->root, sizeof(h->root), "%.*s", (int)(n - m), dirs[d]);
+                return;
+            }
         }
     }
     /* not in a lib dir (a build tree): GCTK_SIM_ROOT names the host */

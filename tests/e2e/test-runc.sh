@@ -28,7 +28,11 @@ N=0
 run_gpu() {
     N=$((N + 1))
     local b=$SCRATCH/bundle-$N
-    make_bundle "$b" "$ROOTFS" "[\"sh\", \"-c\", $(jq -Rn --arg s "$3" '$s')]" "$2" "$HOOK_ENV"
+    # a fresh rootfs each time, as every Docker container gets its own layer:
+    # mount targets the hook creates stay in the rootfs after the container
+    rm -rf "$SCRATCH/rootfs-run"
+    cp -a "$ROOTFS" "$SCRATCH/rootfs-run"
+    make_bundle "$b" "$SCRATCH/rootfs-run" "[\"sh\", \"-c\", $(jq -Rn --arg s "$3" '$s')]" "$2" "$HOOK_ENV"
     OUT=$(runc_run "$b" "gctk-e2e-$$-$N")
     RC=$?
     runc --root "$RUNC_ROOT" delete -f "gctk-e2e-$$-$N" >/dev/null 2>&1
@@ -123,7 +127,7 @@ if gcc -shared -fPIC -o "$SCRATCH/evil.so" "$SCRATCH/evil.c" 2>/dev/null; then
     at_exit "rm -f $MARK"
     run_gpu preload "[\"NVIDIA_VISIBLE_DEVICES=0\", \"LD_PRELOAD=$SCRATCH/evil.so\", \"LD_LIBRARY_PATH=/tmp\"]" 'nvidia-smi -L'
     expect_match "LD_PRELOAD in the image: the container starts" "${UUID[0]}" "$OUT"
-    check "LD_PRELOAD in the image: it ran inside the container" test -e "$ROOTFS$MARK"
+    check "LD_PRELOAD in the image: it ran inside the container" test -e "$SCRATCH/rootfs-run$MARK"
     check "LD_PRELOAD in the image: it never ran on the host" test ! -e "$MARK"
 else
     skip "LD_PRELOAD in the image" "gcc cannot build a shared object"
