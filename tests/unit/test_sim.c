@@ -1,5 +1,574 @@
+/* Unit tests of lib/sim.c and lib/elfstub.c: the stub libraries, the
+ * simulated host's files, and the mock NVML loaded from a created host. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-int main(void) { return 0; }
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <linux/elf.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "elf.h"
+#include "ldcache.h"
+#include "sim.h"
+#include "util.h"
+
+static char tmp[PATH_MAX];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmp, sizeof(tmp), "/tmp/gctk-test-sim.XXXXXX");
+    return mkdtemp(tmp) == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    nftw(tmp, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+/* The mocks of this build: build/tests/unit/test_sim -> build/sim. */
+static int group_setup(void **state)
+{
+    (void)state;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    *strrchr(exe, '/') = '\0';
+    cleanup_free char *dir = xasprintf("%s/../../sim", exe);
+    return setenv("GCTK_SIM_DIR", dir, 1);
+}
+
+static char *at(const char *rel)
+{
+    return path_join(tmp, rel);
+}
+
+static bool exists(const char *rel)
+{
+    cleanup_free char *p = at(rel);
+    struct stat st;
+    return lstat(p, &st) == 0;
+}
+
+static size_t count_entries(const char *rel)
+{
+    cleanup_free char *p = at(rel);
+    DIR *d = opendir(p);
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static char *slurp(const char *rel)
+{
+    cleanup_free char *p = at(rel);
+    char *data = NULL;
+    gctk_error *err = NULL;
+    assert_int_equal(read_file(p, 64u << 20, &data, NULL, &err), 0);
+    return data;
+}
+
+static void create(unsigned gpus, const char *cuda, bool force)
+{
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = gpus;
+    o.force = force;
+    if (cuda != NULL)
+        o.cuda = cuda;
+    struct strv warnings = {0};
+    gctk_error *err = NULL;
+    int r = gctk_sim_create(tmp, &o, &warnings, &err);
+    if (r < 0)
+        fail_msg("gctk_sim_create: %s", err->msg);
+    strv_clear(&warnings);
+}
+
+/* ---- elfstub ------------------------------------------------------------------ */
+
+static void check_stub(bool is32)
+{
+    cleanup_free char *path = at("libstub.so.580.95.05");
+    gctk_error *err = NULL;
+    assert_int_equal(elfstub_write(path, "libstub.so.1", is32, &err), 0);
+
+    /* parsed by lib/elf.c, an independent reader */
+    struct elf_info info = {0};
+    assert_int_equal(elf_inspect(path, &info, &err), 0);
+    assert_int_equal(info.elf_class, is32 ? ELFCLASS32 : ELFCLASS64);
+    assert_int_equal(info.machine, is32 ? EM_386 : EM_X86_64);
+    assert_string_equal(info.soname, "libstub.so.1");
+    elf_info_clear(&info);
+
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0755);
+}
+
+static void test_elfstub_64(void **state)
+{
+    (void)state;
+    check_stub(false);
+    /* the loader accepts it: the stub is a real shared object */
+    cleanup_free char *path = at("libstub.so.580.95.05");
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL)
+        fail_msg("dlopen: %s", dlerror());
+    dlclose(h);
+}
+
+static void test_elfstub_32(void **state)
+{
+    (void)state;
+    check_stub(true);
+    /* and the 64-bit loader refuses it for its class, not as garbage */
+    cleanup_free char *path = at("libstub.so.580.95.05");
+    assert_null(dlopen(path, RTLD_NOW | RTLD_LOCAL));
+    assert_non_null(strstr(dlerror(), "wrong ELF class"));
+}
+
+static void test_elfstub_error(void **state)
+{
+    (void)state;
+    cleanup_free char *path = at("missing/libx.so.1");
+    gctk_error *err = NULL;
+    assert_int_equal(elfstub_write(path, "libx.so.1", false, &err), -1);
+    assert_non_null(strstr(err->msg, "create `"));
+    assert_int_equal(err->code, ENOENT);
+    gctk_error_free(err);
+}
+
+/* ---- identities and options ------------------------------------------------------- */
+
+static void test_identities(void **state)
+{
+    (void)state;
+    cleanup_free char *u0 = gctk_sim_gpu_uuid(0);
+    cleanup_free char *u0_again = gctk_sim_gpu_uuid(0);
+    assert_string_equal(u0, u0_again);
+    assert_int_equal(strlen(u0), strlen("GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"));
+    assert_int_equal(strspn(u0 + 4, "0123456789abcdef-"), strlen(u0) - 4);
+    cleanup_free char *b0 = gctk_sim_gpu_bus_id(0);
+    assert_string_equal(b0, "0000:18:00.0");
+    /* every GPU of the largest host: distinct UUIDs, bus ids in index order */
+    char *prev_bus = NULL;
+    struct strv uuids = {0};
+    for (unsigned i = 0; i < GCTK_SIM_MAX_GPUS; i++) {
+        char *bus = gctk_sim_gpu_bus_id(i);
+        char *uuid = gctk_sim_gpu_uuid(i);
+        assert_int_equal(strlen(bus), strlen("0000:18:00.0"));
+        if (prev_bus != NULL)
+            assert_true(strcmp(prev_bus, bus) < 0);
+        free(prev_bus);
+        prev_bus = bus;
+        if (i < 64) { /* quadratic check: a sample is enough */
+            assert_false(strv_contains(&uuids, uuid));
+            strv_push(&uuids, uuid);
+        } else {
+            free(uuid);
+        }
+    }
+    free(prev_bus);
+    strv_clear(&uuids);
+}
+
+static void test_cuda_number(void **state)
+{
+    (void)state;
+    assert_int_equal(gctk_sim_cuda_number("13.0"), 13000);
+    assert_int_equal(gctk_sim_cuda_number("12.4"), 12040);
+    assert_int_equal(gctk_sim_cuda_number("13"), -1);
+    assert_int_equal(gctk_sim_cuda_number("13.0.1"), -1);
+    assert_int_equal(gctk_sim_cuda_number("0.1"), -1);
+    assert_int_equal(gctk_sim_cuda_number("x"), -1);
+    assert_int_equal(gctk_sim_cuda_number(NULL), -1);
+}
+
+static void expect_create_error(struct gctk_sim_options *o, const char *fragment)
+{
+    gctk_error *err = NULL;
+    assert_int_equal(gctk_sim_create(tmp, o, NULL, &err), -1);
+    if (strstr(err->msg, fragment) == NULL)
+        fail_msg("`%s` not in `%s`", fragment, err->msg);
+    gctk_error_free(err);
+    gctk_sim_options_init(o);
+}
+
+static void test_invalid_options(void **state)
+{
+    (void)state;
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = GCTK_SIM_MAX_GPUS + 1;
+    expect_create_error(&o, "at most 1024");
+    o.driver = "../580";
+    expect_create_error(&o, "invalid driver version `../580`");
+    o.driver = "580.";
+    expect_create_error(&o, "invalid driver version");
+    o.cuda = "13";
+    expect_create_error(&o, "invalid CUDA version `13`");
+    o.model = "";
+    expect_create_error(&o, "invalid model name");
+    o.mock_dir = "/nonexistent";
+    expect_create_error(&o, "holds no mock");
+    /* nothing was written by the refused calls */
+    assert_int_equal(count_entries("/"), 0);
+}
+
+static void test_mock_dir_env(void **state)
+{
+    (void)state;
+    cleanup_free char *saved = xstrdup(getenv("GCTK_SIM_DIR"));
+    char *dir = NULL;
+    gctk_error *err = NULL;
+    assert_int_equal(gctk_sim_mock_dir(&dir, &err), 0);
+    assert_string_equal(dir, saved);
+    free(dir);
+    setenv("GCTK_SIM_DIR", "/nonexistent", 1);
+    assert_int_equal(gctk_sim_mock_dir(&dir, &err), -1);
+    assert_non_null(strstr(err->msg, "GCTK_SIM_DIR `/nonexistent`"));
+    gctk_error_free(err);
+    setenv("GCTK_SIM_DIR", saved, 1);
+}
+
+static void test_patch_cuda(void **state)
+{
+    (void)state;
+    cleanup_free char *path = at("lib");
+    gctk_error *err = NULL;
+    cleanup_fd int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    const char text[] = "xx" GCTK_SIM_CUDA_MARKER "00013000yy" GCTK_SIM_CUDA_MARKER "00013000";
+    assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+    assert_int_equal(gctk_sim_patch_cuda(path, 12040, &err), 0);
+    cleanup_free char *data = slurp("lib");
+    assert_string_equal(data, "xx" GCTK_SIM_CUDA_MARKER "00012040yy" GCTK_SIM_CUDA_MARKER
+                              "00012040");
+
+    cleanup_free char *other = at("other");
+    cleanup_fd int fd2 = open(other, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    assert_int_equal(write(fd2, "plain", 5), 5);
+    assert_int_equal(gctk_sim_patch_cuda(other, 12040, &err), -1);
+    assert_non_null(strstr(err->msg, "no CUDA version marker"));
+    gctk_error_free(err);
+}
+
+/* ---- create ------------------------------------------------------------------------ */
+
+static void check_node(const char *rel, unsigned major, unsigned minor)
+{
+    cleanup_free char *p = at(rel);
+    struct stat st;
+    assert_int_equal(lstat(p, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0666);
+    if (geteuid() == 0) {
+        assert_true(S_ISCHR(st.st_mode));
+        assert_int_equal(major(st.st_rdev), major);
+        assert_int_equal(minor(st.st_rdev), minor);
+    }
+}
+
+static void check_common(void)
+{
+    cleanup_free char *version = slurp("/proc/driver/nvidia/version");
+    assert_string_equal(version, "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.95.05  "
+                                 "Sun Nov  2 10:00:00 UTC 2026\nGCC version:  gcc version "
+                                 "12.2.0 (Debian 12.2.0-14)\n");
+    cleanup_free char *params = slurp("/proc/driver/nvidia/params");
+    assert_non_null(strstr(params, "ModifyDeviceFiles: 1\n"));
+    assert_true(exists("/proc/driver/nvidia/registry"));
+    check_node("/dev/nvidiactl", 195, 255);
+    check_node("/dev/nvidia-modeset", 195, 254);
+    check_node("/dev/nvidia-uvm", 510, 0);
+    check_node("/dev/nvidia-uvm-tools", 510, 1);
+    assert_true(exists("/dev/nvidia-caps"));
+
+    /* every library: the versioned file and its SONAME link */
+    assert_true(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05"));
+    assert_true(exists("/usr/lib/x86_64-linux-gnu/libnvidia-ngx.so.580.95.05"));
+    assert_true(exists("/usr/lib/x86_64-linux-gnu/libnvidia-tileiras.so.580.95.05"));
+    assert_true(exists("/usr/lib/i386-linux-gnu/libGLX_nvidia.so.580.95.05"));
+    cleanup_free char *link = at("/usr/lib/x86_64-linux-gnu/libGLESv2_nvidia.so.2");
+    char target[256] = {0};
+    assert_true(readlink(link, target, sizeof(target) - 1) > 0);
+    assert_string_equal(target, "libGLESv2_nvidia.so.580.95.05");
+    /* the stubs carry their SONAME; internal libraries are named by version */
+    cleanup_free char *glcore = at("/usr/lib/x86_64-linux-gnu/libnvidia-glcore.so.580.95.05");
+    struct elf_info info = {0};
+    gctk_error *err = NULL;
+    assert_int_equal(elf_inspect(glcore, &info, &err), 0);
+    assert_string_equal(info.soname, "libnvidia-glcore.so.580.95.05");
+    elf_info_clear(&info);
+    /* the real mock libraries are copies, with their own SONAME */
+    cleanup_free char *nvml = at("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.580.95.05");
+    assert_int_equal(elf_inspect(nvml, &info, &err), 0);
+    assert_string_equal(info.soname, "libnvidia-ml.so.1");
+    elf_info_clear(&info);
+
+    /* ld.so.cache: key SONAME, value the link, per architecture */
+    cleanup_free char *cache_path = at("/etc/ld.so.cache");
+    struct ldcache cache = {0};
+    assert_int_equal(ldcache_read(cache_path, &cache, &err), 0);
+    bool cuda64 = false, cuda32 = false, glcore64 = false;
+    for (size_t i = 0; i < cache.len; i++) {
+        const struct ldcache_entry *e = &cache.entries[i];
+        if (strcmp(e->soname, "libcuda.so.1") == 0 && e->flags == LDCACHE_FLAG_X86_64)
+            cuda64 = strcmp(e->path, "/usr/lib/x86_64-linux-gnu/libcuda.so.1") == 0;
+        if (strcmp(e->soname, "libcuda.so.1") == 0 && e->flags == LDCACHE_FLAG_I386)
+            cuda32 = strcmp(e->path, "/usr/lib/i386-linux-gnu/libcuda.so.1") == 0;
+        if (strcmp(e->soname, "libnvidia-glcore.so.580.95.05") == 0)
+            glcore64 |= e->flags == LDCACHE_FLAG_X86_64;
+    }
+    ldcache_clear(&cache);
+    assert_true(cuda64);
+    assert_true(cuda32);
+    assert_true(glcore64);
+
+    assert_true(exists("/usr/bin/nvidia-smi"));
+    assert_true(exists("/usr/bin/nvidia-cuda-mps-control"));
+    assert_true(exists("/lib/firmware/nvidia/580.95.05/gsp_ga10x.bin"));
+    assert_true(exists("/lib/firmware/nvidia/580.95.05/gsp_tu10x.bin"));
+    cleanup_free char *sock = at("/run/nvidia-persistenced/socket");
+    struct stat st;
+    assert_int_equal(lstat(sock, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    assert_true(exists("/var/run/nvidia-persistenced/socket"));
+    assert_true(exists("/usr/share/glvnd/egl_vendor.d/10_nvidia.json"));
+    assert_true(exists("/usr/share/vulkan/icd.d/nvidia_icd.json"));
+    assert_true(exists("/etc/OpenCL/vendors/nvidia.icd"));
+
+    char real[PATH_MAX];
+    assert_non_null(realpath(tmp, real));
+    cleanup_free char *conf = slurp("/gctk.conf");
+    cleanup_free char *expect = xasprintf("{\n  \"root\": \"%s\"\n}\n", real);
+    assert_string_equal(conf, expect);
+}
+
+static void test_create_0(void **state)
+{
+    (void)state;
+    create(0, NULL, false);
+    check_common();
+    assert_int_equal(count_entries("/proc/driver/nvidia/gpus"), 0);
+    assert_false(exists("/dev/nvidia0"));
+}
+
+static void test_create_4(void **state)
+{
+    (void)state;
+    create(4, NULL, false);
+    check_common();
+    assert_int_equal(count_entries("/proc/driver/nvidia/gpus"), 4);
+    for (unsigned i = 0; i < 4; i++) {
+        char node[32];
+        snprintf(node, sizeof(node), "/dev/nvidia%u", i);
+        check_node(node, 195, i);
+        cleanup_free char *bus = gctk_sim_gpu_bus_id(i);
+        cleanup_free char *uuid = gctk_sim_gpu_uuid(i);
+        cleanup_free char *rel = xasprintf("/proc/driver/nvidia/gpus/%s/information", bus);
+        cleanup_free char *info = slurp(rel);
+        cleanup_free char *expect = xasprintf(
+            "Model: \t\t NVIDIA H100 80GB HBM3\nIRQ:   \t\t %u\nGPU UUID: \t %s\n"
+            "Video BIOS: \t 96.00.99.00.01\nBus Type: \t PCIe\nDMA Size: \t 52 bits\n"
+            "DMA Mask: \t 0xfffffffffffff\nBus Location: \t %s\nDevice Minor: \t %u\n"
+            "GPU Excluded:\t No\n", 100 + i, uuid, bus, i);
+        assert_string_equal(info, expect);
+        cleanup_free char *rel2 = xasprintf("/proc/driver/nvidia/gpus/%s/gctk-sim", bus);
+        cleanup_free char *extra = slurp(rel2);
+        assert_string_equal(extra, "Memory MiB: 81559\nBrand: Tesla\nCompute Capability: 9.0\n"
+                                   "Persistence Mode: Enabled\n");
+    }
+    assert_false(exists("/dev/nvidia4"));
+}
+
+static void test_create_16_and_cuda(void **state)
+{
+    (void)state;
+    create(16, "12.4", false);
+    assert_int_equal(count_entries("/proc/driver/nvidia/gpus"), 16);
+    check_node("/dev/nvidia15", 195, 15);
+    cleanup_free char *lib = slurp("/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05");
+    cleanup_free char *nvml = slurp("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.580.95.05");
+    /* read_file stops at nothing, but the strings are found past NULs with memmem */
+    struct stat st;
+    cleanup_free char *p = at("/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05");
+    assert_int_equal(stat(p, &st), 0);
+    assert_non_null(memmem(lib, (size_t)st.st_size, GCTK_SIM_CUDA_MARKER "00012040",
+                           strlen(GCTK_SIM_CUDA_MARKER) + 8));
+    assert_null(memmem(lib, (size_t)st.st_size, GCTK_SIM_CUDA_MARKER "00013000",
+                       strlen(GCTK_SIM_CUDA_MARKER) + 8));
+    cleanup_free char *q = at("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.580.95.05");
+    assert_int_equal(stat(q, &st), 0);
+    assert_non_null(memmem(nvml, (size_t)st.st_size, GCTK_SIM_CUDA_MARKER "00012040",
+                           strlen(GCTK_SIM_CUDA_MARKER) + 8));
+}
+
+static void test_create_max(void **state)
+{
+    (void)state;
+    create(GCTK_SIM_MAX_GPUS, NULL, false);
+    assert_int_equal(count_entries("/proc/driver/nvidia/gpus"), GCTK_SIM_MAX_GPUS);
+    check_node("/dev/nvidia1023", 195, 1023);
+}
+
+static void test_refuses_non_empty(void **state)
+{
+    (void)state;
+    cleanup_free char *f = at("precious");
+    cleanup_fd int fd = open(f, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    gctk_error *err = NULL;
+    assert_int_equal(gctk_sim_create(tmp, &o, NULL, &err), -1);
+    assert_non_null(strstr(err->msg, "is not empty"));
+    assert_non_null(strstr(err->msg, "--force"));
+    gctk_error_free(err);
+    assert_false(exists("/proc"));
+
+    /* --force builds over it, keeps the user's file, and a rebuild with
+     * fewer GPUs and another driver leaves none of the old ones */
+    create(4, NULL, true);
+    struct gctk_sim_options o2;
+    gctk_sim_options_init(&o2);
+    o2.gpus = 2;
+    o2.driver = "590.10.01";
+    o2.force = true;
+    assert_int_equal(gctk_sim_create(tmp, &o2, NULL, &err), 0);
+    assert_true(exists("/precious"));
+    assert_int_equal(count_entries("/proc/driver/nvidia/gpus"), 2);
+    assert_true(exists("/dev/nvidia1"));
+    assert_false(exists("/dev/nvidia2"));
+    assert_true(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.590.10.01"));
+    assert_false(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05"));
+    assert_false(exists("/usr/lib/i386-linux-gnu/libnvidia-glcore.so.580.95.05"));
+}
+
+/* ---- the mock NVML, loaded from a created host ------------------------------------- */
+
+typedef int (*nvml_void_fn)(void);
+typedef int (*nvml_count_fn)(unsigned *);
+typedef int (*nvml_index_fn)(unsigned, void **);
+typedef int (*nvml_str_fn)(void *, char *, unsigned);
+typedef int (*nvml_lookup_fn)(const char *, void **);
+typedef int (*nvml_brand_fn)(void *, int *);
+
+static void *sym(void *h, const char *name)
+{
+    void *p = dlsym(h, name);
+    if (p == NULL)
+        fail_msg("dlsym %s: %s", name, dlerror());
+    return p;
+}
+
+static void test_mock_nvml(void **state)
+{
+    (void)state;
+    create(4, NULL, false);
+    cleanup_free char *lib = at("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1");
+    void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL)
+        fail_msg("dlopen: %s", dlerror());
+    nvml_void_fn init = (nvml_void_fn)sym(h, "nvmlInit_v2");
+    nvml_void_fn shutdown = (nvml_void_fn)sym(h, "nvmlShutdown");
+    nvml_count_fn count = (nvml_count_fn)sym(h, "nvmlDeviceGetCount_v2");
+    nvml_index_fn by_index = (nvml_index_fn)sym(h, "nvmlDeviceGetHandleByIndex_v2");
+    nvml_lookup_fn by_uuid = (nvml_lookup_fn)sym(h, "nvmlDeviceGetHandleByUUID");
+    nvml_lookup_fn by_bus = (nvml_lookup_fn)sym(h, "nvmlDeviceGetHandleByPciBusId_v2");
+    nvml_str_fn uuid_of = (nvml_str_fn)sym(h, "nvmlDeviceGetUUID");
+    nvml_brand_fn brand = (nvml_brand_fn)sym(h, "nvmlDeviceGetBrand");
+    const char *(*error_string)(int) = (const char *(*)(int))sym(h, "nvmlErrorString");
+
+    unsigned n = 0;
+    assert_int_equal(count(&n), 1); /* NVML_ERROR_UNINITIALIZED */
+    assert_int_equal(init(), 0);
+    assert_int_equal(count(&n), 0);
+    assert_int_equal(n, 4);
+    void *dev = NULL, *dev2 = NULL;
+    char uuid[96];
+    assert_int_equal(by_index(2, &dev), 0);
+    assert_int_equal(uuid_of(dev, uuid, sizeof(uuid)), 0);
+    cleanup_free char *expect = gctk_sim_gpu_uuid(2);
+    assert_string_equal(uuid, expect);
+    assert_int_equal(uuid_of(dev, uuid, 8), 7); /* NVML_ERROR_INSUFFICIENT_SIZE */
+    assert_int_equal(by_uuid(expect, &dev2), 0);
+    assert_ptr_equal(dev, dev2);
+    cleanup_free char *bus = gctk_sim_gpu_bus_id(2);
+    assert_int_equal(by_bus(bus, &dev2), 0);
+    assert_ptr_equal(dev, dev2);
+    assert_int_equal(by_uuid("GPU-nope", &dev2), 6); /* NVML_ERROR_NOT_FOUND */
+    assert_int_equal(by_index(4, &dev2), 2);          /* NVML_ERROR_INVALID_ARGUMENT */
+    int b = -1;
+    assert_int_equal(brand(dev, &b), 0);
+    assert_int_equal(b, 2); /* NVML_BRAND_TESLA */
+    assert_int_equal(shutdown(), 0);
+
+    /* a GPU whose node is gone is not visible */
+    cleanup_free char *node = at("/dev/nvidia1");
+    assert_int_equal(unlink(node), 0);
+    assert_int_equal(init(), 0);
+    assert_int_equal(count(&n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(by_index(1, &dev), 0);
+    assert_int_equal(uuid_of(dev, uuid, sizeof(uuid)), 0);
+    cleanup_free char *third = gctk_sim_gpu_uuid(2);
+    assert_string_equal(uuid, third);
+    assert_int_equal(shutdown(), 0);
+
+    /* another kernel module version than the library's */
+    cleanup_free char *version = at("/proc/driver/nvidia/version");
+    cleanup_fd int fd = open(version, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    const char other[] = "NVRM version: NVIDIA UNIX x86_64 Kernel Module  570.1.2  x\n";
+    assert_int_equal(write(fd, other, sizeof(other) - 1), (ssize_t)sizeof(other) - 1);
+    assert_int_equal(init(), 18);
+    assert_string_equal(error_string(18), "Driver/library version mismatch");
+
+    /* no kernel module at all */
+    assert_int_equal(unlink(version), 0);
+    assert_int_equal(init(), 9);
+    assert_string_equal(error_string(9), "Driver Not Loaded");
+    assert_string_equal(error_string(999), "Unknown Error");
+    dlclose(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_elfstub_64, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_elfstub_32, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_elfstub_error, setup, teardown),
+        cmocka_unit_test(test_identities),
+        cmocka_unit_test(test_cuda_number),
+        cmocka_unit_test_setup_teardown(test_invalid_options, setup, teardown),
+        cmocka_unit_test(test_mock_dir_env),
+        cmocka_unit_test_setup_teardown(test_patch_cuda, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_0, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_4, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_16_and_cuda, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_max, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_non_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mock_nvml, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}
