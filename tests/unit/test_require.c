@@ -402,7 +402,13 @@ static void test_check_env(void **state)
     assert_int_equal(require_check_env(last, &t4_535, true, &err), 0);
     gctk_error_free(err);
     err = NULL;
+    assert_int_equal(require_env_disabled(last, NULL), 0);
+    assert_int_equal(require_env_disabled(none, NULL), 0);
+    assert_int_equal(require_env_disabled(NULL, NULL), 0);
+    char *on[] = {"NVIDIA_DISABLE_REQUIRE=Yes", NULL};
+    assert_int_equal(require_env_disabled(on, NULL), 1);
     char *maybe[] = {"NVIDIA_DISABLE_REQUIRE=maybe", NULL};
+    assert_int_equal(require_env_disabled(maybe, NULL), -1);
     assert_int_equal(require_check_env(maybe, &t4_535, true, &err), -1);
     assert_string_equal(err->msg, "NVIDIA_DISABLE_REQUIRE=`maybe`: expected true or false");
     gctk_error_free(err);
