@@ -413,31 +413,35 @@ static inline void strv_clearp(struct strv *v)
     strv_clear(v);
 }
 
+int require_env_disabled(char *const *env, gctk_error **err)
+{
+    const char *disable = NULL;
+    for (char *const *p = env; p != NULL && *p != NULL; p++)
+        if (str_has_prefix(*p, DISABLE_KEY))
+            disable = *p + strlen(DISABLE_KEY);
+    if (disable == NULL)
+        return 0;
+    static const char *const yes[] = {"true", "1", "yes", "on"};
+    static const char *const no[] = {"false", "0", "no", "off", ""};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(yes); i++)
+        if (strcasecmp(disable, yes[i]) == 0)
+            return 1;
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(no); i++)
+        if (strcasecmp(disable, no[i]) == 0)
+            return 0;
+    return gctk_fail(err, 0, "NVIDIA_DISABLE_REQUIRE=`%s`: expected true or false", disable);
+}
+
 int require_check_env(char *const *env, const struct require_facts *f, bool disable_honoured,
                       gctk_error **err)
 {
     if (env == NULL)
         return 1;
-    const char *disable = NULL;
-    for (char *const *p = env; *p != NULL; p++)
-        if (str_has_prefix(*p, DISABLE_KEY))
-            disable = *p + strlen(DISABLE_KEY);
-    if (disable != NULL) {
-        static const char *const yes[] = {"true", "1", "yes", "on"};
-        static const char *const no[] = {"false", "0", "no", "off", ""};
-        bool on = false, known = false;
-        for (size_t i = 0; i < GCTK_ARRAY_LEN(yes); i++)
-            if (strcasecmp(disable, yes[i]) == 0)
-                on = known = true;
-        for (size_t i = 0; i < GCTK_ARRAY_LEN(no); i++)
-            if (strcasecmp(disable, no[i]) == 0)
-                known = true;
-        if (!known)
-            return gctk_fail(err, 0,
-                             "NVIDIA_DISABLE_REQUIRE=`%s`: expected true or false", disable);
-        if (on && disable_honoured)
-            return 1;
-    }
+    int disabled = require_env_disabled(env, err);
+    if (disabled < 0)
+        return -1;
+    if (disabled && disable_honoured)
+        return 1;
 
     size_t n = 0;
     for (char *const *p = env; *p != NULL; p++)

@@ -46,6 +46,10 @@ const char *require_cuda_min(const struct require_expr *e);
 /* The text it was parsed from. */
 const char *require_text(const struct require_expr *e);
 
+/* NVIDIA_DISABLE_REQUIRE in env (the last entry wins): 1 when true|1|yes|on
+ * (any case), 0 when false|0|no|off|"" or absent, -1 for any other value. */
+int require_env_disabled(char *const *env, gctk_error **err);
+
 /* Checks every NVIDIA_REQUIRE_<X>=expr entry of env (NULL-terminated
  * "KEY=VALUE" strings), ANDed together; a variable given twice is checked
  * twice. NVIDIA_DISABLE_REQUIRE=true|1|yes|on (any case; the last entry wins)
