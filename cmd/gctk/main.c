@@ -16,6 +16,7 @@ struct command {
 
 static const struct command commands[] = {
     {"version", NULL, "print the version"},
+    {"runtime", cmd_runtime, "register gctk-runtime with docker (daemon.json)"},
 };
 
 int report_error(const gctk_error *e)
