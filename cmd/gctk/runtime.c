@@ -1,0 +1,188 @@
+/* gctk runtime configure: registers gctk-runtime with a container engine.
+ *
+ * One table entry per engine: its config file, the function that edits it
+ * and how to restart it. Docker is the first; containerd, CRI-O and podman
+ * become an entry plus a writer with the same signature. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "daemonjson.h"
+#include "util.h"
+
+#define RUNTIME_BINARY "gctk-runtime"
+#define RUNTIME_INSTALL_PATH "/usr/bin/" RUNTIME_BINARY
+
+typedef int (*engine_writer)(const char *path, const struct runtime_entry *rt, unsigned flags,
+                             bool *changed, char **text, gctk_error **err);
+
+struct engine {
+    const char *name;
+    const char *config_path;
+    engine_writer write;
+    const char *restart;
+};
+
+static const struct engine engines[] = {
+    {"docker", DAEMONJSON_DEFAULT_PATH, daemonjson_configure, "systemctl restart docker"},
+};
+
+static const struct engine *find_engine(const char *name)
+{
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(engines); i++)
+        if (strcmp(engines[i].name, name) == 0)
+            return &engines[i];
+    return NULL;
+}
+
+/* gctk-runtime beside this gctk, else on PATH, else where packages put it. */
+static char *default_runtime_path(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            char *p = xasprintf("%s/%s", self, RUNTIME_BINARY);
+            if (access(p, X_OK) == 0)
+                return p;
+            free(p);
+        }
+    }
+    const char *path = getenv("PATH");
+    if (path != NULL) {
+        cleanup_free char *copy = xstrdup(path);
+        char *save = NULL;
+        for (char *dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
+            if (dir[0] != '/')
+                continue; /* a relative PATH entry means nothing to dockerd */
+            char *p = xasprintf("%s/%s", dir, RUNTIME_BINARY);
+            if (access(p, X_OK) == 0)
+                return p;
+            free(p);
+        }
+    }
+    return xstrdup(RUNTIME_INSTALL_PATH);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: gctk runtime configure [--runtime=ENGINE] [--config PATH]\n"
+            "           [--runtime-name NAME] [--runtime-path PATH] [--set-as-default]\n"
+            "           [--cdi] [--dry-run] [--remove]\n"
+            "       gctk runtime unset [--runtime=ENGINE] [--config PATH] [--runtime-name NAME]\n"
+            "           [--dry-run]\n"
+            "\n"
+            "Registers gctk-runtime with a container engine (ENGINE: docker, the default),\n"
+            "keeping every other setting of its config file. `unset` is `configure --remove`.\n");
+}
+
+int cmd_runtime(int argc, char **argv, struct global_opts *g)
+{
+    (void)g;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    unsigned flags = 0;
+    if (strcmp(argv[1], "unset") == 0)
+        flags |= CONFIG_REMOVE;
+    else if (strcmp(argv[1], "configure") != 0)
+        return report("unknown `runtime` command `%s`: use `configure` or `unset`", argv[1]);
+
+    const char *engine_name = "docker", *config = NULL, *path_opt = NULL;
+    struct runtime_entry rt = {.name = "nvidia"};
+    static const struct option opts[] = {
+        {"runtime", required_argument, NULL, 'R'},
+        {"config", required_argument, NULL, 'c'},
+        {"runtime-name", required_argument, NULL, 'n'},
+        {"runtime-path", required_argument, NULL, 'p'},
+        {"set-as-default", no_argument, NULL, 'd'},
+        {"cdi", no_argument, NULL, 'C'},
+        {"dry-run", no_argument, NULL, 'D'},
+        {"remove", no_argument, NULL, 'x'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'R':
+            engine_name = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'n':
+            rt.name = optarg;
+            break;
+        case 'p':
+            path_opt = optarg;
+            break;
+        case 'd':
+            rt.set_default = true;
+            break;
+        case 'C':
+            rt.cdi = true;
+            break;
+        case 'D':
+            flags |= CONFIG_DRY_RUN;
+            break;
+        case 'x':
+            flags |= CONFIG_REMOVE;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc - 1)
+        return report("unexpected argument `%s`", argv[optind + 1]);
+    const struct engine *e = find_engine(engine_name);
+    if (e == NULL)
+        return report("unknown runtime `%s`: gctk can configure docker", engine_name);
+    if (rt.name[0] == '\0')
+        return report("--runtime-name must not be empty");
+    if ((flags & CONFIG_REMOVE) && (rt.set_default || rt.cdi || path_opt != NULL))
+        return report("--remove takes no --set-as-default, --cdi or --runtime-path");
+    if (config == NULL)
+        config = e->config_path;
+    cleanup_free char *runtime_path = path_opt != NULL ? xstrdup(path_opt) : default_runtime_path();
+    rt.path = runtime_path;
+
+    gctk_error *err = NULL;
+    cleanup_free char *text = NULL;
+    bool changed = false;
+    if (e->write(config, &rt, flags, &changed, &text, &err) < 0) {
+        report_error(err);
+        gctk_error_free(err);
+        return 1;
+    }
+    bool removing = flags & CONFIG_REMOVE;
+    if (flags & CONFIG_DRY_RUN) {
+        fputs(text, stdout);
+        fprintf(stderr, "gctk: dry run: `%s` %s\n", config,
+                changed ? "would change as shown; nothing written" : "is already configured");
+        return 0;
+    }
+    if (!changed) {
+        printf("`%s` is already configured%s: nothing changed\n", config,
+               removing ? " without the runtime" : "");
+        return 0;
+    }
+    if (removing)
+        printf("removed the `%s` runtime from `%s`\n", rt.name, config);
+    else
+        printf("configured the `%s` runtime (%s) in `%s`\n", rt.name, rt.path, config);
+    printf("restart %s to apply it: %s\n", e->name, e->restart);
+    return 0;
+}

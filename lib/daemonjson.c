@@ -1,0 +1,244 @@
+/* daemon.json editing through jansson.
+ *
+ * jansson (2.8 and later, Debian ships 2.14) keeps object keys in insertion
+ * order whatever the flags, so a load/modify/dump round trip keeps the
+ * user's order; new keys go to the end. Duplicated keys are refused on load:
+ * rewriting such a file would silently drop one of the two values. */
+#include <fcntl.h>
+#include <libgen.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "daemonjson.h"
+
+static void cleanup_jsonp(json_t **j)
+{
+    json_decref(*j);
+}
+#define cleanup_json __attribute__((cleanup(cleanup_jsonp)))
+
+static bool blank(const char *s)
+{
+    return s[strspn(s, " \t\r\n")] == '\0';
+}
+
+int json_config_load(const char *path, json_t **out, bool *existed, gctk_error **err)
+{
+    cleanup_free char *data = NULL;
+    size_t len = 0;
+    gctk_error *e = NULL;
+    if (read_file(path, DAEMONJSON_MAX_SIZE, &data, &len, &e) < 0) {
+        if (e->code == ENOENT) {
+            gctk_error_free(e);
+            *out = json_object();
+            if (existed != NULL)
+                *existed = false;
+            return 0;
+        }
+        *err = e;
+        return -1;
+    }
+    if (memchr(data, '\0', len) != NULL)
+        return gctk_fail(err, 0, "`%s`: not a text file (it holds a NUL byte): fix the file or "
+                         "move it away", path);
+    json_t *cfg = NULL;
+    if (blank(data)) {
+        cfg = json_object();
+    } else {
+        json_error_t je;
+        cfg = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+        if (cfg == NULL)
+            return gctk_fail(err, 0, "`%s` line %d column %d: %s: fix the file or move it away",
+                             path, je.line, je.column, je.text);
+        if (!json_is_object(cfg)) {
+            json_decref(cfg);
+            return gctk_fail(err, 0, "`%s`: the top level is not a JSON object: fix the file or "
+                             "move it away", path);
+        }
+    }
+    if (existed != NULL)
+        *existed = true;
+    *out = cfg;
+    return 0;
+}
+
+char *json_config_dump(const json_t *cfg)
+{
+    cleanup_free char *s = json_dumps(cfg, JSON_INDENT(4) | JSON_ENCODE_ANY);
+    if (s == NULL)
+        abort();
+    return xasprintf("%s\n", s);
+}
+
+/* cfg[key] as an object, created when absent; NULL (and an error) when it is
+ * something else, which gctk must not overwrite. */
+static json_t *object_member(json_t *cfg, const char *key, bool create, gctk_error **err)
+{
+    json_t *v = json_object_get(cfg, key);
+    if (v == NULL && create) {
+        v = json_object();
+        json_object_set_new(cfg, key, v);
+    }
+    if (v != NULL && !json_is_object(v)) {
+        gctk_fail(err, 0, "\"%s\" is not a JSON object: fix it or move the file away", key);
+        return NULL;
+    }
+    return v;
+}
+
+int daemonjson_add_runtime(json_t *cfg, const struct runtime_entry *rt, bool *changed,
+                           gctk_error **err)
+{
+    /* check everything before changing anything */
+    json_t *runtimes = json_object_get(cfg, "runtimes");
+    json_t *features = json_object_get(cfg, "features");
+    if (runtimes != NULL && !json_is_object(runtimes))
+        return gctk_fail(err, 0, "\"runtimes\" is not a JSON object: fix it or move the file away");
+    if (rt->cdi && features != NULL && !json_is_object(features))
+        return gctk_fail(err, 0, "\"features\" is not a JSON object: fix it or move the file away");
+    cleanup_json json_t *before = json_deep_copy(cfg);
+    runtimes = object_member(cfg, "runtimes", true, err);
+    json_t *entry = json_object_get(runtimes, rt->name);
+    if (entry == NULL || !json_is_object(entry)) {
+        entry = json_object();
+        json_object_set_new(runtimes, rt->name, entry);
+    }
+    json_object_set_new(entry, "path", json_string(rt->path));
+    /* keep args someone set on purpose; add the empty list dockerd shows */
+    if (json_object_get(entry, "args") == NULL)
+        json_object_set_new(entry, "args", json_array());
+    if (rt->set_default)
+        json_object_set_new(cfg, "default-runtime", json_string(rt->name));
+    if (rt->cdi) {
+        features = object_member(cfg, "features", true, err);
+        json_object_set_new(features, "cdi", json_true());
+    }
+    *changed = !json_equal(before, cfg);
+    return 0;
+}
+
+int daemonjson_remove_runtime(json_t *cfg, const char *name, bool *changed, gctk_error **err)
+{
+    json_t *runtimes = json_object_get(cfg, "runtimes");
+    if (runtimes != NULL && !json_is_object(runtimes))
+        return gctk_fail(err, 0, "\"runtimes\" is not a JSON object: fix it or move the file away");
+    *changed = false;
+    if (runtimes != NULL && json_object_get(runtimes, name) != NULL) {
+        json_object_del(runtimes, name);
+        if (json_object_size(runtimes) == 0)
+            json_object_del(cfg, "runtimes");
+        *changed = true;
+    }
+    json_t *def = json_object_get(cfg, "default-runtime");
+    if (json_is_string(def) && strcmp(json_string_value(def), name) == 0) {
+        json_object_del(cfg, "default-runtime");
+        *changed = true;
+    }
+    return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len, const char *path, gctk_error **err)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return gctk_fail(err, errno, "write `%s`", path);
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int mkdir_parents(const char *dir, gctk_error **err)
+{
+    cleanup_free char *d = xstrdup(dir);
+    for (char *p = d + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(d, 0755) < 0 && errno != EEXIST)
+            return gctk_fail(err, errno, "create the directory `%s`", d);
+        if (c == '\0')
+            return 0;
+        *p = c;
+    }
+}
+
+/* Writes data to a new file in dir and renames it over path. */
+static int replace_file(const char *dir, const char *path, const char *data, size_t len,
+                        const struct stat *keep, gctk_error **err)
+{
+    cleanup_free char *base_copy = xstrdup(path);
+    cleanup_free char *tmp = xasprintf("%s/.%s.XXXXXX", dir, basename(base_copy));
+    cleanup_fd int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return gctk_fail(err, errno, "create a temporary file in `%s`", dir);
+    mode_t mode = keep != NULL ? keep->st_mode & 07777 : 0644;
+    if (write_all(fd, data, len, tmp, err) < 0 || fchmod(fd, mode) < 0 ||
+        (keep != NULL && fchown(fd, keep->st_uid, keep->st_gid) < 0) || fsync(fd) < 0) {
+        gctk_fail(err, errno, "write `%s`", tmp);
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) < 0) {
+        gctk_fail(err, errno, "rename `%s` to `%s`", tmp, path);
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int config_write_atomic(const char *path, const char *data, size_t len, bool backup,
+                        gctk_error **err)
+{
+    cleanup_free char *dir_copy = xstrdup(path);
+    const char *dir = dirname(dir_copy);
+    struct stat st;
+    bool exists = stat(path, &st) == 0;
+    if (!exists && errno != ENOENT)
+        return gctk_fail(err, errno, "stat `%s`", path);
+    if (exists && !S_ISREG(st.st_mode))
+        return gctk_fail(err, 0, "`%s` is not a regular file", path);
+    if (!exists && mkdir_parents(dir, err) < 0)
+        return -1;
+    if (exists && backup) {
+        cleanup_free char *old = NULL;
+        size_t old_len = 0;
+        cleanup_free char *bak = xasprintf("%s.bak", path);
+        if (read_file(path, DAEMONJSON_MAX_SIZE, &old, &old_len, err) < 0 ||
+            replace_file(dir, bak, old, old_len, &st, err) < 0)
+            return gctk_wrap(err, "keep a backup of `%s`", path);
+    }
+    if (replace_file(dir, path, data, len, exists ? &st : NULL, err) < 0)
+        return -1;
+    /* the rename is durable only once the directory is on disk */
+    cleanup_fd int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) < 0)
+        return gctk_fail(err, errno, "sync the directory `%s`", dir);
+    return 0;
+}
+
+int daemonjson_configure(const char *path, const struct runtime_entry *rt, unsigned flags,
+                         bool *changed, char **text, gctk_error **err)
+{
+    cleanup_json json_t *cfg = NULL;
+    bool existed = false, diff = false;
+    if (json_config_load(path, &cfg, &existed, err) < 0)
+        return -1;
+    int r = (flags & CONFIG_REMOVE) ? daemonjson_remove_runtime(cfg, rt->name, &diff, err)
+                                    : daemonjson_add_runtime(cfg, rt, &diff, err);
+    if (r < 0)
+        return gctk_wrap(err, "`%s`", path);
+    cleanup_free char *out = json_config_dump(cfg);
+    if (diff && !(flags & CONFIG_DRY_RUN) &&
+        config_write_atomic(path, out, strlen(out), existed, err) < 0)
+        return -1;
+    *changed = diff;
+    if (text != NULL)
+        *text = steal_pointer(&out);
+    return 0;
+}
