@@ -385,8 +385,7 @@ void rootfs_close(struct rootfs *r)
     r->path = NULL;
 }
 
-int rootfs_open_path(struct rootfs *r, const char *path, int flags, int *fd_out,
-                     gctk_error **err)
+int rootfs_open_path(struct rootfs *r, const char *path, int flags, int *fd_out, gctk_error **err)
 {
     if (check_path(r, path, err) < 0)
         return -1;
@@ -403,9 +402,9 @@ enum entry_kind { ENTRY_MOUNT, ENTRY_DIR, ENTRY_FILE, ENTRY_SYMLINK };
 
 struct entry {
     enum entry_kind kind;
-    int fd;           /* mount: O_PATH fd of the mount's root; else the parent dir */
-    char *name;       /* created name in fd */
-    dev_t dev;        /* the created object, to remove only that one */
+    int fd;     /* mount: O_PATH fd of the mount's root; else the parent dir */
+    char *name; /* created name in fd */
+    dev_t dev;  /* the created object, to remove only that one */
     ino_t ino;
     char *old_target; /* a replaced symlink's previous text, restored on undo */
 };
@@ -439,8 +438,8 @@ static void journal_created(struct mount_journal *j, enum entry_kind kind, int d
     int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
     if (fd < 0)
         return;
-    journal_add(j, (struct entry){kind, fd, xstrdup(name), st->st_dev, st->st_ino,
-                                  xstrdup(old_target)});
+    journal_add(
+        j, (struct entry){kind, fd, xstrdup(name), st->st_dev, st->st_ino, xstrdup(old_target)});
 }
 
 /* mount_root_fd is owned by the journal from now on. */
@@ -543,8 +542,7 @@ static int mkdir_p_at(struct rootfs *r, const char *path, mode_t mode, struct mo
  * destination inside the root: the path the link names, resolved as the
  * container would. Returns the destination path. */
 static char *dangling_destination(struct rootfs *r, int dirfd, const char *dir_path,
-                                  const char *name, const char *shown, int *links,
-                                  gctk_error **err)
+                                  const char *name, const char *shown, int *links, gctk_error **err)
 {
     if (++*links > MAX_LINKS) {
         gctk_fail(err, ELOOP, "create `%s` inside `%s`", shown, r->path);
@@ -638,14 +636,14 @@ static int mkdir_p_at(struct rootfs *r, const char *path, mode_t mode, struct mo
             }
             close(next);
             if (!S_ISLNK(st.st_mode))
-                return fail_refuse(err, ENOTDIR, "`%s` inside `%s` is %s, not a directory",
-                                   prefix, r->path, type_name(st.st_mode));
+                return fail_refuse(err, ENOTDIR, "`%s` inside `%s` is %s, not a directory", prefix,
+                                   r->path, type_name(st.st_mode));
             /* A symlink: resolve it as the container would. */
             int fd = resolve_raw(r, prefix, O_PATH | O_DIRECTORY);
             if (fd == -ENOENT) {
                 prefix[parent_len] = '\0';
-                cleanup_free char *dest = dangling_destination(
-                    r, cur, parent_len ? prefix : "/", comp, path, &links, err);
+                cleanup_free char *dest = dangling_destination(r, cur, parent_len ? prefix : "/",
+                                                               comp, path, &links, err);
                 prefix[parent_len] = '/';
                 if (dest == NULL)
                     return -1;
@@ -690,8 +688,8 @@ static int check_target_type(struct rootfs *r, const char *path, int fd, mode_t 
                        path, r->path, type_name(st.st_mode), type_name(type));
 }
 
-static int make_target_at(struct rootfs *r, const char *path, mode_t type,
-                          struct mount_journal *j, int links, int *fd_out, gctk_error **err)
+static int make_target_at(struct rootfs *r, const char *path, mode_t type, struct mount_journal *j,
+                          int links, int *fd_out, gctk_error **err)
 {
     for (int tries = 0;; tries++) {
         /* O_PATH: a FIFO must never be opened for reading, it would block. */
@@ -716,8 +714,7 @@ static int make_target_at(struct rootfs *r, const char *path, mode_t type,
         if (split_last(path, &parent, &name) < 0)
             return fail_refuse(err, EINVAL, "mount target `%s`: not a file name", path);
         if (path[strlen(path) - 1] == '/')
-            return fail_refuse(err, ENOTDIR, "mount target `%s` ends in `/` but is a file",
-                               path);
+            return fail_refuse(err, ENOTDIR, "mount target `%s` ends in `/` but is a file", path);
         cleanup_fd int pfd = mkdir_p_at(r, parent, 0755, j, links, err);
         if (pfd < 0)
             return -1;
@@ -732,8 +729,8 @@ static int make_target_at(struct rootfs *r, const char *path, mode_t type,
             if (fd < 0)
                 return gctk_fail(err, errno, "open `%s` inside `%s`", path, r->path);
             if (fstat(fd, &again) < 0 || again.st_dev != st.st_dev || again.st_ino != st.st_ino)
-                return gctk_fail(err, EAGAIN, "`%s` inside `%s` was replaced while created",
-                                 path, r->path);
+                return gctk_fail(err, EAGAIN, "`%s` inside `%s` was replaced while created", path,
+                                 r->path);
             *fd_out = steal_fd(&fd);
             return 0;
         }
@@ -743,8 +740,7 @@ static int make_target_at(struct rootfs *r, const char *path, mode_t type,
         if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
             /* A dangling symlink (resolution said ENOENT): the target is
              * created where it points, inside the root. */
-            cleanup_free char *dest =
-                dangling_destination(r, pfd, parent, name, path, &links, err);
+            cleanup_free char *dest = dangling_destination(r, pfd, parent, name, path, &links, err);
             if (dest == NULL)
                 return -1;
             if (make_target_at(r, dest, type, j, links, fd_out, err) < 0)
@@ -832,8 +828,7 @@ int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
     int rc = replace_symlink(pfd, name, target);
     if (rc < 0)
         return gctk_fail(err, -rc, "replace symlink `%s` inside `%s`", linkpath, r->path);
-    if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        !journal_relink(j, &before, &st))
+    if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !journal_relink(j, &before, &st))
         journal_created(j, ENTRY_SYMLINK, pfd, name, &st, old);
     return 0;
 }
@@ -853,8 +848,8 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size_t len,
-                      mode_t mode, gctk_error **err)
+int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size_t len, mode_t mode,
+                      gctk_error **err)
 {
     if (check_path(r, path, err) < 0)
         return -1;
@@ -872,8 +867,8 @@ int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size
         tmp = temp_name();
         fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0 && (errno != EEXIST || tries >= 16))
-            return gctk_fail(err, errno, "create a temporary file next to `%s` inside `%s`",
-                             path, r->path);
+            return gctk_fail(err, errno, "create a temporary file next to `%s` inside `%s`", path,
+                             r->path);
     }
     /* the mode asked for, not what the umask leaves of it */
     const char *what = "chmod";
@@ -1025,8 +1020,8 @@ int mount_bind_fd(int src_fd, int target_fd, unsigned flags, struct mount_journa
         int e = errno;
         if (e == EINVAL)
             hint = " (is the source in another mount namespace? open it after setns)";
-        return gctk_fail(err, e, "bind mount `%s` on `%s`: clone the source%s", src_name,
-                         dst_name, hint);
+        return gctk_fail(err, e, "bind mount `%s` on `%s`: clone the source%s", src_name, dst_name,
+                         hint);
     }
     /* Attributes go on the detached clone, so that the mount is never seen
      * writable inside the container. Kernels 5.2-5.11 have open_tree but not
@@ -1128,8 +1123,8 @@ int mount_tmpfs_fd(int target_fd, const char *options, struct mount_journal *j, 
     if (syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         return gctk_fail(err, errno, "mount tmpfs on `%s`: create", dst_name);
     /* nosuid and nodev from the start: nothing put in there needs either */
-    cleanup_fd int mnt = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC,
-                                      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    cleanup_fd int mnt =
+        (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
     if (mnt < 0)
         return gctk_fail(err, errno, "mount tmpfs on `%s`: fsmount", dst_name);
     if (syscall(SYS_move_mount, mnt, "", target_fd, "",
@@ -1144,8 +1139,8 @@ static int seal_failed(int fd, int e, gctk_error **err)
 {
     cleanup_free char *name = fd_describe(fd);
     if (e == EBUSY)
-        return gctk_fail(err, e, "make `%s` read-only: a file in it is open for writing, close it first",
-                         name);
+        return gctk_fail(
+            err, e, "make `%s` read-only: a file in it is open for writing, close it first", name);
     return gctk_fail(err, e, "make `%s` read-only", name);
 }
 

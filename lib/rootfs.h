@@ -81,7 +81,8 @@ int mount_bind_fd(int src_fd, int target_fd, unsigned flags, struct mount_journa
  * the new mount's root, to fill it before making it read-only. */
 int mount_tmpfs_fd(int target_fd, const char *options, struct mount_journal *j, int *root_fd_out,
                    gctk_error **err);
-/* Makes the mount whose root is open as fd read-only (and nosuid, nodev, noexec). */
+/* Makes the mount whose root is open as fd read-only (and nosuid, nodev, noexec).
+ * EBUSY while a file in it is open for writing. */
 int mount_seal_fd(int fd, gctk_error **err);
 
 #endif

@@ -105,8 +105,7 @@ static bool same(int fd, const char *d, const char *rel)
 {
     cleanup_free char *p = at(d, rel);
     struct stat a, b;
-    return fstat(fd, &a) == 0 && lstat(p, &b) == 0 && a.st_dev == b.st_dev &&
-           a.st_ino == b.st_ino;
+    return fstat(fd, &a) == 0 && lstat(p, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 static void expect_error(gctk_error **err, int code, const char *part)
@@ -282,8 +281,8 @@ static void chain(struct fx *f, const char *prefix, int n)
 {
     for (int i = 0; i < n; i++) {
         cleanup_free char *name = xasprintf("%s%d", prefix, i);
-        cleanup_free char *next = i + 1 < n ? xasprintf("%s%d", prefix, i + 1)
-                                            : xstrdup("/etc/marker");
+        cleanup_free char *next =
+            i + 1 < n ? xasprintf("%s%d", prefix, i + 1) : xstrdup("/etc/marker");
         link_(f->root, name, next);
     }
 }
@@ -889,6 +888,64 @@ static void test_source_in_other_namespace(void **state)
     assert_true(rc == 0 || rc == 1);
 }
 
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* Every path, failing or not, gives back what it opened. */
+static void test_no_fd_leak(void **state)
+{
+    struct fx *f = *state;
+    gctk_error *err = NULL;
+    put(f->outside, "lib.so", "payload");
+    link_(f->root, "loop", "loop");
+    int before = count_fds();
+    struct mount_journal *j = mount_journal_new();
+    int fd = -1, root = -1;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(open_in(f, "/loop", O_PATH, &err), -1);
+        expect_error(&err, ELOOP, NULL);
+        assert_int_equal(open_in(f, "/usr/lib/nothing", O_PATH, &err), -1);
+        expect_error(&err, ENOENT, NULL);
+    }
+    assert_int_equal(rootfs_mkdir_p(&f->r, "/usr/lib/a/../b/c", 0755, j, &fd, &err), 0);
+    close(fd);
+    assert_int_equal(rootfs_make_target(&f->r, "/etc/marker/x", S_IFREG, j, &fd, &err), -1);
+    expect_error(&err, ENOTDIR, NULL);
+    assert_int_equal(rootfs_symlink(&f->r, "a", "/usr/lib/l", j, &err), 0);
+    assert_int_equal(rootfs_symlink(&f->r, "b", "/usr/lib/l", j, &err), 0);
+    assert_int_equal(rootfs_write_file(&f->r, "/usr/lib/w", "x", 1, 0644, &err), 0);
+    assert_int_equal(rootfs_write_file(&f->r, "/usr/lib/b", "x", 1, 0644, &err), -1);
+    expect_error(&err, 0, NULL);
+    cleanup_free char *src = at(f->outside, "lib.so");
+    int sfd = open(src, O_PATH | O_CLOEXEC);
+    assert_int_equal(rootfs_make_target(&f->r, "/lib.so", S_IFREG, j, &fd, &err), 0);
+    assert_int_equal(mount_bind_fd(sfd, fd, MOUNT_RO, j, &err), 0);
+    close(fd);
+    close(sfd);
+    assert_int_equal(rootfs_make_target(&f->r, "/tmp", S_IFDIR, j, &fd, &err), 0);
+    assert_int_equal(mount_tmpfs_fd(fd, "size=1m", j, &root, &err), 0);
+    assert_int_equal(mount_seal_fd(root, &err), 0);
+    close(root);
+    close(fd);
+    mount_journal_undo(j);
+    mount_journal_free(j);
+    assert_int_equal(count_fds(), before);
+    struct rootfs r2 = {.fd = -1};
+    assert_int_equal(rootfs_open("/nonexistent/gctk-root", &r2, &err), -1);
+    expect_error(&err, ENOENT, "open rootfs `/nonexistent/gctk-root`");
+    assert_int_equal(r2.fd, -1);
+    rootfs_close(NULL);
+    assert_int_equal(count_fds(), before);
+}
+
 /* ---- the host ---------------------------------------------------------------------------- */
 
 static const char *const canary_files[] = {"a.conf", "b.so", "sub"};
@@ -926,8 +983,8 @@ static void test_host_untouched(void **state)
     assert_string_equal(a, "canary-a");
     assert_string_equal(b, "canary-b");
     /* what the tests made "in /etc" of a root exists only inside the roots */
-    const char *host[] = {"/etc/marker", "/etc/newdir", "/etc/via", "/etc/gpu-bin",
-                          "/etc/new", "/nonexist", "/made", "/dirs", "/host"};
+    const char *host[] = {"/etc/marker", "/etc/newdir", "/etc/via", "/etc/gpu-bin", "/etc/new",
+                          "/nonexist",   "/made",       "/dirs",    "/host"};
     for (size_t i = 0; i < GCTK_ARRAY_LEN(host); i++) {
         struct stat st;
         if (lstat(host[i], &st) == 0)
@@ -942,7 +999,10 @@ static void test_host_untouched(void **state)
 /* ---- main ------------------------------------------------------------------------------------ */
 
 #define BOTH(f)                                                                                    \
-    {#f "/openat2", f, setup, teardown, &mode_openat2}, {#f "/walk", f, setup, teardown, &mode_walk}
+    {#f "/openat2", f, setup, teardown, &mode_openat2},                                            \
+    {                                                                                              \
+#f "/walk", f, setup, teardown, &mode_walk                                                 \
+    }
 
 static int run_all_tests(void)
 {
@@ -951,25 +1011,16 @@ static int run_all_tests(void)
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        BOTH(test_absolute_symlink),
-        BOTH(test_relative_escape),
-        BOTH(test_link_chains),
-        BOTH(test_loop),
-        BOTH(test_dotdot_and_edges),
-        BOTH(test_long_path),
-        BOTH(test_proc_magic_links),
-        BOTH(test_dangling_target),
-        BOTH(test_refused_types),
-        BOTH(test_mkdir_p_through_links),
-        BOTH(test_symlink_rules),
-        BOTH(test_write_file),
-        BOTH(test_bind_file_readonly),
-        BOTH(test_bind_dir_noexec),
-        BOTH(test_tmpfs_and_seal),
-        BOTH(test_journal_undo),
-        BOTH(test_target_swap),
-        BOTH(test_source_in_other_namespace),
-        cmocka_unit_test(test_host_untouched),
+        BOTH(test_absolute_symlink),   BOTH(test_relative_escape),
+        BOTH(test_link_chains),        BOTH(test_loop),
+        BOTH(test_dotdot_and_edges),   BOTH(test_long_path),
+        BOTH(test_proc_magic_links),   BOTH(test_dangling_target),
+        BOTH(test_refused_types),      BOTH(test_mkdir_p_through_links),
+        BOTH(test_symlink_rules),      BOTH(test_write_file),
+        BOTH(test_bind_file_readonly), BOTH(test_bind_dir_noexec),
+        BOTH(test_tmpfs_and_seal),     BOTH(test_journal_undo),
+        BOTH(test_target_swap),        BOTH(test_source_in_other_namespace),
+        BOTH(test_no_fd_leak),         cmocka_unit_test(test_host_untouched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
