@@ -26,12 +26,9 @@ void print_warnings(const gctk_host *h);
 
 int cmd_info(int argc, char **argv, struct global_opts *g);
 int cmd_list(int argc, char **argv, struct global_opts *g);
-<<<<<<< HEAD
 int cmd_configure(int argc, char **argv, struct global_opts *g);
 int cmd_sim(int argc, char **argv, struct global_opts *g);
-=======
 int cmd_runtime(int argc, char **argv, struct global_opts *g);
 int cmd_compose(int argc, char **argv, struct global_opts *g);
->>>>>>> docker
 
 #endif

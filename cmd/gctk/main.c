@@ -16,15 +16,11 @@ struct command {
 };
 
 static const struct command commands[] = {
-<<<<<<< HEAD
     {"info", cmd_info, "show the driver, CUDA version and GPUs of the host"},
     {"list", cmd_list, "list the files and device nodes a container would get"},
     {"configure", cmd_configure, "give a running container's rootfs its GPUs"},
     {"sim", cmd_sim, "build a simulated GPU host in a directory"},
-=======
-    {"version", NULL, "print the version"},
     {"runtime", cmd_runtime, "register gctk-runtime with docker (daemon.json)"},
->>>>>>> docker
 };
 
 int report_error(const gctk_error *e)

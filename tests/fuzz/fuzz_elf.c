@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
-#include "elf.h"
+#include "elfinfo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "elf.h"
+#include "elfinfo.h"
 #include "ldcache.h"
 #include "sim.h"
 #include "util.h"
