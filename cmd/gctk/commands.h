@@ -23,5 +23,6 @@ gctk_host *open_host_or_report(struct global_opts *g, unsigned flags);
 
 int cmd_info(int argc, char **argv, struct global_opts *g);
 int cmd_list(int argc, char **argv, struct global_opts *g);
+int cmd_compat(int argc, char **argv, struct global_opts *g);
 
 #endif

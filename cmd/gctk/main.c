@@ -16,6 +16,7 @@ struct command {
 
 static const struct command commands[] = {
     {"version", NULL, "print the version"},
+    {"compat", cmd_compat, "can this host run a CUDA version or an image's requirements"},
 };
 
 int report_error(const gctk_error *e)
