@@ -290,7 +290,10 @@ static char *short_reason(const struct cond *c, const struct host *h)
 {
     static const char *const who[] = {"host CUDA", "host driver", "GPU arch", "GPU brand"};
     const char *have = fact(h, c->term);
-    return xasprintf("`%s` (%s %s)", c->text, who[c->term], have != NULL ? have : "unknown");
+    /* not "brand unknown": NVML's brand `unknown` is a real value */
+    if (have == NULL)
+        return xasprintf("`%s` (%s not known to this host)", c->text, who[c->term]);
+    return xasprintf("`%s` (%s %s)", c->text, who[c->term], have);
 }
 
 /* The full explanation of the condition that leads the message. */

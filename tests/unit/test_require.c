@@ -198,6 +198,11 @@ static void test_unknown_facts(void **state)
     assert_string_equal(m2, "unsatisfied requirement `brand=tesla`: this host cannot tell the "
                             "GPU's brand, so the requirement cannot be checked: set "
                             "NVIDIA_DISABLE_REQUIRE=true to skip requirements");
+    cleanup_free char *m4 = why("brand=tesla,driver>=535 arch>=8.0", &nonvml);
+    assert_string_equal(m4, "unsatisfied requirement `brand=tesla`: this host cannot tell the "
+                            "GPU's brand, so the requirement cannot be checked: set "
+                            "NVIDIA_DISABLE_REQUIRE=true to skip requirements; no other "
+                            "alternative holds: `arch>=8.0` (GPU arch not known to this host)");
     /* a driver older than the table and no CUDA version: cuda unknown */
     const struct require_facts ancient = {NULL, "340.10", "3.0", "geforce"};
     cleanup_free char *m3 = why("cuda>=8.0", &ancient);
