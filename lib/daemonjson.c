@@ -17,9 +17,37 @@ static void cleanup_jsonp(json_t **j)
 }
 #define cleanup_json __attribute__((cleanup(cleanup_jsonp)))
 
-static bool blank(const char *s)
+static bool blank(const char *s, size_t len)
 {
-    return s[strspn(s, " \t\r\n")] == '\0';
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return false;
+    return true;
+}
+
+int json_config_parse(const char *name, const char *data, size_t len, json_t **out,
+                      gctk_error **err)
+{
+    if (memchr(data, '\0', len) != NULL)
+        return gctk_fail(err, 0, "`%s`: not a text file (it holds a NUL byte): fix the file or "
+                         "move it away", name);
+    json_t *cfg = NULL;
+    if (blank(data, len)) {
+        cfg = json_object();
+    } else {
+        json_error_t je;
+        cfg = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+        if (cfg == NULL)
+            return gctk_fail(err, 0, "`%s` line %d column %d: %s: fix the file or move it away",
+                             name, je.line, je.column, je.text);
+        if (!json_is_object(cfg)) {
+            json_decref(cfg);
+            return gctk_fail(err, 0, "`%s`: the top level is not a JSON object: fix the file or "
+                             "move it away", name);
+        }
+    }
+    *out = cfg;
+    return 0;
 }
 
 int json_config_load(const char *path, json_t **out, bool *existed, gctk_error **err)
@@ -35,30 +63,16 @@ int json_config_load(const char *path, json_t **out, bool *existed, gctk_error *
                 *existed = false;
             return 0;
         }
-        *err = e;
+        if (err != NULL && *err == NULL)
+            *err = e;
+        else
+            gctk_error_free(e);
         return -1;
     }
-    if (memchr(data, '\0', len) != NULL)
-        return gctk_fail(err, 0, "`%s`: not a text file (it holds a NUL byte): fix the file or "
-                         "move it away", path);
-    json_t *cfg = NULL;
-    if (blank(data)) {
-        cfg = json_object();
-    } else {
-        json_error_t je;
-        cfg = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
-        if (cfg == NULL)
-            return gctk_fail(err, 0, "`%s` line %d column %d: %s: fix the file or move it away",
-                             path, je.line, je.column, je.text);
-        if (!json_is_object(cfg)) {
-            json_decref(cfg);
-            return gctk_fail(err, 0, "`%s`: the top level is not a JSON object: fix the file or "
-                             "move it away", path);
-        }
-    }
+    if (json_config_parse(path, data, len, out, err) < 0)
+        return -1;
     if (existed != NULL)
         *existed = true;
-    *out = cfg;
     return 0;
 }
 

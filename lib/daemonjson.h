@@ -26,6 +26,10 @@ struct runtime_entry {
  * line and column of the fault. */
 int json_config_load(const char *path, json_t **out, bool *existed, gctk_error **err);
 
+/* The same on a buffer (which need not be NUL-terminated); name is for messages. */
+int json_config_parse(const char *name, const char *data, size_t len, json_t **out,
+                      gctk_error **err);
+
 /* The text gctk writes: 4-space indentation, keys in their order, final newline. */
 char *json_config_dump(const json_t *cfg);
 
