@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"configure", cmd_configure, "give a running container's rootfs its GPUs"},
     {"sim", cmd_sim, "build a simulated GPU host in a directory"},
     {"runtime", cmd_runtime, "register gctk-runtime with docker (daemon.json)"},
+    {"compose", cmd_compose, "check the GPU requests of a Compose file against this host"},
     {"compat", cmd_compat, "can this host run a CUDA version or an image's requirements"},
 };
 
