@@ -137,16 +137,28 @@ static void append(struct ldcache *c, char *soname, char *path, uint32_t flags, 
 void ldcache_add(struct ldcache *c, const char *soname, const char *path, uint32_t flags)
 {
     /* Only a plain entry is replaced: a hwcap entry of the same name is a
-     * different variant of the library and stays. */
+     * different variant of the library and stays. A parsed cache may hold
+     * the same plain entry twice: the copies after the first are dropped, so
+     * that ld.so cannot find an old path before the added one. */
+    bool replaced = false;
+    size_t kept = 0;
     for (size_t i = 0; i < c->len; i++) {
         struct ldcache_entry *e = &c->entries[i];
         if (e->hwcap == 0 && e->flags == flags && strcmp(e->soname, soname) == 0) {
+            if (replaced) {
+                free(e->soname);
+                free(e->path);
+                continue;
+            }
             free(e->path);
             e->path = xstrdup(path);
-            return;
+            replaced = true;
         }
+        c->entries[kept++] = *e;
     }
-    append(c, xstrdup(soname), xstrdup(path), flags, 0);
+    c->len = kept;
+    if (!replaced)
+        append(c, xstrdup(soname), xstrdup(path), flags, 0);
 }
 
 void ldcache_drop_hwcap_entries(struct ldcache *c)

@@ -204,6 +204,25 @@ static void test_add_replaces_same_name_and_flags(void **state)
     ldcache_clear(NULL);
 }
 
+/* A cache with the same entry twice (glibc's ldconfig never writes one, a
+ * hand-made cache may): adding it leaves exactly one, the added one. */
+static void test_add_drops_duplicates(void **state)
+{
+    (void)state;
+    const char *names[] = {"libcuda.so.1", "libz.so.1", "libcuda.so.1"};
+    const char *paths[] = {"/old/a", "/lib/libz.so.1", "/old/b"};
+    size_t len = 0;
+    cleanup_free unsigned char *b = build_old(3, names, paths, &len);
+    struct ldcache c = {0};
+    assert_int_equal(ldcache_parse(b, len, &c, NULL), 0);
+    assert_int_equal(c.len, 3);
+    ldcache_add(&c, "libcuda.so.1", "/new/libcuda.so.1", LDCACHE_FLAG_X86_64);
+    assert_int_equal(c.len, 2);
+    assert_string_equal(find(&c, "libcuda.so.1", LDCACHE_FLAG_X86_64)->path, "/new/libcuda.so.1");
+    assert_string_equal(find(&c, "libz.so.1", LDCACHE_FLAG_X86_64)->path, "/lib/libz.so.1");
+    ldcache_clear(&c);
+}
+
 static void test_roundtrip_sorted(void **state)
 {
     (void)state;
@@ -713,6 +732,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_libcmp),
         cmocka_unit_test(test_add_replaces_same_name_and_flags),
+        cmocka_unit_test(test_add_drops_duplicates),
         cmocka_unit_test(test_roundtrip_sorted),
         cmocka_unit_test(test_serialize_empty),
         cmocka_unit_test(test_serialize_refuses_hwcap_extension),
