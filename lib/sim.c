@@ -238,7 +238,7 @@ static int rm_rf(const char *path, gctk_error **err)
     return 0;
 }
 
-static void warn(struct strv *warnings, char *owned)
+static void add_warning(struct strv *warnings, char *owned)
 {
     if (warnings != NULL)
         strv_push(warnings, owned);
@@ -402,7 +402,7 @@ static int create_node(const char *root, const char *rel, unsigned major, unsign
             if (errno != EPERM && errno != EACCES)
                 return gctk_fail(err, errno, "create device node `%s`", path);
             *mknod_failed = true;
-            warn(warnings, xasprintf("cannot create device nodes (mknod `%s`: %s): plain "
+            add_warning(warnings, xasprintf("cannot create device nodes (mknod `%s`: %s): plain "
                                      "files stand in for them; run as root to get real nodes",
                                      path, strerror(errno)));
         }
@@ -445,7 +445,7 @@ static int create_devices(const char *root, unsigned gpus, struct strv *warnings
         cleanup_free char *ctl = path_join(root, "/dev/nvidiactl");
         cleanup_fd int fd = open(ctl, O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (fd < 0 && errno == EACCES)
-            warn(warnings, xasprintf("`%s` is on a filesystem mounted nodev: the mock driver "
+            add_warning(warnings, xasprintf("`%s` is on a filesystem mounted nodev: the mock driver "
                                      "will fail with \"Unknown Error\"; use a directory on "
                                      "another filesystem", root));
     }
