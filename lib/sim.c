@@ -445,9 +445,10 @@ static int create_devices(const char *root, unsigned gpus, struct strv *warnings
         cleanup_free char *ctl = path_join(root, "/dev/nvidiactl");
         cleanup_fd int fd = open(ctl, O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (fd < 0 && errno == EACCES)
-            add_warning(warnings, xasprintf("`%s` is on a filesystem mounted nodev: the mock driver "
-                                     "will fail with \"Unknown Error\"; use a directory on "
-                                     "another filesystem", root));
+            add_warning(warnings,
+                        xasprintf("`%s` is on a filesystem mounted nodev: the mock driver "
+                                  "will fail with \"Unknown Error\"; use a directory on "
+                                  "another filesystem", root));
     }
     return 0;
 }
