@@ -519,22 +519,22 @@ static int create_libs(const char *root, const struct gctk_sim_options *o, const
     return write_all(fd, data, len, path, err);
 }
 
+/* The driver's tools are ELF programs (discovery takes no scripts): the mock
+ * nvidia-smi stands in for all of them and answers to the name it is run by. */
 static int create_bins(const char *root, const char *mocks, gctk_error **err)
 {
-    static const char *const scripts[] = {
-        "nvidia-debugdump", "nvidia-persistenced", "nvidia-cuda-mps-control",
+    static const char *const tools[] = {
+        "nvidia-smi", "nvidia-debugdump", "nvidia-persistenced", "nvidia-cuda-mps-control",
         "nvidia-cuda-mps-server",
     };
     cleanup_free char *bin = path_join(root, "/usr/bin");
     cleanup_free char *src = path_join(mocks, "nvidia-smi");
-    cleanup_free char *dst = path_join(root, "/usr/bin/nvidia-smi");
-    if (mkdir_p(bin, err) < 0 || copy_file(src, dst, 0755, err) < 0)
+    if (mkdir_p(bin, err) < 0)
         return -1;
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(scripts); i++) {
-        cleanup_free char *rel = xasprintf("/usr/bin/%s", scripts[i]);
-        cleanup_free char *text =
-            xasprintf("#!/bin/sh\necho '%s (gctk simulated host)'\n", scripts[i]);
-        if (write_text(root, rel, text, 0755, err) < 0)
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(tools); i++) {
+        cleanup_free char *rel = xasprintf("/usr/bin/%s", tools[i]);
+        cleanup_free char *dst = path_join(root, rel);
+        if (copy_file(src, dst, 0755, err) < 0)
             return -1;
     }
     return 0;
