@@ -124,12 +124,18 @@ _dk_kill() {
     return 0
 }
 
+# dk_mounts DIR: the mount points under DIR (other work on the machine may
+# mount elsewhere meanwhile, so suites count only their own)
+dk_mounts() {
+    awk -v d="${1%/}/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo
+}
+
 # _dk_shims: pids of the containerd shims serving our containerd (they
 # outlive it by design); found by our socket path in their command line
 _dk_shims() {
     local p
     for p in /proc/[0-9]*; do
-        tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "-address $DK_DIR/containerd.sock" &&
+        { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "-address $DK_DIR/containerd.sock" &&
             echo "${p#/proc/}"
     done
 }
@@ -152,7 +158,7 @@ dk_stop() {
     for pid in $(_dk_shims); do _dk_kill "$pid" 2; done
     # deepest first; a lazy unmount when something still holds one
     local m
-    for m in $(awk -v d="$DK_DIR/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+    for m in $(dk_mounts "$DK_DIR" | sort -r); do
         umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
     done
     rm -rf "$DK_DIR"

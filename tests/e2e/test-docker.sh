@@ -80,7 +80,6 @@ export GCTK_CONFIG=$SCRATCH/gctk.conf
 mapfile -t UUID < <("$GCTK" info --json --no-nvml | jq -r '.gpus[].uuid')
 expect_eq "the simulated host has 4 GPUs" 4 "${#UUID[@]}"
 
-MOUNTS_BEFORE=$(host_mounts)
 at_exit dk_stop
 if ! dk_start "$SCRATCH/docker" "$GCTK_CONFIG" 2>"$SCRATCH/start.err"; then
     not_ok "the private dockerd starts"; diag <"$SCRATCH/start.err"; exit 1
@@ -98,7 +97,7 @@ make_rootfs "$ROOTFS"
 if dk_import_image "$ROOTFS" gctk-test:latest; then ok "image imported from a local rootfs"; else
     not_ok "image imported from a local rootfs"; exit 1
 fi
-MOUNTS_UP=$(host_mounts)
+MOUNTS_UP=$(dk_mounts "$SCRATCH")
 
 # drun ARGS...: docker run --rm --network none ARGS; output in $OUT, status in $RC
 drun() {
@@ -154,10 +153,10 @@ expect_match "no --gpus: no nvidia-smi" "nvidia-smi: not found" "$OUT"
 expect_eq "no --gpus: no GPU listed" "" "$(uuids_seen)"
 
 expect_match "the hook logged Docker's requests" "NVIDIA_VISIBLE_DEVICES=0,3 -> 2 GPU\(s\)" "$(cat "$SCRATCH/hook.log")"
-expect_eq "no mount left by the containers" "$MOUNTS_UP" "$(host_mounts)"
+expect_eq "no mount left by the containers" "$MOUNTS_UP" "$(dk_mounts "$SCRATCH")"
 expect_eq "no container left" "" "$("$DOCKER" ps -aq 2>&1)"
 
 dk_stop
 check "dockerd and containerd are gone" test ! -e "/proc/$DOCKERD_PID" -a ! -e "/proc/$CONTAINERD_PID"
-expect_eq "no mount left after the daemon stops" "$MOUNTS_BEFORE" "$(host_mounts)"
+expect_eq "no mount left after the daemon stops" "" "$(dk_mounts "$SCRATCH")"
 check "the daemon's directory is removed" test ! -e "$SCRATCH/docker"
