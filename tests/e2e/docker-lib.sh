@@ -83,6 +83,9 @@ EOF
     fi
 
     DK_DAEMON_JSON=$DK_DIR/daemon.json
+    # dockerd 20.10 writes its identity key to /etc/docker/key.json unless
+    # told otherwise; `gctk runtime configure` keeps this setting
+    printf '{"deprecated-key-path": "%s"}\n' "$DK_DIR/key.json" >"$DK_DAEMON_JSON"
     if ! "$build/cmd/gctk" runtime configure --runtime=docker --config "$DK_DAEMON_JSON" \
         --runtime-path "$build/cmd/gctk-runtime" >"$DK_DIR/configure.log" 2>&1; then
         cat "$DK_DIR/configure.log" >&2
