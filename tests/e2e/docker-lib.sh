@@ -83,9 +83,14 @@ EOF
     fi
 
     DK_DAEMON_JSON=$DK_DIR/daemon.json
-    # dockerd 20.10 writes its identity key to /etc/docker/key.json unless
-    # told otherwise; `gctk runtime configure` keeps this setting
-    printf '{"deprecated-key-path": "%s"}\n' "$DK_DIR/key.json" >"$DK_DAEMON_JSON"
+    # dockerd before 23.0 writes its identity key to /etc/docker/key.json
+    # unless told otherwise (23.0 dropped the key and ignores the setting);
+    # `gctk runtime configure` keeps this setting
+    local major
+    major=$("$DK_DOCKERD" --version 2>/dev/null | sed -n 's/^Docker version \([0-9]*\)\..*/\1/p')
+    if [ -n "$major" ] && [ "$major" -lt 23 ]; then
+        printf '{"deprecated-key-path": "%s"}\n' "$DK_DIR/key.json" >"$DK_DAEMON_JSON"
+    fi
     if ! "$build/cmd/gctk" runtime configure --runtime=docker --config "$DK_DAEMON_JSON" \
         --runtime-path "$build/cmd/gctk-runtime" >"$DK_DIR/configure.log" 2>&1; then
         cat "$DK_DIR/configure.log" >&2
