@@ -138,13 +138,19 @@ static void test_requirements_and_disable(void **state)
 static void test_swarm_resource_wins(void **state)
 {
     (void)state;
-    cleanup_free char *name = swarm_resource_env_name("NVIDIA-GPU");
-    assert_string_equal(name, "DOCKER_RESOURCE_NVIDIA_GPU");
-    const char *e[] = {"NVIDIA_VISIBLE_DEVICES=all", "DOCKER_RESOURCE_NVIDIA_GPU=GPU-abc,GPU-def",
+    cleanup_free char *name = swarm_resource_env_name("nvidia-gpu", false);
+    cleanup_free char *under = swarm_resource_env_name("NVIDIA-GPU", true);
+    assert_string_equal(name, "DOCKER_RESOURCE_NVIDIA-GPU");
+    assert_string_equal(under, "DOCKER_RESOURCE_NVIDIA_GPU");
+    const char *e[] = {"NVIDIA_VISIBLE_DEVICES=all", "DOCKER_RESOURCE_NVIDIA-GPU=GPU-abc,GPU-def",
                        NULL};
     struct request r = ask(e, false);
     assert_string_equal(r.devices, "GPU-abc,GPU-def");
     assert_string_equal(r.devices_from, "DOCKER_RESOURCE");
+    request_clear(&r);
+    const char *u[] = {"DOCKER_RESOURCE_NVIDIA_GPU=GPU-abc", NULL};
+    r = ask(u, false);
+    assert_string_equal(r.devices, "GPU-abc");
     request_clear(&r);
 }
 
