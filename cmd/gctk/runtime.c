@@ -74,6 +74,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: gctk runtime configure [--runtime=ENGINE] [--config PATH]\n"
             "           [--runtime-name NAME] [--runtime-path PATH] [--set-as-default]\n"
+            "           [--swarm-resources [--swarm-resource-name NAME]] [--root DIR]\n"
             "           [--cdi] [--dry-run] [--remove]\n"
             "       gctk runtime unset [--runtime=ENGINE] [--config PATH] [--runtime-name NAME]\n"
             "           [--dry-run]\n"
@@ -84,7 +85,6 @@ static void usage(FILE *f)
 
 int cmd_runtime(int argc, char **argv, struct global_opts *g)
 {
-    (void)g;
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
@@ -97,6 +97,8 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
 
     const char *engine_name = "docker", *config = NULL, *path_opt = NULL;
     struct runtime_entry rt = {.name = "nvidia"};
+    bool swarm = false;
+    const char *swarm_name = "NVIDIA-GPU";
     static const struct option opts[] = {
         {"runtime", required_argument, NULL, 'R'},
         {"config", required_argument, NULL, 'c'},
@@ -106,6 +108,9 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
         {"cdi", no_argument, NULL, 'C'},
         {"dry-run", no_argument, NULL, 'D'},
         {"remove", no_argument, NULL, 'x'},
+        {"swarm-resources", no_argument, NULL, 'S'},
+        {"swarm-resource-name", required_argument, NULL, 'N'},
+        {"root", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -137,6 +142,15 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
         case 'x':
             flags |= CONFIG_REMOVE;
             break;
+        case 'S':
+            swarm = true;
+            break;
+        case 'N':
+            swarm_name = optarg;
+            break;
+        case 'r':
+            g->root = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -158,11 +172,26 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
         config = e->config_path;
     cleanup_free char *runtime_path = path_opt != NULL ? xstrdup(path_opt) : default_runtime_path();
     rt.path = runtime_path;
+    /* Swarm schedules GPUs as named generic resources: one per GPU, by UUID */
+    struct strv ids = {0};
+    if (swarm && !(flags & CONFIG_REMOVE)) {
+        gctk_host *h = open_host_or_report(g, GCTK_HOST_NO_NVML);
+        if (h == NULL)
+            return 1;
+        for (size_t i = 0; i < gctk_host_gpu_count(h); i++)
+            strv_push(&ids, xstrdup(gctk_host_gpu(h, i)->uuid));
+        gctk_host_free(h);
+        rt.swarm_name = swarm_name;
+        rt.swarm_ids = (const char *const *)ids.items;
+        rt.n_swarm_ids = ids.len;
+    }
 
     gctk_error *err = NULL;
     cleanup_free char *text = NULL;
     bool changed = false;
-    if (e->write(config, &rt, flags, &changed, &text, &err) < 0) {
+    int wrote = e->write(config, &rt, flags, &changed, &text, &err);
+    strv_clear(&ids);
+    if (wrote < 0) {
         report_error(err);
         gctk_error_free(err);
         return 1;

@@ -5,6 +5,7 @@
 #
 #   . tests/e2e/docker-lib.sh
 #   dk_start DIR GCTK_CONFIG_FILE    # sets DOCKER_HOST, DOCKER, DK_DAEMON_JSON
+#                                    # (DK_CONFIGURE_ARGS: more `gctk runtime configure` flags)
 #   dk_stop                          # idempotent; call it at exit whatever happens
 #   dk_import_image ROOTFS NAME      # a local rootfs dir as an image
 #
@@ -92,7 +93,7 @@ EOF
         printf '{"deprecated-key-path": "%s"}\n' "$DK_DIR/key.json" >"$DK_DAEMON_JSON"
     fi
     if ! "$build/cmd/gctk" runtime configure --runtime=docker --config "$DK_DAEMON_JSON" \
-        --runtime-path "$build/cmd/gctk-runtime" >"$DK_DIR/configure.log" 2>&1; then
+        --runtime-path "$build/cmd/gctk-runtime" ${DK_CONFIGURE_ARGS:-} >"$DK_DIR/configure.log" 2>&1; then
         cat "$DK_DIR/configure.log" >&2
         return 1
     fi
