@@ -1612,3 +1612,137 @@ fail:
     gctk_host_free(h);
     return -1;
 }
+
+/* ---- engine drop-ins ------------------------------------------------------------------ */
+
+/* A TOML basic string: quotes and backslashes escaped, control characters
+ * refused by the callers' paths (they come from the command line). */
+static char *toml_str(const char *s)
+{
+    size_t n = 2;
+    for (const char *p = s; *p; p++)
+        n += (*p == '"' || *p == '\\') ? 2 : 1;
+    char *out = xmalloc(n + 1), *o = out;
+    *o++ = '"';
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            *o++ = '\\';
+        *o++ = *p;
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+char *cdi_containerd_dropin(const char *name, const char *runtime_path, bool set_default)
+{
+    cleanup_free char *path = toml_str(runtime_path), *n = toml_str(name);
+    cleanup_free char *def = set_default
+        ? xasprintf("\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+                    "  default_runtime_name = %s\n", n)
+        : xstrdup("");
+    return xasprintf(
+        "# Written by `gctk runtime configure --runtime=containerd`; the main config must\n"
+        "# import it: imports = [\"/etc/containerd/conf.d/*.toml\"]\n"
+        "version = 2\n"
+        "\n"
+        "[plugins.\"io.containerd.grpc.v1.cri\"]\n"
+        "  enable_cdi = true\n"
+        "  cdi_spec_dirs = [\"" CDI_STATIC_DIR "\", \"" CDI_DYNAMIC_DIR "\"]\n"
+        "%s"
+        "\n"
+        "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.%s]\n"
+        "  runtime_type = \"io.containerd.runc.v2\"\n"
+        "\n"
+        "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.%s.options]\n"
+        "  BinaryName = %s\n",
+        def, n, n, path);
+}
+
+char *cdi_crio_dropin(const char *name, const char *runtime_path, bool set_default)
+{
+    cleanup_free char *path = toml_str(runtime_path), *n = toml_str(name);
+    cleanup_free char *def =
+        set_default ? xasprintf("[crio.runtime]\ndefault_runtime = %s\n\n", n) : xstrdup("");
+    return xasprintf("# Written by `gctk runtime configure --runtime=crio`.\n"
+                     "%s"
+                     "[crio.runtime.runtimes.%s]\n"
+                     "runtime_path = %s\n"
+                     "runtime_type = \"oci\"\n",
+                     def, n, path);
+}
+
+char *cdi_podman_hook(const char *hook_path, const char *config)
+{
+    json_t *env = json_array();
+    json_array_append_new(env, json_string(CDI_HOOK_PATH_ENV));
+    if (config != NULL && config[0] != '\0')
+        json_array_append_new(env, json_sprintf("GCTK_CONFIG=%s", config));
+    /* every container: the hook reads config.json and leaves alone those
+     * that ask for no GPU (NVIDIA_VISIBLE_DEVICES unset) */
+    cleanup_json json_t *h = json_pack("{s:s, s:{s:s, s:[s,s], s:o}, s:{s:b}, s:[s]}", "version",
+                                       "1.0.0", "hook", "path", hook_path, "args", "gctk-hook",
+                                       "prestart", "env", env, "when", "always", 1, "stages",
+                                       "prestart");
+    cleanup_free char *s = json_dumps(h, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    return xasprintf("%s\n", s);
+}
+
+int cdi_dropin_write(const char *path, const char *text, bool remove, bool dry_run, bool *changed,
+                     gctk_error **err)
+{
+    cleanup_free char *old = NULL;
+    size_t len = 0;
+    cleanup_error gctk_error *e = NULL;
+    bool exists = read_file(path, 1u << 20, &old, &len, &e) == 0;
+    if (!exists && e->code != ENOENT) {
+        *err = steal_pointer(&e);
+        return -1;
+    }
+    if (remove) {
+        *changed = exists;
+        if (exists && !dry_run && unlink(path) < 0)
+            return gctk_fail(err, errno, "remove `%s`", path);
+        return 0;
+    }
+    *changed = !exists || strcmp(old, text) != 0;
+    if (!*changed || dry_run)
+        return 0;
+    /* the directory first: conf.d and hooks.d are often missing */
+    cleanup_free char *dir = xstrdup(path);
+    for (char *p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+        *p = '\0';
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+            return gctk_fail(err, errno, "create `%s`", dir);
+        *p = '/';
+    }
+    cleanup_free char *tmp = xasprintf("%s.gctk-XXXXXX", path);
+    cleanup_fd int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return gctk_fail(err, errno, "create `%s`", tmp);
+    size_t n = strlen(text);
+    if (write(fd, text, n) != (ssize_t)n || fchmod(fd, 0644) < 0 || fsync(fd) < 0 ||
+        rename(tmp, path) < 0) {
+        gctk_fail(err, errno, "write `%s`", path);
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+bool cdi_containerd_has_imports(const char *main_config)
+{
+    cleanup_free char *text = NULL;
+    if (read_file(main_config, 4u << 20, &text, NULL, NULL) < 0)
+        return false;
+    for (char *line = text; line != NULL && *line != '\0';) {
+        char *next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        str_strip(line);
+        if (str_has_prefix(line, "imports") && strchr(line, '=') != NULL)
+            return true;
+        line = next;
+    }
+    return false;
+}

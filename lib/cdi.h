@@ -119,6 +119,30 @@ int cdi_apply(json_t *config, const json_t *edits, gctk_error **err);
 void cdi_requested_names(const struct strv *annotations, const char *visible_devices,
                          struct strv *out);
 
+/* ---- engine drop-ins (gctk runtime configure) ------------------------------------- */
+
+#define CDI_CONTAINERD_DROPIN "/etc/containerd/conf.d/99-gctk.toml"
+#define CDI_CRIO_DROPIN "/etc/crio/crio.conf.d/99-gctk.conf"
+#define CDI_PODMAN_HOOK "/usr/share/containers/oci/hooks.d/oci-gctk-hook.json"
+
+/* containerd (config version 2): the runtime `name` (runc v2 shim running
+ * runtime_path as its BinaryName), CDI on in the CRI plugin, and with
+ * set_default the CRI default runtime. Imported by the main file. */
+char *cdi_containerd_dropin(const char *name, const char *runtime_path, bool set_default);
+/* CRI-O: [crio.runtime.runtimes.<name>] with runtime_path. */
+char *cdi_crio_dropin(const char *name, const char *runtime_path, bool set_default);
+/* Podman's OCI hooks.d JSON (version 1.0.0): hook_path as prestart hook for
+ * every container, with an explicit env (PATH, GCTK_CONFIG when given). */
+char *cdi_podman_hook(const char *hook_path, const char *config);
+/* Writes text to path (atomically; directories created) unless it already
+ * holds exactly that, or with remove takes the file away. *changed says
+ * whether something changed (or would, with dry_run). */
+int cdi_dropin_write(const char *path, const char *text, bool remove, bool dry_run, bool *changed,
+                     gctk_error **err);
+/* Whether a containerd main config names an `imports` entry (a textual
+ * check: the main file is never rewritten). */
+bool cdi_containerd_has_imports(const char *main_config);
+
 /* ---- the hooks (gctk hook ...) ---------------------------------------------------- */
 
 /* Adds folder/<soname> entries for every library of the folders (files named
