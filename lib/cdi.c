@@ -1019,7 +1019,7 @@ size_t cdi_validate(const json_t *spec, unsigned flags, const char *driver_versi
         if (cmp == -2)
             problem(&c, "cdiVersion", "`%s` is not a CDI version (0.3.0 to 1.1.0)", version);
         else if (cmp < 0)
-            problem(&c, "cdiVersion", "%s is too old for the fields used: %s needs %s", version,
+            problem(&c, "cdiVersion", "%s is too old for the fields used: %s (needs %s)", version,
                     why, needed);
         else if (cmp > 0)
             problem(&c, "cdiVersion",
