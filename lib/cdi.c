@@ -161,12 +161,14 @@ static void edits_need(const json_t *e, const char *path, struct need *n)
         need(n, "0.7.0", xasprintf("%s.additionalGids", path));
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(e, "deviceNodes"), i, v) {
+    json_array_foreach(json_object_get(e, "deviceNodes"), i, v)
+    {
         const char *hp = json_string_value(json_object_get(v, "hostPath"));
         if (hp != NULL && hp[0] != '\0')
             need(n, "0.5.0", xasprintf("%s.deviceNodes[%zu].hostPath", path, i));
     }
-    json_array_foreach(json_object_get(e, "mounts"), i, v) {
+    json_array_foreach(json_object_get(e, "mounts"), i, v)
+    {
         const char *t = json_string_value(json_object_get(v, "type"));
         if (t != NULL && t[0] != '\0')
             need(n, "0.4.0", xasprintf("%s.mounts[%zu].type", path, i));
@@ -186,7 +188,8 @@ const char *cdi_required_version(const json_t *spec, char **why)
         need(&n, "0.6.0", xasprintf("kind: the class `%s` holds a dot", slash + 1));
     size_t i;
     json_t *d;
-    json_array_foreach(json_object_get(spec, "devices"), i, d) {
+    json_array_foreach(json_object_get(spec, "devices"), i, d)
+    {
         cleanup_free char *path = xasprintf("devices[%zu]", i);
         if (json_object_size(json_object_get(d, "annotations")) > 0)
             need(&n, "0.6.0", xasprintf("%s.annotations", path));
@@ -258,8 +261,10 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
     unsigned naming = o->naming ? o->naming : CDI_NAME_INDEX;
     cleanup_free char *kind = xasprintf("%s/%s", vendor, class);
     if (!cdi_kind_valid(kind))
-        return gctk_fail(err, 0, "`%s` is not a valid CDI kind: use a DNS name as vendor and "
-                                 "[a-z0-9_.-] for the class", kind);
+        return gctk_fail(err, 0,
+                         "`%s` is not a valid CDI kind: use a DNS name as vendor and "
+                         "[a-z0-9_.-] for the class",
+                         kind);
     if (o->gctk_path == NULL || o->gctk_path[0] != '/')
         return gctk_fail(err, 0, "the hooks need an absolute path to gctk");
     struct gctk_selection sel = {0};
@@ -318,9 +323,11 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
         json_object_set_new(m, "containerPath", json_string(f->path));
         /* the MPS pipe directory is written by the container's clients */
         if (f->kind == GCTK_FILE_DIR)
-            json_object_set_new(m, "options", json_pack("[s,s,s,s]", "nosuid", "nodev", "noexec", "bind"));
+            json_object_set_new(m, "options",
+                                json_pack("[s,s,s,s]", "nosuid", "nodev", "noexec", "bind"));
         else
-            json_object_set_new(m, "options", json_pack("[s,s,s,s]", "ro", "nosuid", "nodev", "bind"));
+            json_object_set_new(m, "options",
+                                json_pack("[s,s,s,s]", "ro", "nosuid", "nodev", "bind"));
         json_array_append_new(mounts, m);
         if (f->kind != GCTK_FILE_LIB && f->kind != GCTK_FILE_LIB32)
             continue;
@@ -412,8 +419,8 @@ static int yaml_write(void *data, unsigned char *buffer, size_t size)
 /* A plain scalar a YAML 1.1/1.2 reader would not take for a string. */
 static bool looks_typed(const char *s)
 {
-    static const char *const words[] = {"true", "false", "yes", "no", "on", "off", "null",
-                                        "~", "y", "n", ""};
+    static const char *const words[] = {"true", "false", "yes", "no", "on", "off",
+                                        "null", "~",     "y",   "n",  ""};
     for (size_t i = 0; i < GCTK_ARRAY_LEN(words); i++)
         if (strcasecmp(s, words[i]) == 0)
             return true;
@@ -441,7 +448,8 @@ static int emit_value(yaml_emitter_t *em, const json_t *v)
             return -1;
         const char *k;
         json_t *x;
-        json_object_foreach((json_t *)v, k, x) {
+        json_object_foreach((json_t *)v, k, x)
+        {
             if (emit_scalar(em, k, looks_typed(k)) < 0 || emit_value(em, x) < 0)
                 return -1;
         }
@@ -454,7 +462,8 @@ static int emit_value(yaml_emitter_t *em, const json_t *v)
             return -1;
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x) {
+        json_array_foreach(v, i, x)
+        {
             if (emit_value(em, x) < 0)
                 return -1;
         }
@@ -559,8 +568,7 @@ static int yaml_node(struct yaml_reader *r, yaml_event_t *ev, int depth, json_t 
     switch (ev->type) {
     case YAML_SCALAR_EVENT: {
         const char *v = (const char *)ev->data.scalar.value;
-        *out = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? plain_scalar(v)
-                                                                : json_string(v);
+        *out = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? plain_scalar(v) : json_string(v);
         yaml_event_delete(ev);
         if (*out == NULL)
             return gctk_fail(err, 0, "`%s` line %zu: not valid UTF-8", r->name, line);
@@ -568,8 +576,8 @@ static int yaml_node(struct yaml_reader *r, yaml_event_t *ev, int depth, json_t 
     }
     case YAML_ALIAS_EVENT:
         yaml_event_delete(ev);
-        return gctk_fail(err, 0, "`%s` line %zu: aliases are not allowed in a CDI spec",
-                         r->name, line);
+        return gctk_fail(err, 0, "`%s` line %zu: aliases are not allowed in a CDI spec", r->name,
+                         line);
     case YAML_SEQUENCE_START_EVENT: {
         yaml_event_delete(ev);
         cleanup_json json_t *arr = json_array();
@@ -729,7 +737,8 @@ static bool check_object(struct checker *c, const json_t *obj, const char *path,
     }
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)obj, k, v) {
+    json_object_foreach((json_t *)obj, k, v)
+    {
         bool known = false;
         for (size_t i = 0; allowed[i] != NULL && !known; i++)
             known = strcmp(allowed[i], k) == 0;
@@ -767,7 +776,8 @@ static void check_string_array(struct checker *c, const json_t *obj, const char 
     }
     size_t i;
     json_t *x;
-    json_array_foreach(v, i, x) {
+    json_array_foreach(v, i, x)
+    {
         if (!json_is_string(x))
             problem(c, path, "`%s[%zu]` must be a string", key, i);
     }
@@ -810,8 +820,8 @@ static const char *file_driver_version(const char *path)
 
 static void check_node(struct checker *c, const json_t *n, const char *path)
 {
-    static const char *const keys[] = {"path", "hostPath", "type", "major", "minor",
-                                       "fileMode", "permissions", "uid", "gid", NULL};
+    static const char *const keys[] = {"path",     "hostPath",    "type", "major", "minor",
+                                       "fileMode", "permissions", "uid",  "gid",   NULL};
     if (!check_object(c, n, path, keys))
         return;
     const char *p = get_string(c, n, "path", path, true);
@@ -835,8 +845,10 @@ static void check_node(struct checker *c, const json_t *n, const char *path)
     const char *host = hp != NULL && hp[0] != '\0' ? hp : p;
     struct stat st;
     if (stat(host, &st) < 0) {
-        problem(c, path, "`%s` does not exist on this host: regenerate the spec (`gctk cdi "
-                         "generate`)", host);
+        problem(c, path,
+                "`%s` does not exist on this host: regenerate the spec (`gctk cdi "
+                "generate`)",
+                host);
         return;
     }
     if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) {
@@ -875,21 +887,25 @@ static void check_mount(struct checker *c, const json_t *m, const char *path)
         return; /* tmpfs and the like have no host path */
     struct stat st;
     if (lstat(hp, &st) < 0) {
-        problem(c, path, "hostPath `%s` no longer exists on this host: regenerate the spec "
-                         "(`gctk cdi generate`; a driver upgrade removes the old files)", hp);
+        problem(c, path,
+                "hostPath `%s` no longer exists on this host: regenerate the spec "
+                "(`gctk cdi generate`; a driver upgrade removes the old files)",
+                hp);
         return;
     }
     const char *fv = file_driver_version(hp);
     if (c->driver != NULL && fv != NULL && strcmp(fv, c->driver) != 0)
-        problem(c, path, "hostPath `%s` belongs to driver %s, this host runs %s: regenerate the "
-                         "spec", hp, fv, c->driver);
+        problem(c, path,
+                "hostPath `%s` belongs to driver %s, this host runs %s: regenerate the "
+                "spec",
+                hp, fv, c->driver);
 }
 
 static void check_hook(struct checker *c, const json_t *h, const char *path)
 {
     static const char *const keys[] = {"hookName", "path", "args", "env", "timeout", NULL};
-    static const char *const names[] = {"prestart", "createRuntime", "createContainer",
-                                        "startContainer", "poststart", "poststop"};
+    static const char *const names[] = {"prestart",       "createRuntime", "createContainer",
+                                        "startContainer", "poststart",     "poststop"};
     if (!check_object(c, h, path, keys))
         return;
     const char *name = get_string(c, h, "hookName", path, true);
@@ -901,27 +917,31 @@ static void check_hook(struct checker *c, const json_t *h, const char *path)
     for (size_t i = 0; i < GCTK_ARRAY_LEN(names) && !known; i++)
         known = strcmp(names[i], name) == 0;
     if (!known)
-        problem(c, path, "unknown hookName `%s`: use createContainer, createRuntime, "
-                         "startContainer, poststart, poststop or prestart", name);
+        problem(c, path,
+                "unknown hookName `%s`: use createContainer, createRuntime, "
+                "startContainer, poststart, poststop or prestart",
+                name);
     if (p != NULL && p[0] != '/')
         problem(c, path, "`path` must be absolute");
     if (json_object_get(h, "env") == NULL)
-        problem(c, path, "no `env`: the hook inherits the runtime's environment; give it an "
-                         "explicit one");
+        problem(c, path,
+                "no `env`: the hook inherits the runtime's environment; give it an "
+                "explicit one");
     if ((c->flags & CDI_CHECK_HOST) && p != NULL && p[0] == '/' && access(p, X_OK) < 0)
         problem(c, path, "hook `%s` is not an executable on this host", p);
 }
 
 static void check_edits(struct checker *c, const json_t *e, const char *path)
 {
-    static const char *const keys[] = {"env", "deviceNodes", "hooks", "mounts", "intelRdt",
-                                       "additionalGids", "netDevices", NULL};
+    static const char *const keys[] = {"env",      "deviceNodes",    "hooks",      "mounts",
+                                       "intelRdt", "additionalGids", "netDevices", NULL};
     if (!check_object(c, e, path, keys))
         return;
     check_string_array(c, e, "env", path);
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(e, "env"), i, v) {
+    json_array_foreach(json_object_get(e, "env"), i, v)
+    {
         if (json_is_string(v) && strchr(json_string_value(v), '=') == NULL)
             problem(c, path, "`env[%zu]` `%s` is not NAME=value", i, json_string_value(v));
     }
@@ -933,7 +953,8 @@ static void check_edits(struct checker *c, const json_t *e, const char *path)
             problem(c, path, "`%s` must be an array", lists[k]);
             continue;
         }
-        json_array_foreach(arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
             cleanup_free char *p = xasprintf("%s.%s[%zu]", path, lists[k], i);
             if (k == 0)
                 check_node(c, v, p);
@@ -958,7 +979,8 @@ static void check_annotations(struct checker *c, const json_t *obj, const char *
     }
     const char *k;
     json_t *v;
-    json_object_foreach(a, k, v) {
+    json_object_foreach(a, k, v)
+    {
         if (!json_is_string(v))
             problem(c, path, "`annotations.%s` must be a string", k);
     }
@@ -969,8 +991,8 @@ size_t cdi_validate(const json_t *spec, unsigned flags, const char *driver_versi
 {
     struct checker c = {.flags = flags, .driver = driver_version, .problems = problems};
     size_t before = problems->len;
-    static const char *const keys[] = {"cdiVersion", "kind", "annotations", "devices",
-                                       "containerEdits", NULL};
+    static const char *const keys[] = {"cdiVersion", "kind",           "annotations",
+                                       "devices",    "containerEdits", NULL};
     if (!check_object(&c, spec, "", keys))
         return problems->len - before;
     const char *version = get_string(&c, spec, "cdiVersion", "", true);
@@ -986,15 +1008,18 @@ size_t cdi_validate(const json_t *spec, unsigned flags, const char *driver_versi
         struct strv seen = {0};
         size_t i;
         json_t *d;
-        json_array_foreach(devices, i, d) {
+        json_array_foreach(devices, i, d)
+        {
             cleanup_free char *path = xasprintf("devices[%zu]", i);
             static const char *const dkeys[] = {"name", "annotations", "containerEdits", NULL};
             if (!check_object(&c, d, path, dkeys))
                 continue;
             const char *name = get_string(&c, d, "name", path, true);
             if (name != NULL && !cdi_device_name_valid(name))
-                problem(&c, path, "name `%s` is not valid: [A-Za-z0-9_.:-], beginning and "
-                                  "ending with a letter or digit", name);
+                problem(&c, path,
+                        "name `%s` is not valid: [A-Za-z0-9_.:-], beginning and "
+                        "ending with a letter or digit",
+                        name);
             if (name != NULL && strv_contains(&seen, name))
                 problem(&c, path, "name `%s` appears twice", name);
             if (name != NULL)
@@ -1081,7 +1106,8 @@ int cdi_load_dirs(const char *const *dirs, json_t **out, struct strv *skipped, g
     }
     const char *k;
     json_t *v;
-    json_object_foreach(by_name, k, v) {
+    json_object_foreach(by_name, k, v)
+    {
         json_array_append(order, v);
     }
     *out = order;
@@ -1092,10 +1118,12 @@ void cdi_list_devices(const json_t *specs, struct strv *out)
 {
     size_t i, k;
     json_t *s, *d;
-    json_array_foreach(specs, i, s) {
+    json_array_foreach(specs, i, s)
+    {
         json_t *spec = json_object_get(s, "spec");
         const char *kind = json_string_value(json_object_get(spec, "kind"));
-        json_array_foreach(json_object_get(spec, "devices"), k, d) {
+        json_array_foreach(json_object_get(spec, "devices"), k, d)
+        {
             strv_push(out, xasprintf("%s=%s", kind, json_string_value(json_object_get(d, "name"))));
         }
     }
@@ -1115,12 +1143,14 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
         struct strv known = {0};
         size_t i, k;
         json_t *s, *d;
-        json_array_foreach(specs, i, s) {
+        json_array_foreach(specs, i, s)
+        {
             json_t *spec = json_object_get(s, "spec");
             if (strcmp(json_string_value(json_object_get(spec, "kind")), kind) != 0)
                 continue;
             kind_known = true;
-            json_array_foreach(json_object_get(spec, "devices"), k, d) {
+            json_array_foreach(json_object_get(spec, "devices"), k, d)
+            {
                 const char *dn = json_string_value(json_object_get(d, "name"));
                 strv_push(&known, xstrdup(dn));
                 if (strcmp(dn, name) == 0 && found_dev == NULL) {
@@ -1131,8 +1161,9 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
         }
         if (found_dev == NULL) {
             if (!kind_known) {
-                gctk_fail(err, 0, "unresolvable CDI device `%s`: no spec in the CDI directories "
-                                  "offers the kind `%s`: run `gctk cdi generate`",
+                gctk_fail(err, 0,
+                          "unresolvable CDI device `%s`: no spec in the CDI directories "
+                          "offers the kind `%s`: run `gctk cdi generate`",
                           names->items[n], kind);
             } else {
                 size_t cap = 1;
@@ -1144,15 +1175,16 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
                         strcat(list_s, ", ");
                     strcat(list_s, known.items[j]);
                 }
-                gctk_fail(err, 0, "unresolvable CDI device `%s`: `%s` offers %s",
-                          names->items[n], kind, list_s);
+                gctk_fail(err, 0, "unresolvable CDI device `%s`: `%s` offers %s", names->items[n],
+                          kind, list_s);
             }
             strv_clear(&known);
             goto out;
         }
         strv_clear(&known);
         bool have = false;
-        json_array_foreach(used, i, s) {
+        json_array_foreach(used, i, s)
+        {
             have = have || s == found_spec;
         }
         if (!have) {
@@ -1228,7 +1260,8 @@ static int apply_env(json_t *config, const json_t *env, gctk_error **err)
         return gctk_fail(err, 0, "config.json: `process.env` is not an array");
     size_t i, k;
     json_t *v, *x;
-    json_array_foreach(env, i, v) {
+    json_array_foreach(env, i, v)
+    {
         const char *s = json_string_value(v);
         size_t n = strcspn(s, "=");
         for (k = 0; k < json_array_size(list);) {
@@ -1258,7 +1291,8 @@ static int apply_nodes(json_t *config, const json_t *nodes, gctk_error **err)
         return gctk_fail(err, 0, "config.json: `linux.resources.devices` is not an array");
     size_t i, k;
     json_t *n, *x;
-    json_array_foreach(nodes, i, n) {
+    json_array_foreach(nodes, i, n)
+    {
         const char *path = json_string_value(json_object_get(n, "path"));
         const char *hp = json_string_value(json_object_get(n, "hostPath"));
         const char *type = json_string_value(json_object_get(n, "type"));
@@ -1315,7 +1349,8 @@ static int apply_mounts(json_t *config, const json_t *mounts, gctk_error **err)
         return gctk_fail(err, 0, "config.json: `mounts` is not an array");
     size_t i, k;
     json_t *m;
-    json_array_foreach(mounts, i, m) {
+    json_array_foreach(mounts, i, m)
+    {
         const char *dst = json_string_value(json_object_get(m, "containerPath"));
         for (k = 0; k < json_array_size(list);) {
             const char *old =
@@ -1326,9 +1361,8 @@ static int apply_mounts(json_t *config, const json_t *mounts, gctk_error **err)
                 k++;
         }
         const char *type = json_string_value(json_object_get(m, "type"));
-        json_t *o = json_pack("{s:s, s:s, s:s}", "destination", dst, "type",
-                              type ? type : "bind", "source",
-                              json_string_value(json_object_get(m, "hostPath")));
+        json_t *o = json_pack("{s:s, s:s, s:s}", "destination", dst, "type", type ? type : "bind",
+                              "source", json_string_value(json_object_get(m, "hostPath")));
         json_t *opts = json_object_get(m, "options");
         if (opts != NULL)
             json_object_set(o, "options", opts);
@@ -1344,7 +1378,8 @@ static int apply_hooks(json_t *config, const json_t *hooks, gctk_error **err)
         return gctk_fail(err, 0, "config.json: `hooks` is not an object");
     size_t i;
     json_t *h;
-    json_array_foreach(hooks, i, h) {
+    json_array_foreach(hooks, i, h)
+    {
         json_t *stage = child(all, json_string_value(json_object_get(h, "hookName")), true);
         if (!json_is_array(stage))
             return gctk_fail(err, 0, "config.json: `hooks.%s` is not an array",
@@ -1365,7 +1400,8 @@ int cdi_apply(json_t *config, const json_t *edits, gctk_error **err)
         return gctk_fail(err, 0, "config.json: not an object");
     size_t i;
     json_t *e;
-    json_array_foreach(edits, i, e) {
+    json_array_foreach(edits, i, e)
+    {
         json_t *v;
         if ((v = json_object_get(e, "env")) != NULL && apply_env(config, v, err) < 0)
             return -1;
@@ -1422,7 +1458,8 @@ static int add_folder(struct rootfs *r, struct ldcache *c, const char *folder, g
         struct stat st;
         if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
             continue;
-        cleanup_fd int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        cleanup_fd int fd =
+            openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         struct elf_info info = {0};
         cleanup_error gctk_error *ee = NULL;
         if (fd < 0 || elf_inspect_fd(fd, &info, &ee) < 0)
@@ -1493,8 +1530,8 @@ int cdi_hook_create_symlinks(const char *rootfs, const struct strv *links, gctk_
 
 #define PROC_NVIDIA "/proc/driver/nvidia"
 
-static int copy_proc_file(const char *driver_root, struct rootfs *r, const char *name,
-                          bool params, gctk_error **err)
+static int copy_proc_file(const char *driver_root, struct rootfs *r, const char *name, bool params,
+                          gctk_error **err)
 {
     cleanup_free char *rel = xasprintf(PROC_NVIDIA "/%s", name);
     cleanup_free char *src = path_join(driver_root, rel);
@@ -1563,8 +1600,8 @@ int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error *
         /* a /proc without the driver's entry (a simulated host): cover
          * /proc/driver and make the directory in that tmpfs */
         cleanup_fd int parent = -1, parent_root = -1;
-        if (rootfs_open_path(&r, "/proc/driver", O_PATH | O_DIRECTORY | O_CLOEXEC, &parent,
-                             err) < 0 ||
+        if (rootfs_open_path(&r, "/proc/driver", O_PATH | O_DIRECTORY | O_CLOEXEC, &parent, err) <
+                0 ||
             mount_tmpfs_fd(parent, "mode=0555", j, &parent_root, err) < 0 ||
             rootfs_mkdir_p(&r, PROC_NVIDIA, 0555, NULL, &target, err) < 0) {
             gctk_wrap(err, "mask `/proc/driver`");
@@ -1590,8 +1627,8 @@ int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error *
             goto fail;
         }
         if (rootfs_make_target(&r, g->proc_dir, S_IFDIR, NULL, &dst, err) < 0 ||
-            mount_bind_fd(src, dst, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC, j,
-                          err) < 0) {
+            mount_bind_fd(src, dst, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC, j, err) <
+                0) {
             gctk_wrap(err, "mount `%s`", g->proc_dir);
             goto fail;
         }
@@ -1637,10 +1674,11 @@ static char *toml_str(const char *s)
 char *cdi_containerd_dropin(const char *name, const char *runtime_path, bool set_default)
 {
     cleanup_free char *path = toml_str(runtime_path), *n = toml_str(name);
-    cleanup_free char *def = set_default
-        ? xasprintf("\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
-                    "  default_runtime_name = %s\n", n)
-        : xstrdup("");
+    cleanup_free char *def =
+        set_default ? xasprintf("\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+                                "  default_runtime_name = %s\n",
+                                n)
+                    : xstrdup("");
     return xasprintf(
         "# Written by `gctk runtime configure --runtime=containerd`; the main config must\n"
         "# import it: imports = [\"/etc/containerd/conf.d/*.toml\"]\n"
@@ -1680,10 +1718,10 @@ char *cdi_podman_hook(const char *hook_path, const char *config)
         json_array_append_new(env, json_sprintf("GCTK_CONFIG=%s", config));
     /* every container: the hook reads config.json and leaves alone those
      * that ask for no GPU (NVIDIA_VISIBLE_DEVICES unset) */
-    cleanup_json json_t *h = json_pack("{s:s, s:{s:s, s:[s,s], s:o}, s:{s:b}, s:[s]}", "version",
-                                       "1.0.0", "hook", "path", hook_path, "args", "gctk-hook",
-                                       "prestart", "env", env, "when", "always", 1, "stages",
-                                       "prestart");
+    cleanup_json json_t *h =
+        json_pack("{s:s, s:{s:s, s:[s,s], s:o}, s:{s:b}, s:[s]}", "version", "1.0.0", "hook",
+                  "path", hook_path, "args", "gctk-hook", "prestart", "env", env, "when", "always",
+                  1, "stages", "prestart");
     cleanup_free char *s = json_dumps(h, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     return xasprintf("%s\n", s);
 }

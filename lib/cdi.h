@@ -105,8 +105,7 @@ void cdi_list_devices(const json_t *specs, struct strv *out);
 /* Resolves qualified names to the list of containerEdits objects to apply
  * (each spec's top-level edits once, then each device's). An unknown name is
  * an error naming the known ones. */
-int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits,
-                gctk_error **err);
+int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, gctk_error **err);
 /* Applies edits to an OCI config.json tree: env (a variable set again
  * replaces the old value), linux.devices and their allow rules in
  * linux.resources.devices, mounts, hooks. Device nodes without major:minor

@@ -13,18 +13,17 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: gctk cdi generate [--output FILE] [--format json|yaml] [--vendor NAME]\n"
-            "           [--class NAME] [--device-name-strategy index|uuid|both] [--root DIR]\n"
-            "           [--capabilities LIST] [--gctk-path PATH]\n"
-            "       gctk cdi list [--spec-dir DIR]...\n"
-            "       gctk cdi validate [--no-host] [--spec-dir DIR]... [FILE]...\n"
-            "\n"
-            "generate: a CDI spec with one device per GPU and `all` (stdout, or FILE; the\n"
-            "  format follows FILE's extension unless --format says otherwise).\n"
-            "list: the devices the specs in " CDI_STATIC_DIR " and " CDI_DYNAMIC_DIR " offer.\n"
-            "validate: the schema, the cdiVersion, and (unless --no-host) whether every node,\n"
-            "  major:minor, host file and hook still exists here and matches the driver.\n");
+    fprintf(f, "usage: gctk cdi generate [--output FILE] [--format json|yaml] [--vendor NAME]\n"
+               "           [--class NAME] [--device-name-strategy index|uuid|both] [--root DIR]\n"
+               "           [--capabilities LIST] [--gctk-path PATH]\n"
+               "       gctk cdi list [--spec-dir DIR]...\n"
+               "       gctk cdi validate [--no-host] [--spec-dir DIR]... [FILE]...\n"
+               "\n"
+               "generate: a CDI spec with one device per GPU and `all` (stdout, or FILE; the\n"
+               "  format follows FILE's extension unless --format says otherwise).\n"
+               "list: the devices the specs in " CDI_STATIC_DIR " and " CDI_DYNAMIC_DIR " offer.\n"
+               "validate: the schema, the cdiVersion, and (unless --no-host) whether every node,\n"
+               "  major:minor, host file and hook still exists here and matches the driver.\n");
 }
 
 /* The running gctk, for the hooks the spec names. */
@@ -100,7 +99,9 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
                 o.naming = CDI_NAME_BOTH;
             else
                 return report("cdi generate: --device-name-strategy `%s`: use index, uuid or "
-                              "both", optarg), 2;
+                              "both",
+                              optarg),
+                       2;
             break;
         case 'r':
             g->root = optarg;
@@ -303,7 +304,8 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
         if (cdi_load_dirs((const char *const *)dirs.items, &specs, &skipped, &err) == 0) {
             size_t i;
             json_t *s;
-            json_array_foreach(specs, i, s) {
+            json_array_foreach(specs, i, s)
+            {
                 strv_push(&files, xstrdup(json_string_value(json_object_get(s, "file"))));
             }
         }

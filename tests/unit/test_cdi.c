@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cdi.h"
+#include "inject.h"
 #include "ldcache.h"
 #include "sim.h"
 
@@ -45,7 +46,8 @@ static int group_setup(void **state)
     setenv("GCTK_SIM_DIR", sim, 1);
     cleanup_free char *info = xasprintf("%s/../../meson-info/meson-info.json", dir);
     json_t *j = json_load_file(info, 0, NULL);
-    const char *src = json_string_value(json_object_get(json_object_get(j, "directories"), "source"));
+    const char *src =
+        json_string_value(json_object_get(json_object_get(j, "directories"), "source"));
     source_dir = src ? xstrdup(src) : NULL;
     json_decref(j);
     snprintf(tmp, sizeof(tmp), "/tmp/gctk-test-cdi.XXXXXX");
@@ -184,7 +186,8 @@ static void test_generated_shape(void **state)
     json_t *h;
     json_t *hooks = json_object_get(json_object_get(spec, "containerEdits"), "hooks");
     assert_true(json_array_size(hooks) >= 3);
-    json_array_foreach(hooks, i, h) {
+    json_array_foreach(hooks, i, h)
+    {
         assert_string_equal(json_string_value(json_array_get(json_object_get(h, "env"), 0)),
                             CDI_HOOK_PATH_ENV);
         assert_string_equal(json_string_value(json_object_get(h, "hookName")), "createContainer");
@@ -221,25 +224,30 @@ static void test_required_version(void **state)
     assert_string_equal(required("{\"kind\":\"a.com/b\",\"devices\":[{\"name\":\"x\"}]}", &why),
                         "0.3.0");
     assert_null(why);
-    assert_string_equal(required("{\"kind\":\"a.com/b\",\"devices\":[{\"name\":\"x\",\"containerEdits\":"
-                                 "{\"mounts\":[{\"hostPath\":\"/a\",\"containerPath\":\"/a\",\"type\":\"bind\"}]}}]}",
-                                 &why),
-                        "0.4.0");
+    assert_string_equal(
+        required(
+            "{\"kind\":\"a.com/b\",\"devices\":[{\"name\":\"x\",\"containerEdits\":"
+            "{\"mounts\":[{\"hostPath\":\"/a\",\"containerPath\":\"/a\",\"type\":\"bind\"}]}}]}",
+            &why),
+        "0.4.0");
     assert_string_equal(why, "devices[0].containerEdits.mounts[0].type");
     free(why);
     assert_string_equal(required("{\"kind\":\"a.com/b\",\"devices\":[{\"name\":\"0\"}]}", NULL),
                         "0.5.0");
     assert_string_equal(required("{\"kind\":\"a.com/b\",\"devices\":[],\"containerEdits\":{"
-                                 "\"deviceNodes\":[{\"path\":\"/dev/x\",\"hostPath\":\"/h/x\"}]}}", &why),
+                                 "\"deviceNodes\":[{\"path\":\"/dev/x\",\"hostPath\":\"/h/x\"}]}}",
+                                 &why),
                         "0.5.0");
     assert_string_equal(why, "containerEdits.deviceNodes[0].hostPath");
     free(why);
     assert_string_equal(required("{\"kind\":\"a.com/b.c\",\"devices\":[]}", NULL), "0.6.0");
-    assert_string_equal(required("{\"kind\":\"a.com/b\",\"annotations\":{\"k\":\"v\"}}", NULL), "0.6.0");
-    assert_string_equal(required("{\"kind\":\"a.com/b\",\"containerEdits\":{\"additionalGids\":[5]}}",
-                                 NULL), "0.7.0");
-    assert_string_equal(required("{\"kind\":\"a.com/b\",\"containerEdits\":{\"netDevices\":[{}]}}",
-                                 NULL), "1.1.0");
+    assert_string_equal(required("{\"kind\":\"a.com/b\",\"annotations\":{\"k\":\"v\"}}", NULL),
+                        "0.6.0");
+    assert_string_equal(
+        required("{\"kind\":\"a.com/b\",\"containerEdits\":{\"additionalGids\":[5]}}", NULL),
+        "0.7.0");
+    assert_string_equal(
+        required("{\"kind\":\"a.com/b\",\"containerEdits\":{\"netDevices\":[{}]}}", NULL), "1.1.0");
     assert_int_equal(cdi_version_cmp("0.5.0", "v0.5.0"), 0);
     assert_int_equal(cdi_version_cmp("0.4.0", "0.5.0"), -1);
     assert_int_equal(cdi_version_cmp("0.9.0", "0.5.0"), -2);
@@ -264,16 +272,21 @@ static void test_validate_findings(void **state)
     json_t *edits = json_object_get(spec, "containerEdits");
     json_t *mounts = json_object_get(edits, "mounts");
     /* a driver file that is gone (a driver upgrade) */
-    json_array_append_new(mounts, json_pack("{s:s, s:s}", "hostPath", "/nonexistent/libcuda.so.1.2.3",
-                                            "containerPath", "/usr/lib/libcuda.so.1.2.3"));
+    json_array_append_new(mounts,
+                          json_pack("{s:s, s:s}", "hostPath", "/nonexistent/libcuda.so.1.2.3",
+                                    "containerPath", "/usr/lib/libcuda.so.1.2.3"));
     size_t gone = json_array_size(mounts) - 1;
     /* a wrong major */
-    json_t *node = json_array_get(json_object_get(json_object_get(json_array_get(
-                       json_object_get(spec, "devices"), 1), "containerEdits"), "deviceNodes"), 0);
+    json_t *node = json_array_get(
+        json_object_get(
+            json_object_get(json_array_get(json_object_get(spec, "devices"), 1), "containerEdits"),
+            "deviceNodes"),
+        0);
     json_object_set_new(node, "major", json_integer(194));
     /* an unknown field */
-    json_object_set_new(json_object_get(json_array_get(json_object_get(spec, "devices"), 0),
-                                        "containerEdits"), "deviceNode", json_array());
+    json_object_set_new(
+        json_object_get(json_array_get(json_object_get(spec, "devices"), 0), "containerEdits"),
+        "deviceNode", json_array());
     /* a newer version than needed */
     json_object_set_new(spec, "cdiVersion", json_string("0.6.0"));
     /* a hook without env */
@@ -282,11 +295,13 @@ static void test_validate_findings(void **state)
     struct strv p = {0};
     cdi_validate(spec, CDI_CHECK_HOST, "535.104.05", &p);
     cleanup_free char *gone_msg = xasprintf(
-        "containerEdits.mounts[%zu]: hostPath `/nonexistent/libcuda.so.1.2.3` no longer exists", gone);
+        "containerEdits.mounts[%zu]: hostPath `/nonexistent/libcuda.so.1.2.3` no longer exists",
+        gone);
     assert_true(has_problem(&p, gone_msg));
     cleanup_free char *major_msg = xasprintf(
         "devices[1].containerEdits.deviceNodes[0]: %s/dev/nvidia1 is 195:1 on this host, the spec "
-        "says 194:1", host_root);
+        "says 194:1",
+        host_root);
     assert_true(has_problem(&p, major_msg));
     assert_true(has_problem(&p, "devices[0].containerEdits: unknown field `deviceNode`"));
     assert_true(has_problem(&p, "cdiVersion: 0.6.0 is newer than its fields need (0.5.0)"));
@@ -297,8 +312,9 @@ static void test_validate_findings(void **state)
     /* too old, and schema-only checks skip the host */
     json_object_set_new(spec, "cdiVersion", json_string("0.3.0"));
     cdi_validate(spec, 0, NULL, &p);
-    assert_true(has_problem(&p, "cdiVersion: 0.3.0 is too old for the fields used: devices[0].name: "
-                                "`0` starts with a digit (needs 0.5.0)"));
+    assert_true(has_problem(&p,
+                            "cdiVersion: 0.3.0 is too old for the fields used: devices[0].name: "
+                            "`0` starts with a digit (needs 0.5.0)"));
     for (size_t i = 0; i < p.len; i++)
         assert_null(strstr(p.items[i], "no longer exists"));
     strv_clear(&p);
@@ -309,16 +325,17 @@ static void test_validate_schema(void **state)
 {
     (void)state;
     struct strv p = {0};
-    json_t *spec = json_pack("{s:s, s:s, s:[{s:s, s:{s:[{s:s, s:s}], s:[{s:s, s:s, s:[s]}]}}, {s:s, s:{}}]}",
-                             "cdiVersion", "0.5.0", "kind", "bad/kind/x", "devices", "name", "-x",
-                             "containerEdits", "mounts", "hostPath", "/a", "containerPath", "rel",
-                             "hooks", "hookName", "preStart", "path", "/bin/true", "env", "A=1",
-                             "name", "-x", "containerEdits");
+    json_t *spec = json_pack(
+        "{s:s, s:s, s:[{s:s, s:{s:[{s:s, s:s}], s:[{s:s, s:s, s:[s]}]}}, {s:s, s:{}}]}",
+        "cdiVersion", "0.5.0", "kind", "bad/kind/x", "devices", "name", "-x", "containerEdits",
+        "mounts", "hostPath", "/a", "containerPath", "rel", "hooks", "hookName", "preStart", "path",
+        "/bin/true", "env", "A=1", "name", "-x", "containerEdits");
     cdi_validate(spec, 0, NULL, &p);
     assert_true(has_problem(&p, "kind: `bad/kind/x` is not vendor/class"));
     assert_true(has_problem(&p, "devices[0]: name `-x` is not valid"));
     assert_true(has_problem(&p, "devices[1]: name `-x` appears twice"));
-    assert_true(has_problem(&p, "devices[0].containerEdits.mounts[0]: `containerPath` must be absolute"));
+    assert_true(
+        has_problem(&p, "devices[0].containerEdits.mounts[0]: `containerPath` must be absolute"));
     assert_true(has_problem(&p, "devices[0].containerEdits.hooks[0]: unknown hookName `preStart`"));
     strv_clear(&p);
     json_decref(spec);
@@ -339,10 +356,15 @@ static void test_parse_yaml(void **state)
                     "    deviceNodes:\n    - path: /dev/x\n      major: 195\n      minor: 0\n";
     json_t *s = NULL;
     assert_int_equal(cdi_parse("t.yaml", y, strlen(y), &s, NULL), 0);
-    json_t *n = json_array_get(json_object_get(json_object_get(json_array_get(
-                    json_object_get(s, "devices"), 0), "containerEdits"), "deviceNodes"), 0);
+    json_t *n = json_array_get(
+        json_object_get(
+            json_object_get(json_array_get(json_object_get(s, "devices"), 0), "containerEdits"),
+            "deviceNodes"),
+        0);
     assert_true(json_is_integer(json_object_get(n, "major")));
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(s, "devices"), 0), "name")), "0");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(s, "devices"), 0), "name")),
+                        "0");
     json_decref(s);
 
     gctk_error *err = NULL;
@@ -428,20 +450,25 @@ static void test_resolve_apply(void **state)
     json_t *devs = json_object_get(json_object_get(config, "linux"), "devices");
     json_t *last = json_array_get(devs, json_array_size(devs) - 1);
     assert_string_equal(json_string_value(json_object_get(last, "path")), "/dev/nvidia0");
-    json_t *rules = json_object_get(json_object_get(json_object_get(config, "linux"), "resources"), "devices");
+    json_t *rules =
+        json_object_get(json_object_get(json_object_get(config, "linux"), "resources"), "devices");
     assert_int_equal(json_array_size(rules), json_array_size(devs));
-    assert_string_equal(json_string_value(json_object_get(json_array_get(rules, 0), "access")), "rw");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rules, 0), "access")),
+                        "rw");
     /* the old mount of the same destination was replaced */
     size_t i, same = 0;
     json_t *m;
-    json_array_foreach(json_object_get(config, "mounts"), i, m) {
-        if (strcmp(json_string_value(json_object_get(m, "destination")), "/usr/bin/nvidia-smi") == 0) {
+    json_array_foreach(json_object_get(config, "mounts"), i, m)
+    {
+        if (strcmp(json_string_value(json_object_get(m, "destination")), "/usr/bin/nvidia-smi") ==
+            0) {
             same++;
             assert_string_not_equal(json_string_value(json_object_get(m, "source")), "/old");
         }
     }
     assert_int_equal(same, 1);
-    assert_true(json_array_size(json_object_get(json_object_get(config, "hooks"), "createContainer")) >= 3);
+    assert_true(
+        json_array_size(json_object_get(json_object_get(config, "hooks"), "createContainer")) >= 3);
     json_decref(config);
     json_decref(edits);
 
@@ -455,7 +482,8 @@ static void test_resolve_apply(void **state)
     strv_clear(&names);
     strv_push(&names, xstrdup("example.com/fpga=0"));
     assert_int_equal(cdi_resolve(specs, &names, &edits, &err), -1);
-    assert_non_null(strstr(err->msg, "no spec in the CDI directories offers the kind `example.com/fpga`"));
+    assert_non_null(
+        strstr(err->msg, "no spec in the CDI directories offers the kind `example.com/fpga`"));
     gctk_error_free(err);
     strv_clear(&names);
     json_decref(specs);
@@ -477,8 +505,10 @@ static void test_load_dirs(void **state)
     mkdir(b, 0755);
     cleanup_free char *a1 = xasprintf("%s/x.json", a), *b1 = xasprintf("%s/x.json", b);
     cleanup_free char *bad = xasprintf("%s/y.yaml", b), *ignored = xasprintf("%s/z.txt", b);
-    write_text(a1, "{\"cdiVersion\":\"0.3.0\",\"kind\":\"a.com/g\",\"devices\":[{\"name\":\"old\",\"containerEdits\":{}}]}");
-    write_text(b1, "{\"cdiVersion\":\"0.3.0\",\"kind\":\"a.com/g\",\"devices\":[{\"name\":\"new\",\"containerEdits\":{}}]}");
+    write_text(a1, "{\"cdiVersion\":\"0.3.0\",\"kind\":\"a.com/"
+                   "g\",\"devices\":[{\"name\":\"old\",\"containerEdits\":{}}]}");
+    write_text(b1, "{\"cdiVersion\":\"0.3.0\",\"kind\":\"a.com/"
+                   "g\",\"devices\":[{\"name\":\"new\",\"containerEdits\":{}}]}");
     write_text(bad, "cdiVersion: 0.3.0\nkind: a.com/g\ndevices: []\n");
     write_text(ignored, "not a spec");
     const char *dirs[] = {a, b, "/nonexistent", NULL};
@@ -503,24 +533,29 @@ static void test_dropins(void **state)
     cleanup_free char *cd = cdi_containerd_dropin("nvidia", "/usr/bin/gctk-runtime", true);
     assert_non_null(strstr(cd, "version = 2\n"));
     assert_non_null(strstr(cd, "enable_cdi = true"));
-    assert_non_null(strstr(cd, "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"nvidia\"]\n"
-                               "  runtime_type = \"io.containerd.runc.v2\""));
+    assert_non_null(
+        strstr(cd, "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"nvidia\"]\n"
+                   "  runtime_type = \"io.containerd.runc.v2\""));
     assert_non_null(strstr(cd, "BinaryName = \"/usr/bin/gctk-runtime\""));
     assert_non_null(strstr(cd, "default_runtime_name = \"nvidia\""));
     cleanup_free char *cd2 = cdi_containerd_dropin("a\"b", "/x", false);
     assert_non_null(strstr(cd2, "runtimes.\"a\\\"b\"]"));
     assert_null(strstr(cd2, "default_runtime_name"));
     cleanup_free char *crio = cdi_crio_dropin("nvidia", "/usr/bin/gctk-runtime", false);
-    assert_non_null(strstr(crio, "[crio.runtime.runtimes.\"nvidia\"]\nruntime_path = \"/usr/bin/gctk-runtime\"\n"));
+    assert_non_null(strstr(
+        crio, "[crio.runtime.runtimes.\"nvidia\"]\nruntime_path = \"/usr/bin/gctk-runtime\"\n"));
     cleanup_free char *pm = cdi_podman_hook("/usr/bin/gctk-hook", "/etc/gctk/c.json");
     json_t *j = json_loads(pm, 0, NULL);
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "version")), "1.0.0");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "hook"), "path")), "/usr/bin/gctk-hook");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "hook"), "path")),
+                        "/usr/bin/gctk-hook");
     assert_true(json_is_true(json_object_get(json_object_get(j, "when"), "always")));
-    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "stages"), 0)), "prestart");
-    assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(j, "hook"), "env"), 1)),
-                        "GCTK_CONFIG=/etc/gctk/c.json");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "stages"), 0)),
+                        "prestart");
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(json_object_get(j, "hook"), "env"), 1)),
+        "GCTK_CONFIG=/etc/gctk/c.json");
     json_decref(j);
 
     cleanup_free char *path = xasprintf("%s/etc/containerd/conf.d/99-gctk.toml", tmp);
@@ -599,6 +634,16 @@ static void test_hook_symlinks_ldcache(void **state)
     strv_clear(&folders);
 }
 
+/* rootless: the hook and gctk configure leave the cgroup alone in a user namespace */
+static void test_uid_map(void **state)
+{
+    (void)state;
+    assert_true(inject_uid_map_is_initial("         0          0 4294967295\n"));
+    assert_false(inject_uid_map_is_initial("         0       1000          1\n"));
+    assert_false(inject_uid_map_is_initial("0 0 4294967295\n1 1 1\n"));
+    assert_false(inject_uid_map_is_initial(""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -615,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_load_dirs),
         cmocka_unit_test(test_dropins),
         cmocka_unit_test(test_hook_symlinks_ldcache),
+        cmocka_unit_test(test_uid_map),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
