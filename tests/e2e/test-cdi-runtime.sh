@@ -73,3 +73,27 @@ expect_eq "NVIDIA_VISIBLE_DEVICES=2 (no CDI name): the hook path still works" "$
 
 expect_eq "no mount left on the host" "$MOUNTS_BEFORE" "$(host_mounts)"
 expect_eq "no container left" "" "$(runc --root "$RUNC_ROOT" list -q)"
+
+# gctk runtime configure --runtime=containerd: a drop-in the main file imports
+if command -v containerd >/dev/null; then
+    CD=$SCRATCH/containerd
+    mkdir -p "$CD"
+    OUT=$("$GCTK" runtime configure --runtime=containerd --config "$CD/conf.d/99-gctk.toml" \
+        --runtime-path /usr/bin/gctk-runtime --set-as-default 2>&1)
+    if grep -qs '^[[:space:]]*imports' /etc/containerd/config.toml; then
+        skip "containerd: gctk names the missing imports line" "/etc/containerd/config.toml has imports"
+    else
+        expect_match "containerd: gctk names the missing imports line" "add .imports = \[\"$CD/conf.d/\*.toml\"\]" "$OUT"
+    fi
+    printf 'version = 2\nimports = ["%s/conf.d/*.toml"]\n' "$CD" >"$CD/config.toml"
+    DUMP=$(containerd --config "$CD/config.toml" config dump 2>&1)
+    expect_match "containerd config dump: the nvidia runtime with gctk-runtime" \
+        'BinaryName = "/usr/bin/gctk-runtime"' "$DUMP"
+    expect_match "containerd config dump: nvidia is the default runtime" 'default_runtime_name = "nvidia"' "$DUMP"
+    check "containerd: --remove takes the drop-in away" \
+        sh -c "'$GCTK' runtime configure --runtime=containerd --config '$CD/conf.d/99-gctk.toml' --remove >/dev/null && test ! -e '$CD/conf.d/99-gctk.toml'"
+else
+    skip "containerd drop-in" "containerd is not installed"
+fi
+OUT=$("$GCTK" runtime configure --runtime=crio --config "$SCRATCH/crio.conf.d/99-gctk.conf" --runtime-path /usr/bin/gctk-runtime 2>&1)
+expect_match "crio: the drop-in registers the runtime" 'runtime_path = "/usr/bin/gctk-runtime"' "$(cat "$SCRATCH/crio.conf.d/99-gctk.conf")"
