@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"runtime", cmd_runtime, "register gctk-runtime with docker (daemon.json)"},
     {"compose", cmd_compose, "check the GPU requests of a Compose file against this host"},
     {"compat", cmd_compat, "can this host run a CUDA version or an image's requirements"},
+    {"doctor", cmd_doctor, "check driver, NVML, Docker, hook, cgroups, CDI; print the fixes"},
 };
 
 int report_error(const gctk_error *e)
