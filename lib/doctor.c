@@ -573,7 +573,7 @@ static void check_gpus(struct ctx *c)
             free(list);
             list = more;
         }
-        if (c->nvml_ms > c->o->slow_nvml_ms)
+        if (c->nvml_ms >= c->o->slow_nvml_ms)
             add(c->r, "persistence", DOCTOR_WARNING,
                 xstrdup("systemctl enable --now nvidia-persistenced"),
                 "persistence mode off on GPU %s and NVML took %llu ms to initialise: every "
