@@ -709,7 +709,9 @@ pid_t doctor_find_dockerd(const char *docker_host, const char *pidfile)
         cleanup_free char *text = NULL;
         if (read_file(pidfile, 64, &text, NULL, NULL) == 0) {
             long pid = strtol(text, NULL, 10);
-            if (pid > 0 && pid < INT_MAX && is_dockerd((pid_t)pid))
+            /* a dockerd that names other sockets is another daemon's pidfile */
+            if (pid > 0 && pid < INT_MAX && is_dockerd((pid_t)pid) &&
+                dockerd_serves((pid_t)pid, sock) >= 0)
                 return (pid_t)pid;
         }
     }
