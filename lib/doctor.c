@@ -37,8 +37,13 @@
 #define DOCKER_TIMEOUT_S 5
 
 static const char *const default_cdi_dirs[] = {"/etc/cdi", "/var/run/cdi", NULL};
-static const char *const lib64_dirs[] = {"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
-                                         "/usr/lib64", "/lib64", "/usr/lib", "/lib", NULL};
+static const char *const lib64_dirs[] = {"/usr/lib/x86_64-linux-gnu",
+                                         "/lib/x86_64-linux-gnu",
+                                         "/usr/lib64",
+                                         "/lib64",
+                                         "/usr/lib",
+                                         "/lib",
+                                         NULL};
 
 /* ---- the report ------------------------------------------------------------ */
 
@@ -59,8 +64,8 @@ static void add(struct doctor_report *r, const char *check, enum doctor_status s
     if (vasprintf(&msg, fmt, ap) < 0)
         abort();
     va_end(ap);
-    r->items[r->len++] = (struct doctor_result){
-        .check = xstrdup(check), .status = s, .message = msg, .fix = fix};
+    r->items[r->len++] =
+        (struct doctor_result){.check = xstrdup(check), .status = s, .message = msg, .fix = fix};
 }
 
 void doctor_report_clear(struct doctor_report *r)
@@ -128,18 +133,18 @@ struct ctx {
     const struct doctor_options *o;
     struct doctor_report *r;
     const char *root;
-    char *driver;       /* the kernel module's version; NULL when not loaded */
-    char *nvml_lib;     /* root-relative real path of libnvidia-ml */
-    gctk_host *host;    /* discovery without NVML; NULL when it failed */
-    struct nvml *nvml;  /* NULL when it did not initialise */
+    char *driver;      /* the kernel module's version; NULL when not loaded */
+    char *nvml_lib;    /* root-relative real path of libnvidia-ml */
+    gctk_host *host;   /* discovery without NVML; NULL when it failed */
+    struct nvml *nvml; /* NULL when it did not initialise */
     unsigned long long nvml_ms;
     char nvml_cuda[CUDA_VERSION_BUF];
-    char *gpu_brand;    /* first GPU's NVML brand, for --cuda */
+    char *gpu_brand; /* first GPU's NVML brand, for --cuda */
     /* docker */
     const char *docker_host;
-    const char *sock;   /* inside docker_host; NULL when it is not unix:// */
+    const char *sock; /* inside docker_host; NULL when it is not unix:// */
     bool dockerd_installed, docker_up;
-    json_t *info;       /* GET /info */
+    json_t *info; /* GET /info */
     const char *daemon_json;
     json_t *daemon_cfg; /* NULL when missing or invalid */
     bool daemon_json_invalid;
@@ -280,8 +285,8 @@ static void check_libraries(struct ctx *c)
                 xasprintf("install the NVIDIA driver's user-space libraries%s%s and run "
                           "`ldconfig`",
                           c->driver ? " of version " : "", c->driver ? c->driver : ""),
-                "`%s` not found in `%s%s` or the library directories", sonames[i],
-                root_shown(c), "/etc/ld.so.cache");
+                "`%s` not found in `%s%s` or the library directories", sonames[i], root_shown(c),
+                "/etc/ld.so.cache");
             continue;
         }
         cleanup_free char *version = doctor_library_version(real);
@@ -294,8 +299,8 @@ static void check_libraries(struct ctx *c)
         } else if (c->driver != NULL && strcmp(version, c->driver) != 0) {
             bad = true;
             add(c->r, "libraries", DOCTOR_ERROR, mismatch_fix(c->driver, version),
-                "driver/library version mismatch: kernel module %s, `%s` is %s", c->driver,
-                real, version);
+                "driver/library version mismatch: kernel module %s, `%s` is %s", c->driver, real,
+                version);
         } else {
             strv_push(&found, xasprintf("%s", real));
         }
@@ -353,10 +358,9 @@ static bool check_node(struct ctx *c, const char *rel, int want_major, int want_
     }
     if (!S_ISCHR(st.st_mode)) {
         add(c->r, "device nodes", DOCTOR_ERROR,
-            want_major >= 0 && want_minor >= 0
-                ? xasprintf("rm -f %s && mknod -m 666 %s c %d %d", full, full, want_major,
-                            want_minor)
-                : xasprintf("rm -f %s && %s", full, create),
+            want_major >= 0 && want_minor >= 0 ? xasprintf("rm -f %s && mknod -m 666 %s c %d %d",
+                                                           full, full, want_major, want_minor)
+                                               : xasprintf("rm -f %s && %s", full, create),
             "`%s` is not a character device", full);
         return false;
     }
@@ -396,7 +400,8 @@ static void check_nodes(struct ctx *c)
     count++, good += check_node(c, "/dev/nvidia-uvm-tools", uvm, 1, "nvidia-modprobe -u -c 0");
     cleanup_free char *modeset = path_join(c->root, "/dev/nvidia-modeset");
     if (access(modeset, F_OK) == 0) /* only there when nvidia-modeset is loaded */
-        count++, good += check_node(c, "/dev/nvidia-modeset", NVIDIA_MAJOR, 254, "nvidia-modprobe -m");
+        count++,
+            good += check_node(c, "/dev/nvidia-modeset", NVIDIA_MAJOR, 254, "nvidia-modprobe -m");
     size_t n = c->host != NULL ? gctk_host_gpu_count(c->host) : 0;
     for (size_t i = 0; i < n; i++) {
         const struct gctk_gpu *g = host_gpu_raw(c->host, i);
@@ -482,11 +487,11 @@ static void check_gpus(struct ctx *c)
     struct nvml_extra x = {.handle = dlopen(full, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)};
     if (x.handle != NULL) {
         x.count = (int (*)(unsigned *))dlsym(x.handle, "nvmlDeviceGetCount_v2");
-        x.by_index = (int (*)(unsigned, nvml_device *))dlsym(x.handle,
-                                                             "nvmlDeviceGetHandleByIndex_v2");
+        x.by_index =
+            (int (*)(unsigned, nvml_device *))dlsym(x.handle, "nvmlDeviceGetHandleByIndex_v2");
         x.pci = (int (*)(nvml_device, nvml_pci *))dlsym(x.handle, "nvmlDeviceGetPciInfo_v3");
-        x.persistence = (int (*)(nvml_device, int *))dlsym(x.handle,
-                                                           "nvmlDeviceGetPersistenceMode");
+        x.persistence =
+            (int (*)(nvml_device, int *))dlsym(x.handle, "nvmlDeviceGetPersistenceMode");
         x.error_string = (const char *(*)(int))dlsym(x.handle, "nvmlErrorString");
     }
     unsigned count = 0;
@@ -518,8 +523,8 @@ static void check_gpus(struct ctx *c)
         struct nvml_gpu_info info;
         cleanup_error gctk_error *e = NULL;
         if (nvml_gpu_info(c->nvml, pci.bus_id, &info, &e) < 0) {
-            add(c->r, check, DOCTOR_ERROR,
-                xstrdup("look for Xid errors: dmesg | grep -i xid"), "%s", e->msg);
+            add(c->r, check, DOCTOR_ERROR, xstrdup("look for Xid errors: dmesg | grep -i xid"),
+                "%s", e->msg);
             continue;
         }
         if (c->gpu_brand == NULL && info.brand[0])
@@ -532,8 +537,11 @@ static void check_gpus(struct ctx *c)
         char mem[32] = "memory unknown";
         if (info.memory_mib >= 0)
             snprintf(mem, sizeof(mem), "%ld MiB", info.memory_mib);
-        add(c->r, check, DOCTOR_OK, NULL, "%s, %s, %s, %s, persistence %s", info.name,
-            info.uuid, pci.bus_id, mem, pm < 0 ? "unknown" : pm ? "on" : "off");
+        add(c->r, check, DOCTOR_OK, NULL, "%s, %s, %s, %s, persistence %s", info.name, info.uuid,
+            pci.bus_id, mem,
+            pm < 0 ? "unknown"
+            : pm   ? "on"
+                   : "off");
     }
     /* a GPU the kernel knows but NVML does not show: its node is missing or
      * not allowed, or the GPU is in a bad state */
@@ -559,8 +567,8 @@ static void check_gpus(struct ctx *c)
             add(c->r, "gpus", DOCTOR_WARNING, xstrdup("check `lspci | grep -i nvidia`"),
                 "the driver sees no GPU");
         else
-            add(c->r, "gpus", DOCTOR_OK, NULL, "NVML sees %u GPU%s, as many as the kernel",
-                count, count == 1 ? "" : "s");
+            add(c->r, "gpus", DOCTOR_OK, NULL, "NVML sees %u GPU%s, as many as the kernel", count,
+                count == 1 ? "" : "s");
     }
     if (off.len == 0) {
         if (count > 0)
@@ -715,8 +723,8 @@ pid_t doctor_find_dockerd(const char *docker_host, const char *pidfile)
                 return (pid_t)pid;
         }
     }
-    bool is_default = strcmp(sock, "/var/run/docker.sock") == 0 ||
-                      strcmp(sock, "/run/docker.sock") == 0;
+    bool is_default =
+        strcmp(sock, "/var/run/docker.sock") == 0 || strcmp(sock, "/run/docker.sock") == 0;
     DIR *d = opendir("/proc");
     if (d == NULL)
         return 0;
@@ -747,8 +755,8 @@ static const char *json_str(const json_t *o, const char *key)
 
 static void check_docker(struct ctx *c)
 {
-    cleanup_free char *found = search_path(c->o->path_env ? c->o->path_env : getenv("PATH"),
-                                           "dockerd");
+    cleanup_free char *found =
+        search_path(c->o->path_env ? c->o->path_env : getenv("PATH"), "dockerd");
     c->dockerd_installed = found != NULL;
     if (c->sock == NULL) {
         add(c->r, "docker", DOCTOR_SKIPPED, NULL,
@@ -1072,8 +1080,8 @@ static json_t *yaml_to_json(yaml_document_t *doc, yaml_node_t *node, int depth)
     }
     case YAML_MAPPING_NODE: {
         json_t *o = json_object();
-        for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
-             p < node->data.mapping.pairs.top; p++) {
+        for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
+             p++) {
             yaml_node_t *k = yaml_document_get_node(doc, p->key);
             json_t *v = yaml_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1);
             if (k == NULL || k->type != YAML_SCALAR_NODE || v == NULL) {
@@ -1179,8 +1187,8 @@ static void check_edits(const struct ctx *c, const json_t *edits, struct spec_ch
         cleanup_free char *version = doctor_library_version(p);
         cleanup_free char *full = spec_host_path(c, p);
         if (version != NULL && c->driver != NULL && strcmp(version, c->driver) != 0) {
-            strv_push(&s->problems, xasprintf("`%s` is of driver %s, the running driver is %s",
-                                              p, version, c->driver));
+            strv_push(&s->problems, xasprintf("`%s` is of driver %s, the running driver is %s", p,
+                                              version, c->driver));
             s->stale = true;
         } else if (access(full, F_OK) < 0) {
             strv_push(&s->problems, xasprintf("`%s` is missing", full));
@@ -1220,8 +1228,8 @@ static void check_spec(struct ctx *c, const char *path)
     if (s.problems.len == 0) {
         add(c->r, "cdi", DOCTOR_OK, NULL,
             "`%s`: %s, %zu device%s, %zu nodes and %zu mounts present%s%s", path, kind,
-            json_array_size(devices), json_array_size(devices) == 1 ? "" : "s", s.nodes,
-            s.mounts, c->driver ? ", driver " : "", c->driver ? c->driver : "");
+            json_array_size(devices), json_array_size(devices) == 1 ? "" : "s", s.nodes, s.mounts,
+            c->driver ? ", driver " : "", c->driver ? c->driver : "");
     } else {
         cleanup_free char *more =
             s.problems.len > 1 ? xasprintf(" (and %zu more)", s.problems.len - 1) : xstrdup("");
@@ -1286,8 +1294,10 @@ static void check_config(struct ctx *c)
     struct gctk_config cfg = {0};
     cleanup_error gctk_error *e = NULL;
     if (config_load(c->o->config_path, &cfg, &e) < 0) {
-        add(c->r, "config", DOCTOR_ERROR, xstrdup("correct the file; `gctk` prints the defaults "
-                                                  "with its documented keys in docs/"),
+        const char *path = c->o->config_path ? c->o->config_path : getenv("GCTK_CONFIG");
+        add(c->r, "config", DOCTOR_ERROR,
+            xasprintf("correct `%s`, or move it away to run with the defaults",
+                      path ? path : GCTK_DEFAULT_CONFIG),
             "%s", e->msg);
         return;
     }
@@ -1296,9 +1306,10 @@ static void check_config(struct ctx *c)
     } else {
         struct stat st;
         if (stat(cfg.root, &st) < 0 || !S_ISDIR(st.st_mode))
-            add(c->r, "config", DOCTOR_ERROR, xasprintf("set \"root\" in `%s` to the driver root, "
-                                                        "usually \"/\"",
-                                                        cfg.path),
+            add(c->r, "config", DOCTOR_ERROR,
+                xasprintf("set \"root\" in `%s` to the driver root, "
+                          "usually \"/\"",
+                          cfg.path),
                 "`%s`: \"root\" `%s` is not a directory", cfg.path, cfg.root);
         else if (cfg.hook_path != NULL && !is_executable(cfg.hook_path))
             add(c->r, "config", DOCTOR_ERROR,
@@ -1348,9 +1359,9 @@ static void add_cuda_verdict(struct ctx *c, const char *want)
         break;
     case CUDACOMPAT_MINOR_VERSION:
         add(c->r, "cuda", DOCTOR_WARNING,
-            res.min_driver ? xasprintf("for full CUDA %s support install driver >= %s", want,
-                                       res.min_driver)
-                           : NULL,
+            res.min_driver
+                ? xasprintf("for full CUDA %s support install driver >= %s", want, res.min_driver)
+                : NULL,
             "CUDA %s: %s", want, res.explanation);
         break;
     case CUDACOMPAT_FORWARD_COMPAT_NEEDED:
@@ -1456,9 +1467,9 @@ int doctor_run(const struct doctor_options *o, struct doctor_report *out, gctk_e
     check_daemon_json(&c);
     const char *pidfile = json_str(c.daemon_cfg, "pidfile");
     c.dockerd = o->dockerd_pid > 0 ? o->dockerd_pid
-                : c.sock != NULL  ? doctor_find_dockerd(c.docker_host,
-                                                        pidfile ? pidfile : "/var/run/docker.pid")
-                                  : 0;
+                : c.sock != NULL
+                    ? doctor_find_dockerd(c.docker_host, pidfile ? pidfile : "/var/run/docker.pid")
+                    : 0;
     bool assumed = true;
     c.dockerd_path = dockerd_path_env(c.dockerd, &assumed);
     check_runtime(&c);

@@ -30,7 +30,7 @@ enum doctor_status {
 };
 
 struct doctor_result {
-    char *check;   /* stable id: "driver", "libraries", "device nodes", "nvml", ... */
+    char *check; /* stable id: "driver", "libraries", "device nodes", "nvml", ... */
     enum doctor_status status;
     char *message; /* what was found, one line, lower case */
     char *fix;     /* the command or edit that fixes it; NULL when nothing to fix */
@@ -84,9 +84,10 @@ int doctor_load_spec(const char *path, json_t **out, gctk_error **err);
  * HTTP/1.0, and parses the JSON body of a 200 answer. */
 int doctor_docker_get(const char *docker_host, const char *path, json_t **out, gctk_error **err);
 /* The dockerd serving docker_host: the pid in pidfile (when not NULL and it
- * names a live dockerd), else the dockerd in /proc whose -H/--host names the
- * socket, else the only dockerd with no -H (or fd://) when the socket is the
- * default one. 0 when none. */
+ * names a live dockerd that serves that socket or names none), else the
+ * dockerd in /proc whose -H/--host names the socket, else the first dockerd
+ * with no -H (or only fd://, systemd's socket) when the socket is the default
+ * one. 0 when none. */
 pid_t doctor_find_dockerd(const char *docker_host, const char *pidfile);
 
 #endif
