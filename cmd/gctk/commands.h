@@ -33,5 +33,6 @@ int cmd_compose(int argc, char **argv, struct global_opts *g);
 int cmd_compat(int argc, char **argv, struct global_opts *g);
 int cmd_cdi(int argc, char **argv, struct global_opts *g);
 int cmd_hook(int argc, char **argv, struct global_opts *g);
+int cmd_doctor(int argc, char **argv, struct global_opts *g);
 
 #endif

@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"compat", cmd_compat, "can this host run a CUDA version or an image's requirements"},
     {"cdi", cmd_cdi, "generate, list and validate CDI specs of the GPUs"},
     {"hook", cmd_hook, "the createContainer hooks CDI specs name (run by the runtime)"},
+    {"doctor", cmd_doctor, "check driver, NVML, Docker, hook, cgroups, CDI; print the fixes"},
 };
 
 int report_error(const gctk_error *e)
