@@ -28,15 +28,6 @@
     "{\"Runtimes\": {\"runc\": {\"path\": \"runc\"}, \"nvidia\": {\"path\": \"/bin/true\"}}, "     \
     "\"CgroupDriver\": \"cgroupfs\", \"CgroupVersion\": \"1\"}"
 
-/* The mock NVML keeps its GPU table (sim/simhost.c) until the process ends,
- * and every test loads, then unloads, its own copy from its own host: LSan
- * reports the table of each unloaded copy, which it can no longer name. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:nvml_open\n";
-}
-
 struct fx {
     char dir[64];
     char *root, *sock, *host, *daemon_json, *cdi, *config, *bin;
