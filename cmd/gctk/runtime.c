@@ -231,6 +231,9 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
             strv_push(&ids, xstrdup(gctk_host_gpu(h, i)->uuid));
         gctk_host_free(h);
         rt.swarm_name = swarm_name;
+        /* a Swarm task cannot ask for a runtime: the default one must add
+         * the hook for the GPUs Swarm assigns (DOCKER_RESOURCE_<NAME>) */
+        rt.set_default = true;
         rt.swarm_ids = (const char *const *)ids.items;
         rt.n_swarm_ids = ids.len;
     }

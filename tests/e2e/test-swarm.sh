@@ -2,7 +2,9 @@
 # Docker Swarm on a simulated 4-GPU host: `gctk runtime configure
 # --swarm-resources` advertises each GPU as a named generic resource, Swarm
 # assigns them to tasks, and the hook gives each task's container exactly the
-# GPUs Swarm assigned (DOCKER_RESOURCE_NVIDIA-GPU).
+# GPUs Swarm assigned (DOCKER_RESOURCE_NVIDIA-GPU). The variable's name has a
+# hyphen, which busybox sh drops from the environment of its children: the
+# tasks read it from /proc/1/environ.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/docker-lib.sh"
 
@@ -26,7 +28,10 @@ expect_eq "daemon.json advertises the 4 GPUs" \
 ROOTFS=$SCRATCH/rootfs
 make_rootfs "$ROOTFS"
 dk_import_image "$ROOTFS" gctk-test:latest >/dev/null || { not_ok "image import"; exit 1; }
-if ! "$DOCKER" swarm init --advertise-addr 127.0.0.1 >"$SCRATCH/swarm.log" 2>&1; then
+# a port of its own: another dockerd on the machine may hold Swarm's 2377
+PORT=$((20000 + RANDOM % 20000))
+if ! "$DOCKER" swarm init --advertise-addr "127.0.0.1:$PORT" --listen-addr "127.0.0.1:$PORT" \
+    >"$SCRATCH/swarm.log" 2>&1; then
     not_ok "docker swarm init"; diag <"$SCRATCH/swarm.log"; exit 1
 fi
 at_exit "$DOCKER swarm leave --force"
@@ -38,34 +43,46 @@ expect_match "the node offers 4 NVIDIA-GPU" "NVIDIA-GPU.*4|4.*NVIDIA-GPU" \
 service() {
     "$DOCKER" service create --detach --name "$1" --restart-condition none \
         --generic-resource "NVIDIA-GPU=$2" gctk-test:latest \
-        sh -c 'env | grep ^DOCKER_RESOURCE; nvidia-smi -L; sleep 600' >/dev/null
+        sh -c 'tr "\\0" "\\n" </proc/1/environ | grep ^DOCKER_RESOURCE; nvidia-smi -L; sleep 600' >/dev/null
 }
-# task_output NAME: the output of the service's running container
+# task_output NAME: the output of the service's running container, once it
+# has printed both its assignment and nvidia-smi's list
 task_output() {
-    local id i
-    for i in $(seq 1 100); do
+    local id i out
+    for i in $(seq 1 200); do
         id=$("$DOCKER" ps -q --filter "label=com.docker.swarm.service.name=$1")
-        if [ -n "$id" ] && "$DOCKER" logs "$id" 2>&1 | grep -q '^GPU \|NVIDIA-SMI\|No devices'; then
-            "$DOCKER" logs "$id" 2>&1
+        out=$([ -n "$id" ] && "$DOCKER" logs "$id" 2>&1)
+        if printf '%s' "$out" | grep -q '^DOCKER_RESOURCE' &&
+            printf '%s' "$out" | grep -q '^GPU \|NVIDIA-SMI\|No devices'; then
+            printf '%s\n' "$out"
             return 0
         fi
         sleep 0.2
     done
+    "$DOCKER" service ps "$1" --no-trunc 2>&1 | diag >&2
     return 1
 }
 uuids_in() { printf '%s\n' "$1" | grep '^GPU ' | grep -o 'GPU-[0-9a-f-]*' | sort | tr '\n' ' '; }
+# same_gpus NAME OUTPUT: the GPUs the container lists are the ones Swarm assigned (and some)
+same_gpus() {
+    local a s
+    a=$(assigned_in "$2") s=$(uuids_in "$2")
+    if [ -n "$a" ] && [ "$a" = "$s" ]; then ok "$1"; else
+        not_ok "$1"; printf 'assigned: %s\nseen:     %s\n' "$a" "$s" | diag
+    fi
+}
 assigned_in() { printf '%s\n' "$1" | sed -n 's/^DOCKER_RESOURCE_[^=]*=//p' | tr ',' '\n' | sort | tr '\n' ' '; }
 
 service gpu-a 2
 OUT_A=$(task_output gpu-a)
 check "service a: its task runs" test -n "$OUT_A"
 expect_match "Swarm assigns through DOCKER_RESOURCE_NVIDIA-GPU" "^DOCKER_RESOURCE_NVIDIA-GPU=GPU-" "$OUT_A"
-expect_eq "service a: the container sees exactly the 2 GPUs Swarm assigned" "$(assigned_in "$OUT_A")" "$(uuids_in "$OUT_A")"
+same_gpus "service a: the container sees exactly the 2 GPUs Swarm assigned" "$OUT_A"
 expect_eq "service a: 2 GPUs" 2 "$(printf '%s\n' "$OUT_A" | grep -c '^GPU ')"
 
 service gpu-b 2
 OUT_B=$(task_output gpu-b)
-expect_eq "service b: the container sees exactly the 2 GPUs Swarm assigned" "$(assigned_in "$OUT_B")" "$(uuids_in "$OUT_B")"
+same_gpus "service b: the container sees exactly the 2 GPUs Swarm assigned" "$OUT_B"
 both=$(printf '%s%s' "$(uuids_in "$OUT_A")" "$(uuids_in "$OUT_B")" | tr ' ' '\n' | grep . | sort -u | wc -l)
 expect_eq "services a and b hold disjoint GPUs (4 different UUIDs)" 4 "$both"
 
@@ -82,22 +99,26 @@ version: "3.8"
 services:
   train:
     image: gctk-test:latest
-    command: ["sh", "-c", "env | grep ^DOCKER_RESOURCE; nvidia-smi -L; sleep 600"]
+    command: ['sh', '-c', 'tr "\0" "\n" </proc/1/environ | grep ^DOCKER_RESOURCE; nvidia-smi -L; sleep 600']
     deploy:
-      restart_policy:
-        condition: none
       resources:
         reservations:
           generic_resources:
             - discrete_resource_spec:
                 kind: NVIDIA-GPU
                 value: 3
+    networks: [hostnet]
+networks:
+  # no overlay network on a daemon without a bridge: the host's
+  hostnet:
+    external: true
+    name: host
 EOF
 # the services of the first part release their GPUs asynchronously
 for i in $(seq 1 50); do [ -z "$("$DOCKER" ps -q)" ] && break; sleep 0.2; done
 if "$DOCKER" stack deploy -c "$SCRATCH/stack.yaml" gstack >"$SCRATCH/stack.log" 2>&1; then
     OUT_S=$(task_output gstack_train)
-    expect_eq "stack deploy: the task sees exactly the 3 GPUs Swarm assigned" "$(assigned_in "$OUT_S")" "$(uuids_in "$OUT_S")"
+    same_gpus "stack deploy: the task sees exactly the 3 GPUs Swarm assigned" "$OUT_S"
     expect_eq "stack deploy: 3 GPUs" 3 "$(printf '%s\n' "$OUT_S" | grep -c '^GPU ')"
     "$DOCKER" stack rm gstack >/dev/null 2>&1
 else
