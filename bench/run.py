@@ -51,8 +51,10 @@ class Samples:
 
 
 def spawn_timed(argv, env=None, out=None):
-    """Runs argv; returns (wall ms, peak RSS KiB of that process, exit status).
-    posix_spawn + wait4: the time is that of the child, the RSS its own."""
+    """Runs argv; returns (wall ms, peak RSS KiB, exit status). posix_spawn +
+    wait4: the time is that of the child. The RSS is not: the child shares
+    Python's memory until its exec and ru_maxrss counts it; peak_rss() is
+    the one to use for memory."""
     devnull = os.open("/dev/null", os.O_RDWR)
     outfd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if out else devnull
     acts = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, outfd, 1),
@@ -65,6 +67,16 @@ def spawn_timed(argv, env=None, out=None):
     if out:
         os.close(outfd)
     return (t1 - t0) / 1e6, ru.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+
+def peak_rss(rss_tool, argv, tmp):
+    """Peak RSS (KiB) of argv, through bench/rss (a small C program)."""
+    out = os.path.join(tmp, "rss.out")
+    _, _, rc = spawn_timed([rss_tool, out] + argv)
+    if rc != 0:
+        sys.exit("bench: `%s` failed" % " ".join(argv))
+    with open(out) as f:
+        return float(f.read())
 
 
 def run(argv, **kw):
@@ -86,7 +98,8 @@ class Bench:
         self.hook = os.path.join(self.build, "cmd/gctk-hook")
         self.runtime = os.path.join(self.build, "cmd/gctk-runtime")
         self.floor = os.path.join(self.build, "bench/floor")
-        for p in (self.gctk, self.hook, self.runtime, self.floor):
+        self.rss = os.path.join(self.build, "bench/rss")
+        for p in (self.gctk, self.hook, self.runtime, self.floor, self.rss):
             if not os.access(p, os.X_OK):
                 sys.exit("bench: `%s` is missing: build first (ninja -C %s)" % (p, a.build))
         self.runc = which("runc")
@@ -101,6 +114,8 @@ class Bench:
         self.overlay_ok = None
         self.procs = []  # daemons started, for cleanup
         self.notes = []
+        with open("/proc/loadavg") as f:
+            self.load0 = " ".join(f.read().split()[:3])
 
     # ---- host, config, rootfs, bundles ----
 
@@ -194,9 +209,7 @@ class Bench:
 
     def hook_entry(self, conf, rss_out=None):
         if rss_out:
-            return {"path": sys.executable,
-                    "args": ["python3", os.path.join(HERE, "rsswrap.py"), rss_out, self.hook,
-                             "prestart"],
+            return {"path": self.rss, "args": ["rss", rss_out, self.hook, "prestart"],
                     "env": ["GCTK_CONFIG=" + conf]}
         return {"path": self.hook, "args": ["gctk-hook", "prestart"], "env": ["GCTK_CONFIG=" + conf]}
 
@@ -402,12 +415,13 @@ class Bench:
                 cmds.append(("cdi-generate", [self.gctk, "--root", root, "cdi", "generate"]))
             for name, argv in cmds:
                 for i in range(runs + 2):
-                    ms, rss, rc = spawn_timed(argv)
+                    ms, _, rc = spawn_timed(argv)
                     if rc != 0:
                         sys.exit("bench: %s failed" % " ".join(argv))
                     if i >= 2:
                         self.samples.add("scale", name, gpus, "wall_ms", ms)
-                        self.samples.add("rss", name, gpus, "rss_kib", rss)
+                for i in range(5):
+                    self.samples.add("rss", name, gpus, "rss_kib", peak_rss(self.rss, argv, self.tmp))
             for i in range(runs + 2):
                 d, _ = self.bundle(base, ["NVIDIA_VISIBLE_DEVICES=all"], [self.hook_entry(conf)])
                 off = self.logsize(logf)
@@ -465,6 +479,9 @@ class Bench:
         base = self.base()
         hosts = [(self.a.host_root, root_label(self.a.host_root))] if self.a.host_root else []
         hosts += [(self.sim(g), g) for g in (1, 8, 64)]
+        for i in range(5):
+            self.samples.add("rss", "baseline", "", "rss_kib",
+                             peak_rss(self.rss, [shutil.which("true")], self.tmp))
         for root, label in hosts:
             conf, _ = self.config(root, "rss")
             out = os.path.join(self.tmp, "rss.out")
@@ -483,9 +500,11 @@ class Bench:
                 for name, argv in (("info", [self.gctk, "--root", root, "info"]),
                                    ("list", [self.gctk, "--root", root, "list"])):
                     for i in range(self.a.scale_runs):
-                        ms, rss, _ = spawn_timed(argv)
+                        ms, _, _ = spawn_timed(argv)
                         self.samples.add("scale", name, label, "wall_ms", ms)
-                        self.samples.add("rss", name, label, "rss_kib", rss)
+                    for i in range(5):
+                        self.samples.add("rss", name, label, "rss_kib",
+                                         peak_rss(self.rss, argv, self.tmp))
 
     def part_docker(self):
         dockerd, docker = shutil.which("dockerd"), shutil.which("docker")
@@ -564,6 +583,7 @@ class Bench:
                                              if os.path.isdir("/sys/fs/cgroup/unified") else "v1")
         info = [
             ("date", time.strftime("%Y-%m-%d %H:%M:%S %Z")),
+            ("load average at start / end", "%s / %s" % (self.load0, sh("cut -d' ' -f1-3 /proc/loadavg"))),
             ("cpu", sh("lscpu | sed -n 's/^Model name: *//p'")),
             ("cpus", str(os.cpu_count())),
             ("memory", sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo")),
