@@ -307,9 +307,11 @@ class Bench:
             ("floor-all", [], "floor-all", None),
         ]
         env = dict(os.environ, GCTK_CONFIG=conf)
-        for case, cenv, hooks, via in cases:
-            log("start: %s (%d runs)" % (case, self.a.runs))
-            for i in range(self.a.runs + 2):  # two warm-up runs
+        log("start: %s, %d runs each, interleaved" % (", ".join(c[0] for c in cases), self.a.runs))
+        # round-robin over the cases: a change of load on a shared machine
+        # then hits every case alike instead of one of them
+        for i in range(self.a.runs + 2):  # two warm-up rounds
+            for case, cenv, hooks, via in cases:
                 if isinstance(hooks, str):
                     h = [{"path": self.floor, "args": ["floor", "--hook", plans[hooks.split("-")[1]],
                                                         "ROOTFS", floor_log]}]
@@ -352,10 +354,10 @@ class Bench:
         root = self.host()
         base = self.base()
         flog = os.path.join(self.tmp, "floor.log")
-        for case, dev in (("1gpu", "0"), ("all", "all")):
-            plan = self.floor_plan(root, dev, "plan-" + case)
-            log("floor: standalone %s (%d runs)" % (case, self.a.runs))
-            for i in range(self.a.runs + 2):
+        plans = {c: self.floor_plan(root, dev, "plan-" + c) for c, dev in (("1gpu", "0"), ("all", "all"))}
+        log("floor: standalone, 1 GPU and all, %d runs each" % self.a.runs)
+        for i in range(self.a.runs + 2):
+            for case, plan in plans.items():
                 d, rootfs = self.fresh_rootfs(base)
                 off = self.logsize(flog)
                 ms, _, rc = spawn_timed([self.floor, plan, rootfs, flog])
@@ -380,9 +382,10 @@ class Bench:
         on the small image and on one with 20000 more files."""
         root = self.host()
         conf, logf = self.config(root, "image")
-        for case, base in (("small", self.base()), ("big", self.base(20000))):
-            log("image: %s (%d runs)" % (case, self.a.runs))
-            for i in range(self.a.runs + 2):
+        bases = (("small", self.base()), ("big", self.base(20000)))
+        log("image: small and big, %d runs each" % self.a.runs)
+        for i in range(self.a.runs + 2):
+            for case, base in bases:
                 d, _ = self.bundle(base, ["NVIDIA_VISIBLE_DEVICES=0"], [self.hook_entry(conf)])
                 off = self.logsize(logf)
                 ms, _ = self.run_container(d)
