@@ -146,10 +146,11 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
             h = find(st, "hook", "hook-" + sfx, "hook_ms")
             fl = find(st, "hook", "floor-" + sfx, "hook_ms")
             fs = find(st, "floor", "standalone-" + sfx, "floor_ms")
-            if h and fl:
-                w("| %s | %s | %s | %s | %s | %s | %s | %.2f | %s |" % (
-                    name, f(h.median), f(h.p95), f(h.min), f(fl.median), f(fl.p95), f(fl.min),
-                    h.median / fl.median, f(fs.median if fs else None)))
+            if h:
+                w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    name, f(h.median), f(h.p95), f(h.min), f(fl and fl.median), f(fl and fl.p95),
+                    f(fl and fl.min), "%.2f" % (h.median / fl.median) if fl else "-",
+                    f(fs.median if fs else None)))
         nh = find(st, "hook", "hook-nogpu", "hook_ms")
         if nh:
             w("\nA container that asks for no GPU costs the hook %s ms (median; p95 %s)." % (

@@ -6,6 +6,7 @@ machine as well. bench/report.py turns the CSVs into tables and plots.
 
   run.py --build BUILD --out DIR [--runs N] [--quick] [--host-root /]
          [--only start,floor,image,scale,conc,rss,docker]
+         [--bin DIR] [--runc PATH] [--sim-dir DIR]
 """
 import argparse
 import json
@@ -21,6 +22,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+NEEDS_RUNC = ["start", "image", "scale", "conc", "rss", "docker"]
+NEEDS_SIM = ["scale"]  # and every part when there is no --host-root
 ALL_PARTS = ["start", "floor", "image", "scale", "conc", "rss", "docker"]
 DONE_RE = re.compile(
     r" (\S+) done in ([\d.]+) ms: parse ([\d.]+), discovery ([\d.]+), require ([\d.]+), "
@@ -93,18 +96,24 @@ def which(name):
 class Bench:
     def __init__(self, a):
         self.a = a
-        self.build = os.path.abspath(a.build)
-        self.gctk = os.path.join(self.build, "cmd/gctk")
-        self.hook = os.path.join(self.build, "cmd/gctk-hook")
-        self.runtime = os.path.join(self.build, "cmd/gctk-runtime")
-        self.floor = os.path.join(self.build, "bench/floor")
-        self.rss = os.path.join(self.build, "bench/rss")
-        for p in (self.gctk, self.hook, self.runtime, self.floor, self.rss):
+        self.tmp = tempfile.mkdtemp(prefix="gctk-bench.", dir=a.tmp)
+        build = os.path.abspath(a.build)
+        bindir = os.path.abspath(a.bin) if a.bin else None
+
+        def prog(name, sub):
+            return os.path.join(bindir, name) if bindir else os.path.join(build, sub, name)
+        self.gctk = prog("gctk", "cmd")
+        self.hook = prog("gctk-hook", "cmd")
+        self.runtime = prog("gctk-runtime", "cmd")
+        for p in (self.gctk, self.hook, self.runtime):
             if not os.access(p, os.X_OK):
                 sys.exit("bench: `%s` is missing: build first (ninja -C %s)" % (p, a.build))
-        self.runc = which("runc")
-        os.environ["GCTK_SIM_DIR"] = os.path.join(self.build, "sim")
-        self.tmp = tempfile.mkdtemp(prefix="gctk-bench.", dir=a.tmp)
+        self.floor = self.helper(prog("floor", "bench"), "floor")
+        self.rss = self.helper(prog("rss", "bench"), "rss")
+        self.runc = a.runc or shutil.which("runc")
+        sim_dir = a.sim_dir or os.path.join(build, "sim")
+        os.environ["GCTK_SIM_DIR"] = sim_dir
+        self.has_sim = os.path.exists(os.path.join(sim_dir, "libnvidia-ml.so"))
         self.runc_root = os.path.join(self.tmp, "runc")
         self.out = a.out
         os.makedirs(self.out, exist_ok=True)
@@ -116,6 +125,18 @@ class Bench:
         self.notes = []
         with open("/proc/loadavg") as f:
             self.load0 = " ".join(f.read().split()[:3])
+
+    def helper(self, path, name):
+        """bench/NAME.c built by meson, or built here with cc (a machine that
+        got gctk's binaries from elsewhere)."""
+        if os.access(path, os.X_OK):
+            return path
+        out = os.path.join(self.tmp, name)
+        cc = os.environ.get("CC", "cc")
+        src = os.path.join(HERE, name + ".c")
+        if subprocess.run([cc, "-O2", "-D_GNU_SOURCE", "-o", out, src]).returncode != 0:
+            sys.exit("bench: `%s` is missing and `%s` does not build with %s" % (path, src, cc))
+        return out
 
     # ---- host, config, rootfs, bundles ----
 
@@ -129,7 +150,7 @@ class Bench:
         path = os.path.join(self.tmp, name + ".conf")
         logf = os.path.join(self.tmp, name + ".log")
         with open(path, "w") as f:
-            json.dump({"root": root, "log": logf}, f)
+            json.dump({"root": root, "log": logf, "runtime": self.runc or "runc"}, f)
         return path, logf
 
     def make_base(self, path, extra_files=0):
@@ -481,7 +502,8 @@ class Bench:
         reads the hook's rusage) and of gctk info / list."""
         base = self.base()
         hosts = [(self.a.host_root, root_label(self.a.host_root))] if self.a.host_root else []
-        hosts += [(self.sim(g), g) for g in (1, 8, 64)]
+        if self.has_sim:
+            hosts += [(self.sim(g), g) for g in (1, 8, 64)]
         for i in range(5):
             self.samples.add("rss", "baseline", "", "rss_kib",
                              peak_rss(self.rss, [shutil.which("true")], self.tmp))
@@ -641,6 +663,10 @@ def main():
     ap.add_argument("--host-root", help="a real driver's root (/) instead of the simulated host")
     ap.add_argument("--only", default=",".join(ALL_PARTS))
     ap.add_argument("--tmp", default=None, help="scratch directory parent (default $TMPDIR)")
+    ap.add_argument("--bin", help="take gctk, gctk-hook, gctk-runtime (and floor, rss if there) "
+                                  "from this directory instead of BUILD")
+    ap.add_argument("--runc", help="the runc binary (default: runc on PATH)")
+    ap.add_argument("--sim-dir", help="the mock driver libraries (default BUILD/sim)")
     a = ap.parse_args()
     if a.quick:
         a.runs = a.scale_runs = a.docker_runs = 5
@@ -654,7 +680,13 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         for p in ALL_PARTS:
-            if p in parts:
+            if p not in parts:
+                continue
+            if p in NEEDS_RUNC and not b.runc:
+                b.notes.append("runc is not installed (or --runc): part `%s` skipped" % p)
+            elif (p in NEEDS_SIM or not a.host_root) and not b.has_sim:
+                b.notes.append("no mock driver libraries (--sim-dir): part `%s` skipped" % p)
+            else:
                 getattr(b, "part_" + p)()
         b.machine()
     finally:
