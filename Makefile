@@ -1,6 +1,7 @@
 # gctk: the two commands a newcomer runs (as root, on Debian or Ubuntu):
 #   make demo    install what is missing, build, run the main scenario
 #   make check   install what the tests need, build, run every test
+#   make bench   measure container start, the floor, scaling, memory (bench/README.md)
 BUILD ?= build
 BUILD_ASAN ?= build-asan
 PREFIX ?= /usr
@@ -10,6 +11,9 @@ BUILD_DEPS = meson ninja-build pkg-config gcc libc6-dev libjansson-dev libyaml-d
 # 1.29 (docker-compose), an image made from busybox-static, jq
 RUN_DEPS = runc busybox-static docker.io containerd docker-compose jq
 TEST_DEPS = $(RUN_DEPS) podman clang
+RUN_DEPS = runc busybox-static docker.io
+TEST_DEPS = $(RUN_DEPS) jq docker-compose podman containerd clang
+BENCH_DEPS = $(RUN_DEPS) python3
 
 .PHONY: all build deps deps-test demo check unit install bench fuzz clean
 
@@ -46,6 +50,14 @@ check: deps-test build
 
 unit: build
 	tests/run-all --unit-only $(BUILD)
+
+# Timings are never part of check: bench/README.md says how to read them.
+bench: build
+	$(call apt_install,$(BENCH_DEPS))
+	@# any gnuplot will do (gnuplot-qt, -x11 or -nox): only the command counts
+	@command -v gnuplot >/dev/null || { echo "installing: gnuplot-nox"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null; }
+	bench/run.sh $(BUILD)
 
 install: build
 	meson install -C $(BUILD)

@@ -1,0 +1,698 @@
+#!/usr/bin/env python3
+"""Runs gctk's benchmarks and writes raw samples as CSV (bench/README.md).
+
+Needs root, runc and python3 only (no jq, no gnuplot): it runs on the GPU
+machine as well. bench/report.py turns the CSVs into tables and plots.
+
+  run.py --build BUILD --out DIR [--runs N] [--quick] [--host-root /]
+         [--only start,floor,image,scale,conc,rss,docker]
+         [--bin DIR] [--runc PATH] [--sim-dir DIR]
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NEEDS_RUNC = ["start", "image", "scale", "conc", "rss", "docker"]
+NEEDS_SIM = ["scale"]  # and every part when there is no --host-root
+ALL_PARTS = ["start", "floor", "image", "scale", "conc", "rss", "docker"]
+DONE_RE = re.compile(
+    r" (\S+) done in ([\d.]+) ms: parse ([\d.]+), discovery ([\d.]+), require ([\d.]+), "
+    r"cgroup ([\d.]+), mounts ([\d.]+) \((\d+) mounts, (\d+) links, libs in \S+\), "
+    r"proc ([\d.]+), ldcache ([\d.]+)")
+NOTHING_RE = re.compile(r" (\S+) not a GPU container: nothing to do \(([\d.]+) ms\)")
+FLOOR_RE = re.compile(r"floor done in ([\d.]+) ms: namespace ([\d.]+), mounts ([\d.]+) "
+                      r"\((\d+) mounts, (\d+) links\)")
+PHASES = ["parse", "discovery", "require", "cgroup", "mounts", "proc", "ldcache"]
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+class Samples:
+    """samples.csv: group,case,param,metric,value (one line a sample)."""
+
+    def __init__(self, path):
+        self.f = open(path, "w")
+        self.f.write("group,case,param,metric,value\n")
+        self.lock = threading.Lock()
+
+    def add(self, group, case, param, metric, value):
+        with self.lock:
+            self.f.write("%s,%s,%s,%s,%.4f\n" % (group, case, param, metric, value))
+            self.f.flush()
+
+
+def spawn_timed(argv, env=None, out=None):
+    """Runs argv; returns (wall ms, peak RSS KiB, exit status). posix_spawn +
+    wait4: the time is that of the child. The RSS is not: the child shares
+    Python's memory until its exec and ru_maxrss counts it; peak_rss() is
+    the one to use for memory."""
+    devnull = os.open("/dev/null", os.O_RDWR)
+    outfd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if out else devnull
+    acts = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, outfd, 1),
+            (os.POSIX_SPAWN_DUP2, outfd, 2)]
+    t0 = time.perf_counter_ns()
+    pid = os.posix_spawn(argv[0], argv, env if env is not None else os.environ, file_actions=acts)
+    _, status, ru = os.wait4(pid, 0)
+    t1 = time.perf_counter_ns()
+    os.close(devnull)
+    if out:
+        os.close(outfd)
+    return (t1 - t0) / 1e6, ru.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+
+def peak_rss(rss_tool, argv, tmp):
+    """Peak RSS (KiB) of argv, through bench/rss (a small C program)."""
+    out = os.path.join(tmp, "rss.out")
+    _, _, rc = spawn_timed([rss_tool, out] + argv)
+    if rc != 0:
+        sys.exit("bench: `%s` failed" % " ".join(argv))
+    with open(out) as f:
+        return float(f.read())
+
+
+def run(argv, **kw):
+    return subprocess.run(argv, check=True, **kw)
+
+
+def which(name):
+    p = shutil.which(name)
+    if p is None:
+        sys.exit("bench: `%s` is not on PATH" % name)
+    return p
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.tmp = tempfile.mkdtemp(prefix="gctk-bench.", dir=a.tmp)
+        build = os.path.abspath(a.build)
+        bindir = os.path.abspath(a.bin) if a.bin else None
+
+        def prog(name, sub):
+            return os.path.join(bindir, name) if bindir else os.path.join(build, sub, name)
+        self.gctk = prog("gctk", "cmd")
+        self.hook = prog("gctk-hook", "cmd")
+        self.runtime = prog("gctk-runtime", "cmd")
+        for p in (self.gctk, self.hook, self.runtime):
+            if not os.access(p, os.X_OK):
+                sys.exit("bench: `%s` is missing: build first (ninja -C %s)" % (p, a.build))
+        self.floor = self.helper(prog("floor", "bench"), "floor")
+        self.rss = self.helper(prog("rss", "bench"), "rss")
+        self.runc = a.runc or shutil.which("runc")
+        sim_dir = a.sim_dir or os.path.join(build, "sim")
+        os.environ["GCTK_SIM_DIR"] = sim_dir
+        self.has_sim = os.path.exists(os.path.join(sim_dir, "libnvidia-ml.so"))
+        self.runc_root = os.path.join(self.tmp, "runc")
+        self.out = a.out
+        os.makedirs(self.out, exist_ok=True)
+        self.samples = Samples(os.path.join(self.out, "samples.csv"))
+        self.n = 0
+        self.mounts = []  # overlays still mounted, for cleanup
+        self.overlay_ok = None
+        self.procs = []  # daemons started, for cleanup
+        self.notes = []
+        with open("/proc/loadavg") as f:
+            self.load0 = " ".join(f.read().split()[:3])
+
+    def helper(self, path, name):
+        """bench/NAME.c built by meson, or built here with cc (a machine that
+        got gctk's binaries from elsewhere)."""
+        if os.access(path, os.X_OK):
+            return path
+        out = os.path.join(self.tmp, name)
+        cc = os.environ.get("CC", "cc")
+        src = os.path.join(HERE, name + ".c")
+        if subprocess.run([cc, "-O2", "-D_GNU_SOURCE", "-o", out, src]).returncode != 0:
+            sys.exit("bench: `%s` is missing and `%s` does not build with %s" % (path, src, cc))
+        return out
+
+    # ---- host, config, rootfs, bundles ----
+
+    def sim(self, gpus):
+        d = os.path.join(self.tmp, "sim-%d" % gpus)
+        if not os.path.isdir(d):
+            run([self.gctk, "sim", "create", d, "--gpus", str(gpus)], stdout=subprocess.DEVNULL)
+        return d
+
+    def config(self, root, name):
+        path = os.path.join(self.tmp, name + ".conf")
+        logf = os.path.join(self.tmp, name + ".log")
+        with open(path, "w") as f:
+            json.dump({"root": root, "log": logf, "runtime": self.runc or "runc"}, f)
+        return path, logf
+
+    def make_base(self, path, extra_files=0):
+        """A minimal image: /bin/true with its libraries, an ld.so.cache,
+        the directories a distribution has; extra_files empty files make a
+        big image (half of them in the library directory)."""
+        for d in ["bin", "dev", "proc", "sys", "tmp", "etc", "root", "usr/bin",
+                  "usr/lib/x86_64-linux-gnu", "lib64", "lib/x86_64-linux-gnu"]:
+            os.makedirs(os.path.join(path, d), exist_ok=True)
+        true = os.path.realpath(shutil.which("true"))
+        shutil.copy(true, os.path.join(path, "bin/true"))
+        ldd = subprocess.run(["ldd", true], capture_output=True, text=True).stdout
+        for lib in re.findall(r"(/\S+) \(0x", ldd):
+            dst = os.path.join(path, lib.lstrip("/"))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy(os.path.realpath(lib), dst)
+        with open(os.path.join(path, "etc/passwd"), "w") as f:
+            f.write("root:x:0:0:root:/root:/bin/sh\n")
+        ldconfig = shutil.which("ldconfig") or "/sbin/ldconfig"
+        subprocess.run([ldconfig, "-r", path], stderr=subprocess.DEVNULL)
+        for i in range(extra_files):
+            d = "usr/lib/x86_64-linux-gnu" if i % 2 else "usr/share/big/d%03d" % (i % 200)
+            os.makedirs(os.path.join(path, d), exist_ok=True)
+            open(os.path.join(path, d, "f%05d.so" % i), "w").close()
+        return path
+
+    def fresh_rootfs(self, base):
+        """A writable copy of base for one container, as Docker gives each
+        container a fresh layer: an overlay (or a copy where overlayfs fails)."""
+        self.n += 1
+        d = os.path.join(self.tmp, "c%d" % self.n)
+        merged = os.path.join(d, "rootfs")
+        if self.overlay_ok is not False:
+            for s in ("upper", "work", "rootfs"):
+                os.makedirs(os.path.join(d, s))
+            opts = "lowerdir=%s,upperdir=%s/upper,workdir=%s/work" % (base, d, d)
+            r = subprocess.run(["mount", "-t", "overlay", "overlay", "-o", opts, merged],
+                               stderr=subprocess.DEVNULL)
+            self.overlay_ok = r.returncode == 0
+            if self.overlay_ok:
+                self.mounts.append(merged)
+                return d, merged
+            shutil.rmtree(d)
+            self.notes.append("overlayfs unavailable: each container gets a copy of the image")
+        os.makedirs(d)
+        shutil.copytree(base, merged, symlinks=True)
+        return d, merged
+
+    def drop_rootfs(self, d):
+        merged = os.path.join(d, "rootfs")
+        if merged in self.mounts:
+            subprocess.run(["umount", "-l", merged], stderr=subprocess.DEVNULL)
+            self.mounts.remove(merged)
+        shutil.rmtree(d, ignore_errors=True)
+
+    def spec_template(self):
+        if not hasattr(self, "_spec"):
+            d = os.path.join(self.tmp, "spec")
+            os.makedirs(d)
+            run([self.runc, "spec"], cwd=d)
+            with open(os.path.join(d, "config.json")) as f:
+                self._spec = json.load(f)
+        return json.loads(json.dumps(self._spec))
+
+    def bundle(self, base, env=(), hooks=None):
+        d, rootfs = self.fresh_rootfs(base)
+        s = self.spec_template()
+        s["root"] = {"path": rootfs, "readonly": False}
+        s["process"]["terminal"] = False
+        s["process"]["args"] = ["/bin/true"]
+        s["process"]["env"] += list(env)
+        if hooks:
+            s["hooks"] = {"prestart": hooks}
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(s, f)
+        return d, rootfs
+
+    def hook_entry(self, conf, rss_out=None):
+        if rss_out:
+            return {"path": self.rss, "args": ["rss", rss_out, self.hook, "prestart"],
+                    "env": ["GCTK_CONFIG=" + conf]}
+        return {"path": self.hook, "args": ["gctk-hook", "prestart"], "env": ["GCTK_CONFIG=" + conf]}
+
+    def run_container(self, bundle, runtime=None, env=None):
+        cid = "gb%d-%d" % (os.getpid(), self.n)
+        argv = [runtime or self.runc, "--root", self.runc_root, "run", "-b", bundle, cid]
+        out = os.path.join(self.tmp, "runc.out")
+        ms, _, rc = spawn_timed(argv, env=env, out=out)
+        if rc != 0:
+            with open(out) as f:
+                sys.exit("bench: container failed (%s):\n%s" % (" ".join(argv), f.read()[-2000:]))
+        return ms, cid
+
+    def hook_times(self, logf, start):
+        """The hook's log lines after offset start: [(id, total, {phase: ms})]."""
+        res = []
+        if not os.path.exists(logf):
+            return res
+        with open(logf) as f:
+            f.seek(start)
+            for line in f:
+                m = DONE_RE.search(line)
+                if m:
+                    ph = dict(zip(["parse", "discovery", "require", "cgroup", "mounts"],
+                                  map(float, m.group(3, 4, 5, 6, 7))))
+                    ph["proc"] = float(m.group(10))
+                    ph["ldcache"] = float(m.group(11))
+                    ph["n_mounts"] = int(m.group(8))
+                    ph["n_links"] = int(m.group(9))
+                    res.append((m.group(1), float(m.group(2)), ph))
+                    continue
+                m = NOTHING_RE.search(line)
+                if m:
+                    res.append((m.group(1), float(m.group(2)), None))
+                elif " error: " in line:
+                    sys.exit("bench: the hook failed: " + line)
+        return res
+
+    def logsize(self, logf):
+        return os.path.getsize(logf) if os.path.exists(logf) else 0
+
+    def floor_plan(self, root, devices, name):
+        """The plan file of the floor program: the very nodes and files
+        `gctk list` names, at the paths the hook gives them in a container."""
+        j = subprocess.run([self.gctk, "--root", root, "list", "--json", "--device", devices],
+                           capture_output=True, text=True, check=True).stdout
+        p = json.loads(j)
+        lines = []
+        for d in p["devices"]:
+            lines.append("b\t%s\t%s" % (d["host_path"], d["path"]))
+        for f in p["files"]:
+            base = os.path.basename(f["path"])
+            if f["kind"] in ("lib", "lib32"):
+                libdir = "/usr/lib/x86_64-linux-gnu" if f["kind"] == "lib" else "/usr/lib/i386-linux-gnu"
+                dst = libdir + "/" + base
+            elif f["kind"] == "bin":
+                dst = "/usr/bin/" + base
+            else:
+                dst = f["path"]
+            lines.append("b\t%s\t%s" % (f["host_path"], dst))
+            so = f.get("soname")
+            if f["kind"] in ("lib", "lib32") and so and so != base:
+                lines.append("l\t%s\t%s/%s" % (base, libdir, so))
+            for dev in ("libcuda.so", "libnvidia-ml.so"):
+                if f["kind"] in ("lib", "lib32") and so and base.startswith(dev + "."):
+                    lines.append("l\t%s\t%s/%s" % (so, libdir, dev))
+        path = os.path.join(self.tmp, name + ".plan")
+        with open(path, "w") as fp:
+            fp.write("\n".join(lines) + "\n")
+        return path
+
+    # ---- the parts ----
+
+    def host(self):
+        """The host of the start, floor and memory parts: the simulated
+        8-GPU host, or --host-root (a real driver)."""
+        if self.a.host_root:
+            return self.a.host_root
+        return self.sim(8)
+
+    def part_start(self):
+        root = self.host()
+        conf, logf = self.config(root, "start")
+        base = self.base()
+        floor_log = os.path.join(self.tmp, "floor-hook.log")
+        plans = {"1gpu": self.floor_plan(root, "0", "plan-1gpu"),
+                 "all": self.floor_plan(root, "all", "plan-all")}
+        cases = [
+            ("plain", [], None, None),
+            ("hook-nogpu", [], [self.hook_entry(conf)], None),
+            ("hook-1gpu", ["NVIDIA_VISIBLE_DEVICES=0"], [self.hook_entry(conf)], None),
+            ("hook-all", ["NVIDIA_VISIBLE_DEVICES=all"], [self.hook_entry(conf)], None),
+            ("runtime-all", ["NVIDIA_VISIBLE_DEVICES=all"], None, "runtime"),
+            ("floor-1gpu", [], "floor-1gpu", None),
+            ("floor-all", [], "floor-all", None),
+        ]
+        env = dict(os.environ, GCTK_CONFIG=conf)
+        log("start: %s, %d runs each, interleaved" % (", ".join(c[0] for c in cases), self.a.runs))
+        # round-robin over the cases: a change of load on a shared machine
+        # then hits every case alike instead of one of them
+        for i in range(self.a.runs + 2):  # two warm-up rounds
+            for case, cenv, hooks, via in cases:
+                if isinstance(hooks, str):
+                    h = [{"path": self.floor, "args": ["floor", "--hook", plans[hooks.split("-")[1]],
+                                                        "ROOTFS", floor_log]}]
+                else:
+                    h = hooks
+                d, rootfs = self.bundle(base, cenv, h)
+                if isinstance(hooks, str):
+                    # the floor's args name the rootfs, known only now
+                    cfgp = os.path.join(d, "config.json")
+                    with open(cfgp) as f:
+                        s = json.load(f)
+                    s["hooks"]["prestart"][0]["args"][3] = rootfs
+                    with open(cfgp, "w") as f:
+                        json.dump(s, f)
+                off, foff = self.logsize(logf), self.logsize(floor_log)
+                ms, cid = self.run_container(d, self.runtime if via else None, env)
+                self.drop_rootfs(d)
+                if i < 2:
+                    continue
+                self.samples.add("start", case, root_label(root), "wall_ms", ms)
+                for _, total, ph in self.hook_times(logf, off):
+                    self.samples.add("hook", case, "", "hook_ms", total)
+                    for k, v in (ph or {}).items():
+                        self.samples.add("phase", case, k, "n" if k.startswith("n_") else "ms", v)
+                if isinstance(hooks, str):
+                    with open(floor_log) as f:
+                        f.seek(foff)
+                        for line in f:
+                            m = FLOOR_RE.search(line)
+                            if m:
+                                self.samples.add("hook", case, "", "hook_ms", float(m.group(1)))
+                                self.samples.add("phase", case, "namespace", "ms", float(m.group(2)))
+                                self.samples.add("phase", case, "mounts", "ms", float(m.group(3)))
+                                self.samples.add("phase", case, "n_mounts", "n", int(m.group(4)))
+                                self.samples.add("phase", case, "n_links", "n", int(m.group(5)))
+
+    def part_floor(self):
+        """The floor on its own: a process that does the mounts in a fresh
+        mount namespace, against gctk's whole hook."""
+        root = self.host()
+        base = self.base()
+        flog = os.path.join(self.tmp, "floor.log")
+        plans = {c: self.floor_plan(root, dev, "plan-" + c) for c, dev in (("1gpu", "0"), ("all", "all"))}
+        log("floor: standalone, 1 GPU and all, %d runs each" % self.a.runs)
+        for i in range(self.a.runs + 2):
+            for case, plan in plans.items():
+                d, rootfs = self.fresh_rootfs(base)
+                off = self.logsize(flog)
+                ms, _, rc = spawn_timed([self.floor, plan, rootfs, flog])
+                self.drop_rootfs(d)
+                if rc != 0:
+                    sys.exit("bench: floor failed")
+                if i < 2:
+                    continue
+                self.samples.add("floor", "standalone-" + case, "", "wall_ms", ms)
+                with open(flog) as f:
+                    f.seek(off)
+                    m = FLOOR_RE.search(f.read())
+                    c = "standalone-" + case
+                    self.samples.add("floor", c, "", "floor_ms", float(m.group(1)))
+                    self.samples.add("floor", c, "namespace", "ms", float(m.group(2)))
+                    self.samples.add("floor", c, "mounts", "ms", float(m.group(3)))
+                    self.samples.add("floor", c, "n_mounts", "n", int(m.group(4)))
+                    self.samples.add("floor", c, "n_links", "n", int(m.group(5)))
+
+    def part_image(self):
+        """The hook's time must not grow with the image: the same container
+        on the small image and on one with 20000 more files."""
+        root = self.host()
+        conf, logf = self.config(root, "image")
+        bases = (("small", self.base()), ("big", self.base(20000)))
+        log("image: small and big, %d runs each" % self.a.runs)
+        for i in range(self.a.runs + 2):
+            for case, base in bases:
+                d, _ = self.bundle(base, ["NVIDIA_VISIBLE_DEVICES=0"], [self.hook_entry(conf)])
+                off = self.logsize(logf)
+                ms, _ = self.run_container(d)
+                self.drop_rootfs(d)
+                if i < 2:
+                    continue
+                self.samples.add("image", case, "", "wall_ms", ms)
+                for _, total, ph in self.hook_times(logf, off):
+                    self.samples.add("image", case, "", "hook_ms", total)
+                    self.samples.add("image", case, "", "ldcache_ms", ph["ldcache"])
+
+    def has_cdi(self):
+        r = subprocess.run([self.gctk, "cdi", "--help"], capture_output=True)
+        return r.returncode == 0
+
+    def part_scale(self):
+        base = self.base()
+        cdi = self.has_cdi()
+        if not cdi:
+            self.notes.append("`gctk cdi` is not in this build: `cdi generate` was skipped")
+        runs = self.a.scale_runs
+        for gpus in (1, 8, 64, 256):
+            root = self.sim(gpus)
+            conf, logf = self.config(root, "scale-%d" % gpus)
+            log("scale: %d GPUs (%d runs)" % (gpus, runs))
+            cmds = [("info", [self.gctk, "--root", root, "info"]),
+                    ("info-no-nvml", [self.gctk, "--root", root, "info", "--no-nvml"]),
+                    ("list", [self.gctk, "--root", root, "list"])]
+            if cdi:
+                cmds.append(("cdi-generate", [self.gctk, "--root", root, "cdi", "generate"]))
+            for name, argv in cmds:
+                for i in range(runs + 2):
+                    ms, _, rc = spawn_timed(argv)
+                    if rc != 0:
+                        sys.exit("bench: %s failed" % " ".join(argv))
+                    if i >= 2:
+                        self.samples.add("scale", name, gpus, "wall_ms", ms)
+                for i in range(5):
+                    self.samples.add("rss", name, gpus, "rss_kib", peak_rss(self.rss, argv, self.tmp))
+            for i in range(runs + 2):
+                d, _ = self.bundle(base, ["NVIDIA_VISIBLE_DEVICES=all"], [self.hook_entry(conf)])
+                off = self.logsize(logf)
+                ms, _ = self.run_container(d)
+                self.drop_rootfs(d)
+                if i < 2:
+                    continue
+                self.samples.add("scale", "runc-hook", gpus, "wall_ms", ms)
+                for _, total, ph in self.hook_times(logf, off):
+                    self.samples.add("scale", "hook", gpus, "hook_ms", total)
+                    self.samples.add("scale", "hook-mounts", gpus, "ms", ph["mounts"])
+                    self.samples.add("scale", "hook-discovery", gpus, "ms", ph["discovery"])
+                    self.samples.add("scale", "hook-n-mounts", gpus, "n", ph["n_mounts"])
+
+    def part_conc(self):
+        root = self.host()
+        conf, logf = self.config(root, "conc")
+        base = self.base()
+        for k in (1, 16, 64):
+            rounds = max(2, self.a.runs // k) if k > 1 else self.a.runs
+            log("concurrency: %d at once, %d rounds" % (k, rounds))
+            for r in range(rounds + 1):
+                bundles = [self.bundle(base, ["NVIDIA_VISIBLE_DEVICES=%d" % (i % 8)],
+                                       [self.hook_entry(conf)])[0] for i in range(k)]
+                off = self.logsize(logf)
+                walls = [None] * k
+
+                def one(i):
+                    cid = "gb%d-c%d-%d" % (os.getpid(), r, i)
+                    argv = [self.runc, "--root", self.runc_root, "run", "-b", bundles[i], cid]
+                    walls[i] = spawn_timed(argv)
+
+                threads = [threading.Thread(target=one, args=(i,)) for i in range(k)]
+                t0 = time.perf_counter_ns()
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                batch = (time.perf_counter_ns() - t0) / 1e6
+                for d in bundles:
+                    self.drop_rootfs(d)
+                if any(w[2] != 0 for w in walls):
+                    sys.exit("bench: a concurrent container failed")
+                if r == 0:
+                    continue  # warm-up
+                self.samples.add("conc", "batch", k, "wall_ms", batch)
+                for w in walls:
+                    self.samples.add("conc", "runc-hook", k, "wall_ms", w[0])
+                for _, total, _ in self.hook_times(logf, off):
+                    self.samples.add("conc", "hook", k, "hook_ms", total)
+
+    def part_rss(self):
+        """Peak RSS of gctk-hook in a real start (through a wrapper that
+        reads the hook's rusage) and of gctk info / list."""
+        base = self.base()
+        hosts = [(self.a.host_root, root_label(self.a.host_root))] if self.a.host_root else []
+        if self.has_sim:
+            hosts += [(self.sim(g), g) for g in (1, 8, 64)]
+        for i in range(5):
+            self.samples.add("rss", "baseline", "", "rss_kib",
+                             peak_rss(self.rss, [shutil.which("true")], self.tmp))
+        for root, label in hosts:
+            conf, _ = self.config(root, "rss")
+            out = os.path.join(self.tmp, "rss.out")
+            log("rss: gctk-hook on %s" % label)
+            for case, dev in (("gctk-hook-1gpu", "0"), ("gctk-hook-all", "all")):
+                for i in range(5):
+                    if os.path.exists(out):
+                        os.unlink(out)
+                    d, _ = self.bundle(base, ["NVIDIA_VISIBLE_DEVICES=" + dev],
+                                       [self.hook_entry(conf, rss_out=out)])
+                    self.run_container(d)
+                    self.drop_rootfs(d)
+                    with open(out) as f:
+                        self.samples.add("rss", case, label, "rss_kib", float(f.read()))
+            if self.a.host_root and root == self.a.host_root:
+                for name, argv in (("info", [self.gctk, "--root", root, "info"]),
+                                   ("list", [self.gctk, "--root", root, "list"])):
+                    for i in range(self.a.scale_runs):
+                        ms, _, _ = spawn_timed(argv)
+                        self.samples.add("scale", name, label, "wall_ms", ms)
+                    for i in range(5):
+                        self.samples.add("rss", name, label, "rss_kib",
+                                         peak_rss(self.rss, argv, self.tmp))
+
+    def part_docker(self):
+        dockerd, docker = shutil.which("dockerd"), shutil.which("docker")
+        if not dockerd or not docker:
+            self.notes.append("docker: dockerd or docker is not installed: part skipped")
+            return
+        root = self.host()
+        conf, logf = self.config(root, "docker")
+        d = os.path.join(self.tmp, "docker")
+        bindir = os.path.join(d, "bin")
+        os.makedirs(bindir)
+        # Docker's --gpus runs `nvidia-container-runtime-hook prestart` found
+        # on dockerd's PATH, with an empty environment: a two-line wrapper
+        # hands gctk-hook its config (one exec of /bin/sh more than a link)
+        wrapper = os.path.join(bindir, "nvidia-container-runtime-hook")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nGCTK_CONFIG=%s exec %s \"$@\"\n" % (conf, self.hook))
+        os.chmod(wrapper, 0o755)
+        sock = "unix://%s/docker.sock" % d
+        env = dict(os.environ, PATH=bindir + ":" + os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"))
+        dlog = open(os.path.join(d, "dockerd.log"), "w")
+        p = subprocess.Popen([dockerd, "--host", sock, "--data-root", d + "/data",
+                              "--exec-root", d + "/exec", "--pidfile", d + "/docker.pid",
+                              "--iptables=false", "--ip-masq=false", "--bridge=none",
+                              "--containerd-namespace", "gctkbench",
+                              "--containerd-plugins-namespace", "gctkbench-plugins"],
+                             env=env, stdout=dlog, stderr=dlog, start_new_session=True)
+        self.procs.append(p)
+        for _ in range(120):
+            if subprocess.run([docker, "-H", sock, "info"], capture_output=True).returncode == 0:
+                break
+            if p.poll() is not None:
+                break
+            time.sleep(0.5)
+        else:
+            p = None
+        if p is None or p.poll() is not None:
+            self.notes.append("docker: the private dockerd did not start (see its log): part skipped")
+            return
+        tar = subprocess.Popen(["tar", "-C", self.base(), "-c", "."], stdout=subprocess.PIPE)
+        run([docker, "-H", sock, "import", "-", "gctk-bench:latest"], stdin=tar.stdout,
+            stdout=subprocess.DEVNULL)
+        tar.wait()
+        runs = self.a.docker_runs
+        for case, extra in (("plain", []), ("gpus-all", ["--gpus", "all"])):
+            log("docker: %s (%d runs)" % (case, runs))
+            for i in range(runs + 2):
+                off = self.logsize(logf)
+                argv = [docker, "-H", sock, "run", "--rm", "--network", "none"] + extra + \
+                    ["gctk-bench:latest", "/bin/true"]
+                out = os.path.join(d, "run.out")
+                ms, _, rc = spawn_timed(argv, out=out)
+                if rc != 0:
+                    with open(out) as f:
+                        self.notes.append("docker: `%s` failed: %s" % (" ".join(argv[3:]),
+                                                                        f.read()[-300:].strip()))
+                    return
+                if i < 2:
+                    continue
+                self.samples.add("docker", case, root_label(root), "wall_ms", ms)
+                for _, total, _ in self.hook_times(logf, off):
+                    self.samples.add("docker", case, "", "hook_ms", total)
+
+    def base(self, extra=0):
+        path = os.path.join(self.tmp, "image-%d" % extra)
+        if not os.path.isdir(path):
+            self.make_base(path, extra)
+        return path
+
+    def machine(self):
+        def sh(cmd):
+            r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+            return r.stdout.strip().splitlines()[0] if r.stdout.strip() else "?"
+        fs = sh("stat -f -c %T /sys/fs/cgroup")
+        cg = "v2" if fs == "cgroup2fs" else ("v1 hybrid (v2 at /sys/fs/cgroup/unified)"
+                                             if os.path.isdir("/sys/fs/cgroup/unified") else "v1")
+        info = [
+            ("date", time.strftime("%Y-%m-%d %H:%M:%S %Z")),
+            ("load average at start / end", "%s / %s" % (self.load0, sh("cut -d' ' -f1-3 /proc/loadavg"))),
+            ("cpu", sh("lscpu | sed -n 's/^Model name: *//p'")),
+            ("cpus", str(os.cpu_count())),
+            ("memory", sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo")),
+            ("kernel", platform.release()),
+            ("os", sh(". /etc/os-release && echo $PRETTY_NAME")),
+            ("cgroup", cg),
+            ("runc", sh("runc --version | head -n 1")),
+            ("docker", sh("dockerd --version 2>/dev/null")),
+            ("gctk", sh("%s --version" % self.gctk)),
+            ("host", self.a.host_root or "simulated (gctk sim create)"),
+            ("gpus", sh("nvidia-smi -L 2>/dev/null | head -n 1") if self.a.host_root else "simulated"),
+            ("runs", "%d (start), %d (scaling), %d (docker)" % (self.a.runs, self.a.scale_runs,
+                                                              self.a.docker_runs)),
+            ("command", " ".join(sys.argv)),
+        ]
+        info += [("note", n) for n in dict.fromkeys(self.notes)]
+        with open(os.path.join(self.out, "machine.csv"), "w") as f:
+            f.write("key,value\n")
+            for k, v in info:
+                f.write("%s,\"%s\"\n" % (k, v.replace('"', "'")))
+
+    def cleanup(self):
+        for p in self.procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
+        # whatever is still mounted under our scratch dir (overlays, dockerd's layers)
+        with open("/proc/self/mountinfo") as f:
+            mnts = [l.split()[4] for l in f if l.split()[4].startswith(self.tmp + "/")]
+        for m in sorted(mnts, key=len, reverse=True):
+            subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def root_label(root):
+    m = re.search(r"sim-(\d+)$", root or "")
+    return m.group(1) if m else (root or "")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--runs", type=int, default=50, help="runs per start case (default 50)")
+    ap.add_argument("--scale-runs", type=int, default=30)
+    ap.add_argument("--docker-runs", type=int, default=20)
+    ap.add_argument("--quick", action="store_true", help="5 runs each: checks the scripts")
+    ap.add_argument("--host-root", help="a real driver's root (/) instead of the simulated host")
+    ap.add_argument("--only", default=",".join(ALL_PARTS))
+    ap.add_argument("--tmp", default=None, help="scratch directory parent (default $TMPDIR)")
+    ap.add_argument("--bin", help="take gctk, gctk-hook, gctk-runtime (and floor, rss if there) "
+                                  "from this directory instead of BUILD")
+    ap.add_argument("--runc", help="the runc binary (default: runc on PATH)")
+    ap.add_argument("--sim-dir", help="the mock driver libraries (default BUILD/sim)")
+    a = ap.parse_args()
+    if a.quick:
+        a.runs = a.scale_runs = a.docker_runs = 5
+    if os.geteuid() != 0:
+        sys.exit("bench: run as root (runc, mounts)")
+    parts = a.only.split(",")
+    for p in parts:
+        if p not in ALL_PARTS:
+            sys.exit("bench: unknown part `%s` (%s)" % (p, ",".join(ALL_PARTS)))
+    b = Bench(a)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        for p in ALL_PARTS:
+            if p not in parts:
+                continue
+            if p in NEEDS_RUNC and not b.runc:
+                b.notes.append("runc is not installed (or --runc): part `%s` skipped" % p)
+            elif (p in NEEDS_SIM or not a.host_root) and not b.has_sim:
+                b.notes.append("no mock driver libraries (--sim-dir): part `%s` skipped" % p)
+            else:
+                getattr(b, "part_" + p)()
+        b.machine()
+    finally:
+        b.cleanup()
+    log("samples in %s" % os.path.join(a.out, "samples.csv"))
+
+
+if __name__ == "__main__":
+    main()
