@@ -64,7 +64,7 @@ _gctk()
             # a comma-separated list: complete the part after the last comma
             local done_part=${cur%"${cur##*,}"}
             COMPREPLY=($(compgen -P "$done_part" -W "$_gctk_caps" -- "${cur##*,}"))
-            compopt -o nospace
+            compopt -o nospace 2>/dev/null
             return
             ;;
         --ldconfig)
@@ -128,7 +128,7 @@ _gctk()
 
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$(_gctk_flags "$verb" "$sub")" -- "$cur"))
-        [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
+        [[ ${COMPREPLY-} == *= ]] && compopt -o nospace 2>/dev/null 2>/dev/null
         return
     fi
 
