@@ -8,8 +8,10 @@ DEB_DIR ?= build-deb
 PREFIX ?= /usr
 
 BUILD_DEPS = meson ninja-build pkg-config gcc libc6-dev libjansson-dev libyaml-dev libcmocka-dev
-RUN_DEPS = runc busybox-static docker.io
-TEST_DEPS = $(RUN_DEPS) jq docker-compose podman containerd clang
+# demo/run.sh: a private dockerd (docker.io, its containerd and runc), Compose
+# 1.29 (docker-compose), an image made from busybox-static, jq
+RUN_DEPS = runc busybox-static docker.io containerd docker-compose jq
+TEST_DEPS = $(RUN_DEPS) podman clang scdoc bash-completion lintian
 DEB_DEPS = dpkg-dev debhelper fakeroot meson ninja-build pkg-config libjansson-dev libyaml-dev \
 	libcmocka-dev scdoc
 

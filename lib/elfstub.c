@@ -77,7 +77,7 @@ static struct layout plan(bool is32, size_t soname_len)
                               .p_filesz = NDYN * sizeof(ElfN##_Dyn),                               \
                               .p_memsz = NDYN * sizeof(ElfN##_Dyn), .p_align = 8};                 \
         /* without PT_GNU_STACK the loader would make the stack executable */                     \
-        ph[2] = (ElfN##_Phdr){.p_type = PT_GNU_STACK, .p_flags = PF_R | PF_W, .p_align = 16};     \
+        ph[2] = (ElfN##_Phdr){.p_type = PT_GNU_STACK, .p_flags = PF_R | PF_W, .p_align = 16};    \
         ElfN##_Dyn *dyn = (ElfN##_Dyn *)((buf) + (l).dynamic);                                     \
         dyn[0] = (ElfN##_Dyn){.d_tag = DT_SONAME, .d_un.d_val = 1};                                \
         dyn[1] = (ElfN##_Dyn){.d_tag = DT_HASH, .d_un.d_ptr = (l).hash};                           \

@@ -195,7 +195,8 @@ static int read_gpus(struct gctk_host *h, gctk_error **err)
         h->gpus[h->ngpus++] = g;
     }
     closedir(d);
-    qsort(h->gpus, h->ngpus, sizeof(*h->gpus), gpu_cmp);
+    if (h->ngpus > 0)
+        qsort(h->gpus, h->ngpus, sizeof(*h->gpus), gpu_cmp);
     h->enriched = xcalloc(h->ngpus, sizeof(*h->enriched));
     for (size_t i = 0; i < h->ngpus; i++)
         h->gpus[i].index = (int)i;
@@ -363,8 +364,15 @@ static bool is_executable_file(const char *root, const char *path, char **real)
         return false;
     cleanup_free char *full = path_join(root, *real);
     struct stat st;
-    if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
+    struct elf_info info = {0};
+    /* the driver's own program, not a wrapper script that execs it from a
+     * path the container will not have */
+    if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) &&
+        elf_inspect(full, &info, &e) == 0 && info.machine == EM_X86_64) {
+        elf_info_clear(&info);
         return true;
+    }
+    elf_info_clear(&info);
     free(*real);
     *real = NULL;
     return false;

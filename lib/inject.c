@@ -11,6 +11,11 @@
 #include "inject.h"
 #include "ldcache.h"
 #include "rootfs.h"
+#include "vercmp.h"
+#include "caps.h"
+#include "elfinfo.h"
+#include <dirent.h>
+#include <elf.h>
 
 #define PROC_NVIDIA "/proc/driver/nvidia"
 
@@ -262,8 +267,76 @@ static void read_image_cache(struct rootfs *r, struct ldcache *c, struct inject_
         strv_push(&rep->notes, xasprintf("image /etc/ld.so.cache ignored: %s", e->msg));
 }
 
-static int update_ldcache(struct rootfs *r, const gctk_plan *p, const char *lib,
-                          const char *lib32, struct inject_report *rep, gctk_error **err)
+#define CUDA_COMPAT_DIR "/usr/local/cuda/compat"
+
+/* Forward compatibility: an image may carry a libcuda newer than the host's
+ * driver (NVIDIA's cuda-compat package) in /usr/local/cuda/compat. Its
+ * libraries are used in place of the host's when they are newer, and only
+ * when they are regular ELF files inside the rootfs: a symlink there is
+ * ignored (it could name anything), and so is anything else odd. The cache
+ * entries added here point the SONAMEs at them. */
+static void add_compat_libs(struct rootfs *r, const gctk_host *h, struct ldcache *c,
+                            struct inject_report *rep)
+{
+    cleanup_fd int dfd = -1;
+    cleanup_error gctk_error *e = NULL;
+    if (rootfs_open_path(r, CUDA_COMPAT_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &dfd, &e) < 0)
+        return;
+    int scan = dup(dfd);
+    DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
+    if (d == NULL) {
+        if (scan >= 0)
+            close(scan);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *so = strstr(de->d_name, ".so.");
+        if (so == NULL || !(cap_library_caps(de->d_name) & GCTK_CAP_COMPUTE) ||
+            !version_valid(so + 4) || strchr(so + 4, '.') == NULL)
+            continue;
+        struct stat st;
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (!S_ISREG(st.st_mode)) {
+            strv_push(&rep->notes, xasprintf("cuda-compat `%s/%s` ignored: not a regular file%s",
+                                             CUDA_COMPAT_DIR, de->d_name,
+                                             S_ISLNK(st.st_mode) ? " (a symlink)" : ""));
+            continue;
+        }
+        if (version_cmp(so + 4, h->driver_version) <= 0) {
+            strv_push(&rep->notes,
+                      xasprintf("cuda-compat `%s/%s` ignored: not newer than the driver %s",
+                                CUDA_COMPAT_DIR, de->d_name, h->driver_version));
+            continue;
+        }
+        cleanup_fd int fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        struct elf_info info = {0};
+        if (fd < 0 || elf_inspect_fd(fd, &info, &e) < 0 || info.soname == NULL ||
+            info.elf_class != ELFCLASS64 || info.machine != EM_X86_64) {
+            strv_push(&rep->notes, xasprintf("cuda-compat `%s/%s` ignored: not a 64-bit library",
+                                             CUDA_COMPAT_DIR, de->d_name));
+            gctk_error_free(e);
+            e = NULL;
+            elf_info_clear(&info);
+            continue;
+        }
+        cleanup_free char *path = xasprintf("%s/%s", CUDA_COMPAT_DIR, de->d_name);
+        ldcache_add(c, info.soname, path, LDCACHE_FLAG_X86_64);
+        strv_push(&rep->notes, xasprintf("cuda-compat: %s -> %s (newer than the driver %s)",
+                                         info.soname, path, h->driver_version));
+        if (str_has_prefix(de->d_name, "libcuda.so.")) {
+            free(rep->compat);
+            rep->compat = xstrdup(path);
+        }
+        elf_info_clear(&info);
+    }
+    closedir(d);
+}
+
+static int update_ldcache(struct rootfs *r, const gctk_host *h, const gctk_plan *p,
+                          const char *lib, const char *lib32, bool compat,
+                          struct inject_report *rep, gctk_error **err)
 {
     struct ldcache c = {0};
     read_image_cache(r, &c, rep);
@@ -276,6 +349,8 @@ static int update_ldcache(struct rootfs *r, const gctk_plan *p, const char *lib,
         cleanup_free char *path = xasprintf("%s/%s", is64 ? lib : lib32, f->soname);
         ldcache_add(&c, f->soname, path, is64 ? LDCACHE_FLAG_X86_64 : LDCACHE_FLAG_I386);
     }
+    if (compat && (cap_expand(gctk_plan_caps(p)) & GCTK_CAP_COMPUTE))
+        add_compat_libs(r, h, &c, rep);
     cleanup_free char *data = NULL;
     size_t len = 0;
     cleanup_fd int etc = -1;
@@ -333,7 +408,7 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
     rep->proc_ns = now_ns() - t;
     t = now_ns();
     /* last: the one step that changes a file of the image */
-    if (o->ldconfig == LDCONFIG_INTERNAL && update_ldcache(&r, p, lib, lib32, rep, err) < 0)
+    if (o->ldconfig == LDCONFIG_INTERNAL && update_ldcache(&r, h, p, lib, lib32, o->cuda_compat, rep, err) < 0)
         goto fail;
     rep->ldcache_ns = now_ns() - t;
     rep->mounts = mount_journal_mounts(j);

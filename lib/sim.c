@@ -238,7 +238,7 @@ static int rm_rf(const char *path, gctk_error **err)
     return 0;
 }
 
-static void warn(struct strv *warnings, char *owned)
+static void add_warning(struct strv *warnings, char *owned)
 {
     if (warnings != NULL)
         strv_push(warnings, owned);
@@ -334,15 +334,37 @@ static int create_proc(const char *root, const struct gctk_sim_options *o, gctk_
     return mkdir_p(gpus, err);
 }
 
-static const char *brand_of(const char *model)
+/* What NVML reports for a few common models, so that --model also gives a
+ * matching memory size, compute capability and brand; any other name gets
+ * the H100's. The first entry whose key is in the name wins. */
+static const struct sim_model {
+    const char *key;
+    unsigned memory_mib;
+    const char *cc;
+    const char *brand;
+} sim_models[] = {
+    {"H100", 81559, "9.0", "Tesla"},
+    {"GH200", 97871, "9.0", "Tesla"}, /* before H200, which its name contains */
+    {"H200", 143771, "9.0", "Tesla"},
+    {"B200", 183359, "10.0", "Tesla"},
+    {"A100-SXM4-40GB", 40960, "8.0", "Tesla"},
+    {"A100", 81920, "8.0", "Tesla"},
+    {"A10", 23028, "8.6", "Tesla"},
+    {"L40S", 46068, "8.9", "Tesla"},
+    {"L4", 23034, "8.9", "Tesla"},
+    {"V100", 32768, "7.0", "Tesla"},
+    {"T4", 15360, "7.5", "Tesla"},
+    {"GeForce RTX 4090", 24564, "8.9", "GeForce_RTX"},
+    {"GeForce RTX 3090", 24576, "8.6", "GeForce_RTX"},
+    {"RTX A6000", 49140, "8.6", "NVIDIA_RTX"},
+};
+
+static const struct sim_model *model_of(const char *name)
 {
-    if (strstr(model, "GeForce") != NULL)
-        return "GeForce";
-    if (strstr(model, "Quadro") != NULL)
-        return "Quadro";
-    if (strstr(model, "RTX") != NULL)
-        return "NVIDIA_RTX";
-    return "Tesla";
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_models); i++)
+        if (strstr(name, sim_models[i].key) != NULL)
+            return &sim_models[i];
+    return &sim_models[0];
 }
 
 static int create_gpu(const char *root, unsigned i, const struct gctk_sim_options *o,
@@ -355,9 +377,10 @@ static int create_gpu(const char *root, unsigned i, const struct gctk_sim_option
         "Bus Type: \t PCIe\nDMA Size: \t 52 bits\nDMA Mask: \t 0xfffffffffffff\n"
         "Bus Location: \t %s\nDevice Minor: \t %u\nGPU Excluded:\t No\n",
         o->model, 100 + i, uuid, bus, i);
+    const struct sim_model *m = model_of(o->model);
     cleanup_free char *extra =
-        xasprintf("Memory MiB: 81559\nBrand: %s\nCompute Capability: 9.0\n"
-                  "Persistence Mode: Enabled\n", brand_of(o->model));
+        xasprintf("Memory MiB: %u\nBrand: %s\nCompute Capability: %s\n"
+                  "Persistence Mode: Enabled\n", m->memory_mib, m->brand, m->cc);
     cleanup_free char *info_path = xasprintf("/proc/driver/nvidia/gpus/%s/information", bus);
     cleanup_free char *extra_path = xasprintf("/proc/driver/nvidia/gpus/%s/gctk-sim", bus);
     if (write_text(root, info_path, info, 0444, err) < 0 ||
@@ -379,7 +402,7 @@ static int create_node(const char *root, const char *rel, unsigned major, unsign
             if (errno != EPERM && errno != EACCES)
                 return gctk_fail(err, errno, "create device node `%s`", path);
             *mknod_failed = true;
-            warn(warnings, xasprintf("cannot create device nodes (mknod `%s`: %s): plain "
+            add_warning(warnings, xasprintf("cannot create device nodes (mknod `%s`: %s): plain "
                                      "files stand in for them; run as root to get real nodes",
                                      path, strerror(errno)));
         }
@@ -422,9 +445,10 @@ static int create_devices(const char *root, unsigned gpus, struct strv *warnings
         cleanup_free char *ctl = path_join(root, "/dev/nvidiactl");
         cleanup_fd int fd = open(ctl, O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (fd < 0 && errno == EACCES)
-            warn(warnings, xasprintf("`%s` is on a filesystem mounted nodev: the mock driver "
-                                     "will fail with \"Unknown Error\"; use a directory on "
-                                     "another filesystem", root));
+            add_warning(warnings,
+                        xasprintf("`%s` is on a filesystem mounted nodev: the mock driver "
+                                  "will fail with \"Unknown Error\"; use a directory on "
+                                  "another filesystem", root));
     }
     return 0;
 }
@@ -495,22 +519,22 @@ static int create_libs(const char *root, const struct gctk_sim_options *o, const
     return write_all(fd, data, len, path, err);
 }
 
+/* The driver's tools are ELF programs (discovery takes no scripts): the mock
+ * nvidia-smi stands in for all of them and answers to the name it is run by. */
 static int create_bins(const char *root, const char *mocks, gctk_error **err)
 {
-    static const char *const scripts[] = {
-        "nvidia-debugdump", "nvidia-persistenced", "nvidia-cuda-mps-control",
+    static const char *const tools[] = {
+        "nvidia-smi", "nvidia-debugdump", "nvidia-persistenced", "nvidia-cuda-mps-control",
         "nvidia-cuda-mps-server",
     };
     cleanup_free char *bin = path_join(root, "/usr/bin");
     cleanup_free char *src = path_join(mocks, "nvidia-smi");
-    cleanup_free char *dst = path_join(root, "/usr/bin/nvidia-smi");
-    if (mkdir_p(bin, err) < 0 || copy_file(src, dst, 0755, err) < 0)
+    if (mkdir_p(bin, err) < 0)
         return -1;
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(scripts); i++) {
-        cleanup_free char *rel = xasprintf("/usr/bin/%s", scripts[i]);
-        cleanup_free char *text =
-            xasprintf("#!/bin/sh\necho '%s (gctk simulated host)'\n", scripts[i]);
-        if (write_text(root, rel, text, 0755, err) < 0)
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(tools); i++) {
+        cleanup_free char *rel = xasprintf("/usr/bin/%s", tools[i]);
+        cleanup_free char *dst = path_join(root, rel);
+        if (copy_file(src, dst, 0755, err) < 0)
             return -1;
     }
     return 0;

@@ -410,6 +410,12 @@ static int invalid_args(void)
 
 int main(int argc, char **argv)
 {
+    /* run as one of the driver's other tools (a copy under its name) */
+    const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    if (strcmp(self, "nvidia-smi") != 0 && strncmp(self, "nvidia-", 7) == 0) {
+        printf("%s (gctk simulated host)\n", self);
+        return 0;
+    }
     bool list = false, version = false;
     const char *id = NULL, *query = NULL, *format = NULL;
     for (int i = 1; i < argc; i++) {

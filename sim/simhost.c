@@ -263,9 +263,17 @@ static enum simhost_status load_gpus(struct simhost *h)
     return st;
 }
 
+/* One host per loaded library; freed when the library is unloaded. */
+static struct simhost host;
+
+__attribute__((destructor)) static void simhost_unload(void)
+{
+    free(host.gpus);
+    host.gpus = NULL;
+}
+
 enum simhost_status simhost_load(const void *anchor, const struct simhost **out)
 {
-    static struct simhost host;
     char path[PATH_MAX + 64];
     free(host.gpus);
     memset(&host, 0, sizeof(host));

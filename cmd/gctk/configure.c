@@ -38,7 +38,7 @@ int cmd_configure(int argc, char **argv, struct global_opts *g)
     long pid = 0;
     const char *devices = "all", *caps_arg = "utility,compute";
     struct strv requires = {0};
-    struct inject_opts o = {.ldconfig = LDCONFIG_INTERNAL};
+    struct inject_opts o = {.ldconfig = LDCONFIG_INTERNAL, .cuda_compat = true};
     cleanup_error gctk_error *err = NULL;
     int c, rc = 2;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

@@ -92,4 +92,6 @@ runc_run() {
     runc --root "$RUNC_ROOT" run -b "$1" "$2" </dev/null 2>&1
 }
 
-host_mounts() { wc -l </proc/self/mountinfo; }
+# host_mounts: the host's mounts that involve this suite's scratch dir (other
+# processes may mount and unmount elsewhere meanwhile)
+host_mounts() { grep -c -- "$SCRATCH" /proc/self/mountinfo; }

@@ -137,3 +137,33 @@ expect_match "the hook logs its decisions and timings" "done in [0-9.]+ ms" "$(c
 expect_eq "no mount left on the host" "$MOUNTS_BEFORE" "$(host_mounts)"
 expect_eq "no container left" "" "$(runc --root "$RUNC_ROOT" list -q)"
 check "no container process left" test -z "$(pgrep -f "runc.*gctk-e2e-$$" || true)"
+
+# Forward compatibility: an image's /usr/local/cuda/compat libcuda is used
+# only when it is newer than the driver and a regular file in the rootfs.
+COMPAT_NEW=$SCRATCH/drv-new COMPAT_OLD=$SCRATCH/drv-old
+"$GCTK" sim create "$COMPAT_NEW" --gpus 0 --driver 590.44.01 --cuda 13.1 >/dev/null
+"$GCTK" sim create "$COMPAT_OLD" --gpus 0 --driver 575.51.03 --cuda 12.9 >/dev/null
+with_compat() { # with_compat NAME SETUP: a rootfs variant whose compat dir SETUP fills
+    rm -rf "$ROOTFS.$1"
+    cp -a "$ROOTFS" "$ROOTFS.$1"
+    mkdir -p "$ROOTFS.$1/usr/local/cuda/compat"
+    (cd "$ROOTFS.$1/usr/local/cuda/compat" && eval "$2")
+}
+run_compat() { # run_compat NAME: runs cuda-devices on that rootfs variant
+    N=$((N + 1))
+    rm -rf "$SCRATCH/rootfs-run"
+    cp -a "$ROOTFS.$1" "$SCRATCH/rootfs-run"
+    make_bundle "$SCRATCH/bundle-$N" "$SCRATCH/rootfs-run" '["cuda-devices"]' '["NVIDIA_VISIBLE_DEVICES=0"]' "$HOOK_ENV"
+    OUT=$(runc_run "$SCRATCH/bundle-$N" "gctk-e2e-$$-$N")
+    runc --root "$RUNC_ROOT" delete -f "gctk-e2e-$$-$N" >/dev/null 2>&1
+}
+with_compat newer "cp $COMPAT_NEW/usr/lib/x86_64-linux-gnu/libcuda.so.590.44.01 . && ln -s libcuda.so.590.44.01 libcuda.so.1"
+run_compat newer
+expect_match "cuda-compat newer than the driver: used (CUDA 13.1)" "CUDA driver 13.1, 1 device" "$OUT"
+with_compat older "cp $COMPAT_OLD/usr/lib/x86_64-linux-gnu/libcuda.so.575.51.03 ."
+run_compat older
+expect_match "cuda-compat older than the driver: ignored (CUDA 13.0)" "CUDA driver 13.0, 1 device" "$OUT"
+with_compat escape "ln -s $COMPAT_NEW/usr/lib/x86_64-linux-gnu/libcuda.so.590.44.01 libcuda.so.590.44.01"
+run_compat escape
+expect_match "cuda-compat symlink out of the rootfs: ignored (CUDA 13.0)" "CUDA driver 13.0, 1 device" "$OUT"
+expect_match "cuda-compat symlink: the hook logs why it ignored it" "libcuda.so.590.44.01. ignored: not a regular file \(a symlink\)" "$(cat "$SCRATCH/hook.log")"

@@ -424,6 +424,25 @@ static void test_create_16_and_cuda(void **state)
                            strlen(GCTK_SIM_CUDA_MARKER) + 8));
 }
 
+static void test_model(void **state)
+{
+    (void)state;
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = 1;
+    o.model = "NVIDIA GH200 480GB";
+    gctk_error *err = NULL;
+    assert_int_equal(gctk_sim_create(tmp, &o, NULL, &err), 0);
+    cleanup_free char *bus = gctk_sim_gpu_bus_id(0);
+    cleanup_free char *rel = xasprintf("/proc/driver/nvidia/gpus/%s/gctk-sim", bus);
+    cleanup_free char *extra = slurp(rel);
+    assert_string_equal(extra, "Memory MiB: 97871\nBrand: Tesla\nCompute Capability: 9.0\n"
+                               "Persistence Mode: Enabled\n");
+    cleanup_free char *rel2 = xasprintf("/proc/driver/nvidia/gpus/%s/information", bus);
+    cleanup_free char *info = slurp(rel2);
+    assert_true(str_has_prefix(info, "Model: \t\t NVIDIA GH200 480GB\n"));
+}
+
 static void test_create_max(void **state)
 {
     (void)state;
@@ -566,6 +585,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_0, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_4, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_16_and_cuda, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_max, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_non_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mock_nvml, setup, teardown),

@@ -1,0 +1,543 @@
+/* Unit tests of discovery (lib/host.c), selection (lib/select.c) and the plan
+ * (lib/plan.c) on fixture hosts made with the simulator and then reshaped:
+ * Debian layout, lib64, /usr/local/nvidia, no ld.so.cache, 32-bit libraries,
+ * a library of another driver version, 0 and 16 GPUs, and broken inputs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "host.h"
+#include "ldcache.h"
+#include "sim.h"
+
+static char tmp[] = "/tmp/gctk-test-host.XXXXXX";
+static char root[PATH_MAX];
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st, (void)flag, (void)f;
+    return remove(p);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    *strrchr(exe, '/') = '\0';
+    cleanup_free char *dir = xasprintf("%s/../../sim", exe);
+    if (setenv("GCTK_SIM_DIR", dir, 1) < 0 || mkdtemp(tmp) == NULL)
+        return -1;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    nftw(tmp, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+/* A fresh simulated host of n GPUs in root. */
+static void make_host(unsigned n)
+{
+    static int seq;
+    snprintf(root, sizeof(root), "%s/host%d", tmp, seq++);
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = n;
+    struct strv warnings = {0};
+    gctk_error *err = NULL;
+    int r = gctk_sim_create(root, &o, &warnings, &err);
+    if (r < 0)
+        fail_msg("sim create: %s", err->msg);
+    strv_clear(&warnings);
+}
+
+static char *at(const char *rel)
+{
+    return path_join(root, rel);
+}
+
+static gctk_host *open_ok(unsigned flags)
+{
+    gctk_host *h = NULL;
+    gctk_error *err = NULL;
+    if (gctk_host_open(root, flags, &h, &err) < 0)
+        fail_msg("open: %s", err->msg);
+    return h;
+}
+
+static const struct gctk_file *find_file(const gctk_host *h, const char *base)
+{
+    for (size_t i = 0; i < gctk_host_file_count(h); i++) {
+        const char *p = gctk_host_file(h, i)->path;
+        const char *b = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+        if (strcmp(b, base) == 0)
+            return gctk_host_file(h, i);
+    }
+    return NULL;
+}
+
+static bool has_warning(const gctk_host *h, const char *needle)
+{
+    for (size_t i = 0; gctk_host_warning(h, i) != NULL; i++)
+        if (strstr(gctk_host_warning(h, i), needle) != NULL)
+            return true;
+    return false;
+}
+
+/* Moves every driver library of the 64-bit dir to dir and rewrites the cache. */
+static void relocate_libs(const char *dir)
+{
+    cleanup_free char *from = at("/usr/lib/x86_64-linux-gnu");
+    cleanup_free char *to = at(dir);
+    cleanup_free char *cmd = xasprintf("mkdir -p '%s' && mv '%s'/* '%s'/", to, from, to);
+    assert_int_equal(system(cmd), 0);
+    struct ldcache c = {0};
+    cleanup_free char *cache = at("/etc/ld.so.cache");
+    gctk_error *err = NULL;
+    assert_int_equal(ldcache_read(cache, &c, &err), 0);
+    for (size_t i = 0; i < c.len; i++) {
+        if (c.entries[i].flags != LDCACHE_FLAG_X86_64)
+            continue;
+        char *p = xasprintf("%s/%s", dir, strrchr(c.entries[i].path, '/') + 1);
+        free(c.entries[i].path);
+        c.entries[i].path = p;
+    }
+    cleanup_free char *data = NULL;
+    size_t len = 0;
+    assert_int_equal(ldcache_serialize(&c, &data, &len, &err), 0);
+    ldcache_clear(&c);
+    FILE *f = fopen(cache, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+static void test_debian_layout(void **state)
+{
+    (void)state;
+    make_host(4);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    assert_string_equal(gctk_host_driver_version(h), "580.95.05");
+    assert_int_equal(gctk_host_gpu_count(h), 4);
+    for (size_t i = 0; i < 4; i++) {
+        const struct gctk_gpu *g = host_gpu_raw(h, i);
+        assert_int_equal(g->index, (int)i);
+        cleanup_free char *uuid = gctk_sim_gpu_uuid((unsigned)i);
+        assert_string_equal(g->uuid, uuid);
+        if (i > 0)
+            assert_true(strcmp(host_gpu_raw(h, i - 1)->bus_id, g->bus_id) < 0);
+    }
+    const struct gctk_file *cuda = find_file(h, "libcuda.so.580.95.05");
+    assert_non_null(cuda);
+    assert_int_equal(cuda->kind, GCTK_FILE_LIB);
+    assert_string_equal(cuda->path, "/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05");
+    assert_string_equal(cuda->soname, "libcuda.so.1");
+    assert_true(cuda->caps & GCTK_CAP_COMPUTE);
+    assert_non_null(find_file(h, "nvidia-smi"));
+    assert_non_null(find_file(h, "gsp_ga10x.bin"));
+    assert_non_null(find_file(h, "socket"));
+    /* nvidiactl, uvm, uvm-tools, modeset and the four GPUs */
+    assert_int_equal(gctk_host_node_count(h), 8);
+    gctk_host_free(h);
+}
+
+static void test_lib64_layout(void **state)
+{
+    (void)state;
+    make_host(1);
+    relocate_libs("/usr/lib64");
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    const struct gctk_file *f = find_file(h, "libnvidia-ml.so.580.95.05");
+    assert_non_null(f);
+    assert_string_equal(f->path, "/usr/lib64/libnvidia-ml.so.580.95.05");
+    gctk_host_free(h);
+}
+
+static void test_usr_local_nvidia(void **state)
+{
+    (void)state;
+    make_host(2);
+    relocate_libs("/usr/local/nvidia/lib64");
+    cleanup_free char *cmd = xasprintf("mkdir -p '%s/usr/local/nvidia/bin' && mv '%s/usr/bin/'* "
+                                       "'%s/usr/local/nvidia/bin/'",
+                                       root, root, root);
+    assert_int_equal(system(cmd), 0);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    const struct gctk_file *f = find_file(h, "libcuda.so.580.95.05");
+    assert_non_null(f);
+    assert_string_equal(f->path, "/usr/local/nvidia/lib64/libcuda.so.580.95.05");
+    f = find_file(h, "nvidia-smi");
+    assert_non_null(f);
+    assert_string_equal(f->path, "/usr/local/nvidia/bin/nvidia-smi");
+    gctk_host_free(h);
+}
+
+static void test_no_ldcache_scans_dirs(void **state)
+{
+    (void)state;
+    make_host(1);
+    cleanup_free char *cache = at("/etc/ld.so.cache");
+    assert_int_equal(unlink(cache), 0);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    const struct gctk_file *f = find_file(h, "libcuda.so.580.95.05");
+    assert_non_null(f);
+    assert_string_equal(f->soname, "libcuda.so.1");
+    bool lib32 = false;
+    for (size_t i = 0; i < gctk_host_file_count(h); i++)
+        lib32 = lib32 || gctk_host_file(h, i)->kind == GCTK_FILE_LIB32;
+    assert_true(lib32);
+    gctk_host_free(h);
+}
+
+static void test_corrupt_ldcache_warns_and_scans(void **state)
+{
+    (void)state;
+    make_host(1);
+    cleanup_free char *cache = at("/etc/ld.so.cache");
+    assert_int_equal(truncate(cache, 30), 0);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    assert_true(has_warning(h, "ld.so.cache` unusable"));
+    assert_non_null(find_file(h, "libcuda.so.580.95.05"));
+    gctk_host_free(h);
+    FILE *f = fopen(cache, "w");
+    fputs("glibc-ld.so.cache1.1 and garbage", f);
+    fclose(f);
+    h = open_ok(GCTK_HOST_NO_NVML);
+    assert_true(has_warning(h, "unusable"));
+    assert_non_null(find_file(h, "libnvidia-ml.so.580.95.05"));
+    gctk_host_free(h);
+}
+
+static void test_32bit_libraries(void **state)
+{
+    (void)state;
+    make_host(1);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    const struct gctk_file *f = NULL;
+    for (size_t i = 0; i < gctk_host_file_count(h); i++)
+        if (gctk_host_file(h, i)->kind == GCTK_FILE_LIB32 &&
+            strstr(gctk_host_file(h, i)->path, "libcuda.so.") != NULL)
+            f = gctk_host_file(h, i);
+    assert_non_null(f);
+    assert_true(str_has_prefix(f->path, "/usr/lib/i386-linux-gnu/"));
+    struct gctk_selection sel = {0};
+    gctk_error *err = NULL;
+    assert_int_equal(gctk_select(h, "all", &sel, &err), 0);
+    gctk_plan *p = NULL;
+    size_t n32 = 0;
+    assert_int_equal(gctk_plan_new(h, &sel, GCTK_CAP_COMPUTE, &p, &err), 0);
+    for (size_t i = 0; i < gctk_plan_file_count(p); i++)
+        n32 += gctk_plan_file(p, i)->kind == GCTK_FILE_LIB32;
+    assert_int_equal(n32, 0);
+    gctk_plan_free(p);
+    assert_int_equal(gctk_plan_new(h, &sel, GCTK_CAP_COMPUTE | GCTK_CAP_COMPAT32, &p, &err), 0);
+    for (size_t i = 0; i < gctk_plan_file_count(p); i++)
+        n32 += gctk_plan_file(p, i)->kind == GCTK_FILE_LIB32;
+    assert_true(n32 > 0);
+    gctk_plan_free(p);
+    gctk_selection_clear(&sel);
+    gctk_host_free(h);
+}
+
+static void test_other_version_skipped(void **state)
+{
+    (void)state;
+    make_host(1);
+    /* a leftover of an older driver, still in the cache */
+    cleanup_free char *old = at("/usr/lib/x86_64-linux-gnu/libnvidia-encode.so.535.104.05");
+    gctk_error *err = NULL;
+    assert_int_equal(elfstub_write(old, "libnvidia-encode.so.1", false, &err), 0);
+    struct ldcache c = {0};
+    cleanup_free char *cache = at("/etc/ld.so.cache");
+    assert_int_equal(ldcache_read(cache, &c, &err), 0);
+    ldcache_add(&c, "libnvidia-encode.so.1",
+                "/usr/lib/x86_64-linux-gnu/libnvidia-encode.so.535.104.05", LDCACHE_FLAG_X86_64);
+    cleanup_free char *data = NULL;
+    size_t len = 0;
+    assert_int_equal(ldcache_serialize(&c, &data, &len, &err), 0);
+    ldcache_clear(&c);
+    FILE *f = fopen(cache, "w");
+    fwrite(data, 1, len, f);
+    fclose(f);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    assert_null(find_file(h, "libnvidia-encode.so.535.104.05"));
+    assert_true(has_warning(h, "its version is not the driver's 580.95.05"));
+    gctk_host_free(h);
+}
+
+static void test_wrapper_script_not_a_driver_binary(void **state)
+{
+    (void)state;
+    make_host(1);
+    cleanup_free char *dir = at("/usr/local/bin");
+    cleanup_free char *wrapper = at("/usr/local/bin/nvidia-smi");
+    cleanup_free char *mk = xasprintf("mkdir -p '%s'", dir);
+    assert_int_equal(system(mk), 0);
+    FILE *f = fopen(wrapper, "w");
+    fputs("#!/bin/sh\nexec /opt/driver/nvidia-smi \"$@\"\n", f);
+    fclose(f);
+    assert_int_equal(chmod(wrapper, 0755), 0);
+    cleanup_free char *saved = xstrdup(getenv("PATH"));
+    setenv("PATH", "/usr/local/bin:/usr/bin", 1);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    setenv("PATH", saved, 1);
+    const struct gctk_file *b = find_file(h, "nvidia-smi");
+    assert_non_null(b);
+    assert_string_equal(b->path, "/usr/bin/nvidia-smi");
+    gctk_host_free(h);
+}
+
+static void test_zero_gpus(void **state)
+{
+    (void)state;
+    make_host(0);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    assert_int_equal(gctk_host_gpu_count(h), 0);
+    struct gctk_selection sel = {0};
+    gctk_error *err = NULL;
+    assert_int_equal(gctk_select(h, "all", &sel, &err), 0);
+    assert_int_equal(sel.count, 0);
+    gctk_selection_clear(&sel);
+    assert_int_equal(gctk_select(h, "0", &sel, &err), -1);
+    assert_string_equal(err->msg, "unknown GPU `0`: this host has no GPU");
+    gctk_error_free(err);
+    gctk_host_free(h);
+}
+
+static void test_sixteen_gpus_in_pci_order(void **state)
+{
+    (void)state;
+    make_host(16);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    assert_int_equal(gctk_host_gpu_count(h), 16);
+    for (size_t i = 1; i < 16; i++)
+        assert_true(strcmp(host_gpu_raw(h, i - 1)->bus_id, host_gpu_raw(h, i)->bus_id) < 0);
+    /* 4 control nodes and 16 GPU nodes */
+    assert_int_equal(gctk_host_node_count(h), 20);
+    gctk_host_free(h);
+}
+
+static void test_garbled_information_skips_one_gpu(void **state)
+{
+    (void)state;
+    make_host(3);
+    cleanup_free char *bus = gctk_sim_gpu_bus_id(1);
+    cleanup_free char *rel = xasprintf("/proc/driver/nvidia/gpus/%s/information", bus);
+    cleanup_free char *info = at(rel);
+    FILE *f = fopen(info, "w");
+    fputs("Model: \t\t NVIDIA\x01\nDevice Minor: \t banana\n", f);
+    fclose(f);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    assert_int_equal(gctk_host_gpu_count(h), 2);
+    assert_true(has_warning(h, "bad `Device Minor` `banana`"));
+    gctk_host_free(h);
+}
+
+static void test_missing_driver(void **state)
+{
+    (void)state;
+    make_host(1);
+    cleanup_free char *v = at("/proc/driver/nvidia/version");
+    assert_int_equal(unlink(v), 0);
+    gctk_host *h = NULL;
+    gctk_error *err = NULL;
+    assert_int_equal(gctk_host_open(root, 0, &h, &err), -1);
+    assert_null(h);
+    assert_non_null(strstr(err->msg, "no NVIDIA driver under"));
+    assert_non_null(strstr(err->msg, "modprobe nvidia"));
+    gctk_error_free(err);
+}
+
+static void test_nvml_enriches_lazily(void **state)
+{
+    (void)state;
+    make_host(2);
+    gctk_host *h = open_ok(0);
+    assert_null(((struct gctk_host *)h)->nvml);
+    const struct gctk_gpu *g = gctk_host_gpu(h, 1);
+    assert_string_equal(g->brand, "tesla");
+    assert_string_equal(g->arch, "9.0");
+    assert_int_equal(g->memory_mib, 81559);
+    assert_string_equal(gctk_host_cuda_version(h), "13.0");
+    gctk_host_free(h);
+}
+
+static void test_nvml_failures_degrade(void **state)
+{
+    (void)state;
+    make_host(1);
+    /* NVML that cannot initialise: the control node is gone */
+    cleanup_free char *ctl = at("/dev/nvidiactl");
+    assert_int_equal(unlink(ctl), 0);
+    gctk_host *h = open_ok(0);
+    const struct gctk_gpu *g = gctk_host_gpu(h, 0);
+    assert_null(g->brand);
+    assert_int_equal(g->memory_mib, -1);
+    assert_true(has_warning(h, "initialise NVML"));
+    gctk_host_free(h);
+    /* NVML that does not load: not a driver library */
+    make_host(1);
+    cleanup_free char *ml = at("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.580.95.05");
+    gctk_error *err = NULL;
+    assert_int_equal(unlink(ml), 0);
+    assert_int_equal(elfstub_write(ml, "libnvidia-ml.so.1", false, &err), 0);
+    h = open_ok(0);
+    g = gctk_host_gpu(h, 0);
+    assert_null(g->arch);
+    assert_true(has_warning(h, "nvmlInit is missing"));
+    gctk_host_free(h);
+}
+
+static void test_select_ids(void **state)
+{
+    (void)state;
+    make_host(4);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    struct gctk_selection s = {0};
+    gctk_error *err = NULL;
+    cleanup_free char *u2 = gctk_sim_gpu_uuid(2);
+    cleanup_free char *bus3 = gctk_sim_gpu_bus_id(3);
+    cleanup_free char *prefix = xstrndup(u2, 12);
+    cleanup_free char *list = xasprintf("3,%s,1,%s", u2, bus3);
+    assert_int_equal(gctk_select(h, list, &s, &err), 0);
+    assert_int_equal(s.mode, GCTK_SELECT_LIST);
+    assert_int_equal(s.count, 3);
+    assert_int_equal(s.gpus[0], 1);
+    assert_int_equal(s.gpus[1], 2);
+    assert_int_equal(s.gpus[2], 3);
+    gctk_selection_clear(&s);
+    assert_int_equal(gctk_select(h, prefix, &s, &err), 0);
+    assert_int_equal(s.gpus[0], 2);
+    gctk_selection_clear(&s);
+    assert_int_equal(gctk_select(h, "none", &s, &err), 0);
+    assert_int_equal(s.mode, GCTK_SELECT_NONE);
+    assert_int_equal(gctk_select(h, " void ", &s, &err), 0);
+    assert_int_equal(s.mode, GCTK_SELECT_VOID);
+    assert_int_equal(gctk_select(h, "", &s, &err), 0);
+    assert_int_equal(s.mode, GCTK_SELECT_VOID);
+    assert_int_equal(gctk_select(h, "7", &s, &err), -1);
+    assert_true(str_has_prefix(err->msg, "unknown GPU `7`: this host has 0 (GPU-"));
+    gctk_error_free(err);
+    err = NULL;
+    assert_int_equal(gctk_select(h, "0,all", &s, &err), -1);
+    assert_non_null(strstr(err->msg, "cannot be combined"));
+    gctk_error_free(err);
+    err = NULL;
+    assert_int_equal(gctk_select(h, "0:1", &s, &err), -1);
+    assert_non_null(strstr(err->msg, "MIG device `0:1`"));
+    gctk_error_free(err);
+    err = NULL;
+    assert_int_equal(gctk_select(h, "GPU-", &s, &err), -1);
+    gctk_error_free(err);
+    gctk_host_free(h);
+}
+
+static void test_plan_by_capability(void **state)
+{
+    (void)state;
+    make_host(2);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    struct gctk_selection s = {0};
+    gctk_error *err = NULL;
+    assert_int_equal(gctk_select(h, "1", &s, &err), 0);
+    gctk_plan *p = NULL;
+    assert_int_equal(gctk_plan_new(h, &s, GCTK_CAP_UTILITY, &p, &err), 0);
+    bool cuda = false, smi = false, uvm = false, gpu0 = false, gpu1 = false;
+    for (size_t i = 0; i < gctk_plan_file_count(p); i++) {
+        cuda = cuda || strstr(gctk_plan_file(p, i)->path, "libcuda.") != NULL;
+        smi = smi || str_has_suffix(gctk_plan_file(p, i)->path, "/nvidia-smi");
+    }
+    for (size_t i = 0; i < gctk_plan_node_count(p); i++) {
+        uvm = uvm || strcmp(gctk_plan_node(p, i)->path, "/dev/nvidia-uvm") == 0;
+        gpu0 = gpu0 || strcmp(gctk_plan_node(p, i)->path, "/dev/nvidia0") == 0;
+        gpu1 = gpu1 || strcmp(gctk_plan_node(p, i)->path, "/dev/nvidia1") == 0;
+    }
+    assert_false(cuda);
+    assert_true(smi);
+    assert_false(uvm);
+    assert_false(gpu0);
+    assert_true(gpu1);
+    assert_int_equal(gctk_plan_gpu_count(p), 1);
+    gctk_plan_free(p);
+    assert_int_equal(gctk_plan_new(h, &s, GCTK_CAP_VIDEO, &p, &err), 0);
+    cuda = false;
+    for (size_t i = 0; i < gctk_plan_file_count(p); i++)
+        cuda = cuda || strstr(gctk_plan_file(p, i)->path, "libcuda.") != NULL;
+    assert_true(cuda); /* video builds on compute */
+    gctk_plan_free(p);
+    gctk_selection_clear(&s);
+    gctk_host_free(h);
+}
+
+static void test_parsers(void **state)
+{
+    (void)state;
+    char *v = NULL;
+    gctk_error *err = NULL;
+    assert_int_equal(host_parse_proc_version("NVRM version: NVIDIA UNIX Open Kernel Module for "
+                                             "x86_64  580.159.04  Release Build  (dvs)\nGCC",
+                                             &v, &err),
+                     0);
+    assert_string_equal(v, "580.159.04");
+    free(v);
+    assert_int_equal(host_parse_proc_version("NVRM version: NVIDIA UNIX x86_64 Kernel Module  "
+                                             "535.104.05  Sat Aug 19\n",
+                                             &v, &err),
+                     0);
+    assert_string_equal(v, "535.104.05");
+    free(v);
+    assert_int_equal(host_parse_proc_version("NVRM version: garbage\n", &v, &err), -1);
+    gctk_error_free(err);
+    err = NULL;
+    assert_int_equal(host_parse_proc_version("", &v, &err), -1);
+    gctk_error_free(err);
+    err = NULL;
+    char bus[32];
+    assert_int_equal(host_normalize_bus_id("0000:18:00.0", bus, sizeof(bus)), 0);
+    assert_string_equal(bus, "00000000:18:00.0");
+    assert_int_equal(host_normalize_bus_id("00000001:DB:1F.7", bus, sizeof(bus)), 0);
+    assert_string_equal(bus, "00000001:DB:1F.7");
+    assert_int_equal(host_normalize_bus_id("18:00.0x", bus, sizeof(bus)), -1);
+    assert_int_equal(host_normalize_bus_id("0000:100:00.0", bus, sizeof(bus)), -1);
+    struct gctk_gpu g;
+    assert_int_equal(host_parse_gpu_information("Model: A\nBus Location: 0000:01:00.0\n", &g, &err),
+                     -1);
+    assert_string_equal(err->msg, "no `Device Minor` line");
+    gctk_error_free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_debian_layout),
+        cmocka_unit_test(test_lib64_layout),
+        cmocka_unit_test(test_usr_local_nvidia),
+        cmocka_unit_test(test_no_ldcache_scans_dirs),
+        cmocka_unit_test(test_corrupt_ldcache_warns_and_scans),
+        cmocka_unit_test(test_32bit_libraries),
+        cmocka_unit_test(test_other_version_skipped),
+        cmocka_unit_test(test_wrapper_script_not_a_driver_binary),
+        cmocka_unit_test(test_zero_gpus),
+        cmocka_unit_test(test_sixteen_gpus_in_pci_order),
+        cmocka_unit_test(test_garbled_information_skips_one_gpu),
+        cmocka_unit_test(test_missing_driver),
+        cmocka_unit_test(test_nvml_enriches_lazily),
+        cmocka_unit_test(test_nvml_failures_degrade),
+        cmocka_unit_test(test_select_ids),
+        cmocka_unit_test(test_plan_by_capability),
+        cmocka_unit_test(test_parsers),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

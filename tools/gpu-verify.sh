@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# Verifies gctk on a machine with a real NVIDIA driver, as root:
+#   tools/gpu-verify.sh CARRY OUT
+# CARRY holds bin/{gctk,gctk-hook,gctk-runtime,busybox} (gctk built with
+# `meson setup build-static -Dprefer_static=true`, so only glibc is needed),
+# lib/{libseccomp.so.2,libdevmapper.so.1.02.1} and docker.tar.xz (Debian's
+# dockerd, containerd, containerd-shim-runc-v2, runc, docker, docker-init).
+# Everything it prints goes to OUT/verify.log; OUT also gets info.json,
+# list.json, bench.csv and hook.log. Results are recorded in docs/real-gpu.md.
+set -u
+C=$(cd "$1" && pwd)
+OUT=$2
+mkdir -p "$OUT"
+exec > >(tee -a "$OUT/verify.log") 2>&1
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+W=$(mktemp -d /tmp/gctk-verify.XXXXXX)
+export PATH=$C/bin:$PATH
+RUNC=$W/dk/bin/runc
+step() { printf '\n### %s\n' "$*"; }
+run() { echo "\$ $*"; "$@"; echo "[exit $?]"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+mkdir -p "$W/dk"
+tar -xJf "$C/docker.tar.xz" -C "$W/dk"
+export LD_LIBRARY_PATH=$C/lib
+
+step "host"
+run uname -r
+run nvidia-smi
+nvidia-smi --query-gpu=index,uuid,pci.bus_id,name,memory.total --format=csv | tee "$W/smi.csv"
+run cat /proc/driver/nvidia/version
+for f in /proc/driver/nvidia/gpus/*/information; do echo "== $f"; cat "$f"; done
+stat -c '%n %F %t:%T' /dev/nvidia* /dev/nvidia-caps/* 2>&1
+grep -E 'cgroup|nvidia' /proc/self/mountinfo | awk '{print $5, $9}'
+NGPU=$(nvidia-smi -L | grep -c '^GPU')
+
+step "gctk info / list"
+run gctk --version
+run gctk info
+gctk info --json | tee "$OUT/info.json"
+gctk list --json >"$OUT/list.json"
+run gctk list
+python3 - "$W/smi.csv" "$OUT/info.json" "$OUT/list.json" <<'EOF'
+import csv, json, os, re, sys
+smi = list(csv.DictReader(open(sys.argv[1]), skipinitialspace=True))
+info = json.load(open(sys.argv[2]))
+bad = 0
+for row, g in zip(smi, info["gpus"]):
+    pairs = [("index", str(g["index"]), row["index"]), ("uuid", g["uuid"], row["uuid"]),
+             ("pci.bus_id", g["bus_id"], row["pci.bus_id"]), ("name", g["model"], row["name"]),
+             ("memory.total", "%s MiB" % g["memory_mib"], row["memory.total [MiB]"])]
+    for k, mine, theirs in pairs:
+        ok = mine == theirs
+        bad += not ok
+        print("%-13s gctk=%-44s nvidia-smi=%-44s %s" % (k, mine, theirs, "MATCH" if ok else "MISMATCH"))
+print("gpus: gctk %d, nvidia-smi %d" % (len(info["gpus"]), len(smi)))
+ver = info["driver_version"]
+prefixes = ("libnvidia-ml libnvidia-cfg libnvidia-nscq libcuda libcudadebugger libnvidia-opencl "
+            "libnvidia-gpucomp libnvidia-ptxjitcompiler libnvidia-fatbinaryloader libnvidia-allocator "
+            "libnvidia-compiler libnvidia-pkcs11 libnvidia-pkcs11-openssl3 libnvidia-nvvm libnvidia-tileiras").split()
+bins = "nvidia-smi nvidia-debugdump nvidia-persistenced nv-fabricmanager nvidia-cuda-mps-control nvidia-cuda-mps-server".split()
+found = {os.path.basename(f["path"]) for f in json.load(open(sys.argv[3]))["files"]}
+want = set()
+for d in ("/usr/local/nvidia/lib64", "/usr/local/nvidia/lib"):
+    if os.path.isdir(d):
+        for n in os.listdir(d):
+            m = re.match(r"^(.*)\.so\.(.*)$", n)
+            if m and m.group(1) in prefixes and m.group(2) == ver and not os.path.islink(os.path.join(d, n)):
+                want.add(n)
+for n in bins:
+    if os.path.exists("/usr/local/nvidia/bin/" + n):
+        want.add(n)
+missing = sorted(want - found)
+print("driver files of utility+compute under /usr/local/nvidia: %d, found by gctk list: %d, missing: %s"
+      % (len(want), len(want & found), missing or "none"))
+print("info/list check:", "PASS" if bad == 0 and not missing and len(info["gpus"]) == len(smi) else "FAIL")
+EOF
+
+step "gctk info / list speed (20 runs each)"
+python3 - <<'EOF'
+import resource, statistics, subprocess, time
+for cmd in (["gctk", "info", "--json", "--no-nvml"], ["gctk", "info", "--json"], ["gctk", "list"]):
+    t = []
+    for _ in range(20):
+        s = time.perf_counter(); subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); t.append((time.perf_counter() - s) * 1000)
+    t.sort()
+    print("%-28s p50 %7.2f ms  p95 %7.2f ms  min %7.2f ms" % (" ".join(cmd), t[10], t[18], t[0]))
+print("peak RSS of any run: %d KiB" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+EOF
+
+step "a busybox+glibc rootfs with a CUDA program"
+R=$W/rootfs
+mkdir -p "$R"/{bin,dev,proc,sys,tmp,etc,usr/bin,usr/local/bin,usr/lib/x86_64-linux-gnu}
+cp "$C/bin/busybox" "$R/bin/busybox"
+for t in sh ls cat echo true grep wc readlink; do ln -sf busybox "$R/bin/$t"; done
+run nvcc --version
+run nvcc -O2 -cudart static -o "$W/vecadd" "$SRC/tools/gpu/vecadd.cu"
+cp "$W/vecadd" "$R/usr/local/bin/vecadd"
+for b in "$W/vecadd" "$(command -v nvidia-smi)"; do
+    ldd "$b" | grep -o '/[^ ]*' | grep -v '^/usr/local/nvidia' | while read -r l; do
+        [ -e "$R$l" ] || cp -L --parents "$l" "$R"
+    done
+done
+find "$R" -name '*.so*' | sed "s|$R||" | sort
+
+cat >"$W/gctk.json" <<EOF
+{"root": "/", "log": "$W/hook.log"}
+EOF
+cat >"$W/gctk-nocg.json" <<EOF
+{"root": "/", "log": "$W/hook.log", "no-cgroups": true}
+EOF
+# mkbundle DIR ARGS_JSON ENV_JSON CONFIG|none
+mkbundle() {
+    rm -rf "$1" "$1.rootfs"
+    mkdir -p "$1"
+    cp -a "$R" "$1.rootfs"
+    (cd "$1" && "$RUNC" spec)
+    python3 - "$1/config.json" "$1.rootfs" "$2" "$3" "$4" "$C/bin/gctk-hook" <<'EOF'
+import json, sys
+p, rootfs, args, env, cfg, hook = sys.argv[1:]
+c = json.load(open(p))
+c["root"] = {"path": rootfs, "readonly": False}
+c["process"]["terminal"] = False
+c["process"]["args"] = json.loads(args)
+c["process"]["env"] += json.loads(env)
+c["hooks"] = {} if cfg == "none" else {"prestart": [{"path": hook, "args": ["gctk-hook", "prestart"], "env": ["GCTK_CONFIG=" + cfg]}]}
+json.dump(c, open(p, "w"))
+EOF
+}
+N=0
+crun() { # crun NAME ARGS ENV [CONFIG]
+    N=$((N + 1))
+    mkbundle "$W/b$N" "$2" "$3" "${4:-$W/gctk.json}"
+    echo "--- runc: $1"
+    "$RUNC" --root "$W/runc" run -b "$W/b$N" "v$N" </dev/null
+    echo "[exit $?]"
+    "$RUNC" --root "$W/runc" delete -f "v$N" >/dev/null 2>&1
+}
+
+step "runc + gctk-hook"
+crun "all GPUs: nvidia-smi" '["nvidia-smi"]' '["NVIDIA_VISIBLE_DEVICES=all"]'
+crun "all GPUs: nvidia-smi -L" '["nvidia-smi", "-L"]' '["NVIDIA_VISIBLE_DEVICES=all"]'
+crun "all GPUs: a CUDA kernel" '["vecadd"]' '["NVIDIA_VISIBLE_DEVICES=all"]'
+if [ "$NGPU" -ge 2 ]; then
+    crun "NVIDIA_VISIBLE_DEVICES=1: nvidia-smi -L" '["nvidia-smi", "-L"]' '["NVIDIA_VISIBLE_DEVICES=1"]'
+    crun "NVIDIA_VISIBLE_DEVICES=1: CUDA" '["vecadd"]' '["NVIDIA_VISIBLE_DEVICES=1"]'
+    crun "NVIDIA_VISIBLE_DEVICES=1: what the container sees" '["sh", "-c", "ls /dev/nvidia*; ls /proc/driver/nvidia/gpus"]' '["NVIDIA_VISIBLE_DEVICES=1"]'
+fi
+crun "utility only: no libcuda, CUDA fails" '["vecadd"]' '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_DRIVER_CAPABILITIES=utility"]'
+crun "requirement cuda>=99" '["true"]' '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_CUDA=cuda>=99.0"]'
+crun "unknown GPU 7" '["true"]' '["NVIDIA_VISIBLE_DEVICES=7"]'
+crun "no-cgroups: the device cgroup (v2 BPF) still denies the GPU" '["nvidia-smi", "-L"]' '["NVIDIA_VISIBLE_DEVICES=0"]' "$W/gctk-nocg.json"
+cp "$W/hook.log" "$OUT/hook.log"
+tail -n 30 "$W/hook.log"
+
+step "runc start time: 50 runs each (no hook / hook, not a GPU container / 1 GPU / all GPUs)"
+echo "case,run,wall_us" >"$OUT/bench.csv"
+for c in nohook void gpu1 all; do
+    case $c in
+        nohook) env='[]'; cfg=none ;;
+        void) env='[]'; cfg=$W/gctk.json ;;
+        gpu1) env='["NVIDIA_VISIBLE_DEVICES=0"]'; cfg=$W/gctk.json ;;
+        all) env='["NVIDIA_VISIBLE_DEVICES=all"]'; cfg=$W/gctk.json ;;
+    esac
+    : >"$W/hook.log"
+    for i in $(seq 1 50); do
+        mkbundle "$W/bb" '["true"]' "$env" "$cfg" >/dev/null
+        s=$(date +%s%N)
+        "$RUNC" --root "$W/runc" run -b "$W/bb" "bench-$c-$i" </dev/null >/dev/null 2>&1
+        e=$(date +%s%N)
+        "$RUNC" --root "$W/runc" delete -f "bench-$c-$i" >/dev/null 2>&1
+        echo "$c,$i,$(((e - s) / 1000))" >>"$OUT/bench.csv"
+    done
+    grep -o 'done in [0-9.]* ms' "$W/hook.log" | awk -v c="$c" '{printf "hook-%s,,%d\n", c, $3 * 1000}' >>"$OUT/bench.csv"
+    grep 'done in' "$W/hook.log" | tail -n 1
+done
+python3 - "$OUT/bench.csv" <<'EOF'
+import csv, sys, collections
+d = collections.defaultdict(list)
+for r in csv.DictReader(open(sys.argv[1])):
+    d[r["case"]].append(float(r["wall_us"]) / 1000)
+for k, v in d.items():
+    v.sort(); n = len(v)
+    print("%-12s n=%3d p50 %8.2f ms  p95 %8.2f ms  min %8.2f ms" % (k, n, v[n // 2], v[min(n - 1, int(n * 0.95))], v[0]))
+EOF
+
+step "Docker (Debian's 20.10) with gctk runtime configure and --gpus"
+mkdir -p "$W/hookbin"
+ln -s "$C/bin/gctk-hook" "$W/hookbin/nvidia-container-runtime-hook"
+run gctk runtime configure --runtime=docker --config "$W/daemon.json" --runtime-path "$C/bin/gctk-runtime"
+cat "$W/daemon.json"
+echo '{"root": "/", "log": "'"$W"'/docker-hook.log", "runtime": "'"$W"'/dk/bin/runc"}' >"$W/gctk-docker.json"
+S=unix://$W/docker.sock
+PATH=$W/hookbin:$W/dk/bin:$PATH GCTK_CONFIG=$W/gctk-docker.json setsid "$W/dk/bin/dockerd" -H "$S" \
+    --data-root "$W/dkdata" --exec-root "$W/dkexec" --pidfile "$W/dockerd.pid" \
+    --iptables=false --bridge=none --config-file "$W/daemon.json" >"$W/dockerd.log" 2>&1 &
+D=$W/dk/bin/docker
+for i in $(seq 1 60); do "$D" -H "$S" version >/dev/null 2>&1 && break; sleep 1; done
+run "$D" -H "$S" version --format '{{.Server.Version}}'
+"$D" -H "$S" info 2>/dev/null | grep -iE 'runtimes|storage driver|cgroup'
+tar -C "$R" -c . | "$D" -H "$S" import - gctk-gpu:test >/dev/null
+DR="$D -H $S run --rm --network none"
+echo "--- docker run --rm --gpus all gctk-gpu:test nvidia-smi"; $DR --gpus all gctk-gpu:test nvidia-smi; echo "[exit $?]"
+echo "--- --gpus all vecadd"; $DR --gpus all gctk-gpu:test vecadd; echo "[exit $?]"
+if [ "$NGPU" -ge 2 ]; then echo "--- --gpus '\"device=1\"' nvidia-smi -L"; $DR --gpus '"device=1"' gctk-gpu:test nvidia-smi -L; echo "[exit $?]"; fi
+echo "--- --gpus 1 vecadd"; $DR --gpus 1 gctk-gpu:test vecadd; echo "[exit $?]"
+echo "--- --runtime=nvidia -e NVIDIA_VISIBLE_DEVICES=0 nvidia-smi -L"; $DR --runtime=nvidia -e NVIDIA_VISIBLE_DEVICES=0 gctk-gpu:test nvidia-smi -L; echo "[exit $?]"
+echo "--- --gpus 9"; $DR --gpus 9 gctk-gpu:test true; echo "[exit $?]"
+echo "--- no --gpus: ls /dev/nvidia0"; $DR gctk-gpu:test ls /dev/nvidia0; echo "[exit $?]"
+for c in plain gpus; do
+    a=""; [ $c = gpus ] && a="--gpus all"
+    for i in $(seq 1 10); do
+        s=$(date +%s%N); $DR $a gctk-gpu:test true >/dev/null 2>&1; e=$(date +%s%N)
+        echo "docker-$c,$i,$(((e - s) / 1000))" >>"$OUT/bench.csv"
+    done
+done
+python3 - "$OUT/bench.csv" <<'EOF'
+import csv, sys
+for c in ("docker-plain", "docker-gpus"):
+    v = sorted(float(r["wall_us"]) / 1000 for r in csv.DictReader(open(sys.argv[1])) if r["case"] == c)
+    print("%-12s n=%d p50 %8.1f ms  min %8.1f ms" % (c, len(v), v[len(v) // 2], v[0]))
+EOF
+tail -n 5 "$W/docker-hook.log"
+kill "$(cat "$W/dockerd.pid")" 2>/dev/null
+for i in $(seq 1 20); do [ -e "$W/dockerd.pid" ] || break; sleep 0.5; done
+tail -n 5 "$W/dockerd.log"
+echo "verify: done"
