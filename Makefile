@@ -2,8 +2,10 @@
 #   make demo    install what is missing, build, run the main scenario
 #   make check   install what the tests need, build, run every test
 #   make bench   measure container start, the floor, scaling, memory (bench/README.md)
+#   make deb     build the Debian package gctk_<version>_amd64.deb in build-deb/
 BUILD ?= build
 BUILD_ASAN ?= build-asan
+DEB_DIR ?= build-deb
 PREFIX ?= /usr
 
 BUILD_DEPS = meson ninja-build pkg-config gcc libc6-dev libjansson-dev libyaml-dev libcmocka-dev
@@ -14,8 +16,11 @@ TEST_DEPS = $(RUN_DEPS) podman clang
 RUN_DEPS = runc busybox-static docker.io
 TEST_DEPS = $(RUN_DEPS) jq docker-compose podman containerd clang
 BENCH_DEPS = $(RUN_DEPS) python3
+TEST_DEPS = $(RUN_DEPS) podman clang scdoc bash-completion lintian
+DEB_DEPS = dpkg-dev debhelper fakeroot meson ninja-build pkg-config libjansson-dev libyaml-dev \
+	libcmocka-dev scdoc
 
-.PHONY: all build deps deps-test demo check unit install bench fuzz clean
+.PHONY: all build deps deps-test demo check unit install deb bench fuzz clean
 
 all: build
 
@@ -62,5 +67,22 @@ bench: build
 install: build
 	meson install -C $(BUILD)
 
+# The package is built from a copy of the working tree (tracked files and
+# untracked ones git does not ignore) in $(DEB_DIR)/, so that dpkg-buildpackage
+# leaves the tree clean and writes the .deb beside the copy, not into the
+# tree's parent. The copy has no .git: .version carries the git version that
+# `gctk --version` prints. DEB_BUILD_OPTIONS=nocheck skips the unit tests.
+deb:
+	$(call apt_install,$(DEB_DEPS))
+	@set -e; ver=$$(sed -n "s/^  version : '\(.*\)',/\1/p" meson.build); \
+	src=$(DEB_DIR)/gctk-$$ver; rm -rf $(DEB_DIR); mkdir -p $$src; \
+	git ls-files -z --cached --others --exclude-standard | \
+	  tar --null --files-from=- --ignore-failed-read -cf - | tar -C $$src -xf -; \
+	tools/version.sh . $$ver > $$src/.version; \
+	echo "building the package in $$src (version $$(cat $$src/.version))"; \
+	(cd $$src && dpkg-buildpackage -us -uc -b -Jauto >../dpkg-buildpackage.log 2>&1) || \
+	  { tail -n 40 $(DEB_DIR)/dpkg-buildpackage.log; echo "make deb: failed, see $(DEB_DIR)/dpkg-buildpackage.log" >&2; exit 1; }; \
+	for f in $(DEB_DIR)/gctk_*.deb; do echo "built: $$(realpath $$f)"; done
+
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(DEB_DIR)

@@ -148,7 +148,7 @@ static void print_service(const json_t *svc)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: gctk compose check [--json] [FILE]\n"
+    fprintf(f, "usage: gctk compose check [--root DIR] [--json] [FILE]\n"
                "\n"
                "Checks the GPU requests of every service of a Compose file against this host.\n"
                "FILE defaults to the first of compose.yaml, compose.yml, docker-compose.yaml,\n"

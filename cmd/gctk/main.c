@@ -58,7 +58,8 @@ gctk_host *open_host_or_report(struct global_opts *g, unsigned flags)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: gctk [--root DIR] COMMAND [ARGS]\n\ncommands:\n");
+    fprintf(f, "usage: gctk [--root DIR] COMMAND [ARGS]\n"
+               "       gctk --help | --version\n\ncommands:\n");
     for (size_t i = 0; i < GCTK_ARRAY_LEN(commands); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n`gctk COMMAND --help` describes one command.\n");

@@ -1,0 +1,143 @@
+# bash completion for gctk(1)                              -*- shell-script -*-
+# Installed as completions/gctk: bash-completion loads it on the first Tab
+# after `gctk`. tests/e2e/test-docs.sh checks that it offers every verb of
+# the command table (cmd/gctk/main.c) and every flag of every `--help`.
+
+_gctk_verbs='info list configure sim runtime compose compat cdi doctor hook'
+_gctk_caps='utility compute video graphics display ngx compat32 all'
+
+# _gctk_subverbs VERB: the words that may follow VERB (none: VERB takes flags)
+_gctk_subverbs()
+{
+    case $1 in
+        sim) echo create ;;
+        runtime) echo configure unset ;;
+        compose) echo check ;;
+        cdi) echo generate ;;
+    esac
+}
+
+# _gctk_flags VERB [SUBVERB]: the long options of a command
+_gctk_flags()
+{
+    case $1${2:+ $2} in
+        info) echo --root --json --no-nvml --help ;;
+        list) echo --root --capabilities --device --json --help ;;
+        configure) echo --pid --device --capabilities --require --no-cgroups --ldconfig --root --help ;;
+        'sim create') echo --gpus --driver --cuda --model --force --help ;;
+        'runtime configure') echo --runtime= --config --runtime-name --runtime-path \
+            --set-as-default --cdi --dry-run --remove --help ;;
+        'runtime unset') echo --runtime= --config --runtime-name --dry-run --help ;;
+        'compose check') echo --root --json --help ;;
+        compat) echo --root --cuda --require --image-env --json --help ;;
+        'cdi generate') echo --output --format --help ;;
+        doctor) echo --root --json --help ;;
+        *) echo --help ;;
+    esac
+}
+
+_gctk()
+{
+    local cur prev words cword split
+    _init_completion -s || return
+
+    # the verb is the first word that is neither an option nor --root's value
+    local i verb='' sub='' verb_at=0
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            --root) ((i++)) ;;
+            -*) ;;
+            *)
+                verb=${words[i]} verb_at=$i
+                break
+                ;;
+        esac
+    done
+
+    # values of options
+    case $prev in
+        --root)
+            _filedir -d
+            return
+            ;;
+        --capabilities)
+            # a comma-separated list: complete the part after the last comma
+            local done_part=${cur%"${cur##*,}"}
+            COMPREPLY=($(compgen -P "$done_part" -W "$_gctk_caps" -- "${cur##*,}"))
+            compopt -o nospace 2>/dev/null
+            return
+            ;;
+        --ldconfig)
+            COMPREPLY=($(compgen -W 'internal none' -- "$cur"))
+            return
+            ;;
+        --pid)
+            _pids
+            return
+            ;;
+        --runtime)
+            [[ $verb == runtime ]] && COMPREPLY=($(compgen -W 'docker' -- "$cur"))
+            return
+            ;;
+        --format)
+            COMPREPLY=($(compgen -W 'json yaml' -- "$cur"))
+            return
+            ;;
+        --config)
+            _filedir json
+            return
+            ;;
+        --output | --image-env | --runtime-path)
+            _filedir
+            return
+            ;;
+        --device)
+            COMPREPLY=($(compgen -W 'all none' -- "$cur"))
+            return
+            ;;
+        --gpus | --driver | --cuda | --model | --require | --runtime-name)
+            return
+            ;;
+    esac
+    $split && return
+
+    if [[ -z $verb ]]; then
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W '--root --help --version' -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$_gctk_verbs" -- "$cur"))
+        fi
+        return
+    fi
+
+    local subverbs
+    subverbs=$(_gctk_subverbs "$verb")
+    if [[ -n $subverbs ]]; then
+        # the subverb is the first plain word after the verb
+        for ((i = verb_at + 1; i < cword; i++)); do
+            if [[ ${words[i]} != -* ]]; then
+                sub=${words[i]}
+                break
+            fi
+        done
+        if [[ -z $sub ]]; then
+            COMPREPLY=($(compgen -W "$subverbs --help" -- "$cur"))
+            return
+        fi
+    fi
+
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$(_gctk_flags "$verb" "$sub")" -- "$cur"))
+        [[ ${COMPREPLY-} == *= ]] && compopt -o nospace 2>/dev/null 2>/dev/null
+        return
+    fi
+
+    # the positional arguments
+    case $verb${sub:+ $sub} in
+        configure | 'sim create') _filedir -d ;;
+        'compose check') _filedir '@(yaml|yml)' ;;
+    esac
+} &&
+    complete -F _gctk gctk
+
+# ex: filetype=sh

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# What ships beside the binaries stays true to them: every verb of the command
+# table (cmd/gctk/main.c) and every flag of its `--help` usage has a section in
+# gctk(1) and a bash completion; every setting lib/config.c reads is in
+# gctk.conf(5); the default config file loads; the man pages render without
+# warnings; the systemd units pass systemd-analyze verify. A new verb or flag
+# without documentation or completion fails here.
+. "$(dirname "$0")/lib.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+MAN_SRC=$top/docs/man
+COMPLETION=$top/completion/gctk.bash
+
+mapfile -t VERBS < <(sed -n 's/^ *{"\([a-z-]*\)", cmd_[a-z_]*,.*/\1/p' "$top/cmd/gctk/main.c")
+check "the command table has verbs" test "${#VERBS[@]}" -gt 0
+
+# usage_flags TEXT: the long options in the usage lines of a --help text (up
+# to the first empty line: the prose after it may quote other programs' flags)
+usage_flags() {
+    printf '%s\n' "$1" | sed -n '/^usage:/,/^$/p' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
+}
+
+# man_section VERB: the text of "## gctk VERB ..." in gctk.1.scd
+man_section() {
+    awk -v h="## gctk $1" 'index($0, h) == 1 && (length($0) == length(h) || substr($0, length(h) + 1, 1) == " ") { on = 1; print; next }
+        /^#/ { on = 0 } on' "$MAN_SRC/gctk.1.scd"
+}
+
+# ---- completion
+BASH_COMPLETION=/usr/share/bash-completion/bash_completion
+if [ ! -f "$BASH_COMPLETION" ]; then
+    skip "bash completion" "bash-completion is not installed"
+else
+    # complete WORDS...: the candidates bash offers for the last word of the
+    # command line WORDS (as typed before Tab), one a line
+    complete_words() {
+        bash -c '
+            . "$1"; . "$2"; shift 2
+            COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+            COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+            _gctk gctk "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+            printf "%s\n" "${COMPREPLY[@]}"' \
+            complete "$BASH_COMPLETION" "$COMPLETION" "$@" 2>&1
+    }
+    TOP=$(complete_words gctk '')
+    missing=()
+    for v in "${VERBS[@]}"; do grep -qx -- "$v" <<<"$TOP" || missing+=("$v"); done
+    expect_eq "gctk <Tab> offers every verb of the command table" "" "${missing[*]}"
+    expect_eq "gctk i<Tab> completes to info" "info" "$(complete_words gctk i)"
+    missing=()
+    for f in $(usage_flags "$("$GCTK" --help)"); do
+        grep -qx -- "$f" <<<"$(complete_words gctk --)" || missing+=("$f")
+    done
+    expect_eq "gctk --<Tab> offers the global flags of gctk --help" "" "${missing[*]}"
+    expect_eq "--capabilities completes after a comma" "utility,compute" \
+        "$(complete_words gctk list --capabilities utility,compu)"
+    expect_eq "--root completes directories" "$top/docs/" \
+        "$(cd / && complete_words gctk --root "$top/doc")/"
+
+    for v in "${VERBS[@]}"; do
+        help=$("$GCTK" "$v" --help 2>&1)
+        # the verb's flags and those of each of its subverbs
+        offered=$(complete_words gctk "$v" --)
+        subs=$(complete_words gctk "$v" '' | grep -v -- '^-')
+        for s in $subs; do offered+=$'\n'$(complete_words gctk "$v" "$s" --); done
+        offered=$(sed 's/=$//' <<<"$offered")
+        missing=()
+        for f in $(usage_flags "$help"); do
+            grep -qx -- "$f" <<<"$offered" || missing+=("$f")
+        done
+        expect_eq "completion offers every flag of gctk $v --help" "" "${missing[*]}"
+    done
+fi
+
+# ---- man pages
+for v in "${VERBS[@]}"; do
+    section=$(man_section "$v")
+    if [ -z "$section" ]; then
+        not_ok "gctk(1) has a section for gctk $v"
+        continue
+    fi
+    missing=()
+    for f in $(usage_flags "$("$GCTK" "$v" --help 2>&1)"); do
+        grep -qE -- "(^|[^a-z-])$f([^a-z-]|\$)" <<<"$section" || missing+=("$f")
+    done
+    expect_eq "gctk(1) documents every flag of gctk $v --help" "" "${missing[*]}"
+done
+missing=()
+for f in $(usage_flags "$("$GCTK" --help)"); do
+    grep -qF -- "*$f" "$MAN_SRC/gctk.1.scd" || missing+=("$f")
+done
+expect_eq "gctk(1) documents the global flags of gctk --help" "" "${missing[*]}"
+
+mapfile -t KEYS < <(grep -oE 'strcmp\(key, "[a-z-]+"\)' "$top/lib/config.c" | sed 's/.*"\(.*\)".*/\1/')
+missing=()
+for k in "${KEYS[@]}"; do grep -qF -- "*$k* (" "$MAN_SRC/gctk.conf.5.scd" || missing+=("$k"); done
+expect_eq "gctk.conf(5) documents every setting lib/config.c reads" "" "${missing[*]}"
+
+HOST=$SCRATCH/host
+"$GCTK" sim create "$HOST" --gpus 1 >/dev/null 2>&1
+loads() { GCTK_CONFIG="$top/config/config.json" "$GCTK" info --no-nvml --root "$HOST" >/dev/null; }
+check "the default config file (config/config.json) loads" loads
+missing=()
+for k in "${KEYS[@]}"; do grep -qF "\"$k\"" "$top/config/config.json" || missing+=("$k"); done
+# hook-path is null by default: the file leaves it out
+expect_eq "the default config file sets every setting (but hook-path)" "hook-path" "${missing[*]}"
+
+if [ ! -f "$GCTK_BUILD/docs/man/gctk.1" ]; then
+    skip "man pages render" "built without scdoc (-Dman=disabled)"
+elif ! command -v man >/dev/null; then
+    skip "man pages render" "man-db is not installed"
+else
+    for page in gctk.1 gctk-hook.8 gctk-runtime.8 gctk.conf.5; do
+        out=$(MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -l "$GCTK_BUILD/docs/man/$page" 2>&1 >/dev/null)
+        expect_eq "man renders $page without warnings" "" "$out"
+    done
+fi
+
+# ---- systemd units (the installed ones are verified by test-deb.sh)
+if ! command -v systemd-analyze >/dev/null; then
+    skip "systemd-analyze verify" "systemd is not installed"
+else
+    U=$SCRATCH/units
+    mkdir -p "$U"
+    sed "s|@bindir@|$GCTK_BUILD/cmd|" "$top/systemd/gctk-cdi-refresh.service.in" >"$U/gctk-cdi-refresh.service"
+    cp "$top/systemd/gctk-cdi-refresh.path" "$U/"
+    # --man=no: the man page of Documentation= is not installed here
+    out=$(systemd-analyze verify --man=no "$U/gctk-cdi-refresh.service" "$U/gctk-cdi-refresh.path" 2>&1)
+    expect_eq "systemd-analyze verify: gctk-cdi-refresh.{service,path}" "" "$out"
+    unit=$(sed -n 's/^Unit=//p' "$U/gctk-cdi-refresh.path")
+    check "the path unit starts the service" test -f "$U/$unit"
+    expect_match "the service writes the spec with gctk cdi generate" \
+        "^ExecStart=$GCTK_BUILD/cmd/gctk cdi generate --output /run/cdi/nvidia.yaml\$" \
+        "$(grep '^ExecStart=' "$U/gctk-cdi-refresh.service")"
+fi
