@@ -242,7 +242,7 @@ static int mig_gpu_list(const gctk_host *h, const char *what, const char *ids, i
         }
         push_unique(&list, &n, &cap, g->index);
     }
-    bool mig_ids = s.mig_count > 0;
+    bool mig_ids = s.mode == GCTK_SELECT_LIST && s.mig_count > 0;
     gctk_selection_clear(&s);
     if (mig_ids) {
         free(list);
