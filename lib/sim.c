@@ -626,6 +626,9 @@ int gctk_sim_parse_mig(const char *spec, unsigned *gpu, struct strv *profiles, g
         spec[0] < '0' || spec[0] > '9')
         return gctk_fail(err, 0, "invalid --mig `%s`: expected GPU:PROFILE[,PROFILE...], like "
                          "0:1g.10gb,3g.40gb", spec);
+    size_t plen = strlen(colon + 1);
+    if (plen == 0 || colon[1] == ',' || colon[plen] == ',' || strstr(colon, ",,") != NULL)
+        return gctk_fail(err, 0, "invalid --mig `%s`: an empty profile", spec);
     struct strv list = {0};
     unsigned slices = 0;
     cleanup_free char *copy = xstrdup(colon + 1);
