@@ -6,8 +6,10 @@ BUILD_ASAN ?= build-asan
 PREFIX ?= /usr
 
 BUILD_DEPS = meson ninja-build pkg-config gcc libc6-dev libjansson-dev libyaml-dev libcmocka-dev
-RUN_DEPS = runc busybox-static docker.io
-TEST_DEPS = $(RUN_DEPS) jq docker-compose podman containerd clang
+# demo/run.sh: a private dockerd (docker.io, its containerd and runc), Compose
+# 1.29 (docker-compose), an image made from busybox-static, jq
+RUN_DEPS = runc busybox-static docker.io containerd docker-compose jq
+TEST_DEPS = $(RUN_DEPS) podman clang
 
 .PHONY: all build deps deps-test demo check unit install bench fuzz clean
 

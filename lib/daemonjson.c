@@ -110,6 +110,10 @@ int daemonjson_add_runtime(json_t *cfg, const struct runtime_entry *rt, bool *ch
         return gctk_fail(err, 0, "\"runtimes\" is not a JSON object: fix it or move the file away");
     if (rt->cdi && features != NULL && !json_is_object(features))
         return gctk_fail(err, 0, "\"features\" is not a JSON object: fix it or move the file away");
+    json_t *generic = json_object_get(cfg, "node-generic-resources");
+    if (rt->swarm_name != NULL && generic != NULL && !json_is_array(generic))
+        return gctk_fail(err, 0, "\"node-generic-resources\" is not a JSON array: fix it or "
+                                 "move the file away");
     cleanup_json json_t *before = json_deep_copy(cfg);
     runtimes = object_member(cfg, "runtimes", true, err);
     json_t *entry = json_object_get(runtimes, rt->name);
@@ -126,6 +130,22 @@ int daemonjson_add_runtime(json_t *cfg, const struct runtime_entry *rt, bool *ch
     if (rt->cdi) {
         features = object_member(cfg, "features", true, err);
         json_object_set_new(features, "cdi", json_true());
+    }
+    if (rt->swarm_name != NULL) {
+        /* this host's GPUs replace what an earlier run advertised under the
+         * same name; other generic resources stay */
+        json_t *list = json_array();
+        size_t i;
+        json_t *v;
+        size_t n = strlen(rt->swarm_name);
+        json_array_foreach(generic, i, v) {
+            const char *s = json_string_value(v);
+            if (s == NULL || strncmp(s, rt->swarm_name, n) != 0 || s[n] != '=')
+                json_array_append(list, v);
+        }
+        for (i = 0; i < rt->n_swarm_ids; i++)
+            json_array_append_new(list, json_sprintf("%s=%s", rt->swarm_name, rt->swarm_ids[i]));
+        json_object_set_new(cfg, "node-generic-resources", list);
     }
     *changed = !json_equal(before, cfg);
     return 0;

@@ -18,6 +18,11 @@ struct runtime_entry {
     const char *path;  /* the runtime executable */
     bool set_default;  /* also "default-runtime": name */
     bool cdi;          /* also "features": {"cdi": true} */
+    /* Swarm: "node-generic-resources" entries "<name>=<id>" replacing the
+     * earlier ones of that name (the host's GPUs, `--swarm-resources`) */
+    const char *swarm_name;
+    const char *const *swarm_ids;
+    size_t n_swarm_ids;
 };
 
 /* Reads a JSON config file. A missing file gives an empty object and

@@ -195,7 +195,8 @@ static int read_gpus(struct gctk_host *h, gctk_error **err)
         h->gpus[h->ngpus++] = g;
     }
     closedir(d);
-    qsort(h->gpus, h->ngpus, sizeof(*h->gpus), gpu_cmp);
+    if (h->ngpus > 0)
+        qsort(h->gpus, h->ngpus, sizeof(*h->gpus), gpu_cmp);
     h->enriched = xcalloc(h->ngpus, sizeof(*h->enriched));
     for (size_t i = 0; i < h->ngpus; i++)
         h->gpus[i].index = (int)i;

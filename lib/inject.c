@@ -388,6 +388,24 @@ static int update_ldcache(struct rootfs *r, const gctk_host *h, const gctk_plan 
     return 0;
 }
 
+bool inject_uid_map_is_initial(const char *text)
+{
+    unsigned long inside = 1, outside = 1, count = 0;
+    int n = 0;
+    if (sscanf(text, " %lu %lu %lu %n", &inside, &outside, &count, &n) != 3)
+        return false;
+    /* one line, the identity over the whole range */
+    return inside == 0 && outside == 0 && count == 4294967295ul && text[n] == '\0';
+}
+
+static bool in_user_namespace(void)
+{
+    cleanup_free char *text = NULL;
+    if (read_file("/proc/self/uid_map", 4096, &text, NULL, NULL) < 0)
+        return false;
+    return !inject_uid_map_is_initial(text);
+}
+
 int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
            struct inject_report *rep, gctk_error **err)
 {
@@ -400,7 +418,14 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
     unsigned long long t = now_ns();
 
     size_t ndev = gctk_plan_node_count(p);
-    if (!o->no_cgroups && ndev > 0) {
+    /* rootless (--no-cgroups --user of NVIDIA's tools): the engine's cgroup
+     * is not ours to edit, and no node is ever made: they are bind-mounted */
+    bool no_cgroups = o->no_cgroups;
+    if (!no_cgroups && ndev > 0 && in_user_namespace()) {
+        no_cgroups = true;
+        strv_push(&rep->notes, xstrdup("in a user namespace: device cgroup left to the engine"));
+    }
+    if (!no_cgroups && ndev > 0) {
         struct cgroup_device *devs = xcalloc(ndev, sizeof(*devs));
         for (size_t i = 0; i < ndev; i++)
             devs[i] = (struct cgroup_device){gctk_plan_node(p, i)->major,

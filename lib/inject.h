@@ -27,6 +27,11 @@ struct inject_report {
     struct strv notes;         /* decisions worth logging (compat skipped, ...) */
 };
 
+/* Whether the text of /proc/self/uid_map is the initial namespace's
+ * ("0 0 4294967295"). Anything else is a user namespace (rootless): there the
+ * device cgroup is left alone, as with no_cgroups, since it cannot be edited. */
+bool inject_uid_map_is_initial(const char *text);
+
 int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
            struct inject_report *report, gctk_error **err);
 void inject_report_clear(struct inject_report *r);

@@ -15,11 +15,14 @@ void request_clear(struct request *r)
     *r = (struct request){0};
 }
 
-char *swarm_resource_env_name(const char *resource)
+char *swarm_resource_env_name(const char *resource, bool underscores)
 {
     char *s = xasprintf("DOCKER_RESOURCE_%s", resource);
-    for (char *p = s; *p; p++)
-        *p = (*p == '-' || *p == '.') ? '_' : (char)toupper((unsigned char)*p);
+    for (char *p = s; *p; p++) {
+        *p = (char)toupper((unsigned char)*p);
+        if (underscores && (*p == '-' || *p == '.'))
+            *p = '_';
+    }
     return s;
 }
 
@@ -63,13 +66,15 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
     r.devices_from = "NVIDIA_VISIBLE_DEVICES";
     /* Swarm hands out generic resources through DOCKER_RESOURCE_<NAME>: that
      * assignment wins over the image's own NVIDIA_VISIBLE_DEVICES */
-    cleanup_free char *swarm_var = NULL;
-    if (cfg->swarm_resource != NULL) {
-        swarm_var = swarm_resource_env_name(cfg->swarm_resource);
+    for (int u = 0; cfg->swarm_resource != NULL && u < 2; u++) {
+        /* Swarm upper-cases the resource name and keeps its other
+         * characters; an underscore spelling is accepted too */
+        cleanup_free char *swarm_var = swarm_resource_env_name(cfg->swarm_resource, u == 1);
         const char *assigned = env_get(env, swarm_var);
         if (assigned != NULL) {
             visible = assigned;
             r.devices_from = "DOCKER_RESOURCE";
+            break;
         }
     }
     const char *cuda_version = env_get(env, "CUDA_VERSION");

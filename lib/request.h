@@ -24,8 +24,9 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
                      struct request *out, gctk_error **err);
 void request_clear(struct request *r);
 
-/* "NVIDIA-GPU" -> "DOCKER_RESOURCE_NVIDIA_GPU" (Docker's spelling of a Swarm
- * generic resource in a task's environment). */
-char *swarm_resource_env_name(const char *resource);
+/* "NVIDIA-GPU" -> "DOCKER_RESOURCE_NVIDIA-GPU", Swarm's variable for the
+ * generic resource assigned to a task ("DOCKER_RESOURCE_NVIDIA_GPU" with
+ * underscores). */
+char *swarm_resource_env_name(const char *resource, bool underscores);
 
 #endif

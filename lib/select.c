@@ -15,17 +15,23 @@ void gctk_selection_clear(struct gctk_selection *s)
 }
 
 /* "0 (GPU-..., 00000000:18:00.0), 1 (...)" for error messages */
+static char *list_gpus(const gctk_host *h)
+{
+    size_t cap = 16 + h->ngpus * 80, n = 0;
+    char *s = xmalloc(cap);
+    s[0] = '\0';
+    for (size_t i = 0; i < h->ngpus; i++)
+        n += (size_t)snprintf(s + n, cap - n, "%s%zu (%s, %s)", i ? ", " : "", i, h->gpus[i].uuid,
+                              h->gpus[i].bus_id);
+    return s;
+}
+
 static char *describe_gpus(const gctk_host *h)
 {
     if (h->ngpus == 0)
         return xstrdup("this host has no GPU");
-    size_t cap = 64 + h->ngpus * 80, n = 0;
-    char *s = xmalloc(cap);
-    n += (size_t)snprintf(s, cap, "this host has ");
-    for (size_t i = 0; i < h->ngpus; i++)
-        n += (size_t)snprintf(s + n, cap - n, "%s%zu (%s, %s)", i ? ", " : "", i,
-                              h->gpus[i].uuid, h->gpus[i].bus_id);
-    return s;
+    cleanup_free char *list = list_gpus(h);
+    return xasprintf("this host has %s", list);
 }
 
 static bool all_digits(const char *s)
@@ -74,6 +80,32 @@ static int resolve_id(const gctk_host *h, const char *id, gctk_error **err)
     }
     cleanup_free char *all = describe_gpus(h);
     return gctk_fail(err, 0, "unknown GPU `%s`: %s", id, all);
+}
+
+/* Docker turns `--gpus N` (and Compose `count: N`) into the ids 0,...,N-1,
+ * so a count beyond the host's GPUs reaches us as an unknown index. When the
+ * whole list is exactly that sequence, say so in the user's terms. */
+static int fail_count_beyond(const gctk_host *h, const char *ids, gctk_error **err)
+{
+    cleanup_free char *copy = xstrdup(ids);
+    size_t n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        str_strip(tok);
+        char expect[24];
+        snprintf(expect, sizeof(expect), "%zu", n);
+        if (strcmp(tok, expect) != 0)
+            return 0;
+        n++;
+    }
+    if (n < 2 || n <= h->ngpus || h->ngpus == 0)
+        return 0;
+    cleanup_free char *list = list_gpus(h);
+    return gctk_fail(err, 0,
+                     "%zu GPUs asked for (ids 0 to %zu: what `docker run --gpus %zu` and Compose's "
+                     "`count: %zu` ask for) but this host has %zu: %s; ask for at most %zu, or "
+                     "for all",
+                     n, n - 1, n, n, h->ngpus, list, h->ngpus);
 }
 
 static int int_cmp(const void *a, const void *b)
@@ -319,6 +351,8 @@ int gctk_select(const gctk_host *h, const char *ids, struct gctk_selection *out,
         *out = s;
         return 0;
     }
+    if (fail_count_beyond(h, copy, err) < 0)
+        return -1;
     s.mode = GCTK_SELECT_LIST;
     size_t cap = 0, mig_cap = 0;
     char *save = NULL;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cdi.h"
 #include "oci.h"
 #include "request.h"
 #include "shim.h"
@@ -96,6 +97,20 @@ static int write_atomically(const char *path, const char *text, mode_t mode, gct
     return 0;
 }
 
+/* CDI mode: the named devices' edits go into config.json; no hook is added. */
+static int apply_cdi(json_t *root, const struct strv *names, gctk_error **err)
+{
+    static const char *const dirs[] = {CDI_STATIC_DIR, CDI_DYNAMIC_DIR, NULL};
+    json_t *specs = NULL, *edits = NULL;
+    int rc = -1;
+    if (cdi_load_dirs(dirs, &specs, NULL, err) == 0 && cdi_resolve(specs, names, &edits, err) == 0 &&
+        cdi_apply(root, edits, err) == 0)
+        rc = 0;
+    json_decref(edits);
+    json_decref(specs);
+    return rc;
+}
+
 int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const char *hook_path,
                         bool *added, gctk_error **err)
 {
@@ -111,8 +126,25 @@ int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const
     struct request req = {0};
     cleanup_free char *text = json_dumps(root, JSON_COMPACT);
     cleanup_free char *out = NULL;
-    if (text == NULL || oci_spec_parse(text, strlen(text), bundle, &spec, err) < 0 ||
-        request_from_env(&spec.env, spec.privileged, cfg, &req, err) < 0)
+    struct strv cdi_names = {0};
+    if (text == NULL || oci_spec_parse(text, strlen(text), bundle, &spec, err) < 0)
+        goto done;
+    /* the image's environment may name CDI devices only where policy lets
+     * it ask for GPUs at all; annotations come from the engine */
+    bool env_allowed = spec.privileged || cfg->allow_unprivileged_env;
+    struct strv no_annotations = {0};
+    cdi_requested_names(&spec.annotations, NULL, &cdi_names);
+    if (env_allowed)
+        cdi_requested_names(&no_annotations, env_get(&spec.env, "NVIDIA_VISIBLE_DEVICES"),
+                            &cdi_names);
+    if (cdi_names.len > 0) {
+        if (apply_cdi(root, &cdi_names, err) < 0) {
+            gctk_wrap(err, "CDI devices of `%s`", path);
+            goto done;
+        }
+        goto write;
+    }
+    if (request_from_env(&spec.env, spec.privileged, cfg, &req, err) < 0)
         goto done;
     rc = 0;
     if (req.devices == NULL)
@@ -142,6 +174,8 @@ int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const
     json_array_append_new(env, json_string("PATH=/usr/sbin:/usr/bin:/sbin:/bin"));
     json_object_set_new(hook, "env", env);
     json_array_insert_new(prestart, 0, hook);
+write:
+    rc = 0;
     out = json_dumps(root, JSON_COMPACT);
     struct stat st;
     mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
@@ -151,6 +185,7 @@ int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const
     }
     *added = true;
 done:
+    strv_clear(&cdi_names);
     request_clear(&req);
     oci_spec_clear(&spec);
     json_decref(root);

@@ -17,8 +17,12 @@ void shim_parse_args(int argc, char *const *argv, struct shim_args *out);
 
 /* Adds the prestart hook at hook_path (with an explicit environment: only
  * GCTK_CONFIG when set) to bundle/config.json when the container asks for GPUs
- * and has no gctk or NVIDIA hook yet. The file is rewritten atomically. *added
- * tells whether it was changed. */
+ * and has no gctk or NVIDIA hook yet. CDI mode instead: when an annotation
+ * "cdi.k8s.io/..." or NVIDIA_VISIBLE_DEVICES names CDI devices
+ * ("nvidia.com/gpu=0"), the edits of the specs in /etc/cdi and /var/run/cdi
+ * are applied to config.json and no hook is added; an unknown device is an
+ * error. The file is rewritten atomically. *added tells whether it was
+ * changed. */
 int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const char *hook_path,
                         bool *added, gctk_error **err);
 

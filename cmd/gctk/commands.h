@@ -31,5 +31,8 @@ int cmd_sim(int argc, char **argv, struct global_opts *g);
 int cmd_runtime(int argc, char **argv, struct global_opts *g);
 int cmd_compose(int argc, char **argv, struct global_opts *g);
 int cmd_compat(int argc, char **argv, struct global_opts *g);
+int cmd_cdi(int argc, char **argv, struct global_opts *g);
+int cmd_hook(int argc, char **argv, struct global_opts *g);
+int cmd_doctor(int argc, char **argv, struct global_opts *g);
 
 #endif

@@ -86,6 +86,17 @@ static json_t *check_service(gctk_host *h, const struct compose_service *s)
             json_decref(r);
             continue;
         }
+        /* Compose 1.29 (Debian 12's docker-compose) computes the spec's "all"
+         * for this case but sends Count 0, so dockerd sets no
+         * NVIDIA_VISIBLE_DEVICES: the check would pass and the container see
+         * whatever the image says (nothing, for a non-CUDA image) */
+        if (d->source == COMPOSE_DEPLOY && !d->req.has_count && d->req.ids.len == 0)
+            json_object_set_new(
+                r, "note",
+                json_string("docker-compose 1.29 sends count 0 here, not all: the container "
+                            "then gets the GPUs of the image's NVIDIA_VISIBLE_DEVICES (none "
+                            "when the image sets none); write `count: all` for every GPU with "
+                            "any Compose"));
         json_array_append_new(requests, r);
     }
     if (s->runtime != NULL && strcmp(s->runtime, "nvidia") == 0) {
@@ -127,6 +138,9 @@ static void print_service(const json_t *svc)
                    json_string_value(json_object_get(gpu, "uuid")));
         }
         printf("; capabilities %s\n", json_string_value(json_object_get(v, "capabilities")));
+        const char *note = json_string_value(json_object_get(v, "note"));
+        if (note != NULL)
+            printf("  note: %s\n", note);
     }
     json_array_foreach(errors, i, v)
         fprintf(stderr, "gctk: %s\n", json_string_value(v));

@@ -23,6 +23,9 @@ static const struct command commands[] = {
     {"runtime", cmd_runtime, "register gctk-runtime with docker (daemon.json)"},
     {"compose", cmd_compose, "check the GPU requests of a Compose file against this host"},
     {"compat", cmd_compat, "can this host run a CUDA version or an image's requirements"},
+    {"cdi", cmd_cdi, "generate, list and validate CDI specs of the GPUs"},
+    {"hook", cmd_hook, "the createContainer hooks CDI specs name (run by the runtime)"},
+    {"doctor", cmd_doctor, "check driver, NVML, Docker, hook, cgroups, CDI; print the fixes"},
 };
 
 int report_error(const gctk_error *e)

@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cdi.h"
 #include "commands.h"
 #include "daemonjson.h"
 #include "util.h"
 
 #define RUNTIME_BINARY "gctk-runtime"
-#define RUNTIME_INSTALL_PATH "/usr/bin/" RUNTIME_BINARY
 
 typedef int (*engine_writer)(const char *path, const struct runtime_entry *rt, unsigned flags,
                              bool *changed, char **text, gctk_error **err);
@@ -23,10 +23,50 @@ struct engine {
     const char *config_path;
     engine_writer write;
     const char *restart;
+    const char *binary; /* what --runtime-path defaults to */
 };
 
+/* containerd, CRI-O and Podman get a file of their own (a drop-in, a
+ * hooks.d entry): their main config is never rewritten */
+static int dropin(const char *path, char *owned_text, unsigned flags, bool *changed, char **text,
+                  gctk_error **err)
+{
+    cleanup_free char *t = owned_text;
+    if (cdi_dropin_write(path, t, flags & CONFIG_REMOVE, flags & CONFIG_DRY_RUN, changed, err) < 0)
+        return -1;
+    *text = (flags & CONFIG_REMOVE) ? xstrdup("") : steal_pointer(&t);
+    return 0;
+}
+
+static int containerd_write(const char *path, const struct runtime_entry *rt, unsigned flags,
+                            bool *changed, char **text, gctk_error **err)
+{
+    return dropin(path, cdi_containerd_dropin(rt->name, rt->path, rt->set_default), flags, changed,
+                  text, err);
+}
+
+static int crio_write(const char *path, const struct runtime_entry *rt, unsigned flags,
+                      bool *changed, char **text, gctk_error **err)
+{
+    return dropin(path, cdi_crio_dropin(rt->name, rt->path, rt->set_default), flags, changed, text,
+                  err);
+}
+
+static int podman_write(const char *path, const struct runtime_entry *rt, unsigned flags,
+                        bool *changed, char **text, gctk_error **err)
+{
+    return dropin(path, cdi_podman_hook(rt->path, getenv("GCTK_CONFIG")), flags, changed, text,
+                  err);
+}
+
 static const struct engine engines[] = {
-    {"docker", DAEMONJSON_DEFAULT_PATH, daemonjson_configure, "systemctl restart docker"},
+    {"docker", DAEMONJSON_DEFAULT_PATH, daemonjson_configure, "systemctl restart docker",
+     RUNTIME_BINARY},
+    {"containerd", CDI_CONTAINERD_DROPIN, containerd_write, "systemctl restart containerd",
+     RUNTIME_BINARY},
+    {"crio", CDI_CRIO_DROPIN, crio_write, "systemctl restart crio", RUNTIME_BINARY},
+    /* Podman reads hooks.d for every container: no restart, no runtime */
+    {"podman", CDI_PODMAN_HOOK, podman_write, NULL, "gctk-hook"},
 };
 
 static const struct engine *find_engine(const char *name)
@@ -37,8 +77,8 @@ static const struct engine *find_engine(const char *name)
     return NULL;
 }
 
-/* gctk-runtime beside this gctk, else on PATH, else where packages put it. */
-static char *default_runtime_path(void)
+/* The binary beside this gctk, else on PATH, else where packages put it. */
+static char *default_runtime_path(const char *binary)
 {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -47,7 +87,7 @@ static char *default_runtime_path(void)
         char *slash = strrchr(self, '/');
         if (slash != NULL) {
             *slash = '\0';
-            char *p = xasprintf("%s/%s", self, RUNTIME_BINARY);
+            char *p = xasprintf("%s/%s", self, binary);
             if (access(p, X_OK) == 0)
                 return p;
             free(p);
@@ -60,13 +100,13 @@ static char *default_runtime_path(void)
         for (char *dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
             if (dir[0] != '/')
                 continue; /* a relative PATH entry means nothing to dockerd */
-            char *p = xasprintf("%s/%s", dir, RUNTIME_BINARY);
+            char *p = xasprintf("%s/%s", dir, binary);
             if (access(p, X_OK) == 0)
                 return p;
             free(p);
         }
     }
-    return xstrdup(RUNTIME_INSTALL_PATH);
+    return xasprintf("/usr/bin/%s", binary);
 }
 
 static void usage(FILE *f)
@@ -74,17 +114,22 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: gctk runtime configure [--runtime=ENGINE] [--config PATH]\n"
             "           [--runtime-name NAME] [--runtime-path PATH] [--set-as-default]\n"
+            "           [--swarm-resources [--swarm-resource-name NAME]] [--root DIR]\n"
             "           [--cdi] [--dry-run] [--remove]\n"
             "       gctk runtime unset [--runtime=ENGINE] [--config PATH] [--runtime-name NAME]\n"
             "           [--dry-run]\n"
             "\n"
-            "Registers gctk-runtime with a container engine (ENGINE: docker, the default),\n"
-            "keeping every other setting of its config file. `unset` is `configure --remove`.\n");
+            "Registers gctk-runtime with a container engine, keeping every other setting:\n"
+            "  docker      " DAEMONJSON_DEFAULT_PATH " (the default engine)\n"
+            "  containerd  a drop-in " CDI_CONTAINERD_DROPIN " (runtime, CDI on)\n"
+            "  crio        a drop-in " CDI_CRIO_DROPIN "\n"
+            "  podman      gctk-hook in " CDI_PODMAN_HOOK "\n"
+            "              (the alternative to CDI: `gctk cdi generate`)\n"
+            "`unset` is `configure --remove`.\n");
 }
 
 int cmd_runtime(int argc, char **argv, struct global_opts *g)
 {
-    (void)g;
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
@@ -97,6 +142,8 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
 
     const char *engine_name = "docker", *config = NULL, *path_opt = NULL;
     struct runtime_entry rt = {.name = "nvidia"};
+    bool swarm = false;
+    const char *swarm_name = "NVIDIA-GPU";
     static const struct option opts[] = {
         {"runtime", required_argument, NULL, 'R'},
         {"config", required_argument, NULL, 'c'},
@@ -106,6 +153,9 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
         {"cdi", no_argument, NULL, 'C'},
         {"dry-run", no_argument, NULL, 'D'},
         {"remove", no_argument, NULL, 'x'},
+        {"swarm-resources", no_argument, NULL, 'S'},
+        {"swarm-resource-name", required_argument, NULL, 'N'},
+        {"root", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -137,6 +187,15 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
         case 'x':
             flags |= CONFIG_REMOVE;
             break;
+        case 'S':
+            swarm = true;
+            break;
+        case 'N':
+            swarm_name = optarg;
+            break;
+        case 'r':
+            g->root = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -149,20 +208,39 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
         return report("unexpected argument `%s`", argv[optind + 1]);
     const struct engine *e = find_engine(engine_name);
     if (e == NULL)
-        return report("unknown runtime `%s`: gctk can configure docker", engine_name);
+        return report("unknown runtime `%s`: gctk can configure docker, containerd, crio and "
+                      "podman", engine_name);
     if (rt.name[0] == '\0')
         return report("--runtime-name must not be empty");
+    if (rt.cdi && strcmp(e->name, "docker") != 0)
+        return report("--cdi is for docker: the %s configuration turns CDI on by itself",
+                      e->name);
     if ((flags & CONFIG_REMOVE) && (rt.set_default || rt.cdi || path_opt != NULL))
         return report("--remove takes no --set-as-default, --cdi or --runtime-path");
     if (config == NULL)
         config = e->config_path;
-    cleanup_free char *runtime_path = path_opt != NULL ? xstrdup(path_opt) : default_runtime_path();
+    cleanup_free char *runtime_path = path_opt != NULL ? xstrdup(path_opt) : default_runtime_path(e->binary);
     rt.path = runtime_path;
+    /* Swarm schedules GPUs as named generic resources: one per GPU, by UUID */
+    struct strv ids = {0};
+    if (swarm && !(flags & CONFIG_REMOVE)) {
+        gctk_host *h = open_host_or_report(g, GCTK_HOST_NO_NVML);
+        if (h == NULL)
+            return 1;
+        for (size_t i = 0; i < gctk_host_gpu_count(h); i++)
+            strv_push(&ids, xstrdup(gctk_host_gpu(h, i)->uuid));
+        gctk_host_free(h);
+        rt.swarm_name = swarm_name;
+        rt.swarm_ids = (const char *const *)ids.items;
+        rt.n_swarm_ids = ids.len;
+    }
 
     gctk_error *err = NULL;
     cleanup_free char *text = NULL;
     bool changed = false;
-    if (e->write(config, &rt, flags, &changed, &text, &err) < 0) {
+    int wrote = e->write(config, &rt, flags, &changed, &text, &err);
+    strv_clear(&ids);
+    if (wrote < 0) {
         report_error(err);
         gctk_error_free(err);
         return 1;
@@ -181,8 +259,20 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
     }
     if (removing)
         printf("removed the `%s` runtime from `%s`\n", rt.name, config);
+    else if (strcmp(e->name, "podman") == 0)
+        printf("registered the hook `%s` in `%s`\n", rt.path, config);
     else
         printf("configured the `%s` runtime (%s) in `%s`\n", rt.name, rt.path, config);
-    printf("restart %s to apply it: %s\n", e->name, e->restart);
+    if (strcmp(e->name, "containerd") == 0 && !removing &&
+        !cdi_containerd_has_imports("/etc/containerd/config.toml")) {
+        cleanup_free char *dir = xstrdup(config);
+        char *slash = strrchr(dir, '/');
+        if (slash != NULL)
+            *slash = '\0';
+        printf("`/etc/containerd/config.toml` imports no drop-in: add `imports = [\"%s/*.toml\"]` "
+               "at its top (gctk never rewrites it)\n", dir);
+    }
+    if (e->restart != NULL)
+        printf("restart %s to apply it: %s\n", e->name, e->restart);
     return 0;
 }

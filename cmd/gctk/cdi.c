@@ -1,0 +1,352 @@
+/* gctk cdi generate|list|validate: CDI specs of this host's GPUs. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cdi.h"
+#include "commands.h"
+#include "daemonjson.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: gctk cdi generate [--output FILE] [--format json|yaml] [--vendor NAME]\n"
+               "           [--class NAME] [--device-name-strategy index|uuid|both] [--root DIR]\n"
+               "           [--capabilities LIST] [--gctk-path PATH]\n"
+               "       gctk cdi list [--spec-dir DIR]...\n"
+               "       gctk cdi validate [--no-host] [--spec-dir DIR]... [FILE]...\n"
+               "\n"
+               "generate: a CDI spec with one device per GPU and `all` (stdout, or FILE; the\n"
+               "  format follows FILE's extension unless --format says otherwise).\n"
+               "list: the devices the specs in " CDI_STATIC_DIR " and " CDI_DYNAMIC_DIR " offer.\n"
+               "validate: the schema, the cdiVersion, and (unless --no-host) whether every node,\n"
+               "  major:minor, host file and hook still exists here and matches the driver.\n");
+}
+
+/* The running gctk, for the hooks the spec names. */
+static char *self_path(void)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n <= 0)
+        return xstrdup("/usr/bin/gctk");
+    buf[n] = '\0';
+    return xstrdup(buf);
+}
+
+static int write_output(const char *path, const char *data, size_t len, gctk_error **err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* /dev/null, a pipe: written in place, never replaced */
+        cleanup_fd int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+            return gctk_fail(err, errno, "open `%s`", path);
+        for (size_t off = 0; off < len;) {
+            ssize_t w = write(fd, data + off, len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0)
+                return gctk_fail(err, errno, "write `%s`", path);
+            off += (size_t)w;
+        }
+        return 0;
+    }
+    return config_write_atomic(path, data, len, false, err);
+}
+
+static int cmd_generate(int argc, char **argv, struct global_opts *g)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'},
+        {"vendor", required_argument, NULL, 'v'},
+        {"class", required_argument, NULL, 'c'},
+        {"device-name-strategy", required_argument, NULL, 'n'},
+        {"root", required_argument, NULL, 'r'},
+        {"capabilities", required_argument, NULL, 'C'},
+        {"gctk-path", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    const char *output = NULL, *format = NULL, *caps_arg = "all";
+    struct cdi_options o = {.naming = CDI_NAME_INDEX};
+    cleanup_free char *self = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            output = optarg;
+            break;
+        case 'f':
+            format = optarg;
+            break;
+        case 'v':
+            o.vendor = optarg;
+            break;
+        case 'c':
+            o.class = optarg;
+            break;
+        case 'n':
+            if (strcmp(optarg, "index") == 0)
+                o.naming = CDI_NAME_INDEX;
+            else if (strcmp(optarg, "uuid") == 0)
+                o.naming = CDI_NAME_UUID;
+            else if (strcmp(optarg, "both") == 0)
+                o.naming = CDI_NAME_BOTH;
+            else
+                return report("cdi generate: --device-name-strategy `%s`: use index, uuid or "
+                              "both",
+                              optarg),
+                       2;
+            break;
+        case 'r':
+            g->root = optarg;
+            break;
+        case 'C':
+            caps_arg = optarg;
+            break;
+        case 'p':
+            o.gctk_path = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    if (optind != argc)
+        return report("cdi generate: unexpected argument `%s`", argv[optind]), 2;
+    bool yaml = false;
+    if (format != NULL) {
+        if (strcmp(format, "yaml") == 0)
+            yaml = true;
+        else if (strcmp(format, "json") != 0)
+            return report("cdi generate: --format `%s`: use json or yaml", format), 2;
+    } else if (output != NULL) {
+        yaml = str_has_suffix(output, ".yaml") || str_has_suffix(output, ".yml");
+    }
+    cleanup_error gctk_error *err = NULL;
+    if (gctk_caps_parse(caps_arg, &o.caps, &err) < 0)
+        return report_error(err), 2;
+    if (o.gctk_path == NULL)
+        o.gctk_path = self = self_path();
+    /* /proc gives all a spec needs: NVML is never loaded */
+    gctk_host *h = open_host_or_report(g, GCTK_HOST_NO_NVML);
+    if (h == NULL)
+        return 1;
+    json_t *spec = NULL;
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    int rc = 0;
+    if (cdi_generate(h, &o, &spec, &err) < 0) {
+        rc = report_error(err);
+        goto out;
+    }
+    if (yaml) {
+        if (cdi_to_yaml(spec, &text, &len, &err) < 0) {
+            rc = report_error(err);
+            goto out;
+        }
+    } else {
+        text = cdi_to_json(spec);
+        len = strlen(text);
+    }
+    if (output == NULL || strcmp(output, "-") == 0) {
+        fwrite(text, 1, len, stdout);
+    } else if (write_output(output, text, len, &err) < 0) {
+        rc = report_error(err);
+        goto out;
+    }
+    print_warnings(h);
+out:
+    json_decref(spec);
+    gctk_host_free(h);
+    return rc;
+}
+
+static void default_dirs(struct strv *dirs)
+{
+    if (dirs->len == 0) {
+        strv_push(dirs, xstrdup(CDI_STATIC_DIR));
+        strv_push(dirs, xstrdup(CDI_DYNAMIC_DIR));
+    }
+    strv_push(dirs, NULL); /* NULL-terminated for cdi_load_dirs */
+    dirs->len--;
+}
+
+static int cmd_cdi_list(int argc, char **argv, struct global_opts *g)
+{
+    (void)g;
+    static const struct option opts[] = {
+        {"spec-dir", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    struct strv dirs = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            strv_push(&dirs, xstrdup(optarg));
+            break;
+        case 'h':
+            usage(stdout);
+            strv_clear(&dirs);
+            return 0;
+        default:
+            strv_clear(&dirs);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        strv_clear(&dirs);
+        return report("cdi list: unexpected argument `%s`", argv[optind]), 2;
+    }
+    default_dirs(&dirs);
+    json_t *specs = NULL;
+    struct strv skipped = {0}, names = {0};
+    cleanup_error gctk_error *err = NULL;
+    int rc = 0;
+    if (cdi_load_dirs((const char *const *)dirs.items, &specs, &skipped, &err) < 0) {
+        rc = report_error(err);
+    } else {
+        cdi_list_devices(specs, &names);
+        for (size_t i = 0; i < names.len; i++)
+            printf("%s\n", names.items[i]);
+        for (size_t i = 0; i < skipped.len; i++)
+            report("warning: skipped %s", skipped.items[i]);
+        if (names.len == 0)
+            report("no CDI device found in the spec directories: run `gctk cdi generate "
+                   "--output " CDI_STATIC_DIR "/nvidia.yaml`");
+    }
+    json_decref(specs);
+    strv_clear(&names);
+    strv_clear(&skipped);
+    strv_clear(&dirs);
+    return rc;
+}
+
+static int validate_one(const char *path, unsigned flags, const char *driver, bool *bad)
+{
+    json_t *spec = NULL;
+    cleanup_error gctk_error *err = NULL;
+    if (cdi_load(path, &spec, &err) < 0) {
+        printf("%s\n", err->msg);
+        *bad = true;
+        return 0;
+    }
+    struct strv problems = {0};
+    if (cdi_validate(spec, flags, driver, &problems) == 0)
+        printf("`%s`: valid\n", path);
+    for (size_t i = 0; i < problems.len; i++)
+        printf("`%s`: %s\n", path, problems.items[i]);
+    *bad = *bad || problems.len > 0;
+    strv_clear(&problems);
+    json_decref(spec);
+    return 0;
+}
+
+static int cmd_validate(int argc, char **argv, struct global_opts *g)
+{
+    static const struct option opts[] = {
+        {"no-host", no_argument, NULL, 'n'},
+        {"spec-dir", required_argument, NULL, 'd'},
+        {"root", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    unsigned flags = CDI_CHECK_HOST;
+    struct strv dirs = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            flags &= ~CDI_CHECK_HOST;
+            break;
+        case 'd':
+            strv_push(&dirs, xstrdup(optarg));
+            break;
+        case 'r':
+            g->root = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            strv_clear(&dirs);
+            return 0;
+        default:
+            strv_clear(&dirs);
+            return 2;
+        }
+    }
+    /* the running driver, to catch specs left from before an upgrade */
+    gctk_host *h = NULL;
+    const char *driver = NULL;
+    if (flags & CDI_CHECK_HOST) {
+        cleanup_error gctk_error *err = NULL;
+        if (gctk_host_open(g->root, GCTK_HOST_NO_NVML, &h, &err) < 0)
+            report("warning: driver versions not checked: %s", err->msg);
+        else
+            driver = gctk_host_driver_version(h);
+    }
+    struct strv files = {0};
+    for (int i = optind; i < argc; i++)
+        strv_push(&files, xstrdup(argv[i]));
+    if (files.len == 0) {
+        default_dirs(&dirs);
+        json_t *specs = NULL;
+        struct strv skipped = {0};
+        cleanup_error gctk_error *err = NULL;
+        if (cdi_load_dirs((const char *const *)dirs.items, &specs, &skipped, &err) == 0) {
+            size_t i;
+            json_t *s;
+            json_array_foreach(specs, i, s)
+            {
+                strv_push(&files, xstrdup(json_string_value(json_object_get(s, "file"))));
+            }
+        }
+        /* invalid files are validated too, to say why */
+        for (size_t i = 0; i < skipped.len; i++) {
+            const char *p = skipped.items[i];
+            const char *start = strchr(p, '`'), *end = start ? strchr(start + 1, '`') : NULL;
+            if (end != NULL) {
+                char *f = xstrndup(start + 1, (size_t)(end - start - 1));
+                if (!strv_contains(&files, f))
+                    strv_push(&files, f);
+                else
+                    free(f);
+            }
+        }
+        strv_clear(&skipped);
+        json_decref(specs);
+        if (files.len == 0)
+            report("no CDI spec in the spec directories");
+    }
+    bool bad = false;
+    for (size_t i = 0; i < files.len; i++)
+        validate_one(files.items[i], flags, driver, &bad);
+    strv_clear(&files);
+    strv_clear(&dirs);
+    gctk_host_free(h);
+    return bad ? 1 : 0;
+}
+
+int cmd_cdi(int argc, char **argv, struct global_opts *g)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    optind = 0;
+    if (strcmp(argv[1], "generate") == 0)
+        return cmd_generate(argc - 1, argv + 1, g);
+    if (strcmp(argv[1], "list") == 0)
+        return cmd_cdi_list(argc - 1, argv + 1, g);
+    if (strcmp(argv[1], "validate") == 0)
+        return cmd_validate(argc - 1, argv + 1, g);
+    return report("unknown `cdi` command `%s`: use generate, list or validate", argv[1]), 2;
+}

@@ -1,0 +1,112 @@
+/* gctk hook update-ldcache|create-symlinks|mask-proc: the createContainer
+ * hooks a generated CDI spec names, for what a spec cannot say
+ * declaratively. The runtime gives the OCI state on stdin; the container's
+ * rootfs comes from the bundle's config.json (--rootfs overrides both, for
+ * manual use). They run with the explicit environment the spec gives them. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cdi.h"
+#include "commands.h"
+#include "oci.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: gctk hook update-ldcache --folder DIR... [--rootfs DIR]\n"
+               "       gctk hook create-symlinks --link TARGET::LINK... [--rootfs DIR]\n"
+               "       gctk hook mask-proc [--driver-root DIR] [--rootfs DIR]\n"
+               "\n"
+               "Run by an OCI runtime as createContainer hooks (state on stdin), as the CDI\n"
+               "specs of `gctk cdi generate` ask.\n");
+}
+
+static int container_rootfs(const char *given, char **out, gctk_error **err)
+{
+    if (given != NULL) {
+        *out = xstrdup(given);
+        return 0;
+    }
+    struct oci_state state = {0};
+    struct oci_spec spec = {0};
+    if (oci_state_read_fd(STDIN_FILENO, &state, err) < 0 ||
+        oci_spec_load(state.bundle, &spec, err) < 0) {
+        oci_state_clear(&state);
+        return -1;
+    }
+    *out = steal_pointer(&spec.rootfs);
+    oci_spec_clear(&spec);
+    oci_state_clear(&state);
+    return 0;
+}
+
+int cmd_hook(int argc, char **argv, struct global_opts *g)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *verb = argv[1];
+    static const struct option opts[] = {
+        {"folder", required_argument, NULL, 'f'},
+        {"link", required_argument, NULL, 'l'},
+        {"driver-root", required_argument, NULL, 'd'},
+        {"rootfs", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    struct strv folders = {0}, links = {0};
+    cleanup_error gctk_error *err = NULL;
+    cleanup_free char *rootfs = NULL;
+    const char *rootfs_arg = NULL, *driver_root = g->root ? g->root : "/";
+    int c, rc = 2;
+    optind = 0;
+    while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            strv_push(&folders, xstrdup(optarg));
+            break;
+        case 'l':
+            strv_push(&links, xstrdup(optarg));
+            break;
+        case 'd':
+            driver_root = optarg;
+            break;
+        case 'r':
+            rootfs_arg = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            rc = 0;
+            goto out;
+        default:
+            goto out;
+        }
+    }
+    if (optind < argc - 1) {
+        report("hook %s: unexpected argument `%s`", verb, argv[optind + 1]);
+        goto out;
+    }
+    bool ldcache = strcmp(verb, "update-ldcache") == 0;
+    bool symlinks = strcmp(verb, "create-symlinks") == 0;
+    bool mask = strcmp(verb, "mask-proc") == 0;
+    if (!ldcache && !symlinks && !mask) {
+        report("unknown hook `%s`: use update-ldcache, create-symlinks or mask-proc", verb);
+        goto out;
+    }
+    rc = 1;
+    if (container_rootfs(rootfs_arg, &rootfs, &err) < 0 ||
+        (ldcache && cdi_hook_update_ldcache(rootfs, &folders, &err) < 0) ||
+        (symlinks && cdi_hook_create_symlinks(rootfs, &links, &err) < 0) ||
+        (mask && cdi_hook_mask_proc(driver_root, rootfs, &err) < 0)) {
+        gctk_wrap(&err, "hook %s", verb);
+        report_error(err);
+        goto out;
+    }
+    rc = 0;
+out:
+    strv_clear(&folders);
+    strv_clear(&links);
+    return rc;
+}

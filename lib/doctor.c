@@ -1,0 +1,1494 @@
+/* gctk doctor: one check per link of the chain (see doctor.h). Each check
+ * appends its lines to the report; a link that cannot be checked because an
+ * earlier one is broken says so (skipped) rather than piling up errors that
+ * have one cause. */
+#include <ctype.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <yaml.h>
+
+#include "config.h"
+#include "cudacompat.h"
+#include "daemonjson.h"
+#include "doctor.h"
+#include "host.h"
+#include "ldcache.h"
+#include "nvml.h"
+#include "require.h"
+#include "vercmp.h"
+
+#define NVIDIA_MAJOR 195
+#define CGROUP2_MAGIC 0x63677270
+#define SPEC_MAX_SIZE (16u << 20)
+#define HTTP_MAX_SIZE (8u << 20)
+#define DOCKER_TIMEOUT_S 5
+
+static const char *const default_cdi_dirs[] = {"/etc/cdi", "/var/run/cdi", NULL};
+static const char *const lib64_dirs[] = {"/usr/lib/x86_64-linux-gnu",
+                                         "/lib/x86_64-linux-gnu",
+                                         "/usr/lib64",
+                                         "/lib64",
+                                         "/usr/lib",
+                                         "/lib",
+                                         NULL};
+
+/* ---- the report ------------------------------------------------------------ */
+
+static void add(struct doctor_report *r, const char *check, enum doctor_status s, char *fix,
+                const char *fmt, ...) GCTK_PRINTF(5, 6);
+
+/* fix is owned (or NULL) */
+static void add(struct doctor_report *r, const char *check, enum doctor_status s, char *fix,
+                const char *fmt, ...)
+{
+    if (r->len == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 32;
+        r->items = xrealloc(r->items, r->cap * sizeof(*r->items));
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    r->items[r->len++] =
+        (struct doctor_result){.check = xstrdup(check), .status = s, .message = msg, .fix = fix};
+}
+
+void doctor_report_clear(struct doctor_report *r)
+{
+    for (size_t i = 0; i < r->len; i++) {
+        free(r->items[i].check);
+        free(r->items[i].message);
+        free(r->items[i].fix);
+    }
+    free(r->items);
+    *r = (struct doctor_report){0};
+}
+
+const struct doctor_result *doctor_report_find(const struct doctor_report *r, const char *check)
+{
+    for (size_t i = 0; i < r->len; i++)
+        if (strcmp(r->items[i].check, check) == 0)
+            return &r->items[i];
+    return NULL;
+}
+
+bool doctor_report_failed(const struct doctor_report *r)
+{
+    for (size_t i = 0; i < r->len; i++)
+        if (r->items[i].status == DOCTOR_ERROR)
+            return true;
+    return false;
+}
+
+const char *doctor_status_name(enum doctor_status s)
+{
+    switch (s) {
+    case DOCTOR_OK:
+        return "ok";
+    case DOCTOR_WARNING:
+        return "warning";
+    case DOCTOR_ERROR:
+        return "error";
+    case DOCTOR_SKIPPED:
+        return "skipped";
+    }
+    return "?";
+}
+
+json_t *doctor_report_json(const struct doctor_report *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < r->len; i++) {
+        const struct doctor_result *x = &r->items[i];
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "check", x->check, "status",
+                                           doctor_status_name(x->status), "message", x->message,
+                                           "fix", x->fix ? json_string(x->fix) : json_null()));
+    }
+    return a;
+}
+
+void doctor_options_init(struct doctor_options *o)
+{
+    *o = (struct doctor_options){.root = "/", .slow_nvml_ms = DOCTOR_SLOW_NVML_MS};
+}
+
+/* ---- what the checks share ------------------------------------------------- */
+
+struct ctx {
+    const struct doctor_options *o;
+    struct doctor_report *r;
+    const char *root;
+    char *driver;      /* the kernel module's version; NULL when not loaded */
+    char *nvml_lib;    /* root-relative real path of libnvidia-ml */
+    gctk_host *host;   /* discovery without NVML; NULL when it failed */
+    struct nvml *nvml; /* NULL when it did not initialise */
+    unsigned long long nvml_ms;
+    char nvml_cuda[CUDA_VERSION_BUF];
+    char *gpu_brand; /* first GPU's NVML brand, for --cuda */
+    /* docker */
+    const char *docker_host;
+    const char *sock; /* inside docker_host; NULL when it is not unix:// */
+    bool dockerd_installed, docker_up;
+    json_t *info; /* GET /info */
+    const char *daemon_json;
+    json_t *daemon_cfg; /* NULL when missing or invalid */
+    bool daemon_json_invalid;
+    pid_t dockerd;
+    char *dockerd_path; /* dockerd's PATH */
+    char *hook;         /* the hook found on it (absolute), or NULL */
+    char *hook_source;  /* what the fix links as the hook */
+};
+
+static const char *root_shown(const struct ctx *c)
+{
+    return strcmp(c->root, "/") == 0 ? "" : c->root;
+}
+
+static bool is_executable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
+}
+
+/* The first dir of a PATH-like list holding an executable `name`; owned. */
+static char *search_path(const char *list, const char *name)
+{
+    if (list == NULL)
+        return NULL;
+    cleanup_free char *copy = xstrdup(list);
+    char *save = NULL;
+    for (char *d = strtok_r(copy, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save)) {
+        if (d[0] != '/')
+            continue; /* a relative entry means nothing to a daemon */
+        char *p = xasprintf("%s/%s", d, name);
+        if (is_executable(p))
+            return p;
+        free(p);
+    }
+    return NULL;
+}
+
+char *doctor_library_version(const char *name)
+{
+    const char *slash = strrchr(name, '/');
+    const char *so = strstr(slash != NULL ? slash + 1 : name, ".so.");
+    if (so == NULL)
+        return NULL;
+    so += 4;
+    /* "1" is a SONAME link, not a version */
+    if (strchr(so, '.') == NULL || !isdigit((unsigned char)*so))
+        return NULL;
+    for (const char *p = so; *p; p++)
+        if (!isdigit((unsigned char)*p) && *p != '.')
+            return NULL;
+    return xstrdup(so);
+}
+
+/* ---- kernel module and libraries --------------------------------------------- */
+
+static void check_driver(struct ctx *c)
+{
+    cleanup_free char *path = path_join(c->root, "/proc/driver/nvidia/version");
+    cleanup_free char *text = NULL;
+    cleanup_error gctk_error *e = NULL;
+    if (read_file(path, 64 * 1024, &text, NULL, &e) < 0) {
+        if (e->code == ENOENT)
+            add(c->r, "driver", DOCTOR_ERROR,
+                xstrdup("modprobe nvidia (when that fails, the driver is not installed for this "
+                        "kernel: install it, e.g. `apt-get install nvidia-driver`, and reboot)"),
+                "kernel module not loaded: `%s` is missing", path);
+        else
+            add(c->r, "driver", DOCTOR_ERROR, NULL, "%s", e->msg);
+        return;
+    }
+    if (host_parse_proc_version(text, &c->driver, &e) < 0) {
+        add(c->r, "driver", DOCTOR_ERROR,
+            xstrdup("reload the driver: modprobe -r nvidia && modprobe nvidia"), "`%s`: %s", path,
+            e->msg);
+        return;
+    }
+    add(c->r, "driver", DOCTOR_OK, NULL, "kernel module %s loaded", c->driver);
+}
+
+/* The real file behind soname (root-relative), from the host's ld.so.cache,
+ * else from the library directories. Owned; NULL when not found. */
+static char *find_driver_lib(const char *root, const char *soname)
+{
+    cleanup_free char *cache_path = path_join(root, "/etc/ld.so.cache");
+    struct ldcache cache = {0};
+    cleanup_free char *found = NULL;
+    if (ldcache_read(cache_path, &cache, NULL) == 0) {
+        for (size_t i = 0; i < cache.len && found == NULL; i++) {
+            const struct ldcache_entry *en = &cache.entries[i];
+            if (en->hwcap == 0 && (en->flags & 0xff00) == (LDCACHE_FLAG_X86_64 & 0xff00) &&
+                strcmp(en->soname, soname) == 0)
+                found = xstrdup(en->path);
+        }
+        ldcache_clear(&cache);
+    }
+    for (size_t i = 0; found == NULL && lib64_dirs[i] != NULL; i++) {
+        cleanup_free char *rel = xasprintf("%s/%s", lib64_dirs[i], soname);
+        cleanup_free char *full = path_join(root, rel);
+        if (access(full, F_OK) == 0)
+            found = steal_pointer(&rel);
+    }
+    if (found == NULL)
+        return NULL;
+    char *real = NULL;
+    if (host_resolve(root, found, &real, NULL) < 0)
+        return NULL;
+    cleanup_free char *full = path_join(root, real);
+    if (access(full, F_OK) < 0) {
+        free(real);
+        return NULL;
+    }
+    return real;
+}
+
+static char *mismatch_fix(const char *module, const char *lib)
+{
+    if (version_cmp(lib, module) > 0)
+        return xasprintf("reboot, so that the kernel module of the installed driver %s is "
+                         "loaded (or reload it: rmmod nvidia_uvm nvidia_drm nvidia_modeset "
+                         "nvidia && modprobe nvidia)",
+                         lib);
+    return xasprintf("install the user-space libraries of driver %s (the version of the loaded "
+                     "kernel module) and run `ldconfig`, or reboot into the driver %s",
+                     module, lib);
+}
+
+static void check_libraries(struct ctx *c)
+{
+    static const char *const sonames[] = {"libnvidia-ml.so.1", "libcuda.so.1"};
+    bool bad = false;
+    struct strv found = {0};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(sonames); i++) {
+        cleanup_free char *real = find_driver_lib(c->root, sonames[i]);
+        if (real == NULL) {
+            bad = true;
+            add(c->r, "libraries", DOCTOR_ERROR,
+                xasprintf("install the NVIDIA driver's user-space libraries%s%s and run "
+                          "`ldconfig`",
+                          c->driver ? " of version " : "", c->driver ? c->driver : ""),
+                "`%s` not found in `%s%s` or the library directories", sonames[i], root_shown(c),
+                "/etc/ld.so.cache");
+            continue;
+        }
+        cleanup_free char *version = doctor_library_version(real);
+        if (i == 0)
+            c->nvml_lib = xstrdup(real);
+        if (version == NULL) {
+            bad = true;
+            add(c->r, "libraries", DOCTOR_WARNING, NULL,
+                "`%s` is `%s`: its version cannot be read from the name", sonames[i], real);
+        } else if (c->driver != NULL && strcmp(version, c->driver) != 0) {
+            bad = true;
+            add(c->r, "libraries", DOCTOR_ERROR, mismatch_fix(c->driver, version),
+                "driver/library version mismatch: kernel module %s, `%s` is %s", c->driver, real,
+                version);
+        } else {
+            strv_push(&found, xasprintf("%s", real));
+        }
+    }
+    if (!bad) {
+        cleanup_free char *list = xstrdup("");
+        for (size_t i = 0; i < found.len; i++) {
+            char *more = xasprintf("%s%s`%s`", list, i ? ", " : "", found.items[i]);
+            free(list);
+            list = more;
+        }
+        if (c->driver != NULL)
+            add(c->r, "libraries", DOCTOR_OK, NULL, "%s match the kernel module %s", list,
+                c->driver);
+        else
+            add(c->r, "libraries", DOCTOR_SKIPPED, NULL,
+                "found %s; no kernel module to compare with", list);
+    }
+    strv_clear(&found);
+}
+
+/* ---- device nodes -------------------------------------------------------------- */
+
+/* The major of a character driver in <root>/proc/devices; -1 when unknown. */
+static int proc_devices_major(const char *root, const char *name)
+{
+    cleanup_free char *path = path_join(root, "/proc/devices");
+    cleanup_free char *text = NULL;
+    if (read_file(path, 64 * 1024, &text, NULL, NULL) < 0)
+        return -1;
+    bool chars = false;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (str_has_prefix(line, "Character devices:"))
+            chars = true;
+        else if (str_has_prefix(line, "Block devices:"))
+            chars = false;
+        int major;
+        char dev[64];
+        if (chars && sscanf(line, "%d %63s", &major, dev) == 2 && strcmp(dev, name) == 0)
+            return major;
+    }
+    return -1;
+}
+
+/* One node: a line for each problem; returns whether it is fine. */
+static bool check_node(struct ctx *c, const char *rel, int want_major, int want_minor,
+                       const char *create)
+{
+    cleanup_free char *full = path_join(c->root, rel);
+    struct stat st;
+    if (stat(full, &st) < 0) {
+        add(c->r, "device nodes", DOCTOR_ERROR, xstrdup(create), "`%s` is missing", full);
+        return false;
+    }
+    if (!S_ISCHR(st.st_mode)) {
+        add(c->r, "device nodes", DOCTOR_ERROR,
+            want_major >= 0 && want_minor >= 0 ? xasprintf("rm -f %s && mknod -m 666 %s c %d %d",
+                                                           full, full, want_major, want_minor)
+                                               : xasprintf("rm -f %s && %s", full, create),
+            "`%s` is not a character device", full);
+        return false;
+    }
+    unsigned maj = major(st.st_rdev), min = minor(st.st_rdev);
+    if ((want_major >= 0 && maj != (unsigned)want_major) ||
+        (want_minor >= 0 && min != (unsigned)want_minor)) {
+        int fix_major = want_major >= 0 ? want_major : (int)maj;
+        int fix_minor = want_minor >= 0 ? want_minor : (int)min;
+        add(c->r, "device nodes", DOCTOR_ERROR,
+            xasprintf("rm -f %s && mknod -m 666 %s c %d %d", full, full, fix_major, fix_minor),
+            "`%s` is %u:%u, expected %d:%d", full, maj, min, fix_major, fix_minor);
+        return false;
+    }
+    if ((st.st_mode & 0666) != 0666) {
+        add(c->r, "device nodes", DOCTOR_WARNING,
+            xasprintf("chmod 666 %s (for good: options nvidia NVreg_DeviceFileMode=0666 in "
+                      "/etc/modprobe.d/nvidia.conf)",
+                      full),
+            "`%s` is mode %04o: only its owner and group can use it", full,
+            (unsigned)(st.st_mode & 07777));
+        return false;
+    }
+    return true;
+}
+
+static void check_nodes(struct ctx *c)
+{
+    if (c->driver == NULL) {
+        add(c->r, "device nodes", DOCTOR_SKIPPED, NULL, "kernel module not loaded");
+        return;
+    }
+    size_t before = c->r->len;
+    unsigned count = 0, good = 0;
+    count++, good += check_node(c, "/dev/nvidiactl", NVIDIA_MAJOR, 255, "nvidia-modprobe -c 0");
+    int uvm = proc_devices_major(c->root, "nvidia-uvm");
+    count++, good += check_node(c, "/dev/nvidia-uvm", uvm, 0, "nvidia-modprobe -u -c 0");
+    count++, good += check_node(c, "/dev/nvidia-uvm-tools", uvm, 1, "nvidia-modprobe -u -c 0");
+    cleanup_free char *modeset = path_join(c->root, "/dev/nvidia-modeset");
+    if (access(modeset, F_OK) == 0) /* only there when nvidia-modeset is loaded */
+        count++,
+            good += check_node(c, "/dev/nvidia-modeset", NVIDIA_MAJOR, 254, "nvidia-modprobe -m");
+    size_t n = c->host != NULL ? gctk_host_gpu_count(c->host) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct gctk_gpu *g = host_gpu_raw(c->host, i);
+        cleanup_free char *rel = xasprintf("/dev/nvidia%d", g->minor);
+        cleanup_free char *create = xasprintf("nvidia-modprobe -c %d", g->minor);
+        count++, good += check_node(c, rel, NVIDIA_MAJOR, g->minor, create);
+    }
+    if (c->r->len == before)
+        add(c->r, "device nodes", DOCTOR_OK, NULL,
+            "%u of %u present with the expected numbers, mode 0666", good, count);
+}
+
+/* ---- NVML and the GPUs ------------------------------------------------------------ */
+
+typedef void *nvml_device;
+typedef struct {
+    char bus_id_legacy[16];
+    unsigned domain, bus, device, pci_device_id, pci_subsystem_id;
+    char bus_id[32];
+} nvml_pci;
+
+/* What lib/nvml.c does not need and doctor does, looked up in the library
+ * nvml_open already loaded and initialised (RTLD_NOLOAD: the same handle). */
+struct nvml_extra {
+    void *handle;
+    int (*count)(unsigned *);
+    int (*by_index)(unsigned, nvml_device *);
+    int (*pci)(nvml_device, nvml_pci *);
+    int (*persistence)(nvml_device, int *);
+    const char *(*error_string)(int);
+};
+
+static char *nvml_fix(const char *msg, const char *module, const char *lib)
+{
+    if (strstr(msg, "mismatch") != NULL && module != NULL && lib != NULL)
+        return mismatch_fix(module, lib);
+    if (strstr(msg, "Not Loaded") != NULL)
+        return xstrdup("modprobe nvidia && nvidia-modprobe -c 0");
+    if (strstr(msg, "Permission") != NULL || strstr(msg, "Unknown Error") != NULL)
+        return xstrdup("check the device nodes' permissions; inside a container this is a "
+                       "device cgroup that lost the GPUs (see the cgroup line)");
+    return NULL;
+}
+
+static void check_nvml(struct ctx *c)
+{
+    if (c->driver == NULL || c->nvml_lib == NULL) {
+        add(c->r, "nvml", DOCTOR_SKIPPED, NULL, "%s",
+            c->driver == NULL ? "kernel module not loaded" : "libnvidia-ml not found");
+        return;
+    }
+    cleanup_free char *full = path_join(c->root, c->nvml_lib);
+    cleanup_error gctk_error *e = NULL;
+    unsigned long long t0 = now_ns();
+    int r = nvml_open(full, &c->nvml, &e);
+    c->nvml_ms = (now_ns() - t0) / 1000000;
+    if (r < 0) {
+        cleanup_free char *lib = doctor_library_version(c->nvml_lib);
+        add(c->r, "nvml", DOCTOR_ERROR, nvml_fix(e->msg, c->driver, lib), "%s", e->msg);
+        return;
+    }
+    char version[96] = "";
+    if (nvml_driver_version(c->nvml, version, sizeof(version), NULL) < 0)
+        snprintf(version, sizeof(version), "unknown");
+    if (nvml_cuda_version(c->nvml, c->nvml_cuda, sizeof(c->nvml_cuda), NULL) < 0)
+        c->nvml_cuda[0] = '\0';
+    if (strcmp(version, c->driver) != 0) {
+        add(c->r, "nvml", DOCTOR_ERROR, mismatch_fix(c->driver, version),
+            "NVML reports driver %s, the kernel module is %s", version, c->driver);
+        return;
+    }
+    add(c->r, "nvml", DOCTOR_OK, NULL, "initialised in %llu ms: driver %s, CUDA %s", c->nvml_ms,
+        version, c->nvml_cuda[0] ? c->nvml_cuda : "unknown");
+}
+
+static void check_gpus(struct ctx *c)
+{
+    if (c->nvml == NULL) {
+        add(c->r, "gpus", DOCTOR_SKIPPED, NULL, "NVML is not available");
+        return;
+    }
+    cleanup_free char *full = path_join(c->root, c->nvml_lib);
+    struct nvml_extra x = {.handle = dlopen(full, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)};
+    if (x.handle != NULL) {
+        x.count = (int (*)(unsigned *))dlsym(x.handle, "nvmlDeviceGetCount_v2");
+        x.by_index =
+            (int (*)(unsigned, nvml_device *))dlsym(x.handle, "nvmlDeviceGetHandleByIndex_v2");
+        x.pci = (int (*)(nvml_device, nvml_pci *))dlsym(x.handle, "nvmlDeviceGetPciInfo_v3");
+        x.persistence =
+            (int (*)(nvml_device, int *))dlsym(x.handle, "nvmlDeviceGetPersistenceMode");
+        x.error_string = (const char *(*)(int))dlsym(x.handle, "nvmlErrorString");
+    }
+    unsigned count = 0;
+    int rc = x.count != NULL ? x.count(&count) : -1;
+    if (rc != 0 || x.by_index == NULL || x.pci == NULL) {
+        add(c->r, "gpus", DOCTOR_ERROR, NULL, "NVML cannot count the GPUs: %s",
+            rc > 0 && x.error_string ? x.error_string(rc) : "function missing");
+        if (x.handle != NULL)
+            dlclose(x.handle);
+        return;
+    }
+    struct strv seen = {0}, off = {0};
+    for (unsigned i = 0; i < count; i++) {
+        char check[32];
+        snprintf(check, sizeof(check), "gpu %u", i);
+        nvml_device dev = NULL;
+        nvml_pci pci = {0};
+        rc = x.by_index(i, &dev);
+        if (rc == 0)
+            rc = x.pci(dev, &pci);
+        if (rc != 0) {
+            add(c->r, check, DOCTOR_ERROR,
+                xstrdup("look for Xid errors: dmesg | grep -i xid; a GPU that fell off the bus "
+                        "needs a reboot"),
+                "NVML: %s", x.error_string ? x.error_string(rc) : "error");
+            continue;
+        }
+        strv_push(&seen, xstrdup(pci.bus_id));
+        struct nvml_gpu_info info;
+        cleanup_error gctk_error *e = NULL;
+        if (nvml_gpu_info(c->nvml, pci.bus_id, &info, &e) < 0) {
+            add(c->r, check, DOCTOR_ERROR, xstrdup("look for Xid errors: dmesg | grep -i xid"),
+                "%s", e->msg);
+            continue;
+        }
+        if (c->gpu_brand == NULL && info.brand[0])
+            c->gpu_brand = xstrdup(info.brand);
+        int pm = -1;
+        if (x.persistence != NULL && x.persistence(dev, &pm) != 0)
+            pm = -1;
+        if (pm == 0)
+            strv_push(&off, xasprintf("%u", i));
+        char mem[32] = "memory unknown";
+        if (info.memory_mib >= 0)
+            snprintf(mem, sizeof(mem), "%ld MiB", info.memory_mib);
+        add(c->r, check, DOCTOR_OK, NULL, "%s, %s, %s, %s, persistence %s", info.name, info.uuid,
+            pci.bus_id, mem,
+            pm < 0 ? "unknown"
+            : pm   ? "on"
+                   : "off");
+    }
+    /* a GPU the kernel knows but NVML does not show: its node is missing or
+     * not allowed, or the GPU is in a bad state */
+    size_t n = c->host != NULL ? gctk_host_gpu_count(c->host) : 0;
+    bool missing = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct gctk_gpu *g = host_gpu_raw(c->host, i);
+        bool known = false;
+        for (size_t k = 0; k < seen.len && !known; k++)
+            known = strcasecmp(seen.items[k], g->bus_id) == 0; /* NVML writes hex lower case */
+        if (known)
+            continue;
+        missing = true;
+        add(c->r, "gpus", DOCTOR_ERROR,
+            xasprintf("nvidia-modprobe -c %d (creates `/dev/nvidia%d`); if the node is there, "
+                      "look for Xid errors: dmesg | grep -i xid",
+                      g->minor, g->minor),
+            "GPU %s (minor %d) is in /proc/driver/nvidia but NVML does not see it", g->bus_id,
+            g->minor);
+    }
+    if (!missing) {
+        if (count == 0)
+            add(c->r, "gpus", DOCTOR_WARNING, xstrdup("check `lspci | grep -i nvidia`"),
+                "the driver sees no GPU");
+        else
+            add(c->r, "gpus", DOCTOR_OK, NULL, "NVML sees %u GPU%s, as many as the kernel", count,
+                count == 1 ? "" : "s");
+    }
+    if (off.len == 0) {
+        if (count > 0)
+            add(c->r, "persistence", DOCTOR_OK, NULL, "persistence mode on for every GPU%s",
+                x.persistence == NULL ? " (not reported by NVML)" : "");
+    } else {
+        cleanup_free char *list = xstrdup("");
+        for (size_t i = 0; i < off.len; i++) {
+            char *more = xasprintf("%s%s%s", list, i ? ", " : "", off.items[i]);
+            free(list);
+            list = more;
+        }
+        if (c->nvml_ms >= c->o->slow_nvml_ms)
+            add(c->r, "persistence", DOCTOR_WARNING,
+                xstrdup("systemctl enable --now nvidia-persistenced"),
+                "persistence mode off on GPU %s and NVML took %llu ms to initialise: every "
+                "container start pays it",
+                list, c->nvml_ms);
+        else
+            add(c->r, "persistence", DOCTOR_OK, NULL,
+                "persistence mode off on GPU %s; initialisation took %llu ms, no slowdown", list,
+                c->nvml_ms);
+    }
+    strv_clear(&seen);
+    strv_clear(&off);
+    dlclose(x.handle);
+}
+
+/* ---- Docker ------------------------------------------------------------------------- */
+
+int doctor_docker_get(const char *docker_host, const char *path, json_t **out, gctk_error **err)
+{
+    if (!str_has_prefix(docker_host, "unix://"))
+        return gctk_fail(err, 0, "docker host `%s`: only unix:// sockets are supported",
+                         docker_host);
+    const char *sock = docker_host + strlen("unix://");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(sock) >= sizeof(sa.sun_path))
+        return gctk_fail(err, ENAMETOOLONG, "docker socket `%s`", sock);
+    strcpy(sa.sun_path, sock);
+    cleanup_fd int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return gctk_fail(err, errno, "socket");
+    struct timeval tv = {.tv_sec = DOCKER_TIMEOUT_S};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        return gctk_fail(err, errno, "connect to `%s`", sock);
+    /* HTTP/1.0: the daemon closes the connection after the answer, which
+     * then ends at EOF and is never chunked */
+    cleanup_free char *req =
+        xasprintf("GET %s HTTP/1.0\r\nHost: docker\r\nUser-Agent: gctk-doctor\r\n\r\n", path);
+    size_t len = strlen(req);
+    for (size_t off = 0; off < len;) {
+        ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return gctk_fail(err, errno, "send to `%s`", sock);
+        off += (size_t)w;
+    }
+    cleanup_free char *resp = NULL;
+    size_t n = 0;
+    if (read_fd(fd, HTTP_MAX_SIZE, &resp, &n, err) < 0)
+        return gctk_wrap(err, "read from `%s`", sock);
+    int status = 0;
+    if (sscanf(resp, "HTTP/%*d.%*d %d", &status) != 1)
+        return gctk_fail(err, 0, "`%s` GET %s: not an HTTP answer", sock, path);
+    char *body = strstr(resp, "\r\n\r\n");
+    if (body == NULL)
+        return gctk_fail(err, 0, "`%s` GET %s: truncated answer", sock, path);
+    body += 4;
+    if (status != 200)
+        return gctk_fail(err, 0, "`%s` GET %s: HTTP %d: %.200s", sock, path, status, body);
+    json_error_t jerr;
+    json_t *j = json_loadb(body, n - (size_t)(body - resp), 0, &jerr);
+    if (j == NULL)
+        return gctk_fail(err, 0, "`%s` GET %s: %s", sock, path, jerr.text);
+    *out = j;
+    return 0;
+}
+
+static bool read_comm(pid_t pid, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    cleanup_free char *text = NULL;
+    if (read_file(path, 256, &text, NULL, NULL) < 0)
+        return false;
+    snprintf(buf, size, "%s", str_strip(text));
+    return true;
+}
+
+static bool is_dockerd(pid_t pid)
+{
+    char comm[64];
+    return read_comm(pid, comm, sizeof(comm)) && strcmp(comm, "dockerd") == 0;
+}
+
+/* "unix:///x.sock", "/x.sock" and "unix:/x.sock" name the same socket */
+static bool same_socket(const char *arg, const char *sock)
+{
+    if (str_has_prefix(arg, "unix://"))
+        arg += strlen("unix://");
+    else if (str_has_prefix(arg, "unix:"))
+        arg += strlen("unix:");
+    return strcmp(arg, sock) == 0;
+}
+
+/* 1: dockerd's -H names sock; 0: it has no -H (or fd://, systemd's socket:
+ * the default); -1: it serves other sockets */
+static int dockerd_serves(pid_t pid, const char *sock)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    cleanup_free char *args = NULL;
+    size_t len = 0;
+    if (read_file(path, 1 << 20, &args, &len, NULL) < 0)
+        return -1;
+    bool any = false;
+    for (size_t off = 0; off < len; off += strlen(args + off) + 1) {
+        const char *a = args + off;
+        const char *v = NULL;
+        if (strcmp(a, "-H") == 0 || strcmp(a, "--host") == 0)
+            v = off + strlen(a) + 1 < len ? a + strlen(a) + 1 : NULL;
+        else if (str_has_prefix(a, "--host="))
+            v = a + strlen("--host=");
+        else if (str_has_prefix(a, "-H="))
+            v = a + 3;
+        else if (str_has_prefix(a, "-H"))
+            v = a + 2;
+        if (v == NULL)
+            continue;
+        if (same_socket(v, sock))
+            return 1;
+        if (!str_has_prefix(v, "fd://"))
+            any = true;
+    }
+    return any ? -1 : 0;
+}
+
+pid_t doctor_find_dockerd(const char *docker_host, const char *pidfile)
+{
+    const char *sock = str_has_prefix(docker_host, "unix://") ? docker_host + 7 : docker_host;
+    if (pidfile != NULL) {
+        cleanup_free char *text = NULL;
+        if (read_file(pidfile, 64, &text, NULL, NULL) == 0) {
+            long pid = strtol(text, NULL, 10);
+            /* a dockerd that names other sockets is another daemon's pidfile */
+            if (pid > 0 && pid < INT_MAX && is_dockerd((pid_t)pid) &&
+                dockerd_serves((pid_t)pid, sock) >= 0)
+                return (pid_t)pid;
+        }
+    }
+    bool is_default =
+        strcmp(sock, "/var/run/docker.sock") == 0 || strcmp(sock, "/run/docker.sock") == 0;
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+        return 0;
+    pid_t by_default = 0;
+    struct dirent *de;
+    pid_t found = 0;
+    while (found == 0 && (de = readdir(d)) != NULL) {
+        if (!isdigit((unsigned char)de->d_name[0]))
+            continue;
+        pid_t pid = (pid_t)atoi(de->d_name);
+        if (!is_dockerd(pid))
+            continue;
+        int s = dockerd_serves(pid, sock);
+        if (s == 1)
+            found = pid;
+        else if (s == 0 && is_default && by_default == 0)
+            by_default = pid;
+    }
+    closedir(d);
+    return found != 0 ? found : by_default;
+}
+
+static const char *json_str(const json_t *o, const char *key)
+{
+    const json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void check_docker(struct ctx *c)
+{
+    cleanup_free char *found =
+        search_path(c->o->path_env ? c->o->path_env : getenv("PATH"), "dockerd");
+    c->dockerd_installed = found != NULL;
+    if (c->sock == NULL) {
+        add(c->r, "docker", DOCTOR_SKIPPED, NULL,
+            "docker host `%s` is not a unix:// socket: not checked", c->docker_host);
+        return;
+    }
+    cleanup_error gctk_error *e = NULL;
+    json_t *version = NULL;
+    if (doctor_docker_get(c->docker_host, "/version", &version, &e) < 0) {
+        char *fix;
+        if (e->code == EACCES || e->code == EPERM)
+            fix = xstrdup("run gctk doctor as root, or as a member of the `docker` group");
+        else if (c->dockerd_installed)
+            fix = xstrdup("systemctl start docker (and `systemctl enable docker` for boots)");
+        else
+            fix = xstrdup("install Docker (apt-get install docker.io, or Docker's docker-ce), "
+                          "then systemctl enable --now docker");
+        if (e->code == ENOENT || e->code == ECONNREFUSED)
+            add(c->r, "docker", DOCTOR_ERROR, fix, "no Docker daemon at `%s`%s", c->docker_host,
+                c->dockerd_installed ? "" : " and no dockerd installed");
+        else
+            add(c->r, "docker", DOCTOR_ERROR, fix, "Docker at `%s`: %s", c->docker_host, e->msg);
+        return;
+    }
+    c->docker_up = true;
+    const char *v = json_str(version, "Version"), *api = json_str(version, "ApiVersion");
+    add(c->r, "docker", DOCTOR_OK, NULL, "Docker %s (API %s) at `%s`", v ? v : "unknown",
+        api ? api : "unknown", c->docker_host);
+    json_decref(version);
+    gctk_error_free(e);
+    e = NULL;
+    if (doctor_docker_get(c->docker_host, "/info", &c->info, &e) < 0)
+        add(c->r, "docker", DOCTOR_WARNING, NULL, "%s", e->msg);
+}
+
+static char *configure_fix(const struct ctx *c)
+{
+    if (strcmp(c->daemon_json, DAEMONJSON_DEFAULT_PATH) == 0)
+        return xstrdup("gctk runtime configure --runtime=docker && systemctl restart docker");
+    return xasprintf("gctk runtime configure --runtime=docker --config %s && systemctl restart "
+                     "docker",
+                     c->daemon_json);
+}
+
+static void check_daemon_json(struct ctx *c)
+{
+    cleanup_error gctk_error *e = NULL;
+    bool existed = false;
+    if (json_config_load(c->daemon_json, &c->daemon_cfg, &existed, &e) < 0) {
+        c->daemon_json_invalid = true;
+        add(c->r, "daemon.json", DOCTOR_ERROR,
+            xasprintf("correct the JSON of `%s` (`python3 -m json.tool %s` points at the "
+                      "fault), then systemctl restart docker",
+                      c->daemon_json, c->daemon_json),
+            "%s: dockerd refuses to start with it", e->msg);
+        return;
+    }
+    if (!existed) {
+        add(c->r, "daemon.json", DOCTOR_OK, NULL, "`%s` does not exist: Docker's defaults",
+            c->daemon_json);
+        return;
+    }
+    const char *def = json_str(c->daemon_cfg, "default-runtime");
+    json_t *rts = json_object_get(c->daemon_cfg, "runtimes");
+    if (def != NULL && strcmp(def, "runc") != 0 && strcmp(def, "io.containerd.runc.v2") != 0 &&
+        (!json_is_object(rts) || json_object_get(rts, def) == NULL)) {
+        add(c->r, "daemon.json", DOCTOR_ERROR, configure_fix(c),
+            "`%s`: \"default-runtime\" is `%s`, which \"runtimes\" does not define: dockerd "
+            "refuses to start",
+            c->daemon_json, def);
+        return;
+    }
+    add(c->r, "daemon.json", DOCTOR_OK, NULL, "`%s` is valid", c->daemon_json);
+}
+
+/* The dockerd's PATH, from its environment when readable. Owned. */
+static char *dockerd_path_env(pid_t pid, bool *assumed)
+{
+    *assumed = true;
+    if (pid <= 0)
+        return xstrdup(DOCTOR_SYSTEMD_PATH);
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+    cleanup_free char *env = NULL;
+    size_t len = 0;
+    if (read_file(path, 1 << 20, &env, &len, NULL) < 0)
+        return xstrdup(DOCTOR_SYSTEMD_PATH);
+    *assumed = false;
+    for (size_t off = 0; off < len; off += strlen(env + off) + 1)
+        if (str_has_prefix(env + off, "PATH="))
+            return xstrdup(env + off + 5);
+    /* no PATH at all: Go's exec.LookPath then finds nothing */
+    return xstrdup("");
+}
+
+static void check_runtime(struct ctx *c)
+{
+    if (c->daemon_json_invalid) {
+        add(c->r, "docker runtime", DOCTOR_SKIPPED, NULL, "`%s` is invalid", c->daemon_json);
+        return;
+    }
+    json_t *rts = c->daemon_cfg ? json_object_get(c->daemon_cfg, "runtimes") : NULL;
+    json_t *rt = json_is_object(rts) ? json_object_get(rts, DOCTOR_RUNTIME_NAME) : NULL;
+    json_t *live = c->info ? json_object_get(c->info, "Runtimes") : NULL;
+    bool in_daemon = json_is_object(live) && json_object_get(live, DOCTOR_RUNTIME_NAME) != NULL;
+    if (rt == NULL) {
+        if (in_daemon)
+            add(c->r, "docker runtime", DOCTOR_OK, NULL,
+                "dockerd has the \"%s\" runtime (from its command line)", DOCTOR_RUNTIME_NAME);
+        else
+            add(c->r, "docker runtime", DOCTOR_ERROR, configure_fix(c),
+                "`%s` has no \"%s\" runtime", c->daemon_json, DOCTOR_RUNTIME_NAME);
+        return;
+    }
+    const char *path = json_str(rt, "path");
+    cleanup_free char *resolved = NULL;
+    if (path != NULL && path[0] != '/')
+        resolved = search_path(c->dockerd_path, path);
+    else if (path != NULL && is_executable(path))
+        resolved = xstrdup(path);
+    if (resolved == NULL) {
+        add(c->r, "docker runtime", DOCTOR_ERROR, configure_fix(c),
+            "the \"%s\" runtime of `%s` is `%s`, which is not an executable", DOCTOR_RUNTIME_NAME,
+            c->daemon_json, path ? path : "(no path)");
+        return;
+    }
+    add(c->r, "docker runtime", DOCTOR_OK, NULL, "`%s` registers the \"%s\" runtime: `%s`",
+        c->daemon_json, DOCTOR_RUNTIME_NAME, resolved);
+}
+
+static void check_hook(struct ctx *c, bool assumed)
+{
+    if (!c->docker_up && !c->dockerd_installed) {
+        add(c->r, "docker hook", DOCTOR_SKIPPED, NULL, "Docker is not installed");
+        return;
+    }
+    c->hook = search_path(c->dockerd_path, DOCTOR_HOOK_NAME);
+    const char *whose = c->dockerd > 0 && !assumed ? "dockerd's PATH" : "systemd's default PATH";
+    if (c->hook == NULL) {
+        /* the dir of the fix: /usr/local/bin when dockerd looks there, else
+         * the first absolute dir it has */
+        cleanup_free char *dir = NULL;
+        cleanup_free char *copy = xstrdup(c->dockerd_path);
+        char *save = NULL;
+        for (char *d = strtok_r(copy, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save)) {
+            if (d[0] != '/')
+                continue;
+            if (dir == NULL || strcmp(d, "/usr/local/bin") == 0) {
+                free(dir);
+                dir = xstrdup(d);
+            }
+        }
+        add(c->r, "docker hook", DOCTOR_ERROR,
+            xasprintf("ln -s %s %s/%s && systemctl restart docker", c->hook_source,
+                      dir ? dir : "/usr/local/bin", DOCTOR_HOOK_NAME),
+            "`%s` is not on %s (%s): `docker run --gpus` fails with `could not select device "
+            "driver \"\" with capabilities: [[gpu]]`",
+            DOCTOR_HOOK_NAME, whose, c->dockerd_path[0] ? c->dockerd_path : "empty");
+        return;
+    }
+    char target[PATH_MAX];
+    ssize_t n = readlink(c->hook, target, sizeof(target) - 1);
+    if (n > 0)
+        target[n] = '\0';
+    add(c->r, "docker hook", DOCTOR_OK, NULL, "`%s` is on %s%s%s%s", c->hook, whose,
+        n > 0 ? " (-> `" : "", n > 0 ? target : "", n > 0 ? "`)" : "");
+}
+
+/* Seconds since boot a process started; -1 when unknown. */
+static double process_start(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    cleanup_free char *text = NULL;
+    if (read_file(path, 4096, &text, NULL, NULL) < 0)
+        return -1;
+    /* the command name may hold spaces and parentheses: fields follow the last ')' */
+    char *p = strrchr(text, ')');
+    if (p == NULL)
+        return -1;
+    p++;
+    /* field 22, starttime, is the 20th after the name */
+    unsigned long long start = 0;
+    char *save = NULL;
+    char *tok = strtok_r(p, " ", &save);
+    for (int i = 1; tok != NULL && i < 20; i++)
+        tok = strtok_r(NULL, " ", &save);
+    if (tok == NULL)
+        return -1;
+    start = strtoull(tok, NULL, 10);
+    return (double)start / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* A file's mtime as seconds since boot, as process_start counts. */
+static double mtime_since_boot(const struct stat *st)
+{
+    struct timespec real, boot;
+    clock_gettime(CLOCK_REALTIME, &real);
+    clock_gettime(CLOCK_BOOTTIME, &boot);
+    double offset = (double)(real.tv_sec - boot.tv_sec) + (real.tv_nsec - boot.tv_nsec) / 1e9;
+    return (double)st->st_mtim.tv_sec + st->st_mtim.tv_nsec / 1e9 - offset;
+}
+
+static void check_restart(struct ctx *c)
+{
+    if (c->dockerd <= 0) {
+        add(c->r, "docker restart", DOCTOR_SKIPPED, NULL, "dockerd is not running%s",
+            c->docker_up ? " here (or its process cannot be found)" : "");
+        return;
+    }
+    double started = process_start(c->dockerd);
+    struct strv why = {0};
+    struct stat st;
+    if (c->hook != NULL && started >= 0 && lstat(c->hook, &st) == 0 &&
+        mtime_since_boot(&st) > started)
+        strv_push(&why, xasprintf("`%s` was installed after dockerd started, so dockerd has no "
+                                  "GPU support for --gpus",
+                                  c->hook));
+    json_t *rts = c->daemon_cfg ? json_object_get(c->daemon_cfg, "runtimes") : NULL;
+    json_t *live = c->info ? json_object_get(c->info, "Runtimes") : NULL;
+    if (json_is_object(rts) && json_object_get(rts, DOCTOR_RUNTIME_NAME) != NULL &&
+        json_is_object(live) && json_object_get(live, DOCTOR_RUNTIME_NAME) == NULL)
+        strv_push(&why, xasprintf("dockerd has not loaded the \"%s\" runtime of `%s`",
+                                  DOCTOR_RUNTIME_NAME, c->daemon_json));
+    if (why.len == 0) {
+        add(c->r, "docker restart", DOCTOR_OK, NULL,
+            "dockerd (pid %d) runs with the current hook and daemon.json", (int)c->dockerd);
+    } else {
+        cleanup_free char *text = xstrdup(why.items[0]);
+        for (size_t i = 1; i < why.len; i++) {
+            char *more = xasprintf("%s; %s", text, why.items[i]);
+            free(text);
+            text = more;
+        }
+        add(c->r, "docker restart", DOCTOR_WARNING, xstrdup("systemctl restart docker"),
+            "restart needed: %s", text);
+    }
+    strv_clear(&why);
+}
+
+/* ---- cgroups ------------------------------------------------------------------------- */
+
+static void check_cgroup(struct ctx *c)
+{
+    int version = c->o->cgroup_version;
+    if (version == 0) {
+        struct statfs sf;
+        version = statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_MAGIC ? 2 : 1;
+    }
+    const char *driver = NULL, *source = NULL;
+    if (c->info != NULL && json_str(c->info, "CgroupDriver") != NULL) {
+        driver = json_str(c->info, "CgroupDriver");
+        source = "dockerd";
+    }
+    json_t *opts = c->daemon_cfg ? json_object_get(c->daemon_cfg, "exec-opts") : NULL;
+    for (size_t i = 0; driver == NULL && i < json_array_size(opts); i++) {
+        const char *s = json_string_value(json_array_get(opts, i));
+        if (s != NULL && str_has_prefix(s, "native.cgroupdriver=")) {
+            driver = s + strlen("native.cgroupdriver=");
+            source = "daemon.json";
+        }
+    }
+    if (driver == NULL) {
+        /* Docker's default since 20.10: systemd on cgroup v2, cgroupfs on v1 */
+        driver = version == 2 ? "systemd" : "cgroupfs";
+        source = "Docker's default";
+    }
+    json_t *features = c->daemon_cfg ? json_object_get(c->daemon_cfg, "features") : NULL;
+    bool cdi = json_is_true(json_object_get(features, "cdi"));
+    if (version == 2 && strcmp(driver, "systemd") == 0 && !cdi) {
+        add(c->r, "cgroup", DOCTOR_WARNING,
+            xstrdup("give the GPUs through CDI, which systemd knows about: gctk cdi generate "
+                    "--output /etc/cdi/nvidia.yaml && gctk runtime configure --cdi, then "
+                    "`docker run --device nvidia.com/gpu=all`; or set \"exec-opts\": "
+                    "[\"native.cgroupdriver=cgroupfs\"] in daemon.json and restart docker"),
+            "cgroup v2 with the systemd cgroup driver (%s): `systemctl daemon-reload` takes "
+            "hook-granted GPU access away from running containers (`Failed to initialize "
+            "NVML: Unknown Error`)",
+            source);
+        return;
+    }
+    add(c->r, "cgroup", DOCTOR_OK, NULL, "cgroup v%d, %s cgroup driver (%s)%s", version, driver,
+        source, cdi ? ", CDI enabled" : "");
+}
+
+/* ---- CDI specs ---------------------------------------------------------------------- */
+
+static json_t *yaml_to_json(yaml_document_t *doc, yaml_node_t *node, int depth)
+{
+    if (node == NULL || depth > 64)
+        return NULL;
+    switch (node->type) {
+    case YAML_SCALAR_NODE: {
+        const char *s = (const char *)node->data.scalar.value;
+        size_t len = node->data.scalar.length;
+        if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && len > 0 && len < 19) {
+            bool digits = true;
+            for (size_t i = 0; i < len; i++)
+                digits = digits && isdigit((unsigned char)s[i]);
+            if (digits)
+                return json_integer(strtoll(s, NULL, 10));
+            if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)
+                return json_boolean(s[0] == 't');
+            if (strcmp(s, "null") == 0 || strcmp(s, "~") == 0)
+                return json_null();
+        }
+        return json_stringn(s, len);
+    }
+    case YAML_SEQUENCE_NODE: {
+        json_t *a = json_array();
+        for (yaml_node_item_t *it = node->data.sequence.items.start;
+             it < node->data.sequence.items.top; it++) {
+            json_t *v = yaml_to_json(doc, yaml_document_get_node(doc, *it), depth + 1);
+            if (v == NULL) {
+                json_decref(a);
+                return NULL;
+            }
+            json_array_append_new(a, v);
+        }
+        return a;
+    }
+    case YAML_MAPPING_NODE: {
+        json_t *o = json_object();
+        for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
+             p++) {
+            yaml_node_t *k = yaml_document_get_node(doc, p->key);
+            json_t *v = yaml_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1);
+            if (k == NULL || k->type != YAML_SCALAR_NODE || v == NULL) {
+                json_decref(v);
+                json_decref(o);
+                return NULL;
+            }
+            json_object_set_new(o, (const char *)k->data.scalar.value, v);
+        }
+        return o;
+    }
+    default:
+        return NULL;
+    }
+}
+
+int doctor_load_spec(const char *path, json_t **out, gctk_error **err)
+{
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    if (read_file(path, SPEC_MAX_SIZE, &text, &len, err) < 0)
+        return -1;
+    const char *p = text;
+    while (*p && isspace((unsigned char)*p))
+        p++;
+    if (*p == '{') {
+        json_error_t jerr;
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (j == NULL)
+            return gctk_fail(err, 0, "`%s` line %d column %d: %s", path, jerr.line, jerr.column,
+                             jerr.text);
+        *out = j;
+        return 0;
+    }
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser))
+        return gctk_fail(err, ENOMEM, "YAML parser");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        gctk_fail(err, 0, "`%s` line %zu: %s", path, parser.problem_mark.line + 1,
+                  parser.problem ? parser.problem : "invalid YAML");
+        yaml_parser_delete(&parser);
+        return -1;
+    }
+    json_t *j = yaml_to_json(&doc, yaml_document_get_root_node(&doc), 0);
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    if (j == NULL)
+        return gctk_fail(err, 0, "`%s`: empty, or YAML that is not plain data", path);
+    *out = j;
+    return 0;
+}
+
+/* A spec's host path on the checked host: specs written for a simulated
+ * root may name paths inside it already. Owned. */
+static char *spec_host_path(const struct ctx *c, const char *p)
+{
+    size_t n = strlen(c->root);
+    if (strcmp(c->root, "/") != 0 && strncmp(p, c->root, n) == 0 && p[n] == '/')
+        return xstrdup(p);
+    return path_join(c->root, p);
+}
+
+struct spec_check {
+    struct strv problems;
+    bool stale;
+    size_t nodes, mounts;
+};
+
+static void check_edits(const struct ctx *c, const json_t *edits, struct spec_check *s)
+{
+    const json_t *nodes = json_object_get(edits, "deviceNodes");
+    for (size_t i = 0; i < json_array_size(nodes); i++) {
+        const json_t *n = json_array_get(nodes, i);
+        const char *p = json_str(n, "hostPath") ? json_str(n, "hostPath") : json_str(n, "path");
+        if (p == NULL)
+            continue;
+        s->nodes++;
+        cleanup_free char *full = spec_host_path(c, p);
+        struct stat st;
+        const json_t *maj = json_object_get(n, "major"), *min = json_object_get(n, "minor");
+        if (stat(full, &st) < 0) {
+            strv_push(&s->problems, xasprintf("device node `%s` is missing", full));
+            s->stale = true;
+        } else if (!S_ISCHR(st.st_mode)) {
+            strv_push(&s->problems, xasprintf("`%s` is not a character device", full));
+        } else if ((json_is_integer(maj) && json_integer_value(maj) != major(st.st_rdev)) ||
+                   (json_is_integer(min) && json_integer_value(min) != minor(st.st_rdev))) {
+            strv_push(&s->problems,
+                      xasprintf("`%s` is %u:%u, the spec says %lld:%lld", full, major(st.st_rdev),
+                                minor(st.st_rdev), (long long)json_integer_value(maj),
+                                (long long)json_integer_value(min)));
+            s->stale = true;
+        }
+    }
+    const json_t *mounts = json_object_get(edits, "mounts");
+    for (size_t i = 0; i < json_array_size(mounts); i++) {
+        const char *p = json_str(json_array_get(mounts, i), "hostPath");
+        if (p == NULL)
+            continue;
+        s->mounts++;
+        cleanup_free char *version = doctor_library_version(p);
+        cleanup_free char *full = spec_host_path(c, p);
+        if (version != NULL && c->driver != NULL && strcmp(version, c->driver) != 0) {
+            strv_push(&s->problems, xasprintf("`%s` is of driver %s, the running driver is %s", p,
+                                              version, c->driver));
+            s->stale = true;
+        } else if (access(full, F_OK) < 0) {
+            strv_push(&s->problems, xasprintf("`%s` is missing", full));
+            s->stale = true;
+        }
+    }
+}
+
+static void check_spec(struct ctx *c, const char *path)
+{
+    json_t *spec = NULL;
+    cleanup_error gctk_error *e = NULL;
+    cleanup_free char *regen = xasprintf("gctk cdi generate --output %s", path);
+    if (doctor_load_spec(path, &spec, &e) < 0) {
+        add(c->r, "cdi", DOCTOR_ERROR, steal_pointer(&regen), "%s", e->msg);
+        return;
+    }
+    const char *kind = json_str(spec, "kind");
+    if (!json_is_object(spec) || json_str(spec, "cdiVersion") == NULL || kind == NULL) {
+        add(c->r, "cdi", DOCTOR_ERROR, steal_pointer(&regen),
+            "`%s` is not a CDI spec: it needs \"cdiVersion\" and \"kind\"", path);
+        json_decref(spec);
+        return;
+    }
+    if (!str_has_prefix(kind, "nvidia.com/")) {
+        add(c->r, "cdi", DOCTOR_OK, NULL, "`%s`: kind %s, not NVIDIA's: not checked", path, kind);
+        json_decref(spec);
+        return;
+    }
+    struct spec_check s = {0};
+    const json_t *top = json_object_get(spec, "containerEdits");
+    if (top != NULL)
+        check_edits(c, top, &s);
+    const json_t *devices = json_object_get(spec, "devices");
+    for (size_t i = 0; i < json_array_size(devices); i++)
+        check_edits(c, json_object_get(json_array_get(devices, i), "containerEdits"), &s);
+    if (s.problems.len == 0) {
+        add(c->r, "cdi", DOCTOR_OK, NULL,
+            "`%s`: %s, %zu device%s, %zu nodes and %zu mounts present%s%s", path, kind,
+            json_array_size(devices), json_array_size(devices) == 1 ? "" : "s", s.nodes, s.mounts,
+            c->driver ? ", driver " : "", c->driver ? c->driver : "");
+    } else {
+        cleanup_free char *more =
+            s.problems.len > 1 ? xasprintf(" (and %zu more)", s.problems.len - 1) : xstrdup("");
+        add(c->r, "cdi", DOCTOR_ERROR, steal_pointer(&regen), "%s`%s`: %s%s",
+            s.stale ? "stale spec " : "", path, s.problems.items[0], more);
+    }
+    strv_clear(&s.problems);
+    json_decref(spec);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void check_cdi(struct ctx *c)
+{
+    const char *const *dirs = c->o->cdi_dirs ? c->o->cdi_dirs : default_cdi_dirs;
+    size_t before = c->r->len;
+    struct strv dirs_seen = {0};
+    for (size_t i = 0; dirs[i] != NULL; i++) {
+        strv_push(&dirs_seen, xasprintf("`%s`", dirs[i]));
+        DIR *d = opendir(dirs[i]);
+        if (d == NULL)
+            continue;
+        struct strv files = {0};
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL)
+            if (str_has_suffix(de->d_name, ".json") || str_has_suffix(de->d_name, ".yaml") ||
+                str_has_suffix(de->d_name, ".yml"))
+                strv_push(&files, xasprintf("%s/%s", dirs[i], de->d_name));
+        closedir(d);
+        if (files.len > 0)
+            qsort(files.items, files.len, sizeof(char *), name_cmp);
+        for (size_t f = 0; f < files.len; f++)
+            check_spec(c, files.items[f]);
+        strv_clear(&files);
+    }
+    if (c->r->len == before) {
+        json_t *features = c->daemon_cfg ? json_object_get(c->daemon_cfg, "features") : NULL;
+        bool cdi = json_is_true(json_object_get(features, "cdi"));
+        cleanup_free char *list = xstrdup("");
+        for (size_t i = 0; i < dirs_seen.len; i++) {
+            char *more = xasprintf("%s%s%s", list, i ? ", " : "", dirs_seen.items[i]);
+            free(list);
+            list = more;
+        }
+        if (cdi)
+            add(c->r, "cdi", DOCTOR_ERROR,
+                xstrdup("gctk cdi generate --output /etc/cdi/nvidia.yaml"),
+                "daemon.json enables CDI but no spec is in %s", list);
+        else
+            add(c->r, "cdi", DOCTOR_OK, NULL, "no spec in %s: CDI not in use", list);
+    }
+    strv_clear(&dirs_seen);
+}
+
+/* ---- gctk's config and CUDA ------------------------------------------------------------ */
+
+static void check_config(struct ctx *c)
+{
+    struct gctk_config cfg = {0};
+    cleanup_error gctk_error *e = NULL;
+    if (config_load(c->o->config_path, &cfg, &e) < 0) {
+        const char *path = c->o->config_path ? c->o->config_path : getenv("GCTK_CONFIG");
+        add(c->r, "config", DOCTOR_ERROR,
+            xasprintf("correct `%s`, or move it away to run with the defaults",
+                      path ? path : GCTK_DEFAULT_CONFIG),
+            "%s", e->msg);
+        return;
+    }
+    if (cfg.path == NULL) {
+        add(c->r, "config", DOCTOR_OK, NULL, "no config file: the defaults");
+    } else {
+        struct stat st;
+        if (stat(cfg.root, &st) < 0 || !S_ISDIR(st.st_mode))
+            add(c->r, "config", DOCTOR_ERROR,
+                xasprintf("set \"root\" in `%s` to the driver root, "
+                          "usually \"/\"",
+                          cfg.path),
+                "`%s`: \"root\" `%s` is not a directory", cfg.path, cfg.root);
+        else if (cfg.hook_path != NULL && !is_executable(cfg.hook_path))
+            add(c->r, "config", DOCTOR_ERROR,
+                xasprintf("set \"hook-path\" in `%s` to gctk-hook's path", cfg.path),
+                "`%s`: \"hook-path\" `%s` is not an executable", cfg.path, cfg.hook_path);
+        else
+            add(c->r, "config", DOCTOR_OK, NULL, "`%s` is valid", cfg.path);
+    }
+    config_clear(&cfg);
+}
+
+static void strv_clearp(struct strv *v)
+{
+    strv_clear(v);
+}
+
+static int read_env_file(const char *path, struct strv *env, gctk_error **err)
+{
+    cleanup_free char *buf = NULL;
+    if (read_file(path, 1 << 20, &buf, NULL, err) < 0)
+        return -1;
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        str_strip(line);
+        if (line[0] == '\0')
+            continue;
+        if (strchr(line, '=') == NULL || line[0] == '=')
+            return gctk_fail(err, 0, "`%s`: expected KEY=VALUE, got `%s`", path, line);
+        strv_push(env, xstrdup(line));
+    }
+    strv_push(env, NULL); /* the array is NULL-terminated for require_check_env */
+    env->len--;
+    return 0;
+}
+
+static void add_cuda_verdict(struct ctx *c, const char *want)
+{
+    struct cudacompat_result res = {0};
+    cleanup_error gctk_error *e = NULL;
+    if (cudacompat_check(want, c->driver, c->nvml_cuda[0] ? c->nvml_cuda : NULL, &res, &e) < 0) {
+        add(c->r, "cuda", DOCTOR_ERROR, NULL, "%s", e->msg);
+        return;
+    }
+    switch (res.verdict) {
+    case CUDACOMPAT_NATIVE:
+        add(c->r, "cuda", DOCTOR_OK, NULL, "CUDA %s: %s", want, res.explanation);
+        break;
+    case CUDACOMPAT_MINOR_VERSION:
+        add(c->r, "cuda", DOCTOR_WARNING,
+            res.min_driver
+                ? xasprintf("for full CUDA %s support install driver >= %s", want, res.min_driver)
+                : NULL,
+            "CUDA %s: %s", want, res.explanation);
+        break;
+    case CUDACOMPAT_FORWARD_COMPAT_NEEDED:
+    case CUDACOMPAT_UNSUPPORTED: {
+        int fwd = cudacompat_forward_compat_brand(c->gpu_brand);
+        add(c->r, "cuda", DOCTOR_ERROR,
+            res.min_driver ? xasprintf("install driver >= %s%s", res.min_driver,
+                                       fwd > 0 && res.verdict == CUDACOMPAT_FORWARD_COMPAT_NEEDED
+                                           ? ", or use the image's cuda-compat package"
+                                           : "")
+                           : NULL,
+            "CUDA %s: %s", want, res.explanation);
+        break;
+    }
+    }
+    cudacompat_result_clear(&res);
+}
+
+static int check_cuda(struct ctx *c, gctk_error **err)
+{
+    if (c->o->cuda == NULL && c->o->image_env == NULL)
+        return 0;
+    if (c->driver == NULL) {
+        add(c->r, "cuda", DOCTOR_SKIPPED, NULL, "kernel module not loaded");
+        return 0;
+    }
+    if (c->o->cuda != NULL)
+        add_cuda_verdict(c, c->o->cuda);
+    if (c->o->image_env == NULL)
+        return 0;
+    __attribute__((cleanup(strv_clearp))) struct strv env = {0};
+    if (read_env_file(c->o->image_env, &env, err) < 0)
+        return -1;
+    const struct require_facts facts = {
+        .cuda = c->nvml_cuda[0] ? c->nvml_cuda : NULL,
+        .driver = c->driver,
+        .brand = c->gpu_brand,
+    };
+    gctk_error *e = NULL;
+    int r = require_check_env(env.items, &facts, true, &e);
+    if (r < 0) {
+        *err = e;
+        return gctk_wrap(err, "`%s`", c->o->image_env);
+    }
+    if (r == 0)
+        add(c->r, "cuda", DOCTOR_ERROR, xstrdup("see `gctk compat --image-env` for the GPUs"),
+            "`%s`: %s", c->o->image_env, e->msg);
+    else
+        add(c->r, "cuda", DOCTOR_OK, NULL, "`%s`: the image's requirements hold", c->o->image_env);
+    gctk_error_free(e);
+    return 0;
+}
+
+/* gctk-hook beside this program (the build tree, or the install dir). Owned. */
+static char *default_hook_source(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            char *p = xasprintf("%s/gctk-hook", self);
+            if (is_executable(p))
+                return p;
+            free(p);
+        }
+    }
+    return xstrdup("/usr/bin/gctk-hook");
+}
+
+/* ---- all of it ------------------------------------------------------------------------ */
+
+int doctor_run(const struct doctor_options *o, struct doctor_report *out, gctk_error **err)
+{
+    struct ctx c = {.o = o, .r = out, .root = o->root ? o->root : "/"};
+    if (o->cuda != NULL) {
+        unsigned parts[VERSION_MAX_PARTS];
+        size_t n = 0;
+        if (version_parse(o->cuda, parts, &n, NULL) < 0 || n < 2 || n > 3)
+            return gctk_fail(err, 0, "bad CUDA version `%s`: expected MAJOR.MINOR, like 12.4",
+                             o->cuda);
+    }
+    c.docker_host = o->docker_host;
+    if (c.docker_host == NULL)
+        c.docker_host = getenv("DOCKER_HOST");
+    if (c.docker_host == NULL || c.docker_host[0] == '\0')
+        c.docker_host = DOCTOR_DEFAULT_DOCKER_HOST;
+    c.sock = str_has_prefix(c.docker_host, "unix://") ? c.docker_host + 7 : NULL;
+    c.daemon_json = o->daemon_json ? o->daemon_json : DAEMONJSON_DEFAULT_PATH;
+    c.hook_source = o->hook_source ? xstrdup(o->hook_source) : default_hook_source();
+
+    check_driver(&c);
+    check_libraries(&c);
+    if (c.driver != NULL)
+        gctk_host_open(c.root, GCTK_HOST_NO_NVML, &c.host, NULL);
+    check_nodes(&c);
+    check_nvml(&c);
+    check_gpus(&c);
+
+    check_docker(&c);
+    check_daemon_json(&c);
+    const char *pidfile = json_str(c.daemon_cfg, "pidfile");
+    c.dockerd = o->dockerd_pid > 0 ? o->dockerd_pid
+                : c.sock != NULL
+                    ? doctor_find_dockerd(c.docker_host, pidfile ? pidfile : "/var/run/docker.pid")
+                    : 0;
+    bool assumed = true;
+    c.dockerd_path = dockerd_path_env(c.dockerd, &assumed);
+    check_runtime(&c);
+    check_hook(&c, assumed);
+    check_restart(&c);
+    check_cgroup(&c);
+    check_cdi(&c);
+    check_config(&c);
+    int r = check_cuda(&c, err);
+
+    nvml_close(c.nvml);
+    gctk_host_free(c.host);
+    json_decref(c.info);
+    json_decref(c.daemon_cfg);
+    free(c.driver);
+    free(c.nvml_lib);
+    free(c.gpu_brand);
+    free(c.dockerd_path);
+    free(c.hook);
+    free(c.hook_source);
+    return r;
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# gctk-runtime in CDI mode under real runc, on a simulated 4-GPU host: a
+# bundle whose annotations (or NVIDIA_VISIBLE_DEVICES) name CDI devices gets
+# the spec's edits in its config.json, and the container sees exactly those
+# GPUs. The spec goes to /var/run/cdi under a vendor name unique to this run.
+. "$(dirname "$0")/lib.sh"
+
+need_root "CDI runtime end to end" || exit 0
+command -v runc >/dev/null || { skip "CDI runtime end to end" "runc is not installed"; exit 0; }
+command -v jq >/dev/null || { skip "CDI runtime end to end" "jq is not installed"; exit 0; }
+
+HOST=$SCRATCH/host
+"$GCTK" sim create "$HOST" --gpus 4 >/dev/null || { not_ok "gctk sim create"; exit 1; }
+mapfile -t UUID < <("$GCTK" --root "$HOST" info --json --no-nvml | jq -r '.gpus[].uuid')
+VENDOR=gctk-test-$$-$RANDOM.example.com
+SPEC=/var/run/cdi/gctk-test-$$-$RANDOM.json
+mkdir -p /var/run/cdi
+at_exit "rm -f $SPEC"
+check "gctk cdi generate writes the spec" \
+    "$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --output "$SPEC"
+# the shim's own config: no GCTK_CONFIG needed in CDI mode, but the log
+cat >"$SCRATCH/gctk.conf" <<CONF
+{"root": "$HOST", "log": "$SCRATCH/hook.log"}
+CONF
+export GCTK_CONFIG=$SCRATCH/gctk.conf
+
+ROOTFS=$SCRATCH/rootfs
+make_rootfs "$ROOTFS"
+N=0
+# run_cdi NAME ANNOTATIONS_JSON ENV_JSON SCRIPT: output in $OUT, status in $RC,
+# the config.json the runtime saw in $SCRATCH/bundle-$N/config.json
+run_cdi() {
+    N=$((N + 1))
+    local b=$SCRATCH/bundle-$N
+    rm -rf "$SCRATCH/rootfs-run"
+    cp -a "$ROOTFS" "$SCRATCH/rootfs-run"
+    make_bundle "$b" "$SCRATCH/rootfs-run" "[\"sh\", \"-c\", $(jq -Rn --arg s "$4" '$s')]" "$3" none
+    jq --argjson a "$2" '.annotations = $a' "$b/config.json" >"$b/c.new" && mv "$b/c.new" "$b/config.json"
+    OUT=$("$GCTK_RUNTIME" --root "$RUNC_ROOT" run -b "$b" "gctk-cdi-$$-$N" </dev/null 2>&1)
+    RC=$?
+    runc --root "$RUNC_ROOT" delete -f "gctk-cdi-$$-$N" >/dev/null 2>&1
+}
+uuids_seen() { printf '%s\n' "$OUT" | grep -o 'GPU-[0-9a-f-]*' | sort | tr '\n' ' '; }
+uuids_of() { for i in "$@"; do echo "${UUID[$i]}"; done | sort | tr '\n' ' '; }
+MOUNTS_BEFORE=$(host_mounts)
+
+run_cdi annotation "{\"cdi.k8s.io/gctk-test\": \"$VENDOR/gpu=1\"}" '[]' 'nvidia-smi -L; ls /dev/nvidia*'
+expect_eq "annotation $VENDOR/gpu=1: nvidia-smi lists exactly GPU 1" "$(uuids_of 1)" "$(uuids_seen)"
+expect_match "annotation: GPU 1's node and the control nodes only" "/dev/nvidia1" "$OUT"
+check "annotation: no other GPU node" test -z "$(printf '%s\n' "$OUT" | grep -E '^/dev/nvidia[023]$')"
+B=$SCRATCH/bundle-$N/config.json
+expect_eq "config.json: the spec's device nodes and their cgroup rules" "195:1 rw" \
+    "$(jq -r '.linux.resources.devices[] | select(.allow and .minor == 1 and .major == 195) | "\(.major):\(.minor) \(.access)"' "$B")"
+expect_eq "config.json: no gctk-hook prestart hook in CDI mode" "0" "$(jq '[.hooks.prestart // [] | .[] | select(.path | test("gctk-hook"))] | length' "$B")"
+expect_eq "config.json: every CDI hook has an explicit env" "0" "$(jq '[.hooks.createContainer[] | select(.env == null)] | length' "$B")"
+
+run_cdi env '{}' "[\"NVIDIA_VISIBLE_DEVICES=$VENDOR/gpu=0,$VENDOR/gpu=3\"]" 'nvidia-smi -L; echo NVD=$NVIDIA_VISIBLE_DEVICES'
+expect_eq "NVIDIA_VISIBLE_DEVICES with CDI names: GPUs 0 and 3" "$(uuids_of 0 3)" "$(uuids_seen)"
+expect_match "the spec sets NVIDIA_VISIBLE_DEVICES=void for legacy hooks" "NVD=void" "$OUT"
+
+run_cdi all "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=all\"}" '[]' 'nvidia-smi -L; readlink /usr/lib/x86_64-linux-gnu/libcuda.so; grep ModifyDeviceFiles /proc/driver/nvidia/params'
+expect_eq "=all: the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
+expect_match "create-symlinks hook: libcuda.so -> libcuda.so.1" "^libcuda.so.1" "$(printf '%s\n' "$OUT" | grep libcuda)"
+expect_match "mask-proc hook: ModifyDeviceFiles: 0" "ModifyDeviceFiles: 0" "$OUT"
+
+run_cdi unknown "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=7\"}" '[]' 'echo started'
+check "unknown CDI device: the container does not start" test "$RC" -ne 0 -a -z "$(printf '%s' "$OUT" | grep started)"
+expect_match "unknown CDI device: the error names the known devices" "unresolvable CDI device .$VENDOR/gpu=7.: .$VENDOR/gpu. offers 0, 1, 2, 3, all" "$OUT"
+
+run_cdi plain '{}' '["NVIDIA_VISIBLE_DEVICES=2"]' 'nvidia-smi -L'
+B=$SCRATCH/bundle-$N/config.json
+expect_eq "NVIDIA_VISIBLE_DEVICES=2 (no CDI name): the hook path still works" "$(uuids_of 2)" "$(uuids_seen)"
+
+expect_eq "no mount left on the host" "$MOUNTS_BEFORE" "$(host_mounts)"
+expect_eq "no container left" "" "$(runc --root "$RUNC_ROOT" list -q)"
+
+# gctk runtime configure --runtime=containerd: a drop-in the main file imports
+if command -v containerd >/dev/null; then
+    CD=$SCRATCH/containerd
+    mkdir -p "$CD"
+    OUT=$("$GCTK" runtime configure --runtime=containerd --config "$CD/conf.d/99-gctk.toml" \
+        --runtime-path /usr/bin/gctk-runtime --set-as-default 2>&1)
+    if grep -qs '^[[:space:]]*imports' /etc/containerd/config.toml; then
+        skip "containerd: gctk names the missing imports line" "/etc/containerd/config.toml has imports"
+    else
+        expect_match "containerd: gctk names the missing imports line" "add .imports = \[\"$CD/conf.d/\*.toml\"\]" "$OUT"
+    fi
+    printf 'version = 2\nimports = ["%s/conf.d/*.toml"]\n' "$CD" >"$CD/config.toml"
+    DUMP=$(containerd --config "$CD/config.toml" config dump 2>&1)
+    expect_match "containerd config dump: the nvidia runtime with gctk-runtime" \
+        'BinaryName = "/usr/bin/gctk-runtime"' "$DUMP"
+    expect_match "containerd config dump: nvidia is the default runtime" 'default_runtime_name = "nvidia"' "$DUMP"
+    check "containerd: --remove takes the drop-in away" \
+        sh -c "'$GCTK' runtime configure --runtime=containerd --config '$CD/conf.d/99-gctk.toml' --remove >/dev/null && test ! -e '$CD/conf.d/99-gctk.toml'"
+else
+    skip "containerd drop-in" "containerd is not installed"
+fi
+OUT=$("$GCTK" runtime configure --runtime=crio --config "$SCRATCH/crio.conf.d/99-gctk.conf" --runtime-path /usr/bin/gctk-runtime 2>&1)
+expect_match "crio: the drop-in registers the runtime" 'runtime_path = "/usr/bin/gctk-runtime"' "$(cat "$SCRATCH/crio.conf.d/99-gctk.conf")"

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Podman (Debian's 4.3) with a spec from `gctk cdi generate`, on a simulated
+# 4-GPU host: `--device VENDOR/gpu=0` gives exactly GPU 0, `=all` the four,
+# an unknown name fails clearly; the OCI hooks.d route of `gctk runtime
+# configure --runtime=podman`; rootless Podman when this machine allows it.
+# Podman runs with private storage under $SCRATCH, runc and cgroupfs (crun
+# refuses this machine's hybrid cgroup layout) and rlimits within the
+# machine's hard limits.
+. "$(dirname "$0")/lib.sh"
+
+need_root "podman end to end" || exit 0
+command -v podman >/dev/null || { skip "podman end to end" "podman is not installed"; exit 0; }
+command -v runc >/dev/null || { skip "podman end to end" "runc is not installed"; exit 0; }
+
+PM=$SCRATCH/podman
+mkdir -p "$PM/tmp"
+PODMAN=(podman --root "$PM/root" --runroot "$PM/runroot" --tmpdir "$PM/tmp" --runtime runc
+        --cgroup-manager cgroupfs --events-backend none --storage-driver vfs)
+RUNOPTS=(--rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+# the containers' storage holds mounts: take them down whatever happens
+at_exit "${PODMAN[*]} rm -af; ${PODMAN[*]} system reset -f; umount -R $PM/root $PM/runroot"
+
+HOST=$SCRATCH/host
+"$GCTK" sim create "$HOST" --gpus 4 >/dev/null || { not_ok "gctk sim create"; exit 1; }
+chmod 755 "$SCRATCH"
+mapfile -t UUID < <("$GCTK" --root "$HOST" info --json --no-nvml | jq -r '.gpus[].uuid')
+VENDOR=gctk-test-$$-$RANDOM.example.com
+SPEC=/var/run/cdi/gctk-test-$$-$RANDOM.yaml
+mkdir -p /var/run/cdi
+at_exit "rm -f $SPEC"
+check "gctk cdi generate --format yaml" "$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --output "$SPEC"
+expect_eq "the spec declares cdiVersion 0.5.0 (names starting with a digit, hostPath)" \
+    "cdiVersion: 0.5.0" "$(grep '^cdiVersion' "$SPEC")"
+
+ROOTFS=$SCRATCH/rootfs
+make_rootfs "$ROOTFS"
+tar -C "$ROOTFS" -cf "$SCRATCH/rootfs.tar" .
+IMAGE=localhost/gctk-e2e-$$:latest
+if ! "${PODMAN[@]}" import "$SCRATCH/rootfs.tar" "$IMAGE" >/dev/null 2>"$SCRATCH/import.err"; then
+    not_ok "podman import of the rootfs"; diag <"$SCRATCH/import.err"; exit 1
+fi
+uuids_seen() { printf '%s\n' "$OUT" | grep -o 'GPU-[0-9a-f-]*' | sort | tr '\n' ' '; }
+uuids_of() { for i in "$@"; do echo "${UUID[$i]}"; done | sort | tr '\n' ' '; }
+MOUNTS_BEFORE=$(host_mounts)
+
+OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=0" "$IMAGE" nvidia-smi -L 2>&1)
+expect_eq "podman --device $VENDOR/gpu=0: nvidia-smi lists exactly GPU 0" "$(uuids_of 0)" "$(uuids_seen)"
+
+OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=all" "$IMAGE" nvidia-smi -L 2>&1)
+expect_eq "podman --device $VENDOR/gpu=all: the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
+
+OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=2" "$IMAGE" sh -c \
+    'cuda-devices 2>/dev/null; readlink /usr/lib/x86_64-linux-gnu/libcuda.so; ls /proc/driver/nvidia/gpus | wc -l' 2>&1)
+expect_match "libcuda.so -> libcuda.so.1 (create-symlinks hook)" "^libcuda.so.1" "$(printf '%s\n' "$OUT" | grep '^libcuda')"
+expect_eq "/proc/driver/nvidia/gpus shows only GPU 2 (mask-proc hook)" 1 "$(printf '%s\n' "$OUT" | tail -n 1)"
+
+OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=7" "$IMAGE" true 2>&1)
+RC=$?
+check "unknown CDI name: podman fails" test "$RC" -ne 0
+expect_match "unknown CDI name: the error names it" "unresolvable CDI devices $VENDOR/gpu=7" "$OUT"
+
+# The alternative to CDI: gctk-hook through Podman's OCI hooks directory.
+HOOKS=$SCRATCH/hooks.d
+cat >"$SCRATCH/gctk.conf" <<CONF
+{"root": "$HOST", "log": "$SCRATCH/hook.log"}
+CONF
+if GCTK_CONFIG=$SCRATCH/gctk.conf "$GCTK" runtime configure --runtime=podman --config "$HOOKS/oci-gctk-hook.json" \
+        --runtime-path "$(realpath "$GCTK_HOOK")" >/dev/null; then
+    ok "gctk runtime configure --runtime=podman writes the hooks.d file"
+    OUT=$("${PODMAN[@]}" --hooks-dir "$HOOKS" run "${RUNOPTS[@]}" -e NVIDIA_VISIBLE_DEVICES=3 "$IMAGE" nvidia-smi -L 2>&1)
+    expect_eq "hooks.d: NVIDIA_VISIBLE_DEVICES=3 gives exactly GPU 3" "$(uuids_of 3)" "$(uuids_seen)"
+    OUT=$("${PODMAN[@]}" --hooks-dir "$HOOKS" run "${RUNOPTS[@]}" "$IMAGE" sh -c 'ls /dev/nvidiactl 2>&1; true')
+    expect_match "hooks.d: a container without the variable gets nothing" "No such file" "$OUT"
+else
+    not_ok "gctk runtime configure --runtime=podman writes the hooks.d file"
+fi
+
+# Rootless: a user with subordinate ids, its own storage, the same spec.
+rootless_reason=""
+if ! command -v runuser >/dev/null || ! command -v newuidmap >/dev/null; then
+    rootless_reason="runuser or newuidmap (uidmap) is missing"
+elif [ "$(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo 0)" = 0 ]; then
+    rootless_reason="user namespaces are disabled (user.max_user_namespaces = 0)"
+elif [ "$(cat /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null || echo 1)" = 0 ]; then
+    rootless_reason="unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)"
+fi
+RUSER=gctk$$
+if [ -z "$rootless_reason" ]; then
+    if useradd -M -d "$SCRATCH/home" -s /bin/sh "$RUSER" 2>/dev/null; then
+        at_exit "userdel -f $RUSER; sed -i '/^$RUSER:/d' /etc/subuid /etc/subgid"
+        grep -q "^$RUSER:" /etc/subuid || echo "$RUSER:3000000:65536" >>/etc/subuid
+        grep -q "^$RUSER:" /etc/subgid || echo "$RUSER:3000000:65536" >>/etc/subgid
+        mkdir -p "$SCRATCH/home" "$SCRATCH/xdg"
+        chown "$RUSER:" "$SCRATCH/home" "$SCRATCH/xdg"
+        chmod 700 "$SCRATCH/xdg"
+        chmod 644 "$SCRATCH/rootfs.tar"
+        RL=(runuser -u "$RUSER" -- env HOME="$SCRATCH/home" XDG_RUNTIME_DIR="$SCRATCH/xdg"
+            podman --root "$SCRATCH/home/storage" --runroot "$SCRATCH/xdg/run" --runtime runc
+            --cgroup-manager cgroupfs --events-backend none --storage-driver vfs)
+        at_exit "${RL[*]} rm -af; ${RL[*]} system reset -f; ${RL[*]} system migrate"
+        if ! "${RL[@]}" import "$SCRATCH/rootfs.tar" "$IMAGE" >/dev/null 2>"$SCRATCH/rl.err"; then
+            rootless_reason="rootless podman cannot import an image here: $(tail -n 1 "$SCRATCH/rl.err")"
+        fi
+    else
+        rootless_reason="cannot create a test user (useradd failed)"
+    fi
+fi
+if [ -z "$rootless_reason" ]; then
+    OUT=$("${RL[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=1" "$IMAGE" nvidia-smi -L 2>&1)
+    if printf '%s' "$OUT" | grep -q "error creating device nodes: mount /dev/nvidia"; then
+        # rootful runc makes nodes from major:minor; rootless runc bind-mounts
+        # each node from its container path on the host
+        skip "rootless podman with CDI" "rootless runc binds each device node from its container path on the host (/dev/nvidiactl), and the simulated host keeps its nodes under $HOST/dev; the user namespace, storage and the spec were accepted"
+    elif printf '%s' "$OUT" | grep -q 'GPU-'; then
+        expect_eq "rootless podman --device $VENDOR/gpu=1: exactly GPU 1" "$(uuids_of 1)" "$(uuids_seen)"
+    elif printf '%s' "$OUT" | grep -qiE 'newuidmap|uid_map|user namespace|cannot clone|operation not permitted'; then
+        skip "rootless podman with CDI" "this machine refuses a rootless user namespace: $(printf '%s' "$OUT" | tail -n 1)"
+    else
+        not_ok "rootless podman --device $VENDOR/gpu=1"; printf '%s\n' "$OUT" | diag
+    fi
+else
+    skip "rootless podman with CDI" "$rootless_reason"
+fi
+
+expect_eq "no mount left on the host" "$MOUNTS_BEFORE" "$(host_mounts)"

@@ -1,0 +1,666 @@
+/* Unit tests of lib/cdi.c: the spec of a simulated 2-GPU host against golden
+ * files (tests/cdi/golden; GCTK_UPDATE_GOLDEN=1 rewrites them), JSON and YAML
+ * round trips, the cdiVersion rules, each validation finding, resolving and
+ * applying edits, the engines' drop-ins and the symlink and ld.so.cache hooks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cdi.h"
+#include "inject.h"
+#include "ldcache.h"
+#include "sim.h"
+
+static char tmp[64];
+static char *host_root; /* tmp/host: the simulated host */
+static char *source_dir;
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st, (void)flag, (void)f;
+    return remove(p);
+}
+
+static char *exe_dir(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    assert_true(n > 0);
+    exe[n] = '\0';
+    *strrchr(exe, '/') = '\0';
+    return xstrdup(exe);
+}
+
+/* build/tests/unit/test_cdi: the mocks in build/sim, the source tree named
+ * in build/meson-info/meson-info.json */
+static int group_setup(void **state)
+{
+    (void)state;
+    cleanup_free char *dir = exe_dir();
+    cleanup_free char *sim = xasprintf("%s/../../sim", dir);
+    setenv("GCTK_SIM_DIR", sim, 1);
+    cleanup_free char *info = xasprintf("%s/../../meson-info/meson-info.json", dir);
+    json_t *j = json_load_file(info, 0, NULL);
+    const char *src =
+        json_string_value(json_object_get(json_object_get(j, "directories"), "source"));
+    source_dir = src ? xstrdup(src) : NULL;
+    json_decref(j);
+    snprintf(tmp, sizeof(tmp), "/tmp/gctk-test-cdi.XXXXXX");
+    if (mkdtemp(tmp) == NULL)
+        return -1;
+    host_root = xasprintf("%s/host", tmp);
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = 2;
+    gctk_error *err = NULL;
+    if (gctk_sim_create(host_root, &o, NULL, &err) < 0) {
+        fprintf(stderr, "# gctk_sim_create: %s\n", err->msg);
+        gctk_error_free(err);
+        return -1;
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    nftw(tmp, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    free(host_root);
+    free(source_dir);
+    return 0;
+}
+
+static json_t *generate(unsigned naming)
+{
+    gctk_host *h = NULL;
+    gctk_error *err = NULL;
+    if (gctk_host_open(host_root, GCTK_HOST_NO_NVML, &h, &err) < 0)
+        fail_msg("host: %s", err->msg);
+    struct cdi_options o = {.naming = naming, .gctk_path = "/usr/bin/gctk"};
+    json_t *spec = NULL;
+    if (cdi_generate(h, &o, &spec, &err) < 0)
+        fail_msg("generate: %s", err->msg);
+    gctk_host_free(h);
+    return spec;
+}
+
+/* text with the host's root replaced by @ROOT@ */
+static char *rooted(const char *text)
+{
+    size_t rl = strlen(host_root), n = 0;
+    char *out = xmalloc(strlen(text) + 1);
+    for (const char *p = text; *p;) {
+        if (strncmp(p, host_root, rl) == 0) {
+            out = xrealloc(out, strlen(text) + n + 8);
+            memcpy(out + n, "@ROOT@", 6);
+            n += 6;
+            p += rl;
+        } else {
+            out[n++] = *p++;
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static void compare_golden(const char *name, const char *text)
+{
+    if (source_dir == NULL)
+        skip();
+    cleanup_free char *path = xasprintf("%s/tests/cdi/golden/%s", source_dir, name);
+    cleanup_free char *got = rooted(text);
+    if (getenv("GCTK_UPDATE_GOLDEN") != NULL) {
+        FILE *f = fopen(path, "we");
+        assert_non_null(f);
+        fputs(got, f);
+        fclose(f);
+    }
+    cleanup_free char *want = NULL;
+    gctk_error *err = NULL;
+    if (read_file(path, 1 << 22, &want, NULL, &err) < 0)
+        fail_msg("%s (GCTK_UPDATE_GOLDEN=1 writes it)", err->msg);
+    if (strcmp(want, got) != 0)
+        fail_msg("`%s` differs from the output:\n%s", path, got);
+}
+
+static void test_golden_json(void **state)
+{
+    (void)state;
+    json_t *spec = generate(CDI_NAME_INDEX);
+    cleanup_free char *text = cdi_to_json(spec);
+    compare_golden("sim-2gpu.json", text);
+    json_decref(spec);
+}
+
+static void test_golden_yaml(void **state)
+{
+    (void)state;
+    json_t *spec = generate(CDI_NAME_BOTH);
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(cdi_to_yaml(spec, &text, &len, NULL), 0);
+    assert_int_equal(len, strlen(text));
+    compare_golden("sim-2gpu-both.yaml", text);
+    /* names a YAML reader would take for numbers stay strings */
+    assert_non_null(strstr(text, "name: \"0\"\n"));
+    json_decref(spec);
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    for (unsigned naming = CDI_NAME_INDEX; naming <= CDI_NAME_BOTH; naming++) {
+        json_t *spec = generate(naming);
+        cleanup_free char *js = cdi_to_json(spec);
+        cleanup_free char *ys = NULL;
+        assert_int_equal(cdi_to_yaml(spec, &ys, NULL, NULL), 0);
+        json_t *a = NULL, *b = NULL;
+        assert_int_equal(cdi_parse("a.json", js, strlen(js), &a, NULL), 0);
+        assert_int_equal(cdi_parse("b.yaml", ys, strlen(ys), &b, NULL), 0);
+        assert_true(json_equal(spec, a));
+        assert_true(json_equal(spec, b));
+        json_decref(a);
+        json_decref(b);
+        json_decref(spec);
+    }
+}
+
+static void test_generated_shape(void **state)
+{
+    (void)state;
+    json_t *spec = generate(CDI_NAME_BOTH);
+    json_t *devs = json_object_get(spec, "devices");
+    /* 0, GPU-..., 1, GPU-..., all */
+    assert_int_equal(json_array_size(devs), 5);
+    cleanup_free char *uuid0 = gctk_sim_gpu_uuid(0);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(devs, 1), "name")), uuid0);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(devs, 4), "name")), "all");
+    assert_string_equal(json_string_value(json_object_get(spec, "cdiVersion")), "0.5.0");
+    /* every hook has an explicit env */
+    size_t i;
+    json_t *h;
+    json_t *hooks = json_object_get(json_object_get(spec, "containerEdits"), "hooks");
+    assert_true(json_array_size(hooks) >= 3);
+    json_array_foreach(hooks, i, h)
+    {
+        assert_string_equal(json_string_value(json_array_get(json_object_get(h, "env"), 0)),
+                            CDI_HOOK_PATH_ENV);
+        assert_string_equal(json_string_value(json_object_get(h, "hookName")), "createContainer");
+        /* gctk is not installed where the tests run */
+        json_object_set_new(h, "path", json_string("/bin/sh"));
+    }
+    struct strv problems = {0};
+    gctk_host *host = NULL;
+    assert_int_equal(gctk_host_open(host_root, GCTK_HOST_NO_NVML, &host, NULL), 0);
+    size_t n = cdi_validate(spec, CDI_CHECK_HOST, gctk_host_driver_version(host), &problems);
+    for (size_t k = 0; k < problems.len; k++)
+        fprintf(stderr, "# %s\n", problems.items[k]);
+    assert_int_equal(n, 0);
+    gctk_host_free(host);
+    strv_clear(&problems);
+    json_decref(spec);
+}
+
+/* ---- versions ---------------------------------------------------------------- */
+
+static const char *required(const char *text, char **why)
+{
+    json_t *spec = NULL;
+    assert_int_equal(cdi_parse("t.json", text, strlen(text), &spec, NULL), 0);
+    const char *v = cdi_required_version(spec, why);
+    json_decref(spec);
+    return v;
+}
+
+static void test_required_version(void **state)
+{
+    (void)state;
+    char *why = NULL;
+    assert_string_equal(required("{\"kind\":\"a.com/b\",\"devices\":[{\"name\":\"x\"}]}", &why),
+                        "0.3.0");
+    assert_null(why);
+    assert_string_equal(
+        required(
+            "{\"kind\":\"a.com/b\",\"devices\":[{\"name\":\"x\",\"containerEdits\":"
+            "{\"mounts\":[{\"hostPath\":\"/a\",\"containerPath\":\"/a\",\"type\":\"bind\"}]}}]}",
+            &why),
+        "0.4.0");
+    assert_string_equal(why, "devices[0].containerEdits.mounts[0].type");
+    free(why);
+    assert_string_equal(required("{\"kind\":\"a.com/b\",\"devices\":[{\"name\":\"0\"}]}", NULL),
+                        "0.5.0");
+    assert_string_equal(required("{\"kind\":\"a.com/b\",\"devices\":[],\"containerEdits\":{"
+                                 "\"deviceNodes\":[{\"path\":\"/dev/x\",\"hostPath\":\"/h/x\"}]}}",
+                                 &why),
+                        "0.5.0");
+    assert_string_equal(why, "containerEdits.deviceNodes[0].hostPath");
+    free(why);
+    assert_string_equal(required("{\"kind\":\"a.com/b.c\",\"devices\":[]}", NULL), "0.6.0");
+    assert_string_equal(required("{\"kind\":\"a.com/b\",\"annotations\":{\"k\":\"v\"}}", NULL),
+                        "0.6.0");
+    assert_string_equal(
+        required("{\"kind\":\"a.com/b\",\"containerEdits\":{\"additionalGids\":[5]}}", NULL),
+        "0.7.0");
+    assert_string_equal(
+        required("{\"kind\":\"a.com/b\",\"containerEdits\":{\"netDevices\":[{}]}}", NULL), "1.1.0");
+    assert_int_equal(cdi_version_cmp("0.5.0", "v0.5.0"), 0);
+    assert_int_equal(cdi_version_cmp("0.4.0", "0.5.0"), -1);
+    assert_int_equal(cdi_version_cmp("0.9.0", "0.5.0"), -2);
+}
+
+/* ---- validation ---------------------------------------------------------------- */
+
+static bool has_problem(const struct strv *p, const char *fragment)
+{
+    for (size_t i = 0; i < p->len; i++)
+        if (strstr(p->items[i], fragment) != NULL)
+            return true;
+    for (size_t i = 0; i < p->len; i++)
+        fprintf(stderr, "# problem: %s\n", p->items[i]);
+    return false;
+}
+
+static void test_validate_findings(void **state)
+{
+    (void)state;
+    json_t *spec = generate(CDI_NAME_INDEX);
+    json_t *edits = json_object_get(spec, "containerEdits");
+    json_t *mounts = json_object_get(edits, "mounts");
+    /* a driver file that is gone (a driver upgrade) */
+    json_array_append_new(mounts,
+                          json_pack("{s:s, s:s}", "hostPath", "/nonexistent/libcuda.so.1.2.3",
+                                    "containerPath", "/usr/lib/libcuda.so.1.2.3"));
+    size_t gone = json_array_size(mounts) - 1;
+    /* a wrong major */
+    json_t *node = json_array_get(
+        json_object_get(
+            json_object_get(json_array_get(json_object_get(spec, "devices"), 1), "containerEdits"),
+            "deviceNodes"),
+        0);
+    json_object_set_new(node, "major", json_integer(194));
+    /* an unknown field */
+    json_object_set_new(
+        json_object_get(json_array_get(json_object_get(spec, "devices"), 0), "containerEdits"),
+        "deviceNode", json_array());
+    /* a newer version than needed */
+    json_object_set_new(spec, "cdiVersion", json_string("0.6.0"));
+    /* a hook without env */
+    json_object_del(json_array_get(json_object_get(edits, "hooks"), 0), "env");
+
+    struct strv p = {0};
+    cdi_validate(spec, CDI_CHECK_HOST, "535.104.05", &p);
+    cleanup_free char *gone_msg = xasprintf(
+        "containerEdits.mounts[%zu]: hostPath `/nonexistent/libcuda.so.1.2.3` no longer exists",
+        gone);
+    assert_true(has_problem(&p, gone_msg));
+    cleanup_free char *major_msg = xasprintf(
+        "devices[1].containerEdits.deviceNodes[0]: %s/dev/nvidia1 is 195:1 on this host, the spec "
+        "says 194:1",
+        host_root);
+    assert_true(has_problem(&p, major_msg));
+    assert_true(has_problem(&p, "devices[0].containerEdits: unknown field `deviceNode`"));
+    assert_true(has_problem(&p, "cdiVersion: 0.6.0 is newer than its fields need (0.5.0)"));
+    assert_true(has_problem(&p, "containerEdits.hooks[0]: no `env`"));
+    assert_true(has_problem(&p, "belongs to driver 580.95.05, this host runs 535.104.05"));
+    strv_clear(&p);
+
+    /* too old, and schema-only checks skip the host */
+    json_object_set_new(spec, "cdiVersion", json_string("0.3.0"));
+    cdi_validate(spec, 0, NULL, &p);
+    assert_true(has_problem(&p,
+                            "cdiVersion: 0.3.0 is too old for the fields used: devices[0].name: "
+                            "`0` starts with a digit (needs 0.5.0)"));
+    for (size_t i = 0; i < p.len; i++)
+        assert_null(strstr(p.items[i], "no longer exists"));
+    strv_clear(&p);
+    json_decref(spec);
+}
+
+static void test_validate_schema(void **state)
+{
+    (void)state;
+    struct strv p = {0};
+    json_t *spec = json_pack(
+        "{s:s, s:s, s:[{s:s, s:{s:[{s:s, s:s}], s:[{s:s, s:s, s:[s]}]}}, {s:s, s:{}}]}",
+        "cdiVersion", "0.5.0", "kind", "bad/kind/x", "devices", "name", "-x", "containerEdits",
+        "mounts", "hostPath", "/a", "containerPath", "rel", "hooks", "hookName", "preStart", "path",
+        "/bin/true", "env", "A=1", "name", "-x", "containerEdits");
+    cdi_validate(spec, 0, NULL, &p);
+    assert_true(has_problem(&p, "kind: `bad/kind/x` is not vendor/class"));
+    assert_true(has_problem(&p, "devices[0]: name `-x` is not valid"));
+    assert_true(has_problem(&p, "devices[1]: name `-x` appears twice"));
+    assert_true(
+        has_problem(&p, "devices[0].containerEdits.mounts[0]: `containerPath` must be absolute"));
+    assert_true(has_problem(&p, "devices[0].containerEdits.hooks[0]: unknown hookName `preStart`"));
+    strv_clear(&p);
+    json_decref(spec);
+    spec = json_pack("{s:s}", "kind", "a.com/b");
+    cdi_validate(spec, 0, NULL, &p);
+    assert_true(has_problem(&p, "`cdiVersion` is required"));
+    assert_true(has_problem(&p, "devices: must be a non-empty array"));
+    strv_clear(&p);
+    json_decref(spec);
+}
+
+/* ---- parsing ------------------------------------------------------------------------ */
+
+static void test_parse_yaml(void **state)
+{
+    (void)state;
+    const char *y = "cdiVersion: 0.5.0\nkind: a.com/b\ndevices:\n- name: \"0\"\n  containerEdits:\n"
+                    "    deviceNodes:\n    - path: /dev/x\n      major: 195\n      minor: 0\n";
+    json_t *s = NULL;
+    assert_int_equal(cdi_parse("t.yaml", y, strlen(y), &s, NULL), 0);
+    json_t *n = json_array_get(
+        json_object_get(
+            json_object_get(json_array_get(json_object_get(s, "devices"), 0), "containerEdits"),
+            "deviceNodes"),
+        0);
+    assert_true(json_is_integer(json_object_get(n, "major")));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(s, "devices"), 0), "name")),
+                        "0");
+    json_decref(s);
+
+    gctk_error *err = NULL;
+    const char *bad = "kind: a.com/b\ndevices: [\n";
+    assert_int_equal(cdi_parse("bad.yaml", bad, strlen(bad), &s, &err), -1);
+    assert_non_null(strstr(err->msg, "`bad.yaml` line"));
+    gctk_error_free(err);
+    err = NULL;
+    const char *dup = "kind: a\nkind: b\n";
+    assert_int_equal(cdi_parse("dup.yaml", dup, strlen(dup), &s, &err), -1);
+    assert_non_null(strstr(err->msg, "line 2: duplicate key `kind`"));
+    gctk_error_free(err);
+    err = NULL;
+    const char *alias = "a: &x 1\nb: *x\n";
+    assert_int_equal(cdi_parse("alias.yaml", alias, strlen(alias), &s, &err), -1);
+    assert_non_null(strstr(err->msg, "aliases are not allowed"));
+    gctk_error_free(err);
+    err = NULL;
+    const char *list = "- 1\n";
+    assert_int_equal(cdi_parse("list.yaml", list, strlen(list), &s, &err), -1);
+    assert_non_null(strstr(err->msg, "must be an object"));
+    gctk_error_free(err);
+    err = NULL;
+    const char *js = "{\"a\": 1, \"a\": 2}";
+    assert_int_equal(cdi_parse("d.json", js, strlen(js), &s, &err), -1);
+    assert_non_null(strstr(err->msg, "`d.json` line 1"));
+    gctk_error_free(err);
+}
+
+/* ---- names, resolve, apply -------------------------------------------------------------- */
+
+static void test_names(void **state)
+{
+    (void)state;
+    char *k = NULL, *n = NULL;
+    assert_int_equal(cdi_parse_qualified("nvidia.com/gpu=GPU-1234", &k, &n, NULL), 0);
+    assert_string_equal(k, "nvidia.com/gpu");
+    assert_string_equal(n, "GPU-1234");
+    free(k);
+    free(n);
+    assert_false(cdi_is_qualified("0"));
+    assert_false(cdi_is_qualified("nvidia.com/gpu"));
+    assert_false(cdi_is_qualified("nvidia.com/gpu=-1"));
+    assert_false(cdi_is_qualified("-a.com/gpu=1"));
+    assert_true(cdi_is_qualified("a.b-c.com/g_p.u=all"));
+
+    struct strv ann = {0}, out = {0};
+    strv_push(&ann, xstrdup("cdi.k8s.io/gpu=nvidia.com/gpu=1, nvidia.com/gpu=2"));
+    strv_push(&ann, xstrdup("other=nvidia.com/gpu=3"));
+    cdi_requested_names(&ann, "0,nvidia.com/gpu=4", &out);
+    assert_int_equal(out.len, 2); /* a mixed NVIDIA_VISIBLE_DEVICES is not CDI */
+    assert_string_equal(out.items[1], "nvidia.com/gpu=2");
+    cdi_requested_names(&ann, "nvidia.com/gpu=4,nvidia.com/gpu=1", &out);
+    assert_int_equal(out.len, 3);
+    assert_string_equal(out.items[2], "nvidia.com/gpu=4");
+    strv_clear(&ann);
+    strv_clear(&out);
+}
+
+static json_t *specs_of(json_t *spec)
+{
+    return json_pack("[{s:s, s:o}]", "file", "mem.json", "spec", spec);
+}
+
+static void test_resolve_apply(void **state)
+{
+    (void)state;
+    json_t *specs = specs_of(generate(CDI_NAME_INDEX));
+    struct strv names = {0};
+    strv_push(&names, xstrdup("nvidia.com/gpu=1"));
+    strv_push(&names, xstrdup("nvidia.com/gpu=0"));
+    json_t *edits = NULL;
+    assert_int_equal(cdi_resolve(specs, &names, &edits, NULL), 0);
+    assert_int_equal(json_array_size(edits), 3); /* top-level once, then each device */
+
+    json_t *config = json_pack("{s:{s:[s,s]}, s:[{s:s, s:s}]}", "process", "env", "PATH=/bin",
+                               "NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=1", "mounts", "destination",
+                               "/usr/bin/nvidia-smi", "source", "/old");
+    assert_int_equal(cdi_apply(config, edits, NULL), 0);
+    json_t *env = json_object_get(json_object_get(config, "process"), "env");
+    assert_int_equal(json_array_size(env), 2);
+    assert_string_equal(json_string_value(json_array_get(env, 1)), "NVIDIA_VISIBLE_DEVICES=void");
+    json_t *devs = json_object_get(json_object_get(config, "linux"), "devices");
+    json_t *last = json_array_get(devs, json_array_size(devs) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "path")), "/dev/nvidia0");
+    json_t *rules =
+        json_object_get(json_object_get(json_object_get(config, "linux"), "resources"), "devices");
+    assert_int_equal(json_array_size(rules), json_array_size(devs));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rules, 0), "access")),
+                        "rw");
+    /* the old mount of the same destination was replaced */
+    size_t i, same = 0;
+    json_t *m;
+    json_array_foreach(json_object_get(config, "mounts"), i, m)
+    {
+        if (strcmp(json_string_value(json_object_get(m, "destination")), "/usr/bin/nvidia-smi") ==
+            0) {
+            same++;
+            assert_string_not_equal(json_string_value(json_object_get(m, "source")), "/old");
+        }
+    }
+    assert_int_equal(same, 1);
+    assert_true(
+        json_array_size(json_object_get(json_object_get(config, "hooks"), "createContainer")) >= 3);
+    json_decref(config);
+    json_decref(edits);
+
+    gctk_error *err = NULL;
+    strv_push(&names, xstrdup("nvidia.com/gpu=7"));
+    assert_int_equal(cdi_resolve(specs, &names, &edits, &err), -1);
+    assert_string_equal(err->msg, "unresolvable CDI device `nvidia.com/gpu=7`: `nvidia.com/gpu` "
+                                  "offers 0, 1, all");
+    gctk_error_free(err);
+    err = NULL;
+    strv_clear(&names);
+    strv_push(&names, xstrdup("example.com/fpga=0"));
+    assert_int_equal(cdi_resolve(specs, &names, &edits, &err), -1);
+    assert_non_null(
+        strstr(err->msg, "no spec in the CDI directories offers the kind `example.com/fpga`"));
+    gctk_error_free(err);
+    strv_clear(&names);
+    json_decref(specs);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "we");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_load_dirs(void **state)
+{
+    (void)state;
+    cleanup_free char *a = xasprintf("%s/etc-cdi", tmp), *b = xasprintf("%s/run-cdi", tmp);
+    mkdir(a, 0755);
+    mkdir(b, 0755);
+    cleanup_free char *a1 = xasprintf("%s/x.json", a), *b1 = xasprintf("%s/x.json", b);
+    cleanup_free char *bad = xasprintf("%s/y.yaml", b), *ignored = xasprintf("%s/z.txt", b);
+    write_text(a1, "{\"cdiVersion\":\"0.3.0\",\"kind\":\"a.com/"
+                   "g\",\"devices\":[{\"name\":\"old\",\"containerEdits\":{}}]}");
+    write_text(b1, "{\"cdiVersion\":\"0.3.0\",\"kind\":\"a.com/"
+                   "g\",\"devices\":[{\"name\":\"new\",\"containerEdits\":{}}]}");
+    write_text(bad, "cdiVersion: 0.3.0\nkind: a.com/g\ndevices: []\n");
+    write_text(ignored, "not a spec");
+    const char *dirs[] = {a, b, "/nonexistent", NULL};
+    json_t *specs = NULL;
+    struct strv skipped = {0}, names = {0};
+    assert_int_equal(cdi_load_dirs(dirs, &specs, &skipped, NULL), 0);
+    cdi_list_devices(specs, &names);
+    assert_int_equal(names.len, 1);
+    assert_string_equal(names.items[0], "a.com/g=new");
+    assert_int_equal(skipped.len, 1);
+    assert_non_null(strstr(skipped.items[0], "y.yaml`: devices: must be a non-empty array"));
+    strv_clear(&skipped);
+    strv_clear(&names);
+    json_decref(specs);
+}
+
+/* ---- drop-ins ---------------------------------------------------------------------------- */
+
+static void test_dropins(void **state)
+{
+    (void)state;
+    cleanup_free char *cd = cdi_containerd_dropin("nvidia", "/usr/bin/gctk-runtime", true);
+    assert_non_null(strstr(cd, "version = 2\n"));
+    assert_non_null(strstr(cd, "enable_cdi = true"));
+    assert_non_null(
+        strstr(cd, "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"nvidia\"]\n"
+                   "  runtime_type = \"io.containerd.runc.v2\""));
+    assert_non_null(strstr(cd, "BinaryName = \"/usr/bin/gctk-runtime\""));
+    assert_non_null(strstr(cd, "default_runtime_name = \"nvidia\""));
+    cleanup_free char *cd2 = cdi_containerd_dropin("a\"b", "/x", false);
+    assert_non_null(strstr(cd2, "runtimes.\"a\\\"b\"]"));
+    assert_null(strstr(cd2, "default_runtime_name"));
+    cleanup_free char *crio = cdi_crio_dropin("nvidia", "/usr/bin/gctk-runtime", false);
+    assert_non_null(strstr(
+        crio, "[crio.runtime.runtimes.\"nvidia\"]\nruntime_path = \"/usr/bin/gctk-runtime\"\n"));
+    cleanup_free char *pm = cdi_podman_hook("/usr/bin/gctk-hook", "/etc/gctk/c.json");
+    json_t *j = json_loads(pm, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "version")), "1.0.0");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "hook"), "path")),
+                        "/usr/bin/gctk-hook");
+    assert_true(json_is_true(json_object_get(json_object_get(j, "when"), "always")));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "stages"), 0)),
+                        "prestart");
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(json_object_get(j, "hook"), "env"), 1)),
+        "GCTK_CONFIG=/etc/gctk/c.json");
+    json_decref(j);
+
+    cleanup_free char *path = xasprintf("%s/etc/containerd/conf.d/99-gctk.toml", tmp);
+    bool changed = false;
+    assert_int_equal(cdi_dropin_write(path, cd, false, true, &changed, NULL), 0);
+    assert_true(changed);
+    assert_int_equal(access(path, F_OK), -1); /* dry run */
+    assert_int_equal(cdi_dropin_write(path, cd, false, false, &changed, NULL), 0);
+    assert_true(changed);
+    cleanup_free char *back = NULL;
+    assert_int_equal(read_file(path, 1 << 20, &back, NULL, NULL), 0);
+    assert_string_equal(back, cd);
+    assert_int_equal(cdi_dropin_write(path, cd, false, false, &changed, NULL), 0);
+    assert_false(changed);
+    assert_int_equal(cdi_dropin_write(path, NULL, true, false, &changed, NULL), 0);
+    assert_true(changed);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(cdi_dropin_write(path, NULL, true, false, &changed, NULL), 0);
+    assert_false(changed);
+
+    cleanup_free char *main_cfg = xasprintf("%s/config.toml", tmp);
+    write_text(main_cfg, "version = 2\n# imports = [\"x\"]\n");
+    assert_false(cdi_containerd_has_imports(main_cfg));
+    write_text(main_cfg, "version = 2\n  imports = [\"/etc/containerd/conf.d/*.toml\"]\n");
+    assert_true(cdi_containerd_has_imports(main_cfg));
+}
+
+/* ---- hooks --------------------------------------------------------------------------------- */
+
+static void test_hook_symlinks_ldcache(void **state)
+{
+    (void)state;
+    cleanup_free char *rootfs = xasprintf("%s/rootfs", tmp);
+    cleanup_free char *lib = xasprintf("%s/usr/lib/x86_64-linux-gnu", rootfs);
+    cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s/etc'", lib, rootfs);
+    assert_int_equal(system(cmd), 0);
+    cleanup_free char *file = xasprintf("%s/libcuda.so.580.95.05", lib);
+    assert_int_equal(elfstub_write(file, "libcuda.so.1", false, NULL), 0);
+
+    struct strv links = {0};
+    strv_push(&links, xstrdup("libcuda.so.580.95.05::/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
+    strv_push(&links, xstrdup("libcuda.so.1::/usr/lib/x86_64-linux-gnu/libcuda.so"));
+    assert_int_equal(cdi_hook_create_symlinks(rootfs, &links, NULL), 0);
+    char target[256];
+    cleanup_free char *link = xasprintf("%s/libcuda.so", lib);
+    ssize_t n = readlink(link, target, sizeof(target) - 1);
+    assert_true(n > 0);
+    target[n] = '\0';
+    assert_string_equal(target, "libcuda.so.1");
+    strv_clear(&links);
+    gctk_error *err = NULL;
+    strv_push(&links, xstrdup("no-separator"));
+    assert_int_equal(cdi_hook_create_symlinks(rootfs, &links, &err), -1);
+    assert_non_null(strstr(err->msg, "use TARGET::/ABSOLUTE/LINK"));
+    gctk_error_free(err);
+    strv_clear(&links);
+
+    struct strv folders = {0};
+    strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, NULL), 0);
+    cleanup_free char *cache_path = xasprintf("%s/etc/ld.so.cache", rootfs);
+    struct ldcache c = {0};
+    assert_int_equal(ldcache_read(cache_path, &c, NULL), 0);
+    bool found = false;
+    for (size_t i = 0; i < c.len; i++)
+        found = found || (strcmp(c.entries[i].soname, "libcuda.so.1") == 0 &&
+                          strcmp(c.entries[i].path, "/usr/lib/x86_64-linux-gnu/libcuda.so.1") == 0);
+    assert_true(found);
+    ldcache_clear(&c);
+    strv_clear(&folders);
+    err = NULL;
+    strv_push(&folders, xstrdup("/missing"));
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, &err), -1);
+    assert_non_null(strstr(err->msg, "folder `/missing`"));
+    gctk_error_free(err);
+    strv_clear(&folders);
+}
+
+/* rootless: the hook and gctk configure leave the cgroup alone in a user namespace */
+static void test_uid_map(void **state)
+{
+    (void)state;
+    assert_true(inject_uid_map_is_initial("         0          0 4294967295\n"));
+    assert_false(inject_uid_map_is_initial("         0       1000          1\n"));
+    assert_false(inject_uid_map_is_initial("0 0 4294967295\n1 1 1\n"));
+    assert_false(inject_uid_map_is_initial(""));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_golden_json),
+        cmocka_unit_test(test_golden_yaml),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_generated_shape),
+        cmocka_unit_test(test_required_version),
+        cmocka_unit_test(test_validate_findings),
+        cmocka_unit_test(test_validate_schema),
+        cmocka_unit_test(test_parse_yaml),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_resolve_apply),
+        cmocka_unit_test(test_load_dirs),
+        cmocka_unit_test(test_dropins),
+        cmocka_unit_test(test_hook_symlinks_ldcache),
+        cmocka_unit_test(test_uid_map),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

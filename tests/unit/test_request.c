@@ -1,0 +1,288 @@
+/* Unit tests of what a container asks for (lib/request.c), the OCI inputs
+ * (lib/oci.c) and gctk's settings file (lib/config.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "config.h"
+#include "oci.h"
+#include "request.h"
+
+static struct gctk_config cfg;
+
+static int setup(void **state)
+{
+    (void)state;
+    gctk_error *err = NULL;
+    unsetenv("GCTK_CONFIG");
+    /* the built-in defaults: an explicit path that does not exist is an
+     * error, so load from a fresh empty object instead */
+    FILE *f = fopen("/tmp/gctk-test-request.json", "w");
+    fputs("{}", f);
+    fclose(f);
+    int r = config_load("/tmp/gctk-test-request.json", &cfg, &err);
+    unlink("/tmp/gctk-test-request.json");
+    return r;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    config_clear(&cfg);
+    return 0;
+}
+
+static void env_of(struct strv *env, const char *const *items)
+{
+    for (size_t i = 0; items[i] != NULL; i++)
+        strv_push(env, xstrdup(items[i]));
+}
+
+static struct request ask(const char *const *items, bool privileged)
+{
+    struct strv env = {0};
+    env_of(&env, items);
+    struct request r = {0};
+    gctk_error *err = NULL;
+    if (request_from_env(&env, privileged, &cfg, &r, &err) < 0)
+        fail_msg("request: %s", err->msg);
+    strv_clear(&env);
+    return r;
+}
+
+static void test_not_a_gpu_container(void **state)
+{
+    (void)state;
+    const char *unset[] = {"PATH=/bin", NULL};
+    const char *voids[] = {"NVIDIA_VISIBLE_DEVICES=void", NULL};
+    const char *empty[] = {"NVIDIA_VISIBLE_DEVICES=", NULL};
+    struct request r = ask(unset, false);
+    assert_null(r.devices);
+    request_clear(&r);
+    r = ask(voids, false);
+    assert_null(r.devices);
+    request_clear(&r);
+    r = ask(empty, false);
+    assert_null(r.devices);
+    request_clear(&r);
+}
+
+static void test_devices_caps_defaults(void **state)
+{
+    (void)state;
+    const char *e[] = {"NVIDIA_VISIBLE_DEVICES=0,1", "NVIDIA_VISIBLE_DEVICES=2", NULL};
+    struct request r = ask(e, false);
+    assert_string_equal(r.devices, "2"); /* the last definition wins */
+    assert_int_equal(r.caps, GCTK_CAP_UTILITY | GCTK_CAP_COMPUTE);
+    assert_int_equal(r.requires.len, 0);
+    request_clear(&r);
+    const char *c[] = {"NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=graphics,video",
+                       NULL};
+    r = ask(c, false);
+    assert_int_equal(r.caps, GCTK_CAP_GRAPHICS | GCTK_CAP_VIDEO);
+    request_clear(&r);
+}
+
+static void test_bad_capability(void **state)
+{
+    (void)state;
+    struct strv env = {0};
+    const char *e[] = {"NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=compute,gpu",
+                       NULL};
+    env_of(&env, e);
+    struct request r = {0};
+    gctk_error *err = NULL;
+    assert_int_equal(request_from_env(&env, false, &cfg, &r, &err), -1);
+    assert_true(str_has_prefix(err->msg, "NVIDIA_DRIVER_CAPABILITIES: unknown driver capability "
+                                         "`gpu`"));
+    gctk_error_free(err);
+    strv_clear(&env);
+}
+
+static void test_legacy_cuda_image(void **state)
+{
+    (void)state;
+    const char *e[] = {"CUDA_VERSION=11.8.0", NULL};
+    struct request r = ask(e, false);
+    assert_true(r.legacy);
+    assert_string_equal(r.devices, "all");
+    assert_int_equal(r.caps, GCTK_CAP_ALL);
+    assert_int_equal(r.requires.len, 1);
+    assert_string_equal(r.requires.items[0], "cuda>=11.8");
+    request_clear(&r);
+    /* a modern CUDA image names its requirement: not legacy, not a GPU container by itself */
+    const char *m[] = {"CUDA_VERSION=12.4.1", "NVIDIA_REQUIRE_CUDA=cuda>=12.4", NULL};
+    r = ask(m, false);
+    assert_false(r.legacy);
+    assert_null(r.devices);
+    request_clear(&r);
+}
+
+static void test_requirements_and_disable(void **state)
+{
+    (void)state;
+    const char *e[] = {"NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_CUDA=cuda>=12.0",
+                       "NVIDIA_REQUIRE_ARCH=arch>=8.0", "NVIDIA_REQUIRE_EMPTY=", NULL};
+    struct request r = ask(e, false);
+    assert_int_equal(r.requires.len, 2);
+    request_clear(&r);
+    const char *d[] = {"NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_CUDA=cuda>=99",
+                       "NVIDIA_DISABLE_REQUIRE=true", NULL};
+    r = ask(d, false);
+    assert_int_equal(r.requires.len, 0);
+    request_clear(&r);
+}
+
+static void test_swarm_resource_wins(void **state)
+{
+    (void)state;
+    cleanup_free char *name = swarm_resource_env_name("nvidia-gpu", false);
+    cleanup_free char *under = swarm_resource_env_name("NVIDIA-GPU", true);
+    assert_string_equal(name, "DOCKER_RESOURCE_NVIDIA-GPU");
+    assert_string_equal(under, "DOCKER_RESOURCE_NVIDIA_GPU");
+    const char *e[] = {"NVIDIA_VISIBLE_DEVICES=all", "DOCKER_RESOURCE_NVIDIA-GPU=GPU-abc,GPU-def",
+                       NULL};
+    struct request r = ask(e, false);
+    assert_string_equal(r.devices, "GPU-abc,GPU-def");
+    assert_string_equal(r.devices_from, "DOCKER_RESOURCE");
+    request_clear(&r);
+    const char *u[] = {"DOCKER_RESOURCE_NVIDIA_GPU=GPU-abc", NULL};
+    r = ask(u, false);
+    assert_string_equal(r.devices, "GPU-abc");
+    request_clear(&r);
+}
+
+static void test_unprivileged_policy(void **state)
+{
+    (void)state;
+    cfg.allow_unprivileged_env = false;
+    const char *e[] = {"NVIDIA_VISIBLE_DEVICES=all", NULL};
+    struct request r = ask(e, false);
+    assert_null(r.devices);
+    assert_non_null(strstr(r.ignored, "unprivileged containers may not ask"));
+    request_clear(&r);
+    r = ask(e, true);
+    assert_string_equal(r.devices, "all");
+    request_clear(&r);
+    cfg.allow_unprivileged_env = true;
+}
+
+static void test_oci_state(void **state)
+{
+    (void)state;
+    struct oci_state s = {0};
+    gctk_error *err = NULL;
+    const char *good = "{\"ociVersion\":\"1.0.2\",\"id\":\"c1\",\"pid\":42,\"bundle\":\"/b\"}";
+    assert_int_equal(oci_state_parse(good, strlen(good), &s, &err), 0);
+    assert_int_equal(s.pid, 42);
+    assert_string_equal(s.bundle, "/b");
+    oci_state_clear(&s);
+    const char *bad[] = {"", "[]", "{\"pid\":0,\"bundle\":\"/b\"}", "{\"pid\":1,\"bundle\":\"b\"}",
+                         "{\"pid\":\"1\",\"bundle\":\"/b\"}", "{\"pid\":1", NULL};
+    for (size_t i = 0; bad[i] != NULL; i++) {
+        assert_int_equal(oci_state_parse(bad[i], strlen(bad[i]), &s, &err), -1);
+        assert_true(str_has_prefix(err->msg, "OCI state on stdin"));
+        gctk_error_free(err);
+        err = NULL;
+    }
+}
+
+static void test_oci_spec(void **state)
+{
+    (void)state;
+    struct oci_spec s = {0};
+    gctk_error *err = NULL;
+    const char *good = "{\"root\":{\"path\":\"rootfs\"},\"process\":{\"env\":[\"A=1\",\"A=2\"],"
+                       "\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\"]}},"
+                       "\"annotations\":{\"cdi.k8s.io/x\":\"nvidia.com/gpu=0\"}}";
+    assert_int_equal(oci_spec_parse(good, strlen(good), "/bundle", &s, &err), 0);
+    assert_string_equal(s.rootfs, "/bundle/rootfs");
+    assert_true(s.privileged);
+    assert_string_equal(env_get(&s.env, "A"), "2");
+    assert_null(env_get(&s.env, "B"));
+    assert_string_equal(s.annotations.items[0], "cdi.k8s.io/x=nvidia.com/gpu=0");
+    oci_spec_clear(&s);
+    const char *bad[] = {"{}", "{\"root\":{\"path\":\"\"}}",
+                         "{\"root\":{\"path\":\"/r\"},\"process\":{\"env\":[1]}}",
+                         "{\"root\":{\"path\":\"/r\"},\"process\":{\"env\":\"A=1\"}}", "nope",
+                         NULL};
+    for (size_t i = 0; bad[i] != NULL; i++) {
+        assert_int_equal(oci_spec_parse(bad[i], strlen(bad[i]), "/b", &s, &err), -1);
+        assert_true(str_has_prefix(err->msg, "config.json"));
+        gctk_error_free(err);
+        err = NULL;
+    }
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_config_file(void **state)
+{
+    (void)state;
+    const char *p = "/tmp/gctk-test-config.json";
+    struct gctk_config c = {0};
+    gctk_error *err = NULL;
+    write_text(p, "{\"root\": \"/sim\", \"ldconfig\": \"none\", \"log\": null, "
+                  "\"no-cgroups\": true}");
+    setenv("GCTK_CONFIG", p, 1);
+    assert_int_equal(config_load(NULL, &c, &err), 0);
+    unsetenv("GCTK_CONFIG");
+    assert_string_equal(c.root, "/sim");
+    assert_int_equal(c.ldconfig, LDCONFIG_NONE);
+    assert_null(c.log);
+    assert_true(c.no_cgroups);
+    assert_string_equal(c.runtime, "runc");
+    config_clear(&c);
+    struct {
+        const char *text, *msg;
+    } bad[] = {
+        {"{\"rooot\": \"/\"}", "unknown setting `rooot`"},
+        {"{\"ldconfig\": \"host\"}", "`ldconfig` must be \"internal\" or \"none\""},
+        {"{\"no-cgroups\": \"yes\"}", "`no-cgroups` must be true or false"},
+        {"{\"root\": \"\"}", "`root` must be a non-empty string"},
+        {"{\n\"root\": \"/\",\n}", "line 3 column 1"},
+        {"[]", "not a JSON object"},
+    };
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(bad); i++) {
+        write_text(p, bad[i].text);
+        assert_int_equal(config_load(p, &c, &err), -1);
+        if (strstr(err->msg, bad[i].msg) == NULL)
+            fail_msg("`%s`: got `%s`", bad[i].text, err->msg);
+        gctk_error_free(err);
+        err = NULL;
+    }
+    unlink(p);
+    assert_int_equal(config_load(p, &c, &err), -1);
+    assert_true(strstr(err->msg, "No such file") != NULL);
+    gctk_error_free(err);
+    cleanup_free char *def = config_default_json();
+    write_text(p, def);
+    assert_int_equal(config_load(p, &c, &err), 0);
+    config_clear(&c);
+    unlink(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_not_a_gpu_container),
+        cmocka_unit_test(test_devices_caps_defaults),
+        cmocka_unit_test(test_bad_capability),
+        cmocka_unit_test(test_legacy_cuda_image),
+        cmocka_unit_test(test_requirements_and_disable),
+        cmocka_unit_test(test_swarm_resource_wins),
+        cmocka_unit_test(test_unprivileged_policy),
+        cmocka_unit_test(test_oci_state),
+        cmocka_unit_test(test_oci_spec),
+        cmocka_unit_test(test_config_file),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,127 @@
+/* Unit tests of lib/select.c on a simulated 4-GPU host: which GPUs a list
+ * names, and what an unknown id or a count beyond the host says. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <limits.h>
+#include <string.h>
+
+#include "gctk.h"
+#include "sim.h"
+#include "util.h"
+
+static char tmp[PATH_MAX];
+static gctk_host *host;
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* a 4-GPU host from the mocks of this build: build/tests/unit -> build/sim */
+static int group_setup(void **state)
+{
+    (void)state;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    *strrchr(exe, '/') = '\0';
+    cleanup_free char *mocks = xasprintf("%s/../../sim", exe);
+    snprintf(tmp, sizeof(tmp), "/tmp/gctk-test-select.XXXXXX");
+    if (mkdtemp(tmp) == NULL)
+        return -1;
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = 4;
+    o.mock_dir = mocks;
+    o.force = true;
+    struct strv warnings = {0};
+    cleanup_error gctk_error *err = NULL;
+    int rc = gctk_sim_create(tmp, &o, &warnings, &err);
+    strv_clear(&warnings);
+    if (rc < 0 || gctk_host_open(tmp, GCTK_HOST_NO_NVML, &host, &err) < 0) {
+        fprintf(stderr, "setup: %s\n", err ? err->msg : "?");
+        return -1;
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    gctk_host_free(host);
+    nftw(tmp, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+/* the selected indexes as "0,3", or the error message */
+static char *select_str(const char *ids)
+{
+    struct gctk_selection s = {0};
+    cleanup_error gctk_error *err = NULL;
+    if (gctk_select(host, ids, &s, &err) < 0)
+        return xstrdup(err->msg);
+    char buf[256] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < s.count; i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%d", i ? "," : "", s.gpus[i]);
+    gctk_selection_clear(&s);
+    return xstrdup(buf);
+}
+
+static void test_lists(void **state)
+{
+    (void)state;
+    const char *cases[][2] = {
+        {"all", "0,1,2,3"}, {"3,0", "0,3"}, {"0,1,2,3", "0,1,2,3"}, {"1, 1", "1"}, {"none", ""},
+    };
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(cases); i++) {
+        cleanup_free char *got = select_str(cases[i][0]);
+        assert_string_equal(got, cases[i][1]);
+    }
+    cleanup_free char *uuid = gctk_sim_gpu_uuid(2);
+    cleanup_free char *got = select_str(uuid);
+    assert_string_equal(got, "2");
+}
+
+static void test_unknown_index(void **state)
+{
+    (void)state;
+    cleanup_free char *uuid0 = gctk_sim_gpu_uuid(0);
+    cleanup_free char *got = select_str("0,7");
+    cleanup_free char *want = xasprintf("unknown GPU `7`: this host has 0 (%s, ", uuid0);
+    assert_true(strncmp(got, want, strlen(want)) == 0);
+    /* not the sequence of a count: 1..4 is a list of ids */
+    cleanup_free char *got2 = select_str("1,2,3,4");
+    assert_true(strncmp(got2, "unknown GPU `4`", 15) == 0);
+}
+
+/* `docker run --gpus 9` sends 0,...,8: say it as a count */
+static void test_count_beyond_host(void **state)
+{
+    (void)state;
+    cleanup_free char *got = select_str("0,1,2,3,4,5,6,7,8");
+    cleanup_free char *uuid3 = gctk_sim_gpu_uuid(3);
+    assert_non_null(strstr(got, "9 GPUs asked for (ids 0 to 8: what `docker run --gpus 9` and "
+                                "Compose's `count: 9` ask for) but this host has 4: 0 ("));
+    assert_non_null(strstr(got, uuid3));
+    assert_non_null(strstr(got, "; ask for at most 4, or for all"));
+    cleanup_free char *five = select_str("0,1,2,3,4");
+    assert_true(strncmp(five, "5 GPUs asked for", 16) == 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lists),
+        cmocka_unit_test(test_unknown_index),
+        cmocka_unit_test(test_count_beyond_host),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

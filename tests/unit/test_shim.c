@@ -1,0 +1,144 @@
+/* Unit tests of gctk-runtime's work (lib/shim.c): finding the verb and the
+ * bundle in runc command lines, and adding the hook to config.json. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "shim.h"
+
+static char dir[] = "/tmp/gctk-test-shim.XXXXXX";
+static struct gctk_config cfg = {.allow_unprivileged_env = true};
+
+static int setup(void **state)
+{
+    (void)state;
+    unsetenv("GCTK_CONFIG");
+    return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cleanup_free char *cmd = xasprintf("rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_parse_args(void **state)
+{
+    (void)state;
+    char *docker[] = {"gctk-runtime", "--root", "/run/x", "--log", "/l.json", "--log-format",
+                      "json", "--systemd-cgroup", "create", "--bundle", "/b/1", "--pid-file",
+                      "/p", "id1", NULL};
+    struct shim_args a;
+    shim_parse_args(13, docker, &a);
+    assert_int_equal(a.verb, 8);
+    assert_string_equal(a.bundle, "/b/1");
+    char *eq[] = {"r", "run", "-d", "--bundle=/b/2", "id", NULL};
+    shim_parse_args(5, eq, &a);
+    assert_int_equal(a.verb, 1);
+    assert_string_equal(a.bundle, "/b/2");
+    char *none[] = {"r", "--debug", NULL};
+    shim_parse_args(2, none, &a);
+    assert_int_equal(a.verb, -1);
+    assert_null(a.bundle);
+    char *state_verb[] = {"r", "state", "id", NULL};
+    shim_parse_args(3, state_verb, &a);
+    assert_string_equal(state_verb[a.verb], "state");
+}
+
+static void bundle_with_env(const char *name, const char *env_json)
+{
+    cleanup_free char *b = xasprintf("%s/%s", dir, name);
+    mkdir(b, 0755);
+    cleanup_free char *path = xasprintf("%s/config.json", b);
+    cleanup_free char *text = xasprintf("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+                                        "\"process\":{\"env\":%s},\"linux\":{}}",
+                                        env_json);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+static json_t *load(const char *name)
+{
+    cleanup_free char *path = xasprintf("%s/%s/config.json", dir, name);
+    return json_load_file(path, 0, NULL);
+}
+
+static void test_adds_hook_for_gpu_containers(void **state)
+{
+    (void)state;
+    bundle_with_env("gpu", "[\"NVIDIA_VISIBLE_DEVICES=1\"]");
+    cleanup_free char *b = xasprintf("%s/gpu", dir);
+    bool added = false;
+    gctk_error *err = NULL;
+    setenv("GCTK_CONFIG", "/etc/gctk/test.json", 1);
+    assert_int_equal(shim_prepare_bundle(b, &cfg, "/usr/bin/gctk-hook", &added, &err), 0);
+    unsetenv("GCTK_CONFIG");
+    assert_true(added);
+    json_t *c = load("gpu");
+    json_t *hook = json_array_get(json_object_get(json_object_get(c, "hooks"), "prestart"), 0);
+    assert_string_equal(json_string_value(json_object_get(hook, "path")), "/usr/bin/gctk-hook");
+    json_t *env = json_object_get(hook, "env");
+    assert_string_equal(json_string_value(json_array_get(env, 0)),
+                        "GCTK_CONFIG=/etc/gctk/test.json");
+    /* the rest of the spec is kept */
+    assert_string_equal(json_string_value(json_object_get(c, "ociVersion")), "1.0.2");
+    json_decref(c);
+    /* a second pass finds the hook and adds nothing */
+    assert_int_equal(shim_prepare_bundle(b, &cfg, "/usr/bin/gctk-hook", &added, &err), 0);
+    assert_false(added);
+}
+
+static void test_leaves_other_containers_alone(void **state)
+{
+    (void)state;
+    bundle_with_env("plain", "[\"PATH=/bin\"]");
+    cleanup_free char *b = xasprintf("%s/plain", dir);
+    cleanup_free char *path = xasprintf("%s/config.json", b);
+    struct stat before, after;
+    assert_int_equal(stat(path, &before), 0);
+    bool added = true;
+    gctk_error *err = NULL;
+    assert_int_equal(shim_prepare_bundle(b, &cfg, "/usr/bin/gctk-hook", &added, &err), 0);
+    assert_false(added);
+    assert_int_equal(stat(path, &after), 0);
+    assert_int_equal(before.st_ino, after.st_ino);
+}
+
+static void test_bad_config_json(void **state)
+{
+    (void)state;
+    cleanup_free char *b = xasprintf("%s/bad", dir);
+    mkdir(b, 0755);
+    cleanup_free char *path = xasprintf("%s/config.json", b);
+    FILE *f = fopen(path, "w");
+    fputs("{\"root\": ", f);
+    fclose(f);
+    bool added = false;
+    gctk_error *err = NULL;
+    assert_int_equal(shim_prepare_bundle(b, &cfg, "/usr/bin/gctk-hook", &added, &err), -1);
+    assert_non_null(strstr(err->msg, "config.json` line 1"));
+    gctk_error_free(err);
+    err = NULL;
+    bundle_with_env("badcaps", "[\"NVIDIA_VISIBLE_DEVICES=0\", \"NVIDIA_DRIVER_CAPABILITIES=x\"]");
+    cleanup_free char *b2 = xasprintf("%s/badcaps", dir);
+    assert_int_equal(shim_prepare_bundle(b2, &cfg, "/usr/bin/gctk-hook", &added, &err), -1);
+    assert_non_null(strstr(err->msg, "unknown driver capability `x`"));
+    gctk_error_free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_args),
+        cmocka_unit_test(test_adds_hook_for_gpu_containers),
+        cmocka_unit_test(test_leaves_other_containers_alone),
+        cmocka_unit_test(test_bad_config_json),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
