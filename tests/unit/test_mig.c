@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cdi.h"
 #include "host.h"
 #include "oci.h"
 #include "request.h"
@@ -425,6 +426,104 @@ static void test_request_privileged_only(void **state)
     strv_clear(&env);
 }
 
+/* The CDI spec of the MIG host: one device per MIG device by pair and UUID,
+ * with its parent's node and its two nvidia-cap nodes; the cap nodes are in
+ * no other device and not at the top level. Golden file:
+ * tests/cdi/golden/sim-mig.json (GCTK_UPDATE_GOLDEN=1 rewrites it). */
+static void test_cdi(void **state)
+{
+    (void)state;
+    gctk_host *h = open_ok(0);
+    struct cdi_options o = {.naming = CDI_NAME_BOTH, .gctk_path = "/usr/bin/gctk"};
+    json_t *spec = NULL;
+    gctk_error *err = NULL;
+    if (cdi_generate(h, &o, &spec, &err) < 0)
+        fail_msg("generate: %s", err->msg);
+    json_t *devs = json_object_get(spec, "devices");
+    cleanup_free char *u1 = gctk_sim_mig_uuid(0, 2, 0);
+    bool pair = false, uuid = false;
+    for (size_t i = 0; i < json_array_size(devs); i++) {
+        json_t *d = json_array_get(devs, i);
+        const char *name = json_string_value(json_object_get(d, "name"));
+        json_t *nodes = json_object_get(json_object_get(d, "containerEdits"), "deviceNodes");
+        cleanup_free char *paths = xstrdup("");
+        for (size_t k = 0; k < json_array_size(nodes); k++) {
+            char *more = xasprintf("%s %s", paths,
+                                   json_string_value(json_object_get(json_array_get(nodes, k),
+                                                                     "path")));
+            free(paths);
+            paths = more;
+        }
+        if (strcmp(name, "0:1") == 0 || strcmp(name, u1) == 0) {
+            assert_string_equal(paths, " /dev/nvidia0 /dev/nvidia-caps/nvidia-cap21 "
+                                       "/dev/nvidia-caps/nvidia-cap22");
+            pair = pair || strcmp(name, "0:1") == 0;
+            uuid = uuid || strcmp(name, u1) == 0;
+        } else if (strcmp(name, "0") == 0) {
+            assert_string_equal(paths, " /dev/nvidia0");
+        }
+    }
+    assert_true(pair && uuid);
+    json_t *top = json_object_get(json_object_get(spec, "containerEdits"), "deviceNodes");
+    for (size_t k = 0; k < json_array_size(top); k++)
+        assert_null(strstr(json_string_value(json_object_get(json_array_get(top, k), "path")),
+                           "nvidia-caps"));
+    struct strv problems = {0};
+    /* every node and file exists with its major:minor (the hooks' /usr/bin/gctk
+     * need not exist here) */
+    cdi_validate(spec, CDI_CHECK_HOST, gctk_host_driver_version(h), &problems);
+    size_t n = 0;
+    for (size_t i = 0; i < problems.len; i++)
+        if (strstr(problems.items[i], ".hooks[") == NULL) {
+            fprintf(stderr, "# %s\n", problems.items[i]);
+            n++;
+        }
+    assert_int_equal(n, 0);
+    strv_clear(&problems);
+
+    cleanup_free char *text = cdi_to_json(spec);
+    json_decref(spec);
+    gctk_host_free(h);
+    /* the golden file, with the host's root as @ROOT@ */
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    assert_true(len > 0);
+    exe[len] = '\0';
+    *strrchr(exe, '/') = '\0';
+    cleanup_free char *info = xasprintf("%s/../../meson-info/meson-info.json", exe);
+    json_t *j = json_load_file(info, 0, NULL);
+    const char *src =
+        json_string_value(json_object_get(json_object_get(j, "directories"), "source"));
+    cleanup_free char *path =
+        src != NULL ? xasprintf("%s/tests/cdi/golden/sim-mig.json", src) : NULL;
+    json_decref(j);
+    if (path == NULL)
+        skip();
+    size_t rl = strlen(root), out = 0;
+    cleanup_free char *got = xmalloc(strlen(text) * 2 + 1);
+    for (const char *p = text; *p;) {
+        if (strncmp(p, root, rl) == 0) {
+            memcpy(got + out, "@ROOT@", 6);
+            out += 6;
+            p += rl;
+        } else {
+            got[out++] = *p++;
+        }
+    }
+    got[out] = '\0';
+    if (getenv("GCTK_UPDATE_GOLDEN") != NULL) {
+        FILE *f = fopen(path, "we");
+        assert_non_null(f);
+        fputs(got, f);
+        fclose(f);
+    }
+    cleanup_free char *want = NULL;
+    if (read_file(path, 1 << 22, &want, NULL, &err) < 0)
+        fail_msg("%s (GCTK_UPDATE_GOLDEN=1 writes it)", err->msg);
+    if (strcmp(want, got) != 0)
+        fail_msg("`%s` differs from the output:\n%s", path, got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_discovery_with_nvml),
         cmocka_unit_test(test_select_ids),
         cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_cdi),
         cmocka_unit_test(test_request_privileged_only),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
