@@ -106,4 +106,28 @@ expect_match "privileged config request: the config node" "^nvidia-cap1$" "$OUT"
 expect_match "privileged config request: GPU 1's node" "^nvidia1$" "$OUT"
 expect_match "privileged config request: GPU 1's MIG capabilities" "capabilities/gpu1/mig/gi1/ci0/access" "$OUT"
 
+# CDI: gctk-runtime applies the spec's edits for a MIG device; the mask-proc
+# hook binds the access files of the instance whose cap nodes it has
+if command -v jq >/dev/null; then
+    VENDOR=gctk-mig-$$-$RANDOM.example.com
+    SPEC=/var/run/cdi/gctk-mig-$$-$RANDOM.json
+    mkdir -p /var/run/cdi
+    at_exit "rm -f $SPEC"
+    check "gctk cdi generate writes a spec with MIG devices" \
+        "$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --device-name-strategy both --output "$SPEC"
+    N=$((N + 1))
+    b=$SCRATCH/bundle-$N
+    rm -rf "$SCRATCH/rootfs-run"
+    cp -a "$ROOTFS" "$SCRATCH/rootfs-run"
+    make_bundle "$b" "$SCRATCH/rootfs-run" '["sh", "-c", "nvidia-smi -L; ls /dev/nvidia-caps; find /proc/driver/nvidia/capabilities -type f"]' '[]' none
+    jq --arg d "$VENDOR/gpu=${MIG1[0]}" '.annotations = {"cdi.k8s.io/gctk-mig": $d}' "$b/config.json" >"$b/c.new" && mv "$b/c.new" "$b/config.json"
+    OUT=$("$GCTK_RUNTIME" --root "$RUNC_ROOT" run -b "$b" "gctk-mig-$$-cdi" </dev/null 2>&1)
+    runc --root "$RUNC_ROOT" delete -f "gctk-mig-$$-cdi" >/dev/null 2>&1
+    expect_eq "CDI $VENDOR/gpu=MIG-...: nvidia-smi shows exactly that MIG device" \
+        "  MIG 3g.40gb     Device  0: (UUID: ${MIG1[0]})" "$(printf '%s\n' "$OUT" | grep '^  MIG')"
+    expect_eq "CDI MIG device: its access files, bound by the mask-proc hook" \
+        "/proc/driver/nvidia/capabilities/gpu1/mig/gi1/access /proc/driver/nvidia/capabilities/gpu1/mig/gi1/ci0/access" \
+        "$(printf '%s\n' "$OUT" | grep '^/proc/' | sort | tr '\n' ' ' | sed 's/ $//')"
+fi
+
 expect_eq "no mount left on the host" "$MOUNTS_BEFORE" "$(host_mounts)"
