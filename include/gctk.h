@@ -49,6 +49,17 @@ const char *gctk_cap_name(unsigned cap);
 
 typedef struct gctk_host gctk_host;
 
+/* Multi-Instance GPU mode of a GPU. UNKNOWN: NVML was not asked and /proc
+ * shows no MIG instance of it. */
+enum gctk_mig_mode {
+    GCTK_MIG_UNKNOWN = 0,
+    GCTK_MIG_UNSUPPORTED,
+    GCTK_MIG_DISABLED,
+    GCTK_MIG_ENABLED,
+};
+/* "unknown", "unsupported", "disabled", "enabled" */
+const char *gctk_mig_mode_name(enum gctk_mig_mode m);
+
 enum {
     /* Never load NVML, even for fields only it knows (memory, brand, arch,
      * CUDA version): discovery then reads /proc and the filesystem alone. */
@@ -65,6 +76,21 @@ struct gctk_gpu {
     char *arch;        /* compute capability "9.0"; NULL when unknown */
     long memory_mib;   /* -1 when unknown */
     char *proc_dir;    /* /proc/driver/nvidia/gpus/<bus> (host path, not rooted) */
+    enum gctk_mig_mode mig_mode; /* from NVML when asked, else from /proc */
+};
+
+/* A MIG device: one compute instance of one GPU instance of a GPU in MIG mode. */
+struct gctk_mig {
+    int gpu;           /* the parent GPU's index */
+    int index;         /* nvidia-smi's index among its GPU's MIG devices: id "gpu:index" */
+    int gi, ci;        /* GPU instance and compute instance ids */
+    char *uuid;        /* "MIG-..."; NULL when NVML is not loaded */
+    char *profile;     /* "1g.10gb"; NULL when unknown */
+    long memory_mib;   /* -1 when unknown */
+    /* /proc/driver/nvidia/capabilities/gpu<minor>/mig/gi<G>/access and
+     * .../ci<C>/access (host paths, not rooted); NULL when /proc lacks them */
+    char *gi_access, *ci_access;
+    int gi_minor, ci_minor; /* minors of /dev/nvidia-caps/nvidia-cap<minor>; -1 unknown */
 };
 
 /* Discovers the GPU host under root ("/" for the real host). Reads the driver
@@ -81,6 +107,11 @@ const char *gctk_host_cuda_version(gctk_host *h);
 size_t gctk_host_gpu_count(const gctk_host *h);
 /* Fills brand, arch and memory through NVML when they are still unknown. */
 const struct gctk_gpu *gctk_host_gpu(gctk_host *h, size_t index);
+/* The MIG devices of the GPUs in MIG mode, by GPU then nvidia-smi's index:
+ * read from /proc/driver/nvidia/capabilities, with UUIDs, profiles and
+ * nvidia-smi's order from NVML unless GCTK_HOST_NO_NVML is given. */
+size_t gctk_host_mig_count(const gctk_host *h);
+const struct gctk_mig *gctk_host_mig(const gctk_host *h, size_t i);
 /* A warning collected during discovery (degraded result), or NULL. */
 const char *gctk_host_warning(const gctk_host *h, size_t i);
 
@@ -136,6 +167,16 @@ struct gctk_selection {
     enum gctk_select_mode mode;
     size_t count;      /* GCTK_SELECT_LIST: number of GPUs */
     int *gpus;         /* indexes into the host's GPUs, sorted, unique */
+    size_t mig_count;  /* MIG devices ("0:1", "MIG-..."; all of them for "all") */
+    int *migs;         /* indexes into the host's MIG devices, sorted, unique */
+    /* NVIDIA_MIG_CONFIG_DEVICES (the GPUs whose MIG setup the container may
+     * change) and NVIDIA_MIG_MONITOR_DEVICES: see gctk_select_mig_caps() */
+    size_t config_count;
+    int *config_gpus;
+    bool mig_monitor;
+    /* what the container gets that it may not expect (a whole GPU in MIG
+     * mode), one line; NULL when nothing */
+    char *note;
 };
 
 /* Resolves "all", "none", "void", "" or a comma list of indexes, UUIDs (or a
@@ -144,6 +185,11 @@ struct gctk_selection {
 int gctk_select(const gctk_host *h, const char *ids, struct gctk_selection *out,
                 gctk_error **err);
 void gctk_selection_clear(struct gctk_selection *s);
+/* Adds the MIG management capabilities to a selection: config_ids and
+ * monitor_ids are "all" or GPU lists (NULL or "": none). Only for privileged
+ * containers: the caller checks that. A GPU not in MIG mode is an error. */
+int gctk_select_mig_caps(const gctk_host *h, const char *config_ids, const char *monitor_ids,
+                         struct gctk_selection *sel, gctk_error **err);
 
 /* ---- the plan: exactly what would be injected ---------------------------------- */
 
@@ -160,6 +206,14 @@ const struct gctk_node *gctk_plan_node(const gctk_plan *p, size_t i);
 size_t gctk_plan_gpu_count(const gctk_plan *p);
 const struct gctk_gpu *gctk_plan_gpu(const gctk_plan *p, size_t i);
 unsigned gctk_plan_caps(const gctk_plan *p);
+/* The MIG devices; their parent GPUs are among gctk_plan_gpu() (their nodes
+ * are injected) and their nvidia-cap nodes among gctk_plan_node(). */
+size_t gctk_plan_mig_count(const gctk_plan *p);
+const struct gctk_mig *gctk_plan_mig(const gctk_plan *p, size_t i);
+/* The files and directories of /proc/driver/nvidia/capabilities the
+ * container gets, read-only at the same path (host paths, not rooted). */
+size_t gctk_plan_proc_count(const gctk_plan *p);
+const char *gctk_plan_proc(const gctk_plan *p, size_t i);
 
 #ifdef __cplusplus
 }

@@ -254,6 +254,46 @@ static json_t *device_json(const char *name, json_t *nodes)
     return d;
 }
 
+/* One device per MIG device ("0:1" and, with NVML, "MIG-<uuid>"): the parent
+ * GPU's node and the nvidia-cap nodes of its GPU and compute instance. The
+ * access files under /proc come from the mask-proc hook, which binds those
+ * of the nvidia-cap nodes the container has. */
+static void cdi_add_mig_devices(const gctk_host *h, const gctk_plan *plan, unsigned naming,
+                                json_t *devices, json_t *all_nodes)
+{
+    for (size_t k = 0; k < gctk_plan_mig_count(plan); k++) {
+        const struct gctk_mig *m = gctk_plan_mig(plan, k);
+        json_t *nodes = json_array();
+        for (size_t i = 0; i < gctk_plan_node_count(plan); i++) {
+            const struct gctk_node *n = gctk_plan_node(plan, i);
+            bool mine = (n->kind == GCTK_NODE_GPU && n->gpu == m->gpu) ||
+                        (n->kind == GCTK_NODE_CAP &&
+                         (n->minor == (unsigned)m->gi_minor || n->minor == (unsigned)m->ci_minor));
+            if (!mine)
+                continue;
+            json_array_append_new(nodes, node_json(h, n));
+            /* "all": the GPU nodes are there already; each cap node once */
+            if (n->kind == GCTK_NODE_CAP) {
+                bool seen = false;
+                for (size_t a = 0; a < json_array_size(all_nodes) && !seen; a++)
+                    seen = strcmp(json_string_value(json_object_get(json_array_get(all_nodes, a),
+                                                                    "path")),
+                                  n->path) == 0;
+                if (!seen)
+                    json_array_append_new(all_nodes, node_json(h, n));
+            }
+        }
+        if (naming & CDI_NAME_INDEX) {
+            char id[32];
+            snprintf(id, sizeof(id), "%d:%d", m->gpu, m->index);
+            json_array_append_new(devices, device_json(id, json_deep_copy(nodes)));
+        }
+        if ((naming & CDI_NAME_UUID) && m->uuid != NULL)
+            json_array_append_new(devices, device_json(m->uuid, json_deep_copy(nodes)));
+        json_decref(nodes);
+    }
+}
+
 int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_error **err)
 {
     const char *vendor = o->vendor ? o->vendor : CDI_DEFAULT_VENDOR;
@@ -298,6 +338,7 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
             json_array_append_new(devices, device_json(gpu->uuid, json_deep_copy(nodes)));
         json_decref(nodes);
     }
+    cdi_add_mig_devices(h, plan, naming, devices, all_nodes);
     json_array_append_new(devices, device_json("all", all_nodes));
     json_object_set_new(spec, "devices", devices);
 
@@ -310,7 +351,8 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
     json_t *nodes = json_array();
     for (size_t i = 0; i < gctk_plan_node_count(plan); i++) {
         const struct gctk_node *n = gctk_plan_node(plan, i);
-        if (n->kind != GCTK_NODE_GPU)
+        /* a MIG device's nvidia-cap nodes are its own, not everyone's */
+        if (n->kind != GCTK_NODE_GPU && n->kind != GCTK_NODE_CAP)
             json_array_append_new(nodes, node_json(h, n));
     }
     json_object_set_new(edits, "deviceNodes", nodes);
@@ -1578,6 +1620,72 @@ static void container_gpu_minors(struct rootfs *r, bool *minors, size_t n)
     closedir(d);
 }
 
+#define CDI_CAP_MINORS 65536
+
+/* The minors of the container's /dev/nvidia-caps/nvidia-cap* nodes of this
+ * major (the nvidia-caps major). */
+static void container_cap_minors(struct rootfs *r, unsigned major_want, bool *minors)
+{
+    cleanup_fd int dfd = -1;
+    cleanup_error gctk_error *e = NULL;
+    if (rootfs_open_path(r, "/dev/nvidia-caps", O_RDONLY | O_DIRECTORY | O_CLOEXEC, &dfd, &e) < 0)
+        return;
+    DIR *d = fdopendir(dfd);
+    if (d == NULL)
+        return;
+    dfd = -1;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        struct stat st;
+        if (str_has_prefix(ent->d_name, "nvidia-cap") &&
+            fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISCHR(st.st_mode) && major(st.st_rdev) == major_want &&
+            minor(st.st_rdev) < CDI_CAP_MINORS)
+            minors[minor(st.st_rdev)] = true;
+    }
+    closedir(d);
+}
+
+/* MIG: the access files of the instances whose gi and ci nvidia-cap nodes the
+ * container has, read-only at their own paths. */
+static int mask_proc_migs(const gctk_host *h, const char *driver_root, struct rootfs *r,
+                          struct mount_journal *j, gctk_error **err)
+{
+    int major_caps = -1;
+    for (size_t i = 0; i < gctk_host_node_count(h) && major_caps < 0; i++)
+        if (gctk_host_node(h, i)->kind == GCTK_NODE_CAP)
+            major_caps = (int)gctk_host_node(h, i)->major;
+    if (major_caps < 0 || gctk_host_mig_count(h) == 0)
+        return 0;
+    cleanup_free bool *minors = xcalloc(CDI_CAP_MINORS, sizeof(bool));
+    container_cap_minors(r, (unsigned)major_caps, minors);
+    for (size_t k = 0; k < gctk_host_mig_count(h); k++) {
+        const struct gctk_mig *m = gctk_host_mig(h, k);
+        if (m->gi_access == NULL || m->ci_access == NULL || m->gi_minor < 0 || m->ci_minor < 0 ||
+            m->gi_minor >= CDI_CAP_MINORS || m->ci_minor >= CDI_CAP_MINORS ||
+            !minors[m->gi_minor] || !minors[m->ci_minor])
+            continue;
+        const char *paths[] = {m->gi_access, m->ci_access};
+        for (size_t p = 0; p < 2; p++) {
+            cleanup_free char *src_path = path_join(driver_root, paths[p]);
+            cleanup_fd int src = open(src_path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+            cleanup_fd int dst = -1;
+            if (src < 0)
+                return gctk_fail(err, errno, "open `%s`", src_path);
+            cleanup_error gctk_error *e = NULL;
+            /* a gi shared by two compute instances is bound once */
+            cleanup_fd int there = -1;
+            if (p == 0 && rootfs_open_path(r, paths[p], O_PATH | O_CLOEXEC, &there, &e) == 0)
+                continue;
+            if (rootfs_make_target(r, paths[p], S_IFREG, NULL, &dst, err) < 0 ||
+                mount_bind_fd(src, dst, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC, j,
+                              err) < 0)
+                return gctk_wrap(err, "mount `%s`", paths[p]);
+        }
+    }
+    return 0;
+}
+
 int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error **err)
 {
     cleanup_free char *host_dir = path_join(driver_root, PROC_NVIDIA);
@@ -1633,6 +1741,8 @@ int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error *
             goto fail;
         }
     }
+    if (mask_proc_migs(h, driver_root, &r, j, err) < 0)
+        goto fail;
     if (mount_seal_fd(tmp_root, err) < 0) {
         gctk_wrap(err, "mask `" PROC_NVIDIA "`");
         goto fail;

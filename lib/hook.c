@@ -137,6 +137,10 @@ int hook_run(const struct gctk_config *cfg, const struct oci_state *state, struc
         gctk_wrap(err, "%s=%s", req.devices_from, req.devices);
         goto out;
     }
+    if (gctk_select_mig_caps(h, req.mig_config, req.mig_monitor, &sel, err) < 0)
+        goto out;
+    if (sel.note != NULL)
+        hook_log_add(log, "note: %s", sel.note);
     if (gctk_plan_new(h, &sel, req.caps, &plan, err) < 0)
         goto out;
     unsigned long long t_discover = now_ns() - t;

@@ -560,10 +560,345 @@ static void enrich_gpu(gctk_host *h, struct gctk_gpu *g)
     if (info.arch[0] != '\0')
         g->arch = xstrdup(info.arch);
     g->memory_mib = info.memory_mib;
+    enum gctk_mig_mode mode;
+    gctk_error_free(e);
+    e = NULL;
+    if (nvml_mig_mode(n, g->bus_id, &mode, &e) == 0)
+        g->mig_mode = mode;
     if (strchr(g->uuid, '?') != NULL && info.uuid[0] != '\0') {
         free(g->uuid);
         g->uuid = xstrdup(info.uuid);
     }
+}
+
+/* ---- MIG ---------------------------------------------------------------------- */
+
+const char *gctk_mig_mode_name(enum gctk_mig_mode m)
+{
+    switch (m) {
+    case GCTK_MIG_UNSUPPORTED:
+        return "unsupported";
+    case GCTK_MIG_DISABLED:
+        return "disabled";
+    case GCTK_MIG_ENABLED:
+        return "enabled";
+    default:
+        return "unknown";
+    }
+}
+
+void host_mig_clear(struct gctk_mig *m)
+{
+    free(m->uuid);
+    free(m->profile);
+    free(m->gi_access);
+    free(m->ci_access);
+}
+
+int host_parse_cap_access(const char *text, int *minor, gctk_error **err)
+{
+    const char *p = strstr(text, "DeviceFileMinor:");
+    /* the key must start a line */
+    while (p != NULL && p != text && p[-1] != '\n')
+        p = strstr(p + 1, "DeviceFileMinor:");
+    if (p == NULL)
+        return gctk_fail(err, 0, "no `DeviceFileMinor:` line");
+    p += strlen("DeviceFileMinor:");
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(p, &end, 10);
+    while (end != NULL && (*end == ' ' || *end == '\t' || *end == '\r'))
+        end++;
+    if (errno != 0 || end == p || (*end != '\n' && *end != '\0') || v < 0 || v > (1 << 20))
+        return gctk_fail(err, 0, "bad `DeviceFileMinor:` value");
+    *minor = (int)v;
+    return 0;
+}
+
+int host_mig_minors_lookup(const char *text, const char *cap)
+{
+    size_t n = strlen(cap);
+    for (const char *line = text; line != NULL && *line != '\0';) {
+        const char *nl = strchr(line, '\n');
+        if (strncmp(line, cap, n) == 0 && line[n] == ' ') {
+            char *end = NULL;
+            errno = 0;
+            long v = strtol(line + n + 1, &end, 10);
+            if (errno == 0 && end != line + n + 1 && (*end == '\n' || *end == '\0') && v >= 0 &&
+                v <= (1 << 20))
+                return (int)v;
+            return -1;
+        }
+        line = nl != NULL ? nl + 1 : NULL;
+    }
+    return -1;
+}
+
+char *host_mig_profile_of(const char *name)
+{
+    const char *p = strstr(name, "MIG ");
+    if (p == NULL || p[4] == '\0')
+        return NULL;
+    return xstrdup(p + 4);
+}
+
+int host_parse_proc_devices(const char *text, const char *name)
+{
+    /* "Character devices:\n195 nvidia-frontend\n511 nvidia-caps\n\nBlock devices:\n..." */
+    const char *chr = strstr(text, "Character devices:");
+    if (chr == NULL)
+        return -1;
+    const char *blk = strstr(chr, "Block devices:");
+    size_t n = strlen(name);
+    for (const char *line = strchr(chr, '\n'); line != NULL && (blk == NULL || line < blk);
+         line = strchr(line, '\n')) {
+        line++;
+        unsigned major;
+        int used = 0;
+        if (sscanf(line, " %u %n", &major, &used) == 1 && used > 0 &&
+            strncmp(line + used, name, n) == 0 &&
+            (line[used + n] == '\n' || line[used + n] == '\0'))
+            return (int)major;
+    }
+    return -1;
+}
+
+/* The minor of a capability: its access file's DeviceFileMinor, else the
+ * driver's mig-minors table; -1 (and a warning) when neither tells. */
+static int cap_minor(struct gctk_host *h, const char *rel, const char *minors_key,
+                     const char *minors_text)
+{
+    cleanup_free char *full = path_join(h->root, rel);
+    cleanup_free char *text = NULL;
+    cleanup_error gctk_error *e = NULL;
+    int minor = -1;
+    if (read_file(full, 4096, &text, NULL, &e) == 0 && host_parse_cap_access(text, &minor, &e) == 0)
+        return minor;
+    if (minors_text != NULL && (minor = host_mig_minors_lookup(minors_text, minors_key)) >= 0)
+        return minor;
+    add_warning(h, xasprintf("MIG capability `%s`: %s", full, e != NULL ? e->msg : "no minor"));
+    return -1;
+}
+
+static int mig_cmp(const void *a, const void *b)
+{
+    const struct gctk_mig *x = a, *y = b;
+    if (x->gpu != y->gpu)
+        return x->gpu - y->gpu;
+    if (x->index != y->index)
+        return x->index - y->index;
+    return x->gi != y->gi ? x->gi - y->gi : x->ci - y->ci;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* The numeric suffixes of the entries "<prefix><N>" of a directory, sorted. */
+static size_t list_ids(const char *dir, const char *prefix, int **out)
+{
+    *out = NULL;
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    size_t n = 0, cap = 0;
+    size_t plen = strlen(prefix);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *s = de->d_name + plen;
+        if (strncmp(de->d_name, prefix, plen) != 0 || *s < '0' || *s > '9' ||
+            strspn(s, "0123456789") != strlen(s) || strlen(s) > 6)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            *out = xrealloc(*out, cap * sizeof(int));
+        }
+        (*out)[n++] = atoi(s);
+    }
+    closedir(d);
+    if (n > 0)
+        qsort(*out, n, sizeof(int), id_cmp);
+    return n;
+}
+
+static struct gctk_mig *push_mig(struct gctk_host *h, size_t *cap)
+{
+    if (h->nmigs == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        h->migs = xrealloc(h->migs, *cap * sizeof(*h->migs));
+    }
+    struct gctk_mig *m = &h->migs[h->nmigs++];
+    *m = (struct gctk_mig){.memory_mib = -1, .gi_minor = -1, .ci_minor = -1};
+    return m;
+}
+
+/* The MIG devices as /proc/driver/nvidia/capabilities shows them: every
+ * gpu<minor>/mig/gi<G>/ci<C>/access. Without NVML their index is their
+ * place in (gi, ci) order, which is the order NVML gives on the drivers
+ * seen so far. */
+static void find_migs_in_proc(struct gctk_host *h, size_t *cap)
+{
+    h->mig_config_minor = h->mig_monitor_minor = -1;
+    cleanup_free char *caps_dir = path_join(h->root, HOST_PROC_CAPS);
+    struct stat st;
+    if (stat(caps_dir, &st) < 0)
+        return; /* a driver without MIG support: the usual case */
+    cleanup_free char *minors_path = path_join(h->root, HOST_MIG_MINORS);
+    cleanup_free char *minors = NULL;
+    cleanup_error gctk_error *e = NULL;
+    /* optional: the access files carry their minors themselves */
+    (void)read_file(minors_path, 4u << 20, &minors, NULL, &e);
+    cleanup_free char *config = path_join(h->root, HOST_MIG_CONFIG);
+    cleanup_free char *monitor = path_join(h->root, HOST_MIG_MONITOR);
+    if (access(config, F_OK) == 0)
+        h->mig_config_minor = cap_minor(h, HOST_MIG_CONFIG, "config", minors);
+    if (access(monitor, F_OK) == 0)
+        h->mig_monitor_minor = cap_minor(h, HOST_MIG_MONITOR, "monitor", minors);
+    for (size_t i = 0; i < h->ngpus; i++) {
+        struct gctk_gpu *g = &h->gpus[i];
+        cleanup_free char *mig_dir = xasprintf("%s/gpu%d/mig", caps_dir, g->minor);
+        cleanup_free int *gis = NULL;
+        size_t ngi = list_ids(mig_dir, "gi", &gis);
+        if (ngi > 0)
+            g->mig_mode = GCTK_MIG_ENABLED;
+        int index = 0;
+        for (size_t k = 0; k < ngi; k++) {
+            cleanup_free char *gi_dir = xasprintf("%s/gi%d", mig_dir, gis[k]);
+            cleanup_free char *gi_rel = xasprintf(HOST_PROC_CAPS "/gpu%d/mig/gi%d/access",
+                                                  g->minor, gis[k]);
+            cleanup_free char *gi_key = xasprintf("gpu%d/gi%d/access", g->minor, gis[k]);
+            cleanup_free int *cis = NULL;
+            size_t nci = list_ids(gi_dir, "ci", &cis);
+            int gi_minor = nci > 0 ? cap_minor(h, gi_rel, gi_key, minors) : -1;
+            for (size_t c = 0; c < nci; c++) {
+                cleanup_free char *ci_rel = xasprintf(HOST_PROC_CAPS "/gpu%d/mig/gi%d/ci%d/access",
+                                                      g->minor, gis[k], cis[c]);
+                cleanup_free char *ci_full = path_join(h->root, ci_rel);
+                if (access(ci_full, F_OK) < 0)
+                    continue;
+                cleanup_free char *ci_key =
+                    xasprintf("gpu%d/gi%d/ci%d/access", g->minor, gis[k], cis[c]);
+                struct gctk_mig *m = push_mig(h, cap);
+                m->gpu = (int)i;
+                m->index = index++;
+                m->gi = gis[k];
+                m->ci = cis[c];
+                m->gi_access = xstrdup(gi_rel);
+                m->ci_access = steal_pointer(&ci_rel);
+                m->gi_minor = gi_minor;
+                m->ci_minor = cap_minor(h, m->ci_access, ci_key, minors);
+            }
+        }
+    }
+}
+
+/* NVML knows what /proc does not: the UUIDs, the profiles and nvidia-smi's
+ * order. Devices that NVML lists and /proc lacks are kept (without access
+ * files: selecting one is an error that says so). */
+static void merge_migs_from_nvml(struct gctk_host *h, size_t *cap)
+{
+    struct nvml *n = host_nvml(h);
+    if (n == NULL)
+        return;
+    for (size_t i = 0; i < h->ngpus; i++) {
+        struct gctk_gpu *g = &h->gpus[i];
+        cleanup_error gctk_error *e = NULL;
+        enum gctk_mig_mode mode;
+        if (nvml_mig_mode(n, g->bus_id, &mode, &e) < 0) {
+            add_warning(h, xstrdup(e->msg));
+            continue;
+        }
+        g->mig_mode = mode;
+        if (mode != GCTK_MIG_ENABLED)
+            continue;
+        cleanup_free struct nvml_mig_info *list = NULL;
+        size_t count = 0;
+        if (nvml_mig_devices(n, g->bus_id, &list, &count, &e) < 0) {
+            add_warning(h, xstrdup(e->msg));
+            continue;
+        }
+        /* the /proc order of this GPU's devices goes after NVML's indexes */
+        for (size_t k = 0; k < h->nmigs; k++)
+            if (h->migs[k].gpu == (int)i && h->migs[k].uuid == NULL)
+                h->migs[k].index += 1 << 16;
+        for (size_t j = 0; j < count; j++) {
+            struct gctk_mig *m = NULL;
+            for (size_t k = 0; k < h->nmigs && m == NULL; k++)
+                if (h->migs[k].gpu == (int)i && h->migs[k].gi == list[j].gi &&
+                    h->migs[k].ci == list[j].ci)
+                    m = &h->migs[k];
+            if (m == NULL) {
+                m = push_mig(h, cap);
+                m->gpu = (int)i;
+                m->gi = list[j].gi;
+                m->ci = list[j].ci;
+            }
+            m->index = list[j].index;
+            free(m->uuid);
+            m->uuid = list[j].uuid[0] != '\0' ? xstrdup(list[j].uuid) : NULL;
+            free(m->profile);
+            m->profile = host_mig_profile_of(list[j].name);
+            m->memory_mib = list[j].memory_mib;
+        }
+    }
+    qsort(h->migs, h->nmigs, sizeof(*h->migs), mig_cmp);
+    /* renumber what only /proc showed after NVML's devices */
+    for (size_t k = 0; k < h->nmigs; k++)
+        if (h->migs[k].index >= 1 << 16)
+            h->migs[k].index = k > 0 && h->migs[k - 1].gpu == h->migs[k].gpu
+                                   ? h->migs[k - 1].index + 1
+                                   : 0;
+}
+
+static void find_migs(struct gctk_host *h)
+{
+    size_t cap = 0;
+    find_migs_in_proc(h, &cap);
+    /* NVML is loaded only on a host that has MIG devices: every other host
+     * keeps its discovery free of it */
+    if (h->nmigs > 0 && !(h->flags & GCTK_HOST_NO_NVML))
+        merge_migs_from_nvml(h, &cap);
+}
+
+/* The nvidia-cap nodes of every MIG capability /proc shows. */
+static void find_mig_nodes(struct gctk_host *h)
+{
+    cleanup_free char *devices_path = path_join(h->root, "/proc/devices");
+    cleanup_free char *devices = NULL;
+    cleanup_error gctk_error *e = NULL;
+    /* the major is dynamic; a sim root may lack /proc/devices: take the node's */
+    int major = read_file(devices_path, 64 * 1024, &devices, NULL, &e) == 0
+                    ? host_parse_proc_devices(devices, "nvidia-caps")
+                    : -1;
+    int want[2];
+    want[0] = h->mig_config_minor;
+    want[1] = h->mig_monitor_minor;
+    for (size_t i = 0; i < 2 + 2 * h->nmigs; i++) {
+        int minor = i < 2                ? want[i]
+                    : (i - 2) % 2 == 0 ? h->migs[(i - 2) / 2].gi_minor
+                                         : h->migs[(i - 2) / 2].ci_minor;
+        int gpu = i < 2 ? -1 : h->migs[(i - 2) / 2].gpu;
+        if (minor < 0)
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < h->nnodes && !seen; k++)
+            seen = h->nodes[k].kind == GCTK_NODE_CAP && h->nodes[k].minor == (unsigned)minor;
+        if (seen)
+            continue;
+        cleanup_free char *p = xasprintf("/dev/nvidia-caps/nvidia-cap%d", minor);
+        add_node(h, GCTK_NODE_CAP, 0, gpu, p, major, minor);
+    }
+}
+
+size_t gctk_host_mig_count(const gctk_host *h)
+{
+    return h->nmigs;
+}
+
+const struct gctk_mig *gctk_host_mig(const gctk_host *h, size_t i)
+{
+    return i < h->nmigs ? &h->migs[i] : NULL;
 }
 
 /* ---- the public face ------------------------------------------------------ */
@@ -585,6 +920,8 @@ int gctk_host_open(const char *root, unsigned flags, gctk_host **out, gctk_error
     find_binaries(h);
     find_other_files(h);
     find_nodes(h);
+    find_migs(h);
+    find_mig_nodes(h);
     /* a UUID the kernel masks ("GPU-????...") must be known for selection */
     for (size_t i = 0; i < h->ngpus; i++)
         if (strchr(h->gpus[i].uuid, '?') != NULL)
@@ -602,6 +939,9 @@ void gctk_host_free(gctk_host *h)
         host_gpu_clear(&h->gpus[i]);
     free(h->gpus);
     free(h->enriched);
+    for (size_t i = 0; i < h->nmigs; i++)
+        host_mig_clear(&h->migs[i]);
+    free(h->migs);
     for (size_t i = 0; i < h->nfiles; i++) {
         free(h->files[i].path);
         free(h->files[i].soname);

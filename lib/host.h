@@ -23,7 +23,29 @@ struct gctk_host {
     struct strv warnings;
     struct nvml *nvml;
     bool nvml_tried;
+    struct gctk_mig *migs; /* by GPU, then index */
+    size_t nmigs;
+    int mig_config_minor, mig_monitor_minor; /* nvidia-cap minors; -1 when absent */
 };
+
+#define HOST_PROC_CAPS "/proc/driver/nvidia/capabilities"
+#define HOST_MIG_CONFIG HOST_PROC_CAPS "/mig/config"
+#define HOST_MIG_MONITOR HOST_PROC_CAPS "/mig/monitor"
+#define HOST_MIG_MINORS "/proc/driver/nvidia-caps/mig-minors"
+
+/* A capability file of /proc/driver/nvidia/capabilities
+ * ("DeviceFileMinor: 4\nDeviceFileMode: 292\nDeviceFileModify: 1\n"): the minor. */
+int host_parse_cap_access(const char *text, int *minor, gctk_error **err);
+/* The minor that /proc/driver/nvidia-caps/mig-minors gives a capability
+ * ("config", "monitor", "gpu0/gi1/access", "gpu0/gi1/ci0/access"); -1 when
+ * it has none. */
+int host_mig_minors_lookup(const char *text, const char *cap);
+/* The profile in an NVML MIG device name ("NVIDIA A100-SXM4-40GB MIG 1g.5gb"
+ * -> "1g.5gb"); NULL when the name has none. */
+char *host_mig_profile_of(const char *name);
+/* The char major of `name` in the text of /proc/devices; -1 when absent. */
+int host_parse_proc_devices(const char *text, const char *name);
+void host_mig_clear(struct gctk_mig *m);
 
 /* The driver version from the text of /proc/driver/nvidia/version. */
 int host_parse_proc_version(const char *text, char **out, gctk_error **err);

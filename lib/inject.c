@@ -201,6 +201,30 @@ static int copy_proc_file(const gctk_host *h, struct rootfs *r, const char *name
     return rootfs_write_file(r, dst, text, len, 0444, err);
 }
 
+/* MIG: the capability files of the selected instances (and of the config and
+ * monitor capabilities), read-only at their own paths in the tmpfs. The
+ * driver checks them when NVML or CUDA open an instance: without them the
+ * container sees its GPU but no MIG device. */
+static int mount_mig_procs(const gctk_host *h, struct rootfs *r, const gctk_plan *p,
+                           struct mount_journal *j, gctk_error **err)
+{
+    for (size_t i = 0; i < gctk_plan_proc_count(p); i++) {
+        const char *path = gctk_plan_proc(p, i);
+        cleanup_free char *full = path_join(h->root, path);
+        struct stat st;
+        if (stat(full, &st) < 0)
+            return gctk_fail(err, errno, "MIG capability `%s`", full);
+        mode_t type = S_ISDIR(st.st_mode) ? S_IFDIR : S_IFREG;
+        cleanup_fd int src = -1, dst = -1;
+        if (open_host(h, path, type, &src, &st, err) < 0 ||
+            rootfs_make_target(r, path, type, NULL, &dst, err) < 0 ||
+            mount_bind_fd(src, dst, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC, j,
+                          err) < 0)
+            return gctk_wrap(err, "mount `%s`", path);
+    }
+    return 0;
+}
+
 /* Covers the container's /proc/driver/nvidia with a tmpfs that holds only the
  * driver's version, params and registry, and the selected GPUs' directories. */
 static int mask_proc(const gctk_host *h, struct rootfs *r, const gctk_plan *p,
@@ -237,6 +261,8 @@ static int mask_proc(const gctk_host *h, struct rootfs *r, const gctk_plan *p,
                           err) < 0)
             return gctk_wrap(err, "mount `%s`", g->proc_dir);
     }
+    if (mount_mig_procs(h, r, p, j, err) < 0)
+        return -1;
     if (mount_seal_fd(tmp_root, err) < 0)
         return gctk_wrap(err, "mask `" PROC_NVIDIA "`");
     return 0;

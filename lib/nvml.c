@@ -18,6 +18,8 @@ typedef struct {
 } nvmlMemory_t;
 
 #define NVML_SUCCESS 0
+#define NVML_ERROR_NOT_SUPPORTED 3
+#define NVML_ERROR_NOT_FOUND 6
 
 struct nvml {
     void *handle;
@@ -32,6 +34,12 @@ struct nvml {
     nvmlReturn_t (*memory)(nvmlDevice_t, nvmlMemory_t *);
     nvmlReturn_t (*brand)(nvmlDevice_t, int *);
     nvmlReturn_t (*cc)(nvmlDevice_t, int *, int *);
+    /* MIG: absent from drivers before R450 */
+    nvmlReturn_t (*mig_mode)(nvmlDevice_t, unsigned *, unsigned *);
+    nvmlReturn_t (*mig_max)(nvmlDevice_t, unsigned *);
+    nvmlReturn_t (*mig_by_index)(nvmlDevice_t, unsigned, nvmlDevice_t *);
+    nvmlReturn_t (*gi_id)(nvmlDevice_t, unsigned *);
+    nvmlReturn_t (*ci_id)(nvmlDevice_t, unsigned *);
 };
 
 /* nvmlBrandType_t in order, named as CUDA images' NVIDIA_REQUIRE_CUDA spells them */
@@ -72,6 +80,11 @@ int nvml_open(const char *path, struct nvml **out, gctk_error **err)
     n->memory = sym(h, "nvmlDeviceGetMemoryInfo", NULL);
     n->brand = sym(h, "nvmlDeviceGetBrand", NULL);
     n->cc = sym(h, "nvmlDeviceGetCudaComputeCapability", NULL);
+    n->mig_mode = sym(h, "nvmlDeviceGetMigMode", NULL);
+    n->mig_max = sym(h, "nvmlDeviceGetMaxMigDeviceCount", NULL);
+    n->mig_by_index = sym(h, "nvmlDeviceGetMigDeviceHandleByIndex", NULL);
+    n->gi_id = sym(h, "nvmlDeviceGetGpuInstanceId", NULL);
+    n->ci_id = sym(h, "nvmlDeviceGetComputeInstanceId", NULL);
     if (n->init == NULL || n->shutdown == NULL) {
         dlclose(h);
         free(n);
@@ -145,6 +158,84 @@ int nvml_gpu_info(struct nvml *n, const char *bus_id, struct nvml_gpu_info *out,
     if (n->cc != NULL && n->cc(dev, &major, &minor) == NVML_SUCCESS)
         snprintf(info.arch, sizeof(info.arch), "%d.%d", major, minor);
     *out = info;
+    return 0;
+}
+
+static int device_by_bus_id(struct nvml *n, const char *bus_id, nvmlDevice_t *dev,
+                            gctk_error **err)
+{
+    if (n->by_bus_id == NULL)
+        return gctk_fail(err, 0, "NVML has no nvmlDeviceGetHandleByPciBusId");
+    nvmlReturn_t r = n->by_bus_id(bus_id, dev);
+    if (r != NVML_SUCCESS)
+        return gctk_fail(err, 0, "NVML GPU `%s`: %s", bus_id, nvml_strerror(n, r));
+    return 0;
+}
+
+int nvml_mig_mode(struct nvml *n, const char *bus_id, enum gctk_mig_mode *out, gctk_error **err)
+{
+    nvmlDevice_t dev = NULL;
+    if (device_by_bus_id(n, bus_id, &dev, err) < 0)
+        return -1;
+    if (n->mig_mode == NULL) {
+        *out = GCTK_MIG_UNSUPPORTED; /* a driver older than MIG */
+        return 0;
+    }
+    unsigned current = 0, pending = 0;
+    nvmlReturn_t r = n->mig_mode(dev, &current, &pending);
+    if (r == NVML_ERROR_NOT_SUPPORTED) {
+        *out = GCTK_MIG_UNSUPPORTED;
+        return 0;
+    }
+    if (r != NVML_SUCCESS)
+        return gctk_fail(err, 0, "NVML MIG mode of GPU `%s`: %s", bus_id, nvml_strerror(n, r));
+    *out = current ? GCTK_MIG_ENABLED : GCTK_MIG_DISABLED;
+    return 0;
+}
+
+int nvml_mig_devices(struct nvml *n, const char *bus_id, struct nvml_mig_info **out,
+                     size_t *count, gctk_error **err)
+{
+    nvmlDevice_t dev = NULL;
+    if (device_by_bus_id(n, bus_id, &dev, err) < 0)
+        return -1;
+    if (n->mig_max == NULL || n->mig_by_index == NULL || n->gi_id == NULL || n->ci_id == NULL)
+        return gctk_fail(err, 0, "NVML has no MIG device functions: driver too old for MIG");
+    unsigned max = 0;
+    nvmlReturn_t r = n->mig_max(dev, &max);
+    if (r != NVML_SUCCESS)
+        return gctk_fail(err, 0, "NVML MIG devices of GPU `%s`: %s", bus_id, nvml_strerror(n, r));
+    struct nvml_mig_info *list = max ? xcalloc(max, sizeof(*list)) : NULL;
+    size_t len = 0;
+    for (unsigned i = 0; i < max; i++) {
+        nvmlDevice_t mig = NULL;
+        unsigned gi = 0, ci = 0;
+        r = n->mig_by_index(dev, i, &mig);
+        if (r == NVML_ERROR_NOT_FOUND)
+            continue; /* an empty slot */
+        if (r != NVML_SUCCESS || n->gi_id(mig, &gi) != NVML_SUCCESS ||
+            n->ci_id(mig, &ci) != NVML_SUCCESS) {
+            free(list);
+            return gctk_fail(err, 0, "NVML MIG device %u of GPU `%s`: %s", i, bus_id,
+                             nvml_strerror(n, r != NVML_SUCCESS ? r : 999));
+        }
+        struct nvml_mig_info *m = &list[len++];
+        *m = (struct nvml_mig_info){.index = (int)i, .gi = (int)gi, .ci = (int)ci,
+                                    .memory_mib = -1};
+        if (n->uuid != NULL && n->uuid(mig, m->uuid, sizeof(m->uuid)) != NVML_SUCCESS)
+            m->uuid[0] = '\0';
+        if (n->name != NULL && n->name(mig, m->name, sizeof(m->name)) != NVML_SUCCESS)
+            m->name[0] = '\0';
+        nvmlMemory_t mem;
+        if (n->memory != NULL && n->memory(mig, &mem) == NVML_SUCCESS)
+            m->memory_mib = (long)(mem.total / (1024 * 1024));
+    }
+    if (len == 0) {
+        free(list);
+        list = NULL;
+    }
+    *out = list;
+    *count = len;
     return 0;
 }
 

@@ -9,6 +9,8 @@ void request_clear(struct request *r)
 {
     free(r->devices);
     free(r->ignored);
+    free(r->mig_config);
+    free(r->mig_monitor);
     strv_clear(&r->requires);
     *r = (struct request){0};
 }
@@ -22,6 +24,32 @@ char *swarm_resource_env_name(const char *resource, bool underscores)
             *p = '_';
     }
     return s;
+}
+
+/* The MIG management capabilities let a container reconfigure or watch every
+ * instance of a GPU, whoever uses them: privileged containers only (an
+ * unprivileged one could otherwise take them from an image's ENV). */
+static void read_mig_caps(const struct strv *env, bool privileged, struct request *r)
+{
+    static const char *const names[] = {"NVIDIA_MIG_CONFIG_DEVICES", "NVIDIA_MIG_MONITOR_DEVICES"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(names); i++) {
+        const char *v = env_get(env, names[i]);
+        if (v == NULL || v[0] == '\0' || strcmp(v, "void") == 0 || strcmp(v, "none") == 0)
+            continue;
+        if (!privileged) {
+            char *why = xasprintf("%s%s%s=%s ignored: only privileged containers get MIG "
+                                  "management capabilities",
+                                  r->ignored ? r->ignored : "", r->ignored ? "; " : "", names[i],
+                                  v);
+            free(r->ignored);
+            r->ignored = why;
+            continue;
+        }
+        if (i == 0)
+            r->mig_config = xstrdup(v);
+        else
+            r->mig_monitor = xstrdup(v);
+    }
 }
 
 static bool truthy(const char *v)
@@ -66,6 +94,8 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
     }
     if (visible != NULL && visible[0] != '\0' && strcmp(visible, "void") != 0)
         r.devices = xstrdup(visible);
+    if (r.devices != NULL)
+        read_mig_caps(env, privileged, &r);
 
     const char *caps = env_get(env, "NVIDIA_DRIVER_CAPABILITIES");
     if (caps == NULL || caps[0] == '\0') {

@@ -15,6 +15,9 @@ struct request {
     struct strv requires; /* the NVIDIA_REQUIRE_* expressions to check */
     bool legacy;          /* a CUDA image without NVIDIA_* variables */
     char *ignored;        /* why a request in the environment was ignored, or NULL */
+    /* NVIDIA_MIG_CONFIG_DEVICES / NVIDIA_MIG_MONITOR_DEVICES ("all" or GPU
+     * ids) of a privileged container; NULL otherwise */
+    char *mig_config, *mig_monitor;
 };
 
 int request_from_env(const struct strv *env, bool privileged, const struct gctk_config *cfg,

@@ -612,6 +612,213 @@ static int write_config(const char *root, gctk_error **err)
     return write_text("/", path, line, 0644, err);
 }
 
+/* ---- MIG ------------------------------------------------------------------------------- */
+
+#define MIG_CONFIG_MINOR 1
+#define MIG_MONITOR_MINOR 2
+
+int gctk_sim_parse_mig(const char *spec, unsigned *gpu, struct strv *profiles, gctk_error **err)
+{
+    const char *colon = strchr(spec, ':');
+    unsigned g = 0;
+    int used = 0;
+    if (colon == NULL || sscanf(spec, "%u%n", &g, &used) != 1 || spec + used != colon ||
+        spec[0] < '0' || spec[0] > '9')
+        return gctk_fail(err, 0, "invalid --mig `%s`: expected GPU:PROFILE[,PROFILE...], like "
+                         "0:1g.10gb,3g.40gb", spec);
+    size_t plen = strlen(colon + 1);
+    if (plen == 0 || colon[1] == ',' || colon[plen] == ',' || strstr(colon, ",,") != NULL)
+        return gctk_fail(err, 0, "invalid --mig `%s`: an empty profile", spec);
+    struct strv list = {0};
+    unsigned slices = 0;
+    cleanup_free char *copy = xstrdup(colon + 1);
+    char *save = NULL;
+    for (char *p = strtok_r(copy, ",", &save); p != NULL; p = strtok_r(NULL, ",", &save)) {
+        unsigned s = 0, gb = 0;
+        int n = 0;
+        if (sscanf(p, "%ug.%ugb%n", &s, &gb, &n) != 2 || (p[n] != '\0' && strcmp(p + n, "+me") != 0) ||
+            s < 1 || s > 7 || gb < 1 || gb > 999 || p[0] < '1' || p[0] > '9') {
+            strv_clear(&list);
+            return gctk_fail(err, 0, "invalid MIG profile `%s` in --mig `%s`: expected "
+                             "<slices>g.<GB>gb, like 1g.10gb or 3g.40gb", p, spec);
+        }
+        slices += s;
+        strv_push(&list, xstrdup(p));
+    }
+    if (list.len == 0 || list.len > GCTK_SIM_MIG_MAX || slices > 7) {
+        size_t n = list.len;
+        strv_clear(&list);
+        return gctk_fail(err, 0, "--mig `%s`: %zu instance(s) of %u compute slices: a GPU has "
+                         "1 to %d instances and 7 slices", spec, n, slices, GCTK_SIM_MIG_MAX);
+    }
+    *gpu = g;
+    *profiles = list;
+    return 0;
+}
+
+char *gctk_sim_mig_uuid(unsigned index, unsigned gi, unsigned ci)
+{
+    uint64_t seed = 0x6d696773696d0000ull ^ ((uint64_t)index << 16) ^ ((uint64_t)gi << 8) ^ ci;
+    uint64_t hi = splitmix64(seed << 1), lo = splitmix64(seed << 1 | 1);
+    return xasprintf("MIG-%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32),
+                     (unsigned)(hi >> 16) & 0xffff, (unsigned)hi & 0xffff, (unsigned)(lo >> 48),
+                     (unsigned long long)(lo & 0xffffffffffffull));
+}
+
+int gctk_sim_mig_minor(unsigned gpu_minor, unsigned gi, int ci)
+{
+    return 3 + 135 * (int)gpu_minor + 9 * (int)gi + (ci < 0 ? 0 : 1 + ci);
+}
+
+static char *cap_access_text(int minor)
+{
+    /* DeviceFileMode 292 = 0444 */
+    return xasprintf("DeviceFileMinor: %d\nDeviceFileMode: 292\nDeviceFileModify: 1\n", minor);
+}
+
+/* The driver-wide parts, once: the config and monitor capabilities, the
+ * mig-minors table, the caps major in /proc/devices. */
+static int create_mig_common(const char *root, unsigned gpus, unsigned last_mig_gpu,
+                             struct strv *warnings, gctk_error **err)
+{
+    cleanup_free char *config = cap_access_text(MIG_CONFIG_MINOR);
+    cleanup_free char *monitor = cap_access_text(MIG_MONITOR_MINOR);
+    if (write_text(root, "/proc/driver/nvidia/capabilities/mig/config", config, 0444, err) < 0 ||
+        write_text(root, "/proc/driver/nvidia/capabilities/mig/monitor", monitor, 0444, err) < 0)
+        return -1;
+    /* the real table lists every possible capability of 32 GPUs */
+    (void)gpus;
+    unsigned n = last_mig_gpu + 1 > 32 ? last_mig_gpu + 1 : 32;
+    size_t cap = 64 + (size_t)n * 135 * 32, len = 0;
+    cleanup_free char *table = xmalloc(cap);
+    len += (size_t)snprintf(table, cap, "config %d\nmonitor %d\n", MIG_CONFIG_MINOR,
+                            MIG_MONITOR_MINOR);
+    for (unsigned g = 0; g < n; g++)
+        for (unsigned gi = 0; gi < 15; gi++) {
+            len += (size_t)snprintf(table + len, cap - len, "gpu%u/gi%u/access %d\n", g, gi,
+                                    gctk_sim_mig_minor(g, gi, -1));
+            for (int ci = 0; ci < 8; ci++)
+                len += (size_t)snprintf(table + len, cap - len, "gpu%u/gi%u/ci%d/access %d\n", g,
+                                        gi, ci, gctk_sim_mig_minor(g, gi, ci));
+        }
+    cleanup_free char *devices = xasprintf(
+        "Character devices:\n  1 mem\n  4 /dev/vc/0\n  5 /dev/tty\n%3d nvidia\n%3d nvidia-uvm\n"
+        "%3d nvidia-caps\n\nBlock devices:\n  8 sd\n",
+        NVIDIA_MAJOR, NVIDIA_UVM_MAJOR, GCTK_SIM_CAPS_MAJOR);
+    bool failed = false;
+    if (write_text(root, "/proc/driver/nvidia-caps/mig-minors", table, 0444, err) < 0 ||
+        write_text(root, "/proc/devices", devices, 0444, err) < 0 ||
+        create_node(root, "/dev/nvidia-caps/nvidia-cap1", GCTK_SIM_CAPS_MAJOR, MIG_CONFIG_MINOR,
+                    &failed, warnings, err) < 0 ||
+        create_node(root, "/dev/nvidia-caps/nvidia-cap2", GCTK_SIM_CAPS_MAJOR, MIG_MONITOR_MINOR,
+                    &failed, warnings, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* One MIG-enabled GPU: per profile a GPU instance gi<j+1> with compute
+ * instance ci0, their access files and nvidia-cap nodes, and for the mocks
+ * the MIG lines of its gctk-sim file (what only NVML knows: UUIDs, profiles). */
+static int create_mig_gpu(const char *root, unsigned gpu, const struct strv *profiles,
+                          struct strv *warnings, gctk_error **err)
+{
+    cleanup_free char *bus = gctk_sim_gpu_bus_id(gpu);
+    cleanup_free char *extra_path = xasprintf("%s/proc/driver/nvidia/gpus/%s/gctk-sim", root, bus);
+    cleanup_fd int fd = open(extra_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return gctk_fail(err, errno, "open `%s`", extra_path);
+    if (write_all(fd, "MIG Mode: Enabled\n", strlen("MIG Mode: Enabled\n"), extra_path, err) < 0)
+        return -1;
+    bool failed = false;
+    for (size_t j = 0; j < profiles->len; j++) {
+        unsigned gi = (unsigned)j + 1, gb = 0, slices = 0;
+        sscanf(profiles->items[j], "%ug.%ugb", &slices, &gb);
+        cleanup_free char *uuid = gctk_sim_mig_uuid(gpu, gi, 0);
+        cleanup_free char *line =
+            xasprintf("MIG Device: %u 0 %s %s %u\n", gi, profiles->items[j], uuid, gb * 1024 - 256);
+        int gi_minor = gctk_sim_mig_minor(gpu, gi, -1), ci_minor = gctk_sim_mig_minor(gpu, gi, 0);
+        cleanup_free char *gi_rel =
+            xasprintf("/proc/driver/nvidia/capabilities/gpu%u/mig/gi%u/access", gpu, gi);
+        cleanup_free char *ci_rel =
+            xasprintf("/proc/driver/nvidia/capabilities/gpu%u/mig/gi%u/ci0/access", gpu, gi);
+        cleanup_free char *gi_text = cap_access_text(gi_minor);
+        cleanup_free char *ci_text = cap_access_text(ci_minor);
+        cleanup_free char *gi_node = xasprintf("/dev/nvidia-caps/nvidia-cap%d", gi_minor);
+        cleanup_free char *ci_node = xasprintf("/dev/nvidia-caps/nvidia-cap%d", ci_minor);
+        if (write_all(fd, line, strlen(line), extra_path, err) < 0 ||
+            write_text(root, gi_rel, gi_text, 0444, err) < 0 ||
+            write_text(root, ci_rel, ci_text, 0444, err) < 0 ||
+            create_node(root, gi_node, GCTK_SIM_CAPS_MAJOR, (unsigned)gi_minor, &failed, warnings,
+                        err) < 0 ||
+            create_node(root, ci_node, GCTK_SIM_CAPS_MAJOR, (unsigned)ci_minor, &failed, warnings,
+                        err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int check_mig_model(const struct gctk_sim_options *o, gctk_error **err)
+{
+    unsigned major = 0;
+    sscanf(model_of(o->model)->cc, "%u", &major);
+    if (major < 8)
+        return gctk_fail(err, 0, "--mig: a %s has no MIG (compute capability %s): MIG needs an "
+                         "A100, A30, H100, H200 or newer (--model)", o->model,
+                         model_of(o->model)->cc);
+    return 0;
+}
+
+/* root NULL: only checks the options */
+static int create_migs(const char *root, const struct gctk_sim_options *o, struct strv *warnings,
+                       gctk_error **err)
+{
+    if (o->nmig == 0)
+        return 0;
+    if (check_mig_model(o, err) < 0)
+        return -1;
+    cleanup_free bool *seen = xcalloc(o->gpus + 1, sizeof(bool));
+    unsigned *gpus = xcalloc(o->nmig, sizeof(unsigned));
+    struct strv *profiles = xcalloc(o->nmig, sizeof(struct strv));
+    unsigned last = 0;
+    int r = 0;
+    for (size_t i = 0; i < o->nmig && r == 0; i++) {
+        r = gctk_sim_parse_mig(o->mig[i], &gpus[i], &profiles[i], err);
+        if (r == 0 && gpus[i] >= o->gpus)
+            r = gctk_fail(err, 0, "--mig `%s`: no GPU %u on a host of %u GPU(s)", o->mig[i],
+                          gpus[i], o->gpus);
+        else if (r == 0 && seen[gpus[i]])
+            r = gctk_fail(err, 0, "--mig `%s`: GPU %u is given twice: list all its profiles in "
+                          "one --mig", o->mig[i], gpus[i]);
+        if (r == 0) {
+            seen[gpus[i]] = true;
+            last = gpus[i] > last ? gpus[i] : last;
+        }
+    }
+    if (r == 0 && root != NULL)
+        r = create_mig_common(root, o->gpus, last, warnings, err);
+    for (size_t i = 0; i < o->nmig && r == 0 && root != NULL; i++)
+        r = create_mig_gpu(root, gpus[i], &profiles[i], warnings, err);
+    for (size_t i = 0; i < o->nmig; i++)
+        strv_clear(&profiles[i]);
+    free(profiles);
+    free(gpus);
+    return r;
+}
+
+/* --force: MIG state of an earlier build goes, whether this one has MIG or not */
+static int remove_previous_mig(const char *root, gctk_error **err)
+{
+    static const char *const dirs[] = {"/proc/driver/nvidia/capabilities",
+                                       "/proc/driver/nvidia-caps", "/dev/nvidia-caps"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(dirs); i++) {
+        cleanup_free char *dir = path_join(root, dirs[i]);
+        if (rm_rf(dir, err) < 0)
+            return -1;
+    }
+    cleanup_free char *devices = path_join(root, "/proc/devices");
+    return unlink_old(devices, err);
+}
+
 /* ---- create ------------------------------------------------------------------------ */
 
 static int check_options(const struct gctk_sim_options *o, gctk_error **err)
@@ -688,7 +895,7 @@ static int remove_previous(const char *root, gctk_error **err)
 int gctk_sim_create(const char *dir, const struct gctk_sim_options *o, struct strv *warnings,
                     gctk_error **err)
 {
-    if (check_options(o, err) < 0)
+    if (check_options(o, err) < 0 || create_migs(NULL, o, NULL, err) < 0)
         return -1;
     cleanup_free char *mocks = NULL;
     if (o->mock_dir != NULL) {
@@ -712,7 +919,7 @@ int gctk_sim_create(const char *dir, const struct gctk_sim_options *o, struct st
     if (!empty && !o->force)
         return gctk_fail(err, 0, "`%s` is not empty: choose a new directory, or pass --force "
                          "to rebuild a simulated host there", root);
-    if (!empty && remove_previous(root, err) < 0)
+    if (!empty && (remove_previous(root, err) < 0 || remove_previous_mig(root, err) < 0))
         return gctk_wrap(err, "clear the previous host");
 
     if (create_proc(root, o, err) < 0)
@@ -722,7 +929,8 @@ int gctk_sim_create(const char *dir, const struct gctk_sim_options *o, struct st
             return -1;
     if (create_devices(root, o->gpus, warnings, err) < 0 ||
         create_libs(root, o, mocks, err) < 0 || create_bins(root, mocks, err) < 0 ||
-        create_misc(root, o, err) < 0 || write_config(root, err) < 0)
+        create_misc(root, o, err) < 0 || create_migs(root, o, warnings, err) < 0 ||
+        write_config(root, err) < 0)
         return -1;
     return 0;
 }

@@ -27,6 +27,10 @@ struct gctk_sim_options {
     const char *model;    /* "NVIDIA H100 80GB HBM3" */
     const char *mock_dir; /* where the built mocks are; NULL: gctk_sim_mock_dir() */
     bool force;           /* build over a non-empty DIR */
+    /* MIG-enabled GPUs: "GPU:PROFILE[,PROFILE...]" (--mig, repeatable), each
+     * profile one GPU instance with one compute instance; NULL: none */
+    const char *const *mig;
+    size_t nmig;
 };
 
 /* Fills the defaults above. */
@@ -56,6 +60,25 @@ int gctk_sim_cuda_number(const char *cuda);
 /* Rewrites every GCTK_SIM_CUDA_MARKER in the file with the given version
  * number. Fails when the file holds no marker. */
 int gctk_sim_patch_cuda(const char *path, int cuda_number, gctk_error **err);
+
+/* ---- MIG ------------------------------------------------------------------ */
+
+/* The char major the simulated driver gives /dev/nvidia-caps (dynamic on a
+ * real host: /proc/devices names it). */
+#define GCTK_SIM_CAPS_MAJOR 511
+#define GCTK_SIM_MIG_MAX 7 /* GPU instances per GPU, as on an A100 or H100 */
+
+/* "0:1g.10gb,1g.10gb,2g.20gb" -> gpu 0 and the profiles. A profile is
+ * <slices>g.<GB>gb (slices 1..7, optionally "+me"); the slices of one GPU add
+ * up to at most 7. */
+int gctk_sim_parse_mig(const char *spec, unsigned *gpu, struct strv *profiles, gctk_error **err);
+/* The deterministic UUID of MIG device (gpu instance gi, compute instance ci)
+ * of simulated GPU `index`: "MIG-xxxxxxxx-xxxx-...". */
+char *gctk_sim_mig_uuid(unsigned index, unsigned gi, unsigned ci);
+/* The nvidia-cap minor the driver gives a capability, as in its mig-minors
+ * table: config 1, monitor 2, then 135 per GPU minor: gi<G>/access at
+ * 3 + 135 * gpu + 9 * G and gi<G>/ci<C>/access right after it. ci < 0: the gi's. */
+int gctk_sim_mig_minor(unsigned gpu_minor, unsigned gi, int ci);
 
 /* ---- elfstub.c ----------------------------------------------------------- */
 

@@ -73,6 +73,14 @@ EXPORT nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t dev, unsigned int *index);
 EXPORT nvmlReturn_t nvmlDeviceGetPersistenceMode(nvmlDevice_t dev, nvmlEnableState_t *mode);
 EXPORT nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t dev, unsigned int *current,
                                          unsigned int *pending);
+EXPORT nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t dev, unsigned int *count);
+EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t dev, unsigned int index,
+                                                        nvmlDevice_t *mig);
+EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t dev, unsigned int *id);
+EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(nvmlDevice_t dev, unsigned int *id);
+EXPORT nvmlReturn_t nvmlDeviceIsMigDeviceHandle(nvmlDevice_t dev, unsigned int *is_mig);
+EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_t mig,
+                                                                 nvmlDevice_t *dev);
 EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t dev, nvmlTemperatureSensors_t sensor,
                                              unsigned int *temp);
 EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t dev, unsigned int *milliwatts);
@@ -177,6 +185,16 @@ static const struct simhost_gpu *gpu_of(nvmlDevice_t dev, nvmlReturn_t *r)
     return g;
 }
 
+/* A MIG device handle points into the host's MIG table. */
+static const struct simhost_mig *mig_of(nvmlDevice_t dev)
+{
+    const struct simhost_mig *m = (const struct simhost_mig *)dev;
+    if (host == NULL || m == NULL || host->mig_count == 0 || m < host->migs ||
+        m >= host->migs + host->mig_count)
+        return NULL;
+    return m;
+}
+
 #define GPU_OR_RETURN(g, dev, out)                                                                 \
     nvmlReturn_t r_;                                                                               \
     const struct simhost_gpu *g = gpu_of(dev, &r_);                                                \
@@ -254,6 +272,12 @@ nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *dev)
         return NVML_ERROR_UNINITIALIZED;
     if (uuid == NULL || dev == NULL)
         return NVML_ERROR_INVALID_ARGUMENT;
+    for (unsigned i = 0; i < host->mig_count; i++) {
+        if (strcmp(host->migs[i].uuid, uuid) == 0) {
+            *dev = (nvmlDevice_t)&host->migs[i];
+            return NVML_SUCCESS;
+        }
+    }
     for (unsigned i = 0; i < host->count; i++) {
         if (strcmp(host->gpus[i].uuid, uuid) == 0) {
             *dev = (nvmlDevice_t)&host->gpus[i];
@@ -293,12 +317,22 @@ nvmlReturn_t nvmlDeviceGetHandleByPciBusId(const char *bus_id, nvmlDevice_t *dev
 
 nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t dev, char *uuid, unsigned int length)
 {
+    const struct simhost_mig *m = mig_of(dev);
+    if (m != NULL)
+        return copy_out(uuid, length, m->uuid);
     GPU_OR_RETURN(g, dev, uuid);
     return copy_out(uuid, length, g->uuid);
 }
 
 nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t dev, char *name, unsigned int length)
 {
+    const struct simhost_mig *m = mig_of(dev);
+    if (m != NULL) {
+        /* "NVIDIA H100 80GB HBM3 MIG 1g.10gb", as the real library names them */
+        char buf[160];
+        snprintf(buf, sizeof(buf), "%s MIG %s", host->gpus[m->gpu].name, m->profile);
+        return copy_out(name, length, buf);
+    }
     GPU_OR_RETURN(g, dev, name);
     return copy_out(name, length, g->name);
 }
@@ -319,6 +353,13 @@ nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t dev, nvmlPciInfo_t *pci)
 
 nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t dev, nvmlMemory_t *mem)
 {
+    const struct simhost_mig *m = mig_of(dev);
+    if (m != NULL && mem != NULL) {
+        mem->total = m->memory_mib << 20;
+        mem->used = 0;
+        mem->free = mem->total;
+        return NVML_SUCCESS;
+    }
     GPU_OR_RETURN(g, dev, mem);
     mem->total = g->memory_mib << 20;
     mem->used = 0;
@@ -377,10 +418,77 @@ nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t dev, unsigned int *current, unsig
     GPU_OR_RETURN(g, dev, current);
     if (pending == NULL)
         return NVML_ERROR_INVALID_ARGUMENT;
-    /* MIG exists from Ampere (8.0) on; the simulated host never enables it */
-    if (g->cc_major < 8)
+    /* MIG exists from Ampere (8.0) on; `gctk sim create --mig` enables it */
+    if (g->mig_mode < 0)
         return NVML_ERROR_NOT_SUPPORTED;
-    *current = *pending = 0;
+    *current = *pending = (unsigned)g->mig_mode;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t dev, unsigned int *count)
+{
+    GPU_OR_RETURN(g, dev, count);
+    if (g->mig_mode < 0)
+        return NVML_ERROR_NOT_SUPPORTED;
+    *count = 7;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t dev, unsigned int index,
+                                                 nvmlDevice_t *mig)
+{
+    GPU_OR_RETURN(g, dev, mig);
+    if (g->mig_mode < 0)
+        return NVML_ERROR_NOT_SUPPORTED;
+    if (index >= 7)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    /* the instances this process cannot access are not there for it */
+    if (index >= g->mig_count)
+        return NVML_ERROR_NOT_FOUND;
+    *mig = (nvmlDevice_t)&host->migs[g->first_mig + index];
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t dev, unsigned int *id)
+{
+    const struct simhost_mig *m = mig_of(dev);
+    if (m == NULL || id == NULL)
+        return host == NULL ? NVML_ERROR_UNINITIALIZED : NVML_ERROR_INVALID_ARGUMENT;
+    *id = m->gi;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetComputeInstanceId(nvmlDevice_t dev, unsigned int *id)
+{
+    const struct simhost_mig *m = mig_of(dev);
+    if (m == NULL || id == NULL)
+        return host == NULL ? NVML_ERROR_UNINITIALIZED : NVML_ERROR_INVALID_ARGUMENT;
+    *id = m->ci;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceIsMigDeviceHandle(nvmlDevice_t dev, unsigned int *is_mig)
+{
+    if (host == NULL)
+        return NVML_ERROR_UNINITIALIZED;
+    if (is_mig == NULL)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    if (mig_of(dev) != NULL) {
+        *is_mig = 1;
+        return NVML_SUCCESS;
+    }
+    GPU_OR_RETURN(g, dev, is_mig);
+    (void)g;
+    *is_mig = 0;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_t mig, nvmlDevice_t *dev)
+{
+    const struct simhost_mig *m = mig_of(mig);
+    if (m == NULL || dev == NULL)
+        return host == NULL ? NVML_ERROR_UNINITIALIZED : NVML_ERROR_INVALID_ARGUMENT;
+    *dev = (nvmlDevice_t)&host->gpus[m->gpu];
     return NVML_SUCCESS;
 }
 

@@ -51,6 +51,8 @@ static struct {
     int (*power)(device_t, unsigned *);
     int (*power_limit)(device_t, unsigned *);
     int (*utilization)(device_t, struct utilization *);
+    int (*mig_max)(device_t, unsigned *);
+    int (*mig_by_index)(device_t, unsigned, device_t *);
 } nvml;
 
 enum {
@@ -112,6 +114,8 @@ static bool load_nvml(void)
     SYM(power, "nvmlDeviceGetPowerUsage");
     SYM(power_limit, "nvmlDeviceGetPowerManagementLimit");
     SYM(utilization, "nvmlDeviceGetUtilizationRates");
+    SYM(mig_max, "nvmlDeviceGetMaxMigDeviceCount");
+    SYM(mig_by_index, "nvmlDeviceGetMigDeviceHandleByIndex");
 #undef SYM
     return nvml.init != NULL && nvml.error_string != NULL && nvml.count != NULL &&
            nvml.by_index != NULL;
@@ -182,10 +186,35 @@ static void driver_version(char *buf, size_t size)
 
 /* ---- output formats -------------------------------------------------------- */
 
+/* The MIG devices of a GPU in MIG mode, under it, as the real -L lists them:
+ * "  MIG 1g.10gb     Device  0: (UUID: MIG-...)" */
+static void print_migs(const struct gpu *g)
+{
+    unsigned max = 0;
+    if (g->mig != 1 || nvml.mig_max == NULL || nvml.mig_by_index == NULL ||
+        nvml.mig_max(g->dev, &max) != 0)
+        return;
+    for (unsigned i = 0; i < max; i++) {
+        device_t mig = NULL;
+        char uuid[96], name[96];
+        if (nvml.mig_by_index(g->dev, i, &mig) != 0)
+            continue;
+        if (nvml.uuid == NULL || nvml.uuid(mig, uuid, sizeof(uuid)) != 0)
+            snprintf(uuid, sizeof(uuid), "[N/A]");
+        if (nvml.name == NULL || nvml.name(mig, name, sizeof(name)) != 0)
+            snprintf(name, sizeof(name), "[N/A]");
+        const char *profile = strstr(name, "MIG ");
+        printf("  MIG %-11s Device %2u: (UUID: %s)\n", profile != NULL ? profile + 4 : name, i,
+               uuid);
+    }
+}
+
 static void print_list(const struct gpu *gpus, unsigned n)
 {
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         printf("GPU %u: %s (UUID: %s)\n", gpus[i].index, gpus[i].name, gpus[i].uuid);
+        print_migs(&gpus[i]);
+    }
 }
 
 static void print_table(const struct gpu *gpus, unsigned n)

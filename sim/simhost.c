@@ -221,6 +221,79 @@ static bool read_gpu(const char *dir, struct simhost_gpu *g)
     return true;
 }
 
+/* The nvidia-cap minor in a capability access file, or -1. */
+static int cap_minor(const char *path)
+{
+    char *text = read_small(path);
+    char value[32];
+    int minor = -1;
+    if (text != NULL && field(text, "DeviceFileMinor", value, sizeof(value)))
+        minor = atoi(value);
+    free(text);
+    return minor;
+}
+
+/* Whether this process may use a capability: its access file is there and
+ * its node opens. */
+static int cap_usable(const struct simhost *h, unsigned gpu_minor, unsigned gi, int ci)
+{
+    char path[PATH_MAX + 128], node[PATH_MAX + 64];
+    if (ci < 0)
+        snprintf(path, sizeof(path), "%s/proc/driver/nvidia/capabilities/gpu%u/mig/gi%u/access",
+                 h->root, gpu_minor, gi);
+    else
+        snprintf(path, sizeof(path),
+                 "%s/proc/driver/nvidia/capabilities/gpu%u/mig/gi%u/ci%d/access", h->root,
+                 gpu_minor, gi, ci);
+    int minor = cap_minor(path);
+    if (minor < 0)
+        return -1;
+    snprintf(node, sizeof(node), "%s/dev/nvidia-caps/nvidia-cap%d", h->root, minor);
+    return probe_node(node);
+}
+
+/* MIG mode and the visible MIG devices of each GPU, from the "MIG Mode:" and
+ * "MIG Device: <gi> <ci> <profile> <uuid> <MiB>" lines of its gctk-sim file. */
+static void load_migs(struct simhost *h)
+{
+    size_t cap = 0;
+    for (unsigned i = 0; i < h->count; i++) {
+        struct simhost_gpu *g = &h->gpus[i];
+        g->first_mig = h->mig_count;
+        g->mig_count = 0;
+        g->mig_mode = g->cc_major >= 8 ? 0 : -1;
+        char path[PATH_MAX + 128];
+        snprintf(path, sizeof(path), "%s/proc/driver/nvidia/gpus/%s/gctk-sim", h->root, g->legacy);
+        char *extra = read_small(path);
+        if (extra == NULL)
+            continue;
+        char value[32];
+        if (g->mig_mode == 0 && field(extra, "MIG Mode", value, sizeof(value)))
+            g->mig_mode = strcmp(value, "Enabled") == 0;
+        for (const char *line = extra; g->mig_mode == 1 && line != NULL && *line != '\0';) {
+            struct simhost_mig m = {.gpu = i};
+            if (sscanf(line, "MIG Device: %u %u %31s %47s %llu", &m.gi, &m.ci, m.profile, m.uuid,
+                       &m.memory_mib) == 5 &&
+                cap_usable(h, (unsigned)g->minor, m.gi, -1) == 0 &&
+                cap_usable(h, (unsigned)g->minor, m.gi, (int)m.ci) == 0) {
+                if (h->mig_count == cap) {
+                    cap = cap ? cap * 2 : 8;
+                    struct simhost_mig *more = realloc(h->migs, cap * sizeof(*more));
+                    if (more == NULL)
+                        abort();
+                    h->migs = more;
+                }
+                h->migs[h->mig_count++] = m;
+                g->mig_count++;
+            }
+            line = strchr(line, '\n');
+            if (line != NULL)
+                line++;
+        }
+        free(extra);
+    }
+}
+
 static enum simhost_status load_gpus(struct simhost *h)
 {
     char path[PATH_MAX + 64];
@@ -260,6 +333,7 @@ static enum simhost_status load_gpus(struct simhost *h)
     closedir(d);
     if (h->count > 0)
         qsort(h->gpus, h->count, sizeof(*h->gpus), gpu_cmp);
+    load_migs(h);
     return st;
 }
 
@@ -270,12 +344,15 @@ __attribute__((destructor)) static void simhost_unload(void)
 {
     free(host.gpus);
     host.gpus = NULL;
+    free(host.migs);
+    host.migs = NULL;
 }
 
 enum simhost_status simhost_load(const void *anchor, const struct simhost **out)
 {
     char path[PATH_MAX + 64];
     free(host.gpus);
+    free(host.migs);
     memset(&host, 0, sizeof(host));
     *out = &host;
     locate_self(anchor, &host);

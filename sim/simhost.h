@@ -26,6 +26,19 @@ struct simhost_gpu {
     char brand[32];    /* "Tesla", "GeForce", ... as written in gctk-sim */
     int cc_major, cc_minor;
     bool persistence;
+    int mig_mode;      /* -1: no MIG (before compute capability 8.0), 0 off, 1 on */
+    unsigned first_mig, mig_count; /* its visible MIG devices in simhost.migs */
+};
+
+/* A MIG device, visible when its gi and ci access files are under
+ * /proc/driver/nvidia/capabilities and their nvidia-cap nodes open: that is
+ * how a container sees only the instances it was given. */
+struct simhost_mig {
+    unsigned gpu;      /* index of the parent in simhost.gpus */
+    unsigned gi, ci;
+    char uuid[48];
+    char profile[32];  /* "1g.10gb" */
+    unsigned long long memory_mib;
 };
 
 struct simhost {
@@ -35,6 +48,8 @@ struct simhost {
     int cuda_version;         /* 13000 for CUDA 13.0, from the patched marker */
     unsigned count;
     struct simhost_gpu *gpus; /* visible GPUs in PCI bus order */
+    unsigned mig_count;
+    struct simhost_mig *migs; /* visible MIG devices by GPU, then GPU instance */
 };
 
 /* Loads the host once per process (later calls return the first result).

@@ -135,8 +135,9 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
         return report_error(err), 2;
     if (o.gctk_path == NULL)
         o.gctk_path = self = self_path();
-    /* /proc gives all a spec needs: NVML is never loaded */
-    gctk_host *h = open_host_or_report(g, GCTK_HOST_NO_NVML);
+    /* /proc gives all a spec needs but MIG UUIDs: discovery loads NVML only
+     * on a host with MIG devices */
+    gctk_host *h = open_host_or_report(g, 0);
     if (h == NULL)
         return 1;
     json_t *spec = NULL;

@@ -12,6 +12,26 @@ static json_t *str_or_null(const char *s)
     return s != NULL ? json_string(s) : json_null();
 }
 
+static json_t *mig_json(const struct gctk_mig *m)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_sprintf("%d:%d", m->gpu, m->index));
+    json_object_set_new(o, "index", json_integer(m->index));
+    json_object_set_new(o, "uuid", str_or_null(m->uuid));
+    json_object_set_new(o, "profile", str_or_null(m->profile));
+    json_object_set_new(o, "gi", json_integer(m->gi));
+    json_object_set_new(o, "ci", json_integer(m->ci));
+    json_object_set_new(o, "memory_mib", m->memory_mib >= 0 ? json_integer(m->memory_mib)
+                                                            : json_null());
+    json_object_set_new(o, "gi_access", str_or_null(m->gi_access));
+    json_object_set_new(o, "ci_access", str_or_null(m->ci_access));
+    json_object_set_new(o, "gi_cap_minor", m->gi_minor >= 0 ? json_integer(m->gi_minor)
+                                                            : json_null());
+    json_object_set_new(o, "ci_cap_minor", m->ci_minor >= 0 ? json_integer(m->ci_minor)
+                                                            : json_null());
+    return o;
+}
+
 static int print_json(gctk_host *h)
 {
     json_t *root = json_object();
@@ -30,6 +50,12 @@ static int print_json(gctk_host *h)
         json_object_set_new(o, "arch", str_or_null(g->arch));
         json_object_set_new(o, "memory_mib", g->memory_mib >= 0 ? json_integer(g->memory_mib)
                                                                 : json_null());
+        json_object_set_new(o, "mig_mode", json_string(gctk_mig_mode_name(g->mig_mode)));
+        json_t *migs = json_array();
+        for (size_t k = 0; k < gctk_host_mig_count(h); k++)
+            if (gctk_host_mig(h, k)->gpu == g->index)
+                json_array_append_new(migs, mig_json(gctk_host_mig(h, k)));
+        json_object_set_new(o, "mig_devices", migs);
         json_array_append_new(gpus, o);
     }
     json_object_set_new(root, "gpus", gpus);
@@ -57,6 +83,18 @@ static void print_table(gctk_host *h)
             printf("Memory:         %ld MiB\n", g->memory_mib);
         else
             printf("Memory:         unknown\n");
+        printf("MIG mode:       %s\n", gctk_mig_mode_name(g->mig_mode));
+        for (size_t k = 0; k < gctk_host_mig_count(h); k++) {
+            const struct gctk_mig *m = gctk_host_mig(h, k);
+            if (m->gpu != g->index)
+                continue;
+            char mem[32] = "";
+            if (m->memory_mib >= 0)
+                snprintf(mem, sizeof(mem), "  %ld MiB", m->memory_mib);
+            printf("MIG device:     %d:%d  %-8s GI %d CI %d  %s%s\n", m->gpu, m->index,
+                   m->profile ? m->profile : "?", m->gi, m->ci,
+                   m->uuid ? m->uuid : "(UUID: needs NVML)", mem);
+        }
     }
     if (gctk_host_gpu_count(h) == 0)
         printf("\nNo GPU found.\n");
@@ -95,7 +133,8 @@ int cmd_info(int argc, char **argv, struct global_opts *g)
             printf("usage: gctk info [--root DIR] [--json] [--no-nvml]\n\n"
                    "Shows the driver version, the newest CUDA version the driver supports and\n"
                    "the GPUs (in nvidia-smi's order). --no-nvml reads /proc alone: memory,\n"
-                   "brand, architecture and CUDA version are then unknown.\n");
+                   "brand, architecture and CUDA version are then unknown, and so is the MIG\n"
+                   "mode of a GPU without MIG devices in /proc; MIG devices have no UUID.\n");
             return 0;
         default:
             return 2;

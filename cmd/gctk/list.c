@@ -29,6 +29,29 @@ static void print_plan_json(gctk_host *h, const gctk_plan *p)
         json_array_append_new(gpus, o);
     }
     json_object_set_new(root, "gpus", gpus);
+    json_t *migs = json_array();
+    for (size_t i = 0; i < gctk_plan_mig_count(p); i++) {
+        const struct gctk_mig *m = gctk_plan_mig(p, i);
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_sprintf("%d:%d", m->gpu, m->index));
+        json_object_set_new(o, "gpu", json_integer(m->gpu));
+        json_object_set_new(o, "index", json_integer(m->index));
+        json_object_set_new(o, "uuid", m->uuid ? json_string(m->uuid) : json_null());
+        json_object_set_new(o, "profile", m->profile ? json_string(m->profile) : json_null());
+        json_object_set_new(o, "gi", json_integer(m->gi));
+        json_object_set_new(o, "ci", json_integer(m->ci));
+        json_array_append_new(migs, o);
+    }
+    json_object_set_new(root, "mig_devices", migs);
+    json_t *procs = json_array();
+    for (size_t i = 0; i < gctk_plan_proc_count(p); i++) {
+        cleanup_free char *host_path = path_join(gctk_host_root(h), gctk_plan_proc(p, i));
+        json_t *o = json_object();
+        json_object_set_new(o, "path", json_string(gctk_plan_proc(p, i)));
+        json_object_set_new(o, "host_path", json_string(host_path));
+        json_array_append_new(procs, o);
+    }
+    json_object_set_new(root, "proc", procs);
     json_t *devs = json_array();
     for (size_t i = 0; i < gctk_plan_node_count(p); i++) {
         const struct gctk_node *n = gctk_plan_node(p, i);
@@ -65,11 +88,14 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
         {"capabilities", required_argument, NULL, 'c'},
         {"device", required_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'},
+        {"mig-config", required_argument, NULL, 'C'},
+        {"mig-monitor", required_argument, NULL, 'M'},
         {"root", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
     const char *caps_arg = "utility,compute", *devices = "all";
+    const char *mig_config = NULL, *mig_monitor = NULL;
     bool json = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -83,13 +109,23 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
         case 'j':
             json = true;
             break;
+        case 'C':
+            mig_config = optarg;
+            break;
+        case 'M':
+            mig_monitor = optarg;
+            break;
         case 'r':
             g->root = optarg;
             break;
         case 'h':
-            printf("usage: gctk list [--root DIR] [--capabilities LIST] [--device IDS] [--json]\n\n"
+            printf("usage: gctk list [--root DIR] [--capabilities LIST] [--device IDS] [--json]\n"
+                   "                 [--mig-config GPUS] [--mig-monitor GPUS]\n\n"
                    "Lists the device nodes and driver files (host paths) a container asking for\n"
-                   "these GPUs (default all) and capabilities (default utility,compute) gets.\n");
+                   "these GPUs (default all) and capabilities (default utility,compute) gets.\n"
+                   "IDS may name MIG devices (0:1, MIG-<uuid>); --mig-config and --mig-monitor\n"
+                   "add what NVIDIA_MIG_CONFIG_DEVICES / NVIDIA_MIG_MONITOR_DEVICES give a\n"
+                   "privileged container.\n");
             return 0;
         default:
             return 2;
@@ -101,13 +137,16 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
     unsigned caps = 0;
     if (gctk_caps_parse(caps_arg, &caps, &err) < 0)
         return report_error(err), 2;
-    gctk_host *h = open_host_or_report(g, GCTK_HOST_NO_NVML);
+    /* discovery loads NVML only on a host with MIG devices (their UUIDs) */
+    gctk_host *h = open_host_or_report(g, 0);
     if (h == NULL)
         return 1;
     struct gctk_selection sel = {0};
     gctk_plan *p = NULL;
     int rc = 0;
-    if (gctk_select(h, devices, &sel, &err) < 0 || gctk_plan_new(h, &sel, caps, &p, &err) < 0) {
+    if (gctk_select(h, devices, &sel, &err) < 0 ||
+        gctk_select_mig_caps(h, mig_config, mig_monitor, &sel, &err) < 0 ||
+        gctk_plan_new(h, &sel, caps, &p, &err) < 0) {
         rc = report_error(err);
     } else if (json) {
         print_plan_json(h, p);
@@ -120,7 +159,13 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
             cleanup_free char *hp = path_join(gctk_host_root(h), gctk_plan_file(p, i)->path);
             printf("%s\n", hp);
         }
+        for (size_t i = 0; i < gctk_plan_proc_count(p); i++) {
+            cleanup_free char *hp = path_join(gctk_host_root(h), gctk_plan_proc(p, i));
+            printf("%s\n", hp);
+        }
     }
+    if (sel.note != NULL)
+        fprintf(stderr, "gctk: note: %s\n", sel.note);
     print_warnings(h);
     gctk_plan_free(p);
     gctk_selection_clear(&sel);

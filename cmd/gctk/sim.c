@@ -12,7 +12,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: gctk sim create DIR [--gpus N] [--driver VERSION] [--cuda VERSION]\n"
-            "                           [--model NAME] [--force]\n\n"
+            "                           [--model NAME] [--mig GPU:PROFILE,...]... [--force]\n\n"
             "Builds under DIR the files of a host with the NVIDIA driver installed (proc\n"
             "files, device nodes, libraries, ld.so.cache, nvidia-smi) with mock driver\n"
             "libraries, to rehearse a GPU setup or test gctk without a GPU.\n\n"
@@ -20,6 +20,8 @@ static void usage(FILE *f)
             "  --driver VERSION  driver version (default %s)\n"
             "  --cuda VERSION    CUDA version the driver supports (default %s)\n"
             "  --model NAME      GPU model (default \"%s\")\n"
+            "  --mig GPU:PROFILES  GPU in MIG mode with one instance per profile, like\n"
+            "                    --mig 0:1g.10gb,1g.10gb,2g.20gb (repeat per GPU)\n"
             "  --force           rebuild over a non-empty DIR\n",
             GCTK_SIM_MAX_GPUS, GCTK_SIM_DEFAULT_GPUS, GCTK_SIM_DEFAULT_DRIVER,
             GCTK_SIM_DEFAULT_CUDA, GCTK_SIM_DEFAULT_MODEL);
@@ -33,11 +35,14 @@ static int sim_create(int argc, char **argv)
         {"cuda", required_argument, NULL, 'c'},
         {"model", required_argument, NULL, 'm'},
         {"force", no_argument, NULL, 'f'},
+        {"mig", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
     struct gctk_sim_options o;
     gctk_sim_options_init(&o);
+    cleanup_free const char **migs = xcalloc((size_t)argc + 1, sizeof(char *));
+    size_t nmig = 0;
     int c;
     optind = 0;
     while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
@@ -65,6 +70,9 @@ static int sim_create(int argc, char **argv)
         case 'f':
             o.force = true;
             break;
+        case 'M':
+            migs[nmig++] = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -77,6 +85,8 @@ static int sim_create(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    o.mig = migs;
+    o.nmig = nmig;
     const char *dir = argv[optind];
     struct strv warnings = {0};
     cleanup_error gctk_error *err = NULL;
@@ -95,6 +105,8 @@ static int sim_create(int argc, char **argv)
     printf("  GPUs:    %u x %s\n", o.gpus, o.model);
     printf("  driver:  %s\n", o.driver);
     printf("  CUDA:    %s\n", o.cuda);
+    for (size_t i = 0; i < nmig; i++)
+        printf("  MIG:     GPU %s\n", migs[i]);
     printf("use it with:\n  export GCTK_CONFIG=%s/gctk.conf\n", root);
     printf("try:\n  %s/usr/bin/nvidia-smi -L\n", root);
     return 0;
