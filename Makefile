@@ -12,11 +12,8 @@ BUILD_DEPS = meson ninja-build pkg-config gcc libc6-dev libjansson-dev libyaml-d
 # demo/run.sh: a private dockerd (docker.io, its containerd and runc), Compose
 # 1.29 (docker-compose), an image made from busybox-static, jq
 RUN_DEPS = runc busybox-static docker.io containerd docker-compose jq
-TEST_DEPS = $(RUN_DEPS) podman clang
-RUN_DEPS = runc busybox-static docker.io
-TEST_DEPS = $(RUN_DEPS) jq docker-compose podman containerd clang
-BENCH_DEPS = $(RUN_DEPS) python3
 TEST_DEPS = $(RUN_DEPS) podman clang scdoc bash-completion lintian
+BENCH_DEPS = $(RUN_DEPS) python3
 DEB_DEPS = dpkg-dev debhelper fakeroot meson ninja-build pkg-config libjansson-dev libyaml-dev \
 	libcmocka-dev scdoc
 
