@@ -66,9 +66,9 @@ expect_match "configure, invalid JSON: names the file, line and column and the f
 expect_eq "configure, invalid JSON: the file is unchanged" "$before" "$(md5sum <"$DJ/bad.json")"
 check "configure, invalid JSON: no backup, no temporary file" test "$(ls "$DJ")" = "$(printf 'bad.json\nkeep\nnew')"
 
-OUT=$("$GCTK" runtime configure --runtime=podman --config "$DJ/x.json" 2>&1)
+OUT=$("$GCTK" runtime configure --runtime=lxc --config "$DJ/x.json" 2>&1)
 expect_eq "configure, unknown engine: exit 1" 1 "$?"
-expect_match "configure, unknown engine: says which it can configure" "unknown runtime .podman.: gctk can configure docker" "$OUT"
+expect_match "configure, unknown engine: says which it can configure" "unknown runtime .lxc.: gctk can configure docker, containerd, crio and podman" "$OUT"
 
 # ---- a private dockerd on a simulated 4-GPU host -------------------------
 HOST=$SCRATCH/host
