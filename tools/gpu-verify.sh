@@ -76,6 +76,23 @@ print("driver files of utility+compute under /usr/local/nvidia: %d, found by gct
 print("info/list check:", "PASS" if bad == 0 and not missing and len(info["gpus"]) == len(smi) else "FAIL")
 EOF
 
+step "MIG mode, CDI and doctor on the real driver"
+run nvidia-smi --query-gpu=index,mig.mode.current --format=csv
+gctk info | grep -i mig
+mkdir -p "$W/cdi"
+run gctk cdi generate --device-name-strategy both --output "$W/cdi/nvidia.yaml"
+grep -E 'cdiVersion|kind|name:' "$W/cdi/nvidia.yaml" | head -n 12
+run gctk cdi validate "$W/cdi/nvidia.yaml"
+python3 - <<'PY'
+import statistics, subprocess, time
+t = []
+for _ in range(20):
+    s = time.perf_counter(); subprocess.run(["gctk", "cdi", "generate", "--output", "/dev/null"], stderr=subprocess.DEVNULL); t.append((time.perf_counter() - s) * 1000)
+t.sort(); print("gctk cdi generate: p50 %.2f ms  min %.2f ms" % (t[10], t[0]))
+PY
+run gctk doctor --cdi-dir "$W/cdi" --cuda 12.4
+run gctk doctor --cdi-dir "$W/cdi" --cuda 13.1
+
 step "gctk info / list speed (20 runs each)"
 python3 - <<'EOF'
 import resource, statistics, subprocess, time
@@ -221,6 +238,8 @@ for c in ("docker-plain", "docker-gpus"):
     print("%-12s n=%d p50 %8.1f ms  min %8.1f ms" % (c, len(v), v[len(v) // 2], v[0]))
 EOF
 tail -n 5 "$W/docker-hook.log"
+step "gctk doctor against this dockerd"
+run gctk doctor --docker-host "$S" --daemon-json "$W/daemon.json" --dockerd-pid "$(cat "$W/dockerd.pid")" --cdi-dir "$W/cdi"
 kill "$(cat "$W/dockerd.pid")" 2>/dev/null
 for i in $(seq 1 20); do [ -e "$W/dockerd.pid" ] || break; sleep 0.5; done
 tail -n 5 "$W/dockerd.log"
