@@ -950,6 +950,8 @@ static double process_start(pid_t pid)
     return (double)start / (double)sysconf(_SC_CLK_TCK);
 }
 
+#define RESTART_MARGIN_S 2.0
+
 /* A file's mtime as seconds since boot, as process_start counts. */
 static double mtime_since_boot(const struct stat *st)
 {
@@ -970,8 +972,12 @@ static void check_restart(struct ctx *c)
     double started = process_start(c->dockerd);
     struct strv why = {0};
     struct stat st;
+    /* dockerd's start time has clock-tick resolution and the two clocks of
+     * a VM drift apart by a little: a hook put in place moments before
+     * dockerd started (a script that does both) must not read as later. A
+     * real "installed afterwards" is seconds to days later. */
     if (c->hook != NULL && started >= 0 && lstat(c->hook, &st) == 0 &&
-        mtime_since_boot(&st) > started)
+        mtime_since_boot(&st) > started + RESTART_MARGIN_S)
         strv_push(&why, xasprintf("`%s` was installed after dockerd started, so dockerd has no "
                                   "GPU support for --gpus",
                                   c->hook));
