@@ -13,7 +13,8 @@ _gctk_subverbs()
         sim) echo create ;;
         runtime) echo configure unset ;;
         compose) echo check ;;
-        cdi) echo generate ;;
+        cdi) echo generate list validate ;;
+        hook) echo update-ldcache create-symlinks mask-proc ;;
     esac
 }
 
@@ -22,16 +23,24 @@ _gctk_flags()
 {
     case $1${2:+ $2} in
         info) echo --root --json --no-nvml --help ;;
-        list) echo --root --capabilities --device --json --help ;;
+        list) echo --root --capabilities --device --json --mig-config --mig-monitor --help ;;
         configure) echo --pid --device --capabilities --require --no-cgroups --ldconfig --root --help ;;
-        'sim create') echo --gpus --driver --cuda --model --force --help ;;
+        'sim create') echo --gpus --driver --cuda --model --mig --force --help ;;
         'runtime configure') echo --runtime= --config --runtime-name --runtime-path \
-            --set-as-default --cdi --dry-run --remove --help ;;
+            --set-as-default --swarm-resources --swarm-resource-name --root \
+            --cdi --dry-run --remove --help ;;
         'runtime unset') echo --runtime= --config --runtime-name --dry-run --help ;;
         'compose check') echo --root --json --help ;;
         compat) echo --root --cuda --require --image-env --json --help ;;
-        'cdi generate') echo --output --format --help ;;
-        doctor) echo --root --json --help ;;
+        'cdi generate') echo --output --format --vendor --class --device-name-strategy \
+            --root --capabilities --gctk-path --help ;;
+        'cdi list') echo --spec-dir --help ;;
+        'cdi validate') echo --no-host --spec-dir --root --help ;;
+        'hook update-ldcache') echo --folder --rootfs --help ;;
+        'hook create-symlinks') echo --link --rootfs --help ;;
+        'hook mask-proc') echo --driver-root --rootfs --help ;;
+        doctor) echo --root --json --docker-host --daemon-json --cdi-dir --config --cuda \
+            --image-env --dockerd-pid --slow-nvml-ms --help ;;
         *) echo --help ;;
     esac
 }
@@ -56,7 +65,7 @@ _gctk()
 
     # values of options
     case $prev in
-        --root)
+        --root | --spec-dir | --cdi-dir | --folder | --rootfs | --driver-root)
             _filedir -d
             return
             ;;
@@ -71,12 +80,25 @@ _gctk()
             COMPREPLY=($(compgen -W 'internal none' -- "$cur"))
             return
             ;;
-        --pid)
+        --pid | --dockerd-pid)
             _pids
             return
             ;;
         --runtime)
-            [[ $verb == runtime ]] && COMPREPLY=($(compgen -W 'docker' -- "$cur"))
+            [[ $verb == runtime ]] &&
+                COMPREPLY=($(compgen -W 'docker containerd crio podman' -- "$cur"))
+            return
+            ;;
+        --device-name-strategy)
+            COMPREPLY=($(compgen -W 'index uuid both' -- "$cur"))
+            return
+            ;;
+        --mig-config | --mig-monitor)
+            COMPREPLY=($(compgen -W 'all' -- "$cur"))
+            return
+            ;;
+        --docker-host)
+            COMPREPLY=($(compgen -W 'unix:///var/run/docker.sock' -- "$cur"))
             return
             ;;
         --format)
@@ -84,10 +106,15 @@ _gctk()
             return
             ;;
         --config)
+            # gctk's own config for doctor; the engine's (json, toml) for runtime
+            if [[ $verb == doctor ]]; then _filedir json; else _filedir; fi
+            return
+            ;;
+        --daemon-json)
             _filedir json
             return
             ;;
-        --output | --image-env | --runtime-path)
+        --output | --image-env | --runtime-path | --gctk-path)
             _filedir
             return
             ;;
@@ -95,7 +122,8 @@ _gctk()
             COMPREPLY=($(compgen -W 'all none' -- "$cur"))
             return
             ;;
-        --gpus | --driver | --cuda | --model | --require | --runtime-name)
+        --gpus | --driver | --cuda | --model | --require | --runtime-name | --mig | \
+            --swarm-resource-name | --vendor | --class | --link | --slow-nvml-ms)
             return
             ;;
     esac
@@ -136,6 +164,7 @@ _gctk()
     case $verb${sub:+ $sub} in
         configure | 'sim create') _filedir -d ;;
         'compose check') _filedir '@(yaml|yml)' ;;
+        'cdi validate') _filedir '@(yaml|yml|json)' ;;
     esac
 } &&
     complete -F _gctk gctk

@@ -17,7 +17,7 @@ static void usage(FILE *f)
                "           [--class NAME] [--device-name-strategy index|uuid|both] [--root DIR]\n"
                "           [--capabilities LIST] [--gctk-path PATH]\n"
                "       gctk cdi list [--spec-dir DIR]...\n"
-               "       gctk cdi validate [--no-host] [--spec-dir DIR]... [FILE]...\n"
+               "       gctk cdi validate [--no-host] [--spec-dir DIR]... [--root DIR] [FILE]...\n"
                "\n"
                "generate: a CDI spec with one device per GPU and `all` (stdout, or FILE; the\n"
                "  format follows FILE's extension unless --format says otherwise).\n"

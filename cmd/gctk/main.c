@@ -20,7 +20,7 @@ static const struct command commands[] = {
     {"list", cmd_list, "list the files and device nodes a container would get"},
     {"configure", cmd_configure, "give a running container's rootfs its GPUs"},
     {"sim", cmd_sim, "build a simulated GPU host in a directory"},
-    {"runtime", cmd_runtime, "register gctk-runtime with docker (daemon.json)"},
+    {"runtime", cmd_runtime, "register gctk-runtime with docker, containerd, CRI-O or podman"},
     {"compose", cmd_compose, "check the GPU requests of a Compose file against this host"},
     {"compat", cmd_compat, "can this host run a CUDA version or an image's requirements"},
     {"cdi", cmd_cdi, "generate, list and validate CDI specs of the GPUs"},
