@@ -1,5 +1,17 @@
 set terminal pngcairo size 640,400 font ',9'
 reset
+set output 'bench/results/gpu-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/plots/gpu-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
 set output 'bench/results/sim-start.png'
 
 set title "container start: runc run (median, bars min..p95)"
