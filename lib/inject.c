@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
 #include "cgroup.h"
@@ -27,18 +28,64 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-/* Enters the mount namespace of pid, unless we are already in it. */
-static int enter_mount_ns(pid_t pid, gctk_error **err)
+/* A handle on the container's process that cannot come to name another one:
+ * the pid in the state could be reused by a host process once the container's
+ * exits, and entering that one's mount namespace would put our mounts on the
+ * host. -1 without an error on kernels before 5.3 (no pidfd). */
+static int open_process(pid_t pid, int *pidfd, gctk_error **err)
+{
+    *pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (*pidfd >= 0 || errno == ENOSYS)
+        return 0;
+    if (errno == ESRCH)
+        return gctk_fail(err, 0, "container process %d is gone: the container exited before "
+                                 "its GPUs were set up", (int)pid);
+    return gctk_fail(err, errno, "container process %d: pidfd_open", (int)pid);
+}
+
+/* Fails when the container's process has exited (a zombie counts as exited):
+ * what was read through /proc/<pid> before this check was the container's. */
+static int check_alive(int pidfd, pid_t pid, gctk_error **err)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    cleanup_free char *stat = NULL;
+    cleanup_error gctk_error *e = NULL;
+    char state = '?';
+    if (read_file(path, 4096, &stat, NULL, &e) == 0) {
+        /* "pid (comm) S ...": comm may hold anything, the state follows the last ')' */
+        const char *paren = strrchr(stat, ')');
+        if (paren != NULL && paren[1] == ' ')
+            state = paren[2];
+    }
+    bool same = pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+    if (!same || stat == NULL || state == 'Z' || state == 'X')
+        return gctk_fail(err, 0, "container process %d exited while the hook was setting up its "
+                                 "GPUs: nothing was left in the container", (int)pid);
+    return 0;
+}
+
+/* Enters the mount namespace of pid. The container always has its own: were
+ * it ours, the mounts would land on the host, so that is refused. */
+static int enter_mount_ns(pid_t pid, int pidfd, gctk_error **err)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
     cleanup_fd int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return gctk_fail(err, 0, "container process %d exited while the hook was setting up its "
+                                 "GPUs: nothing was left in the container", (int)pid);
     if (fd < 0)
         return gctk_fail(err, errno, "container process %d: open `%s`", (int)pid, path);
+    if (check_alive(pidfd, pid, err) < 0)
+        return -1;
     struct stat theirs, ours;
-    if (fstat(fd, &theirs) == 0 && stat("/proc/self/ns/mnt", &ours) == 0 &&
-        theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev)
-        return 0;
+    if (fstat(fd, &theirs) < 0 || stat("/proc/self/ns/mnt", &ours) < 0)
+        return gctk_fail(err, errno, "stat the mount namespace of process %d", (int)pid);
+    if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev)
+        return gctk_fail(err, 0, "container process %d shares the hook's mount namespace: "
+                                 "refusing to mount into the host's; give the container a mount "
+                                 "namespace", (int)pid);
     if (setns(fd, CLONE_NEWNS) < 0)
         return gctk_fail(err, errno, "enter the mount namespace of process %d", (int)pid);
     return 0;
@@ -296,7 +343,11 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
     struct cgroup_grant *grant = NULL;
     struct mount_journal *j = NULL;
     struct rootfs r = {.fd = -1};
+    cleanup_fd int pidfd = -1;
     unsigned long long t = now_ns();
+
+    if (open_process(o->pid, &pidfd, err) < 0)
+        return -1;
 
     size_t ndev = gctk_plan_node_count(p);
     if (!o->no_cgroups && ndev > 0) {
@@ -309,11 +360,14 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
         if (rc < 0)
             return gctk_wrap(err, "device cgroup of process %d", (int)o->pid);
     }
+    /* the cgroup read through /proc/<pid> was the container's */
+    if (check_alive(pidfd, o->pid, err) < 0)
+        goto fail;
     rep->cgroup_ns = now_ns() - t;
     t = now_ns();
 
     const char *lib = NULL, *lib32 = NULL;
-    if (enter_mount_ns(o->pid, err) < 0 || rootfs_open(o->rootfs, &r, err) < 0)
+    if (enter_mount_ns(o->pid, pidfd, err) < 0 || rootfs_open(o->rootfs, &r, err) < 0)
         goto fail;
     j = mount_journal_new();
     pick_lib_dirs(&r, &lib, &lib32);
@@ -332,6 +386,10 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
         goto fail;
     rep->proc_ns = now_ns() - t;
     t = now_ns();
+    /* a container that died meanwhile must not keep a half-configured
+     * rootfs: checked before the one step that cannot be undone */
+    if (check_alive(pidfd, o->pid, err) < 0)
+        goto fail;
     /* last: the one step that changes a file of the image */
     if (o->ldconfig == LDCONFIG_INTERNAL && update_ldcache(&r, p, lib, lib32, rep, err) < 0)
         goto fail;
