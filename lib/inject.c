@@ -135,6 +135,24 @@ static int open_host(const gctk_host *h, const char *path, mode_t type, int *fd_
     return 0;
 }
 
+/* A second run of the hook on the same container would stack every mount on
+ * the first run's: refuse it at the first target that already is the host's
+ * object, before anything is changed. */
+static int check_not_injected(struct rootfs *r, int src, const char *path, gctk_error **err)
+{
+    cleanup_fd int dst = -1;
+    cleanup_error gctk_error *e = NULL;
+    struct stat s, d;
+    if (rootfs_open_path(r, path, O_PATH | O_CLOEXEC, &dst, &e) < 0)
+        return 0; /* not there yet: the usual case */
+    if (fstat(src, &s) == 0 && fstat(dst, &d) == 0 && s.st_dev == d.st_dev &&
+        s.st_ino == d.st_ino)
+        return gctk_fail(err, 0, "`%s` is already mounted from the host: this container's GPUs "
+                                 "were set up by an earlier run of the hook (is gctk-hook listed "
+                                 "twice in its OCI hooks?)", path);
+    return 0;
+}
+
 static int mount_node(const gctk_host *h, struct rootfs *r, const struct gctk_node *n,
                       struct mount_journal *j, gctk_error **err)
 {
@@ -146,6 +164,8 @@ static int mount_node(const gctk_host *h, struct rootfs *r, const struct gctk_no
         return gctk_fail(err, 0, "device `%s` is %u:%u on the host, expected %u:%u: the driver "
                                  "changed under us; retry",
                          n->path, major(st.st_rdev), minor(st.st_rdev), n->major, n->minor);
+    if (check_not_injected(r, src, n->path, err) < 0)
+        return -1;
     if (rootfs_make_target(r, n->path, S_IFREG, j, &dst, err) < 0 ||
         mount_bind_fd(src, dst, MOUNT_NOSUID | MOUNT_NOEXEC, j, err) < 0)
         return gctk_wrap(err, "mount `%s`", n->path);
@@ -185,6 +205,8 @@ static int mount_file(const gctk_host *h, struct rootfs *r, const struct gctk_fi
         return gctk_wrap(err, "mount `%s`", dst_path);
     /* the MPS pipe directory is written by the container's clients */
     unsigned flags = MOUNT_NOSUID | MOUNT_NODEV | (f->kind == GCTK_FILE_DIR ? MOUNT_NOEXEC : MOUNT_RO);
+    if (check_not_injected(r, src, dst_path, err) < 0)
+        return -1;
     if (rootfs_make_target(r, dst_path, type == S_IFDIR ? S_IFDIR : S_IFREG, j, &dst, err) < 0 ||
         mount_bind_fd(src, dst, flags, j, err) < 0)
         return gctk_wrap(err, "mount `%s`", dst_path);
