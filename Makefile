@@ -9,9 +9,9 @@ PREFIX ?= /usr
 
 BUILD_DEPS = meson ninja-build pkg-config gcc libc6-dev libjansson-dev libyaml-dev libcmocka-dev
 RUN_DEPS = runc busybox-static docker.io
-TEST_DEPS = $(RUN_DEPS) jq docker-compose podman containerd clang
+TEST_DEPS = $(RUN_DEPS) jq docker-compose podman containerd clang valgrind
 
-.PHONY: all build deps deps-test demo check unit install bench fuzz clean
+.PHONY: all build deps deps-test demo check unit install bench fuzz valgrind clean
 
 all: build
 
@@ -53,6 +53,11 @@ fuzz: deps
 	@[ -f $(BUILD_FUZZ)/build.ninja ] || CC=clang meson setup $(BUILD_FUZZ) -Dfuzz=true -Dtests=false
 	ninja -C $(BUILD_FUZZ)
 	tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+# The unit tests and the hook (on a runc container) under valgrind.
+valgrind: build
+	$(call apt_install,valgrind)
+	tests/valgrind.sh $(BUILD)
 
 install: build
 	meson install -C $(BUILD)

@@ -35,7 +35,7 @@ host_mounts_of() { awk '{print $5}' /proc/self/mountinfo | grep -c "^$1" ; }
 
 # hook_env VAR=VALUE...: the hook entry's environment, with the injector
 hook_env() {
-    local e="\"GCTK_CONFIG=$GCTK_CONFIG\", \"LD_PRELOAD=$FAULTS\", \"GCTK_TEST_FAULT_LOG=$FLOG\""
+    local e="\"GCTK_CONFIG=$GCTK_CONFIG\", \"LD_PRELOAD=$FAULTS\", \"GCTK_TEST_FAULT_LOG=$FLOG\", \"ASAN_OPTIONS=verify_asan_link_order=0\""
     for v in "$@"; do e="$e, \"$v\""; done
     echo "[$e]"
 }
@@ -145,7 +145,7 @@ direct() {
     rules=$([ -n "$CG" ] && cat "$CG/devices.list")
     mounts=$(grep -c " $R" "/proc/$PID/mountinfo")
     OUT=$(echo "{\"pid\": $PID, \"bundle\": \"$b\", \"id\": \"direct-$N\"}" |
-        env GCTK_CONFIG="$DIRECT_CONFIG" "$@" LD_PRELOAD="$FAULTS" GCTK_TEST_FAULT_LOG="$FLOG" timeout 30 "$GCTK_HOOK" prestart 2>&1)
+        env GCTK_CONFIG="$DIRECT_CONFIG" ASAN_OPTIONS=verify_asan_link_order=0 "$@" LD_PRELOAD="$FAULTS" GCTK_TEST_FAULT_LOG="$FLOG" timeout 30 "$GCTK_HOOK" prestart 2>&1)
     RC=$?
     listing "$R" >"$SCRATCH/after"
     CLEAN=1
@@ -175,7 +175,7 @@ check "stand-in: a clean run sets the container up" test "$first_rc" -eq 0
 # a second run of the hook on the same container
 rm -f "$FLOG"
 OUT=$(echo "{\"pid\": $PID, \"bundle\": \"$SCRATCH/b$N\", \"id\": \"again\"}" |
-    env GCTK_CONFIG="$DIRECT_CONFIG" LD_PRELOAD="$FAULTS" GCTK_TEST_FAULT_LOG="$FLOG" GCTK_TEST_FAIL_MOUNT=1000000 GCTK_TEST_COUNT_MOUNTS=1 timeout 30 "$GCTK_HOOK" prestart 2>&1)
+    env GCTK_CONFIG="$DIRECT_CONFIG" ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD="$FAULTS" GCTK_TEST_FAULT_LOG="$FLOG" GCTK_TEST_FAIL_MOUNT=1000000 GCTK_TEST_COUNT_MOUNTS=1 timeout 30 "$GCTK_HOOK" prestart 2>&1)
 RC=$?
 expect_match "second run of the hook on the same container: one clear error" \
     "^gctk-hook: .* is already mounted from the host: .*earlier run of the hook" "$OUT"
