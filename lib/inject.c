@@ -311,14 +311,24 @@ static int mask_proc(const gctk_host *h, struct rootfs *r, const gctk_plan *p,
  * empty one: ld.so would ignore it as well. */
 static void read_image_cache(struct rootfs *r, struct ldcache *c, struct inject_report *rep)
 {
-    cleanup_fd int fd = -1;
+    cleanup_fd int path_fd = -1, fd = -1;
     cleanup_error gctk_error *e = NULL;
-    if (rootfs_open_path(r, "/etc/ld.so.cache", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, &fd,
-                         &e) < 0)
+    /* O_PATH first: opening a device node for reading runs its driver's
+     * open (a watchdog starts counting, a tape rewinds), and the image may
+     * have planted any node there. Only a regular file is then opened. */
+    if (rootfs_open_path(r, "/etc/ld.so.cache", O_PATH | O_CLOEXEC, &path_fd, &e) < 0)
         return;
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(path_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         strv_push(&rep->notes, xstrdup("image /etc/ld.so.cache is not a regular file: replaced"));
+        return;
+    }
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+    fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat again;
+    if (fd < 0 || fstat(fd, &again) < 0 || again.st_dev != st.st_dev || again.st_ino != st.st_ino) {
+        strv_push(&rep->notes, xstrdup("image /etc/ld.so.cache unreadable: replaced"));
         return;
     }
     cleanup_free char *data = NULL;

@@ -223,6 +223,17 @@ rm -f "$R/etc/ld.so.cache"; mkfifo "$R/etc/ld.so.cache"
 case_run "$GPU0"
 started; case_end
 
+# a device node is never opened: its driver's open could act on the host
+# (major 0 has no driver, so an open would fail and leave no note)
+case_begin "device node at /etc/ld.so.cache (never opened)"
+rm -f "$R/etc/ld.so.cache"; mknod "$R/etc/ld.so.cache" c 0 0
+notes=$(grep -c 'ld.so.cache is not a regular file' "$SCRATCH/hook.log")
+case_run "$GPU0"
+started
+expect_eq "$CASE: seen as not a regular file, without opening it" $((notes + 1)) \
+    "$(grep -c 'ld.so.cache is not a regular file' "$SCRATCH/hook.log")"
+case_end
+
 case_begin "directory at /etc/ld.so.cache"
 mkdir -p "$R/etc/ld.so.cache/x"
 case_run "$GPU0"
