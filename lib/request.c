@@ -30,7 +30,7 @@ static bool truthy(const char *v)
 struct require_var {
     const char *entry; /* "NVIDIA_REQUIRE_X=value" */
     size_t name_len;
-    size_t index;      /* position in the environment */
+    size_t index; /* position in the environment */
 };
 
 static int require_var_cmp(const void *a, const void *b)

@@ -86,8 +86,7 @@ long syscall(long nr, ...)
     return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
-int mount(const char *src, const char *dst, const char *type, unsigned long flags,
-          const void *data)
+int mount(const char *src, const char *dst, const char *type, unsigned long flags, const void *data)
 {
     static int (*real)(const char *, const char *, const char *, unsigned long, const void *);
     if (real == NULL)
