@@ -6,18 +6,20 @@
 BUILD ?= build
 BUILD_ASAN ?= build-asan
 DEB_DIR ?= build-deb
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 30
 PREFIX ?= /usr
 
 BUILD_DEPS = meson ninja-build pkg-config gcc libc6-dev libjansson-dev libyaml-dev libcmocka-dev
 # demo/run.sh: a private dockerd (docker.io, its containerd and runc), Compose
 # 1.29 (docker-compose), an image made from busybox-static, jq
 RUN_DEPS = runc busybox-static docker.io containerd docker-compose jq
-TEST_DEPS = $(RUN_DEPS) podman clang scdoc bash-completion lintian
+TEST_DEPS = $(RUN_DEPS) podman clang valgrind scdoc bash-completion lintian
 BENCH_DEPS = $(RUN_DEPS) python3
 DEB_DEPS = dpkg-dev debhelper fakeroot meson ninja-build pkg-config libjansson-dev libyaml-dev \
 	libcmocka-dev scdoc
 
-.PHONY: all build deps deps-test demo check unit install deb bench fuzz clean
+.PHONY: all build deps deps-test demo check unit install deb bench fuzz valgrind clean
 
 all: build
 
@@ -61,6 +63,18 @@ bench: build
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null; }
 	bench/run.sh $(BUILD)
 
+# Every libFuzzer target for FUZZ_SECONDS seconds each on its seed corpus.
+fuzz: deps
+	$(call apt_install,clang)
+	@[ -f $(BUILD_FUZZ)/build.ninja ] || CC=clang meson setup $(BUILD_FUZZ) -Dfuzz=true -Dtests=false
+	ninja -C $(BUILD_FUZZ)
+	tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+# The unit tests and the hook (on a runc container) under valgrind.
+valgrind: build
+	$(call apt_install,valgrind)
+	tests/valgrind.sh $(BUILD)
+
 install: build
 	meson install -C $(BUILD)
 
@@ -82,4 +96,4 @@ deb:
 	for f in $(DEB_DIR)/gctk_*.deb; do echo "built: $$(realpath $$f)"; done
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(DEB_DIR)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(DEB_DIR)

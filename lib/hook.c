@@ -27,6 +27,23 @@ void hook_log_clear(struct hook_log *log)
     strv_clear(&log->lines);
 }
 
+char *hook_escape(const char *s)
+{
+    size_t n = strlen(s), shown = n > HOOK_LINE_MAX ? HOOK_LINE_MAX : n;
+    char *out = xmalloc(shown * 4 + 64), *o = out;
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            o += sprintf(o, "\\x%02x", c);
+        else
+            *o++ = (char)c;
+    }
+    if (shown < n)
+        o += sprintf(o, "... (%zu bytes)", n);
+    *o = '\0';
+    return out;
+}
+
 void hook_log_write(const struct hook_log *log, const char *path, const char *id)
 {
     if (path == NULL || path[0] == '\0' || log->lines.len == 0)
@@ -42,8 +59,11 @@ void hook_log_write(const struct hook_log *log, const char *path, const char *id
     char stamp[40];
     strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
     for (size_t i = 0; i < log->lines.len; i++) {
+        /* the lines quote the image's variables: one line each, whatever they hold */
+        cleanup_free char *text = hook_escape(log->lines.items[i]);
+        cleanup_free char *safe_id = hook_escape(id != NULL ? id : "-");
         cleanup_free char *line = xasprintf("%s.%03ldZ %.12s %s\n", stamp, ts.tv_nsec / 1000000,
-                                            id != NULL ? id : "-", log->lines.items[i]);
+                                            safe_id, text);
         if (write(fd, line, strlen(line)) < 0)
             return;
     }

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
 #include "cgroup.h"
@@ -32,18 +33,64 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-/* Enters the mount namespace of pid, unless we are already in it. */
-static int enter_mount_ns(pid_t pid, gctk_error **err)
+/* A handle on the container's process that cannot come to name another one:
+ * the pid in the state could be reused by a host process once the container's
+ * exits, and entering that one's mount namespace would put our mounts on the
+ * host. -1 without an error on kernels before 5.3 (no pidfd). */
+static int open_process(pid_t pid, int *pidfd, gctk_error **err)
+{
+    *pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (*pidfd >= 0 || errno == ENOSYS)
+        return 0;
+    if (errno == ESRCH)
+        return gctk_fail(err, 0, "container process %d is gone: the container exited before "
+                                 "its GPUs were set up", (int)pid);
+    return gctk_fail(err, errno, "container process %d: pidfd_open", (int)pid);
+}
+
+/* Fails when the container's process has exited (a zombie counts as exited):
+ * what was read through /proc/<pid> before this check was the container's. */
+static int check_alive(int pidfd, pid_t pid, gctk_error **err)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    cleanup_free char *stat = NULL;
+    cleanup_error gctk_error *e = NULL;
+    char state = '?';
+    if (read_file(path, 4096, &stat, NULL, &e) == 0) {
+        /* "pid (comm) S ...": comm may hold anything, the state follows the last ')' */
+        const char *paren = strrchr(stat, ')');
+        if (paren != NULL && paren[1] == ' ')
+            state = paren[2];
+    }
+    bool same = pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+    if (!same || stat == NULL || state == 'Z' || state == 'X')
+        return gctk_fail(err, 0, "container process %d exited while the hook was setting up its "
+                                 "GPUs: nothing was left in the container", (int)pid);
+    return 0;
+}
+
+/* Enters the mount namespace of pid. The container always has its own: were
+ * it ours, the mounts would land on the host, so that is refused. */
+static int enter_mount_ns(pid_t pid, int pidfd, gctk_error **err)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
     cleanup_fd int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return gctk_fail(err, 0, "container process %d exited while the hook was setting up its "
+                                 "GPUs: nothing was left in the container", (int)pid);
     if (fd < 0)
         return gctk_fail(err, errno, "container process %d: open `%s`", (int)pid, path);
+    if (check_alive(pidfd, pid, err) < 0)
+        return -1;
     struct stat theirs, ours;
-    if (fstat(fd, &theirs) == 0 && stat("/proc/self/ns/mnt", &ours) == 0 &&
-        theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev)
-        return 0;
+    if (fstat(fd, &theirs) < 0 || stat("/proc/self/ns/mnt", &ours) < 0)
+        return gctk_fail(err, errno, "stat the mount namespace of process %d", (int)pid);
+    if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev)
+        return gctk_fail(err, 0, "container process %d shares the hook's mount namespace: "
+                                 "refusing to mount into the host's; give the container a mount "
+                                 "namespace", (int)pid);
     if (setns(fd, CLONE_NEWNS) < 0)
         return gctk_fail(err, errno, "enter the mount namespace of process %d", (int)pid);
     return 0;
@@ -93,6 +140,24 @@ static int open_host(const gctk_host *h, const char *path, mode_t type, int *fd_
     return 0;
 }
 
+/* A second run of the hook on the same container would stack every mount on
+ * the first run's: refuse it at the first target that already is the host's
+ * object, before anything is changed. */
+static int check_not_injected(struct rootfs *r, int src, const char *path, gctk_error **err)
+{
+    cleanup_fd int dst = -1;
+    cleanup_error gctk_error *e = NULL;
+    struct stat s, d;
+    if (rootfs_open_path(r, path, O_PATH | O_CLOEXEC, &dst, &e) < 0)
+        return 0; /* not there yet: the usual case */
+    if (fstat(src, &s) == 0 && fstat(dst, &d) == 0 && s.st_dev == d.st_dev &&
+        s.st_ino == d.st_ino)
+        return gctk_fail(err, 0, "`%s` is already mounted from the host: this container's GPUs "
+                                 "were set up by an earlier run of the hook (is gctk-hook listed "
+                                 "twice in its OCI hooks?)", path);
+    return 0;
+}
+
 static int mount_node(const gctk_host *h, struct rootfs *r, const struct gctk_node *n,
                       struct mount_journal *j, gctk_error **err)
 {
@@ -104,6 +169,8 @@ static int mount_node(const gctk_host *h, struct rootfs *r, const struct gctk_no
         return gctk_fail(err, 0, "device `%s` is %u:%u on the host, expected %u:%u: the driver "
                                  "changed under us; retry",
                          n->path, major(st.st_rdev), minor(st.st_rdev), n->major, n->minor);
+    if (check_not_injected(r, src, n->path, err) < 0)
+        return -1;
     if (rootfs_make_target(r, n->path, S_IFREG, j, &dst, err) < 0 ||
         mount_bind_fd(src, dst, MOUNT_NOSUID | MOUNT_NOEXEC, j, err) < 0)
         return gctk_wrap(err, "mount `%s`", n->path);
@@ -143,6 +210,8 @@ static int mount_file(const gctk_host *h, struct rootfs *r, const struct gctk_fi
         return gctk_wrap(err, "mount `%s`", dst_path);
     /* the MPS pipe directory is written by the container's clients */
     unsigned flags = MOUNT_NOSUID | MOUNT_NODEV | (f->kind == GCTK_FILE_DIR ? MOUNT_NOEXEC : MOUNT_RO);
+    if (check_not_injected(r, src, dst_path, err) < 0)
+        return -1;
     if (rootfs_make_target(r, dst_path, type == S_IFDIR ? S_IFDIR : S_IFREG, j, &dst, err) < 0 ||
         mount_bind_fd(src, dst, flags, j, err) < 0)
         return gctk_wrap(err, "mount `%s`", dst_path);
@@ -273,14 +342,24 @@ static int mask_proc(const gctk_host *h, struct rootfs *r, const gctk_plan *p,
  * empty one: ld.so would ignore it as well. */
 static void read_image_cache(struct rootfs *r, struct ldcache *c, struct inject_report *rep)
 {
-    cleanup_fd int fd = -1;
+    cleanup_fd int path_fd = -1, fd = -1;
     cleanup_error gctk_error *e = NULL;
-    if (rootfs_open_path(r, "/etc/ld.so.cache", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, &fd,
-                         &e) < 0)
+    /* O_PATH first: opening a device node for reading runs its driver's
+     * open (a watchdog starts counting, a tape rewinds), and the image may
+     * have planted any node there. Only a regular file is then opened. */
+    if (rootfs_open_path(r, "/etc/ld.so.cache", O_PATH | O_CLOEXEC, &path_fd, &e) < 0)
         return;
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(path_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         strv_push(&rep->notes, xstrdup("image /etc/ld.so.cache is not a regular file: replaced"));
+        return;
+    }
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+    fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat again;
+    if (fd < 0 || fstat(fd, &again) < 0 || again.st_dev != st.st_dev || again.st_ino != st.st_ino) {
+        strv_push(&rep->notes, xstrdup("image /etc/ld.so.cache unreadable: replaced"));
         return;
     }
     cleanup_free char *data = NULL;
@@ -415,7 +494,11 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
     struct cgroup_grant *grant = NULL;
     struct mount_journal *j = NULL;
     struct rootfs r = {.fd = -1};
+    cleanup_fd int pidfd = -1;
     unsigned long long t = now_ns();
+
+    if (open_process(o->pid, &pidfd, err) < 0)
+        return -1;
 
     size_t ndev = gctk_plan_node_count(p);
     /* rootless (--no-cgroups --user of NVIDIA's tools): the engine's cgroup
@@ -435,11 +518,14 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
         if (rc < 0)
             return gctk_wrap(err, "device cgroup of process %d", (int)o->pid);
     }
+    /* the cgroup read through /proc/<pid> was the container's */
+    if (check_alive(pidfd, o->pid, err) < 0)
+        goto fail;
     rep->cgroup_ns = now_ns() - t;
     t = now_ns();
 
     const char *lib = NULL, *lib32 = NULL;
-    if (enter_mount_ns(o->pid, err) < 0 || rootfs_open(o->rootfs, &r, err) < 0)
+    if (enter_mount_ns(o->pid, pidfd, err) < 0 || rootfs_open(o->rootfs, &r, err) < 0)
         goto fail;
     j = mount_journal_new();
     pick_lib_dirs(&r, &lib, &lib32);
@@ -458,6 +544,10 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
         goto fail;
     rep->proc_ns = now_ns() - t;
     t = now_ns();
+    /* a container that died meanwhile must not keep a half-configured
+     * rootfs: checked before the one step that cannot be undone */
+    if (check_alive(pidfd, o->pid, err) < 0)
+        goto fail;
     /* last: the one step that changes a file of the image */
     if (o->ldconfig == LDCONFIG_INTERNAL && update_ldcache(&r, h, p, lib, lib32, o->cuda_compat, rep, err) < 0)
         goto fail;

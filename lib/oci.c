@@ -108,8 +108,10 @@ static int parse_spec(json_t *root, const char *bundle, struct oci_spec *s, gctk
         return -1;
     json_t *caps = json_object_get(json_object_get(process, "capabilities"), "bounding");
     struct strv bounding = {0};
-    if (string_array(caps, "process.capabilities.bounding", &bounding, err) < 0)
+    if (string_array(caps, "process.capabilities.bounding", &bounding, err) < 0) {
+        strv_clear(&bounding); /* the strings before the bad one */
         return -1;
+    }
     s->privileged = strv_contains(&bounding, "CAP_SYS_ADMIN");
     strv_clear(&bounding);
     json_t *ann = json_object_get(root, "annotations");

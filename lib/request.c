@@ -58,6 +58,58 @@ static bool truthy(const char *v)
                          strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0);
 }
 
+struct require_var {
+    const char *entry; /* "NVIDIA_REQUIRE_X=value" */
+    size_t name_len;
+    size_t index; /* position in the environment */
+};
+
+static int require_var_cmp(const void *a, const void *b)
+{
+    const struct require_var *x = a, *y = b;
+    size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+    int c = memcmp(x->entry, y->entry, n);
+    if (c == 0 && x->name_len != y->name_len)
+        c = x->name_len < y->name_len ? -1 : 1;
+    if (c == 0)
+        c = x->index < y->index ? -1 : x->index > y->index;
+    return c;
+}
+
+static int index_cmp(const void *a, const void *b)
+{
+    const struct require_var *x = a, *y = b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The NVIDIA_REQUIRE_* expressions, in environment order; of a name defined
+ * more than once the last definition wins (an empty one drops the name). The
+ * image may hold any number of them: sorting keeps this O(n log n), where a
+ * look-up of each name would be quadratic in the size of the environment. */
+static void collect_requires(const struct strv *env, struct strv *out)
+{
+    struct require_var *vars = xcalloc(env->len + 1, sizeof(*vars));
+    size_t n = 0;
+    for (size_t i = 0; i < env->len; i++) {
+        const char *e = env->items[i];
+        const char *eq = strchr(e, '=');
+        if (str_has_prefix(e, "NVIDIA_REQUIRE_") && eq != NULL)
+            vars[n++] = (struct require_var){e, (size_t)(eq - e), i};
+    }
+    qsort(vars, n, sizeof(*vars), require_var_cmp);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool last = i + 1 == n || vars[i + 1].name_len != vars[i].name_len ||
+                    memcmp(vars[i + 1].entry, vars[i].entry, vars[i].name_len) != 0;
+        if (last && vars[i].entry[vars[i].name_len + 1] != '\0')
+            vars[kept++] = vars[i];
+    }
+    qsort(vars, kept, sizeof(*vars), index_cmp);
+    for (size_t i = 0; i < kept; i++)
+        strv_push(out, xstrdup(vars[i].entry + vars[i].name_len + 1));
+    free(vars);
+}
+
 int request_from_env(const struct strv *env, bool privileged, const struct gctk_config *cfg,
                      struct request *out, gctk_error **err)
 {
@@ -106,17 +158,7 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
     }
 
     if (!cfg->disable_require && !truthy(env_get(env, "NVIDIA_DISABLE_REQUIRE"))) {
-        for (size_t i = 0; i < env->len; i++) {
-            const char *e = env->items[i];
-            const char *eq = strchr(e, '=');
-            if (!str_has_prefix(e, "NVIDIA_REQUIRE_") || eq == NULL || eq[1] == '\0')
-                continue;
-            /* the last definition of a name wins: skip earlier duplicates */
-            cleanup_free char *name = xstrndup(e, (size_t)(eq - e));
-            if (env_get(env, name) != eq + 1)
-                continue;
-            strv_push(&r.requires, xstrdup(eq + 1));
-        }
+        collect_requires(env, &r.requires);
         if (r.legacy) {
             /* the legacy rule of the NVIDIA stack: the image's CUDA_VERSION is
              * the minimum the driver must support */

@@ -46,7 +46,8 @@ int main(int argc, char **argv)
     if (oci_state_read_fd(STDIN_FILENO, &state, &err) < 0 || hook_run(&cfg, &state, &log, &err) < 0) {
         if (log.lines.len == 0)
             hook_log_add(&log, "error: %s", err->msg);
-        fprintf(stderr, "gctk-hook: %s\n", err->msg);
+        cleanup_free char *msg = hook_escape(err->msg);
+        fprintf(stderr, "gctk-hook: %s\n", msg);
         rc = 1;
     }
     hook_log_write(&log, cfg.log, state.id);
