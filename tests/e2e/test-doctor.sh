@@ -133,6 +133,8 @@ expect_match "before configure: dockerd found by its -H, nothing to restart for"
     "^\[ ok  \] docker restart: dockerd \(pid $DOCKERD_PID\) runs with the current" "$(line 'docker restart')"
 
 ln -s "$GCTK_HOOK" "$SCRATCH/bin/nvidia-container-runtime-hook"
+# as if installed a while after dockerd started (doctor allows 2 s of clock slack)
+touch -h -d '+10 seconds' "$SCRATCH/bin/nvidia-container-runtime-hook"
 "$GCTK" runtime configure --runtime=docker --config "$D/daemon.json" --runtime-path "$GCTK_RUNTIME" >/dev/null
 check "gctk runtime configure" test "$?" = 0
 
@@ -147,6 +149,8 @@ expect_match "after configure: restart needed, both reasons" \
     "$(line 'docker restart')"
 
 stop_dockerd
+touch -h "$SCRATCH/bin/nvidia-container-runtime-hook" # back to a real time, before the restart
+sleep 1
 if ! start_dockerd; then
     not_ok "restart the private dockerd"
     exit 1
