@@ -415,7 +415,16 @@ static void add_compat_libs(struct rootfs *r, const gctk_host *h, struct ldcache
                                 CUDA_COMPAT_DIR, de->d_name, h->driver_version));
             continue;
         }
-        cleanup_fd int fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        /* the name may have been swapped for a device or a FIFO since the
+         * fstatat: look at the object itself through O_PATH, and open for
+         * reading only what is still a regular file */
+        cleanup_fd int pfd = openat(dfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        cleanup_fd int fd = -1;
+        if (pfd >= 0 && fstat(pfd, &st) == 0 && S_ISREG(st.st_mode)) {
+            char self[64];
+            snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+            fd = open(self, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        }
         struct elf_info info = {0};
         if (fd < 0 || elf_inspect_fd(fd, &info, &e) < 0 || info.soname == NULL ||
             info.elf_class != ELFCLASS64 || info.machine != EM_X86_64) {
