@@ -1698,12 +1698,12 @@ int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error *
     struct rootfs r = {.fd = -1};
     struct mount_journal *j = NULL;
     cleanup_fd int target = -1, tmp_root = -1;
+    cleanup_error gctk_error *e = NULL;
     bool minors[256] = {0};
     if (rootfs_open(rootfs, &r, err) < 0)
         goto fail;
     j = mount_journal_new();
     container_gpu_minors(&r, minors, GCTK_ARRAY_LEN(minors));
-    cleanup_error gctk_error *e = NULL;
     if (rootfs_open_path(&r, PROC_NVIDIA, O_PATH | O_DIRECTORY | O_CLOEXEC, &target, &e) < 0) {
         /* a /proc without the driver's entry (a simulated host): cover
          * /proc/driver and make the directory in that tmpfs */
