@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "cdi.h"
+#include "daemonjson.h"
 #include "oci.h"
 #include "request.h"
 #include "shim.h"
@@ -63,38 +64,6 @@ static bool has_gpu_hook(json_t *hooks)
                 return true;
     }
     return false;
-}
-
-static int write_atomically(const char *path, const char *text, mode_t mode, gctk_error **err)
-{
-    cleanup_free char *tmp = xasprintf("%s.gctk-XXXXXX", path);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return gctk_fail(err, errno, "create `%s`", tmp);
-    size_t len = strlen(text), off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            gctk_fail(err, errno, "write `%s`", tmp);
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-        gctk_fail(err, errno, "write `%s`", tmp);
-        unlink(tmp);
-        return -1;
-    }
-    if (rename(tmp, path) < 0) {
-        gctk_fail(err, errno, "rename `%s` to `%s`", tmp, path);
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
 }
 
 /* CDI mode: the named devices' edits go into config.json; no hook is added. */
@@ -177,9 +146,8 @@ int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const
 write:
     rc = 0;
     out = json_dumps(root, JSON_COMPACT);
-    struct stat st;
-    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
-    if (out == NULL || write_atomically(path, out, mode, err) < 0) {
+    /* keeps the file's mode and owner; no backup: the bundle is the runtime's */
+    if (out == NULL || config_write_atomic(path, out, strlen(out), false, err) < 0) {
         rc = -1;
         goto done;
     }
