@@ -12,6 +12,32 @@ plot "bench/results/plots/gpu-start.dat" using 1:3:xtic(2) with boxes notitle lc
      "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
 
 reset
+set output 'bench/results/gpu-phases.png'
+
+set title "prestart hook: time per phase (median)"
+set ylabel "ms"
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.8 border -1
+set boxwidth 0.6
+set key outside right
+set yrange [0:*]
+plot for [i=2:9] "bench/results/plots/gpu-phases.dat" using i:xtic(1) title columnheader(i)
+
+reset
+set output 'bench/results/gpu-concurrency.png'
+
+set title "concurrent starts (1 GPU each)"
+set xlabel "containers started at once"
+set ylabel "ms"
+set logscale xy
+set key left top
+plot "bench/results/plots/gpu-concurrency.dat" using 1:2 with linespoints title "hook median", \
+     "" using 1:3 with linespoints title "hook p95", \
+     "" using 1:4 with linespoints title "runc run median", \
+     "" using 1:5 with linespoints title "runc run p95"
+
+reset
 set output 'bench/results/sim-start.png'
 
 set title "container start: runc run (median, bars min..p95)"
