@@ -665,8 +665,12 @@ int host_parse_proc_devices(const char *text, const char *name)
 
 /* The minor of a capability: its access file's DeviceFileMinor, else the
  * driver's mig-minors table; -1 (and a warning) when neither tells. */
+/* The minor of a capability: its access file says it ("DeviceFileMinor");
+ * /proc/driver/nvidia-caps/mig-minors is the fallback, read at most once and
+ * only when an access file does not say (a large procfs file: reading it on
+ * every container start cost milliseconds on real MIG-capable GPUs). */
 static int cap_minor(struct gctk_host *h, const char *rel, const char *minors_key,
-                     const char *minors_text)
+                     char **minors_text)
 {
     cleanup_free char *full = path_join(h->root, rel);
     cleanup_free char *text = NULL;
@@ -674,7 +678,13 @@ static int cap_minor(struct gctk_host *h, const char *rel, const char *minors_ke
     int minor = -1;
     if (read_file(full, 4096, &text, NULL, &e) == 0 && host_parse_cap_access(text, &minor, &e) == 0)
         return minor;
-    if (minors_text != NULL && (minor = host_mig_minors_lookup(minors_text, minors_key)) >= 0)
+    if (*minors_text == NULL) {
+        cleanup_free char *minors_path = path_join(h->root, HOST_MIG_MINORS);
+        cleanup_error gctk_error *ignored = NULL;
+        if (read_file(minors_path, 4u << 20, minors_text, NULL, &ignored) < 0)
+            *minors_text = xstrdup("");
+    }
+    if ((minor = host_mig_minors_lookup(*minors_text, minors_key)) >= 0)
         return minor;
     add_warning(h, xasprintf("MIG capability `%s`: %s", full, e != NULL ? e->msg : "no minor"));
     return -1;
@@ -744,17 +754,13 @@ static void find_migs_in_proc(struct gctk_host *h, size_t *cap)
     struct stat st;
     if (stat(caps_dir, &st) < 0)
         return; /* a driver without MIG support: the usual case */
-    cleanup_free char *minors_path = path_join(h->root, HOST_MIG_MINORS);
-    cleanup_free char *minors = NULL;
-    cleanup_error gctk_error *e = NULL;
-    /* optional: the access files carry their minors themselves */
-    (void)read_file(minors_path, 4u << 20, &minors, NULL, &e);
+    cleanup_free char *minors = NULL; /* mig-minors, read only if needed */
     cleanup_free char *config = path_join(h->root, HOST_MIG_CONFIG);
     cleanup_free char *monitor = path_join(h->root, HOST_MIG_MONITOR);
     if (access(config, F_OK) == 0)
-        h->mig_config_minor = cap_minor(h, HOST_MIG_CONFIG, "config", minors);
+        h->mig_config_minor = cap_minor(h, HOST_MIG_CONFIG, "config", &minors);
     if (access(monitor, F_OK) == 0)
-        h->mig_monitor_minor = cap_minor(h, HOST_MIG_MONITOR, "monitor", minors);
+        h->mig_monitor_minor = cap_minor(h, HOST_MIG_MONITOR, "monitor", &minors);
     for (size_t i = 0; i < h->ngpus; i++) {
         struct gctk_gpu *g = &h->gpus[i];
         cleanup_free char *mig_dir = xasprintf("%s/gpu%d/mig", caps_dir, g->minor);
@@ -770,7 +776,7 @@ static void find_migs_in_proc(struct gctk_host *h, size_t *cap)
             cleanup_free char *gi_key = xasprintf("gpu%d/gi%d/access", g->minor, gis[k]);
             cleanup_free int *cis = NULL;
             size_t nci = list_ids(gi_dir, "ci", &cis);
-            int gi_minor = nci > 0 ? cap_minor(h, gi_rel, gi_key, minors) : -1;
+            int gi_minor = nci > 0 ? cap_minor(h, gi_rel, gi_key, &minors) : -1;
             for (size_t c = 0; c < nci; c++) {
                 cleanup_free char *ci_rel = xasprintf(HOST_PROC_CAPS "/gpu%d/mig/gi%d/ci%d/access",
                                                       g->minor, gis[k], cis[c]);
@@ -787,7 +793,7 @@ static void find_migs_in_proc(struct gctk_host *h, size_t *cap)
                 m->gi_access = xstrdup(gi_rel);
                 m->ci_access = steal_pointer(&ci_rel);
                 m->gi_minor = gi_minor;
-                m->ci_minor = cap_minor(h, m->ci_access, ci_key, minors);
+                m->ci_minor = cap_minor(h, m->ci_access, ci_key, &minors);
             }
         }
     }
