@@ -18,11 +18,11 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
-#include <yaml.h>
 
 #include "config.h"
 #include "cudacompat.h"
 #include "daemonjson.h"
+#include "cdi.h"
 #include "doctor.h"
 #include "host.h"
 #include "ldcache.h"
@@ -32,7 +32,6 @@
 
 #define NVIDIA_MAJOR 195
 #define CGROUP2_MAGIC 0x63677270
-#define SPEC_MAX_SIZE (16u << 20)
 #define HTTP_MAX_SIZE (8u << 20)
 #define DOCKER_TIMEOUT_S 5
 
@@ -1050,98 +1049,6 @@ static void check_cgroup(struct ctx *c)
 
 /* ---- CDI specs ---------------------------------------------------------------------- */
 
-static json_t *yaml_to_json(yaml_document_t *doc, yaml_node_t *node, int depth)
-{
-    if (node == NULL || depth > 64)
-        return NULL;
-    switch (node->type) {
-    case YAML_SCALAR_NODE: {
-        const char *s = (const char *)node->data.scalar.value;
-        size_t len = node->data.scalar.length;
-        if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && len > 0 && len < 19) {
-            bool digits = true;
-            for (size_t i = 0; i < len; i++)
-                digits = digits && isdigit((unsigned char)s[i]);
-            if (digits)
-                return json_integer(strtoll(s, NULL, 10));
-            if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)
-                return json_boolean(s[0] == 't');
-            if (strcmp(s, "null") == 0 || strcmp(s, "~") == 0)
-                return json_null();
-        }
-        return json_stringn(s, len);
-    }
-    case YAML_SEQUENCE_NODE: {
-        json_t *a = json_array();
-        for (yaml_node_item_t *it = node->data.sequence.items.start;
-             it < node->data.sequence.items.top; it++) {
-            json_t *v = yaml_to_json(doc, yaml_document_get_node(doc, *it), depth + 1);
-            if (v == NULL) {
-                json_decref(a);
-                return NULL;
-            }
-            json_array_append_new(a, v);
-        }
-        return a;
-    }
-    case YAML_MAPPING_NODE: {
-        json_t *o = json_object();
-        for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
-             p++) {
-            yaml_node_t *k = yaml_document_get_node(doc, p->key);
-            json_t *v = yaml_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1);
-            if (k == NULL || k->type != YAML_SCALAR_NODE || v == NULL) {
-                json_decref(v);
-                json_decref(o);
-                return NULL;
-            }
-            json_object_set_new(o, (const char *)k->data.scalar.value, v);
-        }
-        return o;
-    }
-    default:
-        return NULL;
-    }
-}
-
-int doctor_load_spec(const char *path, json_t **out, gctk_error **err)
-{
-    cleanup_free char *text = NULL;
-    size_t len = 0;
-    if (read_file(path, SPEC_MAX_SIZE, &text, &len, err) < 0)
-        return -1;
-    const char *p = text;
-    while (*p && isspace((unsigned char)*p))
-        p++;
-    if (*p == '{') {
-        json_error_t jerr;
-        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (j == NULL)
-            return gctk_fail(err, 0, "`%s` line %d column %d: %s", path, jerr.line, jerr.column,
-                             jerr.text);
-        *out = j;
-        return 0;
-    }
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser))
-        return gctk_fail(err, ENOMEM, "YAML parser");
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        gctk_fail(err, 0, "`%s` line %zu: %s", path, parser.problem_mark.line + 1,
-                  parser.problem ? parser.problem : "invalid YAML");
-        yaml_parser_delete(&parser);
-        return -1;
-    }
-    json_t *j = yaml_to_json(&doc, yaml_document_get_root_node(&doc), 0);
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
-    if (j == NULL)
-        return gctk_fail(err, 0, "`%s`: empty, or YAML that is not plain data", path);
-    *out = j;
-    return 0;
-}
-
 /* A spec's host path on the checked host: specs written for a simulated
  * root may name paths inside it already. Owned. */
 static char *spec_host_path(const struct ctx *c, const char *p)
@@ -1208,7 +1115,7 @@ static void check_spec(struct ctx *c, const char *path)
     json_t *spec = NULL;
     cleanup_error gctk_error *e = NULL;
     cleanup_free char *regen = xasprintf("gctk cdi generate --output %s", path);
-    if (doctor_load_spec(path, &spec, &e) < 0) {
+    if (cdi_load(path, &spec, &e) < 0) {
         add(c->r, "cdi", DOCTOR_ERROR, steal_pointer(&regen), "%s", e->msg);
         return;
     }

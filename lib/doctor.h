@@ -75,11 +75,6 @@ json_t *doctor_report_json(const struct doctor_report *r);
 
 /* ---- parts exposed for the unit tests ------------------------------------- */
 
-/* The version in a library file name: "libcuda.so.580.95.05" -> "580.95.05";
- * NULL for "libcuda.so.1" or a name without ".so.". Owned. */
-char *doctor_library_version(const char *name);
-/* Parses JSON or YAML (by content: JSON starts with '{') into a JSON tree. */
-int doctor_load_spec(const char *path, json_t **out, gctk_error **err);
 /* Sends GET path over the UNIX socket of a docker host ("unix:///x.sock"),
  * HTTP/1.0, and parses the JSON body of a 200 answer. */
 int doctor_docker_get(const char *docker_host, const char *path, json_t **out, gctk_error **err);
@@ -89,5 +84,9 @@ int doctor_docker_get(const char *docker_host, const char *path, json_t **out, g
  * with no -H (or only fd://, systemd's socket) when the socket is the default
  * one. 0 when none. */
 pid_t doctor_find_dockerd(const char *docker_host, const char *pidfile);
+
+/* The version in a library file name: "libcuda.so.580.95.05" -> "580.95.05";
+ * NULL for "libcuda.so.1" or a name without ".so.". Owned. */
+char *doctor_library_version(const char *name);
 
 #endif

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "cdi.h"
 #include "doctor.h"
 #include "sim.h"
 
@@ -863,7 +864,7 @@ static void test_cdi_yaml(void **state)
     json_t *j = NULL;
     cleanup_error gctk_error *err = NULL;
     cleanup_free char *path = xasprintf("%s/nvidia.yaml", f->cdi);
-    assert_int_equal(doctor_load_spec(path, &j, &err), 0);
+    assert_int_equal(cdi_load(path, &j, &err), 0);
     json_t *node = json_array_get(
         json_object_get(
             json_object_get(json_array_get(json_object_get(j, "devices"), 0), "containerEdits"),
@@ -877,7 +878,7 @@ static void test_cdi_yaml(void **state)
     json_decref(j);
     write_spec(f, "broken.yaml", "kind: [a\n");
     cleanup_free char *broken = xasprintf("%s/broken.yaml", f->cdi);
-    assert_int_equal(doctor_load_spec(broken, &j, &err), -1);
+    assert_int_equal(cdi_load(broken, &j, &err), -1);
     assert_non_null(strstr(err->msg, "broken.yaml` line"));
 }
 
