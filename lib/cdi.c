@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "cdi.h"
+#include "inject.h"
 #include "elfinfo.h"
 #include "host.h"
 #include "ldcache.h"
@@ -1572,29 +1573,6 @@ int cdi_hook_create_symlinks(const char *rootfs, const struct strv *links, gctk_
 
 #define PROC_NVIDIA "/proc/driver/nvidia"
 
-static int copy_proc_file(const char *driver_root, struct rootfs *r, const char *name, bool params,
-                          gctk_error **err)
-{
-    cleanup_free char *rel = xasprintf(PROC_NVIDIA "/%s", name);
-    cleanup_free char *src = path_join(driver_root, rel);
-    cleanup_free char *text = NULL;
-    size_t len = 0;
-    cleanup_error gctk_error *e = NULL;
-    if (read_file(src, 1 << 20, &text, &len, &e) < 0) {
-        if (e->code == ENOENT)
-            return 0;
-        *err = steal_pointer(&e);
-        return -1;
-    }
-    if (params) {
-        /* the container must never create device files itself */
-        char *m = strstr(text, "ModifyDeviceFiles: 1");
-        if (m != NULL)
-            m[strlen("ModifyDeviceFiles: ")] = '0';
-    }
-    return rootfs_write_file(r, rel, text, len, 0444, err);
-}
-
 /* The minors of the /dev/nvidiaN nodes the runtime gave the container. */
 static void container_gpu_minors(struct rootfs *r, bool *minors, size_t n)
 {
@@ -1648,15 +1626,16 @@ static void container_cap_minors(struct rootfs *r, unsigned major_want, bool *mi
 
 /* MIG: the access files of the instances whose gi and ci nvidia-cap nodes the
  * container has, read-only at their own paths. */
-static int mask_proc_migs(const gctk_host *h, const char *driver_root, struct rootfs *r,
-                          struct mount_journal *j, gctk_error **err)
+/* The capability files of the MIG devices whose gi and ci nodes the
+ * container has (a gi shared by two compute instances is named once). */
+static void container_mig_procs(const gctk_host *h, struct rootfs *r, struct strv *procs)
 {
     int major_caps = -1;
     for (size_t i = 0; i < gctk_host_node_count(h) && major_caps < 0; i++)
         if (gctk_host_node(h, i)->kind == GCTK_NODE_CAP)
             major_caps = (int)gctk_host_node(h, i)->major;
     if (major_caps < 0 || gctk_host_mig_count(h) == 0)
-        return 0;
+        return;
     cleanup_free bool *minors = xcalloc(CDI_CAP_MINORS, sizeof(bool));
     container_cap_minors(r, (unsigned)major_caps, minors);
     for (size_t k = 0; k < gctk_host_mig_count(h); k++) {
@@ -1665,25 +1644,10 @@ static int mask_proc_migs(const gctk_host *h, const char *driver_root, struct ro
             m->gi_minor >= CDI_CAP_MINORS || m->ci_minor >= CDI_CAP_MINORS ||
             !minors[m->gi_minor] || !minors[m->ci_minor])
             continue;
-        const char *paths[] = {m->gi_access, m->ci_access};
-        for (size_t p = 0; p < 2; p++) {
-            cleanup_free char *src_path = path_join(driver_root, paths[p]);
-            cleanup_fd int src = open(src_path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-            cleanup_fd int dst = -1;
-            if (src < 0)
-                return gctk_fail(err, errno, "open `%s`", src_path);
-            cleanup_error gctk_error *e = NULL;
-            /* a gi shared by two compute instances is bound once */
-            cleanup_fd int there = -1;
-            if (p == 0 && rootfs_open_path(r, paths[p], O_PATH | O_CLOEXEC, &there, &e) == 0)
-                continue;
-            if (rootfs_make_target(r, paths[p], S_IFREG, NULL, &dst, err) < 0 ||
-                mount_bind_fd(src, dst, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC, j,
-                              err) < 0)
-                return gctk_wrap(err, "mount `%s`", paths[p]);
-        }
+        if (!strv_contains(procs, m->gi_access))
+            strv_push(procs, xstrdup(m->gi_access));
+        strv_push(procs, xstrdup(m->ci_access));
     }
-    return 0;
 }
 
 int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error **err)
@@ -1697,67 +1661,31 @@ int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error *
         return -1;
     struct rootfs r = {.fd = -1};
     struct mount_journal *j = NULL;
-    cleanup_fd int target = -1, tmp_root = -1;
-    cleanup_error gctk_error *e = NULL;
+    struct strv procs = {0};
+    cleanup_free const struct gctk_gpu **gpus = xcalloc(gctk_host_gpu_count(h), sizeof(*gpus));
+    size_t ngpus = 0;
     bool minors[256] = {0};
+    int rc = -1;
     if (rootfs_open(rootfs, &r, err) < 0)
-        goto fail;
+        goto out;
     j = mount_journal_new();
+    /* the container's GPUs are the ones whose nodes it was given */
     container_gpu_minors(&r, minors, GCTK_ARRAY_LEN(minors));
-    if (rootfs_open_path(&r, PROC_NVIDIA, O_PATH | O_DIRECTORY | O_CLOEXEC, &target, &e) < 0) {
-        /* a /proc without the driver's entry (a simulated host): cover
-         * /proc/driver and make the directory in that tmpfs */
-        cleanup_fd int parent = -1, parent_root = -1;
-        if (rootfs_open_path(&r, "/proc/driver", O_PATH | O_DIRECTORY | O_CLOEXEC, &parent, err) <
-                0 ||
-            mount_tmpfs_fd(parent, "mode=0555", j, &parent_root, err) < 0 ||
-            rootfs_mkdir_p(&r, PROC_NVIDIA, 0555, NULL, &target, err) < 0) {
-            gctk_wrap(err, "mask `/proc/driver`");
-            goto fail;
-        }
-    }
-    if (mount_tmpfs_fd(target, "mode=0555", j, &tmp_root, err) < 0 ||
-        copy_proc_file(driver_root, &r, "version", false, err) < 0 ||
-        copy_proc_file(driver_root, &r, "params", true, err) < 0 ||
-        copy_proc_file(driver_root, &r, "registry", false, err) < 0) {
-        gctk_wrap(err, "mask `" PROC_NVIDIA "`");
-        goto fail;
-    }
     for (size_t i = 0; i < gctk_host_gpu_count(h); i++) {
         const struct gctk_gpu *g = host_gpu_raw(h, i);
-        if (g->minor < 0 || (size_t)g->minor >= GCTK_ARRAY_LEN(minors) || !minors[g->minor])
-            continue;
-        cleanup_free char *src_path = path_join(driver_root, g->proc_dir);
-        cleanup_fd int src = open(src_path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        cleanup_fd int dst = -1;
-        if (src < 0) {
-            gctk_fail(err, errno, "open `%s`", src_path);
-            goto fail;
-        }
-        if (rootfs_make_target(&r, g->proc_dir, S_IFDIR, NULL, &dst, err) < 0 ||
-            mount_bind_fd(src, dst, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC, j, err) <
-                0) {
-            gctk_wrap(err, "mount `%s`", g->proc_dir);
-            goto fail;
-        }
+        if (g->minor >= 0 && (size_t)g->minor < GCTK_ARRAY_LEN(minors) && minors[g->minor])
+            gpus[ngpus++] = g;
     }
-    if (mask_proc_migs(h, driver_root, &r, j, err) < 0)
-        goto fail;
-    if (mount_seal_fd(tmp_root, err) < 0) {
-        gctk_wrap(err, "mask `" PROC_NVIDIA "`");
-        goto fail;
-    }
-    mount_journal_free(j);
-    rootfs_close(&r);
-    gctk_host_free(h);
-    return 0;
-fail:
-    if (j != NULL)
+    container_mig_procs(h, &r, &procs);
+    rc = inject_mask_proc(h, &r, gpus, ngpus, (const char *const *)procs.items, procs.len, j, err);
+    if (rc < 0)
         mount_journal_undo(j);
+out:
     mount_journal_free(j);
     rootfs_close(&r);
+    strv_clear(&procs);
     gctk_host_free(h);
-    return -1;
+    return rc;
 }
 
 /* ---- engine drop-ins ------------------------------------------------------------------ */

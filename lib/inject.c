@@ -270,15 +270,15 @@ static int copy_proc_file(const gctk_host *h, struct rootfs *r, const char *name
     return rootfs_write_file(r, dst, text, len, 0444, err);
 }
 
-/* MIG: the capability files of the selected instances (and of the config and
- * monitor capabilities), read-only at their own paths in the tmpfs. The
- * driver checks them when NVML or CUDA open an instance: without them the
- * container sees its GPU but no MIG device. */
-static int mount_mig_procs(const gctk_host *h, struct rootfs *r, const gctk_plan *p,
-                           struct mount_journal *j, gctk_error **err)
+/* MIG: the capability files (or directories) of the selected instances, and
+ * of the config and monitor capabilities, read-only at their own paths in the
+ * tmpfs. The driver checks them when NVML or CUDA open an instance: without
+ * them the container sees its GPU but no MIG device. */
+static int mount_mig_procs(const gctk_host *h, struct rootfs *r, const char *const *procs,
+                           size_t nprocs, struct mount_journal *j, gctk_error **err)
 {
-    for (size_t i = 0; i < gctk_plan_proc_count(p); i++) {
-        const char *path = gctk_plan_proc(p, i);
+    for (size_t i = 0; i < nprocs; i++) {
+        const char *path = procs[i];
         cleanup_free char *full = path_join(h->root, path);
         struct stat st;
         if (stat(full, &st) < 0)
@@ -294,9 +294,8 @@ static int mount_mig_procs(const gctk_host *h, struct rootfs *r, const gctk_plan
     return 0;
 }
 
-/* Covers the container's /proc/driver/nvidia with a tmpfs that holds only the
- * driver's version, params and registry, and the selected GPUs' directories. */
-static int mask_proc(const gctk_host *h, struct rootfs *r, const gctk_plan *p,
+int inject_mask_proc(const gctk_host *h, struct rootfs *r, const struct gctk_gpu *const *gpus,
+                     size_t ngpus, const char *const *procs, size_t nprocs,
                      struct mount_journal *j, gctk_error **err)
 {
     cleanup_free char *host_dir = path_join(h->root, PROC_NVIDIA);
@@ -321,8 +320,8 @@ static int mask_proc(const gctk_host *h, struct rootfs *r, const gctk_plan *p,
         copy_proc_file(h, r, "params", true, err) < 0 ||
         copy_proc_file(h, r, "registry", false, err) < 0)
         return gctk_wrap(err, "mask `" PROC_NVIDIA "`");
-    for (size_t i = 0; i < gctk_plan_gpu_count(p); i++) {
-        const struct gctk_gpu *g = gctk_plan_gpu(p, i);
+    for (size_t i = 0; i < ngpus; i++) {
+        const struct gctk_gpu *g = gpus[i];
         cleanup_fd int src = -1, dst = -1;
         if (open_host(h, g->proc_dir, S_IFDIR, &src, &st, err) < 0 ||
             rootfs_make_target(r, g->proc_dir, S_IFDIR, NULL, &dst, err) < 0 ||
@@ -330,11 +329,25 @@ static int mask_proc(const gctk_host *h, struct rootfs *r, const gctk_plan *p,
                           err) < 0)
             return gctk_wrap(err, "mount `%s`", g->proc_dir);
     }
-    if (mount_mig_procs(h, r, p, j, err) < 0)
+    if (mount_mig_procs(h, r, procs, nprocs, j, err) < 0)
         return -1;
     if (mount_seal_fd(tmp_root, err) < 0)
         return gctk_wrap(err, "mask `" PROC_NVIDIA "`");
     return 0;
+}
+
+/* The plan's GPUs and MIG capability paths. */
+static int mask_proc(const gctk_host *h, struct rootfs *r, const gctk_plan *p,
+                     struct mount_journal *j, gctk_error **err)
+{
+    size_t ngpus = gctk_plan_gpu_count(p), nprocs = gctk_plan_proc_count(p);
+    cleanup_free const struct gctk_gpu **gpus = xcalloc(ngpus, sizeof(*gpus));
+    cleanup_free const char **procs = xcalloc(nprocs, sizeof(*procs));
+    for (size_t i = 0; i < ngpus; i++)
+        gpus[i] = gctk_plan_gpu(p, i);
+    for (size_t i = 0; i < nprocs; i++)
+        procs[i] = gctk_plan_proc(p, i);
+    return inject_mask_proc(h, r, gpus, ngpus, procs, nprocs, j, err);
 }
 
 /* Reads the image's ld.so.cache without ever blocking on or following
