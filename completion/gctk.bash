@@ -28,7 +28,7 @@ _gctk_flags()
         'sim create') echo --gpus --driver --cuda --model --mig --force --help ;;
         'runtime configure') echo --runtime= --config --runtime-name --runtime-path \
             --set-as-default --swarm-resources --swarm-resource-name --root \
-            --cdi --dry-run --remove --help ;;
+            --cdi --cdi.enabled --dry-run --remove --help ;;
         'runtime unset') echo --runtime= --config --runtime-name --dry-run --help ;;
         'compose check') echo --root --json --help ;;
         compat) echo --root --cuda --require --image-env --json --help ;;
