@@ -30,7 +30,7 @@ _gctk_flags()
             --set-as-default --swarm-resources --swarm-resource-name --root \
             --cdi --cdi.enabled --dry-run --remove --help ;;
         'runtime unset') echo --runtime= --config --runtime-name --dry-run --help ;;
-        'compose check') echo --root --json --help ;;
+        'compose check') echo --root --json --compose-version --docker-host --daemon-json --help ;;
         compat) echo --root --cuda --require --image-env --json --help ;;
         'cdi generate') echo --output --format --vendor --class --device-name-strategy \
             --root --capabilities --gctk-path --help ;;
@@ -123,7 +123,7 @@ _gctk()
             return
             ;;
         --gpus | --driver | --cuda | --model | --require | --runtime-name | --mig | \
-            --swarm-resource-name | --vendor | --class | --link | --slow-nvml-ms)
+            --swarm-resource-name | --vendor | --class | --link | --slow-nvml-ms | --compose-version)
             return
             ;;
     esac

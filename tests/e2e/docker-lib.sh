@@ -26,7 +26,9 @@ DK_CONTAINERD_PID=
 
 # dk_versions: the diagnostic line of what the suite runs against
 dk_versions() {
-    versions "dockerd $DOCKER_VERSION, docker $DOCKER_CLI_VERSION, containerd $CONTAINERD_VERSION, runc $RUNC_VERSION" "$@"
+    local more=""
+    [ $# -eq 0 ] || more=$(printf ', %s' "$@")
+    versions "dockerd $DOCKER_VERSION, docker $DOCKER_CLI_VERSION, containerd $CONTAINERD_VERSION, runc $RUNC_VERSION$more"
 }
 
 # dk_composes: the Composes of this machine in COMPOSE_NAMES ("docker-compose",
@@ -45,10 +47,10 @@ dk_composes() {
     fi
 }
 
-# dk_compose NAME ARGS...: runs the Compose named by dk_composes
-dk_compose() {
-    local name=$1; shift
-    if [ "$name" = "docker compose" ]; then "$DOCKER" compose "$@"; else docker-compose "$@"; fi
+# dk_compose_cmd NAME: DK_COMPOSE, the command line of the Compose named by
+# dk_composes ("docker compose" is the plugin of the client used here)
+dk_compose_cmd() {
+    if [ "$1" = "docker compose" ]; then DK_COMPOSE=("$DOCKER" compose); else DK_COMPOSE=(docker-compose); fi
 }
 
 # dk_missing: prints what this machine lacks to run the private daemon
