@@ -5,13 +5,19 @@
 #
 #   . tests/e2e/docker-lib.sh
 #   dk_start DIR GCTK_CONFIG_FILE    # sets DOCKER_HOST, DOCKER, DK_DAEMON_JSON
-#                                    # (DK_CONFIGURE_ARGS: more `gctk runtime configure` flags)
+#                                    # (DK_CONFIGURE_ARGS: more `gctk runtime configure` flags;
+#                                    # DK_DAEMON_SETTINGS: a JSON object of daemon.json keys)
+#   dk_restart                       # dockerd again, on the same containerd and daemon.json
+#   dk_composes                      # COMPOSE_NAMES, COMPOSE_VERSIONS: the Composes here
 #   dk_stop                          # idempotent; call it at exit whatever happens
 #   dk_import_image ROOTFS NAME      # a local rootfs dir as an image
 #
-# Needs GCTK_BUILD (the meson build dir) and root. Debian's docker.io (20.10)
-# daemon and client are used by absolute path: another `docker` on PATH
+# Needs GCTK_BUILD (the meson build dir) and root. Debian's docker.io daemon
+# and client (20.10 on Debian 12; 26.1 on Debian 13, whose client is the
+# docker-cli package) are used by absolute path: another `docker` on PATH
 # (e.g. a newer client in /usr/local/bin) must not speak to this daemon.
+# DOCKER_VERSION, DOCKER_CLI_VERSION, CONTAINERD_VERSION and RUNC_VERSION say
+# what the suite runs against; dk_versions prints them.
 DK_DOCKERD=${DK_DOCKERD:-/usr/sbin/dockerd}
 DOCKER=${DK_DOCKER_CLIENT:-/usr/bin/docker}
 DK_CONTAINERD=${DK_CONTAINERD:-/usr/bin/containerd}
