@@ -82,7 +82,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The runtimes of the daemon that runs the file: dockerd's own over its API,
- * else daemon.json's (with Docker's built-in runc), else unknown: *why says
+ * else daemon.json's (with Docker's built-in ones), else unknown: *why says
  * why it could not check. */
 static bool daemon_runtimes(const char *docker_host, const char *daemon_json,
                             struct compose_daemon *d, char **where, char **why)
@@ -108,7 +108,9 @@ static bool daemon_runtimes(const char *docker_host, const char *daemon_json,
         }
         json_decref(info);
     } else if (have_cfg) {
+        /* dockerd's built-in runtimes (the second from Docker 23 on) */
         strv_push(&d->runtimes, xstrdup("runc"));
+        strv_push(&d->runtimes, xstrdup("io.containerd.runc.v2"));
         if (json_is_object(cfg_rts))
             push_names(&d->runtimes, cfg_rts);
         *where = xasprintf("`%s`", daemon_json);

@@ -247,7 +247,7 @@ expect_match "$C, runtime the daemon lacks: gctk names it, what dockerd has, and
     "$CHK"
 gctk_check runtime-missing.yaml --docker-host "unix://$SCRATCH/none.sock" --daemon-json "$DK_DAEMON_JSON"
 expect_match "$C, runtime the daemon lacks, no daemon answering: gctk reads daemon.json" \
-    "^gctk: service .test.: runtime \(line 6\): .$DK_DAEMON_JSON. has no runtime .nvidia-cdi. \(it has nvidia, runc\).*--runtime-name nvidia-cdi --config $DK_DAEMON_JSON && systemctl restart docker$" \
+    "^gctk: service .test.: runtime \(line 6\): .$DK_DAEMON_JSON. has no runtime .nvidia-cdi. \(it has io.containerd.runc.v2, nvidia, runc\).*--runtime-name nvidia-cdi --config $DK_DAEMON_JSON && systemctl restart docker$" \
     "$CHK"
 gctk_check legacy.yaml --docker-host "unix://$SCRATCH/none.sock" --daemon-json "$SCRATCH/none.json"
 expect_eq "$C, runtime: nvidia, no daemon, no daemon.json: not an error" 0 "$CRC"

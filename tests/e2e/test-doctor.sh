@@ -136,11 +136,27 @@ expect_match "before configure: hook missing from dockerd's own PATH, with the f
 expect_match "before configure: dockerd found by its -H, nothing to restart for" \
     "^\[ ok  \] docker restart: dockerd \(pid $DOCKERD_PID\) runs with the current" "$(line 'docker restart')"
 
+# Docker's CDI: none in 20.10; off in 26.1 until daemon.json turns it on
+CDI_ARGS=()
+if version_ge "$DOCKER_VERSION" 25; then
+    expect_match "before configure: dockerd $DOCKER_VERSION has CDI off, and how to turn it on" \
+        "^\[ ok  \] docker cdi: Docker ${DOCKER_VERSION//./\\.}[^ ]* has CDI off: --gpus works; .docker run --device nvidia.com/gpu=0. would fail with .could not select device driver \"cdi\" with capabilities: \[\]. \(.gctk runtime configure --cdi. turns it on\)$" \
+        "$(line 'docker cdi')"
+    CDI_ARGS=(--cdi)
+    # CDI on wants a spec: doctor calls daemon.json's CDI without one an error
+    "$GCTK" cdi generate --root "$HOST" --output "$SCRATCH/cdi/nvidia.yaml" >/dev/null
+else
+    expect_match "before configure: dockerd $DOCKER_VERSION has no CDI" \
+        "^\[ ok  \] docker cdi: Docker ${DOCKER_VERSION//./\\.}[^ ]* has no CDI \(Docker 25 and later have it\): GPUs come through --gpus and the nvidia runtime$" \
+        "$(line 'docker cdi')"
+fi
+
 ln -s "$GCTK_HOOK" "$SCRATCH/bin/nvidia-container-runtime-hook"
 # as if installed a while after dockerd started (doctor allows 2 s of clock slack)
 touch -h -d '+10 seconds' "$SCRATCH/bin/nvidia-container-runtime-hook"
-"$GCTK" runtime configure --runtime=docker --config "$D/daemon.json" --runtime-path "$GCTK_RUNTIME" >/dev/null
-check "gctk runtime configure" test "$?" = 0
+"$GCTK" runtime configure --runtime=docker --config "$D/daemon.json" --runtime-path "$GCTK_RUNTIME" \
+    "${CDI_ARGS[@]}" >/dev/null
+check "gctk runtime configure ${CDI_ARGS[*]}" test "$?" = 0
 
 OUT=$("${DOCKER[@]}" 2>&1); RC=$?
 expect_eq "after configure: no error (exit 0)" 0 "$RC"
@@ -151,6 +167,11 @@ expect_match "after configure: hook ok" \
 expect_match "after configure: restart needed, both reasons" \
     '^\[warn \] docker restart: restart needed: .*was installed after dockerd started.*; dockerd has not loaded the "nvidia" runtime.* -> fix: systemctl restart docker$' \
     "$(line 'docker restart')"
+if version_ge "$DOCKER_VERSION" 25; then
+    expect_match "after configure --cdi: dockerd $DOCKER_VERSION has not loaded CDI yet" \
+        "^\[warn \] docker cdi: .$D/daemon.json. turns CDI on but dockerd ${DOCKER_VERSION//./\\.}[^ ]* has not loaded it: .* -> fix: systemctl restart docker$" \
+        "$(line 'docker cdi')"
+fi
 
 stop_dockerd
 touch -h "$SCRATCH/bin/nvidia-container-runtime-hook" # back to a real time, before the restart
@@ -165,6 +186,11 @@ expect_eq "after the restart: exit 0" 0 "$RC"
 expect_match "after the restart: restart done" \
     "^\[ ok  \] docker restart: dockerd \(pid $DOCKERD_PID\) runs with the current hook and daemon.json" \
     "$(line 'docker restart')"
+if version_ge "$DOCKER_VERSION" 25; then
+    expect_match "after the restart: dockerd $DOCKER_VERSION reads CDI specs" \
+        "^\[ ok  \] docker cdi: Docker ${DOCKER_VERSION//./\\.}[^ ]* reads CDI specs from ./etc/cdi., ./var/run/cdi.: docker run --device nvidia.com/gpu=N works$" \
+        "$(line 'docker cdi')"
+fi
 expect_eq "after the restart: no warning or error in the docker lines" "" \
     "$(printf '%s\n' "$OUT" | grep -E '^\[(warn |error)\] (docker|daemon)' || true)"
 printf '%s\n' "$OUT" | diag
