@@ -706,7 +706,11 @@ void compose_device_advice(const struct compose_service *s, const struct compose
                             "; add `compute` to the capabilities",
                             s->name, field, d->line, list, caps));
     }
-    if (d->source == COMPOSE_DEPLOY && count == 0 && d->req.ids.len == 0)
+    if (d->req.has_count && d->req.count == 0)
+        strv_push(notes, xstrdup("count 0 reserves no GPU: dockerd then sets no "
+                                 "NVIDIA_VISIBLE_DEVICES and the image's decides (none when the "
+                                 "image sets none)"));
+    else if (v != NULL && d->source == COMPOSE_DEPLOY && count == 0 && d->req.ids.len == 0)
         strv_push(notes, xasprintf("%s sends count 0 here, not all: dockerd then sets no "
                                    "NVIDIA_VISIBLE_DEVICES and the image's decides (none when "
                                    "the image sets none); write `count: all` for every GPU "

@@ -487,6 +487,24 @@ static void test_advice(void **state)
                               "service-level `gpus:` key"));
     free(w), free(n);
 
+    /* an explicit count 0, with any Compose or none */
+    const char *zero = "services:\n  s:\n    deploy:\n      resources:\n        reservations:\n"
+                       "          devices:\n            - {count: 0, capabilities: [gpu]}\n";
+    struct compose_file *z = NULL;
+    assert_int_equal(compose_load_buffer("c.yaml", zero, strlen(zero), &z, NULL), 0);
+    const struct compose_version *all[] = {NULL, &v129, &v226};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(all); i++) {
+        struct strv zw = {0}, zn = {0};
+        compose_device_advice(&z->services[0], &z->services[0].devices[0], all[i], &zw, &zn);
+        assert_int_equal(zw.len, 0);
+        assert_int_equal(zn.len, 1);
+        assert_string_equal(zn.items[0], "count 0 reserves no GPU: dockerd then sets no "
+                                         "NVIDIA_VISIBLE_DEVICES and the image's decides (none "
+                                         "when the image sets none)");
+        strv_clear(&zn);
+    }
+    compose_file_free(z);
+
     /* video brings the compute libraries */
     struct compose_file *f = load("gpus-all.yaml");
     struct strv ws = {0}, ns = {0};
