@@ -87,7 +87,8 @@ void shim_log_error(const struct shim_args *a, const char *msg)
         line = xasprintf("time=\"%s\" level=error msg=%s\n", when, q);
         free(q);
     }
-    cleanup_fd int fd = open(a->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    cleanup_fd int fd =
+        open(a->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
     if (fd >= 0 && write(fd, line, strlen(line)) < 0) {
         /* the message is on stderr too */
     }
