@@ -28,9 +28,9 @@ _gctk_flags()
         'sim create') echo --gpus --driver --cuda --model --mig --driver-dir --force --help ;;
         'runtime configure') echo --runtime= --config --runtime-name --runtime-path \
             --set-as-default --swarm-resources --swarm-resource-name --root \
-            --cdi --dry-run --remove --help ;;
+            --cdi --cdi.enabled --dry-run --remove --help ;;
         'runtime unset') echo --runtime= --config --runtime-name --dry-run --help ;;
-        'compose check') echo --root --json --help ;;
+        'compose check') echo --root --json --compose-version --docker-host --daemon-json --help ;;
         compat) echo --root --cuda --require --image-env --json --help ;;
         'cdi generate') echo --output --format --vendor --class --device-name-strategy \
             --root --capabilities --gctk-path --help ;;
@@ -123,7 +123,7 @@ _gctk()
             return
             ;;
         --gpus | --driver | --cuda | --model | --require | --runtime-name | --mig | --driver-dir | \
-            --swarm-resource-name | --vendor | --class | --link | --slow-nvml-ms)
+            --swarm-resource-name | --vendor | --class | --link | --slow-nvml-ms | --compose-version)
             return
             ;;
     esac

@@ -9,7 +9,8 @@
 # A private dockerd (its own socket, data and containerd, configured by
 # `gctk runtime configure`) runs the containers, so the system's docker is
 # left alone. Everything is stopped and removed at the end, whatever happens.
-# Needs root and: docker.io, containerd, runc, docker-compose, busybox-static, jq.
+# Needs root and: docker.io (and docker-cli where it is a package of its own),
+# containerd, runc, docker-compose (1.29 or Compose v2), busybox-static, jq.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 GCTK_BUILD=$(cd "${1:?usage: demo/run.sh BUILD_DIR}" && pwd) || exit 1
@@ -34,7 +35,11 @@ demo_cleanup() {
 trap demo_cleanup EXIT
 
 missing=$(dk_missing)
-for t in docker-compose jq; do command -v "$t" >/dev/null || missing="$missing $t"; done
+command -v jq >/dev/null || missing="$missing jq"
+# the Compose a user of this machine types: Debian 13's `docker compose`
+# (Compose v2), Debian 12's `docker-compose` (1.29)
+[ -x "$DOCKER" ] && dk_composes
+[ "${#COMPOSE_NAMES[@]}" -gt 0 ] || missing="$missing docker-compose"
 [ -x /bin/busybox ] || missing="$missing /bin/busybox (busybox-static)"
 if [ -n "${missing# }" ]; then
     echo "demo: missing: ${missing# } (\`make demo\` installs them)" >&2
@@ -113,8 +118,9 @@ show "docker run --rm --network none --gpus '\"device=$ONE\"' gctk-demo nvidia-s
 say "Compose: check the file against this host, then run it"
 show "cat $top/demo/compose.yaml"
 show "gctk compose check $top/demo/compose.yaml"
-show "docker-compose --ansi never -p gctkdemo -f $top/demo/compose.yaml up --abort-on-container-exit --exit-code-from gpu"
-show "docker-compose --ansi never -p gctkdemo -f $top/demo/compose.yaml down"
+COMPOSE=${COMPOSE_NAMES[0]}
+show "$COMPOSE --ansi never -p gctkdemo -f $top/demo/compose.yaml up --abort-on-container-exit --exit-code-from gpu"
+show "$COMPOSE --ansi never -p gctkdemo -f $top/demo/compose.yaml down"
 
 say "what gctk-hook did (its log)"
 show "cat $SCRATCH/gctk.log"

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "caps.h"
 #include "compose.h"
+#include "daemonjson.h"
 
 #define MAX_COMPOSE_SIZE (16u << 20)
 
@@ -412,8 +414,11 @@ static int read_service(struct loader *l, yaml_node_t *k, yaml_node_t *v, struct
         load_fail(l, v, "definition", "must be a mapping, not %s", node_kind_name(v));
         goto out;
     }
-    if ((n = map_get(l, v, "runtime")) != NULL && read_string(l, n, "runtime", &s.runtime) < 0)
-        goto out;
+    if ((n = map_get(l, v, "runtime")) != NULL) {
+        if (read_string(l, n, "runtime", &s.runtime) < 0)
+            goto out;
+        s.runtime_line = node_line(n);
+    }
     if ((n = map_get(l, v, "environment")) != NULL &&
         read_list_or_dict(l, n, "environment", &s.env) < 0)
         goto out;
@@ -531,27 +536,100 @@ const char *compose_service_env(const struct compose_service *s, const char *key
 
 const char *compose_legacy_visible(const struct compose_service *s)
 {
-    const char *v = compose_service_env(s, "NVIDIA_VISIBLE_DEVICES");
-    return v != NULL ? v : "all";
+    return compose_service_env(s, "NVIDIA_VISIBLE_DEVICES");
+}
+
+/* ---- the Compose that runs the file ------------------------------------------------ */
+
+int compose_version_parse(const char *command, const char *text, struct compose_version *out)
+{
+    for (const char *p = text; p != NULL && *p != '\0'; p++) {
+        if (*p < '0' || *p > '9' || (p > text && p[-1] >= '0' && p[-1] <= '9'))
+            continue;
+        unsigned v[3] = {0, 0, 0};
+        int n = 0, used = 0;
+        n = sscanf(p, "%u.%u%n.%u%n", &v[0], &v[1], &used, &v[2], &used);
+        if (n < 2)
+            continue;
+        struct compose_version r = {.major = v[0], .minor = v[1], .patch = n == 3 ? v[2] : 0};
+        snprintf(r.name, sizeof(r.name), "%s %u.%u.%u", command, r.major, r.minor, r.patch);
+        *out = r;
+        return 0;
+    }
+    return -1;
+}
+
+static bool version_before(const struct compose_version *v, unsigned major, unsigned minor)
+{
+    return v->major < major || (v->major == major && v->minor < minor);
+}
+
+enum compose_gpus_support compose_gpus_support(const struct compose_version *v)
+{
+    if (v == NULL || !version_before(v, 2, 30))
+        return COMPOSE_GPUS_SENT;
+    return v->major < 2 ? COMPOSE_GPUS_REFUSED : COMPOSE_GPUS_IGNORED;
+}
+
+bool compose_sends(const struct compose_device *d, const struct compose_version *v, long *count)
+{
+    *count = d->req.count;
+    if (d->source != COMPOSE_DEPLOY)
+        return compose_gpus_support(v) == COMPOSE_GPUS_SENT;
+    if (v == NULL || v->major >= 2)
+        return true;
+    if (version_before(v, 1, 28))
+        return false;
+    /* 1.28 and 1.29 compute the spec's "all" for neither count nor
+     * device_ids but never store it: dockerd gets Count 0 */
+    if (!d->req.has_count && d->req.ids.len == 0)
+        *count = 0;
+    return true;
 }
 
 int compose_check_device(const struct compose_service *s, const struct compose_device *d,
-                         size_t host_gpus, gctk_error **err)
+                         const struct compose_version *v, size_t host_gpus, gctk_error **err)
 {
     const struct device_request *r = &d->req;
     cleanup_free char *field = compose_device_field(d);
-    if (!r->has_caps)
+    /* Compose 2 checks these itself; Compose 1.29 and the spec leave them to dockerd */
+    bool v2 = v != NULL && v->major >= 2;
+    if (d->source != COMPOSE_DEPLOY && compose_gpus_support(v) == COMPOSE_GPUS_REFUSED)
+        return gctk_fail(err, 0,
+                         "service `%s`: %s (line %u): %s refuses the service-level `gpus:` key "
+                         "(`Unsupported config option for services.%s: 'gpus'`): ask under "
+                         "deploy.resources.reservations.devices (`capabilities: [gpu]`, "
+                         "`count: all`), which every Compose since 1.28 sends",
+                         s->name, field, d->line, v->name, s->name);
+    if (!r->has_caps) {
+        if (v2)
+            return gctk_fail(err, 0,
+                             "service `%s`: %s (line %u): capabilities are required: add "
+                             "`capabilities: [gpu]` (%s refuses the file: `capabilities is "
+                             "required`)",
+                             s->name, field, d->line, v->name);
         return gctk_fail(err, 0,
                          "service `%s`: %s (line %u): capabilities are required: add "
                          "`capabilities: [gpu]` (dockerd otherwise fails with `could not select "
                          "device driver \"%s\" with capabilities: []`)",
                          s->name, field, d->line, r->driver != NULL ? r->driver : "");
-    if (r->has_count && r->ids.len > 0)
+    }
+    if (r->has_count && r->ids.len > 0) {
+        if (v2)
+            return gctk_fail(err, 0,
+                             "service `%s`: %s (line %u): count and device_ids are mutually "
+                             "exclusive: keep one (%s refuses the file: `\"count\" and "
+                             "\"device_ids\" attributes are exclusive`)",
+                             s->name, field, d->line, v->name);
         return gctk_fail(err, 0,
                          "service `%s`: %s (line %u): count and device_ids are mutually "
                          "exclusive: keep one (dockerd: `cannot set both Count and DeviceIDs on "
                          "device request`)",
                          s->name, field, d->line);
+    }
+    long count = 0;
+    if (!compose_sends(d, v, &count))
+        return 0; /* nothing reaches dockerd: compose_device_advice says so */
     if (r->driver != NULL && r->driver[0] != '\0' && strcmp(r->driver, "nvidia") != 0) {
         cleanup_free char *caps = device_request_caps_string(r);
         return gctk_fail(err, 0,
@@ -559,15 +637,137 @@ int compose_check_device(const struct compose_service *s, const struct compose_d
                          "with `could not select device driver \"%s\" with capabilities: %s`",
                          s->name, field, d->line, r->driver, r->driver, caps);
     }
+    struct device_request sent = *r; /* shallow: only the count differs */
+    sent.count = count;
     cleanup_free char *visible = NULL;
     cleanup_free char *caps = NULL;
-    if (device_request_to_env(r, &visible, &caps, err) < 0)
+    if (device_request_to_env(&sent, &visible, &caps, err) < 0)
         return gctk_wrap(err, "service `%s`: %s (line %u)", s->name, field, d->line);
-    if (r->count > 0 && (size_t)r->count > host_gpus)
-        return gctk_fail(err, 0, "service `%s`: count %ld exceeds the %zu GPUs of this host (line %u)",
-                         s->name, r->count, host_gpus, d->line);
-    if (r->count < -1)
-        return gctk_fail(err, 0, "service `%s`: %s (line %u): count %ld: use a positive number or "
-                         "\"all\"", s->name, field, d->line, r->count);
+    if (count > 0 && (size_t)count > host_gpus)
+        return gctk_fail(err, 0,
+                         "service `%s`: count %ld exceeds the %zu GPUs of this host (line %u)",
+                         s->name, count, host_gpus, d->line);
+    if (count < -1)
+        return gctk_fail(err, 0,
+                         "service `%s`: %s (line %u): count %ld: use a positive number or "
+                         "\"all\"",
+                         s->name, field, d->line, count);
     return 0;
+}
+
+/* A capability list that leaves libcuda out of the container (utility
+ * alone, as in the guide's [gpu, utility]): nvidia-smi works, CUDA does not */
+static bool caps_without_libcuda(const char *caps)
+{
+    unsigned mask = 0;
+    if (caps == NULL || gctk_caps_parse(caps, &mask, NULL) < 0)
+        return false; /* unset: the image's or the default set, which has compute */
+    return (cap_expand(mask) & cap_library_caps("libcuda.so.1")) == 0;
+}
+
+#define NO_LIBCUDA                                                                                 \
+    "CUDA programs find no libcuda and fail (PyTorch: \"Found no NVIDIA driver on your "           \
+    "system\"), while nvidia-smi works"
+
+void compose_device_advice(const struct compose_service *s, const struct compose_device *d,
+                           const struct compose_version *v, struct strv *warnings,
+                           struct strv *notes)
+{
+    cleanup_free char *field = compose_device_field(d);
+    long count = 0;
+    if (!compose_sends(d, v, &count)) {
+        if (d->source == COMPOSE_DEPLOY)
+            strv_push(warnings,
+                      xasprintf("service `%s`: %s (line %u): %s sends no device request for "
+                                "deploy.resources.reservations.devices (Compose 1.28 and later "
+                                "do): the container gets no GPU; update Compose",
+                                s->name, field, d->line, v->name));
+        else
+            strv_push(warnings,
+                      xasprintf("service `%s`: %s (line %u): %s accepts the service-level "
+                                "`gpus:` key but sends no device request for it (Compose 2.30 "
+                                "and later do): the container gets no GPU; ask under "
+                                "deploy.resources.reservations.devices (`capabilities: [gpu]`, "
+                                "`count: all`), or update Compose",
+                                s->name, field, d->line, v->name));
+        return;
+    }
+    struct device_request sent = d->req;
+    sent.count = count;
+    cleanup_free char *visible = NULL;
+    cleanup_free char *caps = NULL;
+    if (device_request_to_env(&sent, &visible, &caps, NULL) < 0)
+        return; /* compose_check_device reports it */
+    if (caps_without_libcuda(caps)) {
+        cleanup_free char *list = device_request_caps_string(&sent);
+        strv_push(warnings,
+                  xasprintf("service `%s`: %s (line %u): capabilities %s give the container "
+                            "NVIDIA_DRIVER_CAPABILITIES=%s, without compute: " NO_LIBCUDA
+                            "; add `compute` to the capabilities",
+                            s->name, field, d->line, list, caps));
+    }
+    if (d->req.has_count && d->req.count == 0)
+        strv_push(notes, xstrdup("count 0 reserves no GPU: dockerd then sets no "
+                                 "NVIDIA_VISIBLE_DEVICES and the image's decides (none when the "
+                                 "image sets none)"));
+    else if (v != NULL && d->source == COMPOSE_DEPLOY && count == 0 && d->req.ids.len == 0)
+        strv_push(notes, xasprintf("%s sends count 0 here, not all: dockerd then sets no "
+                                   "NVIDIA_VISIBLE_DEVICES and the image's decides (none when "
+                                   "the image sets none); write `count: all` for every GPU "
+                                   "with any Compose",
+                                   v->name));
+    if (v == NULL && d->source == COMPOSE_DEPLOY && !d->req.has_count && d->req.ids.len == 0)
+        strv_push(notes, xstrdup("docker-compose 1.29 sends count 0 here, not all: the "
+                                 "container then gets the GPUs of the image's "
+                                 "NVIDIA_VISIBLE_DEVICES (none when the image sets none); "
+                                 "write `count: all` for every GPU with any Compose"));
+    if (v == NULL && d->source != COMPOSE_DEPLOY)
+        strv_push(notes, xstrdup("Compose before 2.30 sends no device request for the "
+                                 "service-level `gpus:` key (the container gets no GPU) and "
+                                 "docker-compose 1.x refuses it; "
+                                 "deploy.resources.reservations.devices works with every "
+                                 "Compose since 1.28"));
+}
+
+void compose_runtime_advice(const struct compose_service *s, struct strv *warnings)
+{
+    const char *caps = compose_service_env(s, "NVIDIA_DRIVER_CAPABILITIES");
+    if (s->runtime == NULL || !caps_without_libcuda(caps))
+        return;
+    strv_push(warnings, xasprintf("service `%s`: runtime (line %u): NVIDIA_DRIVER_CAPABILITIES=%s, "
+                                  "without compute: " NO_LIBCUDA "; add compute to it",
+                                  s->name, s->runtime_line, caps));
+}
+
+int compose_check_runtime(const struct compose_service *s, const struct compose_daemon *d,
+                          gctk_error **err)
+{
+    if (s->runtime == NULL || strv_contains(&d->runtimes, s->runtime))
+        return 0;
+    cleanup_free char *has = NULL;
+    for (size_t i = 0; i < d->runtimes.len; i++) {
+        char *next =
+            xasprintf("%s%s%s", has != NULL ? has : "", i > 0 ? ", " : "", d->runtimes.items[i]);
+        free(has);
+        has = next;
+    }
+    if (strv_contains(&d->configured, s->runtime))
+        return gctk_fail(err, 0,
+                         "service `%s`: runtime (line %u): %s has no runtime `%s` (it has %s): "
+                         "`%s` has it, but dockerd has not loaded it: systemctl restart docker",
+                         s->name, s->runtime_line, d->where, s->runtime, has != NULL ? has : "none",
+                         d->daemon_json);
+    cleanup_free char *config =
+        d->daemon_json != NULL && strcmp(d->daemon_json, DAEMONJSON_DEFAULT_PATH) != 0
+            ? xasprintf(" --config %s", d->daemon_json)
+            : xstrdup("");
+    cleanup_free char *name = strcmp(s->runtime, "nvidia") != 0
+                                  ? xasprintf(" --runtime-name %s", s->runtime)
+                                  : xstrdup("");
+    return gctk_fail(err, 0,
+                     "service `%s`: runtime (line %u): %s has no runtime `%s` (it has %s), so "
+                     "the container does not start: gctk runtime configure --runtime=docker%s%s "
+                     "&& systemctl restart docker",
+                     s->name, s->runtime_line, d->where, s->runtime, has != NULL ? has : "none",
+                     name, config);
 }

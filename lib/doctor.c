@@ -144,6 +144,7 @@ struct ctx {
     const char *sock; /* inside docker_host; NULL when it is not unix:// */
     bool dockerd_installed, docker_up;
     json_t *info; /* GET /info */
+    char *server_version; /* GET /version's Version: "26.1.5+dfsg1" */
     const char *daemon_json;
     json_t *daemon_cfg; /* NULL when missing or invalid */
     bool daemon_json_invalid;
@@ -782,6 +783,7 @@ static void check_docker(struct ctx *c)
     }
     c->docker_up = true;
     const char *v = json_str(version, "Version"), *api = json_str(version, "ApiVersion");
+    c->server_version = v != NULL ? xstrdup(v) : NULL;
     add(c->r, "docker", DOCTOR_OK, NULL, "Docker %s (API %s) at `%s`", v ? v : "unknown",
         api ? api : "unknown", c->docker_host);
     json_decref(version);
@@ -1000,6 +1002,63 @@ static void check_restart(struct ctx *c)
             "restart needed: %s", text);
     }
     strv_clear(&why);
+}
+
+/* Docker's own CDI (`docker run --device nvidia.com/gpu=0`): none before 25;
+ * from 25 on behind "features": {"cdi": true}, the daemon then lists the
+ * spec dirs it reads in /info's CDISpecDirs (an empty list when off). */
+static void check_docker_cdi(struct ctx *c)
+{
+    if (!c->docker_up || c->server_version == NULL) {
+        add(c->r, "docker cdi", DOCTOR_SKIPPED, NULL, "Docker is not running");
+        return;
+    }
+    const char *v = c->server_version;
+    json_t *features = c->daemon_cfg ? json_object_get(c->daemon_cfg, "features") : NULL;
+    bool asked = json_is_true(json_object_get(features, "cdi"));
+    if (strtol(v, NULL, 10) < 25) {
+        if (asked)
+            add(c->r, "docker cdi", DOCTOR_WARNING,
+                xstrdup("give GPUs with docker run --gpus (or move to Docker 25 or later for "
+                        "--device nvidia.com/gpu=N)"),
+                "Docker %s has no CDI (Docker 25 and later have it): \"features\": {\"cdi\": "
+                "true} in `%s` does nothing and `docker run --device nvidia.com/gpu=0` fails "
+                "(`is not an absolute path`)",
+                v, c->daemon_json);
+        else
+            add(c->r, "docker cdi", DOCTOR_OK, NULL,
+                "Docker %s has no CDI (Docker 25 and later have it): GPUs come through --gpus "
+                "and the nvidia runtime",
+                v);
+        return;
+    }
+    json_t *dirs = c->info ? json_object_get(c->info, "CDISpecDirs") : NULL;
+    if (json_array_size(dirs) > 0) {
+        cleanup_free char *list = xstrdup("");
+        size_t i;
+        json_t *d;
+        json_array_foreach(dirs, i, d)
+        {
+            char *more = xasprintf("%s%s`%s`", list, i ? ", " : "", json_string_value(d));
+            free(list);
+            list = more;
+        }
+        add(c->r, "docker cdi", DOCTOR_OK, NULL,
+            "Docker %s reads CDI specs from %s: docker run --device nvidia.com/gpu=N works", v,
+            list);
+    } else if (asked) {
+        add(c->r, "docker cdi", DOCTOR_WARNING, xstrdup("systemctl restart docker"),
+            "`%s` turns CDI on but dockerd %s has not loaded it: `docker run --device "
+            "nvidia.com/gpu=0` fails with `could not select device driver \"cdi\" with "
+            "capabilities: []`",
+            c->daemon_json, v);
+    } else {
+        add(c->r, "docker cdi", DOCTOR_OK, NULL,
+            "Docker %s has CDI off: --gpus works; `docker run --device nvidia.com/gpu=0` would "
+            "fail with `could not select device driver \"cdi\" with capabilities: []` (`gctk "
+            "runtime configure --cdi` turns it on)",
+            v);
+    }
 }
 
 /* ---- cgroups ------------------------------------------------------------------------- */
@@ -1388,6 +1447,7 @@ int doctor_run(const struct doctor_options *o, struct doctor_report *out, gctk_e
     check_runtime(&c);
     check_hook(&c, assumed);
     check_restart(&c);
+    check_docker_cdi(&c);
     check_cgroup(&c);
     check_cdi(&c);
     check_config(&c);
@@ -1396,6 +1456,7 @@ int doctor_run(const struct doctor_options *o, struct doctor_report *out, gctk_e
     nvml_close(c.nvml);
     gctk_host_free(c.host);
     json_decref(c.info);
+    free(c.server_version);
     json_decref(c.daemon_cfg);
     free(c.driver);
     free(c.nvml_lib);

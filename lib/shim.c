@@ -3,6 +3,7 @@
 #include <jansson.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cdi.h"
 #include "daemonjson.h"
@@ -29,8 +30,18 @@ void shim_parse_args(int argc, char *const *argv, struct shim_args *out)
     for (; i < argc; i++) {
         if (argv[i][0] != '-')
             break;
-        if (takes_value(argv[i], valued_globals))
+        const char **value = strcmp(argv[i], "--log") == 0          ? &out->log
+                             : strcmp(argv[i], "--log-format") == 0 ? &out->log_format
+                                                                    : NULL;
+        if (str_has_prefix(argv[i], "--log="))
+            out->log = argv[i] + strlen("--log=");
+        else if (str_has_prefix(argv[i], "--log-format="))
+            out->log_format = argv[i] + strlen("--log-format=");
+        if (takes_value(argv[i], valued_globals)) {
+            if (value != NULL && i + 1 < argc)
+                *value = argv[i + 1];
             i++;
+        }
     }
     if (i >= argc)
         return;
@@ -45,6 +56,41 @@ void shim_parse_args(int argc, char *const *argv, struct shim_args *out)
         } else if (str_has_prefix(argv[k], "-b=")) {
             out->bundle = argv[k] + 3;
         }
+    }
+}
+
+void shim_log_error(const struct shim_args *a, const char *msg)
+{
+    if (a->log == NULL || a->log[0] == '\0')
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char when[64];
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cleanup_free char *line = NULL;
+    if (a->log_format != NULL && strcmp(a->log_format, "json") == 0) {
+        json_t *j = json_pack("{s:s, s:s, s:s}", "level", "error", "msg", msg, "time", when);
+        char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        if (text == NULL)
+            return;
+        line = xasprintf("%s\n", text);
+        free(text);
+    } else {
+        json_t *quoted = json_string(msg); /* logrus quotes as JSON does */
+        char *q = quoted != NULL ? json_dumps(quoted, JSON_ENCODE_ANY) : NULL;
+        json_decref(quoted);
+        if (q == NULL)
+            return;
+        line = xasprintf("time=\"%s\" level=error msg=%s\n", when, q);
+        free(q);
+    }
+    cleanup_fd int fd =
+        open(a->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+    if (fd >= 0 && write(fd, line, strlen(line)) < 0) {
+        /* the message is on stderr too */
     }
 }
 

@@ -7,13 +7,22 @@
 #include "util.h"
 
 struct shim_args {
-    int verb;            /* index of the verb in argv, or -1 */
-    const char *bundle;  /* --bundle / -b value, or NULL (the current directory) */
+    int verb;               /* index of the verb in argv, or -1 */
+    const char *bundle;     /* --bundle / -b value, or NULL (the current directory) */
+    const char *log;        /* the global --log value, or NULL */
+    const char *log_format; /* the global --log-format value ("json", "text"), or NULL */
 };
 
 /* Finds the verb and the bundle in a runc-style command line (global flags,
  * verb, verb flags, id). Unknown flags are left alone: they are passed on. */
 void shim_parse_args(int argc, char *const *argv, struct shim_args *out);
+
+/* Appends msg as an error to the runtime log named by --log, in runc's
+ * format (--log-format json: {"level":"error","msg":...,"time":...}; text
+ * otherwise): containerd's shim reads the runtime's error from there, not
+ * from stderr, and without it says only `unable to retrieve OCI runtime
+ * error`. Nothing when a->log is NULL. */
+void shim_log_error(const struct shim_args *a, const char *msg);
 
 /* Adds the prestart hook at hook_path (with an explicit environment: only
  * GCTK_CONFIG when set) to bundle/config.json when the container asks for GPUs

@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 
+#include "cudacompat.h"
 #include "ldcache.h"
 #include "sim.h"
 
@@ -84,7 +85,6 @@ void gctk_sim_options_init(struct gctk_sim_options *o)
     *o = (struct gctk_sim_options){
         .gpus = GCTK_SIM_DEFAULT_GPUS,
         .driver = GCTK_SIM_DEFAULT_DRIVER,
-        .cuda = GCTK_SIM_DEFAULT_CUDA,
         .model = GCTK_SIM_DEFAULT_MODEL,
     };
 }
@@ -530,7 +530,8 @@ static int create_lib(const char *root, const struct sim_lib *l, bool is32,
 static int create_libs(const char *root, const struct gctk_sim_options *o, const char *mocks,
                        gctk_error **err)
 {
-    int cuda = gctk_sim_cuda_number(o->cuda);
+    char buf[16];
+    int cuda = gctk_sim_cuda_number(gctk_sim_cuda(o, buf, sizeof(buf)));
     cleanup_free char *d64 = path_join(root, LIB64_DIR);
     cleanup_free char *d32 = path_join(root, LIB32_DIR);
     if (mkdir_p(d64, err) < 0 || mkdir_p(d32, err) < 0)
@@ -871,6 +872,13 @@ static int remove_previous_mig(const char *root, gctk_error **err)
     return unlink_old(devices, err);
 }
 
+const char *gctk_sim_cuda(const struct gctk_sim_options *o, char *buf, size_t size)
+{
+    if (o->cuda != NULL)
+        return o->cuda;
+    return o->driver != NULL ? cudacompat_driver_cuda(o->driver, buf, size) : NULL;
+}
+
 /* ---- create ------------------------------------------------------------------------ */
 
 static int check_options(const struct gctk_sim_options *o, gctk_error **err)
@@ -883,9 +891,15 @@ static int check_options(const struct gctk_sim_options *o, gctk_error **err)
         strstr(o->driver, "..") != NULL || o->driver[n - 1] == '.')
         return gctk_fail(err, 0, "invalid driver version `%s`: expected numbers and dots, "
                          "like 580.95.05", o->driver != NULL ? o->driver : "");
-    if (gctk_sim_cuda_number(o->cuda) < 0)
+    char buf[16];
+    if (o->cuda == NULL && gctk_sim_cuda(o, buf, sizeof(buf)) == NULL)
+        return gctk_fail(err, 0,
+                         "driver %s is older than every CUDA release gctk knows: give "
+                         "the CUDA version it supports (--cuda)",
+                         o->driver);
+    if (gctk_sim_cuda_number(gctk_sim_cuda(o, buf, sizeof(buf))) < 0)
         return gctk_fail(err, 0, "invalid CUDA version `%s`: expected MAJOR.MINOR, like 13.0",
-                         o->cuda != NULL ? o->cuda : "");
+                         o->cuda);
     if (o->model == NULL || o->model[0] == '\0' || strlen(o->model) > 90 ||
         strpbrk(o->model, "\n\t") != NULL)
         return gctk_fail(err, 0, "invalid model name: one line of at most 90 characters");

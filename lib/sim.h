@@ -13,7 +13,6 @@
 #define GCTK_SIM_MAX_GPUS 1024
 #define GCTK_SIM_DEFAULT_GPUS 4
 #define GCTK_SIM_DEFAULT_DRIVER "580.95.05"
-#define GCTK_SIM_DEFAULT_CUDA "13.0"
 #define GCTK_SIM_DEFAULT_MODEL "NVIDIA H100 80GB HBM3"
 
 /* The marker in the mocks' .rodata that carries the CUDA version (13.0 is
@@ -23,7 +22,8 @@
 struct gctk_sim_options {
     unsigned gpus;        /* 0..GCTK_SIM_MAX_GPUS */
     const char *driver;   /* "580.95.05": digits and dots */
-    const char *cuda;     /* "13.0" */
+    /* "13.0"; NULL: the version the driver supports (gctk_sim_cuda) */
+    const char *cuda;
     const char *model;    /* "NVIDIA H100 80GB HBM3" */
     const char *mock_dir; /* where the built mocks are; NULL: gctk_sim_mock_dir() */
     bool force;           /* build over a non-empty DIR */
@@ -59,6 +59,13 @@ int gctk_sim_mock_dir(char **out, gctk_error **err);
  * machine and for every driver version, so tests can predict it. */
 char *gctk_sim_gpu_uuid(unsigned index);          /* "GPU-xxxxxxxx-xxxx-..." */
 char *gctk_sim_gpu_bus_id(unsigned index);        /* "0000:18:00.0", the /proc form */
+
+/* The CUDA version the simulated driver reports: o->cuda when set, else the
+ * newest release the driver meets the minimum of in gctk's CUDA table
+ * (cudacompat_driver_cuda: 535.104.05 -> "12.2", 580.95.05 -> "13.0"), as a
+ * real driver of that version reports. NULL when o->cuda is NULL and the
+ * driver is malformed or older than every release. */
+const char *gctk_sim_cuda(const struct gctk_sim_options *o, char *buf, size_t size);
 
 /* "13.0" -> 13000; -1 when it is not MAJOR.MINOR with MAJOR 1..99, MINOR 0..99. */
 int gctk_sim_cuda_number(const char *cuda);

@@ -1,8 +1,12 @@
 /* Errors, allocation, strings and small file helpers. */
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "util.h"
@@ -206,4 +210,74 @@ unsigned long long now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+static int reap(pid_t pid, bool kill_first)
+{
+    if (kill_first)
+        kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return status;
+}
+
+int run_capture(const char *const *argv, size_t max, unsigned timeout_ms, char **out,
+                gctk_error **err)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return gctk_fail(err, errno, "pipe");
+    cleanup_fd int rd = p[0];
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    extern char **environ;
+    pid_t pid = 0;
+    int r = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(p[1]);
+    if (r != 0)
+        return gctk_fail(err, r, "run `%s`", argv[0]);
+
+    unsigned long long deadline = now_ns() + (unsigned long long)timeout_ms * 1000000ull;
+    size_t n = 0;
+    cleanup_free char *buf = xmalloc(max + 1);
+    for (;;) {
+        unsigned long long now = now_ns();
+        struct pollfd pfd = {.fd = rd, .events = POLLIN};
+        int ready = now >= deadline ? 0 : poll(&pfd, 1, (int)((deadline - now) / 1000000ull) + 1);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0) {
+            int e = ready < 0 ? errno : ETIMEDOUT;
+            reap(pid, true);
+            return gctk_fail(err, e, "`%s` did not answer within %u ms", argv[0], timeout_ms);
+        }
+        ssize_t got = read(rd, buf + n, max - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int e = errno;
+            reap(pid, true);
+            return gctk_fail(err, e, "read the output of `%s`", argv[0]);
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+        if (n == max) {
+            reap(pid, true);
+            return gctk_fail(err, EFBIG, "`%s` wrote more than %zu bytes", argv[0], max);
+        }
+    }
+    int status = reap(pid, false);
+    if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return gctk_fail(err, 0, "`%s` failed (status %d)", argv[0],
+                         status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    buf[n] = '\0';
+    *out = steal_pointer(&buf);
+    return 0;
 }

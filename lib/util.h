@@ -105,6 +105,13 @@ int read_file(const char *path, size_t max, char **out, size_t *len, gctk_error 
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
                  gctk_error **err);
 
+/* Runs argv (argv[0] looked up on PATH) with stdin and stderr on /dev/null
+ * and gives its standard output (at most max bytes, NUL-terminated) when it
+ * exits 0 within timeout_ms; otherwise the child is killed and reaped and
+ * the error says why (ENOENT when argv[0] is not found). */
+int run_capture(const char *const *argv, size_t max, unsigned timeout_ms, char **out,
+                gctk_error **err);
+
 /* Monotonic clock in nanoseconds. */
 unsigned long long now_ns(void);
 

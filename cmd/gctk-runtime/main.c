@@ -3,6 +3,7 @@
  * the container asks for GPUs, then execs the real runtime with the very same
  * arguments; every other verb goes straight through. */
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,36 +49,52 @@ static char *find_runtime(const char *name)
     return NULL;
 }
 
+/* "gctk-runtime: <message>" on stderr and in the runtime log (--log), where
+ * containerd and Docker read a runtime's error from. Returns 1. */
+static int fail(const struct shim_args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int fail(const struct shim_args *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    cleanup_free char *line = xasprintf("gctk-runtime: %s", msg != NULL ? msg : fmt);
+    free(msg);
+    fprintf(stderr, "%s\n", line);
+    shim_log_error(a, line);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "--version") == 0)
         printf("gctk-runtime %s\n", GCTK_VERSION);
-    cleanup_error gctk_error *err = NULL;
-    struct gctk_config cfg = {0};
-    if (config_load(NULL, &cfg, &err) < 0) {
-        fprintf(stderr, "gctk-runtime: %s\n", err->msg);
-        return 1;
-    }
     struct shim_args a;
     shim_parse_args(argc, argv, &a);
+    cleanup_error gctk_error *err = NULL;
+    struct gctk_config cfg = {0};
+    if (config_load(NULL, &cfg, &err) < 0)
+        return fail(&a, "%s", err->msg);
     if (a.verb > 0 && (strcmp(argv[a.verb], "create") == 0 || strcmp(argv[a.verb], "run") == 0)) {
         cleanup_free char *hook = cfg.hook_path ? xstrdup(cfg.hook_path) : sibling("gctk-hook");
         if (hook == NULL)
             hook = xstrdup("/usr/bin/gctk-hook");
         bool added = false;
         if (shim_prepare_bundle(a.bundle ? a.bundle : ".", &cfg, hook, &added, &err) < 0) {
-            fprintf(stderr, "gctk-runtime: %s\n", err->msg);
             config_clear(&cfg);
-            return 1;
+            return fail(&a, "%s", err->msg);
         }
     }
     char *runtime = find_runtime(cfg.runtime);
     if (runtime == NULL) {
-        fprintf(stderr, "gctk-runtime: the OCI runtime `%s` is not on PATH: install runc or set "
-                        "\"runtime\" in %s\n",
-                cfg.runtime, cfg.path ? cfg.path : "the gctk config");
+        int r =
+            fail(&a, "the OCI runtime `%s` is not on PATH: install runc or set \"runtime\" in %s",
+                 cfg.runtime, cfg.path ? cfg.path : "the gctk config");
         config_clear(&cfg);
-        return 1;
+        return r;
     }
     config_clear(&cfg);
     argv[0] = runtime;

@@ -13,19 +13,22 @@ struct command {
     const char *name;
     command_fn fn;
     const char *summary;
+    bool no_config; /* reads neither gctk.conf nor the driver root it names */
 };
 
 static const struct command commands[] = {
-    {"info", cmd_info, "show the driver, CUDA version and GPUs of the host"},
-    {"list", cmd_list, "list the files and device nodes a container would get"},
-    {"configure", cmd_configure, "give a running container's rootfs its GPUs"},
-    {"sim", cmd_sim, "build a simulated GPU host in a directory"},
-    {"runtime", cmd_runtime, "register gctk-runtime with docker, containerd, CRI-O or podman"},
-    {"compose", cmd_compose, "check the GPU requests of a Compose file against this host"},
-    {"compat", cmd_compat, "can this host run a CUDA version or an image's requirements"},
-    {"cdi", cmd_cdi, "generate, list and validate CDI specs of the GPUs"},
-    {"hook", cmd_hook, "the createContainer hooks CDI specs name (run by the runtime)"},
-    {"doctor", cmd_doctor, "check driver, NVML, Docker, hook, cgroups, CDI; print the fixes"},
+    {"info", cmd_info, "show the driver, CUDA version and GPUs of the host", false},
+    {"list", cmd_list, "list the files and device nodes a container would get", false},
+    {"configure", cmd_configure, "give a running container's rootfs its GPUs", false},
+    {"sim", cmd_sim, "build a simulated GPU host in a directory", true},
+    {"runtime", cmd_runtime, "register gctk-runtime with docker, containerd, CRI-O or podman",
+     false},
+    {"compose", cmd_compose, "check the GPU requests of a Compose file against this host", false},
+    {"compat", cmd_compat, "can this host run a CUDA version or an image's requirements", false},
+    {"cdi", cmd_cdi, "generate, list and validate CDI specs of the GPUs", false},
+    {"hook", cmd_hook, "the createContainer hooks CDI specs name (run by the runtime)", false},
+    {"doctor", cmd_doctor, "check driver, NVML, Docker, hook, cgroups, CDI; print the fixes",
+     false},
 };
 
 int report_error(const gctk_error *e)
@@ -96,27 +99,29 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    const char *verb = argv[optind];
+    const struct command *cmd = NULL;
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(commands) && cmd == NULL; i++)
+        if (strcmp(commands[i].name, verb) == 0)
+            cmd = &commands[i];
+    if (cmd == NULL) {
+        report("unknown command `%s`: run `gctk --help` for the list", verb);
+        return 2;
+    }
     /* the driver root: --root, else the config file's (GCTK_CONFIG points
-     * at a simulated host's gctk.conf), else "/" */
+     * at a simulated host's gctk.conf), else "/"; a verb that reads no
+     * config is not stopped by a broken one */
     struct gctk_config cfg = {0};
     cleanup_error gctk_error *err = NULL;
-    if (config_load(g.config_path, &cfg, &err) < 0) {
+    if (!cmd->no_config && config_load(g.config_path, &cfg, &err) < 0) {
         report_error(err);
         return 1;
     }
     if (g.root == NULL)
         g.root = cfg.root;
-    const char *verb = argv[optind];
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(commands); i++) {
-        if (strcmp(commands[i].name, verb) == 0) {
-            int vi = optind;
-            optind = 0; /* glibc: start getopt afresh for the verb's own options */
-            int rc = commands[i].fn(argc - vi, argv + vi, &g);
-            config_clear(&cfg);
-            return rc;
-        }
-    }
+    int vi = optind;
+    optind = 0; /* glibc: start getopt afresh for the verb's own options */
+    int rc = cmd->fn(argc - vi, argv + vi, &g);
     config_clear(&cfg);
-    report("unknown command `%s`: run `gctk --help` for the list", verb);
-    return 2;
+    return rc;
 }

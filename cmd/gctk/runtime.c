@@ -115,7 +115,7 @@ static void usage(FILE *f)
             "usage: gctk runtime configure [--runtime=ENGINE] [--config PATH]\n"
             "           [--runtime-name NAME] [--runtime-path PATH] [--set-as-default]\n"
             "           [--swarm-resources [--swarm-resource-name NAME]] [--root DIR]\n"
-            "           [--cdi] [--dry-run] [--remove]\n"
+            "           [--cdi | --cdi.enabled] [--dry-run] [--remove]\n"
             "       gctk runtime unset [--runtime=ENGINE] [--config PATH] [--runtime-name NAME]\n"
             "           [--dry-run]\n"
             "\n"
@@ -125,6 +125,9 @@ static void usage(FILE *f)
             "  crio        a drop-in " CDI_CRIO_DROPIN "\n"
             "  podman      gctk-hook in " CDI_PODMAN_HOOK "\n"
             "              (the alternative to CDI: `gctk cdi generate`)\n"
+            "--cdi (nvidia-ctk's --cdi.enabled) writes \"features\": {\"cdi\": true} to\n"
+            "daemon.json: Docker 25 and later then run `docker run --device nvidia.com/gpu=0`\n"
+            "with the specs of `gctk cdi generate`; older Docker ignores it.\n"
             "`unset` is `configure --remove`.\n");
 }
 
@@ -151,6 +154,9 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
         {"runtime-path", required_argument, NULL, 'p'},
         {"set-as-default", no_argument, NULL, 'd'},
         {"cdi", no_argument, NULL, 'C'},
+        /* nvidia-ctk's spelling, and its alias */
+        {"cdi.enabled", no_argument, NULL, 'C'},
+        {"cdi.enable", no_argument, NULL, 'C'},
         {"dry-run", no_argument, NULL, 'D'},
         {"remove", no_argument, NULL, 'x'},
         {"swarm-resources", no_argument, NULL, 'S'},

@@ -19,7 +19,8 @@ static void usage(FILE *f)
             "libraries, to rehearse a GPU setup or test gctk without a GPU.\n\n"
             "  --gpus N          number of GPUs, 0 to %d (default %d)\n"
             "  --driver VERSION  driver version (default %s)\n"
-            "  --cuda VERSION    CUDA version the driver supports (default %s)\n"
+            "  --cuda VERSION    CUDA version the driver reports (default: the one that\n"
+            "                    driver version supports, from gctk's CUDA table)\n"
             "  --model NAME      GPU model (default \"%s\")\n"
             "  --mig GPU:PROFILES  GPU in MIG mode with one instance per profile, like\n"
             "                    --mig 0:1g.10gb,1g.10gb,2g.20gb (repeat per GPU)\n"
@@ -28,7 +29,7 @@ static void usage(FILE *f)
             "                    them at the standard paths\n"
             "  --force           rebuild over a non-empty DIR\n",
             GCTK_SIM_MAX_GPUS, GCTK_SIM_DEFAULT_GPUS, GCTK_SIM_DEFAULT_DRIVER,
-            GCTK_SIM_DEFAULT_CUDA, GCTK_SIM_DEFAULT_MODEL);
+            GCTK_SIM_DEFAULT_MODEL);
 }
 
 static int sim_create(int argc, char **argv)
@@ -112,7 +113,9 @@ static int sim_create(int argc, char **argv)
     printf("simulated GPU host created in %s\n", root);
     printf("  GPUs:    %u x %s\n", o.gpus, o.model);
     printf("  driver:  %s\n", o.driver);
-    printf("  CUDA:    %s\n", o.cuda);
+    char cuda[16];
+    printf("  CUDA:    %s%s\n", gctk_sim_cuda(&o, cuda, sizeof(cuda)),
+           o.cuda == NULL ? " (what this driver supports)" : "");
     for (size_t i = 0; i < nmig; i++)
         printf("  MIG:     GPU %s\n", migs[i]);
     if (o.driver_dir != NULL)

@@ -5,19 +5,59 @@
 #
 #   . tests/e2e/docker-lib.sh
 #   dk_start DIR GCTK_CONFIG_FILE    # sets DOCKER_HOST, DOCKER, DK_DAEMON_JSON
-#                                    # (DK_CONFIGURE_ARGS: more `gctk runtime configure` flags)
+#                                    # (DK_CONFIGURE_ARGS: more `gctk runtime configure` flags;
+#                                    # DK_DAEMON_SETTINGS: a JSON object of daemon.json keys)
+#   dk_restart                       # dockerd again, on the same containerd and daemon.json
+#   dk_composes                      # COMPOSE_NAMES, COMPOSE_VERSIONS: the Composes here
 #   dk_stop                          # idempotent; call it at exit whatever happens
 #   dk_import_image ROOTFS NAME      # a local rootfs dir as an image
 #
-# Needs GCTK_BUILD (the meson build dir) and root. Debian's docker.io (20.10)
-# daemon and client are used by absolute path: another `docker` on PATH
+# Needs GCTK_BUILD (the meson build dir) and root. Debian's docker.io daemon
+# and client (20.10 on Debian 12; 26.1 on Debian 13, whose client is the
+# docker-cli package) are used by absolute path: another `docker` on PATH
 # (e.g. a newer client in /usr/local/bin) must not speak to this daemon.
+# DOCKER_VERSION, DOCKER_CLI_VERSION, CONTAINERD_VERSION and RUNC_VERSION say
+# what the suite runs against; dk_versions prints them.
 DK_DOCKERD=${DK_DOCKERD:-/usr/sbin/dockerd}
 DOCKER=${DK_DOCKER_CLIENT:-/usr/bin/docker}
 DK_CONTAINERD=${DK_CONTAINERD:-/usr/bin/containerd}
+# what this machine has: 20.10 on Debian 12, 26.1 on Debian 13
+DOCKER_VERSION=$(version_of "$DK_DOCKERD" --version)
+DOCKER_CLI_VERSION=$(version_of "$DOCKER" --version)
+CONTAINERD_VERSION=$(version_of "$DK_CONTAINERD" --version)
+RUNC_VERSION=$(version_of runc --version)
 DK_DIR=
 DK_DOCKERD_PID=
 DK_CONTAINERD_PID=
+
+# dk_versions: the diagnostic line of what the suite runs against
+dk_versions() {
+    local more=""
+    [ $# -eq 0 ] || more=$(printf ', %s' "$@")
+    versions "dockerd $DOCKER_VERSION, docker $DOCKER_CLI_VERSION, containerd $CONTAINERD_VERSION, runc $RUNC_VERSION$more"
+}
+
+# dk_composes: the Composes of this machine in COMPOSE_NAMES ("docker-compose",
+# "docker compose") and COMPOSE_VERSIONS. Debian 12 has Compose 1.29 (python,
+# `docker-compose`); Debian 13 has Compose v2, the CLI plugin, and its
+# /usr/bin/docker-compose is a link to it: the same Compose, listed once as
+# `docker compose`.
+dk_composes() {
+    COMPOSE_NAMES=() COMPOSE_VERSIONS=()
+    local plugin standalone
+    plugin=$(version_of "$DOCKER" compose version --short)
+    standalone=$(command -v docker-compose >/dev/null && version_of docker-compose version --short)
+    if [ -n "$plugin" ]; then COMPOSE_NAMES+=("docker compose"); COMPOSE_VERSIONS+=("$plugin"); fi
+    if [ -n "$standalone" ] && [ "$standalone" != "$plugin" ]; then
+        COMPOSE_NAMES+=("docker-compose"); COMPOSE_VERSIONS+=("$standalone")
+    fi
+}
+
+# dk_compose_cmd NAME: DK_COMPOSE, the command line of the Compose named by
+# dk_composes ("docker compose" is the plugin of the client used here)
+dk_compose_cmd() {
+    if [ "$1" = "docker compose" ]; then DK_COMPOSE=("$DOCKER" compose); else DK_COMPOSE=(docker-compose); fi
+}
 
 # dk_missing: prints what this machine lacks to run the private daemon
 dk_missing() {
@@ -86,24 +126,30 @@ EOF
     DK_DAEMON_JSON=$DK_DIR/daemon.json
     # dockerd before 23.0 writes its identity key to /etc/docker/key.json
     # unless told otherwise (23.0 dropped the key and ignores the setting);
-    # `gctk runtime configure` keeps this setting
-    local major
-    major=$("$DK_DOCKERD" --version 2>/dev/null | sed -n 's/^Docker version \([0-9]*\)\..*/\1/p')
-    if [ -n "$major" ] && [ "$major" -lt 23 ]; then
-        printf '{"deprecated-key-path": "%s"}\n' "$DK_DIR/key.json" >"$DK_DAEMON_JSON"
+    # `gctk runtime configure` keeps this setting, and DK_DAEMON_SETTINGS
+    local settings=${DK_DAEMON_SETTINGS:-'{}'}
+    if ! version_ge "$DOCKER_VERSION" 23; then
+        settings=$(jq -n --argjson s "$settings" --arg k "$DK_DIR/key.json" '$s + {"deprecated-key-path": $k}')
     fi
+    [ "$settings" = '{}' ] || printf '%s\n' "$settings" >"$DK_DAEMON_JSON"
     if ! "$build/cmd/gctk" runtime configure --runtime=docker --config "$DK_DAEMON_JSON" \
         --runtime-path "$build/cmd/gctk-runtime" ${DK_CONFIGURE_ARGS:-} >"$DK_DIR/configure.log" 2>&1; then
         cat "$DK_DIR/configure.log" >&2
         return 1
     fi
 
-    env -i PATH="$path" GCTK_CONFIG="$gctk_config" \
+    DK_PATH=$path DK_GCTK_CONFIG=$gctk_config
+    _dk_start_dockerd
+}
+
+# _dk_start_dockerd: starts dockerd on DK_DIR's containerd and daemon.json
+_dk_start_dockerd() {
+    env -i PATH="$DK_PATH" GCTK_CONFIG="$DK_GCTK_CONFIG" \
         "$DK_DOCKERD" --host "unix://$DK_DIR/docker.sock" \
         --data-root "$DK_DIR/data" --exec-root "$DK_DIR/exec" --pidfile "$DK_DIR/dockerd.pid" \
         --containerd "$DK_DIR/containerd.sock" --config-file "$DK_DAEMON_JSON" \
         --iptables=false --ip-masq=false --bridge=none --userland-proxy=false \
-        </dev/null >"$DK_DIR/dockerd.log" 2>&1 &
+        </dev/null >>"$DK_DIR/dockerd.log" 2>&1 &
     DK_DOCKERD_PID=$!
     export DOCKER_HOST="unix://$DK_DIR/docker.sock"
     # the client's own config (auths, contexts) stays out of the way
@@ -117,6 +163,14 @@ EOF
     echo "dockerd did not start; its log:" >&2
     tail -n 20 "$DK_DIR/dockerd.log" >&2
     return 1
+}
+
+# dk_restart: restarts dockerd (as `systemctl restart docker` does after a
+# change of daemon.json); containerd and the images stay
+dk_restart() {
+    _dk_kill "$DK_DOCKERD_PID" 20
+    DK_DOCKERD_PID=
+    _dk_start_dockerd
 }
 
 # _dk_kill PID SECONDS: SIGTERM, then SIGKILL after SECONDS; reaps it

@@ -50,6 +50,26 @@ expect_match() {
     fi
 }
 
+# ---- the outside tools a suite runs against ---------------------------------
+# Each suite holds a tool to what its version really does (docs/docker-e2e.md
+# has the table), so it first asks the tool its version.
+
+# version_of CMD...: the first MAJOR.MINOR[.PATCH] CMD prints ("Docker version
+# 26.1.5+dfsg1, build 411e817" -> 26.1.5); empty when CMD fails or prints none
+version_of() {
+    local out
+    out=$("$@" 2>/dev/null) || return 0
+    printf '%s\n' "$out" | grep -oE '[0-9]+\.[0-9]+(\.[0-9]+)?' | head -n 1
+}
+
+# version_ge A B: A is B or newer, as dotted numbers; false when A is empty
+version_ge() {
+    [ -n "$1" ] && [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]
+}
+
+# versions NAME=VERSION...: one diagnostic line naming what the suite runs against
+versions() { echo "against: $*" | diag; }
+
 need_root() {
     if [ "$(id -u)" != 0 ]; then skip "$1" "needs root"; return 1; fi
 }

@@ -7,6 +7,7 @@
 
 need_root "CDI runtime end to end" || exit 0
 command -v runc >/dev/null || { skip "CDI runtime end to end" "runc is not installed"; exit 0; }
+versions "runc $(version_of runc --version)"
 command -v jq >/dev/null || { skip "CDI runtime end to end" "jq is not installed"; exit 0; }
 
 HOST=$SCRATCH/host

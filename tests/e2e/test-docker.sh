@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Docker end to end: a private dockerd (Debian's docker.io 20.10) configured by
-# `gctk runtime configure`, on a simulated 4-GPU host. `docker run --gpus`
-# goes through Docker's own nvidia driver, which adds gctk-hook (installed as
-# nvidia-container-runtime-hook) as prestart hook; `--runtime=nvidia` goes
-# through gctk-runtime. Each container must see exactly what it asked for.
+# Docker end to end: a private dockerd (Debian's docker.io: 20.10 on Debian
+# 12, 26.1 on Debian 13) configured by `gctk runtime configure`, on a
+# simulated 4-GPU host. `docker run --gpus` goes through Docker's own nvidia
+# driver, which adds gctk-hook (installed as nvidia-container-runtime-hook) as
+# prestart hook; `--runtime=nvidia` goes through gctk-runtime; on Docker 25
+# and later, `--device nvidia.com/gpu=N` goes through Docker's CDI with a spec
+# from `gctk cdi generate`, once `gctk runtime configure --cdi.enabled` has
+# turned it on. Each container must see exactly what it asked for, and each
+# Docker version is held to what it really does (docs/docker-e2e.md).
 # Also: `gctk runtime configure` through the real CLI.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/docker-lib.sh"
@@ -11,6 +15,7 @@
 need_root "docker end to end" || exit 0
 missing=$(dk_missing)
 if [ -n "$missing" ]; then skip "docker end to end" "missing: $missing"; exit 0; fi
+dk_versions
 
 # ---- gctk runtime configure through the CLI (no daemon needed) -------------
 DJ=$SCRATCH/dj
@@ -81,6 +86,11 @@ mapfile -t UUID < <("$GCTK" info --json --no-nvml | jq -r '.gpus[].uuid')
 expect_eq "the simulated host has 4 GPUs" 4 "${#UUID[@]}"
 
 at_exit dk_stop
+CDI_DIR=$SCRATCH/cdi
+mkdir -p "$CDI_DIR"
+# Docker 25 and later read CDI specs from cdi-spec-dirs (the daemon's own
+# setting, kept by `gctk runtime configure`); 20.10 refuses the key
+version_ge "$DOCKER_VERSION" 25 && DK_DAEMON_SETTINGS="{\"cdi-spec-dirs\": [\"$CDI_DIR\"]}"
 if ! dk_start "$SCRATCH/docker" "$GCTK_CONFIG" 2>"$SCRATCH/start.err"; then
     not_ok "the private dockerd starts"; diag <"$SCRATCH/start.err"; exit 1
 fi
@@ -152,8 +162,67 @@ check "no --gpus: no /dev/nvidia*" test -z "$(printf '%s\n' "$OUT" | grep '^/dev
 expect_match "no --gpus: no nvidia-smi" "nvidia-smi: not found" "$OUT"
 expect_eq "no --gpus: no GPU listed" "" "$(uuids_seen)"
 
-expect_match "the hook logged Docker's requests" "NVIDIA_VISIBLE_DEVICES=0,3 -> 2 GPU\(s\)" "$(cat "$SCRATCH/hook.log")"
 expect_eq "no mount left by the containers" "$MOUNTS_UP" "$(dk_mounts "$SCRATCH")"
+
+# ---- CDI: docker run --device nvidia.com/gpu=N ----------------------------
+cdi_run() { drun --device "$@" gctk-test sh -c 'nvidia-smi -L; ls /dev/nvidia[0-9]*' ; }
+nodes_seen() { printf '%s\n' "$OUT" | grep '^/dev/' | sort | tr '\n' ' ' | sed 's/ $//'; }
+"$GCTK" cdi generate --root "$HOST" --output "$CDI_DIR/nvidia.yaml" >/dev/null 2>&1
+expect_eq "gctk cdi generate writes the spec of kind nvidia.com/gpu" "kind: nvidia.com/gpu" \
+    "$(grep '^kind:' "$CDI_DIR/nvidia.yaml")"
+if version_ge "$DOCKER_VERSION" 25; then
+    # CDI is off until daemon.json says "features": {"cdi": true}: Docker then
+    # has no "cdi" device driver for the request
+    cdi_run nvidia.com/gpu=0
+    check "Docker $DOCKER_VERSION without the cdi feature: --device nvidia.com/gpu=0 fails" test "$RC" -ne 0
+    expect_match "Docker $DOCKER_VERSION without the cdi feature: its message" \
+        'could not select device driver "cdi" with capabilities: \[\]' "$OUT"
+fi
+OUT=$("$GCTK" runtime configure --runtime=docker --config "$DK_DAEMON_JSON" --runtime-path "$RT" \
+    --cdi.enabled 2>&1)
+expect_eq "gctk runtime configure --cdi.enabled: exit 0" 0 "$?"
+expect_eq "gctk runtime configure --cdi.enabled: features.cdi is true, the runtime kept" "true $RT" \
+    "$(jq -r '"\(.features.cdi) \(.runtimes.nvidia.path)"' "$DK_DAEMON_JSON")"
+if dk_restart 2>"$SCRATCH/restart.err"; then
+    ok "dockerd $DOCKER_VERSION restarts with \"features\": {\"cdi\": true}"
+else
+    not_ok "dockerd $DOCKER_VERSION restarts with \"features\": {\"cdi\": true}"; diag <"$SCRATCH/restart.err"; exit 1
+fi
+DOCKERD_PID=$DK_DOCKERD_PID
+MOUNTS_UP=$(dk_mounts "$SCRATCH")
+if version_ge "$DOCKER_VERSION" 25; then
+    expect_eq "docker info: CDI spec directories are the daemon.json's" "[\"$CDI_DIR\"]" \
+        "$("$DOCKER" info --format '{{json .CDISpecDirs}}' 2>&1)"
+    cdi_run nvidia.com/gpu=0
+    expect_eq "--device nvidia.com/gpu=0: GPU 0" "$(uuids_of 0)" "$(uuids_seen)"
+    expect_eq "--device nvidia.com/gpu=0: only its device node" "/dev/nvidia0" "$(nodes_seen)"
+    cdi_run nvidia.com/gpu=1 --device nvidia.com/gpu=3
+    expect_eq "--device nvidia.com/gpu=1 --device nvidia.com/gpu=3: GPUs 1 and 3" "$(uuids_of 1 3)" "$(uuids_seen)"
+    drun --device nvidia.com/gpu=all gctk-test sh -c \
+        'nvidia-smi -L; readlink /usr/lib/x86_64-linux-gnu/libcuda.so; ls /proc/driver/nvidia/gpus | wc -l'
+    expect_eq "--device nvidia.com/gpu=all: the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
+    expect_match "--device nvidia.com/gpu=all: libcuda.so -> libcuda.so.1 (the spec's hook)" "^libcuda.so.1$" "$OUT"
+    expect_eq "--device nvidia.com/gpu=all: /proc/driver/nvidia/gpus has the 4" 4 "$(printf '%s\n' "$OUT" | tail -n 1)"
+    cdi_run nvidia.com/gpu=7
+    check "--device nvidia.com/gpu=7: the container does not start" test "$RC" -ne 0
+    expect_match "--device nvidia.com/gpu=7: Docker's message names the device" \
+        "CDI device injection failed: unresolvable CDI devices nvidia.com/gpu=7" "$OUT"
+elif ! version_ge "$DOCKER_CLI_VERSION" 25; then
+    # the client before 25 takes --device as a path and refuses the name
+    # itself; dockerd 20.10 starts with the cdi feature set and ignores it
+    cdi_run nvidia.com/gpu=0
+    check "docker $DOCKER_CLI_VERSION: --device nvidia.com/gpu=0 fails" test "$RC" -ne 0
+    expect_match "docker $DOCKER_CLI_VERSION: --device nvidia.com/gpu=0 is not a path" \
+        "nvidia.com/gpu=0 is not an absolute path" "$OUT"
+    drun --gpus all gctk-test nvidia-smi -L
+    expect_eq "dockerd $DOCKER_VERSION with the cdi feature set: --gpus all still gives the 4 GPUs" \
+        "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
+else
+    skip "docker run --device nvidia.com/gpu=0" "no recorded behaviour for docker $DOCKER_CLI_VERSION with dockerd $DOCKER_VERSION"
+fi
+
+expect_match "the hook logged Docker's requests" "NVIDIA_VISIBLE_DEVICES=0,3 -> 2 GPU\(s\)" "$(cat "$SCRATCH/hook.log")"
+expect_eq "CDI containers: no mount left" "$MOUNTS_UP" "$(dk_mounts "$SCRATCH")"
 expect_eq "no container left" "" "$("$DOCKER" ps -aq 2>&1)"
 
 dk_stop

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Podman (Debian's 4.3) with a spec from `gctk cdi generate`, on a simulated
-# 4-GPU host: `--device VENDOR/gpu=0` gives exactly GPU 0, `=all` the four,
-# an unknown name fails clearly; the OCI hooks.d route of `gctk runtime
-# configure --runtime=podman`; rootless Podman when this machine allows it.
+# Podman (Debian's: 4.3 on Debian 12, 5.4 on Debian 13) with a spec from
+# `gctk cdi generate`, on a simulated 4-GPU host: `--device VENDOR/gpu=0`
+# gives exactly GPU 0, `=all` the four, an unknown name fails clearly;
+# `--gpus`, which each version treats its own way (docs/docker-e2e.md); the
+# OCI hooks.d route of `gctk runtime configure --runtime=podman`; rootless
+# Podman when this machine allows it.
 # Podman runs with private storage under $SCRATCH, runc and cgroupfs (crun
 # refuses this machine's hybrid cgroup layout) and rlimits within the
 # machine's hard limits.
@@ -11,6 +13,10 @@
 need_root "podman end to end" || exit 0
 command -v podman >/dev/null || { skip "podman end to end" "podman is not installed"; exit 0; }
 command -v runc >/dev/null || { skip "podman end to end" "runc is not installed"; exit 0; }
+PODMAN_VERSION=$(version_of podman --version)
+versions "podman $PODMAN_VERSION, runc $(version_of runc --version)"
+# Podman 5 warns on every command of a cgroup v1 host (as this one is)
+export PODMAN_IGNORE_CGROUPSV1_WARNING=1
 
 PM=$SCRATCH/podman
 mkdir -p "$PM/tmp"
@@ -59,6 +65,40 @@ RC=$?
 check "unknown CDI name: podman fails" test "$RC" -ne 0
 expect_match "unknown CDI name: the error names it" "unresolvable CDI devices $VENDOR/gpu=7" "$OUT"
 
+# --gpus: Podman 5 turns `--gpus X` into the CDI device nvidia.com/gpu=X, so
+# X is a device name (`--gpus 1` is GPU 1, where Docker's is one GPU: GPU 0);
+# Podman 4.3 takes the flag for Docker's sake and does nothing with it. The
+# spec must be of kind nvidia.com/gpu in a directory Podman reads (5.4 does
+# not honour containers.conf's cdi_spec_dirs for it): /var/run/cdi, unless
+# this machine has an nvidia.com/gpu spec of its own there or in /etc/cdi.
+own_spec=$(grep -ls '^kind: *"\?nvidia.com/gpu\|"kind": *"nvidia.com/gpu"' /etc/cdi/* /var/run/cdi/* 2>/dev/null | grep -v "^$SPEC$" | head -n 1)
+GSPEC=/var/run/cdi/gctk-test-$$-$RANDOM-nvidia.yaml
+if [ -n "$own_spec" ]; then
+    skip "podman --gpus" "this machine has an nvidia.com/gpu spec of its own ($own_spec)"
+elif version_ge "$PODMAN_VERSION" 5; then
+    at_exit "rm -f $GSPEC"
+    "$GCTK" cdi generate --root "$HOST" --output "$GSPEC" >/dev/null
+    OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --gpus all "$IMAGE" nvidia-smi -L 2>&1)
+    expect_eq "podman $PODMAN_VERSION --gpus all: the CDI device nvidia.com/gpu=all, the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
+    OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --gpus 1 "$IMAGE" nvidia-smi -L 2>&1)
+    expect_eq "podman $PODMAN_VERSION --gpus 1: the device named 1, GPU 1 (not Docker's one GPU)" "$(uuids_of 1)" "$(uuids_seen)"
+    OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --gpus 0,2 "$IMAGE" nvidia-smi -L 2>&1)
+    expect_eq "podman $PODMAN_VERSION --gpus 0,2: GPUs 0 and 2" "$(uuids_of 0 2)" "$(uuids_seen)"
+    OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --gpus 9 "$IMAGE" true 2>&1)
+    expect_match "podman $PODMAN_VERSION --gpus 9: refused, naming the CDI device" "unresolvable CDI devices nvidia.com/gpu=9" "$OUT"
+    rm -f "$GSPEC"
+elif [ "${PODMAN_VERSION%.*}" = 4.3 ]; then
+    at_exit "rm -f $GSPEC"
+    "$GCTK" cdi generate --root "$HOST" --output "$GSPEC" >/dev/null
+    OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --gpus all "$IMAGE" sh -c 'nvidia-smi -L 2>&1; ls /dev/nvidia0 2>&1; echo end' 2>&1)
+    expect_match "podman $PODMAN_VERSION --gpus all: accepted, the container runs" "end$" "$OUT"
+    expect_eq "podman $PODMAN_VERSION --gpus all: ignored, no GPU" "" "$(uuids_seen)"
+    expect_match "podman $PODMAN_VERSION --gpus all: no device node" "/dev/nvidia0: No such file" "$OUT"
+    rm -f "$GSPEC"
+else
+    skip "podman --gpus" "no recorded behaviour for podman $PODMAN_VERSION"
+fi
+
 # The alternative to CDI: gctk-hook through Podman's OCI hooks directory.
 HOOKS=$SCRATCH/hooks.d
 cat >"$SCRATCH/gctk.conf" <<CONF
@@ -94,7 +134,9 @@ if [ -z "$rootless_reason" ]; then
         chown "$RUSER:" "$SCRATCH/home" "$SCRATCH/xdg"
         chmod 700 "$SCRATCH/xdg"
         chmod 644 "$SCRATCH/rootfs.tar"
-        RL=(runuser -u "$RUSER" -- env HOME="$SCRATCH/home" XDG_RUNTIME_DIR="$SCRATCH/xdg"
+        # from a directory the user may enter: Podman re-enters the working
+        # directory in its user namespace (`cannot chdir to /root/g`)
+        RL=(runuser -u "$RUSER" -- env -C "$SCRATCH/home" HOME="$SCRATCH/home" XDG_RUNTIME_DIR="$SCRATCH/xdg"
             podman --root "$SCRATCH/home/storage" --runroot "$SCRATCH/xdg/run" --runtime runc
             --cgroup-manager cgroupfs --events-backend none --storage-driver vfs)
         at_exit "${RL[*]} rm -af; ${RL[*]} system reset -f; ${RL[*]} system migrate"

@@ -6,6 +6,7 @@
 
 need_root "runc end to end" || exit 0
 command -v runc >/dev/null || { skip "runc end to end" "runc is not installed"; exit 0; }
+versions "runc $(version_of runc --version)"
 
 HOST=$SCRATCH/host
 "$GCTK" sim create "$HOST" --gpus 4 >/dev/null || { not_ok "gctk sim create"; exit 1; }

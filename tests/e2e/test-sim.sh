@@ -167,6 +167,27 @@ check "0 GPUs: cuda-devices fails with CUDA_ERROR_NO_DEVICE" "1 CUDA_ERROR_NO_DE
 out=$("$smi" --query-gpu=index,name,memory.total,compute_cap --format=csv,noheader | tail -n 1)
 check "16 GPUs of another model" "15, NVIDIA A100-SXM4-40GB, 40960 MiB, 8.0" "$out"
 
+# without --cuda, the CUDA version the driver really supports (535.104.05: 12.2)
+out=$("$gctk" sim create --gpus 1 --driver 535.104.05 "$tmp/r535" 2>&1)
+contains "--driver 535.104.05 without --cuda: CUDA 12.2" "CUDA:    12.2 (what this driver supports)" "$out"
+out=$("$tmp/r535/usr/bin/nvidia-smi" --version)
+contains "--driver 535.104.05: nvidia-smi reports CUDA 12.2" "CUDA Version        : 12.2" "$out"
+out=$("$gctk" --root "$tmp/r535" compat --cuda 12.4 2>&1)
+check "--driver 535.104.05: gctk compat --cuda 12.4 is minor-version compatibility (exit 3)" 3 $?
+contains "--driver 535.104.05: gctk compat names the native driver" "driver >= 550.54.14 runs it natively" "$out"
+out=$("$gctk" sim create --gpus 1 --driver 300.10 "$tmp/r300" 2>&1)
+check "--driver older than every CUDA release, no --cuda: exit 1" 1 $?
+contains "--driver older than every CUDA release: the fix" "give the CUDA version it supports (--cuda)" "$out"
+
+# sim create reads no config: a GCTK_CONFIG naming a missing file does not stop it
+out=$(GCTK_CONFIG=$tmp/missing/gctk.conf "$gctk" sim create --gpus 1 "$tmp/noconf" 2>&1)
+check "GCTK_CONFIG naming a missing file: sim create exits 0" 0 $?
+check "GCTK_CONFIG naming a missing file: the host is built" "GPU 0: NVIDIA H100 80GB HBM3" \
+    "$("$tmp/noconf/usr/bin/nvidia-smi" -L | cut -d' ' -f1-6)"
+out=$(GCTK_CONFIG=$tmp/missing/gctk.conf "$gctk" info 2>&1)
+contains "GCTK_CONFIG naming a missing file: a command that reads it still says so" \
+    "config \`$tmp/missing/gctk.conf\`: No such file or directory" "$out"
+
 out=$("$gctk" sim create --gpus 1025 "$tmp/big" 2>&1)
 rc=$?
 contains "--gpus 1025 is refused" "invalid --gpus \`1025\`" "$rc $out"

@@ -11,6 +11,8 @@
 need_root "swarm end to end" || exit 0
 missing=$(dk_missing)
 if [ -n "$missing" ]; then skip "swarm end to end" "missing: $missing"; exit 0; fi
+# Swarm's generic resources behave the same in Docker 20.10 and 26.1
+dk_versions
 
 HOST=$SCRATCH/host
 "$GCTK" sim create "$HOST" --gpus 4 >/dev/null || { not_ok "gctk sim create"; exit 1; }

@@ -35,6 +35,7 @@ struct fx {
     const char *cdi_dirs[2];
     struct doctor_options o;
     /* the fake dockerd */
+    const char *version; /* its /version's Version; NULL: 20.10.24+dfsg1 */
     int lfd;
     pthread_t thread;
     bool serving;
@@ -77,8 +78,10 @@ static void *serve(void *arg)
         }
         req[n] = '\0';
         const char *body = NULL;
+        cleanup_free char *version = xasprintf("{\"Version\": \"%s\", \"ApiVersion\": \"1.41\"}",
+                                               f->version != NULL ? f->version : "20.10.24+dfsg1");
         if (str_has_prefix(req, "GET /version "))
-            body = "{\"Version\": \"20.10.24+dfsg1\", \"ApiVersion\": \"1.41\"}";
+            body = version;
         else if (str_has_prefix(req, "GET /info "))
             body = f->info;
         cleanup_free char *resp =
@@ -354,6 +357,7 @@ static void test_healthy(void **state)
     expect(r, "docker runtime", DOCTOR_OK, "registers the \"nvidia\" runtime: `/bin/true`", NULL);
     expect(r, "docker hook", DOCTOR_OK, "is on dockerd's PATH (-> `/bin/true`)", NULL);
     expect(r, "docker restart", DOCTOR_OK, "runs with the current hook", NULL);
+    expect(r, "docker cdi", DOCTOR_OK, "Docker 20.10.24+dfsg1 has no CDI", NULL);
     expect(r, "cgroup", DOCTOR_OK, "cgroup v1, cgroupfs cgroup driver (dockerd)", NULL);
     expect(r, "cdi", DOCTOR_OK, "CDI not in use", NULL);
     expect(r, "config", DOCTOR_OK, "is valid", NULL);
@@ -747,6 +751,40 @@ static void test_cgroup_v2_default_driver(void **state)
     expect(r, "cgroup", DOCTOR_OK, "cgroup v2, cgroupfs cgroup driver (daemon.json)", NULL);
 }
 
+/* Docker's CDI, by version: none before 25, behind features.cdi from 25 on */
+static void test_docker_cdi(void **state)
+{
+    struct fx *f = *state;
+    write_text(f->daemon_json, "{\"runtimes\": {\"nvidia\": {\"path\": \"/bin/true\"}}, "
+                               "\"features\": {\"cdi\": true}}");
+    struct doctor_report *r = run(f);
+    expect(r, "docker cdi", DOCTOR_WARNING,
+           "Docker 20.10.24+dfsg1 has no CDI (Docker 25 and later have it): \"features\": "
+           "{\"cdi\": true} in",
+           "give GPUs with docker run --gpus");
+
+    f->version = "26.1.5+dfsg1";
+    f->info = "{\"Runtimes\": {\"nvidia\": {}, \"runc\": {}}, \"CgroupDriver\": \"cgroupfs\", "
+              "\"CDISpecDirs\": []}";
+    r = run(f);
+    expect(r, "docker cdi", DOCTOR_WARNING,
+           "turns CDI on but dockerd 26.1.5+dfsg1 has not loaded it", "systemctl restart docker");
+
+    f->info = "{\"Runtimes\": {\"nvidia\": {}, \"runc\": {}}, \"CgroupDriver\": \"cgroupfs\", "
+              "\"CDISpecDirs\": [\"/etc/cdi\", \"/var/run/cdi\"]}";
+    r = run(f);
+    expect(r, "docker cdi", DOCTOR_OK,
+           "Docker 26.1.5+dfsg1 reads CDI specs from `/etc/cdi`, `/var/run/cdi`: docker run "
+           "--device nvidia.com/gpu=N works",
+           NULL);
+
+    write_text(f->daemon_json, "{\"runtimes\": {\"nvidia\": {\"path\": \"/bin/true\"}}}");
+    f->info = "{\"Runtimes\": {\"nvidia\": {}, \"runc\": {}}, \"CgroupDriver\": \"cgroupfs\", "
+              "\"CDISpecDirs\": []}";
+    r = run(f);
+    expect(r, "docker cdi", DOCTOR_OK, "Docker 26.1.5+dfsg1 has CDI off: --gpus works", NULL);
+}
+
 static void test_cgroup_v2_systemd_with_cdi(void **state)
 {
     struct fx *f = *state;
@@ -1007,6 +1045,7 @@ int main(void)
         T(test_find_dockerd),
         T(test_cgroup_v2_systemd),
         T(test_cgroup_v2_default_driver),
+        T(test_docker_cdi),
         T(test_cgroup_v2_systemd_with_cdi),
         T(test_cdi_valid),
         T(test_cdi_stale),

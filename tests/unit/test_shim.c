@@ -37,17 +37,61 @@ static void test_parse_args(void **state)
     shim_parse_args(13, docker, &a);
     assert_int_equal(a.verb, 8);
     assert_string_equal(a.bundle, "/b/1");
+    assert_string_equal(a.log, "/l.json");
+    assert_string_equal(a.log_format, "json");
     char *eq[] = {"r", "run", "-d", "--bundle=/b/2", "id", NULL};
     shim_parse_args(5, eq, &a);
     assert_int_equal(a.verb, 1);
     assert_string_equal(a.bundle, "/b/2");
-    char *none[] = {"r", "--debug", NULL};
-    shim_parse_args(2, none, &a);
+    assert_null(a.log);
+    char *none[] = {"r", "--debug", "--log=/x.log", NULL};
+    shim_parse_args(3, none, &a);
     assert_int_equal(a.verb, -1);
     assert_null(a.bundle);
+    assert_string_equal(a.log, "/x.log");
     char *state_verb[] = {"r", "state", "id", NULL};
     shim_parse_args(3, state_verb, &a);
     assert_string_equal(state_verb[a.verb], "state");
+}
+
+/* The runtime's error reaches containerd's shim through runc's log file */
+static void test_log_error(void **state)
+{
+    (void)state;
+    cleanup_free char *log = xasprintf("%s/log.json", dir);
+    char *json_args[] = {"r", "--log", log, "--log-format", "json", "create", "id", NULL};
+    struct shim_args a;
+    shim_parse_args(7, json_args, &a);
+    shim_log_error(&a, "gctk-runtime: unknown CDI device \"x/gpu=7\"");
+    shim_log_error(&a, "second");
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    char line[512];
+    assert_non_null(fgets(line, sizeof(line), f));
+    json_error_t jerr;
+    json_t *j = json_loads(line, 0, &jerr);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "level")), "error");
+    assert_string_equal(json_string_value(json_object_get(j, "msg")),
+                        "gctk-runtime: unknown CDI device \"x/gpu=7\"");
+    assert_int_equal(strlen(json_string_value(json_object_get(j, "time"))), 20);
+    json_decref(j);
+    assert_non_null(fgets(line, sizeof(line), f)); /* appended, not replaced */
+    fclose(f);
+
+    cleanup_free char *text = xasprintf("%s/log.txt", dir);
+    char *text_args[] = {"r", "--log", text, "create", "id", NULL};
+    shim_parse_args(5, text_args, &a);
+    shim_log_error(&a, "a \"quoted\" message");
+    f = fopen(text, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    assert_non_null(strstr(line, " level=error msg=\"a \\\"quoted\\\" message\"\n"));
+
+    char *no_log[] = {"r", "create", "id", NULL};
+    shim_parse_args(3, no_log, &a);
+    shim_log_error(&a, "nowhere"); /* no --log: nothing, no crash */
 }
 
 static void bundle_with_env(const char *name, const char *env_json)
@@ -136,6 +180,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_args),
+        cmocka_unit_test(test_log_error),
         cmocka_unit_test(test_adds_hook_for_gpu_containers),
         cmocka_unit_test(test_leaves_other_containers_alone),
         cmocka_unit_test(test_bad_config_json),

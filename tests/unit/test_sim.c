@@ -206,6 +206,47 @@ static void test_cuda_number(void **state)
     assert_int_equal(gctk_sim_cuda_number(NULL), -1);
 }
 
+/* Without --cuda the simulated driver reports the CUDA version its version
+ * supports, from the one table (lib/cuda-drivers.def): never a pair that
+ * cannot exist, like 535.104.05 with CUDA 13.0. */
+static void test_cuda_of_driver(void **state)
+{
+    (void)state;
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    char buf[16];
+    assert_null(o.cuda);
+    assert_string_equal(gctk_sim_cuda(&o, buf, sizeof(buf)), "13.0"); /* 580.95.05 */
+    o.driver = "535.104.05";
+    assert_string_equal(gctk_sim_cuda(&o, buf, sizeof(buf)), "12.2");
+    o.driver = "550.54.14";
+    assert_string_equal(gctk_sim_cuda(&o, buf, sizeof(buf)), "12.4");
+    o.driver = "525.60.12"; /* one below 12.0's minimum */
+    assert_string_equal(gctk_sim_cuda(&o, buf, sizeof(buf)), "11.8");
+    o.cuda = "12.9"; /* --cuda wins: a beta driver may report more */
+    assert_string_equal(gctk_sim_cuda(&o, buf, sizeof(buf)), "12.9");
+    o.cuda = NULL;
+    o.driver = "300.10";
+    assert_null(gctk_sim_cuda(&o, buf, sizeof(buf)));
+}
+
+static void test_create_driver_cuda(void **state)
+{
+    (void)state;
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = 1;
+    o.driver = "535.104.05";
+    gctk_error *err = NULL;
+    assert_int_equal(gctk_sim_create(tmp, &o, NULL, &err), 0);
+    cleanup_free char *lib = slurp("/usr/lib/x86_64-linux-gnu/libcuda.so.535.104.05");
+    cleanup_free char *p = at("/usr/lib/x86_64-linux-gnu/libcuda.so.535.104.05");
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    assert_non_null(memmem(lib, (size_t)st.st_size, GCTK_SIM_CUDA_MARKER "00012020",
+                           strlen(GCTK_SIM_CUDA_MARKER) + 8));
+}
+
 static void expect_create_error(struct gctk_sim_options *o, const char *fragment)
 {
     gctk_error *err = NULL;
@@ -229,6 +270,9 @@ static void test_invalid_options(void **state)
     expect_create_error(&o, "invalid driver version");
     o.cuda = "13";
     expect_create_error(&o, "invalid CUDA version `13`");
+    o.driver = "300.10";
+    expect_create_error(&o, "driver 300.10 is older than every CUDA release gctk knows: give "
+                            "the CUDA version it supports (--cuda)");
     o.model = "";
     expect_create_error(&o, "invalid model name");
     o.mock_dir = "/nonexistent";
@@ -656,6 +700,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_elfstub_error, setup, teardown),
         cmocka_unit_test(test_identities),
         cmocka_unit_test(test_cuda_number),
+        cmocka_unit_test(test_cuda_of_driver),
+        cmocka_unit_test_setup_teardown(test_create_driver_cuda, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_options, setup, teardown),
         cmocka_unit_test(test_mock_dir_env),
         cmocka_unit_test_setup_teardown(test_patch_cuda, setup, teardown),

@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "util.h"
 
@@ -65,13 +67,53 @@ static void test_read_file_limit(void **state)
     gctk_error_free(err);
 }
 
+static void test_run_capture(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    gctk_error *err = NULL;
+    static const char *const echo[] = {"sh", "-c", "echo 2.26.1-4; echo noise >&2", NULL};
+    assert_int_equal(run_capture(echo, 64, 5000, &out, &err), 0);
+    assert_string_equal(out, "2.26.1-4\n"); /* stderr is not captured */
+    free(out);
+    out = NULL;
+
+    static const char *const fails[] = {"sh", "-c", "echo partial; exit 3", NULL};
+    assert_int_equal(run_capture(fails, 64, 5000, &out, &err), -1);
+    assert_null(out);
+    assert_string_equal(err->msg, "`sh` failed (status 3)");
+    gctk_error_free(err);
+    err = NULL;
+
+    static const char *const missing[] = {"gctk-no-such-command", "version", NULL};
+    assert_int_equal(run_capture(missing, 64, 5000, &out, &err), -1);
+    assert_int_equal(err->code, ENOENT);
+    gctk_error_free(err);
+    err = NULL;
+
+    /* a child that does not answer is killed and reaped */
+    unsigned long long t0 = now_ns();
+    static const char *const slow[] = {"sleep", "30", NULL};
+    assert_int_equal(run_capture(slow, 64, 200, &out, &err), -1);
+    assert_int_equal(err->code, ETIMEDOUT);
+    assert_true(now_ns() - t0 < 10000000000ull);
+    gctk_error_free(err);
+    err = NULL;
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* no child left */
+    assert_int_equal(errno, ECHILD);
+
+    static const char *const big[] = {"sh", "-c", "yes | head -c 100000", NULL};
+    assert_int_equal(run_capture(big, 1000, 5000, &out, &err), -1);
+    assert_int_equal(err->code, EFBIG);
+    gctk_error_free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fail_and_wrap),
-        cmocka_unit_test(test_path_join),
-        cmocka_unit_test(test_strings),
-        cmocka_unit_test(test_read_file_limit),
+        cmocka_unit_test(test_fail_and_wrap), cmocka_unit_test(test_path_join),
+        cmocka_unit_test(test_strings),       cmocka_unit_test(test_read_file_limit),
+        cmocka_unit_test(test_run_capture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
