@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"cdi", cmd_cdi, "generate, list and validate CDI specs of the GPUs"},
     {"hook", cmd_hook, "the createContainer hooks CDI specs name (run by the runtime)"},
     {"doctor", cmd_doctor, "check driver, NVML, Docker, hook, cgroups, CDI; print the fixes"},
+    {"ps", cmd_ps, "which container holds which GPU: processes, memory, containers"},
 };
 
 int report_error(const gctk_error *e)
