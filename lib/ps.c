@@ -516,12 +516,20 @@ static bool may_belong(const struct ps_container *c, enum ps_engine engine)
 }
 
 /* GET /containers/json of one engine and names what it runs. */
+/* Which containers one socket can name: user -1, the engine's socket, any of
+ * them; else a rootless engine's socket, the still unnamed containers of
+ * user@UID.service. */
+static bool may_answer(const struct ps_container *c, enum ps_engine engine, long user)
+{
+    return may_belong(c, engine) && (user < 0 || (c->user == user && c->name == NULL));
+}
+
 static void names_from_engine(struct ps_snapshot *s, const struct ps_options *o,
-                              enum ps_engine engine, const char *host)
+                              enum ps_engine engine, const char *host, long user)
 {
     bool wanted = false;
     for (size_t i = 0; i < s->nprocs && !wanted; i++)
-        wanted = may_belong(&s->procs[i].c, engine);
+        wanted = may_answer(&s->procs[i].c, engine, user);
     if (!wanted || host == NULL || host[0] == '\0')
         return;
     const char *who = engine == PS_ENGINE_DOCKER ? "Docker" : "Podman";
@@ -552,7 +560,7 @@ static void names_from_engine(struct ps_snapshot *s, const struct ps_options *o,
         const json_t *labels = json_object_get(item, "Labels");
         for (size_t i = 0; i < s->nprocs; i++) {
             struct ps_container *c = &s->procs[i].c;
-            if (!may_belong(c, engine) || strcmp(c->id, id) != 0)
+            if (!may_answer(c, engine, user) || strcmp(c->id, id) != 0)
                 continue;
             c->engine = engine;
             set_if_unset(&c->name, name);
@@ -564,6 +572,25 @@ static void names_from_engine(struct ps_snapshot *s, const struct ps_options *o,
         }
     }
     json_decref(list);
+}
+
+/* The engine's socket, then the socket of each rootless user whose
+ * containers are still unnamed: $XDG_RUNTIME_DIR, /run/user/UID, holds it. */
+static void names_from_engines(struct ps_snapshot *s, const struct ps_options *o,
+                               enum ps_engine engine, const char *host, const char *rootless)
+{
+    names_from_engine(s, o, engine, host, -1);
+    for (size_t i = 0; i < s->nprocs; i++) {
+        long user = s->procs[i].c.user;
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = s->procs[k].c.user == user;
+        if (user < 0 || seen || !may_answer(&s->procs[i].c, engine, user))
+            continue;
+        cleanup_free char *own = xasprintf("unix://%s/%ld/%s", o->run_user, user, rootless);
+        if (host == NULL || strcmp(own, host) != 0)
+            names_from_engine(s, o, engine, own, user);
+    }
 }
 
 /* kubelet keeps, whatever the runtime, /var/log/pods/<ns>_<pod>_<uid>/ and
@@ -662,6 +689,8 @@ int ps_snapshot_take(gctk_host *h, const struct ps_options *given, struct ps_sna
         o.kubelet_logs = "/var/log";
     if (o.runc_root == NULL)
         o.runc_root = "/run/runc";
+    if (o.run_user == NULL)
+        o.run_user = "/run/user";
     if (o.timeout_ms <= 0)
         o.timeout_ms = DEFAULT_TIMEOUT_MS;
     struct nvml *n = host_nvml(h);
@@ -720,10 +749,12 @@ int ps_snapshot_take(gctk_host *h, const struct ps_options *given, struct ps_sna
                   xasprintf("no process NVML lists is in %s: run gctk ps in the host's PID "
                             "namespace (docker run --pid=host) to see their containers",
                             o.proc));
-    names_from_engine(&s, &o, PS_ENGINE_DOCKER,
-                      host_or_env(o.docker_host, "DOCKER_HOST", ENGINEAPI_DOCKER_HOST));
-    names_from_engine(&s, &o, PS_ENGINE_PODMAN,
-                      host_or_env(o.podman_host, "CONTAINER_HOST", ENGINEAPI_PODMAN_HOST));
+    names_from_engines(&s, &o, PS_ENGINE_DOCKER,
+                       host_or_env(o.docker_host, "DOCKER_HOST", ENGINEAPI_DOCKER_HOST),
+                       "docker.sock");
+    names_from_engines(&s, &o, PS_ENGINE_PODMAN,
+                       host_or_env(o.podman_host, "CONTAINER_HOST", ENGINEAPI_PODMAN_HOST),
+                       "podman/podman.sock");
     names_from_kubelet(&s, &o);
     if (s.nprocs > 1)
         qsort(s.procs, s.nprocs, sizeof(*s.procs), proc_cmp);

@@ -12,8 +12,9 @@
  *     in the foreground) or runc's state directory;
  *   - the container's name from its engine's API (Docker's socket, Podman's
  *     Docker-compatible one: GET /containers/json, with a short deadline; no
- *     socket, no names), and a Kubernetes pod's name and namespace from the
- *     container's labels or from the log links kubelet keeps in /var/log.
+ *     socket, no names; a rootless engine's in its user's runtime dir), and a
+ *     Kubernetes pod's name and namespace from the container's labels or from
+ *     the log links kubelet keeps in /var/log.
  */
 #ifndef GCTK_PS_H
 #define GCTK_PS_H
@@ -88,6 +89,8 @@ struct ps_options {
     const char *podman_host;  /* NULL: $CONTAINER_HOST, else the default socket; "": never ask */
     const char *kubelet_logs; /* kubelet's log dir (pods/, containers/); NULL: "/var/log" */
     const char *runc_root;    /* runc's state dir; NULL: "/run/runc" */
+    const char *run_user;     /* the runtime dirs of users (rootless engines'
+                                 sockets); NULL: "/run/user" */
     int timeout_ms;           /* for each engine API call; 0: 1000 */
 };
 

@@ -32,6 +32,8 @@
 #define R1 "358607a37e7ada357032e7f5729c9ae6a3efdb7962acbcbe47ff6a3c5506cb1c"
 #define OUT "d6701ec289c56e4391acb11d07474b3139466857a305490575508a8b7a9fcf22"
 #define POD "68e7095d479ee8720a91559c1d830f68ba304caaf503ff0beb8f860833a8be12"
+#define P2 "5ad0debee049e150d851d81fa3e8184ee20725412e5702c7ffe3aae7e5173207"
+#define D2 "945070c69d1d37016c74fab7961011535e5693728edd8953d015dc45776fb816"
 
 /* ---- cgroup paths ------------------------------------------------------------ */
 
@@ -416,7 +418,7 @@ static void test_engineapi(void **state)
 
 /* ---- a whole snapshot ------------------------------------------------------------------ */
 
-static char root[PATH_MAX], proc[PATH_MAX], logs[PATH_MAX], runc[PATH_MAX];
+static char root[PATH_MAX], proc[PATH_MAX], logs[PATH_MAX], runc[PATH_MAX], run_user[PATH_MAX];
 
 static void write_file(const char *path, const char *text, size_t len)
 {
@@ -489,6 +491,7 @@ static int group_setup(void **state)
     snprintf(proc, sizeof(proc), "%s/proc", tmp);
     snprintf(logs, sizeof(logs), "%s/log", tmp);
     snprintf(runc, sizeof(runc), "%s/runc", tmp);
+    snprintf(run_user, sizeof(run_user), "%s/run-user", tmp);
     static const char *const mig[] = {"1:1g.10gb,2g.20gb"};
     struct gctk_sim_options o;
     gctk_sim_options_init(&o);
@@ -535,6 +538,8 @@ static void test_snapshot(void **state)
                       "utilization 0 87 40\n"
                       "process 1:0 109 C 4864\n"
                       "process 1:1 103 C 2048\n"
+                      "process 1:1 110 C 50\n"
+                      "process 1:1 111 C 60\n"
                       "process 0 104 G 12\n"
                       "process 0 105 C 100\n"
                       "process 0 106 M 200\n"
@@ -583,6 +588,19 @@ static void test_snapshot(void **state)
                  "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod"
                  "a5c1f8d5_1919_434d_add7_4afaafdaef89.slice/crio-" R1 ".scope\n",
                  1);
+    /* rootless Podman of user 1000, whose socket is in its runtime dir; and
+     * rootless Docker of user 1001, whose socket is not there */
+    fake_process(110, 1, "python3", ARGV("python3"),
+                 "0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" P2
+                 ".scope/container\n",
+                 1);
+    fake_process(111, 1, "python3", ARGV("python3"),
+                 "0::/user.slice/user-1001.slice/user@1001.service/user.slice/docker-" D1
+                 "9.scope\n0::/user.slice/user-1001.slice/user@1001.service/user.slice/docker-" D2
+                 ".scope\n",
+                 1);
+    cleanup_free char *rootless_dir = xasprintf("%s/1000/podman", run_user);
+    mkdirs(rootless_dir);
     /* kubelet's logs: the CRI-O pod by its uid, the containerd one by its link */
     cleanup_free char *pods = xasprintf("%s/pods/research_llm-0_" CRIO_UID "/trainer", logs);
     mkdirs(pods);
@@ -593,14 +611,17 @@ static void test_snapshot(void **state)
     cleanup_free char *crio_link = xasprintf("%s/llm-0_research_trainer-" R1 ".log", links);
     assert_int_equal(symlink("/nonexistent", crio_link), 0);
 
-    struct daemon docker, podman;
+    struct daemon docker, podman, rootless;
     daemon_start(&docker, tmp, "docker", docker_list);
     daemon_start(&podman, tmp, "podman", podman_list);
+    daemon_start(&rootless, rootless_dir, "podman",
+                 "[{\"Id\": \"" P2 "\", \"Names\": [\"/mine\"], \"Labels\": {}}]");
     struct ps_options o = {.proc = proc,
                            .docker_host = docker.host,
                            .podman_host = podman.host,
                            .kubelet_logs = logs,
-                           .runc_root = runc};
+                           .runc_root = runc,
+                           .run_user = run_user};
     gctk_host *h = NULL;
     cleanup_error gctk_error *err = NULL;
     assert_int_equal(gctk_host_open(root, 0, &h, &err), 0);
@@ -620,17 +641,18 @@ static void test_snapshot(void **state)
     assert_int_equal(s.devices[2].mig, 0);
     assert_int_equal(s.devices[2].nprocs, 1);
     assert_int_equal(s.devices[2].usage.gpu_percent, -1); /* no counters on MIG */
-    assert_int_equal(s.devices[3].nprocs, 1);
+    assert_int_equal(s.devices[3].nprocs, 3);
     assert_true(s.devices[4].listed);
     assert_int_equal(s.devices[4].nprocs, 0);
     cleanup_free char *id = ps_device_id(h, &s.devices[3]);
     assert_string_equal(id, "1:1");
-    assert_int_equal(s.nprocs, 9);
+    assert_int_equal(s.nprocs, 11);
     /* by device, then PID */
     assert_int_equal(s.procs[0].pid, 101);
     assert_int_equal(s.procs[6].pid, 108);
     assert_int_equal(s.procs[7].pid, 109);
     assert_int_equal(s.procs[8].pid, 103);
+    assert_int_equal(s.procs[10].pid, 111);
 
     const struct ps_process *p = by_pid(&s, 101);
     assert_int_equal(p->c.engine, PS_ENGINE_DOCKER);
@@ -689,9 +711,21 @@ static void test_snapshot(void **state)
     assert_string_equal(p->c.name, "trainer");
     assert_int_equal(p->device, 2);
     assert_int_equal(p->used_bytes, 4864LL << 20);
+    p = by_pid(&s, 110);
+    assert_int_equal(p->c.engine, PS_ENGINE_PODMAN);
+    assert_int_equal(p->c.user, 1000);
+    assert_string_equal(p->c.name, "mine");
+    /* a line whose id is not 64 hex digits names none, the next one does;
+     * no socket in the user's runtime dir: no name */
+    p = by_pid(&s, 111);
+    assert_int_equal(p->c.engine, PS_ENGINE_DOCKER);
+    assert_string_equal(p->c.id, D2);
+    assert_int_equal(p->c.user, 1001);
+    assert_null(p->c.name);
     assert_int_equal(s.warnings.len, 0);
     assert_int_equal(docker.requests, 1);
     assert_int_equal(podman.requests, 1);
+    assert_int_equal(rootless.requests, 1);
 
     /* what one container holds */
     cleanup_free size_t *only = NULL;
@@ -756,6 +790,7 @@ static void test_snapshot(void **state)
     ps_snapshot_clear(&s);
     daemon_stop(&docker);
     daemon_stop(&podman);
+    daemon_stop(&rootless);
     assert_int_equal(ps_snapshot_take(h, &o, &s, &err), 0);
     assert_null(by_pid(&s, 101)->c.name);
     assert_int_equal(by_pid(&s, 101)->c.engine, PS_ENGINE_DOCKER);
