@@ -695,11 +695,15 @@ int ps_snapshot_take(gctk_host *h, const struct ps_options *given, struct ps_sna
         o.timeout_ms = DEFAULT_TIMEOUT_MS;
     struct nvml *n = host_nvml(h);
     if (n == NULL) {
-        const char *why = NULL;
+        /* the host's last warning says why, for its own fields */
+        const char *why = "it is not loaded";
         for (size_t i = 0; gctk_host_warning(h, i) != NULL; i++)
             why = gctk_host_warning(h, i);
-        return gctk_fail(err, 0, "NVML is needed to list GPU processes%s%s",
-                         why != NULL ? ": " : "", why != NULL ? why : "");
+        const char *tail = strstr(why, ": memory, brand and compute capability are unknown");
+        return gctk_fail(err, 0,
+                         "NVML is needed to list GPU processes: %.*s; `gctk doctor` says "
+                         "what is missing",
+                         tail != NULL ? (int)(tail - why) : (int)strlen(why), why);
     }
     struct ps_snapshot s = {0};
     for (size_t i = 0; i < gctk_host_gpu_count(h); i++) {
@@ -713,6 +717,10 @@ int ps_snapshot_take(gctk_host *h, const struct ps_options *given, struct ps_sna
     }
     for (size_t d = 0; d < s.ndevices; d++) {
         struct ps_device *dev = &s.devices[d];
+        /* a GPU in MIG mode is asked through its MIG devices: NVML gives the
+         * whole GPU's processes only to privileged callers */
+        if (!dev->listed)
+            continue;
         const struct gctk_gpu *g = host_gpu_raw(h, (size_t)dev->gpu);
         int nvml_mig = dev->mig >= 0 ? gctk_host_mig(h, (size_t)dev->mig)->index : -1;
         cleanup_error gctk_error *e = NULL;
@@ -721,9 +729,6 @@ int ps_snapshot_take(gctk_host *h, const struct ps_options *given, struct ps_sna
             gctk_error_free(e);
             e = NULL;
         }
-        /* per MIG device: NVML gives the whole GPU's only to privileged callers */
-        if (!dev->listed)
-            continue;
         cleanup_free struct nvml_process *procs = NULL;
         size_t count = 0;
         if (nvml_processes(n, g->bus_id, nvml_mig, &procs, &count, &e) < 0) {

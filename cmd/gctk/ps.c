@@ -173,14 +173,17 @@ static bool parse_seconds(const char *s, double *out)
     return true;
 }
 
-/* One snapshot, printed. The exit status of a single run. */
+/* One snapshot, printed. The exit status of a single run; *failed when
+ * nothing could be asked. */
 static int show(gctk_host *h, const struct ps_options *o, const char *container, bool json,
-                bool full, bool watching)
+                bool full, bool watching, bool *failed)
 {
     struct ps_snapshot s = {0};
     cleanup_error gctk_error *err = NULL;
     if (ps_snapshot_take(h, o, &s, &err) < 0) {
+        /* the error carries the host's warning about NVML */
         report_error(err);
+        *failed = true;
         return container != NULL ? 2 : 1;
     }
     cleanup_free size_t *only = NULL;
@@ -271,8 +274,9 @@ int cmd_ps(int argc, char **argv, struct global_opts *g)
     if (h == NULL)
         return container != NULL ? 2 : 1;
     int rc;
+    bool failed = false;
     if (every <= 0) {
-        rc = show(h, &o, container, json, full, false);
+        rc = show(h, &o, container, json, full, false, &failed);
     } else {
         /* until interrupted; a terminal gets each table on a clean screen */
         bool tty = !json && isatty(STDOUT_FILENO);
@@ -284,8 +288,8 @@ int cmd_ps(int argc, char **argv, struct global_opts *g)
                 printf("\033[H\033[2JEvery %gs: gctk ps%s%s  %s\n\n", every,
                        container ? " --container " : "", container ? container : "", stamp);
             }
-            rc = show(h, &o, container, json, full, true);
-            if (rc == 2 || (rc != 0 && container == NULL))
+            rc = show(h, &o, container, json, full, true, &failed);
+            if (failed || rc == 2)
                 break;
             if (!tty && !json)
                 putchar('\n');
@@ -296,7 +300,8 @@ int cmd_ps(int argc, char **argv, struct global_opts *g)
                 ;
         }
     }
-    print_warnings(h);
+    if (!failed)
+        print_warnings(h);
     gctk_host_free(h);
     return rc;
 }
