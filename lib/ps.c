@@ -344,6 +344,10 @@ bool ps_supervisor_container(const char *argv, size_t len, struct ps_container *
     if (str_has_prefix(prog, "containerd-shim")) {
         const char *ns = flag_value(argv, len, "namespace");
         const char *id = flag_value(argv, len, "id");
+        /* the v1 shim has no -id: its -workdir ends with the container's */
+        const char *workdir = flag_value(argv, len, "workdir");
+        if (id == NULL && workdir != NULL && strrchr(workdir, '/') != NULL)
+            id = strrchr(workdir, '/') + 1;
         if (ns == NULL || id == NULL || id[0] == '\0')
             return false;
         *c = (struct ps_container){

@@ -258,6 +258,15 @@ static void test_supervisors(void **state)
     assert_string_equal(c.id, "ctr1");
     assert_string_equal(c.ns, "default");
     ps_container_clear(&c);
+    /* the v1 shim (Docker before 20.10): the id ends its -workdir */
+    assert_true(supervisor(ARGV("containerd-shim\0-namespace\0moby\0-workdir\0"
+                                "/var/lib/containerd/io.containerd.runtime.v1.linux/moby/" D1
+                                "\0-address\0/run/containerd/containerd.sock\0"
+                                "-containerd-binary\0/usr/bin/containerd"),
+                           &c));
+    assert_int_equal(c.engine, PS_ENGINE_DOCKER);
+    assert_string_equal(c.id, D1);
+    ps_container_clear(&c);
     /* Go's flag syntax: --flag and -flag=value */
     assert_true(supervisor(ARGV("containerd-shim-runc-v2\0--namespace=k8s.io\0-id=abc"), &c));
     assert_int_equal(c.engine, PS_ENGINE_CONTAINERD);
