@@ -254,6 +254,11 @@ if [ -n "$PODMAN_OK" ]; then
         "$(jq -r --argjson pid "$PID_PM2" '.processes[] | select(.pid == $pid) | .mig_uuid' <<<"$J")"
 fi
 
+# the simulated nvidia-smi's Processes section lists the same processes
+smi_pids() { "$HOST/usr/bin/nvidia-smi" | awk '/Processes:/ { on = 1 } on && $2 ~ /^[0-9:]+$/ { print $5 }' | sort -n | tr '\n' ' '; }
+expect_eq "the simulated nvidia-smi lists the processes gctk ps lists" \
+    "$(jq -r '.processes[].pid' <<<"$J" | sort -n | tr '\n' ' ')" "$(smi_pids)"
+
 # ---- the table -----------------------------------------------------------------------------
 T=$("${PS[@]}" 2>&1)
 printf '%s\n' "$T" | diag
