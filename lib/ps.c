@@ -7,12 +7,19 @@
 
 #include "engineapi.h"
 #include "host.h"
+#include "nvml.h"
 #include "ps.h"
 
 #define PROC_FILE_MAX (64u << 10)
 #define COMMAND_MAX 4096
 #define ANCESTRY_MAX 32
 #define DEFAULT_TIMEOUT_MS 1000
+
+/* A GPU as discovery found it: gctk ps asks NVML only for what runs */
+static const struct gctk_gpu *gpu_of(const gctk_host *h, int index)
+{
+    return host_gpu_raw(h, (size_t)index);
+}
 
 const char *ps_engine_name(enum ps_engine e)
 {
@@ -683,6 +690,13 @@ static int proc_cmp(const void *a, const void *b)
     return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
+static unsigned types_of(unsigned nvml)
+{
+    return (nvml & NVML_PROC_COMPUTE ? PS_TYPE_COMPUTE : 0) |
+           (nvml & NVML_PROC_GRAPHICS ? PS_TYPE_GRAPHICS : 0) |
+           (nvml & NVML_PROC_MPS ? PS_TYPE_MPS : 0);
+}
+
 int ps_snapshot_take(gctk_host *h, const struct ps_options *given, struct ps_snapshot *out,
                      gctk_error **err)
 {
@@ -725,13 +739,19 @@ int ps_snapshot_take(gctk_host *h, const struct ps_options *given, struct ps_sna
          * whole GPU's processes only to privileged callers */
         if (!dev->listed)
             continue;
-        const struct gctk_gpu *g = host_gpu_raw(h, (size_t)dev->gpu);
+        const struct gctk_gpu *g = gpu_of(h, dev->gpu);
         int nvml_mig = dev->mig >= 0 ? gctk_host_mig(h, (size_t)dev->mig)->index : -1;
         cleanup_error gctk_error *e = NULL;
-        if (nvml_usage(n, g->bus_id, nvml_mig, &dev->usage, &e) < 0) {
+        struct nvml_usage u;
+        if (nvml_usage(n, g->bus_id, nvml_mig, &u, &e) < 0) {
             strv_push(&s.warnings, xstrdup(e->msg));
             gctk_error_free(e);
             e = NULL;
+        } else {
+            dev->usage = (struct ps_usage){.gpu_percent = u.gpu_percent,
+                                           .memory_percent = u.memory_percent,
+                                           .used_bytes = u.used_bytes,
+                                           .total_bytes = u.total_bytes};
         }
         cleanup_free struct nvml_process *procs = NULL;
         size_t count = 0;
@@ -742,7 +762,7 @@ int ps_snapshot_take(gctk_host *h, const struct ps_options *given, struct ps_sna
         s.procs = xrealloc(s.procs, (s.nprocs + count) * sizeof(*s.procs));
         for (size_t k = 0; k < count; k++)
             s.procs[s.nprocs++] = (struct ps_process){.pid = procs[k].pid,
-                                                      .types = procs[k].types,
+                                                      .types = types_of(procs[k].types),
                                                       .used_bytes = procs[k].used_bytes,
                                                       .device = d,
                                                       .container_pid = -1,
@@ -800,13 +820,18 @@ char *ps_device_id(const gctk_host *h, const struct ps_device *d)
     return xasprintf("%d:%d", m->gpu, m->index);
 }
 
+const char *ps_device_uuid(const gctk_host *h, const struct ps_device *d)
+{
+    return d->mig >= 0 ? gctk_host_mig(h, (size_t)d->mig)->uuid : gpu_of(h, d->gpu)->uuid;
+}
+
 const char *ps_types_name(unsigned types, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s%s%s%s%s", types & NVML_PROC_MPS ? "M" : "",
-             types & NVML_PROC_MPS && types & (NVML_PROC_COMPUTE | NVML_PROC_GRAPHICS) ? "+" : "",
-             types & NVML_PROC_COMPUTE ? "C" : "",
-             types & NVML_PROC_COMPUTE && types & NVML_PROC_GRAPHICS ? "+" : "",
-             types & NVML_PROC_GRAPHICS ? "G" : "");
+    snprintf(buf, size, "%s%s%s%s%s", types & PS_TYPE_MPS ? "M" : "",
+             types & PS_TYPE_MPS && types & (PS_TYPE_COMPUTE | PS_TYPE_GRAPHICS) ? "+" : "",
+             types & PS_TYPE_COMPUTE ? "C" : "",
+             types & PS_TYPE_COMPUTE && types & PS_TYPE_GRAPHICS ? "+" : "",
+             types & PS_TYPE_GRAPHICS ? "G" : "");
     return buf;
 }
 
@@ -913,7 +938,7 @@ static json_t *bytes_mib(long long bytes)
 
 static json_t *device_json(const gctk_host *h, const struct ps_device *d)
 {
-    const struct gctk_gpu *g = host_gpu_raw(h, (size_t)d->gpu);
+    const struct gctk_gpu *g = gpu_of(h, d->gpu);
     json_t *o = json_object();
     cleanup_free char *id = ps_device_id(h, d);
     json_object_set_new(o, "id", json_string(id));
@@ -945,7 +970,7 @@ static json_t *process_json(const gctk_host *h, const struct ps_snapshot *s,
                             const struct ps_process *p)
 {
     const struct ps_device *d = &s->devices[p->device];
-    const struct gctk_gpu *g = host_gpu_raw(h, (size_t)d->gpu);
+    const struct gctk_gpu *g = gpu_of(h, d->gpu);
     const struct gctk_mig *m = d->mig >= 0 ? gctk_host_mig(h, (size_t)d->mig) : NULL;
     cleanup_free char *id = ps_device_id(h, d);
     char types[8];

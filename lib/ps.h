@@ -21,7 +21,6 @@
 
 #include <jansson.h>
 
-#include "nvml.h"
 #include "util.h"
 
 enum ps_engine {
@@ -94,13 +93,25 @@ struct ps_options {
     int timeout_ms;           /* for each engine API call; 0: 1000 */
 };
 
+/* What a process does on a GPU, as NVML lists it */
+enum {
+    PS_TYPE_COMPUTE = 1u << 0,  /* a CUDA context: "C" */
+    PS_TYPE_GRAPHICS = 1u << 1, /* a graphics context: "G" */
+    PS_TYPE_MPS = 1u << 2,      /* a client of the MPS server: "M" */
+};
+
+struct ps_usage {
+    int gpu_percent, memory_percent;   /* -1 when NVML cannot tell (MIG devices) */
+    long long used_bytes, total_bytes; /* -1 when NVML cannot tell */
+};
+
 /* A GPU, or one MIG device of a GPU in MIG mode. */
 struct ps_device {
     int gpu;                 /* the host's GPU index */
     int mig;                 /* index into gctk_host_mig(); -1 for a whole GPU */
     bool listed;             /* shown: a MIG GPU's own entry only when NVML lists
                                 processes on it that no MIG device holds */
-    struct nvml_usage usage; /* all -1 when NVML could not tell */
+    struct ps_usage usage;
     size_t nprocs;           /* processes on it */
 };
 
@@ -135,6 +146,8 @@ void ps_snapshot_clear(struct ps_snapshot *s);
 
 /* 0:1 for MIG device 1 of GPU 0, "3" for GPU 3: gctk's (and nvidia-smi's) ids */
 char *ps_device_id(const struct gctk_host *h, const struct ps_device *d);
+/* The GPU's or MIG device's UUID; NULL when unknown */
+const char *ps_device_uuid(const struct gctk_host *h, const struct ps_device *d);
 /* "C", "G", "C+G", "M", "M+C"... as nvidia-smi writes the types */
 const char *ps_types_name(unsigned types, char *buf, size_t size);
 

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "host.h"
 #include "ps.h"
 #include "util.h"
 
@@ -109,10 +108,8 @@ static char *util_cell(const struct ps_device *d)
 static void device_cells(const gctk_host *h, const struct ps_device *d, bool full,
                          char *row[COLUMNS])
 {
-    const char *uuid = d->mig >= 0 ? gctk_host_mig(h, (size_t)d->mig)->uuid
-                                   : host_gpu_raw(h, (size_t)d->gpu)->uuid;
     row[0] = ps_device_id(h, d);
-    row[1] = short_uuid(uuid, full);
+    row[1] = short_uuid(ps_device_uuid(h, d), full);
     row[2] = util_cell(d);
 }
 

@@ -672,10 +672,10 @@ static void test_snapshot(void **state)
     assert_string_equal(p->command, "python3 train.py");
     assert_int_equal(p->container_pid, 1);
     assert_int_equal(p->used_bytes, 10240LL << 20);
-    assert_int_equal(p->types, NVML_PROC_COMPUTE);
+    assert_int_equal(p->types, PS_TYPE_COMPUTE);
 
     p = by_pid(&s, 102);
-    assert_int_equal(p->types, NVML_PROC_COMPUTE | NVML_PROC_GRAPHICS);
+    assert_int_equal(p->types, PS_TYPE_COMPUTE | PS_TYPE_GRAPHICS);
     assert_string_equal(p->c.pod_name, "infer-0");
     assert_string_equal(p->c.pod_namespace, "team");
     assert_string_equal(p->c.pod_uid, "9692aa0e-748e-11e8-8dfa-76d458035df6");
@@ -690,7 +690,7 @@ static void test_snapshot(void **state)
     assert_int_equal(p->c.qos, PS_QOS_BURSTABLE);
 
     p = by_pid(&s, 104);
-    assert_int_equal(p->types, NVML_PROC_GRAPHICS);
+    assert_int_equal(p->types, PS_TYPE_GRAPHICS);
     assert_int_equal(p->c.engine, PS_ENGINE_CONTAINERD);
     assert_string_equal(p->c.id, "job7");
     assert_string_equal(p->c.ns, "default");
@@ -702,7 +702,7 @@ static void test_snapshot(void **state)
 
     p = by_pid(&s, 106);
     assert_int_equal(p->c.engine, PS_ENGINE_NONE);
-    assert_int_equal(p->types, NVML_PROC_MPS);
+    assert_int_equal(p->types, PS_TYPE_MPS);
     assert_string_equal(p->cgroup, "/user.slice/user-1000.slice/session-2.scope");
 
     p = by_pid(&s, 107);
@@ -854,12 +854,11 @@ static void test_names(void **state)
 {
     (void)state;
     char buf[8];
-    assert_string_equal(ps_types_name(NVML_PROC_COMPUTE, buf, sizeof(buf)), "C");
-    assert_string_equal(ps_types_name(NVML_PROC_GRAPHICS, buf, sizeof(buf)), "G");
-    assert_string_equal(ps_types_name(NVML_PROC_COMPUTE | NVML_PROC_GRAPHICS, buf, sizeof(buf)),
-                        "C+G");
-    assert_string_equal(ps_types_name(NVML_PROC_MPS, buf, sizeof(buf)), "M");
-    assert_string_equal(ps_types_name(NVML_PROC_MPS | NVML_PROC_COMPUTE, buf, sizeof(buf)), "M+C");
+    assert_string_equal(ps_types_name(PS_TYPE_COMPUTE, buf, sizeof(buf)), "C");
+    assert_string_equal(ps_types_name(PS_TYPE_GRAPHICS, buf, sizeof(buf)), "G");
+    assert_string_equal(ps_types_name(PS_TYPE_COMPUTE | PS_TYPE_GRAPHICS, buf, sizeof(buf)), "C+G");
+    assert_string_equal(ps_types_name(PS_TYPE_MPS, buf, sizeof(buf)), "M");
+    assert_string_equal(ps_types_name(PS_TYPE_MPS | PS_TYPE_COMPUTE, buf, sizeof(buf)), "M+C");
     assert_string_equal(ps_engine_name(PS_ENGINE_CRIO), "cri-o");
     assert_string_equal(ps_engine_name(PS_ENGINE_NONE), "");
     assert_string_equal(ps_qos_name(PS_QOS_BESTEFFORT), "besteffort");
