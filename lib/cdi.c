@@ -362,7 +362,7 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
     for (size_t i = 0; i < gctk_plan_file_count(plan); i++) {
         const struct gctk_file *f = gctk_plan_file(plan, i);
         json_t *m = json_object();
-        json_object_set_new(m, "hostPath", jstr_take(path_join(root, f->path)));
+        json_object_set_new(m, "hostPath", jstr_take(path_join(root, f->source)));
         json_object_set_new(m, "containerPath", json_string(f->path));
         /* the MPS pipe directory is written by the container's clients */
         if (f->kind == GCTK_FILE_DIR)

@@ -206,7 +206,7 @@ static int mount_file(const gctk_host *h, struct rootfs *r, const struct gctk_fi
                                                 : S_IFREG;
     struct stat st;
     cleanup_fd int src = -1, dst = -1;
-    if (open_host(h, f->path, type, &src, &st, err) < 0)
+    if (open_host(h, f->source, type, &src, &st, err) < 0)
         return gctk_wrap(err, "mount `%s`", dst_path);
     /* the MPS pipe directory is written by the container's clients */
     unsigned flags = MOUNT_NOSUID | MOUNT_NODEV | (f->kind == GCTK_FILE_DIR ? MOUNT_NOEXEC : MOUNT_RO);

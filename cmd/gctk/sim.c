@@ -12,7 +12,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: gctk sim create DIR [--gpus N] [--driver VERSION] [--cuda VERSION]\n"
-            "                           [--model NAME] [--mig GPU:PROFILE,...]... [--force]\n\n"
+            "                           [--model NAME] [--mig GPU:PROFILE,...]...\n"
+            "                           [--driver-dir DIR] [--force]\n\n"
             "Builds under DIR the files of a host with the NVIDIA driver installed (proc\n"
             "files, device nodes, libraries, ld.so.cache, nvidia-smi) with mock driver\n"
             "libraries, to rehearse a GPU setup or test gctk without a GPU.\n\n"
@@ -22,6 +23,9 @@ static void usage(FILE *f)
             "  --model NAME      GPU model (default \"%s\")\n"
             "  --mig GPU:PROFILES  GPU in MIG mode with one instance per profile, like\n"
             "                    --mig 0:1g.10gb,1g.10gb,2g.20gb (repeat per GPU)\n"
+            "  --driver-dir DIR  keep the driver's libraries, programs, configs and firmware\n"
+            "                    under DIR (like /usr/local/nvidia) with absolute links to\n"
+            "                    them at the standard paths\n"
             "  --force           rebuild over a non-empty DIR\n",
             GCTK_SIM_MAX_GPUS, GCTK_SIM_DEFAULT_GPUS, GCTK_SIM_DEFAULT_DRIVER,
             GCTK_SIM_DEFAULT_CUDA, GCTK_SIM_DEFAULT_MODEL);
@@ -36,6 +40,7 @@ static int sim_create(int argc, char **argv)
         {"model", required_argument, NULL, 'm'},
         {"force", no_argument, NULL, 'f'},
         {"mig", required_argument, NULL, 'M'},
+        {"driver-dir", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -73,6 +78,9 @@ static int sim_create(int argc, char **argv)
         case 'M':
             migs[nmig++] = optarg;
             break;
+        case 'D':
+            o.driver_dir = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -107,8 +115,15 @@ static int sim_create(int argc, char **argv)
     printf("  CUDA:    %s\n", o.cuda);
     for (size_t i = 0; i < nmig; i++)
         printf("  MIG:     GPU %s\n", migs[i]);
+    if (o.driver_dir != NULL)
+        printf("  files:   under %s, linked from the standard paths\n", o.driver_dir);
     printf("use it with:\n  export GCTK_CONFIG=%s/gctk.conf\n", root);
-    printf("try:\n  %s/usr/bin/nvidia-smi -L\n", root);
+    /* a driver dir's links are absolute: they lead to the right file only
+     * inside the simulated host */
+    if (o.driver_dir != NULL)
+        printf("try:\n  %s%s/bin/nvidia-smi -L\n", root, o.driver_dir);
+    else
+        printf("try:\n  %s/usr/bin/nvidia-smi -L\n", root);
     return 0;
 }
 
