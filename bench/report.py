@@ -136,6 +136,23 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
                                                                               f(h.p95)))
         w("")
 
+    if find(st, "ps", "table", "wall_ms"):
+        w("### `gctk ps` on the simulated 8-GPU host (ms)\n")
+        w("| processes NVML reports | output | n | median | p95 | min | peak RSS (KiB) |")
+        w("|---|---|---:|---:|---:|---:|---:|")
+        for lab, name in (("docker", "100, in 10 Docker containers, named through Docker's socket"),
+                          ("runc", "100, in 10 runc containers under Docker's cgroup names, "
+                                   "no engine socket"),
+                          ("none", "none")):
+            for case in ("table", "json"):
+                t = find(st, "ps", case, "wall_ms", lab)
+                r = find(st, "ps", "rss-" + case, "rss_kib", lab)
+                if t:
+                    w("| %s | %s | %d | %s | %s | %s | %s |" % (
+                        name, "table" if case == "table" else "`--json`", t.n, f(t.median),
+                        f(t.p95), f(t.min), f(r.median, "n") if r else "-"))
+        w("")
+
     # 2. hook vs floor
     if find(st, "hook", "hook-1gpu", "hook_ms"):
         w("### The hook against the floor: own time of the prestart hook (ms)\n")

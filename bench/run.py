@@ -5,10 +5,11 @@ Needs root, runc and python3 only (no jq, no gnuplot): it runs on the GPU
 machine as well. bench/report.py turns the CSVs into tables and plots.
 
   run.py --build BUILD --out DIR [--runs N] [--quick] [--host-root /]
-         [--only start,floor,image,scale,conc,rss,docker]
+         [--only start,floor,image,scale,conc,rss,docker,ps]
          [--bin DIR] [--runc PATH] [--sim-dir DIR]
 """
 import argparse
+import glob
 import json
 import os
 import platform
@@ -22,9 +23,9 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NEEDS_RUNC = ["start", "image", "scale", "conc", "rss", "docker"]
-NEEDS_SIM = ["scale"]  # and every part when there is no --host-root
-ALL_PARTS = ["start", "floor", "image", "scale", "conc", "rss", "docker"]
+NEEDS_RUNC = ["start", "image", "scale", "conc", "rss", "docker", "ps"]
+NEEDS_SIM = ["scale", "ps"]  # and every part when there is no --host-root
+ALL_PARTS = ["start", "floor", "image", "scale", "conc", "rss", "docker", "ps"]
 DONE_RE = re.compile(
     r" (\S+) done in ([\d.]+) ms: parse ([\d.]+), discovery ([\d.]+), require ([\d.]+), "
     r"cgroup ([\d.]+), mounts ([\d.]+) \((\d+) mounts, (\d+) links, libs in \S+\), "
@@ -536,14 +537,15 @@ class Bench:
                         self.samples.add("rss", name, label, "rss_kib",
                                          peak_rss(self.rss, argv, self.tmp))
 
-    def part_docker(self):
+    def start_dockerd(self, conf, name, part):
+        """A private dockerd (own socket, data root, exec root and containerd
+        namespace under the scratch dir, stopped at exit) whose --gpus runs
+        gctk-hook with conf. (docker client, socket), or None with a note."""
         dockerd, docker = shutil.which("dockerd"), shutil.which("docker")
         if not dockerd or not docker:
-            self.notes.append("docker: dockerd or docker is not installed: part skipped")
-            return
-        root = self.host()
-        conf, logf = self.config(root, "docker")
-        d = os.path.join(self.tmp, "docker")
+            self.notes.append("%s: dockerd or docker is not installed: part skipped" % part)
+            return None
+        d = os.path.join(self.tmp, name)
         bindir = os.path.join(d, "bin")
         os.makedirs(bindir)
         # Docker's --gpus runs `nvidia-container-runtime-hook prestart` found
@@ -559,8 +561,8 @@ class Bench:
         p = subprocess.Popen([dockerd, "--host", sock, "--data-root", d + "/data",
                               "--exec-root", d + "/exec", "--pidfile", d + "/docker.pid",
                               "--iptables=false", "--ip-masq=false", "--bridge=none",
-                              "--containerd-namespace", "gctkbench",
-                              "--containerd-plugins-namespace", "gctkbench-plugins"],
+                              "--containerd-namespace", "gctk" + name,
+                              "--containerd-plugins-namespace", "gctk%s-plugins" % name],
                              env=env, stdout=dlog, stderr=dlog, start_new_session=True)
         self.procs.append(p)
         for _ in range(120):
@@ -572,8 +574,19 @@ class Bench:
         else:
             p = None
         if p is None or p.poll() is not None:
-            self.notes.append("docker: the private dockerd did not start (see its log): part skipped")
+            self.notes.append("%s: the private dockerd did not start (see its log): part skipped"
+                              % part)
+            return None
+        return docker, sock
+
+    def part_docker(self):
+        root = self.host()
+        conf, logf = self.config(root, "docker")
+        started = self.start_dockerd(conf, "bench", "docker")
+        if started is None:
             return
+        docker, sock = started
+        d = os.path.join(self.tmp, "bench")
         tar = subprocess.Popen(["tar", "-C", self.base(), "-c", "."], stdout=subprocess.PIPE)
         run([docker, "-H", sock, "import", "-", "gctk-bench:latest"], stdin=tar.stdout,
             stdout=subprocess.DEVNULL)
@@ -597,6 +610,120 @@ class Bench:
                 self.samples.add("docker", case, root_label(root), "wall_ms", ms)
                 for _, total, _ in self.hook_times(logf, off):
                     self.samples.add("docker", case, "", "hook_ms", total)
+
+    def part_ps(self):
+        """`gctk ps` on the simulated 8-GPU host whose NVML reports 100
+        processes: 10 containers of 10 processes each, (a) runc containers
+        under Docker's cgroup names, no engine socket, (b) Docker containers
+        named through the private dockerd's socket; and (c) no process."""
+        root = self.sim(8)
+        activity = os.path.join(root, "proc/driver/nvidia/gctk-sim-activity")
+        image = os.path.join(self.tmp, "image-ps")
+        if not os.path.isdir(image):
+            self.make_base(image)
+            self.add_binary(image, "sleep")
+        cases = []
+        containers = []  # runc ids, killed at the end
+        tag = "gctk-bench-%d" % os.getpid()
+        try:
+            log("ps: 10 runc containers of 10 processes")
+            pids = []
+            for c in range(10):
+                d, _ = self.bundle(image)
+                cfg = os.path.join(d, "config.json")
+                with open(cfg) as f:
+                    spec = json.load(f)
+                spec["process"]["args"] = ["/bin/sleep", "3600"]
+                cid = "%s-%d" % (tag, c)
+                spec["linux"]["cgroupsPath"] = "/%s/docker/%064x" % (tag, c + 1)
+                with open(cfg, "w") as f:
+                    json.dump(spec, f)
+                with open(os.devnull, "r+") as null:
+                    run([self.runc, "--root", self.runc_root, "run", "-d", "-b", d, cid],
+                        stdin=null, stdout=null, stderr=null)
+                containers.append(cid)
+                for i in range(9):
+                    run([self.runc, "--root", self.runc_root, "exec", "-d", cid,
+                         "/bin/sleep", "3600"])
+                state = json.loads(subprocess.run([self.runc, "--root", self.runc_root, "ps",
+                                                   "--format", "json", cid],
+                                                  capture_output=True, text=True).stdout or "[]")
+                pids += state
+            cases.append(("runc", pids, {}))
+            started = self.start_dockerd(self.config(root, "ps")[0], "ps", "ps (docker)")
+            if started is not None:
+                docker, sock = started
+                log("ps: 10 Docker containers of 10 processes")
+                tar = subprocess.Popen(["tar", "-C", image, "-c", "."], stdout=subprocess.PIPE)
+                run([docker, "-H", sock, "import", "-", "gctk-ps:latest"], stdin=tar.stdout,
+                    stdout=subprocess.DEVNULL)
+                tar.wait()
+                dpids = []
+                for c in range(10):
+                    name = "ps-%d" % c
+                    run([docker, "-H", sock, "run", "-d", "--network", "none", "--name", name,
+                         "gctk-ps:latest", "/bin/sleep", "3600"], stdout=subprocess.DEVNULL)
+                    for i in range(9):
+                        run([docker, "-H", sock, "exec", "-d", name, "/bin/sleep", "3600"])
+                    top = subprocess.run([docker, "-H", sock, "top", name, "-o", "pid"],
+                                         capture_output=True, text=True, check=True).stdout
+                    dpids += [int(x) for x in top.split()[1:]]
+                cases.append(("docker", dpids, {"DOCKER_HOST": sock}))
+            cases.append(("none", [], {}))
+            for label, procs, extra in cases:
+                if label != "none" and len(procs) != 100:
+                    sys.exit("bench: ps: %d processes in the %s containers, not 100"
+                             % (len(procs), label))
+                with open(activity, "w") as f:
+                    for i, pid in enumerate(procs):
+                        f.write("process %d %d C %d\n" % (i % 8, pid, 1000 + i))
+                    for g in range(8):
+                        f.write("utilization %d %d %d\n" % (g, 10 * g, 5 * g))
+                env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
+                env.update(extra)
+                for case, args in (("table", []), ("json", ["--json"])):
+                    argv = [self.gctk, "--root", root, "ps"] + args
+                    out = os.path.join(self.tmp, "ps.out")
+                    log("ps: %s, %s (%d runs)" % (label, case, self.a.scale_runs))
+                    for i in range(self.a.scale_runs + 2):
+                        ms, _, rc = spawn_timed(argv, env=env, out=out)
+                        if rc != 0:
+                            with open(out) as f:
+                                sys.exit("bench: `%s` failed: %s" % (" ".join(argv), f.read()))
+                        if i >= 2:
+                            self.samples.add("ps", case, label, "wall_ms", ms)
+                    for i in range(3):
+                        self.samples.add("ps", "rss-" + case, label, "rss_kib",
+                                         peak_rss(self.rss, argv, self.tmp))
+                # the output must name the processes' containers
+                j = json.loads(subprocess.run(argv, env=env, capture_output=True, text=True,
+                                              check=True).stdout)
+                named = sum(1 for p in j["processes"] if p["container"] and p["container"]["id"])
+                if named != len(procs):
+                    sys.exit("bench: ps: %d of %d processes in a container" % (named, len(procs)))
+        finally:
+            for cid in containers:
+                subprocess.run([self.runc, "--root", self.runc_root, "delete", "-f", cid],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for fs in glob.glob("/sys/fs/cgroup/*/" + tag) + glob.glob("/sys/fs/cgroup/" + tag):
+                for dirpath, _, _ in sorted(os.walk(fs), key=lambda w: -len(w[0])):
+                    try:
+                        os.rmdir(dirpath)
+                    except OSError:
+                        pass
+            if os.path.exists(activity):
+                os.unlink(activity)
+
+    def add_binary(self, image, name):
+        """Copies a program of this machine and its libraries into image."""
+        path = os.path.realpath(shutil.which(name))
+        shutil.copy(path, os.path.join(image, "bin", name))
+        ldd = subprocess.run(["ldd", path], capture_output=True, text=True).stdout
+        for lib in re.findall(r"(/\S+) \(0x", ldd):
+            dst = os.path.join(image, lib.lstrip("/"))
+            if not os.path.exists(dst):
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                shutil.copy(os.path.realpath(lib), dst)
 
     def base(self, extra=0):
         path = os.path.join(self.tmp, "image-%d" % extra)

@@ -3,7 +3,7 @@
 # after `gctk`. tests/e2e/test-docs.sh checks that it offers every verb of
 # the command table (cmd/gctk/main.c) and every flag of every `--help`.
 
-_gctk_verbs='info list configure sim runtime compose compat cdi doctor hook'
+_gctk_verbs='info list configure sim runtime compose compat cdi doctor ps hook'
 _gctk_caps='utility compute video graphics display ngx compat32 all'
 
 # _gctk_subverbs VERB: the words that may follow VERB (none: VERB takes flags)
@@ -41,6 +41,8 @@ _gctk_flags()
         'hook mask-proc') echo --driver-root --rootfs --help ;;
         doctor) echo --root --json --docker-host --daemon-json --cdi-dir --config --cuda \
             --image-env --dockerd-pid --slow-nvml-ms --help ;;
+        ps) echo --root --json --no-trunc --watch --container --docker-host --podman-host \
+            --help ;;
         *) echo --help ;;
     esac
 }
@@ -101,6 +103,16 @@ _gctk()
             COMPREPLY=($(compgen -W 'unix:///var/run/docker.sock' -- "$cur"))
             return
             ;;
+        --podman-host)
+            COMPREPLY=($(compgen -W 'unix:///run/podman/podman.sock' -- "$cur"))
+            return
+            ;;
+        --container)
+            # the names of the containers that hold a GPU now (NAME column)
+            COMPREPLY=($(compgen -W "$("${words[0]}" ps 2>/dev/null |
+                awk 'NR > 1 && NF == 11 && $10 != "-" { print $10 }')" -- "$cur"))
+            return
+            ;;
         --format)
             COMPREPLY=($(compgen -W 'json yaml' -- "$cur"))
             return
@@ -123,7 +135,7 @@ _gctk()
             return
             ;;
         --gpus | --driver | --cuda | --model | --require | --runtime-name | --mig | --driver-dir | \
-            --swarm-resource-name | --vendor | --class | --link | --slow-nvml-ms | --compose-version)
+            --swarm-resource-name | --vendor | --class | --link | --slow-nvml-ms | --compose-version | --watch)
             return
             ;;
     esac

@@ -11,12 +11,10 @@
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <time.h>
 
 #include "config.h"
@@ -24,6 +22,7 @@
 #include "daemonjson.h"
 #include "cdi.h"
 #include "doctor.h"
+#include "engineapi.h"
 #include "host.h"
 #include "ldcache.h"
 #include "nvml.h"
@@ -32,7 +31,6 @@
 
 #define NVIDIA_MAJOR 195
 #define CGROUP2_MAGIC 0x63677270
-#define HTTP_MAX_SIZE (8u << 20)
 #define DOCKER_TIMEOUT_S 5
 
 static const char *const default_cdi_dirs[] = {"/etc/cdi", "/var/run/cdi", NULL};
@@ -601,54 +599,7 @@ static void check_gpus(struct ctx *c)
 
 int doctor_docker_get(const char *docker_host, const char *path, json_t **out, gctk_error **err)
 {
-    if (!str_has_prefix(docker_host, "unix://"))
-        return gctk_fail(err, 0, "docker host `%s`: only unix:// sockets are supported",
-                         docker_host);
-    const char *sock = docker_host + strlen("unix://");
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(sock) >= sizeof(sa.sun_path))
-        return gctk_fail(err, ENAMETOOLONG, "docker socket `%s`", sock);
-    strcpy(sa.sun_path, sock);
-    cleanup_fd int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return gctk_fail(err, errno, "socket");
-    struct timeval tv = {.tv_sec = DOCKER_TIMEOUT_S};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-        return gctk_fail(err, errno, "connect to `%s`", sock);
-    /* HTTP/1.0: the daemon closes the connection after the answer, which
-     * then ends at EOF and is never chunked */
-    cleanup_free char *req =
-        xasprintf("GET %s HTTP/1.0\r\nHost: docker\r\nUser-Agent: gctk-doctor\r\n\r\n", path);
-    size_t len = strlen(req);
-    for (size_t off = 0; off < len;) {
-        ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return gctk_fail(err, errno, "send to `%s`", sock);
-        off += (size_t)w;
-    }
-    cleanup_free char *resp = NULL;
-    size_t n = 0;
-    if (read_fd(fd, HTTP_MAX_SIZE, &resp, &n, err) < 0)
-        return gctk_wrap(err, "read from `%s`", sock);
-    int status = 0;
-    if (sscanf(resp, "HTTP/%*d.%*d %d", &status) != 1)
-        return gctk_fail(err, 0, "`%s` GET %s: not an HTTP answer", sock, path);
-    char *body = strstr(resp, "\r\n\r\n");
-    if (body == NULL)
-        return gctk_fail(err, 0, "`%s` GET %s: truncated answer", sock, path);
-    body += 4;
-    if (status != 200)
-        return gctk_fail(err, 0, "`%s` GET %s: HTTP %d: %.200s", sock, path, status, body);
-    json_error_t jerr;
-    json_t *j = json_loadb(body, n - (size_t)(body - resp), 0, &jerr);
-    if (j == NULL)
-        return gctk_fail(err, 0, "`%s` GET %s: %s", sock, path, jerr.text);
-    *out = j;
-    return 0;
+    return engineapi_get(docker_host, path, DOCKER_TIMEOUT_S * 1000, out, err);
 }
 
 static bool read_comm(pid_t pid, char *buf, size_t size)

@@ -16,10 +16,28 @@ typedef struct {
 typedef struct {
     unsigned long long total, free, used;
 } nvmlMemory_t;
+typedef struct {
+    unsigned gpu, memory;
+} nvmlUtilization_t;
+/* nvmlProcessInfo_v1_t, of the unversioned functions */
+typedef struct {
+    unsigned pid;
+    unsigned long long used;
+} nvmlProcessInfo_v1_t;
+/* nvmlProcessInfo_t of the _v2 and _v3 functions (R470 on) */
+typedef struct {
+    unsigned pid;
+    unsigned long long used;
+    unsigned gi, ci;
+} nvmlProcessInfo_t;
+typedef nvmlReturn_t (*nvml_proc_fn)(nvmlDevice_t, unsigned *, void *);
 
 #define NVML_SUCCESS 0
 #define NVML_ERROR_NOT_SUPPORTED 3
 #define NVML_ERROR_NOT_FOUND 6
+#define NVML_ERROR_INSUFFICIENT_SIZE 7
+#define NVML_VALUE_NOT_AVAILABLE (~0ull)
+#define NVML_NO_INSTANCE 0xffffffffu
 
 struct nvml {
     void *handle;
@@ -40,6 +58,12 @@ struct nvml {
     nvmlReturn_t (*mig_by_index)(nvmlDevice_t, unsigned, nvmlDevice_t *);
     nvmlReturn_t (*gi_id)(nvmlDevice_t, unsigned *);
     nvmlReturn_t (*ci_id)(nvmlDevice_t, unsigned *);
+    /* what runs: the compute, graphics and MPS lists, in the order of
+     * NVML_PROC_*; v1[i] when only the unversioned function (whose entries
+     * lack the MIG ids) is there */
+    nvml_proc_fn procs[3];
+    bool procs_v1[3];
+    nvmlReturn_t (*utilization)(nvmlDevice_t, nvmlUtilization_t *);
 };
 
 /* nvmlBrandType_t in order, named as CUDA images' NVIDIA_REQUIRE_CUDA spells them */
@@ -85,6 +109,20 @@ int nvml_open(const char *path, struct nvml **out, gctk_error **err)
     n->mig_by_index = sym(h, "nvmlDeviceGetMigDeviceHandleByIndex", NULL);
     n->gi_id = sym(h, "nvmlDeviceGetGpuInstanceId", NULL);
     n->ci_id = sym(h, "nvmlDeviceGetComputeInstanceId", NULL);
+    static const char *const lists[3] = {"nvmlDeviceGetComputeRunningProcesses",
+                                         "nvmlDeviceGetGraphicsRunningProcesses",
+                                         "nvmlDeviceGetMPSComputeRunningProcesses"};
+    for (size_t i = 0; i < 3; i++) {
+        char v3[96], v2[96];
+        snprintf(v3, sizeof(v3), "%s_v3", lists[i]);
+        snprintf(v2, sizeof(v2), "%s_v2", lists[i]);
+        n->procs[i] = (nvml_proc_fn)sym(h, v3, v2);
+        if (n->procs[i] == NULL) {
+            n->procs[i] = (nvml_proc_fn)sym(h, lists[i], NULL);
+            n->procs_v1[i] = true;
+        }
+    }
+    n->utilization = sym(h, "nvmlDeviceGetUtilizationRates", NULL);
     if (n->init == NULL || n->shutdown == NULL) {
         dlclose(h);
         free(n);
@@ -236,6 +274,138 @@ int nvml_mig_devices(struct nvml *n, const char *bus_id, struct nvml_mig_info **
     }
     *out = list;
     *count = len;
+    return 0;
+}
+
+/* ---- what runs on a GPU ------------------------------------------------------ */
+
+/* The GPU at bus_id, or its MIG device of NVML's index mig_index. */
+static int device_or_mig(struct nvml *n, const char *bus_id, int mig_index, nvmlDevice_t *dev,
+                         gctk_error **err)
+{
+    if (device_by_bus_id(n, bus_id, dev, err) < 0)
+        return -1;
+    if (mig_index < 0)
+        return 0;
+    if (n->mig_by_index == NULL)
+        return gctk_fail(err, 0, "NVML has no MIG device functions: driver too old for MIG");
+    nvmlDevice_t mig = NULL;
+    nvmlReturn_t r = n->mig_by_index(*dev, (unsigned)mig_index, &mig);
+    if (r != NVML_SUCCESS)
+        return gctk_fail(err, 0, "NVML MIG device %d of GPU `%s`: %s", mig_index, bus_id,
+                         nvml_strerror(n, r));
+    *dev = mig;
+    return 0;
+}
+
+/* One process list into the entries read so far (merged by PID and MIG
+ * instance). NVML's two-call protocol: the count first, then the entries;
+ * processes that start between the calls make it ask again. */
+static int read_process_list(struct nvml *n, nvmlDevice_t dev, size_t list, const char *what,
+                             struct nvml_process **procs, size_t *count, gctk_error **err)
+{
+    static const char *const names[3] = {"compute", "graphics", "MPS"};
+    const size_t stride =
+        n->procs_v1[list] ? sizeof(nvmlProcessInfo_v1_t) : sizeof(nvmlProcessInfo_t);
+    unsigned cap = 32;
+    cleanup_free unsigned char *buf = NULL;
+    nvmlReturn_t r = NVML_ERROR_INSUFFICIENT_SIZE;
+    unsigned got = 0;
+    for (int tries = 0; tries < 8 && r == NVML_ERROR_INSUFFICIENT_SIZE; tries++) {
+        free(buf);
+        buf = xcalloc(cap, stride);
+        got = cap;
+        r = n->procs[list](dev, &got, buf);
+        if (r == NVML_ERROR_INSUFFICIENT_SIZE)
+            cap = got > cap ? got + 8 : cap * 2;
+    }
+    if (r == NVML_ERROR_NOT_SUPPORTED)
+        return 0;
+    if (r != NVML_SUCCESS)
+        return gctk_fail(err, 0, "NVML %s processes of %s: %s", names[list], what,
+                         nvml_strerror(n, r));
+    for (unsigned i = 0; i < got && i < cap; i++) {
+        const unsigned char *e = buf + (size_t)i * stride;
+        struct nvml_process p = {.types = 1u << list, .gi = -1, .ci = -1};
+        if (n->procs_v1[list]) {
+            const nvmlProcessInfo_v1_t *v1 = (const nvmlProcessInfo_v1_t *)e;
+            p.pid = v1->pid;
+            p.used_bytes = v1->used == NVML_VALUE_NOT_AVAILABLE ? -1 : (long long)v1->used;
+        } else {
+            const nvmlProcessInfo_t *v = (const nvmlProcessInfo_t *)e;
+            p.pid = v->pid;
+            p.used_bytes = v->used == NVML_VALUE_NOT_AVAILABLE ? -1 : (long long)v->used;
+            if (v->gi != NVML_NO_INSTANCE && v->ci != NVML_NO_INSTANCE) {
+                p.gi = (int)v->gi;
+                p.ci = (int)v->ci;
+            }
+        }
+        struct nvml_process *same = NULL;
+        for (size_t k = 0; k < *count && same == NULL; k++)
+            if ((*procs)[k].pid == p.pid && (*procs)[k].gi == p.gi && (*procs)[k].ci == p.ci)
+                same = &(*procs)[k];
+        if (same != NULL) {
+            /* one process with a compute and a graphics context ("C+G"):
+             * both lists report the memory of the whole process */
+            same->types |= p.types;
+            if (p.used_bytes > same->used_bytes)
+                same->used_bytes = p.used_bytes;
+            continue;
+        }
+        *procs = xrealloc(*procs, (*count + 1) * sizeof(**procs));
+        (*procs)[(*count)++] = p;
+    }
+    return 0;
+}
+
+int nvml_processes(struct nvml *n, const char *bus_id, int mig_index, struct nvml_process **out,
+                   size_t *count, gctk_error **err)
+{
+    nvmlDevice_t dev = NULL;
+    if (device_or_mig(n, bus_id, mig_index, &dev, err) < 0)
+        return -1;
+    char what[96];
+    if (mig_index < 0)
+        snprintf(what, sizeof(what), "GPU `%s`", bus_id);
+    else
+        snprintf(what, sizeof(what), "MIG device %d of GPU `%s`", mig_index, bus_id);
+    if (n->procs[0] == NULL)
+        return gctk_fail(err, 0, "NVML has no nvmlDeviceGetComputeRunningProcesses");
+    struct nvml_process *procs = NULL;
+    size_t len = 0;
+    for (size_t list = 0; list < 3; list++) {
+        if (n->procs[list] == NULL)
+            continue;
+        if (read_process_list(n, dev, list, what, &procs, &len, err) < 0) {
+            free(procs);
+            return -1;
+        }
+    }
+    *out = procs;
+    *count = len;
+    return 0;
+}
+
+int nvml_usage(struct nvml *n, const char *bus_id, int mig_index, struct nvml_usage *out,
+               gctk_error **err)
+{
+    nvmlDevice_t dev = NULL;
+    if (device_or_mig(n, bus_id, mig_index, &dev, err) < 0)
+        return -1;
+    struct nvml_usage u = {
+        .gpu_percent = -1, .memory_percent = -1, .used_bytes = -1, .total_bytes = -1};
+    nvmlUtilization_t util;
+    /* MIG devices have no utilisation counters: NVML_ERROR_NOT_SUPPORTED */
+    if (n->utilization != NULL && n->utilization(dev, &util) == NVML_SUCCESS) {
+        u.gpu_percent = (int)util.gpu;
+        u.memory_percent = (int)util.memory;
+    }
+    nvmlMemory_t mem;
+    if (n->memory != NULL && n->memory(dev, &mem) == NVML_SUCCESS) {
+        u.used_bytes = (long long)mem.used;
+        u.total_bytes = (long long)mem.total;
+    }
+    *out = u;
     return 0;
 }
 

@@ -41,6 +41,37 @@ int nvml_mig_mode(struct nvml *n, const char *bus_id, enum gctk_mig_mode *out, g
 int nvml_mig_devices(struct nvml *n, const char *bus_id, struct nvml_mig_info **out,
                      size_t *count, gctk_error **err);
 
+/* ---- what runs on a GPU ------------------------------------------------------ */
+
+enum {
+    NVML_PROC_COMPUTE = 1u << 0,  /* a CUDA context: "C" in nvidia-smi */
+    NVML_PROC_GRAPHICS = 1u << 1, /* a graphics context: "G" */
+    NVML_PROC_MPS = 1u << 2,      /* a client of the MPS server: "M" */
+};
+
+struct nvml_process {
+    unsigned pid;         /* as the driver names it: a PID of the host's namespace */
+    unsigned types;       /* NVML_PROC_*: a process in several lists has several */
+    long long used_bytes; /* -1 when NVML cannot tell */
+    int gi, ci;           /* MIG GPU and compute instance ids; -1 outside MIG */
+};
+
+struct nvml_usage {
+    int gpu_percent, memory_percent;   /* -1 when not supported (MIG devices) */
+    long long used_bytes, total_bytes; /* -1 when unknown */
+};
+
+/* The processes of the GPU at bus_id (mig_index -1), or of its MIG device of
+ * NVML's index mig_index: the compute, graphics and MPS client lists merged by
+ * PID, in NVML's order. A list the GPU does not support is empty. *out is
+ * allocated (NULL when there are none). */
+int nvml_processes(struct nvml *n, const char *bus_id, int mig_index, struct nvml_process **out,
+                   size_t *count, gctk_error **err);
+/* Utilisation and memory in use of the GPU at bus_id (mig_index -1) or of one
+ * of its MIG devices. */
+int nvml_usage(struct nvml *n, const char *bus_id, int mig_index, struct nvml_usage *out,
+               gctk_error **err);
+
 /* cuDriverGetVersion of the libcuda at path, as "13.0". */
 int libcuda_driver_version(const char *path, char *buf, size_t size, gctk_error **err);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "simhost.h"
 
@@ -41,6 +42,18 @@ typedef struct {
 typedef struct {
     unsigned int gpu, memory;
 } nvmlUtilization_t;
+
+/* nvmlProcessInfo_v1_t (the unversioned functions) and nvmlProcessInfo_t
+ * (their _v2 and _v3) */
+typedef struct {
+    unsigned int pid;
+    unsigned long long usedGpuMemory;
+} nvmlProcessInfo_v1_t;
+typedef struct {
+    unsigned int pid;
+    unsigned long long usedGpuMemory;
+    unsigned int gpuInstanceId, computeInstanceId;
+} nvmlProcessInfo_t;
 
 typedef int nvmlBrandType_t;
 typedef int nvmlEnableState_t;
@@ -86,6 +99,14 @@ EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t dev, nvmlTemperatureSe
 EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t dev, unsigned int *milliwatts);
 EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t dev, unsigned int *milliwatts);
 EXPORT nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t dev, nvmlUtilization_t *util);
+#define PROCESS_FUNCTIONS(name)                                                                    \
+    EXPORT nvmlReturn_t name(nvmlDevice_t dev, unsigned int *count, nvmlProcessInfo_v1_t *infos);  \
+    EXPORT nvmlReturn_t name##_v2(nvmlDevice_t dev, unsigned int *count,                           \
+                                  nvmlProcessInfo_t *infos);                                       \
+    EXPORT nvmlReturn_t name##_v3(nvmlDevice_t dev, unsigned int *count, nvmlProcessInfo_t *infos);
+PROCESS_FUNCTIONS(nvmlDeviceGetComputeRunningProcesses)
+PROCESS_FUNCTIONS(nvmlDeviceGetGraphicsRunningProcesses)
+PROCESS_FUNCTIONS(nvmlDeviceGetMPSComputeRunningProcesses)
 
 /* NVML counts nvmlInit calls; each nvmlShutdown undoes one. */
 static const struct simhost *host;
@@ -202,6 +223,124 @@ static const struct simhost_mig *mig_of(nvmlDevice_t dev)
         return r_;                                                                                 \
     if ((out) == NULL)                                                                             \
         return NVML_ERROR_INVALID_ARGUMENT
+
+/* ---- what runs on the GPUs --------------------------------------------------
+ * The real driver knows its processes; the simulated one reads them, afresh
+ * on every call as the real state changes, from
+ * <root>/proc/driver/nvidia/gctk-sim-activity (see sim/README.md):
+ *   process DEVICE PID TYPE MIB      TYPE: C, G, C+G or M (an MPS client)
+ *   utilization DEVICE GPU% MEMORY%
+ * DEVICE: a visible GPU's index, "GPU:MIG" (a MIG device by its index on the
+ * GPU), or a GPU or MIG UUID. Lines naming a device this process cannot see
+ * are skipped, as a container sees none of the host's processes. */
+
+enum { SIM_PROC_COMPUTE = 1, SIM_PROC_GRAPHICS = 2, SIM_PROC_MPS = 4 };
+#define SIM_MAX_PROCESSES 1024
+#define NO_INSTANCE 0xffffffffu
+
+struct sim_process {
+    unsigned pid, types;
+    unsigned long long mib;
+    unsigned gi, ci; /* NO_INSTANCE outside MIG */
+};
+
+struct activity {
+    unsigned nprocs;
+    unsigned long long used; /* bytes */
+    unsigned util_gpu, util_memory;
+};
+
+/* The GPU and MIG device (NULL: the GPU itself) a DEVICE field names. */
+static bool resolve_device(const char *spec, const struct simhost_gpu **gpu,
+                           const struct simhost_mig **mig)
+{
+    *gpu = NULL;
+    *mig = NULL;
+    unsigned g = 0, m = 0;
+    char end = 0;
+    if (strncmp(spec, "GPU-", 4) == 0 || strncmp(spec, "MIG-", 4) == 0) {
+        for (unsigned i = 0; i < host->mig_count; i++)
+            if (strcmp(host->migs[i].uuid, spec) == 0) {
+                *mig = &host->migs[i];
+                *gpu = &host->gpus[host->migs[i].gpu];
+                return true;
+            }
+        for (unsigned i = 0; i < host->count; i++)
+            if (strcmp(host->gpus[i].uuid, spec) == 0) {
+                *gpu = &host->gpus[i];
+                return true;
+            }
+        return false;
+    }
+    int fields = sscanf(spec, "%u:%u%c", &g, &m, &end);
+    if (fields == 1 && g < host->count && strchr(spec, ':') == NULL) {
+        *gpu = &host->gpus[g];
+        return true;
+    }
+    if (fields == 2 && g < host->count && m < host->gpus[g].mig_count) {
+        *gpu = &host->gpus[g];
+        *mig = &host->migs[host->gpus[g].first_mig + m];
+        return true;
+    }
+    return false;
+}
+
+static unsigned parse_types(const char *s)
+{
+    unsigned t = 0;
+    for (; *s != '\0'; s++)
+        t |= *s == 'C'   ? SIM_PROC_COMPUTE
+             : *s == 'G' ? SIM_PROC_GRAPHICS
+             : *s == 'M' ? SIM_PROC_MPS
+                         : 0;
+    return t;
+}
+
+/* What runs on dev (a GPU or MIG handle); procs (SIM_MAX_PROCESSES entries,
+ * or NULL) receives the processes. */
+static struct activity device_activity(nvmlDevice_t dev, struct sim_process *procs)
+{
+    struct activity a = {0};
+    char path[4096 + 64];
+    snprintf(path, sizeof(path), "%s/proc/driver/nvidia/gctk-sim-activity", host->root);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return a;
+    const struct simhost_mig *want_mig = mig_of(dev);
+    const struct simhost_gpu *want_gpu = want_mig != NULL ? NULL : (const struct simhost_gpu *)dev;
+    char line[512], kind[16], spec[64], type[8];
+    while (fgets(line, sizeof(line), f) != NULL) {
+        unsigned pid = 0, u1 = 0, u2 = 0;
+        unsigned long long mib = 0;
+        const struct simhost_gpu *g = NULL;
+        const struct simhost_mig *m = NULL;
+        if (sscanf(line, "%15s %63s", kind, spec) != 2 || !resolve_device(spec, &g, &m))
+            continue;
+        /* a MIG device's own lines; a GPU's own lines and, in MIG mode, those
+         * of its MIG devices */
+        bool mine = want_mig != NULL ? m == want_mig : g == want_gpu;
+        if (!mine)
+            continue;
+        if (strcmp(kind, "utilization") == 0 && m == want_mig &&
+            sscanf(line, "%*s %*s %u %u", &u1, &u2) == 2) {
+            a.util_gpu = u1;
+            a.util_memory = u2;
+        } else if (strcmp(kind, "process") == 0 &&
+                   sscanf(line, "%*s %*s %u %7s %llu", &pid, type, &mib) == 3 &&
+                   a.nprocs < SIM_MAX_PROCESSES) {
+            a.used += mib << 20;
+            if (procs != NULL)
+                procs[a.nprocs] = (struct sim_process){.pid = pid,
+                                                       .types = parse_types(type),
+                                                       .mib = mib,
+                                                       .gi = m != NULL ? m->gi : NO_INSTANCE,
+                                                       .ci = m != NULL ? m->ci : NO_INSTANCE};
+            a.nprocs++;
+        }
+    }
+    fclose(f);
+    return a;
+}
 
 nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length)
 {
@@ -356,14 +495,14 @@ nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t dev, nvmlMemory_t *mem)
     const struct simhost_mig *m = mig_of(dev);
     if (m != NULL && mem != NULL) {
         mem->total = m->memory_mib << 20;
-        mem->used = 0;
-        mem->free = mem->total;
+        mem->used = device_activity(dev, NULL).used;
+        mem->free = mem->used < mem->total ? mem->total - mem->used : 0;
         return NVML_SUCCESS;
     }
     GPU_OR_RETURN(g, dev, mem);
     mem->total = g->memory_mib << 20;
-    mem->used = 0;
-    mem->free = mem->total;
+    mem->used = device_activity(dev, NULL).used;
+    mem->free = mem->used < mem->total ? mem->total - mem->used : 0;
     return NVML_SUCCESS;
 }
 
@@ -519,9 +658,79 @@ nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t dev, unsigned int *m
 
 nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t dev, nvmlUtilization_t *util)
 {
+    /* the real library has no utilisation counters for a MIG device */
+    if (mig_of(dev) != NULL)
+        return NVML_ERROR_NOT_SUPPORTED;
     GPU_OR_RETURN(g, dev, util);
     (void)g;
-    util->gpu = 0;
-    util->memory = 0;
+    struct activity a = device_activity(dev, NULL);
+    util->gpu = a.util_gpu;
+    util->memory = a.util_memory;
     return NVML_SUCCESS;
 }
+
+/* One list (compute, graphics or MPS clients) of a GPU or MIG device, in
+ * NVML's protocol: *count 0 (infos may be NULL) asks for the number, which
+ * comes back with NVML_ERROR_INSUFFICIENT_SIZE (NVML_SUCCESS when there is
+ * none). On a GPU in MIG mode the parent's handle gives every MIG device's
+ * processes, with their instance ids, to a privileged caller only. */
+static nvmlReturn_t list_processes(nvmlDevice_t dev, unsigned type, unsigned int *count,
+                                   void *infos, bool v1)
+{
+    if (host == NULL)
+        return NVML_ERROR_UNINITIALIZED;
+    if (count == NULL || (*count > 0 && infos == NULL))
+        return NVML_ERROR_INVALID_ARGUMENT;
+    nvmlReturn_t r = NVML_SUCCESS;
+    const struct simhost_mig *m = mig_of(dev);
+    const struct simhost_gpu *g = m == NULL ? gpu_of(dev, &r) : NULL;
+    if (m == NULL && g == NULL)
+        return r;
+    if (g != NULL && g->mig_mode == 1 && geteuid() != 0)
+        return NVML_ERROR_NO_PERMISSION;
+    struct sim_process procs[SIM_MAX_PROCESSES];
+    struct activity a = device_activity(dev, procs);
+    unsigned n = 0;
+    for (unsigned i = 0; i < a.nprocs; i++)
+        if (procs[i].types & type)
+            n++;
+    if (*count < n) {
+        *count = n;
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    }
+    unsigned k = 0;
+    for (unsigned i = 0; i < a.nprocs; i++) {
+        if (!(procs[i].types & type))
+            continue;
+        unsigned long long bytes = procs[i].mib << 20;
+        if (v1) {
+            nvmlProcessInfo_v1_t *e = (nvmlProcessInfo_v1_t *)infos + k++;
+            *e = (nvmlProcessInfo_v1_t){.pid = procs[i].pid, .usedGpuMemory = bytes};
+        } else {
+            nvmlProcessInfo_t *e = (nvmlProcessInfo_t *)infos + k++;
+            *e = (nvmlProcessInfo_t){.pid = procs[i].pid,
+                                     .usedGpuMemory = bytes,
+                                     .gpuInstanceId = procs[i].gi,
+                                     .computeInstanceId = procs[i].ci};
+        }
+    }
+    *count = n;
+    return NVML_SUCCESS;
+}
+
+#define PROCESS_FUNCTIONS_BODY(name, type)                                                         \
+    nvmlReturn_t name(nvmlDevice_t dev, unsigned int *count, nvmlProcessInfo_v1_t *infos)          \
+    {                                                                                              \
+        return list_processes(dev, type, count, infos, true);                                      \
+    }                                                                                              \
+    nvmlReturn_t name##_v2(nvmlDevice_t dev, unsigned int *count, nvmlProcessInfo_t *infos)        \
+    {                                                                                              \
+        return list_processes(dev, type, count, infos, false);                                     \
+    }                                                                                              \
+    nvmlReturn_t name##_v3(nvmlDevice_t dev, unsigned int *count, nvmlProcessInfo_t *infos)        \
+    {                                                                                              \
+        return list_processes(dev, type, count, infos, false);                                     \
+    }
+PROCESS_FUNCTIONS_BODY(nvmlDeviceGetComputeRunningProcesses, SIM_PROC_COMPUTE)
+PROCESS_FUNCTIONS_BODY(nvmlDeviceGetGraphicsRunningProcesses, SIM_PROC_GRAPHICS)
+PROCESS_FUNCTIONS_BODY(nvmlDeviceGetMPSComputeRunningProcesses, SIM_PROC_MPS)

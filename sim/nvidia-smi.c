@@ -28,6 +28,13 @@ struct utilization {
     unsigned gpu, memory;
 };
 
+/* nvmlProcessInfo_t of the _v3 functions */
+struct process {
+    unsigned pid;
+    unsigned long long used;
+    unsigned gi, ci;
+};
+
 /* The NVML calls this tool makes, resolved with dlsym. */
 static struct {
     int (*init)(void);
@@ -53,6 +60,7 @@ static struct {
     int (*utilization)(device_t, struct utilization *);
     int (*mig_max)(device_t, unsigned *);
     int (*mig_by_index)(device_t, unsigned, device_t *);
+    int (*procs[2])(device_t, unsigned *, struct process *); /* compute, graphics */
 } nvml;
 
 enum {
@@ -116,6 +124,8 @@ static bool load_nvml(void)
     SYM(utilization, "nvmlDeviceGetUtilizationRates");
     SYM(mig_max, "nvmlDeviceGetMaxMigDeviceCount");
     SYM(mig_by_index, "nvmlDeviceGetMigDeviceHandleByIndex");
+    SYM(procs[0], "nvmlDeviceGetComputeRunningProcesses_v3");
+    SYM(procs[1], "nvmlDeviceGetGraphicsRunningProcesses_v3");
 #undef SYM
     return nvml.init != NULL && nvml.error_string != NULL && nvml.count != NULL &&
            nvml.by_index != NULL;
@@ -217,6 +227,61 @@ static void print_list(const struct gpu *gpus, unsigned n)
     }
 }
 
+/* The process name as the real tool shows it: argv[0] of /proc/PID/cmdline. */
+static void process_name(unsigned pid, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+    FILE *f = fopen(path, "re");
+    size_t n = f != NULL ? fread(buf, 1, size - 1, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    buf[n] = '\0';
+    if (buf[0] == '\0')
+        snprintf(buf, size, "N/A");
+}
+
+/* The processes of every GPU: compute ("C"), graphics ("G") or both; on a
+ * GPU in MIG mode with their GPU and compute instance. The count printed. */
+static unsigned print_processes(const struct gpu *gpus, unsigned n)
+{
+    unsigned printed = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct process list[2][256];
+        unsigned count[2] = {0, 0};
+        for (int k = 0; k < 2; k++) {
+            count[k] = 256;
+            if (nvml.procs[k] == NULL || nvml.procs[k](gpus[i].dev, &count[k], list[k]) != 0)
+                count[k] = 0;
+        }
+        for (int k = 0; k < 2; k++) {
+            for (unsigned j = 0; j < count[k]; j++) {
+                const struct process *p = &list[k][j];
+                bool both = false;
+                for (unsigned m = 0; m < count[1 - k] && !both; m++)
+                    both = list[1 - k][m].pid == p->pid;
+                if (both && k == 1)
+                    continue; /* listed with its compute context */
+                char gi[16] = "N/A", ci[16] = "N/A", name[256], line[128];
+                if (p->gi != 0xffffffffu) {
+                    snprintf(gi, sizeof(gi), "%u", p->gi);
+                    snprintf(ci, sizeof(ci), "%u", p->ci);
+                }
+                process_name(p->pid, name, sizeof(name));
+                snprintf(line, sizeof(line), "%5u%6s%5s%16u%7s   %-35.35s %7lluMiB ", gpus[i].index,
+                         gi, ci, p->pid,
+                         both     ? "C+G"
+                         : k == 0 ? "C"
+                                  : "G",
+                         name, p->used >> 20);
+                printf("|%-89.89s|\n", line);
+                printed++;
+            }
+        }
+    }
+    return printed;
+}
+
 static void print_table(const struct gpu *gpus, unsigned n)
 {
     static const char *const sep =
@@ -260,7 +325,9 @@ static void print_table(const struct gpu *gpus, unsigned n)
     printf("|  GPU   GI   CI              PID   Type   Process name                        GPU Memory |\n");
     printf("|        ID   ID                                                               Usage      |\n");
     printf("|=========================================================================================|\n");
-    printf("|  No running processes found                                                             |\n");
+    if (print_processes(gpus, n) == 0)
+        printf("|  No running processes found                                                      "
+               "       |\n");
     printf("%s\n", wide);
 }
 

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Verifies gctk on a machine with a real NVIDIA driver, as root:
-#   tools/gpu-verify.sh CARRY OUT
+#   tools/gpu-verify.sh CARRY OUT [ps]
 # CARRY holds bin/{gctk,gctk-hook,gctk-runtime,busybox} (gctk built with
 # `meson setup build-static -Dprefer_static=true`, so only glibc is needed),
 # lib/{libseccomp.so.2,libdevmapper.so.1.02.1} and docker.tar.xz (Debian's
 # dockerd, containerd, containerd-shim-runc-v2, runc, docker, docker-init).
 # Everything it prints goes to OUT/verify.log; OUT also gets info.json,
 # list.json, bench.csv and hook.log. Results are recorded in docs/real-gpu.md.
+# The `gctk ps` step (a PyTorch container's allocation under its container
+# name, against nvidia-smi and what PyTorch reports; OUT/ps.json) runs when
+# PyTorch is at $GCTK_VERIFY_TORCH (default /opt/torch, its .venv/bin/python);
+# with `ps` as third argument only that step runs (host, dockerd, ps).
 set -u
 C=$(cd "$1" && pwd)
 OUT=$2
@@ -23,6 +27,96 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 mkdir -p "$W/dk"
 tar -xJf "$C/docker.tar.xz" -C "$W/dk"
 export LD_LIBRARY_PATH=$C/lib
+ONLY=${3:-}
+S=unix://$W/docker.sock
+D=$W/dk/bin/docker
+
+# start_dockerd: Debian's dockerd with its own socket, data and exec roots,
+# configured by `gctk runtime configure`, the hook on its PATH
+start_dockerd() {
+    mkdir -p "$W/hookbin"
+    ln -sf "$C/bin/gctk-hook" "$W/hookbin/nvidia-container-runtime-hook"
+    run gctk runtime configure --runtime=docker --config "$W/daemon.json" --runtime-path "$C/bin/gctk-runtime"
+    cat "$W/daemon.json"
+    echo '{"root": "/", "log": "'"$W"'/docker-hook.log", "runtime": "'"$W"'/dk/bin/runc"}' >"$W/gctk-docker.json"
+    PATH=$W/hookbin:$W/dk/bin:$PATH GCTK_CONFIG=$W/gctk-docker.json setsid "$W/dk/bin/dockerd" -H "$S" \
+        --data-root "$W/dkdata" --exec-root "$W/dkexec" --pidfile "$W/dockerd.pid" \
+        --iptables=false --bridge=none --config-file "$W/daemon.json" >"$W/dockerd.log" 2>&1 &
+    for i in $(seq 1 60); do "$D" -H "$S" version >/dev/null 2>&1 && break; sleep 1; done
+    run "$D" -H "$S" version --format '{{.Server.Version}}'
+    "$D" -H "$S" info 2>/dev/null | grep -iE 'runtimes|storage driver|cgroup'
+}
+
+stop_dockerd() {
+    kill "$(cat "$W/dockerd.pid")" 2>/dev/null
+    for i in $(seq 1 20); do [ -e "$W/dockerd.pid" ] || break; sleep 0.5; done
+    tail -n 5 "$W/dockerd.log"
+}
+
+# ps_step: a PyTorch container (--gpus device=0) allocates 4 GiB; `gctk ps`
+# must list its python process under the container's name, with the PID the
+# container gives it, on the host's GPU 0, with exactly the memory nvidia-smi
+# reports for that PID: what PyTorch reserved plus its CUDA context.
+TORCH=${GCTK_VERIFY_TORCH:-/opt/torch}
+ps_step() {
+    step "gctk ps: a PyTorch container's allocation under its container name"
+    if [ ! -x "$TORCH/.venv/bin/python" ]; then
+        echo "skipped: no PyTorch at $TORCH/.venv/bin/python (set GCTK_VERIFY_TORCH)"
+        return 0
+    fi
+    # an image of the machine's own userland, without the driver (the hook
+    # brings it); PyTorch from a read-only volume
+    tar -C / -c --exclude=usr/local bin sbin lib lib64 usr etc 2>/dev/null |
+        "$D" -H "$S" import -c "ENV PATH=$TORCH/.venv/bin:/usr/bin:/bin" - gctk-torch:test >/dev/null
+    local name=gctk-ps-torch line="" i
+    "$D" -H "$S" rm -f "$name" >/dev/null 2>&1
+    run "$D" -H "$S" run -d --name "$name" --gpus '"device=0"' -v "$TORCH:$TORCH:ro" \
+        -v "$SRC/tools/gpu:/gctk-gpu:ro" --ipc=host --network none gctk-torch:test \
+        python /gctk-gpu/torch-alloc.py
+    for i in $(seq 1 180); do
+        line=$("$D" -H "$S" logs "$name" 2>&1 | grep '^torch ' | tail -n 1)
+        [ -n "$line" ] && break
+        sleep 1
+    done
+    "$D" -H "$S" logs "$name" 2>&1 | tail -n 5
+    if [ -z "$line" ]; then
+        echo "gctk ps check: FAIL (PyTorch printed nothing in 180 s)"
+        "$D" -H "$S" rm -f "$name" >/dev/null 2>&1
+        return 1
+    fi
+    DOCKER_HOST=$S run gctk ps
+    DOCKER_HOST=$S gctk ps --container "$name" --json >"$OUT/ps.json"
+    echo "gctk ps --container $name: exit $? (0 expected)"
+    DOCKER_HOST=$S gctk ps --container no-such-container >/dev/null 2>&1
+    echo "gctk ps --container no-such-container: exit $? (1 expected)"
+    nvidia-smi --query-compute-apps=pid,used_memory,gpu_uuid --format=csv,noheader,nounits |
+        tee "$W/apps.csv"
+    python3 "$SRC/tools/gpu/ps-check.py" "$OUT/ps.json" "$W/apps.csv" "${line#torch }" "$name" \
+        "$OUT/info.json"
+    python3 - "$S" <<'EOF'
+import os, subprocess, sys, time
+env = dict(os.environ, DOCKER_HOST=sys.argv[1])
+for cmd in (["gctk", "ps"], ["gctk", "ps", "--json"],
+            ["nvidia-smi", "--query-compute-apps=pid,used_memory,gpu_uuid", "--format=csv"]):
+    t = []
+    for _ in range(20):
+        s = time.perf_counter(); subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); t.append((time.perf_counter() - s) * 1000)
+    t.sort()
+    print("%-62s p50 %7.2f ms  p95 %7.2f ms  min %7.2f ms" % (" ".join(cmd), t[10], t[18], t[0]))
+EOF
+    "$D" -H "$S" rm -f "$name" >/dev/null 2>&1
+}
+
+if [ "$ONLY" = ps ]; then
+    step "host"
+    run nvidia-smi
+    gctk info --json >"$OUT/info.json"
+    start_dockerd
+    ps_step
+    stop_dockerd
+    echo "verify: done"
+    exit 0
+fi
 
 step "host"
 run uname -r
@@ -256,19 +350,7 @@ for k, v in d.items():
 EOF
 
 step "Docker (Debian's 20.10) with gctk runtime configure and --gpus"
-mkdir -p "$W/hookbin"
-ln -s "$C/bin/gctk-hook" "$W/hookbin/nvidia-container-runtime-hook"
-run gctk runtime configure --runtime=docker --config "$W/daemon.json" --runtime-path "$C/bin/gctk-runtime"
-cat "$W/daemon.json"
-echo '{"root": "/", "log": "'"$W"'/docker-hook.log", "runtime": "'"$W"'/dk/bin/runc"}' >"$W/gctk-docker.json"
-S=unix://$W/docker.sock
-PATH=$W/hookbin:$W/dk/bin:$PATH GCTK_CONFIG=$W/gctk-docker.json setsid "$W/dk/bin/dockerd" -H "$S" \
-    --data-root "$W/dkdata" --exec-root "$W/dkexec" --pidfile "$W/dockerd.pid" \
-    --iptables=false --bridge=none --config-file "$W/daemon.json" >"$W/dockerd.log" 2>&1 &
-D=$W/dk/bin/docker
-for i in $(seq 1 60); do "$D" -H "$S" version >/dev/null 2>&1 && break; sleep 1; done
-run "$D" -H "$S" version --format '{{.Server.Version}}'
-"$D" -H "$S" info 2>/dev/null | grep -iE 'runtimes|storage driver|cgroup'
+start_dockerd
 tar -C "$R" -c . | "$D" -H "$S" import - gctk-gpu:test >/dev/null
 DR="$D -H $S run --rm --network none"
 echo "--- docker run --rm --gpus all gctk-gpu:test nvidia-smi"; $DR --gpus all gctk-gpu:test nvidia-smi; echo "[exit $?]"
@@ -298,7 +380,6 @@ EOF
 tail -n 5 "$W/docker-hook.log"
 step "gctk doctor against this dockerd"
 run gctk doctor --docker-host "$S" --daemon-json "$W/daemon.json" --dockerd-pid "$(cat "$W/dockerd.pid")" --cdi-dir "$W/cdi"
-kill "$(cat "$W/dockerd.pid")" 2>/dev/null
-for i in $(seq 1 20); do [ -e "$W/dockerd.pid" ] || break; sleep 0.5; done
-tail -n 5 "$W/dockerd.log"
+ps_step
+stop_dockerd
 echo "verify: done"

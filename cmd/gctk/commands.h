@@ -34,5 +34,6 @@ int cmd_compat(int argc, char **argv, struct global_opts *g);
 int cmd_cdi(int argc, char **argv, struct global_opts *g);
 int cmd_hook(int argc, char **argv, struct global_opts *g);
 int cmd_doctor(int argc, char **argv, struct global_opts *g);
+int cmd_ps(int argc, char **argv, struct global_opts *g);
 
 #endif

@@ -29,6 +29,7 @@ static const struct command commands[] = {
     {"hook", cmd_hook, "the createContainer hooks CDI specs name (run by the runtime)", false},
     {"doctor", cmd_doctor, "check driver, NVML, Docker, hook, cgroups, CDI; print the fixes",
      false},
+    {"ps", cmd_ps, "which container holds which GPU: processes, memory, containers", false},
 };
 
 int report_error(const gctk_error *e)

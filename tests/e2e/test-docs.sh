@@ -3,8 +3,9 @@
 # table (cmd/gctk/main.c) and every flag of its `--help` usage has a section in
 # gctk(1) and a bash completion; every setting lib/config.c reads is in
 # gctk.conf(5); the default config file loads; the man pages render without
-# warnings; the systemd units pass systemd-analyze verify. A new verb or flag
-# without documentation or completion fails here.
+# warnings; the systemd units pass systemd-analyze verify; README's command
+# table has every verb. A new verb or flag without documentation or
+# completion fails here.
 . "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 MAN_SRC=$top/docs/man
@@ -89,6 +90,13 @@ for f in $(usage_flags "$("$GCTK" --help)"); do
     grep -qF -- "*$f" "$MAN_SRC/gctk.1.scd" || missing+=("$f")
 done
 expect_eq "gctk(1) documents the global flags of gctk --help" "" "${missing[*]}"
+
+# ---- README: its command table names every verb
+missing=()
+for v in "${VERBS[@]}"; do
+    grep -qE -- "^\| \`gctk $v( |\`)" "$top/README.md" || missing+=("$v")
+done
+expect_eq "README's command table has a row for every verb" "" "${missing[*]}"
 
 mapfile -t KEYS < <(grep -oE 'strcmp\(key, "[a-z-]+"\)' "$top/lib/config.c" | sed 's/.*"\(.*\)".*/\1/')
 missing=()
