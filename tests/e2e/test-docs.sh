@@ -90,7 +90,7 @@ for f in $(usage_flags "$("$GCTK" --help)"); do
 done
 expect_eq "gctk(1) documents the global flags of gctk --help" "" "${missing[*]}"
 
-mapfile -t KEYS < <(grep -oE 'strcmp\(key, "[a-z-]+"\)' "$top/lib/config.c" | sed 's/.*"\(.*\)".*/\1/')
+mapfile -t KEYS < <(grep -oE 'strcmp\(key, "[a-z-]+"\)' "$top/lib/util/config.c" | sed 's/.*"\(.*\)".*/\1/')
 missing=()
 for k in "${KEYS[@]}"; do grep -qF -- "*$k* (" "$MAN_SRC/gctk.conf.5.scd" || missing+=("$k"); done
 expect_eq "gctk.conf(5) documents every setting lib/config.c reads" "" "${missing[*]}"
