@@ -129,14 +129,8 @@ int elfstub_write(const char *path, const char *soname, bool is32, gctk_error **
     cleanup_fd int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0755);
     if (fd < 0)
         return gctk_fail(err, errno, "create `%s`", path);
-    for (size_t off = 0; off < l.total;) {
-        ssize_t w = write(fd, buf + off, l.total - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return gctk_fail(err, errno, "write `%s`", path);
-        off += (size_t)w;
-    }
+    if (write_all(fd, buf, l.total) < 0)
+        return gctk_fail(err, errno, "write `%s`", path);
     /* the umask may have taken bits away: libraries are 0755 in a driver install */
     if (fchmod(fd, 0755) < 0)
         return gctk_fail(err, errno, "chmod `%s`", path);

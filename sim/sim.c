@@ -131,37 +131,6 @@ int gctk_sim_cuda_number(const char *cuda)
 
 /* ---- small file helpers ------------------------------------------------------ */
 
-static int mkdir_p(const char *path, gctk_error **err)
-{
-    cleanup_free char *p = xstrdup(path);
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-            return gctk_fail(err, errno, "create directory `%s`", p);
-        *s = c;
-        if (c == '\0')
-            return 0;
-    }
-}
-
-static int write_all(int fd, const void *data, size_t len, const char *path, gctk_error **err)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return gctk_fail(err, errno, "write `%s`", path);
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Replaces whatever is at path (a file of an earlier build, with --force). */
 static int unlink_old(const char *path, gctk_error **err)
 {
@@ -176,13 +145,13 @@ static int write_text(const char *root, const char *rel, const char *text, mode_
     cleanup_free char *path = path_join(root, rel);
     cleanup_free char *dir = xstrdup(path);
     *strrchr(dir, '/') = '\0';
-    if (mkdir_p(dir, err) < 0 || unlink_old(path, err) < 0)
+    if (mkdir_p(dir, 0755, err) < 0 || unlink_old(path, err) < 0)
         return -1;
     cleanup_fd int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
         return gctk_fail(err, errno, "create `%s`", path);
-    if (write_all(fd, text, strlen(text), path, err) < 0)
-        return -1;
+    if (write_all(fd, text, strlen(text)) < 0)
+        return gctk_fail(err, errno, "write `%s`", path);
     if (fchmod(fd, mode) < 0) /* past the umask */
         return gctk_fail(err, errno, "chmod `%s`", path);
     return 0;
@@ -207,8 +176,8 @@ static int copy_file(const char *src, const char *dst, mode_t mode, gctk_error *
             return gctk_fail(err, errno, "read `%s`", src);
         if (r == 0)
             break;
-        if (write_all(out, buf, (size_t)r, dst, err) < 0)
-            return -1;
+        if (write_all(out, buf, (size_t)r) < 0)
+            return gctk_fail(err, errno, "write `%s`", dst);
     }
     if (fchmod(out, mode) < 0)
         return gctk_fail(err, errno, "chmod `%s`", dst);
@@ -331,7 +300,7 @@ static int create_proc(const char *root, const struct gctk_sim_options *o, gctk_
         return -1;
     /* a GPU-less driver still has the directory */
     cleanup_free char *gpus = path_join(root, "/proc/driver/nvidia/gpus");
-    return mkdir_p(gpus, err);
+    return mkdir_p(gpus, 0755, err);
 }
 
 /* What NVML reports for a few common models, so that --model also gives a
@@ -422,7 +391,7 @@ static int create_devices(const char *root, unsigned gpus, struct strv *warnings
                           gctk_error **err)
 {
     cleanup_free char *caps = path_join(root, "/dev/nvidia-caps");
-    if (mkdir_p(caps, err) < 0)
+    if (mkdir_p(caps, 0755, err) < 0)
         return -1;
     bool failed = false;
     if (create_node(root, "/dev/nvidiactl", NVIDIA_MAJOR, NVIDIA_CTL_MINOR, &failed, warnings,
@@ -493,7 +462,7 @@ static int create_libs(const char *root, const struct gctk_sim_options *o, const
     int cuda = gctk_sim_cuda_number(o->cuda);
     cleanup_free char *d64 = path_join(root, LIB64_DIR);
     cleanup_free char *d32 = path_join(root, LIB32_DIR);
-    if (mkdir_p(d64, err) < 0 || mkdir_p(d32, err) < 0)
+    if (mkdir_p(d64, 0755, err) < 0 || mkdir_p(d32, 0755, err) < 0)
         return -1;
     struct ldcache cache = {0};
     int r = 0;
@@ -511,12 +480,14 @@ static int create_libs(const char *root, const struct gctk_sim_options *o, const
         return -1;
     cleanup_free char *etc = path_join(root, "/etc");
     cleanup_free char *path = path_join(root, "/etc/ld.so.cache");
-    if (mkdir_p(etc, err) < 0 || unlink_old(path, err) < 0)
+    if (mkdir_p(etc, 0755, err) < 0 || unlink_old(path, err) < 0)
         return -1;
     cleanup_fd int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0)
         return gctk_fail(err, errno, "create `%s`", path);
-    return write_all(fd, data, len, path, err);
+    if (write_all(fd, data, len) < 0)
+        return gctk_fail(err, errno, "write `%s`", path);
+    return 0;
 }
 
 /* The driver's tools are ELF programs (discovery takes no scripts): the mock
@@ -529,7 +500,7 @@ static int create_bins(const char *root, const char *mocks, gctk_error **err)
     };
     cleanup_free char *bin = path_join(root, "/usr/bin");
     cleanup_free char *src = path_join(mocks, "nvidia-smi");
-    if (mkdir_p(bin, err) < 0)
+    if (mkdir_p(bin, 0755, err) < 0)
         return -1;
     for (size_t i = 0; i < GCTK_ARRAY_LEN(tools); i++) {
         cleanup_free char *rel = xasprintf("/usr/bin/%s", tools[i]);
@@ -548,7 +519,7 @@ static int create_socket(const char *root, const char *rel_dir, const char *name
 {
     cleanup_free char *dir = path_join(root, rel_dir);
     cleanup_free char *path = xasprintf("%s/%s", dir, name);
-    if (mkdir_p(dir, err) < 0 || unlink_old(path, err) < 0)
+    if (mkdir_p(dir, 0755, err) < 0 || unlink_old(path, err) < 0)
         return -1;
     cleanup_fd int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
@@ -579,7 +550,7 @@ static int create_misc(const char *root, const struct gctk_sim_options *o, gctk_
     cleanup_free char *var = path_join(root, "/var");
     cleanup_free char *var_run = path_join(root, "/var/run");
     struct stat st;
-    if (mkdir_p(var, err) < 0)
+    if (mkdir_p(var, 0755, err) < 0)
         return -1;
     if (lstat(var_run, &st) < 0 && make_symlink("../run", var_run, err) < 0)
         return -1;
@@ -727,8 +698,8 @@ static int create_mig_gpu(const char *root, unsigned gpu, const struct strv *pro
     cleanup_fd int fd = open(extra_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return gctk_fail(err, errno, "open `%s`", extra_path);
-    if (write_all(fd, "MIG Mode: Enabled\n", strlen("MIG Mode: Enabled\n"), extra_path, err) < 0)
-        return -1;
+    if (write_all(fd, "MIG Mode: Enabled\n", strlen("MIG Mode: Enabled\n")) < 0)
+        return gctk_fail(err, errno, "write `%s`", extra_path);
     bool failed = false;
     for (size_t j = 0; j < profiles->len; j++) {
         unsigned gi = (unsigned)j + 1, gb = 0, slices = 0;
@@ -745,8 +716,9 @@ static int create_mig_gpu(const char *root, unsigned gpu, const struct strv *pro
         cleanup_free char *ci_text = cap_access_text(ci_minor);
         cleanup_free char *gi_node = xasprintf("/dev/nvidia-caps/nvidia-cap%d", gi_minor);
         cleanup_free char *ci_node = xasprintf("/dev/nvidia-caps/nvidia-cap%d", ci_minor);
-        if (write_all(fd, line, strlen(line), extra_path, err) < 0 ||
-            write_text(root, gi_rel, gi_text, 0444, err) < 0 ||
+        if (write_all(fd, line, strlen(line)) < 0)
+            return gctk_fail(err, errno, "write `%s`", extra_path);
+        if (write_text(root, gi_rel, gi_text, 0444, err) < 0 ||
             write_text(root, ci_rel, ci_text, 0444, err) < 0 ||
             create_node(root, gi_node, GCTK_SIM_CAPS_MAJOR, (unsigned)gi_minor, &failed, warnings,
                         err) < 0 ||
@@ -906,7 +878,7 @@ int gctk_sim_create(const char *dir, const struct gctk_sim_options *o, struct st
         return -1;
     }
 
-    if (mkdir_p(dir, err) < 0)
+    if (mkdir_p(dir, 0755, err) < 0)
         return -1;
     char root[PATH_MAX];
     if (realpath(dir, root) == NULL)

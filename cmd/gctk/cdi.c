@@ -45,17 +45,12 @@ static int write_output(const char *path, const char *data, size_t len, gctk_err
         cleanup_fd int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
             return gctk_fail(err, errno, "open `%s`", path);
-        for (size_t off = 0; off < len;) {
-            ssize_t w = write(fd, data + off, len - off);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0)
-                return gctk_fail(err, errno, "write `%s`", path);
-            off += (size_t)w;
-        }
+        if (write_all(fd, data, len) < 0)
+            return gctk_fail(err, errno, "write `%s`", path);
         return 0;
     }
-    return config_write_atomic(path, data, len, false, err);
+    const struct write_opts o = {.mode = 0644, .keep = true};
+    return write_file(path, data, len, &o, err);
 }
 
 static int cmd_generate(int argc, char **argv, struct global_opts *g)

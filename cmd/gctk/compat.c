@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "cudacompat.h"
 #include "require.h"
+#include "json.h"
 #include "util.h"
 #include "vercmp.h"
 
@@ -30,16 +31,6 @@ static void usage(FILE *f)
                "prints them), and why.\n\n"
                "exit status: 0 native, 3 minor-version compatibility only, 1 cannot run,\n"
                "2 bad usage\n");
-}
-
-static inline void require_freep(struct require_expr **e)
-{
-    require_free(*e);
-}
-
-static inline void strv_clearp(struct strv *v)
-{
-    strv_clear(v);
 }
 
 /* What one GPU (or the host, when it has none) gets. */
@@ -209,8 +200,8 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
 
     /* Check the request before touching the host: bad input is bad usage. */
     cleanup_error gctk_error *err = NULL;
-    __attribute__((cleanup(require_freep))) struct require_expr *req = NULL;
-    __attribute__((cleanup(strv_clearp))) struct strv env = {0};
+    cleanup_require struct require_expr *req = NULL;
+    cleanup_strv struct strv env = {0};
     bool strict = false;          /* --require, or the image's NVIDIA_REQUIRE_* */
     const char *cuda_min = NULL;  /* for the minor-version hint */
     if (want != NULL) {
@@ -277,7 +268,7 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
     size_t count = gctk_host_gpu_count(h);
     size_t targets = count > 0 ? count : 1;
 
-    json_auto_t *gpus = json_array();
+    cleanup_json json_t *gpus = json_array();
     int worst = EXIT_NATIVE;
     int rc = 0;
     if (!json)
@@ -345,7 +336,7 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
         return EXIT_CANNOT;
     }
     if (json) {
-        json_auto_t *root = json_object();
+        cleanup_json json_t *root = json_object();
         json_object_set_new(root, "driver", json_string(driver));
         json_object_set_new(root, "cuda", shown_cuda != NULL ? json_string(shown_cuda) : json_null());
         json_object_set_new(root, "cuda_from_table", json_boolean(cuda == NULL && shown_cuda != NULL));

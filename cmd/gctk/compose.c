@@ -7,27 +7,12 @@
 
 #include "commands.h"
 #include "compose.h"
+#include "json.h"
 #include "util.h"
 
 static const char *const default_files[] = {
     "compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
 };
-
-static void cleanup_jsonp(json_t **j)
-{
-    json_decref(*j);
-}
-#define cleanup_json __attribute__((cleanup(cleanup_jsonp)))
-
-static void cleanup_composep(struct compose_file **f)
-{
-    compose_file_free(*f);
-}
-
-static void cleanup_hostp(gctk_host **h)
-{
-    gctk_host_free(*h);
-}
 
 /* One request resolved against the host: the GPUs and capabilities a
  * container gets, or the error dockerd or the hook would stop at. */
@@ -200,14 +185,14 @@ int cmd_compose(int argc, char **argv, struct global_opts *g)
         return report("no compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml "
                       "here: name the file");
 
-    __attribute__((cleanup(cleanup_composep))) struct compose_file *cf = NULL;
+    cleanup_compose struct compose_file *cf = NULL;
     gctk_error *err = NULL;
     if (compose_load(file, &cf, &err) < 0) {
         report_error(err);
         gctk_error_free(err);
         return 1;
     }
-    __attribute__((cleanup(cleanup_hostp))) gctk_host *h = open_host_or_report(g, GCTK_HOST_NO_NVML);
+    cleanup_host gctk_host *h = open_host_or_report(g, GCTK_HOST_NO_NVML);
     if (h == NULL)
         return 1;
 

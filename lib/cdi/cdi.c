@@ -16,9 +16,6 @@
 #include "ldcache.h"
 #include "rootfs.h"
 
-/* jansson's own cleanup helper */
-#define cleanup_json __attribute__((cleanup(json_decrefp)))
-
 /* A JSON string that takes ownership of s. */
 static json_t *jstr_take(char *s)
 {
@@ -762,12 +759,9 @@ static void problem(struct checker *c, const char *path, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    cleanup_free char *msg = xvasprintf(fmt, ap);
     va_end(ap);
     strv_push(c->problems, path[0] ? xasprintf("%s: %s", path, msg) : xstrdup(msg));
-    free(msg);
 }
 
 /* Reports keys outside allowed; true when obj is an object. */
@@ -1784,26 +1778,9 @@ int cdi_dropin_write(const char *path, const char *text, bool remove, bool dry_r
     *changed = !exists || strcmp(old, text) != 0;
     if (!*changed || dry_run)
         return 0;
-    /* the directory first: conf.d and hooks.d are often missing */
-    cleanup_free char *dir = xstrdup(path);
-    for (char *p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
-        *p = '\0';
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-            return gctk_fail(err, errno, "create `%s`", dir);
-        *p = '/';
-    }
-    cleanup_free char *tmp = xasprintf("%s.gctk-XXXXXX", path);
-    cleanup_fd int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return gctk_fail(err, errno, "create `%s`", tmp);
-    size_t n = strlen(text);
-    if (write(fd, text, n) != (ssize_t)n || fchmod(fd, 0644) < 0 || fsync(fd) < 0 ||
-        rename(tmp, path) < 0) {
-        gctk_fail(err, errno, "write `%s`", path);
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    /* conf.d and hooks.d are often missing: write_file creates them */
+    const struct write_opts o = {.mode = 0644};
+    return write_file(path, text, strlen(text), &o, err);
 }
 
 bool cdi_containerd_has_imports(const char *main_config)

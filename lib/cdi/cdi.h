@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "json.h"
 #include "util.h"
 
 #define CDI_DEFAULT_VENDOR "nvidia.com"

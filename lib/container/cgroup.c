@@ -78,9 +78,7 @@ static int fail_with_fix(gctk_error **err, int errnum, const char *fix, const ch
         return -1;
     va_list ap;
     va_start(ap, fmt);
-    cleanup_free char *what = NULL;
-    if (vasprintf(&what, fmt, ap) < 0)
-        abort();
+    cleanup_free char *what = xvasprintf(fmt, ap);
     va_end(ap);
     if (errnum != 0)
         gctk_fail(err, 0, "%s: %s; %s", what, strerror(errnum), fix);

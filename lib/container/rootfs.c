@@ -764,14 +764,6 @@ int rootfs_make_target(struct rootfs *r, const char *path, mode_t type, struct m
     return make_target_at(r, path, type, j, 0, fd_out, err);
 }
 
-/* A name for a temporary object next to the final one; O_EXCL makes a
- * collision an error, which the callers retry with the next number. */
-static char *temp_name(void)
-{
-    static unsigned counter;
-    return xasprintf(".gctk-tmp-%d-%u", (int)getpid(), __atomic_fetch_add(&counter, 1, 0));
-}
-
 /* Atomically makes name in dirfd a symlink to target: a new link under a
  * temporary name, renamed over the old one. 0 or -errno. */
 static int replace_symlink(int dirfd, const char *name, const char *target)
@@ -833,21 +825,6 @@ int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
     return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size_t len, mode_t mode,
                       gctk_error **err)
 {
@@ -859,40 +836,11 @@ int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size
     cleanup_fd int pfd = mkdir_p_at(r, parent, 0755, NULL, 0, err);
     if (pfd < 0)
         return gctk_wrap(err, "write `%s`", path);
-
-    cleanup_free char *tmp = NULL;
-    cleanup_fd int fd = -1;
-    for (int tries = 0; fd < 0; tries++) {
-        free(tmp);
-        tmp = temp_name();
-        fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-        if (fd < 0 && (errno != EEXIST || tries >= 16))
-            return gctk_fail(err, errno, "create a temporary file next to `%s` inside `%s`", path,
-                             r->path);
-    }
-    /* the mode asked for, not what the umask leaves of it */
-    const char *what = "chmod";
-    if (fchmod(fd, mode) < 0)
-        goto fail;
-    what = "write";
-    if (write_all(fd, data, len) < 0)
-        goto fail;
-    what = "fsync";
-    if (fsync(fd) < 0)
-        goto fail;
-    what = "close";
-    if (close(steal_fd(&fd)) < 0)
-        goto fail;
-    /* renameat replaces a symlink at name; it never writes through one */
-    what = "rename into place";
-    if (renameat(pfd, tmp, pfd, name) < 0)
-        goto fail;
-    return 0;
-
-fail:;
-    int e = errno;
-    unlinkat(pfd, tmp, 0);
-    return gctk_fail(err, e, "%s `%s` inside `%s`", what, path, r->path);
+    /* the container's own layer does not outlive a host crash usefully: the
+     * rename is atomic for its readers, the directory is not synced */
+    cleanup_free char *shown = xasprintf("`%s` inside `%s`", path, r->path);
+    const struct write_opts o = {.mode = mode, .no_dir_sync = true, .shown = shown};
+    return write_file_at(pfd, name, data, len, &o, err);
 }
 
 /* ---- mounts ------------------------------------------------------------------- */

@@ -49,12 +49,6 @@ void require_free(struct require_expr *e)
     free(e);
 }
 
-static inline void require_freep(struct require_expr **e)
-{
-    require_free(*e);
-}
-#define cleanup_require __attribute__((cleanup(require_freep)))
-
 static bool is_op_char(char c)
 {
     return c == '<' || c == '>' || c == '=' || c == '!';
@@ -411,11 +405,6 @@ int require_eval(const struct require_expr *e, const struct require_facts *f, gc
 #define REQUIRE_PREFIX "NVIDIA_REQUIRE_"
 #define DISABLE_KEY "NVIDIA_DISABLE_REQUIRE="
 
-static inline void strv_clearp(struct strv *v)
-{
-    strv_clear(v);
-}
-
 int require_env_disabled(char *const *env, gctk_error **err)
 {
     const char *disable = NULL;
@@ -454,7 +443,7 @@ int require_check_env(char *const *env, const struct require_facts *f, bool disa
         return 1;
     struct require_expr **exprs __attribute__((cleanup(cleanup_freep))) =
         xcalloc(n, sizeof(*exprs));
-    __attribute__((cleanup(strv_clearp))) struct strv names = {0};
+    cleanup_strv struct strv names = {0};
     size_t k = 0;
     int rc = 1;
     for (char *const *p = env; *p != NULL && rc >= 0; p++) {

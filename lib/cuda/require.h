@@ -34,6 +34,11 @@ struct require_expr;
  * "requirement `cuda>>12`: unknown operator `>>` at column 5". */
 int require_parse(const char *expr, struct require_expr **out, gctk_error **err);
 void require_free(struct require_expr *e);
+static inline void require_freep(struct require_expr **e)
+{
+    require_free(*e);
+}
+#define cleanup_require __attribute__((cleanup(require_freep)))
 
 /* 1 satisfied, 0 unsatisfied (then *err, when err is not NULL, names the
  * failing condition of each alternative, the host's values, and the fix),

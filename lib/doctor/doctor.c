@@ -59,9 +59,7 @@ static void add(struct doctor_report *r, const char *check, enum doctor_status s
     }
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    char *msg = xvasprintf(fmt, ap);
     va_end(ap);
     r->items[r->len++] =
         (struct doctor_result){.check = xstrdup(check), .status = s, .message = msg, .fix = fix};
@@ -724,7 +722,7 @@ pid_t doctor_find_dockerd(const char *docker_host, const char *pidfile)
     }
     bool is_default =
         strcmp(sock, "/var/run/docker.sock") == 0 || strcmp(sock, "/run/docker.sock") == 0;
-    DIR *d = opendir("/proc");
+    cleanup_dir DIR *d = opendir("/proc");
     if (d == NULL)
         return 0;
     pid_t by_default = 0;
@@ -742,7 +740,6 @@ pid_t doctor_find_dockerd(const char *docker_host, const char *pidfile)
         else if (s == 0 && is_default && by_default == 0)
             by_default = pid;
     }
-    closedir(d);
     return found != 0 ? found : by_default;
 }
 
@@ -1165,7 +1162,7 @@ static void check_cdi(struct ctx *c)
     struct strv dirs_seen = {0};
     for (size_t i = 0; dirs[i] != NULL; i++) {
         strv_push(&dirs_seen, xasprintf("`%s`", dirs[i]));
-        DIR *d = opendir(dirs[i]);
+        cleanup_dir DIR *d = opendir(dirs[i]);
         if (d == NULL)
             continue;
         struct strv files = {0};
@@ -1174,7 +1171,6 @@ static void check_cdi(struct ctx *c)
             if (str_has_suffix(de->d_name, ".json") || str_has_suffix(de->d_name, ".yaml") ||
                 str_has_suffix(de->d_name, ".yml"))
                 strv_push(&files, xasprintf("%s/%s", dirs[i], de->d_name));
-        closedir(d);
         if (files.len > 0)
             qsort(files.items, files.len, sizeof(char *), name_cmp);
         for (size_t f = 0; f < files.len; f++)
@@ -1232,11 +1228,6 @@ static void check_config(struct ctx *c)
             add(c->r, "config", DOCTOR_OK, NULL, "`%s` is valid", cfg.path);
     }
     config_clear(&cfg);
-}
-
-static void strv_clearp(struct strv *v)
-{
-    strv_clear(v);
 }
 
 static int read_env_file(const char *path, struct strv *env, gctk_error **err)
@@ -1305,7 +1296,7 @@ static int check_cuda(struct ctx *c, gctk_error **err)
         add_cuda_verdict(c, c->o->cuda);
     if (c->o->image_env == NULL)
         return 0;
-    __attribute__((cleanup(strv_clearp))) struct strv env = {0};
+    cleanup_strv struct strv env = {0};
     if (read_env_file(c->o->image_env, &env, err) < 0)
         return -1;
     const struct require_facts facts = {

@@ -36,11 +36,8 @@ static int load_fail(struct loader *l, const yaml_node_t *n, const char *field, 
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    cleanup_free char *m = xvasprintf(fmt, ap);
     va_end(ap);
-    cleanup_free char *m = msg;
     if (l->service != NULL)
         return gctk_fail(l->err, 0, "`%s` line %u: service `%s`: %s: %s", l->name, node_line(n),
                          l->service, field, m);
@@ -439,11 +436,6 @@ void compose_file_free(struct compose_file *f)
     free(f);
 }
 
-static void cleanup_compose_filep(struct compose_file **f)
-{
-    compose_file_free(*f);
-}
-
 static int read_document(struct loader *l, struct compose_file *f)
 {
     yaml_node_t *root = yaml_document_get_root_node(l->doc);
@@ -489,7 +481,7 @@ int compose_load_buffer(const char *name, const char *data, size_t len, struct c
         return -1;
     }
     yaml_parser_delete(&parser);
-    __attribute__((cleanup(cleanup_compose_filep))) struct compose_file *f = xcalloc(1, sizeof(*f));
+    cleanup_compose struct compose_file *f = xcalloc(1, sizeof(*f));
     f->path = xstrdup(name);
     struct loader l = {.name = name, .doc = &doc, .err = err};
     int r = read_document(&l, f);

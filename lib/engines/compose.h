@@ -44,6 +44,11 @@ int compose_load(const char *path, struct compose_file **out, gctk_error **err);
 int compose_load_buffer(const char *name, const char *data, size_t len, struct compose_file **out,
                         gctk_error **err);
 void compose_file_free(struct compose_file *f);
+static inline void compose_file_freep(struct compose_file **f)
+{
+    compose_file_free(*f);
+}
+#define cleanup_compose __attribute__((cleanup(compose_file_freep)))
 
 /* "deploy.resources.reservations.devices[0]" or "gpus[1]" / "gpus". */
 char *compose_device_field(const struct compose_device *d);

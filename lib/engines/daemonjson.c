@@ -4,18 +4,9 @@
  * order whatever the flags, so a load/modify/dump round trip keeps the
  * user's order; new keys go to the end. Duplicated keys are refused on load:
  * rewriting such a file would silently drop one of the two values. */
-#include <fcntl.h>
-#include <libgen.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "daemonjson.h"
-
-static void cleanup_jsonp(json_t **j)
-{
-    json_decref(*j);
-}
-#define cleanup_json __attribute__((cleanup(cleanup_jsonp)))
 
 static bool blank(const char *s, size_t len)
 {
@@ -171,91 +162,6 @@ int daemonjson_remove_runtime(json_t *cfg, const char *name, bool *changed, gctk
     return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len, const char *path, gctk_error **err)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return gctk_fail(err, errno, "write `%s`", path);
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int mkdir_parents(const char *dir, gctk_error **err)
-{
-    cleanup_free char *d = xstrdup(dir);
-    for (char *p = d + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(d, 0755) < 0 && errno != EEXIST)
-            return gctk_fail(err, errno, "create the directory `%s`", d);
-        if (c == '\0')
-            return 0;
-        *p = c;
-    }
-}
-
-/* Writes data to a new file in dir and renames it over path. */
-static int replace_file(const char *dir, const char *path, const char *data, size_t len,
-                        const struct stat *keep, gctk_error **err)
-{
-    cleanup_free char *base_copy = xstrdup(path);
-    cleanup_free char *tmp = xasprintf("%s/.%s.XXXXXX", dir, basename(base_copy));
-    cleanup_fd int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return gctk_fail(err, errno, "create a temporary file in `%s`", dir);
-    mode_t mode = keep != NULL ? keep->st_mode & 07777 : 0644;
-    if (write_all(fd, data, len, tmp, err) < 0 || fchmod(fd, mode) < 0 ||
-        (keep != NULL && fchown(fd, keep->st_uid, keep->st_gid) < 0) || fsync(fd) < 0) {
-        gctk_fail(err, errno, "write `%s`", tmp);
-        unlink(tmp);
-        return -1;
-    }
-    if (rename(tmp, path) < 0) {
-        gctk_fail(err, errno, "rename `%s` to `%s`", tmp, path);
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-int config_write_atomic(const char *path, const char *data, size_t len, bool backup,
-                        gctk_error **err)
-{
-    cleanup_free char *dir_copy = xstrdup(path);
-    const char *dir = dirname(dir_copy);
-    struct stat st;
-    bool exists = stat(path, &st) == 0;
-    if (!exists && errno != ENOENT)
-        return gctk_fail(err, errno, "stat `%s`", path);
-    if (exists && !S_ISREG(st.st_mode))
-        return gctk_fail(err, 0, "`%s` is not a regular file", path);
-    if (!exists && mkdir_parents(dir, err) < 0)
-        return -1;
-    if (exists && backup) {
-        cleanup_free char *old = NULL;
-        size_t old_len = 0;
-        cleanup_free char *bak = xasprintf("%s.bak", path);
-        if (read_file(path, DAEMONJSON_MAX_SIZE, &old, &old_len, err) < 0 ||
-            replace_file(dir, bak, old, old_len, &st, err) < 0)
-            return gctk_wrap(err, "keep a backup of `%s`", path);
-    }
-    if (replace_file(dir, path, data, len, exists ? &st : NULL, err) < 0)
-        return -1;
-    /* the rename is durable only once the directory is on disk */
-    cleanup_fd int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0)
-        return gctk_fail(err, errno, "sync the directory `%s`", dir);
-    return 0;
-}
-
 int daemonjson_configure(const char *path, const struct runtime_entry *rt, unsigned flags,
                          bool *changed, char **text, gctk_error **err)
 {
@@ -268,8 +174,9 @@ int daemonjson_configure(const char *path, const struct runtime_entry *rt, unsig
     if (r < 0)
         return gctk_wrap(err, "`%s`", path);
     cleanup_free char *out = json_config_dump(cfg);
-    if (diff && !(flags & CONFIG_DRY_RUN) &&
-        config_write_atomic(path, out, strlen(out), existed, err) < 0)
+    /* dockerd's file keeps its mode and owner, and its old content in .bak */
+    const struct write_opts o = {.mode = 0644, .keep = true, .backup = existed};
+    if (diff && !(flags & CONFIG_DRY_RUN) && write_file(path, out, strlen(out), &o, err) < 0)
         return -1;
     *changed = diff;
     if (text != NULL)

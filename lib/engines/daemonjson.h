@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "json.h"
 #include "util.h"
 
 #define DAEMONJSON_DEFAULT_PATH "/etc/docker/daemon.json"
@@ -45,13 +46,6 @@ int daemonjson_add_runtime(json_t *cfg, const struct runtime_entry *rt, bool *ch
 /* Takes runtimes.<name> out, "runtimes" too when it is left empty, and
  * "default-runtime" when it named the runtime. */
 int daemonjson_remove_runtime(json_t *cfg, const char *name, bool *changed, gctk_error **err);
-
-/* Replaces path with data: a temporary file in the same directory, fsync,
- * rename, fsync of the directory. The directory is created when missing. An
- * existing file keeps its mode and owner; with backup, its old content is
- * first copied to path.bak. On failure the original is intact. */
-int config_write_atomic(const char *path, const char *data, size_t len, bool backup,
-                        gctk_error **err);
 
 enum {
     CONFIG_DRY_RUN = 1u << 0, /* compute the result, write nothing */

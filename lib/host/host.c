@@ -166,7 +166,7 @@ static void add_warning(struct gctk_host *h, char *owned)
 static int read_gpus(struct gctk_host *h, gctk_error **err)
 {
     cleanup_free char *dir = path_join(h->root, PROC_NVIDIA "/gpus");
-    DIR *d = opendir(dir);
+    cleanup_dir DIR *d = opendir(dir);
     if (d == NULL) {
         if (errno == ENOENT)
             return 0; /* a driver without GPUs */
@@ -194,7 +194,6 @@ static int read_gpus(struct gctk_host *h, gctk_error **err)
         }
         h->gpus[h->ngpus++] = g;
     }
-    closedir(d);
     if (h->ngpus > 0)
         qsort(h->gpus, h->ngpus, sizeof(*h->gpus), gpu_cmp);
     h->enriched = xcalloc(h->ngpus, sizeof(*h->enriched));
@@ -315,7 +314,7 @@ static void scan_lib_dirs(struct gctk_host *h, const char *const *dirs, int want
     cleanup_free char *suffix = xasprintf(".so.%s", h->driver_version);
     for (size_t i = 0; dirs[i] != NULL; i++) {
         cleanup_free char *full = path_join(h->root, dirs[i]);
-        DIR *d = opendir(full);
+        cleanup_dir DIR *d = opendir(full);
         if (d == NULL)
             continue;
         struct dirent *de;
@@ -325,7 +324,6 @@ static void scan_lib_dirs(struct gctk_host *h, const char *const *dirs, int want
             cleanup_free char *p = xasprintf("%s/%s", dirs[i], de->d_name);
             consider_library(h, p, want_class);
         }
-        closedir(d);
     }
 }
 
@@ -444,7 +442,7 @@ static void find_other_files(struct gctk_host *h)
     for (size_t i = 0; i < GCTK_ARRAY_LEN(fw_dirs); i++) {
         cleanup_free char *rel = xasprintf("%s/%s", fw_dirs[i], h->driver_version);
         cleanup_free char *full = path_join(h->root, rel);
-        DIR *d = opendir(full);
+        cleanup_dir DIR *d = opendir(full);
         if (d == NULL)
             continue;
         struct dirent *de;
@@ -454,7 +452,6 @@ static void find_other_files(struct gctk_host *h)
             cleanup_free char *p = xasprintf("%s/%s", rel, de->d_name);
             add_file(h, GCTK_FILE_FIRMWARE, GCTK_CAP_ALL, p);
         }
-        closedir(d);
         break;
     }
     cleanup_free char *mps = path_join(h->root, "/tmp/nvidia-mps");
@@ -709,7 +706,7 @@ static int id_cmp(const void *a, const void *b)
 static size_t list_ids(const char *dir, const char *prefix, int **out)
 {
     *out = NULL;
-    DIR *d = opendir(dir);
+    cleanup_dir DIR *d = opendir(dir);
     if (d == NULL)
         return 0;
     size_t n = 0, cap = 0;
@@ -726,7 +723,6 @@ static size_t list_ids(const char *dir, const char *prefix, int **out)
         }
         (*out)[n++] = atoi(s);
     }
-    closedir(d);
     if (n > 0)
         qsort(*out, n, sizeof(int), id_cmp);
     return n;

@@ -15,11 +15,8 @@ void hook_log_add(struct hook_log *log, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    strv_push(&log->lines, xvasprintf(fmt, ap));
     va_end(ap);
-    strv_push(&log->lines, s);
 }
 
 void hook_log_clear(struct hook_log *log)

@@ -147,7 +147,8 @@ write:
     rc = 0;
     out = json_dumps(root, JSON_COMPACT);
     /* keeps the file's mode and owner; no backup: the bundle is the runtime's */
-    if (out == NULL || config_write_atomic(path, out, strlen(out), false, err) < 0) {
+    const struct write_opts o = {.mode = 0644, .keep = true};
+    if (out == NULL || write_file(path, out, strlen(out), &o, err) < 0) {
         rc = -1;
         goto done;
     }

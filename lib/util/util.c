@@ -1,5 +1,6 @@
 /* Errors, allocation, strings and small file helpers. */
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,7 +16,7 @@ void gctk_error_free(gctk_error *e)
     free(e);
 }
 
-__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_list ap)
+char *xvasprintf(const char *fmt, va_list ap)
 {
     char *s = NULL;
     if (vasprintf(&s, fmt, ap) < 0)
@@ -29,7 +30,7 @@ int gctk_fail(gctk_error **err, int errnum, const char *fmt, ...)
         return -1;
     va_list ap;
     va_start(ap, fmt);
-    cleanup_free char *msg = vformat(fmt, ap);
+    cleanup_free char *msg = xvasprintf(fmt, ap);
     va_end(ap);
     gctk_error *e = xcalloc(1, sizeof(*e));
     e->code = errnum;
@@ -44,7 +45,7 @@ int gctk_wrap(gctk_error **err, const char *fmt, ...)
         return -1;
     va_list ap;
     va_start(ap, fmt);
-    cleanup_free char *ctx = vformat(fmt, ap);
+    cleanup_free char *ctx = xvasprintf(fmt, ap);
     va_end(ap);
     char *msg = xasprintf("%s: %s", ctx, (*err)->msg);
     free((*err)->msg);
@@ -93,7 +94,7 @@ char *xasprintf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = vformat(fmt, ap);
+    char *s = xvasprintf(fmt, ap);
     va_end(ap);
     return s;
 }
@@ -206,4 +207,162 @@ unsigned long long now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, gctk_error **err)
+{
+    cleanup_free char *p = xstrdup(path);
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        struct stat st;
+        if (mkdir(p, mode) < 0 && (errno != EEXIST || stat(p, &st) < 0 || !S_ISDIR(st.st_mode)))
+            return gctk_fail(err, errno == EEXIST ? ENOTDIR : errno,
+                             "create the directory `%s`", p);
+        if (c == '\0' || (c == '/' && s[1] == '\0'))
+            return 0;
+        *s = c;
+    }
+}
+
+char *temp_name(void)
+{
+    static unsigned counter;
+    return xasprintf(".gctk-tmp-%d-%u", (int)getpid(), __atomic_fetch_add(&counter, 1, 0));
+}
+
+int reopen_regular(int path_fd, int *fd_out)
+{
+    struct stat st, again;
+    if (fstat(path_fd, &st) < 0)
+        return -1;
+    if (!S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        return -1;
+    }
+    char self[64];
+    snprintf(self, sizeof(self), "/proc/self/fd/%d", path_fd);
+    cleanup_fd int fd = open(self, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &again) < 0)
+        return -1;
+    if (again.st_dev != st.st_dev || again.st_ino != st.st_ino) {
+        errno = EINVAL;
+        return -1;
+    }
+    *fd_out = steal_fd(&fd);
+    return 0;
+}
+
+int open_regular_at(int dirfd, const char *name, int *fd_out)
+{
+    cleanup_fd int pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (pfd < 0)
+        return -1;
+    return reopen_regular(pfd, fd_out);
+}
+
+/* The content of the regular file name in dirfd (at most max bytes); 1 when
+ * there is none, 0 when read, -1 on error. */
+static int read_old(int dirfd, const char *name, const char *shown, char **out, size_t *len,
+                    gctk_error **err)
+{
+    cleanup_fd int fd = -1;
+    if (open_regular_at(dirfd, name, &fd) < 0)
+        return errno == ENOENT || errno == EINVAL ? 1 : gctk_fail(err, errno, "open %s", shown);
+    if (read_fd(fd, 64u << 20, out, len, err) < 0)
+        return gctk_wrap(err, "%s", shown);
+    return 0;
+}
+
+int write_file_at(int dirfd, const char *name, const void *data, size_t len,
+                  const struct write_opts *o, gctk_error **err)
+{
+    cleanup_free char *default_shown = xasprintf("`%s`", name);
+    const char *shown = o->shown != NULL ? o->shown : default_shown;
+    struct stat old;
+    bool keep = o->keep && fstatat(dirfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISREG(old.st_mode);
+    if (keep && o->backup) {
+        cleanup_free char *text = NULL, *bak = xasprintf("%s.bak", name);
+        cleanup_free char *bak_shown = xasprintf("`%s.bak`", name);
+        size_t text_len = 0;
+        int r = read_old(dirfd, name, shown, &text, &text_len, err);
+        struct write_opts bo = {.mode = old.st_mode & 07777, .no_dir_sync = true,
+                                .shown = bak_shown};
+        if (r < 0 || (r == 0 && write_file_at(dirfd, bak, text, text_len, &bo, err) < 0))
+            return gctk_wrap(err, "keep a backup of %s", shown);
+    }
+    cleanup_free char *tmp = NULL;
+    cleanup_fd int fd = -1;
+    for (int tries = 0; fd < 0; tries++) {
+        free(tmp);
+        tmp = temp_name();
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && (errno != EEXIST || tries >= 16))
+            return gctk_fail(err, errno, "create a temporary file next to %s", shown);
+    }
+    /* the mode asked for (or the old file's), not what the umask leaves */
+    const char *what = "chmod";
+    if (fchmod(fd, keep ? old.st_mode & 07777 : o->mode) < 0)
+        goto fail;
+    what = "chown";
+    if (keep && fchown(fd, old.st_uid, old.st_gid) < 0)
+        goto fail;
+    what = "write";
+    if (write_all(fd, data, len) < 0)
+        goto fail;
+    what = "fsync";
+    if (fsync(fd) < 0)
+        goto fail;
+    what = "close";
+    if (close(steal_fd(&fd)) < 0)
+        goto fail;
+    /* renameat replaces whatever is at name; it never writes through it */
+    what = "rename into place";
+    if (renameat(dirfd, tmp, dirfd, name) < 0)
+        goto fail;
+    /* the rename is durable only once the directory is on disk */
+    if (!o->no_dir_sync && fsync(dirfd) < 0)
+        return gctk_fail(err, errno, "sync the directory of %s", shown);
+    return 0;
+
+fail:;
+    int e = errno;
+    unlinkat(dirfd, tmp, 0);
+    return gctk_fail(err, e, "%s %s", what, shown);
+}
+
+int write_file(const char *path, const void *data, size_t len, const struct write_opts *o,
+               gctk_error **err)
+{
+    cleanup_free char *copy = xstrdup(path), *name_copy = xstrdup(path);
+    const char *dir = dirname(copy), *name = basename(name_copy);
+    cleanup_free char *shown = xasprintf("`%s`", path);
+    struct write_opts with_shown = *o;
+    if (with_shown.shown == NULL)
+        with_shown.shown = shown;
+    if (mkdir_p(dir, 0755, err) < 0)
+        return -1;
+    cleanup_fd int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return gctk_fail(err, errno, "open the directory `%s`", dir);
+    return write_file_at(dirfd, name, data, len, &with_shown, err);
 }

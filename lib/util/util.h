@@ -2,11 +2,14 @@
 #ifndef GCTK_UTIL_H
 #define GCTK_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "gctk.h"
@@ -32,15 +35,36 @@ static inline void cleanup_fclosep(FILE **f)
     if (*f != NULL)
         fclose(*f);
 }
+static inline void cleanup_closedirp(DIR **d)
+{
+    if (*d != NULL)
+        closedir(*d);
+}
 static inline void cleanup_errorp(gctk_error **e)
 {
     gctk_error_free(*e);
+}
+static inline void cleanup_hostp(gctk_host **h)
+{
+    gctk_host_free(*h);
+}
+static inline void cleanup_planp(gctk_plan **p)
+{
+    gctk_plan_free(*p);
+}
+static inline void cleanup_selectionp(struct gctk_selection *s)
+{
+    gctk_selection_clear(s);
 }
 
 #define cleanup_free __attribute__((cleanup(cleanup_freep)))
 #define cleanup_fd __attribute__((cleanup(cleanup_closep)))
 #define cleanup_file __attribute__((cleanup(cleanup_fclosep)))
+#define cleanup_dir __attribute__((cleanup(cleanup_closedirp)))
 #define cleanup_error __attribute__((cleanup(cleanup_errorp)))
+#define cleanup_host __attribute__((cleanup(cleanup_hostp)))
+#define cleanup_plan __attribute__((cleanup(cleanup_planp)))
+#define cleanup_selection __attribute__((cleanup(cleanup_selectionp)))
 
 /* Hand ownership on: returns the pointer and clears the variable, so the
  * cleanup attribute of the giver does nothing. Type-checked through typeof. */
@@ -78,8 +102,9 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) GCTK_PRINTF(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) GCTK_PRINTF(1, 0);
 
-/* A growable array of owned strings. */
+/* A growable array of owned strings, NULL-terminated once it holds one. */
 struct strv {
     char **items;
     size_t len, cap;
@@ -87,6 +112,11 @@ struct strv {
 void strv_push(struct strv *v, char *owned);
 bool strv_contains(const struct strv *v, const char *s);
 void strv_clear(struct strv *v);
+static inline void strv_clearp(struct strv *v)
+{
+    strv_clear(v);
+}
+#define cleanup_strv __attribute__((cleanup(strv_clearp)))
 
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
@@ -104,6 +134,49 @@ int read_fd(int fd, size_t max, char **out, size_t *len, gctk_error **err);
 int read_file(const char *path, size_t max, char **out, size_t *len, gctk_error **err);
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
                  gctk_error **err);
+
+/* Writes all of data, retrying after EINTR and short writes. 0, or -1 with
+ * errno set. */
+int write_all(int fd, const void *data, size_t len);
+
+/* Creates path and every missing directory above it (mode, before the umask);
+ * an existing directory is fine, anything else in the way is an error. */
+int mkdir_p(const char *path, mode_t mode, gctk_error **err);
+
+/* A name for a temporary object beside the final one: ".gctk-tmp-<pid>-<n>".
+ * Create it with O_EXCL (or symlinkat) and take the next name on EEXIST. */
+char *temp_name(void);
+
+/* Opens the object open as path_fd (O_PATH, from a walk that did not follow
+ * it) for reading, only if it is a regular file, and without a second look-up
+ * by name: through /proc/self/fd, checked to be the same inode. A device node
+ * is never opened (its driver's open could run), a FIFO never blocks.
+ * -1 with errno EINVAL (not a regular file) or that of the failing call. */
+int reopen_regular(int path_fd, int *fd_out);
+/* The same for name in dirfd, which is looked at with O_PATH|O_NOFOLLOW: a
+ * symlink there is not a regular file. */
+int open_regular_at(int dirfd, const char *name, int *fd_out);
+
+/* How the one atomic writer replaces a file. */
+struct write_opts {
+    mode_t mode;       /* of the new file (the umask does not apply) */
+    bool keep;         /* a regular file being replaced gives its mode and owner */
+    bool backup;       /* ...and its content is first written to NAME.bak */
+    bool no_dir_sync;  /* the rename need not outlive a crash (a container's own layer) */
+    const char *shown; /* how messages name the file; NULL: `path` */
+};
+
+/* Replaces name in the directory dirfd with data: a new file beside it
+ * (temp_name(), O_EXCL|O_NOFOLLOW), written in full, fsync'ed, renamed over
+ * name, then the directory fsync'ed. Whatever is at name is replaced by the
+ * rename, never written through: a symlink is replaced, not followed, and a
+ * device, FIFO or socket is neither opened nor kept. On failure the old file
+ * is as it was and the temporary file is gone. */
+int write_file_at(int dirfd, const char *name, const void *data, size_t len,
+                  const struct write_opts *o, gctk_error **err);
+/* The same for a path; missing directories above it are created (0755). */
+int write_file(const char *path, const void *data, size_t len, const struct write_opts *o,
+               gctk_error **err);
 
 /* Monotonic clock in nanoseconds. */
 unsigned long long now_ns(void);
