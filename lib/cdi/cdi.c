@@ -721,11 +721,9 @@ int cdi_parse(const char *name, const char *data, size_t len, json_t **out, gctk
         i++;
     json_t *spec = NULL;
     if (i < len && data[i] == '{') {
-        json_error_t jerr;
-        spec = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (spec == NULL)
-            return gctk_fail(err, 0, "`%s` line %d column %d: %s", name, jerr.line, jerr.column,
-                             jerr.text);
+        cleanup_free char *what = xasprintf("`%s`", name);
+        if (json_parse(what, data, len, &spec, err) < 0)
+            return -1;
     } else if (parse_yaml(name, data, len, &spec, err) < 0) {
         return -1;
     }
@@ -741,7 +739,7 @@ int cdi_load(const char *path, json_t **out, gctk_error **err)
 {
     cleanup_free char *data = NULL;
     size_t len = 0;
-    if (read_file(path, CDI_SPEC_MAX, &data, &len, err) < 0)
+    if (read_file(path, JSON_MAX, &data, &len, err) < 0)
         return -1;
     return cdi_parse(path, data, len, out, err);
 }

@@ -22,7 +22,6 @@
 /* where runtimes look, lowest priority first: /var/run/cdi overrides /etc/cdi */
 #define CDI_STATIC_DIR "/etc/cdi"
 #define CDI_DYNAMIC_DIR "/var/run/cdi"
-#define CDI_SPEC_MAX (16u << 20)
 /* The explicit environment of every hook a generated spec names. */
 #define CDI_HOOK_PATH_ENV "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -1,8 +1,7 @@
 /* OCI state and config.json parsing. */
-#include <fcntl.h>
-#include <jansson.h>
 #include <string.h>
 
+#include "json.h"
 #include "oci.h"
 
 void oci_state_clear(struct oci_state *s)
@@ -22,11 +21,9 @@ void oci_spec_clear(struct oci_spec *s)
 
 int oci_state_parse(const char *text, size_t len, struct oci_state *out, gctk_error **err)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb(text, len, 0, &jerr);
-    if (root == NULL)
-        return gctk_fail(err, 0, "OCI state on stdin line %d column %d: %s", jerr.line,
-                         jerr.column, jerr.text);
+    json_t *root = NULL;
+    if (json_parse("OCI state on stdin", text, len, &root, err) < 0)
+        return -1;
     int r = -1;
     json_t *pid = json_object_get(root, "pid");
     json_t *bundle = json_object_get(root, "bundle");
@@ -51,25 +48,10 @@ int oci_state_parse(const char *text, size_t len, struct oci_state *out, gctk_er
 
 int oci_state_read_fd(int fd, struct oci_state *out, gctk_error **err)
 {
-    size_t cap = 4096, n = 0;
-    cleanup_free char *buf = xmalloc(cap);
-    for (;;) {
-        if (n == cap) {
-            if (cap >= OCI_STATE_MAX)
-                return gctk_fail(err, EFBIG, "OCI state on stdin: larger than %u bytes",
-                                 OCI_STATE_MAX);
-            cap *= 2;
-            buf = xrealloc(buf, cap);
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return gctk_fail(err, errno, "read OCI state on stdin");
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
+    cleanup_free char *buf = NULL;
+    size_t n = 0;
+    if (read_fd(fd, OCI_STATE_MAX, &buf, &n, err) < 0)
+        return gctk_wrap(err, "OCI state on stdin");
     if (n == 0)
         return gctk_fail(err, 0, "no OCI state on stdin: gctk-hook must be run by an OCI "
                                  "runtime as a prestart or createRuntime hook");
@@ -129,11 +111,9 @@ static int parse_spec(json_t *root, const char *bundle, struct oci_spec *s, gctk
 int oci_spec_parse(const char *text, size_t len, const char *bundle, struct oci_spec *out,
                    gctk_error **err)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb(text, len, 0, &jerr);
-    if (root == NULL)
-        return gctk_fail(err, 0, "config.json line %d column %d: %s", jerr.line, jerr.column,
-                         jerr.text);
+    json_t *root = NULL;
+    if (json_parse("config.json", text, len, &root, err) < 0)
+        return -1;
     struct oci_spec s = {0};
     int r = parse_spec(root, bundle, &s, err);
     json_decref(root);
@@ -150,7 +130,7 @@ int oci_spec_load(const char *bundle, struct oci_spec *out, gctk_error **err)
     cleanup_free char *path = path_join(bundle, "config.json");
     cleanup_free char *text = NULL;
     size_t len = 0;
-    if (read_file(path, OCI_CONFIG_MAX, &text, &len, err) < 0)
+    if (read_file(path, JSON_MAX, &text, &len, err) < 0)
         return -1;
     if (oci_spec_parse(text, len, bundle, out, err) < 0)
         return gctk_wrap(err, "bundle `%s`", bundle);

@@ -9,8 +9,9 @@
 
 #include "util.h"
 
+/* The state on the hook's stdin: a few hundred bytes from the runtime; the
+ * bundle's config.json is read under JSON_MAX. */
 #define OCI_STATE_MAX (1u << 20)
-#define OCI_CONFIG_MAX (64u << 20)
 
 struct oci_state {
     char *id;

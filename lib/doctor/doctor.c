@@ -32,7 +32,6 @@
 
 #define NVIDIA_MAJOR 195
 #define CGROUP2_MAGIC 0x63677270
-#define HTTP_MAX_SIZE (8u << 20)
 #define DOCKER_TIMEOUT_S 5
 
 static const char *const default_cdi_dirs[] = {"/etc/cdi", "/var/run/cdi", NULL};
@@ -629,7 +628,7 @@ int doctor_docker_get(const char *docker_host, const char *path, json_t **out, g
     }
     cleanup_free char *resp = NULL;
     size_t n = 0;
-    if (read_fd(fd, HTTP_MAX_SIZE, &resp, &n, err) < 0)
+    if (read_fd(fd, JSON_MAX, &resp, &n, err) < 0)
         return gctk_wrap(err, "read from `%s`", sock);
     int status = 0;
     if (sscanf(resp, "HTTP/%*d.%*d %d", &status) != 1)
@@ -640,12 +639,8 @@ int doctor_docker_get(const char *docker_host, const char *path, json_t **out, g
     body += 4;
     if (status != 200)
         return gctk_fail(err, 0, "`%s` GET %s: HTTP %d: %.200s", sock, path, status, body);
-    json_error_t jerr;
-    json_t *j = json_loadb(body, n - (size_t)(body - resp), 0, &jerr);
-    if (j == NULL)
-        return gctk_fail(err, 0, "`%s` GET %s: %s", sock, path, jerr.text);
-    *out = j;
-    return 0;
+    cleanup_free char *what = xasprintf("`%s` GET %s", sock, path);
+    return json_parse(what, body, n - (size_t)(body - resp), out, err);
 }
 
 static bool read_comm(pid_t pid, char *buf, size_t size)

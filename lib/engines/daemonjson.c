@@ -2,8 +2,9 @@
  *
  * jansson (2.8 and later, Debian ships 2.14) keeps object keys in insertion
  * order whatever the flags, so a load/modify/dump round trip keeps the
- * user's order; new keys go to the end. Duplicated keys are refused on load:
- * rewriting such a file would silently drop one of the two values. */
+ * user's order; new keys go to the end. Duplicated keys are refused on load
+ * (json_parse): rewriting such a file would silently drop one of the two
+ * values. */
 #include <string.h>
 
 #include "daemonjson.h"
@@ -26,11 +27,10 @@ int json_config_parse(const char *name, const char *data, size_t len, json_t **o
     if (blank(data, len)) {
         cfg = json_object();
     } else {
-        json_error_t je;
-        cfg = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
-        if (cfg == NULL)
-            return gctk_fail(err, 0, "`%s` line %d column %d: %s: fix the file or move it away",
-                             name, je.line, je.column, je.text);
+        cleanup_free char *what = xasprintf("`%s`", name);
+        cleanup_error gctk_error *e = NULL;
+        if (json_parse(what, data, len, &cfg, &e) < 0)
+            return gctk_fail(err, 0, "%s: fix the file or move it away", e->msg);
         if (!json_is_object(cfg)) {
             json_decref(cfg);
             return gctk_fail(err, 0, "`%s`: the top level is not a JSON object: fix the file or "
@@ -46,7 +46,7 @@ int json_config_load(const char *path, json_t **out, bool *existed, gctk_error *
     cleanup_free char *data = NULL;
     size_t len = 0;
     gctk_error *e = NULL;
-    if (read_file(path, DAEMONJSON_MAX_SIZE, &data, &len, &e) < 0) {
+    if (read_file(path, JSON_MAX, &data, &len, &e) < 0) {
         if (e->code == ENOENT) {
             gctk_error_free(e);
             *out = json_object();

@@ -12,7 +12,6 @@
 #include "util.h"
 
 #define DAEMONJSON_DEFAULT_PATH "/etc/docker/daemon.json"
-#define DAEMONJSON_MAX_SIZE (4u << 20)
 
 struct runtime_entry {
     const char *name;  /* "nvidia" */

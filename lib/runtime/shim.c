@@ -1,11 +1,10 @@
 /* The runtime shim: a config.json edit, then exec of the real runtime. */
 #include <fcntl.h>
-#include <jansson.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cdi.h"
-#include "daemonjson.h"
+#include "json.h"
 #include "oci.h"
 #include "request.h"
 #include "shim.h"
@@ -85,11 +84,9 @@ int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const
 {
     *added = false;
     cleanup_free char *path = path_join(bundle, "config.json");
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
-    if (root == NULL)
-        return gctk_fail(err, 0, "`%s` line %d column %d: %s", path, jerr.line, jerr.column,
-                         jerr.text);
+    json_t *root = NULL;
+    if (json_load(path, NULL, &root, err) < 0)
+        return -1;
     int rc = -1;
     struct oci_spec spec = {0};
     struct request req = {0};

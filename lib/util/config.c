@@ -1,9 +1,9 @@
 /* gctk's settings file: JSON with a fixed set of keys; unknown keys are errors
  * so that a typo does not silently keep a default. */
-#include <jansson.h>
 #include <string.h>
 
 #include "config.h"
+#include "json.h"
 
 #ifndef GCTK_DEFAULT_CONFIG
 #define GCTK_DEFAULT_CONFIG "/etc/gctk/config.json"
@@ -132,18 +132,22 @@ int config_load(const char *path, struct gctk_config *out, gctk_error **err)
     }
     struct gctk_config c;
     set_defaults(&c);
-    json_error_t jerr;
-    json_t *obj = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (obj == NULL) {
-        if (!explicit && access(path, F_OK) < 0 && errno == ENOENT) {
+    cleanup_free char *what = xasprintf("config `%s`", path);
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    cleanup_error gctk_error *e = NULL;
+    json_t *obj = NULL;
+    if (read_file(path, JSON_MAX, &text, &len, &e) < 0) {
+        if (!explicit && e->code == ENOENT) {
             *out = c;
             return 0;
         }
         config_clear(&c);
-        if (access(path, F_OK) < 0)
-            return gctk_fail(err, errno, "config `%s`", path);
-        return gctk_fail(err, 0, "config `%s` line %d column %d: %s: fix the file", path,
-                         jerr.line, jerr.column, jerr.text);
+        return gctk_fail(err, e->code, "%s", what);
+    }
+    if (json_parse(what, text, len, &obj, &e) < 0) {
+        config_clear(&c);
+        return gctk_fail(err, 0, "%s: fix the file", e->msg);
     }
     int r = json_is_object(obj) ? apply(&c, obj, path, err)
                                 : gctk_fail(err, 0, "config `%s`: not a JSON object", path);
