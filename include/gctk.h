@@ -18,9 +18,13 @@ extern "C" {
 
 /* ---- errors --------------------------------------------------------------- */
 
+/* Errno, message and fix kept apart; msg is the line they make together. */
 typedef struct gctk_error {
-    int code;  /* errno of the root cause, or 0 */
-    char *msg; /* one line: "context: context: cause" */
+    int code;       /* errno of the root cause, or 0 */
+    char *what;     /* what failed, with its context: "context: context: failure" */
+    char *hint;     /* the fix, when one is known; NULL otherwise */
+    bool code_said; /* what already says the cause: msg does not repeat strerror(code) */
+    char *msg;      /* the one line shown: what[: strerror(code)][; hint] */
 } gctk_error;
 
 void gctk_error_free(gctk_error *e);

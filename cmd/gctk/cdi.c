@@ -204,22 +204,17 @@ static int cmd_cdi_list(int argc, char **argv, struct global_opts *g)
         return report("cdi list: unexpected argument `%s`", argv[optind]), 2;
     }
     default_dirs(&dirs);
-    json_t *specs = NULL;
     struct strv skipped = {0}, names = {0};
-    cleanup_error gctk_error *err = NULL;
     int rc = 0;
-    if (cdi_load_dirs((const char *const *)dirs.items, &specs, &skipped, &err) < 0) {
-        rc = report_error(err);
-    } else {
-        cdi_list_devices(specs, &names);
-        for (size_t i = 0; i < names.len; i++)
-            printf("%s\n", names.items[i]);
-        for (size_t i = 0; i < skipped.len; i++)
-            report("warning: skipped %s", skipped.items[i]);
-        if (names.len == 0)
-            report("no CDI device found in the spec directories: run `gctk cdi generate "
-                   "--output " CDI_STATIC_DIR "/nvidia.yaml`");
-    }
+    json_t *specs = cdi_load_dirs((const char *const *)dirs.items, &skipped);
+    cdi_list_devices(specs, &names);
+    for (size_t i = 0; i < names.len; i++)
+        printf("%s\n", names.items[i]);
+    for (size_t i = 0; i < skipped.len; i++)
+        report("warning: skipped %s", skipped.items[i]);
+    if (names.len == 0)
+        report("no CDI device found in the spec directories: run `gctk cdi generate "
+               "--output " CDI_STATIC_DIR "/nvidia.yaml`");
     json_decref(specs);
     strv_clear(&names);
     strv_clear(&skipped);
@@ -294,16 +289,13 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
         strv_push(&files, xstrdup(argv[i]));
     if (files.len == 0) {
         default_dirs(&dirs);
-        json_t *specs = NULL;
         struct strv skipped = {0};
-        cleanup_error gctk_error *err = NULL;
-        if (cdi_load_dirs((const char *const *)dirs.items, &specs, &skipped, &err) == 0) {
-            size_t i;
-            json_t *s;
-            json_array_foreach(specs, i, s)
-            {
-                strv_push(&files, xstrdup(json_string_value(json_object_get(s, "file"))));
-            }
+        json_t *specs = cdi_load_dirs((const char *const *)dirs.items, &skipped);
+        size_t k;
+        json_t *s;
+        json_array_foreach(specs, k, s)
+        {
+            strv_push(&files, xstrdup(json_string_value(json_object_get(s, "file"))));
         }
         /* invalid files are validated too, to say why */
         for (size_t i = 0; i < skipped.len; i++) {

@@ -1097,15 +1097,18 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int cdi_load_dirs(const char *const *dirs, json_t **out, struct strv *skipped, gctk_error **err)
+json_t *cdi_load_dirs(const char *const *dirs, struct strv *skipped)
 {
-    (void)err;
     cleanup_json json_t *by_name = json_object();
     json_t *order = json_array();
     for (size_t d = 0; dirs[d] != NULL; d++) {
         DIR *dir = opendir(dirs[d]);
-        if (dir == NULL)
+        if (dir == NULL) {
+            /* a missing directory is the usual case; an unreadable one is said */
+            if (errno != ENOENT && errno != ENOTDIR && skipped != NULL)
+                strv_push(skipped, xasprintf("`%s`: %s", dirs[d], strerror(errno)));
             continue;
+        }
         struct strv names = {0};
         struct dirent *e;
         while ((e = readdir(dir)) != NULL)
@@ -1145,8 +1148,7 @@ int cdi_load_dirs(const char *const *dirs, json_t **out, struct strv *skipped, g
     {
         json_array_append(order, v);
     }
-    *out = order;
-    return 0;
+    return order;
 }
 
 void cdi_list_devices(const json_t *specs, struct strv *out)
@@ -1763,10 +1765,8 @@ int cdi_dropin_write(const char *path, const char *text, bool remove, bool dry_r
     size_t len = 0;
     cleanup_error gctk_error *e = NULL;
     bool exists = read_file(path, 1u << 20, &old, &len, &e) == 0;
-    if (!exists && e->code != ENOENT) {
-        *err = steal_pointer(&e);
-        return -1;
-    }
+    if (!exists && e->code != ENOENT)
+        return gctk_error_propagate(err, &e);
     if (remove) {
         *changed = exists;
         if (exists && !dry_run && unlink(path) < 0)

@@ -97,9 +97,10 @@ size_t cdi_validate(const json_t *spec, unsigned flags, const char *driver_versi
 /* ---- use ----------------------------------------------------------------------- */
 
 /* The specs of dirs (NULL-terminated; later ones override earlier ones for a
- * file of the same name), as a JSON array of {"file", "spec"}; unreadable or
- * invalid files are skipped with a line in *skipped (may be NULL). */
-int cdi_load_dirs(const char *const *dirs, json_t **out, struct strv *skipped, gctk_error **err);
+ * file of the same name), as a JSON array of {"file", "spec"}; missing
+ * directories give nothing, unreadable ones and unreadable or invalid files
+ * are skipped with a line in *skipped (may be NULL). */
+json_t *cdi_load_dirs(const char *const *dirs, struct strv *skipped);
 /* Every "kind=name" the loaded specs offer, in order. */
 void cdi_list_devices(const json_t *specs, struct strv *out);
 /* Resolves qualified names to the list of containerEdits objects to apply

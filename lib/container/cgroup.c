@@ -69,25 +69,6 @@ static void cleanup_grantp(struct cgroup_grant **g)
 }
 #define cleanup_grant __attribute__((cleanup(cleanup_grantp)))
 
-/* Like gctk_fail, with the known fix after the cause. */
-static int fail_with_fix(gctk_error **err, int errnum, const char *fix, const char *fmt, ...)
-    GCTK_PRINTF(4, 5);
-static int fail_with_fix(gctk_error **err, int errnum, const char *fix, const char *fmt, ...)
-{
-    if (err == NULL || *err != NULL)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    cleanup_free char *what = xvasprintf(fmt, ap);
-    va_end(ap);
-    if (errnum != 0)
-        gctk_fail(err, 0, "%s: %s; %s", what, strerror(errnum), fix);
-    else
-        gctk_fail(err, 0, "%s; %s", what, fix);
-    (*err)->code = errnum;
-    return -1;
-}
-
 static const char FIX_DECLARE[] = "run the container with --device or use CDI";
 
 /* ---- where the cgroup is -------------------------------------------------- */
@@ -284,10 +265,11 @@ static int write_rule(const char *dir, const char *file, const char *rule, gctk_
     ssize_t w = write(fd, rule, strlen(rule));
     if (w < 0 || (size_t)w != strlen(rule)) {
         int e = w < 0 ? errno : EIO;
-        if (e == EPERM && strcmp(file, "devices.allow") == 0)
-            return fail_with_fix(err, e, FIX_DECLARE,
-                                 "write `%s` to `%s` (a parent cgroup does not allow it)", rule,
-                                 path);
+        if (e == EPERM && strcmp(file, "devices.allow") == 0) {
+            gctk_fail(err, e, "write `%s` to `%s` (a parent cgroup does not allow it)", rule,
+                      path);
+            return gctk_hint(err, "%s", FIX_DECLARE);
+        }
         return gctk_fail(err, e, "write `%s` to `%s`", rule, path);
     }
     return 0;
@@ -356,20 +338,23 @@ int cgroup_bpf_extend(const struct bpf_insn *old, size_t old_len, const struct c
     for (size_t i = 0; i < old_len; i++) {
         uint8_t code = old[i].code;
         if (code == (BPF_LD | BPF_IMM | BPF_DW)) {
-            if (old[i].src_reg != 0)
-                return fail_with_fix(err, 0, FIX_DECLARE,
-                                     "instruction %zu of the device program references a BPF "
-                                     "map, which cannot be carried into a new program",
-                                     i);
+            if (old[i].src_reg != 0) {
+                gctk_fail(err, 0,
+                          "instruction %zu of the device program references a BPF map, which "
+                          "cannot be carried into a new program",
+                          i);
+                return gctk_hint(err, "%s", FIX_DECLARE);
+            }
             if (i + 1 >= old_len)
                 return gctk_fail(err, EINVAL, "the device program ends inside instruction %zu", i);
             i++;
         } else if ((BPF_CLASS(code) == BPF_JMP || BPF_CLASS(code) == BPF_JMP32) &&
                    BPF_OP(code) == BPF_CALL) {
-            return fail_with_fix(err, 0, FIX_DECLARE,
-                                 "instruction %zu of the device program is a call, which "
-                                 "cannot be carried into a new program",
-                                 i);
+            gctk_fail(err, 0,
+                      "instruction %zu of the device program is a call, which cannot be "
+                      "carried into a new program",
+                      i);
+            return gctk_hint(err, "%s", FIX_DECLARE);
         }
     }
 
@@ -545,8 +530,10 @@ static int extend_prog(struct cgroup_grant *g, uint32_t id, const struct cgroup_
     cleanup_fd int new_fd = load_device_prog(insns, len, err);
     if (new_fd < 0)
         return gctk_wrap(err, "device program %u", id);
-    if (swap_prog(g->cgroup_fd, g->attach_flags, new_fd, old_fd) < 0)
-        return fail_with_fix(err, errno, FIX_DECLARE, "replace device program %u", id);
+    if (swap_prog(g->cgroup_fd, g->attach_flags, new_fd, old_fd) < 0) {
+        gctk_fail(err, errno, "replace device program %u", id);
+        return gctk_hint(err, "%s", FIX_DECLARE);
+    }
     g->progs = xrealloc(g->progs, (g->n_progs + 1) * sizeof(*g->progs));
     g->progs[g->n_progs++] = (struct replaced_prog){steal_fd(&old_fd), steal_fd(&new_fd)};
     return 0;
@@ -573,11 +560,13 @@ int cgroup_v2_allow_devices(const char *cgroup_dir, const struct cgroup_device *
         if (query_progs(g->cgroup_fd, BPF_F_QUERY_EFFECTIVE, eff, &eff_cnt, NULL) < 0)
             return gctk_fail(err, errno, "list the device programs in effect for cgroup `%s`",
                              cgroup_dir);
-        if (eff_cnt > 0)
-            return fail_with_fix(err, 0, FIX_DECLARE,
-                                 "devices of cgroup `%s` are restricted by a program attached "
-                                 "to a parent cgroup",
-                                 cgroup_dir);
+        if (eff_cnt > 0) {
+            gctk_fail(err, 0,
+                      "devices of cgroup `%s` are restricted by a program attached to a parent "
+                      "cgroup",
+                      cgroup_dir);
+            return gctk_hint(err, "%s", FIX_DECLARE);
+        }
     }
     for (uint32_t i = 0; i < cnt; i++) {
         if (extend_prog(g, ids[i], devs, n, err) < 0) {

@@ -259,7 +259,7 @@ static int copy_proc_file(const gctk_host *h, struct rootfs *r, const char *name
     size_t len = 0;
     cleanup_error gctk_error *e = NULL;
     if (read_file(src, 1 << 20, &text, &len, &e) < 0)
-        return e->code == ENOENT ? 0 : (*err = steal_pointer(&e), -1);
+        return e->code == ENOENT ? 0 : gctk_error_propagate(err, &e);
     if (params) {
         /* the container must never create device files itself */
         char *m = strstr(text, "ModifyDeviceFiles: 1");

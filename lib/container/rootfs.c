@@ -36,17 +36,6 @@ bool rootfs_force_legacy_mount;
 
 /* ---- small helpers --------------------------------------------------------- */
 
-/* Sets an error with a code but without the strerror suffix, for refusals
- * whose message already says everything. */
-#define fail_refuse(err, errnum, ...)                                                              \
-    ({                                                                                             \
-        bool fresh_ = (err) != NULL && *(err) == NULL;                                             \
-        gctk_fail((err), 0, __VA_ARGS__);                                                          \
-        if (fresh_)                                                                                \
-            (*(err))->code = (errnum);                                                             \
-        -1;                                                                                        \
-    })
-
 static void reset_fd(int *fd)
 {
     if (*fd >= 0)
@@ -161,10 +150,10 @@ static char *link_destination(const char *dir_path, const char *text)
 static int check_path(struct rootfs *r, const char *path, gctk_error **err)
 {
     if (path == NULL || path[0] == '\0')
-        return fail_refuse(err, EINVAL, "empty container path inside `%s`", r->path);
+        return gctk_refuse(err, EINVAL, "empty container path inside `%s`", r->path);
     size_t n = strlen(path);
     if (n >= PATH_MAX)
-        return fail_refuse(err, ENAMETOOLONG,
+        return gctk_refuse(err, ENAMETOOLONG,
                            "container path `%.48s...` is %zu bytes long, longer than PATH_MAX "
                            "(%d)",
                            path, n, PATH_MAX);
@@ -636,7 +625,7 @@ static int mkdir_p_at(struct rootfs *r, const char *path, mode_t mode, struct mo
             }
             close(next);
             if (!S_ISLNK(st.st_mode))
-                return fail_refuse(err, ENOTDIR, "`%s` inside `%s` is %s, not a directory", prefix,
+                return gctk_refuse(err, ENOTDIR, "`%s` inside `%s` is %s, not a directory", prefix,
                                    r->path, type_name(st.st_mode));
             /* A symlink: resolve it as the container would. */
             int fd = resolve_raw(r, prefix, O_PATH | O_DIRECTORY);
@@ -682,7 +671,7 @@ static int check_target_type(struct rootfs *r, const char *path, int fd, mode_t 
     if ((st.st_mode & S_IFMT) == type)
         return 0;
     int code = type == S_IFDIR ? ENOTDIR : S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-    return fail_refuse(err, code,
+    return gctk_refuse(err, code,
                        "mount target `%s` inside `%s` is %s, expected %s: remove it from the "
                        "image or choose another path",
                        path, r->path, type_name(st.st_mode), type_name(type));
@@ -712,9 +701,9 @@ static int make_target_at(struct rootfs *r, const char *path, mode_t type, struc
 
         cleanup_free char *parent = NULL, *name = NULL;
         if (split_last(path, &parent, &name) < 0)
-            return fail_refuse(err, EINVAL, "mount target `%s`: not a file name", path);
+            return gctk_refuse(err, EINVAL, "mount target `%s`: not a file name", path);
         if (path[strlen(path) - 1] == '/')
-            return fail_refuse(err, ENOTDIR, "mount target `%s` ends in `/` but is a file", path);
+            return gctk_refuse(err, ENOTDIR, "mount target `%s` ends in `/` but is a file", path);
         cleanup_fd int pfd = mkdir_p_at(r, parent, 0755, j, links, err);
         if (pfd < 0)
             return -1;
@@ -759,7 +748,7 @@ int rootfs_make_target(struct rootfs *r, const char *path, mode_t type, struct m
     if (check_path(r, path, err) < 0)
         return -1;
     if (type != S_IFREG && type != S_IFDIR)
-        return fail_refuse(err, EINVAL, "mount target `%s`: type must be a file or a directory",
+        return gctk_refuse(err, EINVAL, "mount target `%s`: type must be a file or a directory",
                            path);
     return make_target_at(r, path, type, j, 0, fd_out, err);
 }
@@ -792,7 +781,7 @@ int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
         return -1;
     cleanup_free char *parent = NULL, *name = NULL;
     if (split_last(linkpath, &parent, &name) < 0 || linkpath[strlen(linkpath) - 1] == '/')
-        return fail_refuse(err, EINVAL, "symlink `%s`: not a file name", linkpath);
+        return gctk_refuse(err, EINVAL, "symlink `%s`: not a file name", linkpath);
     cleanup_fd int pfd = mkdir_p_at(r, parent, 0755, j, 0, err);
     if (pfd < 0)
         return gctk_wrap(err, "create symlink `%s`", linkpath);
@@ -807,7 +796,7 @@ int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
     if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return gctk_fail(err, errno, "stat `%s` inside `%s`", linkpath, r->path);
     if (!S_ISLNK(st.st_mode))
-        return fail_refuse(err, EEXIST,
+        return gctk_refuse(err, EEXIST,
                            "cannot create symlink `%s` inside `%s`: it exists and is %s, left "
                            "alone",
                            linkpath, r->path, type_name(st.st_mode));
@@ -832,7 +821,7 @@ int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size
         return -1;
     cleanup_free char *parent = NULL, *name = NULL;
     if (split_last(path, &parent, &name) < 0 || path[strlen(path) - 1] == '/')
-        return fail_refuse(err, EINVAL, "write `%s`: not a file name", path);
+        return gctk_refuse(err, EINVAL, "write `%s`: not a file name", path);
     cleanup_fd int pfd = mkdir_p_at(r, parent, 0755, NULL, 0, err);
     if (pfd < 0)
         return gctk_wrap(err, "write `%s`", path);
@@ -949,7 +938,7 @@ int mount_bind_fd(int src_fd, int target_fd, unsigned flags, struct mount_journa
     if (fstat(src_fd, &s) < 0 || fstat(target_fd, &t) < 0)
         return gctk_fail(err, errno, "bind mount `%s` on `%s`: stat", src_name, dst_name);
     if (S_ISDIR(s.st_mode) != S_ISDIR(t.st_mode))
-        return fail_refuse(err, S_ISDIR(s.st_mode) ? ENOTDIR : EISDIR,
+        return gctk_refuse(err, S_ISDIR(s.st_mode) ? ENOTDIR : EISDIR,
                            "bind mount `%s` on `%s`: the source is %sa directory, the target "
                            "is%s",
                            src_name, dst_name, S_ISDIR(s.st_mode) ? "" : "not ",

@@ -1302,7 +1302,7 @@ static int check_cuda(struct ctx *c, gctk_error **err)
     gctk_error *e = NULL;
     int r = require_check_env(env.items, &facts, true, &e);
     if (r < 0) {
-        *err = e;
+        gctk_error_propagate(err, &e);
         return gctk_wrap(err, "`%s`", c->o->image_env);
     }
     if (r == 0)

@@ -45,20 +45,14 @@ int json_config_load(const char *path, json_t **out, bool *existed, gctk_error *
 {
     cleanup_free char *data = NULL;
     size_t len = 0;
-    gctk_error *e = NULL;
+    cleanup_error gctk_error *e = NULL;
     if (read_file(path, JSON_MAX, &data, &len, &e) < 0) {
-        if (e->code == ENOENT) {
-            gctk_error_free(e);
-            *out = json_object();
-            if (existed != NULL)
-                *existed = false;
-            return 0;
-        }
-        if (err != NULL && *err == NULL)
-            *err = e;
-        else
-            gctk_error_free(e);
-        return -1;
+        if (e->code != ENOENT)
+            return gctk_error_propagate(err, &e);
+        *out = json_object();
+        if (existed != NULL)
+            *existed = false;
+        return 0;
     }
     if (json_config_parse(path, data, len, out, err) < 0)
         return -1;

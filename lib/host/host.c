@@ -69,8 +69,7 @@ static int read_driver_version(struct gctk_host *h, gctk_error **err)
                              "no NVIDIA driver under `%s`: `%s` is missing: install the "
                              "driver or load its kernel module (`modprobe nvidia`)",
                              h->root, path);
-        *err = steal_pointer(&e);
-        return -1;
+        return gctk_error_propagate(err, &e);
     }
     if (host_parse_proc_version(text, &h->driver_version, &e) < 0)
         return gctk_fail(err, 0, "`%s`: %s", path, e->msg);
@@ -327,7 +326,7 @@ static void scan_lib_dirs(struct gctk_host *h, const char *const *dirs, int want
     }
 }
 
-static int find_libraries(struct gctk_host *h, gctk_error **err)
+static void find_libraries(struct gctk_host *h)
 {
     cleanup_free char *cache_path = path_join(h->root, "/etc/ld.so.cache");
     struct ldcache cache = {0};
@@ -338,7 +337,7 @@ static int find_libraries(struct gctk_host *h, gctk_error **err)
                                      cache_path, e->msg));
         scan_lib_dirs(h, lib64_dirs, ELFCLASS64);
         scan_lib_dirs(h, lib32_dirs, ELFCLASS32);
-        return 0;
+        return;
     }
     for (size_t i = 0; i < cache.len; i++) {
         const struct ldcache_entry *en = &cache.entries[i];
@@ -351,8 +350,6 @@ static int find_libraries(struct gctk_host *h, gctk_error **err)
             consider_library(h, en->path, cls);
     }
     ldcache_clear(&cache);
-    (void)err;
-    return 0;
 }
 
 static bool is_executable_file(const char *root, const char *path, char **real)
@@ -915,10 +912,11 @@ int gctk_host_open(const char *root, unsigned flags, gctk_host **out, gctk_error
     gctk_host *h = xcalloc(1, sizeof(*h));
     h->root = xstrdup(root);
     h->flags = flags;
-    if (read_driver_version(h, err) < 0 || read_gpus(h, err) < 0 || find_libraries(h, err) < 0) {
+    if (read_driver_version(h, err) < 0 || read_gpus(h, err) < 0) {
         gctk_host_free(h);
         return -1;
     }
+    find_libraries(h);
     find_binaries(h);
     find_other_files(h);
     find_nodes(h);

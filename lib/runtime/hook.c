@@ -88,7 +88,7 @@ static int check_one(gctk_host *h, struct require_expr *const *exprs, size_t n,
             r = require_eval(exprs[i], &facts, &e);
         }
         if (r <= 0) {
-            *err = steal_pointer(&e);
+            gctk_error_propagate(err, &e);
             if (g != NULL)
                 gctk_wrap(err, "GPU %d (%s)", g->index, g->uuid);
             return -1;

@@ -69,14 +69,10 @@ static bool has_gpu_hook(json_t *hooks)
 static int apply_cdi(json_t *root, const struct strv *names, gctk_error **err)
 {
     static const char *const dirs[] = {CDI_STATIC_DIR, CDI_DYNAMIC_DIR, NULL};
-    json_t *specs = NULL, *edits = NULL;
-    int rc = -1;
-    if (cdi_load_dirs(dirs, &specs, NULL, err) == 0 && cdi_resolve(specs, names, &edits, err) == 0 &&
-        cdi_apply(root, edits, err) == 0)
-        rc = 0;
-    json_decref(edits);
-    json_decref(specs);
-    return rc;
+    cleanup_json json_t *specs = cdi_load_dirs(dirs, NULL), *edits = NULL;
+    if (cdi_resolve(specs, names, &edits, err) < 0 || cdi_apply(root, edits, err) < 0)
+        return -1;
+    return 0;
 }
 
 int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const char *hook_path,

@@ -12,8 +12,19 @@ void gctk_error_free(gctk_error *e)
 {
     if (e == NULL)
         return;
+    free(e->what);
+    free(e->hint);
     free(e->msg);
     free(e);
+}
+
+/* msg from what, the cause and the fix */
+static void render(gctk_error *e)
+{
+    bool cause = e->code != 0 && !e->code_said;
+    free(e->msg);
+    e->msg = xasprintf("%s%s%s%s%s", e->what, cause ? ": " : "", cause ? strerror(e->code) : "",
+                       e->hint != NULL ? "; " : "", e->hint != NULL ? e->hint : "");
 }
 
 char *xvasprintf(const char *fmt, va_list ap)
@@ -24,18 +35,47 @@ char *xvasprintf(const char *fmt, va_list ap)
     return s;
 }
 
-int gctk_fail(gctk_error **err, int errnum, const char *fmt, ...)
+__attribute__((format(printf, 4, 0))) static int fail(gctk_error **err, int errnum, bool said,
+                                                       const char *fmt, va_list ap)
 {
     if (err == NULL || *err != NULL)
         return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    cleanup_free char *msg = xvasprintf(fmt, ap);
-    va_end(ap);
     gctk_error *e = xcalloc(1, sizeof(*e));
     e->code = errnum;
-    e->msg = errnum != 0 ? xasprintf("%s: %s", msg, strerror(errnum)) : steal_pointer(&msg);
+    e->code_said = said;
+    e->what = xvasprintf(fmt, ap);
+    render(e);
     *err = e;
+    return -1;
+}
+
+int gctk_fail(gctk_error **err, int errnum, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail(err, errnum, false, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int gctk_refuse(gctk_error **err, int errnum, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail(err, errnum, true, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int gctk_hint(gctk_error **err, const char *fmt, ...)
+{
+    if (err == NULL || *err == NULL || (*err)->hint != NULL)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    (*err)->hint = xvasprintf(fmt, ap);
+    va_end(ap);
+    render(*err);
     return -1;
 }
 
@@ -47,9 +87,18 @@ int gctk_wrap(gctk_error **err, const char *fmt, ...)
     va_start(ap, fmt);
     cleanup_free char *ctx = xvasprintf(fmt, ap);
     va_end(ap);
-    char *msg = xasprintf("%s: %s", ctx, (*err)->msg);
-    free((*err)->msg);
-    (*err)->msg = msg;
+    char *what = xasprintf("%s: %s", ctx, (*err)->what);
+    free((*err)->what);
+    (*err)->what = what;
+    render(*err);
+    return -1;
+}
+
+int gctk_error_propagate(gctk_error **err, gctk_error **e)
+{
+    if (err != NULL && *err == NULL)
+        *err = steal_pointer(e);
+    gctk_error_free(steal_pointer(e));
     return -1;
 }
 

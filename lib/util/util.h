@@ -85,13 +85,24 @@ static inline void cleanup_selectionp(struct gctk_selection *s)
 
 /* ---- errors -------------------------------------------------------------- */
 
-/* Sets *err (when err is not NULL and *err is still NULL) to a new error with
- * the formatted message; when errnum is not 0, ": strerror(errnum)" is added.
- * Returns -1 so that callers can `return gctk_fail(err, ...)`. */
+/* Sets *err (when err is not NULL and *err is still NULL) to a new error:
+ * what failed and the errno of the cause (0: none), which the message shows
+ * as ": strerror(errnum)". Returns -1 so that callers can
+ * `return gctk_fail(err, ...)`. The first failure wins: a later one leaves
+ * *err alone. */
 int gctk_fail(gctk_error **err, int errnum, const char *fmt, ...) GCTK_PRINTF(3, 4);
-
-/* Prefixes the message of *err with "context: ". Returns -1. */
+/* The same for a refusal whose message already says why: errnum is kept in
+ * code for the callers, and not repeated in the message. */
+int gctk_refuse(gctk_error **err, int errnum, const char *fmt, ...) GCTK_PRINTF(3, 4);
+/* Sets the fix of *err (shown after "; ") unless it has one: the fix known
+ * closest to the cause wins. Returns -1. */
+int gctk_hint(gctk_error **err, const char *fmt, ...) GCTK_PRINTF(2, 3);
+/* Prefixes what failed with "context: ". Returns -1. */
 int gctk_wrap(gctk_error **err, const char *fmt, ...) GCTK_PRINTF(2, 3);
+/* Hands *e (an error of a call whose failure the caller decided not to
+ * handle) to *err, under the same first-failure-wins rule; *e is then NULL.
+ * Returns -1. */
+int gctk_error_propagate(gctk_error **err, gctk_error **e);
 
 /* ---- memory and strings --------------------------------------------------- */
 

@@ -19,8 +19,37 @@ static void test_fail_and_wrap(void **state)
     assert_int_equal(gctk_wrap(&err, "load driver"), -1);
     assert_string_equal(err->msg, "load driver: open `/x`: No such file or directory");
     assert_int_equal(err->code, ENOENT);
+    /* errno, message and fix are kept apart; msg is the line they make */
+    assert_string_equal(err->what, "load driver: open `/x`");
+    assert_null(err->hint);
+    assert_int_equal(gctk_hint(&err, "create it with `%s`", "touch /x"), -1);
+    assert_int_equal(gctk_hint(&err, "an outer fix does not replace it"), -1);
+    assert_string_equal(err->hint, "create it with `touch /x`");
+    assert_int_equal(gctk_wrap(&err, "start"), -1);
+    assert_string_equal(err->msg, "start: load driver: open `/x`: No such file or directory; "
+                                  "create it with `touch /x`");
     gctk_error_free(err);
     gctk_error_free(NULL);
+    /* a refusal keeps the code for callers, its message says why */
+    err = NULL;
+    assert_int_equal(gctk_refuse(&err, EEXIST, "`/x` exists and is a directory, left alone"), -1);
+    assert_int_equal(err->code, EEXIST);
+    assert_string_equal(err->msg, "`/x` exists and is a directory, left alone");
+    /* handing an inner error on: the first failure wins, the other is freed */
+    gctk_error *inner = NULL, *outer = NULL;
+    gctk_fail(&inner, EIO, "inner");
+    assert_int_equal(gctk_error_propagate(&err, &inner), -1);
+    assert_null(inner);
+    assert_int_equal(err->code, EEXIST);
+    gctk_fail(&inner, EIO, "inner");
+    assert_int_equal(gctk_error_propagate(&outer, &inner), -1);
+    assert_null(inner);
+    assert_string_equal(outer->msg, "inner: Input/output error");
+    gctk_fail(&inner, EIO, "dropped");
+    assert_int_equal(gctk_error_propagate(NULL, &inner), -1);
+    assert_null(inner);
+    gctk_error_free(err);
+    gctk_error_free(outer);
 }
 
 static void test_path_join(void **state)
