@@ -1203,15 +1203,7 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
                           "offers the kind `%s`: run `gctk cdi generate`",
                           names->items[n], kind);
             } else {
-                size_t cap = 1;
-                for (size_t j = 0; j < known.len; j++)
-                    cap += strlen(known.items[j]) + 2;
-                cleanup_free char *list_s = xcalloc(1, cap);
-                for (size_t j = 0; j < known.len; j++) {
-                    if (j > 0)
-                        strcat(list_s, ", ");
-                    strcat(list_s, known.items[j]);
-                }
+                cleanup_free char *list_s = strv_join(&known, ", ");
                 gctk_fail(err, 0, "unresolvable CDI device `%s`: `%s` offers %s", names->items[n],
                           kind, list_s);
             }

@@ -301,18 +301,8 @@ char *device_request_caps_string(const struct device_request *r)
 {
     if (!r->has_caps)
         return xstrdup("[]");
-    size_t n = 5;
-    for (size_t i = 0; i < r->caps.len; i++)
-        n += strlen(r->caps.items[i]) + 1;
-    char *s = xmalloc(n);
-    strcpy(s, "[[");
-    for (size_t i = 0; i < r->caps.len; i++) {
-        if (i > 0)
-            strcat(s, " ");
-        strcat(s, r->caps.items[i]);
-    }
-    strcat(s, "]]");
-    return s;
+    cleanup_free char *list = strv_join(&r->caps, " ");
+    return xasprintf("[[%s]]", list);
 }
 
 /* capabilities.Set.Match: the driver must offer every capability of the list */
@@ -330,27 +320,19 @@ static bool nvidia_driver_matches(const struct device_request *r)
     return true;
 }
 
+/* The entries of v that keep accepts (all when NULL), comma-separated; NULL
+ * when none is left. */
 static char *join(const struct strv *v, bool (*keep)(const char *))
 {
-    size_t n = 1;
-    for (size_t i = 0; i < v->len; i++)
-        n += strlen(v->items[i]) + 1;
-    char *s = xmalloc(n);
-    s[0] = '\0';
+    struct strbuf b = {0};
     bool any = false;
     for (size_t i = 0; i < v->len; i++) {
         if (keep != NULL && !keep(v->items[i]))
             continue;
-        if (any)
-            strcat(s, ",");
-        strcat(s, v->items[i]);
+        strbuf_addf(&b, "%s%s", any ? "," : "", v->items[i]);
         any = true;
     }
-    if (!any) {
-        free(s);
-        return NULL;
-    }
-    return s;
+    return any ? strbuf_steal(&b) : NULL;
 }
 
 int device_request_to_env(const struct device_request *r, char **visible, char **caps,

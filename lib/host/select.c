@@ -14,16 +14,14 @@ void gctk_selection_clear(struct gctk_selection *s)
     *s = (struct gctk_selection){0};
 }
 
-/* "0 (GPU-..., 00000000:18:00.0), 1 (...)" for error messages */
+/* "0 (GPU-..., 00000000:18:00.0), 1 (...)" for error messages: the UUIDs
+ * come from the driver's /proc files and may be of any length */
 static char *list_gpus(const gctk_host *h)
 {
-    size_t cap = 16 + h->ngpus * 80, n = 0;
-    char *s = xmalloc(cap);
-    s[0] = '\0';
+    struct strbuf b = {0};
     for (size_t i = 0; i < h->ngpus; i++)
-        n += (size_t)snprintf(s + n, cap - n, "%s%zu (%s, %s)", i ? ", " : "", i, h->gpus[i].uuid,
-                              h->gpus[i].bus_id);
-    return s;
+        strbuf_addf(&b, "%s%zu (%s, %s)", i ? ", " : "", i, h->gpus[i].uuid, h->gpus[i].bus_id);
+    return strbuf_steal(&b);
 }
 
 static char *describe_gpus(const gctk_host *h)
@@ -118,20 +116,18 @@ static int int_cmp(const void *a, const void *b)
 /* "0:0 (MIG-..., 1g.10gb), 0:1 (...)": the MIG devices of GPU gpu (-1: all) */
 static char *describe_migs(const gctk_host *h, int gpu)
 {
-    size_t cap = 64 + h->nmigs * 96, n = 0;
-    char *s = xmalloc(cap);
-    s[0] = '\0';
+    struct strbuf b = {0};
     for (size_t i = 0; i < h->nmigs; i++) {
         const struct gctk_mig *m = &h->migs[i];
         if (gpu >= 0 && m->gpu != gpu)
             continue;
-        n += (size_t)snprintf(s + n, cap - n, "%s%d:%d (%s%s%s)", n ? ", " : "", m->gpu, m->index,
-                              m->uuid ? m->uuid : "no UUID without NVML", m->profile ? ", " : "",
-                              m->profile ? m->profile : "");
+        strbuf_addf(&b, "%s%d:%d (%s%s%s)", b.len ? ", " : "", m->gpu, m->index,
+                    m->uuid ? m->uuid : "no UUID without NVML", m->profile ? ", " : "",
+                    m->profile ? m->profile : "");
     }
-    if (n == 0)
-        snprintf(s, cap, "none");
-    return s;
+    if (b.len == 0)
+        strbuf_addf(&b, "none");
+    return strbuf_steal(&b);
 }
 
 /* MIG ids: "GPU:MIG" index pairs, "MIG-<uuid>" and the older

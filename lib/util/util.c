@@ -174,6 +174,39 @@ void strv_clear(struct strv *v)
     *v = (struct strv){0};
 }
 
+char *strv_join(const struct strv *v, const char *sep)
+{
+    struct strbuf b = {0};
+    for (size_t i = 0; i < v->len; i++)
+        strbuf_addf(&b, "%s%s", i > 0 ? sep : "", v->items[i]);
+    return strbuf_steal(&b);
+}
+
+void strbuf_addf(struct strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        abort();
+    if (b->len + (size_t)n + 1 > b->cap) {
+        b->cap = (b->len + (size_t)n + 1) * 2;
+        b->s = xrealloc(b->s, b->cap);
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+char *strbuf_steal(struct strbuf *b)
+{
+    char *s = b->s != NULL ? b->s : xstrdup("");
+    *b = (struct strbuf){0};
+    return s;
+}
+
 bool str_has_prefix(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;

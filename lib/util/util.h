@@ -128,6 +128,23 @@ static inline void strv_clearp(struct strv *v)
     strv_clear(v);
 }
 #define cleanup_strv __attribute__((cleanup(strv_clearp)))
+/* The strings of v with sep between them; "" when v is empty. */
+char *strv_join(const struct strv *v, const char *sep);
+
+/* A string built piece by piece, in time linear in its length. */
+struct strbuf {
+    char *s;
+    size_t len, cap;
+};
+void strbuf_addf(struct strbuf *b, const char *fmt, ...) GCTK_PRINTF(2, 3);
+/* The string built ("" when nothing was added), owned by the caller; b is
+ * empty again. */
+char *strbuf_steal(struct strbuf *b);
+static inline void strbuf_clearp(struct strbuf *b)
+{
+    free(b->s);
+}
+#define cleanup_strbuf __attribute__((cleanup(strbuf_clearp)))
 
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
