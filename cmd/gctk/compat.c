@@ -40,49 +40,6 @@ struct verdict {
     char *why;        /* owned */
 };
 
-/* Reads KEY=VALUE lines into env; blank lines are skipped. */
-static int read_image_env(const char *path, struct strv *env, gctk_error **err)
-{
-    cleanup_free char *buf = NULL;
-    if (read_file(path, 1 << 20, &buf, NULL, err) < 0)
-        return -1;
-    size_t lineno = 0;
-    for (char *line = buf, *next = NULL; line != NULL && *line != '\0'; line = next) {
-        lineno++;
-        next = strchr(line, '\n');
-        if (next != NULL)
-            *next++ = '\0';
-        size_t len = strlen(line);
-        if (len > 0 && line[len - 1] == '\r')
-            line[--len] = '\0';
-        if (len == 0)
-            continue;
-        if (strchr(line, '=') == NULL || line[0] == '=')
-            return gctk_fail(err, 0, "`%s` line %zu: expected KEY=VALUE, got `%s`", path, lineno,
-                             line);
-        strv_push(env, xstrdup(line));
-    }
-    return 0;
-}
-
-static const char *env_get(const struct strv *env, const char *key)
-{
-    const char *found = NULL;
-    size_t klen = strlen(key);
-    for (size_t i = 0; i < env->len; i++)
-        if (strncmp(env->items[i], key, klen) == 0 && env->items[i][klen] == '=')
-            found = env->items[i] + klen + 1; /* the last one wins, as in the container */
-    return found;
-}
-
-static bool env_has_require(const struct strv *env)
-{
-    for (size_t i = 0; i < env->len; i++)
-        if (str_has_prefix(env->items[i], "NVIDIA_REQUIRE_") && strchr(env->items[i], '=') != NULL)
-            return true;
-    return false;
-}
-
 /* The CUDA-version verdict for one GPU: 0 native, 3 minor, 1 cannot. */
 static int cuda_verdict(const char *want, const char *driver, const char *cuda,
                         const char *brand, struct verdict *v, gctk_error **err)
@@ -220,20 +177,20 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
         strict = true;
         cuda_min = require_cuda_min(req);
     } else {
-        if (read_image_env(env_path, &env, &err) < 0) {
+        if (env_file_read(env_path, &env, &err) < 0) {
             report_error(err);
             return EXIT_USAGE;
         }
-        int disabled = require_env_disabled(env.items, &err);
-        if (disabled < 0) {
-            gctk_wrap(&err, "`%s`", env_path);
-            report_error(err);
-            return EXIT_USAGE;
-        }
+        cleanup_free char *note = NULL;
+        bool disabled = require_disabled(env.items, &note);
+        if (note != NULL)
+            report("warning: `%s`: %s", env_path, note);
         const char *image_cuda = env_get(&env, "CUDA_VERSION");
         if (image_cuda != NULL && *image_cuda == '\0')
             image_cuda = NULL;
-        if (env_has_require(&env) && !disabled) {
+        cleanup_strv struct strv requires = {0};
+        require_collect(env.items, NULL, &requires);
+        if (requires.len > 0 && !disabled) {
             strict = true;
             /* every expression parses, or the image itself is malformed */
             const struct require_facts none = {"0", "0", NULL, NULL};

@@ -136,13 +136,3 @@ int oci_spec_load(const char *bundle, struct oci_spec *out, gctk_error **err)
         return gctk_wrap(err, "bundle `%s`", bundle);
     return 0;
 }
-
-const char *env_get(const struct strv *env, const char *name)
-{
-    size_t n = strlen(name);
-    const char *found = NULL;
-    for (size_t i = 0; i < env->len; i++)
-        if (strncmp(env->items[i], name, n) == 0 && env->items[i][n] == '=')
-            found = env->items[i] + n + 1;
-    return found;
-}

@@ -36,8 +36,4 @@ int oci_spec_parse(const char *text, size_t len, const char *bundle, struct oci_
 int oci_spec_load(const char *bundle, struct oci_spec *out, gctk_error **err);
 void oci_spec_clear(struct oci_spec *s);
 
-/* The value of NAME in an environment list ("NAME=value"); the last one wins,
- * as in execve's environment handling of most libcs. NULL when absent. */
-const char *env_get(const struct strv *env, const char *name);
-
 #endif

@@ -4,6 +4,7 @@
 
 #include "oci.h"
 #include "request.h"
+#include "require.h"
 
 void request_clear(struct request *r)
 {
@@ -26,6 +27,18 @@ char *swarm_resource_env_name(const char *resource, bool underscores)
     return s;
 }
 
+/* Adds a line to what the hook logs about the environment. */
+static void add_ignored(struct request *r, char *owned)
+{
+    if (r->ignored != NULL) {
+        char *both = xasprintf("%s; %s", r->ignored, owned);
+        free(owned);
+        owned = both;
+    }
+    free(r->ignored);
+    r->ignored = owned;
+}
+
 /* The MIG management capabilities let a container reconfigure or watch every
  * instance of a GPU, whoever uses them: privileged containers only (an
  * unprivileged one could otherwise take them from an image's ENV). */
@@ -37,12 +50,9 @@ static void read_mig_caps(const struct strv *env, bool privileged, struct reques
         if (v == NULL || v[0] == '\0' || strcmp(v, "void") == 0 || strcmp(v, "none") == 0)
             continue;
         if (!privileged) {
-            char *why = xasprintf("%s%s%s=%s ignored: only privileged containers get MIG "
-                                  "management capabilities",
-                                  r->ignored ? r->ignored : "", r->ignored ? "; " : "", names[i],
-                                  v);
-            free(r->ignored);
-            r->ignored = why;
+            add_ignored(r, xasprintf("%s=%s ignored: only privileged containers get MIG "
+                                     "management capabilities",
+                                     names[i], v));
             continue;
         }
         if (i == 0)
@@ -50,64 +60,6 @@ static void read_mig_caps(const struct strv *env, bool privileged, struct reques
         else
             r->mig_monitor = xstrdup(v);
     }
-}
-
-static bool truthy(const char *v)
-{
-    return v != NULL && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
-                         strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0);
-}
-
-struct require_var {
-    const char *entry; /* "NVIDIA_REQUIRE_X=value" */
-    size_t name_len;
-    size_t index; /* position in the environment */
-};
-
-static int require_var_cmp(const void *a, const void *b)
-{
-    const struct require_var *x = a, *y = b;
-    size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
-    int c = memcmp(x->entry, y->entry, n);
-    if (c == 0 && x->name_len != y->name_len)
-        c = x->name_len < y->name_len ? -1 : 1;
-    if (c == 0)
-        c = x->index < y->index ? -1 : x->index > y->index;
-    return c;
-}
-
-static int index_cmp(const void *a, const void *b)
-{
-    const struct require_var *x = a, *y = b;
-    return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/* The NVIDIA_REQUIRE_* expressions, in environment order; of a name defined
- * more than once the last definition wins (an empty one drops the name). The
- * image may hold any number of them: sorting keeps this O(n log n), where a
- * look-up of each name would be quadratic in the size of the environment. */
-static void collect_requires(const struct strv *env, struct strv *out)
-{
-    struct require_var *vars = xcalloc(env->len + 1, sizeof(*vars));
-    size_t n = 0;
-    for (size_t i = 0; i < env->len; i++) {
-        const char *e = env->items[i];
-        const char *eq = strchr(e, '=');
-        if (str_has_prefix(e, "NVIDIA_REQUIRE_") && eq != NULL)
-            vars[n++] = (struct require_var){e, (size_t)(eq - e), i};
-    }
-    qsort(vars, n, sizeof(*vars), require_var_cmp);
-    size_t kept = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool last = i + 1 == n || vars[i + 1].name_len != vars[i].name_len ||
-                    memcmp(vars[i + 1].entry, vars[i].entry, vars[i].name_len) != 0;
-        if (last && vars[i].entry[vars[i].name_len + 1] != '\0')
-            vars[kept++] = vars[i];
-    }
-    qsort(vars, kept, sizeof(*vars), index_cmp);
-    for (size_t i = 0; i < kept; i++)
-        strv_push(out, xstrdup(vars[i].entry + vars[i].name_len + 1));
-    free(vars);
 }
 
 int request_from_env(const struct strv *env, bool privileged, const struct gctk_config *cfg,
@@ -157,8 +109,9 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
         return gctk_wrap(err, "NVIDIA_DRIVER_CAPABILITIES");
     }
 
-    if (!cfg->disable_require && !truthy(env_get(env, "NVIDIA_DISABLE_REQUIRE"))) {
-        collect_requires(env, &r.requires);
+    cleanup_free char *note = NULL;
+    if (!cfg->disable_require && !require_disabled(env->items, &note)) {
+        require_collect(env->items, NULL, &r.requires);
         if (r.legacy) {
             /* the legacy rule of the NVIDIA stack: the image's CUDA_VERSION is
              * the minimum the driver must support */
@@ -167,6 +120,8 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
                 strv_push(&r.requires, xasprintf("cuda>=%u.%u", major, minor));
         }
     }
+    if (note != NULL && r.devices != NULL)
+        add_ignored(&r, steal_pointer(&note));
     *out = r;
     return 0;
 }

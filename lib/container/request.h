@@ -14,7 +14,7 @@ struct request {
     unsigned caps;
     struct strv requires; /* the NVIDIA_REQUIRE_* expressions to check */
     bool legacy;          /* a CUDA image without NVIDIA_* variables */
-    char *ignored;        /* why a request in the environment was ignored, or NULL */
+    char *ignored;        /* for the log: what of the environment was ignored and why, or NULL */
     /* NVIDIA_MIG_CONFIG_DEVICES / NVIDIA_MIG_MONITOR_DEVICES ("all" or GPU
      * ids) of a privileged container; NULL otherwise */
     char *mig_config, *mig_monitor;

@@ -402,67 +402,116 @@ int require_eval(const struct require_expr *e, const struct require_facts *f, gc
 
 /* ---- the environment ----------------------------------------------------------- */
 
-#define REQUIRE_PREFIX "NVIDIA_REQUIRE_"
-#define DISABLE_KEY "NVIDIA_DISABLE_REQUIRE="
+/* NVIDIA's toolkit reads the image's environment into a map (later
+ * definitions replace earlier ones) and takes every NVIDIA_REQUIRE_* value of
+ * it, an empty one asking for nothing; NVIDIA_DISABLE_REQUIRE is a Go boolean
+ * whose parse failure counts as false. The hook, gctk compat and gctk doctor
+ * all read the environment through the two functions below. */
 
-int require_env_disabled(char *const *env, gctk_error **err)
+#define REQUIRE_PREFIX "NVIDIA_REQUIRE_"
+#define DISABLE_NAME "NVIDIA_DISABLE_REQUIRE"
+
+struct require_var {
+    const char *entry; /* "NVIDIA_REQUIRE_X=value" */
+    size_t name_len;
+    size_t index; /* position in the environment */
+};
+
+static int require_var_cmp(const void *a, const void *b)
 {
-    const char *disable = NULL;
-    for (char *const *p = env; p != NULL && *p != NULL; p++)
-        if (str_has_prefix(*p, DISABLE_KEY))
-            disable = *p + strlen(DISABLE_KEY);
-    if (disable == NULL)
-        return 0;
-    static const char *const yes[] = {"true", "1", "yes", "on"};
-    static const char *const no[] = {"false", "0", "no", "off", ""};
+    const struct require_var *x = a, *y = b;
+    size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+    int c = memcmp(x->entry, y->entry, n);
+    if (c == 0 && x->name_len != y->name_len)
+        c = x->name_len < y->name_len ? -1 : 1;
+    if (c == 0)
+        c = x->index < y->index ? -1 : x->index > y->index;
+    return c;
+}
+
+static int index_cmp(const void *a, const void *b)
+{
+    const struct require_var *x = a, *y = b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+void require_collect(char *const *env, struct strv *names, struct strv *exprs)
+{
+    size_t len = 0;
+    while (env != NULL && env[len] != NULL)
+        len++;
+    /* the image may hold any number of them: sorting keeps this O(n log n),
+     * where a look-up of each name would be quadratic */
+    cleanup_free struct require_var *vars = xcalloc(len + 1, sizeof(*vars));
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char *eq = strchr(env[i], '=');
+        if (str_has_prefix(env[i], REQUIRE_PREFIX) && eq != NULL)
+            vars[n++] = (struct require_var){env[i], (size_t)(eq - env[i]), i};
+    }
+    qsort(vars, n, sizeof(*vars), require_var_cmp);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool last = i + 1 == n || vars[i + 1].name_len != vars[i].name_len ||
+                    memcmp(vars[i + 1].entry, vars[i].entry, vars[i].name_len) != 0;
+        if (last && vars[i].entry[vars[i].name_len + 1] != '\0')
+            vars[kept++] = vars[i];
+    }
+    qsort(vars, kept, sizeof(*vars), index_cmp);
+    for (size_t i = 0; i < kept; i++) {
+        if (names != NULL)
+            strv_push(names, xstrndup(vars[i].entry, vars[i].name_len));
+        strv_push(exprs, xstrdup(vars[i].entry + vars[i].name_len + 1));
+    }
+}
+
+bool require_disabled(char *const *env, char **note)
+{
+    const char *value = NULL;
+    size_t n = strlen(DISABLE_NAME);
+    for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+        if (strncmp(env[i], DISABLE_NAME, n) == 0 && env[i][n] == '=')
+            value = env[i] + n + 1;
+    if (value == NULL)
+        return false;
+    /* Go's strconv.ParseBool words, and yes/on, in any case */
+    static const char *const yes[] = {"true", "1", "t", "yes", "on"};
+    static const char *const no[] = {"false", "0", "f", "no", "off", ""};
     for (size_t i = 0; i < GCTK_ARRAY_LEN(yes); i++)
-        if (strcasecmp(disable, yes[i]) == 0)
-            return 1;
+        if (strcasecmp(value, yes[i]) == 0)
+            return true;
     for (size_t i = 0; i < GCTK_ARRAY_LEN(no); i++)
-        if (strcasecmp(disable, no[i]) == 0)
-            return 0;
-    return gctk_fail(err, 0, "NVIDIA_DISABLE_REQUIRE=`%s`: expected true or false", disable);
+        if (strcasecmp(value, no[i]) == 0)
+            return false;
+    if (note != NULL)
+        *note = xasprintf(DISABLE_NAME "=`%s` is not true or false: the requirements are "
+                                       "checked (as NVIDIA's toolkit does)",
+                          value);
+    return false;
 }
 
 int require_check_env(char *const *env, const struct require_facts *f, bool disable_honoured,
                       gctk_error **err)
 {
-    if (env == NULL)
+    if (disable_honoured && require_disabled(env, NULL))
         return 1;
-    int disabled = require_env_disabled(env, err);
-    if (disabled < 0)
-        return -1;
-    if (disabled && disable_honoured)
+    cleanup_strv struct strv names = {0}, texts = {0};
+    require_collect(env, &names, &texts);
+    if (texts.len == 0)
         return 1;
-
-    size_t n = 0;
-    for (char *const *p = env; *p != NULL; p++)
-        if (str_has_prefix(*p, REQUIRE_PREFIX) && strchr(*p, '=') != NULL)
-            n++;
-    if (n == 0)
-        return 1;
-    struct require_expr **exprs __attribute__((cleanup(cleanup_freep))) =
-        xcalloc(n, sizeof(*exprs));
-    cleanup_strv struct strv names = {0};
-    size_t k = 0;
+    cleanup_free struct require_expr **exprs = xcalloc(texts.len, sizeof(*exprs));
     int rc = 1;
-    for (char *const *p = env; *p != NULL && rc >= 0; p++) {
-        const char *eq = strchr(*p, '=');
-        if (!str_has_prefix(*p, REQUIRE_PREFIX) || eq == NULL)
-            continue;
-        strv_push(&names, xstrndup(*p, (size_t)(eq - *p)));
-        if (require_parse(eq + 1, &exprs[k], err) < 0) {
-            gctk_wrap(err, "%s", names.items[k]);
-            rc = -1;
-        }
-        k++;
-    }
-    for (size_t i = 0; i < k && rc == 1; i++) {
+    /* every expression is parsed before any is evaluated: a malformed one is
+     * always reported */
+    for (size_t i = 0; i < texts.len && rc == 1; i++)
+        if (require_parse(texts.items[i], &exprs[i], err) < 0)
+            rc = gctk_wrap(err, "%s", names.items[i]);
+    for (size_t i = 0; i < texts.len && rc == 1; i++) {
         rc = require_eval(exprs[i], f, err);
         if (rc <= 0)
             gctk_wrap(err, "%s", names.items[i]);
     }
-    for (size_t i = 0; i < k; i++)
+    for (size_t i = 0; i < texts.len; i++)
         require_free(exprs[i]);
     return rc;
 }

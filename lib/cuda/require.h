@@ -19,7 +19,7 @@
 
 #include <stdbool.h>
 
-#include "gctk.h"
+#include "util.h"
 
 struct require_facts {
     const char *cuda;   /* "13.0"; NULL: derived from driver through the table */
@@ -51,17 +51,27 @@ const char *require_cuda_min(const struct require_expr *e);
 /* The text it was parsed from. */
 const char *require_text(const struct require_expr *e);
 
-/* NVIDIA_DISABLE_REQUIRE in env (the last entry wins): 1 when true|1|yes|on
- * (any case), 0 when false|0|no|off|"" or absent, -1 for any other value. */
-int require_env_disabled(char *const *env, gctk_error **err);
+/* ---- an image's environment ---------------------------------------------
+ * env: NULL-terminated "KEY=VALUE" entries (a struct strv's items; NULL: none).
+ * Read as NVIDIA's toolkit reads it: a variable defined twice counts once,
+ * with its last value. The hook, gctk compat and gctk doctor use these. */
 
-/* Checks every NVIDIA_REQUIRE_<X>=expr entry of env (NULL-terminated
- * "KEY=VALUE" strings), ANDed together; a variable given twice is checked
- * twice. NVIDIA_DISABLE_REQUIRE=true|1|yes|on (any case; the last entry wins)
- * skips them all when disable_honoured; false|0|no|off|"" does not, other
- * values are an error. Every expression is parsed before any is evaluated, so
- * a malformed one is always reported. 1 ok, 0 unsatisfied with *err, -1
- * malformed. The hook calls it once per selected GPU with that GPU's facts. */
+/* The NVIDIA_REQUIRE_* expressions, in environment order; an empty one asks
+ * for nothing and is left out. names (may be NULL) gets their variables'
+ * names, one per expression. O(n log n) in the size of env. */
+void require_collect(char *const *env, struct strv *names, struct strv *exprs);
+
+/* Whether NVIDIA_DISABLE_REQUIRE turns the requirements off: true, 1, t, yes,
+ * on (any case). false, 0, f, no, off, "" and absence leave them on, and so
+ * does any other value, as in NVIDIA's toolkit (a boolean that fails to
+ * parse is false); then *note (may be NULL) gets a line saying so. */
+bool require_disabled(char *const *env, char **note);
+
+/* Checks every expression require_collect() finds, ANDed together, each
+ * against the facts; NVIDIA_DISABLE_REQUIRE (above) skips them all when
+ * disable_honoured. Every expression is parsed before any is evaluated, so a
+ * malformed one is always reported. 1 ok, 0 unsatisfied with *err, -1
+ * malformed. Errors name the variable. */
 int require_check_env(char *const *env, const struct require_facts *f, bool disable_honoured,
                       gctk_error **err);
 

@@ -1225,25 +1225,6 @@ static void check_config(struct ctx *c)
     config_clear(&cfg);
 }
 
-static int read_env_file(const char *path, struct strv *env, gctk_error **err)
-{
-    cleanup_free char *buf = NULL;
-    if (read_file(path, 1 << 20, &buf, NULL, err) < 0)
-        return -1;
-    char *save = NULL;
-    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        str_strip(line);
-        if (line[0] == '\0')
-            continue;
-        if (strchr(line, '=') == NULL || line[0] == '=')
-            return gctk_fail(err, 0, "`%s`: expected KEY=VALUE, got `%s`", path, line);
-        strv_push(env, xstrdup(line));
-    }
-    strv_push(env, NULL); /* the array is NULL-terminated for require_check_env */
-    env->len--;
-    return 0;
-}
-
 static void add_cuda_verdict(struct ctx *c, const char *want)
 {
     struct cudacompat_result res = {0};
@@ -1292,8 +1273,12 @@ static int check_cuda(struct ctx *c, gctk_error **err)
     if (c->o->image_env == NULL)
         return 0;
     cleanup_strv struct strv env = {0};
-    if (read_env_file(c->o->image_env, &env, err) < 0)
+    if (env_file_read(c->o->image_env, &env, err) < 0)
         return -1;
+    cleanup_free char *note = NULL;
+    require_disabled(env.items, &note);
+    if (note != NULL)
+        add(c->r, "cuda", DOCTOR_WARNING, NULL, "`%s`: %s", c->o->image_env, note);
     const struct require_facts facts = {
         .cuda = c->nvml_cuda[0] ? c->nvml_cuda : NULL,
         .driver = c->driver,

@@ -284,6 +284,38 @@ int read_file(const char *path, size_t max, char **out, size_t *len, gctk_error 
     return read_file_at(AT_FDCWD, path, max, out, len, err);
 }
 
+const char *env_get(const struct strv *env, const char *name)
+{
+    size_t n = strlen(name);
+    const char *found = NULL;
+    for (size_t i = 0; i < env->len; i++)
+        if (strncmp(env->items[i], name, n) == 0 && env->items[i][n] == '=')
+            found = env->items[i] + n + 1;
+    return found;
+}
+
+int env_file_read(const char *path, struct strv *env, gctk_error **err)
+{
+    cleanup_free char *buf = NULL;
+    if (read_file(path, 1 << 20, &buf, NULL, err) < 0)
+        return -1;
+    size_t lineno = 0;
+    for (char *line = buf, *next = NULL; line != NULL && *line != '\0'; line = next) {
+        lineno++;
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        str_strip(line);
+        if (line[0] == '\0')
+            continue;
+        if (strchr(line, '=') == NULL || line[0] == '=')
+            return gctk_fail(err, 0, "`%s` line %zu: expected KEY=VALUE, got `%s`", path, lineno,
+                             line);
+        strv_push(env, xstrdup(line));
+    }
+    return 0;
+}
+
 unsigned long long now_ns(void)
 {
     struct timespec ts;

@@ -206,6 +206,19 @@ int write_file_at(int dirfd, const char *name, const void *data, size_t len,
 int write_file(const char *path, const void *data, size_t len, const struct write_opts *o,
                gctk_error **err);
 
+/* ---- environments: lists of "NAME=value" ----------------------------------- */
+
+/* The value of NAME; the last definition wins, as in execve's environment
+ * handling of most libcs (and NVIDIA's toolkit). NULL when absent. */
+const char *env_get(const struct strv *env, const char *name);
+
+/* Reads an image's environment from a file of KEY=VALUE lines, as
+ * `docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}'`
+ * prints it: blanks around a line (and a CR) are dropped, blank lines are
+ * skipped, a line that is not KEY=VALUE is an error naming its number. env
+ * stays NULL-terminated. */
+int env_file_read(const char *path, struct strv *env, gctk_error **err);
+
 /* Monotonic clock in nanoseconds. */
 unsigned long long now_ns(void);
 

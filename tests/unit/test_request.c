@@ -133,6 +133,14 @@ static void test_requirements_and_disable(void **state)
     r = ask(d, false);
     assert_int_equal(r.requires.len, 0);
     request_clear(&r);
+    /* a value that is not a boolean leaves them on, and the log says so */
+    const char *m[] = {"NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_CUDA=cuda>=99",
+                       "NVIDIA_DISABLE_REQUIRE=please", NULL};
+    r = ask(m, false);
+    assert_int_equal(r.requires.len, 1);
+    assert_non_null(r.ignored);
+    assert_non_null(strstr(r.ignored, "NVIDIA_DISABLE_REQUIRE=`please` is not true or false"));
+    request_clear(&r);
 }
 
 static void test_swarm_resource_wins(void **state)
