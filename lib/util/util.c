@@ -218,13 +218,22 @@ bool str_has_suffix(const char *s, const char *suffix)
     return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 char *str_strip(char *s)
 {
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-        memmove(s, s + 1, strlen(s));
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
-        s[--n] = '\0';
+    /* one move, not one per blank: the values stripped come from images */
+    size_t lead = 0;
+    while (is_blank(s[lead]))
+        lead++;
+    size_t n = strlen(s + lead);
+    while (n > 0 && is_blank(s[lead + n - 1]))
+        n--;
+    memmove(s, s + lead, n);
+    s[n] = '\0';
     return s;
 }
 

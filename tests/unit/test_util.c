@@ -70,6 +70,22 @@ static void test_strings(void **state)
     (void)state;
     char s[] = " \t value \n";
     assert_string_equal(str_strip(s), "value");
+    char blank[] = " \t\r\n", none[] = "", inner[] = "a b";
+    assert_string_equal(str_strip(blank), "");
+    assert_string_equal(str_strip(none), "");
+    assert_string_equal(str_strip(inner), "a b");
+    /* linear: 4 MiB of leading blanks (an image's NVIDIA_VISIBLE_DEVICES
+     * token) used to cost one memmove of the rest per blank. The bound is
+     * about complexity, not speed: milliseconds linear, hours quadratic */
+    size_t big = 4u << 20;
+    char *many = xmalloc(big + 2);
+    memset(many, ' ', big);
+    many[big] = '0';
+    many[big + 1] = '\0';
+    unsigned long long t0 = now_ns();
+    assert_string_equal(str_strip(many), "0");
+    assert_true(now_ns() - t0 < 5000000000ull);
+    free(many);
     assert_true(str_has_prefix("libcuda.so.1", "libcuda"));
     assert_false(str_has_prefix("lib", "libcuda"));
     assert_true(str_has_suffix("libcuda.so.580.1", ".580.1"));
