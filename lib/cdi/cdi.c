@@ -1,7 +1,6 @@
 /* CDI specs: generate, write, read, validate, resolve and apply. */
 #include <ctype.h>
 #include <dirent.h>
-#include <elf.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
@@ -10,9 +9,9 @@
 #include <yaml.h>
 
 #include "cdi.h"
-#include "inject.h"
-#include "elfinfo.h"
 #include "host.h"
+#include "inject.h"
+#include "layout.h"
 #include "ldcache.h"
 #include "rootfs.h"
 
@@ -354,48 +353,38 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
             json_array_append_new(nodes, node_json(h, n));
     }
     json_object_set_new(edits, "deviceNodes", nodes);
+    /* the container layout of the hook, with every file at its host path:
+     * a spec is written once for every image */
+    const struct layout_dirs at_host = {0};
     json_t *mounts = json_array();
-    struct strv folders = {0}, links = {0};
     for (size_t i = 0; i < gctk_plan_file_count(plan); i++) {
         const struct gctk_file *f = gctk_plan_file(plan, i);
+        struct strv options = {0};
+        layout_mount_options(layout_file_flags(f), &options);
+        strv_push(&options, xstrdup("bind"));
         json_t *m = json_object();
         json_object_set_new(m, "hostPath", jstr_take(path_join(root, f->path)));
-        json_object_set_new(m, "containerPath", json_string(f->path));
-        /* the MPS pipe directory is written by the container's clients */
-        if (f->kind == GCTK_FILE_DIR)
-            json_object_set_new(m, "options",
-                                json_pack("[s,s,s,s]", "nosuid", "nodev", "noexec", "bind"));
-        else
-            json_object_set_new(m, "options",
-                                json_pack("[s,s,s,s]", "ro", "nosuid", "nodev", "bind"));
+        json_object_set_new(m, "containerPath", jstr_take(layout_container_path(f, &at_host)));
+        json_t *opts = json_array();
+        for (size_t k = 0; k < options.len; k++)
+            json_array_append_new(opts, json_string(options.items[k]));
+        json_object_set_new(m, "options", opts);
+        strv_clear(&options);
         json_array_append_new(mounts, m);
-        if (f->kind != GCTK_FILE_LIB && f->kind != GCTK_FILE_LIB32)
-            continue;
-        cleanup_free char *dir = xstrndup(f->path, (size_t)(base_name(f->path) - f->path - 1));
-        if (!strv_contains(&folders, dir))
-            strv_push(&folders, xstrdup(dir));
-        const char *file = base_name(f->path);
-        if (f->soname == NULL || strchr(f->soname, '/') != NULL)
-            continue;
-        if (strcmp(f->soname, file) != 0)
-            strv_push(&links, xasprintf("%s::%s/%s", file, dir, f->soname));
-        /* the dev links of build systems and dlopen("libcuda.so") users */
-        static const char *const dev_links[] = {"libcuda.so", "libnvidia-ml.so"};
-        for (size_t k = 0; k < GCTK_ARRAY_LEN(dev_links); k++) {
-            size_t n = strlen(dev_links[k]);
-            if (strncmp(file, dev_links[k], n) == 0 && file[n] == '.')
-                strv_push(&links, xasprintf("%s::%s/%s", f->soname, dir, dev_links[k]));
-        }
     }
     json_object_set_new(edits, "mounts", mounts);
+    struct layout_links links = {0};
+    struct strv folders = {0};
+    layout_links(plan, &at_host, &links);
+    layout_lib_folders(plan, &at_host, &folders);
     json_t *hooks = json_array();
     struct strv args = {0};
-    if (links.len > 0) {
+    if (links.paths.len > 0) {
         strv_push(&args, xstrdup("hook"));
         strv_push(&args, xstrdup("create-symlinks"));
-        for (size_t i = 0; i < links.len; i++) {
+        for (size_t i = 0; i < links.paths.len; i++) {
             strv_push(&args, xstrdup("--link"));
-            strv_push(&args, xstrdup(links.items[i]));
+            strv_push(&args, xasprintf("%s::%s", links.targets.items[i], links.paths.items[i]));
         }
         json_array_append_new(hooks, hook_json(o, "createContainer", &args));
     }
@@ -419,7 +408,7 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
     json_object_set_new(edits, "hooks", hooks);
     json_object_set_new(spec, "containerEdits", edits);
     strv_clear(&folders);
-    strv_clear(&links);
+    layout_links_clear(&links);
     gctk_plan_free(plan);
     gctk_selection_clear(&sel);
 
@@ -1452,86 +1441,18 @@ int cdi_apply(json_t *config, const json_t *edits, gctk_error **err)
 
 /* ---- the hooks ---------------------------------------------------------------------- */
 
-/* The image's ld.so.cache, never followed out of the rootfs; a missing or
- * corrupt one gives an empty cache, as ld.so would ignore it too. */
-static void read_image_cache(struct rootfs *r, struct ldcache *c)
-{
-    cleanup_fd int fd = -1;
-    cleanup_error gctk_error *e = NULL;
-    if (rootfs_open_path(r, "/etc/ld.so.cache", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, &fd,
-                         &e) < 0)
-        return;
-    struct stat st;
-    cleanup_free char *data = NULL;
-    size_t len = 0;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || read_fd(fd, 64u << 20, &data, &len, &e) < 0)
-        return;
-    if (ldcache_parse(data, len, c, &e) < 0)
-        ldcache_clear(c);
-}
-
-static int add_folder(struct rootfs *r, struct ldcache *c, const char *folder, gctk_error **err)
-{
-    cleanup_fd int dfd = -1;
-    if (rootfs_open_path(r, folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &dfd, err) < 0)
-        return gctk_wrap(err, "folder `%s`", folder);
-    DIR *d = fdopendir(dfd);
-    if (d == NULL)
-        return gctk_fail(err, errno, "read folder `%s`", folder);
-    dfd = -1; /* the DIR owns it now */
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!str_has_prefix(e->d_name, "lib") || strstr(e->d_name, ".so") == NULL)
-            continue;
-        /* regular files only: a link is someone's name for a file seen here too */
-        struct stat st;
-        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-            continue;
-        cleanup_fd int fd =
-            openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        struct elf_info info = {0};
-        cleanup_error gctk_error *ee = NULL;
-        if (fd < 0 || elf_inspect_fd(fd, &info, &ee) < 0)
-            continue;
-        if (info.soname != NULL && strchr(info.soname, '/') == NULL) {
-            cleanup_free char *path = xasprintf("%s/%s", folder, info.soname);
-            uint32_t flags = info.elf_class == ELFCLASS64 ? LDCACHE_FLAG_X86_64 : LDCACHE_FLAG_I386;
-            ldcache_add(c, info.soname, path, flags);
-        }
-        elf_info_clear(&info);
-    }
-    closedir(d);
-    return 0;
-}
-
 int cdi_hook_update_ldcache(const char *rootfs, const struct strv *folders, gctk_error **err)
 {
     struct rootfs r = {.fd = -1};
-    struct ldcache c = {0};
-    cleanup_free char *data = NULL;
-    size_t len = 0;
-    cleanup_fd int etc = -1;
-    int rc = -1;
     if (rootfs_open(rootfs, &r, err) < 0)
         return -1;
-    read_image_cache(&r, &c);
-    ldcache_drop_hwcap_entries(&c);
-    for (size_t i = 0; i < folders->len; i++) {
-        if (folders->items[i][0] != '/') {
-            gctk_fail(err, 0, "folder `%s` must be absolute", folders->items[i]);
-            goto out;
-        }
-        if (add_folder(&r, &c, folders->items[i], err) < 0)
-            goto out;
-    }
-    if (ldcache_serialize(&c, &data, &len, err) < 0 ||
-        rootfs_mkdir_p(&r, "/etc", 0755, NULL, &etc, err) < 0 ||
-        rootfs_write_file(&r, "/etc/ld.so.cache", data, len, 0644, err) < 0) {
-        gctk_wrap(err, "update the container's `/etc/ld.so.cache`");
-        goto out;
-    }
-    rc = 0;
-out:
+    struct ldcache c = {0};
+    layout_ldcache_read(&r, &c, NULL);
+    int rc = 0;
+    for (size_t i = 0; i < folders->len && rc == 0; i++)
+        rc = layout_ldcache_add_folder(&r, &c, folders->items[i], err);
+    if (rc == 0)
+        rc = layout_ldcache_write(&r, &c, err);
     ldcache_clear(&c);
     rootfs_close(&r);
     return rc;

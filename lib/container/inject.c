@@ -7,16 +7,18 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
+#include <dirent.h>
+#include <elf.h>
+
+#include "caps.h"
 #include "cgroup.h"
+#include "elfinfo.h"
 #include "host.h"
 #include "inject.h"
+#include "layout.h"
 #include "ldcache.h"
 #include "rootfs.h"
 #include "vercmp.h"
-#include "caps.h"
-#include "elfinfo.h"
-#include <dirent.h>
-#include <elf.h>
 
 #define PROC_NVIDIA "/proc/driver/nvidia"
 
@@ -25,12 +27,6 @@ void inject_report_clear(struct inject_report *r)
     free(r->compat);
     strv_clear(&r->notes);
     *r = (struct inject_report){0};
-}
-
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
 }
 
 /* A handle on the container's process that cannot come to name another one:
@@ -96,30 +92,6 @@ static int enter_mount_ns(pid_t pid, int pidfd, gctk_error **err)
     return 0;
 }
 
-static bool is_dir_in_root(struct rootfs *r, const char *path)
-{
-    cleanup_fd int fd = -1;
-    cleanup_error gctk_error *e = NULL;
-    if (rootfs_open_path(r, path, O_PATH | O_DIRECTORY | O_CLOEXEC, &fd, &e) < 0)
-        return false;
-    return true;
-}
-
-/* Debian-like images keep libraries in the multiarch dir, others in lib64 */
-static void pick_lib_dirs(struct rootfs *r, const char **lib, const char **lib32)
-{
-    if (is_dir_in_root(r, "/usr/lib/x86_64-linux-gnu"))
-        *lib = "/usr/lib/x86_64-linux-gnu";
-    else if (is_dir_in_root(r, "/usr/lib64"))
-        *lib = "/usr/lib64";
-    else
-        *lib = "/usr/lib/x86_64-linux-gnu";
-    if (is_dir_in_root(r, "/usr/lib/i386-linux-gnu") || !is_dir_in_root(r, "/usr/lib32"))
-        *lib32 = "/usr/lib/i386-linux-gnu";
-    else
-        *lib32 = "/usr/lib32";
-}
-
 /* Opens a host path (root joined) as O_PATH and checks its type. */
 static int open_host(const gctk_host *h, const char *path, mode_t type, int *fd_out,
                      struct stat *st, gctk_error **err)
@@ -172,35 +144,15 @@ static int mount_node(const gctk_host *h, struct rootfs *r, const struct gctk_no
     if (check_not_injected(r, src, n->path, err) < 0)
         return -1;
     if (rootfs_make_target(r, n->path, S_IFREG, j, &dst, err) < 0 ||
-        mount_bind_fd(src, dst, MOUNT_NOSUID | MOUNT_NOEXEC, j, err) < 0)
+        mount_bind_fd(src, dst, LAYOUT_NODE_FLAGS, j, err) < 0)
         return gctk_wrap(err, "mount `%s`", n->path);
     return 0;
 }
 
-static const char *container_path(const struct gctk_file *f, const char *lib, const char *lib32,
-                                  char *buf, size_t size)
-{
-    switch (f->kind) {
-    case GCTK_FILE_LIB:
-        snprintf(buf, size, "%s/%s", lib, base_name(f->path));
-        return buf;
-    case GCTK_FILE_LIB32:
-        snprintf(buf, size, "%s/%s", lib32, base_name(f->path));
-        return buf;
-    case GCTK_FILE_BIN:
-        snprintf(buf, size, "/usr/bin/%s", base_name(f->path));
-        return buf;
-    default:
-        return f->path;
-    }
-}
-
 static int mount_file(const gctk_host *h, struct rootfs *r, const struct gctk_file *f,
-                      const char *lib, const char *lib32, struct mount_journal *j,
-                      gctk_error **err)
+                      const struct layout_dirs *dirs, struct mount_journal *j, gctk_error **err)
 {
-    char buf[4096];
-    const char *dst_path = container_path(f, lib, lib32, buf, sizeof(buf));
+    cleanup_free char *dst_path = layout_container_path(f, dirs);
     mode_t type = f->kind == GCTK_FILE_DIR      ? S_IFDIR
                   : f->kind == GCTK_FILE_SOCKET ? S_IFSOCK
                                                 : S_IFREG;
@@ -208,45 +160,27 @@ static int mount_file(const gctk_host *h, struct rootfs *r, const struct gctk_fi
     cleanup_fd int src = -1, dst = -1;
     if (open_host(h, f->path, type, &src, &st, err) < 0)
         return gctk_wrap(err, "mount `%s`", dst_path);
-    /* the MPS pipe directory is written by the container's clients */
-    unsigned flags = MOUNT_NOSUID | MOUNT_NODEV | (f->kind == GCTK_FILE_DIR ? MOUNT_NOEXEC : MOUNT_RO);
     if (check_not_injected(r, src, dst_path, err) < 0)
         return -1;
     if (rootfs_make_target(r, dst_path, type == S_IFDIR ? S_IFDIR : S_IFREG, j, &dst, err) < 0 ||
-        mount_bind_fd(src, dst, flags, j, err) < 0)
+        mount_bind_fd(src, dst, layout_file_flags(f), j, err) < 0)
         return gctk_wrap(err, "mount `%s`", dst_path);
     return 0;
 }
 
-/* The links a program expects: SONAME -> file, and the dev links that
- * build systems and dlopen("libcuda.so") users look for. */
-static int make_links(struct rootfs *r, const gctk_plan *p, const char *lib, const char *lib32,
+/* The links of the layout, recorded in the journal. */
+static int make_links(struct rootfs *r, const gctk_plan *p, const struct layout_dirs *dirs,
                       struct mount_journal *j, size_t *count, gctk_error **err)
 {
-    for (size_t i = 0; i < gctk_plan_file_count(p); i++) {
-        const struct gctk_file *f = gctk_plan_file(p, i);
-        if (f->kind != GCTK_FILE_LIB && f->kind != GCTK_FILE_LIB32)
-            continue;
-        const char *dir = f->kind == GCTK_FILE_LIB ? lib : lib32;
-        const char *file = base_name(f->path);
-        if (f->soname != NULL && strcmp(f->soname, file) != 0 && strchr(f->soname, '/') == NULL) {
-            cleanup_free char *link = xasprintf("%s/%s", dir, f->soname);
-            if (rootfs_symlink(r, file, link, j, err) < 0)
-                return -1;
-            (*count)++;
-        }
-        static const char *const dev_links[] = {"libcuda.so", "libnvidia-ml.so"};
-        for (size_t k = 0; k < GCTK_ARRAY_LEN(dev_links); k++) {
-            size_t n = strlen(dev_links[k]);
-            if (strncmp(file, dev_links[k], n) != 0 || file[n] != '.' || f->soname == NULL)
-                continue;
-            cleanup_free char *link = xasprintf("%s/%s", dir, dev_links[k]);
-            if (rootfs_symlink(r, f->soname, link, j, err) < 0)
-                return -1;
-            (*count)++;
-        }
-    }
-    return 0;
+    struct layout_links links = {0};
+    layout_links(p, dirs, &links);
+    int rc = 0;
+    for (size_t i = 0; i < links.paths.len && rc == 0; i++)
+        rc = rootfs_symlink(r, links.targets.items[i], links.paths.items[i], j, err);
+    if (rc == 0)
+        *count += links.paths.len;
+    layout_links_clear(&links);
+    return rc;
 }
 
 /* Copies a small host file of /proc/driver/nvidia into the container's tmpfs. */
@@ -350,41 +284,6 @@ static int mask_proc(const gctk_host *h, struct rootfs *r, const gctk_plan *p,
     return inject_mask_proc(h, r, gpus, ngpus, procs, nprocs, j, err);
 }
 
-/* Reads the image's ld.so.cache without ever blocking on or following
- * something the image planted there. A missing or corrupt cache gives an
- * empty one: ld.so would ignore it as well. */
-static void read_image_cache(struct rootfs *r, struct ldcache *c, struct inject_report *rep)
-{
-    cleanup_fd int path_fd = -1, fd = -1;
-    cleanup_error gctk_error *e = NULL;
-    /* O_PATH first: opening a device node for reading runs its driver's
-     * open (a watchdog starts counting, a tape rewinds), and the image may
-     * have planted any node there. Only a regular file is then opened. */
-    if (rootfs_open_path(r, "/etc/ld.so.cache", O_PATH | O_CLOEXEC, &path_fd, &e) < 0)
-        return;
-    struct stat st;
-    if (fstat(path_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        strv_push(&rep->notes, xstrdup("image /etc/ld.so.cache is not a regular file: replaced"));
-        return;
-    }
-    char proc[64];
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
-    fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    struct stat again;
-    if (fd < 0 || fstat(fd, &again) < 0 || again.st_dev != st.st_dev || again.st_ino != st.st_ino) {
-        strv_push(&rep->notes, xstrdup("image /etc/ld.so.cache unreadable: replaced"));
-        return;
-    }
-    cleanup_free char *data = NULL;
-    size_t len = 0;
-    if (read_fd(fd, 64u << 20, &data, &len, &e) < 0) {
-        strv_push(&rep->notes, xasprintf("image /etc/ld.so.cache unreadable: %s", e->msg));
-        return;
-    }
-    if (ldcache_parse(data, len, c, &e) < 0)
-        strv_push(&rep->notes, xasprintf("image /etc/ld.so.cache ignored: %s", e->msg));
-}
-
 #define CUDA_COMPAT_DIR "/usr/local/cuda/compat"
 
 /* Forward compatibility: an image may carry a libcuda newer than the host's
@@ -401,7 +300,7 @@ static void add_compat_libs(struct rootfs *r, const gctk_host *h, struct ldcache
     if (rootfs_open_path(r, CUDA_COMPAT_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &dfd, &e) < 0)
         return;
     int scan = dup(dfd);
-    DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
+    cleanup_dir DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
     if (d == NULL) {
         if (scan >= 0)
             close(scan);
@@ -431,15 +330,10 @@ static void add_compat_libs(struct rootfs *r, const gctk_host *h, struct ldcache
         /* the name may have been swapped for a device or a FIFO since the
          * fstatat: look at the object itself through O_PATH, and open for
          * reading only what is still a regular file */
-        cleanup_fd int pfd = openat(dfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         cleanup_fd int fd = -1;
-        if (pfd >= 0 && fstat(pfd, &st) == 0 && S_ISREG(st.st_mode)) {
-            char self[64];
-            snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
-            fd = open(self, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        }
         struct elf_info info = {0};
-        if (fd < 0 || elf_inspect_fd(fd, &info, &e) < 0 || info.soname == NULL ||
+        if (open_regular_at(dfd, de->d_name, &fd) < 0 || elf_inspect_fd(fd, &info, &e) < 0 ||
+            info.soname == NULL ||
             info.elf_class != ELFCLASS64 || info.machine != EM_X86_64) {
             strv_push(&rep->notes, xasprintf("cuda-compat `%s/%s` ignored: not a 64-bit library",
                                              CUDA_COMPAT_DIR, de->d_name));
@@ -458,35 +352,20 @@ static void add_compat_libs(struct rootfs *r, const gctk_host *h, struct ldcache
         }
         elf_info_clear(&info);
     }
-    closedir(d);
 }
 
 static int update_ldcache(struct rootfs *r, const gctk_host *h, const gctk_plan *p,
-                          const char *lib, const char *lib32, bool compat,
-                          struct inject_report *rep, gctk_error **err)
+                          const struct layout_dirs *dirs, bool compat, struct inject_report *rep,
+                          gctk_error **err)
 {
     struct ldcache c = {0};
-    read_image_cache(r, &c, rep);
-    ldcache_drop_hwcap_entries(&c);
-    for (size_t i = 0; i < gctk_plan_file_count(p); i++) {
-        const struct gctk_file *f = gctk_plan_file(p, i);
-        if ((f->kind != GCTK_FILE_LIB && f->kind != GCTK_FILE_LIB32) || f->soname == NULL)
-            continue;
-        bool is64 = f->kind == GCTK_FILE_LIB;
-        cleanup_free char *path = xasprintf("%s/%s", is64 ? lib : lib32, f->soname);
-        ldcache_add(&c, f->soname, path, is64 ? LDCACHE_FLAG_X86_64 : LDCACHE_FLAG_I386);
-    }
+    layout_ldcache_read(r, &c, &rep->notes);
+    layout_ldcache_add_plan(&c, p, dirs);
     if (compat && (cap_expand(gctk_plan_caps(p)) & GCTK_CAP_COMPUTE))
         add_compat_libs(r, h, &c, rep);
-    cleanup_free char *data = NULL;
-    size_t len = 0;
-    cleanup_fd int etc = -1;
-    int rc = ldcache_serialize(&c, &data, &len, err);
+    int rc = layout_ldcache_write(r, &c, err);
     ldcache_clear(&c);
-    if (rc < 0 || rootfs_mkdir_p(r, "/etc", 0755, NULL, &etc, err) < 0 ||
-        rootfs_write_file(r, "/etc/ld.so.cache", data, len, 0644, err) < 0)
-        return gctk_wrap(err, "update the container's `/etc/ld.so.cache`");
-    return 0;
+    return rc;
 }
 
 bool inject_uid_map_is_initial(const char *text)
@@ -546,19 +425,19 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
     rep->cgroup_ns = now_ns() - t;
     t = now_ns();
 
-    const char *lib = NULL, *lib32 = NULL;
+    struct layout_dirs dirs = {0};
     if (enter_mount_ns(o->pid, pidfd, err) < 0 || rootfs_open(o->rootfs, &r, err) < 0)
         goto fail;
     j = mount_journal_new();
-    pick_lib_dirs(&r, &lib, &lib32);
-    snprintf(rep->libdir, sizeof(rep->libdir), "%s", lib);
+    layout_image_dirs(&r, &dirs);
+    snprintf(rep->libdir, sizeof(rep->libdir), "%s", dirs.lib);
     for (size_t i = 0; i < ndev; i++)
         if (mount_node(h, &r, gctk_plan_node(p, i), j, err) < 0)
             goto fail;
     for (size_t i = 0; i < gctk_plan_file_count(p); i++)
-        if (mount_file(h, &r, gctk_plan_file(p, i), lib, lib32, j, err) < 0)
+        if (mount_file(h, &r, gctk_plan_file(p, i), &dirs, j, err) < 0)
             goto fail;
-    if (make_links(&r, p, lib, lib32, j, &rep->links, err) < 0)
+    if (make_links(&r, p, &dirs, j, &rep->links, err) < 0)
         goto fail;
     rep->mounts_ns = now_ns() - t;
     t = now_ns();
@@ -571,7 +450,8 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
     if (check_alive(pidfd, o->pid, err) < 0)
         goto fail;
     /* last: the one step that changes a file of the image */
-    if (o->ldconfig == LDCONFIG_INTERNAL && update_ldcache(&r, h, p, lib, lib32, o->cuda_compat, rep, err) < 0)
+    if (o->ldconfig == LDCONFIG_INTERNAL &&
+        update_ldcache(&r, h, p, &dirs, o->cuda_compat, rep, err) < 0)
         goto fail;
     rep->ldcache_ns = now_ns() - t;
     rep->mounts = mount_journal_mounts(j);

@@ -6,10 +6,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "cdi.h"
 #include "inject.h"
@@ -633,6 +636,58 @@ static void test_hook_symlinks_ldcache(void **state)
     strv_clear(&folders);
 }
 
+/* The update-ldcache hook reads the image's cache as the OCI hook does: a
+ * FIFO (or device node) planted at /etc/ld.so.cache is looked at through
+ * O_PATH and never opened. A writer blocked on the FIFO would be released
+ * by any open for reading: it must still be waiting afterwards. */
+static void test_hook_ldcache_planted_fifo(void **state)
+{
+    (void)state;
+    cleanup_free char *rootfs = xasprintf("%s/rootfs-fifo", tmp);
+    cleanup_free char *lib = xasprintf("%s/usr/lib/x86_64-linux-gnu", rootfs);
+    cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s/etc'", lib, rootfs);
+    assert_int_equal(system(cmd), 0);
+    cleanup_free char *file = xasprintf("%s/libcuda.so.580.95.05", lib);
+    assert_int_equal(elfstub_write(file, "libcuda.so.1", false, NULL), 0);
+    cleanup_free char *fifo = xasprintf("%s/etc/ld.so.cache", rootfs);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    pid_t writer = fork();
+    assert_true(writer >= 0);
+    if (writer == 0) {
+        int fd = open(fifo, O_WRONLY); /* blocks until someone opens it for reading */
+        _exit(fd >= 0 ? 1 : 2);
+    }
+    /* the writer is blocked in openat (x86_64 syscall 257) before the hook runs */
+    cleanup_free char *sys = xasprintf("/proc/%d/syscall", (int)writer);
+    bool blocked = false;
+    for (unsigned long long end = now_ns() + 5000000000ull; !blocked && now_ns() < end;) {
+        cleanup_free char *text = NULL;
+        blocked = read_file(sys, 4096, &text, NULL, NULL) == 0 && str_has_prefix(text, "257 ");
+        if (!blocked)
+            usleep(1000);
+    }
+    assert_true(blocked);
+    struct strv folders = {0};
+    strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
+    gctk_error *err = NULL;
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, &err), 0);
+    strv_clear(&folders);
+    usleep(100 * 1000);
+    int status = 0;
+    assert_int_equal(waitpid(writer, &status, WNOHANG), 0); /* still blocked: never opened */
+    kill(writer, SIGKILL);
+    waitpid(writer, NULL, 0);
+    /* and the FIFO was replaced by a cache that names the library */
+    struct stat st;
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    struct ldcache c = {0};
+    assert_int_equal(ldcache_read(fifo, &c, NULL), 0);
+    assert_int_equal(c.len, 1);
+    assert_string_equal(c.entries[0].soname, "libcuda.so.1");
+    ldcache_clear(&c);
+}
+
 /* rootless: the hook and gctk configure leave the cgroup alone in a user namespace */
 static void test_uid_map(void **state)
 {
@@ -659,6 +714,7 @@ int main(void)
         cmocka_unit_test(test_load_dirs),
         cmocka_unit_test(test_dropins),
         cmocka_unit_test(test_hook_symlinks_ldcache),
+        cmocka_unit_test(test_hook_ldcache_planted_fifo),
         cmocka_unit_test(test_uid_map),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
