@@ -8,7 +8,6 @@
 
 #include "cdi.h"
 #include "commands.h"
-#include "daemonjson.h"
 #include "util.h"
 
 static void usage(FILE *f)

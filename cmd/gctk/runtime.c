@@ -1,81 +1,14 @@
 /* gctk runtime configure: registers gctk-runtime with a container engine.
- *
- * One table entry per engine: its config file, the function that edits it
- * and how to restart it. Docker is the first; containerd, CRI-O and podman
- * become an entry plus a writer with the same signature. */
+ * The engines, their files and how each is edited are lib/engines/engine.c's
+ * table; this file reads the options and says what happened. */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cdi.h"
 #include "commands.h"
-#include "daemonjson.h"
+#include "engine.h"
 #include "util.h"
-
-#define RUNTIME_BINARY "gctk-runtime"
-
-typedef int (*engine_writer)(const char *path, const struct runtime_entry *rt, unsigned flags,
-                             bool *changed, char **text, gctk_error **err);
-
-struct engine {
-    const char *name;
-    const char *config_path;
-    engine_writer write;
-    const char *restart;
-    const char *binary; /* what --runtime-path defaults to */
-};
-
-/* containerd, CRI-O and Podman get a file of their own (a drop-in, a
- * hooks.d entry): their main config is never rewritten */
-static int dropin(const char *path, char *owned_text, unsigned flags, bool *changed, char **text,
-                  gctk_error **err)
-{
-    cleanup_free char *t = owned_text;
-    if (cdi_dropin_write(path, t, flags & CONFIG_REMOVE, flags & CONFIG_DRY_RUN, changed, err) < 0)
-        return -1;
-    *text = (flags & CONFIG_REMOVE) ? xstrdup("") : steal_pointer(&t);
-    return 0;
-}
-
-static int containerd_write(const char *path, const struct runtime_entry *rt, unsigned flags,
-                            bool *changed, char **text, gctk_error **err)
-{
-    return dropin(path, cdi_containerd_dropin(rt->name, rt->path, rt->set_default), flags, changed,
-                  text, err);
-}
-
-static int crio_write(const char *path, const struct runtime_entry *rt, unsigned flags,
-                      bool *changed, char **text, gctk_error **err)
-{
-    return dropin(path, cdi_crio_dropin(rt->name, rt->path, rt->set_default), flags, changed, text,
-                  err);
-}
-
-static int podman_write(const char *path, const struct runtime_entry *rt, unsigned flags,
-                        bool *changed, char **text, gctk_error **err)
-{
-    return dropin(path, cdi_podman_hook(rt->path, getenv("GCTK_CONFIG")), flags, changed, text,
-                  err);
-}
-
-static const struct engine engines[] = {
-    {"docker", DAEMONJSON_DEFAULT_PATH, daemonjson_configure, "systemctl restart docker",
-     RUNTIME_BINARY},
-    {"containerd", CDI_CONTAINERD_DROPIN, containerd_write, "systemctl restart containerd",
-     RUNTIME_BINARY},
-    {"crio", CDI_CRIO_DROPIN, crio_write, "systemctl restart crio", RUNTIME_BINARY},
-    /* Podman reads hooks.d for every container: no restart, no runtime */
-    {"podman", CDI_PODMAN_HOOK, podman_write, NULL, "gctk-hook"},
-};
-
-static const struct engine *find_engine(const char *name)
-{
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(engines); i++)
-        if (strcmp(engines[i].name, name) == 0)
-            return &engines[i];
-    return NULL;
-}
 
 /* The binary beside this gctk, else on PATH, else where packages put it. */
 static char *default_runtime_path(const char *binary)
@@ -120,10 +53,10 @@ static void usage(FILE *f)
             "           [--dry-run]\n"
             "\n"
             "Registers gctk-runtime with a container engine, keeping every other setting:\n"
-            "  docker      " DAEMONJSON_DEFAULT_PATH " (the default engine)\n"
-            "  containerd  a drop-in " CDI_CONTAINERD_DROPIN " (runtime, CDI on)\n"
-            "  crio        a drop-in " CDI_CRIO_DROPIN "\n"
-            "  podman      gctk-hook in " CDI_PODMAN_HOOK "\n"
+            "  docker      " ENGINE_DOCKER_CONFIG " (the default engine)\n"
+            "  containerd  a drop-in " ENGINE_CONTAINERD_DROPIN " (runtime, CDI on)\n"
+            "  crio        a drop-in " ENGINE_CRIO_DROPIN "\n"
+            "  podman      gctk-hook in " ENGINE_PODMAN_HOOK "\n"
             "              (the alternative to CDI: `gctk cdi generate`)\n"
             "`unset` is `configure --remove`.\n");
 }
@@ -206,10 +139,9 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
     }
     if (optind < argc - 1)
         return report("unexpected argument `%s`", argv[optind + 1]);
-    const struct engine *e = find_engine(engine_name);
+    const struct engine *e = engine_find(engine_name);
     if (e == NULL)
-        return report("unknown runtime `%s`: gctk can configure docker, containerd, crio and "
-                      "podman", engine_name);
+        return report("unknown runtime `%s`: gctk can configure %s", engine_name, engine_names());
     if (rt.name[0] == '\0')
         return report("--runtime-name must not be empty");
     if (rt.cdi && strcmp(e->name, "docker") != 0)
@@ -241,7 +173,7 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
     gctk_error *err = NULL;
     cleanup_free char *text = NULL;
     bool changed = false;
-    int wrote = e->write(config, &rt, flags, &changed, &text, &err);
+    int wrote = e->configure(config, &rt, flags, &changed, &text, &err);
     strv_clear(&ids);
     if (wrote < 0) {
         report_error(err);
@@ -267,13 +199,14 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
     else
         printf("configured the `%s` runtime (%s) in `%s`\n", rt.name, rt.path, config);
     if (strcmp(e->name, "containerd") == 0 && !removing &&
-        !cdi_containerd_has_imports("/etc/containerd/config.toml")) {
+        !engine_containerd_has_imports(ENGINE_CONTAINERD_CONFIG)) {
         cleanup_free char *dir = xstrdup(config);
         char *slash = strrchr(dir, '/');
         if (slash != NULL)
             *slash = '\0';
-        printf("`/etc/containerd/config.toml` imports no drop-in: add `imports = [\"%s/*.toml\"]` "
-               "at its top (gctk never rewrites it)\n", dir);
+        printf("`" ENGINE_CONTAINERD_CONFIG "` imports no drop-in: add `imports = [\"%s/*.toml\"]` "
+               "at its top (gctk never rewrites it)\n",
+               dir);
     }
     if (e->restart != NULL)
         printf("restart %s to apply it: %s\n", e->name, e->restart);

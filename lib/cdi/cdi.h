@@ -1,8 +1,11 @@
-/* CDI, the Container Device Interface (REFERENCE.md section 7): generating a
- * spec from the plan, writing it as JSON or YAML, reading specs back, checking
- * them against the schema and against this host, resolving device names
- * ("nvidia.com/gpu=0") to container edits and applying those to an OCI
- * config.json; plus the work of the hooks a generated spec points to.
+/* CDI, the Container Device Interface (the CDI specification, SPEC.md of
+ * cncf-tags/container-device-interface). One header, one file per concern:
+ *   spec.c      names, the cdiVersion fields need, generation from the plan
+ *   yaml.c      YAML text both ways, with one rule set for plain scalars
+ *   validate.c  the schema and this host
+ *   resolve.c   spec directories, device names to edits, edits to config.json
+ *   hooks.c     the createContainer hooks a generated spec names
+ * (The engines' CDI settings are lib/engines/engine.c's.)
  *
  * A spec is held as a jansson tree in the CDI layout (keys in the order they
  * are written): the generator builds one, the readers produce one, and every
@@ -79,6 +82,14 @@ int cdi_to_yaml(const json_t *spec, char **out, size_t *len, gctk_error **err);
 int cdi_parse(const char *name, const char *data, size_t len, json_t **out, gctk_error **err);
 int cdi_load(const char *path, json_t **out, gctk_error **err);
 
+/* The one rule set for plain YAML scalars of a spec: YAML 1.1 as go-yaml v2
+ * resolves them (the CDI reference implementation reads specs through it).
+ * Whether a reader takes s for something other than a string (the writer
+ * then quotes it), and s as the JSON value that reader makes of it (-1 for
+ * a NaN or an infinity, which JSON cannot hold). */
+bool yaml_scalar_typed(const char *s);
+int yaml_scalar_json(const char *s, json_t **out);
+
 /* ---- validation ---------------------------------------------------------------- */
 
 enum {
@@ -118,30 +129,6 @@ int cdi_apply(json_t *config, const json_t *edits, gctk_error **err);
  * holds qualified names only. Appended to out. */
 void cdi_requested_names(const struct strv *annotations, const char *visible_devices,
                          struct strv *out);
-
-/* ---- engine drop-ins (gctk runtime configure) ------------------------------------- */
-
-#define CDI_CONTAINERD_DROPIN "/etc/containerd/conf.d/99-gctk.toml"
-#define CDI_CRIO_DROPIN "/etc/crio/crio.conf.d/99-gctk.conf"
-#define CDI_PODMAN_HOOK "/usr/share/containers/oci/hooks.d/oci-gctk-hook.json"
-
-/* containerd (config version 2): the runtime `name` (runc v2 shim running
- * runtime_path as its BinaryName), CDI on in the CRI plugin, and with
- * set_default the CRI default runtime. Imported by the main file. */
-char *cdi_containerd_dropin(const char *name, const char *runtime_path, bool set_default);
-/* CRI-O: [crio.runtime.runtimes.<name>] with runtime_path. */
-char *cdi_crio_dropin(const char *name, const char *runtime_path, bool set_default);
-/* Podman's OCI hooks.d JSON (version 1.0.0): hook_path as prestart hook for
- * every container, with an explicit env (PATH, GCTK_CONFIG when given). */
-char *cdi_podman_hook(const char *hook_path, const char *config);
-/* Writes text to path (atomically; directories created) unless it already
- * holds exactly that, or with remove takes the file away. *changed says
- * whether something changed (or would, with dry_run). */
-int cdi_dropin_write(const char *path, const char *text, bool remove, bool dry_run, bool *changed,
-                     gctk_error **err);
-/* Whether a containerd main config names an `imports` entry (a textual
- * check: the main file is never rewritten). */
-bool cdi_containerd_has_imports(const char *main_config);
 
 /* ---- the hooks (gctk hook ...) ---------------------------------------------------- */
 

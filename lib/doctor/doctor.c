@@ -21,7 +21,7 @@
 
 #include "config.h"
 #include "cudacompat.h"
-#include "daemonjson.h"
+#include "engine.h"
 #include "cdi.h"
 #include "doctor.h"
 #include "host.h"
@@ -785,7 +785,7 @@ static void check_docker(struct ctx *c)
 
 static char *configure_fix(const struct ctx *c)
 {
-    if (strcmp(c->daemon_json, DAEMONJSON_DEFAULT_PATH) == 0)
+    if (strcmp(c->daemon_json, ENGINE_DOCKER_CONFIG) == 0)
         return xstrdup("gctk runtime configure --runtime=docker && systemctl restart docker");
     return xasprintf("gctk runtime configure --runtime=docker --config %s && systemctl restart "
                      "docker",
@@ -1336,7 +1336,7 @@ int doctor_run(const struct doctor_options *o, struct doctor_report *out, gctk_e
     if (c.docker_host == NULL || c.docker_host[0] == '\0')
         c.docker_host = DOCTOR_DEFAULT_DOCKER_HOST;
     c.sock = str_has_prefix(c.docker_host, "unix://") ? c.docker_host + 7 : NULL;
-    c.daemon_json = o->daemon_json ? o->daemon_json : DAEMONJSON_DEFAULT_PATH;
+    c.daemon_json = o->daemon_json ? o->daemon_json : ENGINE_DOCKER_CONFIG;
     c.hook_source = o->hook_source ? xstrdup(o->hook_source) : default_hook_source();
 
     check_driver(&c);

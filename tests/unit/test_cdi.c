@@ -529,60 +529,63 @@ static void test_load_dirs(void **state)
 
 /* ---- drop-ins ---------------------------------------------------------------------------- */
 
-static void test_dropins(void **state)
+/* One rule set for plain scalars, go-yaml v2's (the reader of the CDI
+ * reference implementation): what the writer quotes and what the reader types */
+static void test_yaml_scalars(void **state)
 {
     (void)state;
-    cleanup_free char *cd = cdi_containerd_dropin("nvidia", "/usr/bin/gctk-runtime", true);
-    assert_non_null(strstr(cd, "version = 2\n"));
-    assert_non_null(strstr(cd, "enable_cdi = true"));
-    assert_non_null(
-        strstr(cd, "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"nvidia\"]\n"
-                   "  runtime_type = \"io.containerd.runc.v2\""));
-    assert_non_null(strstr(cd, "BinaryName = \"/usr/bin/gctk-runtime\""));
-    assert_non_null(strstr(cd, "default_runtime_name = \"nvidia\""));
-    cleanup_free char *cd2 = cdi_containerd_dropin("a\"b", "/x", false);
-    assert_non_null(strstr(cd2, "runtimes.\"a\\\"b\"]"));
-    assert_null(strstr(cd2, "default_runtime_name"));
-    cleanup_free char *crio = cdi_crio_dropin("nvidia", "/usr/bin/gctk-runtime", false);
-    assert_non_null(strstr(
-        crio, "[crio.runtime.runtimes.\"nvidia\"]\nruntime_path = \"/usr/bin/gctk-runtime\"\n"));
-    cleanup_free char *pm = cdi_podman_hook("/usr/bin/gctk-hook", "/etc/gctk/c.json");
-    json_t *j = json_loads(pm, 0, NULL);
-    assert_non_null(j);
-    assert_string_equal(json_string_value(json_object_get(j, "version")), "1.0.0");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "hook"), "path")),
-                        "/usr/bin/gctk-hook");
-    assert_true(json_is_true(json_object_get(json_object_get(j, "when"), "always")));
-    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "stages"), 0)),
-                        "prestart");
-    assert_string_equal(
-        json_string_value(json_array_get(json_object_get(json_object_get(j, "hook"), "env"), 1)),
-        "GCTK_CONFIG=/etc/gctk/c.json");
+    static const struct {
+        const char *in;
+        const char *json; /* the value read, as JSON; NULL: not representable */
+    } cases[] = {
+        {"y", "true"},       {"Yes", "true"},     {"ON", "true"},       {"true", "true"},
+        {"n", "false"},      {"off", "false"},    {"FALSE", "false"},   {"~", "null"},
+        {"Null", "null"},    {"", "null"},        {"12", "12"},         {"+12", "12"},
+        {"-7", "-7"},        {"0644", "420"},     {"0x1A", "26"},       {"0o17", "15"},
+        {"0b101", "5"},      {"-0b101", "-5"},    {"1_000", "1000"},    {"08", "8.0"},
+        {".5", "0.5"},       {"1e3", "1000.0"},   {"12.4", "12.4"},     {".inf", NULL},
+        {"-.Inf", NULL},     {".nan", NULL},
+        /* strings */
+        {"0.3.0", "\"0.3.0\""}, {"inf", "\"inf\""}, {"TrUe", "\"TrUe\""}, {"yes!", "\"yes!\""},
+        {"2001-12-14", "\"2001-12-14\""}, {"0b2", "\"0b2\""}, {"-", "\"-\""},
+        {"1.2.3", "\"1.2.3\""}, {"nvidia.com/gpu", "\"nvidia.com/gpu\""}, {"rw", "\"rw\""},
+    };
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(cases); i++) {
+        json_t *v = NULL;
+        int r = yaml_scalar_json(cases[i].in, &v);
+        if (cases[i].json == NULL) {
+            assert_int_equal(r, -1);
+            assert_true(yaml_scalar_typed(cases[i].in));
+            continue;
+        }
+        assert_int_equal(r, 0);
+        cleanup_free char *got = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+        json_decref(v);
+        if (strcmp(got, cases[i].json) != 0)
+            fail_msg("`%s` read as %s, expected %s", cases[i].in, got, cases[i].json);
+        /* the writer quotes exactly what the reader would not read back as a string */
+        assert_int_equal(yaml_scalar_typed(cases[i].in), cases[i].json[0] != '"');
+    }
+    /* a spec's fileMode written 0644 is the octal mode, as the reference reads it */
+    const char *spec = "cdiVersion: 0.3.0\nkind: a.com/g\ndevices:\n- name: d\n  containerEdits:\n"
+                       "    deviceNodes:\n    - path: /dev/x\n      fileMode: 0644\n";
+    json_t *j = NULL;
+    assert_int_equal(cdi_parse("s.yaml", spec, strlen(spec), &j, NULL), 0);
+    json_t *node = json_array_get(json_object_get(json_object_get(json_array_get(
+                                                      json_object_get(j, "devices"), 0),
+                                                  "containerEdits"),
+                                                  "deviceNodes"),
+                                  0);
+    assert_int_equal(json_integer_value(json_object_get(node, "fileMode")), 0644);
     json_decref(j);
-
-    cleanup_free char *path = xasprintf("%s/etc/containerd/conf.d/99-gctk.toml", tmp);
-    bool changed = false;
-    assert_int_equal(cdi_dropin_write(path, cd, false, true, &changed, NULL), 0);
-    assert_true(changed);
-    assert_int_equal(access(path, F_OK), -1); /* dry run */
-    assert_int_equal(cdi_dropin_write(path, cd, false, false, &changed, NULL), 0);
-    assert_true(changed);
-    cleanup_free char *back = NULL;
-    assert_int_equal(read_file(path, 1 << 20, &back, NULL, NULL), 0);
-    assert_string_equal(back, cd);
-    assert_int_equal(cdi_dropin_write(path, cd, false, false, &changed, NULL), 0);
-    assert_false(changed);
-    assert_int_equal(cdi_dropin_write(path, NULL, true, false, &changed, NULL), 0);
-    assert_true(changed);
-    assert_int_equal(access(path, F_OK), -1);
-    assert_int_equal(cdi_dropin_write(path, NULL, true, false, &changed, NULL), 0);
-    assert_false(changed);
-
-    cleanup_free char *main_cfg = xasprintf("%s/config.toml", tmp);
-    write_text(main_cfg, "version = 2\n# imports = [\"x\"]\n");
-    assert_false(cdi_containerd_has_imports(main_cfg));
-    write_text(main_cfg, "version = 2\n  imports = [\"/etc/containerd/conf.d/*.toml\"]\n");
-    assert_true(cdi_containerd_has_imports(main_cfg));
+    /* and a string the reader would type is written quoted, so it reads back as a string */
+    json_t *names = json_pack("{s:[s,s,s]}", "names", "yes", "0644", "plain");
+    cleanup_free char *yaml = NULL;
+    assert_int_equal(cdi_to_yaml(names, &yaml, NULL, NULL), 0);
+    assert_non_null(strstr(yaml, "\"yes\""));
+    assert_non_null(strstr(yaml, "\"0644\""));
+    assert_non_null(strstr(yaml, "- plain"));
+    json_decref(names);
 }
 
 /* ---- hooks --------------------------------------------------------------------------------- */
@@ -709,10 +712,10 @@ int main(void)
         cmocka_unit_test(test_validate_findings),
         cmocka_unit_test(test_validate_schema),
         cmocka_unit_test(test_parse_yaml),
+        cmocka_unit_test(test_yaml_scalars),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_resolve_apply),
         cmocka_unit_test(test_load_dirs),
-        cmocka_unit_test(test_dropins),
         cmocka_unit_test(test_hook_symlinks_ldcache),
         cmocka_unit_test(test_hook_ldcache_planted_fifo),
         cmocka_unit_test(test_uid_map),

@@ -1,4 +1,5 @@
-/* daemon.json editing through jansson.
+/* The engines gctk registers with (engine.h): Docker's daemon.json edited
+ * through jansson, the containerd, CRI-O and Podman files written whole.
  *
  * jansson (2.8 and later, Debian ships 2.14) keeps object keys in insertion
  * order whatever the flags, so a load/modify/dump round trip keeps the
@@ -7,7 +8,8 @@
  * values. */
 #include <string.h>
 
-#include "daemonjson.h"
+#include "cdi.h"
+#include "engine.h"
 
 static bool blank(const char *s, size_t len)
 {
@@ -176,4 +178,179 @@ int daemonjson_configure(const char *path, const struct runtime_entry *rt, unsig
     if (text != NULL)
         *text = steal_pointer(&out);
     return 0;
+}
+
+/* ---- containerd, CRI-O, Podman ---------------------------------------------------- */
+
+/* A TOML basic string: quotes and backslashes escaped, control characters
+ * refused by the callers' paths (they come from the command line). */
+static char *toml_str(const char *s)
+{
+    size_t n = 2;
+    for (const char *p = s; *p; p++)
+        n += (*p == '"' || *p == '\\') ? 2 : 1;
+    char *out = xmalloc(n + 1), *o = out;
+    *o++ = '"';
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            *o++ = '\\';
+        *o++ = *p;
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+char *engine_containerd_dropin(const char *name, const char *runtime_path, bool set_default)
+{
+    cleanup_free char *path = toml_str(runtime_path), *n = toml_str(name);
+    cleanup_free char *def =
+        set_default ? xasprintf("\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+                                "  default_runtime_name = %s\n",
+                                n)
+                    : xstrdup("");
+    return xasprintf(
+        "# Written by `gctk runtime configure --runtime=containerd`; the main config must\n"
+        "# import it: imports = [\"/etc/containerd/conf.d/*.toml\"]\n"
+        "version = 2\n"
+        "\n"
+        "[plugins.\"io.containerd.grpc.v1.cri\"]\n"
+        "  enable_cdi = true\n"
+        "  cdi_spec_dirs = [\"" CDI_STATIC_DIR "\", \"" CDI_DYNAMIC_DIR "\"]\n"
+        "%s"
+        "\n"
+        "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.%s]\n"
+        "  runtime_type = \"io.containerd.runc.v2\"\n"
+        "\n"
+        "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.%s.options]\n"
+        "  BinaryName = %s\n",
+        def, n, n, path);
+}
+
+char *engine_crio_dropin(const char *name, const char *runtime_path, bool set_default)
+{
+    cleanup_free char *path = toml_str(runtime_path), *n = toml_str(name);
+    cleanup_free char *def =
+        set_default ? xasprintf("[crio.runtime]\ndefault_runtime = %s\n\n", n) : xstrdup("");
+    return xasprintf("# Written by `gctk runtime configure --runtime=crio`.\n"
+                     "%s"
+                     "[crio.runtime.runtimes.%s]\n"
+                     "runtime_path = %s\n"
+                     "runtime_type = \"oci\"\n",
+                     def, n, path);
+}
+
+char *engine_podman_hook(const char *hook_path, const char *config)
+{
+    json_t *env = json_array();
+    json_array_append_new(env, json_string(CDI_HOOK_PATH_ENV));
+    if (config != NULL && config[0] != '\0')
+        json_array_append_new(env, json_sprintf("GCTK_CONFIG=%s", config));
+    /* every container: the hook reads config.json and leaves alone those
+     * that ask for no GPU (NVIDIA_VISIBLE_DEVICES unset) */
+    cleanup_json json_t *h =
+        json_pack("{s:s, s:{s:s, s:[s,s], s:o}, s:{s:b}, s:[s]}", "version", "1.0.0", "hook",
+                  "path", hook_path, "args", "gctk-hook", "prestart", "env", env, "when", "always",
+                  1, "stages", "prestart");
+    cleanup_free char *s = json_dumps(h, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    return xasprintf("%s\n", s);
+}
+
+int engine_dropin_write(const char *path, const char *text, bool remove, bool dry_run,
+                        bool *changed, gctk_error **err)
+{
+    cleanup_free char *old = NULL;
+    size_t len = 0;
+    cleanup_error gctk_error *e = NULL;
+    bool exists = read_file(path, 1u << 20, &old, &len, &e) == 0;
+    if (!exists && e->code != ENOENT)
+        return gctk_error_propagate(err, &e);
+    if (remove) {
+        *changed = exists;
+        if (exists && !dry_run && unlink(path) < 0)
+            return gctk_fail(err, errno, "remove `%s`", path);
+        return 0;
+    }
+    *changed = !exists || strcmp(old, text) != 0;
+    if (!*changed || dry_run)
+        return 0;
+    /* conf.d and hooks.d are often missing: write_file creates them */
+    const struct write_opts o = {.mode = 0644};
+    return write_file(path, text, strlen(text), &o, err);
+}
+
+bool engine_containerd_has_imports(const char *main_config)
+{
+    cleanup_free char *text = NULL;
+    if (read_file(main_config, 4u << 20, &text, NULL, NULL) < 0)
+        return false;
+    for (char *line = text; line != NULL && *line != '\0';) {
+        char *next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        str_strip(line);
+        if (str_has_prefix(line, "imports") && strchr(line, '=') != NULL)
+            return true;
+        line = next;
+    }
+    return false;
+}
+
+/* ---- the engines ------------------------------------------------------------------ */
+
+/* containerd, CRI-O and Podman: a file of their own, written whole */
+static int dropin(const char *path, char *owned_text, unsigned flags, bool *changed, char **text,
+                  gctk_error **err)
+{
+    cleanup_free char *t = owned_text;
+    if (engine_dropin_write(path, t, flags & CONFIG_REMOVE, flags & CONFIG_DRY_RUN, changed,
+                            err) < 0)
+        return -1;
+    if (text != NULL)
+        *text = (flags & CONFIG_REMOVE) ? xstrdup("") : steal_pointer(&t);
+    return 0;
+}
+
+static int containerd_configure(const char *path, const struct runtime_entry *rt, unsigned flags,
+                                bool *changed, char **text, gctk_error **err)
+{
+    return dropin(path, engine_containerd_dropin(rt->name, rt->path, rt->set_default), flags,
+                  changed, text, err);
+}
+
+static int crio_configure(const char *path, const struct runtime_entry *rt, unsigned flags,
+                          bool *changed, char **text, gctk_error **err)
+{
+    return dropin(path, engine_crio_dropin(rt->name, rt->path, rt->set_default), flags, changed,
+                  text, err);
+}
+
+static int podman_configure(const char *path, const struct runtime_entry *rt, unsigned flags,
+                            bool *changed, char **text, gctk_error **err)
+{
+    return dropin(path, engine_podman_hook(rt->path, getenv("GCTK_CONFIG")), flags, changed,
+                  text, err);
+}
+
+static const struct engine engines[] = {
+    {"docker", ENGINE_DOCKER_CONFIG, daemonjson_configure, "systemctl restart docker",
+     "gctk-runtime"},
+    {"containerd", ENGINE_CONTAINERD_DROPIN, containerd_configure, "systemctl restart containerd",
+     "gctk-runtime"},
+    {"crio", ENGINE_CRIO_DROPIN, crio_configure, "systemctl restart crio", "gctk-runtime"},
+    /* Podman reads hooks.d for every container: no restart, no runtime */
+    {"podman", ENGINE_PODMAN_HOOK, podman_configure, NULL, "gctk-hook"},
+};
+
+const struct engine *engine_find(const char *name)
+{
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(engines); i++)
+        if (strcmp(engines[i].name, name) == 0)
+            return &engines[i];
+    return NULL;
+}
+
+const char *engine_names(void)
+{
+    return "docker, containerd, crio and podman";
 }

@@ -1,7 +1,7 @@
-/* Unit tests of lib/daemonjson.c: editing daemon.json in a temporary
- * directory. The read-only case needs root: it bind-mounts the directory
- * read-only inside a private mount namespace of a child process, so nothing
- * outlives the child. */
+/* Unit tests of lib/engines/engine.c: editing daemon.json in a temporary
+ * directory, and the containerd, CRI-O and Podman files. The read-only case
+ * needs root: it bind-mounts the directory read-only inside a private mount
+ * namespace of a child process, so nothing outlives the child. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "daemonjson.h"
+#include "engine.h"
 
 struct fixture {
     char dir[64];
@@ -279,6 +279,80 @@ static void test_add_refuses_without_change(void **state)
     json_decref(copy);
 }
 
+static void test_engine_table(void **state)
+{
+    (void)state;
+    const struct engine *e = engine_find("docker");
+    assert_non_null(e);
+    assert_string_equal(e->config_path, ENGINE_DOCKER_CONFIG);
+    assert_string_equal(e->binary, "gctk-runtime");
+    e = engine_find("podman");
+    assert_non_null(e);
+    assert_null(e->restart);
+    assert_string_equal(e->binary, "gctk-hook");
+    assert_non_null(engine_find("containerd"));
+    assert_non_null(engine_find("crio"));
+    assert_null(engine_find("lxc"));
+}
+
+/* containerd, CRI-O and Podman: their files, written whole */
+static void test_dropins(void **state)
+{
+    struct fixture *f = *state;
+    const char *tmp = f->dir;
+    cleanup_free char *cd = engine_containerd_dropin("nvidia", "/usr/bin/gctk-runtime", true);
+    assert_non_null(strstr(cd, "version = 2\n"));
+    assert_non_null(strstr(cd, "enable_cdi = true"));
+    assert_non_null(
+        strstr(cd, "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"nvidia\"]\n"
+                   "  runtime_type = \"io.containerd.runc.v2\""));
+    assert_non_null(strstr(cd, "BinaryName = \"/usr/bin/gctk-runtime\""));
+    assert_non_null(strstr(cd, "default_runtime_name = \"nvidia\""));
+    cleanup_free char *cd2 = engine_containerd_dropin("a\"b", "/x", false);
+    assert_non_null(strstr(cd2, "runtimes.\"a\\\"b\"]"));
+    assert_null(strstr(cd2, "default_runtime_name"));
+    cleanup_free char *crio = engine_crio_dropin("nvidia", "/usr/bin/gctk-runtime", false);
+    assert_non_null(strstr(
+        crio, "[crio.runtime.runtimes.\"nvidia\"]\nruntime_path = \"/usr/bin/gctk-runtime\"\n"));
+    cleanup_free char *pm = engine_podman_hook("/usr/bin/gctk-hook", "/etc/gctk/c.json");
+    json_t *j = json_loads(pm, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "version")), "1.0.0");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "hook"), "path")),
+                        "/usr/bin/gctk-hook");
+    assert_true(json_is_true(json_object_get(json_object_get(j, "when"), "always")));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "stages"), 0)),
+                        "prestart");
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(json_object_get(j, "hook"), "env"), 1)),
+        "GCTK_CONFIG=/etc/gctk/c.json");
+    json_decref(j);
+
+    cleanup_free char *path = xasprintf("%s/etc/containerd/conf.d/99-gctk.toml", tmp);
+    bool changed = false;
+    assert_int_equal(engine_dropin_write(path, cd, false, true, &changed, NULL), 0);
+    assert_true(changed);
+    assert_int_equal(access(path, F_OK), -1); /* dry run */
+    assert_int_equal(engine_dropin_write(path, cd, false, false, &changed, NULL), 0);
+    assert_true(changed);
+    cleanup_free char *back = NULL;
+    assert_int_equal(read_file(path, 1 << 20, &back, NULL, NULL), 0);
+    assert_string_equal(back, cd);
+    assert_int_equal(engine_dropin_write(path, cd, false, false, &changed, NULL), 0);
+    assert_false(changed);
+    assert_int_equal(engine_dropin_write(path, NULL, true, false, &changed, NULL), 0);
+    assert_true(changed);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(engine_dropin_write(path, NULL, true, false, &changed, NULL), 0);
+    assert_false(changed);
+
+    cleanup_free char *main_cfg = xasprintf("%s/config.toml", tmp);
+    write_text(main_cfg, "version = 2\n# imports = [\"x\"]\n");
+    assert_false(engine_containerd_has_imports(main_cfg));
+    write_text(main_cfg, "version = 2\n  imports = [\"/etc/containerd/conf.d/*.toml\"]\n");
+    assert_true(engine_containerd_has_imports(main_cfg));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +363,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_directory, setup, teardown),
         cmocka_unit_test(test_add_refuses_without_change),
+        cmocka_unit_test_setup_teardown(test_dropins, setup, teardown),
+        cmocka_unit_test(test_engine_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

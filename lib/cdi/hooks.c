@@ -1,0 +1,170 @@
+/* The createContainer hooks a generated spec names (`gctk hook ...`): they
+ * complete the container layout (lib/container/layout.c) that the runtime
+ * cannot apply from a spec, inside the container's rootfs and with the
+ * OCI hook's hardening: the links, the ld.so.cache, the /proc mask. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "cdi.h"
+#include "host.h"
+#include "inject.h"
+#include "layout.h"
+#include "ldcache.h"
+#include "rootfs.h"
+
+int cdi_hook_update_ldcache(const char *rootfs, const struct strv *folders, gctk_error **err)
+{
+    struct rootfs r = {.fd = -1};
+    if (rootfs_open(rootfs, &r, err) < 0)
+        return -1;
+    struct ldcache c = {0};
+    layout_ldcache_read(&r, &c, NULL);
+    int rc = 0;
+    for (size_t i = 0; i < folders->len && rc == 0; i++)
+        rc = layout_ldcache_add_folder(&r, &c, folders->items[i], err);
+    if (rc == 0)
+        rc = layout_ldcache_write(&r, &c, err);
+    ldcache_clear(&c);
+    rootfs_close(&r);
+    return rc;
+}
+
+int cdi_hook_create_symlinks(const char *rootfs, const struct strv *links, gctk_error **err)
+{
+    struct rootfs r = {.fd = -1};
+    if (rootfs_open(rootfs, &r, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < links->len && rc == 0; i++) {
+        const char *spec = links->items[i];
+        const char *sep = strstr(spec, "::");
+        if (sep == NULL || sep == spec || sep[2] != '/') {
+            rc = gctk_fail(err, 0, "link `%s`: use TARGET::/ABSOLUTE/LINK", spec);
+            break;
+        }
+        cleanup_free char *target = xstrndup(spec, (size_t)(sep - spec));
+        rc = rootfs_symlink(&r, target, sep + 2, NULL, err);
+    }
+    rootfs_close(&r);
+    return rc;
+}
+
+#define PROC_NVIDIA "/proc/driver/nvidia"
+
+/* The minors of the /dev/nvidiaN nodes the runtime gave the container. */
+static void container_gpu_minors(struct rootfs *r, bool *minors, size_t n)
+{
+    cleanup_fd int dfd = -1;
+    cleanup_error gctk_error *e = NULL;
+    if (rootfs_open_path(r, "/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC, &dfd, &e) < 0)
+        return;
+    DIR *d = fdopendir(dfd);
+    if (d == NULL)
+        return;
+    dfd = -1;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        const char *num = ent->d_name + strlen("nvidia");
+        if (!str_has_prefix(ent->d_name, "nvidia") || *num == '\0' ||
+            strspn(num, "0123456789") != strlen(num))
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) &&
+            minor(st.st_rdev) < n)
+            minors[minor(st.st_rdev)] = true;
+    }
+    closedir(d);
+}
+
+#define CDI_CAP_MINORS 65536
+
+/* The minors of the container's /dev/nvidia-caps/nvidia-cap* nodes of this
+ * major (the nvidia-caps major). */
+static void container_cap_minors(struct rootfs *r, unsigned major_want, bool *minors)
+{
+    cleanup_fd int dfd = -1;
+    cleanup_error gctk_error *e = NULL;
+    if (rootfs_open_path(r, "/dev/nvidia-caps", O_RDONLY | O_DIRECTORY | O_CLOEXEC, &dfd, &e) < 0)
+        return;
+    DIR *d = fdopendir(dfd);
+    if (d == NULL)
+        return;
+    dfd = -1;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        struct stat st;
+        if (str_has_prefix(ent->d_name, "nvidia-cap") &&
+            fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISCHR(st.st_mode) && major(st.st_rdev) == major_want &&
+            minor(st.st_rdev) < CDI_CAP_MINORS)
+            minors[minor(st.st_rdev)] = true;
+    }
+    closedir(d);
+}
+
+/* MIG: the access files of the instances whose gi and ci nvidia-cap nodes the
+ * container has, read-only at their own paths. */
+/* The capability files of the MIG devices whose gi and ci nodes the
+ * container has (a gi shared by two compute instances is named once). */
+static void container_mig_procs(const gctk_host *h, struct rootfs *r, struct strv *procs)
+{
+    int major_caps = -1;
+    for (size_t i = 0; i < gctk_host_node_count(h) && major_caps < 0; i++)
+        if (gctk_host_node(h, i)->kind == GCTK_NODE_CAP)
+            major_caps = (int)gctk_host_node(h, i)->major;
+    if (major_caps < 0 || gctk_host_mig_count(h) == 0)
+        return;
+    cleanup_free bool *minors = xcalloc(CDI_CAP_MINORS, sizeof(bool));
+    container_cap_minors(r, (unsigned)major_caps, minors);
+    for (size_t k = 0; k < gctk_host_mig_count(h); k++) {
+        const struct gctk_mig *m = gctk_host_mig(h, k);
+        if (m->gi_access == NULL || m->ci_access == NULL || m->gi_minor < 0 || m->ci_minor < 0 ||
+            m->gi_minor >= CDI_CAP_MINORS || m->ci_minor >= CDI_CAP_MINORS ||
+            !minors[m->gi_minor] || !minors[m->ci_minor])
+            continue;
+        if (!strv_contains(procs, m->gi_access))
+            strv_push(procs, xstrdup(m->gi_access));
+        strv_push(procs, xstrdup(m->ci_access));
+    }
+}
+
+int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error **err)
+{
+    cleanup_free char *host_dir = path_join(driver_root, PROC_NVIDIA);
+    struct stat st;
+    if (stat(host_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return 0; /* no driver: nothing to show */
+    gctk_host *h = NULL;
+    if (gctk_host_open(driver_root, GCTK_HOST_NO_NVML, &h, err) < 0)
+        return -1;
+    struct rootfs r = {.fd = -1};
+    struct mount_journal *j = NULL;
+    struct strv procs = {0};
+    cleanup_free const struct gctk_gpu **gpus = xcalloc(gctk_host_gpu_count(h), sizeof(*gpus));
+    size_t ngpus = 0;
+    bool minors[256] = {0};
+    int rc = -1;
+    if (rootfs_open(rootfs, &r, err) < 0)
+        goto out;
+    j = mount_journal_new();
+    /* the container's GPUs are the ones whose nodes it was given */
+    container_gpu_minors(&r, minors, GCTK_ARRAY_LEN(minors));
+    for (size_t i = 0; i < gctk_host_gpu_count(h); i++) {
+        const struct gctk_gpu *g = host_gpu_raw(h, i);
+        if (g->minor >= 0 && (size_t)g->minor < GCTK_ARRAY_LEN(minors) && minors[g->minor])
+            gpus[ngpus++] = g;
+    }
+    container_mig_procs(h, &r, &procs);
+    rc = inject_mask_proc(h, &r, gpus, ngpus, (const char *const *)procs.items, procs.len, j, err);
+    if (rc < 0)
+        mount_journal_undo(j);
+out:
+    mount_journal_free(j);
+    rootfs_close(&r);
+    strv_clear(&procs);
+    gctk_host_free(h);
+    return rc;
+}
