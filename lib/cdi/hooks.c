@@ -52,7 +52,6 @@ int cdi_hook_create_symlinks(const char *rootfs, const struct strv *links, gctk_
     return rc;
 }
 
-#define PROC_NVIDIA "/proc/driver/nvidia"
 
 /* The minors of the /dev/nvidiaN nodes the runtime gave the container. */
 static void container_gpu_minors(struct rootfs *r, bool *minors, size_t n)
@@ -133,7 +132,7 @@ static void container_mig_procs(const gctk_host *h, struct rootfs *r, struct str
 
 int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error **err)
 {
-    cleanup_free char *host_dir = path_join(driver_root, PROC_NVIDIA);
+    cleanup_free char *host_dir = path_join(driver_root, HOST_PROC_NVIDIA);
     struct stat st;
     if (stat(host_dir, &st) < 0 || !S_ISDIR(st.st_mode))
         return 0; /* no driver: nothing to show */

@@ -20,7 +20,6 @@
 #include "rootfs.h"
 #include "vercmp.h"
 
-#define PROC_NVIDIA "/proc/driver/nvidia"
 
 void inject_report_clear(struct inject_report *r)
 {
@@ -187,7 +186,7 @@ static int make_links(struct rootfs *r, const gctk_plan *p, const struct layout_
 static int copy_proc_file(const gctk_host *h, struct rootfs *r, const char *name, bool params,
                           gctk_error **err)
 {
-    cleanup_free char *src = xasprintf("%s" PROC_NVIDIA "/%s", strcmp(h->root, "/") ? h->root : "",
+    cleanup_free char *src = xasprintf("%s" HOST_PROC_NVIDIA "/%s", strcmp(h->root, "/") ? h->root : "",
                                        name);
     cleanup_free char *text = NULL;
     size_t len = 0;
@@ -200,7 +199,7 @@ static int copy_proc_file(const gctk_host *h, struct rootfs *r, const char *name
         if (m != NULL)
             m[strlen("ModifyDeviceFiles: ")] = '0';
     }
-    cleanup_free char *dst = xasprintf(PROC_NVIDIA "/%s", name);
+    cleanup_free char *dst = xasprintf(HOST_PROC_NVIDIA "/%s", name);
     return rootfs_write_file(r, dst, text, len, 0444, err);
 }
 
@@ -232,28 +231,28 @@ int inject_mask_proc(const gctk_host *h, struct rootfs *r, const struct gctk_gpu
                      size_t ngpus, const char *const *procs, size_t nprocs,
                      struct mount_journal *j, gctk_error **err)
 {
-    cleanup_free char *host_dir = path_join(h->root, PROC_NVIDIA);
+    cleanup_free char *host_dir = path_join(h->root, HOST_PROC_NVIDIA);
     struct stat st;
     if (stat(host_dir, &st) < 0 || !S_ISDIR(st.st_mode))
         return 0;
     cleanup_fd int target = -1, tmp_root = -1;
     cleanup_error gctk_error *e = NULL;
-    if (rootfs_open_path(r, PROC_NVIDIA, O_PATH | O_DIRECTORY | O_CLOEXEC, &target, &e) < 0) {
+    if (rootfs_open_path(r, HOST_PROC_NVIDIA, O_PATH | O_DIRECTORY | O_CLOEXEC, &target, &e) < 0) {
         /* a container /proc without the driver's entry (a simulated host):
          * cover /proc/driver instead and make the directory in the tmpfs */
         cleanup_fd int parent = -1, parent_root = -1;
         if (rootfs_open_path(r, "/proc/driver", O_PATH | O_DIRECTORY | O_CLOEXEC, &parent,
                              err) < 0 ||
             mount_tmpfs_fd(parent, "mode=0555", j, &parent_root, err) < 0 ||
-            rootfs_mkdir_p(r, PROC_NVIDIA, 0555, NULL, &target, err) < 0)
+            rootfs_mkdir_p(r, HOST_PROC_NVIDIA, 0555, NULL, &target, err) < 0)
             return gctk_wrap(err, "mask `/proc/driver`");
     }
     if (mount_tmpfs_fd(target, "mode=0555", j, &tmp_root, err) < 0)
-        return gctk_wrap(err, "mask `" PROC_NVIDIA "`");
+        return gctk_wrap(err, "mask `" HOST_PROC_NVIDIA "`");
     if (copy_proc_file(h, r, "version", false, err) < 0 ||
         copy_proc_file(h, r, "params", true, err) < 0 ||
         copy_proc_file(h, r, "registry", false, err) < 0)
-        return gctk_wrap(err, "mask `" PROC_NVIDIA "`");
+        return gctk_wrap(err, "mask `" HOST_PROC_NVIDIA "`");
     for (size_t i = 0; i < ngpus; i++) {
         const struct gctk_gpu *g = gpus[i];
         cleanup_fd int src = -1, dst = -1;
@@ -266,7 +265,7 @@ int inject_mask_proc(const gctk_host *h, struct rootfs *r, const struct gctk_gpu
     if (mount_mig_procs(h, r, procs, nprocs, j, err) < 0)
         return -1;
     if (mount_seal_fd(tmp_root, err) < 0)
-        return gctk_wrap(err, "mask `" PROC_NVIDIA "`");
+        return gctk_wrap(err, "mask `" HOST_PROC_NVIDIA "`");
     return 0;
 }
 

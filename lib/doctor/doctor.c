@@ -4,7 +4,6 @@
  * have one cause. */
 #include <ctype.h>
 #include <dirent.h>
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -25,23 +24,14 @@
 #include "cdi.h"
 #include "doctor.h"
 #include "host.h"
-#include "ldcache.h"
 #include "nvml.h"
 #include "require.h"
 #include "vercmp.h"
 
-#define NVIDIA_MAJOR 195
 #define CGROUP2_MAGIC 0x63677270
 #define DOCKER_TIMEOUT_S 5
 
-static const char *const default_cdi_dirs[] = {"/etc/cdi", "/var/run/cdi", NULL};
-static const char *const lib64_dirs[] = {"/usr/lib/x86_64-linux-gnu",
-                                         "/lib/x86_64-linux-gnu",
-                                         "/usr/lib64",
-                                         "/lib64",
-                                         "/usr/lib",
-                                         "/lib",
-                                         NULL};
+static const char *const default_cdi_dirs[] = {CDI_STATIC_DIR, CDI_DYNAMIC_DIR, NULL};
 
 /* ---- the report ------------------------------------------------------------ */
 
@@ -199,61 +189,22 @@ char *doctor_library_version(const char *name)
 
 static void check_driver(struct ctx *c)
 {
-    cleanup_free char *path = path_join(c->root, "/proc/driver/nvidia/version");
-    cleanup_free char *text = NULL;
     cleanup_error gctk_error *e = NULL;
-    if (read_file(path, 64 * 1024, &text, NULL, &e) < 0) {
-        if (e->code == ENOENT)
-            add(c->r, "driver", DOCTOR_ERROR,
-                xstrdup("modprobe nvidia (when that fails, the driver is not installed for this "
-                        "kernel: install it, e.g. `apt-get install nvidia-driver`, and reboot)"),
-                "kernel module not loaded: `%s` is missing", path);
-        else
-            add(c->r, "driver", DOCTOR_ERROR, NULL, "%s", e->msg);
+    if (host_read_driver_version(c->root, &c->driver, &e) == 0) {
+        add(c->r, "driver", DOCTOR_OK, NULL, "kernel module %s loaded", c->driver);
         return;
     }
-    if (host_parse_proc_version(text, &c->driver, &e) < 0) {
+    cleanup_free char *path = path_join(c->root, HOST_PROC_VERSION);
+    if (e->code == ENOENT)
         add(c->r, "driver", DOCTOR_ERROR,
-            xstrdup("reload the driver: modprobe -r nvidia && modprobe nvidia"), "`%s`: %s", path,
-            e->msg);
-        return;
-    }
-    add(c->r, "driver", DOCTOR_OK, NULL, "kernel module %s loaded", c->driver);
-}
-
-/* The real file behind soname (root-relative), from the host's ld.so.cache,
- * else from the library directories. Owned; NULL when not found. */
-static char *find_driver_lib(const char *root, const char *soname)
-{
-    cleanup_free char *cache_path = path_join(root, "/etc/ld.so.cache");
-    struct ldcache cache = {0};
-    cleanup_free char *found = NULL;
-    if (ldcache_read(cache_path, &cache, NULL) == 0) {
-        for (size_t i = 0; i < cache.len && found == NULL; i++) {
-            const struct ldcache_entry *en = &cache.entries[i];
-            if (en->hwcap == 0 && (en->flags & 0xff00) == (LDCACHE_FLAG_X86_64 & 0xff00) &&
-                strcmp(en->soname, soname) == 0)
-                found = xstrdup(en->path);
-        }
-        ldcache_clear(&cache);
-    }
-    for (size_t i = 0; found == NULL && lib64_dirs[i] != NULL; i++) {
-        cleanup_free char *rel = xasprintf("%s/%s", lib64_dirs[i], soname);
-        cleanup_free char *full = path_join(root, rel);
-        if (access(full, F_OK) == 0)
-            found = steal_pointer(&rel);
-    }
-    if (found == NULL)
-        return NULL;
-    char *real = NULL;
-    if (host_resolve(root, found, &real, NULL) < 0)
-        return NULL;
-    cleanup_free char *full = path_join(root, real);
-    if (access(full, F_OK) < 0) {
-        free(real);
-        return NULL;
-    }
-    return real;
+            xstrdup("modprobe nvidia (when that fails, the driver is not installed for this "
+                    "kernel: install it, e.g. `apt-get install nvidia-driver`, and reboot)"),
+            "kernel module not loaded: `%s` is missing", path);
+    else if (e->code == EINVAL)
+        add(c->r, "driver", DOCTOR_ERROR,
+            xstrdup("reload the driver: modprobe -r nvidia && modprobe nvidia"), "%s", e->msg);
+    else
+        add(c->r, "driver", DOCTOR_ERROR, NULL, "%s", e->msg);
 }
 
 static char *mismatch_fix(const char *module, const char *lib)
@@ -274,7 +225,7 @@ static void check_libraries(struct ctx *c)
     bool bad = false;
     struct strv found = {0};
     for (size_t i = 0; i < GCTK_ARRAY_LEN(sonames); i++) {
-        cleanup_free char *real = find_driver_lib(c->root, sonames[i]);
+        cleanup_free char *real = host_find_library(c->root, sonames[i]);
         if (real == NULL) {
             bad = true;
             add(c->r, "libraries", DOCTOR_ERROR,
@@ -319,28 +270,6 @@ static void check_libraries(struct ctx *c)
 }
 
 /* ---- device nodes -------------------------------------------------------------- */
-
-/* The major of a character driver in <root>/proc/devices; -1 when unknown. */
-static int proc_devices_major(const char *root, const char *name)
-{
-    cleanup_free char *path = path_join(root, "/proc/devices");
-    cleanup_free char *text = NULL;
-    if (read_file(path, 64 * 1024, &text, NULL, NULL) < 0)
-        return -1;
-    bool chars = false;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (str_has_prefix(line, "Character devices:"))
-            chars = true;
-        else if (str_has_prefix(line, "Block devices:"))
-            chars = false;
-        int major;
-        char dev[64];
-        if (chars && sscanf(line, "%d %63s", &major, dev) == 2 && strcmp(dev, name) == 0)
-            return major;
-    }
-    return -1;
-}
 
 /* One node: a line for each problem; returns whether it is fine. */
 static bool check_node(struct ctx *c, const char *rel, int want_major, int want_minor,
@@ -390,20 +319,24 @@ static void check_nodes(struct ctx *c)
     }
     size_t before = c->r->len;
     unsigned count = 0, good = 0;
-    count++, good += check_node(c, "/dev/nvidiactl", NVIDIA_MAJOR, 255, "nvidia-modprobe -c 0");
-    int uvm = proc_devices_major(c->root, "nvidia-uvm");
-    count++, good += check_node(c, "/dev/nvidia-uvm", uvm, 0, "nvidia-modprobe -u -c 0");
-    count++, good += check_node(c, "/dev/nvidia-uvm-tools", uvm, 1, "nvidia-modprobe -u -c 0");
-    cleanup_free char *modeset = path_join(c->root, "/dev/nvidia-modeset");
-    if (access(modeset, F_OK) == 0) /* only there when nvidia-modeset is loaded */
-        count++,
-            good += check_node(c, "/dev/nvidia-modeset", NVIDIA_MAJOR, 254, "nvidia-modprobe -m");
+    /* discovery's table, with nvidia-uvm's major as the kernel gave it */
+    struct host_node_spec control[HOST_CONTROL_NODES];
+    host_control_nodes(host_char_major(c->root, "nvidia-uvm"), control);
+    for (size_t i = 0; i < HOST_CONTROL_NODES; i++) {
+        cleanup_free char *full = path_join(c->root, control[i].path);
+        if (control[i].optional && access(full, F_OK) < 0)
+            continue;
+        count++;
+        good += check_node(c, control[i].path, control[i].major, control[i].minor,
+                           control[i].create);
+    }
     size_t n = c->host != NULL ? gctk_host_gpu_count(c->host) : 0;
     for (size_t i = 0; i < n; i++) {
         const struct gctk_gpu *g = host_gpu_raw(c->host, i);
         cleanup_free char *rel = xasprintf("/dev/nvidia%d", g->minor);
         cleanup_free char *create = xasprintf("nvidia-modprobe -c %d", g->minor);
-        count++, good += check_node(c, rel, NVIDIA_MAJOR, g->minor, create);
+        count++;
+        good += check_node(c, rel, HOST_NVIDIA_MAJOR, g->minor, create);
     }
     if (c->r->len == before)
         add(c->r, "device nodes", DOCTOR_OK, NULL,
@@ -411,24 +344,6 @@ static void check_nodes(struct ctx *c)
 }
 
 /* ---- NVML and the GPUs ------------------------------------------------------------ */
-
-typedef void *nvml_device;
-typedef struct {
-    char bus_id_legacy[16];
-    unsigned domain, bus, device, pci_device_id, pci_subsystem_id;
-    char bus_id[32];
-} nvml_pci;
-
-/* What lib/nvml.c does not need and doctor does, looked up in the library
- * nvml_open already loaded and initialised (RTLD_NOLOAD: the same handle). */
-struct nvml_extra {
-    void *handle;
-    int (*count)(unsigned *);
-    int (*by_index)(unsigned, nvml_device *);
-    int (*pci)(nvml_device, nvml_pci *);
-    int (*persistence)(nvml_device, int *);
-    const char *(*error_string)(int);
-};
 
 static char *nvml_fix(const char *msg, const char *module, const char *lib)
 {
@@ -479,65 +394,40 @@ static void check_gpus(struct ctx *c)
         add(c->r, "gpus", DOCTOR_SKIPPED, NULL, "NVML is not available");
         return;
     }
-    cleanup_free char *full = path_join(c->root, c->nvml_lib);
-    struct nvml_extra x = {.handle = dlopen(full, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)};
-    if (x.handle != NULL) {
-        x.count = (int (*)(unsigned *))dlsym(x.handle, "nvmlDeviceGetCount_v2");
-        x.by_index =
-            (int (*)(unsigned, nvml_device *))dlsym(x.handle, "nvmlDeviceGetHandleByIndex_v2");
-        x.pci = (int (*)(nvml_device, nvml_pci *))dlsym(x.handle, "nvmlDeviceGetPciInfo_v3");
-        x.persistence =
-            (int (*)(nvml_device, int *))dlsym(x.handle, "nvmlDeviceGetPersistenceMode");
-        x.error_string = (const char *(*)(int))dlsym(x.handle, "nvmlErrorString");
-    }
     unsigned count = 0;
-    int rc = x.count != NULL ? x.count(&count) : -1;
-    if (rc != 0 || x.by_index == NULL || x.pci == NULL) {
-        add(c->r, "gpus", DOCTOR_ERROR, NULL, "NVML cannot count the GPUs: %s",
-            rc > 0 && x.error_string ? x.error_string(rc) : "function missing");
-        if (x.handle != NULL)
-            dlclose(x.handle);
+    cleanup_error gctk_error *ce = NULL;
+    if (nvml_gpu_count(c->nvml, &count, &ce) < 0) {
+        add(c->r, "gpus", DOCTOR_ERROR, NULL, "%s", ce->msg);
         return;
     }
     struct strv seen = {0}, off = {0};
+    bool persistence_known = false;
     for (unsigned i = 0; i < count; i++) {
         char check[32];
         snprintf(check, sizeof(check), "gpu %u", i);
-        nvml_device dev = NULL;
-        nvml_pci pci = {0};
-        rc = x.by_index(i, &dev);
-        if (rc == 0)
-            rc = x.pci(dev, &pci);
-        if (rc != 0) {
+        struct nvml_gpu_info info;
+        cleanup_error gctk_error *e = NULL;
+        if (nvml_gpu_by_index(c->nvml, i, &info, &e) < 0) {
             add(c->r, check, DOCTOR_ERROR,
                 xstrdup("look for Xid errors: dmesg | grep -i xid; a GPU that fell off the bus "
                         "needs a reboot"),
-                "NVML: %s", x.error_string ? x.error_string(rc) : "error");
-            continue;
-        }
-        strv_push(&seen, xstrdup(pci.bus_id));
-        struct nvml_gpu_info info;
-        cleanup_error gctk_error *e = NULL;
-        if (nvml_gpu_info(c->nvml, pci.bus_id, &info, &e) < 0) {
-            add(c->r, check, DOCTOR_ERROR, xstrdup("look for Xid errors: dmesg | grep -i xid"),
                 "%s", e->msg);
             continue;
         }
+        strv_push(&seen, xstrdup(info.bus_id));
         if (c->gpu_brand == NULL && info.brand[0])
             c->gpu_brand = xstrdup(info.brand);
-        int pm = -1;
-        if (x.persistence != NULL && x.persistence(dev, &pm) != 0)
-            pm = -1;
-        if (pm == 0)
+        persistence_known = persistence_known || info.persistence >= 0;
+        if (info.persistence == 0)
             strv_push(&off, xasprintf("%u", i));
         char mem[32] = "memory unknown";
         if (info.memory_mib >= 0)
             snprintf(mem, sizeof(mem), "%ld MiB", info.memory_mib);
         add(c->r, check, DOCTOR_OK, NULL, "%s, %s, %s, %s, persistence %s", info.name, info.uuid,
-            pci.bus_id, mem,
-            pm < 0 ? "unknown"
-            : pm   ? "on"
-                   : "off");
+            info.bus_id, mem,
+            info.persistence < 0 ? "unknown"
+            : info.persistence   ? "on"
+                                 : "off");
     }
     /* a GPU the kernel knows but NVML does not show: its node is missing or
      * not allowed, or the GPU is in a bad state */
@@ -569,7 +459,7 @@ static void check_gpus(struct ctx *c)
     if (off.len == 0) {
         if (count > 0)
             add(c->r, "persistence", DOCTOR_OK, NULL, "persistence mode on for every GPU%s",
-                x.persistence == NULL ? " (not reported by NVML)" : "");
+                persistence_known ? "" : " (not reported by NVML)");
     } else {
         cleanup_free char *list = xstrdup("");
         for (size_t i = 0; i < off.len; i++) {
@@ -590,7 +480,6 @@ static void check_gpus(struct ctx *c)
     }
     strv_clear(&seen);
     strv_clear(&off);
-    dlclose(x.handle);
 }
 
 /* ---- Docker ------------------------------------------------------------------------- */

@@ -18,8 +18,6 @@
 #include "ldcache.h"
 #include "nvml.h"
 
-#define PROC_NVIDIA "/proc/driver/nvidia"
-#define NVIDIA_MAJOR 195
 
 /* ---- the driver version -------------------------------------------------- */
 
@@ -58,21 +56,21 @@ int host_parse_proc_version(const char *text, char **out, gctk_error **err)
     return gctk_fail(err, 0, "no version number on the `NVRM version:` line");
 }
 
-static int read_driver_version(struct gctk_host *h, gctk_error **err)
+int host_read_driver_version(const char *root, char **out, gctk_error **err)
 {
-    cleanup_free char *path = path_join(h->root, PROC_NVIDIA "/version");
+    cleanup_free char *path = path_join(root, HOST_PROC_VERSION);
     cleanup_free char *text = NULL;
     cleanup_error gctk_error *e = NULL;
     if (read_file(path, 64 * 1024, &text, NULL, &e) < 0) {
         if (e->code == ENOENT)
-            return gctk_fail(err, 0,
-                             "no NVIDIA driver under `%s`: `%s` is missing: install the "
-                             "driver or load its kernel module (`modprobe nvidia`)",
-                             h->root, path);
+            return gctk_refuse(err, ENOENT,
+                               "no NVIDIA driver under `%s`: `%s` is missing: install the "
+                               "driver or load its kernel module (`modprobe nvidia`)",
+                               root, path);
         return gctk_error_propagate(err, &e);
     }
-    if (host_parse_proc_version(text, &h->driver_version, &e) < 0)
-        return gctk_fail(err, 0, "`%s`: %s", path, e->msg);
+    if (host_parse_proc_version(text, out, &e) < 0)
+        return gctk_refuse(err, EINVAL, "`%s`: %s", path, e->msg);
     return 0;
 }
 
@@ -164,7 +162,7 @@ static void add_warning(struct gctk_host *h, char *owned)
 
 static int read_gpus(struct gctk_host *h, gctk_error **err)
 {
-    cleanup_free char *dir = path_join(h->root, PROC_NVIDIA "/gpus");
+    cleanup_free char *dir = path_join(h->root, HOST_PROC_NVIDIA "/gpus");
     cleanup_dir DIR *d = opendir(dir);
     if (d == NULL) {
         if (errno == ENOENT)
@@ -176,7 +174,7 @@ static int read_gpus(struct gctk_host *h, gctk_error **err)
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.')
             continue;
-        cleanup_free char *rel = xasprintf(PROC_NVIDIA "/gpus/%s", de->d_name);
+        cleanup_free char *rel = xasprintf(HOST_PROC_NVIDIA "/gpus/%s", de->d_name);
         cleanup_free char *info = xasprintf("%s/%s/information", dir, de->d_name);
         cleanup_free char *text = NULL;
         cleanup_error gctk_error *e = NULL;
@@ -352,6 +350,33 @@ static void find_libraries(struct gctk_host *h)
     ldcache_clear(&cache);
 }
 
+char *host_find_library(const char *root, const char *soname)
+{
+    cleanup_free char *cache_path = path_join(root, "/etc/ld.so.cache");
+    struct ldcache cache = {0};
+    cleanup_free char *found = NULL;
+    if (ldcache_read(cache_path, &cache, NULL) == 0) {
+        for (size_t i = 0; i < cache.len && found == NULL; i++) {
+            const struct ldcache_entry *en = &cache.entries[i];
+            if (en->hwcap == 0 && (en->flags & 0xff00) == (LDCACHE_FLAG_X86_64 & 0xff00) &&
+                strcmp(en->soname, soname) == 0)
+                found = xstrdup(en->path);
+        }
+        ldcache_clear(&cache);
+    }
+    for (size_t i = 0; found == NULL && lib64_dirs[i] != NULL; i++) {
+        cleanup_free char *rel = xasprintf("%s/%s", lib64_dirs[i], soname);
+        cleanup_free char *full = path_join(root, rel);
+        if (access(full, F_OK) == 0)
+            found = steal_pointer(&rel);
+    }
+    cleanup_free char *real = NULL;
+    if (found == NULL || host_resolve(root, found, &real, NULL) < 0)
+        return NULL;
+    cleanup_free char *full = path_join(root, real);
+    return access(full, F_OK) == 0 ? steal_pointer(&real) : NULL;
+}
+
 static bool is_executable_file(const char *root, const char *path, char **real)
 {
     cleanup_error gctk_error *e = NULL;
@@ -477,8 +502,9 @@ static void add_node(struct gctk_host *h, enum gctk_node_kind kind, unsigned cap
     unsigned maj = major(st.st_rdev), min = minor(st.st_rdev);
     if ((want_major >= 0 && maj != (unsigned)want_major) ||
         (want_minor >= 0 && min != (unsigned)want_minor)) {
-        add_warning(h, xasprintf("`%s` is %u:%u, expected %d:%d: ignored", full, maj, min,
-                                 want_major, want_minor));
+        cleanup_free char *want = want_major >= 0 ? xasprintf("%d:%d", want_major, want_minor)
+                                                  : xasprintf("minor %d", want_minor);
+        add_warning(h, xasprintf("`%s` is %u:%u, expected %s: ignored", full, maj, min, want));
         return;
     }
     if (h->nnodes == h->nodes_cap) {
@@ -489,20 +515,44 @@ static void add_node(struct gctk_host *h, enum gctk_node_kind kind, unsigned cap
         .kind = kind, .caps = caps, .gpu = gpu, .path = xstrdup(path), .major = maj, .minor = min};
 }
 
+void host_control_nodes(int uvm_major, struct host_node_spec out[HOST_CONTROL_NODES])
+{
+    const struct host_node_spec nodes[HOST_CONTROL_NODES] = {
+        {"/dev/nvidiactl", 0, HOST_NVIDIA_MAJOR, 255, false, "nvidia-modprobe -c 0"},
+        {"/dev/nvidia-uvm", GCTK_CAP_COMPUTE, uvm_major, 0, false, "nvidia-modprobe -u -c 0"},
+        {"/dev/nvidia-uvm-tools", GCTK_CAP_COMPUTE, uvm_major, 1, false,
+         "nvidia-modprobe -u -c 0"},
+        /* only there when nvidia-modeset is loaded: missing is normal */
+        {"/dev/nvidia-modeset", GCTK_CAP_DISPLAY, HOST_NVIDIA_MAJOR, 254, true,
+         "nvidia-modprobe -m"},
+    };
+    memcpy(out, nodes, sizeof(nodes));
+}
+
+int host_char_major(const char *root, const char *name)
+{
+    cleanup_free char *path = path_join(root, "/proc/devices");
+    cleanup_free char *text = NULL;
+    if (read_file(path, 64 * 1024, &text, NULL, NULL) < 0)
+        return -1;
+    return host_parse_proc_devices(text, name);
+}
+
 static void find_nodes(struct gctk_host *h)
 {
-    add_node(h, GCTK_NODE_CONTROL, 0, -1, "/dev/nvidiactl", NVIDIA_MAJOR, 255);
-    /* nvidia-uvm has a dynamic major: take the host's */
-    add_node(h, GCTK_NODE_CONTROL, GCTK_CAP_COMPUTE, -1, "/dev/nvidia-uvm", -1, -1);
-    add_node(h, GCTK_NODE_CONTROL, GCTK_CAP_COMPUTE, -1, "/dev/nvidia-uvm-tools", -1, -1);
-    /* modeset is only there when nvidia-modeset is loaded; missing is normal */
-    cleanup_free char *modeset = path_join(h->root, "/dev/nvidia-modeset");
-    if (access(modeset, F_OK) == 0)
-        add_node(h, GCTK_NODE_CONTROL, GCTK_CAP_DISPLAY, -1, "/dev/nvidia-modeset", NVIDIA_MAJOR,
-                 254);
+    /* nvidia-uvm's major is dynamic: the node's own is taken */
+    struct host_node_spec control[HOST_CONTROL_NODES];
+    host_control_nodes(-1, control);
+    for (size_t i = 0; i < HOST_CONTROL_NODES; i++) {
+        cleanup_free char *full = path_join(h->root, control[i].path);
+        if (control[i].optional && access(full, F_OK) < 0)
+            continue;
+        add_node(h, GCTK_NODE_CONTROL, control[i].caps, -1, control[i].path, control[i].major,
+                 control[i].minor);
+    }
     for (size_t i = 0; i < h->ngpus; i++) {
         cleanup_free char *p = xasprintf("/dev/nvidia%d", h->gpus[i].minor);
-        add_node(h, GCTK_NODE_GPU, 0, (int)i, p, NVIDIA_MAJOR, h->gpus[i].minor);
+        add_node(h, GCTK_NODE_GPU, 0, (int)i, p, HOST_NVIDIA_MAJOR, h->gpus[i].minor);
     }
 }
 
@@ -912,7 +962,8 @@ int gctk_host_open(const char *root, unsigned flags, gctk_host **out, gctk_error
     gctk_host *h = xcalloc(1, sizeof(*h));
     h->root = xstrdup(root);
     h->flags = flags;
-    if (read_driver_version(h, err) < 0 || read_gpus(h, err) < 0) {
+    if (host_read_driver_version(h->root, &h->driver_version, err) < 0 ||
+        read_gpus(h, err) < 0) {
         gctk_host_free(h);
         return -1;
     }

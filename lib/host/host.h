@@ -28,6 +28,10 @@ struct gctk_host {
     int mig_config_minor, mig_monitor_minor; /* nvidia-cap minors; -1 when absent */
 };
 
+/* The driver's files and numbers that every part of gctk reads the same. */
+#define HOST_PROC_NVIDIA "/proc/driver/nvidia"
+#define HOST_PROC_VERSION HOST_PROC_NVIDIA "/version"
+#define HOST_NVIDIA_MAJOR 195 /* nvidiactl, nvidia-modeset and nvidia<minor> */
 #define HOST_PROC_CAPS "/proc/driver/nvidia/capabilities"
 #define HOST_MIG_CONFIG HOST_PROC_CAPS "/mig/config"
 #define HOST_MIG_MONITOR HOST_PROC_CAPS "/mig/monitor"
@@ -49,6 +53,33 @@ void host_mig_clear(struct gctk_mig *m);
 
 /* The driver version from the text of /proc/driver/nvidia/version. */
 int host_parse_proc_version(const char *text, char **out, gctk_error **err);
+/* The version of the loaded kernel module, from root's /proc/driver/nvidia/
+ * version. Errors: ENOENT when it is missing (the module is not loaded),
+ * EINVAL when it does not say, else the read's errno. */
+int host_read_driver_version(const char *root, char **out, gctk_error **err);
+
+/* The control nodes of a driver install (not the GPUs' nvidia<minor>): their
+ * numbers (-1: any), the capabilities that need them and the command that
+ * creates a missing one. nvidia-uvm's major is given by the kernel at load
+ * time: uvm_major is /proc/devices' (host_char_major), or -1 for any. */
+struct host_node_spec {
+    const char *path;
+    unsigned caps;      /* 0: every container */
+    int major, minor;
+    bool optional;      /* there only with its module loaded (nvidia-modeset) */
+    const char *create; /* "nvidia-modprobe -c 0" */
+};
+#define HOST_CONTROL_NODES 4
+void host_control_nodes(int uvm_major, struct host_node_spec out[HOST_CONTROL_NODES]);
+/* The char major of the driver `name` in root's /proc/devices; -1 when absent. */
+int host_char_major(const char *root, const char *name);
+
+/* The library the host's loader finds for soname: root's ld.so.cache (64-bit
+ * entries), else discovery's library directories; its symlinks resolved
+ * under root. Root-relative and owned; NULL when there is none. Unlike
+ * discovery it takes a library of any version, and needs no opened host: the
+ * question is which file the loader would load. */
+char *host_find_library(const char *root, const char *soname);
 /* One /proc/driver/nvidia/gpus/<bus>/information file; index and proc_dir unset. */
 int host_parse_gpu_information(const char *text, struct gctk_gpu *out, gctk_error **err);
 void host_gpu_clear(struct gctk_gpu *g);

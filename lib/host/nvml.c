@@ -29,6 +29,10 @@ struct nvml {
     nvmlReturn_t (*driver_version)(char *, unsigned);
     nvmlReturn_t (*cuda_version)(int *);
     nvmlReturn_t (*by_bus_id)(const char *, nvmlDevice_t *);
+    nvmlReturn_t (*count)(unsigned *);
+    nvmlReturn_t (*by_index)(unsigned, nvmlDevice_t *);
+    nvmlReturn_t (*pci)(nvmlDevice_t, nvmlPciInfo_t *);
+    nvmlReturn_t (*persistence)(nvmlDevice_t, int *);
     nvmlReturn_t (*uuid)(nvmlDevice_t, char *, unsigned);
     nvmlReturn_t (*name)(nvmlDevice_t, char *, unsigned);
     nvmlReturn_t (*memory)(nvmlDevice_t, nvmlMemory_t *);
@@ -75,6 +79,10 @@ int nvml_open(const char *path, struct nvml **out, gctk_error **err)
     n->driver_version = sym(h, "nvmlSystemGetDriverVersion", NULL);
     n->cuda_version = sym(h, "nvmlSystemGetCudaDriverVersion_v2", "nvmlSystemGetCudaDriverVersion");
     n->by_bus_id = sym(h, "nvmlDeviceGetHandleByPciBusId_v2", "nvmlDeviceGetHandleByPciBusId");
+    n->count = sym(h, "nvmlDeviceGetCount_v2", "nvmlDeviceGetCount");
+    n->by_index = sym(h, "nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex");
+    n->pci = sym(h, "nvmlDeviceGetPciInfo_v3", NULL);
+    n->persistence = sym(h, "nvmlDeviceGetPersistenceMode", NULL);
     n->uuid = sym(h, "nvmlDeviceGetUUID", NULL);
     n->name = sym(h, "nvmlDeviceGetName", NULL);
     n->memory = sym(h, "nvmlDeviceGetMemoryInfo", NULL);
@@ -134,15 +142,11 @@ int nvml_cuda_version(struct nvml *n, char *buf, size_t size, gctk_error **err)
     return 0;
 }
 
-int nvml_gpu_info(struct nvml *n, const char *bus_id, struct nvml_gpu_info *out, gctk_error **err)
+/* What NVML tells of one GPU; a field it cannot give stays unknown. Bus id
+ * and persistence are the callers' (asked only where needed). */
+static void fill_info(struct nvml *n, nvmlDevice_t dev, struct nvml_gpu_info *out)
 {
-    nvmlDevice_t dev = NULL;
-    if (n->by_bus_id == NULL)
-        return gctk_fail(err, 0, "NVML has no nvmlDeviceGetHandleByPciBusId");
-    nvmlReturn_t r = n->by_bus_id(bus_id, &dev);
-    if (r != NVML_SUCCESS)
-        return gctk_fail(err, 0, "NVML GPU `%s`: %s", bus_id, nvml_strerror(n, r));
-    struct nvml_gpu_info info = {.memory_mib = -1};
+    struct nvml_gpu_info info = {.memory_mib = -1, .persistence = -1};
     if (n->uuid != NULL && n->uuid(dev, info.uuid, sizeof(info.uuid)) != NVML_SUCCESS)
         info.uuid[0] = '\0';
     if (n->name != NULL && n->name(dev, info.name, sizeof(info.name)) != NVML_SUCCESS)
@@ -158,6 +162,49 @@ int nvml_gpu_info(struct nvml *n, const char *bus_id, struct nvml_gpu_info *out,
     if (n->cc != NULL && n->cc(dev, &major, &minor) == NVML_SUCCESS)
         snprintf(info.arch, sizeof(info.arch), "%d.%d", major, minor);
     *out = info;
+}
+
+int nvml_gpu_info(struct nvml *n, const char *bus_id, struct nvml_gpu_info *out, gctk_error **err)
+{
+    nvmlDevice_t dev = NULL;
+    if (n->by_bus_id == NULL)
+        return gctk_fail(err, 0, "NVML has no nvmlDeviceGetHandleByPciBusId");
+    nvmlReturn_t r = n->by_bus_id(bus_id, &dev);
+    if (r != NVML_SUCCESS)
+        return gctk_fail(err, 0, "NVML GPU `%s`: %s", bus_id, nvml_strerror(n, r));
+    fill_info(n, dev, out);
+    snprintf(out->bus_id, sizeof(out->bus_id), "%s", bus_id);
+    return 0;
+}
+
+int nvml_gpu_count(struct nvml *n, unsigned *count, gctk_error **err)
+{
+    if (n->count == NULL)
+        return gctk_fail(err, 0, "NVML cannot count the GPUs: nvmlDeviceGetCount is missing");
+    nvmlReturn_t r = n->count(count);
+    if (r != NVML_SUCCESS)
+        return gctk_fail(err, 0, "NVML cannot count the GPUs: %s", nvml_strerror(n, r));
+    return 0;
+}
+
+int nvml_gpu_by_index(struct nvml *n, unsigned index, struct nvml_gpu_info *out,
+                      gctk_error **err)
+{
+    nvmlDevice_t dev = NULL;
+    if (n->by_index == NULL || n->pci == NULL)
+        return gctk_fail(err, 0, "NVML has no nvmlDeviceGetHandleByIndex or "
+                                 "nvmlDeviceGetPciInfo");
+    nvmlPciInfo_t pci;
+    nvmlReturn_t r = n->by_index(index, &dev);
+    if (r == NVML_SUCCESS)
+        r = n->pci(dev, &pci);
+    if (r != NVML_SUCCESS)
+        return gctk_fail(err, 0, "NVML: %s", nvml_strerror(n, r));
+    fill_info(n, dev, out);
+    snprintf(out->bus_id, sizeof(out->bus_id), "%.*s", (int)sizeof(pci.bus_id), pci.bus_id);
+    int mode = 0;
+    if (n->persistence != NULL && n->persistence(dev, &mode) == NVML_SUCCESS)
+        out->persistence = mode != 0;
     return 0;
 }
 

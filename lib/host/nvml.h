@@ -13,6 +13,8 @@ struct nvml_gpu_info {
     char brand[32];      /* lower case, "" when unknown */
     char arch[16];       /* "9.0", "" when unknown */
     long memory_mib;     /* -1 when unknown */
+    char bus_id[32];     /* "00000000:18:00.0" as NVML writes it (hex in lower case) */
+    int persistence;     /* persistence mode: 1 on, 0 off, -1 unknown */
 };
 
 /* Loads the library at path (a host path, root already joined) and
@@ -25,6 +27,11 @@ int nvml_cuda_version(struct nvml *n, char *buf, size_t size, gctk_error **err);
 /* bus_id in NVML's form "00000000:18:00.0". */
 int nvml_gpu_info(struct nvml *n, const char *bus_id, struct nvml_gpu_info *out,
                   gctk_error **err);
+/* How many GPUs NVML sees: those whose node it can open. */
+int nvml_gpu_count(struct nvml *n, unsigned *count, gctk_error **err);
+/* GPU index of NVML's order. */
+int nvml_gpu_by_index(struct nvml *n, unsigned index, struct nvml_gpu_info *out,
+                      gctk_error **err);
 
 struct nvml_mig_info {
     int index;           /* NVML's (nvidia-smi's) index on the parent GPU */

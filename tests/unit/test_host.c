@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "host.h"
 #include "ldcache.h"
@@ -360,6 +361,54 @@ static void test_missing_driver(void **state)
     gctk_error_free(err);
 }
 
+/* One table of control nodes for discovery and the doctor: nvidia-uvm and
+ * nvidia-uvm-tools have the kernel module's fixed minors 0 and 1 (discovery
+ * took any minor, the doctor demanded these); a node with another is not
+ * the driver's and is left out, said in a warning. */
+static void test_uvm_minor(void **state)
+{
+    (void)state;
+    make_host(1);
+    cleanup_free char *uvm = at("/dev/nvidia-uvm");
+    struct stat st;
+    assert_int_equal(stat(uvm, &st), 0);
+    if (!S_ISCHR(st.st_mode))
+        skip(); /* a sim made without mknod */
+    assert_int_equal(unlink(uvm), 0);
+    assert_int_equal(mknod(uvm, S_IFCHR | 0666, makedev(major(st.st_rdev), 5)), 0);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    cleanup_free char *want = xasprintf("is %u:5, expected minor 0: ignored", major(st.st_rdev));
+    assert_true(has_warning(h, want));
+    for (size_t i = 0; i < gctk_host_node_count(h); i++)
+        assert_string_not_equal(gctk_host_node(h, i)->path, "/dev/nvidia-uvm");
+    gctk_host_free(h);
+    struct host_node_spec nodes[HOST_CONTROL_NODES];
+    host_control_nodes(508, nodes);
+    assert_string_equal(nodes[1].path, "/dev/nvidia-uvm");
+    assert_int_equal(nodes[1].major, 508);
+    assert_int_equal(nodes[2].minor, 1);
+    assert_true(nodes[3].optional);
+}
+
+/* The doctor's question, answered by discovery's code: which file the
+ * loader takes for a SONAME, whatever its version */
+static void test_find_library(void **state)
+{
+    (void)state;
+    make_host(1);
+    cleanup_free char *lib = host_find_library(root, "libcuda.so.1");
+    assert_non_null(lib);
+    assert_string_equal(lib, "/usr/lib/x86_64-linux-gnu/libcuda.so." GCTK_SIM_DEFAULT_DRIVER);
+    assert_null(host_find_library(root, "libnothing.so.1"));
+    /* without a cache, in discovery's directories, /usr/local/nvidia too */
+    relocate_libs("/usr/local/nvidia/lib64");
+    cleanup_free char *cache = at("/etc/ld.so.cache");
+    assert_int_equal(unlink(cache), 0);
+    cleanup_free char *found = host_find_library(root, "libnvidia-ml.so.1");
+    assert_non_null(found);
+    assert_true(str_has_prefix(found, "/usr/local/nvidia/lib64/libnvidia-ml.so."));
+}
+
 static void test_nvml_enriches_lazily(void **state)
 {
     (void)state;
@@ -533,6 +582,8 @@ int main(void)
         cmocka_unit_test(test_sixteen_gpus_in_pci_order),
         cmocka_unit_test(test_garbled_information_skips_one_gpu),
         cmocka_unit_test(test_missing_driver),
+        cmocka_unit_test(test_uvm_minor),
+        cmocka_unit_test(test_find_library),
         cmocka_unit_test(test_nvml_enriches_lazily),
         cmocka_unit_test(test_nvml_failures_degrade),
         cmocka_unit_test(test_select_ids),
