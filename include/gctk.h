@@ -98,19 +98,27 @@ struct gctk_mig {
 };
 
 /* Discovers the GPU host under root ("/" for the real host). Reads the driver
- * version, the GPUs and the driver files; NVML is loaded lazily, only when a
- * field that needs it is asked for, unless GCTK_HOST_NO_NVML is given. */
+ * version, the GPUs and the driver files from the filesystem. NVML (and
+ * libcuda) are loaded only by the functions whose names end in _nvml, on
+ * their first call, and never with GCTK_HOST_NO_NVML; on a host with MIG
+ * devices discovery itself asks NVML for their UUIDs and profiles. */
 int gctk_host_open(const char *root, unsigned flags, gctk_host **out, gctk_error **err);
 void gctk_host_free(gctk_host *h);
 
 const char *gctk_host_root(const gctk_host *h);
 /* "580.159.04"; never NULL on an opened host */
 const char *gctk_host_driver_version(const gctk_host *h);
-/* "13.0" from NVML (else libcuda); NULL when neither can tell. */
-const char *gctk_host_cuda_version(gctk_host *h);
+/* The driver's CUDA version, "13.0": from NVML when it is loaded, else from
+ * libcuda's cuDriverGetVersion (which opens no device), else from NVML,
+ * loaded for it. NULL when neither can tell. */
+const char *gctk_host_cuda_version_nvml(gctk_host *h);
 size_t gctk_host_gpu_count(const gctk_host *h);
-/* Fills brand, arch and memory through NVML when they are still unknown. */
-const struct gctk_gpu *gctk_host_gpu(gctk_host *h, size_t index);
+/* GPU index (NULL beyond the count) as discovery found it: brand, arch and
+ * memory are unknown unless NVML was asked already. */
+const struct gctk_gpu *gctk_host_gpu(const gctk_host *h, size_t index);
+/* The same GPU with what only NVML knows (brand, compute capability, memory),
+ * loading NVML on first use. */
+const struct gctk_gpu *gctk_host_gpu_nvml(gctk_host *h, size_t index);
 /* The MIG devices of the GPUs in MIG mode, by GPU then nvidia-smi's index:
  * read from /proc/driver/nvidia/capabilities, with UUIDs, profiles and
  * nvidia-smi's order from NVML unless GCTK_HOST_NO_NVML is given. */

@@ -218,7 +218,7 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
     if (h == NULL)
         return EXIT_CANNOT;
     const char *driver = gctk_host_driver_version(h);
-    const char *cuda = gctk_host_cuda_version(h);
+    const char *cuda = gctk_host_cuda_version_nvml(h);
     char derived[CUDA_VERSION_BUF];
     const char *shown_cuda = cuda != NULL ? cuda
                                           : cudacompat_driver_cuda(driver, derived, sizeof(derived));
@@ -232,7 +232,7 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
         printf("driver %s, CUDA %s%s\n", driver, shown_cuda != NULL ? shown_cuda : "unknown",
                cuda == NULL && shown_cuda != NULL ? " (from gctk's table)" : "");
     for (size_t i = 0; i < targets && rc == 0; i++) {
-        const struct gctk_gpu *gpu = count > 0 ? gctk_host_gpu(h, i) : NULL;
+        const struct gctk_gpu *gpu = count > 0 ? gctk_host_gpu_nvml(h, i) : NULL;
         const struct require_facts facts = {
             .cuda = cuda,
             .driver = driver,

@@ -36,10 +36,10 @@ static int print_json(gctk_host *h)
 {
     json_t *root = json_object();
     json_object_set_new(root, "driver_version", json_string(gctk_host_driver_version(h)));
-    json_object_set_new(root, "cuda_version", str_or_null(gctk_host_cuda_version(h)));
+    json_object_set_new(root, "cuda_version", str_or_null(gctk_host_cuda_version_nvml(h)));
     json_t *gpus = json_array();
     for (size_t i = 0; i < gctk_host_gpu_count(h); i++) {
-        const struct gctk_gpu *g = gctk_host_gpu(h, i);
+        const struct gctk_gpu *g = gctk_host_gpu_nvml(h, i);
         json_t *o = json_object();
         json_object_set_new(o, "index", json_integer(g->index));
         json_object_set_new(o, "minor", json_integer(g->minor));
@@ -67,11 +67,11 @@ static int print_json(gctk_host *h)
 
 static void print_table(gctk_host *h)
 {
-    const char *cuda = gctk_host_cuda_version(h);
+    const char *cuda = gctk_host_cuda_version_nvml(h);
     printf("NVRM version:   %s\n", gctk_host_driver_version(h));
     printf("CUDA version:   %s\n", cuda ? cuda : "unknown");
     for (size_t i = 0; i < gctk_host_gpu_count(h); i++) {
-        const struct gctk_gpu *g = gctk_host_gpu(h, i);
+        const struct gctk_gpu *g = gctk_host_gpu_nvml(h, i);
         printf("\nDevice Index:   %d\n", g->index);
         printf("Device Minor:   %d\n", g->minor);
         printf("Model:          %s\n", g->model);

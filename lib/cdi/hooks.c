@@ -152,7 +152,7 @@ int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error *
     /* the container's GPUs are the ones whose nodes it was given */
     container_gpu_minors(&r, minors, GCTK_ARRAY_LEN(minors));
     for (size_t i = 0; i < gctk_host_gpu_count(h); i++) {
-        const struct gctk_gpu *g = host_gpu_raw(h, i);
+        const struct gctk_gpu *g = gctk_host_gpu(h, i);
         if (g->minor >= 0 && (size_t)g->minor < GCTK_ARRAY_LEN(minors) && minors[g->minor])
             gpus[ngpus++] = g;
     }

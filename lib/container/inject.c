@@ -95,7 +95,7 @@ static int enter_mount_ns(pid_t pid, int pidfd, gctk_error **err)
 static int open_host(const gctk_host *h, const char *path, mode_t type, int *fd_out,
                      struct stat *st, gctk_error **err)
 {
-    cleanup_free char *full = path_join(h->root, path);
+    cleanup_free char *full = path_join(gctk_host_root(h), path);
     cleanup_fd int fd = open(full, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return gctk_fail(err, errno, "host file `%s`", full);
@@ -186,8 +186,8 @@ static int make_links(struct rootfs *r, const gctk_plan *p, const struct layout_
 static int copy_proc_file(const gctk_host *h, struct rootfs *r, const char *name, bool params,
                           gctk_error **err)
 {
-    cleanup_free char *src = xasprintf("%s" HOST_PROC_NVIDIA "/%s", strcmp(h->root, "/") ? h->root : "",
-                                       name);
+    cleanup_free char *dir = path_join(gctk_host_root(h), HOST_PROC_NVIDIA);
+    cleanup_free char *src = xasprintf("%s/%s", dir, name);
     cleanup_free char *text = NULL;
     size_t len = 0;
     cleanup_error gctk_error *e = NULL;
@@ -212,7 +212,7 @@ static int mount_mig_procs(const gctk_host *h, struct rootfs *r, const char *con
 {
     for (size_t i = 0; i < nprocs; i++) {
         const char *path = procs[i];
-        cleanup_free char *full = path_join(h->root, path);
+        cleanup_free char *full = path_join(gctk_host_root(h), path);
         struct stat st;
         if (stat(full, &st) < 0)
             return gctk_fail(err, errno, "MIG capability `%s`", full);
@@ -231,7 +231,7 @@ int inject_mask_proc(const gctk_host *h, struct rootfs *r, const struct gctk_gpu
                      size_t ngpus, const char *const *procs, size_t nprocs,
                      struct mount_journal *j, gctk_error **err)
 {
-    cleanup_free char *host_dir = path_join(h->root, HOST_PROC_NVIDIA);
+    cleanup_free char *host_dir = path_join(gctk_host_root(h), HOST_PROC_NVIDIA);
     struct stat st;
     if (stat(host_dir, &st) < 0 || !S_ISDIR(st.st_mode))
         return 0;
@@ -320,10 +320,10 @@ static void add_compat_libs(struct rootfs *r, const gctk_host *h, struct ldcache
                                              S_ISLNK(st.st_mode) ? " (a symlink)" : ""));
             continue;
         }
-        if (version_cmp(so + 4, h->driver_version) <= 0) {
+        if (version_cmp(so + 4, gctk_host_driver_version(h)) <= 0) {
             strv_push(&rep->notes,
                       xasprintf("cuda-compat `%s/%s` ignored: not newer than the driver %s",
-                                CUDA_COMPAT_DIR, de->d_name, h->driver_version));
+                                CUDA_COMPAT_DIR, de->d_name, gctk_host_driver_version(h)));
             continue;
         }
         /* the name may have been swapped for a device or a FIFO since the
@@ -344,7 +344,7 @@ static void add_compat_libs(struct rootfs *r, const gctk_host *h, struct ldcache
         cleanup_free char *path = xasprintf("%s/%s", CUDA_COMPAT_DIR, de->d_name);
         ldcache_add(c, info.soname, path, LDCACHE_FLAG_X86_64);
         strv_push(&rep->notes, xasprintf("cuda-compat: %s -> %s (newer than the driver %s)",
-                                         info.soname, path, h->driver_version));
+                                         info.soname, path, gctk_host_driver_version(h)));
         if (str_has_prefix(de->d_name, "libcuda.so.")) {
             free(rep->compat);
             rep->compat = xstrdup(path);

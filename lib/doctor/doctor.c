@@ -332,7 +332,7 @@ static void check_nodes(struct ctx *c)
     }
     size_t n = c->host != NULL ? gctk_host_gpu_count(c->host) : 0;
     for (size_t i = 0; i < n; i++) {
-        const struct gctk_gpu *g = host_gpu_raw(c->host, i);
+        const struct gctk_gpu *g = gctk_host_gpu(c->host, i);
         cleanup_free char *rel = xasprintf("/dev/nvidia%d", g->minor);
         cleanup_free char *create = xasprintf("nvidia-modprobe -c %d", g->minor);
         count++;
@@ -434,7 +434,7 @@ static void check_gpus(struct ctx *c)
     size_t n = c->host != NULL ? gctk_host_gpu_count(c->host) : 0;
     bool missing = false;
     for (size_t i = 0; i < n; i++) {
-        const struct gctk_gpu *g = host_gpu_raw(c->host, i);
+        const struct gctk_gpu *g = gctk_host_gpu(c->host, i);
         bool known = false;
         for (size_t k = 0; k < seen.len && !known; k++)
             known = strcasecmp(seen.items[k], g->bus_id) == 0; /* NVML writes hex lower case */

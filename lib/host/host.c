@@ -1018,7 +1018,7 @@ const char *gctk_host_driver_version(const gctk_host *h)
     return h->driver_version;
 }
 
-const char *gctk_host_cuda_version(gctk_host *h)
+const char *gctk_host_cuda_version_nvml(gctk_host *h)
 {
     if (h->cuda_tried)
         return h->cuda_version;
@@ -1055,7 +1055,7 @@ size_t gctk_host_gpu_count(const gctk_host *h)
     return h->ngpus;
 }
 
-const struct gctk_gpu *gctk_host_gpu(gctk_host *h, size_t index)
+const struct gctk_gpu *gctk_host_gpu_nvml(gctk_host *h, size_t index)
 {
     if (index >= h->ngpus)
         return NULL;
@@ -1068,7 +1068,7 @@ const struct gctk_gpu *gctk_host_gpu(gctk_host *h, size_t index)
     return g;
 }
 
-const struct gctk_gpu *host_gpu_raw(const gctk_host *h, size_t index)
+const struct gctk_gpu *gctk_host_gpu(const gctk_host *h, size_t index)
 {
     return index < h->ngpus ? &h->gpus[index] : NULL;
 }

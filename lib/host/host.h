@@ -91,7 +91,5 @@ int host_resolve(const char *root, const char *path, char **out, gctk_error **er
 const char *host_library_path(const gctk_host *h, const char *prefix);
 /* NVML, loaded on first use; NULL when it cannot be (a warning says why). */
 struct nvml *host_nvml(gctk_host *h);
-/* A GPU without asking NVML for anything. */
-const struct gctk_gpu *host_gpu_raw(const gctk_host *h, size_t index);
 
 #endif

@@ -70,7 +70,7 @@ static int check_one(gctk_host *h, struct require_expr *const *exprs, size_t n,
                      const struct gctk_gpu *g, gctk_error **err)
 {
     struct require_facts facts = {
-        .cuda = gctk_host_cuda_version(h),
+        .cuda = gctk_host_cuda_version_nvml(h),
         .driver = gctk_host_driver_version(h),
         .arch = g ? g->arch : NULL,
         .brand = g ? g->brand : NULL,
@@ -80,7 +80,7 @@ static int check_one(gctk_host *h, struct require_expr *const *exprs, size_t n,
         int r = require_eval(exprs[i], &facts, &e);
         if (r == 0 && g != NULL && (facts.arch == NULL || facts.brand == NULL)) {
             /* unknown facts count as unmet; ask NVML once and try again */
-            const struct gctk_gpu *full = gctk_host_gpu(h, (size_t)g->index);
+            const struct gctk_gpu *full = gctk_host_gpu_nvml(h, (size_t)g->index);
             facts.arch = full->arch;
             facts.brand = full->brand;
             gctk_error_free(e);
@@ -109,7 +109,7 @@ int hook_check_requirements(gctk_host *h, const gctk_plan *p, const struct strv 
     if (rc == 0 && gctk_plan_gpu_count(p) == 0)
         rc = check_one(h, exprs, requires->len, NULL, err);
     for (size_t i = 0; i < gctk_plan_gpu_count(p) && rc == 0; i++)
-        rc = check_one(h, exprs, requires->len, host_gpu_raw(h, (size_t)gctk_plan_gpu(p, i)->index),
+        rc = check_one(h, exprs, requires->len, gctk_host_gpu(h, (size_t)gctk_plan_gpu(p, i)->index),
                        err);
     for (size_t i = 0; i < requires->len; i++)
         if (exprs[i] != NULL)

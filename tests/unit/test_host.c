@@ -133,12 +133,12 @@ static void test_debian_layout(void **state)
     assert_string_equal(gctk_host_driver_version(h), "580.95.05");
     assert_int_equal(gctk_host_gpu_count(h), 4);
     for (size_t i = 0; i < 4; i++) {
-        const struct gctk_gpu *g = host_gpu_raw(h, i);
+        const struct gctk_gpu *g = gctk_host_gpu(h, i);
         assert_int_equal(g->index, (int)i);
         cleanup_free char *uuid = gctk_sim_gpu_uuid((unsigned)i);
         assert_string_equal(g->uuid, uuid);
         if (i > 0)
-            assert_true(strcmp(host_gpu_raw(h, i - 1)->bus_id, g->bus_id) < 0);
+            assert_true(strcmp(gctk_host_gpu(h, i - 1)->bus_id, g->bus_id) < 0);
     }
     const struct gctk_file *cuda = find_file(h, "libcuda.so.580.95.05");
     assert_non_null(cuda);
@@ -324,7 +324,7 @@ static void test_sixteen_gpus_in_pci_order(void **state)
     gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
     assert_int_equal(gctk_host_gpu_count(h), 16);
     for (size_t i = 1; i < 16; i++)
-        assert_true(strcmp(host_gpu_raw(h, i - 1)->bus_id, host_gpu_raw(h, i)->bus_id) < 0);
+        assert_true(strcmp(gctk_host_gpu(h, i - 1)->bus_id, gctk_host_gpu(h, i)->bus_id) < 0);
     /* 4 control nodes and 16 GPU nodes */
     assert_int_equal(gctk_host_node_count(h), 20);
     gctk_host_free(h);
@@ -415,11 +415,14 @@ static void test_nvml_enriches_lazily(void **state)
     make_host(2);
     gctk_host *h = open_ok(0);
     assert_null(((struct gctk_host *)h)->nvml);
-    const struct gctk_gpu *g = gctk_host_gpu(h, 1);
+    /* discovery alone: NVML not asked */
+    assert_null(gctk_host_gpu(h, 1)->brand);
+    assert_null(((struct gctk_host *)h)->nvml);
+    const struct gctk_gpu *g = gctk_host_gpu_nvml(h, 1);
     assert_string_equal(g->brand, "tesla");
     assert_string_equal(g->arch, "9.0");
     assert_int_equal(g->memory_mib, 81559);
-    assert_string_equal(gctk_host_cuda_version(h), "13.0");
+    assert_string_equal(gctk_host_cuda_version_nvml(h), "13.0");
     gctk_host_free(h);
 }
 
@@ -431,7 +434,7 @@ static void test_nvml_failures_degrade(void **state)
     cleanup_free char *ctl = at("/dev/nvidiactl");
     assert_int_equal(unlink(ctl), 0);
     gctk_host *h = open_ok(0);
-    const struct gctk_gpu *g = gctk_host_gpu(h, 0);
+    const struct gctk_gpu *g = gctk_host_gpu_nvml(h, 0);
     assert_null(g->brand);
     assert_int_equal(g->memory_mib, -1);
     assert_true(has_warning(h, "initialise NVML"));
@@ -443,7 +446,7 @@ static void test_nvml_failures_degrade(void **state)
     assert_int_equal(unlink(ml), 0);
     assert_int_equal(elfstub_write(ml, "libnvidia-ml.so.1", false, &err), 0);
     h = open_ok(0);
-    g = gctk_host_gpu(h, 0);
+    g = gctk_host_gpu_nvml(h, 0);
     assert_null(g->arch);
     assert_true(has_warning(h, "nvmlInit is missing"));
     gctk_host_free(h);

@@ -200,9 +200,9 @@ static void test_discovery_without_nvml(void **state)
     (void)state;
     gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
     assert_int_equal(gctk_host_mig_count(h), 4);
-    assert_int_equal(host_gpu_raw(h, 0)->mig_mode, GCTK_MIG_ENABLED);
-    assert_int_equal(host_gpu_raw(h, 1)->mig_mode, GCTK_MIG_ENABLED);
-    assert_int_equal(host_gpu_raw(h, 2)->mig_mode, GCTK_MIG_UNKNOWN);
+    assert_int_equal(gctk_host_gpu(h, 0)->mig_mode, GCTK_MIG_ENABLED);
+    assert_int_equal(gctk_host_gpu(h, 1)->mig_mode, GCTK_MIG_ENABLED);
+    assert_int_equal(gctk_host_gpu(h, 2)->mig_mode, GCTK_MIG_UNKNOWN);
     const struct gctk_mig *m = gctk_host_mig(h, 1);
     assert_int_equal(m->gpu, 0);
     assert_int_equal(m->index, 1);
@@ -243,7 +243,7 @@ static void test_discovery_with_nvml(void **state)
     (void)state;
     gctk_host *h = open_ok(0);
     assert_int_equal(gctk_host_mig_count(h), 4);
-    assert_int_equal(host_gpu_raw(h, 2)->mig_mode, GCTK_MIG_DISABLED); /* NVML asked */
+    assert_int_equal(gctk_host_gpu(h, 2)->mig_mode, GCTK_MIG_DISABLED); /* NVML asked */
     for (size_t i = 0; i < 4; i++) {
         const struct gctk_mig *m = gctk_host_mig(h, i);
         cleanup_free char *uuid = gctk_sim_mig_uuid((unsigned)m->gpu, (unsigned)m->gi, 0);
