@@ -131,37 +131,27 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
         o.gctk_path = self = self_path();
     /* /proc gives all a spec needs but MIG UUIDs: discovery loads NVML only
      * on a host with MIG devices */
-    gctk_host *h = open_host_or_report(g, 0);
+    cleanup_host gctk_host *h = open_host_or_report(g, 0);
     if (h == NULL)
         return 1;
-    json_t *spec = NULL;
+    cleanup_json json_t *spec = NULL;
     cleanup_free char *text = NULL;
     size_t len = 0;
-    int rc = 0;
-    if (cdi_generate(h, &o, &spec, &err) < 0) {
-        rc = report_error(err);
-        goto out;
-    }
+    if (cdi_generate(h, &o, &spec, &err) < 0)
+        return report_error(err);
     if (yaml) {
-        if (cdi_to_yaml(spec, &text, &len, &err) < 0) {
-            rc = report_error(err);
-            goto out;
-        }
+        if (cdi_to_yaml(spec, &text, &len, &err) < 0)
+            return report_error(err);
     } else {
         text = cdi_to_json(spec);
         len = strlen(text);
     }
-    if (output == NULL || strcmp(output, "-") == 0) {
+    if (output == NULL || strcmp(output, "-") == 0)
         fwrite(text, 1, len, stdout);
-    } else if (write_output(output, text, len, &err) < 0) {
-        rc = report_error(err);
-        goto out;
-    }
+    else if (write_output(output, text, len, &err) < 0)
+        return report_error(err);
     print_warnings(h);
-out:
-    json_decref(spec);
-    gctk_host_free(h);
-    return rc;
+    return 0;
 }
 
 static void default_dirs(struct strv *dirs)

@@ -17,39 +17,40 @@
 
 int cdi_hook_update_ldcache(const char *rootfs, const struct strv *folders, gctk_error **err)
 {
-    struct rootfs r = {.fd = -1};
+    cleanup_rootfs struct rootfs r = {.fd = -1};
     if (rootfs_open(rootfs, &r, err) < 0)
         return -1;
-    struct ldcache c = {0};
+    cleanup_ldcache struct ldcache c = {0};
     layout_ldcache_read(&r, &c, NULL);
-    int rc = 0;
-    for (size_t i = 0; i < folders->len && rc == 0; i++)
-        rc = layout_ldcache_add_folder(&r, &c, folders->items[i], err);
-    if (rc == 0)
-        rc = layout_ldcache_write(&r, &c, err);
-    ldcache_clear(&c);
-    rootfs_close(&r);
-    return rc;
+    for (size_t i = 0; i < folders->len; i++)
+        if (layout_ldcache_add_folder(&r, &c, folders->items[i], err) < 0)
+            return -1;
+    return layout_ldcache_write(&r, &c, err);
 }
 
 int cdi_hook_create_symlinks(const char *rootfs, const struct strv *links, gctk_error **err)
 {
-    struct rootfs r = {.fd = -1};
+    cleanup_rootfs struct rootfs r = {.fd = -1};
     if (rootfs_open(rootfs, &r, err) < 0)
         return -1;
-    int rc = 0;
-    for (size_t i = 0; i < links->len && rc == 0; i++) {
+    /* all or nothing, as the OCI hook's links: a failure undoes the others */
+    cleanup_journal struct mount_journal *j = mount_journal_new();
+    for (size_t i = 0; i < links->len; i++) {
         const char *spec = links->items[i];
         const char *sep = strstr(spec, "::");
+        int rc;
         if (sep == NULL || sep == spec || sep[2] != '/') {
             rc = gctk_fail(err, 0, "link `%s`: use TARGET::/ABSOLUTE/LINK", spec);
-            break;
+        } else {
+            cleanup_free char *target = xstrndup(spec, (size_t)(sep - spec));
+            rc = rootfs_symlink(&r, target, sep + 2, j, err);
         }
-        cleanup_free char *target = xstrndup(spec, (size_t)(sep - spec));
-        rc = rootfs_symlink(&r, target, sep + 2, NULL, err);
+        if (rc < 0) {
+            mount_journal_undo(j);
+            return -1;
+        }
     }
-    rootfs_close(&r);
-    return rc;
+    return 0;
 }
 
 
@@ -136,19 +137,16 @@ int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error *
     struct stat st;
     if (stat(host_dir, &st) < 0 || !S_ISDIR(st.st_mode))
         return 0; /* no driver: nothing to show */
-    gctk_host *h = NULL;
+    cleanup_host gctk_host *h = NULL;
     if (gctk_host_open(driver_root, GCTK_HOST_NO_NVML, &h, err) < 0)
         return -1;
-    struct rootfs r = {.fd = -1};
-    struct mount_journal *j = NULL;
-    struct strv procs = {0};
+    cleanup_rootfs struct rootfs r = {.fd = -1};
+    if (rootfs_open(rootfs, &r, err) < 0)
+        return -1;
+    cleanup_strv struct strv procs = {0};
     cleanup_free const struct gctk_gpu **gpus = xcalloc(gctk_host_gpu_count(h), sizeof(*gpus));
     size_t ngpus = 0;
     bool minors[256] = {0};
-    int rc = -1;
-    if (rootfs_open(rootfs, &r, err) < 0)
-        goto out;
-    j = mount_journal_new();
     /* the container's GPUs are the ones whose nodes it was given */
     container_gpu_minors(&r, minors, GCTK_ARRAY_LEN(minors));
     for (size_t i = 0; i < gctk_host_gpu_count(h); i++) {
@@ -157,13 +155,11 @@ int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error *
             gpus[ngpus++] = g;
     }
     container_mig_procs(h, &r, &procs);
-    rc = inject_mask_proc(h, &r, gpus, ngpus, (const char *const *)procs.items, procs.len, j, err);
-    if (rc < 0)
-        mount_journal_undo(j);
-out:
-    mount_journal_free(j);
-    rootfs_close(&r);
-    strv_clear(&procs);
-    gctk_host_free(h);
-    return rc;
+    cleanup_journal struct mount_journal *j = mount_journal_new();
+    if (inject_mask_proc(h, &r, gpus, ngpus, (const char *const *)procs.items, procs.len, j,
+                         err) < 0) {
+        mount_journal_undo(j); /* all or nothing */
+        return -1;
+    }
+    return 0;
 }

@@ -86,15 +86,14 @@ void cdi_list_devices(const json_t *specs, struct strv *out)
 int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, gctk_error **err)
 {
     cleanup_json json_t *list = json_array();
-    json_t *used = json_array(); /* specs whose top-level edits are in */
-    int rc = -1;
+    cleanup_json json_t *used = json_array(); /* specs whose top-level edits are in */
     for (size_t n = 0; n < names->len; n++) {
         cleanup_free char *kind = NULL, *name = NULL;
         if (cdi_parse_qualified(names->items[n], &kind, &name, err) < 0)
-            goto out;
+            return -1;
         json_t *found_spec = NULL, *found_dev = NULL;
         bool kind_known = false;
-        struct strv known = {0};
+        cleanup_strv struct strv known = {0};
         size_t i, k;
         json_t *s, *d;
         json_array_foreach(specs, i, s)
@@ -113,21 +112,16 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
                 }
             }
         }
+        if (found_dev == NULL && !kind_known)
+            return gctk_fail(err, 0,
+                             "unresolvable CDI device `%s`: no spec in the CDI directories "
+                             "offers the kind `%s`: run `gctk cdi generate`",
+                             names->items[n], kind);
         if (found_dev == NULL) {
-            if (!kind_known) {
-                gctk_fail(err, 0,
-                          "unresolvable CDI device `%s`: no spec in the CDI directories "
-                          "offers the kind `%s`: run `gctk cdi generate`",
-                          names->items[n], kind);
-            } else {
-                cleanup_free char *list_s = strv_join(&known, ", ");
-                gctk_fail(err, 0, "unresolvable CDI device `%s`: `%s` offers %s", names->items[n],
-                          kind, list_s);
-            }
-            strv_clear(&known);
-            goto out;
+            cleanup_free char *list_s = strv_join(&known, ", ");
+            return gctk_fail(err, 0, "unresolvable CDI device `%s`: `%s` offers %s",
+                             names->items[n], kind, list_s);
         }
-        strv_clear(&known);
         bool have = false;
         json_array_foreach(used, i, s)
         {
@@ -142,10 +136,7 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
         json_array_append(list, json_object_get(found_dev, "containerEdits"));
     }
     *edits = steal_pointer(&list);
-    rc = 0;
-out:
-    json_decref(used);
-    return rc;
+    return 0;
 }
 
 void cdi_requested_names(const struct strv *annotations, const char *visible_devices,

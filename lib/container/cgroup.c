@@ -539,16 +539,11 @@ static int extend_prog(struct cgroup_grant *g, uint32_t id, const struct cgroup_
     return 0;
 }
 
-int cgroup_v2_allow_devices(const char *cgroup_dir, const struct cgroup_device *devs, size_t n,
-                            struct cgroup_grant **out, gctk_error **err)
+/* Replaces every device program of the grant's cgroup by one that allows
+ * devs first; undone (the old programs back) when one fails. */
+static int replace_progs(struct cgroup_grant *g, const char *cgroup_dir,
+                         const struct cgroup_device *devs, size_t n, gctk_error **err)
 {
-    cleanup_grant struct cgroup_grant *g = grant_new(CGROUP_V2, cgroup_dir);
-    g->cgroup_fd = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (g->cgroup_fd < 0)
-        return gctk_fail(err, errno, "open cgroup `%s`", cgroup_dir);
-
-    if (n == 0)
-        goto done; /* swapping programs for nothing would only cost time */
     uint32_t ids[MAX_PROGS], cnt = MAX_PROGS;
     if (query_progs(g->cgroup_fd, 0, ids, &cnt, &g->attach_flags) < 0)
         return gctk_fail(err, errno, "list the device programs of cgroup `%s`", cgroup_dir);
@@ -574,7 +569,19 @@ int cgroup_v2_allow_devices(const char *cgroup_dir, const struct cgroup_device *
             return gctk_wrap(err, "allow devices in cgroup `%s`", cgroup_dir);
         }
     }
-done:
+    return 0;
+}
+
+int cgroup_v2_allow_devices(const char *cgroup_dir, const struct cgroup_device *devs, size_t n,
+                            struct cgroup_grant **out, gctk_error **err)
+{
+    cleanup_grant struct cgroup_grant *g = grant_new(CGROUP_V2, cgroup_dir);
+    g->cgroup_fd = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (g->cgroup_fd < 0)
+        return gctk_fail(err, errno, "open cgroup `%s`", cgroup_dir);
+    /* swapping programs for no device would only cost time */
+    if (n > 0 && replace_progs(g, cgroup_dir, devs, n, err) < 0)
+        return -1;
     if (out != NULL)
         *out = steal_pointer(&g);
     return 0;

@@ -35,6 +35,7 @@ bool inject_uid_map_is_initial(const char *text);
 int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
            struct inject_report *report, gctk_error **err);
 void inject_report_clear(struct inject_report *r);
+#define cleanup_inject_report __attribute__((cleanup(inject_report_clear)))
 
 struct rootfs;
 struct mount_journal;

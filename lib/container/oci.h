@@ -35,5 +35,6 @@ int oci_spec_parse(const char *text, size_t len, const char *bundle, struct oci_
                    gctk_error **err);
 int oci_spec_load(const char *bundle, struct oci_spec *out, gctk_error **err);
 void oci_spec_clear(struct oci_spec *s);
+#define cleanup_oci_spec __attribute__((cleanup(oci_spec_clear)))
 
 #endif

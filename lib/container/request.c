@@ -13,6 +13,7 @@ void request_clear(struct request *r)
     free(r->mig_config);
     free(r->mig_monitor);
     strv_clear(&r->requires);
+    strv_clear(&r->require_names);
     *r = (struct request){0};
 }
 
@@ -111,13 +112,15 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
 
     cleanup_free char *note = NULL;
     if (!cfg->disable_require && !require_disabled(env->items, &note)) {
-        require_collect(env->items, NULL, &r.requires);
+        require_collect(env->items, &r.require_names, &r.requires);
         if (r.legacy) {
             /* the legacy rule of the NVIDIA stack: the image's CUDA_VERSION is
              * the minimum the driver must support */
             unsigned major = 0, minor = 0;
-            if (sscanf(cuda_version, "%u.%u", &major, &minor) == 2)
+            if (sscanf(cuda_version, "%u.%u", &major, &minor) == 2) {
+                strv_push(&r.require_names, xstrdup("CUDA_VERSION"));
                 strv_push(&r.requires, xasprintf("cuda>=%u.%u", major, minor));
+            }
         }
     }
     if (note != NULL && r.devices != NULL)

@@ -13,6 +13,7 @@ struct request {
     const char *devices_from; /* the variable the devices came from */
     unsigned caps;
     struct strv requires; /* the NVIDIA_REQUIRE_* expressions to check */
+    struct strv require_names; /* the variable each came from, for messages */
     bool legacy;          /* a CUDA image without NVIDIA_* variables */
     char *ignored;        /* for the log: what of the environment was ignored and why, or NULL */
     /* NVIDIA_MIG_CONFIG_DEVICES / NVIDIA_MIG_MONITOR_DEVICES ("all" or GPU
@@ -23,6 +24,7 @@ struct request {
 int request_from_env(const struct strv *env, bool privileged, const struct gctk_config *cfg,
                      struct request *out, gctk_error **err);
 void request_clear(struct request *r);
+#define cleanup_request __attribute__((cleanup(request_clear)))
 
 /* "NVIDIA-GPU" -> "DOCKER_RESOURCE_NVIDIA-GPU", Swarm's variable for the
  * generic resource assigned to a task ("DOCKER_RESOURCE_NVIDIA_GPU" with

@@ -32,10 +32,17 @@ struct mount_journal *mount_journal_new(void);
 void mount_journal_undo(struct mount_journal *j);
 /* Forgets the records (the work is kept) and frees the journal. NULL is fine. */
 void mount_journal_free(struct mount_journal *j);
+static inline void mount_journal_freep(struct mount_journal **j)
+{
+    mount_journal_free(*j);
+}
+#define cleanup_journal __attribute__((cleanup(mount_journal_freep)))
 size_t mount_journal_mounts(const struct mount_journal *j);
 
 int rootfs_open(const char *path, struct rootfs *out, gctk_error **err);
 void rootfs_close(struct rootfs *r);
+/* rootfs_close() at the end of the scope; initialise with {.fd = -1} */
+#define cleanup_rootfs __attribute__((cleanup(rootfs_close)))
 
 /* Opens path (absolute, taken relative to the root) inside the root, following
  * symlinks as if the root were "/". flags as for openat (O_PATH etc.). */

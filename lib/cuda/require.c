@@ -490,6 +490,59 @@ bool require_disabled(char *const *env, char **note)
     return false;
 }
 
+struct require_set {
+    struct strv names; /* the variable of each expression */
+    struct require_expr **exprs;
+    size_t n;
+};
+
+int require_set_parse(const struct strv *names, const struct strv *exprs,
+                      struct require_set **out, gctk_error **err)
+{
+    struct require_set *s = xcalloc(1, sizeof(*s));
+    s->exprs = xcalloc(exprs->len + 1, sizeof(*s->exprs));
+    for (size_t i = 0; i < exprs->len; i++) {
+        const char *name = names != NULL && i < names->len ? names->items[i] : "requirement";
+        strv_push(&s->names, xstrdup(name));
+        if (require_parse(exprs->items[i], &s->exprs[i], err) < 0) {
+            require_set_free(s);
+            return gctk_wrap(err, "%s", name);
+        }
+        s->n++;
+    }
+    *out = s;
+    return 0;
+}
+
+void require_set_free(struct require_set *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        require_free(s->exprs[i]);
+    free(s->exprs);
+    strv_clear(&s->names);
+    free(s);
+}
+
+size_t require_set_count(const struct require_set *s)
+{
+    return s->n;
+}
+
+int require_set_check(const struct require_set *s, const struct require_facts *f,
+                      gctk_error **err)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        int rc = require_eval(s->exprs[i], f, err);
+        if (rc <= 0) {
+            gctk_wrap(err, "%s", s->names.items[i]);
+            return rc;
+        }
+    }
+    return 1;
+}
+
 int require_check_env(char *const *env, const struct require_facts *f, bool disable_honoured,
                       gctk_error **err)
 {
@@ -497,21 +550,12 @@ int require_check_env(char *const *env, const struct require_facts *f, bool disa
         return 1;
     cleanup_strv struct strv names = {0}, texts = {0};
     require_collect(env, &names, &texts);
-    if (texts.len == 0)
-        return 1;
-    cleanup_free struct require_expr **exprs = xcalloc(texts.len, sizeof(*exprs));
-    int rc = 1;
+    struct require_set *s = NULL;
     /* every expression is parsed before any is evaluated: a malformed one is
      * always reported */
-    for (size_t i = 0; i < texts.len && rc == 1; i++)
-        if (require_parse(texts.items[i], &exprs[i], err) < 0)
-            rc = gctk_wrap(err, "%s", names.items[i]);
-    for (size_t i = 0; i < texts.len && rc == 1; i++) {
-        rc = require_eval(exprs[i], f, err);
-        if (rc <= 0)
-            gctk_wrap(err, "%s", names.items[i]);
-    }
-    for (size_t i = 0; i < texts.len; i++)
-        require_free(exprs[i]);
+    if (require_set_parse(&names, &texts, &s, err) < 0)
+        return -1;
+    int rc = require_set_check(s, f, err);
+    require_set_free(s);
     return rc;
 }

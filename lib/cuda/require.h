@@ -67,6 +67,25 @@ void require_collect(char *const *env, struct strv *names, struct strv *exprs);
  * parse is false); then *note (may be NULL) gets a line saying so. */
 bool require_disabled(char *const *env, char **note);
 
+/* Expressions parsed once and checked together (ANDed), each named by the
+ * variable it came from: the one evaluation of the hook, compat and doctor. */
+struct require_set;
+/* Parses every expression of exprs, names[i] naming exprs[i] in messages
+ * (names may be NULL). A malformed one is an error naming its variable. */
+int require_set_parse(const struct strv *names, const struct strv *exprs,
+                      struct require_set **out, gctk_error **err);
+void require_set_free(struct require_set *s);
+static inline void require_set_freep(struct require_set **s)
+{
+    require_set_free(*s);
+}
+#define cleanup_require_set __attribute__((cleanup(require_set_freep)))
+size_t require_set_count(const struct require_set *s);
+/* 1 every expression holds for the facts; 0 one does not (*err names it,
+ * its variable, the host's values and the fix); -1 a fact is malformed. */
+int require_set_check(const struct require_set *s, const struct require_facts *f,
+                      gctk_error **err);
+
 /* Checks every expression require_collect() finds, ANDed together, each
  * against the facts; NVIDIA_DISABLE_REQUIRE (above) skips them all when
  * disable_honoured. Every expression is parsed before any is evaluated, so a

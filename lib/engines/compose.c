@@ -254,6 +254,11 @@ static bool is_extension(const char *key)
 }
 
 /* One device entry: deploy.resources.reservations.devices[i] or gpus[i]. */
+static void compose_device_clear(struct compose_device *d)
+{
+    device_request_clear(&d->req);
+}
+
 static int read_device(struct loader *l, yaml_node_t *n, enum compose_source src, size_t index,
                        struct compose_device *out)
 {
@@ -276,14 +281,14 @@ static int read_device(struct loader *l, yaml_node_t *n, enum compose_source src
                              "driver and options",
                              scalar(k));
     }
-    struct compose_device d = {.source = src, .index = index, .line = node_line(n)};
-    int ret = -1;
+    __attribute__((cleanup(compose_device_clear))) struct compose_device d = {
+        .source = src, .index = index, .line = node_line(n)};
     yaml_node_t *v;
     cleanup_free char *f = NULL;
 #define FIELD(name) (free(f), f = xasprintf("%s.%s", field, name))
     if ((v = map_get(l, n, "capabilities")) != NULL) {
         if (read_string_list(l, v, FIELD("capabilities"), &d.req.caps) < 0)
-            goto out;
+            return -1;
         d.req.has_caps = true;
     }
     if (src == COMPOSE_GPUS) {
@@ -292,28 +297,25 @@ static int read_device(struct loader *l, yaml_node_t *n, enum compose_source src
         d.req.has_caps = true;
     }
     if ((v = map_get(l, n, "driver")) != NULL && read_string(l, v, FIELD("driver"), &d.req.driver) < 0)
-        goto out;
+        return -1;
     if ((v = map_get(l, n, "count")) != NULL) {
         if (read_count(l, v, FIELD("count"), &d.req.count) < 0)
-            goto out;
+            return -1;
         d.req.has_count = true;
     }
     if ((v = map_get(l, n, "device_ids")) != NULL &&
         read_string_list(l, v, FIELD("device_ids"), &d.req.ids) < 0)
-        goto out;
+        return -1;
     if ((v = map_get(l, n, "options")) != NULL) {
-        struct strv opts = {0};
-        if (read_list_or_dict(l, v, FIELD("options"), &opts) < 0) {
-            strv_clear(&opts);
-            goto out;
-        }
+        cleanup_strv struct strv opts = {0};
+        if (read_list_or_dict(l, v, FIELD("options"), &opts) < 0)
+            return -1;
         for (size_t i = 0; i < opts.len; i++) {
             char *eq = strchr(opts.items[i], '=');
             if (eq != NULL)
                 *eq = '\0';
             device_request_set_option(&d.req, opts.items[i], eq != NULL ? eq + 1 : "");
         }
-        strv_clear(&opts);
     }
 #undef FIELD
     /* the Compose spec: neither count nor device_ids reserves every GPU */
@@ -321,10 +323,7 @@ static int read_device(struct loader *l, yaml_node_t *n, enum compose_source src
         d.req.count = -1;
     *out = d;
     d = (struct compose_device){0};
-    ret = 0;
-out:
-    device_request_clear(&d.req);
-    return ret;
+    return 0;
 }
 
 static void push_device(struct compose_service *s, struct compose_device *d)
@@ -399,29 +398,32 @@ static void service_clear(struct compose_service *s)
     strv_clear(&s->env);
 }
 
+static int read_service_fields(struct loader *l, yaml_node_t *v, struct compose_service *s)
+{
+    yaml_node_t *n;
+    if (v->type != YAML_MAPPING_NODE)
+        return load_fail(l, v, "definition", "must be a mapping, not %s", node_kind_name(v));
+    if ((n = map_get(l, v, "runtime")) != NULL && read_string(l, n, "runtime", &s->runtime) < 0)
+        return -1;
+    if ((n = map_get(l, v, "environment")) != NULL &&
+        read_list_or_dict(l, n, "environment", &s->env) < 0)
+        return -1;
+    if (read_deploy_devices(l, v, s) < 0 || read_gpus(l, v, s) < 0)
+        return -1;
+    return 0;
+}
+
 static int read_service(struct loader *l, yaml_node_t *k, yaml_node_t *v, struct compose_service *out)
 {
-    struct compose_service s = {.name = xstrdup(scalar(k)), .line = node_line(k)};
+    __attribute__((cleanup(service_clear))) struct compose_service s = {
+        .name = xstrdup(scalar(k)), .line = node_line(k)};
     l->service = s.name;
-    int ret = -1;
-    yaml_node_t *n;
-    if (v->type != YAML_MAPPING_NODE) {
-        load_fail(l, v, "definition", "must be a mapping, not %s", node_kind_name(v));
-        goto out;
-    }
-    if ((n = map_get(l, v, "runtime")) != NULL && read_string(l, n, "runtime", &s.runtime) < 0)
-        goto out;
-    if ((n = map_get(l, v, "environment")) != NULL &&
-        read_list_or_dict(l, n, "environment", &s.env) < 0)
-        goto out;
-    if (read_deploy_devices(l, v, &s) < 0 || read_gpus(l, v, &s) < 0)
-        goto out;
-    *out = s;
-    s = (struct compose_service){0};
-    ret = 0;
-out:
+    int ret = read_service_fields(l, v, &s);
     l->service = NULL;
-    service_clear(&s);
+    if (ret == 0) {
+        *out = s;
+        s = (struct compose_service){0};
+    }
     return ret;
 }
 

@@ -61,6 +61,11 @@ static bool csv_read_line(struct csv_reader *r)
     return true;
 }
 
+static void csv_reader_done(struct csv_reader *r)
+{
+    free(r->buf);
+}
+
 static int csv_error(gctk_error **err, int start_line, int line, size_t col, const char *what)
 {
     if (start_line != line)
@@ -75,21 +80,18 @@ static const char err_quote[] = "extraneous or missing \" in quoted-field";
 /* The first record of text, as Go's csv.Reader.Read returns it. */
 static int csv_read_record(const char *text, struct strv *out, gctk_error **err)
 {
-    struct csv_reader r = {.in = text};
-    struct strv fields = {0};
-    int ret = -1;
+    __attribute__((cleanup(csv_reader_done))) struct csv_reader r = {.in = text};
+    cleanup_strv struct strv fields = {0};
     /* skip empty lines; nothing else: end of input, Go's io.EOF */
     bool have;
     while ((have = csv_read_line(&r)) && r.len == 1 && r.buf[0] == '\n')
         ;
-    if (!have) {
-        gctk_fail(err, 0, "EOF");
-        goto out;
-    }
+    if (!have)
+        return gctk_fail(err, 0, "EOF");
     int start_line = r.line;
     const char *p = r.buf;
     size_t col = 1;
-    for (;;) {
+    for (bool end = false; !end;) {
         size_t left = r.len - (size_t)(p - r.buf);
         if (left == 0 || *p != '"') {
             const char *comma = memchr(p, ',', left);
@@ -97,10 +99,8 @@ static int csv_read_record(const char *text, struct strv *out, gctk_error **err)
             if (comma == NULL && n > 0 && p[n - 1] == '\n')
                 n--;
             const char *q = memchr(p, '"', n);
-            if (q != NULL) {
-                csv_error(err, start_line, r.line, col + (size_t)(q - p), err_bare_quote);
-                goto out;
-            }
+            if (q != NULL)
+                return csv_error(err, start_line, r.line, col + (size_t)(q - p), err_bare_quote);
             strv_push(&fields, xstrndup(p, n));
             if (comma == NULL)
                 break;
@@ -137,10 +137,10 @@ static int csv_read_record(const char *text, struct strv *out, gctk_error **err)
                     break;
                 } else if (left == 0 || (left == 1 && *p == '\n')) {
                     strv_push(&fields, steal_pointer(&field));
-                    goto done;
+                    end = true; /* the record ends with this field */
+                    break;
                 } else {
-                    csv_error(err, start_line, r.line, col - 1, err_quote);
-                    goto out;
+                    return csv_error(err, start_line, r.line, col - 1, err_quote);
                 }
             } else if (left > 0) {
                 field = xrealloc(field, flen + left + 1);
@@ -152,19 +152,13 @@ static int csv_read_record(const char *text, struct strv *out, gctk_error **err)
                     col = 1;
                 p = r.buf;
             } else {
-                csv_error(err, start_line, r.line, col, err_quote);
-                goto out;
+                return csv_error(err, start_line, r.line, col, err_quote);
             }
         }
     }
-done:
     *out = fields;
     fields = (struct strv){0};
-    ret = 0;
-out:
-    strv_clear(&fields);
-    free(r.buf);
-    return ret;
+    return 0;
 }
 
 /* ---- the flag ------------------------------------------------------------------ */
@@ -225,34 +219,30 @@ static void split_into(struct strv *v, const char *list)
 
 int gpusflag_parse(const char *value, struct device_request *out, gctk_error **err)
 {
-    struct strv fields = {0};
-    struct strv seen = {0};
-    struct device_request req = {0};
-    int ret = -1;
+    cleanup_strv struct strv fields = {0}, seen = {0};
+    __attribute__((cleanup(device_request_clear))) struct device_request req = {0};
     if (csv_read_record(value, &fields, err) < 0)
-        goto out;
+        return -1;
     for (size_t i = 0; i < fields.len; i++) {
         const char *field = fields.items[i];
         const char *eq = strchr(field, '=');
         cleanup_free char *key = eq != NULL ? xstrndup(field, (size_t)(eq - field)) : xstrdup(field);
         const char *val = eq != NULL ? eq + 1 : NULL;
-        if (strv_contains(&seen, key)) {
-            gctk_fail(err, 0, "gpu request key '%s' can be specified only once", key);
-            goto out;
-        }
+        if (strv_contains(&seen, key))
+            return gctk_fail(err, 0, "gpu request key '%s' can be specified only once", key);
         strv_push(&seen, xstrdup(key));
         if (val == NULL) {
             /* a bare value is the count; it also blocks a later count= */
             strv_push(&seen, xstrdup("count"));
             if (parse_count(key, &req.count, err) < 0)
-                goto out;
+                return -1;
             req.has_count = true;
         } else if (strcmp(key, "driver") == 0) {
             free(req.driver);
             req.driver = xstrdup(val);
         } else if (strcmp(key, "count") == 0) {
             if (parse_count(val, &req.count, err) < 0)
-                goto out;
+                return -1;
             req.has_count = true;
         } else if (strcmp(key, "device") == 0) {
             split_into(&req.ids, val);
@@ -261,21 +251,17 @@ int gpusflag_parse(const char *value, struct device_request *out, gctk_error **e
             strv_push(&req.caps, xstrdup("gpu"));
             req.has_caps = true;
         } else if (strcmp(key, "options") == 0) {
-            struct strv opts = {0};
-            if (csv_read_record(val, &opts, err) < 0) {
-                gctk_wrap(err, "failed to read gpu options");
-                goto out;
-            }
+            cleanup_strv struct strv opts = {0};
+            if (csv_read_record(val, &opts, err) < 0)
+                return gctk_wrap(err, "failed to read gpu options");
             for (size_t j = 0; j < opts.len; j++) {
                 char *oeq = strchr(opts.items[j], '=');
                 if (oeq != NULL)
                     *oeq = '\0';
                 device_request_set_option(&req, opts.items[j], oeq != NULL ? oeq + 1 : "");
             }
-            strv_clear(&opts);
         } else {
-            gctk_fail(err, 0, "unexpected key '%s' in '%s'", key, field);
-            goto out;
+            return gctk_fail(err, 0, "unexpected key '%s' in '%s'", key, field);
         }
     }
     /* the seen-set, not has_count: a bare "0" or "count=0" also counts */
@@ -287,12 +273,7 @@ int gpusflag_parse(const char *value, struct device_request *out, gctk_error **e
     }
     *out = req;
     req = (struct device_request){0};
-    ret = 0;
-out:
-    device_request_clear(&req);
-    strv_clear(&fields);
-    strv_clear(&seen);
-    return ret;
+    return 0;
 }
 
 /* ---- the daemon's nvidia driver ---------------------------------------------- */

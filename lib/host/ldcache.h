@@ -37,6 +37,7 @@ int ldcache_parse(const void *data, size_t len, struct ldcache *out, gctk_error 
 /* Reads and parses a file (at most 64 MiB: a larger one fails with EFBIG). */
 int ldcache_read(const char *path, struct ldcache *out, gctk_error **err);
 void ldcache_clear(struct ldcache *c);
+#define cleanup_ldcache __attribute__((cleanup(ldcache_clear)))
 
 /* Adds an entry (copies the strings). An existing entry with the same soname
  * and flags is replaced, so the added one wins. */

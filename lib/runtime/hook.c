@@ -66,8 +66,11 @@ void hook_log_write(const struct hook_log *log, const char *path, const char *id
     }
 }
 
-static int check_one(gctk_host *h, struct require_expr *const *exprs, size_t n,
-                     const struct gctk_gpu *g, gctk_error **err)
+/* The requirements against one GPU (or, without one, the driver alone).
+ * NVML is asked for brand and arch only when a requirement fails for want
+ * of them: unknown facts count as unmet. */
+static int check_one(gctk_host *h, const struct require_set *set, const struct gctk_gpu *g,
+                     gctk_error **err)
 {
     struct require_facts facts = {
         .cuda = gctk_host_cuda_version_nvml(h),
@@ -75,47 +78,37 @@ static int check_one(gctk_host *h, struct require_expr *const *exprs, size_t n,
         .arch = g ? g->arch : NULL,
         .brand = g ? g->brand : NULL,
     };
-    for (size_t i = 0; i < n; i++) {
-        cleanup_error gctk_error *e = NULL;
-        int r = require_eval(exprs[i], &facts, &e);
-        if (r == 0 && g != NULL && (facts.arch == NULL || facts.brand == NULL)) {
-            /* unknown facts count as unmet; ask NVML once and try again */
-            const struct gctk_gpu *full = gctk_host_gpu_nvml(h, (size_t)g->index);
-            facts.arch = full->arch;
-            facts.brand = full->brand;
-            gctk_error_free(e);
-            e = NULL;
-            r = require_eval(exprs[i], &facts, &e);
-        }
-        if (r <= 0) {
-            gctk_error_propagate(err, &e);
-            if (g != NULL)
-                gctk_wrap(err, "GPU %d (%s)", g->index, g->uuid);
-            return -1;
-        }
+    cleanup_error gctk_error *e = NULL;
+    int r = require_set_check(set, &facts, &e);
+    if (r == 0 && g != NULL && (facts.arch == NULL || facts.brand == NULL)) {
+        const struct gctk_gpu *full = gctk_host_gpu_nvml(h, (size_t)g->index);
+        facts.arch = full->arch;
+        facts.brand = full->brand;
+        gctk_error_free(steal_pointer(&e));
+        r = require_set_check(set, &facts, &e);
     }
-    return 0;
+    if (r > 0)
+        return 0;
+    gctk_error_propagate(err, &e);
+    if (g != NULL)
+        gctk_wrap(err, "GPU %d (%s)", g->index, g->uuid);
+    return -1;
 }
 
-int hook_check_requirements(gctk_host *h, const gctk_plan *p, const struct strv *requires,
-                            gctk_error **err)
+int hook_check_requirements(gctk_host *h, const gctk_plan *p, const struct strv *names,
+                            const struct strv *requires, gctk_error **err)
 {
     if (requires->len == 0)
         return 0;
-    struct require_expr **exprs = xcalloc(requires->len, sizeof(*exprs));
-    int rc = 0;
-    for (size_t i = 0; i < requires->len && rc == 0; i++)
-        rc = require_parse(requires->items[i], &exprs[i], err);
-    if (rc == 0 && gctk_plan_gpu_count(p) == 0)
-        rc = check_one(h, exprs, requires->len, NULL, err);
-    for (size_t i = 0; i < gctk_plan_gpu_count(p) && rc == 0; i++)
-        rc = check_one(h, exprs, requires->len, gctk_host_gpu(h, (size_t)gctk_plan_gpu(p, i)->index),
-                       err);
-    for (size_t i = 0; i < requires->len; i++)
-        if (exprs[i] != NULL)
-            require_free(exprs[i]);
-    free(exprs);
-    return rc;
+    cleanup_require_set struct require_set *set = NULL;
+    if (require_set_parse(names, requires, &set, err) < 0)
+        return -1;
+    if (gctk_plan_gpu_count(p) == 0)
+        return check_one(h, set, NULL, err);
+    for (size_t i = 0; i < gctk_plan_gpu_count(p); i++)
+        if (check_one(h, set, gctk_host_gpu(h, (size_t)gctk_plan_gpu(p, i)->index), err) < 0)
+            return -1;
+    return 0;
 }
 
 static double ms(unsigned long long ns)
@@ -123,50 +116,44 @@ static double ms(unsigned long long ns)
     return (double)ns / 1e6;
 }
 
-int hook_run(const struct gctk_config *cfg, const struct oci_state *state, struct hook_log *log,
-             gctk_error **err)
+/* The steps of hook_run(); what they own is freed by cleanup helpers, what
+ * they do to the container is undone by inject() itself. */
+static int run(const struct gctk_config *cfg, const struct oci_state *state, struct hook_log *log,
+               gctk_error **err)
 {
     unsigned long long t0 = now_ns();
-    struct oci_spec spec = {0};
-    struct request req = {0};
-    gctk_host *h = NULL;
-    struct gctk_selection sel = {0};
-    gctk_plan *plan = NULL;
-    struct inject_report rep = {0};
-    int rc = -1;
-
+    cleanup_oci_spec struct oci_spec spec = {0};
+    cleanup_request struct request req = {0};
     if (oci_spec_load(state->bundle, &spec, err) < 0 ||
         request_from_env(&spec.env, spec.privileged, cfg, &req, err) < 0)
-        goto out;
+        return -1;
     if (req.ignored != NULL)
         hook_log_add(log, "%s", req.ignored);
     if (req.devices == NULL) {
         hook_log_add(log, "not a GPU container: nothing to do (%.3f ms)", ms(now_ns() - t0));
-        rc = 0;
-        goto out;
+        return 0;
     }
     unsigned long long t_parse = now_ns() - t0, t = now_ns();
+    cleanup_host gctk_host *h = NULL;
     if (gctk_host_open(cfg->root, 0, &h, err) < 0)
-        goto out;
+        return -1;
     for (size_t i = 0; gctk_host_warning(h, i) != NULL; i++)
         hook_log_add(log, "warning: %s", gctk_host_warning(h, i));
-    if (gctk_select(h, req.devices, &sel, err) < 0) {
-        gctk_wrap(err, "%s=%s", req.devices_from, req.devices);
-        goto out;
-    }
+    cleanup_selection struct gctk_selection sel = {0};
+    if (gctk_select(h, req.devices, &sel, err) < 0)
+        return gctk_wrap(err, "%s=%s", req.devices_from, req.devices);
     if (gctk_select_mig_caps(h, req.mig_config, req.mig_monitor, &sel, err) < 0)
-        goto out;
+        return -1;
     if (sel.note != NULL)
         hook_log_add(log, "note: %s", sel.note);
+    cleanup_plan gctk_plan *plan = NULL;
     if (gctk_plan_new(h, &sel, req.caps, &plan, err) < 0)
-        goto out;
+        return -1;
     unsigned long long t_discover = now_ns() - t;
     t = now_ns();
-    if (hook_check_requirements(h, plan, &req.requires, err) < 0) {
-        gctk_wrap(err, "the image's requirements are not met (set NVIDIA_DISABLE_REQUIRE=true "
-                       "to skip the check)");
-        goto out;
-    }
+    if (hook_check_requirements(h, plan, &req.require_names, &req.requires, err) < 0)
+        return gctk_wrap(err, "the image's requirements are not met (set "
+                              "NVIDIA_DISABLE_REQUIRE=true to skip the check)");
     unsigned long long t_require = now_ns() - t;
     char caps[128];
     hook_log_add(log, "pid %d rootfs `%s`: %s=%s -> %zu GPU(s), capabilities %s%s", (int)state->pid,
@@ -179,8 +166,9 @@ int hook_run(const struct gctk_config *cfg, const struct oci_state *state, struc
         .ldconfig = cfg->ldconfig,
         .cuda_compat = cfg->cuda_compat,
     };
+    cleanup_inject_report struct inject_report rep = {0};
     if (inject(h, plan, &o, &rep, err) < 0)
-        goto out;
+        return -1;
     for (size_t i = 0; i < rep.notes.len; i++)
         hook_log_add(log, "%s", rep.notes.items[i]);
     hook_log_add(log,
@@ -189,15 +177,14 @@ int hook_run(const struct gctk_config *cfg, const struct oci_state *state, struc
                  ms(now_ns() - t0), ms(t_parse), ms(t_discover), ms(t_require), ms(rep.cgroup_ns),
                  ms(rep.mounts_ns), rep.mounts, rep.links, rep.libdir, ms(rep.proc_ns),
                  ms(rep.ldcache_ns));
-    rc = 0;
-out:
+    return 0;
+}
+
+int hook_run(const struct gctk_config *cfg, const struct oci_state *state, struct hook_log *log,
+             gctk_error **err)
+{
+    int rc = run(cfg, state, log, err);
     if (rc < 0 && err != NULL && *err != NULL)
         hook_log_add(log, "error: %s", (*err)->msg);
-    inject_report_clear(&rep);
-    gctk_plan_free(plan);
-    gctk_selection_clear(&sel);
-    gctk_host_free(h);
-    request_clear(&req);
-    oci_spec_clear(&spec);
     return rc;
 }

@@ -25,11 +25,12 @@ char *hook_escape(const char *s);
  * log file (O_APPEND: concurrent hooks do not interleave within a line). */
 void hook_log_write(const struct hook_log *log, const char *path, const char *id);
 
-/* Checks every requirement against every selected GPU (REFERENCE.md section 4).
- * NVML is asked for brand and arch only when a requirement cannot be decided
- * without them. */
-int hook_check_requirements(gctk_host *h, const gctk_plan *p, const struct strv *requires,
-                            gctk_error **err);
+/* Checks every requirement (names[i] is the variable requires[i] came from;
+ * names may be NULL) against every selected GPU, or the driver alone when the
+ * plan has none. NVML is asked for brand and arch only when a requirement
+ * cannot be decided without them. */
+int hook_check_requirements(gctk_host *h, const gctk_plan *p, const struct strv *names,
+                            const struct strv *requires, gctk_error **err);
 
 /* Decides and injects for the container of state. 0: done (also when the
  * container asked for nothing); -1: the container must not start. */

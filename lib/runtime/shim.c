@@ -75,81 +75,82 @@ static int apply_cdi(json_t *root, const struct strv *names, gctk_error **err)
     return 0;
 }
 
-int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const char *hook_path,
-                        bool *added, gctk_error **err)
+/* Puts the hook first in hooks.prestart unless a GPU hook is there already;
+ * *added says whether it was put. */
+static int add_hook(json_t *root, const char *path, const char *hook_path, bool *added,
+                    gctk_error **err)
 {
-    *added = false;
-    cleanup_free char *path = path_join(bundle, "config.json");
-    json_t *root = NULL;
-    if (json_load(path, NULL, &root, err) < 0)
-        return -1;
-    int rc = -1;
-    struct oci_spec spec = {0};
-    struct request req = {0};
-    cleanup_free char *text = json_dumps(root, JSON_COMPACT);
-    cleanup_free char *out = NULL;
-    struct strv cdi_names = {0};
-    if (text == NULL || oci_spec_parse(text, strlen(text), bundle, &spec, err) < 0)
-        goto done;
-    /* the image's environment may name CDI devices only where policy lets
-     * it ask for GPUs at all; annotations come from the engine */
-    bool env_allowed = spec.privileged || cfg->allow_unprivileged_env;
-    struct strv no_annotations = {0};
-    cdi_requested_names(&spec.annotations, NULL, &cdi_names);
-    if (env_allowed)
-        cdi_requested_names(&no_annotations, env_get(&spec.env, "NVIDIA_VISIBLE_DEVICES"),
-                            &cdi_names);
-    if (cdi_names.len > 0) {
-        if (apply_cdi(root, &cdi_names, err) < 0) {
-            gctk_wrap(err, "CDI devices of `%s`", path);
-            goto done;
-        }
-        goto write;
-    }
-    if (request_from_env(&spec.env, spec.privileged, cfg, &req, err) < 0)
-        goto done;
-    rc = 0;
-    if (req.devices == NULL)
-        goto done;
     json_t *hooks = json_object_get(root, "hooks");
     if (hooks == NULL) {
         hooks = json_object();
         json_object_set_new(root, "hooks", hooks);
     }
     json_t *prestart = json_object_get(hooks, "prestart");
-    if (!json_is_object(hooks) || (prestart != NULL && !json_is_array(prestart))) {
-        rc = gctk_fail(err, 0, "`%s`: `hooks.prestart` is not an array", path);
-        goto done;
-    }
+    if (!json_is_object(hooks) || (prestart != NULL && !json_is_array(prestart)))
+        return gctk_fail(err, 0, "`%s`: `hooks.prestart` is not an array", path);
     if (prestart == NULL) {
         prestart = json_array();
         json_object_set_new(hooks, "prestart", prestart);
     }
-    if (has_gpu_hook(prestart))
-        goto done;
+    *added = !has_gpu_hook(prestart);
+    if (!*added)
+        return 0;
     json_t *hook = json_pack("{s:s, s:[s, s]}", "path", hook_path, "args", "gctk-hook", "prestart");
     /* an explicit environment: the hook never inherits the runtime's or the image's */
     json_t *env = json_array();
     const char *config = getenv("GCTK_CONFIG");
     if (config != NULL && config[0] != '\0')
         json_array_append_new(env, json_sprintf("GCTK_CONFIG=%s", config));
-    json_array_append_new(env, json_string("PATH=/usr/sbin:/usr/bin:/sbin:/bin"));
+    json_array_append_new(env, json_string(CDI_HOOK_PATH_ENV));
     json_object_set_new(hook, "env", env);
     json_array_insert_new(prestart, 0, hook);
-write:
-    rc = 0;
-    out = json_dumps(root, JSON_COMPACT);
+    return 0;
+}
+
+int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const char *hook_path,
+                        bool *added, gctk_error **err)
+{
+    *added = false;
+    cleanup_free char *path = path_join(bundle, "config.json");
+    cleanup_json json_t *root = NULL;
+    if (json_load(path, NULL, &root, err) < 0)
+        return -1;
+    cleanup_free char *text = json_dumps(root, JSON_COMPACT);
+    if (text == NULL)
+        return gctk_fail(err, ENOMEM, "`%s`", path);
+    cleanup_oci_spec struct oci_spec spec = {0};
+    if (oci_spec_parse(text, strlen(text), bundle, &spec, err) < 0)
+        return -1;
+    /* the image's environment may name CDI devices only where policy lets
+     * it ask for GPUs at all; annotations come from the engine */
+    bool env_allowed = spec.privileged || cfg->allow_unprivileged_env;
+    struct strv no_annotations = {0};
+    cleanup_strv struct strv cdi_names = {0};
+    cdi_requested_names(&spec.annotations, NULL, &cdi_names);
+    if (env_allowed)
+        cdi_requested_names(&no_annotations, env_get(&spec.env, "NVIDIA_VISIBLE_DEVICES"),
+                            &cdi_names);
+    bool changed = false;
+    if (cdi_names.len > 0) {
+        if (apply_cdi(root, &cdi_names, err) < 0)
+            return gctk_wrap(err, "CDI devices of `%s`", path);
+        changed = true;
+    } else {
+        cleanup_request struct request req = {0};
+        if (request_from_env(&spec.env, spec.privileged, cfg, &req, err) < 0)
+            return -1;
+        if (req.devices != NULL && add_hook(root, path, hook_path, &changed, err) < 0)
+            return -1;
+    }
+    if (!changed)
+        return 0;
+    cleanup_free char *out = json_dumps(root, JSON_COMPACT);
+    if (out == NULL)
+        return gctk_fail(err, ENOMEM, "`%s`", path);
     /* keeps the file's mode and owner; no backup: the bundle is the runtime's */
     const struct write_opts o = {.mode = 0644, .keep = true};
-    if (out == NULL || write_file(path, out, strlen(out), &o, err) < 0) {
-        rc = -1;
-        goto done;
-    }
+    if (write_file(path, out, strlen(out), &o, err) < 0)
+        return -1;
     *added = true;
-done:
-    strv_clear(&cdi_names);
-    request_clear(&req);
-    oci_spec_clear(&spec);
-    json_decref(root);
-    return rc;
+    return 0;
 }

@@ -617,6 +617,16 @@ static void test_hook_symlinks_ldcache(void **state)
     assert_non_null(strstr(err->msg, "use TARGET::/ABSOLUTE/LINK"));
     gctk_error_free(err);
     strv_clear(&links);
+    /* all or nothing: a bad link undoes the good ones made before it */
+    err = NULL;
+    strv_push(&links, xstrdup("libcuda.so.1::/usr/lib/x86_64-linux-gnu/libfirst.so"));
+    strv_push(&links, xstrdup("no-separator"));
+    assert_int_equal(cdi_hook_create_symlinks(rootfs, &links, &err), -1);
+    gctk_error_free(err);
+    cleanup_free char *first = xasprintf("%s/libfirst.so", lib);
+    struct stat lst;
+    assert_int_equal(lstat(first, &lst), -1);
+    strv_clear(&links);
 
     struct strv folders = {0};
     strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
