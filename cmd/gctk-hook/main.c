@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hook.h"
+#include "gctk.h"
 #include "version.h"
 
 static int usage(FILE *f, int rc)

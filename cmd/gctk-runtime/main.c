@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "shim.h"
+#include "gctk.h"
 #include "version.h"
 
 static char *sibling(const char *name)

@@ -6,9 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cdi.h"
 #include "commands.h"
-#include "util.h"
 
 static void usage(FILE *f)
 {

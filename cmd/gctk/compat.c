@@ -13,11 +13,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "cudacompat.h"
-#include "require.h"
-#include "json.h"
-#include "util.h"
-#include "vercmp.h"
 
 enum { EXIT_NATIVE = 0, EXIT_CANNOT = 1, EXIT_USAGE = 2, EXIT_MINOR = 3 };
 

@@ -6,9 +6,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "compose.h"
-#include "json.h"
-#include "util.h"
 
 static const char *const default_files[] = {
     "compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",

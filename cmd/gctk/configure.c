@@ -5,10 +5,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "config.h"
-#include "hook.h"
-#include "inject.h"
-#include "util.h"
 
 static int usage(FILE *f, int rc)
 {

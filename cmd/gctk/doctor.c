@@ -11,8 +11,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "doctor.h"
-#include "util.h"
 
 static void usage(FILE *f)
 {

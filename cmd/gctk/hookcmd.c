@@ -7,10 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cdi.h"
 #include "commands.h"
-#include "oci.h"
-#include "util.h"
 
 static void usage(FILE *f)
 {

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "util.h"
 
 static json_t *str_or_null(const char *s)
 {

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "util.h"
 
 static const char *const kind_names[] = {
     [GCTK_FILE_LIB] = "lib", [GCTK_FILE_LIB32] = "lib32", [GCTK_FILE_BIN] = "bin",

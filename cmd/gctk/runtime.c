@@ -7,8 +7,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "engine.h"
-#include "util.h"
 
 /* The binary beside this gctk, else on PATH, else where packages put it. */
 static char *default_runtime_path(const char *binary)

@@ -5,8 +5,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "sim.h"
-#include "util.h"
 
 static void usage(FILE *f)
 {

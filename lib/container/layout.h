@@ -10,7 +10,7 @@
 #ifndef GCTK_LAYOUT_H
 #define GCTK_LAYOUT_H
 
-#include "gctk.h"
+#include "core.h"
 #include "ldcache.h"
 #include "rootfs.h"
 #include "util.h"
@@ -56,6 +56,17 @@ void layout_links_clear(struct layout_links *l);
 /* The directories of the plan's libraries in the container, each once, in
  * plan order (what update-ldcache scans). */
 void layout_lib_folders(const gctk_plan *p, const struct layout_dirs *d, struct strv *out);
+
+/* ---- the container's /proc/driver/nvidia ----------------------------------- */
+
+/* Covers the container's /proc/driver/nvidia with a tmpfs that holds only the
+ * driver's version, params (ModifyDeviceFiles: 0) and registry, the given
+ * GPUs' directories and the given other paths of /proc/driver/nvidia (MIG
+ * capabilities), all read-only, then seals it. Nothing to do when the host
+ * has no /proc/driver/nvidia. The mounts go to j (the caller undoes them). */
+int inject_mask_proc(const gctk_host *h, struct rootfs *r, const struct gctk_gpu *const *gpus,
+                     size_t ngpus, const char *const *procs, size_t nprocs,
+                     struct mount_journal *j, gctk_error **err);
 
 /* ---- the container's ld.so.cache ------------------------------------------ */
 

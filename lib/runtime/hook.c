@@ -9,6 +9,7 @@
 #include "host.h"
 #include "hook.h"
 #include "inject.h"
+#include "request.h"
 #include "require.h"
 
 void hook_log_add(struct hook_log *log, const char *fmt, ...)

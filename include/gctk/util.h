@@ -12,7 +12,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "gctk.h"
+#include "core.h"
 
 #define GCTK_PRINTF(a, b) __attribute__((format(printf, a, b)))
 

@@ -3,14 +3,14 @@
  * part, so that 12.4 < 12.10 and 535.104.05 > 535.54.03.
  *
  * (Named vercmp, not version: build/version.h is the generated GCTK_VERSION
- * header, and lib/ comes first on the include path.) */
+ * header, and include/gctk/ comes first on the include path.) */
 #ifndef GCTK_VERCMP_H
 #define GCTK_VERCMP_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "gctk.h"
+#include "core.h"
 
 #define VERSION_MAX_PARTS 4
 /* Longest CUDA version text cuda_version_format writes, with the NUL. */

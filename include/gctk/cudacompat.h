@@ -1,5 +1,5 @@
 /* Which CUDA releases a driver can run, from NVIDIA's published table
- * (lib/cuda-drivers.def, sources in docs/cuda-compat.md).
+ * (lib/cuda/cuda-drivers.def, sources in docs/cuda-compat.md).
  *
  * Three ways a CUDA application meets a driver:
  *  - native: the driver's own CUDA version is at least the application's;
@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "gctk.h"
+#include "core.h"
 #include "vercmp.h"
 
 struct cudacompat_release {

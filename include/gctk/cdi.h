@@ -1,11 +1,12 @@
 /* CDI, the Container Device Interface (the CDI specification, SPEC.md of
- * cncf-tags/container-device-interface). One header, one file per concern:
+ * cncf-tags/container-device-interface). One header, one file of lib/cdi/ per
+ * concern:
  *   spec.c      names, the cdiVersion fields need, generation from the plan
  *   yaml.c      YAML text both ways, with one rule set for plain scalars
  *   validate.c  the schema and this host
  *   resolve.c   spec directories, device names to edits, edits to config.json
  *   hooks.c     the createContainer hooks a generated spec names
- * (The engines' CDI settings are lib/engines/engine.c's.)
+ * (The engines' CDI settings are engine.h's.)
  *
  * A spec is held as a jansson tree in the CDI layout (keys in the order they
  * are written): the generator builds one, the readers produce one, and every

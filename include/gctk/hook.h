@@ -5,7 +5,6 @@
 
 #include "config.h"
 #include "oci.h"
-#include "request.h"
 #include "util.h"
 
 /* One line per decision, for the log file. */

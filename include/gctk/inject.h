@@ -37,15 +37,4 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
 void inject_report_clear(struct inject_report *r);
 #define cleanup_inject_report __attribute__((cleanup(inject_report_clear)))
 
-struct rootfs;
-struct mount_journal;
-/* Covers the container's /proc/driver/nvidia with a tmpfs that holds only the
- * driver's version, params (ModifyDeviceFiles: 0) and registry, the given
- * GPUs' directories and the given other paths of /proc/driver/nvidia (MIG
- * capabilities), all read-only, then seals it. Nothing to do when the host
- * has no /proc/driver/nvidia. The mounts go to j (the caller undoes them). */
-int inject_mask_proc(const gctk_host *h, struct rootfs *r, const struct gctk_gpu *const *gpus,
-                     size_t ngpus, const char *const *procs, size_t nprocs,
-                     struct mount_journal *j, gctk_error **err);
-
 #endif
