@@ -9,43 +9,15 @@
 #include "gctk.h"
 #include "version.h"
 
-static char *sibling(const char *name)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n <= 0)
-        return NULL;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash == NULL)
-        return NULL;
-    *slash = '\0';
-    char *p = xasprintf("%s/%s", self, name);
-    if (access(p, X_OK) == 0)
-        return p;
-    free(p);
-    return NULL;
-}
-
 /* The real runtime: an absolute path, or a name on PATH that is not this shim. */
 static char *find_runtime(const char *name)
 {
     if (strchr(name, '/') != NULL)
         return xstrdup(name);
     const char *env = getenv("PATH");
-    cleanup_free char *paths = xstrdup(env != NULL ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    char self[PATH_MAX] = "";
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    self[n > 0 ? n : 0] = '\0';
-    char *save = NULL;
-    for (char *d = strtok_r(paths, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save)) {
-        char *p = xasprintf("%s/%s", d, name);
-        char real[PATH_MAX];
-        if (access(p, X_OK) == 0 && realpath(p, real) != NULL && strcmp(real, self) != 0)
-            return p;
-        free(p);
-    }
-    return NULL;
+    cleanup_free char *self = self_exe();
+    return path_search(env != NULL ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                       name, self);
 }
 
 int main(int argc, char **argv)
@@ -61,7 +33,7 @@ int main(int argc, char **argv)
     struct shim_args a;
     shim_parse_args(argc, argv, &a);
     if (a.verb > 0 && (strcmp(argv[a.verb], "create") == 0 || strcmp(argv[a.verb], "run") == 0)) {
-        cleanup_free char *hook = cfg.hook_path ? xstrdup(cfg.hook_path) : sibling("gctk-hook");
+        cleanup_free char *hook = cfg.hook_path ? xstrdup(cfg.hook_path) : self_sibling("gctk-hook");
         if (hook == NULL)
             hook = xstrdup("/usr/bin/gctk-hook");
         bool added = false;

@@ -26,12 +26,8 @@ static void usage(FILE *f)
 /* The running gctk, for the hooks the spec names. */
 static char *self_path(void)
 {
-    char buf[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-    if (n <= 0)
-        return xstrdup("/usr/bin/gctk");
-    buf[n] = '\0';
-    return xstrdup(buf);
+    char *self = self_exe();
+    return self != NULL ? self : xstrdup("/usr/bin/gctk");
 }
 
 static int write_output(const char *path, const char *data, size_t len, gctk_error **err)
@@ -170,7 +166,7 @@ static int cmd_cdi_list(int argc, char **argv, struct global_opts *g)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    struct strv dirs = {0};
+    cleanup_strv struct strv dirs = {0};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -179,21 +175,16 @@ static int cmd_cdi_list(int argc, char **argv, struct global_opts *g)
             break;
         case 'h':
             usage(stdout);
-            strv_clear(&dirs);
             return 0;
         default:
-            strv_clear(&dirs);
             return 2;
         }
     }
-    if (optind != argc) {
-        strv_clear(&dirs);
+    if (optind != argc)
         return report("cdi list: unexpected argument `%s`", argv[optind]), 2;
-    }
     default_dirs(&dirs);
-    struct strv skipped = {0}, names = {0};
-    int rc = 0;
-    json_t *specs = cdi_load_dirs((const char *const *)dirs.items, &skipped);
+    cleanup_strv struct strv skipped = {0}, names = {0};
+    cleanup_json json_t *specs = cdi_load_dirs((const char *const *)dirs.items, &skipped);
     cdi_list_devices(specs, &names);
     for (size_t i = 0; i < names.len; i++)
         printf("%s\n", names.items[i]);
@@ -202,11 +193,7 @@ static int cmd_cdi_list(int argc, char **argv, struct global_opts *g)
     if (names.len == 0)
         report("no CDI device found in the spec directories: run `gctk cdi generate "
                "--output " CDI_STATIC_DIR "/nvidia.yaml`");
-    json_decref(specs);
-    strv_clear(&names);
-    strv_clear(&skipped);
-    strv_clear(&dirs);
-    return rc;
+    return 0;
 }
 
 static int validate_one(const char *path, unsigned flags, const char *driver, bool *bad)
@@ -239,7 +226,7 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
         {0},
     };
     unsigned flags = CDI_CHECK_HOST;
-    struct strv dirs = {0};
+    cleanup_strv struct strv dirs = {0};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -254,15 +241,13 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
             break;
         case 'h':
             usage(stdout);
-            strv_clear(&dirs);
             return 0;
         default:
-            strv_clear(&dirs);
             return 2;
         }
     }
     /* the running driver, to catch specs left from before an upgrade */
-    gctk_host *h = NULL;
+    cleanup_host gctk_host *h = NULL;
     const char *driver = NULL;
     if (flags & CDI_CHECK_HOST) {
         cleanup_error gctk_error *err = NULL;
@@ -271,13 +256,13 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
         else
             driver = gctk_host_driver_version(h);
     }
-    struct strv files = {0};
+    cleanup_strv struct strv files = {0};
     for (int i = optind; i < argc; i++)
         strv_push(&files, xstrdup(argv[i]));
     if (files.len == 0) {
         default_dirs(&dirs);
-        struct strv skipped = {0};
-        json_t *specs = cdi_load_dirs((const char *const *)dirs.items, &skipped);
+        cleanup_strv struct strv skipped = {0};
+        cleanup_json json_t *specs = cdi_load_dirs((const char *const *)dirs.items, &skipped);
         size_t k;
         json_t *s;
         json_array_foreach(specs, k, s)
@@ -296,17 +281,12 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
                     free(f);
             }
         }
-        strv_clear(&skipped);
-        json_decref(specs);
         if (files.len == 0)
             report("no CDI spec in the spec directories");
     }
     bool bad = false;
     for (size_t i = 0; i < files.len; i++)
         validate_one(files.items[i], flags, driver, &bad);
-    strv_clear(&files);
-    strv_clear(&dirs);
-    gctk_host_free(h);
     return bad ? 1 : 0;
 }
 

@@ -11,33 +11,10 @@
 /* The binary beside this gctk, else on PATH, else where packages put it. */
 static char *default_runtime_path(const char *binary)
 {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n > 0) {
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash != NULL) {
-            *slash = '\0';
-            char *p = xasprintf("%s/%s", self, binary);
-            if (access(p, X_OK) == 0)
-                return p;
-            free(p);
-        }
-    }
-    const char *path = getenv("PATH");
-    if (path != NULL) {
-        cleanup_free char *copy = xstrdup(path);
-        char *save = NULL;
-        for (char *dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
-            if (dir[0] != '/')
-                continue; /* a relative PATH entry means nothing to dockerd */
-            char *p = xasprintf("%s/%s", dir, binary);
-            if (access(p, X_OK) == 0)
-                return p;
-            free(p);
-        }
-    }
-    return xasprintf("/usr/bin/%s", binary);
+    char *p = self_sibling(binary);
+    if (p == NULL)
+        p = path_search(getenv("PATH"), binary, NULL);
+    return p != NULL ? p : xasprintf("/usr/bin/%s", binary);
 }
 
 static void usage(FILE *f)

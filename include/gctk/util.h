@@ -206,6 +206,21 @@ int write_file_at(int dirfd, const char *name, const void *data, size_t len,
 int write_file(const char *path, const void *data, size_t len, const struct write_opts *o,
                gctk_error **err);
 
+/* ---- programs ----------------------------------------------------------------- */
+
+/* Whether path is a regular file with an execute bit (a directory is not). */
+bool is_executable(const char *path);
+/* The first absolute directory of a PATH-like list ("dir:dir") holding an
+ * executable `name`, as "dir/name" (owned); NULL when none does. Relative
+ * entries are skipped: they mean nothing to a daemon. A candidate that is
+ * the file skip_real (a resolved path; NULL: none) is passed over. */
+char *path_search(const char *list, const char *name, const char *skip_real);
+/* This program, as /proc/self/exe names it; NULL when that cannot be read. */
+char *self_exe(void);
+/* `name` in the directory of this program when it is an executable there
+ * (the build tree, or the install directory); NULL otherwise. */
+char *self_sibling(const char *name);
+
 /* ---- environments: lists of "NAME=value" ----------------------------------- */
 
 /* The value of NAME; the last definition wins, as in execve's environment

@@ -54,59 +54,34 @@ int cdi_hook_create_symlinks(const char *rootfs, const struct strv *links, gctk_
 }
 
 
-/* The minors of the /dev/nvidiaN nodes the runtime gave the container. */
-static void container_gpu_minors(struct rootfs *r, bool *minors, size_t n)
+/* The minors (below n) of the character nodes the runtime gave the
+ * container in dir named prefix<digits>, of major major_want (-1: any). */
+static void container_node_minors(struct rootfs *r, const char *dir, const char *prefix,
+                                  int major_want, bool *minors, size_t n)
 {
     cleanup_fd int dfd = -1;
-    cleanup_error gctk_error *e = NULL;
-    if (rootfs_open_path(r, "/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC, &dfd, &e) < 0)
+    if (rootfs_open_path(r, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &dfd, NULL) < 0)
         return;
-    DIR *d = fdopendir(dfd);
+    cleanup_dir DIR *d = fdopendir(dfd);
     if (d == NULL)
         return;
-    dfd = -1;
+    dfd = -1; /* the DIR owns it now */
     struct dirent *ent;
     while ((ent = readdir(d)) != NULL) {
-        const char *num = ent->d_name + strlen("nvidia");
-        if (!str_has_prefix(ent->d_name, "nvidia") || *num == '\0' ||
+        const char *num = ent->d_name + strlen(prefix);
+        if (!str_has_prefix(ent->d_name, prefix) || *num == '\0' ||
             strspn(num, "0123456789") != strlen(num))
             continue;
         struct stat st;
         if (fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) &&
+            (major_want < 0 || major(st.st_rdev) == (unsigned)major_want) &&
             minor(st.st_rdev) < n)
             minors[minor(st.st_rdev)] = true;
     }
-    closedir(d);
 }
 
 #define CDI_CAP_MINORS 65536
 
-/* The minors of the container's /dev/nvidia-caps/nvidia-cap* nodes of this
- * major (the nvidia-caps major). */
-static void container_cap_minors(struct rootfs *r, unsigned major_want, bool *minors)
-{
-    cleanup_fd int dfd = -1;
-    cleanup_error gctk_error *e = NULL;
-    if (rootfs_open_path(r, "/dev/nvidia-caps", O_RDONLY | O_DIRECTORY | O_CLOEXEC, &dfd, &e) < 0)
-        return;
-    DIR *d = fdopendir(dfd);
-    if (d == NULL)
-        return;
-    dfd = -1;
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL) {
-        struct stat st;
-        if (str_has_prefix(ent->d_name, "nvidia-cap") &&
-            fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            S_ISCHR(st.st_mode) && major(st.st_rdev) == major_want &&
-            minor(st.st_rdev) < CDI_CAP_MINORS)
-            minors[minor(st.st_rdev)] = true;
-    }
-    closedir(d);
-}
-
-/* MIG: the access files of the instances whose gi and ci nvidia-cap nodes the
- * container has, read-only at their own paths. */
 /* The capability files of the MIG devices whose gi and ci nodes the
  * container has (a gi shared by two compute instances is named once). */
 static void container_mig_procs(const gctk_host *h, struct rootfs *r, struct strv *procs)
@@ -118,7 +93,8 @@ static void container_mig_procs(const gctk_host *h, struct rootfs *r, struct str
     if (major_caps < 0 || gctk_host_mig_count(h) == 0)
         return;
     cleanup_free bool *minors = xcalloc(CDI_CAP_MINORS, sizeof(bool));
-    container_cap_minors(r, (unsigned)major_caps, minors);
+    container_node_minors(r, "/dev/nvidia-caps", "nvidia-cap", major_caps, minors,
+                          CDI_CAP_MINORS);
     for (size_t k = 0; k < gctk_host_mig_count(h); k++) {
         const struct gctk_mig *m = gctk_host_mig(h, k);
         if (m->gi_access == NULL || m->ci_access == NULL || m->gi_minor < 0 || m->ci_minor < 0 ||
@@ -148,7 +124,8 @@ int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error *
     size_t ngpus = 0;
     bool minors[256] = {0};
     /* the container's GPUs are the ones whose nodes it was given */
-    container_gpu_minors(&r, minors, GCTK_ARRAY_LEN(minors));
+    container_node_minors(&r, "/dev", "nvidia", HOST_NVIDIA_MAJOR, minors,
+                          GCTK_ARRAY_LEN(minors));
     for (size_t i = 0; i < gctk_host_gpu_count(h); i++) {
         const struct gctk_gpu *g = gctk_host_gpu(h, i);
         if (g->minor >= 0 && (size_t)g->minor < GCTK_ARRAY_LEN(minors) && minors[g->minor])

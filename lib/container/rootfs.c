@@ -82,19 +82,6 @@ static char *fd_describe(int fd)
 }
 
 /* readlinkat on a symlink opened O_PATH|O_NOFOLLOW. */
-static char *read_link_fd(int fd)
-{
-    char buf[PATH_MAX];
-    ssize_t n = readlinkat(fd, "", buf, sizeof(buf));
-    if (n < 0)
-        return NULL;
-    if ((size_t)n >= sizeof(buf)) {
-        errno = ENAMETOOLONG;
-        return NULL;
-    }
-    return xstrndup(buf, (size_t)n);
-}
-
 static char *read_link_at(int dirfd, const char *name)
 {
     char buf[PATH_MAX];
@@ -106,6 +93,11 @@ static char *read_link_at(int dirfd, const char *name)
         return NULL;
     }
     return xstrndup(buf, (size_t)n);
+}
+
+static char *read_link_fd(int fd)
+{
+    return read_link_at(fd, "");
 }
 
 static bool is_dot_or_dotdot(const char *s, size_t n)
@@ -774,17 +766,31 @@ static int replace_symlink(int dirfd, const char *name, const char *target)
     return -EEXIST;
 }
 
+/* The directory a file is to be created in (made when missing, recorded in
+ * j) as an O_PATH fd, and in *name the file's name. kind and doing name the
+ * work in messages ("symlink", "create symlink"). */
+static int open_parent(struct rootfs *r, const char *path, const char *kind, const char *doing,
+                       struct mount_journal *j, char **name, gctk_error **err)
+{
+    if (check_path(r, path, err) < 0)
+        return -1;
+    cleanup_free char *parent = NULL, *last = NULL;
+    if (split_last(path, &parent, &last) < 0 || path[strlen(path) - 1] == '/')
+        return gctk_refuse(err, EINVAL, "%s `%s`: not a file name", kind, path);
+    int pfd = mkdir_p_at(r, parent, 0755, j, 0, err);
+    if (pfd < 0)
+        return gctk_wrap(err, "%s `%s`", doing, path);
+    *name = steal_pointer(&last);
+    return pfd;
+}
+
 int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
                    struct mount_journal *j, gctk_error **err)
 {
-    if (check_path(r, linkpath, err) < 0)
-        return -1;
-    cleanup_free char *parent = NULL, *name = NULL;
-    if (split_last(linkpath, &parent, &name) < 0 || linkpath[strlen(linkpath) - 1] == '/')
-        return gctk_refuse(err, EINVAL, "symlink `%s`: not a file name", linkpath);
-    cleanup_fd int pfd = mkdir_p_at(r, parent, 0755, j, 0, err);
+    cleanup_free char *name = NULL;
+    cleanup_fd int pfd = open_parent(r, linkpath, "symlink", "create symlink", j, &name, err);
     if (pfd < 0)
-        return gctk_wrap(err, "create symlink `%s`", linkpath);
+        return -1;
     struct stat st;
     if (symlinkat(target, pfd, name) == 0) {
         if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -817,14 +823,10 @@ int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
 int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size_t len, mode_t mode,
                       gctk_error **err)
 {
-    if (check_path(r, path, err) < 0)
-        return -1;
-    cleanup_free char *parent = NULL, *name = NULL;
-    if (split_last(path, &parent, &name) < 0 || path[strlen(path) - 1] == '/')
-        return gctk_refuse(err, EINVAL, "write `%s`: not a file name", path);
-    cleanup_fd int pfd = mkdir_p_at(r, parent, 0755, NULL, 0, err);
+    cleanup_free char *name = NULL;
+    cleanup_fd int pfd = open_parent(r, path, "write", "write", NULL, &name, err);
     if (pfd < 0)
-        return gctk_wrap(err, "write `%s`", path);
+        return -1;
     /* the container's own layer does not outlive a host crash usefully: the
      * rename is atomic for its readers, the directory is not synced */
     cleanup_free char *shown = xasprintf("`%s` inside `%s`", path, r->path);

@@ -145,30 +145,6 @@ static const char *root_shown(const struct ctx *c)
     return strcmp(c->root, "/") == 0 ? "" : c->root;
 }
 
-static bool is_executable(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
-}
-
-/* The first dir of a PATH-like list holding an executable `name`; owned. */
-static char *search_path(const char *list, const char *name)
-{
-    if (list == NULL)
-        return NULL;
-    cleanup_free char *copy = xstrdup(list);
-    char *save = NULL;
-    for (char *d = strtok_r(copy, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save)) {
-        if (d[0] != '/')
-            continue; /* a relative entry means nothing to a daemon */
-        char *p = xasprintf("%s/%s", d, name);
-        if (is_executable(p))
-            return p;
-        free(p);
-    }
-    return NULL;
-}
-
 char *doctor_library_version(const char *name)
 {
     const char *slash = strrchr(name, '/');
@@ -636,7 +612,7 @@ static const char *json_str(const json_t *o, const char *key)
 static void check_docker(struct ctx *c)
 {
     cleanup_free char *found =
-        search_path(c->o->path_env ? c->o->path_env : getenv("PATH"), "dockerd");
+        path_search(c->o->path_env ? c->o->path_env : getenv("PATH"), "dockerd", NULL);
     c->dockerd_installed = found != NULL;
     if (c->sock == NULL) {
         add(c->r, "docker", DOCTOR_SKIPPED, NULL,
@@ -754,7 +730,7 @@ static void check_runtime(struct ctx *c)
     const char *path = json_str(rt, "path");
     cleanup_free char *resolved = NULL;
     if (path != NULL && path[0] != '/')
-        resolved = search_path(c->dockerd_path, path);
+        resolved = path_search(c->dockerd_path, path, NULL);
     else if (path != NULL && is_executable(path))
         resolved = xstrdup(path);
     if (resolved == NULL) {
@@ -773,7 +749,7 @@ static void check_hook(struct ctx *c, bool assumed)
         add(c->r, "docker hook", DOCTOR_SKIPPED, NULL, "Docker is not installed");
         return;
     }
-    c->hook = search_path(c->dockerd_path, DOCTOR_HOOK_NAME);
+    c->hook = path_search(c->dockerd_path, DOCTOR_HOOK_NAME, NULL);
     const char *whose = c->dockerd > 0 && !assumed ? "dockerd's PATH" : "systemd's default PATH";
     if (c->hook == NULL) {
         /* the dir of the fix: /usr/local/bin when dockerd looks there, else
@@ -1191,20 +1167,8 @@ static int check_cuda(struct ctx *c, gctk_error **err)
 /* gctk-hook beside this program (the build tree, or the install dir). Owned. */
 static char *default_hook_source(void)
 {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n > 0) {
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash != NULL) {
-            *slash = '\0';
-            char *p = xasprintf("%s/gctk-hook", self);
-            if (is_executable(p))
-                return p;
-            free(p);
-        }
-    }
-    return xstrdup("/usr/bin/gctk-hook");
+    char *beside = self_sibling("gctk-hook");
+    return beside != NULL ? beside : xstrdup("/usr/bin/gctk-hook");
 }
 
 /* ---- all of it ------------------------------------------------------------------------ */

@@ -1,6 +1,7 @@
 /* Errors, allocation, strings and small file helpers. */
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -291,6 +292,52 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
 int read_file(const char *path, size_t max, char **out, size_t *len, gctk_error **err)
 {
     return read_file_at(AT_FDCWD, path, max, out, len, err);
+}
+
+bool is_executable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
+}
+
+char *path_search(const char *list, const char *name, const char *skip_real)
+{
+    if (list == NULL)
+        return NULL;
+    cleanup_free char *copy = xstrdup(list);
+    char *save = NULL;
+    for (char *d = strtok_r(copy, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save)) {
+        if (d[0] != '/')
+            continue;
+        cleanup_free char *p = xasprintf("%s/%s", d, name);
+        if (!is_executable(p))
+            continue;
+        char real[PATH_MAX];
+        if (skip_real != NULL && realpath(p, real) != NULL && strcmp(real, skip_real) == 0)
+            continue;
+        return steal_pointer(&p);
+    }
+    return NULL;
+}
+
+char *self_exe(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return NULL;
+    return xstrndup(self, (size_t)n);
+}
+
+char *self_sibling(const char *name)
+{
+    cleanup_free char *self = self_exe();
+    char *slash = self != NULL ? strrchr(self, '/') : NULL;
+    if (slash == NULL)
+        return NULL;
+    *slash = '\0';
+    cleanup_free char *p = xasprintf("%s/%s", self, name);
+    return is_executable(p) ? steal_pointer(&p) : NULL;
 }
 
 const char *env_get(const struct strv *env, const char *name)
