@@ -135,8 +135,8 @@ static void test_spec(void **state)
         "{\"root\": {\"path\": \"r\"}, \"process\": {\"env\": \"A=1\"}}",
         "{\"root\": {\"path\": \"r\"}, \"process\": {\"env\": [\"A=1\", null]}}",
         /* a NUL inside a string: jansson refuses it, so no value is cut short */
-        "{\"root\": {\"path\": \"r\"}, \"process\": {\"env\": "
-        "[\"NVIDIA_VISIBLE_DEVICES=0\\u0000,1\"]}}",
+        ("{\"root\": {\"path\": \"r\"}, \"process\": {\"env\": "
+         "[\"NVIDIA_VISIBLE_DEVICES=0\\u0000,1\"]}}"),
     };
     for (size_t i = 0; i < GCTK_ARRAY_LEN(bad); i++) {
         assert_int_equal(parse_spec(bad[i], &s, &err), -1);
