@@ -27,8 +27,8 @@
 #define NVIDIA_MODESET_MINOR 254
 #define NVIDIA_UVM_MAJOR 510
 
-/* The driver libraries (REFERENCE.md section 2), one table for the whole
- * simulator. soname: the SONAME's suffix after ".so."; NULL when it is the
+/* The driver libraries of every capability (lib/host/caps.c knows them by
+ * prefix), one table for the whole simulator. soname: the SONAME's suffix after ".so."; NULL when it is the
  * driver version itself (the internal libraries). */
 static const struct sim_lib {
     const char *name;

@@ -1,4 +1,4 @@
-/* The NVIDIA_REQUIRE_* language of CUDA images (REFERENCE.md section 4).
+/* The NVIDIA_REQUIRE_* language of CUDA images (docs/cuda-compat.md).
  *
  *   expr        := alternative (blanks alternative)*     blanks: OR
  *   alternative := condition ("," condition)*            comma: AND

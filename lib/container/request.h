@@ -1,7 +1,10 @@
-/* What a container asks for, read from its environment (REFERENCE.md
- * section 4): NVIDIA_VISIBLE_DEVICES, NVIDIA_DRIVER_CAPABILITIES,
- * NVIDIA_REQUIRE_*, NVIDIA_DISABLE_REQUIRE, the legacy CUDA_VERSION rule and
- * Swarm's DOCKER_RESOURCE_<NAME>. */
+/* What a container asks for, read from its environment as NVIDIA's toolkit
+ * reads it (gctk-hook(8) lists the variables): NVIDIA_VISIBLE_DEVICES,
+ * NVIDIA_DRIVER_CAPABILITIES, NVIDIA_REQUIRE_*, NVIDIA_DISABLE_REQUIRE, the
+ * legacy CUDA_VERSION rule (an image with CUDA_VERSION but neither
+ * NVIDIA_REQUIRE_CUDA nor NVIDIA_VISIBLE_DEVICES asks for every GPU and
+ * capability, and for a driver of at least that CUDA version), the MIG
+ * management variables and Swarm's DOCKER_RESOURCE_<NAME>. */
 #ifndef GCTK_REQUEST_H
 #define GCTK_REQUEST_H
 

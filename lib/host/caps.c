@@ -63,8 +63,10 @@ char *gctk_caps_format(unsigned caps, char *buf, size_t size)
     return buf;
 }
 
-/* REFERENCE.md section 2. Video and display also need the libraries of the
- * capability they build on: cap_expand() adds those. */
+/* The driver libraries of each capability, as NVIDIA's toolkit injects them
+ * (its internal/discover and libnvidia-container's lists). Video and display
+ * also need the libraries of the capability they build on: cap_expand() adds
+ * those. */
 const struct cap_library cap_libraries[] = {
     {"libnvidia-ml.so", GCTK_CAP_UTILITY},
     {"libnvidia-cfg.so", GCTK_CAP_UTILITY},

@@ -1,5 +1,7 @@
-/* What each driver capability brings: libraries by name prefix, binaries,
- * configuration files and sockets (REFERENCE.md section 2). */
+/* What each driver capability of NVIDIA_DRIVER_CAPABILITIES brings, as
+ * NVIDIA's toolkit injects it: libraries by name prefix, binaries,
+ * configuration files and sockets (utility, compute, video, graphics,
+ * display, ngx, compat32; docs/design.md). */
 #ifndef GCTK_CAPS_H
 #define GCTK_CAPS_H
 
