@@ -15,7 +15,7 @@
 #include "simhost.h"
 
 /* `gctk sim create` patches the eight digits in the copy it installs (see
- * lib/sim.c); volatile keeps the compiler from folding the value away. */
+ * sim/sim.c); volatile keeps the compiler from folding the value away. */
 __attribute__((used)) static const volatile char cuda_marker[] = "GCTK-SIM-CUDA-VERSION=00013000";
 
 /* Library directories, longest first: the root is what precedes them. */

@@ -1,4 +1,4 @@
-/* gctk sim create DIR: builds a simulated GPU host (lib/sim.c). */
+/* gctk sim create DIR: builds a simulated GPU host (sim/sim.c). */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>

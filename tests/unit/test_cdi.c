@@ -1,4 +1,4 @@
-/* Unit tests of lib/cdi.c: the spec of a simulated 2-GPU host against golden
+/* Unit tests of lib/cdi/: the spec of a simulated 2-GPU host against golden
  * files (tests/cdi/golden; GCTK_UPDATE_GOLDEN=1 rewrites them), JSON and YAML
  * round trips, the cdiVersion rules, each validation finding, resolving and
  * applying edits, the engines' drop-ins and the symlink and ld.so.cache hooks. */

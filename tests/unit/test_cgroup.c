@@ -1,4 +1,4 @@
-/* Unit tests of lib/cgroup.c: finding the cgroup from fixture text, the BPF
+/* Unit tests of lib/container/cgroup.c: finding the cgroup from fixture text, the BPF
  * prologue, and real grants on v1 and v2 cgroups (root; skipped where the
  * hierarchy is missing). A forked child inside the test cgroup opens device
  * nodes on request, so access is checked the way a container would see it. */

@@ -1,4 +1,4 @@
-/* Unit tests of lib/compose.c on the fixtures of tests/compose: every example
+/* Unit tests of lib/engines/compose.c on the fixtures of tests/compose: every example
  * of Docker's Compose GPU guide and the errors of the Compose spec. */
 #include <setjmp.h>
 #include <stdarg.h>

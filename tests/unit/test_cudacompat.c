@@ -1,4 +1,4 @@
-/* Unit tests of lib/cudacompat.c and its table lib/cuda-drivers.def. */
+/* Unit tests of lib/cuda/cudacompat.c and its table lib/cuda/cuda-drivers.def. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests of lib/doctor.c. Each test builds a healthy simulated host (two
+/* Unit tests of lib/doctor/doctor.c. Each test builds a healthy simulated host (two
  * GPUs, `gctk_sim_create`), a fake dockerd (a thread answering GET /version
  * and /info on a UNIX socket in the test's directory), a process standing in
  * for dockerd's pid (a `sleep` with the PATH a dockerd would have), then

@@ -1,4 +1,4 @@
-/* Unit tests of lib/gpusflag.c: every --gpus form and error of docker/cli,
+/* Unit tests of lib/engines/gpusflag.c: every --gpus form and error of docker/cli,
  * and the environment dockerd's nvidia driver derives from a request. The
  * expected error texts were checked against `docker create --gpus ...` of
  * Docker 28.2 (the flag is parsed before the daemon is contacted). */

@@ -1,5 +1,5 @@
-/* Unit tests of discovery (lib/host.c), selection (lib/select.c) and the plan
- * (lib/plan.c) on fixture hosts made with the simulator and then reshaped:
+/* Unit tests of discovery (lib/host/host.c), selection (lib/host/select.c) and the plan
+ * (lib/host/plan.c) on fixture hosts made with the simulator and then reshaped:
  * Debian layout, lib64, /usr/local/nvidia, no ld.so.cache, 32-bit libraries,
  * a library of another driver version, 0 and 16 GPUs, and broken inputs. */
 #include <setjmp.h>

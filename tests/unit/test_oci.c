@@ -1,5 +1,5 @@
-/* Unit tests of the hook's untrusted inputs: lib/oci.c (state, config.json),
- * lib/request.c (the NVIDIA_* environment) and the log escaping of lib/hook.c.
+/* Unit tests of the hook's untrusted inputs: lib/container/oci.c (state, config.json),
+ * lib/container/request.c (the NVIDIA_* environment) and the log escaping of lib/runtime/hook.c.
  * Several are regression tests of security-review and fuzzing findings. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
-/* Unit tests of what a container asks for (lib/request.c), the OCI inputs
- * (lib/oci.c) and gctk's settings file (lib/config.c). */
+/* Unit tests of what a container asks for (lib/container/request.c), the OCI inputs
+ * (lib/container/oci.c) and gctk's settings file (lib/util/config.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests of lib/require.c: the NVIDIA_REQUIRE_* language. */
+/* Unit tests of lib/cuda/require.c: the NVIDIA_REQUIRE_* language. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests of lib/rootfs.c: resolution inside a hostile rootfs, creation,
+/* Unit tests of lib/container/rootfs.c: resolution inside a hostile rootfs, creation,
  * fd-based mounts and their undo.
  *
  * Needs root. main() forks: the child enters a private mount namespace

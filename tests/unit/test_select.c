@@ -1,4 +1,4 @@
-/* Unit tests of lib/select.c on a simulated 4-GPU host: which GPUs a list
+/* Unit tests of lib/host/select.c on a simulated 4-GPU host: which GPUs a list
  * names, and what an unknown id or a count beyond the host says. */
 #include <setjmp.h>
 #include <stdarg.h>

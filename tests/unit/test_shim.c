@@ -1,4 +1,4 @@
-/* Unit tests of gctk-runtime's work (lib/shim.c): finding the verb and the
+/* Unit tests of gctk-runtime's work (lib/runtime/shim.c): finding the verb and the
  * bundle in runc command lines, and adding the hook to config.json. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests of lib/sim.c and lib/elfstub.c: the stub libraries, the
+/* Unit tests of sim/sim.c and sim/elfstub.c: the stub libraries, the
  * simulated host's files, and the mock NVML loaded from a created host. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -114,7 +114,7 @@ static void check_stub(bool is32)
     gctk_error *err = NULL;
     assert_int_equal(elfstub_write(path, "libstub.so.1", is32, &err), 0);
 
-    /* parsed by lib/elf.c, an independent reader */
+    /* parsed by lib/host/elf.c, an independent reader */
     struct elf_info info = {0};
     assert_int_equal(elf_inspect(path, &info, &err), 0);
     assert_int_equal(info.elf_class, is32 ? ELFCLASS32 : ELFCLASS64);
