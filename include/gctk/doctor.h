@@ -85,8 +85,4 @@ int doctor_docker_get(const char *docker_host, const char *path, json_t **out, g
  * one. 0 when none. */
 pid_t doctor_find_dockerd(const char *docker_host, const char *pidfile);
 
-/* The version in a library file name: "libcuda.so.580.95.05" -> "580.95.05";
- * NULL for "libcuda.so.1" or a name without ".so.". Owned. */
-char *doctor_library_version(const char *name);
-
 #endif

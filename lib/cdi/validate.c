@@ -8,12 +8,7 @@
 #include <sys/sysmacros.h>
 
 #include "cdi.h"
-
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
+#include "host.h"
 
 struct checker {
     unsigned flags;
@@ -95,33 +90,6 @@ static void check_int(struct checker *c, const json_t *obj, const char *key, con
         problem(c, path, "`%s` must be an integer >= %lld", key, min);
 }
 
-/* "libcuda.so.535.104.05" -> "535.104.05": a driver file's version suffix */
-static const char *file_driver_version(const char *path)
-{
-    const char *b = base_name(path);
-    const char *so = strstr(b, ".so.");
-    if (so != NULL) {
-        const char *v = so + 4;
-        /* a driver version has dots ("580.95.05"), a SONAME one number
-         * ("libcuda.so.1") */
-        if (strchr(v, '.') != NULL && strspn(v, "0123456789.") == strlen(v))
-            return v;
-        return NULL;
-    }
-    /* firmware: /lib/firmware/nvidia/<version>/gsp_*.bin */
-    const char *fw = strstr(path, "/firmware/nvidia/");
-    if (fw != NULL) {
-        static char buf[64];
-        const char *v = fw + strlen("/firmware/nvidia/");
-        size_t n = strcspn(v, "/");
-        if (n > 0 && n < sizeof(buf) && v[n] == '/' && strspn(v, "0123456789.") == n) {
-            snprintf(buf, sizeof(buf), "%.*s", (int)n, v);
-            return buf;
-        }
-    }
-    return NULL;
-}
-
 static void check_node(struct checker *c, const json_t *n, const char *path)
 {
     static const char *const keys[] = {"path",     "hostPath",    "type", "major", "minor",
@@ -197,7 +165,7 @@ static void check_mount(struct checker *c, const json_t *m, const char *path)
                 hp);
         return;
     }
-    const char *fv = file_driver_version(hp);
+    cleanup_free char *fv = host_file_version(hp);
     if (c->driver != NULL && fv != NULL && strcmp(fv, c->driver) != 0)
         problem(c, path,
                 "hostPath `%s` belongs to driver %s, this host runs %s: regenerate the "

@@ -145,22 +145,6 @@ static const char *root_shown(const struct ctx *c)
     return strcmp(c->root, "/") == 0 ? "" : c->root;
 }
 
-char *doctor_library_version(const char *name)
-{
-    const char *slash = strrchr(name, '/');
-    const char *so = strstr(slash != NULL ? slash + 1 : name, ".so.");
-    if (so == NULL)
-        return NULL;
-    so += 4;
-    /* "1" is a SONAME link, not a version */
-    if (strchr(so, '.') == NULL || !isdigit((unsigned char)*so))
-        return NULL;
-    for (const char *p = so; *p; p++)
-        if (!isdigit((unsigned char)*p) && *p != '.')
-            return NULL;
-    return xstrdup(so);
-}
-
 /* ---- kernel module and libraries --------------------------------------------- */
 
 static void check_driver(struct ctx *c)
@@ -212,7 +196,7 @@ static void check_libraries(struct ctx *c)
                 "/etc/ld.so.cache");
             continue;
         }
-        cleanup_free char *version = doctor_library_version(real);
+        cleanup_free char *version = host_file_version(real);
         if (i == 0)
             c->nvml_lib = xstrdup(real);
         if (version == NULL) {
@@ -346,7 +330,7 @@ static void check_nvml(struct ctx *c)
     int r = nvml_open(full, &c->nvml, &e);
     c->nvml_ms = (now_ns() - t0) / 1000000;
     if (r < 0) {
-        cleanup_free char *lib = doctor_library_version(c->nvml_lib);
+        cleanup_free char *lib = host_file_version(c->nvml_lib);
         add(c->r, "nvml", DOCTOR_ERROR, nvml_fix(e->msg, c->driver, lib), "%s", e->msg);
         return;
     }
@@ -954,7 +938,7 @@ static void check_edits(const struct ctx *c, const json_t *edits, struct spec_ch
         if (p == NULL)
             continue;
         s->mounts++;
-        cleanup_free char *version = doctor_library_version(p);
+        cleanup_free char *version = host_file_version(p);
         cleanup_free char *full = spec_host_path(c, p);
         if (version != NULL && c->driver != NULL && strcmp(version, c->driver) != 0) {
             strv_push(&s->problems, xasprintf("`%s` is of driver %s, the running driver is %s", p,

@@ -242,6 +242,28 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+/* a driver version: digits with at least one dot ("580.95.05"; a SONAME's
+ * suffix is one number: "libcuda.so.1") */
+static bool is_driver_version(const char *s, size_t n)
+{
+    return n > 0 && s[0] >= '0' && s[0] <= '9' && memchr(s, '.', n) != NULL &&
+           strspn(s, "0123456789.") >= n;
+}
+
+char *host_file_version(const char *path)
+{
+    const char *so = strstr(base_name(path), ".so.");
+    if (so != NULL)
+        return is_driver_version(so + 4, strlen(so + 4)) ? xstrdup(so + 4) : NULL;
+    /* firmware: /lib/firmware/nvidia/<version>/gsp_*.bin */
+    const char *fw = strstr(path, "/firmware/nvidia/");
+    if (fw == NULL)
+        return NULL;
+    const char *v = fw + strlen("/firmware/nvidia/");
+    size_t n = strcspn(v, "/");
+    return v[n] == '/' && is_driver_version(v, n) ? xstrndup(v, n) : NULL;
+}
+
 static struct gctk_file *add_file(struct gctk_host *h, enum gctk_file_kind kind, unsigned caps,
                                   const char *path)
 {

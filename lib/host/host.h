@@ -87,6 +87,10 @@ void host_gpu_clear(struct gctk_gpu *g);
 int host_normalize_bus_id(const char *in, char *out, size_t size);
 /* Follows symlinks of a host path with absolute targets taken under root. */
 int host_resolve(const char *root, const char *path, char **out, gctk_error **err);
+/* The driver version a driver file's name carries: "libcuda.so.580.95.05"
+ * and "/lib/firmware/nvidia/580.95.05/gsp_ga10x.bin" give "580.95.05";
+ * NULL for a SONAME ("libcuda.so.1") or any other name. Owned. */
+char *host_file_version(const char *path);
 /* The root-relative path of the 64-bit driver library named prefix*, or NULL. */
 const char *host_library_path(const gctk_host *h, const char *prefix);
 /* NVML, loaded on first use; NULL when it cannot be (a warning says why). */
