@@ -371,7 +371,7 @@ int cgroup_bpf_extend(const struct bpf_insn *old, size_t old_len, const struct c
     k++;
     p[k++] = INSN(BPF_ALU | BPF_RSH | BPF_K, BPF_REG_2, 0, 0, 16); /* access */
     p[k++] = INSN(BPF_ALU | BPF_AND | BPF_K, BPF_REG_2, 0, 0,
-                  (int32_t) ~(uint32_t)(BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE));
+                  (int32_t)(~(uint32_t)(BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE)));
     p[k] = INSN(BPF_JMP32 | BPF_JNE | BPF_K, BPF_REG_2, 0, TO_OLD, 0); /* mknod: old decides */
     k++;
     p[k++] = INSN(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_4, BPF_REG_1,
