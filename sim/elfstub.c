@@ -48,7 +48,7 @@ static struct layout plan(bool is32, size_t soname_len)
 
 /* Fills the class-specific headers; ElfN is Elf32 or Elf64. A macro because
  * the two classes differ only in the widths and order of their fields. */
-#define FILL_HEADERS(ElfN, buf, l, machine, elf_class)                                              \
+#define FILL_HEADERS(ElfN, buf, l, machine, elf_class)                                             \
     do {                                                                                           \
         ElfN##_Ehdr *eh = (ElfN##_Ehdr *)(buf);                                                    \
         memcpy(eh->e_ident, ELFMAG, SELFMAG);                                                      \
@@ -68,16 +68,24 @@ static struct layout plan(bool is32, size_t soname_len)
         eh->e_shnum = NSECT;                                                                       \
         eh->e_shstrndx = NSECT - 1;                                                                \
         ElfN##_Phdr *ph = (ElfN##_Phdr *)((buf) + sizeof(ElfN##_Ehdr));                            \
-        ph[0] = (ElfN##_Phdr){.p_type = PT_LOAD, .p_flags = PF_R | PF_W, .p_offset = 0,            \
-                              .p_vaddr = 0, .p_paddr = 0, .p_filesz = (l).load_end,                \
-                              .p_memsz = (l).load_end, .p_align = 0x1000};                         \
-        ph[1] = (ElfN##_Phdr){.p_type = PT_DYNAMIC, .p_flags = PF_R | PF_W,                        \
-                              .p_offset = (l).dynamic, .p_vaddr = (l).dynamic,                     \
+        ph[0] = (ElfN##_Phdr){.p_type = PT_LOAD,                                                   \
+                              .p_flags = PF_R | PF_W,                                              \
+                              .p_offset = 0,                                                       \
+                              .p_vaddr = 0,                                                        \
+                              .p_paddr = 0,                                                        \
+                              .p_filesz = (l).load_end,                                            \
+                              .p_memsz = (l).load_end,                                             \
+                              .p_align = 0x1000};                                                  \
+        ph[1] = (ElfN##_Phdr){.p_type = PT_DYNAMIC,                                                \
+                              .p_flags = PF_R | PF_W,                                              \
+                              .p_offset = (l).dynamic,                                             \
+                              .p_vaddr = (l).dynamic,                                              \
                               .p_paddr = (l).dynamic,                                              \
                               .p_filesz = NDYN * sizeof(ElfN##_Dyn),                               \
-                              .p_memsz = NDYN * sizeof(ElfN##_Dyn), .p_align = 8};                 \
-        /* without PT_GNU_STACK the loader would make the stack executable */                     \
-        ph[2] = (ElfN##_Phdr){.p_type = PT_GNU_STACK, .p_flags = PF_R | PF_W, .p_align = 16};    \
+                              .p_memsz = NDYN * sizeof(ElfN##_Dyn),                                \
+                              .p_align = 8};                                                       \
+        /* without PT_GNU_STACK the loader would make the stack executable */                      \
+        ph[2] = (ElfN##_Phdr){.p_type = PT_GNU_STACK, .p_flags = PF_R | PF_W, .p_align = 16};      \
         ElfN##_Dyn *dyn = (ElfN##_Dyn *)((buf) + (l).dynamic);                                     \
         dyn[0] = (ElfN##_Dyn){.d_tag = DT_SONAME, .d_un.d_val = 1};                                \
         dyn[1] = (ElfN##_Dyn){.d_tag = DT_HASH, .d_un.d_ptr = (l).hash};                           \
@@ -87,26 +95,45 @@ static struct layout plan(bool is32, size_t soname_len)
         dyn[5] = (ElfN##_Dyn){.d_tag = DT_SYMENT, .d_un.d_val = sizeof(ElfN##_Sym)};               \
         dyn[6] = (ElfN##_Dyn){.d_tag = DT_NULL};                                                   \
         ElfN##_Shdr *sh = (ElfN##_Shdr *)((buf) + (l).shdrs);                                      \
-        sh[1] = (ElfN##_Shdr){.sh_name = SH_HASH, .sh_type = SHT_HASH, .sh_flags = SHF_ALLOC,      \
-                              .sh_addr = (l).hash, .sh_offset = (l).hash,                          \
-                              .sh_size = 4 * sizeof(Elf32_Word), .sh_link = 2,                     \
-                              .sh_addralign = 4, .sh_entsize = sizeof(Elf32_Word)};                \
-        sh[2] = (ElfN##_Shdr){.sh_name = SH_DYNSYM, .sh_type = SHT_DYNSYM,                         \
-                              .sh_flags = SHF_ALLOC, .sh_addr = (l).dynsym,                        \
-                              .sh_offset = (l).dynsym, .sh_size = sizeof(ElfN##_Sym),              \
-                              .sh_link = 3, .sh_info = 1, .sh_addralign = 8,                       \
+        sh[1] = (ElfN##_Shdr){.sh_name = SH_HASH,                                                  \
+                              .sh_type = SHT_HASH,                                                 \
+                              .sh_flags = SHF_ALLOC,                                               \
+                              .sh_addr = (l).hash,                                                 \
+                              .sh_offset = (l).hash,                                               \
+                              .sh_size = 4 * sizeof(Elf32_Word),                                   \
+                              .sh_link = 2,                                                        \
+                              .sh_addralign = 4,                                                   \
+                              .sh_entsize = sizeof(Elf32_Word)};                                   \
+        sh[2] = (ElfN##_Shdr){.sh_name = SH_DYNSYM,                                                \
+                              .sh_type = SHT_DYNSYM,                                               \
+                              .sh_flags = SHF_ALLOC,                                               \
+                              .sh_addr = (l).dynsym,                                               \
+                              .sh_offset = (l).dynsym,                                             \
+                              .sh_size = sizeof(ElfN##_Sym),                                       \
+                              .sh_link = 3,                                                        \
+                              .sh_info = 1,                                                        \
+                              .sh_addralign = 8,                                                   \
                               .sh_entsize = sizeof(ElfN##_Sym)};                                   \
-        sh[3] = (ElfN##_Shdr){.sh_name = SH_DYNSTR, .sh_type = SHT_STRTAB,                         \
-                              .sh_flags = SHF_ALLOC, .sh_addr = (l).dynstr,                        \
-                              .sh_offset = (l).dynstr, .sh_size = (l).dynstr_len,                  \
+        sh[3] = (ElfN##_Shdr){.sh_name = SH_DYNSTR,                                                \
+                              .sh_type = SHT_STRTAB,                                               \
+                              .sh_flags = SHF_ALLOC,                                               \
+                              .sh_addr = (l).dynstr,                                               \
+                              .sh_offset = (l).dynstr,                                             \
+                              .sh_size = (l).dynstr_len,                                           \
                               .sh_addralign = 1};                                                  \
-        sh[4] = (ElfN##_Shdr){.sh_name = SH_DYNAMIC, .sh_type = SHT_DYNAMIC,                       \
-                              .sh_flags = SHF_ALLOC | SHF_WRITE, .sh_addr = (l).dynamic,           \
+        sh[4] = (ElfN##_Shdr){.sh_name = SH_DYNAMIC,                                               \
+                              .sh_type = SHT_DYNAMIC,                                              \
+                              .sh_flags = SHF_ALLOC | SHF_WRITE,                                   \
+                              .sh_addr = (l).dynamic,                                              \
                               .sh_offset = (l).dynamic,                                            \
-                              .sh_size = NDYN * sizeof(ElfN##_Dyn), .sh_link = 3,                  \
-                              .sh_addralign = 8, .sh_entsize = sizeof(ElfN##_Dyn)};                \
-        sh[5] = (ElfN##_Shdr){.sh_name = SH_SHSTRTAB, .sh_type = SHT_STRTAB,                       \
-                              .sh_offset = (l).shstrtab, .sh_size = sizeof(shstrtab),              \
+                              .sh_size = NDYN * sizeof(ElfN##_Dyn),                                \
+                              .sh_link = 3,                                                        \
+                              .sh_addralign = 8,                                                   \
+                              .sh_entsize = sizeof(ElfN##_Dyn)};                                   \
+        sh[5] = (ElfN##_Shdr){.sh_name = SH_SHSTRTAB,                                              \
+                              .sh_type = SHT_STRTAB,                                               \
+                              .sh_offset = (l).shstrtab,                                           \
+                              .sh_size = sizeof(shstrtab),                                         \
                               .sh_addralign = 1};                                                  \
     } while (0)
 

@@ -28,8 +28,8 @@
 #define NVIDIA_UVM_MAJOR 510
 
 /* The driver libraries of every capability (lib/host/caps.c knows them by
- * prefix), one table for the whole simulator. soname: the SONAME's suffix after ".so."; NULL when it is the
- * driver version itself (the internal libraries). */
+ * prefix), one table for the whole simulator. soname: the SONAME's suffix after ".so."; NULL when
+ * it is the driver version itself (the internal libraries). */
 static const struct sim_lib {
     const char *name;
     const char *soname;
@@ -105,8 +105,8 @@ char *gctk_sim_gpu_uuid(unsigned index)
     uint64_t hi = splitmix64(0x6763746b73696d00ull ^ ((uint64_t)index << 1));
     uint64_t lo = splitmix64(0x6763746b73696d00ull ^ ((uint64_t)index << 1 | 1));
     return xasprintf("GPU-%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32),
-                     (unsigned)(hi >> 16) & 0xffff, (unsigned)hi & 0xffff,
-                     (unsigned)(lo >> 48), (unsigned long long)(lo & 0xffffffffffffull));
+                     (unsigned)(hi >> 16) & 0xffff, (unsigned)hi & 0xffff, (unsigned)(lo >> 48),
+                     (unsigned long long)(lo & 0xffffffffffffull));
 }
 
 char *gctk_sim_gpu_bus_id(unsigned index)
@@ -228,8 +228,10 @@ int gctk_sim_mock_dir(char **out, gctk_error **err)
     const char *env = getenv("GCTK_SIM_DIR");
     if (env != NULL && env[0] != '\0') {
         if (!has_mocks(env))
-            return gctk_fail(err, 0, "GCTK_SIM_DIR `%s` holds no libnvidia-ml.so.1: point it "
-                             "at the build's sim/ directory", env);
+            return gctk_fail(err, 0,
+                             "GCTK_SIM_DIR `%s` holds no libnvidia-ml.so.1: point it "
+                             "at the build's sim/ directory",
+                             env);
         *out = xstrdup(env);
         return 0;
     }
@@ -250,7 +252,8 @@ int gctk_sim_mock_dir(char **out, gctk_error **err)
         return 0;
     }
 #endif
-    return gctk_fail(err, 0, "the mock driver files (libnvidia-ml.so.1, libcuda.so.1, "
+    return gctk_fail(err, 0,
+                     "the mock driver files (libnvidia-ml.so.1, libcuda.so.1, "
                      "nvidia-smi) are not installed: build gctk, or set GCTK_SIM_DIR");
 }
 
@@ -267,9 +270,8 @@ int gctk_sim_patch_cuda(const char *path, int cuda_number, gctk_error **err)
     snprintf(digits, sizeof(digits), "%08d", cuda_number);
     const size_t mlen = strlen(GCTK_SIM_CUDA_MARKER);
     size_t found = 0;
-    for (const char *p = data; (p = memmem(p, len - (size_t)(p - data), GCTK_SIM_CUDA_MARKER,
-                                           mlen)) != NULL;
-         p += mlen) {
+    for (const char *p = data;
+         (p = memmem(p, len - (size_t)(p - data), GCTK_SIM_CUDA_MARKER, mlen)) != NULL; p += mlen) {
         off_t off = (off_t)(p - data + (ptrdiff_t)mlen);
         if ((size_t)off + 8 > len)
             break;
@@ -288,7 +290,8 @@ static int create_proc(const char *root, const struct gctk_sim_options *o, gctk_
 {
     cleanup_free char *version =
         xasprintf("NVRM version: NVIDIA UNIX x86_64 Kernel Module  %s  Sun Nov  2 10:00:00 UTC "
-                  "2026\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n", o->driver);
+                  "2026\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n",
+                  o->driver);
     if (write_text(root, "/proc/driver/nvidia/version", version, 0444, err) < 0 ||
         write_text(root, "/proc/driver/nvidia/params",
                    "ResmanDebugLevel: 4294967295\nRmLogonRC: 1\nModifyDeviceFiles: 1\n"
@@ -341,15 +344,15 @@ static int create_gpu(const char *root, unsigned i, const struct gctk_sim_option
 {
     cleanup_free char *uuid = gctk_sim_gpu_uuid(i);
     cleanup_free char *bus = gctk_sim_gpu_bus_id(i);
-    cleanup_free char *info = xasprintf(
-        "Model: \t\t %s\nIRQ:   \t\t %u\nGPU UUID: \t %s\nVideo BIOS: \t 96.00.99.00.01\n"
-        "Bus Type: \t PCIe\nDMA Size: \t 52 bits\nDMA Mask: \t 0xfffffffffffff\n"
-        "Bus Location: \t %s\nDevice Minor: \t %u\nGPU Excluded:\t No\n",
-        o->model, 100 + i, uuid, bus, i);
+    cleanup_free char *info =
+        xasprintf("Model: \t\t %s\nIRQ:   \t\t %u\nGPU UUID: \t %s\nVideo BIOS: \t 96.00.99.00.01\n"
+                  "Bus Type: \t PCIe\nDMA Size: \t 52 bits\nDMA Mask: \t 0xfffffffffffff\n"
+                  "Bus Location: \t %s\nDevice Minor: \t %u\nGPU Excluded:\t No\n",
+                  o->model, 100 + i, uuid, bus, i);
     const struct sim_model *m = model_of(o->model);
-    cleanup_free char *extra =
-        xasprintf("Memory MiB: %u\nBrand: %s\nCompute Capability: %s\n"
-                  "Persistence Mode: Enabled\n", m->memory_mib, m->brand, m->cc);
+    cleanup_free char *extra = xasprintf("Memory MiB: %u\nBrand: %s\nCompute Capability: %s\n"
+                                         "Persistence Mode: Enabled\n",
+                                         m->memory_mib, m->brand, m->cc);
     cleanup_free char *info_path = xasprintf("/proc/driver/nvidia/gpus/%s/information", bus);
     cleanup_free char *extra_path = xasprintf("/proc/driver/nvidia/gpus/%s/gctk-sim", bus);
     if (write_text(root, info_path, info, 0444, err) < 0 ||
@@ -371,14 +374,14 @@ static int create_node(const char *root, const char *rel, unsigned major, unsign
             if (errno != EPERM && errno != EACCES)
                 return gctk_fail(err, errno, "create device node `%s`", path);
             *mknod_failed = true;
-            add_warning(warnings, xasprintf("cannot create device nodes (mknod `%s`: %s): plain "
-                                     "files stand in for them; run as root to get real nodes",
-                                     path, strerror(errno)));
+            add_warning(warnings,
+                        xasprintf("cannot create device nodes (mknod `%s`: %s): plain "
+                                  "files stand in for them; run as root to get real nodes",
+                                  path, strerror(errno)));
         }
     }
     if (*mknod_failed) {
-        cleanup_fd int fd =
-            open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+        cleanup_fd int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
         if (fd < 0)
             return gctk_fail(err, errno, "create `%s`", path);
     }
@@ -387,8 +390,7 @@ static int create_node(const char *root, const char *rel, unsigned major, unsign
     return 0;
 }
 
-static int create_devices(const char *root, unsigned gpus, struct strv *warnings,
-                          gctk_error **err)
+static int create_devices(const char *root, unsigned gpus, struct strv *warnings, gctk_error **err)
 {
     cleanup_free char *caps = path_join(root, "/dev/nvidia-caps");
     if (mkdir_p(caps, 0755, err) < 0)
@@ -399,8 +401,7 @@ static int create_devices(const char *root, unsigned gpus, struct strv *warnings
         create_node(root, "/dev/nvidia-modeset", NVIDIA_MAJOR, NVIDIA_MODESET_MINOR, &failed,
                     warnings, err) < 0 ||
         create_node(root, "/dev/nvidia-uvm", NVIDIA_UVM_MAJOR, 0, &failed, warnings, err) < 0 ||
-        create_node(root, "/dev/nvidia-uvm-tools", NVIDIA_UVM_MAJOR, 1, &failed, warnings,
-                    err) < 0)
+        create_node(root, "/dev/nvidia-uvm-tools", NVIDIA_UVM_MAJOR, 1, &failed, warnings, err) < 0)
         return -1;
     for (unsigned i = 0; i < gpus; i++) {
         char rel[32];
@@ -417,7 +418,8 @@ static int create_devices(const char *root, unsigned gpus, struct strv *warnings
             add_warning(warnings,
                         xasprintf("`%s` is on a filesystem mounted nodev: the mock driver "
                                   "will fail with \"Unknown Error\"; use a directory on "
-                                  "another filesystem", root));
+                                  "another filesystem",
+                                  root));
     }
     return 0;
 }
@@ -495,7 +497,10 @@ static int create_libs(const char *root, const struct gctk_sim_options *o, const
 static int create_bins(const char *root, const char *mocks, gctk_error **err)
 {
     static const char *const tools[] = {
-        "nvidia-smi", "nvidia-debugdump", "nvidia-persistenced", "nvidia-cuda-mps-control",
+        "nvidia-smi",
+        "nvidia-debugdump",
+        "nvidia-persistenced",
+        "nvidia-cuda-mps-control",
         "nvidia-cuda-mps-server",
     };
     cleanup_free char *bin = path_join(root, "/usr/bin");
@@ -514,8 +519,7 @@ static int create_bins(const char *root, const char *mocks, gctk_error **err)
 /* A listening unix socket leaves its file behind when closed: the file is
  * what gets bind-mounted. Bound through /proc/self/fd so that a long root
  * does not overflow sun_path. */
-static int create_socket(const char *root, const char *rel_dir, const char *name,
-                         gctk_error **err)
+static int create_socket(const char *root, const char *rel_dir, const char *name, gctk_error **err)
 {
     cleanup_free char *dir = path_join(root, rel_dir);
     cleanup_free char *path = xasprintf("%s/%s", dir, name);
@@ -564,8 +568,7 @@ static int create_misc(const char *root, const struct gctk_sim_options *o, gctk_
                    "        \"api_version\" : \"1.4.312\"\n    }\n}\n",
                    0644, err) < 0)
         return -1;
-    return write_text(root, "/etc/OpenCL/vendors/nvidia.icd", "libnvidia-opencl.so.1\n", 0644,
-                      err);
+    return write_text(root, "/etc/OpenCL/vendors/nvidia.icd", "libnvidia-opencl.so.1\n", 0644, err);
 }
 
 static int write_config(const char *root, gctk_error **err)
@@ -595,8 +598,10 @@ int gctk_sim_parse_mig(const char *spec, unsigned *gpu, struct strv *profiles, g
     int used = 0;
     if (colon == NULL || sscanf(spec, "%u%n", &g, &used) != 1 || spec + used != colon ||
         spec[0] < '0' || spec[0] > '9')
-        return gctk_fail(err, 0, "invalid --mig `%s`: expected GPU:PROFILE[,PROFILE...], like "
-                         "0:1g.10gb,3g.40gb", spec);
+        return gctk_fail(err, 0,
+                         "invalid --mig `%s`: expected GPU:PROFILE[,PROFILE...], like "
+                         "0:1g.10gb,3g.40gb",
+                         spec);
     size_t plen = strlen(colon + 1);
     if (plen == 0 || colon[1] == ',' || colon[plen] == ',' || strstr(colon, ",,") != NULL)
         return gctk_fail(err, 0, "invalid --mig `%s`: an empty profile", spec);
@@ -607,11 +612,14 @@ int gctk_sim_parse_mig(const char *spec, unsigned *gpu, struct strv *profiles, g
     for (char *p = strtok_r(copy, ",", &save); p != NULL; p = strtok_r(NULL, ",", &save)) {
         unsigned s = 0, gb = 0;
         int n = 0;
-        if (sscanf(p, "%ug.%ugb%n", &s, &gb, &n) != 2 || (p[n] != '\0' && strcmp(p + n, "+me") != 0) ||
-            s < 1 || s > 7 || gb < 1 || gb > 999 || p[0] < '1' || p[0] > '9') {
+        if (sscanf(p, "%ug.%ugb%n", &s, &gb, &n) != 2 ||
+            (p[n] != '\0' && strcmp(p + n, "+me") != 0) || s < 1 || s > 7 || gb < 1 || gb > 999 ||
+            p[0] < '1' || p[0] > '9') {
             strv_clear(&list);
-            return gctk_fail(err, 0, "invalid MIG profile `%s` in --mig `%s`: expected "
-                             "<slices>g.<GB>gb, like 1g.10gb or 3g.40gb", p, spec);
+            return gctk_fail(err, 0,
+                             "invalid MIG profile `%s` in --mig `%s`: expected "
+                             "<slices>g.<GB>gb, like 1g.10gb or 3g.40gb",
+                             p, spec);
         }
         slices += s;
         strv_push(&list, xstrdup(p));
@@ -619,8 +627,10 @@ int gctk_sim_parse_mig(const char *spec, unsigned *gpu, struct strv *profiles, g
     if (list.len == 0 || list.len > GCTK_SIM_MIG_MAX || slices > 7) {
         size_t n = list.len;
         strv_clear(&list);
-        return gctk_fail(err, 0, "--mig `%s`: %zu instance(s) of %u compute slices: a GPU has "
-                         "1 to %d instances and 7 slices", spec, n, slices, GCTK_SIM_MIG_MAX);
+        return gctk_fail(err, 0,
+                         "--mig `%s`: %zu instance(s) of %u compute slices: a GPU has "
+                         "1 to %d instances and 7 slices",
+                         spec, n, slices, GCTK_SIM_MIG_MAX);
     }
     *gpu = g;
     *profiles = list;
@@ -734,9 +744,10 @@ static int check_mig_model(const struct gctk_sim_options *o, gctk_error **err)
     unsigned major = 0;
     sscanf(model_of(o->model)->cc, "%u", &major);
     if (major < 8)
-        return gctk_fail(err, 0, "--mig: a %s has no MIG (compute capability %s): MIG needs an "
-                         "A100, A30, H100, H200 or newer (--model)", o->model,
-                         model_of(o->model)->cc);
+        return gctk_fail(err, 0,
+                         "--mig: a %s has no MIG (compute capability %s): MIG needs an "
+                         "A100, A30, H100, H200 or newer (--model)",
+                         o->model, model_of(o->model)->cc);
     return 0;
 }
 
@@ -759,8 +770,10 @@ static int create_migs(const char *root, const struct gctk_sim_options *o, struc
             r = gctk_fail(err, 0, "--mig `%s`: no GPU %u on a host of %u GPU(s)", o->mig[i],
                           gpus[i], o->gpus);
         else if (r == 0 && seen[gpus[i]])
-            r = gctk_fail(err, 0, "--mig `%s`: GPU %u is given twice: list all its profiles in "
-                          "one --mig", o->mig[i], gpus[i]);
+            r = gctk_fail(err, 0,
+                          "--mig `%s`: GPU %u is given twice: list all its profiles in "
+                          "one --mig",
+                          o->mig[i], gpus[i]);
         if (r == 0) {
             seen[gpus[i]] = true;
             last = gpus[i] > last ? gpus[i] : last;
@@ -801,8 +814,10 @@ static int check_options(const struct gctk_sim_options *o, gctk_error **err)
     size_t n = o->driver != NULL ? strlen(o->driver) : 0;
     if (n == 0 || n > 32 || strspn(o->driver, "0123456789.") != n || o->driver[0] == '.' ||
         strstr(o->driver, "..") != NULL || o->driver[n - 1] == '.')
-        return gctk_fail(err, 0, "invalid driver version `%s`: expected numbers and dots, "
-                         "like 580.95.05", o->driver != NULL ? o->driver : "");
+        return gctk_fail(err, 0,
+                         "invalid driver version `%s`: expected numbers and dots, "
+                         "like 580.95.05",
+                         o->driver != NULL ? o->driver : "");
     if (gctk_sim_cuda_number(o->cuda) < 0)
         return gctk_fail(err, 0, "invalid CUDA version `%s`: expected MAJOR.MINOR, like 13.0",
                          o->cuda != NULL ? o->cuda : "");
@@ -889,8 +904,10 @@ int gctk_sim_create(const char *dir, const struct gctk_sim_options *o, struct st
     if (is_empty_dir(root, &empty, err) < 0)
         return -1;
     if (!empty && !o->force)
-        return gctk_fail(err, 0, "`%s` is not empty: choose a new directory, or pass --force "
-                         "to rebuild a simulated host there", root);
+        return gctk_fail(err, 0,
+                         "`%s` is not empty: choose a new directory, or pass --force "
+                         "to rebuild a simulated host there",
+                         root);
     if (!empty && (remove_previous(root, err) < 0 || remove_previous_mig(root, err) < 0))
         return gctk_wrap(err, "clear the previous host");
 
@@ -899,10 +916,9 @@ int gctk_sim_create(const char *dir, const struct gctk_sim_options *o, struct st
     for (unsigned i = 0; i < o->gpus; i++)
         if (create_gpu(root, i, o, err) < 0)
             return -1;
-    if (create_devices(root, o->gpus, warnings, err) < 0 ||
-        create_libs(root, o, mocks, err) < 0 || create_bins(root, mocks, err) < 0 ||
-        create_misc(root, o, err) < 0 || create_migs(root, o, warnings, err) < 0 ||
-        write_config(root, err) < 0)
+    if (create_devices(root, o->gpus, warnings, err) < 0 || create_libs(root, o, mocks, err) < 0 ||
+        create_bins(root, mocks, err) < 0 || create_misc(root, o, err) < 0 ||
+        create_migs(root, o, warnings, err) < 0 || write_config(root, err) < 0)
         return -1;
     return 0;
 }

@@ -20,8 +20,14 @@ __attribute__((used)) static const volatile char cuda_marker[] = "GCTK-SIM-CUDA-
 
 /* Library directories, longest first: the root is what precedes them. */
 static const char *const lib_dirs[] = {
-    "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/i386-linux-gnu",
-    "/usr/lib64", "/usr/lib32", "/usr/lib", "/lib64", "/lib",
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/i386-linux-gnu",
+    "/usr/lib64",
+    "/usr/lib32",
+    "/usr/lib",
+    "/lib64",
+    "/lib",
 };
 
 int simhost_cuda_version(void)

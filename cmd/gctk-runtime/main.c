@@ -16,7 +16,8 @@ static char *find_runtime(const char *name)
         return xstrdup(name);
     const char *env = getenv("PATH");
     cleanup_free char *self = self_exe();
-    return path_search(env != NULL ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    return path_search(env != NULL ? env
+                                   : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                        name, self);
 }
 
@@ -33,7 +34,8 @@ int main(int argc, char **argv)
     struct shim_args a;
     shim_parse_args(argc, argv, &a);
     if (a.verb > 0 && (strcmp(argv[a.verb], "create") == 0 || strcmp(argv[a.verb], "run") == 0)) {
-        cleanup_free char *hook = cfg.hook_path ? xstrdup(cfg.hook_path) : self_sibling("gctk-hook");
+        cleanup_free char *hook =
+            cfg.hook_path ? xstrdup(cfg.hook_path) : self_sibling("gctk-hook");
         if (hook == NULL)
             hook = xstrdup("/usr/bin/gctk-hook");
         bool added = false;
@@ -45,8 +47,9 @@ int main(int argc, char **argv)
     }
     char *runtime = find_runtime(cfg.runtime);
     if (runtime == NULL) {
-        fprintf(stderr, "gctk-runtime: the OCI runtime `%s` is not on PATH: install runc or set "
-                        "\"runtime\" in %s\n",
+        fprintf(stderr,
+                "gctk-runtime: the OCI runtime `%s` is not on PATH: install runc or set "
+                "\"runtime\" in %s\n",
                 cfg.runtime, cfg.path ? cfg.path : "the gctk config");
         config_clear(&cfg);
         return 1;

@@ -30,14 +30,14 @@ static void usage(FILE *f)
 
 /* What one GPU (or the host, when it has none) gets. */
 struct verdict {
-    int status;      /* EXIT_NATIVE, EXIT_MINOR, EXIT_CANNOT */
+    int status;       /* EXIT_NATIVE, EXIT_MINOR, EXIT_CANNOT */
     const char *name; /* "native", "minor-version", "satisfied", ... */
     char *why;        /* owned */
 };
 
 /* The CUDA-version verdict for one GPU: 0 native, 3 minor, 1 cannot. */
-static int cuda_verdict(const char *want, const char *driver, const char *cuda,
-                        const char *brand, struct verdict *v, gctk_error **err)
+static int cuda_verdict(const char *want, const char *driver, const char *cuda, const char *brand,
+                        struct verdict *v, gctk_error **err)
 {
     struct cudacompat_result r = {0};
     if (cudacompat_check(want, driver, cuda, &r, err) < 0)
@@ -154,14 +154,13 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
     cleanup_error gctk_error *err = NULL;
     cleanup_require struct require_expr *req = NULL;
     cleanup_strv struct strv env = {0};
-    bool strict = false;          /* --require, or the image's NVIDIA_REQUIRE_* */
-    const char *cuda_min = NULL;  /* for the minor-version hint */
+    bool strict = false;         /* --require, or the image's NVIDIA_REQUIRE_* */
+    const char *cuda_min = NULL; /* for the minor-version hint */
     if (want != NULL) {
         unsigned parts[VERSION_MAX_PARTS];
         size_t n = 0;
         if (version_parse(want, parts, &n, &err) < 0 || n > 3) {
-            report("compat: bad CUDA version `%s`: expected MAJOR.MINOR[.UPDATE], like 12.4",
-                   want);
+            report("compat: bad CUDA version `%s`: expected MAJOR.MINOR[.UPDATE], like 12.4", want);
             return EXIT_USAGE;
         }
     } else if (expr != NULL) {
@@ -215,8 +214,8 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
     const char *driver = gctk_host_driver_version(h);
     const char *cuda = gctk_host_cuda_version_nvml(h);
     char derived[CUDA_VERSION_BUF];
-    const char *shown_cuda = cuda != NULL ? cuda
-                                          : cudacompat_driver_cuda(driver, derived, sizeof(derived));
+    const char *shown_cuda =
+        cuda != NULL ? cuda : cudacompat_driver_cuda(driver, derived, sizeof(derived));
     size_t count = gctk_host_gpu_count(h);
     size_t targets = count > 0 ? count : 1;
 
@@ -263,12 +262,12 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
         if (json) {
             json_t *o = json_object();
             json_object_set_new(o, "index", gpu != NULL ? json_integer(gpu->index) : json_null());
-            json_object_set_new(o, "uuid", gpu != NULL && gpu->uuid != NULL ? json_string(gpu->uuid)
-                                                                            : json_null());
-            json_object_set_new(o, "brand", facts.brand != NULL ? json_string(facts.brand)
-                                                                : json_null());
-            json_object_set_new(o, "arch", facts.arch != NULL ? json_string(facts.arch)
-                                                              : json_null());
+            json_object_set_new(
+                o, "uuid", gpu != NULL && gpu->uuid != NULL ? json_string(gpu->uuid) : json_null());
+            json_object_set_new(o, "brand",
+                                facts.brand != NULL ? json_string(facts.brand) : json_null());
+            json_object_set_new(o, "arch",
+                                facts.arch != NULL ? json_string(facts.arch) : json_null());
             json_object_set_new(o, "verdict", json_string(v.name));
             json_object_set_new(o, "status", json_integer(v.status));
             json_object_set_new(o, "why", json_string(v.why));
@@ -290,8 +289,10 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
     if (json) {
         cleanup_json json_t *root = json_object();
         json_object_set_new(root, "driver", json_string(driver));
-        json_object_set_new(root, "cuda", shown_cuda != NULL ? json_string(shown_cuda) : json_null());
-        json_object_set_new(root, "cuda_from_table", json_boolean(cuda == NULL && shown_cuda != NULL));
+        json_object_set_new(root, "cuda",
+                            shown_cuda != NULL ? json_string(shown_cuda) : json_null());
+        json_object_set_new(root, "cuda_from_table",
+                            json_boolean(cuda == NULL && shown_cuda != NULL));
         json_t *request = json_object();
         if (want != NULL)
             json_object_set_new(request, "cuda", json_string(want));

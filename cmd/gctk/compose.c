@@ -8,7 +8,10 @@
 #include "commands.h"
 
 static const char *const default_files[] = {
-    "compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
 };
 
 /* One request resolved against the host: the GPUs and capabilities a
@@ -23,8 +26,9 @@ static int resolve(gctk_host *h, const char *visible, const char *caps, json_t *
     if (gctk_select(h, visible != NULL ? visible : "void", &sel, err) < 0)
         return -1;
     json_t *gpus = json_array();
-    size_t n = sel.mode == GCTK_SELECT_ALL ? gctk_host_gpu_count(h)
-               : sel.mode == GCTK_SELECT_LIST ? sel.count : 0;
+    size_t n = sel.mode == GCTK_SELECT_ALL    ? gctk_host_gpu_count(h)
+               : sel.mode == GCTK_SELECT_LIST ? sel.count
+                                              : 0;
     for (size_t i = 0; i < n; i++) {
         size_t idx = sel.mode == GCTK_SELECT_ALL ? i : (size_t)sel.gpus[i];
         const struct gctk_gpu *gpu = gctk_host_gpu(h, idx);
@@ -84,8 +88,8 @@ static json_t *check_service(gctk_host *h, const struct compose_service *s)
     if (s->runtime != NULL && strcmp(s->runtime, "nvidia") == 0) {
         gctk_error *err = NULL;
         json_t *r = json_pack("{s:s, s:i}", "field", "runtime", "line", (int)s->line);
-        if (resolve(h, compose_legacy_visible(s), compose_service_env(s, "NVIDIA_DRIVER_CAPABILITIES"),
-                    r, &err) < 0) {
+        if (resolve(h, compose_legacy_visible(s),
+                    compose_service_env(s, "NVIDIA_DRIVER_CAPABILITIES"), r, &err) < 0) {
             gctk_wrap(&err, "service `%s`: runtime nvidia, NVIDIA_VISIBLE_DEVICES", s->name);
             add_error(svc, err);
             json_decref(r);
@@ -107,14 +111,16 @@ static void print_service(const json_t *svc)
     }
     size_t i;
     const json_t *v;
-    json_array_foreach(requests, i, v) {
+    json_array_foreach(requests, i, v)
+    {
         const json_t *gpus = json_object_get(v, "gpus");
         printf("service `%s` (%s): ", name, json_string_value(json_object_get(v, "field")));
         if (json_array_size(gpus) == 0)
             printf("no GPU");
         size_t j;
         const json_t *gpu;
-        json_array_foreach(gpus, j, gpu) {
+        json_array_foreach(gpus, j, gpu)
+        {
             printf("%sGPU %d (%s)", j > 0 ? ", " : "",
                    (int)json_integer_value(json_object_get(gpu, "index")),
                    json_string_value(json_object_get(gpu, "uuid")));
@@ -124,8 +130,7 @@ static void print_service(const json_t *svc)
         if (note != NULL)
             printf("  note: %s\n", note);
     }
-    json_array_foreach(errors, i, v)
-        fprintf(stderr, "gctk: %s\n", json_string_value(v));
+    json_array_foreach(errors, i, v) fprintf(stderr, "gctk: %s\n", json_string_value(v));
 }
 
 static void usage(FILE *f)
@@ -209,8 +214,7 @@ int cmd_compose(int argc, char **argv, struct global_opts *g)
     } else {
         size_t i;
         json_t *svc;
-        json_array_foreach(services, i, svc)
-            print_service(svc);
+        json_array_foreach(services, i, svc) print_service(svc);
     }
     return ok ? 0 : 1;
 }

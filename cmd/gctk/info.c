@@ -20,14 +20,14 @@ static json_t *mig_json(const struct gctk_mig *m)
     json_object_set_new(o, "profile", str_or_null(m->profile));
     json_object_set_new(o, "gi", json_integer(m->gi));
     json_object_set_new(o, "ci", json_integer(m->ci));
-    json_object_set_new(o, "memory_mib", m->memory_mib >= 0 ? json_integer(m->memory_mib)
-                                                            : json_null());
+    json_object_set_new(o, "memory_mib",
+                        m->memory_mib >= 0 ? json_integer(m->memory_mib) : json_null());
     json_object_set_new(o, "gi_access", str_or_null(m->gi_access));
     json_object_set_new(o, "ci_access", str_or_null(m->ci_access));
-    json_object_set_new(o, "gi_cap_minor", m->gi_minor >= 0 ? json_integer(m->gi_minor)
-                                                            : json_null());
-    json_object_set_new(o, "ci_cap_minor", m->ci_minor >= 0 ? json_integer(m->ci_minor)
-                                                            : json_null());
+    json_object_set_new(o, "gi_cap_minor",
+                        m->gi_minor >= 0 ? json_integer(m->gi_minor) : json_null());
+    json_object_set_new(o, "ci_cap_minor",
+                        m->ci_minor >= 0 ? json_integer(m->ci_minor) : json_null());
     return o;
 }
 
@@ -47,8 +47,8 @@ static int print_json(gctk_host *h)
         json_object_set_new(o, "model", str_or_null(g->model));
         json_object_set_new(o, "brand", str_or_null(g->brand));
         json_object_set_new(o, "arch", str_or_null(g->arch));
-        json_object_set_new(o, "memory_mib", g->memory_mib >= 0 ? json_integer(g->memory_mib)
-                                                                : json_null());
+        json_object_set_new(o, "memory_mib",
+                            g->memory_mib >= 0 ? json_integer(g->memory_mib) : json_null());
         json_object_set_new(o, "mig_mode", json_string(gctk_mig_mode_name(g->mig_mode)));
         json_t *migs = json_array();
         for (size_t k = 0; k < gctk_host_mig_count(h); k++)

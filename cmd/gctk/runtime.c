@@ -120,13 +120,13 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
     if (rt.name[0] == '\0')
         return report("--runtime-name must not be empty");
     if (rt.cdi && strcmp(e->name, "docker") != 0)
-        return report("--cdi is for docker: the %s configuration turns CDI on by itself",
-                      e->name);
+        return report("--cdi is for docker: the %s configuration turns CDI on by itself", e->name);
     if ((flags & CONFIG_REMOVE) && (rt.set_default || rt.cdi || path_opt != NULL))
         return report("--remove takes no --set-as-default, --cdi or --runtime-path");
     if (config == NULL)
         config = e->config_path;
-    cleanup_free char *runtime_path = path_opt != NULL ? xstrdup(path_opt) : default_runtime_path(e->binary);
+    cleanup_free char *runtime_path =
+        path_opt != NULL ? xstrdup(path_opt) : default_runtime_path(e->binary);
     rt.path = runtime_path;
     /* Swarm schedules GPUs as named generic resources: one per GPU, by UUID */
     struct strv ids = {0};

@@ -28,14 +28,10 @@ static void usage(FILE *f)
 static int sim_create(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"gpus", required_argument, NULL, 'g'},
-        {"driver", required_argument, NULL, 'd'},
-        {"cuda", required_argument, NULL, 'c'},
-        {"model", required_argument, NULL, 'm'},
-        {"force", no_argument, NULL, 'f'},
-        {"mig", required_argument, NULL, 'M'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
+        {"gpus", required_argument, NULL, 'g'}, {"driver", required_argument, NULL, 'd'},
+        {"cuda", required_argument, NULL, 'c'}, {"model", required_argument, NULL, 'm'},
+        {"force", no_argument, NULL, 'f'},      {"mig", required_argument, NULL, 'M'},
+        {"help", no_argument, NULL, 'h'},       {0},
     };
     struct gctk_sim_options o;
     gctk_sim_options_init(&o);
@@ -51,8 +47,7 @@ static int sim_create(int argc, char **argv)
             unsigned long n = strtoul(optarg, &end, 10);
             if (errno != 0 || *end != '\0' || optarg[0] == '\0' || optarg[0] == '-' ||
                 n > GCTK_SIM_MAX_GPUS)
-                return report("invalid --gpus `%s`: expected 0 to %d", optarg,
-                              GCTK_SIM_MAX_GPUS);
+                return report("invalid --gpus `%s`: expected 0 to %d", optarg, GCTK_SIM_MAX_GPUS);
             o.gpus = (unsigned)n;
             break;
         }

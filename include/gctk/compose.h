@@ -9,7 +9,7 @@
 #include "gpusflag.h"
 
 enum compose_source {
-    COMPOSE_DEPLOY, /* deploy.resources.reservations.devices[i] */
+    COMPOSE_DEPLOY,   /* deploy.resources.reservations.devices[i] */
     COMPOSE_GPUS,     /* gpus[i] */
     COMPOSE_GPUS_ALL, /* gpus: all */
 };
@@ -17,8 +17,8 @@ enum compose_source {
 struct compose_device {
     struct device_request req; /* neither count nor device_ids: count -1 (all) */
     enum compose_source source;
-    size_t index;              /* position in its list */
-    unsigned line;             /* 1-based line of the entry in the file */
+    size_t index;  /* position in its list */
+    unsigned line; /* 1-based line of the entry in the file */
 };
 
 struct compose_service {

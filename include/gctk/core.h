@@ -67,26 +67,26 @@ enum {
 };
 
 struct gctk_gpu {
-    int index;         /* nvidia-smi's index: position in PCI bus order */
-    int minor;         /* /dev/nvidia<minor> */
-    char *uuid;        /* "GPU-..." */
-    char *bus_id;      /* "00000000:18:00.0", NVML's form */
-    char *model;       /* "NVIDIA H100 80GB HBM3" */
-    char *brand;       /* "tesla", "nvidia", ... lower case; NULL when unknown */
-    char *arch;        /* compute capability "9.0"; NULL when unknown */
-    long memory_mib;   /* -1 when unknown */
-    char *proc_dir;    /* /proc/driver/nvidia/gpus/<bus> (host path, not rooted) */
+    int index;                   /* nvidia-smi's index: position in PCI bus order */
+    int minor;                   /* /dev/nvidia<minor> */
+    char *uuid;                  /* "GPU-..." */
+    char *bus_id;                /* "00000000:18:00.0", NVML's form */
+    char *model;                 /* "NVIDIA H100 80GB HBM3" */
+    char *brand;                 /* "tesla", "nvidia", ... lower case; NULL when unknown */
+    char *arch;                  /* compute capability "9.0"; NULL when unknown */
+    long memory_mib;             /* -1 when unknown */
+    char *proc_dir;              /* /proc/driver/nvidia/gpus/<bus> (host path, not rooted) */
     enum gctk_mig_mode mig_mode; /* from NVML when asked, else from /proc */
 };
 
 /* A MIG device: one compute instance of one GPU instance of a GPU in MIG mode. */
 struct gctk_mig {
-    int gpu;           /* the parent GPU's index */
-    int index;         /* nvidia-smi's index among its GPU's MIG devices: id "gpu:index" */
-    int gi, ci;        /* GPU instance and compute instance ids */
-    char *uuid;        /* "MIG-..."; NULL when NVML is not loaded */
-    char *profile;     /* "1g.10gb"; NULL when unknown */
-    long memory_mib;   /* -1 when unknown */
+    int gpu;         /* the parent GPU's index */
+    int index;       /* nvidia-smi's index among its GPU's MIG devices: id "gpu:index" */
+    int gi, ci;      /* GPU instance and compute instance ids */
+    char *uuid;      /* "MIG-..."; NULL when NVML is not loaded */
+    char *profile;   /* "1g.10gb"; NULL when unknown */
+    long memory_mib; /* -1 when unknown */
     /* /proc/driver/nvidia/capabilities/gpu<minor>/mig/gi<G>/access and
      * .../ci<C>/access (host paths, not rooted); NULL when /proc lacks them */
     char *gi_access, *ci_access;
@@ -137,9 +137,9 @@ enum gctk_file_kind {
 
 struct gctk_file {
     enum gctk_file_kind kind;
-    unsigned caps;      /* the capabilities that bring it */
-    char *path;         /* path on the host, relative to the root ("/usr/lib/.../libcuda.so.580.1") */
-    char *soname;       /* libraries: "libcuda.so.1"; else NULL */
+    unsigned caps; /* the capabilities that bring it */
+    char *path;    /* path on the host, relative to the root ("/usr/lib/.../libcuda.so.580.1") */
+    char *soname;  /* libraries: "libcuda.so.1"; else NULL */
 };
 
 enum gctk_node_kind {
@@ -150,9 +150,9 @@ enum gctk_node_kind {
 
 struct gctk_node {
     enum gctk_node_kind kind;
-    unsigned caps;     /* capabilities that need it; 0: always */
-    int gpu;           /* GCTK_NODE_GPU: the GPU index; else -1 */
-    char *path;        /* "/dev/nvidia0" (not rooted) */
+    unsigned caps; /* capabilities that need it; 0: always */
+    int gpu;       /* GCTK_NODE_GPU: the GPU index; else -1 */
+    char *path;    /* "/dev/nvidia0" (not rooted) */
     unsigned major, minor;
 };
 
@@ -173,10 +173,10 @@ enum gctk_select_mode {
 
 struct gctk_selection {
     enum gctk_select_mode mode;
-    size_t count;      /* GCTK_SELECT_LIST: number of GPUs */
-    int *gpus;         /* indexes into the host's GPUs, sorted, unique */
-    size_t mig_count;  /* MIG devices ("0:1", "MIG-..."; all of them for "all") */
-    int *migs;         /* indexes into the host's MIG devices, sorted, unique */
+    size_t count;     /* GCTK_SELECT_LIST: number of GPUs */
+    int *gpus;        /* indexes into the host's GPUs, sorted, unique */
+    size_t mig_count; /* MIG devices ("0:1", "MIG-..."; all of them for "all") */
+    int *migs;        /* indexes into the host's MIG devices, sorted, unique */
     /* NVIDIA_MIG_CONFIG_DEVICES (the GPUs whose MIG setup the container may
      * change) and NVIDIA_MIG_MONITOR_DEVICES: see gctk_select_mig_caps() */
     size_t config_count;
@@ -190,8 +190,7 @@ struct gctk_selection {
 /* Resolves "all", "none", "void", "" or a comma list of indexes, UUIDs (or a
  * unique UUID prefix of at least 8 characters after "GPU-") and PCI bus ids. An
  * unknown id is an error naming the valid ones. */
-int gctk_select(const gctk_host *h, const char *ids, struct gctk_selection *out,
-                gctk_error **err);
+int gctk_select(const gctk_host *h, const char *ids, struct gctk_selection *out, gctk_error **err);
 void gctk_selection_clear(struct gctk_selection *s);
 /* Adds the MIG management capabilities to a selection: config_ids and
  * monitor_ids are "all" or GPU lists (NULL or "": none). Only for privileged
@@ -204,8 +203,8 @@ int gctk_select_mig_caps(const gctk_host *h, const char *config_ids, const char 
 typedef struct gctk_plan gctk_plan;
 
 /* Builds the list of files and nodes for these GPUs and capabilities. */
-int gctk_plan_new(gctk_host *h, const struct gctk_selection *sel, unsigned caps,
-                  gctk_plan **out, gctk_error **err);
+int gctk_plan_new(gctk_host *h, const struct gctk_selection *sel, unsigned caps, gctk_plan **out,
+                  gctk_error **err);
 void gctk_plan_free(gctk_plan *p);
 size_t gctk_plan_file_count(const gctk_plan *p);
 const struct gctk_file *gctk_plan_file(const gctk_plan *p, size_t i);

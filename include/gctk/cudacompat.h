@@ -83,8 +83,8 @@ struct cudacompat_result {
 /* Decides how CUDA cuda_wanted ("12.4", "12.4.1") runs on a driver
  * ("535.104.05") whose CUDA version is driver_cuda ("12.2", as NVML reports
  * it; NULL: derived from the table). Fails only on malformed versions. */
-int cudacompat_check(const char *cuda_wanted, const char *driver_version,
-                     const char *driver_cuda, struct cudacompat_result *out, gctk_error **err);
+int cudacompat_check(const char *cuda_wanted, const char *driver_version, const char *driver_cuda,
+                     struct cudacompat_result *out, gctk_error **err);
 void cudacompat_result_clear(struct cudacompat_result *r);
 
 #endif

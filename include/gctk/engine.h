@@ -23,10 +23,10 @@
 #define ENGINE_PODMAN_HOOK "/usr/share/containers/oci/hooks.d/oci-gctk-hook.json"
 
 struct runtime_entry {
-    const char *name;  /* "nvidia" */
-    const char *path;  /* the runtime executable */
-    bool set_default;  /* also "default-runtime": name */
-    bool cdi;          /* also "features": {"cdi": true} */
+    const char *name; /* "nvidia" */
+    const char *path; /* the runtime executable */
+    bool set_default; /* also "default-runtime": name */
+    bool cdi;         /* also "features": {"cdi": true} */
     /* Swarm: "node-generic-resources" entries "<name>=<id>" replacing the
      * earlier ones of that name (the host's GPUs, `--swarm-resources`) */
     const char *swarm_name;

@@ -12,13 +12,13 @@
 /* One Docker DeviceRequest. Docker's Capabilities is an OR list of AND lists;
  * both --gpus and Compose only ever send one AND list, so caps is that list. */
 struct device_request {
-    char *driver;         /* NULL or "": any driver whose capabilities match */
-    long count;           /* -1: all; 0: none (then ids decide) */
-    bool has_count;       /* count was given (Compose: count and device_ids exclude each other) */
-    bool has_caps;        /* capabilities were given (Compose requires them) */
-    struct strv ids;      /* device ids as written: indexes, UUIDs, bus ids */
-    struct strv caps;     /* must all be offered by the driver */
-    struct strv options;  /* "key=value", keys unique */
+    char *driver;        /* NULL or "": any driver whose capabilities match */
+    long count;          /* -1: all; 0: none (then ids decide) */
+    bool has_count;      /* count was given (Compose: count and device_ids exclude each other) */
+    bool has_caps;       /* capabilities were given (Compose requires them) */
+    struct strv ids;     /* device ids as written: indexes, UUIDs, bus ids */
+    struct strv caps;    /* must all be offered by the driver */
+    struct strv options; /* "key=value", keys unique */
 };
 
 /* The daemon's nvidia driver offers these capabilities; gpu and nvidia select

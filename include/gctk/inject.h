@@ -15,16 +15,16 @@ struct inject_opts {
     const char *rootfs; /* absolute path of the rootfs, as seen in that namespace */
     bool no_cgroups;
     enum ldconfig_mode ldconfig;
-    bool cuda_compat;   /* use the image's /usr/local/cuda/compat libcuda when newer */
+    bool cuda_compat; /* use the image's /usr/local/cuda/compat libcuda when newer */
 };
 
 /* Time spent in each phase, for the hook's log and the benchmarks. */
 struct inject_report {
     unsigned long long cgroup_ns, mounts_ns, proc_ns, ldcache_ns;
     size_t mounts, links;
-    char libdir[64];           /* where the libraries went in the container */
-    char *compat;              /* the compat libcuda used, or NULL */
-    struct strv notes;         /* decisions worth logging (compat skipped, ...) */
+    char libdir[64];   /* where the libraries went in the container */
+    char *compat;      /* the compat libcuda used, or NULL */
+    struct strv notes; /* decisions worth logging (compat skipped, ...) */
 };
 
 /* Whether the text of /proc/self/uid_map is the initial namespace's

@@ -20,10 +20,10 @@ struct oci_state {
 };
 
 struct oci_spec {
-    char *rootfs;      /* absolute: root.path joined to the bundle when relative */
-    bool readonly;     /* root.readonly */
-    struct strv env;   /* process.env */
-    bool privileged;   /* CAP_SYS_ADMIN in the bounding set */
+    char *rootfs;            /* absolute: root.path joined to the bundle when relative */
+    bool readonly;           /* root.readonly */
+    struct strv env;         /* process.env */
+    bool privileged;         /* CAP_SYS_ADMIN in the bounding set */
     struct strv annotations; /* "key=value" */
 };
 

@@ -72,8 +72,8 @@ bool require_disabled(char *const *env, char **note);
 struct require_set;
 /* Parses every expression of exprs, names[i] naming exprs[i] in messages
  * (names may be NULL). A malformed one is an error naming its variable. */
-int require_set_parse(const struct strv *names, const struct strv *exprs,
-                      struct require_set **out, gctk_error **err);
+int require_set_parse(const struct strv *names, const struct strv *exprs, struct require_set **out,
+                      gctk_error **err);
 void require_set_free(struct require_set *s);
 static inline void require_set_freep(struct require_set **s)
 {
@@ -83,8 +83,7 @@ static inline void require_set_freep(struct require_set **s)
 size_t require_set_count(const struct require_set *s);
 /* 1 every expression holds for the facts; 0 one does not (*err names it,
  * its variable, the host's values and the fix); -1 a fact is malformed. */
-int require_set_check(const struct require_set *s, const struct require_facts *f,
-                      gctk_error **err);
+int require_set_check(const struct require_set *s, const struct require_facts *f, gctk_error **err);
 
 /* Checks every expression require_collect() finds, ANDed together, each
  * against the facts; NVIDIA_DISABLE_REQUIRE (above) skips them all when

@@ -7,8 +7,8 @@
 #include "util.h"
 
 struct shim_args {
-    int verb;            /* index of the verb in argv, or -1 */
-    const char *bundle;  /* --bundle / -b value, or NULL (the current directory) */
+    int verb;           /* index of the verb in argv, or -1 */
+    const char *bundle; /* --bundle / -b value, or NULL (the current directory) */
 };
 
 /* Finds the verb and the bundle in a runc-style command line (global flags,

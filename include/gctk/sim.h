@@ -51,8 +51,8 @@ int gctk_sim_mock_dir(char **out, gctk_error **err);
 
 /* The deterministic identity of simulated GPU `index`: the same on every
  * machine and for every driver version, so tests can predict it. */
-char *gctk_sim_gpu_uuid(unsigned index);          /* "GPU-xxxxxxxx-xxxx-..." */
-char *gctk_sim_gpu_bus_id(unsigned index);        /* "0000:18:00.0", the /proc form */
+char *gctk_sim_gpu_uuid(unsigned index);   /* "GPU-xxxxxxxx-xxxx-..." */
+char *gctk_sim_gpu_bus_id(unsigned index); /* "0000:18:00.0", the /proc form */
 
 /* "13.0" -> 13000; -1 when it is not MAJOR.MINOR with MAJOR 1..99, MINOR 0..99. */
 int gctk_sim_cuda_number(const char *cuda);

@@ -20,8 +20,7 @@
  * the number of parts. Rejects an empty string, empty parts ("12..4", "12."),
  * anything but digits and dots, a part above UINT_MAX and more than
  * VERSION_MAX_PARTS parts. n may be NULL. */
-int version_parse(const char *s, unsigned parts[VERSION_MAX_PARTS], size_t *n,
-                  gctk_error **err);
+int version_parse(const char *s, unsigned parts[VERSION_MAX_PARTS], size_t *n, gctk_error **err);
 bool version_valid(const char *s);
 
 /* <0, 0, >0 as a is older, equal, newer than b. Missing parts count as 0:

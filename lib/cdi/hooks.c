@@ -53,7 +53,6 @@ int cdi_hook_create_symlinks(const char *rootfs, const struct strv *links, gctk_
     return 0;
 }
 
-
 /* The minors (below n) of the character nodes the runtime gave the
  * container in dir named prefix<digits>, of major major_want (-1: any). */
 static void container_node_minors(struct rootfs *r, const char *dir, const char *prefix,
@@ -74,8 +73,7 @@ static void container_node_minors(struct rootfs *r, const char *dir, const char 
             continue;
         struct stat st;
         if (fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) &&
-            (major_want < 0 || major(st.st_rdev) == (unsigned)major_want) &&
-            minor(st.st_rdev) < n)
+            (major_want < 0 || major(st.st_rdev) == (unsigned)major_want) && minor(st.st_rdev) < n)
             minors[minor(st.st_rdev)] = true;
     }
 }
@@ -93,8 +91,7 @@ static void container_mig_procs(const gctk_host *h, struct rootfs *r, struct str
     if (major_caps < 0 || gctk_host_mig_count(h) == 0)
         return;
     cleanup_free bool *minors = xcalloc(CDI_CAP_MINORS, sizeof(bool));
-    container_node_minors(r, "/dev/nvidia-caps", "nvidia-cap", major_caps, minors,
-                          CDI_CAP_MINORS);
+    container_node_minors(r, "/dev/nvidia-caps", "nvidia-cap", major_caps, minors, CDI_CAP_MINORS);
     for (size_t k = 0; k < gctk_host_mig_count(h); k++) {
         const struct gctk_mig *m = gctk_host_mig(h, k);
         if (m->gi_access == NULL || m->ci_access == NULL || m->gi_minor < 0 || m->ci_minor < 0 ||
@@ -124,8 +121,7 @@ int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error *
     size_t ngpus = 0;
     bool minors[256] = {0};
     /* the container's GPUs are the ones whose nodes it was given */
-    container_node_minors(&r, "/dev", "nvidia", HOST_NVIDIA_MAJOR, minors,
-                          GCTK_ARRAY_LEN(minors));
+    container_node_minors(&r, "/dev", "nvidia", HOST_NVIDIA_MAJOR, minors, GCTK_ARRAY_LEN(minors));
     for (size_t i = 0; i < gctk_host_gpu_count(h); i++) {
         const struct gctk_gpu *g = gctk_host_gpu(h, i);
         if (g->minor >= 0 && (size_t)g->minor < GCTK_ARRAY_LEN(minors) && minors[g->minor])
@@ -133,8 +129,8 @@ int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error *
     }
     container_mig_procs(h, &r, &procs);
     cleanup_journal struct mount_journal *j = mount_journal_new();
-    if (inject_mask_proc(h, &r, gpus, ngpus, (const char *const *)procs.items, procs.len, j,
-                         err) < 0) {
+    if (inject_mask_proc(h, &r, gpus, ngpus, (const char *const *)procs.items, procs.len, j, err) <
+        0) {
         mount_journal_undo(j); /* all or nothing */
         return -1;
     }

@@ -16,7 +16,6 @@ static json_t *jstr_take(char *s)
     return j;
 }
 
-
 static bool is_alnum(char c)
 {
     return isascii((unsigned char)c) && isalnum((unsigned char)c);
@@ -259,8 +258,8 @@ static void cdi_add_mig_devices(const gctk_host *h, const gctk_plan *plan, unsig
             if (n->kind == GCTK_NODE_CAP) {
                 bool seen = false;
                 for (size_t a = 0; a < json_array_size(all_nodes) && !seen; a++)
-                    seen = strcmp(json_string_value(json_object_get(json_array_get(all_nodes, a),
-                                                                    "path")),
+                    seen = strcmp(json_string_value(
+                                      json_object_get(json_array_get(all_nodes, a), "path")),
                                   n->path) == 0;
                 if (!seen)
                     json_array_append_new(all_nodes, node_json(h, n));

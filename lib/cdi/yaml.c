@@ -44,9 +44,10 @@ static bool parse_digits(const char *s, unsigned base, unsigned long long *out)
         return false;
     unsigned long long v = 0;
     for (; *s; s++) {
-        unsigned d = isdigit((unsigned char)*s)  ? (unsigned)(*s - '0')
-                     : isxdigit((unsigned char)*s) ? (unsigned)(tolower((unsigned char)*s) - 'a' + 10)
-                                                   : 99;
+        unsigned d = isdigit((unsigned char)*s) ? (unsigned)(*s - '0')
+                     : isxdigit((unsigned char)*s)
+                         ? (unsigned)(tolower((unsigned char)*s) - 'a' + 10)
+                         : 99;
         if (d >= base || v > (ULLONG_MAX - d) / base)
             return false;
         v = v * base + d;
@@ -118,10 +119,10 @@ static bool yaml_style_float(const char *s)
  * strings: sigs.k8s.io/yaml decodes them into interface{}. */
 static struct scalar resolve_plain(const char *s)
 {
-    static const char *const yes[] = {"y", "Y", "yes", "Yes", "YES", "true", "True",
-                                      "TRUE", "on", "On", "ON"};
-    static const char *const no[] = {"n", "N", "no", "No", "NO", "false", "False",
-                                     "FALSE", "off", "Off", "OFF"};
+    static const char *const yes[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                      "True", "TRUE", "on",  "On",  "ON"};
+    static const char *const no[] = {"n",     "N",     "no",  "No",  "NO", "false",
+                                     "False", "FALSE", "off", "Off", "OFF"};
     static const char *const null[] = {"", "~", "null", "Null", "NULL"};
     static const char *const nan[] = {".nan", ".NaN", ".NAN"};
     static const char *const inf[] = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"};

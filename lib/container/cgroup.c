@@ -266,8 +266,7 @@ static int write_rule(const char *dir, const char *file, const char *rule, gctk_
     if (w < 0 || (size_t)w != strlen(rule)) {
         int e = w < 0 ? errno : EIO;
         if (e == EPERM && strcmp(file, "devices.allow") == 0) {
-            gctk_fail(err, e, "write `%s` to `%s` (a parent cgroup does not allow it)", rule,
-                      path);
+            gctk_fail(err, e, "write `%s` to `%s` (a parent cgroup does not allow it)", rule, path);
             return gctk_hint(err, "%s", FIX_DECLARE);
         }
         return gctk_fail(err, e, "write `%s` to `%s`", rule, path);

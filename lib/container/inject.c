@@ -20,7 +20,6 @@
 #include "rootfs.h"
 #include "vercmp.h"
 
-
 void inject_report_clear(struct inject_report *r)
 {
     free(r->compat);
@@ -38,8 +37,10 @@ static int open_process(pid_t pid, int *pidfd, gctk_error **err)
     if (*pidfd >= 0 || errno == ENOSYS)
         return 0;
     if (errno == ESRCH)
-        return gctk_fail(err, 0, "container process %d is gone: the container exited before "
-                                 "its GPUs were set up", (int)pid);
+        return gctk_fail(err, 0,
+                         "container process %d is gone: the container exited before "
+                         "its GPUs were set up",
+                         (int)pid);
     return gctk_fail(err, errno, "container process %d: pidfd_open", (int)pid);
 }
 
@@ -60,8 +61,10 @@ static int check_alive(int pidfd, pid_t pid, gctk_error **err)
     }
     bool same = pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
     if (!same || stat == NULL || state == 'Z' || state == 'X')
-        return gctk_fail(err, 0, "container process %d exited while the hook was setting up its "
-                                 "GPUs: nothing was left in the container", (int)pid);
+        return gctk_fail(err, 0,
+                         "container process %d exited while the hook was setting up its "
+                         "GPUs: nothing was left in the container",
+                         (int)pid);
     return 0;
 }
 
@@ -73,8 +76,10 @@ static int enter_mount_ns(pid_t pid, int pidfd, gctk_error **err)
     snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
     cleanup_fd int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT)
-        return gctk_fail(err, 0, "container process %d exited while the hook was setting up its "
-                                 "GPUs: nothing was left in the container", (int)pid);
+        return gctk_fail(err, 0,
+                         "container process %d exited while the hook was setting up its "
+                         "GPUs: nothing was left in the container",
+                         (int)pid);
     if (fd < 0)
         return gctk_fail(err, errno, "container process %d: open `%s`", (int)pid, path);
     if (check_alive(pidfd, pid, err) < 0)
@@ -83,9 +88,11 @@ static int enter_mount_ns(pid_t pid, int pidfd, gctk_error **err)
     if (fstat(fd, &theirs) < 0 || stat("/proc/self/ns/mnt", &ours) < 0)
         return gctk_fail(err, errno, "stat the mount namespace of process %d", (int)pid);
     if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev)
-        return gctk_fail(err, 0, "container process %d shares the hook's mount namespace: "
-                                 "refusing to mount into the host's; give the container a mount "
-                                 "namespace", (int)pid);
+        return gctk_fail(err, 0,
+                         "container process %d shares the hook's mount namespace: "
+                         "refusing to mount into the host's; give the container a mount "
+                         "namespace",
+                         (int)pid);
     if (setns(fd, CLONE_NEWNS) < 0)
         return gctk_fail(err, errno, "enter the mount namespace of process %d", (int)pid);
     return 0;
@@ -103,8 +110,8 @@ static int open_host(const gctk_host *h, const char *path, mode_t type, int *fd_
         return gctk_fail(err, errno, "stat `%s`", full);
     if ((st->st_mode & S_IFMT) != type)
         return gctk_fail(err, 0, "host file `%s` is not a %s", full,
-                         type == S_IFCHR   ? "character device"
-                         : type == S_IFDIR ? "directory"
+                         type == S_IFCHR    ? "character device"
+                         : type == S_IFDIR  ? "directory"
                          : type == S_IFSOCK ? "socket"
                                             : "regular file");
     *fd_out = steal_fd(&fd);
@@ -121,11 +128,12 @@ static int check_not_injected(struct rootfs *r, int src, const char *path, gctk_
     struct stat s, d;
     if (rootfs_open_path(r, path, O_PATH | O_CLOEXEC, &dst, &e) < 0)
         return 0; /* not there yet: the usual case */
-    if (fstat(src, &s) == 0 && fstat(dst, &d) == 0 && s.st_dev == d.st_dev &&
-        s.st_ino == d.st_ino)
-        return gctk_fail(err, 0, "`%s` is already mounted from the host: this container's GPUs "
-                                 "were set up by an earlier run of the hook (is gctk-hook listed "
-                                 "twice in its OCI hooks?)", path);
+    if (fstat(src, &s) == 0 && fstat(dst, &d) == 0 && s.st_dev == d.st_dev && s.st_ino == d.st_ino)
+        return gctk_fail(err, 0,
+                         "`%s` is already mounted from the host: this container's GPUs "
+                         "were set up by an earlier run of the hook (is gctk-hook listed "
+                         "twice in its OCI hooks?)",
+                         path);
     return 0;
 }
 
@@ -137,8 +145,9 @@ static int mount_node(const gctk_host *h, struct rootfs *r, const struct gctk_no
     if (open_host(h, n->path, S_IFCHR, &src, &st, err) < 0)
         return -1;
     if (major(st.st_rdev) != n->major || minor(st.st_rdev) != n->minor)
-        return gctk_fail(err, 0, "device `%s` is %u:%u on the host, expected %u:%u: the driver "
-                                 "changed under us; retry",
+        return gctk_fail(err, 0,
+                         "device `%s` is %u:%u on the host, expected %u:%u: the driver "
+                         "changed under us; retry",
                          n->path, major(st.st_rdev), minor(st.st_rdev), n->major, n->minor);
     if (check_not_injected(r, src, n->path, err) < 0)
         return -1;
@@ -220,16 +229,16 @@ static int mount_mig_procs(const gctk_host *h, struct rootfs *r, const char *con
         cleanup_fd int src = -1, dst = -1;
         if (open_host(h, path, type, &src, &st, err) < 0 ||
             rootfs_make_target(r, path, type, NULL, &dst, err) < 0 ||
-            mount_bind_fd(src, dst, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC, j,
-                          err) < 0)
+            mount_bind_fd(src, dst, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC, j, err) <
+                0)
             return gctk_wrap(err, "mount `%s`", path);
     }
     return 0;
 }
 
 int inject_mask_proc(const gctk_host *h, struct rootfs *r, const struct gctk_gpu *const *gpus,
-                     size_t ngpus, const char *const *procs, size_t nprocs,
-                     struct mount_journal *j, gctk_error **err)
+                     size_t ngpus, const char *const *procs, size_t nprocs, struct mount_journal *j,
+                     gctk_error **err)
 {
     cleanup_free char *host_dir = path_join(gctk_host_root(h), HOST_PROC_NVIDIA);
     struct stat st;
@@ -241,8 +250,8 @@ int inject_mask_proc(const gctk_host *h, struct rootfs *r, const struct gctk_gpu
         /* a container /proc without the driver's entry (a simulated host):
          * cover /proc/driver instead and make the directory in the tmpfs */
         cleanup_fd int parent = -1, parent_root = -1;
-        if (rootfs_open_path(r, "/proc/driver", O_PATH | O_DIRECTORY | O_CLOEXEC, &parent,
-                             err) < 0 ||
+        if (rootfs_open_path(r, "/proc/driver", O_PATH | O_DIRECTORY | O_CLOEXEC, &parent, err) <
+                0 ||
             mount_tmpfs_fd(parent, "mode=0555", j, &parent_root, err) < 0 ||
             rootfs_mkdir_p(r, HOST_PROC_NVIDIA, 0555, NULL, &target, err) < 0)
             return gctk_wrap(err, "mask `/proc/driver`");
@@ -258,8 +267,8 @@ int inject_mask_proc(const gctk_host *h, struct rootfs *r, const struct gctk_gpu
         cleanup_fd int src = -1, dst = -1;
         if (open_host(h, g->proc_dir, S_IFDIR, &src, &st, err) < 0 ||
             rootfs_make_target(r, g->proc_dir, S_IFDIR, NULL, &dst, err) < 0 ||
-            mount_bind_fd(src, dst, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC, j,
-                          err) < 0)
+            mount_bind_fd(src, dst, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC, j, err) <
+                0)
             return gctk_wrap(err, "mount `%s`", g->proc_dir);
     }
     if (mount_mig_procs(h, r, procs, nprocs, j, err) < 0)
@@ -332,8 +341,7 @@ static void add_compat_libs(struct rootfs *r, const gctk_host *h, struct ldcache
         cleanup_fd int fd = -1;
         struct elf_info info = {0};
         if (open_regular_at(dfd, de->d_name, &fd) < 0 || elf_inspect_fd(fd, &info, &e) < 0 ||
-            info.soname == NULL ||
-            info.elf_class != ELFCLASS64 || info.machine != EM_X86_64) {
+            info.soname == NULL || info.elf_class != ELFCLASS64 || info.machine != EM_X86_64) {
             strv_push(&rep->notes, xasprintf("cuda-compat `%s/%s` ignored: not a 64-bit library",
                                              CUDA_COMPAT_DIR, de->d_name));
             gctk_error_free(e);
@@ -385,8 +393,8 @@ static bool in_user_namespace(void)
     return !inject_uid_map_is_initial(text);
 }
 
-int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
-           struct inject_report *rep, gctk_error **err)
+int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o, struct inject_report *rep,
+           gctk_error **err)
 {
     if (o->rootfs == NULL || o->rootfs[0] != '/')
         return gctk_fail(err, 0, "rootfs `%s` must be an absolute path",
@@ -411,8 +419,8 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
     if (!no_cgroups && ndev > 0) {
         struct cgroup_device *devs = xcalloc(ndev, sizeof(*devs));
         for (size_t i = 0; i < ndev; i++)
-            devs[i] = (struct cgroup_device){gctk_plan_node(p, i)->major,
-                                             gctk_plan_node(p, i)->minor};
+            devs[i] =
+                (struct cgroup_device){gctk_plan_node(p, i)->major, gctk_plan_node(p, i)->minor};
         int rc = cgroup_allow_devices(o->pid, devs, ndev, &grant, err);
         free(devs);
         if (rc < 0)

@@ -65,8 +65,8 @@ void layout_lib_folders(const gctk_plan *p, const struct layout_dirs *d, struct 
  * capabilities), all read-only, then seals it. Nothing to do when the host
  * has no /proc/driver/nvidia. The mounts go to j (the caller undoes them). */
 int inject_mask_proc(const gctk_host *h, struct rootfs *r, const struct gctk_gpu *const *gpus,
-                     size_t ngpus, const char *const *procs, size_t nprocs,
-                     struct mount_journal *j, gctk_error **err);
+                     size_t ngpus, const char *const *procs, size_t nprocs, struct mount_journal *j,
+                     gctk_error **err);
 
 /* ---- the container's ld.so.cache ------------------------------------------ */
 

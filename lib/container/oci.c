@@ -32,8 +32,9 @@ int oci_state_parse(const char *text, size_t len, struct oci_state *out, gctk_er
         gctk_fail(err, 0, "OCI state on stdin: not a JSON object");
     else if (!json_is_integer(pid) || json_integer_value(pid) <= 0 ||
              json_integer_value(pid) > 0x3fffffff)
-        gctk_fail(err, 0, "OCI state on stdin: no valid `pid`: run gctk-hook as an OCI "
-                          "prestart or createRuntime hook");
+        gctk_fail(err, 0,
+                  "OCI state on stdin: no valid `pid`: run gctk-hook as an OCI "
+                  "prestart or createRuntime hook");
     else if (!json_is_string(bundle) || json_string_value(bundle)[0] != '/')
         gctk_fail(err, 0, "OCI state on stdin: `bundle` must be an absolute path");
     else {
@@ -53,8 +54,9 @@ int oci_state_read_fd(int fd, struct oci_state *out, gctk_error **err)
     if (read_fd(fd, OCI_STATE_MAX, &buf, &n, err) < 0)
         return gctk_wrap(err, "OCI state on stdin");
     if (n == 0)
-        return gctk_fail(err, 0, "no OCI state on stdin: gctk-hook must be run by an OCI "
-                                 "runtime as a prestart or createRuntime hook");
+        return gctk_fail(err, 0,
+                         "no OCI state on stdin: gctk-hook must be run by an OCI "
+                         "runtime as a prestart or createRuntime hook");
     return oci_state_parse(buf, n, out, err);
 }
 
@@ -66,7 +68,8 @@ static int string_array(json_t *arr, const char *what, struct strv *out, gctk_er
         return gctk_fail(err, 0, "config.json: `%s` must be an array of strings", what);
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         if (!json_is_string(v))
             return gctk_fail(err, 0, "config.json: `%s[%zu]` must be a string", what, i);
         strv_push(out, xstrdup(json_string_value(v)));
@@ -100,7 +103,8 @@ static int parse_spec(json_t *root, const char *bundle, struct oci_spec *s, gctk
     if (json_is_object(ann)) {
         const char *k;
         json_t *v;
-        json_object_foreach(ann, k, v) {
+        json_object_foreach(ann, k, v)
+        {
             if (json_is_string(v))
                 strv_push(&s->annotations, xasprintf("%s=%s", k, json_string_value(v)));
         }

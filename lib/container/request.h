@@ -12,13 +12,13 @@
 #include "util.h"
 
 struct request {
-    char *devices;        /* "all", "none", "0,1", ... ; NULL: not a GPU container */
+    char *devices;            /* "all", "none", "0,1", ... ; NULL: not a GPU container */
     const char *devices_from; /* the variable the devices came from */
     unsigned caps;
-    struct strv requires; /* the NVIDIA_REQUIRE_* expressions to check */
+    struct strv requires;      /* the NVIDIA_REQUIRE_* expressions to check */
     struct strv require_names; /* the variable each came from, for messages */
-    bool legacy;          /* a CUDA image without NVIDIA_* variables */
-    char *ignored;        /* for the log: what of the environment was ignored and why, or NULL */
+    bool legacy;               /* a CUDA image without NVIDIA_* variables */
+    char *ignored; /* for the log: what of the environment was ignored and why, or NULL */
     /* NVIDIA_MIG_CONFIG_DEVICES / NVIDIA_MIG_MONITOR_DEVICES ("all" or GPU
      * ids) of a privileged container; NULL otherwise */
     char *mig_config, *mig_monitor;

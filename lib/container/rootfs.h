@@ -46,8 +46,7 @@ void rootfs_close(struct rootfs *r);
 
 /* Opens path (absolute, taken relative to the root) inside the root, following
  * symlinks as if the root were "/". flags as for openat (O_PATH etc.). */
-int rootfs_open_path(struct rootfs *r, const char *path, int flags, int *fd_out,
-                     gctk_error **err);
+int rootfs_open_path(struct rootfs *r, const char *path, int flags, int *fd_out, gctk_error **err);
 
 /* mkdir -p inside the root; *fd_out gets an O_PATH|O_DIRECTORY fd of the last
  * directory. Created directories are recorded in j (may be NULL). */
@@ -69,8 +68,8 @@ int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
 
 /* Writes a file atomically inside the root: a temporary file in the same
  * directory, then rename (a symlink at path is replaced, never followed). */
-int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size_t len,
-                      mode_t mode, gctk_error **err);
+int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size_t len, mode_t mode,
+                      gctk_error **err);
 
 enum {
     MOUNT_RO = 1u << 0,

@@ -105,8 +105,9 @@ const char *cudacompat_driver_cuda(const char *driver, char *buf, size_t size)
 int cudacompat_forward_compat_brand(const char *brand)
 {
     static const char *const datacenter[] = {"tesla", "nvidia"};
-    static const char *const never[] = {"geforce", "geforcertx", "titan", "titanrtx", "quadro",
-                                        "nvs", "grid", "vapps", "vpc", "vcs", "vws", "cloudgaming"};
+    static const char *const never[] = {"geforce", "geforcertx", "titan", "titanrtx",
+                                        "quadro",  "nvs",        "grid",  "vapps",
+                                        "vpc",     "vcs",        "vws",   "cloudgaming"};
     if (brand == NULL)
         return -1;
     for (size_t i = 0; i < GCTK_ARRAY_LEN(datacenter); i++)
@@ -153,8 +154,8 @@ static char *need_text(const struct cudacompat_result *r)
                      r->min_driver, r->min_driver_release);
 }
 
-int cudacompat_check(const char *cuda_wanted, const char *driver_version,
-                     const char *driver_cuda, struct cudacompat_result *out, gctk_error **err)
+int cudacompat_check(const char *cuda_wanted, const char *driver_version, const char *driver_cuda,
+                     struct cudacompat_result *out, gctk_error **err)
 {
     unsigned w[3];
     if (!parse_cuda(cuda_wanted, w))
@@ -164,8 +165,7 @@ int cudacompat_check(const char *cuda_wanted, const char *driver_version,
         return gctk_fail(err, 0, "bad driver version `%s`: expected a dotted number",
                          driver_version != NULL ? driver_version : "");
     if (driver_cuda != NULL && !parse_cuda(driver_cuda, (unsigned[3]){0}))
-        return gctk_fail(err, 0, "bad driver CUDA version `%s`: expected MAJOR.MINOR",
-                         driver_cuda);
+        return gctk_fail(err, 0, "bad driver CUDA version `%s`: expected MAJOR.MINOR", driver_cuda);
 
     struct cudacompat_result r = {0};
     const struct cudacompat_release *known = nearest_at_or_below(w);
@@ -177,8 +177,8 @@ int cudacompat_check(const char *cuda_wanted, const char *driver_version,
             snprintf(r.min_driver_release, sizeof(r.min_driver_release), "%u.%u", known->major,
                      known->minor);
         else
-            snprintf(r.min_driver_release, sizeof(r.min_driver_release), "%u.%u.%u",
-                     known->major, known->minor, known->update);
+            snprintf(r.min_driver_release, sizeof(r.min_driver_release), "%u.%u.%u", known->major,
+                     known->minor, known->update);
     }
     r.minor_compat_driver = cudacompat_minor_compat_driver(w[0]);
     if (driver_cuda != NULL) {

@@ -88,8 +88,8 @@ static int parse_cond(const char *text, struct cond *c, const char *hint, gctk_e
     size_t op_len = (size_t)(p - op);
     size_t op_col = (size_t)(op - text) + 1;
     if (op_len == 0)
-        return gctk_fail(err, 0, "requirement `%s`: missing operator at column %zu%s", text,
-                         op_col, hint);
+        return gctk_fail(err, 0, "requirement `%s`: missing operator at column %zu%s", text, op_col,
+                         hint);
     size_t o = 0;
     while (o < GCTK_ARRAY_LEN(op_names) &&
            !(strlen(op_names[o]) == op_len && strncmp(op, op_names[o], op_len) == 0))
@@ -108,8 +108,7 @@ static int parse_cond(const char *text, struct cond *c, const char *hint, gctk_e
     const char *value = p;
     size_t value_col = (size_t)(value - text) + 1;
     if (*value == '\0')
-        return gctk_fail(err, 0, "requirement `%s`: missing value at column %zu", text,
-                         value_col);
+        return gctk_fail(err, 0, "requirement `%s`: missing value at column %zu", text, value_col);
     if (t == TERM_BRAND) {
         for (const char *q = value; *q != '\0'; q++)
             if (!isalnum((unsigned char)*q) && *q != '_' && *q != '-')
@@ -122,7 +121,9 @@ static int parse_cond(const char *text, struct cond *c, const char *hint, gctk_e
                          "requirement `%s`: bad version `%s` at column %zu: expected a dotted "
                          "number like %s",
                          text, value, value_col,
-                         t == TERM_DRIVER ? "535.104.05" : t == TERM_ARCH ? "8.0" : "12.4");
+                         t == TERM_DRIVER ? "535.104.05"
+                         : t == TERM_ARCH ? "8.0"
+                                          : "12.4");
     }
     c->term = (enum term)t;
     c->op = (enum op)o;
@@ -248,8 +249,8 @@ static int cond_eval(const struct cond *c, const struct host *h, gctk_error **er
         cmp = strcasecmp(have, c->value);
     } else {
         if (!version_valid(have))
-            return gctk_fail(err, 0, "host %s `%s` is not a dotted number",
-                             fact_names[c->term], have);
+            return gctk_fail(err, 0, "host %s `%s` is not a dotted number", fact_names[c->term],
+                             have);
         cmp = version_cmp(have, c->value);
     }
     switch (c->op) {
@@ -389,9 +390,8 @@ int require_eval(const struct require_expr *e, const struct require_facts *f, gc
             continue;
         strv_push(&seen, xstrdup(failed[i]->text));
         cleanup_free char *why = short_reason(failed[i], &h);
-        char *longer = xasprintf("%s%s%s", msg, seen.len == 2 ? "; no other alternative holds: "
-                                                              : ", ",
-                                 why);
+        char *longer =
+            xasprintf("%s%s%s", msg, seen.len == 2 ? "; no other alternative holds: " : ", ", why);
         free(msg);
         msg = longer;
     }
@@ -496,8 +496,8 @@ struct require_set {
     size_t n;
 };
 
-int require_set_parse(const struct strv *names, const struct strv *exprs,
-                      struct require_set **out, gctk_error **err)
+int require_set_parse(const struct strv *names, const struct strv *exprs, struct require_set **out,
+                      gctk_error **err)
 {
     struct require_set *s = xcalloc(1, sizeof(*s));
     s->exprs = xcalloc(exprs->len + 1, sizeof(*s->exprs));
@@ -530,8 +530,7 @@ size_t require_set_count(const struct require_set *s)
     return s->n;
 }
 
-int require_set_check(const struct require_set *s, const struct require_facts *f,
-                      gctk_error **err)
+int require_set_check(const struct require_set *s, const struct require_facts *f, gctk_error **err)
 {
     for (size_t i = 0; i < s->n; i++) {
         int rc = require_eval(s->exprs[i], f, err);

@@ -6,8 +6,7 @@
 #include "util.h"
 #include "vercmp.h"
 
-int version_parse(const char *s, unsigned parts[VERSION_MAX_PARTS], size_t *n,
-                  gctk_error **err)
+int version_parse(const char *s, unsigned parts[VERSION_MAX_PARTS], size_t *n, gctk_error **err)
 {
     if (s == NULL || *s == '\0')
         return gctk_fail(err, 0, "empty version");
@@ -21,8 +20,8 @@ int version_parse(const char *s, unsigned parts[VERSION_MAX_PARTS], size_t *n,
             if (*p == '.' || *p == '\0')
                 return gctk_fail(err, 0, "version `%s`: empty part at column %zu", s,
                                  (size_t)(p - s) + 1);
-            return gctk_fail(err, 0, "version `%s`: unexpected character `%c` at column %zu", s,
-                             *p, (size_t)(p - s) + 1);
+            return gctk_fail(err, 0, "version `%s`: unexpected character `%c` at column %zu", s, *p,
+                             (size_t)(p - s) + 1);
         }
         unsigned long v = 0;
         while (*p >= '0' && *p <= '9') {
@@ -36,8 +35,8 @@ int version_parse(const char *s, unsigned parts[VERSION_MAX_PARTS], size_t *n,
         if (*p == '\0')
             break;
         if (*p != '.')
-            return gctk_fail(err, 0, "version `%s`: unexpected character `%c` at column %zu", s,
-                             *p, (size_t)(p - s) + 1);
+            return gctk_fail(err, 0, "version `%s`: unexpected character `%c` at column %zu", s, *p,
+                             (size_t)(p - s) + 1);
         p++;
     }
     memcpy(parts, tmp, sizeof(tmp));

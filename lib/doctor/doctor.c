@@ -287,8 +287,8 @@ static void check_nodes(struct ctx *c)
         if (control[i].optional && access(full, F_OK) < 0)
             continue;
         count++;
-        good += check_node(c, control[i].path, control[i].major, control[i].minor,
-                           control[i].create);
+        good +=
+            check_node(c, control[i].path, control[i].major, control[i].minor, control[i].create);
     }
     size_t n = c->host != NULL ? gctk_host_gpu_count(c->host) : 0;
     for (size_t i = 0; i < n; i++) {

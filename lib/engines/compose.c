@@ -65,11 +65,14 @@ static enum scalar_type scalar_type(const yaml_node_t *n)
     const char *s = (const char *)n->data.scalar.value;
     if (matches(s, "^(~|null|Null|NULL|)$"))
         return SCALAR_NULL;
-    if (matches(s, "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$"))
+    if (matches(s,
+                "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$"))
         return SCALAR_BOOL;
-    if (matches(s, "^[-+]?(0|[1-9][0-9_]*|0[0-7_]+|0b[01_]+|0x[0-9a-fA-F_]+|[1-9][0-9_]*(:[0-5]?[0-9])+)$"))
+    if (matches(s, "^[-+]?(0|[1-9][0-9_]*|0[0-7_]+|0b[01_]+|0x[0-9a-fA-F_]+|[1-9][0-9_]*(:[0-5]?[0-"
+                   "9])+)$"))
         return SCALAR_INT;
-    if (matches(s, "^([-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+][0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$"))
+    if (matches(s, "^([-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+][0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.("
+                   "nan|NaN|NAN))$"))
         return SCALAR_FLOAT;
     return SCALAR_STR;
 }
@@ -142,8 +145,8 @@ static yaml_node_t *map_get_depth(struct loader *l, yaml_node_t *map, const char
         if (v->type == YAML_MAPPING_NODE)
             return map_get_depth(l, v, key, depth + 1);
         if (v->type == YAML_SEQUENCE_NODE) {
-            for (yaml_node_item_t *i = v->data.sequence.items.start;
-                 i < v->data.sequence.items.top; i++) {
+            for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+                 i++) {
                 yaml_node_t *found = map_get_depth(l, node_at(l, *i), key, depth + 1);
                 if (found != NULL)
                     return found;
@@ -262,9 +265,9 @@ static void compose_device_clear(struct compose_device *d)
 static int read_device(struct loader *l, yaml_node_t *n, enum compose_source src, size_t index,
                        struct compose_device *out)
 {
-    cleanup_free char *field =
-        src == COMPOSE_DEPLOY ? xasprintf("deploy.resources.reservations.devices[%zu]", index)
-                              : xasprintf("gpus[%zu]", index);
+    cleanup_free char *field = src == COMPOSE_DEPLOY
+                                   ? xasprintf("deploy.resources.reservations.devices[%zu]", index)
+                                   : xasprintf("gpus[%zu]", index);
     if (want_kind(l, n, YAML_MAPPING_NODE, field) < 0)
         return -1;
     static const char *const known[] = {"capabilities", "count", "device_ids", "driver", "options"};
@@ -296,7 +299,8 @@ static int read_device(struct loader *l, yaml_node_t *n, enum compose_source src
         strv_push(&d.req.caps, xstrdup("gpu"));
         d.req.has_caps = true;
     }
-    if ((v = map_get(l, n, "driver")) != NULL && read_string(l, v, FIELD("driver"), &d.req.driver) < 0)
+    if ((v = map_get(l, n, "driver")) != NULL &&
+        read_string(l, v, FIELD("driver"), &d.req.driver) < 0)
         return -1;
     if ((v = map_get(l, n, "count")) != NULL) {
         if (read_count(l, v, FIELD("count"), &d.req.count) < 0)
@@ -413,10 +417,11 @@ static int read_service_fields(struct loader *l, yaml_node_t *v, struct compose_
     return 0;
 }
 
-static int read_service(struct loader *l, yaml_node_t *k, yaml_node_t *v, struct compose_service *out)
+static int read_service(struct loader *l, yaml_node_t *k, yaml_node_t *v,
+                        struct compose_service *out)
 {
-    __attribute__((cleanup(service_clear))) struct compose_service s = {
-        .name = xstrdup(scalar(k)), .line = node_line(k)};
+    __attribute__((cleanup(service_clear))) struct compose_service s = {.name = xstrdup(scalar(k)),
+                                                                        .line = node_line(k)};
     l->service = s.name;
     int ret = read_service_fields(l, v, &s);
     l->service = NULL;
@@ -475,8 +480,8 @@ int compose_load_buffer(const char *name, const char *data, size_t len, struct c
         return gctk_fail(err, ENOMEM, "`%s`: initialise the YAML parser", name);
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        gctk_fail(err, 0, "`%s` line %zu column %zu: %s%s%s", name,
-                  parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+        gctk_fail(err, 0, "`%s` line %zu column %zu: %s%s%s", name, parser.problem_mark.line + 1,
+                  parser.problem_mark.column + 1,
                   parser.problem != NULL ? parser.problem : "invalid YAML",
                   parser.context != NULL ? " " : "", parser.context != NULL ? parser.context : "");
         yaml_parser_delete(&parser);
@@ -558,10 +563,13 @@ int compose_check_device(const struct compose_service *s, const struct compose_d
     if (device_request_to_env(r, &visible, &caps, err) < 0)
         return gctk_wrap(err, "service `%s`: %s (line %u)", s->name, field, d->line);
     if (r->count > 0 && (size_t)r->count > host_gpus)
-        return gctk_fail(err, 0, "service `%s`: count %ld exceeds the %zu GPUs of this host (line %u)",
+        return gctk_fail(err, 0,
+                         "service `%s`: count %ld exceeds the %zu GPUs of this host (line %u)",
                          s->name, r->count, host_gpus, d->line);
     if (r->count < -1)
-        return gctk_fail(err, 0, "service `%s`: %s (line %u): count %ld: use a positive number or "
-                         "\"all\"", s->name, field, d->line, r->count);
+        return gctk_fail(err, 0,
+                         "service `%s`: %s (line %u): count %ld: use a positive number or "
+                         "\"all\"",
+                         s->name, field, d->line, r->count);
     return 0;
 }

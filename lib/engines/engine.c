@@ -23,8 +23,10 @@ int json_config_parse(const char *name, const char *data, size_t len, json_t **o
                       gctk_error **err)
 {
     if (memchr(data, '\0', len) != NULL)
-        return gctk_fail(err, 0, "`%s`: not a text file (it holds a NUL byte): fix the file or "
-                         "move it away", name);
+        return gctk_fail(err, 0,
+                         "`%s`: not a text file (it holds a NUL byte): fix the file or "
+                         "move it away",
+                         name);
     json_t *cfg = NULL;
     if (blank(data, len)) {
         cfg = json_object();
@@ -35,8 +37,10 @@ int json_config_parse(const char *name, const char *data, size_t len, json_t **o
             return gctk_fail(err, 0, "%s: fix the file or move it away", e->msg);
         if (!json_is_object(cfg)) {
             json_decref(cfg);
-            return gctk_fail(err, 0, "`%s`: the top level is not a JSON object: fix the file or "
-                             "move it away", name);
+            return gctk_fail(err, 0,
+                             "`%s`: the top level is not a JSON object: fix the file or "
+                             "move it away",
+                             name);
         }
     }
     *out = cfg;
@@ -99,8 +103,9 @@ int daemonjson_add_runtime(json_t *cfg, const struct runtime_entry *rt, bool *ch
         return gctk_fail(err, 0, "\"features\" is not a JSON object: fix it or move the file away");
     json_t *generic = json_object_get(cfg, "node-generic-resources");
     if (rt->swarm_name != NULL && generic != NULL && !json_is_array(generic))
-        return gctk_fail(err, 0, "\"node-generic-resources\" is not a JSON array: fix it or "
-                                 "move the file away");
+        return gctk_fail(err, 0,
+                         "\"node-generic-resources\" is not a JSON array: fix it or "
+                         "move the file away");
     cleanup_json json_t *before = json_deep_copy(cfg);
     runtimes = object_member(cfg, "runtimes", true, err);
     json_t *entry = json_object_get(runtimes, rt->name);
@@ -125,7 +130,8 @@ int daemonjson_add_runtime(json_t *cfg, const struct runtime_entry *rt, bool *ch
         size_t i;
         json_t *v;
         size_t n = strlen(rt->swarm_name);
-        json_array_foreach(generic, i, v) {
+        json_array_foreach(generic, i, v)
+        {
             const char *s = json_string_value(v);
             if (s == NULL || strncmp(s, rt->swarm_name, n) != 0 || s[n] != '=')
                 json_array_append(list, v);
@@ -303,8 +309,8 @@ static int dropin(const char *path, char *owned_text, unsigned flags, bool *chan
                   gctk_error **err)
 {
     cleanup_free char *t = owned_text;
-    if (engine_dropin_write(path, t, flags & CONFIG_REMOVE, flags & CONFIG_DRY_RUN, changed,
-                            err) < 0)
+    if (engine_dropin_write(path, t, flags & CONFIG_REMOVE, flags & CONFIG_DRY_RUN, changed, err) <
+        0)
         return -1;
     if (text != NULL)
         *text = (flags & CONFIG_REMOVE) ? xstrdup("") : steal_pointer(&t);
@@ -328,8 +334,8 @@ static int crio_configure(const char *path, const struct runtime_entry *rt, unsi
 static int podman_configure(const char *path, const struct runtime_entry *rt, unsigned flags,
                             bool *changed, char **text, gctk_error **err)
 {
-    return dropin(path, engine_podman_hook(rt->path, getenv("GCTK_CONFIG")), flags, changed,
-                  text, err);
+    return dropin(path, engine_podman_hook(rt->path, getenv("GCTK_CONFIG")), flags, changed, text,
+                  err);
 }
 
 static const struct engine engines[] = {

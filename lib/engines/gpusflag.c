@@ -226,7 +226,8 @@ int gpusflag_parse(const char *value, struct device_request *out, gctk_error **e
     for (size_t i = 0; i < fields.len; i++) {
         const char *field = fields.items[i];
         const char *eq = strchr(field, '=');
-        cleanup_free char *key = eq != NULL ? xstrndup(field, (size_t)(eq - field)) : xstrdup(field);
+        cleanup_free char *key =
+            eq != NULL ? xstrndup(field, (size_t)(eq - field)) : xstrdup(field);
         const char *val = eq != NULL ? eq + 1 : NULL;
         if (strv_contains(&seen, key))
             return gctk_fail(err, 0, "gpu request key '%s' can be specified only once", key);

@@ -7,7 +7,7 @@ static const struct {
     unsigned cap;
     const char *name;
 } cap_names[] = {
-    {GCTK_CAP_UTILITY, "utility"}, {GCTK_CAP_COMPUTE, "compute"}, {GCTK_CAP_VIDEO, "video"},
+    {GCTK_CAP_UTILITY, "utility"},   {GCTK_CAP_COMPUTE, "compute"}, {GCTK_CAP_VIDEO, "video"},
     {GCTK_CAP_GRAPHICS, "graphics"}, {GCTK_CAP_DISPLAY, "display"}, {GCTK_CAP_NGX, "ngx"},
     {GCTK_CAP_COMPAT32, "compat32"},
 };

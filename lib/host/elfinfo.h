@@ -5,9 +5,9 @@
 #include "util.h"
 
 struct elf_info {
-    int elf_class;  /* ELFCLASS32 or ELFCLASS64 */
-    int machine;    /* EM_X86_64, EM_386, ... */
-    char *soname;   /* DT_SONAME, or NULL when the file has none */
+    int elf_class; /* ELFCLASS32 or ELFCLASS64 */
+    int machine;   /* EM_X86_64, EM_386, ... */
+    char *soname;  /* DT_SONAME, or NULL when the file has none */
 };
 
 /* Reads the headers of an open file (untrusted: bounds are checked). Only

@@ -18,7 +18,6 @@
 #include "ldcache.h"
 #include "nvml.h"
 
-
 /* ---- the driver version -------------------------------------------------- */
 
 static bool looks_like_version(const char *s)
@@ -135,7 +134,7 @@ int host_parse_gpu_information(const char *text, struct gctk_gpu *out, gctk_erro
             g.minor = (int)m;
         }
     }
-    const char *missing = g.minor < 0 ? "Device Minor"
+    const char *missing = g.minor < 0        ? "Device Minor"
                           : g.bus_id == NULL ? "Bus Location"
                           : g.uuid == NULL   ? "GPU UUID"
                                              : NULL;
@@ -294,8 +293,8 @@ static void consider_library(struct gctk_host *h, const char *path, int want_cla
     }
     cleanup_free char *suffix = xasprintf(".so.%s", h->driver_version);
     if (!str_has_suffix(real, suffix)) {
-        add_warning(h, xasprintf("library `%s` skipped: its version is not the driver's %s",
-                                 real, h->driver_version));
+        add_warning(h, xasprintf("library `%s` skipped: its version is not the driver's %s", real,
+                                 h->driver_version));
         return;
     }
     cleanup_free char *full = path_join(h->root, real);
@@ -319,13 +318,23 @@ static void consider_library(struct gctk_host *h, const char *path, int want_cla
 }
 
 static const char *const lib64_dirs[] = {
-    "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64",
-    "/usr/lib",                  "/lib",                  "/usr/local/nvidia/lib64",
-    "/usr/local/nvidia/lib",     NULL,
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib64",
+    "/lib64",
+    "/usr/lib",
+    "/lib",
+    "/usr/local/nvidia/lib64",
+    "/usr/local/nvidia/lib",
+    NULL,
 };
 static const char *const lib32_dirs[] = {
-    "/usr/lib/i386-linux-gnu", "/lib/i386-linux-gnu", "/usr/lib32", "/lib32",
-    "/usr/local/nvidia/lib",   NULL,
+    "/usr/lib/i386-linux-gnu",
+    "/lib/i386-linux-gnu",
+    "/usr/lib32",
+    "/lib32",
+    "/usr/local/nvidia/lib",
+    NULL,
 };
 
 static void scan_lib_dirs(struct gctk_host *h, const char *const *dirs, int want_class)
@@ -433,9 +442,9 @@ static void find_binaries(struct gctk_host *h)
             if (d[0] == '/' && !strv_contains(&dirs, d))
                 strv_push(&dirs, xstrdup(d));
     }
-    static const char *const defaults[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
-                                           "/usr/bin",        "/sbin",          "/bin",
-                                           "/usr/local/nvidia/bin"};
+    static const char *const defaults[] = {
+        "/usr/local/sbin",      "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin",
+        "/usr/local/nvidia/bin"};
     for (size_t i = 0; i < GCTK_ARRAY_LEN(defaults); i++)
         if (!strv_contains(&dirs, defaults[i]))
             strv_push(&dirs, xstrdup(defaults[i]));
@@ -542,8 +551,7 @@ void host_control_nodes(int uvm_major, struct host_node_spec out[HOST_CONTROL_NO
     const struct host_node_spec nodes[HOST_CONTROL_NODES] = {
         {"/dev/nvidiactl", 0, HOST_NVIDIA_MAJOR, 255, false, "nvidia-modprobe -c 0"},
         {"/dev/nvidia-uvm", GCTK_CAP_COMPUTE, uvm_major, 0, false, "nvidia-modprobe -u -c 0"},
-        {"/dev/nvidia-uvm-tools", GCTK_CAP_COMPUTE, uvm_major, 1, false,
-         "nvidia-modprobe -u -c 0"},
+        {"/dev/nvidia-uvm-tools", GCTK_CAP_COMPUTE, uvm_major, 1, false, "nvidia-modprobe -u -c 0"},
         /* only there when nvidia-modeset is loaded: missing is normal */
         {"/dev/nvidia-modeset", GCTK_CAP_DISPLAY, HOST_NVIDIA_MAJOR, 254, true,
          "nvidia-modprobe -m"},
@@ -583,7 +591,8 @@ static void find_nodes(struct gctk_host *h)
 const char *host_library_path(const gctk_host *h, const char *prefix)
 {
     for (size_t i = 0; i < h->nfiles; i++)
-        if (h->files[i].kind == GCTK_FILE_LIB && str_has_prefix(base_name(h->files[i].path), prefix))
+        if (h->files[i].kind == GCTK_FILE_LIB &&
+            str_has_prefix(base_name(h->files[i].path), prefix))
             return h->files[i].path;
     return NULL;
 }
@@ -818,7 +827,7 @@ static void find_migs_in_proc(struct gctk_host *h, size_t *cap)
     cleanup_free char *caps_dir = path_join(h->root, HOST_PROC_CAPS);
     struct stat st;
     if (stat(caps_dir, &st) < 0)
-        return; /* a driver without MIG support: the usual case */
+        return;                       /* a driver without MIG support: the usual case */
     cleanup_free char *minors = NULL; /* mig-minors, read only if needed */
     cleanup_free char *config = path_join(h->root, HOST_MIG_CONFIG);
     cleanup_free char *monitor = path_join(h->root, HOST_MIG_MONITOR);
@@ -836,8 +845,8 @@ static void find_migs_in_proc(struct gctk_host *h, size_t *cap)
         int index = 0;
         for (size_t k = 0; k < ngi; k++) {
             cleanup_free char *gi_dir = xasprintf("%s/gi%d", mig_dir, gis[k]);
-            cleanup_free char *gi_rel = xasprintf(HOST_PROC_CAPS "/gpu%d/mig/gi%d/access",
-                                                  g->minor, gis[k]);
+            cleanup_free char *gi_rel =
+                xasprintf(HOST_PROC_CAPS "/gpu%d/mig/gi%d/access", g->minor, gis[k]);
             cleanup_free char *gi_key = xasprintf("gpu%d/gi%d/access", g->minor, gis[k]);
             cleanup_free int *cis = NULL;
             size_t nci = list_ids(gi_dir, "ci", &cis);
@@ -917,9 +926,8 @@ static void merge_migs_from_nvml(struct gctk_host *h, size_t *cap)
     /* renumber what only /proc showed after NVML's devices */
     for (size_t k = 0; k < h->nmigs; k++)
         if (h->migs[k].index >= 1 << 16)
-            h->migs[k].index = k > 0 && h->migs[k - 1].gpu == h->migs[k].gpu
-                                   ? h->migs[k - 1].index + 1
-                                   : 0;
+            h->migs[k].index =
+                k > 0 && h->migs[k - 1].gpu == h->migs[k].gpu ? h->migs[k - 1].index + 1 : 0;
 }
 
 static void find_migs(struct gctk_host *h)
@@ -946,9 +954,9 @@ static void find_mig_nodes(struct gctk_host *h)
     want[0] = h->mig_config_minor;
     want[1] = h->mig_monitor_minor;
     for (size_t i = 0; i < 2 + 2 * h->nmigs; i++) {
-        int minor = i < 2                ? want[i]
+        int minor = i < 2              ? want[i]
                     : (i - 2) % 2 == 0 ? h->migs[(i - 2) / 2].gi_minor
-                                         : h->migs[(i - 2) / 2].ci_minor;
+                                       : h->migs[(i - 2) / 2].ci_minor;
         int gpu = i < 2 ? -1 : h->migs[(i - 2) / 2].gpu;
         if (minor < 0)
             continue;
@@ -984,8 +992,7 @@ int gctk_host_open(const char *root, unsigned flags, gctk_host **out, gctk_error
     gctk_host *h = xcalloc(1, sizeof(*h));
     h->root = xstrdup(root);
     h->flags = flags;
-    if (host_read_driver_version(h->root, &h->driver_version, err) < 0 ||
-        read_gpus(h, err) < 0) {
+    if (host_read_driver_version(h->root, &h->driver_version, err) < 0 || read_gpus(h, err) < 0) {
         gctk_host_free(h);
         return -1;
     }

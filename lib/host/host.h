@@ -64,7 +64,7 @@ int host_read_driver_version(const char *root, char **out, gctk_error **err);
  * time: uvm_major is /proc/devices' (host_char_major), or -1 for any. */
 struct host_node_spec {
     const char *path;
-    unsigned caps;      /* 0: every container */
+    unsigned caps; /* 0: every container */
     int major, minor;
     bool optional;      /* there only with its module loaded (nvidia-modeset) */
     const char *create; /* "nvidia-modprobe -c 0" */

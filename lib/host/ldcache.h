@@ -20,8 +20,8 @@
 #define LDCACHE_FLAG_I386 0x0003u
 
 struct ldcache_entry {
-    char *soname;  /* the key: "libcuda.so.1" */
-    char *path;    /* the value: "/usr/lib/x86_64-linux-gnu/libcuda.so.1" */
+    char *soname; /* the key: "libcuda.so.1" */
+    char *path;   /* the value: "/usr/lib/x86_64-linux-gnu/libcuda.so.1" */
     uint32_t flags;
     uint64_t hwcap; /* 0 for plain entries */
 };

@@ -48,8 +48,9 @@ struct nvml {
 
 /* nvmlBrandType_t in order, named as CUDA images' NVIDIA_REQUIRE_CUDA spells them */
 static const char *const brand_names[] = {
-    "unknown", "quadro", "tesla", "nvs", "grid", "geforce", "titan", "vapps", "vpc", "vcs",
-    "vws", "cloudgaming", "quadrortx", "nvidiartx", "nvidia", "geforcertx", "titanrtx",
+    "unknown",   "quadro",    "tesla",  "nvs",        "grid",     "geforce",
+    "titan",     "vapps",     "vpc",    "vcs",        "vws",      "cloudgaming",
+    "quadrortx", "nvidiartx", "nvidia", "geforcertx", "titanrtx",
 };
 
 static const char *nvml_strerror(struct nvml *n, nvmlReturn_t r)
@@ -96,8 +97,7 @@ int nvml_open(const char *path, struct nvml **out, gctk_error **err)
     if (n->init == NULL || n->shutdown == NULL) {
         dlclose(h);
         free(n);
-        return gctk_fail(err, 0, "load NVML `%s`: nvmlInit is missing: not a driver library",
-                         path);
+        return gctk_fail(err, 0, "load NVML `%s`: nvmlInit is missing: not a driver library", path);
     }
     nvmlReturn_t r = n->init();
     if (r != NVML_SUCCESS) {
@@ -187,13 +187,13 @@ int nvml_gpu_count(struct nvml *n, unsigned *count, gctk_error **err)
     return 0;
 }
 
-int nvml_gpu_by_index(struct nvml *n, unsigned index, struct nvml_gpu_info *out,
-                      gctk_error **err)
+int nvml_gpu_by_index(struct nvml *n, unsigned index, struct nvml_gpu_info *out, gctk_error **err)
 {
     nvmlDevice_t dev = NULL;
     if (n->by_index == NULL || n->pci == NULL)
-        return gctk_fail(err, 0, "NVML has no nvmlDeviceGetHandleByIndex or "
-                                 "nvmlDeviceGetPciInfo");
+        return gctk_fail(err, 0,
+                         "NVML has no nvmlDeviceGetHandleByIndex or "
+                         "nvmlDeviceGetPciInfo");
     nvmlPciInfo_t pci;
     nvmlReturn_t r = n->by_index(index, &dev);
     if (r == NVML_SUCCESS)
@@ -208,8 +208,7 @@ int nvml_gpu_by_index(struct nvml *n, unsigned index, struct nvml_gpu_info *out,
     return 0;
 }
 
-static int device_by_bus_id(struct nvml *n, const char *bus_id, nvmlDevice_t *dev,
-                            gctk_error **err)
+static int device_by_bus_id(struct nvml *n, const char *bus_id, nvmlDevice_t *dev, gctk_error **err)
 {
     if (n->by_bus_id == NULL)
         return gctk_fail(err, 0, "NVML has no nvmlDeviceGetHandleByPciBusId");
@@ -240,8 +239,8 @@ int nvml_mig_mode(struct nvml *n, const char *bus_id, enum gctk_mig_mode *out, g
     return 0;
 }
 
-int nvml_mig_devices(struct nvml *n, const char *bus_id, struct nvml_mig_info **out,
-                     size_t *count, gctk_error **err)
+int nvml_mig_devices(struct nvml *n, const char *bus_id, struct nvml_mig_info **out, size_t *count,
+                     gctk_error **err)
 {
     nvmlDevice_t dev = NULL;
     if (device_by_bus_id(n, bus_id, &dev, err) < 0)
@@ -267,8 +266,8 @@ int nvml_mig_devices(struct nvml *n, const char *bus_id, struct nvml_mig_info **
                              nvml_strerror(n, r != NVML_SUCCESS ? r : 999));
         }
         struct nvml_mig_info *m = &list[len++];
-        *m = (struct nvml_mig_info){.index = (int)i, .gi = (int)gi, .ci = (int)ci,
-                                    .memory_mib = -1};
+        *m =
+            (struct nvml_mig_info){.index = (int)i, .gi = (int)gi, .ci = (int)ci, .memory_mib = -1};
         if (n->uuid != NULL && n->uuid(mig, m->uuid, sizeof(m->uuid)) != NVML_SUCCESS)
             m->uuid[0] = '\0';
         if (n->name != NULL && n->name(mig, m->name, sizeof(m->name)) != NVML_SUCCESS)

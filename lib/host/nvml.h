@@ -10,11 +10,11 @@ struct nvml;
 struct nvml_gpu_info {
     char uuid[96];
     char name[96];
-    char brand[32];      /* lower case, "" when unknown */
-    char arch[16];       /* "9.0", "" when unknown */
-    long memory_mib;     /* -1 when unknown */
-    char bus_id[32];     /* "00000000:18:00.0" as NVML writes it (hex in lower case) */
-    int persistence;     /* persistence mode: 1 on, 0 off, -1 unknown */
+    char brand[32];  /* lower case, "" when unknown */
+    char arch[16];   /* "9.0", "" when unknown */
+    long memory_mib; /* -1 when unknown */
+    char bus_id[32]; /* "00000000:18:00.0" as NVML writes it (hex in lower case) */
+    int persistence; /* persistence mode: 1 on, 0 off, -1 unknown */
 };
 
 /* Loads the library at path (a host path, root already joined) and
@@ -25,28 +25,26 @@ int nvml_driver_version(struct nvml *n, char *buf, size_t size, gctk_error **err
 /* "13.0" */
 int nvml_cuda_version(struct nvml *n, char *buf, size_t size, gctk_error **err);
 /* bus_id in NVML's form "00000000:18:00.0". */
-int nvml_gpu_info(struct nvml *n, const char *bus_id, struct nvml_gpu_info *out,
-                  gctk_error **err);
+int nvml_gpu_info(struct nvml *n, const char *bus_id, struct nvml_gpu_info *out, gctk_error **err);
 /* How many GPUs NVML sees: those whose node it can open. */
 int nvml_gpu_count(struct nvml *n, unsigned *count, gctk_error **err);
 /* GPU index of NVML's order. */
-int nvml_gpu_by_index(struct nvml *n, unsigned index, struct nvml_gpu_info *out,
-                      gctk_error **err);
+int nvml_gpu_by_index(struct nvml *n, unsigned index, struct nvml_gpu_info *out, gctk_error **err);
 
 struct nvml_mig_info {
-    int index;           /* NVML's (nvidia-smi's) index on the parent GPU */
-    int gi, ci;          /* GPU and compute instance ids */
-    char uuid[96];       /* "MIG-..." */
-    char name[96];       /* "NVIDIA A100-SXM4-40GB MIG 1g.5gb" */
-    long memory_mib;     /* -1 when unknown */
+    int index;       /* NVML's (nvidia-smi's) index on the parent GPU */
+    int gi, ci;      /* GPU and compute instance ids */
+    char uuid[96];   /* "MIG-..." */
+    char name[96];   /* "NVIDIA A100-SXM4-40GB MIG 1g.5gb" */
+    long memory_mib; /* -1 when unknown */
 };
 
 /* nvmlDeviceGetMigMode of the GPU at bus_id. */
 int nvml_mig_mode(struct nvml *n, const char *bus_id, enum gctk_mig_mode *out, gctk_error **err);
 /* The MIG devices of a GPU in MIG mode, in NVML's order; *out is allocated
  * (NULL when there are none). */
-int nvml_mig_devices(struct nvml *n, const char *bus_id, struct nvml_mig_info **out,
-                     size_t *count, gctk_error **err);
+int nvml_mig_devices(struct nvml *n, const char *bus_id, struct nvml_mig_info **out, size_t *count,
+                     gctk_error **err);
 
 /* cuDriverGetVersion of the libcuda at path, as "13.0". */
 int libcuda_driver_version(const char *path, char *buf, size_t size, gctk_error **err);

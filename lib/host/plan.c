@@ -49,10 +49,10 @@ static int add_cap_node(gctk_host *h, gctk_plan *p, int minor, const char *what,
     if (found == NULL) {
         cleanup_free char *full = path_join(h->root, proc_path);
         if (minor < 0)
-            return gctk_fail(err, 0, "%s: the minor of its capability `%s` is unknown", what,
-                             full);
+            return gctk_fail(err, 0, "%s: the minor of its capability `%s` is unknown", what, full);
         /* the driver creates nvidia-cap nodes on demand (nvidia-modprobe) */
-        return gctk_fail(err, 0, "%s: device node `/dev/nvidia-caps/nvidia-cap%d` is missing: "
+        return gctk_fail(err, 0,
+                         "%s: device node `/dev/nvidia-caps/nvidia-cap%d` is missing: "
                          "create it with `nvidia-modprobe -f %s`",
                          what, minor, proc_path);
     }
@@ -71,8 +71,7 @@ static void add_proc(gctk_plan *p, const char *path)
 
 /* The nvidia-cap nodes and /proc capability files of the selected MIG
  * devices and of the MIG config and monitor capabilities. */
-static int plan_migs(gctk_host *h, const struct gctk_selection *sel, gctk_plan *p,
-                     gctk_error **err)
+static int plan_migs(gctk_host *h, const struct gctk_selection *sel, gctk_plan *p, gctk_error **err)
 {
     /* a config GPU's whole capability directory: the container may create
      * and destroy its instances and must see them */
@@ -88,25 +87,25 @@ static int plan_migs(gctk_host *h, const struct gctk_selection *sel, gctk_plan *
         add_proc(p, HOST_MIG_CONFIG);
     }
     if (sel->mig_monitor) {
-        if (add_cap_node(h, p, h->mig_monitor_minor, "NVIDIA_MIG_MONITOR_DEVICES",
-                         HOST_MIG_MONITOR, err) < 0)
+        if (add_cap_node(h, p, h->mig_monitor_minor, "NVIDIA_MIG_MONITOR_DEVICES", HOST_MIG_MONITOR,
+                         err) < 0)
             return -1;
         add_proc(p, HOST_MIG_MONITOR);
     }
     for (size_t i = 0; i < sel->mig_count; i++) {
         const struct gctk_mig *m = &h->migs[sel->migs[i]];
-        cleanup_free char *what = xasprintf("MIG device %d:%d (%s)", m->gpu, m->index,
-                                            m->uuid ? m->uuid : "no UUID");
+        cleanup_free char *what =
+            xasprintf("MIG device %d:%d (%s)", m->gpu, m->index, m->uuid ? m->uuid : "no UUID");
         if (m->gi_access == NULL || m->ci_access == NULL)
-            return gctk_fail(err, 0, "%s: NVML lists it but `%s` has no access file for GPU "
+            return gctk_fail(err, 0,
+                             "%s: NVML lists it but `%s` has no access file for GPU "
                              "instance %d, compute instance %d",
                              what, HOST_PROC_CAPS, m->gi, m->ci);
         if (add_cap_node(h, p, m->gi_minor, what, m->gi_access, err) < 0 ||
             add_cap_node(h, p, m->ci_minor, what, m->ci_access, err) < 0)
             return -1;
         /* under a config GPU's directory they are there already */
-        cleanup_free char *dir =
-            xasprintf(HOST_PROC_CAPS "/gpu%d/mig", h->gpus[m->gpu].minor);
+        cleanup_free char *dir = xasprintf(HOST_PROC_CAPS "/gpu%d/mig", h->gpus[m->gpu].minor);
         if (!strv_contains(&p->procs, dir)) {
             add_proc(p, m->gi_access);
             add_proc(p, m->ci_access);

@@ -168,7 +168,8 @@ static int resolve_mig(const gctk_host *h, const char *id, gctk_error **err)
                 if (h->migs[k].gpu == (int)i && h->migs[k].gi == gi && h->migs[k].ci == ci)
                     return (int)k;
             cleanup_free char *valid = describe_migs(h, (int)i);
-            return gctk_fail(err, 0, "unknown MIG device `%s`: GPU %zu has no GPU instance %d "
+            return gctk_fail(err, 0,
+                             "unknown MIG device `%s`: GPU %zu has no GPU instance %d "
                              "with compute instance %d; its MIG devices: %s",
                              id, i, gi, ci, valid);
         }
@@ -184,7 +185,8 @@ static int resolve_mig(const gctk_host *h, const char *id, gctk_error **err)
         }
         cleanup_free char *valid = describe_migs(h, -1);
         if (h->nmigs > 0 && !any_uuid)
-            return gctk_fail(err, 0, "MIG device `%s`: MIG UUIDs are known only through NVML, "
+            return gctk_fail(err, 0,
+                             "MIG device `%s`: MIG UUIDs are known only through NVML, "
                              "which was not loaded: use a GPU:MIG index pair; MIG devices of "
                              "this host: %s",
                              id, valid);
@@ -197,7 +199,8 @@ static int resolve_mig(const gctk_host *h, const char *id, gctk_error **err)
     const char *mig_part = colon + 1;
     if (!all_digits(gpu_part) || !all_digits(mig_part) || strlen(gpu_part) > 6 ||
         strlen(mig_part) > 6)
-        return gctk_fail(err, 0, "MIG device `%s`: expected GPU:MIG indexes (like `0:1`) or a "
+        return gctk_fail(err, 0,
+                         "MIG device `%s`: expected GPU:MIG indexes (like `0:1`) or a "
                          "MIG UUID",
                          id);
     int gpu = atoi(gpu_part), index = atoi(mig_part);
@@ -291,7 +294,8 @@ int gctk_select_mig_caps(const gctk_host *h, const char *config_ids, const char 
         return -1;
     if (config_ids != NULL && config_ids[0] != '\0' && h->mig_config_minor < 0) {
         free(config);
-        return gctk_fail(err, 0, "NVIDIA_MIG_CONFIG_DEVICES: the driver has no MIG config "
+        return gctk_fail(err, 0,
+                         "NVIDIA_MIG_CONFIG_DEVICES: the driver has no MIG config "
                          "capability (`" HOST_MIG_CONFIG "` is missing)");
     }
     bool monitor = false;
@@ -305,7 +309,8 @@ int gctk_select_mig_caps(const gctk_host *h, const char *config_ids, const char 
         free(unused);
         if (h->mig_monitor_minor < 0) {
             free(config);
-            return gctk_fail(err, 0, "NVIDIA_MIG_MONITOR_DEVICES: the driver has no MIG monitor "
+            return gctk_fail(err, 0,
+                             "NVIDIA_MIG_MONITOR_DEVICES: the driver has no MIG monitor "
                              "capability (`" HOST_MIG_MONITOR "` is missing)");
         }
         monitor = true;
@@ -358,8 +363,8 @@ int gctk_select(const gctk_host *h, const char *ids, struct gctk_selection *out,
             continue;
         if (strcmp(tok, "all") == 0 || strcmp(tok, "none") == 0 || strcmp(tok, "void") == 0) {
             gctk_selection_clear(&s);
-            return gctk_fail(err, 0, "GPU list `%s`: `%s` cannot be combined with other ids",
-                             ids, tok);
+            return gctk_fail(err, 0, "GPU list `%s`: `%s` cannot be combined with other ids", ids,
+                             tok);
         }
         if (is_mig_id(tok)) {
             int m = resolve_mig(h, tok, err);

@@ -60,8 +60,8 @@ void hook_log_write(const struct hook_log *log, const char *path, const char *id
         /* the lines quote the image's variables: one line each, whatever they hold */
         cleanup_free char *text = hook_escape(log->lines.items[i]);
         cleanup_free char *safe_id = hook_escape(id != NULL ? id : "-");
-        cleanup_free char *line = xasprintf("%s.%03ldZ %.12s %s\n", stamp, ts.tv_nsec / 1000000,
-                                            safe_id, text);
+        cleanup_free char *line =
+            xasprintf("%s.%03ldZ %.12s %s\n", stamp, ts.tv_nsec / 1000000, safe_id, text);
         if (write(fd, line, strlen(line)) < 0)
             return;
     }
@@ -159,7 +159,8 @@ static int run(const struct gctk_config *cfg, const struct oci_state *state, str
     char caps[128];
     hook_log_add(log, "pid %d rootfs `%s`: %s=%s -> %zu GPU(s), capabilities %s%s", (int)state->pid,
                  spec.rootfs, req.devices_from, req.devices, gctk_plan_gpu_count(plan),
-                 gctk_caps_format(req.caps, caps, sizeof(caps)), spec.privileged ? ", privileged" : "");
+                 gctk_caps_format(req.caps, caps, sizeof(caps)),
+                 spec.privileged ? ", privileged" : "");
     struct inject_opts o = {
         .pid = state->pid,
         .rootfs = spec.rootfs,

@@ -10,8 +10,8 @@
 #include "shim.h"
 
 /* runc's global flags that take a value (`--flag value`) */
-static const char *const valued_globals[] = {"--root", "--log", "--log-format", "--criu",
-                                             "--rootless", NULL};
+static const char *const valued_globals[] = {"--root", "--log",      "--log-format",
+                                             "--criu", "--rootless", NULL};
 
 static bool takes_value(const char *arg, const char *const *list)
 {
@@ -53,7 +53,8 @@ static bool has_gpu_hook(json_t *hooks)
                                         "nvidia-container-toolkit"};
     size_t i;
     json_t *h;
-    json_array_foreach(hooks, i, h) {
+    json_array_foreach(hooks, i, h)
+    {
         const char *path = json_string_value(json_object_get(h, "path"));
         if (path == NULL)
             continue;

@@ -77,7 +77,8 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
 {
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         int r;
         if (strcmp(key, "root") == 0) {
             r = get_string(v, file, key, false, &c->root, err);
@@ -88,8 +89,7 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
             else if (s != NULL && strcmp(s, "none") == 0)
                 c->ldconfig = LDCONFIG_NONE;
             else
-                return gctk_fail(err, 0, "`%s`: `ldconfig` must be \"internal\" or \"none\"",
-                                 file);
+                return gctk_fail(err, 0, "`%s`: `ldconfig` must be \"internal\" or \"none\"", file);
             r = 0;
         } else if (strcmp(key, "log") == 0) {
             r = get_string(v, file, key, true, &c->log, err);
@@ -108,9 +108,8 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
         } else if (strcmp(key, "swarm-resource") == 0) {
             r = get_string(v, file, key, true, &c->swarm_resource, err);
         } else {
-            return gctk_fail(err, 0,
-                             "`%s`: unknown setting `%s`: see gctk.conf(5) for the settings",
-                             file, key);
+            return gctk_fail(
+                err, 0, "`%s`: unknown setting `%s`: see gctk.conf(5) for the settings", file, key);
         }
         if (r < 0)
             return -1;

@@ -37,7 +37,7 @@ char *xvasprintf(const char *fmt, va_list ap)
 }
 
 __attribute__((format(printf, 4, 0))) static int fail(gctk_error **err, int errnum, bool said,
-                                                       const char *fmt, va_list ap)
+                                                      const char *fmt, va_list ap)
 {
     if (err == NULL || *err != NULL)
         return -1;
@@ -278,8 +278,7 @@ int read_fd(int fd, size_t max, char **out, size_t *len, gctk_error **err)
     return 0;
 }
 
-int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
-                 gctk_error **err)
+int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len, gctk_error **err)
 {
     cleanup_fd int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
@@ -405,8 +404,8 @@ int mkdir_p(const char *path, mode_t mode, gctk_error **err)
         *s = '\0';
         struct stat st;
         if (mkdir(p, mode) < 0 && (errno != EEXIST || stat(p, &st) < 0 || !S_ISDIR(st.st_mode)))
-            return gctk_fail(err, errno == EEXIST ? ENOTDIR : errno,
-                             "create the directory `%s`", p);
+            return gctk_fail(err, errno == EEXIST ? ENOTDIR : errno, "create the directory `%s`",
+                             p);
         if (c == '\0' || (c == '/' && s[1] == '\0'))
             return 0;
         *s = c;
@@ -468,15 +467,15 @@ int write_file_at(int dirfd, const char *name, const void *data, size_t len,
     cleanup_free char *default_shown = xasprintf("`%s`", name);
     const char *shown = o->shown != NULL ? o->shown : default_shown;
     struct stat old;
-    bool keep = o->keep && fstatat(dirfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0 &&
-                S_ISREG(old.st_mode);
+    bool keep =
+        o->keep && fstatat(dirfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(old.st_mode);
     if (keep && o->backup) {
         cleanup_free char *text = NULL, *bak = xasprintf("%s.bak", name);
         cleanup_free char *bak_shown = xasprintf("`%s.bak`", name);
         size_t text_len = 0;
         int r = read_old(dirfd, name, shown, &text, &text_len, err);
-        struct write_opts bo = {.mode = old.st_mode & 07777, .no_dir_sync = true,
-                                .shown = bak_shown};
+        struct write_opts bo = {
+            .mode = old.st_mode & 07777, .no_dir_sync = true, .shown = bak_shown};
         if (r < 0 || (r == 0 && write_file_at(dirfd, bak, text, text_len, &bo, err) < 0))
             return gctk_wrap(err, "keep a backup of %s", shown);
     }

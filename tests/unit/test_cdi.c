@@ -538,17 +538,43 @@ static void test_yaml_scalars(void **state)
         const char *in;
         const char *json; /* the value read, as JSON; NULL: not representable */
     } cases[] = {
-        {"y", "true"},       {"Yes", "true"},     {"ON", "true"},       {"true", "true"},
-        {"n", "false"},      {"off", "false"},    {"FALSE", "false"},   {"~", "null"},
-        {"Null", "null"},    {"", "null"},        {"12", "12"},         {"+12", "12"},
-        {"-7", "-7"},        {"0644", "420"},     {"0x1A", "26"},       {"0o17", "15"},
-        {"0b101", "5"},      {"-0b101", "-5"},    {"1_000", "1000"},    {"08", "8.0"},
-        {".5", "0.5"},       {"1e3", "1000.0"},   {"12.4", "12.4"},     {".inf", NULL},
-        {"-.Inf", NULL},     {".nan", NULL},
+        {"y", "true"},
+        {"Yes", "true"},
+        {"ON", "true"},
+        {"true", "true"},
+        {"n", "false"},
+        {"off", "false"},
+        {"FALSE", "false"},
+        {"~", "null"},
+        {"Null", "null"},
+        {"", "null"},
+        {"12", "12"},
+        {"+12", "12"},
+        {"-7", "-7"},
+        {"0644", "420"},
+        {"0x1A", "26"},
+        {"0o17", "15"},
+        {"0b101", "5"},
+        {"-0b101", "-5"},
+        {"1_000", "1000"},
+        {"08", "8.0"},
+        {".5", "0.5"},
+        {"1e3", "1000.0"},
+        {"12.4", "12.4"},
+        {".inf", NULL},
+        {"-.Inf", NULL},
+        {".nan", NULL},
         /* strings */
-        {"0.3.0", "\"0.3.0\""}, {"inf", "\"inf\""}, {"TrUe", "\"TrUe\""}, {"yes!", "\"yes!\""},
-        {"2001-12-14", "\"2001-12-14\""}, {"0b2", "\"0b2\""}, {"-", "\"-\""},
-        {"1.2.3", "\"1.2.3\""}, {"nvidia.com/gpu", "\"nvidia.com/gpu\""}, {"rw", "\"rw\""},
+        {"0.3.0", "\"0.3.0\""},
+        {"inf", "\"inf\""},
+        {"TrUe", "\"TrUe\""},
+        {"yes!", "\"yes!\""},
+        {"2001-12-14", "\"2001-12-14\""},
+        {"0b2", "\"0b2\""},
+        {"-", "\"-\""},
+        {"1.2.3", "\"1.2.3\""},
+        {"nvidia.com/gpu", "\"nvidia.com/gpu\""},
+        {"rw", "\"rw\""},
     };
     for (size_t i = 0; i < GCTK_ARRAY_LEN(cases); i++) {
         json_t *v = NULL;
@@ -571,11 +597,11 @@ static void test_yaml_scalars(void **state)
                        "    deviceNodes:\n    - path: /dev/x\n      fileMode: 0644\n";
     json_t *j = NULL;
     assert_int_equal(cdi_parse("s.yaml", spec, strlen(spec), &j, NULL), 0);
-    json_t *node = json_array_get(json_object_get(json_object_get(json_array_get(
-                                                      json_object_get(j, "devices"), 0),
-                                                  "containerEdits"),
-                                                  "deviceNodes"),
-                                  0);
+    json_t *node = json_array_get(
+        json_object_get(
+            json_object_get(json_array_get(json_object_get(j, "devices"), 0), "containerEdits"),
+            "deviceNodes"),
+        0);
     assert_int_equal(json_integer_value(json_object_get(node, "fileMode")), 0644);
     json_decref(j);
     /* and a string the reader would type is written quoted, so it reads back as a string */

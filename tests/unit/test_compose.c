@@ -99,7 +99,8 @@ static void test_legacy_runtime(void **state)
                     "      NVIDIA_DRIVER_CAPABILITIES: compute\n      EMPTY:\n";
     assert_int_equal(compose_load_buffer("c.yaml", y, strlen(y), &f, NULL), 0);
     assert_string_equal(compose_legacy_visible(&f->services[0]), "all");
-    assert_string_equal(compose_service_env(&f->services[0], "NVIDIA_DRIVER_CAPABILITIES"), "compute");
+    assert_string_equal(compose_service_env(&f->services[0], "NVIDIA_DRIVER_CAPABILITIES"),
+                        "compute");
     assert_null(compose_service_env(&f->services[0], "EMPTY"));
     assert_string_equal(f->services[0].env.items[1], "EMPTY");
     compose_file_free(f);
@@ -206,7 +207,8 @@ static void test_rule_errors(void **state)
     struct compose_file *f = NULL;
     assert_int_equal(compose_load_buffer("c.yaml", y, strlen(y), &f, NULL), 0);
     gctk_error *err = NULL;
-    assert_int_equal(compose_check_device(&f->services[0], &f->services[0].devices[0], 4, &err), -1);
+    assert_int_equal(compose_check_device(&f->services[0], &f->services[0].devices[0], 4, &err),
+                     -1);
     assert_non_null(strstr(err->msg, "driver `amd` is not nvidia"));
     gctk_error_free(err);
     compose_file_free(f);
@@ -221,34 +223,42 @@ static void test_type_errors(void **state)
     assert_int_equal(compose_load(path, &f, &err), -1);
     cleanup_free char *want = xasprintf(
         "`%s` line 10: service `train`: deploy.resources.reservations.devices[0].count: `two` is "
-        "not an integer or \"all\"", path);
+        "not an integer or \"all\"",
+        path);
     assert_string_equal(err->msg, want);
     gctk_error_free(err);
 
     static const struct {
         const char *yaml, *want;
     } cases[] = {
-        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          devices:\n"
+        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          "
+         "devices:\n"
          "            - device_ids: [0]\n              capabilities: [gpu]\n",
          "`compose.yaml` line 7: service `s`: deploy.resources.reservations.devices[0]."
          "device_ids[0]: `0` is a number, not a string: quote it ('0')"},
-        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          devices:\n"
+        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          "
+         "devices:\n"
          "            - count: [1]\n",
          "`compose.yaml` line 7: service `s`: deploy.resources.reservations.devices[0].count: "
          "must be an integer or \"all\", not a list"},
-        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          devices:\n"
+        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          "
+         "devices:\n"
          "            - count: \"2\"\n",
          "`compose.yaml` line 7: service `s`: deploy.resources.reservations.devices[0].count: "
          "`2` is not an integer or \"all\""},
-        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          devices:\n"
+        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          "
+         "devices:\n"
          "            - capabilities: gpu\n",
          "`compose.yaml` line 7: service `s`: deploy.resources.reservations.devices[0]."
          "capabilities: must be a list, not a string"},
-        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          devices:\n"
+        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          "
+         "devices:\n"
          "            - capability: [gpu]\n",
-         "`compose.yaml` line 7: service `s`: deploy.resources.reservations.devices[0]: unknown key "
+         "`compose.yaml` line 7: service `s`: deploy.resources.reservations.devices[0]: unknown "
+         "key "
          "`capability`: a device has capabilities, count, device_ids, driver and options"},
-        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          devices:\n"
+        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          "
+         "devices:\n"
          "            capabilities: [gpu]\n",
          "`compose.yaml` line 7: service `s`: deploy.resources.reservations.devices: must be a "
          "list, not a mapping"},
@@ -279,14 +289,16 @@ static void test_type_errors(void **state)
 static void test_merge_keys_and_aliases(void **state)
 {
     (void)state;
-    const char *y = "x-gpu: &gpu\n"
-                    "  deploy:\n    resources:\n      reservations:\n        devices:\n"
-                    "          - driver: nvidia\n            count: 2\n            capabilities: [gpu]\n"
-                    "services:\n"
-                    "  a:\n    <<: *gpu\n    image: x\n"
-                    "  b:\n    deploy: {resources: {reservations: {devices: [{capabilities: [gpu], count: 1}]}}}\n"
-                    "    <<: *gpu\n"
-                    "  c:\n    image: plain\n";
+    const char *y =
+        "x-gpu: &gpu\n"
+        "  deploy:\n    resources:\n      reservations:\n        devices:\n"
+        "          - driver: nvidia\n            count: 2\n            capabilities: [gpu]\n"
+        "services:\n"
+        "  a:\n    <<: *gpu\n    image: x\n"
+        "  b:\n    deploy: {resources: {reservations: {devices: [{capabilities: [gpu], count: "
+        "1}]}}}\n"
+        "    <<: *gpu\n"
+        "  c:\n    image: plain\n";
     struct compose_file *f = NULL;
     gctk_error *err = NULL;
     if (compose_load_buffer("c.yaml", y, strlen(y), &f, &err) < 0)

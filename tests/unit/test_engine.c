@@ -62,8 +62,8 @@ static char *read_text(const char *path)
 
 static const struct runtime_entry nvidia = {.name = "nvidia", .path = "/usr/bin/gctk-runtime"};
 
-static int configure(const char *path, const struct runtime_entry *rt, unsigned flags, bool *changed,
-                     char **err_msg)
+static int configure(const char *path, const struct runtime_entry *rt, unsigned flags,
+                     bool *changed, char **err_msg)
 {
     gctk_error *err = NULL;
     cleanup_free char *text = NULL;
@@ -83,8 +83,9 @@ static void test_missing_file(void **state)
     assert_int_equal(configure(f->path, &nvidia, 0, &changed, NULL), 0);
     assert_true(changed);
     cleanup_free char *got = read_text(f->path);
-    assert_string_equal(got, "{\n    \"runtimes\": {\n        \"nvidia\": {\n            \"path\": "
-                             "\"/usr/bin/gctk-runtime\",\n            \"args\": []\n        }\n    }\n}\n");
+    assert_string_equal(
+        got, "{\n    \"runtimes\": {\n        \"nvidia\": {\n            \"path\": "
+             "\"/usr/bin/gctk-runtime\",\n            \"args\": []\n        }\n    }\n}\n");
     struct stat st;
     assert_int_equal(stat(f->path, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0644);
@@ -96,8 +97,9 @@ static void test_missing_file(void **state)
 static void test_keeps_other_keys_in_order(void **state)
 {
     struct fixture *f = *state;
-    const char *before = "{\"log-driver\": \"journald\", \"runtimes\": {\"kata\": {\"path\": \"/k\"}},\n"
-                         " \"data-root\": \"/srv/docker\", \"features\": {\"buildkit\": true}}";
+    const char *before =
+        "{\"log-driver\": \"journald\", \"runtimes\": {\"kata\": {\"path\": \"/k\"}},\n"
+        " \"data-root\": \"/srv/docker\", \"features\": {\"buildkit\": true}}";
     write_text(f->path, before);
     assert_int_equal(chmod(f->path, 0600), 0);
     bool changed = false;
@@ -153,7 +155,8 @@ static void test_second_run_changes_nothing(void **state)
     struct stat st1, st2;
     assert_int_equal(stat(f->path, &st1), 0);
     /* a different layout of the same content is not rewritten either */
-    write_text(f->path, "{\"runtimes\":{\"nvidia\":{\"path\":\"/usr/bin/gctk-runtime\",\"args\":[]}}}");
+    write_text(f->path,
+               "{\"runtimes\":{\"nvidia\":{\"path\":\"/usr/bin/gctk-runtime\",\"args\":[]}}}");
     assert_int_equal(stat(f->path, &st1), 0);
     struct timespec old = {1000000000, 0};
     struct timespec times[2] = {old, old};
@@ -178,8 +181,10 @@ static void test_invalid_json_refused(void **state)
     static const struct {
         const char *text, *want;
     } cases[] = {
-        {"{\n  \"a\": 1,\n  \"b\" 2\n}\n", "line 3 column 7: ':' expected near '2': fix the file or move it away"},
-        {"{\"a\": 1, \"a\": 2}", "line 1 column 12: duplicate object key near '\"a\"': fix the file or move it away"},
+        {"{\n  \"a\": 1,\n  \"b\" 2\n}\n",
+         "line 3 column 7: ':' expected near '2': fix the file or move it away"},
+        {"{\"a\": 1, \"a\": 2}",
+         "line 1 column 12: duplicate object key near '\"a\"': fix the file or move it away"},
         {"[1, 2]", ": the top level is not a JSON object: fix the file or move it away"},
         {"{\"runtimes\": []}", ": \"runtimes\" is not a JSON object: fix it or move the file away"},
     };
@@ -188,8 +193,8 @@ static void test_invalid_json_refused(void **state)
         bool changed = true;
         cleanup_free char *msg = NULL;
         assert_int_equal(configure(f->path, &nvidia, 0, &changed, &msg), -1);
-        cleanup_free char *want = xasprintf("`%s`%s%s", f->path,
-                                            cases[i].want[0] == ':' ? "" : " ", cases[i].want);
+        cleanup_free char *want =
+            xasprintf("`%s`%s%s", f->path, cases[i].want[0] == ':' ? "" : " ", cases[i].want);
         assert_string_equal(msg, want);
         cleanup_free char *after = read_text(f->path);
         assert_string_equal(after, cases[i].text);
@@ -211,7 +216,8 @@ static void test_dry_run_writes_nothing(void **state)
     bool changed = false;
     gctk_error *err = NULL;
     cleanup_free char *text = NULL;
-    assert_int_equal(daemonjson_configure(f->path, &nvidia, CONFIG_DRY_RUN, &changed, &text, &err), 0);
+    assert_int_equal(daemonjson_configure(f->path, &nvidia, CONFIG_DRY_RUN, &changed, &text, &err),
+                     0);
     assert_true(changed);
     assert_non_null(strstr(text, "gctk-runtime"));
     assert_int_equal(access(f->path, F_OK), -1);

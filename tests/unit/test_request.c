@@ -187,8 +187,13 @@ static void test_oci_state(void **state)
     assert_int_equal(s.pid, 42);
     assert_string_equal(s.bundle, "/b");
     oci_state_clear(&s);
-    const char *bad[] = {"", "[]", "{\"pid\":0,\"bundle\":\"/b\"}", "{\"pid\":1,\"bundle\":\"b\"}",
-                         "{\"pid\":\"1\",\"bundle\":\"/b\"}", "{\"pid\":1", NULL};
+    const char *bad[] = {"",
+                         "[]",
+                         "{\"pid\":0,\"bundle\":\"/b\"}",
+                         "{\"pid\":1,\"bundle\":\"b\"}",
+                         "{\"pid\":\"1\",\"bundle\":\"/b\"}",
+                         "{\"pid\":1",
+                         NULL};
     for (size_t i = 0; bad[i] != NULL; i++) {
         assert_int_equal(oci_state_parse(bad[i], strlen(bad[i]), &s, &err), -1);
         assert_true(str_has_prefix(err->msg, "OCI state on stdin"));
@@ -212,9 +217,11 @@ static void test_oci_spec(void **state)
     assert_null(env_get(&s.env, "B"));
     assert_string_equal(s.annotations.items[0], "cdi.k8s.io/x=nvidia.com/gpu=0");
     oci_spec_clear(&s);
-    const char *bad[] = {"{}", "{\"root\":{\"path\":\"\"}}",
+    const char *bad[] = {"{}",
+                         "{\"root\":{\"path\":\"\"}}",
                          "{\"root\":{\"path\":\"/r\"},\"process\":{\"env\":[1]}}",
-                         "{\"root\":{\"path\":\"/r\"},\"process\":{\"env\":\"A=1\"}}", "nope",
+                         "{\"root\":{\"path\":\"/r\"},\"process\":{\"env\":\"A=1\"}}",
+                         "nope",
                          NULL};
     for (size_t i = 0; bad[i] != NULL; i++) {
         assert_int_equal(oci_spec_parse(bad[i], strlen(bad[i]), "/b", &s, &err), -1);

@@ -223,8 +223,8 @@ static void test_bad_facts(void **state)
     require_free(e);
     assert_int_equal(require_parse("cuda>=12.4", &e, NULL), 0);
     assert_int_equal(require_eval(e, &bad, &err), -1);
-    assert_string_equal(err->msg,
-                        "requirement `cuda>=12.4`: host CUDA version `12.x` is not a dotted number");
+    assert_string_equal(
+        err->msg, "requirement `cuda>=12.4`: host CUDA version `12.x` is not a dotted number");
     gctk_error_free(err);
     require_free(e);
 }
@@ -306,18 +306,18 @@ static void test_cuda_images(void **state)
         struct require_facts f;
         int want;
     } hosts[] = {
-        {{"13.0", "580.95.05", "9.0", "nvidia"}, 1},     /* new driver */
-        {{"12.4", "550.54.15", "8.0", "nvidia"}, 1},     /* exactly 12.4 */
-        {{"12.2", "535.104.05", "7.5", "tesla"}, 1},     /* R535 LTS branch alternative */
-        {{"12.2", "535.104.05", "8.6", "geforce"}, 1},   /* every brand is listed */
-        {{NULL, "535.104.05", "8.6", "GeForce"}, 1},     /* CUDA derived, brand any case */
-        {{"12.0", "525.60.13", "8.0", "unknown"}, 1},    /* R525 alternative */
-        {{"11.4", "470.82.01", "7.0", "tesla"}, 1},      /* R470 alternative */
-        {{"12.3", "545.23.08", "8.6", "geforce"}, 0},    /* between branches */
-        {{"12.1", "530.30.02", "8.6", "tesla"}, 0},      /* between branches */
+        {{"13.0", "580.95.05", "9.0", "nvidia"}, 1},   /* new driver */
+        {{"12.4", "550.54.15", "8.0", "nvidia"}, 1},   /* exactly 12.4 */
+        {{"12.2", "535.104.05", "7.5", "tesla"}, 1},   /* R535 LTS branch alternative */
+        {{"12.2", "535.104.05", "8.6", "geforce"}, 1}, /* every brand is listed */
+        {{NULL, "535.104.05", "8.6", "GeForce"}, 1},   /* CUDA derived, brand any case */
+        {{"12.0", "525.60.13", "8.0", "unknown"}, 1},  /* R525 alternative */
+        {{"11.4", "470.82.01", "7.0", "tesla"}, 1},    /* R470 alternative */
+        {{"12.3", "545.23.08", "8.6", "geforce"}, 0},  /* between branches */
+        {{"12.1", "530.30.02", "8.6", "tesla"}, 0},    /* between branches */
         {{"11.8", "520.61.05", "8.0", "tesla"}, 0},
-        {{"12.2", "535.104.05", "8.6", "vgpu"}, 0},      /* a brand not listed */
-        {{"12.2", "535.104.05", "8.6", NULL}, 0},        /* brand unknown to the host */
+        {{"12.2", "535.104.05", "8.6", "vgpu"}, 0}, /* a brand not listed */
+        {{"12.2", "535.104.05", "8.6", NULL}, 0},   /* brand unknown to the host */
         {{"11.0", "450.80.02", "8.0", "tesla"}, 0},
     };
     for (size_t i = 0; i < GCTK_ARRAY_LEN(hosts); i++) {
@@ -479,10 +479,10 @@ static void test_check_env(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_operators),    cmocka_unit_test(test_and_or),
-        cmocka_unit_test(test_blanks),       cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_operators),     cmocka_unit_test(test_and_or),
+        cmocka_unit_test(test_blanks),        cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_unknown_facts), cmocka_unit_test(test_bad_facts),
-        cmocka_unit_test(test_explanations), cmocka_unit_test(test_cuda_images),
+        cmocka_unit_test(test_explanations),  cmocka_unit_test(test_cuda_images),
         cmocka_unit_test(test_check_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

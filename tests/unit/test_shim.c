@@ -30,9 +30,10 @@ static int teardown(void **state)
 static void test_parse_args(void **state)
 {
     (void)state;
-    char *docker[] = {"gctk-runtime", "--root", "/run/x", "--log", "/l.json", "--log-format",
-                      "json", "--systemd-cgroup", "create", "--bundle", "/b/1", "--pid-file",
-                      "/p", "id1", NULL};
+    char *docker[] = {"gctk-runtime", "--root",       "/run/x", "--log",
+                      "/l.json",      "--log-format", "json",   "--systemd-cgroup",
+                      "create",       "--bundle",     "/b/1",   "--pid-file",
+                      "/p",           "id1",          NULL};
     struct shim_args a;
     shim_parse_args(13, docker, &a);
     assert_int_equal(a.verb, 8);

@@ -263,8 +263,8 @@ static void test_patch_cuda(void **state)
     assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
     assert_int_equal(gctk_sim_patch_cuda(path, 12040, &err), 0);
     cleanup_free char *data = slurp("lib");
-    assert_string_equal(data, "xx" GCTK_SIM_CUDA_MARKER "00012040yy" GCTK_SIM_CUDA_MARKER
-                              "00012040");
+    assert_string_equal(data,
+                        "xx" GCTK_SIM_CUDA_MARKER "00012040yy" GCTK_SIM_CUDA_MARKER "00012040");
 
     cleanup_free char *other = at("other");
     cleanup_fd int fd2 = open(other, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -388,11 +388,12 @@ static void test_create_4(void **state)
         cleanup_free char *uuid = gctk_sim_gpu_uuid(i);
         cleanup_free char *rel = xasprintf("/proc/driver/nvidia/gpus/%s/information", bus);
         cleanup_free char *info = slurp(rel);
-        cleanup_free char *expect = xasprintf(
-            "Model: \t\t NVIDIA H100 80GB HBM3\nIRQ:   \t\t %u\nGPU UUID: \t %s\n"
-            "Video BIOS: \t 96.00.99.00.01\nBus Type: \t PCIe\nDMA Size: \t 52 bits\n"
-            "DMA Mask: \t 0xfffffffffffff\nBus Location: \t %s\nDevice Minor: \t %u\n"
-            "GPU Excluded:\t No\n", 100 + i, uuid, bus, i);
+        cleanup_free char *expect =
+            xasprintf("Model: \t\t NVIDIA H100 80GB HBM3\nIRQ:   \t\t %u\nGPU UUID: \t %s\n"
+                      "Video BIOS: \t 96.00.99.00.01\nBus Type: \t PCIe\nDMA Size: \t 52 bits\n"
+                      "DMA Mask: \t 0xfffffffffffff\nBus Location: \t %s\nDevice Minor: \t %u\n"
+                      "GPU Excluded:\t No\n",
+                      100 + i, uuid, bus, i);
         assert_string_equal(info, expect);
         cleanup_free char *rel2 = xasprintf("/proc/driver/nvidia/gpus/%s/gctk-sim", bus);
         cleanup_free char *extra = slurp(rel2);
@@ -537,7 +538,7 @@ static void test_mock_nvml(void **state)
     assert_int_equal(by_bus(bus, &dev2), 0);
     assert_ptr_equal(dev, dev2);
     assert_int_equal(by_uuid("GPU-nope", &dev2), 6); /* NVML_ERROR_NOT_FOUND */
-    assert_int_equal(by_index(4, &dev2), 2);          /* NVML_ERROR_INVALID_ARGUMENT */
+    assert_int_equal(by_index(4, &dev2), 2);         /* NVML_ERROR_INVALID_ARGUMENT */
     int b = -1;
     assert_int_equal(brand(dev, &b), 0);
     assert_int_equal(b, 2); /* NVML_BRAND_TESLA */

@@ -260,12 +260,9 @@ static void test_open_regular(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fail_and_wrap),
-        cmocka_unit_test(test_path_join),
-        cmocka_unit_test(test_strings),
-        cmocka_unit_test(test_read_file_limit),
-        cmocka_unit_test(test_mkdir_p),
-        cmocka_unit_test(test_write_file),
+        cmocka_unit_test(test_fail_and_wrap), cmocka_unit_test(test_path_join),
+        cmocka_unit_test(test_strings),       cmocka_unit_test(test_read_file_limit),
+        cmocka_unit_test(test_mkdir_p),       cmocka_unit_test(test_write_file),
         cmocka_unit_test(test_open_regular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
