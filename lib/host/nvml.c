@@ -58,6 +58,12 @@ static const char *nvml_strerror(struct nvml *n, nvmlReturn_t r)
     return n->error_string != NULL ? n->error_string(r) : "unknown NVML error";
 }
 
+static void dlclosep(void **h)
+{
+    if (*h != NULL)
+        dlclose(*h);
+}
+
 /* dlsym that tries versioned names first ("_v2") */
 static void *sym(void *h, const char *name, const char *fallback)
 {
@@ -69,11 +75,10 @@ static void *sym(void *h, const char *name, const char *fallback)
 
 int nvml_open(const char *path, struct nvml **out, gctk_error **err)
 {
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    __attribute__((cleanup(dlclosep))) void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (h == NULL)
         return gctk_fail(err, 0, "load NVML `%s`: %s", path, dlerror());
-    struct nvml *n = xcalloc(1, sizeof(*n));
-    n->handle = h;
+    cleanup_free struct nvml *n = xcalloc(1, sizeof(*n));
     n->init = sym(h, "nvmlInit_v2", "nvmlInit");
     n->shutdown = sym(h, "nvmlShutdown", NULL);
     n->error_string = sym(h, "nvmlErrorString", NULL);
@@ -94,19 +99,13 @@ int nvml_open(const char *path, struct nvml **out, gctk_error **err)
     n->mig_by_index = sym(h, "nvmlDeviceGetMigDeviceHandleByIndex", NULL);
     n->gi_id = sym(h, "nvmlDeviceGetGpuInstanceId", NULL);
     n->ci_id = sym(h, "nvmlDeviceGetComputeInstanceId", NULL);
-    if (n->init == NULL || n->shutdown == NULL) {
-        dlclose(h);
-        free(n);
+    if (n->init == NULL || n->shutdown == NULL)
         return gctk_fail(err, 0, "load NVML `%s`: nvmlInit is missing: not a driver library", path);
-    }
     nvmlReturn_t r = n->init();
-    if (r != NVML_SUCCESS) {
-        gctk_fail(err, 0, "initialise NVML `%s`: %s", path, nvml_strerror(n, r));
-        dlclose(h);
-        free(n);
-        return -1;
-    }
-    *out = n;
+    if (r != NVML_SUCCESS)
+        return gctk_fail(err, 0, "initialise NVML `%s`: %s", path, nvml_strerror(n, r));
+    n->handle = steal_pointer(&h);
+    *out = steal_pointer(&n);
     return 0;
 }
 
