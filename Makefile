@@ -10,14 +10,15 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 30
 PREFIX ?= /usr
 
-BUILD_DEPS = meson ninja-build pkg-config gcc libc6-dev libjansson-dev libyaml-dev libcmocka-dev
+BUILD_DEPS = meson ninja-build pkg-config gcc g++ libc6-dev libjansson-dev libyaml-dev libcmocka-dev \
+	libtomlplusplus-dev
 # demo/run.sh: a private dockerd (docker.io, its containerd and runc), Compose
 # 1.29 (docker-compose), an image made from busybox-static, jq
 RUN_DEPS = runc busybox-static docker.io containerd docker-compose jq
 TEST_DEPS = $(RUN_DEPS) podman clang valgrind scdoc bash-completion lintian
 BENCH_DEPS = $(RUN_DEPS) python3
 DEB_DEPS = dpkg-dev debhelper fakeroot meson ninja-build pkg-config libjansson-dev libyaml-dev \
-	libcmocka-dev scdoc
+	libcmocka-dev libtomlplusplus-dev scdoc
 
 .PHONY: all build deps deps-test demo check unit install deb bench fuzz valgrind clean
 

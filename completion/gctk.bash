@@ -25,7 +25,7 @@ _gctk_flags()
         info) echo --root --json --no-nvml --help ;;
         list) echo --root --capabilities --device --json --mig-config --mig-monitor --help ;;
         configure) echo --pid --device --capabilities --require --no-cgroups --ldconfig --root --help ;;
-        'sim create') echo --gpus --driver --cuda --model --mig --force --help ;;
+        'sim create') echo --gpus --driver --cuda --model --mig --driver-dir --force --help ;;
         'runtime configure') echo --runtime= --config --runtime-name --runtime-path \
             --set-as-default --swarm-resources --swarm-resource-name --root \
             --cdi --dry-run --remove --help ;;
@@ -122,7 +122,7 @@ _gctk()
             COMPREPLY=($(compgen -W 'all none' -- "$cur"))
             return
             ;;
-        --gpus | --driver | --cuda | --model | --require | --runtime-name | --mig | \
+        --gpus | --driver | --cuda | --model | --require | --runtime-name | --mig | --driver-dir | \
             --swarm-resource-name | --vendor | --class | --link | --slow-nvml-ms)
             return
             ;;

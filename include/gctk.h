@@ -4,7 +4,7 @@
  * gathers the public headers of include/gctk/, one per area:
  *   core.h       errors, capabilities, the GPU host, selections and plans
  *   util.h       what every part shares: ownership, errors, strings, files
- *   json.h       the one JSON loader
+ *   json.h       the one JSON loader; toml.h TOML documents as JSON values
  *   config.h     gctk's settings file
  *   vercmp.h     dotted versions; cudacompat.h the CUDA table; require.h the
  *                NVIDIA_REQUIRE_* language and an image's requirements
@@ -30,6 +30,7 @@
 #include "gctk/core.h"
 #include "gctk/util.h"
 #include "gctk/json.h"
+#include "gctk/toml.h"
 #include "gctk/config.h"
 #include "gctk/vercmp.h"
 #include "gctk/cudacompat.h"

@@ -6,7 +6,7 @@
  * One read-write PT_LOAD maps the whole file at address 0 (the addresses in
  * the dynamic section are file offsets); the symbol table holds only the null
  * symbol, which DT_HASH must still describe for dlopen. */
-#include <linux/elf.h> /* not <elf.h>: -Ilib makes that name lib/elf.h */
+#include <linux/elf.h> /* the kernel's ELF types, all this writer needs */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>

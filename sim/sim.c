@@ -207,6 +207,43 @@ static int rm_rf(const char *path, gctk_error **err)
     return 0;
 }
 
+/* Where --driver-dir keeps the file of a standard path: the prefix of the
+ * standard path and the subdirectory of the driver dir it goes to. */
+static const struct {
+    const char *standard, *kept;
+} driver_dir_map[] = {
+    {LIB64_DIR "/", "/lib64/"}, {LIB32_DIR "/", "/lib/"},         {"/usr/bin/", "/bin/"},
+    {"/usr/share/", "/share/"}, {"/lib/firmware/", "/firmware/"}, {"/etc/", "/etc/"},
+};
+
+/* The path (relative to the root) where the driver's file of the standard
+ * path rel is written: rel itself, or with a driver dir the file's place in it,
+ * rel then being an absolute link to that place. NULL on error. */
+static char *driver_file(const char *root, const struct gctk_sim_options *o, const char *rel,
+                         gctk_error **err)
+{
+    if (o->driver_dir == NULL)
+        return xstrdup(rel);
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(driver_dir_map); i++) {
+        if (!str_has_prefix(rel, driver_dir_map[i].standard))
+            continue;
+        char *kept = xasprintf("%s%s%s", o->driver_dir, driver_dir_map[i].kept,
+                               rel + strlen(driver_dir_map[i].standard));
+        cleanup_free char *link = path_join(root, rel);
+        cleanup_free char *kept_full = path_join(root, kept);
+        cleanup_free char *link_dir = xstrdup(link), *kept_dir = xstrdup(kept_full);
+        *strrchr(link_dir, '/') = '\0';
+        *strrchr(kept_dir, '/') = '\0';
+        if (mkdir_p(link_dir, 0755, err) < 0 || mkdir_p(kept_dir, 0755, err) < 0 ||
+            make_symlink(kept, link, err) < 0) {
+            free(kept);
+            return NULL;
+        }
+        return kept;
+    }
+    return xstrdup(rel);
+}
+
 static void add_warning(struct strv *warnings, char *owned)
 {
     if (warnings != NULL)
@@ -439,7 +476,10 @@ static int create_lib(const char *root, const struct sim_lib *l, bool is32,
     cleanup_free char *file = xasprintf("%s.so.%s", l->name, o->driver);
     cleanup_free char *soname = soname_of(l, o->driver);
     cleanup_free char *rel = xasprintf("%s/%s", dir, file);
-    cleanup_free char *path = path_join(root, rel);
+    cleanup_free char *kept = driver_file(root, o, rel, err);
+    if (kept == NULL)
+        return -1;
+    cleanup_free char *path = path_join(root, kept);
     bool mock = !is32 && (strcmp(l->name, "libnvidia-ml") == 0 || strcmp(l->name, "libcuda") == 0);
     if (mock) {
         cleanup_free char *src = xasprintf("%s/%s.so.1", mocks, l->name);
@@ -494,7 +534,8 @@ static int create_libs(const char *root, const struct gctk_sim_options *o, const
 
 /* The driver's tools are ELF programs (discovery takes no scripts): the mock
  * nvidia-smi stands in for all of them and answers to the name it is run by. */
-static int create_bins(const char *root, const char *mocks, gctk_error **err)
+static int create_bins(const char *root, const struct gctk_sim_options *o, const char *mocks,
+                       gctk_error **err)
 {
     static const char *const tools[] = {
         "nvidia-smi",
@@ -509,7 +550,10 @@ static int create_bins(const char *root, const char *mocks, gctk_error **err)
         return -1;
     for (size_t i = 0; i < GCTK_ARRAY_LEN(tools); i++) {
         cleanup_free char *rel = xasprintf("/usr/bin/%s", tools[i]);
-        cleanup_free char *dst = path_join(root, rel);
+        cleanup_free char *kept = driver_file(root, o, rel, err);
+        if (kept == NULL)
+            return -1;
+        cleanup_free char *dst = path_join(root, kept);
         if (copy_file(src, dst, 0755, err) < 0)
             return -1;
     }
@@ -538,6 +582,14 @@ static int create_socket(const char *root, const char *rel_dir, const char *name
     return 0;
 }
 
+/* A text file of the driver at the standard path rel (see driver_file). */
+static int write_driver_text(const char *root, const struct gctk_sim_options *o, const char *rel,
+                             const char *text, gctk_error **err)
+{
+    cleanup_free char *kept = driver_file(root, o, rel, err);
+    return kept == NULL ? -1 : write_text(root, kept, text, 0644, err);
+}
+
 static int create_misc(const char *root, const struct gctk_sim_options *o, gctk_error **err)
 {
     static const char *const firmware[] = {"gsp_ga10x.bin", "gsp_tu10x.bin"};
@@ -545,7 +597,7 @@ static int create_misc(const char *root, const struct gctk_sim_options *o, gctk_
         cleanup_free char *rel = xasprintf("/lib/firmware/nvidia/%s/%s", o->driver, firmware[i]);
         cleanup_free char *text =
             xasprintf("gctk simulated GSP firmware %s for driver %s\n", firmware[i], o->driver);
-        if (write_text(root, rel, text, 0644, err) < 0)
+        if (write_driver_text(root, o, rel, text, err) < 0)
             return -1;
     }
     if (create_socket(root, "/run/nvidia-persistenced", "socket", err) < 0)
@@ -558,17 +610,18 @@ static int create_misc(const char *root, const struct gctk_sim_options *o, gctk_
         return -1;
     if (lstat(var_run, &st) < 0 && make_symlink("../run", var_run, err) < 0)
         return -1;
-    if (write_text(root, "/usr/share/glvnd/egl_vendor.d/10_nvidia.json",
-                   "{\n    \"file_format_version\" : \"1.0.0\",\n    \"ICD\" : {\n"
-                   "        \"library_path\" : \"libEGL_nvidia.so.0\"\n    }\n}\n",
-                   0644, err) < 0 ||
-        write_text(root, "/usr/share/vulkan/icd.d/nvidia_icd.json",
-                   "{\n    \"file_format_version\" : \"1.0.1\",\n    \"ICD\": {\n"
-                   "        \"library_path\": \"libGLX_nvidia.so.0\",\n"
-                   "        \"api_version\" : \"1.4.312\"\n    }\n}\n",
-                   0644, err) < 0)
+    if (write_driver_text(root, o, "/usr/share/glvnd/egl_vendor.d/10_nvidia.json",
+                          "{\n    \"file_format_version\" : \"1.0.0\",\n    \"ICD\" : {\n"
+                          "        \"library_path\" : \"libEGL_nvidia.so.0\"\n    }\n}\n",
+                          err) < 0 ||
+        write_driver_text(root, o, "/usr/share/vulkan/icd.d/nvidia_icd.json",
+                          "{\n    \"file_format_version\" : \"1.0.1\",\n    \"ICD\": {\n"
+                          "        \"library_path\": \"libGLX_nvidia.so.0\",\n"
+                          "        \"api_version\" : \"1.4.312\"\n    }\n}\n",
+                          err) < 0)
         return -1;
-    return write_text(root, "/etc/OpenCL/vendors/nvidia.icd", "libnvidia-opencl.so.1\n", 0644, err);
+    return write_driver_text(root, o, "/etc/OpenCL/vendors/nvidia.icd", "libnvidia-opencl.so.1\n",
+                             err);
 }
 
 static int write_config(const char *root, gctk_error **err)
@@ -824,6 +877,23 @@ static int check_options(const struct gctk_sim_options *o, gctk_error **err)
     if (o->model == NULL || o->model[0] == '\0' || strlen(o->model) > 90 ||
         strpbrk(o->model, "\n\t") != NULL)
         return gctk_fail(err, 0, "invalid model name: one line of at most 90 characters");
+    const char *d = o->driver_dir;
+    if (d == NULL)
+        return 0;
+    bool normal = d[0] == '/' && strlen(d) < 256 && strstr(d, "//") == NULL &&
+                  strstr(d, "/./") == NULL && strstr(d, "/../") == NULL &&
+                  !str_has_suffix(d, "/.") && !str_has_suffix(d, "/..") && !str_has_suffix(d, "/");
+    for (size_t i = 0; normal && i < GCTK_ARRAY_LEN(driver_dir_map); i++) {
+        /* an ancestor of a standard directory would link its files to themselves */
+        cleanup_free char *prefix = xasprintf("%s/", d);
+        normal = !str_has_prefix(driver_dir_map[i].standard, prefix);
+    }
+    if (!normal)
+        return gctk_fail(err, 0,
+                         "invalid driver directory `%s`: expected a normalised absolute "
+                         "path of its own, like /usr/local/nvidia, not one that holds the "
+                         "standard paths (/, /usr, /etc, /lib, /usr/lib)",
+                         d);
     return 0;
 }
 
@@ -844,13 +914,15 @@ static int is_empty_dir(const char *dir, bool *empty, gctk_error **err)
 /* --force: drops the parts that depend on the GPU count and the driver
  * version, so a rebuild with fewer GPUs or another driver leaves no trace of
  * the old ones. Everything else is overwritten in place. */
-static int remove_previous(const char *root, gctk_error **err)
+static int remove_previous(const char *root, const struct gctk_sim_options *o, gctk_error **err)
 {
     cleanup_free char *gpus = path_join(root, "/proc/driver/nvidia/gpus");
     if (rm_rf(gpus, err) < 0)
         return -1;
-    static const char *const dirs[] = {"/dev", LIB64_DIR, LIB32_DIR};
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(dirs); i++) {
+    cleanup_free char *kept64 = o->driver_dir ? xasprintf("%s/lib64", o->driver_dir) : NULL;
+    cleanup_free char *kept32 = o->driver_dir ? xasprintf("%s/lib", o->driver_dir) : NULL;
+    const char *const dirs[] = {"/dev", LIB64_DIR, LIB32_DIR, kept64, kept32};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(dirs) && dirs[i] != NULL; i++) {
         cleanup_free char *dir = path_join(root, dirs[i]);
         DIR *d = opendir(dir);
         if (d == NULL)
@@ -904,11 +976,9 @@ int gctk_sim_create(const char *dir, const struct gctk_sim_options *o, struct st
     if (is_empty_dir(root, &empty, err) < 0)
         return -1;
     if (!empty && !o->force)
-        return gctk_fail(err, 0,
-                         "`%s` is not empty: choose a new directory, or pass --force "
-                         "to rebuild a simulated host there",
-                         root);
-    if (!empty && (remove_previous(root, err) < 0 || remove_previous_mig(root, err) < 0))
+        return gctk_fail(err, 0, "`%s` is not empty: choose a new directory, or pass --force "
+                         "to rebuild a simulated host there", root);
+    if (!empty && (remove_previous(root, o, err) < 0 || remove_previous_mig(root, err) < 0))
         return gctk_wrap(err, "clear the previous host");
 
     if (create_proc(root, o, err) < 0)
@@ -917,7 +987,7 @@ int gctk_sim_create(const char *dir, const struct gctk_sim_options *o, struct st
         if (create_gpu(root, i, o, err) < 0)
             return -1;
     if (create_devices(root, o->gpus, warnings, err) < 0 || create_libs(root, o, mocks, err) < 0 ||
-        create_bins(root, mocks, err) < 0 || create_misc(root, o, err) < 0 ||
+        create_bins(root, o, mocks, err) < 0 || create_misc(root, o, err) < 0 ||
         create_migs(root, o, warnings, err) < 0 || write_config(root, err) < 0)
         return -1;
     return 0;

@@ -109,7 +109,7 @@ step "a busybox+glibc rootfs with a CUDA program"
 R=$W/rootfs
 mkdir -p "$R"/{bin,dev,proc,sys,tmp,etc,usr/bin,usr/local/bin,usr/lib/x86_64-linux-gnu}
 cp "$C/bin/busybox" "$R/bin/busybox"
-for t in sh ls cat echo true grep wc readlink; do ln -sf busybox "$R/bin/$t"; done
+for t in sh ls cat echo true grep wc readlink md5sum cut; do ln -sf busybox "$R/bin/$t"; done
 run nvcc --version
 run nvcc -O2 -cudart static -o "$W/vecadd" "$SRC/tools/gpu/vecadd.cu"
 cp "$W/vecadd" "$R/usr/local/bin/vecadd"
@@ -167,6 +167,60 @@ crun "utility only: no libcuda, CUDA fails" '["vecadd"]' '["NVIDIA_VISIBLE_DEVIC
 crun "requirement cuda>=99" '["true"]' '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_CUDA=cuda>=99.0"]'
 crun "unknown GPU 7" '["true"]' '["NVIDIA_VISIBLE_DEVICES=7"]'
 crun "no-cgroups: the device cgroup (v2 BPF) still denies the GPU" '["nvidia-smi", "-L"]' '["NVIDIA_VISIBLE_DEVICES=0"]' "$W/gctk-nocg.json"
+
+step "graphics, display and all capabilities: the host's EGL, Vulkan and OpenCL files, links included"
+# Where the driver put them (on the H200 machines: links into
+# /usr/local/nvidia/share/...) and what gctk mounts for each.
+CFG="/usr/share/glvnd/egl_vendor.d/10_nvidia.json /etc/glvnd/egl_vendor.d/10_nvidia.json
+     /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json
+     /etc/OpenCL/vendors/nvidia.icd"
+for p in $CFG; do
+    [ -e "$p" ] || [ -L "$p" ] || continue
+    echo "$p: $(stat -c %F "$p"), resolves to $(readlink -f "$p") ($(stat -L -c %F "$p" 2>&1))"
+done
+gctk list --capabilities all --json >"$OUT/list-all.json"
+echo "\$ gctk list --capabilities all (warnings)"
+gctk list --capabilities all >/dev/null
+python3 - "$OUT/list-all.json" <<'EOF'
+import json, sys
+for f in json.load(open(sys.argv[1]))["files"]:
+    if f["kind"] in ("config", "firmware"):
+        print("%-8s %s <- %s" % (f["kind"], f["path"], f["host_path"]))
+EOF
+# cfg_expect CAPS: "PATH MD5" for each file CAPS brings (the glvnd and Vulkan
+# files with graphics and display, all of them with all), "PATH -" otherwise;
+# the host's view: a link is followed from "/"
+cfg_expect() {
+    local p want
+    for p in $CFG; do
+        case "$1,$p" in
+            all,* | graphics,*/glvnd/* | graphics,*/vulkan/* | display,*/glvnd/* | display,*/vulkan/*) want=1 ;;
+            *) want=0 ;;
+        esac
+        if [ $want = 1 ] && [ -f "$p" ]; then echo "$p $(md5sum <"$p" | cut -d' ' -f1)"; else echo "$p -"; fi
+    done
+}
+CFG_SEEN='for p in '$(echo $CFG)'; do
+    if [ -f "$p" ]; then echo "$p $(md5sum <"$p" | cut -d" " -f1)"; else echo "$p -"; fi
+done; ls /usr/lib/x86_64-linux-gnu | grep -E "^lib(EGL|GLX)_nvidia"'
+CFG_ARGS=$(python3 -c 'import json, sys; print(json.dumps(["sh", "-c", sys.argv[1]]))' "$CFG_SEEN")
+# cfg_check LABEL CAPS OUTPUT: PASS when the container started and saw what cfg_expect says
+cfg_check() {
+    echo "$3"
+    if printf '%s\n' "$3" | grep -qx '\[exit 0\]' &&
+        [ "$(printf '%s\n' "$3" | grep '^/')" = "$(cfg_expect "$2")" ]; then
+        echo "$1 config files ($2): PASS"
+    else
+        echo "$1 config files ($2): FAIL; expected:"
+        cfg_expect "$2"
+    fi
+}
+for caps in all graphics display; do
+    cfg_check runc "$caps" "$(crun "NVIDIA_DRIVER_CAPABILITIES=$caps: the EGL, Vulkan and OpenCL files" \
+        "$CFG_ARGS" "[\"NVIDIA_VISIBLE_DEVICES=0\", \"NVIDIA_DRIVER_CAPABILITIES=$caps\"]")"
+done
+crun "NVIDIA_DRIVER_CAPABILITIES=all: nvidia-smi -L" '["nvidia-smi", "-L"]' '["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=all"]'
+crun "NVIDIA_DRIVER_CAPABILITIES=all: a CUDA kernel" '["vecadd"]' '["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=all"]'
 cp "$W/hook.log" "$OUT/hook.log"
 tail -n 30 "$W/hook.log"
 
@@ -224,6 +278,10 @@ echo "--- --gpus 1 vecadd"; $DR --gpus 1 gctk-gpu:test vecadd; echo "[exit $?]"
 echo "--- --runtime=nvidia -e NVIDIA_VISIBLE_DEVICES=0 nvidia-smi -L"; $DR --runtime=nvidia -e NVIDIA_VISIBLE_DEVICES=0 gctk-gpu:test nvidia-smi -L; echo "[exit $?]"
 echo "--- --gpus 9"; $DR --gpus 9 gctk-gpu:test true; echo "[exit $?]"
 echo "--- no --gpus: ls /dev/nvidia0"; $DR gctk-gpu:test ls /dev/nvidia0; echo "[exit $?]"
+for caps in all graphics display; do
+    echo "--- --gpus all -e NVIDIA_DRIVER_CAPABILITIES=$caps: the EGL, Vulkan and OpenCL files"
+    cfg_check docker "$caps" "$($DR --gpus all -e NVIDIA_DRIVER_CAPABILITIES=$caps gctk-gpu:test sh -c "$CFG_SEEN" 2>&1; echo "[exit $?]")"
+done
 for c in plain gpus; do
     a=""; [ $c = gpus ] && a="--gpus all"
     for i in $(seq 1 10); do

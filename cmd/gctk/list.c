@@ -66,7 +66,7 @@ static void print_plan_json(gctk_host *h, const gctk_plan *p)
     json_t *files = json_array();
     for (size_t i = 0; i < gctk_plan_file_count(p); i++) {
         const struct gctk_file *f = gctk_plan_file(p, i);
-        cleanup_free char *host_path = path_join(gctk_host_root(h), f->path);
+        cleanup_free char *host_path = path_join(gctk_host_root(h), f->source);
         json_t *o = json_object();
         json_object_set_new(o, "kind", json_string(kind_names[f->kind]));
         json_object_set_new(o, "path", json_string(f->path));
@@ -155,7 +155,7 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
             printf("%s\n", hp);
         }
         for (size_t i = 0; i < gctk_plan_file_count(p); i++) {
-            cleanup_free char *hp = path_join(gctk_host_root(h), gctk_plan_file(p, i)->path);
+            cleanup_free char *hp = path_join(gctk_host_root(h), gctk_plan_file(p, i)->source);
             printf("%s\n", hp);
         }
         for (size_t i = 0; i < gctk_plan_proc_count(p); i++) {

@@ -10,7 +10,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: gctk sim create DIR [--gpus N] [--driver VERSION] [--cuda VERSION]\n"
-            "                           [--model NAME] [--mig GPU:PROFILE,...]... [--force]\n\n"
+            "                           [--model NAME] [--mig GPU:PROFILE,...]...\n"
+            "                           [--driver-dir DIR] [--force]\n\n"
             "Builds under DIR the files of a host with the NVIDIA driver installed (proc\n"
             "files, device nodes, libraries, ld.so.cache, nvidia-smi) with mock driver\n"
             "libraries, to rehearse a GPU setup or test gctk without a GPU.\n\n"
@@ -20,6 +21,9 @@ static void usage(FILE *f)
             "  --model NAME      GPU model (default \"%s\")\n"
             "  --mig GPU:PROFILES  GPU in MIG mode with one instance per profile, like\n"
             "                    --mig 0:1g.10gb,1g.10gb,2g.20gb (repeat per GPU)\n"
+            "  --driver-dir DIR  keep the driver's libraries, programs, configs and firmware\n"
+            "                    under DIR (like /usr/local/nvidia) with absolute links to\n"
+            "                    them at the standard paths\n"
             "  --force           rebuild over a non-empty DIR\n",
             GCTK_SIM_MAX_GPUS, GCTK_SIM_DEFAULT_GPUS, GCTK_SIM_DEFAULT_DRIVER,
             GCTK_SIM_DEFAULT_CUDA, GCTK_SIM_DEFAULT_MODEL);
@@ -28,10 +32,15 @@ static void usage(FILE *f)
 static int sim_create(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"gpus", required_argument, NULL, 'g'}, {"driver", required_argument, NULL, 'd'},
-        {"cuda", required_argument, NULL, 'c'}, {"model", required_argument, NULL, 'm'},
-        {"force", no_argument, NULL, 'f'},      {"mig", required_argument, NULL, 'M'},
-        {"help", no_argument, NULL, 'h'},       {0},
+        {"gpus", required_argument, NULL, 'g'},
+        {"driver", required_argument, NULL, 'd'},
+        {"cuda", required_argument, NULL, 'c'},
+        {"model", required_argument, NULL, 'm'},
+        {"force", no_argument, NULL, 'f'},
+        {"mig", required_argument, NULL, 'M'},
+        {"driver-dir", required_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
     };
     struct gctk_sim_options o;
     gctk_sim_options_init(&o);
@@ -65,6 +74,9 @@ static int sim_create(int argc, char **argv)
             break;
         case 'M':
             migs[nmig++] = optarg;
+            break;
+        case 'D':
+            o.driver_dir = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -100,8 +112,15 @@ static int sim_create(int argc, char **argv)
     printf("  CUDA:    %s\n", o.cuda);
     for (size_t i = 0; i < nmig; i++)
         printf("  MIG:     GPU %s\n", migs[i]);
+    if (o.driver_dir != NULL)
+        printf("  files:   under %s, linked from the standard paths\n", o.driver_dir);
     printf("use it with:\n  export GCTK_CONFIG=%s/gctk.conf\n", root);
-    printf("try:\n  %s/usr/bin/nvidia-smi -L\n", root);
+    /* a driver dir's links are absolute: they lead to the right file only
+     * inside the simulated host */
+    if (o.driver_dir != NULL)
+        printf("try:\n  %s%s/bin/nvidia-smi -L\n", root, o.driver_dir);
+    else
+        printf("try:\n  %s/usr/bin/nvidia-smi -L\n", root);
     return 0;
 }
 

@@ -138,8 +138,16 @@ enum gctk_file_kind {
 struct gctk_file {
     enum gctk_file_kind kind;
     unsigned caps; /* the capabilities that bring it */
-    char *path;    /* path on the host, relative to the root ("/usr/lib/.../libcuda.so.580.1") */
-    char *soname;  /* libraries: "libcuda.so.1"; else NULL */
+    /* The name discovery found it by, relative to the root; the kinds kept at
+     * their path get it in the container ("/usr/share/vulkan/icd.d/nvidia_icd.json"),
+     * binaries their name in /usr/bin. Libraries: the resolved file, whose
+     * name carries the version ("/usr/lib/.../libcuda.so.580.95.05"). */
+    char *path;
+    /* What is mounted: path with every symlink resolved inside the root,
+     * relative to it ("/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json");
+     * equal to path when no link is on the way. */
+    char *source;
+    char *soname; /* libraries: "libcuda.so.1"; else NULL */
 };
 
 enum gctk_node_kind {

@@ -31,6 +31,12 @@ struct gctk_sim_options {
      * profile one GPU instance with one compute instance; NULL: none */
     const char *const *mig;
     size_t nmig;
+    /* NULL: the driver's files at the standard paths. A directory like
+     * "/usr/local/nvidia": the libraries, programs, configs and firmware are
+     * kept under it (lib64, lib, bin, share, etc, firmware) and the standard
+     * paths are absolute links to them, as a driver installed in its own
+     * tree leaves them (--driver-dir) */
+    const char *driver_dir;
 };
 
 /* Fills the defaults above. */

@@ -348,7 +348,7 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
         layout_mount_options(layout_file_flags(f), &options);
         strv_push(&options, xstrdup("bind"));
         json_t *m = json_object();
-        json_object_set_new(m, "hostPath", jstr_take(path_join(root, f->path)));
+        json_object_set_new(m, "hostPath", jstr_take(path_join(root, f->source)));
         json_object_set_new(m, "containerPath", jstr_take(layout_container_path(f, &at_host)));
         json_t *opts = json_array();
         for (size_t k = 0; k < options.len; k++)

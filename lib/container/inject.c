@@ -166,7 +166,7 @@ static int mount_file(const gctk_host *h, struct rootfs *r, const struct gctk_fi
                                                 : S_IFREG;
     struct stat st;
     cleanup_fd int src = -1, dst = -1;
-    if (open_host(h, f->path, type, &src, &st, err) < 0)
+    if (open_host(h, f->source, type, &src, &st, err) < 0)
         return gctk_wrap(err, "mount `%s`", dst_path);
     if (check_not_injected(r, src, dst_path, err) < 0)
         return -1;

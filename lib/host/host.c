@@ -200,39 +200,133 @@ static int read_gpus(struct gctk_host *h, gctk_error **err)
 
 /* ---- files ----------------------------------------------------------------- */
 
-/* Resolves a host path under the root, following symlinks as the root's own
- * processes would see them (absolute targets are taken under the root). The
- * host is trusted, but a sim tree must not resolve into the real host. On
- * success *out is the resolved path relative to the root. */
-int host_resolve(const char *root, const char *path, char **out, gctk_error **err)
+/* The kernel's MAXSYMLINKS: a path that takes more links is a loop. */
+#define HOST_MAX_LINKS 40
+
+/* host_resolve, with dirs (may be NULL) the directories already found to be
+ * real ones, not links: a library path's /usr, /usr/lib, ... are looked at
+ * once per discovery, not once per library. *st (may be NULL): the resolved
+ * file's lstat. */
+static int resolve_in_root(const char *root, const char *path, struct strv *dirs, char **out,
+                           struct stat *st_out, gctk_error **err)
 {
-    cleanup_free char *cur = xstrdup(path);
-    for (int hops = 0; hops < 40; hops++) {
-        /* resolve the directory part through realpath under the root, then the leaf */
-        cleanup_free char *full = path_join(root, cur);
-        struct stat st;
+    bool in_subtree = root != NULL && root[0] != '\0' && strcmp(root, "/") != 0;
+    const char *shown_root = in_subtree ? root : "/";
+    /* done: the resolved prefix, no link in it ("" is the root); todo: what
+     * is left to walk, a link's text spliced in front of the rest; the
+     * components from orig on are the caller's, those before it a link's */
+    size_t cap = PATH_MAX, len = 0;
+    cleanup_free char *done = xmalloc(cap);
+    done[0] = '\0';
+    cleanup_free char *todo = xstrdup(path);
+    size_t orig = 0;
+    cleanup_free char *link = NULL, *target = NULL; /* the last link followed */
+    int links = 0;
+    struct stat st = {0};
+    bool looked = false; /* st is the last component's */
+    for (char *next = todo; next != NULL;) {
+        char *name = next;
+        char *slash = strchr(name, '/');
+        next = slash != NULL ? slash + 1 : NULL;
+        if (slash != NULL)
+            *slash = '\0';
+        if (name[0] == '\0' || strcmp(name, ".") == 0)
+            continue;
+        if (strcmp(name, "..") == 0) {
+            if (len == 0 && in_subtree && link != NULL)
+                return gctk_fail(err, 0,
+                                 "`%s` is a link to `%s`, which leads out of the driver root "
+                                 "`%s`: host files are taken only from under it",
+                                 link, target, root);
+            if (len == 0 && in_subtree)
+                return gctk_fail(err, 0, "`%s` leads out of the driver root `%s`", path, root);
+            while (len > 0 && done[len - 1] != '/')
+                len--;
+            if (len > 0)
+                len--;
+            done[len] = '\0';
+            looked = false;
+            continue;
+        }
+        size_t n = strlen(name);
+        if (len + n + 2 > cap) {
+            cap = (len + n + 2) * 2;
+            done = xrealloc(done, cap);
+        }
+        done[len] = '/';
+        memcpy(done + len + 1, name, n + 1);
+        looked = false;
+        if (next != NULL && dirs != NULL && strv_contains(dirs, done)) {
+            len += 1 + n;
+            continue;
+        }
+        cleanup_free char *full = path_join(root, done);
+        if (lstat(full, &st) < 0) {
+            /* a name from a link's text: the link leads nowhere; a name of
+             * the caller's: the file is simply not there */
+            if (errno == ENOENT && (size_t)(name - todo) < orig)
+                return gctk_fail(err, 0,
+                                 "`%s` is a link to `%s`, which does not exist under "
+                                 "the driver root `%s`",
+                                 link, target, shown_root);
+            return gctk_fail(err, errno, "`%s`", full);
+        }
+        if (!S_ISLNK(st.st_mode)) {
+            if (next != NULL && !S_ISDIR(st.st_mode))
+                return gctk_fail(err, ENOTDIR, "`%s`", full);
+            if (next != NULL && dirs != NULL)
+                strv_push(dirs, xstrdup(done));
+            len += 1 + n;
+            looked = true;
+            continue;
+        }
+        if (++links > HOST_MAX_LINKS)
+            return gctk_fail(err, ELOOP, "resolve `%s` under the driver root `%s`", path,
+                             shown_root);
+        char text[PATH_MAX];
+        ssize_t got = readlink(full, text, sizeof(text) - 1);
+        if (got < 0)
+            return gctk_fail(err, errno, "readlink `%s`", full);
+        text[got] = '\0';
+        free(link);
+        free(target);
+        link = xstrdup(done);
+        target = xstrdup(text);
+        done[len] = '\0';
+        if (text[0] == '/')
+            len = 0, done[0] = '\0';
+        size_t rest = next != NULL ? (size_t)(next - todo) : 0;
+        char *spliced = next != NULL ? xasprintf("%s/%s", text, next) : xstrdup(text);
+        size_t head = next != NULL ? (size_t)got + 1 : (size_t)got;
+        /* the caller's components keep their place at the end */
+        orig = next == NULL ? strlen(spliced) + 1 : head + (orig > rest ? orig - rest : 0);
+        free(todo);
+        todo = spliced;
+        next = todo;
+    }
+    done[len] = '\0';
+    if (st_out != NULL && !looked) {
+        /* the root itself, or a ".." after the last name */
+        cleanup_free char *full = path_join(root, len > 0 ? done : "/");
         if (lstat(full, &st) < 0)
             return gctk_fail(err, errno, "`%s`", full);
-        if (!S_ISLNK(st.st_mode)) {
-            *out = steal_pointer(&cur);
-            return 0;
-        }
-        char target[PATH_MAX];
-        ssize_t n = readlink(full, target, sizeof(target) - 1);
-        if (n < 0)
-            return gctk_fail(err, errno, "readlink `%s`", full);
-        target[n] = '\0';
-        char *next;
-        if (target[0] == '/') {
-            next = xstrdup(target);
-        } else {
-            char *slash = strrchr(cur, '/');
-            next = xasprintf("%.*s/%s", slash ? (int)(slash - cur) : 0, cur, target);
-        }
-        free(cur);
-        cur = next;
     }
-    return gctk_fail(err, ELOOP, "resolve `%s`", path);
+    if (st_out != NULL)
+        *st_out = st;
+    *out = len > 0 ? xstrndup(done, len) : xstrdup("/");
+    return 0;
+}
+
+int host_resolve(const char *root, const char *path, char **out, gctk_error **err)
+{
+    return resolve_in_root(root, path, NULL, out, NULL, err);
+}
+
+/* host_resolve for discovery: each directory of the host looked at once */
+static int resolve(struct gctk_host *h, const char *path, char **out, struct stat *st,
+                   gctk_error **err)
+{
+    return resolve_in_root(h->root, path, &h->real_dirs, out, st, err);
 }
 
 static const char *base_name(const char *path)
@@ -263,8 +357,9 @@ char *host_file_version(const char *path)
     return v[n] == '/' && is_driver_version(v, n) ? xstrndup(v, n) : NULL;
 }
 
+/* source: path resolved by host_resolve (the caller did it once) */
 static struct gctk_file *add_file(struct gctk_host *h, enum gctk_file_kind kind, unsigned caps,
-                                  const char *path)
+                                  const char *path, const char *source)
 {
     for (size_t i = 0; i < h->nfiles; i++)
         if (h->files[i].kind == kind && strcmp(h->files[i].path, path) == 0)
@@ -274,8 +369,35 @@ static struct gctk_file *add_file(struct gctk_host *h, enum gctk_file_kind kind,
         h->files = xrealloc(h->files, h->files_cap * sizeof(*h->files));
     }
     struct gctk_file *f = &h->files[h->nfiles++];
-    *f = (struct gctk_file){.kind = kind, .caps = caps, .path = xstrdup(path)};
+    *f = (struct gctk_file){
+        .kind = kind, .caps = caps, .path = xstrdup(path), .source = xstrdup(source)};
     return f;
+}
+
+/* A candidate host file of the given type (S_IFREG, S_IFSOCK, S_IFDIR),
+ * resolved inside the root: its source, or NULL when it is absent (the usual
+ * case for most candidates: nothing said) or unusable (a link that leads
+ * nowhere or out of the root, or another type: a warning says so). *st:
+ * the lstat of the source. */
+static char *candidate_source(struct gctk_host *h, const char *what, const char *path, mode_t type,
+                              struct stat *st)
+{
+    char *source = NULL;
+    cleanup_error gctk_error *e = NULL;
+    if (resolve(h, path, &source, st, &e) < 0) {
+        if (e->code != ENOENT)
+            add_warning(h, xasprintf("%s `%s` skipped: %s", what, path, e->msg));
+        return NULL;
+    }
+    if ((st->st_mode & S_IFMT) == type)
+        return source;
+    cleanup_free char *full = path_join(h->root, source);
+    add_warning(h, xasprintf("%s `%s` skipped: `%s` is not a %s", what, path, full,
+                             type == S_IFSOCK  ? "socket"
+                             : type == S_IFDIR ? "directory"
+                                               : "regular file"));
+    free(source);
+    return NULL;
 }
 
 /* Takes one library candidate: resolves it, applies the version-suffix rule
@@ -287,7 +409,7 @@ static void consider_library(struct gctk_host *h, const char *path, int want_cla
         return;
     cleanup_free char *real = NULL;
     cleanup_error gctk_error *e = NULL;
-    if (host_resolve(h->root, path, &real, &e) < 0) {
+    if (resolve(h, path, &real, NULL, &e) < 0) {
         add_warning(h, xasprintf("library `%s` skipped: %s", path, e->msg));
         return;
     }
@@ -311,7 +433,7 @@ static void consider_library(struct gctk_host *h, const char *path, int want_cla
         elf_info_clear(&info);
         return;
     }
-    struct gctk_file *f = add_file(h, is64 ? GCTK_FILE_LIB : GCTK_FILE_LIB32, caps, real);
+    struct gctk_file *f = add_file(h, is64 ? GCTK_FILE_LIB : GCTK_FILE_LIB32, caps, real, real);
     if (f != NULL)
         f->soname = steal_pointer(&info.soname);
     elf_info_clear(&info);
@@ -341,7 +463,11 @@ static void scan_lib_dirs(struct gctk_host *h, const char *const *dirs, int want
 {
     cleanup_free char *suffix = xasprintf(".so.%s", h->driver_version);
     for (size_t i = 0; dirs[i] != NULL; i++) {
-        cleanup_free char *full = path_join(h->root, dirs[i]);
+        /* /lib64 may be a link: read the directory it leads to in the root */
+        cleanup_free char *dir = NULL;
+        if (resolve(h, dirs[i], &dir, NULL, NULL) < 0)
+            continue;
+        cleanup_free char *full = path_join(h->root, dir);
         cleanup_dir DIR *d = opendir(full);
         if (d == NULL)
             continue;
@@ -408,18 +534,18 @@ char *host_find_library(const char *root, const char *soname)
     return access(full, F_OK) == 0 ? steal_pointer(&real) : NULL;
 }
 
-static bool is_executable_file(const char *root, const char *path, char **real)
+static bool is_executable_file(struct gctk_host *h, const char *path, char **real)
 {
     cleanup_error gctk_error *e = NULL;
-    if (host_resolve(root, path, real, &e) < 0)
-        return false;
-    cleanup_free char *full = path_join(root, *real);
     struct stat st;
+    *real = candidate_source(h, "program", path, S_IFREG, &st);
+    if (*real == NULL)
+        return false;
+    cleanup_free char *full = path_join(h->root, *real);
     struct elf_info info = {0};
     /* the driver's own program, not a wrapper script that execs it from a
      * path the container will not have */
-    if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) &&
-        elf_inspect(full, &info, &e) == 0 && info.machine == EM_X86_64) {
+    if ((st.st_mode & 0111) && elf_inspect(full, &info, &e) == 0 && info.machine == EM_X86_64) {
         elf_info_clear(&info);
         return true;
     }
@@ -452,8 +578,8 @@ static void find_binaries(struct gctk_host *h)
         for (size_t i = 0; i < dirs.len; i++) {
             cleanup_free char *p = xasprintf("%s/%s", dirs.items[i], b->name);
             cleanup_free char *real = NULL;
-            if (is_executable_file(h->root, p, &real)) {
-                add_file(h, GCTK_FILE_BIN, b->caps, real);
+            if (is_executable_file(h, p, &real)) {
+                add_file(h, GCTK_FILE_BIN, b->caps, p, real);
                 break;
             }
         }
@@ -464,37 +590,33 @@ static void find_binaries(struct gctk_host *h)
 static void find_other_files(struct gctk_host *h)
 {
     struct stat st;
+    /* each at its own path in the container, whatever its source: a host
+     * may keep them as links into the driver's own directory */
     for (const struct cap_binary *c = cap_configs; c->name != NULL; c++) {
-        cleanup_free char *full = path_join(h->root, c->name);
-        if (stat(full, &st) == 0 && S_ISREG(st.st_mode))
-            add_file(h, GCTK_FILE_CONFIG, c->caps, c->name);
+        cleanup_free char *source = candidate_source(h, "config file", c->name, S_IFREG, &st);
+        if (source != NULL)
+            add_file(h, GCTK_FILE_CONFIG, c->caps, c->name, source);
     }
     for (const struct cap_binary *c = cap_sockets; c->name != NULL; c++) {
-        cleanup_free char *real = NULL;
-        cleanup_error gctk_error *e = NULL;
-        if (host_resolve(h->root, c->name, &real, &e) < 0)
-            continue;
-        cleanup_free char *full = path_join(h->root, real);
-        if (stat(full, &st) < 0 || !S_ISSOCK(st.st_mode))
+        cleanup_free char *source = candidate_source(h, "socket", c->name, S_IFSOCK, &st);
+        if (source == NULL)
             continue;
         /* /var/run is usually a link to /run: one socket, one mount */
         bool seen = false;
-        for (size_t i = 0; i < h->nfiles && !seen; i++) {
-            cleanup_free char *other = NULL;
-            seen = h->files[i].kind == GCTK_FILE_SOCKET &&
-                   host_resolve(h->root, h->files[i].path, &other, &e) == 0 &&
-                   strcmp(other, real) == 0;
-        }
         for (size_t i = 0; i < h->nfiles && !seen; i++)
             seen = h->files[i].kind == GCTK_FILE_SOCKET &&
-                   strcmp(h->files[i].path + strlen("/var"), c->name) == 0;
+                   (strcmp(h->files[i].source, source) == 0 ||
+                    strcmp(h->files[i].path + strlen("/var"), c->name) == 0);
         if (!seen)
-            add_file(h, GCTK_FILE_SOCKET, c->caps, c->name);
+            add_file(h, GCTK_FILE_SOCKET, c->caps, c->name, source);
     }
     static const char *const fw_dirs[] = {"/lib/firmware/nvidia", "/usr/lib/firmware/nvidia"};
     for (size_t i = 0; i < GCTK_ARRAY_LEN(fw_dirs); i++) {
         cleanup_free char *rel = xasprintf("%s/%s", fw_dirs[i], h->driver_version);
-        cleanup_free char *full = path_join(h->root, rel);
+        cleanup_free char *dir = NULL;
+        if (resolve(h, rel, &dir, NULL, NULL) < 0)
+            continue;
+        cleanup_free char *full = path_join(h->root, dir);
         cleanup_dir DIR *d = opendir(full);
         if (d == NULL)
             continue;
@@ -503,13 +625,15 @@ static void find_other_files(struct gctk_host *h)
             if (!str_has_prefix(de->d_name, "gsp") || !str_has_suffix(de->d_name, ".bin"))
                 continue;
             cleanup_free char *p = xasprintf("%s/%s", rel, de->d_name);
-            add_file(h, GCTK_FILE_FIRMWARE, GCTK_CAP_ALL, p);
+            cleanup_free char *source = candidate_source(h, "firmware", p, S_IFREG, &st);
+            if (source != NULL)
+                add_file(h, GCTK_FILE_FIRMWARE, GCTK_CAP_ALL, p, source);
         }
         break;
     }
-    cleanup_free char *mps = path_join(h->root, "/tmp/nvidia-mps");
-    if (stat(mps, &st) == 0 && S_ISDIR(st.st_mode))
-        add_file(h, GCTK_FILE_DIR, GCTK_CAP_COMPUTE, "/tmp/nvidia-mps");
+    cleanup_free char *mps = candidate_source(h, "MPS directory", "/tmp/nvidia-mps", S_IFDIR, &st);
+    if (mps != NULL)
+        add_file(h, GCTK_FILE_DIR, GCTK_CAP_COMPUTE, "/tmp/nvidia-mps", mps);
 }
 
 /* ---- device nodes ---------------------------------------------------------- */
@@ -1024,6 +1148,7 @@ void gctk_host_free(gctk_host *h)
     free(h->migs);
     for (size_t i = 0; i < h->nfiles; i++) {
         free(h->files[i].path);
+        free(h->files[i].source);
         free(h->files[i].soname);
     }
     free(h->files);
@@ -1031,6 +1156,7 @@ void gctk_host_free(gctk_host *h)
         free(h->nodes[i].path);
     free(h->nodes);
     strv_clear(&h->warnings);
+    strv_clear(&h->real_dirs);
     free(h->driver_version);
     free(h->cuda_version);
     free(h->root);

@@ -21,6 +21,7 @@ struct gctk_host {
     struct gctk_node *nodes;
     size_t nnodes, nodes_cap;
     struct strv warnings;
+    struct strv real_dirs; /* directories of the root found not to be links */
     struct nvml *nvml;
     bool nvml_tried;
     struct gctk_mig *migs; /* by GPU, then index */
@@ -85,7 +86,14 @@ int host_parse_gpu_information(const char *text, struct gctk_gpu *out, gctk_erro
 void host_gpu_clear(struct gctk_gpu *g);
 /* "0000:18:00.0" -> "00000000:18:00.0"; -1 when it is not a PCI address. */
 int host_normalize_bus_id(const char *in, char *out, size_t size);
-/* Follows symlinks of a host path with absolute targets taken under root. */
+/* Resolves every symlink of a host path inside the driver root, as the
+ * root's own processes would: absolute targets start again at the root.
+ * *out: the root-relative path with no link left in it. Host files are
+ * trusted, but a driver root that is a directory of another machine (a
+ * simulated host, a driver container's tree) must not resolve into the one
+ * around it: ".." above a root other than "/" is refused. Fails with code
+ * ENOENT when path itself is absent; a link that leads nowhere, out of the
+ * root or round a loop (ELOOP) fails with a message naming the link. */
 int host_resolve(const char *root, const char *path, char **out, gctk_error **err);
 /* The driver version a driver file's name carries: "libcuda.so.580.95.05"
  * and "/lib/firmware/nvidia/580.95.05/gsp_ga10x.bin" give "580.95.05";

@@ -133,6 +133,93 @@ else
     skip "LD_PRELOAD in the image" "gcc cannot build a shared object"
 fi
 
+# A host whose driver lives in its own tree, /usr/local/nvidia, behind
+# absolute links at the standard paths (the GPU machines' layout): each
+# capability gets its files at their usual container paths, with the content
+# of the links' targets in the driver root, and no file of another capability.
+LINKED=$SCRATCH/linked
+"$GCTK" sim create "$LINKED" --gpus 2 --driver-dir /usr/local/nvidia >/dev/null ||
+    not_ok "gctk sim create --driver-dir"
+printf '{"root": "%s", "log": "%s"}\n' "$LINKED" "$SCRATCH/hook-linked.log" >"$SCRATCH/linked.conf"
+SAVED_HOOK_ENV=$HOOK_ENV
+HOOK_ENV="[\"GCTK_CONFIG=$SCRATCH/linked.conf\"]"
+V=580.95.05 L64=/usr/lib/x86_64-linux-gnu L32=/usr/lib/i386-linux-gnu FW=/lib/firmware/nvidia/580.95.05
+# CONTAINER_PATH=FILE_UNDER_THE_DRIVER_DIR, by capability; firmware comes with every one
+COMMON="$FW/gsp_ga10x.bin=firmware/nvidia/$V/gsp_ga10x.bin $FW/gsp_tu10x.bin=firmware/nvidia/$V/gsp_tu10x.bin"
+U="$L64/libnvidia-ml.so.$V=lib64/libnvidia-ml.so.$V /usr/bin/nvidia-smi=bin/nvidia-smi"
+C="$L64/libcuda.so.$V=lib64/libcuda.so.$V /etc/OpenCL/vendors/nvidia.icd=etc/OpenCL/vendors/nvidia.icd
+   /usr/bin/nvidia-cuda-mps-control=bin/nvidia-cuda-mps-control"
+VID="$L64/libnvcuvid.so.$V=lib64/libnvcuvid.so.$V"
+G="$L64/libEGL_nvidia.so.$V=lib64/libEGL_nvidia.so.$V
+   /usr/share/glvnd/egl_vendor.d/10_nvidia.json=share/glvnd/egl_vendor.d/10_nvidia.json
+   /usr/share/vulkan/icd.d/nvidia_icd.json=share/vulkan/icd.d/nvidia_icd.json"
+NGX="$L64/libnvidia-ngx.so.$V=lib64/libnvidia-ngx.so.$V"
+X32="$L32/libcuda.so.$V=lib/libcuda.so.$V $L32/libnvidia-ml.so.$V=lib/libnvidia-ml.so.$V"
+ALL_FILES="$COMMON $U $C $VID $G $NGX $X32"
+# expected_files FILES: "PATH MD5" for each file of FILES, "PATH -" for the other files of ALL_FILES
+expected_files() {
+    local e
+    for e in $ALL_FILES; do
+        if printf ' %s ' $1 | grep -qF " $e "; then
+            echo "${e%%=*} $(md5sum <"$LINKED/usr/local/nvidia/${e#*=}" | cut -d' ' -f1)"
+        else
+            echo "${e%%=*} -"
+        fi
+    done
+}
+SEEN_FILES='for p in '"$(for e in $ALL_FILES; do printf '%s ' "${e%%=*}"; done)"'; do
+    if [ -f "$p" ]; then echo "$p $(md5sum <"$p" | cut -d" " -f1)"; else echo "$p -"; fi
+done; ls /dev/nvidia-modeset 2>/dev/null || true'
+# run_caps CAPS FILES [MODESET]: a container asking for CAPS has exactly FILES
+run_caps() {
+    run_gpu "caps-$1" "[\"NVIDIA_VISIBLE_DEVICES=0\", \"NVIDIA_DRIVER_CAPABILITIES=$1\"]" "$SEEN_FILES"
+    expect_eq "driver behind links, $1: the container starts" 0 "$RC"
+    expect_eq "driver behind links, $1: its files, with the content of the links' targets" \
+        "$(expected_files "$2")" "$(printf '%s\n' "$OUT" | grep -v '^/dev/')"
+    expect_eq "driver behind links, $1: /dev/nvidia-modeset for display only" "${3:-}" \
+        "$(printf '%s\n' "$OUT" | grep '^/dev/')"
+}
+run_caps utility "$COMMON $U"
+run_caps compute "$COMMON $C"
+run_caps video "$COMMON $C $VID"
+run_caps graphics "$COMMON $G"
+run_caps display "$COMMON $G" /dev/nvidia-modeset
+run_caps ngx "$COMMON $NGX"
+run_caps utility,compute,compat32 "$COMMON $U $C $X32"
+run_caps all "$ALL_FILES" /dev/nvidia-modeset
+run_gpu linked-tools '["NVIDIA_VISIBLE_DEVICES=1", "NVIDIA_DRIVER_CAPABILITIES=all"]' 'nvidia-smi -L; cuda-devices'
+expect_match "driver behind links, all: nvidia-smi runs from the link's target" "${UUID[1]}" "$OUT"
+expect_match "driver behind links, all: a CUDA program sees its GPU" "1 device" "$OUT"
+
+# Links that lead out of the driver root, to nothing, or (absolute) to a file
+# of the machine around the root: each skipped with a line in the hook's log,
+# and the container starts with everything else. The kernel, following them
+# from the machine's "/", would reach the outside file.
+OUTSIDE=$SCRATCH/outside.json
+echo '{"file_format_version": "not from the driver root"}' >"$OUTSIDE"
+mkdir -p "$LINKED/etc/vulkan/icd.d" "$LINKED/etc/glvnd/egl_vendor.d"
+ln -s "$(printf '../%.0s' $(seq 1 40))${OUTSIDE#/}" "$LINKED/etc/vulkan/icd.d/nvidia_icd.json"
+ln -s /usr/local/nvidia/share/glvnd/egl_vendor.d/gone.json "$LINKED/etc/glvnd/egl_vendor.d/10_nvidia.json"
+ln -s "$OUTSIDE" "$LINKED$FW/gsp_outside.bin"
+check "bad links: followed from the machine's / they lead out of the root" \
+    cmp -s "$OUTSIDE" "$LINKED/etc/vulkan/icd.d/nvidia_icd.json"
+run_caps all "$ALL_FILES" /dev/nvidia-modeset
+run_gpu linked-bad '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_DRIVER_CAPABILITIES=graphics"]' \
+    "ls /etc/vulkan/icd.d/nvidia_icd.json /etc/glvnd/egl_vendor.d/10_nvidia.json $FW/gsp_outside.bin 2>&1; grep -rl 'not from the driver root' /etc /usr/share /lib/firmware; echo rc=\$?"
+expect_eq "bad links: none of them is in the container" 3 "$(printf '%s\n' "$OUT" | grep -c 'No such file')"
+expect_match "bad links: nothing of the outside file is in the container" "rc=1" "$OUT"
+LOG=$(cat "$SCRATCH/hook-linked.log")
+expect_match "bad links: the log names the link out of the root" \
+    "config file ./etc/vulkan/icd.d/nvidia_icd.json. skipped: .* which leads out of the driver root" "$LOG"
+expect_match "bad links: the log names the link to nothing" \
+    "config file ./etc/glvnd/egl_vendor.d/10_nvidia.json. skipped: .* is a link to ./usr/local/nvidia/share/glvnd/egl_vendor.d/gone.json., which does not exist under the driver root" "$LOG"
+expect_match "bad links: the log names the absolute link to the machine's file" \
+    "firmware ./lib/firmware/nvidia/$V/gsp_outside.bin. skipped: .* is a link to .$OUTSIDE., which does not exist under the driver root" "$LOG"
+LIST_ERR=$("$GCTK" --root "$LINKED" list --capabilities all 2>&1 >/dev/null)
+expect_match "bad links: gctk list warns about them too" \
+    "gctk: warning: config file ./etc/vulkan/icd.d/nvidia_icd.json. skipped" "$LIST_ERR"
+HOOK_ENV=$SAVED_HOOK_ENV
+
 expect_match "the hook logs its decisions and timings" "done in [0-9.]+ ms" "$(cat "$SCRATCH/hook.log")"
 expect_eq "no mount left on the host" "$MOUNTS_BEFORE" "$(host_mounts)"
 expect_eq "no container left" "" "$(runc --root "$RUNC_ROOT" list -q)"

@@ -78,11 +78,11 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static json_t *generate(unsigned naming)
+static json_t *generate_at(const char *root, unsigned naming)
 {
     gctk_host *h = NULL;
     gctk_error *err = NULL;
-    if (gctk_host_open(host_root, GCTK_HOST_NO_NVML, &h, &err) < 0)
+    if (gctk_host_open(root, GCTK_HOST_NO_NVML, &h, &err) < 0)
         fail_msg("host: %s", err->msg);
     struct cdi_options o = {.naming = naming, .gctk_path = "/usr/bin/gctk"};
     json_t *spec = NULL;
@@ -90,6 +90,11 @@ static json_t *generate(unsigned naming)
         fail_msg("generate: %s", err->msg);
     gctk_host_free(h);
     return spec;
+}
+
+static json_t *generate(unsigned naming)
+{
+    return generate_at(host_root, naming);
 }
 
 /* text with the host's root replaced by @ROOT@ */
@@ -206,6 +211,55 @@ static void test_generated_shape(void **state)
     assert_int_equal(n, 0);
     gctk_host_free(host);
     strv_clear(&problems);
+    json_decref(spec);
+}
+
+/* A driver kept under /usr/local/nvidia behind absolute links: every
+ * hostPath is the link's target in the root, with no link left in it (a
+ * runtime would follow one from the machine's "/"), and each file keeps its
+ * usual containerPath. */
+static void test_driver_behind_links(void **state)
+{
+    (void)state;
+    cleanup_free char *root = xasprintf("%s/linked", tmp);
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = 1;
+    o.driver_dir = "/usr/local/nvidia";
+    gctk_error *err = NULL;
+    if (gctk_sim_create(root, &o, NULL, &err) < 0)
+        fail_msg("sim create: %s", err->msg);
+    json_t *spec = generate_at(root, CDI_NAME_INDEX);
+    static const char *const want[][2] = {
+        {"/usr/share/glvnd/egl_vendor.d/10_nvidia.json",
+         "/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json"},
+        {"/usr/share/vulkan/icd.d/nvidia_icd.json",
+         "/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json"},
+        {"/etc/OpenCL/vendors/nvidia.icd", "/usr/local/nvidia/etc/OpenCL/vendors/nvidia.icd"},
+        {"/usr/bin/nvidia-smi", "/usr/local/nvidia/bin/nvidia-smi"},
+        {"/lib/firmware/nvidia/580.95.05/gsp_ga10x.bin",
+         "/usr/local/nvidia/firmware/nvidia/580.95.05/gsp_ga10x.bin"},
+        {"/usr/local/nvidia/lib64/libcuda.so.580.95.05",
+         "/usr/local/nvidia/lib64/libcuda.so.580.95.05"},
+    };
+    size_t found = 0, i;
+    json_t *m;
+    json_array_foreach(json_object_get(json_object_get(spec, "containerEdits"), "mounts"), i, m)
+    {
+        const char *hp = json_string_value(json_object_get(m, "hostPath"));
+        const char *cp = json_string_value(json_object_get(m, "containerPath"));
+        char real[PATH_MAX];
+        if (realpath(hp, real) == NULL || strcmp(real, hp) != 0)
+            fail_msg("hostPath `%s` is not its own real path", hp);
+        for (size_t k = 0; k < GCTK_ARRAY_LEN(want); k++) {
+            if (strcmp(cp, want[k][0]) != 0)
+                continue;
+            cleanup_free char *expect = path_join(root, want[k][1]);
+            assert_string_equal(hp, expect);
+            found++;
+        }
+    }
+    assert_int_equal(found, GCTK_ARRAY_LEN(want));
     json_decref(spec);
 }
 
@@ -744,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_golden_yaml),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_generated_shape),
+        cmocka_unit_test(test_driver_behind_links),
         cmocka_unit_test(test_required_version),
         cmocka_unit_test(test_validate_findings),
         cmocka_unit_test(test_validate_schema),

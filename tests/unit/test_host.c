@@ -1,7 +1,8 @@
 /* Unit tests of discovery (lib/host/host.c), selection (lib/host/select.c) and the plan
  * (lib/host/plan.c) on fixture hosts made with the simulator and then reshaped:
  * Debian layout, lib64, /usr/local/nvidia, no ld.so.cache, 32-bit libraries,
- * a library of another driver version, 0 and 16 GPUs, and broken inputs. */
+ * a library of another driver version, 0 and 16 GPUs, a driver kept in its
+ * own tree behind links, and broken inputs; the resolver of host links. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,20 +49,27 @@ static int group_teardown(void **state)
     return 0;
 }
 
-/* A fresh simulated host of n GPUs in root. */
-static void make_host(unsigned n)
+/* A fresh simulated host of n GPUs in root, its driver files under
+ * driver_dir (linked from the standard paths) unless that is NULL. */
+static void make_host_at(unsigned n, const char *driver_dir)
 {
     static int seq;
     snprintf(root, sizeof(root), "%s/host%d", tmp, seq++);
     struct gctk_sim_options o;
     gctk_sim_options_init(&o);
     o.gpus = n;
+    o.driver_dir = driver_dir;
     struct strv warnings = {0};
     gctk_error *err = NULL;
     int r = gctk_sim_create(root, &o, &warnings, &err);
     if (r < 0)
         fail_msg("sim create: %s", err->msg);
     strv_clear(&warnings);
+}
+
+static void make_host(unsigned n)
+{
+    make_host_at(n, NULL);
 }
 
 static char *at(const char *rel)
@@ -533,6 +541,184 @@ static void test_plan_by_capability(void **state)
     gctk_host_free(h);
 }
 
+/* ---- host links ------------------------------------------------------------ */
+
+static void make_link(const char *target, const char *rel)
+{
+    cleanup_free char *path = at(rel);
+    cleanup_free char *dir = xstrdup(path);
+    *strrchr(dir, '/') = '\0';
+    cleanup_free char *cmd = xasprintf("mkdir -p '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    unlink(path);
+    assert_int_equal(symlink(target, path), 0);
+}
+
+static void make_text(const char *rel, const char *text)
+{
+    cleanup_free char *path = at(rel);
+    cleanup_free char *cmd =
+        xasprintf("mkdir -p \"$(dirname '%s')\" && printf '%s' > '%s'", path, text, path);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Resolves rel under root: the result, or NULL with the error in *err. */
+static char *resolve(const char *rel, gctk_error **err)
+{
+    char *out = NULL;
+    if (host_resolve(root, rel, &out, err) < 0)
+        return NULL;
+    return out;
+}
+
+static void expect_resolved(const char *rel, const char *want)
+{
+    gctk_error *err = NULL;
+    cleanup_free char *got = resolve(rel, &err);
+    if (got == NULL)
+        fail_msg("resolve `%s`: %s", rel, err->msg);
+    assert_string_equal(got, want);
+}
+
+static void expect_refused(const char *rel, int code, const char *fragment)
+{
+    gctk_error *err = NULL;
+    cleanup_free char *got = resolve(rel, &err);
+    if (got != NULL)
+        fail_msg("`%s` resolved to `%s`", rel, got);
+    assert_int_equal(err->code, code);
+    if (strstr(err->msg, fragment) == NULL)
+        fail_msg("`%s` not in `%s`", fragment, err->msg);
+    gctk_error_free(err);
+}
+
+static void test_resolve(void **state)
+{
+    (void)state;
+    snprintf(root, sizeof(root), "%s/links", tmp);
+    make_text("/drv/share/x.json", "x");
+    make_text("/a/real.json", "r");
+    make_link("/drv/share/x.json", "/usr/share/x.json"); /* absolute: under the root */
+    make_link("a/real.json", "/rel.json");
+    make_link("a", "/dirlink");
+    make_link("/a", "/absdir");
+    make_link("chain2", "/chain1");
+    make_link("/dirlink/../rel.json", "/chain2");
+    make_link("/etc", "/drv/etc-of-the-machine");
+    expect_resolved("/a/real.json", "/a/real.json");
+    expect_resolved("/usr/share/x.json", "/drv/share/x.json");
+    expect_resolved("/rel.json", "/a/real.json");
+    expect_resolved("/dirlink/real.json", "/a/real.json");
+    expect_resolved("/absdir/./real.json", "/a/real.json");
+    expect_resolved("/chain1", "/a/real.json");
+    expect_resolved("/a/../dirlink//real.json", "/a/real.json");
+    expect_resolved("/", "/");
+
+    /* absent as named: ENOENT, which discovery passes over in silence */
+    expect_refused("/nothing/here.json", ENOENT, "nothing");
+    expect_refused("/dirlink/nothing.json", ENOENT, "nothing.json");
+    expect_refused("/a/real.json/x", ENOTDIR, "real.json");
+
+    /* a link that leads nowhere, out of the root, or round a loop */
+    make_link("/drv/share/missing.json", "/dangling.json");
+    expect_refused("/dangling.json", 0,
+                   "`/dangling.json` is a link to `/drv/share/missing.json`, which does not exist "
+                   "under the driver root");
+    /* an absolute target is the root's, never the machine's: /etc/hostname
+     * exists out there, not in here */
+    make_link("/etc/hostname", "/machine.json");
+    expect_refused("/machine.json", 0, "is a link to `/etc/hostname`, which does not exist");
+    expect_refused("/drv/etc-of-the-machine/hostname", 0, "`/drv/etc-of-the-machine` is a link");
+    make_link("../../../../../../../../../../../../etc/hostname", "/share/escape.json");
+    expect_refused("/share/escape.json", 0, "which leads out of the driver root");
+    expect_refused("/../etc/hostname", 0, "`/../etc/hostname` leads out of the driver root");
+    make_link("loop2", "/loop1");
+    make_link("loop1", "/loop2");
+    expect_refused("/loop1", ELOOP, "resolve `/loop1` under the driver root");
+    make_link("self", "/self");
+    expect_refused("/self/x", ELOOP, "self");
+
+    /* the machine's own root: ".." stops at "/" as the kernel's does */
+    cleanup_free char *tmp_dir = NULL;
+    assert_int_equal(host_resolve("/", "/../../tmp/../tmp", &tmp_dir, NULL), 0);
+    char want[PATH_MAX];
+    assert_non_null(realpath("/tmp", want));
+    assert_string_equal(tmp_dir, want);
+}
+
+static const struct gctk_file *find_path(const gctk_host *h, const char *path)
+{
+    for (size_t i = 0; i < gctk_host_file_count(h); i++)
+        if (strcmp(gctk_host_file(h, i)->path, path) == 0)
+            return gctk_host_file(h, i);
+    return NULL;
+}
+
+static void expect_file(const gctk_host *h, const char *path, enum gctk_file_kind kind,
+                        const char *source)
+{
+    const struct gctk_file *f = find_path(h, path);
+    if (f == NULL)
+        fail_msg("`%s` not discovered", path);
+    assert_int_equal(f->kind, kind);
+    assert_string_equal(f->source, source);
+}
+
+/* The driver kept under /usr/local/nvidia behind absolute links, as on the
+ * GPU machines: each file is found at its usual name and mounted from the
+ * link's target in the root. */
+static void test_driver_behind_links(void **state)
+{
+    (void)state;
+    make_host_at(2, "/usr/local/nvidia");
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    assert_null(gctk_host_warning(h, 0));
+    expect_file(h, "/usr/share/glvnd/egl_vendor.d/10_nvidia.json", GCTK_FILE_CONFIG,
+                "/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json");
+    expect_file(h, "/usr/share/vulkan/icd.d/nvidia_icd.json", GCTK_FILE_CONFIG,
+                "/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json");
+    expect_file(h, "/etc/OpenCL/vendors/nvidia.icd", GCTK_FILE_CONFIG,
+                "/usr/local/nvidia/etc/OpenCL/vendors/nvidia.icd");
+    expect_file(h, "/usr/bin/nvidia-smi", GCTK_FILE_BIN, "/usr/local/nvidia/bin/nvidia-smi");
+    expect_file(h, "/lib/firmware/nvidia/580.95.05/gsp_ga10x.bin", GCTK_FILE_FIRMWARE,
+                "/usr/local/nvidia/firmware/nvidia/580.95.05/gsp_ga10x.bin");
+    expect_file(h, "/var/run/nvidia-persistenced/socket", GCTK_FILE_SOCKET,
+                "/run/nvidia-persistenced/socket");
+    /* libraries by their resolved file, whose name carries the version */
+    expect_file(h, "/usr/local/nvidia/lib64/libcuda.so.580.95.05", GCTK_FILE_LIB,
+                "/usr/local/nvidia/lib64/libcuda.so.580.95.05");
+    expect_file(h, "/usr/local/nvidia/lib/libcuda.so.580.95.05", GCTK_FILE_LIB32,
+                "/usr/local/nvidia/lib/libcuda.so.580.95.05");
+    assert_string_equal(find_path(h, "/usr/local/nvidia/lib64/libcuda.so.580.95.05")->soname,
+                        "libcuda.so.1");
+    size_t files = gctk_host_file_count(h);
+    gctk_host_free(h);
+
+    /* a link out of the root, one that leads nowhere, and an absolute one to
+     * a file of the machine around the root: each skipped with a warning,
+     * the rest as before */
+    make_link("../../../../../../../../../../../../../../etc/hostname",
+              "/etc/vulkan/icd.d/nvidia_icd.json");
+    make_link("/usr/local/nvidia/share/glvnd/egl_vendor.d/gone.json",
+              "/etc/glvnd/egl_vendor.d/10_nvidia.json");
+    make_link("/etc/hostname", "/lib/firmware/nvidia/580.95.05/gsp_machine.bin");
+    h = open_ok(GCTK_HOST_NO_NVML);
+    assert_null(find_path(h, "/etc/vulkan/icd.d/nvidia_icd.json"));
+    assert_null(find_path(h, "/etc/glvnd/egl_vendor.d/10_nvidia.json"));
+    assert_null(find_path(h, "/lib/firmware/nvidia/580.95.05/gsp_machine.bin"));
+    assert_true(has_warning(h, "config file `/etc/vulkan/icd.d/nvidia_icd.json` skipped: "
+                               "`/etc/vulkan/icd.d/nvidia_icd.json` is a link to "));
+    assert_true(has_warning(h, "which leads out of the driver root"));
+    assert_true(has_warning(h, "config file `/etc/glvnd/egl_vendor.d/10_nvidia.json` skipped: "
+                               "`/etc/glvnd/egl_vendor.d/10_nvidia.json` is a link to "
+                               "`/usr/local/nvidia/share/glvnd/egl_vendor.d/gone.json`, which "
+                               "does not exist under the driver root"));
+    assert_true(has_warning(h, "firmware `/lib/firmware/nvidia/580.95.05/gsp_machine.bin` "
+                               "skipped: "));
+    assert_int_equal(gctk_host_file_count(h), files);
+    gctk_host_free(h);
+}
+
 static void test_parsers(void **state)
 {
     (void)state;
@@ -592,6 +778,8 @@ int main(void)
         cmocka_unit_test(test_select_ids),
         cmocka_unit_test(test_plan_by_capability),
         cmocka_unit_test(test_parsers),
+        cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_driver_behind_links),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

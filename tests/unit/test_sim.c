@@ -233,8 +233,85 @@ static void test_invalid_options(void **state)
     expect_create_error(&o, "invalid model name");
     o.mock_dir = "/nonexistent";
     expect_create_error(&o, "holds no mock");
+    static const char *const bad_dirs[] = {
+        "usr/local/nvidia", "/", "/usr", "/usr/lib", "/opt/../usr", "/opt//nvidia", "/opt/nvidia/"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(bad_dirs); i++) {
+        o.driver_dir = bad_dirs[i];
+        expect_create_error(&o, "invalid driver directory");
+    }
     /* nothing was written by the refused calls */
     assert_int_equal(count_entries("/"), 0);
+}
+
+static char *link_text(const char *rel)
+{
+    cleanup_free char *p = at(rel);
+    char buf[PATH_MAX];
+    ssize_t n = readlink(p, buf, sizeof(buf) - 1);
+    if (n < 0)
+        fail_msg("`%s` is not a link", rel);
+    buf[n] = '\0';
+    return xstrdup(buf);
+}
+
+static bool is_regular(const char *rel)
+{
+    cleanup_free char *p = at(rel);
+    struct stat st;
+    return lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* --driver-dir: the files under it, absolute links at the standard paths;
+ * a rebuild with another driver version leaves none of the old one there */
+static void test_driver_dir(void **state)
+{
+    (void)state;
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = 1;
+    o.driver_dir = "/usr/local/nvidia";
+    gctk_error *err = NULL;
+    if (gctk_sim_create(tmp, &o, NULL, &err) < 0)
+        fail_msg("gctk_sim_create: %s", err->msg);
+    static const char *const links[][2] = {
+        {"/usr/share/glvnd/egl_vendor.d/10_nvidia.json",
+         "/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json"},
+        {"/usr/share/vulkan/icd.d/nvidia_icd.json",
+         "/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json"},
+        {"/etc/OpenCL/vendors/nvidia.icd", "/usr/local/nvidia/etc/OpenCL/vendors/nvidia.icd"},
+        {"/usr/bin/nvidia-smi", "/usr/local/nvidia/bin/nvidia-smi"},
+        {"/lib/firmware/nvidia/580.95.05/gsp_ga10x.bin",
+         "/usr/local/nvidia/firmware/nvidia/580.95.05/gsp_ga10x.bin"},
+        {"/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05",
+         "/usr/local/nvidia/lib64/libcuda.so.580.95.05"},
+        {"/usr/lib/i386-linux-gnu/libcuda.so.580.95.05",
+         "/usr/local/nvidia/lib/libcuda.so.580.95.05"},
+    };
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(links); i++) {
+        cleanup_free char *text = link_text(links[i][0]);
+        assert_string_equal(text, links[i][1]);
+        assert_true(is_regular(links[i][1]));
+    }
+    cleanup_free char *soname = link_text("/usr/lib/x86_64-linux-gnu/libcuda.so.1");
+    assert_string_equal(soname, "libcuda.so.580.95.05");
+    cleanup_free char *icd = slurp("/usr/local/nvidia/etc/OpenCL/vendors/nvidia.icd");
+    assert_string_equal(icd, "libnvidia-opencl.so.1\n");
+
+    o.driver = "590.44.01";
+    o.force = true;
+    if (gctk_sim_create(tmp, &o, NULL, &err) < 0)
+        fail_msg("gctk_sim_create --force: %s", err->msg);
+    assert_true(is_regular("/usr/local/nvidia/lib64/libcuda.so.590.44.01"));
+    assert_false(exists("/usr/local/nvidia/lib64/libcuda.so.580.95.05"));
+    assert_false(exists("/usr/local/nvidia/lib/libcuda.so.580.95.05"));
+    assert_false(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05"));
+    /* and without --driver-dir the standard paths hold the files again */
+    o.driver_dir = NULL;
+    if (gctk_sim_create(tmp, &o, NULL, &err) < 0)
+        fail_msg("gctk_sim_create --force: %s", err->msg);
+    assert_true(is_regular("/usr/share/glvnd/egl_vendor.d/10_nvidia.json"));
+    assert_true(is_regular("/usr/bin/nvidia-smi"));
+    assert_true(is_regular("/usr/lib/x86_64-linux-gnu/libcuda.so.590.44.01"));
 }
 
 static void test_mock_dir_env(void **state)
@@ -590,6 +667,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_max, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_non_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mock_nvml, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_driver_dir, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
