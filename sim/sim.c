@@ -976,8 +976,10 @@ int gctk_sim_create(const char *dir, const struct gctk_sim_options *o, struct st
     if (is_empty_dir(root, &empty, err) < 0)
         return -1;
     if (!empty && !o->force)
-        return gctk_fail(err, 0, "`%s` is not empty: choose a new directory, or pass --force "
-                         "to rebuild a simulated host there", root);
+        return gctk_fail(err, 0,
+                         "`%s` is not empty: choose a new directory, or pass --force "
+                         "to rebuild a simulated host there",
+                         root);
     if (!empty && (remove_previous(root, o, err) < 0 || remove_previous_mig(root, err) < 0))
         return gctk_wrap(err, "clear the previous host");
 
