@@ -329,6 +329,17 @@ static int resolve(struct gctk_host *h, const char *path, char **out, struct sta
     return resolve_in_root(h->root, path, &h->real_dirs, out, st, err);
 }
 
+/* A directory of the host, named as inside the root: links followed in the
+ * root (/lib64 may be one); NULL when it is not there. */
+static DIR *open_dir(struct gctk_host *h, const char *path)
+{
+    cleanup_free char *dir = NULL;
+    if (resolve(h, path, &dir, NULL, NULL) < 0)
+        return NULL;
+    cleanup_free char *full = path_join(h->root, dir);
+    return opendir(full);
+}
+
 static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
@@ -463,12 +474,7 @@ static void scan_lib_dirs(struct gctk_host *h, const char *const *dirs, int want
 {
     cleanup_free char *suffix = xasprintf(".so.%s", h->driver_version);
     for (size_t i = 0; dirs[i] != NULL; i++) {
-        /* /lib64 may be a link: read the directory it leads to in the root */
-        cleanup_free char *dir = NULL;
-        if (resolve(h, dirs[i], &dir, NULL, NULL) < 0)
-            continue;
-        cleanup_free char *full = path_join(h->root, dir);
-        cleanup_dir DIR *d = opendir(full);
+        cleanup_dir DIR *d = open_dir(h, dirs[i]);
         if (d == NULL)
             continue;
         struct dirent *de;
@@ -613,11 +619,7 @@ static void find_other_files(struct gctk_host *h)
     static const char *const fw_dirs[] = {"/lib/firmware/nvidia", "/usr/lib/firmware/nvidia"};
     for (size_t i = 0; i < GCTK_ARRAY_LEN(fw_dirs); i++) {
         cleanup_free char *rel = xasprintf("%s/%s", fw_dirs[i], h->driver_version);
-        cleanup_free char *dir = NULL;
-        if (resolve(h, rel, &dir, NULL, NULL) < 0)
-            continue;
-        cleanup_free char *full = path_join(h->root, dir);
-        cleanup_dir DIR *d = opendir(full);
+        cleanup_dir DIR *d = open_dir(h, rel);
         if (d == NULL)
             continue;
         struct dirent *de;
