@@ -141,7 +141,7 @@ static const struct simhost_gpu *gpu_of(CUdevice dev, CUresult *r)
     if (g == NULL)                                                                                 \
         return r_;                                                                                 \
     if ((out) == NULL)                                                                             \
-        return CUDA_ERROR_INVALID_VALUE
+    return CUDA_ERROR_INVALID_VALUE
 
 CUresult cuDeviceGet(CUdevice *dev, int ordinal)
 {

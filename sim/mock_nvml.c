@@ -159,23 +159,40 @@ nvmlReturn_t nvmlShutdown(void)
 const char *nvmlErrorString(nvmlReturn_t r)
 {
     switch (r) {
-    case NVML_SUCCESS: return "Success";
-    case NVML_ERROR_UNINITIALIZED: return "Uninitialized";
-    case NVML_ERROR_INVALID_ARGUMENT: return "Invalid Argument";
-    case NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
-    case NVML_ERROR_NO_PERMISSION: return "Insufficient Permissions";
-    case 5: return "Already Initialized";
-    case NVML_ERROR_NOT_FOUND: return "Not Found";
-    case NVML_ERROR_INSUFFICIENT_SIZE: return "Insufficient Size";
-    case 8: return "Insufficient External Power";
-    case NVML_ERROR_DRIVER_NOT_LOADED: return "Driver Not Loaded";
-    case 10: return "Timeout";
-    case 12: return "NVML Shared Library Not Found";
-    case 13: return "Function Not Found";
-    case 14: return "Corrupted infoROM";
-    case 15: return "GPU is lost";
-    case NVML_ERROR_LIB_RM_VERSION_MISMATCH: return "Driver/library version mismatch";
-    default: return "Unknown Error";
+    case NVML_SUCCESS:
+        return "Success";
+    case NVML_ERROR_UNINITIALIZED:
+        return "Uninitialized";
+    case NVML_ERROR_INVALID_ARGUMENT:
+        return "Invalid Argument";
+    case NVML_ERROR_NOT_SUPPORTED:
+        return "Not Supported";
+    case NVML_ERROR_NO_PERMISSION:
+        return "Insufficient Permissions";
+    case 5:
+        return "Already Initialized";
+    case NVML_ERROR_NOT_FOUND:
+        return "Not Found";
+    case NVML_ERROR_INSUFFICIENT_SIZE:
+        return "Insufficient Size";
+    case 8:
+        return "Insufficient External Power";
+    case NVML_ERROR_DRIVER_NOT_LOADED:
+        return "Driver Not Loaded";
+    case 10:
+        return "Timeout";
+    case 12:
+        return "NVML Shared Library Not Found";
+    case 13:
+        return "Function Not Found";
+    case 14:
+        return "Corrupted infoROM";
+    case 15:
+        return "GPU is lost";
+    case NVML_ERROR_LIB_RM_VERSION_MISMATCH:
+        return "Driver/library version mismatch";
+    default:
+        return "Unknown Error";
     }
 }
 
@@ -222,7 +239,7 @@ static const struct simhost_mig *mig_of(nvmlDevice_t dev)
     if (g == NULL)                                                                                 \
         return r_;                                                                                 \
     if ((out) == NULL)                                                                             \
-        return NVML_ERROR_INVALID_ARGUMENT
+    return NVML_ERROR_INVALID_ARGUMENT
 
 /* ---- what runs on the GPUs --------------------------------------------------
  * The real driver knows its processes; the simulated one reads them, afresh
@@ -346,8 +363,9 @@ nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length)
 {
     if (host == NULL)
         return NVML_ERROR_UNINITIALIZED;
-    return copy_out(version, length, host->library_version[0] != '\0' ? host->library_version
-                                                                     : host->kernel_version);
+    return copy_out(version, length,
+                    host->library_version[0] != '\0' ? host->library_version
+                                                     : host->kernel_version);
 }
 
 nvmlReturn_t nvmlSystemGetNVMLVersion(char *version, unsigned int length)
@@ -485,7 +503,7 @@ nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t dev, nvmlPciInfo_t *pci)
     pci->domain = g->domain;
     pci->bus = g->bus;
     pci->device = g->device;
-    pci->pciDeviceId = 0x233010de;    /* GH100 [H100 SXM5 80GB] */
+    pci->pciDeviceId = 0x233010de; /* GH100 [H100 SXM5 80GB] */
     pci->pciSubSystemId = 0x16c110de;
     return NVML_SUCCESS;
 }
@@ -509,9 +527,11 @@ nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t dev, nvmlMemory_t *mem)
 nvmlReturn_t nvmlDeviceGetBrand(nvmlDevice_t dev, nvmlBrandType_t *brand)
 {
     static const char *const names[] = {
-        "Unknown", "Quadro", "Tesla", "NVS", "GRID", "GeForce", "Titan", "NVIDIA_VAPPS",
-        "NVIDIA_VPC", "NVIDIA_VCS", "NVIDIA_VWS", "NVIDIA_CLOUD_GAMING", "Quadro_RTX",
-        "NVIDIA_RTX", "NVIDIA", "GeForce_RTX", "Titan_RTX",
+        "Unknown",    "Quadro",     "Tesla",      "NVS",
+        "GRID",       "GeForce",    "Titan",      "NVIDIA_VAPPS",
+        "NVIDIA_VPC", "NVIDIA_VCS", "NVIDIA_VWS", "NVIDIA_CLOUD_GAMING",
+        "Quadro_RTX", "NVIDIA_RTX", "NVIDIA",     "GeForce_RTX",
+        "Titan_RTX",
     };
     GPU_OR_RETURN(g, dev, brand);
     *brand = 0;

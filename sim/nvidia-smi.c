@@ -284,10 +284,10 @@ static unsigned print_processes(const struct gpu *gpus, unsigned n)
 
 static void print_table(const struct gpu *gpus, unsigned n)
 {
-    static const char *const sep =
-        "+-----------------------------------------+------------------------+----------------------+";
-    static const char *const wide =
-        "+-----------------------------------------------------------------------------------------+";
+    static const char *const sep = "+-----------------------------------------+--------------------"
+                                   "----+----------------------+";
+    static const char *const wide = "+-------------------------------------------------------------"
+                                    "----------------------------+";
     char drv[96], cuda[32], stamp[64];
     time_t now = time(NULL);
     struct tm tm;
@@ -299,15 +299,21 @@ static void print_table(const struct gpu *gpus, unsigned n)
     printf("%s       \n%s\n", stamp, wide);
     printf("| NVIDIA-SMI %-22s Driver Version: %-14s CUDA Version: %-9s|\n", drv, drv, cuda);
     printf("%s\n", sep);
-    printf("| GPU  Name                 Persistence-M | Bus-Id          Disp.A | Volatile Uncorr. ECC |\n");
-    printf("| Fan  Temp   Perf          Pwr:Usage/Cap |           Memory-Usage | GPU-Util  Compute M. |\n");
-    printf("|                                         |                        |               MIG M. |\n");
-    printf("|=========================================+========================+======================|\n");
+    printf("| GPU  Name                 Persistence-M | Bus-Id          Disp.A | Volatile Uncorr. "
+           "ECC |\n");
+    printf("| Fan  Temp   Perf          Pwr:Usage/Cap |           Memory-Usage | GPU-Util  Compute "
+           "M. |\n");
+    printf("|                                         |                        |               MIG "
+           "M. |\n");
+    printf("|=========================================+========================+==================="
+           "===|\n");
     for (unsigned i = 0; i < n; i++) {
         const struct gpu *g = &gpus[i];
         char a[128], b[128], c[128];
         snprintf(a, sizeof(a), " %3u  %-28.28s %4s  ", g->index, g->name,
-                 g->persistence < 0 ? "N/A" : g->persistence ? "On" : "Off");
+                 g->persistence < 0 ? "N/A"
+                 : g->persistence   ? "On"
+                                    : "Off");
         snprintf(b, sizeof(b), "%19s Off ", g->pci.bus_id);
         snprintf(c, sizeof(c), "%21s ", "0");
         printf("|%-41.41s|%-24.24s|%-22.22s|\n", a, b, c);
@@ -321,10 +327,14 @@ static void print_table(const struct gpu *gpus, unsigned n)
         printf("%s\n", sep);
     }
     printf("\n%s\n", wide);
-    printf("| Processes:                                                                              |\n");
-    printf("|  GPU   GI   CI              PID   Type   Process name                        GPU Memory |\n");
-    printf("|        ID   ID                                                               Usage      |\n");
-    printf("|=========================================================================================|\n");
+    printf("| Processes:                                                                           "
+           "   |\n");
+    printf("|  GPU   GI   CI              PID   Type   Process name                        GPU "
+           "Memory |\n");
+    printf("|        ID   ID                                                               Usage   "
+           "   |\n");
+    printf("|======================================================================================"
+           "===|\n");
     if (print_processes(gpus, n) == 0)
         printf("|  No running processes found                                                      "
                "       |\n");
@@ -379,7 +389,7 @@ static void format_value(const struct field *f, const struct gpu *g, unsigned to
     else if (str_is(n, "pci.bus_id"))
         snprintf(out, size, "%s", g->pci.bus_id);
     else if (str_is(n, "memory.total") || str_is(n, "memory.used") || str_is(n, "memory.free")) {
-        unsigned long long v = str_is(n, "memory.total") ? g->mem.total
+        unsigned long long v = str_is(n, "memory.total")  ? g->mem.total
                                : str_is(n, "memory.used") ? g->mem.used
                                                           : g->mem.free;
         snprintf(out, size, units ? "%llu MiB" : "%llu", v >> 20);
@@ -389,7 +399,9 @@ static void format_value(const struct field *f, const struct gpu *g, unsigned to
         snprintf(out, size, "%d.%d", g->cc_major, g->cc_minor);
     else if (str_is(n, "persistence_mode"))
         snprintf(out, size, "%s",
-                 g->persistence < 0 ? "[N/A]" : g->persistence ? "Enabled" : "Disabled");
+                 g->persistence < 0 ? "[N/A]"
+                 : g->persistence   ? "Enabled"
+                                    : "Disabled");
     else if (str_is(n, "mig.mode.current"))
         snprintf(out, size, "%s", g->mig < 0 ? "[N/A]" : g->mig ? "Enabled" : "Disabled");
     else if (str_is(n, "temperature.gpu"))

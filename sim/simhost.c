@@ -15,13 +15,19 @@
 #include "simhost.h"
 
 /* `gctk sim create` patches the eight digits in the copy it installs (see
- * lib/sim.c); volatile keeps the compiler from folding the value away. */
+ * sim/sim.c); volatile keeps the compiler from folding the value away. */
 __attribute__((used)) static const volatile char cuda_marker[] = "GCTK-SIM-CUDA-VERSION=00013000";
 
 /* Library directories, longest first: the root is what precedes them. */
 static const char *const lib_dirs[] = {
-    "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/i386-linux-gnu",
-    "/usr/lib64", "/usr/lib32", "/usr/lib", "/lib64", "/lib",
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/i386-linux-gnu",
+    "/usr/lib64",
+    "/usr/lib32",
+    "/usr/lib",
+    "/lib64",
+    "/lib",
 };
 
 int simhost_cuda_version(void)

@@ -16,17 +16,17 @@ enum simhost_status {
 };
 
 struct simhost_gpu {
-    char bus_id[32];   /* NVML form "00000000:18:00.0" */
-    char legacy[16];   /* "0000:18:00.0" */
+    char bus_id[32]; /* NVML form "00000000:18:00.0" */
+    char legacy[16]; /* "0000:18:00.0" */
     unsigned domain, bus, device;
     char uuid[48];
     char name[96];
     int minor;
     unsigned long long memory_mib;
-    char brand[32];    /* "Tesla", "GeForce", ... as written in gctk-sim */
+    char brand[32]; /* "Tesla", "GeForce", ... as written in gctk-sim */
     int cc_major, cc_minor;
     bool persistence;
-    int mig_mode;      /* -1: no MIG (before compute capability 8.0), 0 off, 1 on */
+    int mig_mode;                  /* -1: no MIG (before compute capability 8.0), 0 off, 1 on */
     unsigned first_mig, mig_count; /* its visible MIG devices in simhost.migs */
 };
 
@@ -34,10 +34,10 @@ struct simhost_gpu {
  * /proc/driver/nvidia/capabilities and their nvidia-cap nodes open: that is
  * how a container sees only the instances it was given. */
 struct simhost_mig {
-    unsigned gpu;      /* index of the parent in simhost.gpus */
+    unsigned gpu; /* index of the parent in simhost.gpus */
     unsigned gi, ci;
     char uuid[48];
-    char profile[32];  /* "1g.10gb" */
+    char profile[32]; /* "1g.10gb" */
     unsigned long long memory_mib;
 };
 

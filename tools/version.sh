@@ -1,5 +1,6 @@
 #!/bin/sh
-# Prints gctk's version for lib/version.h (meson's vcs_tag runs it on every build).
+# Prints gctk's version for version.h, made from lib/util/version.h.in (meson's
+# vcs_tag runs it on every build).
 #   tools/version.sh SOURCE_DIR PROJECT_VERSION
 # From git: the nearest v* tag as `git describe` gives it (v0.1.0-3-gabc1234,
 # printed without the v), or, before the first tag, PROJECT_VERSION-g<commit>;

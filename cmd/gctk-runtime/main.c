@@ -2,31 +2,12 @@
  * `runtime: nvidia`. On create (and run) it adds gctk-hook to the bundle when
  * the container asks for GPUs, then execs the real runtime with the very same
  * arguments; every other verb goes straight through. */
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "shim.h"
+#include "gctk.h"
 #include "version.h"
-
-static char *sibling(const char *name)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n <= 0)
-        return NULL;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash == NULL)
-        return NULL;
-    *slash = '\0';
-    char *p = xasprintf("%s/%s", self, name);
-    if (access(p, X_OK) == 0)
-        return p;
-    free(p);
-    return NULL;
-}
 
 /* The real runtime: an absolute path, or a name on PATH that is not this shim. */
 static char *find_runtime(const char *name)
@@ -34,35 +15,20 @@ static char *find_runtime(const char *name)
     if (strchr(name, '/') != NULL)
         return xstrdup(name);
     const char *env = getenv("PATH");
-    cleanup_free char *paths = xstrdup(env != NULL ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    char self[PATH_MAX] = "";
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    self[n > 0 ? n : 0] = '\0';
-    char *save = NULL;
-    for (char *d = strtok_r(paths, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save)) {
-        char *p = xasprintf("%s/%s", d, name);
-        char real[PATH_MAX];
-        if (access(p, X_OK) == 0 && realpath(p, real) != NULL && strcmp(real, self) != 0)
-            return p;
-        free(p);
-    }
-    return NULL;
+    cleanup_free char *self = self_exe();
+    return path_search(env != NULL ? env : DEFAULT_PATH, name, self);
 }
 
 /* "gctk-runtime: <message>" on stderr and in the runtime log (--log), where
  * containerd and Docker read a runtime's error from. Returns 1. */
-static int fail(const struct shim_args *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static int fail(const struct shim_args *a, const char *fmt, ...) GCTK_PRINTF(2, 3);
 static int fail(const struct shim_args *a, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    cleanup_free char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    cleanup_free char *line = xasprintf("gctk-runtime: %s", msg != NULL ? msg : fmt);
-    free(msg);
+    cleanup_free char *line = xasprintf("gctk-runtime: %s", msg);
     fprintf(stderr, "%s\n", line);
     shim_log_error(a, line);
     return 1;
@@ -79,7 +45,8 @@ int main(int argc, char **argv)
     if (config_load(NULL, &cfg, &err) < 0)
         return fail(&a, "%s", err->msg);
     if (a.verb > 0 && (strcmp(argv[a.verb], "create") == 0 || strcmp(argv[a.verb], "run") == 0)) {
-        cleanup_free char *hook = cfg.hook_path ? xstrdup(cfg.hook_path) : sibling("gctk-hook");
+        cleanup_free char *hook =
+            cfg.hook_path ? xstrdup(cfg.hook_path) : self_sibling("gctk-hook");
         if (hook == NULL)
             hook = xstrdup("/usr/bin/gctk-hook");
         bool added = false;
@@ -90,15 +57,15 @@ int main(int argc, char **argv)
     }
     char *runtime = find_runtime(cfg.runtime);
     if (runtime == NULL) {
-        int r =
-            fail(&a, "the OCI runtime `%s` is not on PATH: install runc or set \"runtime\" in %s",
-                 cfg.runtime, cfg.path ? cfg.path : "the gctk config");
+        gctk_refuse(&err, ENOENT, "the OCI runtime `%s` is not on PATH", cfg.runtime);
+        gctk_hint(&err, "install runc or set \"runtime\" in %s",
+                  cfg.path ? cfg.path : "the gctk config");
         config_clear(&cfg);
-        return r;
+        return fail(&a, "%s", err->msg);
     }
     config_clear(&cfg);
     argv[0] = runtime;
     execv(runtime, argv);
-    fprintf(stderr, "gctk-runtime: exec `%s`: %s\n", runtime, strerror(errno));
+    fail(&a, "exec `%s`: %s", runtime, strerror(errno));
     return 127;
 }

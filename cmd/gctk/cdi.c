@@ -6,10 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cdi.h"
 #include "commands.h"
-#include "daemonjson.h"
-#include "util.h"
 
 static void usage(FILE *f)
 {
@@ -29,12 +26,8 @@ static void usage(FILE *f)
 /* The running gctk, for the hooks the spec names. */
 static char *self_path(void)
 {
-    char buf[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-    if (n <= 0)
-        return xstrdup("/usr/bin/gctk");
-    buf[n] = '\0';
-    return xstrdup(buf);
+    char *self = self_exe();
+    return self != NULL ? self : xstrdup("/usr/bin/gctk");
 }
 
 static int write_output(const char *path, const char *data, size_t len, gctk_error **err)
@@ -45,17 +38,12 @@ static int write_output(const char *path, const char *data, size_t len, gctk_err
         cleanup_fd int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
             return gctk_fail(err, errno, "open `%s`", path);
-        for (size_t off = 0; off < len;) {
-            ssize_t w = write(fd, data + off, len - off);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0)
-                return gctk_fail(err, errno, "write `%s`", path);
-            off += (size_t)w;
-        }
+        if (write_all(fd, data, len) < 0)
+            return gctk_fail(err, errno, "write `%s`", path);
         return 0;
     }
-    return config_write_atomic(path, data, len, false, err);
+    const struct write_opts o = {.mode = 0644, .keep = true};
+    return write_file(path, data, len, &o, err);
 }
 
 static int cmd_generate(int argc, char **argv, struct global_opts *g)
@@ -137,37 +125,27 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
         o.gctk_path = self = self_path();
     /* /proc gives all a spec needs but MIG UUIDs: discovery loads NVML only
      * on a host with MIG devices */
-    gctk_host *h = open_host_or_report(g, 0);
+    cleanup_host gctk_host *h = open_host_or_report(g, 0);
     if (h == NULL)
         return 1;
-    json_t *spec = NULL;
+    cleanup_json json_t *spec = NULL;
     cleanup_free char *text = NULL;
     size_t len = 0;
-    int rc = 0;
-    if (cdi_generate(h, &o, &spec, &err) < 0) {
-        rc = report_error(err);
-        goto out;
-    }
+    if (cdi_generate(h, &o, &spec, &err) < 0)
+        return report_error(err);
     if (yaml) {
-        if (cdi_to_yaml(spec, &text, &len, &err) < 0) {
-            rc = report_error(err);
-            goto out;
-        }
+        if (cdi_to_yaml(spec, &text, &len, &err) < 0)
+            return report_error(err);
     } else {
         text = cdi_to_json(spec);
         len = strlen(text);
     }
-    if (output == NULL || strcmp(output, "-") == 0) {
+    if (output == NULL || strcmp(output, "-") == 0)
         fwrite(text, 1, len, stdout);
-    } else if (write_output(output, text, len, &err) < 0) {
-        rc = report_error(err);
-        goto out;
-    }
+    else if (write_output(output, text, len, &err) < 0)
+        return report_error(err);
     print_warnings(h);
-out:
-    json_decref(spec);
-    gctk_host_free(h);
-    return rc;
+    return 0;
 }
 
 static void default_dirs(struct strv *dirs)
@@ -188,7 +166,7 @@ static int cmd_cdi_list(int argc, char **argv, struct global_opts *g)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    struct strv dirs = {0};
+    cleanup_strv struct strv dirs = {0};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -197,39 +175,25 @@ static int cmd_cdi_list(int argc, char **argv, struct global_opts *g)
             break;
         case 'h':
             usage(stdout);
-            strv_clear(&dirs);
             return 0;
         default:
-            strv_clear(&dirs);
             return 2;
         }
     }
-    if (optind != argc) {
-        strv_clear(&dirs);
+    if (optind != argc)
         return report("cdi list: unexpected argument `%s`", argv[optind]), 2;
-    }
     default_dirs(&dirs);
-    json_t *specs = NULL;
-    struct strv skipped = {0}, names = {0};
-    cleanup_error gctk_error *err = NULL;
-    int rc = 0;
-    if (cdi_load_dirs((const char *const *)dirs.items, &specs, &skipped, &err) < 0) {
-        rc = report_error(err);
-    } else {
-        cdi_list_devices(specs, &names);
-        for (size_t i = 0; i < names.len; i++)
-            printf("%s\n", names.items[i]);
-        for (size_t i = 0; i < skipped.len; i++)
-            report("warning: skipped %s", skipped.items[i]);
-        if (names.len == 0)
-            report("no CDI device found in the spec directories: run `gctk cdi generate "
-                   "--output " CDI_STATIC_DIR "/nvidia.yaml`");
-    }
-    json_decref(specs);
-    strv_clear(&names);
-    strv_clear(&skipped);
-    strv_clear(&dirs);
-    return rc;
+    cleanup_strv struct strv skipped = {0}, names = {0};
+    cleanup_json json_t *specs = cdi_load_dirs((const char *const *)dirs.items, &skipped);
+    cdi_list_devices(specs, &names);
+    for (size_t i = 0; i < names.len; i++)
+        printf("%s\n", names.items[i]);
+    for (size_t i = 0; i < skipped.len; i++)
+        report("warning: skipped %s", skipped.items[i]);
+    if (names.len == 0)
+        report("no CDI device found in the spec directories: run `gctk cdi generate "
+               "--output " CDI_STATIC_DIR "/nvidia.yaml`");
+    return 0;
 }
 
 static int validate_one(const char *path, unsigned flags, const char *driver, bool *bad)
@@ -262,7 +226,7 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
         {0},
     };
     unsigned flags = CDI_CHECK_HOST;
-    struct strv dirs = {0};
+    cleanup_strv struct strv dirs = {0};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -277,15 +241,13 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
             break;
         case 'h':
             usage(stdout);
-            strv_clear(&dirs);
             return 0;
         default:
-            strv_clear(&dirs);
             return 2;
         }
     }
     /* the running driver, to catch specs left from before an upgrade */
-    gctk_host *h = NULL;
+    cleanup_host gctk_host *h = NULL;
     const char *driver = NULL;
     if (flags & CDI_CHECK_HOST) {
         cleanup_error gctk_error *err = NULL;
@@ -294,21 +256,18 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
         else
             driver = gctk_host_driver_version(h);
     }
-    struct strv files = {0};
+    cleanup_strv struct strv files = {0};
     for (int i = optind; i < argc; i++)
         strv_push(&files, xstrdup(argv[i]));
     if (files.len == 0) {
         default_dirs(&dirs);
-        json_t *specs = NULL;
-        struct strv skipped = {0};
-        cleanup_error gctk_error *err = NULL;
-        if (cdi_load_dirs((const char *const *)dirs.items, &specs, &skipped, &err) == 0) {
-            size_t i;
-            json_t *s;
-            json_array_foreach(specs, i, s)
-            {
-                strv_push(&files, xstrdup(json_string_value(json_object_get(s, "file"))));
-            }
+        cleanup_strv struct strv skipped = {0};
+        cleanup_json json_t *specs = cdi_load_dirs((const char *const *)dirs.items, &skipped);
+        size_t k;
+        json_t *s;
+        json_array_foreach(specs, k, s)
+        {
+            strv_push(&files, xstrdup(json_string_value(json_object_get(s, "file"))));
         }
         /* invalid files are validated too, to say why */
         for (size_t i = 0; i < skipped.len; i++) {
@@ -322,17 +281,12 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
                     free(f);
             }
         }
-        strv_clear(&skipped);
-        json_decref(specs);
         if (files.len == 0)
             report("no CDI spec in the spec directories");
     }
     bool bad = false;
     for (size_t i = 0; i < files.len; i++)
         validate_one(files.items[i], flags, driver, &bad);
-    strv_clear(&files);
-    strv_clear(&dirs);
-    gctk_host_free(h);
     return bad ? 1 : 0;
 }
 

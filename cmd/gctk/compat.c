@@ -13,10 +13,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "cudacompat.h"
-#include "require.h"
-#include "util.h"
-#include "vercmp.h"
 
 enum { EXIT_NATIVE = 0, EXIT_CANNOT = 1, EXIT_USAGE = 2, EXIT_MINOR = 3 };
 
@@ -32,69 +28,16 @@ static void usage(FILE *f)
                "2 bad usage\n");
 }
 
-static inline void require_freep(struct require_expr **e)
-{
-    require_free(*e);
-}
-
-static inline void strv_clearp(struct strv *v)
-{
-    strv_clear(v);
-}
-
 /* What one GPU (or the host, when it has none) gets. */
 struct verdict {
-    int status;      /* EXIT_NATIVE, EXIT_MINOR, EXIT_CANNOT */
+    int status;       /* EXIT_NATIVE, EXIT_MINOR, EXIT_CANNOT */
     const char *name; /* "native", "minor-version", "satisfied", ... */
     char *why;        /* owned */
 };
 
-/* Reads KEY=VALUE lines into env; blank lines are skipped. */
-static int read_image_env(const char *path, struct strv *env, gctk_error **err)
-{
-    cleanup_free char *buf = NULL;
-    if (read_file(path, 1 << 20, &buf, NULL, err) < 0)
-        return -1;
-    size_t lineno = 0;
-    for (char *line = buf, *next = NULL; line != NULL && *line != '\0'; line = next) {
-        lineno++;
-        next = strchr(line, '\n');
-        if (next != NULL)
-            *next++ = '\0';
-        size_t len = strlen(line);
-        if (len > 0 && line[len - 1] == '\r')
-            line[--len] = '\0';
-        if (len == 0)
-            continue;
-        if (strchr(line, '=') == NULL || line[0] == '=')
-            return gctk_fail(err, 0, "`%s` line %zu: expected KEY=VALUE, got `%s`", path, lineno,
-                             line);
-        strv_push(env, xstrdup(line));
-    }
-    return 0;
-}
-
-static const char *env_get(const struct strv *env, const char *key)
-{
-    const char *found = NULL;
-    size_t klen = strlen(key);
-    for (size_t i = 0; i < env->len; i++)
-        if (strncmp(env->items[i], key, klen) == 0 && env->items[i][klen] == '=')
-            found = env->items[i] + klen + 1; /* the last one wins, as in the container */
-    return found;
-}
-
-static bool env_has_require(const struct strv *env)
-{
-    for (size_t i = 0; i < env->len; i++)
-        if (str_has_prefix(env->items[i], "NVIDIA_REQUIRE_") && strchr(env->items[i], '=') != NULL)
-            return true;
-    return false;
-}
-
 /* The CUDA-version verdict for one GPU: 0 native, 3 minor, 1 cannot. */
-static int cuda_verdict(const char *want, const char *driver, const char *cuda,
-                        const char *brand, struct verdict *v, gctk_error **err)
+static int cuda_verdict(const char *want, const char *driver, const char *cuda, const char *brand,
+                        struct verdict *v, gctk_error **err)
 {
     struct cudacompat_result r = {0};
     if (cudacompat_check(want, driver, cuda, &r, err) < 0)
@@ -209,16 +152,15 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
 
     /* Check the request before touching the host: bad input is bad usage. */
     cleanup_error gctk_error *err = NULL;
-    __attribute__((cleanup(require_freep))) struct require_expr *req = NULL;
-    __attribute__((cleanup(strv_clearp))) struct strv env = {0};
-    bool strict = false;          /* --require, or the image's NVIDIA_REQUIRE_* */
-    const char *cuda_min = NULL;  /* for the minor-version hint */
+    cleanup_require struct require_expr *req = NULL;
+    cleanup_strv struct strv env = {0};
+    bool strict = false;         /* --require, or the image's NVIDIA_REQUIRE_* */
+    const char *cuda_min = NULL; /* for the minor-version hint */
     if (want != NULL) {
         unsigned parts[VERSION_MAX_PARTS];
         size_t n = 0;
         if (version_parse(want, parts, &n, &err) < 0 || n > 3) {
-            report("compat: bad CUDA version `%s`: expected MAJOR.MINOR[.UPDATE], like 12.4",
-                   want);
+            report("compat: bad CUDA version `%s`: expected MAJOR.MINOR[.UPDATE], like 12.4", want);
             return EXIT_USAGE;
         }
     } else if (expr != NULL) {
@@ -229,20 +171,20 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
         strict = true;
         cuda_min = require_cuda_min(req);
     } else {
-        if (read_image_env(env_path, &env, &err) < 0) {
+        if (env_file_read(env_path, &env, &err) < 0) {
             report_error(err);
             return EXIT_USAGE;
         }
-        int disabled = require_env_disabled(env.items, &err);
-        if (disabled < 0) {
-            gctk_wrap(&err, "`%s`", env_path);
-            report_error(err);
-            return EXIT_USAGE;
-        }
+        cleanup_free char *note = NULL;
+        bool disabled = require_disabled(env.items, &note);
+        if (note != NULL)
+            report("warning: `%s`: %s", env_path, note);
         const char *image_cuda = env_get(&env, "CUDA_VERSION");
         if (image_cuda != NULL && *image_cuda == '\0')
             image_cuda = NULL;
-        if (env_has_require(&env) && !disabled) {
+        cleanup_strv struct strv requires = {0};
+        require_collect(env.items, NULL, &requires);
+        if (requires.len > 0 && !disabled) {
             strict = true;
             /* every expression parses, or the image itself is malformed */
             const struct require_facts none = {"0", "0", NULL, NULL};
@@ -270,21 +212,21 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
     if (h == NULL)
         return EXIT_CANNOT;
     const char *driver = gctk_host_driver_version(h);
-    const char *cuda = gctk_host_cuda_version(h);
+    const char *cuda = gctk_host_cuda_version_nvml(h);
     char derived[CUDA_VERSION_BUF];
-    const char *shown_cuda = cuda != NULL ? cuda
-                                          : cudacompat_driver_cuda(driver, derived, sizeof(derived));
+    const char *shown_cuda =
+        cuda != NULL ? cuda : cudacompat_driver_cuda(driver, derived, sizeof(derived));
     size_t count = gctk_host_gpu_count(h);
     size_t targets = count > 0 ? count : 1;
 
-    json_auto_t *gpus = json_array();
+    cleanup_json json_t *gpus = json_array();
     int worst = EXIT_NATIVE;
     int rc = 0;
     if (!json)
         printf("driver %s, CUDA %s%s\n", driver, shown_cuda != NULL ? shown_cuda : "unknown",
                cuda == NULL && shown_cuda != NULL ? " (from gctk's table)" : "");
     for (size_t i = 0; i < targets && rc == 0; i++) {
-        const struct gctk_gpu *gpu = count > 0 ? gctk_host_gpu(h, i) : NULL;
+        const struct gctk_gpu *gpu = count > 0 ? gctk_host_gpu_nvml(h, i) : NULL;
         const struct require_facts facts = {
             .cuda = cuda,
             .driver = driver,
@@ -320,12 +262,12 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
         if (json) {
             json_t *o = json_object();
             json_object_set_new(o, "index", gpu != NULL ? json_integer(gpu->index) : json_null());
-            json_object_set_new(o, "uuid", gpu != NULL && gpu->uuid != NULL ? json_string(gpu->uuid)
-                                                                            : json_null());
-            json_object_set_new(o, "brand", facts.brand != NULL ? json_string(facts.brand)
-                                                                : json_null());
-            json_object_set_new(o, "arch", facts.arch != NULL ? json_string(facts.arch)
-                                                              : json_null());
+            json_object_set_new(
+                o, "uuid", gpu != NULL && gpu->uuid != NULL ? json_string(gpu->uuid) : json_null());
+            json_object_set_new(o, "brand",
+                                facts.brand != NULL ? json_string(facts.brand) : json_null());
+            json_object_set_new(o, "arch",
+                                facts.arch != NULL ? json_string(facts.arch) : json_null());
             json_object_set_new(o, "verdict", json_string(v.name));
             json_object_set_new(o, "status", json_integer(v.status));
             json_object_set_new(o, "why", json_string(v.why));
@@ -345,10 +287,12 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
         return EXIT_CANNOT;
     }
     if (json) {
-        json_auto_t *root = json_object();
+        cleanup_json json_t *root = json_object();
         json_object_set_new(root, "driver", json_string(driver));
-        json_object_set_new(root, "cuda", shown_cuda != NULL ? json_string(shown_cuda) : json_null());
-        json_object_set_new(root, "cuda_from_table", json_boolean(cuda == NULL && shown_cuda != NULL));
+        json_object_set_new(root, "cuda",
+                            shown_cuda != NULL ? json_string(shown_cuda) : json_null());
+        json_object_set_new(root, "cuda_from_table",
+                            json_boolean(cuda == NULL && shown_cuda != NULL));
         json_t *request = json_object();
         if (want != NULL)
             json_object_set_new(request, "cuda", json_string(want));

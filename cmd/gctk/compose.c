@@ -7,33 +7,16 @@
 #include <string.h>
 
 #include "commands.h"
-#include "compose.h"
-#include "daemonjson.h"
-#include "doctor.h"
-#include "util.h"
 
 static const char *const default_files[] = {
-    "compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
 };
 
 /* `docker compose version` and `docker-compose version` answer at once */
 #define COMPOSE_VERSION_TIMEOUT_MS 10000
-
-static void cleanup_jsonp(json_t **j)
-{
-    json_decref(*j);
-}
-#define cleanup_json __attribute__((cleanup(cleanup_jsonp)))
-
-static void cleanup_composep(struct compose_file **f)
-{
-    compose_file_free(*f);
-}
-
-static void cleanup_hostp(gctk_host **h)
-{
-    gctk_host_free(*h);
-}
 
 /* ---- which Compose, which daemon ------------------------------------------------------ */
 
@@ -88,11 +71,11 @@ static bool daemon_runtimes(const char *docker_host, const char *daemon_json,
                             struct compose_daemon *d, char **where, char **why)
 {
     cleanup_error gctk_error *e = NULL;
-    json_t *cfg = NULL;
+    cleanup_json json_t *cfg = NULL;
     bool existed = false;
     bool have_cfg = json_config_load(daemon_json, &cfg, &existed, NULL) == 0 && existed;
     json_t *cfg_rts = have_cfg ? json_object_get(cfg, "runtimes") : NULL;
-    json_t *info = NULL;
+    cleanup_json json_t *info = NULL;
     d->daemon_json = daemon_json;
     bool ok = false;
     if (doctor_docker_get(docker_host, "/info", &info, &e) == 0) {
@@ -106,7 +89,6 @@ static bool daemon_runtimes(const char *docker_host, const char *daemon_json,
         } else {
             *why = xasprintf("dockerd at `%s` lists no runtimes", docker_host);
         }
-        json_decref(info);
     } else if (have_cfg) {
         /* dockerd's built-in runtimes (the second from Docker 23 on) */
         strv_push(&d->runtimes, xstrdup("runc"));
@@ -119,7 +101,6 @@ static bool daemon_runtimes(const char *docker_host, const char *daemon_json,
         *why = xasprintf("no Docker answers at `%s` (%s) and `%s` does not exist", docker_host,
                          e->msg, daemon_json);
     }
-    json_decref(cfg);
     if (d->runtimes.len > 1)
         qsort(d->runtimes.items, d->runtimes.len, sizeof(char *), cmp_str);
     d->where = *where;
@@ -310,8 +291,7 @@ static void print_service(const json_t *svc, size_t host_gpus)
     size_t i;
     const json_t *v;
     json_array_foreach(requests, i, v) print_request(name, v, host_gpus);
-    json_array_foreach(errors, i, v)
-        fprintf(stderr, "gctk: %s\n", json_string_value(v));
+    json_array_foreach(errors, i, v) fprintf(stderr, "gctk: %s\n", json_string_value(v));
 }
 
 static void usage(FILE *f)
@@ -324,7 +304,7 @@ static void usage(FILE *f)
                "else `docker-compose`, found on this machine, or --compose-version (1.29.2,\n"
                "2.26.1, ...). `runtime:` is checked against the Docker daemon's runtimes\n"
                "(--docker-host, else $DOCKER_HOST, else " DOCTOR_DEFAULT_DOCKER_HOST "; else\n"
-               "--daemon-json, default " DAEMONJSON_DEFAULT_PATH ").\n"
+               "--daemon-json, default " ENGINE_DOCKER_CONFIG ").\n"
                "FILE defaults to the first of compose.yaml, compose.yml, docker-compose.yaml,\n"
                "docker-compose.yml in the current directory. Exit 0 when every request works\n"
                "(warnings included), 1 on any error.\n");
@@ -339,7 +319,7 @@ int cmd_compose(int argc, char **argv, struct global_opts *g)
     if (strcmp(argv[1], "check") != 0)
         return report("unknown `compose` command `%s`: use `check`", argv[1]);
     bool as_json = false;
-    const char *compose_opt = NULL, *docker_host = NULL, *daemon_json = DAEMONJSON_DEFAULT_PATH;
+    const char *compose_opt = NULL, *docker_host = NULL, *daemon_json = ENGINE_DOCKER_CONFIG;
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
         {"root", required_argument, NULL, 'r'},
@@ -396,14 +376,14 @@ int cmd_compose(int argc, char **argv, struct global_opts *g)
         return report("no compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml "
                       "here: name the file");
 
-    __attribute__((cleanup(cleanup_composep))) struct compose_file *cf = NULL;
+    cleanup_compose struct compose_file *cf = NULL;
     gctk_error *err = NULL;
     if (compose_load(file, &cf, &err) < 0) {
         report_error(err);
         gctk_error_free(err);
         return 1;
     }
-    __attribute__((cleanup(cleanup_hostp))) gctk_host *h = open_host_or_report(g, GCTK_HOST_NO_NVML);
+    cleanup_host gctk_host *h = open_host_or_report(g, GCTK_HOST_NO_NVML);
     if (h == NULL)
         return 1;
     if (compose_opt == NULL)

@@ -5,10 +5,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "config.h"
-#include "hook.h"
-#include "inject.h"
-#include "util.h"
 
 static int usage(FILE *f, int rc)
 {
@@ -37,10 +33,10 @@ int cmd_configure(int argc, char **argv, struct global_opts *g)
     };
     long pid = 0;
     const char *devices = "all", *caps_arg = "utility,compute";
-    struct strv requires = {0};
+    cleanup_strv struct strv requires = {0}, names = {0};
     struct inject_opts o = {.ldconfig = LDCONFIG_INTERNAL, .cuda_compat = true};
     cleanup_error gctk_error *err = NULL;
-    int c, rc = 2;
+    int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'p': {
@@ -48,7 +44,7 @@ int cmd_configure(int argc, char **argv, struct global_opts *g)
             pid = strtol(optarg, &end, 10);
             if (*end != '\0' || pid <= 0) {
                 report("configure: `--pid %s` is not a process id", optarg);
-                goto out;
+                return 2;
             }
             break;
         }
@@ -59,6 +55,7 @@ int cmd_configure(int argc, char **argv, struct global_opts *g)
             caps_arg = optarg;
             break;
         case 'q':
+            strv_push(&names, xstrdup("--require"));
             strv_push(&requires, xstrdup(optarg));
             break;
         case 'n':
@@ -71,47 +68,36 @@ int cmd_configure(int argc, char **argv, struct global_opts *g)
                 o.ldconfig = LDCONFIG_NONE;
             else {
                 report("configure: `--ldconfig %s`: use internal or none", optarg);
-                goto out;
+                return 2;
             }
             break;
         case 'r':
             g->root = optarg;
             break;
         case 'h':
-            rc = usage(stdout, 0);
-            goto out;
+            return usage(stdout, 0);
         default:
-            goto out;
+            return 2;
         }
     }
-    if (pid == 0 || optind != argc - 1) {
-        rc = usage(stderr, 2);
-        goto out;
-    }
+    if (pid == 0 || optind != argc - 1)
+        return usage(stderr, 2);
     o.pid = (pid_t)pid;
     o.rootfs = argv[optind];
     unsigned caps = 0;
     if (gctk_caps_parse(caps_arg, &caps, &err) < 0) {
         report_error(err);
-        goto out;
+        return 2;
     }
-    rc = 1;
-    gctk_host *h = open_host_or_report(g, 0);
+    cleanup_host gctk_host *h = open_host_or_report(g, 0);
     if (h == NULL)
-        goto out;
-    struct gctk_selection sel = {0};
-    gctk_plan *p = NULL;
-    struct inject_report rep = {0};
+        return 1;
+    cleanup_selection struct gctk_selection sel = {0};
+    cleanup_plan gctk_plan *p = NULL;
+    cleanup_inject_report struct inject_report rep = {0};
     if (gctk_select(h, devices, &sel, &err) < 0 || gctk_plan_new(h, &sel, caps, &p, &err) < 0 ||
-        hook_check_requirements(h, p, &requires, &err) < 0 || inject(h, p, &o, &rep, &err) < 0)
-        report_error(err);
-    else
-        rc = 0;
-    inject_report_clear(&rep);
-    gctk_plan_free(p);
-    gctk_selection_clear(&sel);
-    gctk_host_free(h);
-out:
-    strv_clear(&requires);
-    return rc;
+        hook_check_requirements(h, p, &names, &requires, &err) < 0 ||
+        inject(h, p, &o, &rep, &err) < 0)
+        return report_error(err);
+    return 0;
 }

@@ -1,5 +1,5 @@
 /* gctk doctor: runs every check of the GPU container chain and prints one
- * line per check, with the fix for anything wrong (see lib/doctor.h).
+ * line per check, with the fix for anything wrong (see include/gctk/doctor.h).
  *
  *   gctk doctor [--root DIR] [--json] [--docker-host unix:///PATH] [--daemon-json PATH]
  *               [--cdi-dir DIR]... [--config PATH] [--cuda VERSION] [--image-env FILE]
@@ -11,8 +11,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "doctor.h"
-#include "util.h"
 
 static void usage(FILE *f)
 {

@@ -7,10 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cdi.h"
 #include "commands.h"
-#include "oci.h"
-#include "util.h"
 
 static void usage(FILE *f)
 {
@@ -56,11 +53,11 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    struct strv folders = {0}, links = {0};
+    cleanup_strv struct strv folders = {0}, links = {0};
     cleanup_error gctk_error *err = NULL;
     cleanup_free char *rootfs = NULL;
     const char *rootfs_arg = NULL, *driver_root = g->root ? g->root : "/";
-    int c, rc = 2;
+    int c;
     optind = 0;
     while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -78,35 +75,28 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
             break;
         case 'h':
             usage(stdout);
-            rc = 0;
-            goto out;
+            return 0;
         default:
-            goto out;
+            return 2;
         }
     }
     if (optind < argc - 1) {
         report("hook %s: unexpected argument `%s`", verb, argv[optind + 1]);
-        goto out;
+        return 2;
     }
     bool ldcache = strcmp(verb, "update-ldcache") == 0;
     bool symlinks = strcmp(verb, "create-symlinks") == 0;
     bool mask = strcmp(verb, "mask-proc") == 0;
     if (!ldcache && !symlinks && !mask) {
         report("unknown hook `%s`: use update-ldcache, create-symlinks or mask-proc", verb);
-        goto out;
+        return 2;
     }
-    rc = 1;
     if (container_rootfs(rootfs_arg, &rootfs, &err) < 0 ||
         (ldcache && cdi_hook_update_ldcache(rootfs, &folders, &err) < 0) ||
         (symlinks && cdi_hook_create_symlinks(rootfs, &links, &err) < 0) ||
         (mask && cdi_hook_mask_proc(driver_root, rootfs, &err) < 0)) {
         gctk_wrap(&err, "hook %s", verb);
-        report_error(err);
-        goto out;
+        return report_error(err);
     }
-    rc = 0;
-out:
-    strv_clear(&folders);
-    strv_clear(&links);
-    return rc;
+    return 0;
 }

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "util.h"
 
 static json_t *str_or_null(const char *s)
 {
@@ -21,14 +20,14 @@ static json_t *mig_json(const struct gctk_mig *m)
     json_object_set_new(o, "profile", str_or_null(m->profile));
     json_object_set_new(o, "gi", json_integer(m->gi));
     json_object_set_new(o, "ci", json_integer(m->ci));
-    json_object_set_new(o, "memory_mib", m->memory_mib >= 0 ? json_integer(m->memory_mib)
-                                                            : json_null());
+    json_object_set_new(o, "memory_mib",
+                        m->memory_mib >= 0 ? json_integer(m->memory_mib) : json_null());
     json_object_set_new(o, "gi_access", str_or_null(m->gi_access));
     json_object_set_new(o, "ci_access", str_or_null(m->ci_access));
-    json_object_set_new(o, "gi_cap_minor", m->gi_minor >= 0 ? json_integer(m->gi_minor)
-                                                            : json_null());
-    json_object_set_new(o, "ci_cap_minor", m->ci_minor >= 0 ? json_integer(m->ci_minor)
-                                                            : json_null());
+    json_object_set_new(o, "gi_cap_minor",
+                        m->gi_minor >= 0 ? json_integer(m->gi_minor) : json_null());
+    json_object_set_new(o, "ci_cap_minor",
+                        m->ci_minor >= 0 ? json_integer(m->ci_minor) : json_null());
     return o;
 }
 
@@ -36,10 +35,10 @@ static int print_json(gctk_host *h)
 {
     json_t *root = json_object();
     json_object_set_new(root, "driver_version", json_string(gctk_host_driver_version(h)));
-    json_object_set_new(root, "cuda_version", str_or_null(gctk_host_cuda_version(h)));
+    json_object_set_new(root, "cuda_version", str_or_null(gctk_host_cuda_version_nvml(h)));
     json_t *gpus = json_array();
     for (size_t i = 0; i < gctk_host_gpu_count(h); i++) {
-        const struct gctk_gpu *g = gctk_host_gpu(h, i);
+        const struct gctk_gpu *g = gctk_host_gpu_nvml(h, i);
         json_t *o = json_object();
         json_object_set_new(o, "index", json_integer(g->index));
         json_object_set_new(o, "minor", json_integer(g->minor));
@@ -48,8 +47,8 @@ static int print_json(gctk_host *h)
         json_object_set_new(o, "model", str_or_null(g->model));
         json_object_set_new(o, "brand", str_or_null(g->brand));
         json_object_set_new(o, "arch", str_or_null(g->arch));
-        json_object_set_new(o, "memory_mib", g->memory_mib >= 0 ? json_integer(g->memory_mib)
-                                                                : json_null());
+        json_object_set_new(o, "memory_mib",
+                            g->memory_mib >= 0 ? json_integer(g->memory_mib) : json_null());
         json_object_set_new(o, "mig_mode", json_string(gctk_mig_mode_name(g->mig_mode)));
         json_t *migs = json_array();
         for (size_t k = 0; k < gctk_host_mig_count(h); k++)
@@ -67,11 +66,11 @@ static int print_json(gctk_host *h)
 
 static void print_table(gctk_host *h)
 {
-    const char *cuda = gctk_host_cuda_version(h);
+    const char *cuda = gctk_host_cuda_version_nvml(h);
     printf("NVRM version:   %s\n", gctk_host_driver_version(h));
     printf("CUDA version:   %s\n", cuda ? cuda : "unknown");
     for (size_t i = 0; i < gctk_host_gpu_count(h); i++) {
-        const struct gctk_gpu *g = gctk_host_gpu(h, i);
+        const struct gctk_gpu *g = gctk_host_gpu_nvml(h, i);
         printf("\nDevice Index:   %d\n", g->index);
         printf("Device Minor:   %d\n", g->minor);
         printf("Model:          %s\n", g->model);

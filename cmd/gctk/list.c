@@ -5,12 +5,11 @@
 #include <string.h>
 
 #include "commands.h"
-#include "util.h"
 
 static const char *const kind_names[] = {
-    [GCTK_FILE_LIB] = "lib", [GCTK_FILE_LIB32] = "lib32", [GCTK_FILE_BIN] = "bin",
-    [GCTK_FILE_FIRMWARE] = "firmware", [GCTK_FILE_SOCKET] = "socket",
-    [GCTK_FILE_CONFIG] = "config", [GCTK_FILE_DIR] = "dir",
+    [GCTK_FILE_LIB] = "lib",           [GCTK_FILE_LIB32] = "lib32",   [GCTK_FILE_BIN] = "bin",
+    [GCTK_FILE_FIRMWARE] = "firmware", [GCTK_FILE_SOCKET] = "socket", [GCTK_FILE_CONFIG] = "config",
+    [GCTK_FILE_DIR] = "dir",
 };
 
 static void print_plan_json(gctk_host *h, const gctk_plan *p)

@@ -5,8 +5,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "config.h"
-#include "util.h"
 #include "version.h"
 
 struct command {

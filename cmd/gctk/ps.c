@@ -1,4 +1,4 @@
-/* gctk ps: which container holds which GPU (see lib/ps.h).
+/* gctk ps: which container holds which GPU (see include/gctk/ps.h).
  *
  *   gctk ps [--root DIR] [--json] [--no-trunc] [--watch SECONDS] [--container ID]
  *           [--docker-host unix:///PATH] [--podman-host unix:///PATH]
@@ -13,8 +13,6 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "ps.h"
-#include "util.h"
 
 static void usage(FILE *f)
 {

@@ -1,112 +1,20 @@
 /* gctk runtime configure: registers gctk-runtime with a container engine.
- *
- * One table entry per engine: its config file, the function that edits it
- * and how to restart it. Docker is the first; containerd, CRI-O and podman
- * become an entry plus a writer with the same signature. */
+ * The engines, their files and how each is edited are lib/engines/engine.c's
+ * table; this file reads the options and says what happened. */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cdi.h"
 #include "commands.h"
-#include "daemonjson.h"
-#include "util.h"
-
-#define RUNTIME_BINARY "gctk-runtime"
-
-typedef int (*engine_writer)(const char *path, const struct runtime_entry *rt, unsigned flags,
-                             bool *changed, char **text, gctk_error **err);
-
-struct engine {
-    const char *name;
-    const char *config_path;
-    engine_writer write;
-    const char *restart;
-    const char *binary; /* what --runtime-path defaults to */
-};
-
-/* containerd, CRI-O and Podman get a file of their own (a drop-in, a
- * hooks.d entry): their main config is never rewritten */
-static int dropin(const char *path, char *owned_text, unsigned flags, bool *changed, char **text,
-                  gctk_error **err)
-{
-    cleanup_free char *t = owned_text;
-    if (cdi_dropin_write(path, t, flags & CONFIG_REMOVE, flags & CONFIG_DRY_RUN, changed, err) < 0)
-        return -1;
-    *text = (flags & CONFIG_REMOVE) ? xstrdup("") : steal_pointer(&t);
-    return 0;
-}
-
-static int containerd_write(const char *path, const struct runtime_entry *rt, unsigned flags,
-                            bool *changed, char **text, gctk_error **err)
-{
-    return dropin(path, cdi_containerd_dropin(rt->name, rt->path, rt->set_default), flags, changed,
-                  text, err);
-}
-
-static int crio_write(const char *path, const struct runtime_entry *rt, unsigned flags,
-                      bool *changed, char **text, gctk_error **err)
-{
-    return dropin(path, cdi_crio_dropin(rt->name, rt->path, rt->set_default), flags, changed, text,
-                  err);
-}
-
-static int podman_write(const char *path, const struct runtime_entry *rt, unsigned flags,
-                        bool *changed, char **text, gctk_error **err)
-{
-    return dropin(path, cdi_podman_hook(rt->path, getenv("GCTK_CONFIG")), flags, changed, text,
-                  err);
-}
-
-static const struct engine engines[] = {
-    {"docker", DAEMONJSON_DEFAULT_PATH, daemonjson_configure, "systemctl restart docker",
-     RUNTIME_BINARY},
-    {"containerd", CDI_CONTAINERD_DROPIN, containerd_write, "systemctl restart containerd",
-     RUNTIME_BINARY},
-    {"crio", CDI_CRIO_DROPIN, crio_write, "systemctl restart crio", RUNTIME_BINARY},
-    /* Podman reads hooks.d for every container: no restart, no runtime */
-    {"podman", CDI_PODMAN_HOOK, podman_write, NULL, "gctk-hook"},
-};
-
-static const struct engine *find_engine(const char *name)
-{
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(engines); i++)
-        if (strcmp(engines[i].name, name) == 0)
-            return &engines[i];
-    return NULL;
-}
 
 /* The binary beside this gctk, else on PATH, else where packages put it. */
 static char *default_runtime_path(const char *binary)
 {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n > 0) {
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash != NULL) {
-            *slash = '\0';
-            char *p = xasprintf("%s/%s", self, binary);
-            if (access(p, X_OK) == 0)
-                return p;
-            free(p);
-        }
-    }
-    const char *path = getenv("PATH");
-    if (path != NULL) {
-        cleanup_free char *copy = xstrdup(path);
-        char *save = NULL;
-        for (char *dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
-            if (dir[0] != '/')
-                continue; /* a relative PATH entry means nothing to dockerd */
-            char *p = xasprintf("%s/%s", dir, binary);
-            if (access(p, X_OK) == 0)
-                return p;
-            free(p);
-        }
-    }
-    return xasprintf("/usr/bin/%s", binary);
+    char *p = self_sibling(binary);
+    if (p == NULL)
+        p = path_search(getenv("PATH"), binary, NULL);
+    return p != NULL ? p : xasprintf("/usr/bin/%s", binary);
 }
 
 static void usage(FILE *f)
@@ -120,10 +28,10 @@ static void usage(FILE *f)
             "           [--dry-run]\n"
             "\n"
             "Registers gctk-runtime with a container engine, keeping every other setting:\n"
-            "  docker      " DAEMONJSON_DEFAULT_PATH " (the default engine)\n"
-            "  containerd  a drop-in " CDI_CONTAINERD_DROPIN " (runtime, CDI on)\n"
-            "  crio        a drop-in " CDI_CRIO_DROPIN "\n"
-            "  podman      gctk-hook in " CDI_PODMAN_HOOK "\n"
+            "  docker      " ENGINE_DOCKER_CONFIG " (the default engine)\n"
+            "  containerd  a drop-in " ENGINE_CONTAINERD_DROPIN " (runtime, CDI on)\n"
+            "  crio        a drop-in " ENGINE_CRIO_DROPIN "\n"
+            "  podman      gctk-hook in " ENGINE_PODMAN_HOOK "\n"
             "              (the alternative to CDI: `gctk cdi generate`)\n"
             "--cdi (nvidia-ctk's --cdi.enabled) writes \"features\": {\"cdi\": true} to\n"
             "daemon.json: Docker 25 and later then run `docker run --device nvidia.com/gpu=0`\n"
@@ -212,20 +120,19 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
     }
     if (optind < argc - 1)
         return report("unexpected argument `%s`", argv[optind + 1]);
-    const struct engine *e = find_engine(engine_name);
+    const struct engine *e = engine_find(engine_name);
     if (e == NULL)
-        return report("unknown runtime `%s`: gctk can configure docker, containerd, crio and "
-                      "podman", engine_name);
+        return report("unknown runtime `%s`: gctk can configure %s", engine_name, engine_names());
     if (rt.name[0] == '\0')
         return report("--runtime-name must not be empty");
     if (rt.cdi && strcmp(e->name, "docker") != 0)
-        return report("--cdi is for docker: the %s configuration turns CDI on by itself",
-                      e->name);
+        return report("--cdi is for docker: the %s configuration turns CDI on by itself", e->name);
     if ((flags & CONFIG_REMOVE) && (rt.set_default || rt.cdi || path_opt != NULL))
         return report("--remove takes no --set-as-default, --cdi or --runtime-path");
     if (config == NULL)
         config = e->config_path;
-    cleanup_free char *runtime_path = path_opt != NULL ? xstrdup(path_opt) : default_runtime_path(e->binary);
+    cleanup_free char *runtime_path =
+        path_opt != NULL ? xstrdup(path_opt) : default_runtime_path(e->binary);
     rt.path = runtime_path;
     /* Swarm schedules GPUs as named generic resources: one per GPU, by UUID */
     struct strv ids = {0};
@@ -247,7 +154,7 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
     gctk_error *err = NULL;
     cleanup_free char *text = NULL;
     bool changed = false;
-    int wrote = e->write(config, &rt, flags, &changed, &text, &err);
+    int wrote = e->configure(config, &rt, flags, &changed, &text, &err);
     strv_clear(&ids);
     if (wrote < 0) {
         report_error(err);
@@ -273,13 +180,14 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
     else
         printf("configured the `%s` runtime (%s) in `%s`\n", rt.name, rt.path, config);
     if (strcmp(e->name, "containerd") == 0 && !removing &&
-        !cdi_containerd_has_imports("/etc/containerd/config.toml")) {
+        !engine_containerd_has_imports(ENGINE_CONTAINERD_CONFIG)) {
         cleanup_free char *dir = xstrdup(config);
         char *slash = strrchr(dir, '/');
         if (slash != NULL)
             *slash = '\0';
-        printf("`/etc/containerd/config.toml` imports no drop-in: add `imports = [\"%s/*.toml\"]` "
-               "at its top (gctk never rewrites it)\n", dir);
+        printf("`" ENGINE_CONTAINERD_CONFIG "` imports no drop-in: add `imports = [\"%s/*.toml\"]` "
+               "at its top (gctk never rewrites it)\n",
+               dir);
     }
     if (e->restart != NULL)
         printf("restart %s to apply it: %s\n", e->name, e->restart);

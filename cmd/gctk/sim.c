@@ -1,12 +1,10 @@
-/* gctk sim create DIR: builds a simulated GPU host (lib/sim.c). */
+/* gctk sim create DIR: builds a simulated GPU host (sim/sim.c). */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
-#include "sim.h"
-#include "util.h"
 
 static void usage(FILE *f)
 {
@@ -59,8 +57,7 @@ static int sim_create(int argc, char **argv)
             unsigned long n = strtoul(optarg, &end, 10);
             if (errno != 0 || *end != '\0' || optarg[0] == '\0' || optarg[0] == '-' ||
                 n > GCTK_SIM_MAX_GPUS)
-                return report("invalid --gpus `%s`: expected 0 to %d", optarg,
-                              GCTK_SIM_MAX_GPUS);
+                return report("invalid --gpus `%s`: expected 0 to %d", optarg, GCTK_SIM_MAX_GPUS);
             o.gpus = (unsigned)n;
             break;
         }

@@ -1,12 +1,15 @@
 # Shared helpers of the end-to-end suites: TAP output, a scratch dir removed
 # whatever happens, a busybox+glibc rootfs, OCI bundles for runc.
-# Sourced by tests/e2e/test-*.sh; GCTK_BUILD is the meson build dir.
+# Sourced by tests/e2e/test-*.sh; GCTK_BUILD is the meson build dir, and
+# GCTK_SIM_BUILD (default GCTK_BUILD) the one whose simulated driver is used:
+# an ASan build's gctk runs on a plain build's driver, whose tools run inside
+# containers without an ASan runtime.
 set -u
 : "${GCTK_BUILD:?set GCTK_BUILD to the build directory}"
 GCTK=$GCTK_BUILD/cmd/gctk
 GCTK_HOOK=$GCTK_BUILD/cmd/gctk-hook
 GCTK_RUNTIME=$GCTK_BUILD/cmd/gctk-runtime
-export GCTK_SIM_DIR=$GCTK_BUILD/sim
+export GCTK_SIM_DIR=${GCTK_SIM_BUILD:-$GCTK_BUILD}/sim
 TAP_N=0
 TAP_FAILED=0
 SCRATCH=$(mktemp -d /tmp/gctk-e2e.XXXXXX)
@@ -69,6 +72,18 @@ version_ge() {
 
 # versions NAME=VERSION...: one diagnostic line naming what the suite runs against
 versions() { echo "against: $*" | diag; }
+
+# wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds (status
+# 0) or SECONDS have passed (status 1). Tests wait for a condition this way,
+# never for a guessed time: a loaded machine makes any guess too short.
+wait_until() {
+    local end=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ "$SECONDS" -ge "$end" ] && return 1
+        sleep 0.1
+    done
+}
 
 need_root() {
     if [ "$(id -u)" != 0 ]; then skip "$1" "needs root"; return 1; fi

@@ -243,7 +243,7 @@ esac
 gctk_check runtime-missing.yaml
 expect_eq "$C, runtime the daemon lacks: gctk compose check exits 1" 1 "$CRC"
 expect_match "$C, runtime the daemon lacks: gctk names it, what dockerd has, and the fix" \
-    "^gctk: service .test.: runtime \(line 6\): dockerd at .$DOCKER_HOST. has no runtime .nvidia-cdi. \(it has [^)]*nvidia[^)]*runc[^)]*\), so the container does not start: gctk runtime configure --runtime=docker --runtime-name nvidia-cdi && systemctl restart docker$" \
+    "^gctk: service .test.: runtime \(line 6\): dockerd at .$DOCKER_HOST. has no runtime .nvidia-cdi. \(it has [^)]*nvidia[^)]*runc[^)]*\), so the container does not start; gctk runtime configure --runtime=docker --runtime-name nvidia-cdi && systemctl restart docker$" \
     "$CHK"
 gctk_check runtime-missing.yaml --docker-host "unix://$SCRATCH/none.sock" --daemon-json "$DK_DAEMON_JSON"
 expect_match "$C, runtime the daemon lacks, no daemon answering: gctk reads daemon.json" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What ships beside the binaries stays true to them: every verb of the command
 # table (cmd/gctk/main.c) and every flag of its `--help` usage has a section in
-# gctk(1) and a bash completion; every setting lib/config.c reads is in
+# gctk(1) and a bash completion; every setting lib/util/config.c reads is in
 # gctk.conf(5); the default config file loads; the man pages render without
 # warnings; the systemd units pass systemd-analyze verify; README's command
 # table has every verb. A new verb or flag without documentation or
@@ -98,10 +98,10 @@ for v in "${VERBS[@]}"; do
 done
 expect_eq "README's command table has a row for every verb" "" "${missing[*]}"
 
-mapfile -t KEYS < <(grep -oE 'strcmp\(key, "[a-z-]+"\)' "$top/lib/config.c" | sed 's/.*"\(.*\)".*/\1/')
+mapfile -t KEYS < <(grep -oE 'strcmp\(key, "[a-z-]+"\)' "$top/lib/util/config.c" | sed 's/.*"\(.*\)".*/\1/')
 missing=()
 for k in "${KEYS[@]}"; do grep -qF -- "*$k* (" "$MAN_SRC/gctk.conf.5.scd" || missing+=("$k"); done
-expect_eq "gctk.conf(5) documents every setting lib/config.c reads" "" "${missing[*]}"
+expect_eq "gctk.conf(5) documents every setting lib/util/config.c reads" "" "${missing[*]}"
 
 HOST=$SCRATCH/host
 "$GCTK" sim create "$HOST" --gpus 1 >/dev/null 2>&1

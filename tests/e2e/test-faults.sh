@@ -123,10 +123,20 @@ fi
 DIRECT_CONFIG=$SCRATCH/gctk.conf
 [ -z "$CG" ] && DIRECT_CONFIG=$SCRATCH/nocg.conf
 # standin ROOTFS: the stand-in process in $PID, with a proc at ROOTFS/proc
-# as runc mounts it before the hooks run
+# as runc mounts it before the hooks run, in $CG when there is one
 standin() {
     unshare -m --propagation private sh -c "mount -t proc proc '$1/proc' && exec sleep 120" &
     PID=$!
+    [ -n "$CG" ] && echo "$PID" >"$CG/cgroup.procs"
+    # ready once its proc is mounted and it runs sleep (in the cgroup, when
+    # there is one)
+    wait_until 20 standin_ready "$1" ||
+        echo "the stand-in of $1 did not come up in 20 s" | diag
+}
+standin_ready() {
+    grep -q " $1/proc " "/proc/$PID/mountinfo" 2>/dev/null &&
+        [ "$(cat "/proc/$PID/comm" 2>/dev/null)" = sleep ] &&
+        { [ -z "$CG" ] || grep -qx "$PID" "$CG/cgroup.procs"; }
 }
 # direct NAME HOOK_VARS...: runs the hook on a fresh stand-in; $OUT, $RC, and
 # $CLEAN (rootfs, the stand-in's mounts and the cgroup as before)
@@ -138,8 +148,6 @@ direct() {
     local b=$SCRATCH/b$N
     make_bundle "$b" "$R" '["true"]' "${GPU_DIRECT:-$GPU}" none
     standin "$R"
-    [ -n "$CG" ] && echo "$PID" >"$CG/cgroup.procs"
-    sleep 0.1
     listing "$R" >"$SCRATCH/before"
     local rules mounts
     rules=$([ -n "$CG" ] && cat "$CG/devices.list")
@@ -194,8 +202,6 @@ cp -a "$BASE/etc/." "$R/etc/"
 head -c 1M /dev/zero >"$R/etc/fill" 2>/dev/null
 listing "$R" >"$SCRATCH/before"
 standin "$R"
-[ -n "$CG" ] && echo "$PID" >"$CG/cgroup.procs"
-sleep 0.1
 mounts=$(grep -c " $R" "/proc/$PID/mountinfo")
 make_bundle "$SCRATCH/b-enospc" "$R" '["true"]' "$GPU" none
 OUT=$(echo "{\"pid\": $PID, \"bundle\": \"$SCRATCH/b-enospc\"}" | GCTK_CONFIG=$DIRECT_CONFIG timeout 30 "$GCTK_HOOK" prestart 2>&1)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Hostile images: gctk-hook runs as root on the host while it works inside a
-# rootfs the image author controls (REFERENCE.md section 8). Each case plants
+# rootfs the image author controls (docs/threat-model.md). Each case plants
 # something in a fresh rootfs, runs a GPU container under runc on a simulated
 # host, and asserts that nothing outside the rootfs changed (a listing and
 # checksums of a host canary tree, the simulated driver tree and the host's

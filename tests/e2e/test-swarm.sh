@@ -89,8 +89,10 @@ both=$(printf '%s%s' "$(uuids_in "$OUT_A")" "$(uuids_in "$OUT_B")" | tr ' ' '\n'
 expect_eq "services a and b hold disjoint GPUs (4 different UUIDs)" 4 "$both"
 
 service gpu-c 2
-sleep 2
-STATE_C=$("$DOCKER" service ps gpu-c --format '{{.CurrentState}} {{.Error}}' 2>&1)
+# the scheduler says so once it has tried: Pending, for want of resources
+state_c() { STATE_C=$("$DOCKER" service ps gpu-c --format '{{.CurrentState}} {{.Error}}' 2>&1); }
+pending_c() { state_c && printf '%s' "$STATE_C" | grep -Eq "Pending.*(no suitable node|insufficient)"; }
+wait_until 30 pending_c || state_c
 expect_match "service c waits: no GPU left" "Pending" "$STATE_C"
 check "service c: no container started" test -z "$("$DOCKER" ps -q --filter label=com.docker.swarm.service.name=gpu-c)"
 "$DOCKER" service rm gpu-a gpu-b gpu-c >/dev/null

@@ -29,7 +29,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static void note(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...)
 {
     const char *log = getenv("GCTK_TEST_FAULT_LOG");
     if (log == NULL)
@@ -118,6 +118,21 @@ ssize_t write(int fd, const void *buf, size_t n)
     return real(fd, buf, n);
 }
 
+/* Whether pid has exited: gone, or a zombie (state Z or X in its stat). */
+static int dead(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return paren != NULL && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 int setns(int fd, int nstype)
 {
     static int (*real)(int, int);
@@ -129,8 +144,10 @@ int setns(int fd, int nstype)
     if (getenv("GCTK_TEST_KILL_ON_SETNS") != NULL && container_pid > 0 &&
         kill((pid_t)container_pid, SIGKILL) == 0) {
         note("killed process %ld before setns", container_pid);
-        /* let it die: the kernel tears a killed process down asynchronously */
-        usleep(100 * 1000);
+        /* the kernel tears a killed process down asynchronously: wait until
+         * it is a zombie or gone (10 s at most), not for a guessed time */
+        for (int i = 0; i < 10000 && !dead((pid_t)container_pid); i++)
+            usleep(1000);
     }
     return real(fd, nstype);
 }

@@ -12,14 +12,30 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct gctk_gpu gpus[] = {
-    {.index = 0, .minor = 0, .uuid = "GPU-0b1c2d3e-0000-1111-2222-333344445555", .bus_id = "00000000:18:00.0",
-     .model = "NVIDIA H100", .memory_mib = -1},
-    {.index = 1, .minor = 1, .uuid = "GPU-0b1c2d3e-0000-1111-2222-333344446666", .bus_id = "00000000:2A:00.0",
-     .model = "NVIDIA H100", .memory_mib = -1},
-    {.index = 2, .minor = 2, .uuid = "GPU-9f000000-aaaa-bbbb-cccc-ddddeeeeffff", .bus_id = "00000000:3B:00.0",
-     .model = "NVIDIA H100", .memory_mib = -1},
-    {.index = 3, .minor = 3, .uuid = "GPU-11111111-2222-3333-4444-555566667777", .bus_id = "00000000:DB:00.0",
-     .model = "NVIDIA H100", .memory_mib = -1},
+    {.index = 0,
+     .minor = 0,
+     .uuid = "GPU-0b1c2d3e-0000-1111-2222-333344445555",
+     .bus_id = "00000000:18:00.0",
+     .model = "NVIDIA H100",
+     .memory_mib = -1},
+    {.index = 1,
+     .minor = 1,
+     .uuid = "GPU-0b1c2d3e-0000-1111-2222-333344446666",
+     .bus_id = "00000000:2A:00.0",
+     .model = "NVIDIA H100",
+     .memory_mib = -1},
+    {.index = 2,
+     .minor = 2,
+     .uuid = "GPU-9f000000-aaaa-bbbb-cccc-ddddeeeeffff",
+     .bus_id = "00000000:3B:00.0",
+     .model = "NVIDIA H100",
+     .memory_mib = -1},
+    {.index = 3,
+     .minor = 3,
+     .uuid = "GPU-11111111-2222-3333-4444-555566667777",
+     .bus_id = "00000000:DB:00.0",
+     .model = "NVIDIA H100",
+     .memory_mib = -1},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

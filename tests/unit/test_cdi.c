@@ -1,4 +1,4 @@
-/* Unit tests of lib/cdi.c: the spec of a simulated 2-GPU host against golden
+/* Unit tests of lib/cdi/: the spec of a simulated 2-GPU host against golden
  * files (tests/cdi/golden; GCTK_UPDATE_GOLDEN=1 rewrites them), JSON and YAML
  * round trips, the cdiVersion rules, each validation finding, resolving and
  * applying edits, the engines' drop-ins and the symlink and ld.so.cache hooks. */
@@ -6,10 +6,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "cdi.h"
 #include "inject.h"
@@ -566,9 +569,8 @@ static void test_load_dirs(void **state)
     write_text(bad, "cdiVersion: 0.3.0\nkind: a.com/g\ndevices: []\n");
     write_text(ignored, "not a spec");
     const char *dirs[] = {a, b, "/nonexistent", NULL};
-    json_t *specs = NULL;
     struct strv skipped = {0}, names = {0};
-    assert_int_equal(cdi_load_dirs(dirs, &specs, &skipped, NULL), 0);
+    json_t *specs = cdi_load_dirs(dirs, &skipped);
     cdi_list_devices(specs, &names);
     assert_int_equal(names.len, 1);
     assert_string_equal(names.items[0], "a.com/g=new");
@@ -581,60 +583,89 @@ static void test_load_dirs(void **state)
 
 /* ---- drop-ins ---------------------------------------------------------------------------- */
 
-static void test_dropins(void **state)
+/* One rule set for plain scalars, go-yaml v2's (the reader of the CDI
+ * reference implementation): what the writer quotes and what the reader types */
+static void test_yaml_scalars(void **state)
 {
     (void)state;
-    cleanup_free char *cd = cdi_containerd_dropin("nvidia", "/usr/bin/gctk-runtime", true);
-    assert_non_null(strstr(cd, "version = 2\n"));
-    assert_non_null(strstr(cd, "enable_cdi = true"));
-    assert_non_null(
-        strstr(cd, "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"nvidia\"]\n"
-                   "  runtime_type = \"io.containerd.runc.v2\""));
-    assert_non_null(strstr(cd, "BinaryName = \"/usr/bin/gctk-runtime\""));
-    assert_non_null(strstr(cd, "default_runtime_name = \"nvidia\""));
-    cleanup_free char *cd2 = cdi_containerd_dropin("a\"b", "/x", false);
-    assert_non_null(strstr(cd2, "runtimes.\"a\\\"b\"]"));
-    assert_null(strstr(cd2, "default_runtime_name"));
-    cleanup_free char *crio = cdi_crio_dropin("nvidia", "/usr/bin/gctk-runtime", false);
-    assert_non_null(strstr(
-        crio, "[crio.runtime.runtimes.\"nvidia\"]\nruntime_path = \"/usr/bin/gctk-runtime\"\n"));
-    cleanup_free char *pm = cdi_podman_hook("/usr/bin/gctk-hook", "/etc/gctk/c.json");
-    json_t *j = json_loads(pm, 0, NULL);
-    assert_non_null(j);
-    assert_string_equal(json_string_value(json_object_get(j, "version")), "1.0.0");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "hook"), "path")),
-                        "/usr/bin/gctk-hook");
-    assert_true(json_is_true(json_object_get(json_object_get(j, "when"), "always")));
-    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "stages"), 0)),
-                        "prestart");
-    assert_string_equal(
-        json_string_value(json_array_get(json_object_get(json_object_get(j, "hook"), "env"), 1)),
-        "GCTK_CONFIG=/etc/gctk/c.json");
+    static const struct {
+        const char *in;
+        const char *json; /* the value read, as JSON; NULL: not representable */
+    } cases[] = {
+        {"y", "true"},
+        {"Yes", "true"},
+        {"ON", "true"},
+        {"true", "true"},
+        {"n", "false"},
+        {"off", "false"},
+        {"FALSE", "false"},
+        {"~", "null"},
+        {"Null", "null"},
+        {"", "null"},
+        {"12", "12"},
+        {"+12", "12"},
+        {"-7", "-7"},
+        {"0644", "420"},
+        {"0x1A", "26"},
+        {"0o17", "15"},
+        {"0b101", "5"},
+        {"-0b101", "-5"},
+        {"1_000", "1000"},
+        {"08", "8.0"},
+        {".5", "0.5"},
+        {"1e3", "1000.0"},
+        {"12.4", "12.4"},
+        {".inf", NULL},
+        {"-.Inf", NULL},
+        {".nan", NULL},
+        /* strings */
+        {"0.3.0", "\"0.3.0\""},
+        {"inf", "\"inf\""},
+        {"TrUe", "\"TrUe\""},
+        {"yes!", "\"yes!\""},
+        {"2001-12-14", "\"2001-12-14\""},
+        {"0b2", "\"0b2\""},
+        {"-", "\"-\""},
+        {"1.2.3", "\"1.2.3\""},
+        {"nvidia.com/gpu", "\"nvidia.com/gpu\""},
+        {"rw", "\"rw\""},
+    };
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(cases); i++) {
+        json_t *v = NULL;
+        int r = yaml_scalar_json(cases[i].in, &v);
+        if (cases[i].json == NULL) {
+            assert_int_equal(r, -1);
+            assert_true(yaml_scalar_typed(cases[i].in));
+            continue;
+        }
+        assert_int_equal(r, 0);
+        cleanup_free char *got = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+        json_decref(v);
+        if (strcmp(got, cases[i].json) != 0)
+            fail_msg("`%s` read as %s, expected %s", cases[i].in, got, cases[i].json);
+        /* the writer quotes exactly what the reader would not read back as a string */
+        assert_int_equal(yaml_scalar_typed(cases[i].in), cases[i].json[0] != '"');
+    }
+    /* a spec's fileMode written 0644 is the octal mode, as the reference reads it */
+    const char *spec = "cdiVersion: 0.3.0\nkind: a.com/g\ndevices:\n- name: d\n  containerEdits:\n"
+                       "    deviceNodes:\n    - path: /dev/x\n      fileMode: 0644\n";
+    json_t *j = NULL;
+    assert_int_equal(cdi_parse("s.yaml", spec, strlen(spec), &j, NULL), 0);
+    json_t *node = json_array_get(
+        json_object_get(
+            json_object_get(json_array_get(json_object_get(j, "devices"), 0), "containerEdits"),
+            "deviceNodes"),
+        0);
+    assert_int_equal(json_integer_value(json_object_get(node, "fileMode")), 0644);
     json_decref(j);
-
-    cleanup_free char *path = xasprintf("%s/etc/containerd/conf.d/99-gctk.toml", tmp);
-    bool changed = false;
-    assert_int_equal(cdi_dropin_write(path, cd, false, true, &changed, NULL), 0);
-    assert_true(changed);
-    assert_int_equal(access(path, F_OK), -1); /* dry run */
-    assert_int_equal(cdi_dropin_write(path, cd, false, false, &changed, NULL), 0);
-    assert_true(changed);
-    cleanup_free char *back = NULL;
-    assert_int_equal(read_file(path, 1 << 20, &back, NULL, NULL), 0);
-    assert_string_equal(back, cd);
-    assert_int_equal(cdi_dropin_write(path, cd, false, false, &changed, NULL), 0);
-    assert_false(changed);
-    assert_int_equal(cdi_dropin_write(path, NULL, true, false, &changed, NULL), 0);
-    assert_true(changed);
-    assert_int_equal(access(path, F_OK), -1);
-    assert_int_equal(cdi_dropin_write(path, NULL, true, false, &changed, NULL), 0);
-    assert_false(changed);
-
-    cleanup_free char *main_cfg = xasprintf("%s/config.toml", tmp);
-    write_text(main_cfg, "version = 2\n# imports = [\"x\"]\n");
-    assert_false(cdi_containerd_has_imports(main_cfg));
-    write_text(main_cfg, "version = 2\n  imports = [\"/etc/containerd/conf.d/*.toml\"]\n");
-    assert_true(cdi_containerd_has_imports(main_cfg));
+    /* and a string the reader would type is written quoted, so it reads back as a string */
+    json_t *names = json_pack("{s:[s,s,s]}", "names", "yes", "0644", "plain");
+    cleanup_free char *yaml = NULL;
+    assert_int_equal(cdi_to_yaml(names, &yaml, NULL, NULL), 0);
+    assert_non_null(strstr(yaml, "\"yes\""));
+    assert_non_null(strstr(yaml, "\"0644\""));
+    assert_non_null(strstr(yaml, "- plain"));
+    json_decref(names);
 }
 
 /* ---- hooks --------------------------------------------------------------------------------- */
@@ -666,6 +697,16 @@ static void test_hook_symlinks_ldcache(void **state)
     assert_non_null(strstr(err->msg, "use TARGET::/ABSOLUTE/LINK"));
     gctk_error_free(err);
     strv_clear(&links);
+    /* all or nothing: a bad link undoes the good ones made before it */
+    err = NULL;
+    strv_push(&links, xstrdup("libcuda.so.1::/usr/lib/x86_64-linux-gnu/libfirst.so"));
+    strv_push(&links, xstrdup("no-separator"));
+    assert_int_equal(cdi_hook_create_symlinks(rootfs, &links, &err), -1);
+    gctk_error_free(err);
+    cleanup_free char *first = xasprintf("%s/libfirst.so", lib);
+    struct stat lst;
+    assert_int_equal(lstat(first, &lst), -1);
+    strv_clear(&links);
 
     struct strv folders = {0};
     strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
@@ -686,6 +727,58 @@ static void test_hook_symlinks_ldcache(void **state)
     assert_non_null(strstr(err->msg, "folder `/missing`"));
     gctk_error_free(err);
     strv_clear(&folders);
+}
+
+/* The update-ldcache hook reads the image's cache as the OCI hook does: a
+ * FIFO (or device node) planted at /etc/ld.so.cache is looked at through
+ * O_PATH and never opened. A writer blocked on the FIFO would be released
+ * by any open for reading: it must still be waiting afterwards. */
+static void test_hook_ldcache_planted_fifo(void **state)
+{
+    (void)state;
+    cleanup_free char *rootfs = xasprintf("%s/rootfs-fifo", tmp);
+    cleanup_free char *lib = xasprintf("%s/usr/lib/x86_64-linux-gnu", rootfs);
+    cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s/etc'", lib, rootfs);
+    assert_int_equal(system(cmd), 0);
+    cleanup_free char *file = xasprintf("%s/libcuda.so.580.95.05", lib);
+    assert_int_equal(elfstub_write(file, "libcuda.so.1", false, NULL), 0);
+    cleanup_free char *fifo = xasprintf("%s/etc/ld.so.cache", rootfs);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    pid_t writer = fork();
+    assert_true(writer >= 0);
+    if (writer == 0) {
+        int fd = open(fifo, O_WRONLY); /* blocks until someone opens it for reading */
+        _exit(fd >= 0 ? 1 : 2);
+    }
+    /* the writer is blocked in openat (x86_64 syscall 257) before the hook runs */
+    cleanup_free char *sys = xasprintf("/proc/%d/syscall", (int)writer);
+    bool blocked = false;
+    for (unsigned long long end = now_ns() + 5000000000ull; !blocked && now_ns() < end;) {
+        cleanup_free char *text = NULL;
+        blocked = read_file(sys, 4096, &text, NULL, NULL) == 0 && str_has_prefix(text, "257 ");
+        if (!blocked)
+            usleep(1000);
+    }
+    assert_true(blocked);
+    struct strv folders = {0};
+    strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
+    gctk_error *err = NULL;
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, &err), 0);
+    strv_clear(&folders);
+    usleep(100 * 1000);
+    int status = 0;
+    assert_int_equal(waitpid(writer, &status, WNOHANG), 0); /* still blocked: never opened */
+    kill(writer, SIGKILL);
+    waitpid(writer, NULL, 0);
+    /* and the FIFO was replaced by a cache that names the library */
+    struct stat st;
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    struct ldcache c = {0};
+    assert_int_equal(ldcache_read(fifo, &c, NULL), 0);
+    assert_int_equal(c.len, 1);
+    assert_string_equal(c.entries[0].soname, "libcuda.so.1");
+    ldcache_clear(&c);
 }
 
 /* rootless: the hook and gctk configure leave the cgroup alone in a user namespace */
@@ -710,11 +803,12 @@ int main(void)
         cmocka_unit_test(test_validate_findings),
         cmocka_unit_test(test_validate_schema),
         cmocka_unit_test(test_parse_yaml),
+        cmocka_unit_test(test_yaml_scalars),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_resolve_apply),
         cmocka_unit_test(test_load_dirs),
-        cmocka_unit_test(test_dropins),
         cmocka_unit_test(test_hook_symlinks_ldcache),
+        cmocka_unit_test(test_hook_ldcache_planted_fifo),
         cmocka_unit_test(test_uid_map),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

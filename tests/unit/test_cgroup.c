@@ -1,4 +1,4 @@
-/* Unit tests of lib/cgroup.c: finding the cgroup from fixture text, the BPF
+/* Unit tests of lib/container/cgroup.c: finding the cgroup from fixture text, the BPF
  * prologue, and real grants on v1 and v2 cgroups (root; skipped where the
  * hierarchy is missing). A forked child inside the test cgroup opens device
  * nodes on request, so access is checked the way a container would see it. */
@@ -498,7 +498,8 @@ static int load_prog(const struct bpf_insn *insns, size_t n)
     a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
     a.insns = (uint64_t)(uintptr_t)insns;
     a.insn_cnt = (uint32_t)n;
-    a.license = (uint64_t)(uintptr_t) "GPL";
+    static const char license[] = "GPL";
+    a.license = (uint64_t)(uintptr_t)license;
     int fd = sys_bpf(BPF_PROG_LOAD, &a);
     if (fd < 0)
         fail_msg("load test program: %s", strerror(errno));

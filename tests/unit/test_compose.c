@@ -1,4 +1,4 @@
-/* Unit tests of lib/compose.c on the fixtures of tests/compose: every example
+/* Unit tests of lib/engines/compose.c on the fixtures of tests/compose: every example
  * of Docker's Compose GPU guide and the errors of the Compose spec. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -136,7 +136,8 @@ static void test_legacy_runtime(void **state)
     assert_int_equal(compose_load_buffer("c.yaml", y, strlen(y), &f, NULL), 0);
     assert_null(compose_legacy_visible(&f->services[0]));
     assert_int_equal(f->services[0].runtime_line, 3);
-    assert_string_equal(compose_service_env(&f->services[0], "NVIDIA_DRIVER_CAPABILITIES"), "compute");
+    assert_string_equal(compose_service_env(&f->services[0], "NVIDIA_DRIVER_CAPABILITIES"),
+                        "compute");
     assert_null(compose_service_env(&f->services[0], "EMPTY"));
     assert_string_equal(f->services[0].env.items[1], "EMPTY");
     compose_file_free(f);
@@ -259,34 +260,42 @@ static void test_type_errors(void **state)
     assert_int_equal(compose_load(path, &f, &err), -1);
     cleanup_free char *want = xasprintf(
         "`%s` line 10: service `train`: deploy.resources.reservations.devices[0].count: `two` is "
-        "not an integer or \"all\"", path);
+        "not an integer or \"all\"",
+        path);
     assert_string_equal(err->msg, want);
     gctk_error_free(err);
 
     static const struct {
         const char *yaml, *want;
     } cases[] = {
-        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          devices:\n"
+        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          "
+         "devices:\n"
          "            - device_ids: [0]\n              capabilities: [gpu]\n",
          "`compose.yaml` line 7: service `s`: deploy.resources.reservations.devices[0]."
          "device_ids[0]: `0` is a number, not a string: quote it ('0')"},
-        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          devices:\n"
+        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          "
+         "devices:\n"
          "            - count: [1]\n",
          "`compose.yaml` line 7: service `s`: deploy.resources.reservations.devices[0].count: "
          "must be an integer or \"all\", not a list"},
-        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          devices:\n"
+        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          "
+         "devices:\n"
          "            - count: \"2\"\n",
          "`compose.yaml` line 7: service `s`: deploy.resources.reservations.devices[0].count: "
          "`2` is not an integer or \"all\""},
-        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          devices:\n"
+        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          "
+         "devices:\n"
          "            - capabilities: gpu\n",
          "`compose.yaml` line 7: service `s`: deploy.resources.reservations.devices[0]."
          "capabilities: must be a list, not a string"},
-        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          devices:\n"
+        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          "
+         "devices:\n"
          "            - capability: [gpu]\n",
-         "`compose.yaml` line 7: service `s`: deploy.resources.reservations.devices[0]: unknown key "
+         "`compose.yaml` line 7: service `s`: deploy.resources.reservations.devices[0]: unknown "
+         "key "
          "`capability`: a device has capabilities, count, device_ids, driver and options"},
-        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          devices:\n"
+        {"services:\n  s:\n    deploy:\n      resources:\n        reservations:\n          "
+         "devices:\n"
          "            capabilities: [gpu]\n",
          "`compose.yaml` line 7: service `s`: deploy.resources.reservations.devices: must be a "
          "list, not a mapping"},
@@ -317,14 +326,16 @@ static void test_type_errors(void **state)
 static void test_merge_keys_and_aliases(void **state)
 {
     (void)state;
-    const char *y = "x-gpu: &gpu\n"
-                    "  deploy:\n    resources:\n      reservations:\n        devices:\n"
-                    "          - driver: nvidia\n            count: 2\n            capabilities: [gpu]\n"
-                    "services:\n"
-                    "  a:\n    <<: *gpu\n    image: x\n"
-                    "  b:\n    deploy: {resources: {reservations: {devices: [{capabilities: [gpu], count: 1}]}}}\n"
-                    "    <<: *gpu\n"
-                    "  c:\n    image: plain\n";
+    const char *y =
+        "x-gpu: &gpu\n"
+        "  deploy:\n    resources:\n      reservations:\n        devices:\n"
+        "          - driver: nvidia\n            count: 2\n            capabilities: [gpu]\n"
+        "services:\n"
+        "  a:\n    <<: *gpu\n    image: x\n"
+        "  b:\n    deploy: {resources: {reservations: {devices: [{capabilities: [gpu], count: "
+        "1}]}}}\n"
+        "    <<: *gpu\n"
+        "  c:\n    image: plain\n";
     struct compose_file *f = NULL;
     gctk_error *err = NULL;
     if (compose_load_buffer("c.yaml", y, strlen(y), &f, &err) < 0)
@@ -427,7 +438,7 @@ static void test_version_rules(void **state)
     assert_string_equal(gpus129,
                         "service `test`: gpus (line 5): docker compose 1.29.2 refuses the "
                         "service-level `gpus:` key (`Unsupported config option for "
-                        "services.test: 'gpus'`): ask under deploy.resources.reservations.devices "
+                        "services.test: 'gpus'`); ask under deploy.resources.reservations.devices "
                         "(`capabilities: [gpu]`, `count: all`), which every Compose since 1.28 "
                         "sends");
     assert_null(check_first_for("gpus-all.yaml", 4, &v226));
@@ -538,19 +549,21 @@ static void test_runtime_check(void **state)
     strv_push(&d.runtimes, xstrdup("runc"));
     gctk_error *err = NULL;
     assert_int_equal(compose_check_runtime(s, &d, &err), -1);
-    assert_string_equal(err->msg, "service `test`: runtime (line 7): dockerd at "
-                                  "`unix:///var/run/docker.sock` has no runtime `nvidia` (it has "
-                                  "io.containerd.runc.v2, runc), so the container does not start: "
-                                  "gctk runtime configure --runtime=docker && systemctl restart "
-                                  "docker");
+    assert_string_equal(err->what, "service `test`: runtime (line 7): dockerd at "
+                                   "`unix:///var/run/docker.sock` has no runtime `nvidia` (it has "
+                                   "io.containerd.runc.v2, runc), so the container does not start");
+    assert_string_equal(err->hint,
+                        "gctk runtime configure --runtime=docker && systemctl restart docker");
+    assert_non_null(strstr(err->msg, "does not start; gctk runtime configure"));
     gctk_error_free(err);
     err = NULL;
 
     /* daemon.json has it, dockerd has not loaded it */
     strv_push(&d.configured, xstrdup("nvidia"));
     assert_int_equal(compose_check_runtime(s, &d, &err), -1);
-    assert_non_null(strstr(err->msg, "`/etc/docker/daemon.json` has it, but dockerd has not "
-                                     "loaded it: systemctl restart docker"));
+    assert_non_null(strstr(err->what, "`/etc/docker/daemon.json` has it, but dockerd has not "
+                                      "loaded it"));
+    assert_string_equal(err->hint, "systemctl restart docker");
     gctk_error_free(err);
     err = NULL;
     strv_clear(&d.configured);
@@ -568,7 +581,7 @@ static void test_runtime_check(void **state)
     strv_push(&d.runtimes, xstrdup("runc"));
     assert_int_equal(compose_check_runtime(&f->services[0], &d, &err), -1);
     assert_non_null(strstr(err->msg, "`/srv/docker/daemon.json` has no runtime `nvidia-cdi` (it "
-                                     "has runc), so the container does not start: gctk runtime "
+                                     "has runc), so the container does not start; gctk runtime "
                                      "configure --runtime=docker --runtime-name nvidia-cdi "
                                      "--config /srv/docker/daemon.json && systemctl restart "
                                      "docker"));

@@ -1,4 +1,4 @@
-/* Unit tests of lib/cudacompat.c and its table lib/cuda-drivers.def. */
+/* Unit tests of lib/cuda/cudacompat.c and its table lib/cuda/cuda-drivers.def. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,7 +24,8 @@ static void test_table_sane(void **state)
         /* releases strictly increase, minimum drivers never decrease */
         unsigned a[3] = {p->major, p->minor, p->update}, b[3] = {r->major, r->minor, r->update};
         assert_true(memcmp(a, b, sizeof(a)) != 0);
-        assert_true(a[0] < b[0] || (a[0] == b[0] && (a[1] < b[1] || (a[1] == b[1] && a[2] < b[2]))));
+        assert_true(a[0] < b[0] ||
+                    (a[0] == b[0] && (a[1] < b[1] || (a[1] == b[1] && a[2] < b[2]))));
         assert_true(version_cmp(p->min_driver, r->min_driver) <= 0);
         /* every minor has its GA row first */
         if (r->major != p->major || r->minor != p->minor)
@@ -47,23 +48,23 @@ static void test_min_driver(void **state)
 {
     (void)state;
     static const char *const known[][2] = {
-        {"11.0", "450.36.06"},  {"11.1", "455.23"},     {"11.2", "460.27.03"},
-        {"11.2.1", "460.32.03"}, {"11.4", "470.42.01"}, {"11.8", "520.61.05"},
-        {"12.0", "525.60.13"},  {"12.1", "530.30.02"},  {"12.2", "535.54.03"},
-        {"12.2.2", "535.104.05"}, {"12.3", "545.23.06"}, {"12.4", "550.54.14"},
-        {"12.5", "555.42.02"},  {"12.6", "560.28.03"},  {"12.8", "570.26"},
-        {"12.9", "575.51.03"},  {"13.0", "580.65.06"},  {"13.0.2", "580.95.05"},
-        {"13.1", "590.44.01"},  {"13.2", "595.45.04"},  {"10.2", "440.33"},
-        {"12", "525.60.13"},    {"12.4.0", "550.54.14"},
+        {"11.0", "450.36.06"},    {"11.1", "455.23"},      {"11.2", "460.27.03"},
+        {"11.2.1", "460.32.03"},  {"11.4", "470.42.01"},   {"11.8", "520.61.05"},
+        {"12.0", "525.60.13"},    {"12.1", "530.30.02"},   {"12.2", "535.54.03"},
+        {"12.2.2", "535.104.05"}, {"12.3", "545.23.06"},   {"12.4", "550.54.14"},
+        {"12.5", "555.42.02"},    {"12.6", "560.28.03"},   {"12.8", "570.26"},
+        {"12.9", "575.51.03"},    {"13.0", "580.65.06"},   {"13.0.2", "580.95.05"},
+        {"13.1", "590.44.01"},    {"13.2", "595.45.04"},   {"10.2", "440.33"},
+        {"12", "525.60.13"},      {"12.4.0", "550.54.14"},
     };
     for (size_t i = 0; i < GCTK_ARRAY_LEN(known); i++) {
         const char *d = cudacompat_min_driver(known[i][0]);
         assert_non_null(d);
         assert_string_equal(d, known[i][1]);
     }
-    assert_null(cudacompat_min_driver("12.7"));  /* never released */
-    assert_null(cudacompat_min_driver("14.0"));  /* newer than the table */
-    assert_null(cudacompat_min_driver("6.5"));   /* older */
+    assert_null(cudacompat_min_driver("12.7")); /* never released */
+    assert_null(cudacompat_min_driver("14.0")); /* newer than the table */
+    assert_null(cudacompat_min_driver("6.5"));  /* older */
     assert_null(cudacompat_min_driver("12.x"));
     assert_null(cudacompat_min_driver("12.4.1.1"));
     assert_null(cudacompat_min_driver(NULL));
@@ -209,7 +210,8 @@ static void check_error(const char *want, const char *driver, const char *dcuda,
 static void test_check_errors(void **state)
 {
     (void)state;
-    check_error("12.x", "535.104.05", NULL, "bad CUDA version `12.x`: expected MAJOR.MINOR[.UPDATE]");
+    check_error("12.x", "535.104.05", NULL,
+                "bad CUDA version `12.x`: expected MAJOR.MINOR[.UPDATE]");
     check_error(NULL, "535.104.05", NULL, "bad CUDA version ``: expected MAJOR.MINOR[.UPDATE]");
     check_error("1.2.3.4", "535.104.05", NULL,
                 "bad CUDA version `1.2.3.4`: expected MAJOR.MINOR[.UPDATE]");

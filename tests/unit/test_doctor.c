@@ -1,4 +1,4 @@
-/* Unit tests of lib/doctor.c. Each test builds a healthy simulated host (two
+/* Unit tests of lib/doctor/doctor.c. Each test builds a healthy simulated host (two
  * GPUs, `gctk_sim_create`), a fake dockerd (a thread answering GET /version
  * and /info on a UNIX socket in the test's directory), a process standing in
  * for dockerd's pid (a `sleep` with the PATH a dockerd would have), then
@@ -23,6 +23,7 @@
 
 #include "cdi.h"
 #include "doctor.h"
+#include "host.h"
 #include "sim.h"
 
 #define HEALTHY_INFO                                                                               \
@@ -1001,12 +1002,16 @@ static void test_image_env(void **state)
 static void test_library_version(void **state)
 {
     (void)state;
-    cleanup_free char *a = doctor_library_version("/usr/lib/libcuda.so.580.95.05");
+    /* the doctor reads a library's version with discovery's parser */
+    cleanup_free char *a = host_file_version("/usr/lib/libcuda.so.580.95.05");
     assert_string_equal(a, "580.95.05");
-    assert_null(doctor_library_version("libcuda.so.1"));
-    assert_null(doctor_library_version("libcuda.so"));
-    assert_null(doctor_library_version("/a.so.b/libcuda.so.1"));
-    assert_null(doctor_library_version("libfoo.so.1.2-beta"));
+    assert_null(host_file_version("libcuda.so.1"));
+    assert_null(host_file_version("libcuda.so"));
+    assert_null(host_file_version("/a.so.b/libcuda.so.1"));
+    assert_null(host_file_version("libfoo.so.1.2-beta"));
+    cleanup_free char *fw = host_file_version("/lib/firmware/nvidia/580.95.05/gsp_ga10x.bin");
+    assert_string_equal(fw, "580.95.05");
+    assert_null(host_file_version("/lib/firmware/nvidia/gsp_ga10x.bin"));
     assert_string_equal(doctor_status_name(DOCTOR_SKIPPED), "skipped");
 }
 

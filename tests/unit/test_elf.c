@@ -1,4 +1,4 @@
-/* Unit tests of lib/elf.c: real libraries of this machine, and small ELF
+/* Unit tests of lib/host/elf.c: real libraries of this machine, and small ELF
  * images built here with one field broken at a time. */
 #include <setjmp.h>
 #include <stdarg.h>

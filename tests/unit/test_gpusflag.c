@@ -1,4 +1,4 @@
-/* Unit tests of lib/gpusflag.c: every --gpus form and error of docker/cli,
+/* Unit tests of lib/engines/gpusflag.c: every --gpus form and error of docker/cli,
  * and the environment dockerd's nvidia driver derives from a request. The
  * expected error texts were checked against `docker create --gpus ...` of
  * Docker 28.2 (the flag is parsed before the daemon is contacted). */
@@ -22,11 +22,14 @@ static char *summary(const char *value)
     }
     char ids[256] = "", caps[256] = "", opts[256] = "";
     for (size_t i = 0; i < r.ids.len; i++)
-        snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s[%s]", i ? " " : "", r.ids.items[i]);
+        snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s[%s]", i ? " " : "",
+                 r.ids.items[i]);
     for (size_t i = 0; i < r.caps.len; i++)
-        snprintf(caps + strlen(caps), sizeof(caps) - strlen(caps), "%s%s", i ? " " : "", r.caps.items[i]);
+        snprintf(caps + strlen(caps), sizeof(caps) - strlen(caps), "%s%s", i ? " " : "",
+                 r.caps.items[i]);
     for (size_t i = 0; i < r.options.len; i++)
-        snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), "%s%s", i ? " " : "", r.options.items[i]);
+        snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), "%s%s", i ? " " : "",
+                 r.options.items[i]);
     char *s = xasprintf("driver=%s count=%ld ids=%s caps=%s opts=%s", r.driver ? r.driver : "-",
                         r.count, ids, caps, opts);
     device_request_clear(&r);
@@ -69,7 +72,8 @@ static void test_devices_and_quoting(void **state)
     check("\"device=\"", "driver=- count=0 ids=[] caps=gpu opts=");
     /* "" inside quotes is one quote */
     check("\"driver=a\"\"b\"", "driver=a\"b count=1 ids= caps=gpu opts=");
-    check("\"capabilities=compute,utility\"", "driver=- count=1 ids= caps=compute utility gpu opts=");
+    check("\"capabilities=compute,utility\"",
+          "driver=- count=1 ids= caps=compute utility gpu opts=");
     check("2,\"capabilities=compute,utility\",driver=nvidia",
           "driver=nvidia count=2 ids= caps=compute utility gpu opts=");
     check("\"options=a=b,c=d\"", "driver=- count=1 ids= caps=gpu opts=a=b c=d");
@@ -84,28 +88,35 @@ static void test_errors(void **state)
     check("foo=1", "error: unexpected key 'foo' in 'foo=1'");
     check("count=two",
           "error: invalid count (two): value must be either \"all\" or an integer: invalid syntax");
-    check("two", "error: invalid count (two): value must be either \"all\" or an integer: invalid syntax");
+    check("two",
+          "error: invalid count (two): value must be either \"all\" or an integer: invalid syntax");
     check("99999999999999999999", "error: invalid count (99999999999999999999): value must be "
                                   "either \"all\" or an integer: value out of range");
-    check(" all", "error: invalid count ( all): value must be either \"all\" or an integer: invalid syntax");
+    check(
+        " all",
+        "error: invalid count ( all): value must be either \"all\" or an integer: invalid syntax");
     check("count=1,count=2", "error: gpu request key 'count' can be specified only once");
     check("all,all", "error: gpu request key 'all' can be specified only once");
     check("2,count=3", "error: gpu request key 'count' can be specified only once");
     check("device=0,device=1", "error: gpu request key 'device' can be specified only once");
     /* unquoted, the list splits: "3" becomes a count */
-    check("capabilities=compute,utility",
-          "error: invalid count (utility): value must be either \"all\" or an integer: invalid syntax");
+    check("capabilities=compute,utility", "error: invalid count (utility): value must be either "
+                                          "\"all\" or an integer: invalid syntax");
     check("", "error: EOF");
     check("\n", "error: EOF");
     check("a\"b", "error: parse error on line 1, column 2: bare \" in non-quoted-field");
-    check("\"abc", "error: parse error on line 1, column 5: extraneous or missing \" in quoted-field");
-    check("\"ab\"c", "error: parse error on line 1, column 4: extraneous or missing \" in quoted-field");
+    check("\"abc",
+          "error: parse error on line 1, column 5: extraneous or missing \" in quoted-field");
+    check("\"ab\"c",
+          "error: parse error on line 1, column 4: extraneous or missing \" in quoted-field");
     check("\"a\nb", "error: record on line 1; parse error on line 2, column 2: extraneous or "
                     "missing \" in quoted-field");
     check("options=", "error: failed to read gpu options: EOF");
-    check("\"options=a\"\"b\"", "error: failed to read gpu options: parse error on line 1, column 2: "
-                                "bare \" in non-quoted-field");
-    check("all,", "error: invalid count (): value must be either \"all\" or an integer: invalid syntax");
+    check("\"options=a\"\"b\"",
+          "error: failed to read gpu options: parse error on line 1, column 2: "
+          "bare \" in non-quoted-field");
+    check("all,",
+          "error: invalid count (): value must be either \"all\" or an integer: invalid syntax");
 }
 
 /* what the daemon makes of a flag value */
@@ -147,12 +158,15 @@ static void test_daemon_env(void **state)
     check_env("all,\"capabilities=video,gpu,graphics,nvidia\"", "all|video,graphics");
     check_env("driver=nvidia,capabilities=display", "0|display");
     check_env("all,capabilities=compat32", "all|compat32");
-    check_env("\"device=0\",count=2", "error: cannot set both Count and DeviceIDs on device request");
+    check_env("\"device=0\",count=2",
+              "error: cannot set both Count and DeviceIDs on device request");
     check_env("all,\"capabilities=compute,tpu\"",
               "error: could not select device driver \"\" with capabilities: [[compute tpu gpu]]");
     /* ngx is an NVIDIA capability but not one dockerd's driver offers */
-    check_env("capabilities=ngx", "error: could not select device driver \"\" with capabilities: [[ngx gpu]]");
-    check_env("driver=amd", "error: could not select device driver \"amd\" with capabilities: [[gpu]]");
+    check_env("capabilities=ngx",
+              "error: could not select device driver \"\" with capabilities: [[ngx gpu]]");
+    check_env("driver=amd",
+              "error: could not select device driver \"amd\" with capabilities: [[gpu]]");
     check_env("99999999", "error: count 99999999: more GPUs than any host has");
 }
 

@@ -1,5 +1,5 @@
-/* Unit tests of discovery (lib/host.c), selection (lib/select.c) and the plan
- * (lib/plan.c) on fixture hosts made with the simulator and then reshaped:
+/* Unit tests of discovery (lib/host/host.c), selection (lib/host/select.c) and the plan
+ * (lib/host/plan.c) on fixture hosts made with the simulator and then reshaped:
  * Debian layout, lib64, /usr/local/nvidia, no ld.so.cache, 32-bit libraries,
  * a library of another driver version, 0 and 16 GPUs, a driver kept in its
  * own tree behind links, and broken inputs; the resolver of host links. */
@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "host.h"
 #include "ldcache.h"
@@ -140,12 +141,12 @@ static void test_debian_layout(void **state)
     assert_string_equal(gctk_host_driver_version(h), "580.95.05");
     assert_int_equal(gctk_host_gpu_count(h), 4);
     for (size_t i = 0; i < 4; i++) {
-        const struct gctk_gpu *g = host_gpu_raw(h, i);
+        const struct gctk_gpu *g = gctk_host_gpu(h, i);
         assert_int_equal(g->index, (int)i);
         cleanup_free char *uuid = gctk_sim_gpu_uuid((unsigned)i);
         assert_string_equal(g->uuid, uuid);
         if (i > 0)
-            assert_true(strcmp(host_gpu_raw(h, i - 1)->bus_id, g->bus_id) < 0);
+            assert_true(strcmp(gctk_host_gpu(h, i - 1)->bus_id, g->bus_id) < 0);
     }
     const struct gctk_file *cuda = find_file(h, "libcuda.so.580.95.05");
     assert_non_null(cuda);
@@ -331,7 +332,7 @@ static void test_sixteen_gpus_in_pci_order(void **state)
     gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
     assert_int_equal(gctk_host_gpu_count(h), 16);
     for (size_t i = 1; i < 16; i++)
-        assert_true(strcmp(host_gpu_raw(h, i - 1)->bus_id, host_gpu_raw(h, i)->bus_id) < 0);
+        assert_true(strcmp(gctk_host_gpu(h, i - 1)->bus_id, gctk_host_gpu(h, i)->bus_id) < 0);
     /* 4 control nodes and 16 GPU nodes */
     assert_int_equal(gctk_host_node_count(h), 20);
     gctk_host_free(h);
@@ -368,17 +369,68 @@ static void test_missing_driver(void **state)
     gctk_error_free(err);
 }
 
+/* One table of control nodes for discovery and the doctor: nvidia-uvm and
+ * nvidia-uvm-tools have the kernel module's fixed minors 0 and 1 (discovery
+ * took any minor, the doctor demanded these); a node with another is not
+ * the driver's and is left out, said in a warning. */
+static void test_uvm_minor(void **state)
+{
+    (void)state;
+    make_host(1);
+    cleanup_free char *uvm = at("/dev/nvidia-uvm");
+    struct stat st;
+    assert_int_equal(stat(uvm, &st), 0);
+    if (!S_ISCHR(st.st_mode))
+        skip(); /* a sim made without mknod */
+    assert_int_equal(unlink(uvm), 0);
+    assert_int_equal(mknod(uvm, S_IFCHR | 0666, makedev(major(st.st_rdev), 5)), 0);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    cleanup_free char *want = xasprintf("is %u:5, expected minor 0: ignored", major(st.st_rdev));
+    assert_true(has_warning(h, want));
+    for (size_t i = 0; i < gctk_host_node_count(h); i++)
+        assert_string_not_equal(gctk_host_node(h, i)->path, "/dev/nvidia-uvm");
+    gctk_host_free(h);
+    struct host_node_spec nodes[HOST_CONTROL_NODES];
+    host_control_nodes(508, nodes);
+    assert_string_equal(nodes[1].path, "/dev/nvidia-uvm");
+    assert_int_equal(nodes[1].major, 508);
+    assert_int_equal(nodes[2].minor, 1);
+    assert_true(nodes[3].optional);
+}
+
+/* The doctor's question, answered by discovery's code: which file the
+ * loader takes for a SONAME, whatever its version */
+static void test_find_library(void **state)
+{
+    (void)state;
+    make_host(1);
+    cleanup_free char *lib = host_find_library(root, "libcuda.so.1");
+    assert_non_null(lib);
+    assert_string_equal(lib, "/usr/lib/x86_64-linux-gnu/libcuda.so." GCTK_SIM_DEFAULT_DRIVER);
+    assert_null(host_find_library(root, "libnothing.so.1"));
+    /* without a cache, in discovery's directories, /usr/local/nvidia too */
+    relocate_libs("/usr/local/nvidia/lib64");
+    cleanup_free char *cache = at("/etc/ld.so.cache");
+    assert_int_equal(unlink(cache), 0);
+    cleanup_free char *found = host_find_library(root, "libnvidia-ml.so.1");
+    assert_non_null(found);
+    assert_true(str_has_prefix(found, "/usr/local/nvidia/lib64/libnvidia-ml.so."));
+}
+
 static void test_nvml_enriches_lazily(void **state)
 {
     (void)state;
     make_host(2);
     gctk_host *h = open_ok(0);
     assert_null(((struct gctk_host *)h)->nvml);
-    const struct gctk_gpu *g = gctk_host_gpu(h, 1);
+    /* discovery alone: NVML not asked */
+    assert_null(gctk_host_gpu(h, 1)->brand);
+    assert_null(((struct gctk_host *)h)->nvml);
+    const struct gctk_gpu *g = gctk_host_gpu_nvml(h, 1);
     assert_string_equal(g->brand, "tesla");
     assert_string_equal(g->arch, "9.0");
     assert_int_equal(g->memory_mib, 81559);
-    assert_string_equal(gctk_host_cuda_version(h), "13.0");
+    assert_string_equal(gctk_host_cuda_version_nvml(h), "13.0");
     gctk_host_free(h);
 }
 
@@ -390,7 +442,7 @@ static void test_nvml_failures_degrade(void **state)
     cleanup_free char *ctl = at("/dev/nvidiactl");
     assert_int_equal(unlink(ctl), 0);
     gctk_host *h = open_ok(0);
-    const struct gctk_gpu *g = gctk_host_gpu(h, 0);
+    const struct gctk_gpu *g = gctk_host_gpu_nvml(h, 0);
     assert_null(g->brand);
     assert_int_equal(g->memory_mib, -1);
     assert_true(has_warning(h, "initialise NVML"));
@@ -402,7 +454,7 @@ static void test_nvml_failures_degrade(void **state)
     assert_int_equal(unlink(ml), 0);
     assert_int_equal(elfstub_write(ml, "libnvidia-ml.so.1", false, &err), 0);
     h = open_ok(0);
-    g = gctk_host_gpu(h, 0);
+    g = gctk_host_gpu_nvml(h, 0);
     assert_null(g->arch);
     assert_true(has_warning(h, "nvmlInit is missing"));
     gctk_host_free(h);
@@ -719,6 +771,8 @@ int main(void)
         cmocka_unit_test(test_sixteen_gpus_in_pci_order),
         cmocka_unit_test(test_garbled_information_skips_one_gpu),
         cmocka_unit_test(test_missing_driver),
+        cmocka_unit_test(test_uvm_minor),
+        cmocka_unit_test(test_find_library),
         cmocka_unit_test(test_nvml_enriches_lazily),
         cmocka_unit_test(test_nvml_failures_degrade),
         cmocka_unit_test(test_select_ids),

@@ -1,4 +1,4 @@
-/* Unit tests of lib/ldcache.c: the name order, both formats, hostile input,
+/* Unit tests of lib/host/ldcache.c: the name order, both formats, hostile input,
  * and the writer's output checked by the real glibc (ldconfig -p, and ld.so
  * itself resolving libraries through the cache inside a chroot). */
 #include <setjmp.h>

@@ -96,7 +96,9 @@ static void test_parsers(void **state)
     int minor = -1;
     gctk_error *err = NULL;
     assert_int_equal(host_parse_cap_access("DeviceFileMinor: 22\nDeviceFileMode: 292\n"
-                                           "DeviceFileModify: 1\n", &minor, &err), 0);
+                                           "DeviceFileModify: 1\n",
+                                           &minor, &err),
+                     0);
     assert_int_equal(minor, 22);
     assert_int_equal(host_parse_cap_access("DeviceFileMode: 292\n", &minor, &err), -1);
     assert_non_null(strstr(err->msg, "DeviceFileMinor"));
@@ -145,8 +147,8 @@ static void test_sim_mig_syntax(void **state)
     assert_int_equal(prof.len, 2);
     assert_string_equal(prof.items[1], "2g.20gb+me");
     strv_clear(&prof);
-    static const char *const bad[] = {"1g.10gb", "x:1g.10gb", "0:", "0:8g.10gb", "0:1g10gb",
-                                      "0:4g.40gb,4g.40gb", "0:1g.10gb,,", ":1g.10gb",
+    static const char *const bad[] = {"1g.10gb",    "x:1g.10gb",         "0:",          "0:8g.10gb",
+                                      "0:1g10gb",   "0:4g.40gb,4g.40gb", "0:1g.10gb,,", ":1g.10gb",
                                       "0:1g.10gbx", "-1:1g.10gb"};
     for (size_t i = 0; i < GCTK_ARRAY_LEN(bad); i++) {
         err = NULL;
@@ -200,9 +202,9 @@ static void test_discovery_without_nvml(void **state)
     (void)state;
     gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
     assert_int_equal(gctk_host_mig_count(h), 4);
-    assert_int_equal(host_gpu_raw(h, 0)->mig_mode, GCTK_MIG_ENABLED);
-    assert_int_equal(host_gpu_raw(h, 1)->mig_mode, GCTK_MIG_ENABLED);
-    assert_int_equal(host_gpu_raw(h, 2)->mig_mode, GCTK_MIG_UNKNOWN);
+    assert_int_equal(gctk_host_gpu(h, 0)->mig_mode, GCTK_MIG_ENABLED);
+    assert_int_equal(gctk_host_gpu(h, 1)->mig_mode, GCTK_MIG_ENABLED);
+    assert_int_equal(gctk_host_gpu(h, 2)->mig_mode, GCTK_MIG_UNKNOWN);
     const struct gctk_mig *m = gctk_host_mig(h, 1);
     assert_int_equal(m->gpu, 0);
     assert_int_equal(m->index, 1);
@@ -243,7 +245,7 @@ static void test_discovery_with_nvml(void **state)
     (void)state;
     gctk_host *h = open_ok(0);
     assert_int_equal(gctk_host_mig_count(h), 4);
-    assert_int_equal(host_gpu_raw(h, 2)->mig_mode, GCTK_MIG_DISABLED); /* NVML asked */
+    assert_int_equal(gctk_host_gpu(h, 2)->mig_mode, GCTK_MIG_DISABLED); /* NVML asked */
     for (size_t i = 0; i < 4; i++) {
         const struct gctk_mig *m = gctk_host_mig(h, i);
         cleanup_free char *uuid = gctk_sim_mig_uuid((unsigned)m->gpu, (unsigned)m->gi, 0);
@@ -299,7 +301,7 @@ static void test_select_ids(void **state)
     static const struct {
         const char *id, *want;
     } bad[] = {
-        {"2:0", "GPU 2 (GPU-"},            /* MIG off */
+        {"2:0", "GPU 2 (GPU-"}, /* MIG off */
         {"2:0", "is not in MIG mode (MIG mode disabled)"},
         {"0:3", "unknown MIG device `0:3`: GPU 0 has 0:0 (MIG-"},
         {"5:0", "unknown GPU `5`"},
@@ -312,8 +314,7 @@ static void test_select_ids(void **state)
     for (size_t i = 0; i < GCTK_ARRAY_LEN(bad); i++) {
         cleanup_free char *msg = select_err(h, bad[i].id, &s);
         if (msg == NULL || strstr(msg, bad[i].want) == NULL)
-            fail_msg("`%s`: got `%s`, want `%s`", bad[i].id, msg ? msg : "(accepted)",
-                     bad[i].want);
+            fail_msg("`%s`: got `%s`, want `%s`", bad[i].id, msg ? msg : "(accepted)", bad[i].want);
     }
     /* the unknown-UUID message names the valid ones */
     cleanup_free char *msg = select_err(h, "MIG-00000000-0000-0000-0000-000000000000", &s);
@@ -350,7 +351,8 @@ static void test_plan(void **state)
     assert_int_equal(caps, 2);
     assert_int_equal(gpus, 1);
     assert_int_equal(gctk_plan_proc_count(p), 2);
-    assert_string_equal(gctk_plan_proc(p, 0), "/proc/driver/nvidia/capabilities/gpu0/mig/gi2/access");
+    assert_string_equal(gctk_plan_proc(p, 0),
+                        "/proc/driver/nvidia/capabilities/gpu0/mig/gi2/access");
     assert_null(gctk_plan_proc(p, 2));
     gctk_plan_free(p);
 
@@ -361,8 +363,8 @@ static void test_plan(void **state)
     bool config = false, monitor = false, dir = false;
     for (size_t i = 0; i < gctk_plan_node_count(p); i++) {
         config = config || gctk_plan_node(p, i)->minor == 1;
-        monitor = monitor || (gctk_plan_node(p, i)->kind == GCTK_NODE_CAP &&
-                              gctk_plan_node(p, i)->minor == 2);
+        monitor = monitor ||
+                  (gctk_plan_node(p, i)->kind == GCTK_NODE_CAP && gctk_plan_node(p, i)->minor == 2);
     }
     for (size_t i = 0; i < gctk_plan_proc_count(p); i++)
         dir = dir || strcmp(gctk_plan_proc(p, i), "/proc/driver/nvidia/capabilities/gpu1/mig") == 0;
@@ -389,7 +391,8 @@ static void test_plan(void **state)
     h = open_ok(0);
     assert_null(select_err(h, "1:0", &s));
     assert_int_equal(gctk_plan_new(h, &s, GCTK_CAP_DEFAULT, &p, &err), -1);
-    assert_non_null(strstr(err->msg, "nvidia-cap148` is missing: create it with `nvidia-modprobe -f"));
+    assert_non_null(
+        strstr(err->msg, "nvidia-cap148` is missing: create it with `nvidia-modprobe -f"));
     gctk_error_free(err);
     gctk_selection_clear(&s);
     gctk_host_free(h);
@@ -448,9 +451,9 @@ static void test_cdi(void **state)
         json_t *nodes = json_object_get(json_object_get(d, "containerEdits"), "deviceNodes");
         cleanup_free char *paths = xstrdup("");
         for (size_t k = 0; k < json_array_size(nodes); k++) {
-            char *more = xasprintf("%s %s", paths,
-                                   json_string_value(json_object_get(json_array_get(nodes, k),
-                                                                     "path")));
+            char *more =
+                xasprintf("%s %s", paths,
+                          json_string_value(json_object_get(json_array_get(nodes, k), "path")));
             free(paths);
             paths = more;
         }

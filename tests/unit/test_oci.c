@@ -1,5 +1,5 @@
-/* Unit tests of the hook's untrusted inputs: lib/oci.c (state, config.json),
- * lib/request.c (the NVIDIA_* environment) and the log escaping of lib/hook.c.
+/* Unit tests of the hook's untrusted inputs: lib/container/oci.c (state, config.json),
+ * lib/container/request.c (the NVIDIA_* environment) and the log escaping of lib/runtime/hook.c.
  * Several are regression tests of security-review and fuzzing findings. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,6 +47,30 @@ static void test_state(void **state)
     assert_int_equal(s.pid, 42);
     assert_string_equal(s.bundle, "/run/b");
     oci_state_clear(&s);
+}
+
+/* One rule for every JSON document: a duplicated key is refused (runc would
+ * take the last value; another reader may take the first) */
+static void test_duplicate_keys_refused(void **state)
+{
+    (void)state;
+    const char *st = "{\"pid\": 42, \"bundle\": \"/run/b\", \"pid\": 1}";
+    struct oci_state s = {0};
+    gctk_error *err = NULL;
+    assert_int_equal(oci_state_parse(st, strlen(st), &s, &err), -1);
+    assert_non_null(strstr(err->msg, "OCI state on stdin line 1"));
+    assert_non_null(strstr(err->msg, "duplicate object key"));
+    gctk_error_free(err);
+    err = NULL;
+    struct oci_spec sp = {0};
+    assert_int_equal(parse_spec("{\"root\": {\"path\": \"r\"}, \"process\": {\"env\": []}, "
+                                "\"process\": {\"env\": [\"NVIDIA_VISIBLE_DEVICES=all\"]}}",
+                                &sp, &err),
+                     -1);
+    assert_non_null(strstr(err->msg, "config.json line 1"));
+    assert_non_null(strstr(err->msg, "duplicate object key"));
+    assert_int_equal(sp.env.len, 0);
+    gctk_error_free(err);
 }
 
 static void test_state_fd_too_large(void **state)
@@ -111,8 +135,8 @@ static void test_spec(void **state)
         "{\"root\": {\"path\": \"r\"}, \"process\": {\"env\": \"A=1\"}}",
         "{\"root\": {\"path\": \"r\"}, \"process\": {\"env\": [\"A=1\", null]}}",
         /* a NUL inside a string: jansson refuses it, so no value is cut short */
-        "{\"root\": {\"path\": \"r\"}, \"process\": {\"env\": "
-        "[\"NVIDIA_VISIBLE_DEVICES=0\\u0000,1\"]}}",
+        ("{\"root\": {\"path\": \"r\"}, \"process\": {\"env\": "
+         "[\"NVIDIA_VISIBLE_DEVICES=0\\u0000,1\"]}}"),
     };
     for (size_t i = 0; i < GCTK_ARRAY_LEN(bad); i++) {
         assert_int_equal(parse_spec(bad[i], &s, &err), -1);
@@ -216,6 +240,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_state),
         cmocka_unit_test(test_state_fd_too_large),
+        cmocka_unit_test(test_duplicate_keys_refused),
         cmocka_unit_test(test_spec_bad_bounding_no_leak),
         cmocka_unit_test(test_spec),
         cmocka_unit_test(test_requires_last_wins),

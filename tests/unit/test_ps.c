@@ -1,4 +1,4 @@
-/* Unit tests of lib/ps.c and lib/engineapi.c: the cgroup paths of every
+/* Unit tests of lib/engines/ps.c and lib/engines/engineapi.c: the cgroup paths of every
  * engine and cgroup driver (those collected by running the engines on this
  * project's Debian 12 test machine, cgroup v1 hybrid, and those of systemd
  * drivers, CRI-O and Kubernetes as their documentation and bug reports show
@@ -429,18 +429,14 @@ static void test_engineapi(void **state)
 
 static char root[PATH_MAX], proc[PATH_MAX], logs[PATH_MAX], runc[PATH_MAX], run_user[PATH_MAX];
 
-static void write_file(const char *path, const char *text, size_t len)
+static void put(const char *path, const char *text, size_t len)
 {
-    FILE *f = fopen(path, "we");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
+    assert_int_equal(write_file(path, text, len, &(struct write_opts){.mode = 0644}, NULL), 0);
 }
 
 static void mkdirs(const char *path)
 {
-    cleanup_free char *cmd = xasprintf("mkdir -p '%s'", path);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(mkdir_p(path, 0755, NULL), 0);
 }
 
 /* A process of the fixture /proc. */
@@ -451,25 +447,25 @@ static void fake_process(unsigned pid, unsigned ppid, const char *comm, const ch
     mkdirs(dir);
     cleanup_free char *p = xasprintf("%s/comm", dir);
     cleanup_free char *text = xasprintf("%s\n", comm);
-    write_file(p, text, strlen(text));
+    put(p, text, strlen(text));
     free(p);
     p = xasprintf("%s/cmdline", dir);
-    write_file(p, argv, argv_len);
+    put(p, argv, argv_len);
     free(p);
     free(text);
     /* a comm with ") " in it must not fool the PPID parser */
     text = xasprintf("%u (%s) x) S %u 1 1 0 -1\n", pid, comm, ppid);
     p = xasprintf("%s/stat", dir);
-    write_file(p, text, strlen(text));
+    put(p, text, strlen(text));
     free(p);
     free(text);
     text = nspid >= 0 ? xasprintf("Name:\t%s\nNSpid:\t%u\t%ld\n", comm, pid, nspid)
                       : xasprintf("Name:\t%s\n", comm);
     p = xasprintf("%s/status", dir);
-    write_file(p, text, strlen(text));
+    put(p, text, strlen(text));
     free(p);
     p = xasprintf("%s/cgroup", dir);
-    write_file(p, cgroup, strlen(cgroup));
+    put(p, cgroup, strlen(cgroup));
 }
 
 #define POD_UID "1f3c5a7e-2b4d-4c6e-8f0a-123456789abc"
@@ -555,7 +551,7 @@ static void test_snapshot(void **state)
                       "process 0 107 C 300\n"
                       "process 0 108 C 400\n"
                       "process 7 999 C 1\n"; /* no GPU 7: not there */
-    write_file(activity, act, strlen(act));
+    put(activity, act, strlen(act));
     /* the fixture /proc */
     fake_process(101, 50, "python3", ARGV("python3\0train.py"),
                  "9:name=systemd:/docker/" D1 "\n0::/docker/" D1 "\n", 1);
@@ -584,7 +580,7 @@ static void test_snapshot(void **state)
     cleanup_free char *state_dir = xasprintf("%s/psc1", runc);
     mkdirs(state_dir);
     cleanup_free char *state_json = xasprintf("%s/state.json", state_dir);
-    write_file(state_json, "{}", 2);
+    put(state_json, "{}", 2);
     fake_process(105, 1, "sleep",
                  ARGV("sleep\0"
                       "100"),
@@ -836,7 +832,7 @@ static void test_snapshot_errors(void **state)
     err = NULL;
 
     cleanup_free char *activity = xasprintf("%s/proc/driver/nvidia/gctk-sim-activity", root);
-    write_file(activity, "process 2 4000001 C 1\n", 22);
+    put(activity, "process 2 4000001 C 1\n", 22);
     cleanup_free char *empty = xasprintf("%s/empty-proc", tmp);
     mkdirs(empty);
     o.proc = empty;

@@ -1,5 +1,5 @@
-/* Unit tests of what a container asks for (lib/request.c), the OCI inputs
- * (lib/oci.c) and gctk's settings file (lib/config.c). */
+/* Unit tests of what a container asks for (lib/container/request.c), the OCI inputs
+ * (lib/container/oci.c) and gctk's settings file (lib/util/config.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,6 +133,14 @@ static void test_requirements_and_disable(void **state)
     r = ask(d, false);
     assert_int_equal(r.requires.len, 0);
     request_clear(&r);
+    /* a value that is not a boolean leaves them on, and the log says so */
+    const char *m[] = {"NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_CUDA=cuda>=99",
+                       "NVIDIA_DISABLE_REQUIRE=please", NULL};
+    r = ask(m, false);
+    assert_int_equal(r.requires.len, 1);
+    assert_non_null(r.ignored);
+    assert_non_null(strstr(r.ignored, "NVIDIA_DISABLE_REQUIRE=`please` is not true or false"));
+    request_clear(&r);
 }
 
 static void test_swarm_resource_wins(void **state)
@@ -179,8 +187,13 @@ static void test_oci_state(void **state)
     assert_int_equal(s.pid, 42);
     assert_string_equal(s.bundle, "/b");
     oci_state_clear(&s);
-    const char *bad[] = {"", "[]", "{\"pid\":0,\"bundle\":\"/b\"}", "{\"pid\":1,\"bundle\":\"b\"}",
-                         "{\"pid\":\"1\",\"bundle\":\"/b\"}", "{\"pid\":1", NULL};
+    const char *bad[] = {"",
+                         "[]",
+                         "{\"pid\":0,\"bundle\":\"/b\"}",
+                         "{\"pid\":1,\"bundle\":\"b\"}",
+                         "{\"pid\":\"1\",\"bundle\":\"/b\"}",
+                         "{\"pid\":1",
+                         NULL};
     for (size_t i = 0; bad[i] != NULL; i++) {
         assert_int_equal(oci_state_parse(bad[i], strlen(bad[i]), &s, &err), -1);
         assert_true(str_has_prefix(err->msg, "OCI state on stdin"));
@@ -204,9 +217,11 @@ static void test_oci_spec(void **state)
     assert_null(env_get(&s.env, "B"));
     assert_string_equal(s.annotations.items[0], "cdi.k8s.io/x=nvidia.com/gpu=0");
     oci_spec_clear(&s);
-    const char *bad[] = {"{}", "{\"root\":{\"path\":\"\"}}",
+    const char *bad[] = {"{}",
+                         "{\"root\":{\"path\":\"\"}}",
                          "{\"root\":{\"path\":\"/r\"},\"process\":{\"env\":[1]}}",
-                         "{\"root\":{\"path\":\"/r\"},\"process\":{\"env\":\"A=1\"}}", "nope",
+                         "{\"root\":{\"path\":\"/r\"},\"process\":{\"env\":\"A=1\"}}",
+                         "nope",
                          NULL};
     for (size_t i = 0; bad[i] != NULL; i++) {
         assert_int_equal(oci_spec_parse(bad[i], strlen(bad[i]), "/b", &s, &err), -1);

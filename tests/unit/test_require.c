@@ -1,4 +1,4 @@
-/* Unit tests of lib/require.c: the NVIDIA_REQUIRE_* language. */
+/* Unit tests of lib/cuda/require.c: the NVIDIA_REQUIRE_* language. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -223,8 +223,8 @@ static void test_bad_facts(void **state)
     require_free(e);
     assert_int_equal(require_parse("cuda>=12.4", &e, NULL), 0);
     assert_int_equal(require_eval(e, &bad, &err), -1);
-    assert_string_equal(err->msg,
-                        "requirement `cuda>=12.4`: host CUDA version `12.x` is not a dotted number");
+    assert_string_equal(
+        err->msg, "requirement `cuda>=12.4`: host CUDA version `12.x` is not a dotted number");
     gctk_error_free(err);
     require_free(e);
 }
@@ -306,18 +306,18 @@ static void test_cuda_images(void **state)
         struct require_facts f;
         int want;
     } hosts[] = {
-        {{"13.0", "580.95.05", "9.0", "nvidia"}, 1},     /* new driver */
-        {{"12.4", "550.54.15", "8.0", "nvidia"}, 1},     /* exactly 12.4 */
-        {{"12.2", "535.104.05", "7.5", "tesla"}, 1},     /* R535 LTS branch alternative */
-        {{"12.2", "535.104.05", "8.6", "geforce"}, 1},   /* every brand is listed */
-        {{NULL, "535.104.05", "8.6", "GeForce"}, 1},     /* CUDA derived, brand any case */
-        {{"12.0", "525.60.13", "8.0", "unknown"}, 1},    /* R525 alternative */
-        {{"11.4", "470.82.01", "7.0", "tesla"}, 1},      /* R470 alternative */
-        {{"12.3", "545.23.08", "8.6", "geforce"}, 0},    /* between branches */
-        {{"12.1", "530.30.02", "8.6", "tesla"}, 0},      /* between branches */
+        {{"13.0", "580.95.05", "9.0", "nvidia"}, 1},   /* new driver */
+        {{"12.4", "550.54.15", "8.0", "nvidia"}, 1},   /* exactly 12.4 */
+        {{"12.2", "535.104.05", "7.5", "tesla"}, 1},   /* R535 LTS branch alternative */
+        {{"12.2", "535.104.05", "8.6", "geforce"}, 1}, /* every brand is listed */
+        {{NULL, "535.104.05", "8.6", "GeForce"}, 1},   /* CUDA derived, brand any case */
+        {{"12.0", "525.60.13", "8.0", "unknown"}, 1},  /* R525 alternative */
+        {{"11.4", "470.82.01", "7.0", "tesla"}, 1},    /* R470 alternative */
+        {{"12.3", "545.23.08", "8.6", "geforce"}, 0},  /* between branches */
+        {{"12.1", "530.30.02", "8.6", "tesla"}, 0},    /* between branches */
         {{"11.8", "520.61.05", "8.0", "tesla"}, 0},
-        {{"12.2", "535.104.05", "8.6", "vgpu"}, 0},      /* a brand not listed */
-        {{"12.2", "535.104.05", "8.6", NULL}, 0},        /* brand unknown to the host */
+        {{"12.2", "535.104.05", "8.6", "vgpu"}, 0}, /* a brand not listed */
+        {{"12.2", "535.104.05", "8.6", NULL}, 0},   /* brand unknown to the host */
         {{"11.0", "450.80.02", "8.0", "tesla"}, 0},
     };
     for (size_t i = 0; i < GCTK_ARRAY_LEN(hosts); i++) {
@@ -407,17 +407,51 @@ static void test_check_env(void **state)
     assert_int_equal(require_check_env(last, &t4_535, true, &err), 0);
     gctk_error_free(err);
     err = NULL;
-    assert_int_equal(require_env_disabled(last, NULL), 0);
-    assert_int_equal(require_env_disabled(none, NULL), 0);
-    assert_int_equal(require_env_disabled(NULL, NULL), 0);
+    assert_false(require_disabled(last, NULL));
+    assert_false(require_disabled(none, NULL));
+    assert_false(require_disabled(NULL, NULL));
     char *on[] = {"NVIDIA_DISABLE_REQUIRE=Yes", NULL};
-    assert_int_equal(require_env_disabled(on, NULL), 1);
+    assert_true(require_disabled(on, NULL));
+    /* any other value leaves the requirements on, as NVIDIA's toolkit does
+     * (Go's ParseBool fails, which it takes as false); it is said, not an
+     * error: the hook logs it, compat and doctor print it */
     char *maybe[] = {"NVIDIA_DISABLE_REQUIRE=maybe", NULL};
-    assert_int_equal(require_env_disabled(maybe, NULL), -1);
-    assert_int_equal(require_check_env(maybe, &t4_535, true, &err), -1);
-    assert_string_equal(err->msg, "NVIDIA_DISABLE_REQUIRE=`maybe`: expected true or false");
+    cleanup_free char *note = NULL;
+    assert_false(require_disabled(maybe, &note));
+    assert_string_equal(note, "NVIDIA_DISABLE_REQUIRE=`maybe` is not true or false: the "
+                              "requirements are checked (as NVIDIA's toolkit does)");
+    assert_int_equal(require_check_env(maybe, &t4_535, true, &err), 1);
+    assert_null(err);
+    char *maybe_req[] = {"NVIDIA_DISABLE_REQUIRE=maybe", "NVIDIA_REQUIRE_CUDA=cuda>=99.0", NULL};
+    assert_int_equal(require_check_env(maybe_req, &t4_535, true, &err), 0);
     gctk_error_free(err);
     err = NULL;
+    /* Go's spellings: t and f */
+    char *t[] = {"NVIDIA_DISABLE_REQUIRE=T", NULL}, *f[] = {"NVIDIA_DISABLE_REQUIRE=f", NULL};
+    assert_true(require_disabled(t, NULL));
+    assert_false(require_disabled(f, NULL));
+
+    /* a variable defined twice counts once, with its last value (NVIDIA's
+     * toolkit reads the environment into a map); an empty last value drops it */
+    char *twice[] = {"NVIDIA_REQUIRE_CUDA=cuda>=99.0", "NVIDIA_REQUIRE_ARCH=arch>=7.0",
+                     "NVIDIA_REQUIRE_CUDA=cuda>=12.0", NULL};
+    assert_int_equal(require_check_env(twice, &t4_535, true, &err), 1);
+    char *twice_bad[] = {"NVIDIA_REQUIRE_CUDA=cuda>=12.0", "NVIDIA_REQUIRE_CUDA=cuda>=99.0", NULL};
+    assert_int_equal(require_check_env(twice_bad, &t4_535, true, &err), 0);
+    assert_non_null(strstr(err->msg, "NVIDIA_REQUIRE_CUDA: unsatisfied requirement `cuda>=99.0`"));
+    gctk_error_free(err);
+    err = NULL;
+    char *dropped[] = {"NVIDIA_REQUIRE_CUDA=cuda>=99.0", "NVIDIA_REQUIRE_CUDA=", NULL};
+    assert_int_equal(require_check_env(dropped, &t4_535, true, &err), 1);
+    struct strv names = {0}, exprs = {0};
+    require_collect(twice, &names, &exprs);
+    assert_int_equal(exprs.len, 2);
+    assert_string_equal(names.items[0], "NVIDIA_REQUIRE_ARCH");
+    assert_string_equal(exprs.items[0], "arch>=7.0");
+    assert_string_equal(names.items[1], "NVIDIA_REQUIRE_CUDA");
+    assert_string_equal(exprs.items[1], "cuda>=12.0");
+    strv_clear(&names);
+    strv_clear(&exprs);
 
     /* malformed: -1 even when an earlier variable is unsatisfied */
     char *bad[] = {"NVIDIA_REQUIRE_CUDA=cuda>=99", "NVIDIA_REQUIRE_X=cuda>>1", NULL};
@@ -445,10 +479,10 @@ static void test_check_env(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_operators),    cmocka_unit_test(test_and_or),
-        cmocka_unit_test(test_blanks),       cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_operators),     cmocka_unit_test(test_and_or),
+        cmocka_unit_test(test_blanks),        cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_unknown_facts), cmocka_unit_test(test_bad_facts),
-        cmocka_unit_test(test_explanations), cmocka_unit_test(test_cuda_images),
+        cmocka_unit_test(test_explanations),  cmocka_unit_test(test_cuda_images),
         cmocka_unit_test(test_check_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

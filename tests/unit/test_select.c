@@ -1,4 +1,4 @@
-/* Unit tests of lib/select.c on a simulated 4-GPU host: which GPUs a list
+/* Unit tests of lib/host/select.c on a simulated 4-GPU host: which GPUs a list
  * names, and what an unknown id or a count beyond the host says. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -116,12 +116,46 @@ static void test_count_beyond_host(void **state)
     assert_true(strncmp(five, "5 GPUs asked for", 16) == 0);
 }
 
+/* The error message lists every GPU whatever the length of its UUID (the
+ * driver's /proc text): it used to be written into a buffer sized by a guess
+ * of 80 bytes a GPU */
+static void test_long_uuid_in_message(void **state)
+{
+    (void)state;
+    cleanup_free char *dir = xasprintf("%s-long", tmp);
+    cleanup_free char *cmd = xasprintf("cp -a '%s' '%s'", tmp, dir);
+    assert_int_equal(system(cmd), 0);
+    cleanup_free char *bus = gctk_sim_gpu_bus_id(0);
+    cleanup_free char *info = xasprintf("%s/proc/driver/nvidia/gpus/%s/information", dir, bus);
+    struct strbuf long_uuid = {0};
+    strbuf_addf(&long_uuid, "GPU-");
+    for (int i = 0; i < 100; i++)
+        strbuf_addf(&long_uuid, "%08x", i);
+    cleanup_free char *uuid = strbuf_steal(&long_uuid);
+    cleanup_free char *text = xasprintf("Model: \t NVIDIA H100 80GB HBM3\nGPU UUID: \t %s\n"
+                                        "Bus Location: \t %s\nDevice Minor: \t 0\n",
+                                        uuid, bus);
+    const struct write_opts o = {.mode = 0444};
+    assert_int_equal(write_file(info, text, strlen(text), &o, NULL), 0);
+    gctk_host *h = NULL;
+    cleanup_error gctk_error *err = NULL;
+    assert_int_equal(gctk_host_open(dir, GCTK_HOST_NO_NVML, &h, &err), 0);
+    struct gctk_selection sel = {0};
+    assert_int_equal(gctk_select(h, "9", &sel, &err), -1);
+    assert_non_null(strstr(err->msg, uuid));
+    cleanup_free char *uuid3 = gctk_sim_gpu_uuid(3);
+    assert_non_null(strstr(err->msg, uuid3));
+    gctk_host_free(h);
+    nftw(dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lists),
         cmocka_unit_test(test_unknown_index),
         cmocka_unit_test(test_count_beyond_host),
+        cmocka_unit_test(test_long_uuid_in_message),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,13 +1,13 @@
-/* Unit tests of gctk-runtime's work (lib/shim.c): finding the verb and the
+/* Unit tests of gctk-runtime's work (lib/runtime/shim.c): finding the verb and the
  * bundle in runc command lines, and adding the hook to config.json. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <jansson.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "json.h"
 #include "shim.h"
 
 static char dir[] = "/tmp/gctk-test-shim.XXXXXX";
@@ -30,9 +30,10 @@ static int teardown(void **state)
 static void test_parse_args(void **state)
 {
     (void)state;
-    char *docker[] = {"gctk-runtime", "--root", "/run/x", "--log", "/l.json", "--log-format",
-                      "json", "--systemd-cgroup", "create", "--bundle", "/b/1", "--pid-file",
-                      "/p", "id1", NULL};
+    char *docker[] = {"gctk-runtime", "--root",       "/run/x", "--log",
+                      "/l.json",      "--log-format", "json",   "--systemd-cgroup",
+                      "create",       "--bundle",     "/b/1",   "--pid-file",
+                      "/p",           "id1",          NULL};
     struct shim_args a;
     shim_parse_args(13, docker, &a);
     assert_int_equal(a.verb, 8);
@@ -68,14 +69,12 @@ static void test_log_error(void **state)
     assert_non_null(f);
     char line[512];
     assert_non_null(fgets(line, sizeof(line), f));
-    json_error_t jerr;
-    json_t *j = json_loads(line, 0, &jerr);
-    assert_non_null(j);
+    cleanup_json json_t *j = NULL;
+    assert_int_equal(json_parse("the log's line", line, strlen(line), &j, NULL), 0);
     assert_string_equal(json_string_value(json_object_get(j, "level")), "error");
     assert_string_equal(json_string_value(json_object_get(j, "msg")),
                         "gctk-runtime: unknown CDI device \"x/gpu=7\"");
     assert_int_equal(strlen(json_string_value(json_object_get(j, "time"))), 20);
-    json_decref(j);
     assert_non_null(fgets(line, sizeof(line), f)); /* appended, not replaced */
     fclose(f);
 

@@ -1,4 +1,4 @@
-/* Unit tests of lib/sim.c and lib/elfstub.c: the stub libraries, the
+/* Unit tests of sim/sim.c and sim/elfstub.c: the stub libraries, the
  * simulated host's files, and the mock NVML loaded from a created host. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -114,7 +114,7 @@ static void check_stub(bool is32)
     gctk_error *err = NULL;
     assert_int_equal(elfstub_write(path, "libstub.so.1", is32, &err), 0);
 
-    /* parsed by lib/elf.c, an independent reader */
+    /* parsed by lib/host/elf.c, an independent reader */
     struct elf_info info = {0};
     assert_int_equal(elf_inspect(path, &info, &err), 0);
     assert_int_equal(info.elf_class, is32 ? ELFCLASS32 : ELFCLASS64);
@@ -271,7 +271,7 @@ static void test_invalid_options(void **state)
     o.cuda = "13";
     expect_create_error(&o, "invalid CUDA version `13`");
     o.driver = "300.10";
-    expect_create_error(&o, "driver 300.10 is older than every CUDA release gctk knows: give "
+    expect_create_error(&o, "driver 300.10 is older than every CUDA release gctk knows; give "
                             "the CUDA version it supports (--cuda)");
     o.model = "";
     expect_create_error(&o, "invalid model name");
@@ -384,8 +384,8 @@ static void test_patch_cuda(void **state)
     assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
     assert_int_equal(gctk_sim_patch_cuda(path, 12040, &err), 0);
     cleanup_free char *data = slurp("lib");
-    assert_string_equal(data, "xx" GCTK_SIM_CUDA_MARKER "00012040yy" GCTK_SIM_CUDA_MARKER
-                              "00012040");
+    assert_string_equal(data,
+                        "xx" GCTK_SIM_CUDA_MARKER "00012040yy" GCTK_SIM_CUDA_MARKER "00012040");
 
     cleanup_free char *other = at("other");
     cleanup_fd int fd2 = open(other, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -509,11 +509,12 @@ static void test_create_4(void **state)
         cleanup_free char *uuid = gctk_sim_gpu_uuid(i);
         cleanup_free char *rel = xasprintf("/proc/driver/nvidia/gpus/%s/information", bus);
         cleanup_free char *info = slurp(rel);
-        cleanup_free char *expect = xasprintf(
-            "Model: \t\t NVIDIA H100 80GB HBM3\nIRQ:   \t\t %u\nGPU UUID: \t %s\n"
-            "Video BIOS: \t 96.00.99.00.01\nBus Type: \t PCIe\nDMA Size: \t 52 bits\n"
-            "DMA Mask: \t 0xfffffffffffff\nBus Location: \t %s\nDevice Minor: \t %u\n"
-            "GPU Excluded:\t No\n", 100 + i, uuid, bus, i);
+        cleanup_free char *expect =
+            xasprintf("Model: \t\t NVIDIA H100 80GB HBM3\nIRQ:   \t\t %u\nGPU UUID: \t %s\n"
+                      "Video BIOS: \t 96.00.99.00.01\nBus Type: \t PCIe\nDMA Size: \t 52 bits\n"
+                      "DMA Mask: \t 0xfffffffffffff\nBus Location: \t %s\nDevice Minor: \t %u\n"
+                      "GPU Excluded:\t No\n",
+                      100 + i, uuid, bus, i);
         assert_string_equal(info, expect);
         cleanup_free char *rel2 = xasprintf("/proc/driver/nvidia/gpus/%s/gctk-sim", bus);
         cleanup_free char *extra = slurp(rel2);
@@ -658,7 +659,7 @@ static void test_mock_nvml(void **state)
     assert_int_equal(by_bus(bus, &dev2), 0);
     assert_ptr_equal(dev, dev2);
     assert_int_equal(by_uuid("GPU-nope", &dev2), 6); /* NVML_ERROR_NOT_FOUND */
-    assert_int_equal(by_index(4, &dev2), 2);          /* NVML_ERROR_INVALID_ARGUMENT */
+    assert_int_equal(by_index(4, &dev2), 2);         /* NVML_ERROR_INVALID_ARGUMENT */
     int b = -1;
     assert_int_equal(brand(dev, &b), 0);
     assert_int_equal(b, 2); /* NVML_BRAND_TESLA */

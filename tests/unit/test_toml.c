@@ -1,4 +1,4 @@
-/* Unit tests of lib/toml.c and gctk-toml.so: TOML documents as JSON values. */
+/* Unit tests of lib/util/toml.c and gctk-toml.so: TOML documents as JSON values. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,10 +1,12 @@
-/* Unit tests of lib/util.c: errors, paths, strings. */
+/* Unit tests of lib/util/util.c: errors, paths, strings, the file helpers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "util.h"
@@ -19,8 +21,37 @@ static void test_fail_and_wrap(void **state)
     assert_int_equal(gctk_wrap(&err, "load driver"), -1);
     assert_string_equal(err->msg, "load driver: open `/x`: No such file or directory");
     assert_int_equal(err->code, ENOENT);
+    /* errno, message and fix are kept apart; msg is the line they make */
+    assert_string_equal(err->what, "load driver: open `/x`");
+    assert_null(err->hint);
+    assert_int_equal(gctk_hint(&err, "create it with `%s`", "touch /x"), -1);
+    assert_int_equal(gctk_hint(&err, "an outer fix does not replace it"), -1);
+    assert_string_equal(err->hint, "create it with `touch /x`");
+    assert_int_equal(gctk_wrap(&err, "start"), -1);
+    assert_string_equal(err->msg, "start: load driver: open `/x`: No such file or directory; "
+                                  "create it with `touch /x`");
     gctk_error_free(err);
     gctk_error_free(NULL);
+    /* a refusal keeps the code for callers, its message says why */
+    err = NULL;
+    assert_int_equal(gctk_refuse(&err, EEXIST, "`/x` exists and is a directory, left alone"), -1);
+    assert_int_equal(err->code, EEXIST);
+    assert_string_equal(err->msg, "`/x` exists and is a directory, left alone");
+    /* handing an inner error on: the first failure wins, the other is freed */
+    gctk_error *inner = NULL, *outer = NULL;
+    gctk_fail(&inner, EIO, "inner");
+    assert_int_equal(gctk_error_propagate(&err, &inner), -1);
+    assert_null(inner);
+    assert_int_equal(err->code, EEXIST);
+    gctk_fail(&inner, EIO, "inner");
+    assert_int_equal(gctk_error_propagate(&outer, &inner), -1);
+    assert_null(inner);
+    assert_string_equal(outer->msg, "inner: Input/output error");
+    gctk_fail(&inner, EIO, "dropped");
+    assert_int_equal(gctk_error_propagate(NULL, &inner), -1);
+    assert_null(inner);
+    gctk_error_free(err);
+    gctk_error_free(outer);
 }
 
 static void test_path_join(void **state)
@@ -41,6 +72,22 @@ static void test_strings(void **state)
     (void)state;
     char s[] = " \t value \n";
     assert_string_equal(str_strip(s), "value");
+    char blank[] = " \t\r\n", none[] = "", inner[] = "a b";
+    assert_string_equal(str_strip(blank), "");
+    assert_string_equal(str_strip(none), "");
+    assert_string_equal(str_strip(inner), "a b");
+    /* linear: 4 MiB of leading blanks (an image's NVIDIA_VISIBLE_DEVICES
+     * token) used to cost one memmove of the rest per blank. The bound is
+     * about complexity, not speed: milliseconds linear, hours quadratic */
+    size_t big = 4u << 20;
+    char *many = xmalloc(big + 2);
+    memset(many, ' ', big);
+    many[big] = '0';
+    many[big + 1] = '\0';
+    unsigned long long t0 = now_ns();
+    assert_string_equal(str_strip(many), "0");
+    assert_true(now_ns() - t0 < 5000000000ull);
+    free(many);
     assert_true(str_has_prefix("libcuda.so.1", "libcuda"));
     assert_false(str_has_prefix("lib", "libcuda"));
     assert_true(str_has_suffix("libcuda.so.580.1", ".580.1"));
@@ -88,6 +135,7 @@ static void test_run_capture(void **state)
     static const char *const missing[] = {"gctk-no-such-command", "version", NULL};
     assert_int_equal(run_capture(missing, 64, 5000, &out, &err), -1);
     assert_int_equal(err->code, ENOENT);
+    assert_string_equal(err->msg, "`gctk-no-such-command` is not on PATH");
     gctk_error_free(err);
     err = NULL;
 
@@ -108,12 +156,158 @@ static void test_run_capture(void **state)
     gctk_error_free(err);
 }
 
+/* a fresh directory for one test; removed with everything in it */
+static char *scratch(void)
+{
+    char tmpl[] = "/tmp/gctk-util-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    return xstrdup(tmpl);
+}
+
+static void remove_tree(const char *dir)
+{
+    cleanup_free char *cmd = xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static char *slurp(const char *path)
+{
+    char *text = NULL;
+    assert_int_equal(read_file(path, 1 << 20, &text, NULL, NULL), 0);
+    return text;
+}
+
+static size_t count_temp_files(const char *dir)
+{
+    cleanup_dir DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += str_has_prefix(e->d_name, ".gctk-tmp");
+    return n;
+}
+
+static void test_mkdir_p(void **state)
+{
+    (void)state;
+    cleanup_free char *dir = scratch();
+    cleanup_free char *deep = xasprintf("%s/a/b/c/", dir);
+    gctk_error *err = NULL;
+    assert_int_equal(mkdir_p(deep, 0755, &err), 0);
+    assert_int_equal(mkdir_p(deep, 0755, &err), 0); /* again: nothing to do */
+    struct stat st;
+    assert_int_equal(stat(deep, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    /* a file in the way is an error naming it */
+    cleanup_free char *file = xasprintf("%s/a/file", dir);
+    assert_int_equal(write_file(file, "x", 1, &(struct write_opts){.mode = 0644}, &err), 0);
+    cleanup_free char *under = xasprintf("%s/below", file);
+    assert_int_equal(mkdir_p(under, 0755, &err), -1);
+    assert_int_equal(err->code, ENOTDIR);
+    assert_non_null(strstr(err->msg, file));
+    gctk_error_free(err);
+    remove_tree(dir);
+}
+
+static void test_write_file(void **state)
+{
+    (void)state;
+    cleanup_free char *dir = scratch();
+    cleanup_free char *path = xasprintf("%s/etc/app/conf.json", dir);
+    gctk_error *err = NULL;
+    /* a new file in new directories, its mode past the umask */
+    mode_t old_umask = umask(077);
+    assert_int_equal(write_file(path, "one", 3, &(struct write_opts){.mode = 0644}, &err), 0);
+    umask(old_umask);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+    cleanup_free char *one = slurp(path);
+    assert_string_equal(one, "one");
+    /* keep: the old mode carries over; backup: the old content goes to .bak */
+    assert_int_equal(chmod(path, 0600), 0);
+    const struct write_opts keep = {.mode = 0644, .keep = true, .backup = true};
+    assert_int_equal(write_file(path, "two", 3, &keep, &err), 0);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    cleanup_free char *bak = xasprintf("%s.bak", path);
+    cleanup_free char *two = slurp(path), *saved = slurp(bak);
+    assert_string_equal(two, "two");
+    assert_string_equal(saved, "one");
+    assert_int_equal(stat(bak, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    /* a symlink at the destination is replaced, its target never written */
+    cleanup_free char *victim = xasprintf("%s/victim", dir);
+    assert_int_equal(write_file(victim, "host", 4, &(struct write_opts){.mode = 0644}, &err), 0);
+    cleanup_free char *link = xasprintf("%s/etc/link.json", dir);
+    assert_int_equal(symlink(victim, link), 0);
+    assert_int_equal(write_file(link, "new", 3, &keep, &err), 0);
+    cleanup_free char *v = slurp(victim), *l = slurp(link);
+    assert_string_equal(v, "host");
+    assert_string_equal(l, "new");
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    cleanup_free char *link_bak = xasprintf("%s.bak", link);
+    assert_int_equal(access(link_bak, F_OK), -1); /* nothing read through the link */
+    /* a FIFO at the destination is replaced, never opened (which would block) */
+    cleanup_free char *fifo = xasprintf("%s/etc/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(write_file(fifo, "f", 1, &keep, &err), 0);
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    /* a directory in the way: an error, the temporary file removed */
+    cleanup_free char *sub = xasprintf("%s/etc/app/sub", dir);
+    cleanup_free char *inner = xasprintf("%s/x", sub);
+    assert_int_equal(write_file(inner, "x", 1, &(struct write_opts){.mode = 0644}, &err), 0);
+    assert_int_equal(write_file(sub, "z", 1, &(struct write_opts){.mode = 0644}, &err), -1);
+    assert_non_null(strstr(err->msg, "rename into place"));
+    assert_non_null(strstr(err->msg, sub));
+    gctk_error_free(err);
+    cleanup_free char *app = xasprintf("%s/etc/app", dir);
+    assert_int_equal(count_temp_files(app), 0);
+    remove_tree(dir);
+}
+
+static void test_open_regular(void **state)
+{
+    (void)state;
+    cleanup_free char *dir = scratch();
+    cleanup_fd int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dfd >= 0);
+    cleanup_free char *file = xasprintf("%s/file", dir), *fifo = xasprintf("%s/fifo", dir);
+    cleanup_free char *link = xasprintf("%s/link", dir);
+    assert_int_equal(write_file(file, "data", 4, &(struct write_opts){.mode = 0644}, NULL), 0);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(symlink(file, link), 0);
+    int fd = -1;
+    assert_int_equal(open_regular_at(dfd, "file", &fd), 0);
+    char buf[8] = {0};
+    assert_int_equal(read(fd, buf, sizeof(buf)), 4);
+    assert_string_equal(buf, "data");
+    close(fd);
+    /* a FIFO is refused without blocking, a symlink is not followed */
+    fd = -1;
+    assert_int_equal(open_regular_at(dfd, "fifo", &fd), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(open_regular_at(dfd, "link", &fd), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(open_regular_at(dfd, "missing", &fd), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(fd, -1);
+    /* a device node is refused without being opened */
+    cleanup_fd int null_path = open("/dev/null", O_PATH | O_CLOEXEC);
+    assert_int_equal(reopen_regular(null_path, &fd), -1);
+    assert_int_equal(errno, EINVAL);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fail_and_wrap), cmocka_unit_test(test_path_join),
         cmocka_unit_test(test_strings),       cmocka_unit_test(test_read_file_limit),
-        cmocka_unit_test(test_run_capture),
+        cmocka_unit_test(test_run_capture),   cmocka_unit_test(test_mkdir_p),
+        cmocka_unit_test(test_write_file),    cmocka_unit_test(test_open_regular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

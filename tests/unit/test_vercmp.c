@@ -1,4 +1,4 @@
-/* Unit tests of lib/vercmp.c: dotted versions and the CUDA integer form. */
+/* Unit tests of lib/cuda/vercmp.c: dotted versions and the CUDA integer form. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,0 +1,148 @@
+/* CDI, the Container Device Interface (the CDI specification, SPEC.md of
+ * cncf-tags/container-device-interface). One header, one file of lib/cdi/ per
+ * concern:
+ *   spec.c      names, the cdiVersion fields need, generation from the plan
+ *   yaml.c      YAML text both ways, with one rule set for plain scalars
+ *   validate.c  the schema and this host
+ *   resolve.c   spec directories, device names to edits, edits to config.json
+ *   hooks.c     the createContainer hooks a generated spec names
+ * (The engines' CDI settings are engine.h's.)
+ *
+ * A spec is held as a jansson tree in the CDI layout (keys in the order they
+ * are written): the generator builds one, the readers produce one, and every
+ * other function reads one. Specs on disk are untrusted input: every field is
+ * type-checked before use. */
+#ifndef GCTK_CDI_H
+#define GCTK_CDI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "json.h"
+#include "util.h"
+
+#define CDI_DEFAULT_VENDOR "nvidia.com"
+#define CDI_DEFAULT_CLASS "gpu"
+/* where runtimes look, lowest priority first: /var/run/cdi overrides /etc/cdi */
+#define CDI_STATIC_DIR "/etc/cdi"
+#define CDI_DYNAMIC_DIR "/var/run/cdi"
+/* The explicit environment of every hook a generated spec names. */
+#define CDI_HOOK_PATH_ENV "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+
+enum cdi_naming {
+    CDI_NAME_INDEX = 1u << 0, /* nvidia.com/gpu=0 */
+    CDI_NAME_UUID = 1u << 1,  /* nvidia.com/gpu=GPU-... */
+    CDI_NAME_BOTH = CDI_NAME_INDEX | CDI_NAME_UUID,
+};
+
+struct cdi_options {
+    const char *vendor;    /* NULL: CDI_DEFAULT_VENDOR */
+    const char *class;     /* NULL: CDI_DEFAULT_CLASS */
+    unsigned naming;       /* CDI_NAME_*; 0: index */
+    unsigned caps;         /* the driver files mounted; 0: GCTK_CAP_ALL */
+    const char *gctk_path; /* the gctk binary the hooks run (absolute) */
+    const char *config;    /* GCTK_CONFIG given to the hooks, or NULL */
+};
+
+/* ---- names ------------------------------------------------------------------ */
+
+/* "vendor.com/class=name" -> its parts (malloc'ed). The vendor must be a DNS
+ * name, the class and name of [A-Za-z0-9_.-] beginning and ending with an
+ * alphanumeric (a name may also hold ':'). */
+int cdi_parse_qualified(const char *s, char **kind, char **name, gctk_error **err);
+bool cdi_is_qualified(const char *s);
+/* "vendor.com/class": a vendor, a '/' and a class. */
+bool cdi_kind_valid(const char *kind);
+bool cdi_device_name_valid(const char *name);
+
+/* ---- generation -------------------------------------------------------------- */
+
+/* One device per GPU (by index, UUID or both) plus "all": their nodes per
+ * device; the control nodes, the driver files, the hooks (each with an
+ * explicit env) at the top level. Host paths are the root-joined ones;
+ * container paths the root-relative ones. cdiVersion is the lowest that
+ * covers the fields used. */
+int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_error **err);
+
+/* The lowest cdiVersion that covers the fields of spec; *why (may be NULL)
+ * gets the path and reason of the newest field, or NULL for the base 0.3.0. */
+const char *cdi_required_version(const json_t *spec, char **why);
+/* -1, 0, 1 as a is older, the same, newer than b; unknown versions sort
+ * first (-2 when either is not a CDI version). */
+int cdi_version_cmp(const char *a, const char *b);
+
+/* ---- text -------------------------------------------------------------------- */
+
+/* JSON with two-space indentation and a final newline. */
+char *cdi_to_json(const json_t *spec);
+/* YAML through libyaml's emitter: strings a YAML reader would take for a
+ * number, boolean or null ("0", "true") are quoted. */
+int cdi_to_yaml(const json_t *spec, char **out, size_t *len, gctk_error **err);
+/* JSON when the text starts with '{', else YAML (plain scalars that are
+ * integers, booleans or null become those types). name is for messages. */
+int cdi_parse(const char *name, const char *data, size_t len, json_t **out, gctk_error **err);
+int cdi_load(const char *path, json_t **out, gctk_error **err);
+
+/* The one rule set for plain YAML scalars of a spec: YAML 1.1 as go-yaml v2
+ * resolves them (the CDI reference implementation reads specs through it).
+ * Whether a reader takes s for something other than a string (the writer
+ * then quotes it), and s as the JSON value that reader makes of it (-1 for
+ * a NaN or an infinity, which JSON cannot hold). */
+bool yaml_scalar_typed(const char *s);
+int yaml_scalar_json(const char *s, json_t **out);
+
+/* ---- validation ---------------------------------------------------------------- */
+
+enum {
+    CDI_CHECK_HOST = 1u << 0, /* also: nodes, files and hooks exist on this host */
+};
+
+/* Appends one line per problem to problems ("devices[0].containerEdits.
+ * deviceNodes[1]: ..."): unknown fields, wrong types, invalid names, a
+ * cdiVersion older or newer than the fields need; with CDI_CHECK_HOST, host
+ * paths that do not exist, nodes whose type or major:minor differ, driver
+ * files of another driver version than driver_version (may be NULL: not
+ * checked). Returns the number of problems. */
+size_t cdi_validate(const json_t *spec, unsigned flags, const char *driver_version,
+                    struct strv *problems);
+
+/* ---- use ----------------------------------------------------------------------- */
+
+/* The specs of dirs (NULL-terminated; later ones override earlier ones for a
+ * file of the same name), as a JSON array of {"file", "spec"}; missing
+ * directories give nothing, unreadable ones and unreadable or invalid files
+ * are skipped with a line in *skipped (may be NULL). */
+json_t *cdi_load_dirs(const char *const *dirs, struct strv *skipped);
+/* Every "kind=name" the loaded specs offer, in order. */
+void cdi_list_devices(const json_t *specs, struct strv *out);
+/* Resolves qualified names to the list of containerEdits objects to apply
+ * (each spec's top-level edits once, then each device's). An unknown name is
+ * an error naming the known ones. */
+int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, gctk_error **err);
+/* Applies edits to an OCI config.json tree: env (a variable set again
+ * replaces the old value), linux.devices and their allow rules in
+ * linux.resources.devices, mounts, hooks. Device nodes without major:minor
+ * are stat'ed on the host. */
+int cdi_apply(json_t *config, const json_t *edits, gctk_error **err);
+
+/* The CDI names a container asks for: values of annotations whose key starts
+ * with "cdi.k8s.io/" ("key=value" list) and NVIDIA_VISIBLE_DEVICES when it
+ * holds qualified names only. Appended to out. */
+void cdi_requested_names(const struct strv *annotations, const char *visible_devices,
+                         struct strv *out);
+
+/* ---- the hooks (gctk hook ...) ---------------------------------------------------- */
+
+/* Adds folder/<soname> entries for every library of the folders (files named
+ * lib*.so.*, whose SONAME is read from the ELF) to the ld.so.cache of the
+ * rootfs, written in-process. */
+int cdi_hook_update_ldcache(const char *rootfs, const struct strv *folders, gctk_error **err);
+/* Creates each "TARGET::LINK" symlink inside the rootfs. */
+int cdi_hook_create_symlinks(const char *rootfs, const struct strv *links, gctk_error **err);
+/* Covers /proc/driver/nvidia of the container with a tmpfs holding the
+ * driver's version, params (ModifyDeviceFiles: 0) and registry, and the
+ * /proc directories of the GPUs whose /dev/nvidiaN node the container has.
+ * driver_root: the host's driver root ("/" or a simulated host). */
+int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error **err);
+
+#endif

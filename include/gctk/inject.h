@@ -1,0 +1,40 @@
+/* Configuring a container: the plan's device nodes and driver files mounted
+ * into its rootfs, its device cgroup opened for the GPUs, its /proc/driver/nvidia
+ * masked and its ld.so.cache updated. All or nothing: a failure undoes every
+ * step already made. */
+#ifndef GCTK_INJECT_H
+#define GCTK_INJECT_H
+
+#include <sys/types.h>
+
+#include "config.h"
+#include "util.h"
+
+struct inject_opts {
+    pid_t pid;          /* the container's process: its mount namespace and cgroup */
+    const char *rootfs; /* absolute path of the rootfs, as seen in that namespace */
+    bool no_cgroups;
+    enum ldconfig_mode ldconfig;
+    bool cuda_compat; /* use the image's /usr/local/cuda/compat libcuda when newer */
+};
+
+/* Time spent in each phase, for the hook's log and the benchmarks. */
+struct inject_report {
+    unsigned long long cgroup_ns, mounts_ns, proc_ns, ldcache_ns;
+    size_t mounts, links;
+    char libdir[64];   /* where the libraries went in the container */
+    char *compat;      /* the compat libcuda used, or NULL */
+    struct strv notes; /* decisions worth logging (compat skipped, ...) */
+};
+
+/* Whether the text of /proc/self/uid_map is the initial namespace's
+ * ("0 0 4294967295"). Anything else is a user namespace (rootless): there the
+ * device cgroup is left alone, as with no_cgroups, since it cannot be edited. */
+bool inject_uid_map_is_initial(const char *text);
+
+int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
+           struct inject_report *report, gctk_error **err);
+void inject_report_clear(struct inject_report *r);
+#define cleanup_inject_report __attribute__((cleanup(inject_report_clear)))
+
+#endif

@@ -1,0 +1,40 @@
+/* The OCI runtime's inputs: the state JSON a hook gets on stdin and the
+ * bundle's config.json. Both are written by the runtime from what the image
+ * and the user asked for, so they are untrusted input: sizes are capped and
+ * every field is type-checked. */
+#ifndef GCTK_OCI_H
+#define GCTK_OCI_H
+
+#include <sys/types.h>
+
+#include "util.h"
+
+/* The state on the hook's stdin: a few hundred bytes from the runtime; the
+ * bundle's config.json is read under JSON_MAX. */
+#define OCI_STATE_MAX (1u << 20)
+
+struct oci_state {
+    char *id;
+    pid_t pid;
+    char *bundle;
+};
+
+struct oci_spec {
+    char *rootfs;            /* absolute: root.path joined to the bundle when relative */
+    bool readonly;           /* root.readonly */
+    struct strv env;         /* process.env */
+    bool privileged;         /* CAP_SYS_ADMIN in the bounding set */
+    struct strv annotations; /* "key=value" */
+};
+
+int oci_state_parse(const char *text, size_t len, struct oci_state *out, gctk_error **err);
+int oci_state_read_fd(int fd, struct oci_state *out, gctk_error **err);
+void oci_state_clear(struct oci_state *s);
+
+int oci_spec_parse(const char *text, size_t len, const char *bundle, struct oci_spec *out,
+                   gctk_error **err);
+int oci_spec_load(const char *bundle, struct oci_spec *out, gctk_error **err);
+void oci_spec_clear(struct oci_spec *s);
+#define cleanup_oci_spec __attribute__((cleanup(oci_spec_clear)))
+
+#endif

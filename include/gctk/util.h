@@ -1,0 +1,250 @@
+/* Internal helpers shared by every module: cleanup attributes, errors, paths. */
+#ifndef GCTK_UTIL_H
+#define GCTK_UTIL_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "core.h"
+
+#define GCTK_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ---- ownership ---------------------------------------------------------- */
+
+static inline void cleanup_freep(void *p)
+{
+    free(*(void **)p);
+}
+static inline void cleanup_closep(int *fd)
+{
+    if (*fd >= 0) {
+        int saved = errno;
+        close(*fd);
+        errno = saved;
+    }
+}
+static inline void cleanup_fclosep(FILE **f)
+{
+    if (*f != NULL)
+        fclose(*f);
+}
+static inline void cleanup_closedirp(DIR **d)
+{
+    if (*d != NULL)
+        closedir(*d);
+}
+static inline void cleanup_errorp(gctk_error **e)
+{
+    gctk_error_free(*e);
+}
+static inline void cleanup_hostp(gctk_host **h)
+{
+    gctk_host_free(*h);
+}
+static inline void cleanup_planp(gctk_plan **p)
+{
+    gctk_plan_free(*p);
+}
+static inline void cleanup_selectionp(struct gctk_selection *s)
+{
+    gctk_selection_clear(s);
+}
+
+#define cleanup_free __attribute__((cleanup(cleanup_freep)))
+#define cleanup_fd __attribute__((cleanup(cleanup_closep)))
+#define cleanup_file __attribute__((cleanup(cleanup_fclosep)))
+#define cleanup_dir __attribute__((cleanup(cleanup_closedirp)))
+#define cleanup_error __attribute__((cleanup(cleanup_errorp)))
+#define cleanup_host __attribute__((cleanup(cleanup_hostp)))
+#define cleanup_plan __attribute__((cleanup(cleanup_planp)))
+#define cleanup_selection __attribute__((cleanup(cleanup_selectionp)))
+
+/* Hand ownership on: returns the pointer and clears the variable, so the
+ * cleanup attribute of the giver does nothing. Type-checked through typeof. */
+#define steal_pointer(pp)                                                                          \
+    ({                                                                                             \
+        __typeof__(*(pp)) stolen_ = *(pp);                                                         \
+        *(pp) = NULL;                                                                              \
+        stolen_;                                                                                   \
+    })
+#define steal_fd(fdp)                                                                              \
+    ({                                                                                             \
+        int stolen_fd_ = *(fdp);                                                                   \
+        *(fdp) = -1;                                                                               \
+        stolen_fd_;                                                                                \
+    })
+
+#define GCTK_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- errors -------------------------------------------------------------- */
+
+/* Sets *err (when err is not NULL and *err is still NULL) to a new error:
+ * what failed and the errno of the cause (0: none), which the message shows
+ * as ": strerror(errnum)". Returns -1 so that callers can
+ * `return gctk_fail(err, ...)`. The first failure wins: a later one leaves
+ * *err alone. */
+int gctk_fail(gctk_error **err, int errnum, const char *fmt, ...) GCTK_PRINTF(3, 4);
+/* The same for a refusal whose message already says why: errnum is kept in
+ * code for the callers, and not repeated in the message. */
+int gctk_refuse(gctk_error **err, int errnum, const char *fmt, ...) GCTK_PRINTF(3, 4);
+/* Sets the fix of *err (shown after "; ") unless it has one: the fix known
+ * closest to the cause wins. Returns -1. */
+int gctk_hint(gctk_error **err, const char *fmt, ...) GCTK_PRINTF(2, 3);
+/* Prefixes what failed with "context: ". Returns -1. */
+int gctk_wrap(gctk_error **err, const char *fmt, ...) GCTK_PRINTF(2, 3);
+/* Hands *e (an error of a call whose failure the caller decided not to
+ * handle) to *err, under the same first-failure-wins rule; *e is then NULL.
+ * Returns -1. */
+int gctk_error_propagate(gctk_error **err, gctk_error **e);
+
+/* ---- memory and strings --------------------------------------------------- */
+
+/* Allocation failures end the process: every caller would only report them. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) GCTK_PRINTF(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) GCTK_PRINTF(1, 0);
+
+/* A growable array of owned strings, NULL-terminated once it holds one. */
+struct strv {
+    char **items;
+    size_t len, cap;
+};
+void strv_push(struct strv *v, char *owned);
+bool strv_contains(const struct strv *v, const char *s);
+void strv_clear(struct strv *v);
+static inline void strv_clearp(struct strv *v)
+{
+    strv_clear(v);
+}
+#define cleanup_strv __attribute__((cleanup(strv_clearp)))
+/* The strings of v with sep between them; "" when v is empty. */
+char *strv_join(const struct strv *v, const char *sep);
+
+/* A string built piece by piece, in time linear in its length. */
+struct strbuf {
+    char *s;
+    size_t len, cap;
+};
+void strbuf_addf(struct strbuf *b, const char *fmt, ...) GCTK_PRINTF(2, 3);
+/* The string built ("" when nothing was added), owned by the caller; b is
+ * empty again. */
+char *strbuf_steal(struct strbuf *b);
+static inline void strbuf_clearp(struct strbuf *b)
+{
+    free(b->s);
+}
+#define cleanup_strbuf __attribute__((cleanup(strbuf_clearp)))
+
+bool str_has_prefix(const char *s, const char *prefix);
+bool str_has_suffix(const char *s, const char *suffix);
+/* Strips leading and trailing blanks in place; returns s. */
+char *str_strip(char *s);
+
+/* ---- files under a root ---------------------------------------------------- */
+
+/* root + path, with exactly one '/' between; root "/" or "" gives path. */
+char *path_join(const char *root, const char *path);
+
+/* Reads what is left of fd (at most max bytes) into a NUL-terminated buffer. */
+int read_fd(int fd, size_t max, char **out, size_t *len, gctk_error **err);
+/* Reads a whole small file (at most max bytes) into a NUL-terminated buffer. */
+int read_file(const char *path, size_t max, char **out, size_t *len, gctk_error **err);
+int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
+                 gctk_error **err);
+
+/* Writes all of data, retrying after EINTR and short writes. 0, or -1 with
+ * errno set. */
+int write_all(int fd, const void *data, size_t len);
+
+/* Creates path and every missing directory above it (mode, before the umask);
+ * an existing directory is fine, anything else in the way is an error. */
+int mkdir_p(const char *path, mode_t mode, gctk_error **err);
+
+/* A name for a temporary object beside the final one: ".gctk-tmp-<pid>-<n>".
+ * Create it with O_EXCL (or symlinkat) and take the next name on EEXIST. */
+char *temp_name(void);
+
+/* Opens the object open as path_fd (O_PATH, from a walk that did not follow
+ * it) for reading, only if it is a regular file, and without a second look-up
+ * by name: through /proc/self/fd, checked to be the same inode. A device node
+ * is never opened (its driver's open could run), a FIFO never blocks.
+ * -1 with errno EINVAL (not a regular file) or that of the failing call. */
+int reopen_regular(int path_fd, int *fd_out);
+/* The same for name in dirfd, which is looked at with O_PATH|O_NOFOLLOW: a
+ * symlink there is not a regular file. */
+int open_regular_at(int dirfd, const char *name, int *fd_out);
+
+/* How the one atomic writer replaces a file. */
+struct write_opts {
+    mode_t mode;       /* of the new file (the umask does not apply) */
+    bool keep;         /* a regular file being replaced gives its mode and owner */
+    bool backup;       /* ...and its content is first written to NAME.bak */
+    bool no_dir_sync;  /* the rename need not outlive a crash (a container's own layer) */
+    const char *shown; /* how messages name the file; NULL: `path` */
+};
+
+/* Replaces name in the directory dirfd with data: a new file beside it
+ * (temp_name(), O_EXCL|O_NOFOLLOW), written in full, fsync'ed, renamed over
+ * name, then the directory fsync'ed. Whatever is at name is replaced by the
+ * rename, never written through: a symlink is replaced, not followed, and a
+ * device, FIFO or socket is neither opened nor kept. On failure the old file
+ * is as it was and the temporary file is gone. */
+int write_file_at(int dirfd, const char *name, const void *data, size_t len,
+                  const struct write_opts *o, gctk_error **err);
+/* The same for a path; missing directories above it are created (0755). */
+int write_file(const char *path, const void *data, size_t len, const struct write_opts *o,
+               gctk_error **err);
+
+/* ---- programs ----------------------------------------------------------------- */
+
+/* The search path of a process without PATH (a daemon's, a hook's). */
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Whether path is a regular file with an execute bit (a directory is not). */
+bool is_executable(const char *path);
+/* The first absolute directory of a PATH-like list ("dir:dir") holding an
+ * executable `name`, as "dir/name" (owned); NULL when none does. Relative
+ * entries are skipped: they mean nothing to a daemon. A candidate that is
+ * the file skip_real (a resolved path; NULL: none) is passed over. */
+char *path_search(const char *list, const char *name, const char *skip_real);
+/* This program, as /proc/self/exe names it; NULL when that cannot be read. */
+char *self_exe(void);
+/* `name` in the directory of this program when it is an executable there
+ * (the build tree, or the install directory); NULL otherwise. */
+char *self_sibling(const char *name);
+/* Runs argv (argv[0] looked up with path_search() on PATH, else
+ * DEFAULT_PATH, unless it holds a '/') with stdin and stderr on /dev/null and
+ * gives its standard output (at most max bytes, NUL-terminated) when it exits
+ * 0 within timeout_ms; otherwise the child is killed and reaped and the error
+ * says why (ENOENT when argv[0] is not found, ETIMEDOUT, EFBIG). */
+int run_capture(const char *const *argv, size_t max, unsigned timeout_ms, char **out,
+                gctk_error **err);
+
+/* ---- environments: lists of "NAME=value" ----------------------------------- */
+
+/* The value of NAME; the last definition wins, as in execve's environment
+ * handling of most libcs (and NVIDIA's toolkit). NULL when absent. */
+const char *env_get(const struct strv *env, const char *name);
+
+/* Reads an image's environment from a file of KEY=VALUE lines, as
+ * `docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}'`
+ * prints it: blanks around a line (and a CR) are dropped, blank lines are
+ * skipped, a line that is not KEY=VALUE is an error naming its number. env
+ * stays NULL-terminated. */
+int env_file_read(const char *path, struct strv *env, gctk_error **err);
+
+/* Monotonic clock in nanoseconds. */
+unsigned long long now_ns(void);
+
+#endif

@@ -1,0 +1,138 @@
+/* The createContainer hooks a generated spec names (`gctk hook ...`): they
+ * complete the container layout (lib/container/layout.c) that the runtime
+ * cannot apply from a spec, inside the container's rootfs and with the
+ * OCI hook's hardening: the links, the ld.so.cache, the /proc mask. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "cdi.h"
+#include "host.h"
+#include "inject.h"
+#include "layout.h"
+#include "ldcache.h"
+#include "rootfs.h"
+
+int cdi_hook_update_ldcache(const char *rootfs, const struct strv *folders, gctk_error **err)
+{
+    cleanup_rootfs struct rootfs r = {.fd = -1};
+    if (rootfs_open(rootfs, &r, err) < 0)
+        return -1;
+    cleanup_ldcache struct ldcache c = {0};
+    layout_ldcache_read(&r, &c, NULL);
+    for (size_t i = 0; i < folders->len; i++)
+        if (layout_ldcache_add_folder(&r, &c, folders->items[i], err) < 0)
+            return -1;
+    return layout_ldcache_write(&r, &c, err);
+}
+
+int cdi_hook_create_symlinks(const char *rootfs, const struct strv *links, gctk_error **err)
+{
+    cleanup_rootfs struct rootfs r = {.fd = -1};
+    if (rootfs_open(rootfs, &r, err) < 0)
+        return -1;
+    /* all or nothing, as the OCI hook's links: a failure undoes the others */
+    cleanup_journal struct mount_journal *j = mount_journal_new();
+    for (size_t i = 0; i < links->len; i++) {
+        const char *spec = links->items[i];
+        const char *sep = strstr(spec, "::");
+        int rc;
+        if (sep == NULL || sep == spec || sep[2] != '/') {
+            rc = gctk_fail(err, 0, "link `%s`: use TARGET::/ABSOLUTE/LINK", spec);
+        } else {
+            cleanup_free char *target = xstrndup(spec, (size_t)(sep - spec));
+            rc = rootfs_symlink(&r, target, sep + 2, j, err);
+        }
+        if (rc < 0) {
+            mount_journal_undo(j);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The minors (below n) of the character nodes the runtime gave the
+ * container in dir named prefix<digits>, of major major_want (-1: any). */
+static void container_node_minors(struct rootfs *r, const char *dir, const char *prefix,
+                                  int major_want, bool *minors, size_t n)
+{
+    cleanup_fd int dfd = -1;
+    if (rootfs_open_path(r, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &dfd, NULL) < 0)
+        return;
+    cleanup_dir DIR *d = fdopendir(dfd);
+    if (d == NULL)
+        return;
+    dfd = -1; /* the DIR owns it now */
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        const char *num = ent->d_name + strlen(prefix);
+        if (!str_has_prefix(ent->d_name, prefix) || *num == '\0' ||
+            strspn(num, "0123456789") != strlen(num))
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) &&
+            (major_want < 0 || major(st.st_rdev) == (unsigned)major_want) && minor(st.st_rdev) < n)
+            minors[minor(st.st_rdev)] = true;
+    }
+}
+
+#define CDI_CAP_MINORS 65536
+
+/* The capability files of the MIG devices whose gi and ci nodes the
+ * container has (a gi shared by two compute instances is named once). */
+static void container_mig_procs(const gctk_host *h, struct rootfs *r, struct strv *procs)
+{
+    int major_caps = -1;
+    for (size_t i = 0; i < gctk_host_node_count(h) && major_caps < 0; i++)
+        if (gctk_host_node(h, i)->kind == GCTK_NODE_CAP)
+            major_caps = (int)gctk_host_node(h, i)->major;
+    if (major_caps < 0 || gctk_host_mig_count(h) == 0)
+        return;
+    cleanup_free bool *minors = xcalloc(CDI_CAP_MINORS, sizeof(bool));
+    container_node_minors(r, "/dev/nvidia-caps", "nvidia-cap", major_caps, minors, CDI_CAP_MINORS);
+    for (size_t k = 0; k < gctk_host_mig_count(h); k++) {
+        const struct gctk_mig *m = gctk_host_mig(h, k);
+        if (m->gi_access == NULL || m->ci_access == NULL || m->gi_minor < 0 || m->ci_minor < 0 ||
+            m->gi_minor >= CDI_CAP_MINORS || m->ci_minor >= CDI_CAP_MINORS ||
+            !minors[m->gi_minor] || !minors[m->ci_minor])
+            continue;
+        if (!strv_contains(procs, m->gi_access))
+            strv_push(procs, xstrdup(m->gi_access));
+        strv_push(procs, xstrdup(m->ci_access));
+    }
+}
+
+int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error **err)
+{
+    cleanup_free char *host_dir = path_join(driver_root, HOST_PROC_NVIDIA);
+    struct stat st;
+    if (stat(host_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return 0; /* no driver: nothing to show */
+    cleanup_host gctk_host *h = NULL;
+    if (gctk_host_open(driver_root, GCTK_HOST_NO_NVML, &h, err) < 0)
+        return -1;
+    cleanup_rootfs struct rootfs r = {.fd = -1};
+    if (rootfs_open(rootfs, &r, err) < 0)
+        return -1;
+    cleanup_strv struct strv procs = {0};
+    cleanup_free const struct gctk_gpu **gpus = xcalloc(gctk_host_gpu_count(h), sizeof(*gpus));
+    size_t ngpus = 0;
+    bool minors[256] = {0};
+    /* the container's GPUs are the ones whose nodes it was given */
+    container_node_minors(&r, "/dev", "nvidia", HOST_NVIDIA_MAJOR, minors, GCTK_ARRAY_LEN(minors));
+    for (size_t i = 0; i < gctk_host_gpu_count(h); i++) {
+        const struct gctk_gpu *g = gctk_host_gpu(h, i);
+        if (g->minor >= 0 && (size_t)g->minor < GCTK_ARRAY_LEN(minors) && minors[g->minor])
+            gpus[ngpus++] = g;
+    }
+    container_mig_procs(h, &r, &procs);
+    cleanup_journal struct mount_journal *j = mount_journal_new();
+    if (inject_mask_proc(h, &r, gpus, ngpus, (const char *const *)procs.items, procs.len, j, err) <
+        0) {
+        mount_journal_undo(j); /* all or nothing */
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,359 @@
+/* Using CDI specs: the spec directories, the devices they offer, the names
+ * a container asks for, their resolution to container edits and those
+ * edits applied to an OCI config.json (what the runtime shim does in CDI
+ * mode). */
+#include <dirent.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "cdi.h"
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+json_t *cdi_load_dirs(const char *const *dirs, struct strv *skipped)
+{
+    cleanup_json json_t *by_name = json_object();
+    json_t *order = json_array();
+    for (size_t d = 0; dirs[d] != NULL; d++) {
+        DIR *dir = opendir(dirs[d]);
+        if (dir == NULL) {
+            /* a missing directory is the usual case; an unreadable one is said */
+            if (errno != ENOENT && errno != ENOTDIR && skipped != NULL)
+                strv_push(skipped, xasprintf("`%s`: %s", dirs[d], strerror(errno)));
+            continue;
+        }
+        struct strv names = {0};
+        struct dirent *e;
+        while ((e = readdir(dir)) != NULL)
+            if (e->d_name[0] != '.' &&
+                (str_has_suffix(e->d_name, ".json") || str_has_suffix(e->d_name, ".yaml") ||
+                 str_has_suffix(e->d_name, ".yml")))
+                strv_push(&names, xstrdup(e->d_name));
+        closedir(dir);
+        if (names.len > 0)
+            qsort(names.items, names.len, sizeof(char *), name_cmp);
+        for (size_t i = 0; i < names.len; i++) {
+            cleanup_free char *path = path_join(dirs[d], names.items[i]);
+            json_t *spec = NULL;
+            cleanup_error gctk_error *e2 = NULL;
+            struct strv problems = {0};
+            if (cdi_load(path, &spec, &e2) < 0) {
+                if (skipped != NULL)
+                    strv_push(skipped, xasprintf("%s", e2->msg));
+                continue;
+            }
+            if (cdi_validate(spec, 0, NULL, &problems) > 0) {
+                if (skipped != NULL)
+                    strv_push(skipped, xasprintf("`%s`: %s", path, problems.items[0]));
+                strv_clear(&problems);
+                json_decref(spec);
+                continue;
+            }
+            /* a later directory's file of the same name replaces the earlier */
+            json_object_set_new(by_name, names.items[i],
+                                json_pack("{s:s, s:o}", "file", path, "spec", spec));
+        }
+        strv_clear(&names);
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(by_name, k, v)
+    {
+        json_array_append(order, v);
+    }
+    return order;
+}
+
+void cdi_list_devices(const json_t *specs, struct strv *out)
+{
+    size_t i, k;
+    json_t *s, *d;
+    json_array_foreach(specs, i, s)
+    {
+        json_t *spec = json_object_get(s, "spec");
+        const char *kind = json_string_value(json_object_get(spec, "kind"));
+        json_array_foreach(json_object_get(spec, "devices"), k, d)
+        {
+            strv_push(out, xasprintf("%s=%s", kind, json_string_value(json_object_get(d, "name"))));
+        }
+    }
+}
+
+int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, gctk_error **err)
+{
+    cleanup_json json_t *list = json_array();
+    cleanup_json json_t *used = json_array(); /* specs whose top-level edits are in */
+    for (size_t n = 0; n < names->len; n++) {
+        cleanup_free char *kind = NULL, *name = NULL;
+        if (cdi_parse_qualified(names->items[n], &kind, &name, err) < 0)
+            return -1;
+        json_t *found_spec = NULL, *found_dev = NULL;
+        bool kind_known = false;
+        cleanup_strv struct strv known = {0};
+        size_t i, k;
+        json_t *s, *d;
+        json_array_foreach(specs, i, s)
+        {
+            json_t *spec = json_object_get(s, "spec");
+            if (strcmp(json_string_value(json_object_get(spec, "kind")), kind) != 0)
+                continue;
+            kind_known = true;
+            json_array_foreach(json_object_get(spec, "devices"), k, d)
+            {
+                const char *dn = json_string_value(json_object_get(d, "name"));
+                strv_push(&known, xstrdup(dn));
+                if (strcmp(dn, name) == 0 && found_dev == NULL) {
+                    found_spec = spec;
+                    found_dev = d;
+                }
+            }
+        }
+        if (found_dev == NULL && !kind_known)
+            return gctk_fail(err, 0,
+                             "unresolvable CDI device `%s`: no spec in the CDI directories "
+                             "offers the kind `%s`: run `gctk cdi generate`",
+                             names->items[n], kind);
+        if (found_dev == NULL) {
+            cleanup_free char *list_s = strv_join(&known, ", ");
+            return gctk_fail(err, 0, "unresolvable CDI device `%s`: `%s` offers %s",
+                             names->items[n], kind, list_s);
+        }
+        bool have = false;
+        json_array_foreach(used, i, s)
+        {
+            have = have || s == found_spec;
+        }
+        if (!have) {
+            json_array_append(used, found_spec);
+            json_t *top = json_object_get(found_spec, "containerEdits");
+            if (top != NULL)
+                json_array_append(list, top);
+        }
+        json_array_append(list, json_object_get(found_dev, "containerEdits"));
+    }
+    *edits = steal_pointer(&list);
+    return 0;
+}
+
+void cdi_requested_names(const struct strv *annotations, const char *visible_devices,
+                         struct strv *out)
+{
+    for (size_t i = 0; i < annotations->len; i++) {
+        const char *a = annotations->items[i];
+        if (!str_has_prefix(a, "cdi.k8s.io/"))
+            continue;
+        const char *eq = strchr(a, '=');
+        if (eq == NULL)
+            continue;
+        cleanup_free char *copy = xstrdup(eq + 1);
+        char *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+            str_strip(t);
+            if (t[0] != '\0' && !strv_contains(out, t))
+                strv_push(out, xstrdup(t));
+        }
+    }
+    if (visible_devices == NULL || visible_devices[0] == '\0')
+        return;
+    /* only when every entry is a CDI name: "0,1" stays the hook's business */
+    cleanup_free char *copy = xstrdup(visible_devices);
+    struct strv names = {0};
+    char *save = NULL;
+    bool all = true;
+    for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+        str_strip(t);
+        if (!cdi_is_qualified(t))
+            all = false;
+        else
+            strv_push(&names, xstrdup(t));
+    }
+    for (size_t i = 0; all && i < names.len; i++)
+        if (!strv_contains(out, names.items[i]))
+            strv_push(out, xstrdup(names.items[i]));
+    strv_clear(&names);
+}
+
+/* ---- applying edits to config.json ----------------------------------------------------- */
+
+static json_t *child(json_t *parent, const char *key, bool array)
+{
+    json_t *v = json_object_get(parent, key);
+    if (v == NULL || json_is_null(v)) {
+        v = array ? json_array() : json_object();
+        json_object_set_new(parent, key, v);
+    }
+    return v;
+}
+
+static int apply_env(json_t *config, const json_t *env, gctk_error **err)
+{
+    json_t *process = child(config, "process", false);
+    json_t *list = child(process, "env", true);
+    if (!json_is_object(process) || !json_is_array(list))
+        return gctk_fail(err, 0, "config.json: `process.env` is not an array");
+    size_t i, k;
+    json_t *v, *x;
+    json_array_foreach(env, i, v)
+    {
+        const char *s = json_string_value(v);
+        size_t n = strcspn(s, "=");
+        for (k = 0; k < json_array_size(list);) {
+            const char *old = json_string_value(json_array_get(list, k));
+            if (old != NULL && strncmp(old, s, n) == 0 && old[n] == '=')
+                json_array_remove(list, k);
+            else
+                k++;
+        }
+        json_array_append_new(list, json_string(s));
+    }
+    (void)x;
+    return 0;
+}
+
+static int apply_nodes(json_t *config, const json_t *nodes, gctk_error **err)
+{
+    json_t *linux_ = child(config, "linux", false);
+    if (!json_is_object(linux_))
+        return gctk_fail(err, 0, "config.json: `linux` is not an object");
+    json_t *devs = child(linux_, "devices", true);
+    json_t *res = child(linux_, "resources", false);
+    if (!json_is_array(devs) || !json_is_object(res))
+        return gctk_fail(err, 0, "config.json: `linux.devices` or `linux.resources` malformed");
+    json_t *rules = child(res, "devices", true);
+    if (!json_is_array(rules))
+        return gctk_fail(err, 0, "config.json: `linux.resources.devices` is not an array");
+    size_t i, k;
+    json_t *n, *x;
+    json_array_foreach(nodes, i, n)
+    {
+        const char *path = json_string_value(json_object_get(n, "path"));
+        const char *hp = json_string_value(json_object_get(n, "hostPath"));
+        const char *type = json_string_value(json_object_get(n, "type"));
+        const char *perms = json_string_value(json_object_get(n, "permissions"));
+        json_int_t maj = json_integer_value(json_object_get(n, "major"));
+        json_int_t min = json_integer_value(json_object_get(n, "minor"));
+        json_t *mode = json_object_get(n, "fileMode");
+        if (type == NULL || (maj == 0 && min == 0)) {
+            const char *host = hp != NULL && hp[0] != '\0' ? hp : path;
+            struct stat st;
+            if (stat(host, &st) < 0)
+                return gctk_fail(err, errno, "CDI device node `%s`", host);
+            if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+                return gctk_fail(err, 0, "CDI device node `%s` is not a device", host);
+            type = S_ISCHR(st.st_mode) ? "c" : "b";
+            maj = major(st.st_rdev);
+            min = minor(st.st_rdev);
+            if (mode == NULL)
+                mode = json_integer(st.st_mode & 0777);
+            else
+                json_incref(mode);
+        } else {
+            json_incref(mode);
+        }
+        /* the same node twice (two GPUs' specs) is added once */
+        for (k = 0; k < json_array_size(devs);) {
+            const char *old = json_string_value(json_object_get(json_array_get(devs, k), "path"));
+            if (old != NULL && strcmp(old, path) == 0)
+                json_array_remove(devs, k);
+            else
+                k++;
+        }
+        json_t *d = json_pack("{s:s, s:s, s:I, s:I}", "path", path, "type", type, "major", maj,
+                              "minor", min);
+        if (mode != NULL)
+            json_object_set_new(d, "fileMode", mode);
+        if (json_object_get(n, "uid") != NULL)
+            json_object_set(d, "uid", json_object_get(n, "uid"));
+        if (json_object_get(n, "gid") != NULL)
+            json_object_set(d, "gid", json_object_get(n, "gid"));
+        json_array_append_new(devs, d);
+        json_array_append_new(rules, json_pack("{s:b, s:s, s:I, s:I, s:s}", "allow", 1, "type",
+                                               type, "major", maj, "minor", min, "access",
+                                               perms ? perms : "rwm"));
+    }
+    (void)x;
+    return 0;
+}
+
+static int apply_mounts(json_t *config, const json_t *mounts, gctk_error **err)
+{
+    json_t *list = child(config, "mounts", true);
+    if (!json_is_array(list))
+        return gctk_fail(err, 0, "config.json: `mounts` is not an array");
+    size_t i, k;
+    json_t *m;
+    json_array_foreach(mounts, i, m)
+    {
+        const char *dst = json_string_value(json_object_get(m, "containerPath"));
+        for (k = 0; k < json_array_size(list);) {
+            const char *old =
+                json_string_value(json_object_get(json_array_get(list, k), "destination"));
+            if (old != NULL && strcmp(old, dst) == 0)
+                json_array_remove(list, k);
+            else
+                k++;
+        }
+        const char *type = json_string_value(json_object_get(m, "type"));
+        json_t *o = json_pack("{s:s, s:s, s:s}", "destination", dst, "type", type ? type : "bind",
+                              "source", json_string_value(json_object_get(m, "hostPath")));
+        json_t *opts = json_object_get(m, "options");
+        if (opts != NULL)
+            json_object_set(o, "options", opts);
+        json_array_append_new(list, o);
+    }
+    return 0;
+}
+
+static int apply_hooks(json_t *config, const json_t *hooks, gctk_error **err)
+{
+    json_t *all = child(config, "hooks", false);
+    if (!json_is_object(all))
+        return gctk_fail(err, 0, "config.json: `hooks` is not an object");
+    size_t i;
+    json_t *h;
+    json_array_foreach(hooks, i, h)
+    {
+        json_t *stage = child(all, json_string_value(json_object_get(h, "hookName")), true);
+        if (!json_is_array(stage))
+            return gctk_fail(err, 0, "config.json: `hooks.%s` is not an array",
+                             json_string_value(json_object_get(h, "hookName")));
+        json_t *o = json_pack("{s:O}", "path", json_object_get(h, "path"));
+        static const char *const keys[] = {"args", "env", "timeout"};
+        for (size_t k = 0; k < GCTK_ARRAY_LEN(keys); k++)
+            if (json_object_get(h, keys[k]) != NULL)
+                json_object_set(o, keys[k], json_object_get(h, keys[k]));
+        json_array_append_new(stage, o);
+    }
+    return 0;
+}
+
+int cdi_apply(json_t *config, const json_t *edits, gctk_error **err)
+{
+    if (!json_is_object(config))
+        return gctk_fail(err, 0, "config.json: not an object");
+    size_t i;
+    json_t *e;
+    json_array_foreach(edits, i, e)
+    {
+        json_t *v;
+        if ((v = json_object_get(e, "env")) != NULL && apply_env(config, v, err) < 0)
+            return -1;
+        if ((v = json_object_get(e, "deviceNodes")) != NULL && apply_nodes(config, v, err) < 0)
+            return -1;
+        if ((v = json_object_get(e, "mounts")) != NULL && apply_mounts(config, v, err) < 0)
+            return -1;
+        if ((v = json_object_get(e, "hooks")) != NULL && apply_hooks(config, v, err) < 0)
+            return -1;
+        json_t *gids = json_object_get(e, "additionalGids");
+        if (json_array_size(gids) > 0) {
+            json_t *user = child(child(config, "process", false), "user", false);
+            json_t *add = child(user, "additionalGids", true);
+            json_array_extend(add, gids);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,479 @@
+/* Injection into a container, in-process: no helper is forked, no binary of
+ * the image or of the host is run. */
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+#include <dirent.h>
+#include <elf.h>
+
+#include "caps.h"
+#include "cgroup.h"
+#include "elfinfo.h"
+#include "host.h"
+#include "inject.h"
+#include "layout.h"
+#include "ldcache.h"
+#include "rootfs.h"
+#include "vercmp.h"
+
+void inject_report_clear(struct inject_report *r)
+{
+    free(r->compat);
+    strv_clear(&r->notes);
+    *r = (struct inject_report){0};
+}
+
+/* A handle on the container's process that cannot come to name another one:
+ * the pid in the state could be reused by a host process once the container's
+ * exits, and entering that one's mount namespace would put our mounts on the
+ * host. -1 without an error on kernels before 5.3 (no pidfd). */
+static int open_process(pid_t pid, int *pidfd, gctk_error **err)
+{
+    *pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (*pidfd >= 0 || errno == ENOSYS)
+        return 0;
+    if (errno == ESRCH)
+        return gctk_fail(err, 0,
+                         "container process %d is gone: the container exited before "
+                         "its GPUs were set up",
+                         (int)pid);
+    return gctk_fail(err, errno, "container process %d: pidfd_open", (int)pid);
+}
+
+/* Fails when the container's process has exited (a zombie counts as exited):
+ * what was read through /proc/<pid> before this check was the container's. */
+static int check_alive(int pidfd, pid_t pid, gctk_error **err)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    cleanup_free char *stat = NULL;
+    cleanup_error gctk_error *e = NULL;
+    char state = '?';
+    if (read_file(path, 4096, &stat, NULL, &e) == 0) {
+        /* "pid (comm) S ...": comm may hold anything, the state follows the last ')' */
+        const char *paren = strrchr(stat, ')');
+        if (paren != NULL && paren[1] == ' ')
+            state = paren[2];
+    }
+    bool same = pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+    if (!same || stat == NULL || state == 'Z' || state == 'X')
+        return gctk_fail(err, 0,
+                         "container process %d exited while the hook was setting up its "
+                         "GPUs: nothing was left in the container",
+                         (int)pid);
+    return 0;
+}
+
+/* Enters the mount namespace of pid. The container always has its own: were
+ * it ours, the mounts would land on the host, so that is refused. */
+static int enter_mount_ns(pid_t pid, int pidfd, gctk_error **err)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+    cleanup_fd int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return gctk_fail(err, 0,
+                         "container process %d exited while the hook was setting up its "
+                         "GPUs: nothing was left in the container",
+                         (int)pid);
+    if (fd < 0)
+        return gctk_fail(err, errno, "container process %d: open `%s`", (int)pid, path);
+    if (check_alive(pidfd, pid, err) < 0)
+        return -1;
+    struct stat theirs, ours;
+    if (fstat(fd, &theirs) < 0 || stat("/proc/self/ns/mnt", &ours) < 0)
+        return gctk_fail(err, errno, "stat the mount namespace of process %d", (int)pid);
+    if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev)
+        return gctk_fail(err, 0,
+                         "container process %d shares the hook's mount namespace: "
+                         "refusing to mount into the host's; give the container a mount "
+                         "namespace",
+                         (int)pid);
+    if (setns(fd, CLONE_NEWNS) < 0)
+        return gctk_fail(err, errno, "enter the mount namespace of process %d", (int)pid);
+    return 0;
+}
+
+/* Opens a host path (root joined) as O_PATH and checks its type. */
+static int open_host(const gctk_host *h, const char *path, mode_t type, int *fd_out,
+                     struct stat *st, gctk_error **err)
+{
+    cleanup_free char *full = path_join(gctk_host_root(h), path);
+    cleanup_fd int fd = open(full, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return gctk_fail(err, errno, "host file `%s`", full);
+    if (fstat(fd, st) < 0)
+        return gctk_fail(err, errno, "stat `%s`", full);
+    if ((st->st_mode & S_IFMT) != type)
+        return gctk_fail(err, 0, "host file `%s` is not a %s", full,
+                         type == S_IFCHR    ? "character device"
+                         : type == S_IFDIR  ? "directory"
+                         : type == S_IFSOCK ? "socket"
+                                            : "regular file");
+    *fd_out = steal_fd(&fd);
+    return 0;
+}
+
+/* A second run of the hook on the same container would stack every mount on
+ * the first run's: refuse it at the first target that already is the host's
+ * object, before anything is changed. */
+static int check_not_injected(struct rootfs *r, int src, const char *path, gctk_error **err)
+{
+    cleanup_fd int dst = -1;
+    cleanup_error gctk_error *e = NULL;
+    struct stat s, d;
+    if (rootfs_open_path(r, path, O_PATH | O_CLOEXEC, &dst, &e) < 0)
+        return 0; /* not there yet: the usual case */
+    if (fstat(src, &s) == 0 && fstat(dst, &d) == 0 && s.st_dev == d.st_dev && s.st_ino == d.st_ino)
+        return gctk_fail(err, 0,
+                         "`%s` is already mounted from the host: this container's GPUs "
+                         "were set up by an earlier run of the hook (is gctk-hook listed "
+                         "twice in its OCI hooks?)",
+                         path);
+    return 0;
+}
+
+static int mount_node(const gctk_host *h, struct rootfs *r, const struct gctk_node *n,
+                      struct mount_journal *j, gctk_error **err)
+{
+    struct stat st;
+    cleanup_fd int src = -1, dst = -1;
+    if (open_host(h, n->path, S_IFCHR, &src, &st, err) < 0)
+        return -1;
+    if (major(st.st_rdev) != n->major || minor(st.st_rdev) != n->minor)
+        return gctk_fail(err, 0,
+                         "device `%s` is %u:%u on the host, expected %u:%u: the driver "
+                         "changed under us; retry",
+                         n->path, major(st.st_rdev), minor(st.st_rdev), n->major, n->minor);
+    if (check_not_injected(r, src, n->path, err) < 0)
+        return -1;
+    if (rootfs_make_target(r, n->path, S_IFREG, j, &dst, err) < 0 ||
+        mount_bind_fd(src, dst, LAYOUT_NODE_FLAGS, j, err) < 0)
+        return gctk_wrap(err, "mount `%s`", n->path);
+    return 0;
+}
+
+static int mount_file(const gctk_host *h, struct rootfs *r, const struct gctk_file *f,
+                      const struct layout_dirs *dirs, struct mount_journal *j, gctk_error **err)
+{
+    cleanup_free char *dst_path = layout_container_path(f, dirs);
+    mode_t type = f->kind == GCTK_FILE_DIR      ? S_IFDIR
+                  : f->kind == GCTK_FILE_SOCKET ? S_IFSOCK
+                                                : S_IFREG;
+    struct stat st;
+    cleanup_fd int src = -1, dst = -1;
+    if (open_host(h, f->source, type, &src, &st, err) < 0)
+        return gctk_wrap(err, "mount `%s`", dst_path);
+    if (check_not_injected(r, src, dst_path, err) < 0)
+        return -1;
+    if (rootfs_make_target(r, dst_path, type == S_IFDIR ? S_IFDIR : S_IFREG, j, &dst, err) < 0 ||
+        mount_bind_fd(src, dst, layout_file_flags(f), j, err) < 0)
+        return gctk_wrap(err, "mount `%s`", dst_path);
+    return 0;
+}
+
+/* The links of the layout, recorded in the journal. */
+static int make_links(struct rootfs *r, const gctk_plan *p, const struct layout_dirs *dirs,
+                      struct mount_journal *j, size_t *count, gctk_error **err)
+{
+    struct layout_links links = {0};
+    layout_links(p, dirs, &links);
+    int rc = 0;
+    for (size_t i = 0; i < links.paths.len && rc == 0; i++)
+        rc = rootfs_symlink(r, links.targets.items[i], links.paths.items[i], j, err);
+    if (rc == 0)
+        *count += links.paths.len;
+    layout_links_clear(&links);
+    return rc;
+}
+
+/* Copies a small host file of /proc/driver/nvidia into the container's tmpfs. */
+static int copy_proc_file(const gctk_host *h, struct rootfs *r, const char *name, bool params,
+                          gctk_error **err)
+{
+    cleanup_free char *dir = path_join(gctk_host_root(h), HOST_PROC_NVIDIA);
+    cleanup_free char *src = xasprintf("%s/%s", dir, name);
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    cleanup_error gctk_error *e = NULL;
+    if (read_file(src, 1 << 20, &text, &len, &e) < 0)
+        return e->code == ENOENT ? 0 : gctk_error_propagate(err, &e);
+    if (params) {
+        /* the container must never create device files itself */
+        char *m = strstr(text, "ModifyDeviceFiles: 1");
+        if (m != NULL)
+            m[strlen("ModifyDeviceFiles: ")] = '0';
+    }
+    cleanup_free char *dst = xasprintf(HOST_PROC_NVIDIA "/%s", name);
+    return rootfs_write_file(r, dst, text, len, 0444, err);
+}
+
+/* MIG: the capability files (or directories) of the selected instances, and
+ * of the config and monitor capabilities, read-only at their own paths in the
+ * tmpfs. The driver checks them when NVML or CUDA open an instance: without
+ * them the container sees its GPU but no MIG device. */
+static int mount_mig_procs(const gctk_host *h, struct rootfs *r, const char *const *procs,
+                           size_t nprocs, struct mount_journal *j, gctk_error **err)
+{
+    for (size_t i = 0; i < nprocs; i++) {
+        const char *path = procs[i];
+        cleanup_free char *full = path_join(gctk_host_root(h), path);
+        struct stat st;
+        if (stat(full, &st) < 0)
+            return gctk_fail(err, errno, "MIG capability `%s`", full);
+        mode_t type = S_ISDIR(st.st_mode) ? S_IFDIR : S_IFREG;
+        cleanup_fd int src = -1, dst = -1;
+        if (open_host(h, path, type, &src, &st, err) < 0 ||
+            rootfs_make_target(r, path, type, NULL, &dst, err) < 0 ||
+            mount_bind_fd(src, dst, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC, j, err) <
+                0)
+            return gctk_wrap(err, "mount `%s`", path);
+    }
+    return 0;
+}
+
+int inject_mask_proc(const gctk_host *h, struct rootfs *r, const struct gctk_gpu *const *gpus,
+                     size_t ngpus, const char *const *procs, size_t nprocs, struct mount_journal *j,
+                     gctk_error **err)
+{
+    cleanup_free char *host_dir = path_join(gctk_host_root(h), HOST_PROC_NVIDIA);
+    struct stat st;
+    if (stat(host_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    cleanup_fd int target = -1, tmp_root = -1;
+    cleanup_error gctk_error *e = NULL;
+    if (rootfs_open_path(r, HOST_PROC_NVIDIA, O_PATH | O_DIRECTORY | O_CLOEXEC, &target, &e) < 0) {
+        /* a container /proc without the driver's entry (a simulated host):
+         * cover /proc/driver instead and make the directory in the tmpfs */
+        cleanup_fd int parent = -1, parent_root = -1;
+        if (rootfs_open_path(r, "/proc/driver", O_PATH | O_DIRECTORY | O_CLOEXEC, &parent, err) <
+                0 ||
+            mount_tmpfs_fd(parent, "mode=0555", j, &parent_root, err) < 0 ||
+            rootfs_mkdir_p(r, HOST_PROC_NVIDIA, 0555, NULL, &target, err) < 0)
+            return gctk_wrap(err, "mask `/proc/driver`");
+    }
+    if (mount_tmpfs_fd(target, "mode=0555", j, &tmp_root, err) < 0)
+        return gctk_wrap(err, "mask `" HOST_PROC_NVIDIA "`");
+    if (copy_proc_file(h, r, "version", false, err) < 0 ||
+        copy_proc_file(h, r, "params", true, err) < 0 ||
+        copy_proc_file(h, r, "registry", false, err) < 0)
+        return gctk_wrap(err, "mask `" HOST_PROC_NVIDIA "`");
+    for (size_t i = 0; i < ngpus; i++) {
+        const struct gctk_gpu *g = gpus[i];
+        cleanup_fd int src = -1, dst = -1;
+        if (open_host(h, g->proc_dir, S_IFDIR, &src, &st, err) < 0 ||
+            rootfs_make_target(r, g->proc_dir, S_IFDIR, NULL, &dst, err) < 0 ||
+            mount_bind_fd(src, dst, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC, j, err) <
+                0)
+            return gctk_wrap(err, "mount `%s`", g->proc_dir);
+    }
+    if (mount_mig_procs(h, r, procs, nprocs, j, err) < 0)
+        return -1;
+    if (mount_seal_fd(tmp_root, err) < 0)
+        return gctk_wrap(err, "mask `" HOST_PROC_NVIDIA "`");
+    return 0;
+}
+
+/* The plan's GPUs and MIG capability paths. */
+static int mask_proc(const gctk_host *h, struct rootfs *r, const gctk_plan *p,
+                     struct mount_journal *j, gctk_error **err)
+{
+    size_t ngpus = gctk_plan_gpu_count(p), nprocs = gctk_plan_proc_count(p);
+    cleanup_free const struct gctk_gpu **gpus = xcalloc(ngpus, sizeof(*gpus));
+    cleanup_free const char **procs = xcalloc(nprocs, sizeof(*procs));
+    for (size_t i = 0; i < ngpus; i++)
+        gpus[i] = gctk_plan_gpu(p, i);
+    for (size_t i = 0; i < nprocs; i++)
+        procs[i] = gctk_plan_proc(p, i);
+    return inject_mask_proc(h, r, gpus, ngpus, procs, nprocs, j, err);
+}
+
+#define CUDA_COMPAT_DIR "/usr/local/cuda/compat"
+
+/* Forward compatibility: an image may carry a libcuda newer than the host's
+ * driver (NVIDIA's cuda-compat package) in /usr/local/cuda/compat. Its
+ * libraries are used in place of the host's when they are newer, and only
+ * when they are regular ELF files inside the rootfs: a symlink there is
+ * ignored (it could name anything), and so is anything else odd. The cache
+ * entries added here point the SONAMEs at them. */
+static void add_compat_libs(struct rootfs *r, const gctk_host *h, struct ldcache *c,
+                            struct inject_report *rep)
+{
+    cleanup_fd int dfd = -1;
+    cleanup_error gctk_error *e = NULL;
+    if (rootfs_open_path(r, CUDA_COMPAT_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &dfd, &e) < 0)
+        return;
+    int scan = dup(dfd);
+    cleanup_dir DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
+    if (d == NULL) {
+        if (scan >= 0)
+            close(scan);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *so = strstr(de->d_name, ".so.");
+        if (so == NULL || !(cap_library_caps(de->d_name) & GCTK_CAP_COMPUTE) ||
+            !version_valid(so + 4) || strchr(so + 4, '.') == NULL)
+            continue;
+        struct stat st;
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (!S_ISREG(st.st_mode)) {
+            strv_push(&rep->notes, xasprintf("cuda-compat `%s/%s` ignored: not a regular file%s",
+                                             CUDA_COMPAT_DIR, de->d_name,
+                                             S_ISLNK(st.st_mode) ? " (a symlink)" : ""));
+            continue;
+        }
+        if (version_cmp(so + 4, gctk_host_driver_version(h)) <= 0) {
+            strv_push(&rep->notes,
+                      xasprintf("cuda-compat `%s/%s` ignored: not newer than the driver %s",
+                                CUDA_COMPAT_DIR, de->d_name, gctk_host_driver_version(h)));
+            continue;
+        }
+        /* the name may have been swapped for a device or a FIFO since the
+         * fstatat: look at the object itself through O_PATH, and open for
+         * reading only what is still a regular file */
+        cleanup_fd int fd = -1;
+        struct elf_info info = {0};
+        if (open_regular_at(dfd, de->d_name, &fd) < 0 || elf_inspect_fd(fd, &info, &e) < 0 ||
+            info.soname == NULL || info.elf_class != ELFCLASS64 || info.machine != EM_X86_64) {
+            strv_push(&rep->notes, xasprintf("cuda-compat `%s/%s` ignored: not a 64-bit library",
+                                             CUDA_COMPAT_DIR, de->d_name));
+            gctk_error_free(e);
+            e = NULL;
+            elf_info_clear(&info);
+            continue;
+        }
+        cleanup_free char *path = xasprintf("%s/%s", CUDA_COMPAT_DIR, de->d_name);
+        ldcache_add(c, info.soname, path, LDCACHE_FLAG_X86_64);
+        strv_push(&rep->notes, xasprintf("cuda-compat: %s -> %s (newer than the driver %s)",
+                                         info.soname, path, gctk_host_driver_version(h)));
+        if (str_has_prefix(de->d_name, "libcuda.so.")) {
+            free(rep->compat);
+            rep->compat = xstrdup(path);
+        }
+        elf_info_clear(&info);
+    }
+}
+
+static int update_ldcache(struct rootfs *r, const gctk_host *h, const gctk_plan *p,
+                          const struct layout_dirs *dirs, bool compat, struct inject_report *rep,
+                          gctk_error **err)
+{
+    struct ldcache c = {0};
+    layout_ldcache_read(r, &c, &rep->notes);
+    layout_ldcache_add_plan(&c, p, dirs);
+    if (compat && (cap_expand(gctk_plan_caps(p)) & GCTK_CAP_COMPUTE))
+        add_compat_libs(r, h, &c, rep);
+    int rc = layout_ldcache_write(r, &c, err);
+    ldcache_clear(&c);
+    return rc;
+}
+
+bool inject_uid_map_is_initial(const char *text)
+{
+    unsigned long inside = 1, outside = 1, count = 0;
+    int n = 0;
+    if (sscanf(text, " %lu %lu %lu %n", &inside, &outside, &count, &n) != 3)
+        return false;
+    /* one line, the identity over the whole range */
+    return inside == 0 && outside == 0 && count == 4294967295ul && text[n] == '\0';
+}
+
+static bool in_user_namespace(void)
+{
+    cleanup_free char *text = NULL;
+    if (read_file("/proc/self/uid_map", 4096, &text, NULL, NULL) < 0)
+        return false;
+    return !inject_uid_map_is_initial(text);
+}
+
+int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o, struct inject_report *rep,
+           gctk_error **err)
+{
+    if (o->rootfs == NULL || o->rootfs[0] != '/')
+        return gctk_fail(err, 0, "rootfs `%s` must be an absolute path",
+                         o->rootfs ? o->rootfs : "");
+    struct cgroup_grant *grant = NULL;
+    struct mount_journal *j = NULL;
+    struct rootfs r = {.fd = -1};
+    cleanup_fd int pidfd = -1;
+    unsigned long long t = now_ns();
+
+    if (open_process(o->pid, &pidfd, err) < 0)
+        return -1;
+
+    size_t ndev = gctk_plan_node_count(p);
+    /* rootless (--no-cgroups --user of NVIDIA's tools): the engine's cgroup
+     * is not ours to edit, and no node is ever made: they are bind-mounted */
+    bool no_cgroups = o->no_cgroups;
+    if (!no_cgroups && ndev > 0 && in_user_namespace()) {
+        no_cgroups = true;
+        strv_push(&rep->notes, xstrdup("in a user namespace: device cgroup left to the engine"));
+    }
+    if (!no_cgroups && ndev > 0) {
+        struct cgroup_device *devs = xcalloc(ndev, sizeof(*devs));
+        for (size_t i = 0; i < ndev; i++)
+            devs[i] =
+                (struct cgroup_device){gctk_plan_node(p, i)->major, gctk_plan_node(p, i)->minor};
+        int rc = cgroup_allow_devices(o->pid, devs, ndev, &grant, err);
+        free(devs);
+        if (rc < 0)
+            return gctk_wrap(err, "device cgroup of process %d", (int)o->pid);
+    }
+    /* the cgroup read through /proc/<pid> was the container's */
+    if (check_alive(pidfd, o->pid, err) < 0)
+        goto fail;
+    rep->cgroup_ns = now_ns() - t;
+    t = now_ns();
+
+    struct layout_dirs dirs = {0};
+    if (enter_mount_ns(o->pid, pidfd, err) < 0 || rootfs_open(o->rootfs, &r, err) < 0)
+        goto fail;
+    j = mount_journal_new();
+    layout_image_dirs(&r, &dirs);
+    snprintf(rep->libdir, sizeof(rep->libdir), "%s", dirs.lib);
+    for (size_t i = 0; i < ndev; i++)
+        if (mount_node(h, &r, gctk_plan_node(p, i), j, err) < 0)
+            goto fail;
+    for (size_t i = 0; i < gctk_plan_file_count(p); i++)
+        if (mount_file(h, &r, gctk_plan_file(p, i), &dirs, j, err) < 0)
+            goto fail;
+    if (make_links(&r, p, &dirs, j, &rep->links, err) < 0)
+        goto fail;
+    rep->mounts_ns = now_ns() - t;
+    t = now_ns();
+    if (mask_proc(h, &r, p, j, err) < 0)
+        goto fail;
+    rep->proc_ns = now_ns() - t;
+    t = now_ns();
+    /* a container that died meanwhile must not keep a half-configured
+     * rootfs: checked before the one step that cannot be undone */
+    if (check_alive(pidfd, o->pid, err) < 0)
+        goto fail;
+    /* last: the one step that changes a file of the image */
+    if (o->ldconfig == LDCONFIG_INTERNAL &&
+        update_ldcache(&r, h, p, &dirs, o->cuda_compat, rep, err) < 0)
+        goto fail;
+    rep->ldcache_ns = now_ns() - t;
+    rep->mounts = mount_journal_mounts(j);
+    mount_journal_free(j);
+    rootfs_close(&r);
+    cgroup_grant_free(grant);
+    return 0;
+
+fail:
+    if (j != NULL)
+        mount_journal_undo(j);
+    mount_journal_free(j);
+    rootfs_close(&r);
+    if (grant != NULL)
+        cgroup_grant_undo(grant);
+    cgroup_grant_free(grant);
+    return -1;
+}

@@ -1,0 +1,130 @@
+/* From a container's environment to what it gets. */
+#include <ctype.h>
+#include <string.h>
+
+#include "oci.h"
+#include "request.h"
+#include "require.h"
+
+void request_clear(struct request *r)
+{
+    free(r->devices);
+    free(r->ignored);
+    free(r->mig_config);
+    free(r->mig_monitor);
+    strv_clear(&r->requires);
+    strv_clear(&r->require_names);
+    *r = (struct request){0};
+}
+
+char *swarm_resource_env_name(const char *resource, bool underscores)
+{
+    char *s = xasprintf("DOCKER_RESOURCE_%s", resource);
+    for (char *p = s; *p; p++) {
+        *p = (char)toupper((unsigned char)*p);
+        if (underscores && (*p == '-' || *p == '.'))
+            *p = '_';
+    }
+    return s;
+}
+
+/* Adds a line to what the hook logs about the environment. */
+static void add_ignored(struct request *r, char *owned)
+{
+    if (r->ignored != NULL) {
+        char *both = xasprintf("%s; %s", r->ignored, owned);
+        free(owned);
+        owned = both;
+    }
+    free(r->ignored);
+    r->ignored = owned;
+}
+
+/* The MIG management capabilities let a container reconfigure or watch every
+ * instance of a GPU, whoever uses them: privileged containers only (an
+ * unprivileged one could otherwise take them from an image's ENV). */
+static void read_mig_caps(const struct strv *env, bool privileged, struct request *r)
+{
+    static const char *const names[] = {"NVIDIA_MIG_CONFIG_DEVICES", "NVIDIA_MIG_MONITOR_DEVICES"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(names); i++) {
+        const char *v = env_get(env, names[i]);
+        if (v == NULL || v[0] == '\0' || strcmp(v, "void") == 0 || strcmp(v, "none") == 0)
+            continue;
+        if (!privileged) {
+            add_ignored(r, xasprintf("%s=%s ignored: only privileged containers get MIG "
+                                     "management capabilities",
+                                     names[i], v));
+            continue;
+        }
+        if (i == 0)
+            r->mig_config = xstrdup(v);
+        else
+            r->mig_monitor = xstrdup(v);
+    }
+}
+
+int request_from_env(const struct strv *env, bool privileged, const struct gctk_config *cfg,
+                     struct request *out, gctk_error **err)
+{
+    struct request r = {0};
+    const char *visible = env_get(env, "NVIDIA_VISIBLE_DEVICES");
+    r.devices_from = "NVIDIA_VISIBLE_DEVICES";
+    /* Swarm hands out generic resources through DOCKER_RESOURCE_<NAME>: that
+     * assignment wins over the image's own NVIDIA_VISIBLE_DEVICES */
+    for (int u = 0; cfg->swarm_resource != NULL && u < 2; u++) {
+        /* Swarm upper-cases the resource name and keeps its other
+         * characters; an underscore spelling is accepted too */
+        cleanup_free char *swarm_var = swarm_resource_env_name(cfg->swarm_resource, u == 1);
+        const char *assigned = env_get(env, swarm_var);
+        if (assigned != NULL) {
+            visible = assigned;
+            r.devices_from = "DOCKER_RESOURCE";
+            break;
+        }
+    }
+    const char *cuda_version = env_get(env, "CUDA_VERSION");
+    const char *require_cuda = env_get(env, "NVIDIA_REQUIRE_CUDA");
+    if (visible == NULL && cuda_version != NULL && require_cuda == NULL) {
+        /* a CUDA image from before the NVIDIA_* variables: it wants every GPU */
+        r.legacy = true;
+        visible = "all";
+        r.devices_from = "CUDA_VERSION (legacy CUDA image)";
+    }
+    if (visible != NULL && !privileged && !cfg->allow_unprivileged_env &&
+        strcmp(r.devices_from, "DOCKER_RESOURCE") != 0) {
+        r.ignored = xasprintf("%s ignored: unprivileged containers may not ask for GPUs "
+                              "through the environment (allow-unprivileged-env is false)",
+                              r.devices_from);
+        visible = NULL;
+    }
+    if (visible != NULL && visible[0] != '\0' && strcmp(visible, "void") != 0)
+        r.devices = xstrdup(visible);
+    if (r.devices != NULL)
+        read_mig_caps(env, privileged, &r);
+
+    const char *caps = env_get(env, "NVIDIA_DRIVER_CAPABILITIES");
+    if (caps == NULL || caps[0] == '\0') {
+        r.caps = r.legacy ? GCTK_CAP_ALL : GCTK_CAP_DEFAULT;
+    } else if (gctk_caps_parse(caps, &r.caps, err) < 0) {
+        request_clear(&r);
+        return gctk_wrap(err, "NVIDIA_DRIVER_CAPABILITIES");
+    }
+
+    cleanup_free char *note = NULL;
+    if (!cfg->disable_require && !require_disabled(env->items, &note)) {
+        require_collect(env->items, &r.require_names, &r.requires);
+        if (r.legacy) {
+            /* the legacy rule of the NVIDIA stack: the image's CUDA_VERSION is
+             * the minimum the driver must support */
+            unsigned major = 0, minor = 0;
+            if (sscanf(cuda_version, "%u.%u", &major, &minor) == 2) {
+                strv_push(&r.require_names, xstrdup("CUDA_VERSION"));
+                strv_push(&r.requires, xasprintf("cuda>=%u.%u", major, minor));
+            }
+        }
+    }
+    if (note != NULL && r.devices != NULL)
+        add_ignored(&r, steal_pointer(&note));
+    *out = r;
+    return 0;
+}

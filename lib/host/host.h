@@ -1,0 +1,107 @@
+/* The discovered host (internal view) and the parsers discovery is made of,
+ * exposed for the unit tests and the fuzzers. */
+#ifndef GCTK_HOST_H
+#define GCTK_HOST_H
+
+#include "util.h"
+
+struct nvml;
+
+struct gctk_host {
+    char *root;
+    unsigned flags;
+    char *driver_version;
+    char *cuda_version;
+    bool cuda_tried;
+    struct gctk_gpu *gpus;
+    bool *enriched; /* per GPU: NVML already asked */
+    size_t ngpus;
+    struct gctk_file *files;
+    size_t nfiles, files_cap;
+    struct gctk_node *nodes;
+    size_t nnodes, nodes_cap;
+    struct strv warnings;
+    struct strv real_dirs; /* directories of the root found not to be links */
+    struct nvml *nvml;
+    bool nvml_tried;
+    struct gctk_mig *migs; /* by GPU, then index */
+    size_t nmigs;
+    int mig_config_minor, mig_monitor_minor; /* nvidia-cap minors; -1 when absent */
+};
+
+/* The driver's files and numbers that every part of gctk reads the same. */
+#define HOST_PROC_NVIDIA "/proc/driver/nvidia"
+#define HOST_PROC_VERSION HOST_PROC_NVIDIA "/version"
+#define HOST_NVIDIA_MAJOR 195 /* nvidiactl, nvidia-modeset and nvidia<minor> */
+#define HOST_PROC_CAPS "/proc/driver/nvidia/capabilities"
+#define HOST_MIG_CONFIG HOST_PROC_CAPS "/mig/config"
+#define HOST_MIG_MONITOR HOST_PROC_CAPS "/mig/monitor"
+#define HOST_MIG_MINORS "/proc/driver/nvidia-caps/mig-minors"
+
+/* A capability file of /proc/driver/nvidia/capabilities
+ * ("DeviceFileMinor: 4\nDeviceFileMode: 292\nDeviceFileModify: 1\n"): the minor. */
+int host_parse_cap_access(const char *text, int *minor, gctk_error **err);
+/* The minor that /proc/driver/nvidia-caps/mig-minors gives a capability
+ * ("config", "monitor", "gpu0/gi1/access", "gpu0/gi1/ci0/access"); -1 when
+ * it has none. */
+int host_mig_minors_lookup(const char *text, const char *cap);
+/* The profile in an NVML MIG device name ("NVIDIA A100-SXM4-40GB MIG 1g.5gb"
+ * -> "1g.5gb"); NULL when the name has none. */
+char *host_mig_profile_of(const char *name);
+/* The char major of `name` in the text of /proc/devices; -1 when absent. */
+int host_parse_proc_devices(const char *text, const char *name);
+void host_mig_clear(struct gctk_mig *m);
+
+/* The driver version from the text of /proc/driver/nvidia/version. */
+int host_parse_proc_version(const char *text, char **out, gctk_error **err);
+/* The version of the loaded kernel module, from root's /proc/driver/nvidia/
+ * version. Errors: ENOENT when it is missing (the module is not loaded),
+ * EINVAL when it does not say, else the read's errno. */
+int host_read_driver_version(const char *root, char **out, gctk_error **err);
+
+/* The control nodes of a driver install (not the GPUs' nvidia<minor>): their
+ * numbers (-1: any), the capabilities that need them and the command that
+ * creates a missing one. nvidia-uvm's major is given by the kernel at load
+ * time: uvm_major is /proc/devices' (host_char_major), or -1 for any. */
+struct host_node_spec {
+    const char *path;
+    unsigned caps; /* 0: every container */
+    int major, minor;
+    bool optional;      /* there only with its module loaded (nvidia-modeset) */
+    const char *create; /* "nvidia-modprobe -c 0" */
+};
+#define HOST_CONTROL_NODES 4
+void host_control_nodes(int uvm_major, struct host_node_spec out[HOST_CONTROL_NODES]);
+/* The char major of the driver `name` in root's /proc/devices; -1 when absent. */
+int host_char_major(const char *root, const char *name);
+
+/* The library the host's loader finds for soname: root's ld.so.cache (64-bit
+ * entries), else discovery's library directories; its symlinks resolved
+ * under root. Root-relative and owned; NULL when there is none. Unlike
+ * discovery it takes a library of any version, and needs no opened host: the
+ * question is which file the loader would load. */
+char *host_find_library(const char *root, const char *soname);
+/* One /proc/driver/nvidia/gpus/<bus>/information file; index and proc_dir unset. */
+int host_parse_gpu_information(const char *text, struct gctk_gpu *out, gctk_error **err);
+void host_gpu_clear(struct gctk_gpu *g);
+/* "0000:18:00.0" -> "00000000:18:00.0"; -1 when it is not a PCI address. */
+int host_normalize_bus_id(const char *in, char *out, size_t size);
+/* Resolves every symlink of a host path inside the driver root, as the
+ * root's own processes would: absolute targets start again at the root.
+ * *out: the root-relative path with no link left in it. Host files are
+ * trusted, but a driver root that is a directory of another machine (a
+ * simulated host, a driver container's tree) must not resolve into the one
+ * around it: ".." above a root other than "/" is refused. Fails with code
+ * ENOENT when path itself is absent; a link that leads nowhere, out of the
+ * root or round a loop (ELOOP) fails with a message naming the link. */
+int host_resolve(const char *root, const char *path, char **out, gctk_error **err);
+/* The driver version a driver file's name carries: "libcuda.so.580.95.05"
+ * and "/lib/firmware/nvidia/580.95.05/gsp_ga10x.bin" give "580.95.05";
+ * NULL for a SONAME ("libcuda.so.1") or any other name. Owned. */
+char *host_file_version(const char *path);
+/* The root-relative path of the 64-bit driver library named prefix*, or NULL. */
+const char *host_library_path(const gctk_host *h, const char *prefix);
+/* NVML, loaded on first use; NULL when it cannot be (a warning says why). */
+struct nvml *host_nvml(gctk_host *h);
+
+#endif

@@ -1,0 +1,626 @@
+/* Errors, allocation, strings and small file helpers. */
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "util.h"
+
+void gctk_error_free(gctk_error *e)
+{
+    if (e == NULL)
+        return;
+    free(e->what);
+    free(e->hint);
+    free(e->msg);
+    free(e);
+}
+
+/* msg from what, the cause and the fix */
+static void render(gctk_error *e)
+{
+    bool cause = e->code != 0 && !e->code_said;
+    free(e->msg);
+    e->msg = xasprintf("%s%s%s%s%s", e->what, cause ? ": " : "", cause ? strerror(e->code) : "",
+                       e->hint != NULL ? "; " : "", e->hint != NULL ? e->hint : "");
+}
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        abort();
+    return s;
+}
+
+__attribute__((format(printf, 4, 0))) static int fail(gctk_error **err, int errnum, bool said,
+                                                      const char *fmt, va_list ap)
+{
+    if (err == NULL || *err != NULL)
+        return -1;
+    gctk_error *e = xcalloc(1, sizeof(*e));
+    e->code = errnum;
+    e->code_said = said;
+    e->what = xvasprintf(fmt, ap);
+    render(e);
+    *err = e;
+    return -1;
+}
+
+int gctk_fail(gctk_error **err, int errnum, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail(err, errnum, false, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int gctk_refuse(gctk_error **err, int errnum, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail(err, errnum, true, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int gctk_hint(gctk_error **err, const char *fmt, ...)
+{
+    if (err == NULL || *err == NULL || (*err)->hint != NULL)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    (*err)->hint = xvasprintf(fmt, ap);
+    va_end(ap);
+    render(*err);
+    return -1;
+}
+
+int gctk_wrap(gctk_error **err, const char *fmt, ...)
+{
+    if (err == NULL || *err == NULL)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    cleanup_free char *ctx = xvasprintf(fmt, ap);
+    va_end(ap);
+    char *what = xasprintf("%s: %s", ctx, (*err)->what);
+    free((*err)->what);
+    (*err)->what = what;
+    render(*err);
+    return -1;
+}
+
+int gctk_error_propagate(gctk_error **err, gctk_error **e)
+{
+    if (err != NULL && *err == NULL)
+        *err = steal_pointer(e);
+    gctk_error_free(steal_pointer(e));
+    return -1;
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+char *xstrdup(const char *s)
+{
+    return s == NULL ? NULL : xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = strndup(s, n);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = xvasprintf(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+void strv_push(struct strv *v, char *owned)
+{
+    if (v->len + 1 >= v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 8;
+        v->items = xrealloc(v->items, v->cap * sizeof(*v->items));
+    }
+    v->items[v->len++] = owned;
+    v->items[v->len] = NULL;
+}
+
+bool strv_contains(const struct strv *v, const char *s)
+{
+    for (size_t i = 0; i < v->len; i++)
+        if (strcmp(v->items[i], s) == 0)
+            return true;
+    return false;
+}
+
+void strv_clear(struct strv *v)
+{
+    for (size_t i = 0; i < v->len; i++)
+        free(v->items[i]);
+    free(v->items);
+    *v = (struct strv){0};
+}
+
+char *strv_join(const struct strv *v, const char *sep)
+{
+    struct strbuf b = {0};
+    for (size_t i = 0; i < v->len; i++)
+        strbuf_addf(&b, "%s%s", i > 0 ? sep : "", v->items[i]);
+    return strbuf_steal(&b);
+}
+
+void strbuf_addf(struct strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        abort();
+    if (b->len + (size_t)n + 1 > b->cap) {
+        b->cap = (b->len + (size_t)n + 1) * 2;
+        b->s = xrealloc(b->s, b->cap);
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+char *strbuf_steal(struct strbuf *b)
+{
+    char *s = b->s != NULL ? b->s : xstrdup("");
+    *b = (struct strbuf){0};
+    return s;
+}
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool str_has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+char *str_strip(char *s)
+{
+    /* one move, not one per blank: the values stripped come from images */
+    size_t lead = 0;
+    while (is_blank(s[lead]))
+        lead++;
+    size_t n = strlen(s + lead);
+    while (n > 0 && is_blank(s[lead + n - 1]))
+        n--;
+    memmove(s, s + lead, n);
+    s[n] = '\0';
+    return s;
+}
+
+char *path_join(const char *root, const char *path)
+{
+    if (root == NULL || root[0] == '\0' || strcmp(root, "/") == 0)
+        return xstrdup(path);
+    size_t n = strlen(root);
+    while (n > 1 && root[n - 1] == '/')
+        n--;
+    while (*path == '/')
+        path++;
+    return xasprintf("%.*s/%s", (int)n, root, path);
+}
+
+int read_fd(int fd, size_t max, char **out, size_t *len, gctk_error **err)
+{
+    size_t cap = max < 4096 ? max : 4096, n = 0;
+    cleanup_free char *buf = xmalloc(cap + 1);
+    for (;;) {
+        if (n == cap) {
+            if (cap >= max)
+                return gctk_fail(err, EFBIG, "larger than %zu bytes", max);
+            cap = cap * 2 > max ? max : cap * 2;
+            buf = xrealloc(buf, cap + 1);
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return gctk_fail(err, errno, "read");
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    if (len != NULL)
+        *len = n;
+    *out = steal_pointer(&buf);
+    return 0;
+}
+
+int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len, gctk_error **err)
+{
+    cleanup_fd int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return gctk_fail(err, errno, "open `%s`", path);
+    if (read_fd(fd, max, out, len, err) < 0)
+        return gctk_wrap(err, "`%s`", path);
+    return 0;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len, gctk_error **err)
+{
+    return read_file_at(AT_FDCWD, path, max, out, len, err);
+}
+
+bool is_executable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
+}
+
+char *path_search(const char *list, const char *name, const char *skip_real)
+{
+    if (list == NULL)
+        return NULL;
+    cleanup_free char *copy = xstrdup(list);
+    char *save = NULL;
+    for (char *d = strtok_r(copy, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save)) {
+        if (d[0] != '/')
+            continue;
+        cleanup_free char *p = xasprintf("%s/%s", d, name);
+        if (!is_executable(p))
+            continue;
+        char real[PATH_MAX];
+        if (skip_real != NULL && realpath(p, real) != NULL && strcmp(real, skip_real) == 0)
+            continue;
+        return steal_pointer(&p);
+    }
+    return NULL;
+}
+
+char *self_exe(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return NULL;
+    return xstrndup(self, (size_t)n);
+}
+
+char *self_sibling(const char *name)
+{
+    cleanup_free char *self = self_exe();
+    char *slash = self != NULL ? strrchr(self, '/') : NULL;
+    if (slash == NULL)
+        return NULL;
+    *slash = '\0';
+    cleanup_free char *p = xasprintf("%s/%s", self, name);
+    return is_executable(p) ? steal_pointer(&p) : NULL;
+}
+
+/* Waits for pid (killed first when kill_first); its wait status, or -1. */
+static int reap(pid_t pid, bool kill_first)
+{
+    if (kill_first)
+        kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return status;
+}
+
+int run_capture(const char *const *argv, size_t max, unsigned timeout_ms, char **out,
+                gctk_error **err)
+{
+    /* looked up here, not by posix_spawnp: a missing program is then an
+     * error of its own, whatever the libc (or valgrind) makes of a failed
+     * exec in the child */
+    const char *path = getenv("PATH");
+    cleanup_free char *prog = strchr(argv[0], '/') != NULL
+                                  ? xstrdup(argv[0])
+                                  : path_search(path != NULL ? path : DEFAULT_PATH, argv[0], NULL);
+    if (prog == NULL)
+        return gctk_refuse(err, ENOENT, "`%s` is not on PATH", argv[0]);
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return gctk_fail(err, errno, "pipe");
+    cleanup_fd int rd = p[0];
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    extern char **environ;
+    pid_t pid = 0;
+    int r = posix_spawn(&pid, prog, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(p[1]);
+    if (r != 0)
+        return gctk_fail(err, r, "run `%s`", argv[0]);
+
+    unsigned long long deadline = now_ns() + (unsigned long long)timeout_ms * 1000000ull;
+    size_t n = 0;
+    cleanup_free char *buf = xmalloc(max + 1);
+    for (;;) {
+        unsigned long long now = now_ns();
+        struct pollfd pfd = {.fd = rd, .events = POLLIN};
+        int ready = now >= deadline ? 0 : poll(&pfd, 1, (int)((deadline - now) / 1000000ull) + 1);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready < 0) {
+            int e = errno;
+            reap(pid, true);
+            return gctk_fail(err, e, "wait for the output of `%s`", argv[0]);
+        }
+        if (ready == 0) {
+            reap(pid, true);
+            return gctk_refuse(err, ETIMEDOUT, "`%s` did not answer within %u ms", argv[0],
+                               timeout_ms);
+        }
+        ssize_t got = read(rd, buf + n, max - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int e = errno;
+            reap(pid, true);
+            return gctk_fail(err, e, "read the output of `%s`", argv[0]);
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+        if (n == max) {
+            reap(pid, true);
+            return gctk_refuse(err, EFBIG, "`%s` wrote more than %zu bytes", argv[0], max);
+        }
+    }
+    int status = reap(pid, false);
+    if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return gctk_fail(err, 0, "`%s` failed (status %d)", argv[0],
+                         status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    buf[n] = '\0';
+    *out = steal_pointer(&buf);
+    return 0;
+}
+
+const char *env_get(const struct strv *env, const char *name)
+{
+    size_t n = strlen(name);
+    const char *found = NULL;
+    for (size_t i = 0; i < env->len; i++)
+        if (strncmp(env->items[i], name, n) == 0 && env->items[i][n] == '=')
+            found = env->items[i] + n + 1;
+    return found;
+}
+
+int env_file_read(const char *path, struct strv *env, gctk_error **err)
+{
+    cleanup_free char *buf = NULL;
+    if (read_file(path, 1 << 20, &buf, NULL, err) < 0)
+        return -1;
+    size_t lineno = 0;
+    for (char *line = buf, *next = NULL; line != NULL && *line != '\0'; line = next) {
+        lineno++;
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        str_strip(line);
+        if (line[0] == '\0')
+            continue;
+        if (strchr(line, '=') == NULL || line[0] == '=')
+            return gctk_fail(err, 0, "`%s` line %zu: expected KEY=VALUE, got `%s`", path, lineno,
+                             line);
+        strv_push(env, xstrdup(line));
+    }
+    return 0;
+}
+
+unsigned long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, gctk_error **err)
+{
+    cleanup_free char *p = xstrdup(path);
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        struct stat st;
+        if (mkdir(p, mode) < 0 && (errno != EEXIST || stat(p, &st) < 0 || !S_ISDIR(st.st_mode)))
+            return gctk_fail(err, errno == EEXIST ? ENOTDIR : errno, "create the directory `%s`",
+                             p);
+        if (c == '\0' || (c == '/' && s[1] == '\0'))
+            return 0;
+        *s = c;
+    }
+}
+
+char *temp_name(void)
+{
+    static unsigned counter;
+    return xasprintf(".gctk-tmp-%d-%u", (int)getpid(), __atomic_fetch_add(&counter, 1, 0));
+}
+
+int reopen_regular(int path_fd, int *fd_out)
+{
+    struct stat st, again;
+    if (fstat(path_fd, &st) < 0)
+        return -1;
+    if (!S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        return -1;
+    }
+    char self[64];
+    snprintf(self, sizeof(self), "/proc/self/fd/%d", path_fd);
+    cleanup_fd int fd = open(self, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &again) < 0)
+        return -1;
+    if (again.st_dev != st.st_dev || again.st_ino != st.st_ino) {
+        errno = EINVAL;
+        return -1;
+    }
+    *fd_out = steal_fd(&fd);
+    return 0;
+}
+
+int open_regular_at(int dirfd, const char *name, int *fd_out)
+{
+    cleanup_fd int pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (pfd < 0)
+        return -1;
+    return reopen_regular(pfd, fd_out);
+}
+
+/* The content of the regular file name in dirfd (at most max bytes); 1 when
+ * there is none, 0 when read, -1 on error. */
+static int read_old(int dirfd, const char *name, const char *shown, char **out, size_t *len,
+                    gctk_error **err)
+{
+    cleanup_fd int fd = -1;
+    if (open_regular_at(dirfd, name, &fd) < 0)
+        return errno == ENOENT || errno == EINVAL ? 1 : gctk_fail(err, errno, "open %s", shown);
+    if (read_fd(fd, 64u << 20, out, len, err) < 0)
+        return gctk_wrap(err, "%s", shown);
+    return 0;
+}
+
+int write_file_at(int dirfd, const char *name, const void *data, size_t len,
+                  const struct write_opts *o, gctk_error **err)
+{
+    cleanup_free char *default_shown = xasprintf("`%s`", name);
+    const char *shown = o->shown != NULL ? o->shown : default_shown;
+    struct stat old;
+    bool keep =
+        o->keep && fstatat(dirfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(old.st_mode);
+    if (keep && o->backup) {
+        cleanup_free char *text = NULL, *bak = xasprintf("%s.bak", name);
+        cleanup_free char *bak_shown = xasprintf("`%s.bak`", name);
+        size_t text_len = 0;
+        int r = read_old(dirfd, name, shown, &text, &text_len, err);
+        struct write_opts bo = {
+            .mode = old.st_mode & 07777, .no_dir_sync = true, .shown = bak_shown};
+        if (r < 0 || (r == 0 && write_file_at(dirfd, bak, text, text_len, &bo, err) < 0))
+            return gctk_wrap(err, "keep a backup of %s", shown);
+    }
+    cleanup_free char *tmp = NULL;
+    cleanup_fd int fd = -1;
+    for (int tries = 0; fd < 0; tries++) {
+        free(tmp);
+        tmp = temp_name();
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && (errno != EEXIST || tries >= 16))
+            return gctk_fail(err, errno, "create a temporary file next to %s", shown);
+    }
+    /* the mode asked for (or the old file's), not what the umask leaves */
+    const char *what = "chmod";
+    if (fchmod(fd, keep ? old.st_mode & 07777 : o->mode) < 0)
+        goto fail;
+    what = "chown";
+    if (keep && fchown(fd, old.st_uid, old.st_gid) < 0)
+        goto fail;
+    what = "write";
+    if (write_all(fd, data, len) < 0)
+        goto fail;
+    what = "fsync";
+    if (fsync(fd) < 0)
+        goto fail;
+    what = "close";
+    if (close(steal_fd(&fd)) < 0)
+        goto fail;
+    /* renameat replaces whatever is at name; it never writes through it */
+    what = "rename into place";
+    if (renameat(dirfd, tmp, dirfd, name) < 0)
+        goto fail;
+    /* the rename is durable only once the directory is on disk */
+    if (!o->no_dir_sync && fsync(dirfd) < 0)
+        return gctk_fail(err, errno, "sync the directory of %s", shown);
+    return 0;
+
+fail:;
+    int e = errno;
+    unlinkat(dirfd, tmp, 0);
+    return gctk_fail(err, e, "%s %s", what, shown);
+}
+
+int write_file(const char *path, const void *data, size_t len, const struct write_opts *o,
+               gctk_error **err)
+{
+    cleanup_free char *copy = xstrdup(path), *name_copy = xstrdup(path);
+    const char *dir = dirname(copy), *name = basename(name_copy);
+    cleanup_free char *shown = xasprintf("`%s`", path);
+    struct write_opts with_shown = *o;
+    if (with_shown.shown == NULL)
+        with_shown.shown = shown;
+    if (mkdir_p(dir, 0755, err) < 0)
+        return -1;
+    cleanup_fd int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return gctk_fail(err, errno, "open the directory `%s`", dir);
+    return write_file_at(dirfd, name, data, len, &with_shown, err);
+}
