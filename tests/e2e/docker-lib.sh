@@ -42,6 +42,23 @@ _dk_wait_socket() {
     return 1
 }
 
+# dk_version: the version of $DK_DOCKERD (20.10.24, 26.1.5)
+dk_version() {
+    "$DK_DOCKERD" --version 2>/dev/null | sed -n 's/^Docker version \([0-9][0-9.]*\).*/\1/p'
+}
+
+# dk_daemon_json FILE DIR: when this dockerd needs settings to keep its own
+# files in DIR, writes them to FILE as a daemon.json (else leaves FILE alone).
+# dockerd before 23.0 writes its identity key to /etc/docker/key.json unless
+# told otherwise (23.0 dropped the key).
+dk_daemon_json() {
+    local v
+    v=$(dk_version)
+    if [ -n "$v" ] && [ "${v%%.*}" -lt 23 ]; then
+        printf '{"deprecated-key-path": "%s"}\n' "$2/key.json" >"$1"
+    fi
+}
+
 # dk_start DIR GCTK_CONFIG_FILE: starts containerd and dockerd under DIR.
 # dockerd's environment carries GCTK_CONFIG (the hook Docker adds for --gpus
 # runs with dockerd's environment), so does containerd's (gctk-runtime runs
@@ -84,14 +101,8 @@ EOF
     fi
 
     DK_DAEMON_JSON=$DK_DIR/daemon.json
-    # dockerd before 23.0 writes its identity key to /etc/docker/key.json
-    # unless told otherwise (23.0 dropped the key and ignores the setting);
-    # `gctk runtime configure` keeps this setting
-    local major
-    major=$("$DK_DOCKERD" --version 2>/dev/null | sed -n 's/^Docker version \([0-9]*\)\..*/\1/p')
-    if [ -n "$major" ] && [ "$major" -lt 23 ]; then
-        printf '{"deprecated-key-path": "%s"}\n' "$DK_DIR/key.json" >"$DK_DAEMON_JSON"
-    fi
+    # `gctk runtime configure` keeps the settings dk_daemon_json writes
+    dk_daemon_json "$DK_DAEMON_JSON" "$DK_DIR"
     if ! "$build/cmd/gctk" runtime configure --runtime=docker --config "$DK_DAEMON_JSON" \
         --runtime-path "$build/cmd/gctk-runtime" ${DK_CONFIGURE_ARGS:-} >"$DK_DIR/configure.log" 2>&1; then
         cat "$DK_DIR/configure.log" >&2

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # gctk doctor end to end: the command's lines, fixes, --json and exit status
 # on a simulated host, healthy and broken; then against a private dockerd
-# (Debian's 20.10, its own socket, data-root, exec-root and pidfile under
-# SCRATCH) before `gctk runtime configure` (runtime and hook missing: errors
-# with their fixes), after it (ok, but restart needed) and after a restart
-# (ok). The dockerd is stopped by its pid at exit, whatever happens.
+# (Debian's: 20.10 on Debian 12, 26 on Debian 13; its own socket, data-root,
+# exec-root, pidfile and key under SCRATCH) before `gctk runtime configure`
+# (runtime and hook missing: errors with their fixes), after it (ok, but
+# restart needed) and after a restart (ok). The dockerd is stopped by its pid
+# at exit, whatever happens.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/docker-lib.sh"
 
 need_root "doctor end to end" || exit 0
 
@@ -70,9 +72,16 @@ if ! command -v dockerd >/dev/null; then
     skip "doctor against dockerd" "dockerd is not installed"
     exit 0
 fi
+# start_dockerd pings the API on the socket with curl
+if ! command -v curl >/dev/null; then
+    not_ok "doctor against dockerd: curl is not installed (\`make check\` installs it)"
+    exit 1
+fi
 D=$SCRATCH/d
 mkdir -p "$D"
 echo '{}' >"$D/daemon.json"
+dk_daemon_json "$D/daemon.json" "$D"
+DOCKER_VERSION=$(dk_version)
 SOCK=unix://$D/docker.sock
 DOCKERD_PID=
 # dockerd's PATH: the system's dirs through links, less any hook a package or
@@ -122,7 +131,8 @@ DOCKER=("${DOC[@]}" --docker-host "$SOCK" --daemon-json "$D/daemon.json")
 
 OUT=$("${DOCKER[@]}" 2>&1); RC=$?
 expect_eq "before configure: exit 1" 1 "$RC"
-expect_match "before configure: Docker found" "^\[ ok  \] docker: Docker 20\.10.* at \`$SOCK\`" "$(line docker)"
+expect_match "before configure: Docker $DOCKER_VERSION found" \
+    "^\[ ok  \] docker: Docker ${DOCKER_VERSION//./\\.}[^0-9].* at \`$SOCK\`" "$(line docker)"
 expect_match "before configure: runtime missing, with the fix" \
     "^\[error\] docker runtime: \`$D/daemon.json\` has no \"nvidia\" runtime -> fix: gctk runtime configure --runtime=docker --config $D/daemon.json && systemctl restart docker$" \
     "$(line 'docker runtime')"
