@@ -5,7 +5,8 @@
 #   tests/valgrind.sh BUILD
 # Forked children of the unit tests (they _exit with the test's buffers
 # still allocated) are not checked; tests/valgrind.supp lists what valgrind
-# cannot model. Not in `make check` (about a minute): `make valgrind`.
+# cannot model. tests/run-all runs it whenever valgrind is installed, so
+# `make check` does (it installs valgrind); alone: `make valgrind`.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-build}" && pwd)
