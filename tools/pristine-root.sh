@@ -15,7 +15,9 @@
 # Inside: /proc of its own PID namespace, the host's /sys and /dev, tmpfs on
 # /run, the host's resolv.conf (apt needs the network). When CMD ends, every
 # process it started ends with it (the namespace's init is gone), and the
-# mounts go with the namespace. The host's apt sources are never touched.
+# mounts go with the namespace. `enter` is unshare itself (exec): killing it
+# kills CMD and everything it started (--kill-child). The host's apt sources
+# are never touched.
 #
 # A root has no init system: packages may not start their services
 # (/usr/sbin/policy-rc.d says 101, as in Debian's own build chroots); the
@@ -65,7 +67,7 @@ enter() {
     # The inner script runs as the new PID namespace's init, in a mount
     # namespace whose mounts propagate nowhere.
     # shellcheck disable=SC2016
-    unshare --mount --pid --fork --propagation private -- bash -c '
+    exec unshare --mount --pid --fork --kill-child --propagation private -- bash -c '
         set -e
         root=$1; shift
         nbind=$1; shift
