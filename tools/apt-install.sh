@@ -12,9 +12,12 @@
 # has no docker-cli (its docker.io holds the client).
 set -euo pipefail
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
+installed() {
+    case "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" in *" ok installed") return 0 ;; esac
+    return 1
+}
 # in_lists PKG: the package lists know PKG
-in_lists() { apt-cache show "$1" 2>/dev/null | grep -q '^Package:'; }
+in_lists() { apt-cache show "$1" >/dev/null 2>&1; }
 # lists_empty: no package list was ever downloaded (a fresh image or a
 # machine whose lists were removed): the lists cannot say what the release has
 lists_empty() {

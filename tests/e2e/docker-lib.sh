@@ -75,12 +75,15 @@ dk_start() {
     local path="$DK_DIR/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     # containerd of our own: dockerd 20.10 would otherwise use the system's
-    # (/run/containerd/containerd.sock) whenever one is running
+    # (/run/containerd/containerd.sock) whenever one is running; its opt
+    # plugin would create /opt/containerd
     cat >"$DK_DIR/containerd/config.toml" <<EOF
 version = 2
 root = "$DK_DIR/containerd/root"
 state = "$DK_DIR/containerd/state"
 disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$DK_DIR/containerd/opt"
 [grpc]
   address = "$DK_DIR/containerd.sock"
 [ttrpc]
