@@ -18,6 +18,11 @@ DK_CONTAINERD=${DK_CONTAINERD:-/usr/bin/containerd}
 DK_DIR=
 DK_DOCKERD_PID=
 DK_CONTAINERD_PID=
+# Where dockerd and containerd make directories whatever their flags say:
+# dockerd's plugin sockets, the containerd shims' sockets. dk_stop removes
+# those dk_start did not find (they are empty once the daemons are gone).
+DK_FIXED_DIRS=(/run/docker /run/docker/plugins /run/containerd /run/containerd/s)
+DK_NEW_DIRS=()
 
 # dk_missing: prints what this machine lacks to run the private daemon
 dk_missing() {
@@ -71,6 +76,9 @@ dk_start() {
     local build
     build=$(cd "$GCTK_BUILD" && pwd) || return 1
     mkdir -p "$DK_DIR"/{bin,containerd,data,exec,client}
+    local d
+    DK_NEW_DIRS=()
+    for d in "${DK_FIXED_DIRS[@]}"; do [ -e "$d" ] || DK_NEW_DIRS+=("$d"); done
     ln -sf "$build/cmd/gctk-hook" "$DK_DIR/bin/nvidia-container-runtime-hook"
     local path="$DK_DIR/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -164,7 +172,8 @@ _dk_shims() {
 }
 
 # dk_stop: removes every container, stops dockerd and containerd (by pid),
-# kills leftover shims, unmounts whatever is left under DIR, removes DIR
+# kills leftover shims, unmounts whatever is left under DIR, removes DIR and
+# the fixed directories the daemons made
 dk_stop() {
     [ -n "$DK_DIR" ] || return 0
     if [ -n "$DK_DOCKERD_PID" ] && kill -0 "$DK_DOCKERD_PID" 2>/dev/null; then
@@ -185,6 +194,9 @@ dk_stop() {
         umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
     done
     rm -rf "$DK_DIR"
+    local i
+    for ((i = ${#DK_NEW_DIRS[@]} - 1; i >= 0; i--)); do rmdir "${DK_NEW_DIRS[i]}" 2>/dev/null; done
+    DK_NEW_DIRS=()
     unset DOCKER_HOST DOCKER_CONFIG
     DK_DIR=
 }

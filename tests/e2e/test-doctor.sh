@@ -79,6 +79,9 @@ if ! command -v curl >/dev/null; then
 fi
 D=$SCRATCH/d
 mkdir -p "$D"
+# dockerd (and the containerd it starts when given none) make these whatever
+# their flags say: its plugin sockets; containerd's state and opt plugin dirs
+remove_at_exit_if_new /run/docker /run/containerd /opt/containerd
 echo '{}' >"$D/daemon.json"
 dk_daemon_json "$D/daemon.json" "$D"
 DOCKER_VERSION=$(dk_version)
@@ -120,6 +123,9 @@ stop_dockerd() {
     wait "$DOCKERD_PID" 2>/dev/null
     DOCKERD_PID=
 }
+# dockerd 20.10 binds its data-root onto itself where / is not shared, and
+# leaves it: unmounted here (the check below still says so), or SCRATCH stays
+at_exit 'for m in $(dk_mounts "$D" | sort -r); do umount -l "$m"; done'
 at_exit stop_dockerd
 
 if ! start_dockerd; then

@@ -14,6 +14,10 @@ command -v runc >/dev/null || { skip "podman end to end" "runc is not installed"
 
 PM=$SCRATCH/podman
 mkdir -p "$PM/tmp"
+# rootful podman makes these whatever its flags say: runc's state, the image
+# blob cache (4.3), the CNI lock (4.3), netavark's state and lock (5.x)
+remove_at_exit_if_new /run/runc /var/lib/containers /etc/cni/net.d/cni.lock /run/containers \
+    /run/lock/netavark.lock
 PODMAN=(podman --root "$PM/root" --runroot "$PM/runroot" --tmpdir "$PM/tmp" --runtime runc
         --cgroup-manager cgroupfs --events-backend none --storage-driver vfs)
 RUNOPTS=(--rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
@@ -26,6 +30,7 @@ chmod 755 "$SCRATCH"
 mapfile -t UUID < <("$GCTK" --root "$HOST" info --json --no-nvml | jq -r '.gpus[].uuid')
 VENDOR=gctk-test-$$-$RANDOM.example.com
 SPEC=/var/run/cdi/gctk-test-$$-$RANDOM.yaml
+remove_at_exit_if_new /var/run/cdi
 mkdir -p /var/run/cdi
 at_exit "rm -f $SPEC"
 check "gctk cdi generate --format yaml" "$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --output "$SPEC"
@@ -86,6 +91,16 @@ elif [ "$(cat /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null || echo 1)"
 fi
 RUSER=gctk$$
 if [ -z "$rootless_reason" ]; then
+    # useradd and userdel keep a backup of each file they edit (/etc/passwd-
+    # ...): put back as it was, after the userdel at exit
+    mkdir -p "$SCRATCH/etc-backups"
+    for f in /etc/{passwd,group,shadow,gshadow,subuid,subgid}-; do
+        if [ -e "$f" ]; then
+            cp -a "$f" "$SCRATCH/etc-backups/" && at_exit "cp -a '$SCRATCH/etc-backups/${f##*/}' '$f'"
+        else
+            at_exit "rm -f '$f'"
+        fi
+    done
     if useradd -M -d "$SCRATCH/home" -s /bin/sh "$RUSER" 2>/dev/null; then
         at_exit "userdel -f $RUSER; sed -i '/^$RUSER:/d' /etc/subuid /etc/subgid"
         grep -q "^$RUSER:" /etc/subuid || echo "$RUSER:3000000:65536" >>/etc/subuid
@@ -94,7 +109,7 @@ if [ -z "$rootless_reason" ]; then
         chown "$RUSER:" "$SCRATCH/home" "$SCRATCH/xdg"
         chmod 700 "$SCRATCH/xdg"
         chmod 644 "$SCRATCH/rootfs.tar"
-        RL=(runuser -u "$RUSER" -- env HOME="$SCRATCH/home" XDG_RUNTIME_DIR="$SCRATCH/xdg"
+        RL=(runuser -u "$RUSER" -- env -C "$SCRATCH/home" HOME="$SCRATCH/home" XDG_RUNTIME_DIR="$SCRATCH/xdg"
             podman --root "$SCRATCH/home/storage" --runroot "$SCRATCH/xdg/run" --runtime runc
             --cgroup-manager cgroupfs --events-backend none --storage-driver vfs)
         at_exit "${RL[*]} rm -af; ${RL[*]} system reset -f; ${RL[*]} system migrate"
