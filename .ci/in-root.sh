@@ -2,9 +2,9 @@
 # Inside a pristine root (.ci/run enters it): what a new user does on a bare
 # Debian machine, as the README says it, then what the commands left behind.
 #
-#   /srv/ci/in-root.sh OUT COMMAND...     e.g. /srv/out make-demo make-check
+#   /srv/gctk/.ci/in-root.sh OUT COMMAND...   e.g. /srv/out make-demo make-check
 #
-# The repository under test is at /srv/gctk.git (a fresh clone). Each step's
+# The repository under test is at /srv/gctk (a fresh clone). Each step's
 # time goes to OUT/times (`STEP SECONDS`), each command's output to
 # OUT/COMMAND.log and its status to OUT/COMMAND.rc; OUT/left lists what
 # .ci/watch.sh found outside the tests' temporary directories. Extra
@@ -34,7 +34,7 @@ cd /root || exit 1
 # the README's first lines (CI_PREREQ is its first), with the address of the
 # clone under test
 step prerequisites bash -c "$CI_PREREQ" || exit 1
-step clone git clone /srv/gctk.git gctk || exit 1
+step clone git clone /srv/gctk gctk || exit 1
 cd gctk || exit 1
 for c in "$@"; do
     # shellcheck disable=SC2086
