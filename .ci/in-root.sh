@@ -15,13 +15,20 @@ ci=$(cd "$(dirname "$0")" && pwd)
 out=$1
 shift
 
-# step NAME CMD...: runs CMD, its output to OUT/NAME.log and this output,
-# its time to OUT/times, its status to OUT/NAME.rc
+# stamp: each line of the input, after the seconds since the start
+stamp() {
+    local line
+    while IFS= read -r line; do printf '%s %s\n' "$SECONDS" "$line"; done
+}
+
+# step NAME CMD...: runs CMD, its output to OUT/NAME.log (time-stamped in
+# OUT/NAME.stamped) and this output, its time to OUT/times, its status to
+# OUT/NAME.rc
 step() {
     local name=$1 t0=$SECONDS rc
     shift
     echo "ci: $name: $*"
-    "$@" 2>&1 | tee "$out/$name.log"
+    "$@" 2>&1 | tee "$out/$name.log" | tee >(stamp >"$out/$name.stamped")
     rc=${PIPESTATUS[0]}
     echo "$name $((SECONDS - t0))" >>"$out/times"
     echo "$rc" >"$out/$name.rc"

@@ -5,15 +5,19 @@
 #   .ci/watch.sh start     copy this script to /run/gctk-ci, record the
 #                          baseline, hook dpkg's pre- and post-invoke
 #   .ci/watch.sh pre|post  (dpkg runs these around each of its runs)
-#   .ci/watch.sh report    print every path changed outside dpkg's runs
+#   .ci/watch.sh report    print what changed outside dpkg's runs:
+#                          `+ PATH` made, `- PATH` removed, `~ PATH` changed
 #
-# Watched: /etc, /var, /root, /usr/local, /opt and /run, each file by type,
-# mode, owner and content (a link by its target, a file by its sha1). What dpkg and its
-# maintainer scripts change, between a pre-invoke and its post-invoke, is
-# the packages' (the Makefile installs them); everything else that changed
-# is what the commands left. A file changed and then put back as it was is
-# no change. Not watched: apt's and dpkg's own state, the checkout
-# (/root/gctk: its build dirs), and /run/gctk-ci itself.
+# Watched: /etc, /var, /root, /usr/local, /opt and /run, each path by
+# type, mode, owner and content (a link by its target, a file by its sha1).
+# The expected state starts as the baseline; what dpkg and its maintainer
+# scripts change between a pre-invoke and its post-invoke (the packages the
+# Makefile installs, the one test-deb builds) becomes expected too. The
+# report is every difference between the expected state and the end: what
+# the commands left. A file made and removed between two dpkg runs, or
+# changed and put back as it was, is no difference. Not watched: apt's and
+# dpkg's own state, the checkout (/root/gctk: its build dirs) and
+# /run/gctk-ci itself.
 set -uo pipefail
 state=/run/gctk-ci
 WATCH=(/etc /var /root /usr/local /opt /run)
@@ -45,23 +49,26 @@ case "${1:-}" in
     start)
         mkdir -p "$state"
         cp "$0" "$state/watch.sh"
-        : >"$state/left"
         printf 'pre-invoke=%s pre\npost-invoke=%s post\n' "$state/watch.sh" "$state/watch.sh" \
             >/etc/dpkg/dpkg.cfg.d/zz-gctk-ci-watch
-        snapshot >"$state/last"
+        snapshot >"$state/expected"
         ;;
     pre)
-        snapshot >"$state/now"
-        changes "$state/last" "$state/now" >>"$state/left"
+        snapshot >"$state/pre"
         ;;
     post)
-        snapshot >"$state/last"
+        # what dpkg changed becomes expected: its paths take their new state
+        snapshot >"$state/post"
+        changes "$state/pre" "$state/post" | cut -c3- >"$state/touched"
+        awk -F '\t' 'FILENAME == ARGV[1] { t[$0] = 1; next }
+                     FILENAME == ARGV[2] { if (!($1 in t)) print; next }
+                     $1 in t' "$state/touched" "$state/expected" "$state/post" |
+            LC_ALL=C sort -t $'\t' -k1,1 >"$state/expected.new"
+        mv "$state/expected.new" "$state/expected"
         ;;
     report)
         snapshot >"$state/now"
-        changes "$state/last" "$state/now" >>"$state/left"
-        # a path changed in several windows is listed once, as first seen
-        awk '!seen[substr($0, 3)]++' "$state/left"
+        changes "$state/expected" "$state/now"
         ;;
     *)
         sed -n '4,7p' "$0" | sed 's/^# *//' >&2

@@ -32,11 +32,15 @@ trap 'exit 130' INT TERM
 # outside SCRATCH where no option moves them (a daemon's fixed runtime
 # directory, a lock file, a directory the suite shares with the machine):
 # each PATH that does not exist now is removed at exit, with what it holds
-# then. No suite leaves a file outside its SCRATCH.
+# then, and so are the parents of PATH that do not exist now. No suite
+# leaves a file outside its SCRATCH.
 remove_at_exit_if_new() {
     local p
     for p in "$@"; do
-        [ -e "$p" ] || [ -L "$p" ] || at_exit "rm -rf -- '$p'"
+        [ -e "$p" ] || [ -L "$p" ] || {
+            while [ "${p%/*}" != "" ] && [ ! -e "${p%/*}" ]; do p=${p%/*}; done
+            at_exit "rm -rf -- '$p'"
+        }
     done
 }
 
