@@ -16,9 +16,10 @@
 # /run, the host's resolv.conf (apt needs the network), every mount shared
 # within the namespace (as systemd makes them). When CMD ends, every
 # process it started ends with it (the namespace's init is gone), and the
-# mounts go with the namespace. `enter` is unshare itself (exec): killing it
-# kills CMD and everything it started (--kill-child). The host's apt sources
-# are never touched.
+# mounts go with the namespace. `enter` is unshare itself (exec), which
+# ignores SIGTERM and SIGINT while CMD runs: SIGKILL to it kills CMD and
+# everything it started (--kill-child). The host's apt sources are never
+# touched.
 #
 # A root has no init system: packages may not start their services
 # (/usr/sbin/policy-rc.d says 101, as in Debian's own build chroots); the
