@@ -33,21 +33,22 @@ for p in "$@"; do
         *) installed "$p" || missing+=("$p") ;;
     esac
 done
+# a PKG? that the package lists do not know is not in this release
+if [ ${#optional[@]} -gt 0 ] && ! lists_empty; then
+    known=()
+    for p in "${optional[@]}"; do in_lists "$p" && known+=("$p"); done
+    optional=(${known[@]+"${known[@]}"})
+fi
 [ ${#missing[@]} -gt 0 ] || [ ${#optional[@]} -gt 0 ] || exit 0
 
 if [ "$(id -u)" != 0 ]; then
     echo "gctk: run as root to install: ${missing[*]} ${optional[*]}" >&2
     exit 1
 fi
-updated=0
-if [ ${#missing[@]} -gt 0 ] || { [ ${#optional[@]} -gt 0 ] && lists_empty; }; then
-    apt-get update -qq
-    updated=1
-fi
+apt-get update -qq
 for p in ${optional[@]+"${optional[@]}"}; do
     in_lists "$p" && missing+=("$p")
 done
 [ ${#missing[@]} -gt 0 ] || exit 0
 echo "installing: ${missing[*]}"
-[ "$updated" = 1 ] || apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
