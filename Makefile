@@ -1,4 +1,4 @@
-# gctk: the two commands a newcomer runs (as root, on Debian or Ubuntu):
+# gctk: the two commands a newcomer runs (as root, on Debian 12 or 13):
 #   make demo    install what is missing, build, run the main scenario
 #   make check   install what the tests need, build, run every test
 #   make bench   measure container start, the floor, scaling, memory (bench/README.md)
@@ -10,29 +10,33 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 30
 PREFIX ?= /usr
 
+# Every package a target needs is named here: tools/apt-install.sh installs
+# them without Recommends. PKG? is a package only some releases have.
+# scdoc: the man pages are part of every build (-Dman=enabled), so that a
+# build dir never depends on which command ran first.
 BUILD_DEPS = meson ninja-build pkg-config gcc g++ libc6-dev libjansson-dev libyaml-dev libcmocka-dev \
-	libtomlplusplus-dev
-# demo/run.sh: a private dockerd (docker.io, its containerd and runc), Compose
-# 1.29 (docker-compose), an image made from busybox-static, jq
-RUN_DEPS = runc busybox-static docker.io containerd docker-compose jq
-TEST_DEPS = $(RUN_DEPS) podman clang valgrind scdoc bash-completion lintian
+	libtomlplusplus-dev scdoc
+# demo/run.sh: a private dockerd (docker.io, its containerd and runc; Debian
+# 13's client is in docker-cli), Compose (docker-compose), an image made from
+# busybox-static, jq
+RUN_DEPS = runc busybox-static docker.io docker-cli? containerd docker-compose jq
+# tests/run-all: podman and uidmap (rootless podman), clang with its
+# libFuzzer runtime (libclang-rt-dev: the one of the release's clang),
+# valgrind, what test-docs reads (bash-completion, man-db, systemd's
+# systemd-analyze), curl (test-doctor pings dockerd), python3 (test-hostile),
+# lintian and what `make deb` needs (test-deb)
+TEST_DEPS = $(RUN_DEPS) podman uidmap clang libclang-rt-dev valgrind bash-completion man-db \
+	systemd curl python3 lintian $(DEB_DEPS)
 BENCH_DEPS = $(RUN_DEPS) python3
-DEB_DEPS = dpkg-dev debhelper fakeroot meson ninja-build pkg-config libjansson-dev libyaml-dev \
-	libcmocka-dev libtomlplusplus-dev scdoc
+# build-essential: dpkg-checkbuilddeps wants it, whatever debian/control says
+DEB_DEPS = build-essential dpkg-dev debhelper fakeroot meson ninja-build pkg-config libjansson-dev \
+	libyaml-dev libcmocka-dev libtomlplusplus-dev scdoc
 
 .PHONY: all build deps deps-test demo check unit install deb bench fuzz valgrind clean
 
 all: build
 
-# Installs the Debian packages that are missing (apt-get only when needed).
-define apt_install
-	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "gctk: run as root to install:$$missing" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
-endef
+apt_install = @tools/apt-install.sh $(1)
 
 deps:
 	$(call apt_install,$(BUILD_DEPS))
@@ -41,9 +45,12 @@ deps-test: deps
 	$(call apt_install,$(TEST_DEPS))
 
 $(BUILD)/build.ninja:
-	meson setup $(BUILD) --prefix=$(PREFIX)
+	meson setup $(BUILD) --prefix=$(PREFIX) -Dman=enabled
 
+# A build dir configured without scdoc (by an older `make demo`) gets its
+# man pages here: meson re-reads the option only when it changes.
 build: deps $(BUILD)/build.ninja
+	@meson configure $(BUILD) -Dman=enabled >/dev/null
 	ninja -C $(BUILD)
 
 demo: build
@@ -60,13 +67,12 @@ unit: build
 bench: build
 	$(call apt_install,$(BENCH_DEPS))
 	@# any gnuplot will do (gnuplot-qt, -x11 or -nox): only the command counts
-	@command -v gnuplot >/dev/null || { echo "installing: gnuplot-nox"; apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null; }
+	@command -v gnuplot >/dev/null || tools/apt-install.sh gnuplot-nox
 	bench/run.sh $(BUILD)
 
 # Every libFuzzer target for FUZZ_SECONDS seconds each on its seed corpus.
 fuzz: deps
-	$(call apt_install,clang)
+	$(call apt_install,clang libclang-rt-dev)
 	@[ -f $(BUILD_FUZZ)/build.ninja ] || CC=clang meson setup $(BUILD_FUZZ) -Dfuzz=true -Dtests=false
 	ninja -C $(BUILD_FUZZ)
 	tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)

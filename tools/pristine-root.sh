@@ -13,9 +13,13 @@
 # steps (git, make) are for the command run inside to do.
 #
 # Inside: /proc of its own PID namespace, the host's /sys and /dev, tmpfs on
-# /run, the host's resolv.conf (apt needs the network). When CMD ends, every
+# /run, the host's resolv.conf (apt needs the network), every mount shared
+# within the namespace (as systemd makes them). When CMD ends, every
 # process it started ends with it (the namespace's init is gone), and the
-# mounts go with the namespace. The host's apt sources are never touched.
+# mounts go with the namespace. `enter` is unshare itself (exec), which
+# ignores SIGTERM and SIGINT while CMD runs: SIGKILL to it kills CMD and
+# everything it started (--kill-child). The host's apt sources are never
+# touched.
 #
 # A root has no init system: packages may not start their services
 # (/usr/sbin/policy-rc.d says 101, as in Debian's own build chroots); the
@@ -65,7 +69,7 @@ enter() {
     # The inner script runs as the new PID namespace's init, in a mount
     # namespace whose mounts propagate nowhere.
     # shellcheck disable=SC2016
-    unshare --mount --pid --fork --propagation private -- bash -c '
+    exec unshare --mount --pid --fork --kill-child --propagation private -- bash -c '
         set -e
         root=$1; shift
         nbind=$1; shift
@@ -85,6 +89,10 @@ enter() {
         pivot_root . .oldroot
         umount -l /.oldroot
         rmdir /.oldroot
+        # as on a machine booted with systemd, every mount is shared (peer
+        # groups of this namespace only: nothing reaches the host); dockerd
+        # 20.10 otherwise binds its data-root onto itself and leaves it
+        mount --make-rshared /
         cd /
         exec env -i HOME=/root TERM="${TERM:-dumb}" LANG=C.UTF-8 \
             PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"

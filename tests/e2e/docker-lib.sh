@@ -29,6 +29,11 @@ RUNC_VERSION=$(version_of runc --version)
 DK_DIR=
 DK_DOCKERD_PID=
 DK_CONTAINERD_PID=
+# Where dockerd and containerd make directories whatever their flags say:
+# dockerd's plugin sockets, the containerd shims' sockets. dk_stop removes
+# those dk_start did not find (they are empty once the daemons are gone).
+DK_FIXED_DIRS=(/run/docker /run/docker/plugins /run/containerd /run/containerd/s)
+DK_NEW_DIRS=()
 
 # dk_versions: the diagnostic line of what the suite runs against
 dk_versions() {
@@ -82,6 +87,19 @@ _dk_wait_socket() {
     return 1
 }
 
+# dk_daemon_json FILE DIR: the daemon.json the private dockerd starts with:
+# DK_DAEMON_SETTINGS (a JSON object of daemon.json keys, none by default)
+# and, for a dockerd before 23.0, the place of its identity key under DIR
+# (it writes /etc/docker/key.json unless told otherwise; 23.0 dropped the
+# key). Writes FILE only when there is something to say.
+dk_daemon_json() {
+    local settings=${DK_DAEMON_SETTINGS:-'{}'}
+    if ! version_ge "$DOCKER_VERSION" 23; then
+        settings=$(jq -n --argjson s "$settings" --arg k "$2/key.json" '$s + {"deprecated-key-path": $k}')
+    fi
+    [ "$settings" = '{}' ] || printf '%s\n' "$settings" >"$1"
+}
+
 # dk_start DIR GCTK_CONFIG_FILE: starts containerd and dockerd under DIR.
 # dockerd's environment carries GCTK_CONFIG (the hook Docker adds for --gpus
 # runs with dockerd's environment), so does containerd's (gctk-runtime runs
@@ -94,16 +112,22 @@ dk_start() {
     local build
     build=$(cd "$GCTK_BUILD" && pwd) || return 1
     mkdir -p "$DK_DIR"/{bin,containerd,data,exec,client}
+    local d
+    DK_NEW_DIRS=()
+    for d in "${DK_FIXED_DIRS[@]}"; do [ -e "$d" ] || DK_NEW_DIRS+=("$d"); done
     ln -sf "$build/cmd/gctk-hook" "$DK_DIR/bin/nvidia-container-runtime-hook"
     local path="$DK_DIR/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     # containerd of our own: dockerd 20.10 would otherwise use the system's
-    # (/run/containerd/containerd.sock) whenever one is running
+    # (/run/containerd/containerd.sock) whenever one is running; its opt
+    # plugin would create /opt/containerd
     cat >"$DK_DIR/containerd/config.toml" <<EOF
 version = 2
 root = "$DK_DIR/containerd/root"
 state = "$DK_DIR/containerd/state"
 disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$DK_DIR/containerd/opt"
 [grpc]
   address = "$DK_DIR/containerd.sock"
 [ttrpc]
@@ -124,14 +148,8 @@ EOF
     fi
 
     DK_DAEMON_JSON=$DK_DIR/daemon.json
-    # dockerd before 23.0 writes its identity key to /etc/docker/key.json
-    # unless told otherwise (23.0 dropped the key and ignores the setting);
-    # `gctk runtime configure` keeps this setting, and DK_DAEMON_SETTINGS
-    local settings=${DK_DAEMON_SETTINGS:-'{}'}
-    if ! version_ge "$DOCKER_VERSION" 23; then
-        settings=$(jq -n --argjson s "$settings" --arg k "$DK_DIR/key.json" '$s + {"deprecated-key-path": $k}')
-    fi
-    [ "$settings" = '{}' ] || printf '%s\n' "$settings" >"$DK_DAEMON_JSON"
+    # `gctk runtime configure` keeps the settings dk_daemon_json writes
+    dk_daemon_json "$DK_DAEMON_JSON" "$DK_DIR"
     if ! "$build/cmd/gctk" runtime configure --runtime=docker --config "$DK_DAEMON_JSON" \
         --runtime-path "$build/cmd/gctk-runtime" ${DK_CONFIGURE_ARGS:-} >"$DK_DIR/configure.log" 2>&1; then
         cat "$DK_DIR/configure.log" >&2
@@ -204,7 +222,8 @@ _dk_shims() {
 }
 
 # dk_stop: removes every container, stops dockerd and containerd (by pid),
-# kills leftover shims, unmounts whatever is left under DIR, removes DIR
+# kills leftover shims, unmounts whatever is left under DIR, removes DIR and
+# the fixed directories the daemons made
 dk_stop() {
     [ -n "$DK_DIR" ] || return 0
     if [ -n "$DK_DOCKERD_PID" ] && kill -0 "$DK_DOCKERD_PID" 2>/dev/null; then
@@ -225,6 +244,9 @@ dk_stop() {
         umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
     done
     rm -rf "$DK_DIR"
+    local i
+    for ((i = ${#DK_NEW_DIRS[@]} - 1; i >= 0; i--)); do rmdir "${DK_NEW_DIRS[i]}" 2>/dev/null; done
+    DK_NEW_DIRS=()
     unset DOCKER_HOST DOCKER_CONFIG
     DK_DIR=
 }

@@ -14,6 +14,9 @@ TAP_N=0
 TAP_FAILED=0
 SCRATCH=$(mktemp -d /tmp/gctk-e2e.XXXXXX)
 CLEANUP=()
+# what the tools run here keep in $HOME (podman, lintian, ...) stays in SCRATCH
+export HOME=$SCRATCH/.home
+mkdir -p "$HOME"
 
 # at_exit CMD: runs CMD (a string) at exit, newest first
 at_exit() { CLEANUP=("$1" "${CLEANUP[@]}"); }
@@ -27,6 +30,22 @@ _run_cleanup() {
 }
 trap _run_cleanup EXIT
 trap 'exit 130' INT TERM
+
+# remove_at_exit_if_new PATH...: for what the programs a suite runs create
+# outside SCRATCH where no option moves them (a daemon's fixed runtime
+# directory, a lock file, a directory the suite shares with the machine):
+# each PATH that does not exist now is removed at exit, with what it holds
+# then, and so are the parents of PATH that do not exist now. No suite
+# leaves a file outside its SCRATCH.
+remove_at_exit_if_new() {
+    local p
+    for p in "$@"; do
+        [ -e "$p" ] || [ -L "$p" ] || {
+            while [ "${p%/*}" != "" ] && [ ! -e "${p%/*}" ]; do p=${p%/*}; done
+            at_exit "rm -rf -- '$p'"
+        }
+    done
+}
 
 ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
 not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; }

@@ -15,6 +15,7 @@ HOST=$SCRATCH/host
 mapfile -t UUID < <("$GCTK" --root "$HOST" info --json --no-nvml | jq -r '.gpus[].uuid')
 VENDOR=gctk-test-$$-$RANDOM.example.com
 SPEC=/var/run/cdi/gctk-test-$$-$RANDOM.json
+remove_at_exit_if_new /var/run/cdi
 mkdir -p /var/run/cdi
 at_exit "rm -f $SPEC"
 check "gctk cdi generate writes the spec" \

@@ -25,6 +25,8 @@ mapfile -t UUID < <("$GCTK" --root "$HOST" info --json --no-nvml | jq -r '.gpus[
 
 CD=$SCRATCH/containerd
 mkdir -p "$CD/conf.d"
+# the shims' sockets go to /run/containerd/s whatever the config says
+remove_at_exit_if_new /run/containerd
 "$GCTK" runtime configure --runtime=containerd --config "$CD/conf.d/99-gctk.toml" \
     --runtime-path "$GCTK_RUNTIME" >"$SCRATCH/configure.log" 2>&1
 expect_eq "gctk runtime configure --runtime=containerd writes the drop-in" 0 "$?"
@@ -33,6 +35,8 @@ version = 2
 root = "$CD/root"
 state = "$CD/state"
 imports = ["$CD/conf.d/*.toml"]
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$CD/opt"
 [grpc]
   address = "$CD/containerd.sock"
 [ttrpc]
@@ -77,8 +81,8 @@ ctr_run() {
         case "$e" in --annotation=*) envs+=(--annotation "${e#--annotation=}") ;; *) envs+=(--env "$e") ;; esac
     done
     # --rootfs: the first argument is an unpacked rootfs, not an image
-    OUT=$($CTR run --rm --rootfs --runtime io.containerd.runc.v2 \
-        --runc-binary "$GCTK_RUNTIME" "${envs[@]}" "$SCRATCH/r$N" "gctk-$$-$N" /usr/bin/nvidia-smi -L 2>&1)
+    OUT=$($CTR run --rm --rootfs --runtime io.containerd.runc.v2 --fifo-dir "$CD/fifo" \
+        --runc-root "$CD/runc" --runc-binary "$GCTK_RUNTIME" "${envs[@]}" "$SCRATCH/r$N" "gctk-$$-$N" /usr/bin/nvidia-smi -L 2>&1)
     RC=$?
 }
 uuids_seen() { printf '%s\n' "$OUT" | grep -o 'GPU-[0-9a-f-]*' | sort | tr '\n' ' '; }

@@ -129,6 +129,8 @@ if ! command -v systemd-analyze >/dev/null; then
 else
     U=$SCRATCH/units
     mkdir -p "$U"
+    # systemd-analyze verify records its run there
+    remove_at_exit_if_new /run/systemd/systemd-units-load
     sed "s|@bindir@|$GCTK_BUILD/cmd|" "$top/systemd/gctk-cdi-refresh.service.in" >"$U/gctk-cdi-refresh.service"
     cp "$top/systemd/gctk-cdi-refresh.path" "$U/"
     # --man=no: the man page of Documentation= is not installed here

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # gctk doctor end to end: the command's lines, fixes, --json and exit status
 # on a simulated host, healthy and broken; then against a private dockerd
-# (its own socket, data-root, exec-root and pidfile under
-# SCRATCH; Debian 12's 20.10 or Debian 13's 26.1, held to its own version)
+# (its own socket, data-root, exec-root, pidfile and key under SCRATCH;
+# Debian 12's 20.10 or Debian 13's 26.1, held to its own version)
 # before `gctk runtime configure` (runtime and hook missing: errors
 # with their fixes), after it (ok, but restart needed) and after a restart
 # (ok). The dockerd is stopped by its pid at exit, whatever happens.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/docker-lib.sh"
 
 need_root "doctor end to end" || exit 0
 
@@ -71,11 +72,19 @@ if ! command -v dockerd >/dev/null; then
     skip "doctor against dockerd" "dockerd is not installed"
     exit 0
 fi
-DOCKER_VERSION=$(version_of dockerd --version)
 versions "dockerd $DOCKER_VERSION"
+# start_dockerd pings the API on the socket with curl
+if ! command -v curl >/dev/null; then
+    not_ok "doctor against dockerd: curl is not installed (\`make check\` installs it)"
+    exit 1
+fi
 D=$SCRATCH/d
 mkdir -p "$D"
+# dockerd (and the containerd it starts when given none) make these whatever
+# their flags say: its plugin sockets; containerd's state and opt plugin dirs
+remove_at_exit_if_new /run/docker /run/containerd /opt/containerd
 echo '{}' >"$D/daemon.json"
+dk_daemon_json "$D/daemon.json" "$D"
 SOCK=unix://$D/docker.sock
 DOCKERD_PID=
 # dockerd's PATH: the system's dirs through links, less any hook a package or

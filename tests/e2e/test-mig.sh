@@ -111,6 +111,7 @@ expect_match "privileged config request: GPU 1's MIG capabilities" "capabilities
 if command -v jq >/dev/null; then
     VENDOR=gctk-mig-$$-$RANDOM.example.com
     SPEC=/var/run/cdi/gctk-mig-$$-$RANDOM.json
+    remove_at_exit_if_new /var/run/cdi
     mkdir -p /var/run/cdi
     at_exit "rm -f $SPEC"
     check "gctk cdi generate writes a spec with MIG devices" \

@@ -20,6 +20,10 @@ export PODMAN_IGNORE_CGROUPSV1_WARNING=1
 
 PM=$SCRATCH/podman
 mkdir -p "$PM/tmp"
+# rootful podman makes these whatever its flags say: runc's state, the image
+# blob cache (4.3), the CNI lock (4.3), netavark's state and lock (5.x)
+remove_at_exit_if_new /run/runc /var/lib/containers /etc/cni/net.d/cni.lock /run/containers \
+    /run/lock/netavark.lock
 PODMAN=(podman --root "$PM/root" --runroot "$PM/runroot" --tmpdir "$PM/tmp" --runtime runc
         --cgroup-manager cgroupfs --events-backend none --storage-driver vfs)
 RUNOPTS=(--rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
@@ -32,6 +36,7 @@ chmod 755 "$SCRATCH"
 mapfile -t UUID < <("$GCTK" --root "$HOST" info --json --no-nvml | jq -r '.gpus[].uuid')
 VENDOR=gctk-test-$$-$RANDOM.example.com
 SPEC=/var/run/cdi/gctk-test-$$-$RANDOM.yaml
+remove_at_exit_if_new /var/run/cdi
 mkdir -p /var/run/cdi
 at_exit "rm -f $SPEC"
 check "gctk cdi generate --format yaml" "$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --output "$SPEC"
@@ -126,6 +131,16 @@ elif [ "$(cat /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null || echo 1)"
 fi
 RUSER=gctk$$
 if [ -z "$rootless_reason" ]; then
+    # useradd and userdel keep a backup of each file they edit (/etc/passwd-
+    # ...): put back as it was, after the userdel at exit
+    mkdir -p "$SCRATCH/etc-backups"
+    for f in /etc/{passwd,group,shadow,gshadow,subuid,subgid}-; do
+        if [ -e "$f" ]; then
+            cp -a "$f" "$SCRATCH/etc-backups/" && at_exit "cp -a '$SCRATCH/etc-backups/${f##*/}' '$f'"
+        else
+            at_exit "rm -f '$f'"
+        fi
+    done
     if useradd -M -d "$SCRATCH/home" -s /bin/sh "$RUSER" 2>/dev/null; then
         at_exit "userdel -f $RUSER; sed -i '/^$RUSER:/d' /etc/subuid /etc/subgid"
         grep -q "^$RUSER:" /etc/subuid || echo "$RUSER:3000000:65536" >>/etc/subuid
