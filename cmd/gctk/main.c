@@ -118,6 +118,7 @@ int main(int argc, char **argv)
     }
     if (g.root == NULL)
         g.root = cfg.root;
+    g.cfg = &cfg;
     int vi = optind;
     optind = 0; /* glibc: start getopt afresh for the verb's own options */
     int rc = cmd->fn(argc - vi, argv + vi, &g);

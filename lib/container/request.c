@@ -90,8 +90,11 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
         visible = "all";
         r.devices_from = "CUDA_VERSION (legacy CUDA image)";
     }
-    if (visible != NULL && !privileged && !cfg->allow_unprivileged_env &&
-        strcmp(r.devices_from, "DOCKER_RESOURCE") != 0) {
+    /* every variable comes from the image as much as from the engine (an
+     * image can bake DOCKER_RESOURCE_<NAME>=all as easily as
+     * NVIDIA_VISIBLE_DEVICES=all): the rule holds for all of them, Swarm's
+     * included, as in NVIDIA's toolkit */
+    if (visible != NULL && !privileged && !cfg->allow_unprivileged_env) {
         r.ignored = xasprintf("%s ignored: unprivileged containers may not ask for GPUs "
                               "through the environment (allow-unprivileged-env is false)",
                               r.devices_from);

@@ -29,7 +29,7 @@ static void set_defaults(struct gctk_config *c)
         .allow_unprivileged_env = true,
         .cuda_compat = true,
         .runtime = xstrdup("runc"),
-        .swarm_resource = xstrdup("NVIDIA-GPU"),
+        /* no Swarm resource unless set, as NVIDIA's swarm-resource */
     };
 }
 
@@ -44,7 +44,7 @@ char *config_default_json(void)
                      "  \"disable-require\": false,\n"
                      "  \"cuda-compat\": true,\n"
                      "  \"runtime\": \"runc\",\n"
-                     "  \"swarm-resource\": \"NVIDIA-GPU\"\n"
+                     "  \"swarm-resource\": null\n"
                      "}\n",
                      GCTK_DEFAULT_LOG);
 }
