@@ -20,7 +20,8 @@ static char *find_runtime(const char *name)
 }
 
 /* "gctk-runtime: <message>" on stderr and in the runtime log (--log), where
- * containerd and Docker read a runtime's error from. Returns 1. */
+ * containerd and Docker read a runtime's error from; one escaped line, since
+ * messages quote the image's variables. Returns 1. */
 static int fail(const struct shim_args *a, const char *fmt, ...) GCTK_PRINTF(2, 3);
 static int fail(const struct shim_args *a, const char *fmt, ...)
 {
@@ -28,7 +29,8 @@ static int fail(const struct shim_args *a, const char *fmt, ...)
     va_start(ap, fmt);
     cleanup_free char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    cleanup_free char *line = xasprintf("gctk-runtime: %s", msg);
+    cleanup_free char *safe = str_escape_line(msg, HOOK_LINE_MAX);
+    cleanup_free char *line = xasprintf("gctk-runtime: %s", safe);
     fprintf(stderr, "%s\n", line);
     shim_log_error(a, line);
     return 1;

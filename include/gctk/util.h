@@ -150,6 +150,13 @@ bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 /* Strips leading and trailing blanks in place; returns s. */
 char *str_strip(char *s);
+/* A copy of s fit for one line of a log or a terminal, whatever s holds:
+ * the C0 and C1 controls and DEL, the line and paragraph separators U+2028
+ * and U+2029 and the bidirectional controls (U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069) are written as \uXXXX, a byte that is not part of valid
+ * UTF-8 as \xNN and a backslash as \\; the rest of UTF-8 is kept. At most
+ * max bytes of s are shown, then "... (N bytes)". Linear in what is shown. */
+char *str_escape_line(const char *s, size_t max);
 
 /* ---- files under a root ---------------------------------------------------- */
 

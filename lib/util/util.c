@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -240,6 +241,81 @@ char *str_strip(char *s)
     memmove(s, s + lead, n);
     s[n] = '\0';
     return s;
+}
+
+/* The length of the valid UTF-8 sequence at s (at most n bytes) and its code
+ * point; 0 when s does not begin one (overlong forms, surrogates and code
+ * points past U+10FFFF are not UTF-8). */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+        len = 2, v = c & 0x1f, min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3, v = c & 0x0f, min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4, v = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+/* Characters that move the cursor, end a line for some readers, or reorder
+ * what a terminal shows. */
+static bool escaped_char(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+char *str_escape_line(const char *s, size_t max)
+{
+    size_t n = strlen(s), shown = n > max ? max : n;
+    /* the most a byte becomes: \xNN (4); a character of 2 or 3 bytes \uXXXX (6) */
+    char *out = xmalloc(shown * 4 + 64), *o = out;
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < shown;) {
+        uint32_t cp = 0;
+        size_t len = utf8_decode(p + i, shown - i, &cp);
+        if (len == 0) {
+            o += sprintf(o, "\\x%02x", p[i]);
+            i++;
+            continue;
+        }
+        if (cp == '\\') {
+            *o++ = '\\';
+            *o++ = '\\';
+        } else if (escaped_char(cp) && cp < 0x80) {
+            o += sprintf(o, "\\x%02x", (unsigned)cp);
+        } else if (escaped_char(cp)) {
+            o += sprintf(o, "\\u%04x", (unsigned)cp);
+        } else {
+            memcpy(o, p + i, len);
+            o += len;
+        }
+        i += len;
+    }
+    if (shown < n)
+        o += sprintf(o, "... (%zu bytes)", n);
+    *o = '\0';
+    return out;
 }
 
 char *path_join(const char *root, const char *path)

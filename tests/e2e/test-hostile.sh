@@ -308,6 +308,23 @@ refused 'gctk-hook: .*unknown GPU .[\\]+x01[\\]+x0a2030'
 check "$CASE: no forged line in the log" test -z "$(grep '^2030-01-01' "$SCRATCH/hook.log")"
 case_end
 
+# C1 controls reach a terminal as UTF-8 (U+009B is CSI); U+2028 ends a line
+# for many log readers (config.json is UTF-8: jansson refuses other bytes)
+case_begin "NVIDIA_VISIBLE_DEVICES with C1 controls and U+2028"
+b=$SCRATCH/b$N
+make_bundle "$b" "$R" '["true"]' "$GPU0" "$HOOK_ENV"
+printf '0,\xc2\x9b2J\xc2\x85\xe2\x80\xa8%s forged' 2030-01-02T00:00:00.000Z >"$SCRATCH/c1"
+jq --rawfile v "$SCRATCH/c1" '.process.env = ["NVIDIA_VISIBLE_DEVICES=" + $v]' "$b/config.json" >"$b/c" &&
+    mv "$b/c" "$b/config.json"
+hook_direct() { OUT=$(printf '%s' "$1" | timeout 20 "$GCTK_HOOK" prestart 2>&1); RC=$?; }
+hook_direct "{\"pid\": $$, \"bundle\": \"$b\", \"id\": \"c1\"}"
+refused 'gctk-hook: .*unknown GPU .[\\]+u009b2J[\\]+u0085[\\]+u20282030-01-02'
+check "$CASE: stderr holds no C1 control or separator" \
+    test -z "$(printf '%s' "$OUT" | LC_ALL=C grep -aP '\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]|\x9b|\xff')"
+check "$CASE: nor does the log" \
+    test -z "$(LC_ALL=C grep -aP '\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]|\x9b|\xff' "$SCRATCH/hook.log")"
+case_end
+
 case_begin "NVIDIA_VISIBLE_DEVICES with a NUL (\\u0000) in config.json"
 case_run '["NVIDIA_VISIBLE_DEVICES=0\u0000,1"]'
 check "$CASE: the container does not start" test "$RC" -ne 0
@@ -327,7 +344,6 @@ check "$CASE: $size bytes, the hook answers within 60 s" test "$RC" -ne 124
 refused 'gctk-hook: .*'
 case_end
 
-hook_direct() { OUT=$(printf '%s' "$1" | timeout 20 "$GCTK_HOOK" prestart 2>&1); RC=$?; }
 case_begin "no OCI state on stdin"
 hook_direct ""
 refused '^gctk-hook: no OCI state on stdin'
