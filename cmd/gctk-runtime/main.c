@@ -41,18 +41,20 @@ int main(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "--version") == 0)
         printf("gctk-runtime %s\n", GCTK_VERSION);
     struct shim_args a;
-    shim_parse_args(argc, argv, &a);
     cleanup_error gctk_error *err = NULL;
+    if (shim_parse_args(argc, argv, &a, &err) < 0)
+        return fail(&a, "%s: refusing to start the container (it might not get its GPUs)",
+                    err->msg);
     struct gctk_config cfg = {0};
     if (config_load(NULL, &cfg, &err) < 0)
         return fail(&a, "%s", err->msg);
-    if (a.verb > 0 && (strcmp(argv[a.verb], "create") == 0 || strcmp(argv[a.verb], "run") == 0)) {
+    if (a.prepare) {
         cleanup_free char *hook =
             cfg.hook_path ? xstrdup(cfg.hook_path) : self_sibling("gctk-hook");
         if (hook == NULL)
             hook = xstrdup("/usr/bin/gctk-hook");
         bool added = false;
-        if (shim_prepare_bundle(a.bundle ? a.bundle : ".", &cfg, hook, &added, &err) < 0) {
+        if (shim_prepare_bundle(a.bundle, &cfg, hook, &added, &err) < 0) {
             config_clear(&cfg);
             return fail(&a, "%s", err->msg);
         }

@@ -330,6 +330,44 @@ case_run '["NVIDIA_VISIBLE_DEVICES=0\u0000,1"]'
 check "$CASE: the container does not start" test "$RC" -ne 0
 case_end
 
+# ---- gctk-runtime reads runc's command line as runc does -----------------------------
+# Every spelling of the bundle option that runc accepts: gctk-runtime must
+# prepare that bundle, never the config.json of its current directory (a
+# decoy here, which must stay as it is).
+DECOY=$SCRATCH/decoy
+mkdir -p "$DECOY"
+echo '{"decoy": true}' >"$DECOY/config.json"
+for spelling in "-bundle B" "-bundle=B" "--b B" "--b=B" "-b=B" "ID --bundle B"; do
+    case_begin "gctk-runtime run $spelling"
+    b=$SCRATCH/b$N
+    make_bundle "$b" "$R" '["sh", "-c", "ls /dev/nvidia0"]' "$GPU0" none
+    args=${spelling//B/$b}
+    args=${args//ID/gctk-h-$$-$N}
+    case "$spelling" in ID*) id_arg=() ;; *) id_arg=("gctk-h-$$-$N") ;; esac
+    # shellcheck disable=SC2086 # the spelling is split on purpose
+    OUT=$(cd "$DECOY" && timeout -k 5 60 "$GCTK_RUNTIME" --root "$RUNC_ROOT" run $args "${id_arg[@]}" </dev/null 2>&1)
+    RC=$?
+    runc --root "$RUNC_ROOT" delete -f "gctk-h-$$-$N" >/dev/null 2>&1
+    started
+    expect_eq "$CASE: the container has its GPU" "/dev/nvidia0" "$OUT"
+    expect_eq "$CASE: the current directory's config.json is untouched" '{"decoy": true}' "$(cat "$DECOY/config.json")"
+    case_end
+done
+
+case_begin "gctk-runtime run with an option runc does not have"
+b=$SCRATCH/b$N
+make_bundle "$b" "$R" '["true"]' "$GPU0" none
+OUT=$(cd "$DECOY" && timeout -k 5 60 "$GCTK_RUNTIME" --root "$RUNC_ROOT" run --bundel "$b" "gctk-h-$$-$N" </dev/null 2>&1)
+RC=$?
+runc --root "$RUNC_ROOT" delete -f "gctk-h-$$-$N" >/dev/null 2>&1
+if [ "$RC" -ne 0 ] && printf '%s' "$OUT" | grep -q '^gctk-runtime: `--bundel` is not an option of `runc run`'; then
+    ok "$CASE: refused with one clear error"
+else
+    not_ok "$CASE: refused with one clear error (status $RC)"; printf '%s\n' "$OUT" | diag
+fi
+expect_eq "$CASE: the current directory's config.json is untouched" '{"decoy": true}' "$(cat "$DECOY/config.json")"
+case_end
+
 # ---- big and broken inputs ------------------------------------------------------
 case_begin "config.json of 10 MB"
 b=$SCRATCH/b$N
