@@ -121,7 +121,14 @@ struct strv {
     size_t len, cap;
 };
 void strv_push(struct strv *v, char *owned);
+/* Linear: for a few items (known names, a host's directories). Input-sized
+ * lists use strv_repeats() or strv_dedup(). */
 bool strv_contains(const struct strv *v, const char *s);
+/* For each item, whether an earlier item is the same string: a calloc'ed
+ * array of v->len flags, in O(n log n). */
+bool *strv_repeats(const struct strv *v);
+/* Drops every item that repeats an earlier one, keeping the order; O(n log n). */
+void strv_dedup(struct strv *v);
 void strv_clear(struct strv *v);
 static inline void strv_clearp(struct strv *v)
 {

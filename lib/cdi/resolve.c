@@ -153,12 +153,16 @@ void cdi_requested_names(const struct strv *annotations, const char *visible_dev
         char *save = NULL;
         for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
             str_strip(t);
-            if (t[0] != '\0' && !strv_contains(out, t))
+            if (t[0] != '\0')
                 strv_push(out, xstrdup(t));
         }
     }
-    if (visible_devices == NULL || visible_devices[0] == '\0')
+    /* the names come from the image and the pod: de-duplicated once, in
+     * n log n, not by a search per name */
+    if (visible_devices == NULL || visible_devices[0] == '\0') {
+        strv_dedup(out);
         return;
+    }
     /* only when every entry is a CDI name: "0,1" stays the hook's business */
     cleanup_free char *copy = xstrdup(visible_devices);
     struct strv names = {0};
@@ -172,9 +176,9 @@ void cdi_requested_names(const struct strv *annotations, const char *visible_dev
             strv_push(&names, xstrdup(t));
     }
     for (size_t i = 0; all && i < names.len; i++)
-        if (!strv_contains(out, names.items[i]))
-            strv_push(out, xstrdup(names.items[i]));
+        strv_push(out, xstrdup(names.items[i]));
     strv_clear(&names);
+    strv_dedup(out);
 }
 
 /* ---- applying edits to config.json ----------------------------------------------------- */

@@ -172,6 +172,48 @@ bool strv_contains(const struct strv *v, const char *s)
     return false;
 }
 
+struct indexed {
+    const char *s;
+    size_t i;
+};
+
+static int compare_indexed(const void *pa, const void *pb)
+{
+    const struct indexed *a = pa, *b = pb;
+    int r = strcmp(a->s, b->s);
+    if (r != 0)
+        return r;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+bool *strv_repeats(const struct strv *v)
+{
+    bool *rep = xcalloc(v->len + 1, sizeof(bool));
+    cleanup_free struct indexed *order = xcalloc(v->len + 1, sizeof(*order));
+    for (size_t i = 0; i < v->len; i++)
+        order[i] = (struct indexed){v->items[i], i};
+    qsort(order, v->len, sizeof(*order), compare_indexed);
+    for (size_t k = 1; k < v->len; k++)
+        if (strcmp(order[k].s, order[k - 1].s) == 0)
+            rep[order[k].i] = true;
+    return rep;
+}
+
+void strv_dedup(struct strv *v)
+{
+    cleanup_free bool *rep = strv_repeats(v);
+    size_t kept = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        if (rep[i])
+            free(v->items[i]);
+        else
+            v->items[kept++] = v->items[i];
+    }
+    v->len = kept;
+    if (v->items != NULL)
+        v->items[kept] = NULL;
+}
+
 void strv_clear(struct strv *v)
 {
     for (size_t i = 0; i < v->len; i++)

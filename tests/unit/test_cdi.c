@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "bounds.h"
 #include "cdi.h"
 #include "inject.h"
 #include "ldcache.h"
@@ -481,6 +482,55 @@ static void test_names(void **state)
     strv_clear(&out);
 }
 
+/* Regression: 600,000 distinct CDI names in NVIDIA_VISIBLE_DEVICES held
+ * gctk-runtime past 15 s (a search of the names kept for each name). */
+static void many_names(void)
+{
+    struct strbuf b = {0};
+    for (int i = 0; i < 600000; i++)
+        strbuf_addf(&b, "%snvidia.com/gpu=d%d", i ? "," : "", i % 300000);
+    struct strv ann = {0}, out = {0};
+    strv_push(&ann, xasprintf("cdi.k8s.io/x=%s", b.s));
+    cdi_requested_names(&ann, b.s, &out);
+    /* each name once, in the order first given */
+    if (out.len != 300000 || strcmp(out.items[0], "nvidia.com/gpu=d0") != 0 ||
+        strcmp(out.items[299999], "nvidia.com/gpu=d299999") != 0)
+        _exit(2);
+    strv_clear(&ann);
+    strv_clear(&out);
+    free(b.s);
+}
+
+/* A spec of 300,001 devices: its duplicate name found in one sort. */
+static void many_devices(void)
+{
+    json_t *devs = json_array();
+    for (int i = 0; i <= 300000; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "d%d", i < 300000 ? i : 7);
+        json_array_append_new(
+            devs, json_pack("{s:s, s:{s:[s]}}", "name", name, "containerEdits", "env", "A=1"));
+    }
+    json_t *spec = json_pack("{s:s, s:s, s:o}", "cdiVersion", "0.5.0", "kind", "nvidia.com/gpu",
+                             "devices", devs);
+    struct strv problems = {0};
+    cdi_validate(spec, 0, NULL, &problems);
+    size_t twice = 0;
+    for (size_t i = 0; i < problems.len; i++)
+        twice += strstr(problems.items[i], "devices[300000]: name `d7` appears twice") != NULL;
+    if (twice != 1)
+        _exit(2);
+    strv_clear(&problems);
+    json_decref(spec);
+}
+
+static void test_names_bounded(void **state)
+{
+    (void)state;
+    assert_true(within_cpu_seconds(many_names, 30));
+    assert_true(within_cpu_seconds(many_devices, 30));
+}
+
 static json_t *specs_of(json_t *spec)
 {
     return json_pack("[{s:s, s:o}]", "file", "mem.json", "spec", spec);
@@ -805,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_parse_yaml),
         cmocka_unit_test(test_yaml_scalars),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_names_bounded),
         cmocka_unit_test(test_resolve_apply),
         cmocka_unit_test(test_load_dirs),
         cmocka_unit_test(test_hook_symlinks_ldcache),

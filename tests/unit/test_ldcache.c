@@ -9,10 +9,10 @@
 #include <ftw.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "bounds.h"
 #include "ldcache.h"
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -636,24 +636,6 @@ static void test_shared_strings_written_once(void **state)
     ldcache_clear(&back);
     ldcache_clear(&c);
     free(t.s);
-}
-
-/* Runs fn in a child allowed cpu_seconds of CPU time: true when it ended
- * within them. A bound on work with a wide margin (what is linear takes a
- * small fraction of it), not a speed target. */
-static bool within_cpu_seconds(void (*fn)(void), unsigned cpu_seconds)
-{
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        struct rlimit r = {.rlim_cur = cpu_seconds, .rlim_max = cpu_seconds + 1};
-        setrlimit(RLIMIT_CPU, &r);
-        fn();
-        _exit(0);
-    }
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 /* An image's cache of 400,000 entries and 50,000 libraries of an image's
