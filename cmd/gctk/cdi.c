@@ -30,22 +30,6 @@ static char *self_path(void)
     return self != NULL ? self : xstrdup("/usr/bin/gctk");
 }
 
-static int write_output(const char *path, const char *data, size_t len, gctk_error **err)
-{
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        /* /dev/null, a pipe: written in place, never replaced */
-        cleanup_fd int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-            return gctk_fail(err, errno, "open `%s`", path);
-        if (write_all(fd, data, len) < 0)
-            return gctk_fail(err, errno, "write `%s`", path);
-        return 0;
-    }
-    const struct write_opts o = {.mode = 0644, .keep = true};
-    return write_file(path, data, len, &o, err);
-}
-
 static int cmd_generate(int argc, char **argv, struct global_opts *g)
 {
     static const struct option opts[] = {
@@ -140,9 +124,13 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
         text = cdi_to_json(spec);
         len = strlen(text);
     }
+    /* --output goes through the one atomic writer: a planted link or a
+     * special file at the name is refused, never written through (without
+     * --output, or with -, the spec goes to stdout) */
+    const struct write_opts wo = {.mode = 0644, .keep = true};
     if (output == NULL || strcmp(output, "-") == 0)
         fwrite(text, 1, len, stdout);
-    else if (write_output(output, text, len, &err) < 0)
+    else if (write_file(output, text, len, &wo, &err) < 0)
         return report_error(err);
     print_warnings(h);
     return 0;

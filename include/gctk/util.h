@@ -205,20 +205,33 @@ struct write_opts {
     bool keep;         /* a regular file being replaced gives its mode and owner */
     bool backup;       /* ...and its content is first written to NAME.bak */
     bool no_dir_sync;  /* the rename need not outlive a crash (a container's own layer) */
+    bool replace_any;  /* whatever is at the name is replaced (a container's file) */
     const char *shown; /* how messages name the file; NULL: `path` */
 };
 
 /* Replaces name in the directory dirfd with data: a new file beside it
  * (temp_name(), O_EXCL|O_NOFOLLOW), written in full, fsync'ed, renamed over
- * name, then the directory fsync'ed. Whatever is at name is replaced by the
- * rename, never written through: a symlink is replaced, not followed, and a
- * device, FIFO or socket is neither opened nor kept. On failure the old file
- * is as it was and the temporary file is gone. */
+ * name, then the directory fsync'ed. Nothing is ever written through what is
+ * at name. Only a regular file there is replaced: a symlink, a device, a
+ * FIFO, a socket or a directory is refused, neither opened nor replaced, with
+ * a line naming it (a planted link to a block device is not written over,
+ * /dev/null named by mistake is not replaced), unless o->replace_any, where
+ * the rename replaces whatever is there (an image's /etc/ld.so.cache). On
+ * failure the old file is as it was and the temporary file is gone. */
 int write_file_at(int dirfd, const char *name, const void *data, size_t len,
                   const struct write_opts *o, gctk_error **err);
 /* The same for a path; missing directories above it are created (0755). */
 int write_file(const char *path, const void *data, size_t len, const struct write_opts *o,
                gctk_error **err);
+/* Reads the regular file at path (at most max bytes), as read_file() does,
+ * for a file gctk then rewrites: a symlink, FIFO, device or socket at path
+ * is refused without being opened (a FIFO would block, a device's open act). */
+int read_regular_file(const char *path, size_t max, char **out, size_t *len, gctk_error **err);
+/* "a regular file", "a symlink", "a FIFO", "a block device", ... */
+const char *file_type_name(mode_t mode);
+/* The text of the symlink name in dirfd (name "" with an O_PATH|O_NOFOLLOW fd
+ * of the link itself); NULL with errno set. */
+char *read_link_at(int dirfd, const char *name);
 
 /* ---- programs ----------------------------------------------------------------- */
 

@@ -43,28 +43,6 @@ static void reset_fd(int *fd)
     *fd = -1;
 }
 
-static const char *type_name(mode_t m)
-{
-    switch (m & S_IFMT) {
-    case S_IFREG:
-        return "a regular file";
-    case S_IFDIR:
-        return "a directory";
-    case S_IFLNK:
-        return "a symlink";
-    case S_IFIFO:
-        return "a FIFO";
-    case S_IFSOCK:
-        return "a socket";
-    case S_IFCHR:
-        return "a character device";
-    case S_IFBLK:
-        return "a block device";
-    default:
-        return "of unknown type";
-    }
-}
-
 static char *proc_fd_path(int fd)
 {
     return xasprintf("/proc/self/fd/%d", fd);
@@ -78,20 +56,6 @@ static char *fd_describe(int fd)
     ssize_t n = readlink(p, buf, sizeof(buf) - 1);
     if (n < 0)
         return xasprintf("fd %d", fd);
-    return xstrndup(buf, (size_t)n);
-}
-
-/* readlinkat on a symlink opened O_PATH|O_NOFOLLOW. */
-static char *read_link_at(int dirfd, const char *name)
-{
-    char buf[PATH_MAX];
-    ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf));
-    if (n < 0)
-        return NULL;
-    if ((size_t)n >= sizeof(buf)) {
-        errno = ENAMETOOLONG;
-        return NULL;
-    }
     return xstrndup(buf, (size_t)n);
 }
 
@@ -618,7 +582,7 @@ static int mkdir_p_at(struct rootfs *r, const char *path, mode_t mode, struct mo
             close(next);
             if (!S_ISLNK(st.st_mode))
                 return gctk_refuse(err, ENOTDIR, "`%s` inside `%s` is %s, not a directory", prefix,
-                                   r->path, type_name(st.st_mode));
+                                   r->path, file_type_name(st.st_mode));
             /* A symlink: resolve it as the container would. */
             int fd = resolve_raw(r, prefix, O_PATH | O_DIRECTORY);
             if (fd == -ENOENT) {
@@ -666,7 +630,7 @@ static int check_target_type(struct rootfs *r, const char *path, int fd, mode_t 
     return gctk_refuse(err, code,
                        "mount target `%s` inside `%s` is %s, expected %s: remove it from the "
                        "image or choose another path",
-                       path, r->path, type_name(st.st_mode), type_name(type));
+                       path, r->path, file_type_name(st.st_mode), file_type_name(type));
 }
 
 static int make_target_at(struct rootfs *r, const char *path, mode_t type, struct mount_journal *j,
@@ -805,7 +769,7 @@ int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
         return gctk_refuse(err, EEXIST,
                            "cannot create symlink `%s` inside `%s`: it exists and is %s, left "
                            "alone",
-                           linkpath, r->path, type_name(st.st_mode));
+                           linkpath, r->path, file_type_name(st.st_mode));
     cleanup_free char *old = read_link_at(pfd, name);
     if (old == NULL)
         return gctk_fail(err, errno, "read symlink `%s` inside `%s`", linkpath, r->path);
@@ -830,7 +794,9 @@ int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size
     /* the container's own layer does not outlive a host crash usefully: the
      * rename is atomic for its readers, the directory is not synced */
     cleanup_free char *shown = xasprintf("`%s` inside `%s`", path, r->path);
-    const struct write_opts o = {.mode = mode, .no_dir_sync = true, .shown = shown};
+    /* whatever the image put at the name is replaced: a link, a FIFO, a node */
+    const struct write_opts o = {
+        .mode = mode, .no_dir_sync = true, .replace_any = true, .shown = shown};
     return write_file_at(pfd, name, data, len, &o, err);
 }
 

@@ -372,6 +372,56 @@ char *path_join(const char *root, const char *path)
     return xasprintf("%.*s/%s", (int)n, root, path);
 }
 
+char *read_link_at(int dirfd, const char *name)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf));
+    if (n < 0)
+        return NULL;
+    if ((size_t)n >= sizeof(buf)) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    return xstrndup(buf, (size_t)n);
+}
+
+const char *file_type_name(mode_t m)
+{
+    switch (m & S_IFMT) {
+    case S_IFREG:
+        return "a regular file";
+    case S_IFDIR:
+        return "a directory";
+    case S_IFLNK:
+        return "a symlink";
+    case S_IFIFO:
+        return "a FIFO";
+    case S_IFSOCK:
+        return "a socket";
+    case S_IFCHR:
+        return "a character device";
+    case S_IFBLK:
+        return "a block device";
+    default:
+        return "of unknown type";
+    }
+}
+
+/* The refusal of what is not a regular file at name (st: its lstat). */
+static int refuse_not_regular(int dirfd, const char *name, const char *shown, const struct stat *st,
+                              gctk_error **err)
+{
+    if (S_ISLNK(st->st_mode)) {
+        cleanup_free char *target = read_link_at(dirfd, name);
+        gctk_refuse(err, EEXIST, "%s is a symlink (to `%s`): gctk never writes through a link",
+                    shown, target != NULL ? target : "?");
+        return gctk_hint(err, "name the file itself, or remove the link");
+    }
+    gctk_refuse(err, EEXIST, "%s is %s, not a regular file: gctk replaces only regular files",
+                shown, file_type_name(st->st_mode));
+    return gctk_hint(err, "remove it, or write elsewhere");
+}
+
 int read_fd(int fd, size_t max, char **out, size_t *len, gctk_error **err)
 {
     size_t cap = max < 4096 ? max : 4096, n = 0;
@@ -413,6 +463,28 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
 int read_file(const char *path, size_t max, char **out, size_t *len, gctk_error **err)
 {
     return read_file_at(AT_FDCWD, path, max, out, len, err);
+}
+
+int read_regular_file(const char *path, size_t max, char **out, size_t *len, gctk_error **err)
+{
+    cleanup_fd int pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (pfd < 0)
+        return gctk_fail(err, errno, "open `%s`", path);
+    struct stat st;
+    if (fstat(pfd, &st) < 0)
+        return gctk_fail(err, errno, "stat `%s`", path);
+    if (!S_ISREG(st.st_mode)) {
+        cleanup_free char *copy = xstrdup(path), *name_copy = xstrdup(path);
+        cleanup_fd int dirfd = open(dirname(copy), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        cleanup_free char *shown = xasprintf("`%s`", path);
+        return refuse_not_regular(dirfd, basename(name_copy), shown, &st, err);
+    }
+    cleanup_fd int fd = -1;
+    if (reopen_regular(pfd, &fd) < 0)
+        return gctk_fail(err, errno, "open `%s`", path);
+    if (read_fd(fd, max, out, len, err) < 0)
+        return gctk_wrap(err, "`%s`", path);
+    return 0;
 }
 
 bool is_executable(const char *path)
@@ -674,8 +746,10 @@ int write_file_at(int dirfd, const char *name, const void *data, size_t len,
     cleanup_free char *default_shown = xasprintf("`%s`", name);
     const char *shown = o->shown != NULL ? o->shown : default_shown;
     struct stat old;
-    bool keep =
-        o->keep && fstatat(dirfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(old.st_mode);
+    bool exists = fstatat(dirfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0;
+    if (exists && !S_ISREG(old.st_mode) && !o->replace_any)
+        return refuse_not_regular(dirfd, name, shown, &old, err);
+    bool keep = o->keep && exists && S_ISREG(old.st_mode);
     if (keep && o->backup) {
         cleanup_free char *text = NULL, *bak = xasprintf("%s.bak", name);
         cleanup_free char *bak_shown = xasprintf("`%s.bak`", name);

@@ -463,6 +463,42 @@ refused "^gctk-hook: .*shares the hook's mount namespace"
 check "$CASE: nothing mounted or created in the rootfs" test ! -e "$R/usr/bin/nvidia-smi"
 case_end
 
+# ---- what gctk writes on the host: never through a link or a special file -----------
+# A link planted where gctk writes (a spec directory a device plugin shares,
+# a refresh unit's --output) pointed at a block device had the spec written
+# over the disk's first bytes; a FIFO with no reader hung the command. Each
+# output is refused and left as it is: the disk (a loop device over a
+# scratch file) keeps its bytes, the FIFO stays a FIFO, nothing waits.
+if command -v losetup >/dev/null && DISK_FILE=$SCRATCH/disk.img &&
+    head -c 1048576 /dev/urandom >"$DISK_FILE" && DISK=$(losetup -f --show "$DISK_FILE" 2>/dev/null); then
+    at_exit "losetup -d $DISK"
+    md5_before=$(md5sum <"$DISK")
+    OUTS=$SCRATCH/outputs
+    mkdir -p "$OUTS"
+    for out in "cdi generate --output" "runtime configure --runtime=docker --config" \
+        "runtime configure --runtime=containerd --config"; do
+        for kind in "link to a block device" FIFO; do
+            case_begin "gctk $out: $kind"
+            rm -f "$OUTS/target"
+            if [ "$kind" = FIFO ]; then mkfifo "$OUTS/target"; else ln -s "$DISK" "$OUTS/target"; fi
+            # shellcheck disable=SC2086 # the command is split on purpose
+            OUT=$(timeout 20 "$GCTK" --root "$HOST" $out "$OUTS/target" 2>&1)
+            RC=$?
+            check "$CASE: refused at once" test "$RC" -ne 0 -a "$RC" -ne 124
+            expect_match "$CASE: the line names it" "target\` is a (symlink \(to \`$DISK\`\)|FIFO)" "$OUT"
+            if [ "$kind" = FIFO ]; then
+                check "$CASE: the FIFO is left" test -p "$OUTS/target"
+            else
+                check "$CASE: the link is left" test "$(readlink "$OUTS/target")" = "$DISK"
+            fi
+            expect_eq "$CASE: the disk keeps its bytes" "$md5_before" "$(md5sum <"$DISK")"
+            case_end
+        done
+    done
+else
+    skip "gctk's outputs on links and FIFOs" "no loop device here"
+fi
+
 # ---- the symlink-swap race ---------------------------------------------------------
 # A process of the image (here: on the host, in the shared rootfs, as another
 # container of the same image would) exchanges real directories with links

@@ -30,4 +30,22 @@ static inline bool within_cpu_seconds(void (*fn)(void), unsigned cpu_seconds)
     return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* True when fn() returned within wall_seconds of time (alarm(2)): for what
+ * must never wait (a FIFO without a writer or a reader). */
+static inline bool within_seconds(void (*fn)(void), unsigned wall_seconds)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return false;
+    if (pid == 0) {
+        alarm(wall_seconds);
+        fn();
+        _exit(0);
+    }
+    int st = 0;
+    if (waitpid(pid, &st, 0) != pid)
+        return false;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 #endif
