@@ -272,14 +272,26 @@ static bool has_gpu_hook(json_t *hooks)
     return false;
 }
 
-/* CDI mode: the named devices' edits go into config.json; no hook is added. */
-static int apply_cdi(json_t *root, const struct strv *names, gctk_error **err)
+/* CDI mode: the named devices' edits go into config.json; no hook is added.
+ * Only trusted specs are used (cdi_load_dirs); when a device cannot be
+ * resolved, the specs that were not used say why. */
+static int apply_cdi(json_t *root, const struct strv *names, const struct gctk_config *cfg,
+                     gctk_error **err)
 {
     static const char *const dirs[] = {CDI_STATIC_DIR, CDI_DYNAMIC_DIR, NULL};
-    cleanup_json json_t *specs = cdi_load_dirs(dirs, NULL), *edits = NULL;
-    if (cdi_resolve(specs, names, &edits, err) < 0 || cdi_apply(root, edits, err) < 0)
+    uid_t owner = 0;
+    if (config_cdi_spec_owner(cfg, &owner, err) < 0)
         return -1;
-    return 0;
+    cleanup_strv struct strv skipped = {0};
+    cleanup_json json_t *specs = cdi_load_dirs(dirs, owner, &skipped), *edits = NULL;
+    if (cdi_resolve(specs, names, &edits, err) < 0) {
+        if (skipped.len > 0) {
+            cleanup_free char *why = strv_join(&skipped, "; ");
+            gctk_hint(err, "not used: %s", why);
+        }
+        return -1;
+    }
+    return cdi_apply(root, edits, err);
 }
 
 /* Puts the hook first in hooks.prestart unless a GPU hook is there already;
@@ -339,7 +351,7 @@ int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const
                             &cdi_names);
     bool changed = false;
     if (cdi_names.len > 0) {
-        if (apply_cdi(root, &cdi_names, err) < 0)
+        if (apply_cdi(root, &cdi_names, cfg, err) < 0)
             return gctk_wrap(err, "CDI devices of `%s`", path);
         changed = true;
     } else {

@@ -463,6 +463,51 @@ refused "^gctk-hook: .*shares the hook's mount namespace"
 check "$CASE: nothing mounted or created in the rootfs" test ! -e "$R/usr/bin/nvidia-smi"
 case_end
 
+# ---- CDI specs that anyone could have written -----------------------------------------
+# gctk-runtime reads /etc/cdi and /var/run/cdi: here they are private tmpfs
+# mounts of a mount namespace of the case's own, so that the planted FIFO and
+# specs reach no other engine of the machine. A spec's hook runs as root on
+# the host: one owned by uid 12345 and writable by all, and a trusted-looking
+# one in a directory writable by all, must not be used, and a FIFO named
+# *.json must not stop a trusted spec's container.
+case_begin "untrusted CDI specs (gctk-runtime, private spec directories)"
+remove_at_exit_if_new /etc/cdi /var/run/cdi
+mkdir -p /etc/cdi /var/run/cdi
+CDIMARK=$SCRATCH/cdi-hook-ran
+cat >"$SCRATCH/cdi-trust.sh" <<'SCRIPT'
+set -u
+mount -t tmpfs -o mode=0777 tmpfs /etc/cdi && mount -t tmpfs -o mode=0755 tmpfs /var/run/cdi || exit 90
+for v in good evil open; do
+    "$GCTK" cdi generate --root "$HOST" --vendor "$v.example.com" --format json >"$SCRATCH/$v.json" || exit 91
+done
+# evil: a hook that marks the host, the file owned by uid 12345, mode 0666
+jq --arg m "$CDIMARK" '.containerEdits.hooks += [{"hookName": "createContainer", "path": "/bin/touch", "args": ["touch", $m]}]'     "$SCRATCH/evil.json" >/var/run/cdi/evil.json
+chown 12345:12345 /var/run/cdi/evil.json && chmod 0666 /var/run/cdi/evil.json
+cp "$SCRATCH/good.json" /var/run/cdi/good.json
+mkfifo /var/run/cdi/blocker.json
+cp "$SCRATCH/open.json" /etc/cdi/open.json
+for v in good evil open; do
+    make_bundle "$SCRATCH/cdi-$v" "$R" '["sh", "-c", "ls /dev/nvidia1"]' '[]' none
+    jq --arg d "$v.example.com/gpu=1" '.annotations = {"cdi.k8s.io/t": $d}' "$SCRATCH/cdi-$v/config.json"         >"$SCRATCH/cdi-$v/c" && mv "$SCRATCH/cdi-$v/c" "$SCRATCH/cdi-$v/config.json"
+    timeout -k 5 60 "$GCTK_RUNTIME" --root "$RUNC_ROOT" run -b "$SCRATCH/cdi-$v" "gctk-h-$$-cdi-$v"         </dev/null >"$SCRATCH/cdi-$v.out" 2>&1
+    echo $? >"$SCRATCH/cdi-$v.rc"
+    runc --root "$RUNC_ROOT" delete -f "gctk-h-$$-cdi-$v" >/dev/null 2>&1
+done
+SCRIPT
+export -f make_bundle
+GCTK=$GCTK GCTK_RUNTIME=$GCTK_RUNTIME GCTK_HOOK=$GCTK_HOOK HOST=$HOST SCRATCH=$SCRATCH R=$R \
+    RUNC_ROOT=$RUNC_ROOT CDIMARK=$CDIMARK unshare --mount --propagation private bash "$SCRATCH/cdi-trust.sh"
+expect_eq "$CASE: a trusted spec's container starts beside a FIFO named *.json" \
+    "0 /dev/nvidia1" "$(cat "$SCRATCH/cdi-good.rc") $(cat "$SCRATCH/cdi-good.out")"
+check "$CASE: the spec of uid 12345, mode 0666, is not used" test "$(cat "$SCRATCH/cdi-evil.rc")" -ne 0
+expect_match "$CASE: and the error says why" \
+    'not used: .*evil.json` belongs to uid 12345, not root' "$(cat "$SCRATCH/cdi-evil.out")"
+check "$CASE: its hook never ran" test ! -e "$CDIMARK"
+expect_match "$CASE: a spec in a directory writable by all is not used" \
+    'the spec directory `/etc/cdi` is writable by group or others \(mode 0777\)' "$(cat "$SCRATCH/cdi-open.out")"
+expect_eq "$CASE: the host's spec directories are as they were" "" "$(ls -A /etc/cdi /var/run/cdi 2>/dev/null | grep -E 'evil|good|open|blocker')"
+case_end
+
 # ---- what gctk writes on the host: never through a link or a special file -----------
 # A link planted where gctk writes (a spec directory a device plugin shares,
 # a refresh unit's --output) pointed at a block device had the spec written

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "bounds.h"
@@ -620,7 +621,7 @@ static void test_load_dirs(void **state)
     write_text(ignored, "not a spec");
     const char *dirs[] = {a, b, "/nonexistent", NULL};
     struct strv skipped = {0}, names = {0};
-    json_t *specs = cdi_load_dirs(dirs, &skipped);
+    json_t *specs = cdi_load_dirs(dirs, 0, &skipped);
     cdi_list_devices(specs, &names);
     assert_int_equal(names.len, 1);
     assert_string_equal(names.items[0], "a.com/g=new");
@@ -629,6 +630,96 @@ static void test_load_dirs(void **state)
     strv_clear(&skipped);
     strv_clear(&names);
     json_decref(specs);
+}
+
+/* A spec's hooks run as root on the host: only specs that no one but root
+ * (or the configured owner) could have written are used. Regression: a mode
+ * 0666 spec owned by uid 12345 had its hook run for an unprivileged image; a
+ * FIFO named *.json blocked every CDI container. */
+static char *trust_dirs[4];
+
+static void spec(const char *path, const char *kind, const char *device)
+{
+    cleanup_free char *text = xasprintf("{\"cdiVersion\":\"0.3.0\",\"kind\":\"%s\",\"devices\":"
+                                        "[{\"name\":\"%s\",\"containerEdits\":{}}]}",
+                                        kind, device);
+    write_text(path, text);
+}
+
+static void load_trusted_dirs(void)
+{
+    struct strv skipped = {0}, names = {0};
+    json_t *specs = cdi_load_dirs((const char *const *)trust_dirs, 0, &skipped);
+    cdi_list_devices(specs, &names);
+    cleanup_free char *got = strv_join(&names, " ");
+    cleanup_free char *why = strv_join(&skipped, "\n");
+    /* the directory's trusted specs (a link followed to a trusted file
+     * included) are used; each refusal names the file and the fix */
+    if (strcmp(got, "a.com/g=good b.com/g=linked") != 0 || skipped.len != 6 ||
+        strstr(why, "evil-mode.json` is writable by group or others (mode 0666): not used") ==
+            NULL ||
+        strstr(why, "; chmod go-w `") == NULL ||
+        strstr(why, "evil-owner.json` belongs to uid 12345, not root") == NULL ||
+        strstr(why, "; chown root `") == NULL ||
+        strstr(why, "fifo.json` is a FIFO, not a regular file: not used as a CDI spec") == NULL ||
+        strstr(why, "node.json` is a character device, not a regular file") == NULL ||
+        strstr(why, "badlink.json` is writable by group or others") == NULL ||
+        strstr(why, "open-dir` is writable by group or others (mode 0777): none of its specs "
+                    "is used") == NULL) {
+        fprintf(stderr, "used: %s\nskipped:\n%s\n", got, why);
+        _exit(2);
+    }
+    strv_clear(&skipped);
+    strv_clear(&names);
+    json_decref(specs);
+    /* the configured owner's specs are trusted too */
+    cleanup_free char *path = xasprintf("%s/evil-owner.json", trust_dirs[0]);
+    json_t *one = NULL;
+    if (cdi_load_trusted(path, 12345, &one, NULL) < 0)
+        _exit(3);
+    json_decref(one);
+}
+
+static void test_load_dirs_trust(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* chown, mknod */
+    cleanup_free char *d = xasprintf("%s/trust-cdi", tmp),
+                      *open_dir = xasprintf("%s/open-dir", tmp);
+    cleanup_free char *elsewhere = xasprintf("%s/elsewhere", tmp);
+    assert_int_equal(mkdir(d, 0755), 0);
+    assert_int_equal(mkdir(open_dir, 0755), 0);
+    assert_int_equal(chmod(open_dir, 0777), 0);
+    assert_int_equal(mkdir(elsewhere, 0755), 0);
+    cleanup_free char *good = xasprintf("%s/good.json", d);
+    cleanup_free char *mode = xasprintf("%s/evil-mode.json", d);
+    cleanup_free char *owner = xasprintf("%s/evil-owner.json", d);
+    cleanup_free char *fifo = xasprintf("%s/fifo.json", d);
+    cleanup_free char *node = xasprintf("%s/node.json", d);
+    cleanup_free char *link = xasprintf("%s/link.json", d);
+    cleanup_free char *badlink = xasprintf("%s/badlink.json", d);
+    cleanup_free char *target = xasprintf("%s/target.json", elsewhere);
+    cleanup_free char *badtarget = xasprintf("%s/badtarget.json", elsewhere);
+    cleanup_free char *in_open = xasprintf("%s/x.json", open_dir);
+    spec(good, "a.com/g", "good");
+    spec(mode, "a.com/g", "mode");
+    assert_int_equal(chmod(mode, 0666), 0);
+    spec(owner, "a.com/g", "owner");
+    assert_int_equal(chown(owner, 12345, 12345), 0);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(mknod(node, S_IFCHR | 0644, makedev(1, 3)), 0);
+    spec(target, "b.com/g", "linked");
+    assert_int_equal(symlink(target, link), 0);
+    spec(badtarget, "b.com/g", "badlinked");
+    assert_int_equal(chmod(badtarget, 0646), 0);
+    assert_int_equal(symlink(badtarget, badlink), 0);
+    spec(in_open, "c.com/g", "open");
+    trust_dirs[0] = d;
+    trust_dirs[1] = open_dir;
+    trust_dirs[2] = NULL;
+    /* in a child with a wall: a FIFO opened for reading would wait for ever */
+    assert_true(within_seconds(load_trusted_dirs, 20));
 }
 
 /* ---- drop-ins ---------------------------------------------------------------------------- */
@@ -858,6 +949,7 @@ int main(void)
         cmocka_unit_test(test_names_bounded),
         cmocka_unit_test(test_resolve_apply),
         cmocka_unit_test(test_load_dirs),
+        cmocka_unit_test(test_load_dirs_trust),
         cmocka_unit_test(test_hook_symlinks_ldcache),
         cmocka_unit_test(test_hook_ldcache_planted_fifo),
         cmocka_unit_test(test_uid_map),
