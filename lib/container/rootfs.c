@@ -36,13 +36,6 @@ bool rootfs_force_legacy_mount;
 
 /* ---- small helpers --------------------------------------------------------- */
 
-static void reset_fd(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
-}
-
 static char *proc_fd_path(int fd)
 {
     return xasprintf("/proc/self/fd/%d", fd);
@@ -169,9 +162,6 @@ static int resolve_walk(struct rootfs *r, const char *path, int flags)
     cleanup_fd int cur = fcntl(r->fd, F_DUPFD_CLOEXEC, 3);
     if (cur < 0)
         return -errno;
-    /* the last real name opened, to reopen the result with the caller's flags */
-    cleanup_fd int last_parent = -1;
-    cleanup_free char *last_name = NULL;
     size_t pos = 0;
 
     for (;;) {
@@ -206,8 +196,6 @@ static int resolve_walk(struct rootfs *r, const char *path, int flags)
                 if (st.st_dev != stack[depth].dev || st.st_ino != stack[depth].ino)
                     return -EXDEV; /* the directory moved while we walked */
             }
-            reset_fd(&last_parent);
-            free(steal_pointer(&last_name));
             pos = tail;
             continue;
         }
@@ -236,9 +224,6 @@ static int resolve_walk(struct rootfs *r, const char *path, int flags)
             free(buf);
             buf = spliced;
             pos = 0;
-            /* the result is no longer the name last opened */
-            reset_fd(&last_parent);
-            free(steal_pointer(&last_name));
             if (text[0] == '/') {
                 int root = fcntl(r->fd, F_DUPFD_CLOEXEC, 3);
                 if (root < 0)
@@ -265,24 +250,23 @@ static int resolve_walk(struct rootfs *r, const char *path, int flags)
             return -e;
         }
         stack[depth++] = (struct dir_key){here.st_dev, here.st_ino};
-        reset_fd(&last_parent);
-        last_parent = steal_fd(&cur);
-        free(last_name);
-        last_name = steal_pointer(&comp);
+        close(cur);
         cur = next;
         pos = tail;
     }
 
-    /* Reopen the result with the caller's flags: by name in its parent
-     * (O_NOFOLLOW: a symlink put there since is not followed) and check that
-     * it is what the walk found; the root or a "."/".." end is a directory. */
+    /* The result with the caller's flags: the object the walk holds, never
+     * its name again (a name can be swapped since): O_PATH keeps the fd,
+     * other flags reopen it through /proc/self/fd, and the result is checked
+     * to be what the walk found. */
     if (fstat(cur, &st) < 0)
         return -errno;
-    int fd;
-    if (last_name != NULL)
-        fd = openat(last_parent, last_name, flags | O_NOFOLLOW | O_CLOEXEC);
-    else
-        fd = openat(cur, ".", flags | O_CLOEXEC);
+    if ((flags & O_DIRECTORY) && !S_ISDIR(st.st_mode))
+        return -ENOTDIR;
+    if (flags & O_PATH)
+        return steal_fd(&cur);
+    cleanup_free char *self = proc_fd_path(cur);
+    int fd = open(self, (flags & ~O_NOFOLLOW) | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     struct stat got;
