@@ -153,16 +153,23 @@ void cdi_requested_names(const struct strv *annotations, const char *visible_dev
 
 /* ---- the hooks (gctk hook ...) ---------------------------------------------------- */
 
+/* Each hook works in the rootfs with the OCI hook's hardening (lib/container/
+ * rootfs.c); what it creates there belongs to the root of process pid's user
+ * namespace (the container's: see rootfs_owner_of), or, with pid 0, to the
+ * caller. */
+
 /* Adds folder/<soname> entries for every library of the folders (files named
  * lib*.so.*, whose SONAME is read from the ELF) to the ld.so.cache of the
  * rootfs, written in-process. */
-int cdi_hook_update_ldcache(const char *rootfs, const struct strv *folders, gctk_error **err);
+int cdi_hook_update_ldcache(const char *rootfs, pid_t pid, const struct strv *folders,
+                            gctk_error **err);
 /* Creates each "TARGET::LINK" symlink inside the rootfs. */
-int cdi_hook_create_symlinks(const char *rootfs, const struct strv *links, gctk_error **err);
+int cdi_hook_create_symlinks(const char *rootfs, pid_t pid, const struct strv *links,
+                             gctk_error **err);
 /* Covers /proc/driver/nvidia of the container with a tmpfs holding the
  * driver's version, params (ModifyDeviceFiles: 0) and registry, and the
  * /proc directories of the GPUs whose /dev/nvidiaN node the container has.
  * driver_root: the host's driver root ("/" or a simulated host). */
-int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error **err);
+int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, pid_t pid, gctk_error **err);
 
 #endif

@@ -9,12 +9,14 @@
  * create with *at() calls on a resolved parent fd, and mount onto the fd. */
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/fsuid.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -298,8 +300,7 @@ int rootfs_open(const char *path, struct rootfs *out, gctk_error **err)
     int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return gctk_fail(err, errno, "open rootfs `%s`", path);
-    out->fd = fd;
-    out->path = xstrdup(path);
+    *out = (struct rootfs){.fd = fd, .path = xstrdup(path)};
     return 0;
 }
 
@@ -590,8 +591,8 @@ static int mkdir_p_at(struct rootfs *r, const char *path, mode_t mode, struct mo
     return steal_fd(&cur);
 }
 
-int rootfs_mkdir_p(struct rootfs *r, const char *path, mode_t mode, struct mount_journal *j,
-                   int *fd_out, gctk_error **err)
+static int rootfs_mkdir_p_as(struct rootfs *r, const char *path, mode_t mode,
+                             struct mount_journal *j, int *fd_out, gctk_error **err)
 {
     if (check_path(r, path, err) < 0)
         return -1;
@@ -682,8 +683,8 @@ static int make_target_at(struct rootfs *r, const char *path, mode_t type, struc
     }
 }
 
-int rootfs_make_target(struct rootfs *r, const char *path, mode_t type, struct mount_journal *j,
-                       int *fd_out, gctk_error **err)
+static int rootfs_make_target_as(struct rootfs *r, const char *path, mode_t type,
+                                 struct mount_journal *j, int *fd_out, gctk_error **err)
 {
     if (check_path(r, path, err) < 0)
         return -1;
@@ -732,8 +733,8 @@ static int open_parent(struct rootfs *r, const char *path, const char *kind, con
     return pfd;
 }
 
-int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
-                   struct mount_journal *j, gctk_error **err)
+static int rootfs_symlink_as(struct rootfs *r, const char *target, const char *linkpath,
+                             struct mount_journal *j, gctk_error **err)
 {
     cleanup_free char *name = NULL;
     cleanup_fd int pfd = open_parent(r, linkpath, "symlink", "create symlink", j, &name, err);
@@ -768,8 +769,8 @@ int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
     return 0;
 }
 
-int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size_t len, mode_t mode,
-                      gctk_error **err)
+static int rootfs_write_file_as(struct rootfs *r, const char *path, const void *data, size_t len,
+                                mode_t mode, gctk_error **err)
 {
     cleanup_free char *name = NULL;
     cleanup_fd int pfd = open_parent(r, path, "write", "write", NULL, &name, err);
@@ -782,6 +783,126 @@ int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size
     const struct write_opts o = {
         .mode = mode, .no_dir_sync = true, .replace_any = true, .shown = shown};
     return write_file_at(pfd, name, data, len, &o, err);
+}
+
+/* ---- the owner of what is created ------------------------------------------------ */
+
+/* A container in a user namespace of its own (Docker's userns-remap, podman
+ * --userns, Kubernetes' hostUsers: false) has a /dev, and maybe a rootfs,
+ * owned by that namespace: the kernel refuses (EOVERFLOW) to create there an
+ * inode whose owner the namespace cannot name, such as the hook's uid 0. So
+ * what is created in the rootfs is created as the container's own root (its
+ * host ids, r->uid and r->gid), through the filesystem ids of this thread;
+ * the filesystem capabilities that a non-zero fsuid drops are raised again,
+ * so that the hook may do what it may as root and only the owner of new
+ * files changes. */
+struct owner_scope {
+    bool active;
+    uid_t fsuid;
+    gid_t fsgid;
+    struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+};
+
+static void owner_enter(const struct rootfs *r, struct owner_scope *s)
+{
+    s->active = r->owner_mapped;
+    if (!s->active)
+        return;
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+    if (syscall(SYS_capget, &h, s->caps) < 0)
+        memset(s->caps, 0, sizeof(s->caps));
+    s->fsgid = (gid_t)setfsgid(r->gid);
+    s->fsuid = (uid_t)setfsuid(r->uid);
+    h = (struct __user_cap_header_struct){.version = _LINUX_CAPABILITY_VERSION_3};
+    syscall(SYS_capset, &h, s->caps);
+}
+
+static void owner_leave(struct owner_scope *s)
+{
+    if (!s->active)
+        return;
+    setfsuid(s->fsuid);
+    setfsgid(s->fsgid);
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+    syscall(SYS_capset, &h, s->caps);
+}
+
+/* The host id that inside id 0 of a uid_map or gid_map text maps to; false
+ * when no line maps it. */
+static bool map_zero(const char *text, unsigned long *host)
+{
+    for (const char *line = text; line != NULL && *line != '\0';) {
+        unsigned long inside = 0, outside = 0, count = 0;
+        if (sscanf(line, " %lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 &&
+            count > 0) {
+            *host = outside;
+            return true;
+        }
+        line = strchr(line, '\n');
+        if (line != NULL)
+            line++;
+    }
+    return false;
+}
+
+int rootfs_owner_of(struct rootfs *r, pid_t pid, gctk_error **err)
+{
+    unsigned long ids[2] = {0, 0};
+    static const char *const maps[] = {"uid_map", "gid_map"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, maps[i]);
+        cleanup_free char *text = NULL;
+        if (read_file(path, 1u << 16, &text, NULL, err) < 0)
+            return gctk_wrap(err, "the user namespace of process %d", (int)pid);
+        /* no root inside (a namespace of one mapped user): the hook's own */
+        if (!map_zero(text, &ids[i]))
+            return 0;
+    }
+    r->uid = (uid_t)ids[0];
+    r->gid = (gid_t)ids[1];
+    r->owner_mapped = r->uid != 0 || r->gid != 0;
+    return 0;
+}
+
+int rootfs_mkdir_p(struct rootfs *r, const char *path, mode_t mode, struct mount_journal *j,
+                   int *fd_out, gctk_error **err)
+{
+    struct owner_scope s;
+    owner_enter(r, &s);
+    int rc = rootfs_mkdir_p_as(r, path, mode, j, fd_out, err);
+    owner_leave(&s);
+    return rc;
+}
+
+int rootfs_make_target(struct rootfs *r, const char *path, mode_t type, struct mount_journal *j,
+                       int *fd_out, gctk_error **err)
+{
+    struct owner_scope s;
+    owner_enter(r, &s);
+    int rc = rootfs_make_target_as(r, path, type, j, fd_out, err);
+    owner_leave(&s);
+    return rc;
+}
+
+int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
+                   struct mount_journal *j, gctk_error **err)
+{
+    struct owner_scope s;
+    owner_enter(r, &s);
+    int rc = rootfs_symlink_as(r, target, linkpath, j, err);
+    owner_leave(&s);
+    return rc;
+}
+
+int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size_t len, mode_t mode,
+                      gctk_error **err)
+{
+    struct owner_scope s;
+    owner_enter(r, &s);
+    int rc = rootfs_write_file_as(r, path, data, len, mode, err);
+    owner_leave(&s);
+    return rc;
 }
 
 /* ---- mounts ------------------------------------------------------------------- */

@@ -826,7 +826,7 @@ static void test_hook_symlinks_ldcache(void **state)
     struct strv links = {0};
     strv_push(&links, xstrdup("libcuda.so.580.95.05::/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
     strv_push(&links, xstrdup("libcuda.so.1::/usr/lib/x86_64-linux-gnu/libcuda.so"));
-    assert_int_equal(cdi_hook_create_symlinks(rootfs, &links, NULL), 0);
+    assert_int_equal(cdi_hook_create_symlinks(rootfs, 0, &links, NULL), 0);
     char target[256];
     cleanup_free char *link = xasprintf("%s/libcuda.so", lib);
     ssize_t n = readlink(link, target, sizeof(target) - 1);
@@ -836,7 +836,7 @@ static void test_hook_symlinks_ldcache(void **state)
     strv_clear(&links);
     gctk_error *err = NULL;
     strv_push(&links, xstrdup("no-separator"));
-    assert_int_equal(cdi_hook_create_symlinks(rootfs, &links, &err), -1);
+    assert_int_equal(cdi_hook_create_symlinks(rootfs, 0, &links, &err), -1);
     assert_non_null(strstr(err->msg, "use TARGET::/ABSOLUTE/LINK"));
     gctk_error_free(err);
     strv_clear(&links);
@@ -844,7 +844,7 @@ static void test_hook_symlinks_ldcache(void **state)
     err = NULL;
     strv_push(&links, xstrdup("libcuda.so.1::/usr/lib/x86_64-linux-gnu/libfirst.so"));
     strv_push(&links, xstrdup("no-separator"));
-    assert_int_equal(cdi_hook_create_symlinks(rootfs, &links, &err), -1);
+    assert_int_equal(cdi_hook_create_symlinks(rootfs, 0, &links, &err), -1);
     gctk_error_free(err);
     cleanup_free char *first = xasprintf("%s/libfirst.so", lib);
     struct stat lst;
@@ -853,7 +853,7 @@ static void test_hook_symlinks_ldcache(void **state)
 
     struct strv folders = {0};
     strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
-    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, NULL), 0);
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, 0, &folders, NULL), 0);
     cleanup_free char *cache_path = xasprintf("%s/etc/ld.so.cache", rootfs);
     struct ldcache c = {0};
     assert_int_equal(ldcache_read(cache_path, &c, NULL), 0);
@@ -866,7 +866,7 @@ static void test_hook_symlinks_ldcache(void **state)
     strv_clear(&folders);
     err = NULL;
     strv_push(&folders, xstrdup("/missing"));
-    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, &err), -1);
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, 0, &folders, &err), -1);
     assert_non_null(strstr(err->msg, "folder `/missing`"));
     gctk_error_free(err);
     strv_clear(&folders);
@@ -906,7 +906,7 @@ static void test_hook_ldcache_planted_fifo(void **state)
     struct strv folders = {0};
     strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
     gctk_error *err = NULL;
-    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, &err), 0);
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, 0, &folders, &err), 0);
     strv_clear(&folders);
     usleep(100 * 1000);
     int status = 0;
@@ -971,7 +971,7 @@ static void test_hook_ldcache_folder_race(void **state)
     strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
     for (int i = 0; i < 2000; i++) {
         gctk_error *err = NULL;
-        if (cdi_hook_update_ldcache(rootfs, &folders, &err) < 0)
+        if (cdi_hook_update_ldcache(rootfs, 0, &folders, &err) < 0)
             fail_msg("run %d: %s", i, err->msg);
     }
     strv_clear(&folders);
@@ -1015,7 +1015,7 @@ static void test_hook_mask_proc_major(void **state)
         if (unshare(CLONE_NEWNS) < 0 || mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
             _exit(10);
         gctk_error *err = NULL;
-        if (cdi_hook_mask_proc(host_root, rootfs, &err) < 0) {
+        if (cdi_hook_mask_proc(host_root, rootfs, 0, &err) < 0) {
             fprintf(stderr, "%s\n", err->msg);
             _exit(11);
         }
