@@ -191,22 +191,25 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
             return -1;
         json_t *found_spec = NULL, *found_dev = NULL;
         bool kind_known = false;
-        cleanup_strv struct strv known = {0};
+        cleanup_strv struct strv known = {0}; /* for the error only */
         size_t i, k;
         json_t *s, *d;
-        json_array_foreach(specs, i, s)
-        {
-            json_t *spec = json_object_get(s, "spec");
-            if (strcmp(json_string_value(json_object_get(spec, "kind")), kind) != 0)
-                continue;
-            kind_known = true;
-            json_array_foreach(json_object_get(spec, "devices"), k, d)
+        for (int pass = 0; pass < 2 && found_dev == NULL; pass++) {
+            json_array_foreach(specs, i, s)
             {
-                const char *dn = json_string_value(json_object_get(d, "name"));
-                strv_push(&known, xstrdup(dn));
-                if (strcmp(dn, name) == 0 && found_dev == NULL) {
-                    found_spec = spec;
-                    found_dev = d;
+                json_t *spec = json_object_get(s, "spec");
+                if (strcmp(json_string_value(json_object_get(spec, "kind")), kind) != 0)
+                    continue;
+                kind_known = true;
+                json_array_foreach(json_object_get(spec, "devices"), k, d)
+                {
+                    const char *dn = json_string_value(json_object_get(d, "name"));
+                    if (pass == 1)
+                        strv_push(&known, xstrdup(dn));
+                    else if (strcmp(dn, name) == 0 && found_dev == NULL) {
+                        found_spec = spec;
+                        found_dev = d;
+                    }
                 }
             }
         }

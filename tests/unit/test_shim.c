@@ -266,6 +266,27 @@ static void test_leaves_other_containers_alone(void **state)
     assert_int_equal(before.st_ino, after.st_ino);
 }
 
+/* allow-unprivileged-env false: no variable of an unprivileged image gets the
+ * hook added, Swarm's included (an image can set it as well) */
+static void test_unprivileged_env_refused(void **state)
+{
+    (void)state;
+    struct gctk_config strict = {.allow_unprivileged_env = false, .swarm_resource = "NVIDIA-GPU"};
+    static const char *const envs[] = {"[\"NVIDIA_VISIBLE_DEVICES=all\"]",
+                                       "[\"DOCKER_RESOURCE_NVIDIA_GPU=all\"]",
+                                       "[\"DOCKER_RESOURCE_NVIDIA-GPU=all\"]"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(envs); i++) {
+        cleanup_free char *name = xasprintf("unpriv%zu", i);
+        bundle_with_env(name, envs[i]);
+        cleanup_free char *b = xasprintf("%s/%s", dir, name);
+        bool added = true;
+        gctk_error *err = NULL;
+        assert_int_equal(shim_prepare_bundle(b, &strict, "/usr/bin/gctk-hook", &added, &err), 0);
+        if (added)
+            fail_msg("the hook was added for %s", envs[i]);
+    }
+}
+
 static void test_bad_config_json(void **state)
 {
     (void)state;
@@ -297,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_log_error),
         cmocka_unit_test(test_adds_hook_for_gpu_containers),
         cmocka_unit_test(test_leaves_other_containers_alone),
+        cmocka_unit_test(test_unprivileged_env_refused),
         cmocka_unit_test(test_bad_config_json),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
