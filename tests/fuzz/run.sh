@@ -41,7 +41,11 @@ failed=0 i=0
 crashed() {
     local crash
     crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$2" | tail -n 1)
-    echo "not ok $i - $1: ${crash:+crash file $crash}${crash:-exit status $rc}"
+    if [ -n "$crash" ]; then
+        echo "not ok $i - $1: crash file $crash"
+    else
+        echo "not ok $i - $1: exit status $rc"
+    fi
     # the sanitizer's or the bound's verdict and the frames that have a source line
     grep -E 'ERROR|SUMMARY|fuzz bound|#[0-9]+ .* in [A-Za-z_].*\.c:[0-9]+' "$2" |
         grep -vE 'sysdeps|nptl|csu/|stdlib/' | head -n 12 | sed 's/^/#   /'
