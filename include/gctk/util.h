@@ -110,6 +110,11 @@ int gctk_error_propagate(gctk_error **err, gctk_error **e);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
+/* p, an array of n items of size bytes, with room for one more: its storage
+ * doubles whenever n is 0 or a power of two, so that appending one item at a
+ * time stays linear (growing by one item would copy the array each time).
+ * Every append to the array must go through it. */
+void *xgrow_for_one(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) GCTK_PRINTF(1, 2);

@@ -132,6 +132,17 @@ void *xrealloc(void *p, size_t n)
     return p;
 }
 
+void *xgrow_for_one(void *p, size_t n, size_t size)
+{
+    if (n == 0)
+        return xrealloc(p, size);
+    if ((n & (n - 1)) != 0)
+        return p; /* room left: the storage holds the next power of two */
+    if (n > SIZE_MAX / 2 / size)
+        abort();
+    return xrealloc(p, 2 * n * size);
+}
+
 char *xstrdup(const char *s)
 {
     return s == NULL ? NULL : xstrndup(s, strlen(s));

@@ -100,7 +100,8 @@ def cdi():
 
 
 def gpusflag():
-    return {"device-list": ('"device=' + ",".join(str(i % 8) for i in range(500000)) + '"').encode()}
+    return {"device-list": ('"device=' + ",".join(str(i % 8) for i in range(500000)) + '"').encode(),
+            "quoted-quotes": ('"options=' + 'a""' * 300000 + '"').encode()}
 
 
 def daemonjson():
