@@ -470,9 +470,10 @@ case_end
 # the host: one owned by uid 12345 and writable by all, and a trusted-looking
 # one in a directory writable by all, must not be used, and a FIFO named
 # *.json must not stop a trusted spec's container.
-case_begin "untrusted CDI specs (gctk-runtime, private spec directories)"
+# the mount points of the private spec directories exist before the snapshot
 remove_at_exit_if_new /etc/cdi /var/run/cdi
 mkdir -p /etc/cdi /var/run/cdi
+case_begin "untrusted CDI specs (gctk-runtime, private spec directories)"
 CDIMARK=$SCRATCH/cdi-hook-ran
 cat >"$SCRATCH/cdi-trust.sh" <<'SCRIPT'
 set -u
