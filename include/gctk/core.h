@@ -159,7 +159,8 @@ enum gctk_node_kind {
     GCTK_NODE_CONTROL, /* nvidiactl, uvm, uvm-tools, modeset */
     GCTK_NODE_GPU,     /* nvidia<minor> */
     GCTK_NODE_CAP,     /* nvidia-caps/nvidia-capN (MIG) */
-    GCTK_NODE_DRM,     /* dri/cardN, dri/renderDN of a GPU (graphics, display) */
+    GCTK_NODE_DRM,     /* dri/cardN, dri/renderDN of a GPU (graphics, display; among the
+                        * host's nodes once a plan has asked for them) */
     GCTK_NODE_IMEX,    /* nvidia-caps-imex-channels/channelN */
 };
 

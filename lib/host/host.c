@@ -205,11 +205,13 @@ static int read_gpus(struct gctk_host *h, gctk_error **err)
 #define HOST_MAX_LINKS 40
 
 /* host_resolve, with dirs (may be NULL) the directories already found to be
- * real ones, not links: a library path's /usr, /usr/lib, ... are looked at
- * once per discovery, not once per library. *st (may be NULL): the resolved
- * file's lstat. */
-static int resolve_in_root(const char *root, const char *path, struct strv *dirs, char **out,
-                           struct stat *st_out, gctk_error **err)
+ * real ones, not links, and missing (may be NULL) those found not to exist:
+ * a library path's /usr, /usr/lib, ... are looked at once per discovery, not
+ * once per library, and so is the absent /etc/egl of four candidates. *st
+ * (may be NULL): the resolved file's lstat. */
+static int resolve_in_root(const char *root, const char *path, struct strv *dirs,
+                           struct strv *missing, bool *absent, char **out, struct stat *st_out,
+                           gctk_error **err)
 {
     bool in_subtree = root != NULL && root[0] != '\0' && strcmp(root, "/") != 0;
     const char *shown_root = in_subtree ? root : "/";
@@ -262,15 +264,24 @@ static int resolve_in_root(const char *root, const char *path, struct strv *dirs
             continue;
         }
         cleanup_free char *full = path_join(root, done);
-        if (lstat(full, &st) < 0) {
+        bool known_missing = next != NULL && missing != NULL && strv_contains(missing, done);
+        if (known_missing || lstat(full, &st) < 0) {
+            int e = known_missing ? ENOENT : errno;
+            if (e == ENOENT && next != NULL && missing != NULL && !known_missing)
+                strv_push(missing, xstrdup(done));
             /* a name from a link's text: the link leads nowhere; a name of
-             * the caller's: the file is simply not there */
-            if (errno == ENOENT && (size_t)(name - todo) < orig)
+             * the caller's: the file is simply not there (absent, when the
+             * caller asks, says so without an error: most candidates are) */
+            if (e == ENOENT && (size_t)(name - todo) < orig)
                 return gctk_fail(err, 0,
                                  "`%s` is a link to `%s`, which does not exist under "
                                  "the driver root `%s`",
                                  link, target, shown_root);
-            return gctk_fail(err, errno, "`%s`", full);
+            if (e == ENOENT && absent != NULL) {
+                *absent = true;
+                return -1;
+            }
+            return gctk_fail(err, e, "`%s`", full);
         }
         if (!S_ISLNK(st.st_mode)) {
             if (next != NULL && !S_ISDIR(st.st_mode))
@@ -320,14 +331,14 @@ static int resolve_in_root(const char *root, const char *path, struct strv *dirs
 
 int host_resolve(const char *root, const char *path, char **out, gctk_error **err)
 {
-    return resolve_in_root(root, path, NULL, out, NULL, err);
+    return resolve_in_root(root, path, NULL, NULL, NULL, out, NULL, err);
 }
 
 /* host_resolve for discovery: each directory of the host looked at once */
 static int resolve(struct gctk_host *h, const char *path, char **out, struct stat *st,
                    gctk_error **err)
 {
-    return resolve_in_root(h->root, path, &h->real_dirs, out, st, err);
+    return resolve_in_root(h->root, path, &h->real_dirs, &h->missing_dirs, NULL, out, st, err);
 }
 
 /* A directory of the host, named as inside the root: links followed in the
@@ -403,8 +414,10 @@ static char *candidate_source(struct gctk_host *h, const char *what, const char 
 {
     char *source = NULL;
     cleanup_error gctk_error *e = NULL;
-    if (resolve(h, path, &source, st, &e) < 0) {
-        if (e->code != ENOENT)
+    bool absent = false;
+    if (resolve_in_root(h->root, path, &h->real_dirs, &h->missing_dirs, &absent, &source, st, &e) <
+        0) {
+        if (!absent && e->code != ENOENT)
             add_warning(h, xasprintf("%s `%s` skipped: %s", what, path, e->msg));
         return NULL;
     }
@@ -816,6 +829,10 @@ static struct gctk_node *add_node(struct gctk_host *h, enum gctk_node_kind kind,
             add_warning(h, xasprintf("device node `%s` is missing: create it with "
                                      "`nvidia-modprobe` or load the driver",
                                      full));
+        else if (kind == GCTK_NODE_DRM)
+            add_warning(h, xasprintf("DRM node `%s` is missing, though a by-path link names it: "
+                                     "run `udevadm trigger` or reload nvidia-drm",
+                                     full));
         return NULL;
     }
     if (!S_ISCHR(st.st_mode)) {
@@ -863,8 +880,6 @@ int host_char_major(const char *root, const char *name)
     return host_parse_proc_devices(text, name);
 }
 
-static void find_drm_nodes(struct gctk_host *h);
-
 static void find_nodes(struct gctk_host *h)
 {
     /* nvidia-uvm's major is dynamic: the node's own is taken */
@@ -881,7 +896,6 @@ static void find_nodes(struct gctk_host *h)
         cleanup_free char *p = xasprintf("/dev/nvidia%d", h->gpus[i].minor);
         add_node(h, GCTK_NODE_GPU, 0, (int)i, p, HOST_NVIDIA_MAJOR, h->gpus[i].minor);
     }
-    find_drm_nodes(h);
 }
 
 int host_pci_address(const char *bus_id, char *out, size_t size)
@@ -897,11 +911,16 @@ int host_pci_address(const char *bus_id, char *out, size_t size)
 
 /* The DRM nodes of each GPU: the card and render nodes that udev's
  * /dev/dri/by-path/pci-<address>-card|render links name by the GPU's PCI
- * address (the only tie between a DRM minor and a GPU that /dev keeps). A
- * GPU without them (nvidia-drm not loaded, no udev) has none: nothing said. */
-static void find_drm_nodes(struct gctk_host *h)
+ * address (the only tie between a DRM minor and a GPU that /dev keeps): one
+ * readlink and one stat a node. A GPU without them (nvidia-drm not loaded,
+ * no udev) has none: nothing said. */
+void host_find_drm_nodes(gctk_host *h)
 {
     static const char *const kinds[] = {"card", "render"};
+    static const char *const names[] = {"card", "renderD"};
+    if (h->drm_found)
+        return;
+    h->drm_found = true;
     for (size_t i = 0; i < h->ngpus; i++) {
         char pci[32];
         if (host_pci_address(h->gpus[i].bus_id, pci, sizeof(pci)) < 0)
@@ -909,28 +928,32 @@ static void find_drm_nodes(struct gctk_host *h)
         for (size_t k = 0; k < GCTK_ARRAY_LEN(kinds); k++) {
             cleanup_free char *by_path = xasprintf(HOST_DRI "/by-path/pci-%s-%s", pci, kinds[k]);
             cleanup_free char *full = path_join(h->root, by_path);
-            struct stat st;
-            if (lstat(full, &st) < 0)
-                continue;
-            cleanup_free char *node = NULL;
-            cleanup_error gctk_error *e = NULL;
-            if (!S_ISLNK(st.st_mode) || resolve(h, by_path, &node, &st, &e) < 0) {
-                add_warning(h, xasprintf("DRM link `%s` skipped: %s", full,
-                                         e != NULL ? e->msg : "not a symlink"));
+            char text[PATH_MAX];
+            ssize_t n = readlink(full, text, sizeof(text) - 1);
+            if (n < 0) {
+                if (errno != ENOENT)
+                    add_warning(h, xasprintf("DRM link `%s` skipped: %s", full,
+                                             errno == EINVAL ? "not a symlink" : strerror(errno)));
                 continue;
             }
-            const char *name = base_name(node);
-            if (!str_has_prefix(node, HOST_DRI "/") || strchr(node + strlen(HOST_DRI "/"), '/') ||
-                !str_has_prefix(name, k == 0 ? "card" : "renderD")) {
+            text[n] = '\0';
+            /* udev's text is "../card1"; an absolute one names the same */
+            const char *name = str_has_prefix(text, "../")          ? text + 3
+                               : str_has_prefix(text, HOST_DRI "/") ? text + strlen(HOST_DRI "/")
+                                                                    : NULL;
+            size_t prefix = strlen(names[k]);
+            if (name == NULL || strncmp(name, names[k], prefix) != 0 || name[prefix] == '\0' ||
+                strspn(name + prefix, "0123456789") != strlen(name + prefix)) {
                 add_warning(h, xasprintf("DRM link `%s` skipped: it leads to `%s`, not to a %s "
                                          "node of " HOST_DRI,
-                                         full, node, kinds[k]));
+                                         full, text, kinds[k]));
                 continue;
             }
-            struct gctk_node *n =
+            cleanup_free char *node = xasprintf(HOST_DRI "/%s", name);
+            struct gctk_node *added =
                 add_node(h, GCTK_NODE_DRM, GCTK_CAP_GRAPHICS, (int)i, node, HOST_DRM_MAJOR, -1);
-            if (n != NULL)
-                n->by_path = steal_pointer(&by_path);
+            if (added != NULL)
+                added->by_path = steal_pointer(&by_path);
         }
     }
 }
@@ -1454,6 +1477,7 @@ void gctk_host_free(gctk_host *h)
     free(h->nodes);
     strv_clear(&h->warnings);
     strv_clear(&h->real_dirs);
+    strv_clear(&h->missing_dirs);
     free(h->driver_version);
     free(h->cuda_version);
     free(h->root);

@@ -21,13 +21,15 @@ struct gctk_host {
     struct gctk_node *nodes;
     size_t nnodes, nodes_cap;
     struct strv warnings;
-    struct strv real_dirs; /* directories of the root found not to be links */
+    struct strv real_dirs;    /* directories of the root found not to be links */
+    struct strv missing_dirs; /* directories of the root found not to exist */
     struct nvml *nvml;
     bool nvml_tried;
     struct gctk_mig *migs; /* by GPU, then index */
     size_t nmigs;
     int mig_config_minor, mig_monitor_minor; /* nvidia-cap minors; -1 when absent */
     int imex_major; /* of nvidia-caps-imex-channels; -1 absent, -2 not read yet */
+    bool drm_found; /* host_find_drm_nodes() ran */
 };
 
 /* The driver's files and numbers that every part of gctk reads the same. */
@@ -114,6 +116,10 @@ const char *host_library_path(const gctk_host *h, const char *prefix);
  * the running kernel's, uname -r). Appended to out (host paths, not rooted);
  * returns 1 when the first is firmware_class.path, else 0. */
 int host_firmware_dirs(const char *root, struct strv *out);
+/* Adds the GPUs' DRM card and render nodes (GCTK_NODE_DRM) to the host's
+ * nodes, once: the plan asks for them when a container wants graphics or
+ * display, so that every other container's discovery does without them. */
+void host_find_drm_nodes(gctk_host *h);
 /* "00000000:18:00.0" -> "0000:18:00.0", the PCI address of sysfs and of
  * /dev/dri/by-path; -1 when bus_id is not one. */
 int host_pci_address(const char *bus_id, char *out, size_t size);

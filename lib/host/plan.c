@@ -130,8 +130,11 @@ int gctk_plan_new(gctk_host *h, const struct gctk_selection *sel, unsigned caps,
         *out = p;
         return 0;
     }
-    /* the IMEX channels' nodes join the host's first (the plan points into
-     * the host's nodes, which an addition may move), then are looked up */
+    /* the DRM and IMEX channels' nodes join the host's first, when asked
+     * for (the plan points into the host's nodes, which an addition may
+     * move); the IMEX ones are then looked up */
+    if (cap_expand(caps) & GCTK_CAP_GRAPHICS)
+        host_find_drm_nodes(h);
     const struct gctk_node *found = NULL;
     for (size_t i = 0; i < sel->imex_count; i++) {
         if (host_imex_node(h, sel->imex[i], &found, err) < 0) {
