@@ -25,7 +25,7 @@ static int open_container(const char *rootfs, pid_t pid, struct rootfs *r, gctk_
 }
 
 int cdi_hook_update_ldcache(const char *rootfs, pid_t pid, const struct strv *folders,
-                            gctk_error **err)
+                            const char *host_driver_version, gctk_error **err)
 {
     cleanup_rootfs struct rootfs r = {.fd = -1};
     if (open_container(rootfs, pid, &r, err) < 0)
@@ -35,6 +35,9 @@ int cdi_hook_update_ldcache(const char *rootfs, pid_t pid, const struct strv *fo
     for (size_t i = 0; i < folders->len; i++)
         if (layout_ldcache_add_folder(&r, &c, folders->items[i], err) < 0)
             return -1;
+    /* after the folders: the compat libraries win, as in the OCI hook */
+    if (host_driver_version != NULL)
+        layout_ldcache_add_compat(&r, host_driver_version, &c, NULL, NULL);
     return layout_ldcache_write(&r, &c, err);
 }
 
