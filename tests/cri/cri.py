@@ -19,6 +19,8 @@ test time from the CRI api.proto of golang-github-kubernetes-cri-api-dev
       <message>` and exits 3.
   cri.py --socket SOCK --stubs DIR leftovers
       the pods and containers the runtime still has (`pods: N containers: N`)
+  cri.py --socket SOCK --stubs DIR cleanup
+      stops and removes every pod (for a test that stopped half-way)
 """
 import argparse
 import hashlib
@@ -201,6 +203,14 @@ def leftovers(args):
     return 0
 
 
+def cleanup(args):
+    _, api, rt = connect(args)
+    for pod in rt.ListPodSandbox(api.ListPodSandboxRequest(), timeout=TIMEOUT).items:
+        rt.StopPodSandbox(api.StopPodSandboxRequest(pod_sandbox_id=pod.id), timeout=TIMEOUT)
+        rt.RemovePodSandbox(api.RemovePodSandboxRequest(pod_sandbox_id=pod.id), timeout=TIMEOUT)
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description="a CRI client that plays the kubelet")
     p.add_argument("--socket")
@@ -214,6 +224,7 @@ def main():
     i.add_argument("--entrypoint", action="append", default=[])
     sub.add_parser("version")
     sub.add_parser("leftovers")
+    sub.add_parser("cleanup")
     r = sub.add_parser("run")
     r.add_argument("--name", required=True)
     r.add_argument("--image", required=True)
@@ -230,7 +241,8 @@ def main():
         return image(args)
     if not args.socket or not args.stubs:
         p.error("--socket and --stubs are needed")
-    return {"version": version, "leftovers": leftovers, "run": run}[args.command](args)
+    commands = {"version": version, "leftovers": leftovers, "cleanup": cleanup, "run": run}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ if ! "$PY" -c 'import grpc, grpc_tools' 2>/dev/null || [ ! -f "$PROTO" ]; then
     skip "CRI end to end" "needs python3-grpcio, python3-grpc-tools and golang-github-kubernetes-cri-api-dev (make check installs them)"
     exit 0
 fi
-CONTAINERD=$(command -v containerd)
 CONTAINERD_VERSION=$(version_of containerd --version)
 versions "containerd $CONTAINERD_VERSION, runc $(version_of runc --version)," \
     "python3-grpcio $("$PY" -c 'import grpc; print(grpc.__version__)'), CRI api.proto of $(dpkg-query -W -f='${Version}' golang-github-kubernetes-cri-api-dev 2>/dev/null)"
@@ -127,6 +126,8 @@ env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin GCTK_CO
 CD_PID=$!
 at_exit "kill $CD_PID; wait $CD_PID"
 CRI=("$PY" "$CRI_PY" --socket "$CD/containerd.sock" --stubs "$STUBS")
+# a suite that stops half-way leaves no pod (and no shim) behind
+at_exit "${CRI[*]} cleanup"
 cri_up() { "${CRI[@]}" version >/dev/null 2>&1; }
 wait_until 30 cri_up
 OUT=$("${CRI[@]}" version 2>&1)
