@@ -149,11 +149,20 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
     if (rt.name[0] == '\0')
         return report("--runtime-name must not be empty");
     bool cri = strcmp(e->name, "containerd") == 0 || strcmp(e->name, "crio") == 0;
-    if (rt.cdi && strcmp(e->name, "docker") != 0 && strcmp(e->name, "containerd") != 0)
-        return report("--cdi is for docker and containerd: %s applies CDI by itself", e->name);
-    if (!cri && (rt.dropin != NULL || rt.executable != NULL || rt.source != CONFIG_SOURCE_AUTO))
-        return report("--drop-in-config, --config-source and --executable-path are for "
-                      "containerd and crio");
+    /* what nvidia-ctk ignores with a warning is ignored so here too */
+    if (rt.cdi && strcmp(e->name, "crio") == 0) {
+        fprintf(stderr, "gctk: ignoring --cdi for crio: CRI-O applies CDI by itself\n");
+        rt.cdi = false;
+    }
+    if (rt.cdi && strcmp(e->name, "podman") == 0)
+        return report("--cdi is for docker and containerd: podman reads CDI specs by itself");
+    if (!cri && (rt.executable != NULL || rt.source != CONFIG_SOURCE_AUTO)) {
+        fprintf(stderr, "gctk: ignoring --config-source and --executable-path for %s\n", e->name);
+        rt.executable = NULL;
+        rt.source = CONFIG_SOURCE_AUTO;
+    }
+    if (!cri && rt.dropin != NULL)
+        return report("--drop-in-config is for containerd and crio: %s has no drop-ins", e->name);
     if ((flags & CONFIG_REMOVE) && (rt.set_default || rt.cdi || path_opt != NULL))
         return report("--remove takes no --set-as-default, --cdi or --runtime-path");
     if (config == NULL)
