@@ -92,12 +92,15 @@ int daemonjson_configure(const char *path, const struct runtime_entry *rt, unsig
  * 1.7) or 3 (2.x, whose CRI runtime plugin is io.containerd.cri.v1.runtime);
  * the CRI plugin's whole table, plus the runtime rt->name (a copy of the
  * default runtime's table if it is runc's shim, else runc's, with BinaryName
- * rt->path), the CDI container annotations (cdi.k8s.io/...) where the CRI does not
- * apply CDI itself (no enable_cdi in its table: 1.6), CDI on where it can
+ * rt->path), the CDI container annotations (cdi.k8s.io/...) where the CRI
+ * does not apply CDI itself (no enable_cdi in its table: 1.6), CDI on where it can
  * (or with rt->cdi), and default_runtime_name with rt->set_default. A
- * version-1 configuration is refused. */
-int containerd_dropin_render(const json_t *effective, const struct runtime_entry *rt, json_t **out,
-                             gctk_error **err);
+ * version-1 configuration is refused. file_version is the main file's
+ * version (0: none): containerd 2.x on a version-2 file gets a drop-in of
+ * version 2 with the runtime alone (2.x merges imports key by key, and a
+ * drop-in newer than the main file stops its migration). */
+int containerd_dropin_render(const json_t *effective, const struct runtime_entry *rt,
+                             json_int_t file_version, json_t **out, gctk_error **err);
 /* The effective configuration without rt->dropin, by rt->source. */
 int containerd_effective(const char *main_path, const struct runtime_entry *rt, json_t **out,
                          gctk_error **err);

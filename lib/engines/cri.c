@@ -134,11 +134,41 @@ static const json_t *template_runtime(const json_t *runtimes, const char *def, c
     return NULL;
 }
 
-int containerd_dropin_render(const json_t *effective, const struct runtime_entry *rt, json_t **out,
-                             gctk_error **err)
+/* containerd 2.x reading a main file of version 2: a drop-in of version 3
+ * would make the merged configuration version 3 and stop containerd from
+ * migrating the main file (its CRI settings would be ignored), so the
+ * drop-in is of version 2 too; 2.x merges imports key by key, so it holds
+ * the runtime alone (runc's options, gctk-runtime), under version 2's name of
+ * the CRI plugin, which containerd migrates with the rest. */
+static json_t *render_v2_for_v3(const json_t *effective, const struct runtime_entry *rt)
+{
+    const json_t *ctd = json_object_get(
+        json_object_get(json_object_get(effective, "plugins"), CRI_PLUGIN_V3), "containerd");
+    const json_t *runtimes = json_object_get(ctd, "runtimes");
+    const char *def = json_string_value(json_object_get(ctd, "default_runtime_name"));
+    const json_t *tmpl = template_runtime(runtimes, def != NULL ? def : "runc", rt->name);
+    const json_t *tmpl_options = json_object_get(tmpl, "options");
+    json_t *options = json_is_object(tmpl_options) ? json_deep_copy(tmpl_options) : json_object();
+    json_object_set_new(options, "BinaryName", json_string(rt->path));
+    json_t *c = json_pack("{s:{s:{s:{s:s, s:o}}}}", "containerd", "runtimes", rt->name,
+                          "runtime_type", RUNC_SHIM, "options", options);
+    if (rt->set_default)
+        json_object_set_new(json_object_get(c, "containerd"), "default_runtime_name",
+                            json_string(rt->name));
+    if (rt->cdi)
+        json_object_set_new(c, "enable_cdi", json_true());
+    return json_pack("{s:i, s:{s:o}}", "version", 2, "plugins", CRI_PLUGIN_V2, c);
+}
+
+int containerd_dropin_render(const json_t *effective, const struct runtime_entry *rt,
+                             json_int_t file_version, json_t **out, gctk_error **err)
 {
     json_t *v = json_object_get(effective, "version");
     json_int_t version = json_is_integer(v) ? json_integer_value(v) : 1;
+    if (file_version == 2 && version == 3) {
+        *out = render_v2_for_v3(effective, rt);
+        return 0;
+    }
     if (version < 2)
         return gctk_fail(err, 0,
                          "the configuration is of version 1 (no `version = 2`), whose plugins "
@@ -614,8 +644,10 @@ int containerd_configure(const char *path, const struct runtime_entry *rt, unsig
             return -1;
     } else {
         cleanup_json json_t *effective = NULL, *doc = NULL;
+        json_t *fv = json_object_get(main_doc, "version");
+        json_int_t file_version = json_is_integer(fv) ? json_integer_value(fv) : 0;
         if (containerd_effective(path, &r, &effective, err) < 0 ||
-            containerd_dropin_render(effective, &r, &doc, err) < 0)
+            containerd_dropin_render(effective, &r, file_version, &doc, err) < 0)
             return gctk_wrap(err, "`%s`", path);
         new_dropin = dropin_text(doc, containerd_header, err);
         if (new_dropin == NULL)

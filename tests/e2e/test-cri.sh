@@ -62,6 +62,13 @@ at_exit "rm -f $SPEC"
 "$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --output "$SPEC" >/dev/null
 check "gctk cdi generate writes the node's spec" test -s "$SPEC"
 
+# containerd's CRI copies the node's /etc/hosts into a host-network pod; a
+# minimal Debian root has none (a machine always has one)
+if [ ! -e /etc/hosts ]; then
+    remove_at_exit_if_new /etc/hosts
+    printf '127.0.0.1\tlocalhost\n' >/etc/hosts
+fi
+
 # ---- containerd's main file: the node's own settings ----
 CD=$SCRATCH/containerd
 mkdir -p "$CD"
@@ -101,14 +108,19 @@ printf '%s\n' "$OUT" | diag
 expect_eq "the main file gets one line, the import of the drop-in, and keeps the rest" \
     "$(printf 'imports = ["%s/conf.d/*.toml"] # added by `gctk runtime configure` (`--remove` takes it out)\n' "$CD"; cat "$CD/config.toml.before")" \
     "$(cat "$CD/config.toml")"
-DUMP=$(containerd --config "$CD/config.toml" config dump 2>&1)
+DUMP=$(containerd --config "$CD/config.toml" config dump 2>/dev/null)
 cri_table() { printf '%s\n' "$DUMP" | awk -v t="$1" '/^ *\[/ { on = index($0, "[" t "]") > 0 } on'; }
-R='plugins."io.containerd.grpc.v1.cri".containerd.runtimes'
-expect_match "containerd's dump: the node's sandbox_image is kept" "sandbox_image = \"$PAUSE\"" "$DUMP"
-expect_match "containerd's dump: the node's CNI directory is kept" "conf_dir = \"$CD/cni\"" "$DUMP"
-expect_match "containerd's dump: runc is still the default runtime" 'default_runtime_name = "runc"' "$DUMP"
-expect_match "containerd's dump: runc is still there" "runtime_type = \"io.containerd.runc.v2\"" "$(cri_table "$R.runc")"
-expect_match "containerd's dump: the nvidia runtime runs gctk-runtime" "BinaryName = \"$GCTK_RUNTIME\"" "$(cri_table "$R.nvidia.options")"
+# containerd 2.x dumps version 3: other plugin names, single quotes
+if printf '%s\n' "$DUMP" | grep -qx 'version = 3'; then
+    q="'" R="plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes" SANDBOX=sandbox
+else
+    q='"' R='plugins."io.containerd.grpc.v1.cri".containerd.runtimes' SANDBOX=sandbox_image
+fi
+expect_match "containerd's dump: the node's sandbox image is kept" "$SANDBOX = $q$PAUSE$q" "$DUMP"
+expect_match "containerd's dump: the node's CNI directory is kept" "conf_dir = $q$CD/cni$q" "$DUMP"
+expect_match "containerd's dump: runc is still the default runtime" "default_runtime_name = ${q}runc$q" "$DUMP"
+expect_match "containerd's dump: runc is still there" "runtime_type = ${q}io.containerd.runc.v2$q" "$(cri_table "$R.runc")"
+expect_match "containerd's dump: the nvidia runtime runs gctk-runtime" "BinaryName = $q$GCTK_RUNTIME$q" "$(cri_table "$R.nvidia.options")"
 if version_ge "$CONTAINERD_VERSION" 1.7; then
     expect_match "containerd $CONTAINERD_VERSION: its CRI's CDI is turned on" "^ *enable_cdi = true$" "$DUMP"
     expect_match "containerd $CONTAINERD_VERSION: the nvidia runtime gets no CDI annotations (containerd applies CDI)" \
@@ -149,7 +161,9 @@ make_rootfs "$SCRATCH/rootfs"
 "$PY" "$CRI_PY" image --rootfs "$SCRATCH/rootfs" --name "$IMG" --out "$SCRATCH/img.tar"
 "$PY" "$CRI_PY" image --rootfs "$SCRATCH/rootfs" --name "$BAKED" --out "$SCRATCH/baked.tar" \
     --env NVIDIA_VISIBLE_DEVICES=all
-for t in pause img baked; do $CTR images import "$SCRATCH/$t.tar" >/dev/null 2>&1 || not_ok "ctr images import $t.tar"; done
+for t in pause img baked; do
+    OUT=$($CTR images import "$SCRATCH/$t.tar" 2>&1) || { not_ok "ctr images import $t.tar"; printf '%s\n' "$OUT" | diag; }
+done
 check "ctr -n k8s.io images import: the three images are there" \
     sh -c "$CTR images ls -q | grep -c 'gctk-test/.*:$$' | grep -qx 3"
 

@@ -83,7 +83,7 @@ static void test_containerd_16(void **state)
 {
     (void)state;
     cleanup_json json_t *eff = fixture("containerd-1.6.20-default.toml"), *doc = NULL;
-    assert_int_equal(containerd_dropin_render(eff, &nvidia, &doc, NULL), 0);
+    assert_int_equal(containerd_dropin_render(eff, &nvidia, 0, &doc, NULL), 0);
     assert_int_equal(json_integer_value(json_object_get(doc, "version")), 2);
     assert_int_equal(json_object_size(json_object_get(doc, "plugins")), 1);
     assert_only_runtime_added(eff, doc, V2);
@@ -111,7 +111,7 @@ static void test_containerd_17(void **state)
 {
     (void)state;
     cleanup_json json_t *eff = fixture("containerd-1.7.24-default.toml"), *doc = NULL;
-    assert_int_equal(containerd_dropin_render(eff, &nvidia, &doc, NULL), 0);
+    assert_int_equal(containerd_dropin_render(eff, &nvidia, 0, &doc, NULL), 0);
     assert_int_equal(json_integer_value(json_object_get(doc, "version")), 2);
     assert_only_runtime_added(eff, doc, V2);
     /* 1.7 applies CDI itself: on, and no annotations for the runtime */
@@ -128,7 +128,7 @@ static void test_containerd_21_version_3(void **state)
 {
     (void)state;
     cleanup_json json_t *eff = fixture("containerd-2.1.9-default.toml"), *doc = NULL;
-    assert_int_equal(containerd_dropin_render(eff, &nvidia, &doc, NULL), 0);
+    assert_int_equal(containerd_dropin_render(eff, &nvidia, 0, &doc, NULL), 0);
     assert_int_equal(json_integer_value(json_object_get(doc, "version")), 3);
     /* only the CRI runtime plugin: the images and server plugins are not
      * touched */
@@ -140,6 +140,41 @@ static void test_containerd_21_version_3(void **state)
     assert_string_equal(json_string_value(at(doc, V3, "containerd.runtimes.nvidia.sandboxer")),
                         "podsandbox");
     assert_true(json_is_true(at(doc, V3, "enable_cdi")));
+    assert_round_trip(doc);
+}
+
+/* containerd 2.x on a main file of version 2: a drop-in of version 2 with
+ * the runtime alone, so that containerd still migrates the main file */
+static void test_containerd_21_on_version_2(void **state)
+{
+    (void)state;
+    cleanup_json json_t *eff = fixture("containerd-2.1.9-default.toml"), *doc = NULL;
+    json_object_set_new(at(eff, V3, "containerd.runtimes.runc.options"), "SystemdCgroup",
+                        json_true());
+    struct runtime_entry rt = nvidia;
+    rt.set_default = true;
+    assert_int_equal(containerd_dropin_render(eff, &rt, 2, &doc, NULL), 0);
+    assert_int_equal(json_integer_value(json_object_get(doc, "version")), 2);
+    cleanup_json json_t *want =
+        json_pack("{s:{s:s, s:{s:{s:s, s:{s:s, s:b}}}}}", "containerd", "default_runtime_name",
+                  "nvidia", "runtimes", "nvidia", "runtime_type", "io.containerd.runc.v2",
+                  "options", "BinaryName", "/usr/bin/gctk-runtime", "SystemdCgroup", 1);
+    json_t *options = at(doc, V2, "containerd.runtimes.nvidia.options");
+    assert_non_null(options);
+    /* runc's other options come along: compare those two only */
+    cleanup_json json_t *got = json_deep_copy(at(doc, V2, ""));
+    json_t *go = json_object_get(
+        json_object_get(json_object_get(json_object_get(got, "containerd"), "runtimes"), "nvidia"),
+        "options");
+    const char *k;
+    json_t *v;
+    void *tmp_it;
+    json_object_foreach_safe(go, tmp_it, k, v)
+    {
+        if (strcmp(k, "BinaryName") != 0 && strcmp(k, "SystemdCgroup") != 0)
+            json_object_del(go, k);
+    }
+    assert_true(json_equal(want, got));
     assert_round_trip(doc);
 }
 
@@ -155,7 +190,7 @@ static void test_containerd_user_settings(void **state)
                         json_pack("{s:[s]}", "endpoint", "https://mirror.example.com"));
     struct runtime_entry rt = nvidia;
     rt.set_default = true;
-    assert_int_equal(containerd_dropin_render(eff, &rt, &doc, NULL), 0);
+    assert_int_equal(containerd_dropin_render(eff, &rt, 0, &doc, NULL), 0);
     assert_string_equal(json_string_value(at(doc, V2, "sandbox_image")), "example.com/pause:7");
     assert_non_null(json_object_get(at(doc, V2, "registry.mirrors"), "docker.io"));
     assert_true(json_is_true(at(doc, V2, "containerd.runtimes.nvidia.options.SystemdCgroup")));
@@ -174,7 +209,7 @@ static void test_containerd_files_only(void **state)
     cleanup_json json_t *eff = json_pack("{s:i, s:{s:{s:s}}}", "version", 2, "plugins", V2,
                                          "sandbox_image", "example.com/pause:7"),
                         *doc = NULL;
-    assert_int_equal(containerd_dropin_render(eff, &nvidia, &doc, NULL), 0);
+    assert_int_equal(containerd_dropin_render(eff, &nvidia, 0, &doc, NULL), 0);
     assert_string_equal(json_string_value(at(doc, V2, "containerd.runtimes.runc.runtime_type")),
                         "io.containerd.runc.v2");
     assert_string_equal(json_string_value(at(doc, V2, "sandbox_image")), "example.com/pause:7");
@@ -184,7 +219,7 @@ static void test_containerd_files_only(void **state)
     json_decref(doc);
     struct runtime_entry rt = nvidia;
     rt.cdi = true;
-    assert_int_equal(containerd_dropin_render(eff, &rt, &doc, NULL), 0);
+    assert_int_equal(containerd_dropin_render(eff, &rt, 0, &doc, NULL), 0);
     assert_true(json_is_true(at(doc, V2, "enable_cdi")));
     assert_null(at(doc, V2, "containerd.runtimes.nvidia.container_annotations"));
 }
@@ -194,7 +229,7 @@ static void test_containerd_version_1_refused(void **state)
     (void)state;
     cleanup_json json_t *eff = json_pack("{s:{s:{}}}", "plugins", "cri"), *doc = NULL;
     cleanup_error gctk_error *e = NULL;
-    assert_int_equal(containerd_dropin_render(eff, &nvidia, &doc, &e), -1);
+    assert_int_equal(containerd_dropin_render(eff, &nvidia, 0, &doc, &e), -1);
     assert_non_null(strstr(e->msg, "version 1"));
     assert_null(doc);
 }
@@ -429,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_containerd_16),
         cmocka_unit_test(test_containerd_17),
         cmocka_unit_test(test_containerd_21_version_3),
+        cmocka_unit_test(test_containerd_21_on_version_2),
         cmocka_unit_test(test_containerd_user_settings),
         cmocka_unit_test(test_containerd_files_only),
         cmocka_unit_test(test_containerd_version_1_refused),
