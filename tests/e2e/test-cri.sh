@@ -133,8 +133,10 @@ OUT=$("$GCTK" runtime configure --runtime=containerd --config "$CD/config.toml" 
     --drop-in-config "$CD/conf.d/99-gctk.toml" --runtime-path "$GCTK_RUNTIME" 2>&1)
 expect_match "a second run changes nothing" "already configured: nothing changed" "$OUT"
 
-env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin GCTK_CONFIG="$CONF" \
-    containerd --config "$CD/config.toml" </dev/null >"$SCRATCH/containerd.log" 2>&1 &
+# the containerd whose configuration gctk read, with its own shim first on PATH
+CONTAINERD=$(command -v containerd)
+env -i PATH="${CONTAINERD%/*}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    GCTK_CONFIG="$CONF" "$CONTAINERD" --config "$CD/config.toml" </dev/null >"$SCRATCH/containerd.log" 2>&1 &
 CD_PID=$!
 at_exit "kill $CD_PID; wait $CD_PID"
 CRI=("$PY" "$CRI_PY" --socket "$CD/containerd.sock" --stubs "$STUBS")
