@@ -10,9 +10,10 @@
 # cdi-annotations, cdi-cri), under gctk's policy settings. Each pod must see
 # exactly its GPUs (the simulated nvidia-smi's UUIDs and the /dev nodes);
 # each containerd is held to what its version does (1.6 has no CDI of its
-# own). The CRI client is built at test time from Debian's packages:
-# python3-grpcio, python3-grpc-tools and the api.proto of
-# golang-github-kubernetes-cri-api-dev.
+# own). Then `--dry-run`, `--set-as-default` (pods of the default runtime)
+# and `--remove`, which gives back the main file. The CRI client is built at
+# test time from Debian's packages: python3-grpcio, python3-grpc-tools and the
+# api.proto of golang-github-kubernetes-cri-api-dev.
 . "$(dirname "$0")/lib.sh"
 
 need_root "CRI end to end" || exit 0
@@ -133,17 +134,36 @@ OUT=$("$GCTK" runtime configure --runtime=containerd --config "$CD/config.toml" 
     --drop-in-config "$CD/conf.d/99-gctk.toml" --runtime-path "$GCTK_RUNTIME" 2>&1)
 expect_match "a second run changes nothing" "already configured: nothing changed" "$OUT"
 
+cp "$CD/config.toml" "$CD/config.toml.configured"
+cp "$CD/conf.d/99-gctk.toml" "$CD/99-gctk.toml.configured"
+OUT=$("$GCTK" runtime configure --runtime=containerd --config "$CD/config.toml" \
+    --drop-in-config "$CD/conf.d/99-gctk.toml" --runtime-path "$GCTK_RUNTIME" --set-as-default --dry-run 2>&1)
+expect_match "--dry-run --set-as-default prints the drop-in with nvidia the default" \
+    "^ *default_runtime_name = 'nvidia'$" "$OUT"
+check "--dry-run writes nothing" sh -c "cmp -s '$CD/config.toml' '$CD/config.toml.configured' &&
+    cmp -s '$CD/conf.d/99-gctk.toml' '$CD/99-gctk.toml.configured'"
+
 # the containerd whose configuration gctk read, with its own shim first on PATH
 CONTAINERD=$(command -v containerd)
-env -i PATH="${CONTAINERD%/*}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-    GCTK_CONFIG="$CONF" "$CONTAINERD" --config "$CD/config.toml" </dev/null >"$SCRATCH/containerd.log" 2>&1 &
-CD_PID=$!
-at_exit "kill $CD_PID; wait $CD_PID"
+CD_PID=
 CRI=("$PY" "$CRI_PY" --socket "$CD/containerd.sock" --stubs "$STUBS")
+cri_up() { "${CRI[@]}" version >/dev/null 2>&1; }
+start_containerd() {
+    env -i PATH="${CONTAINERD%/*}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+        GCTK_CONFIG="$CONF" "$CONTAINERD" --config "$CD/config.toml" </dev/null >>"$SCRATCH/containerd.log" 2>&1 &
+    CD_PID=$!
+    wait_until 30 cri_up
+}
+stop_containerd() {
+    [ -n "$CD_PID" ] || return 0
+    kill "$CD_PID"
+    wait "$CD_PID" 2>/dev/null
+    CD_PID=
+}
+at_exit 'stop_containerd'
 # a suite that stops half-way leaves no pod (and no shim) behind
 at_exit "${CRI[*]} cleanup"
-cri_up() { "${CRI[@]}" version >/dev/null 2>&1; }
-wait_until 30 cri_up
+start_containerd
 OUT=$("${CRI[@]}" version 2>&1)
 expect_match "the CRI plugin is loaded: the CRI answers Version" "^containerd .* \(CRI v1\)$" "$OUT"
 if ! printf '%s' "$OUT" | grep -q 'CRI v1'; then
@@ -276,8 +296,25 @@ OUT=$("${CRI[@]}" leftovers 2>&1)
 expect_eq "nothing left running: no pod, no container" "pods: 0 containers: 0" "$OUT"
 check "no task left in containerd" test -z "$($CTR tasks ls -q 2>/dev/null)"
 
+# ---- --set-as-default: pods of the default runtime run gctk-runtime ----
+stop_containerd
+OUT=$("$GCTK" runtime configure --runtime=containerd --config "$CD/config.toml" \
+    --drop-in-config "$CD/conf.d/99-gctk.toml" --runtime-path "$GCTK_RUNTIME" --set-as-default 2>&1)
+expect_eq "gctk runtime configure --set-as-default succeeds" 0 "$?"
+DUMP=$(containerd --config "$CD/config.toml" config dump 2>/dev/null)
+expect_match "containerd's dump: nvidia is the default runtime" "default_runtime_name = ${q}nvidia$q" "$DUMP"
+expect_match "containerd's dump: the node's sandbox image is still kept" "$SANDBOX = $q$PAUSE$q" "$DUMP"
+expect_match "containerd's dump: runc is still there" "runtime_type = ${q}io.containerd.runc.v2$q" "$(cri_table "$R.runc")"
+start_containerd
+pod default-envvar --image "$IMG" --env NVIDIA_VISIBLE_DEVICES=1
+expect_gpus "nvidia the default runtime: a pod without RuntimeClass, NVIDIA_VISIBLE_DEVICES=1: exactly GPU 1" 1
+pod default-plain --image "$IMG"
+expect_gpus "...and one without a request gets nothing"
+OUT=$("${CRI[@]}" leftovers 2>&1)
+expect_eq "nothing left running after the default runtime's pods" "pods: 0 containers: 0" "$OUT"
+
 # ---- --remove: the node as it was ----
-kill "$CD_PID"; wait "$CD_PID" 2>/dev/null
+stop_containerd
 OUT=$("$GCTK" runtime configure --runtime=containerd --config "$CD/config.toml" \
     --drop-in-config "$CD/conf.d/99-gctk.toml" --remove 2>&1)
 expect_eq "gctk runtime configure --remove succeeds" 0 "$?"
