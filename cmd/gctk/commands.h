@@ -35,5 +35,10 @@ int cmd_cdi(int argc, char **argv, struct global_opts *g);
 int cmd_hook(int argc, char **argv, struct global_opts *g);
 int cmd_doctor(int argc, char **argv, struct global_opts *g);
 int cmd_ps(int argc, char **argv, struct global_opts *g);
+int cmd_config(int argc, char **argv, struct global_opts *g);
+
+/* gctk config's listing of the effective settings (path NULL: the default
+ * file); `nvidia-ctk config` prints it too. Returns the exit status. */
+int print_effective_config(const char *path, bool as_json);
 
 #endif

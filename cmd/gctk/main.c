@@ -28,6 +28,7 @@ static const struct command commands[] = {
     {"doctor", cmd_doctor, "check driver, NVML, Docker, hook, cgroups, CDI; print the fixes",
      false},
     {"ps", cmd_ps, "which container holds which GPU: processes, memory, containers", false},
+    {"config", cmd_config, "the effective settings and where each comes from", true},
 };
 
 int report_error(const gctk_error *e)

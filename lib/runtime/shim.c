@@ -166,7 +166,8 @@ int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const
         return -1;
     /* the image's environment may name CDI devices only where policy lets
      * it ask for GPUs at all; annotations come from the engine */
-    bool env_allowed = spec.privileged || cfg->allow_unprivileged_env;
+    bool env_allowed =
+        spec.privileged || cfg->accept_nvidia_visible_devices_envvar_when_unprivileged;
     struct strv no_annotations = {0};
     cleanup_strv struct strv cdi_names = {0};
     cdi_requested_names(&spec.annotations, NULL, &cdi_names);

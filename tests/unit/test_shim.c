@@ -11,7 +11,7 @@
 #include "shim.h"
 
 static char dir[] = "/tmp/gctk-test-shim.XXXXXX";
-static struct gctk_config cfg = {.allow_unprivileged_env = true};
+static struct gctk_config cfg = {.accept_nvidia_visible_devices_envvar_when_unprivileged = true};
 
 static int setup(void **state)
 {
