@@ -109,9 +109,12 @@ static bool has_gpu_hook(json_t *hooks)
 }
 
 /* CDI mode: the named devices' edits go into config.json; no hook is added. */
-static int apply_cdi(json_t *root, const struct strv *names, gctk_error **err)
+static int apply_cdi(json_t *root, const struct gctk_config *cfg, const struct strv *names,
+                     gctk_error **err)
 {
-    static const char *const dirs[] = {CDI_STATIC_DIR, CDI_DYNAMIC_DIR, NULL};
+    static const char *const defaults[] = {CDI_STATIC_DIR, CDI_DYNAMIC_DIR, NULL};
+    const char *const *dirs =
+        cfg->cdi_spec_dirs.len > 0 ? (const char *const *)cfg->cdi_spec_dirs.items : defaults;
     cleanup_json json_t *specs = cdi_load_dirs(dirs, NULL), *edits = NULL;
     if (cdi_resolve(specs, names, &edits, err) < 0 || cdi_apply(root, edits, err) < 0)
         return -1;
@@ -168,15 +171,18 @@ int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const
      * it ask for GPUs at all; annotations come from the engine */
     bool env_allowed =
         spec.privileged || cfg->accept_nvidia_visible_devices_envvar_when_unprivileged;
-    struct strv no_annotations = {0};
+    const char *const *prefixes = cfg->cdi_annotation_prefixes.len > 0
+                                      ? (const char *const *)cfg->cdi_annotation_prefixes.items
+                                      : NULL;
+    const char *default_kind = cfg->runtime_mode == RUNTIME_MODE_CDI ? cfg->cdi_default_kind : NULL;
     cleanup_strv struct strv cdi_names = {0};
-    cdi_requested_names(&spec.annotations, NULL, &cdi_names);
-    if (env_allowed)
-        cdi_requested_names(&no_annotations, env_get(&spec.env, "NVIDIA_VISIBLE_DEVICES"),
-                            &cdi_names);
+    cdi_annotation_names(&spec.annotations, prefixes, &cdi_names);
+    if (env_allowed && cdi_visible_devices_names(env_get(&spec.env, "NVIDIA_VISIBLE_DEVICES"),
+                                                 default_kind, &cdi_names, err) < 0)
+        return gctk_wrap(err, "`%s`", path);
     bool changed = false;
     if (cdi_names.len > 0) {
-        if (apply_cdi(root, &cdi_names, err) < 0)
+        if (apply_cdi(root, cfg, &cdi_names, err) < 0)
             return gctk_wrap(err, "CDI devices of `%s`", path);
         changed = true;
     } else {
