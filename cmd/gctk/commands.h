@@ -36,6 +36,11 @@ int cmd_hook(int argc, char **argv, struct global_opts *g);
 int cmd_doctor(int argc, char **argv, struct global_opts *g);
 int cmd_ps(int argc, char **argv, struct global_opts *g);
 int cmd_config(int argc, char **argv, struct global_opts *g);
+int cmd_dev_char_links(int argc, char **argv, struct global_opts *g);
+
+/* Makes the /dev/char links and prints what was done; shared with
+ * `nvidia-ctk system create-dev-char-symlinks`. Returns the exit status. */
+int run_dev_char_links(const struct gctk_devchar_options *o);
 
 /* gctk config's listing of the effective settings (path NULL: the default
  * file); `nvidia-ctk config` prints it too. Returns the exit status. */

@@ -29,6 +29,8 @@ static const struct command commands[] = {
      false},
     {"ps", cmd_ps, "which container holds which GPU: processes, memory, containers", false},
     {"config", cmd_config, "the effective settings and where each comes from", true},
+    {"dev-char-links", cmd_dev_char_links, "link the GPU nodes in /dev/char, as systemd needs",
+     false},
 };
 
 int report_error(const gctk_error *e)
@@ -64,7 +66,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: gctk [--root DIR] COMMAND [ARGS]\n"
                "       gctk --help | --version\n\ncommands:\n");
     for (size_t i = 0; i < GCTK_ARRAY_LEN(commands); i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n`gctk COMMAND --help` describes one command.\n");
 }
 
