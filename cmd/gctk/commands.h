@@ -14,6 +14,12 @@ struct global_opts {
 /* Each verb gets argv with argv[0] the verb's name; returns the exit status. */
 typedef int (*command_fn)(int argc, char **argv, struct global_opts *g);
 
+/* gctk's command line (argv[0] "gctk", then the global flags and the verb);
+ * returns the exit status. */
+int gctk_main(int argc, char **argv);
+/* NVIDIA's CLI under its own name, nvidia-ctk (nvctk.c). */
+int nvctk_main(int argc, char **argv);
+
 /* Prints "gctk: <message>" on stderr. Returns 1. */
 int report_error(const gctk_error *e);
 int report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

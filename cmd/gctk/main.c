@@ -1,4 +1,5 @@
-/* gctk: the command line. One file per verb; this file finds the verb. */
+/* gctk: the command line. One file per verb; this file finds the verb, and
+ * hands a run under the name nvidia-ctk to nvctk.c. */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,7 +71,7 @@ static void usage(FILE *f)
     fprintf(f, "\n`gctk COMMAND --help` describes one command.\n");
 }
 
-int main(int argc, char **argv)
+int gctk_main(int argc, char **argv)
 {
     struct global_opts g = {.root = NULL};
     static const struct option opts[] = {
@@ -126,4 +127,14 @@ int main(int argc, char **argv)
     int rc = cmd->fn(argc - vi, argv + vi, &g);
     config_clear(&cfg);
     return rc;
+}
+
+/* gctk, or nvidia-ctk: the name it is run by (an installed link) */
+int main(int argc, char **argv)
+{
+    const char *name = argc > 0 ? strrchr(argv[0], '/') : NULL;
+    name = name != NULL ? name + 1 : argc > 0 ? argv[0] : "gctk";
+    if (strcmp(name, "nvidia-ctk") == 0)
+        return nvctk_main(argc, argv);
+    return gctk_main(argc, argv);
 }

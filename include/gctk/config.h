@@ -118,4 +118,13 @@ void nvkey_list_clear(struct nvkey_list *l);
 int nvconfig_translate(const json_t *doc, const char *path, json_t **settings,
                        struct nvkey_list *report, gctk_error **err);
 
+/* `nvidia-ctk config --set key[=value]` on doc (NVIDIA's file as JSON): the
+ * key must be one of NVIDIA's toolkit 1.18, the value of its type, read as
+ * NVIDIA's command reads it (a boolean alone is true; a feature's "nil"
+ * unsets it; a list is split at list_separator, else at commas). */
+int nvconfig_set(json_t *doc, const char *set, const char *list_separator, gctk_error **err);
+/* gctk's default settings in NVIDIA's keys (`nvidia-ctk config default`): a
+ * document that nvconfig_translate() turns back into exactly the defaults. */
+json_t *nvconfig_defaults(void);
+
 #endif

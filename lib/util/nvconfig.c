@@ -358,52 +358,55 @@ static int note_load_kmods(struct ctx *c, gctk_error **err)
 
 struct rule {
     const char *key;
+    /* its type in NVIDIA's toolkit: 'b' boolean, 'f' a feature (a boolean that
+     * may be unset), 's' string, 'l' list of strings */
+    char type;
     int (*fn)(struct ctx *c, gctk_error **err); /* NULL: not read, note says why */
     const char *note;
 };
 
 /* Every key of NVIDIA's toolkit 1.18's config.toml. */
 static const struct rule rules[] = {
-    {"accept-nvidia-visible-devices-as-volume-mounts", map_accept_mounts, NULL},
-    {"accept-nvidia-visible-devices-envvar-when-unprivileged", map_accept_unprivileged, NULL},
-    {"disable-require", map_disable_require, NULL},
-    {"supported-driver-capabilities", map_capabilities, NULL},
-    {"swarm-resource", map_swarm, NULL},
-    {"nvidia-container-cli.root", map_root, NULL},
-    {"nvidia-container-cli.no-cgroups", map_no_cgroups, NULL},
-    {"nvidia-container-cli.ldconfig", map_ldconfig, NULL},
-    {"nvidia-container-cli.ldcache", note_ldcache, NULL},
-    {"nvidia-container-cli.load-kmods", note_load_kmods, NULL},
-    {"nvidia-container-cli.path", NULL,
+    {"accept-nvidia-visible-devices-as-volume-mounts", 'b', map_accept_mounts, NULL},
+    {"accept-nvidia-visible-devices-envvar-when-unprivileged", 'b', map_accept_unprivileged, NULL},
+    {"disable-require", 'b', map_disable_require, NULL},
+    {"supported-driver-capabilities", 's', map_capabilities, NULL},
+    {"swarm-resource", 's', map_swarm, NULL},
+    {"nvidia-container-cli.root", 's', map_root, NULL},
+    {"nvidia-container-cli.no-cgroups", 'b', map_no_cgroups, NULL},
+    {"nvidia-container-cli.ldconfig", 's', map_ldconfig, NULL},
+    {"nvidia-container-cli.ldcache", 's', note_ldcache, NULL},
+    {"nvidia-container-cli.load-kmods", 'b', note_load_kmods, NULL},
+    {"nvidia-container-cli.path", 's', NULL,
      "gctk has no nvidia-container-cli: gctk-hook does its work"},
-    {"nvidia-container-cli.environment", NULL,
+    {"nvidia-container-cli.environment", 'l', NULL,
      "gctk has no nvidia-container-cli to give an environment to"},
-    {"nvidia-container-cli.debug", NULL,
+    {"nvidia-container-cli.debug", 's', NULL,
      "gctk-hook logs to \"log\" of gctk's config (" GCTK_DEFAULT_LOG ")"},
-    {"nvidia-container-cli.no-pivot", NULL,
+    {"nvidia-container-cli.no-pivot", 'b', NULL,
      "gctk does no pivot_root: it resolves every path in the container by fd"},
-    {"nvidia-container-cli.user", NULL, "gctk-hook runs as the user the runtime runs it as"},
-    {"nvidia-ctk.path", NULL, "gctk's CDI specs name gctk itself for their hooks"},
-    {"nvidia-container-runtime.debug", NULL,
+    {"nvidia-container-cli.user", 's', NULL, "gctk-hook runs as the user the runtime runs it as"},
+    {"nvidia-ctk.path", 's', NULL, "gctk's CDI specs name gctk itself for their hooks"},
+    {"nvidia-container-runtime.debug", 's', NULL,
      "gctk-runtime writes its errors to the runtime log the engine names (--log)"},
-    {"nvidia-container-runtime.log-level", NULL, "gctk-runtime logs errors only"},
-    {"nvidia-container-runtime.runtimes", map_runtimes, NULL},
-    {"nvidia-container-runtime.mode", map_mode, NULL},
-    {"nvidia-container-runtime.modes.cdi.default-kind", map_default_kind, NULL},
-    {"nvidia-container-runtime.modes.cdi.spec-dirs", map_spec_dirs, NULL},
-    {"nvidia-container-runtime.modes.cdi.annotation-prefixes", map_annotation_prefixes, NULL},
-    {"nvidia-container-runtime.modes.csv.mount-spec-path", NULL,
+    {"nvidia-container-runtime.log-level", 's', NULL, "gctk-runtime logs errors only"},
+    {"nvidia-container-runtime.runtimes", 'l', map_runtimes, NULL},
+    {"nvidia-container-runtime.mode", 's', map_mode, NULL},
+    {"nvidia-container-runtime.modes.cdi.default-kind", 's', map_default_kind, NULL},
+    {"nvidia-container-runtime.modes.cdi.spec-dirs", 'l', map_spec_dirs, NULL},
+    {"nvidia-container-runtime.modes.cdi.annotation-prefixes", 'l', map_annotation_prefixes, NULL},
+    {"nvidia-container-runtime.modes.csv.mount-spec-path", 's', NULL,
      "Tegra's CSV mode: gctk finds the driver's files itself"},
-    {"nvidia-container-runtime.modes.legacy.cuda-compat-mode", map_cuda_compat_mode, NULL},
-    {"nvidia-container-runtime-hook.path", map_hook_path, NULL},
-    {"nvidia-container-runtime-hook.skip-mode-detection", NULL,
+    {"nvidia-container-runtime.modes.legacy.cuda-compat-mode", 's', map_cuda_compat_mode, NULL},
+    {"nvidia-container-runtime-hook.path", 's', map_hook_path, NULL},
+    {"nvidia-container-runtime-hook.skip-mode-detection", 'b', NULL,
      "gctk-hook serves every container whatever the runtime's mode"},
-    {"features.allow-cuda-compat-libs-from-container", NULL,
+    {"features.allow-cuda-compat-libs-from-container", 'f', NULL,
      "gctk's own forward compatibility (\"cuda-compat\" of gctk's config) is on by default"},
-    {"features.allow-ldconfig-from-container", note_allow_ldconfig, NULL},
-    {"features.disable-cuda-compat-lib-hook", map_disable_compat_hook, NULL},
-    {"features.disable-imex-channel-creation", NULL, "gctk creates no IMEX channel nodes"},
-    {"features.ignore-imex-channel-requests", note_ignore_imex, NULL},
+    {"features.allow-ldconfig-from-container", 'f', note_allow_ldconfig, NULL},
+    {"features.disable-cuda-compat-lib-hook", 'f', map_disable_compat_hook, NULL},
+    {"features.disable-imex-channel-creation", 'f', NULL, "gctk creates no IMEX channel nodes"},
+    {"features.ignore-imex-channel-requests", 'f', note_ignore_imex, NULL},
 };
 
 static const struct rule *find_rule(const char *key)
@@ -483,4 +486,104 @@ int nvconfig_translate(const json_t *doc, const char *path, json_t **settings,
         *report = l;
     *settings = steal_pointer(&out);
     return 0;
+}
+
+/* ---- nvidia-ctk config ---------------------------------------------------------------- */
+
+/* obj[key] as a table, made when absent; NULL when something else is there */
+static json_t *table_of(json_t *obj, const char *key)
+{
+    json_t *t = json_object_get(obj, key);
+    if (t == NULL) {
+        t = json_object();
+        json_object_set_new(obj, key, t);
+    }
+    return json_is_object(t) && json_object_get(t, GCTK_TOML_DATETIME_KEY) == NULL ? t : NULL;
+}
+
+/* Sets the dotted key in doc to value (owned; NULL: deletes the key). */
+static int set_dotted(json_t *doc, const char *key, json_t *value, gctk_error **err)
+{
+    cleanup_free char *copy = xstrdup(key);
+    json_t *t = doc;
+    char *part = copy;
+    for (char *dot = strchr(part, '.'); dot != NULL; dot = strchr(part, '.')) {
+        *dot = '\0';
+        t = table_of(t, part);
+        if (t == NULL) {
+            json_decref(value);
+            return gctk_fail(err, 0, "cannot set `%s`: `%s` is not a table in the file", key, part);
+        }
+        part = dot + 1;
+    }
+    if (value == NULL)
+        json_object_del(t, part);
+    else
+        json_object_set_new(t, part, value);
+    return 0;
+}
+
+int nvconfig_set(json_t *doc, const char *set, const char *list_separator, gctk_error **err)
+{
+    const char *eq = strchr(set, '=');
+    cleanup_free char *key = eq != NULL ? xstrndup(set, (size_t)(eq - set)) : xstrdup(set);
+    const struct rule *r = find_rule(key);
+    if (r == NULL)
+        return gctk_fail(err, 0,
+                         "invalid --set option %s: `%s` is no key of NVIDIA's config.toml (1.18); "
+                         "gctk.conf(5) lists them",
+                         set, key);
+    bool boolean = r->type == 'b' || r->type == 'f';
+    if (eq == NULL) {
+        if (!boolean)
+            return gctk_fail(err, 0, "invalid --set option %s: expected key=value", set);
+        return set_dotted(doc, key, json_true(), err);
+    }
+    const char *v = eq + 1;
+    if (r->type == 'f' && strcmp(v, "nil") == 0)
+        return set_dotted(doc, key, NULL, err);
+    if (boolean) {
+        /* Go's strconv.ParseBool */
+        static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+        static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+        for (size_t i = 0; i < GCTK_ARRAY_LEN(yes); i++) {
+            if (strcmp(v, yes[i]) == 0)
+                return set_dotted(doc, key, json_true(), err);
+            if (strcmp(v, no[i]) == 0)
+                return set_dotted(doc, key, json_false(), err);
+        }
+        return gctk_fail(err, 0, "invalid --set option %s: `%s` is a boolean: true or false", set,
+                         key);
+    }
+    if (r->type == 's')
+        return set_dotted(doc, key, json_string(v), err);
+    /* a list: split at the separator, else at commas, as NVIDIA's command */
+    const char *sep =
+        list_separator != NULL && list_separator[0] != '\0' && strstr(v, list_separator) != NULL
+            ? list_separator
+        : strchr(v, ',') != NULL ? ","
+                                 : NULL;
+    json_t *list = json_array();
+    for (const char *p = v; p != NULL;) {
+        const char *end = sep != NULL ? strstr(p, sep) : NULL;
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        json_array_append_new(list, json_stringn(p, n));
+        p = end != NULL ? end + strlen(sep) : NULL;
+    }
+    return set_dotted(doc, key, list, err);
+}
+
+json_t *nvconfig_defaults(void)
+{
+    /* gctk's defaults (config.c) in NVIDIA's words */
+    return json_pack("{s:b, s:b, s:b, s:s, s:s, s:{s:s, s:b}, s:{s:s, s:[s], s:{s:{s:s, s:[s,s], "
+                     "s:[s]}, s:{s:s}}}}",
+                     "accept-nvidia-visible-devices-as-volume-mounts", 0,
+                     "accept-nvidia-visible-devices-envvar-when-unprivileged", 1, "disable-require",
+                     0, "supported-driver-capabilities", "all", "swarm-resource",
+                     "DOCKER_RESOURCE_NVIDIA-GPU", "nvidia-container-cli", "ldconfig",
+                     "@/sbin/ldconfig", "no-cgroups", 0, "nvidia-container-runtime", "mode", "auto",
+                     "runtimes", "runc", "modes", "cdi", "default-kind", "nvidia.com/gpu",
+                     "spec-dirs", "/etc/cdi", "/var/run/cdi", "annotation-prefixes", "cdi.k8s.io/",
+                     "legacy", "cuda-compat-mode", "ldconfig");
 }

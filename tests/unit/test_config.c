@@ -424,13 +424,99 @@ static void test_own_settings(void **state)
     }
 }
 
+/* `nvidia-ctk config --set`: NVIDIA's keys only, each of its type */
+static void test_set(void **state)
+{
+    (void)state;
+    cleanup_json json_t *doc = parse_toml("[nvidia-container-cli]\nload-kmods = true\n");
+    gctk_error *err = NULL;
+    const char *sets[] = {
+        "nvidia-container-cli.no-cgroups",
+        "disable-require=false",
+        "nvidia-container-runtime.mode=cdi",
+        "nvidia-container-runtime.runtimes=crun:runc",
+        "nvidia-container-runtime.modes.cdi.spec-dirs=/etc/cdi,/srv/cdi",
+        "features.ignore-imex-channel-requests=true",
+        "features.ignore-imex-channel-requests=nil",
+        "swarm-resource=DOCKER_RESOURCE_GPU",
+    };
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(sets); i++)
+        if (nvconfig_set(doc, sets[i], ":", &err) < 0)
+            fail_msg("%s: %s", sets[i], err->msg);
+    cleanup_free char *got = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal(got, "{\"disable-require\":false,\"features\":{},"
+                             "\"nvidia-container-cli\":{\"load-kmods\":true,\"no-cgroups\":true},"
+                             "\"nvidia-container-runtime\":{\"mode\":\"cdi\",\"modes\":{\"cdi\":"
+                             "{\"spec-dirs\":[\"/etc/cdi\",\"/srv/cdi\"]}},"
+                             "\"runtimes\":[\"crun\",\"runc\"]},"
+                             "\"swarm-resource\":\"DOCKER_RESOURCE_GPU\"}");
+    struct {
+        const char *set, *msg;
+    } bad[] = {
+        {"nvidia-container-cli.roots=/x",
+         "invalid --set option nvidia-container-cli.roots=/x: `nvidia-container-cli.roots` is "
+         "no key of NVIDIA's config.toml (1.18); gctk.conf(5) lists them"},
+        {"nvidia-container-cli.root", "expected key=value"},
+        {"disable-require=yes", "`disable-require` is a boolean: true or false"},
+        {"nvidia-container-cli.root.x=1", "is no key"},
+    };
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(bad); i++) {
+        assert_int_equal(nvconfig_set(doc, bad[i].set, ":", &err), -1);
+        if (strstr(err->msg, bad[i].msg) == NULL)
+            fail_msg("%s: got `%s`", bad[i].set, err->msg);
+        gctk_error_free(err);
+        err = NULL;
+    }
+    /* a key whose table is something else in the file */
+    cleanup_json json_t *odd = parse_toml("nvidia-container-cli = 1\n");
+    assert_int_equal(nvconfig_set(odd, "nvidia-container-cli.root=/x", ":", &err), -1);
+    assert_non_null(strstr(err->msg, "`nvidia-container-cli` is not a table in the file"));
+    gctk_error_free(err);
+}
+
+/* `nvidia-ctk config default`: gctk's defaults in NVIDIA's keys, which read
+ * back as exactly gctk's defaults */
+static void test_defaults_round_trip(void **state)
+{
+    (void)state;
+    cleanup_json json_t *doc = nvconfig_defaults(), *settings = NULL;
+    gctk_error *err = NULL;
+    cleanup_free char *text = gctk_toml_format(doc, &err);
+    assert_non_null(text);
+    cleanup_free char *nv = put("defaults/config.toml", text);
+    cleanup_free char *own = put("defaults/gctk.json", "{}");
+    setenv(NVIDIA_CONFIG_PATH_ENV, nv, 1);
+    json_t *explained = NULL;
+    struct nvkey_list l = {0};
+    assert_int_equal(config_explain(own, &explained, &l, &err), 0);
+    unsetenv(NVIDIA_CONFIG_PATH_ENV);
+    cleanup_free char *def_text = config_default_json();
+    cleanup_json json_t *def = json_loads(def_text, 0, NULL);
+    const char *key;
+    json_t *v;
+    json_object_foreach(def, key, v)
+    {
+        json_t *got = json_object_get(json_object_get(explained, key), "value");
+        /* the one list setting NVIDIA writes as a list */
+        if (strcmp(key, "runtime") == 0)
+            assert_string_equal(json_string_value(json_array_get(got, 0)), "runc");
+        else if (!json_equal(got, v))
+            fail_msg("`%s` reads back as %s", key, json_dumps(got, JSON_ENCODE_ANY));
+    }
+    for (size_t i = 0; i < l.len; i++)
+        assert_true(l.items[i].use == NVKEY_READ || l.items[i].use == NVKEY_SAME);
+    json_decref(explained);
+    nvkey_list_clear(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_file_no_module), /* first: before any TOML is parsed */
-        cmocka_unit_test(test_default_file),      cmocka_unit_test(test_keys),
-        cmocka_unit_test(test_type_errors),       cmocka_unit_test(test_precedence),
-        cmocka_unit_test(test_own_settings),
+        cmocka_unit_test(test_default_file),        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_type_errors),         cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_own_settings),        cmocka_unit_test(test_set),
+        cmocka_unit_test(test_defaults_round_trip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
