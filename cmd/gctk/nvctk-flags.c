@@ -763,6 +763,8 @@ int nvctk_parse(int argc, char *const *argv, struct nvctk_call *out, char **why)
     int r = 0;
     if (g.version || (name != NULL && strcmp(name, "info") == 0 && rest == 1)) {
         c.action = NVCTK_VERSION;
+    } else if (name != NULL && strcmp(name, "info") == 0 && asks_help(rest - 1, args + 1)) {
+        c.action = NVCTK_HELP, c.help_of = "info";
     } else if (g.help || name == NULL || strcmp(name, "help") == 0) {
         c.action = NVCTK_HELP;
         c.help_of = "";

@@ -96,6 +96,7 @@ static const struct {
      "  --create-all                       every node the driver can make\n"
      "  --dry-run                          say what would be done\n"
      "refused: --load-kernel-modules, --create-device-nodes\n"},
+    {"info", "usage: nvidia-ctk info\n\nThe version (nvidia-ctk --version).\n"},
     {"config",
      "usage: nvidia-ctk config [--config-file FILE] [--set KEY[=VALUE]]... [--in-place | "
      "--output FILE]\n"
