@@ -54,20 +54,6 @@ static char *first_name(const char *names)
     return xstrndup(names, strcspn(names, "|"));
 }
 
-/* Go's strconv.ParseBool: 1 t T TRUE true True, 0 f F FALSE false False */
-static int parse_bool(const char *s, bool *out)
-{
-    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
-    static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(yes); i++) {
-        if (strcmp(s, yes[i]) == 0)
-            return *out = true, 0;
-        if (strcmp(s, no[i]) == 0)
-            return *out = false, 0;
-    }
-    return -1;
-}
-
 static int refuse(const struct flag *f, const char *command, char **why)
 {
     cleanup_free char *name = first_name(f->names);
@@ -82,7 +68,7 @@ static int give(void *ctx, const struct flag *f, const char *command, const char
         return refuse(f, command, why);
     if (!f->value) {
         bool b = true;
-        if (value != NULL && parse_bool(value, &b) < 0) {
+        if (value != NULL && str_parse_go_bool(value, &b) < 0) {
             cleanup_free char *name = first_name(f->names);
             *why = xasprintf("%s: --%s=%s: use true or false", command, name, value);
             return -1;

@@ -148,6 +148,9 @@ static inline void strbuf_clearp(struct strbuf *b)
 
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
+/* A boolean as Go's strconv.ParseBool reads it (NVIDIA's flags and config
+ * values): 1 t T TRUE true True, 0 f F FALSE false False; -1 otherwise. */
+int str_parse_go_bool(const char *s, bool *out);
 /* Strips leading and trailing blanks in place; returns s. */
 char *str_strip(char *s);
 

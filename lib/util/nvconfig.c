@@ -543,17 +543,11 @@ int nvconfig_set(json_t *doc, const char *set, const char *list_separator, gctk_
     if (r->type == 'f' && strcmp(v, "nil") == 0)
         return set_dotted(doc, key, NULL, err);
     if (boolean) {
-        /* Go's strconv.ParseBool */
-        static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
-        static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
-        for (size_t i = 0; i < GCTK_ARRAY_LEN(yes); i++) {
-            if (strcmp(v, yes[i]) == 0)
-                return set_dotted(doc, key, json_true(), err);
-            if (strcmp(v, no[i]) == 0)
-                return set_dotted(doc, key, json_false(), err);
-        }
-        return gctk_fail(err, 0, "invalid --set option %s: `%s` is a boolean: true or false", set,
-                         key);
+        bool b = false;
+        if (str_parse_go_bool(v, &b) < 0)
+            return gctk_fail(err, 0, "invalid --set option %s: `%s` is a boolean: true or false",
+                             set, key);
+        return set_dotted(doc, key, json_boolean(b), err);
     }
     if (r->type == 's')
         return set_dotted(doc, key, json_string(v), err);
