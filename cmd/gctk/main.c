@@ -113,10 +113,11 @@ int gctk_main(int argc, char **argv)
     }
     /* the driver root: --root, else the config file's (GCTK_CONFIG points
      * at a simulated host's gctk.conf), else "/"; a verb that reads no
-     * config is not stopped by a broken one */
+     * config is not stopped by a broken one, nor is the doctor, which says
+     * what is wrong with it */
     struct gctk_config cfg = {0};
     cleanup_error gctk_error *err = NULL;
-    if (!cmd->no_config && config_load(g.config_path, &cfg, &err) < 0) {
+    if (!cmd->no_config && config_load(g.config_path, &cfg, &err) < 0 && cmd->fn != cmd_doctor) {
         report_error(err);
         return 1;
     }

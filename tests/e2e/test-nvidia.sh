@@ -135,6 +135,19 @@ expect_eq "nvidia-ctk config default: gctk's defaults, read back as they are" \
     "$("$GCTK" config default | jq -S -c '. + {"runtime": ["runc"]}')" \
     "$(GCTK_CONFIG= NVIDIA_CTK_CONFIG_FILE_PATH="$D/default.toml" "$GCTK" config --json | jq -S -c 'map_values(.value)')"
 
+# a broken config.toml stops what reads the settings, with the file and the
+# line; the doctor runs on and says so
+mkdir -p "$HOST/etc/nvidia-container-runtime"
+printf '[nvidia-container-cli]\nno-cgroups = \n' >"$HOST/etc/nvidia-container-runtime/config.toml"
+OUT=$("$GCTK" info --no-nvml 2>&1)
+expect_match "a broken config.toml: gctk info fails naming the file and line" \
+    "^gctk: .$HOST/etc/nvidia-container-runtime/config.toml.: line 2, column [0-9]+: .*; fix the file \(NVIDIA's toolkit refuses it too\) or move it away$" "$OUT"
+OUT=$("$GCTK" doctor --root "$HOST" --cdi-dir "$SCRATCH/no-cdi" --docker-host "unix://$SCRATCH/no.sock" 2>&1)
+expect_match "... gctk doctor reports it as its config check" \
+    "\[error\] config: .*config.toml.: line 2" "$OUT"
+expect_match "... and runs the other checks" "\[ ok  \] driver: kernel module" "$OUT"
+rm -f "$HOST/etc/nvidia-container-runtime/config.toml"
+
 # ---- the install guide, verbatim, against a private dockerd ---------------
 need_root "the install guide's commands against a private dockerd" || exit 0
 missing=$(dk_missing)

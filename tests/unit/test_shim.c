@@ -120,8 +120,10 @@ static void test_adds_hook_for_gpu_containers(void **state)
     bool added = false;
     gctk_error *err = NULL;
     setenv("GCTK_CONFIG", "/etc/gctk/test.json", 1);
+    setenv("NVIDIA_CTK_CONFIG_FILE_PATH", "/etc/nv/test.toml", 1);
     assert_int_equal(shim_prepare_bundle(b, &cfg, "/usr/bin/gctk-hook", &added, &err), 0);
     unsetenv("GCTK_CONFIG");
+    unsetenv("NVIDIA_CTK_CONFIG_FILE_PATH");
     assert_true(added);
     json_t *c = load("gpu");
     json_t *hook = json_array_get(json_object_get(json_object_get(c, "hooks"), "prestart"), 0);
@@ -129,6 +131,9 @@ static void test_adds_hook_for_gpu_containers(void **state)
     json_t *env = json_object_get(hook, "env");
     assert_string_equal(json_string_value(json_array_get(env, 0)),
                         "GCTK_CONFIG=/etc/gctk/test.json");
+    /* the hook reads the same NVIDIA config.toml as the runtime */
+    assert_string_equal(json_string_value(json_array_get(env, 1)),
+                        "NVIDIA_CTK_CONFIG_FILE_PATH=/etc/nv/test.toml");
     /* the rest of the spec is kept */
     assert_string_equal(json_string_value(json_object_get(c, "ociVersion")), "1.0.2");
     json_decref(c);
