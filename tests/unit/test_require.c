@@ -456,12 +456,9 @@ static void test_check_env(void **state)
     /* the NVIDIA_REQUIRE_JETPACK family is no requirement (L4T images set
      * csv-mounts=all, a switch of NVIDIA's Tegra CSV mode): left out, as
      * NVIDIA's toolkit leaves it out; a name that merely contains it is not */
-    char *l4t[] = {"NVIDIA_REQUIRE_JETPACK=csv-mounts=all",
-                   "NVIDIA_REQUIRE_JETPACK_HOST_MOUNTS=",
-                   "NVIDIA_REQUIRE_JETPACKX=whatever",
-                   "NVIDIA_REQUIRE_CUDA=cuda>=12.0",
-                   "NVIDIA_REQUIRE_NOT_JETPACK=cuda>>1",
-                   NULL};
+    char *l4t[] = {"NVIDIA_REQUIRE_JETPACK=csv-mounts=all", "NVIDIA_REQUIRE_JETPACK_HOST_MOUNTS=",
+                   "NVIDIA_REQUIRE_JETPACKX=whatever",      "NVIDIA_REQUIRE_CUDA=cuda>=12.0",
+                   "NVIDIA_REQUIRE_NOT_JETPACK=cuda>>1",    NULL};
     require_collect(l4t, &names, &exprs);
     assert_int_equal(exprs.len, 2);
     assert_string_equal(names.items[0], "NVIDIA_REQUIRE_CUDA");
