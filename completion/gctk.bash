@@ -30,8 +30,9 @@ _gctk_flags()
         'sim create') echo --gpus --driver --cuda --model --mig --driver-dir --force --help ;;
         'runtime configure') echo --runtime= --config --runtime-name --runtime-path \
             --set-as-default --swarm-resources --swarm-resource-name --root \
-            --cdi --cdi.enabled --dry-run --remove --help ;;
-        'runtime unset') echo --runtime= --config --runtime-name --dry-run --help ;;
+            --cdi --cdi.enabled --dry-run --remove --drop-in-config --config-source \
+            --executable-path --help ;;
+        'runtime unset') echo --runtime= --config --runtime-name --drop-in-config --dry-run --help ;;
         'compose check') echo --root --json --compose-version --docker-host --daemon-json --help ;;
         compat) echo --root --cuda --require --image-env --json --help ;;
         'cdi generate') echo --output --format --vendor --class --device-name-strategy \
@@ -132,7 +133,11 @@ _gctk()
             _filedir json
             return
             ;;
-        --output | --image-env | --runtime-path | --gctk-path)
+        --config-source)
+            COMPREPLY=($(compgen -W 'command file' -- "$cur"))
+            return
+            ;;
+        --output | --image-env | --runtime-path | --gctk-path | --drop-in-config | --executable-path)
             _filedir
             return
             ;;

@@ -10,7 +10,7 @@ _nvidia_ctk_flags()
             --nvidia-runtime-name= --nvidia-runtime-path= --runtime-path= \
             --nvidia-set-as-default --set-as-default --cdi.enabled --cdi.enable --enable-cdi \
             --dry-run --config-mode= --oci-hook-path= --nvidia-runtime-hook-path= \
-            --config-source= --help ;;
+            --config-source= --executable-path= --help ;;
         'cdi generate') echo --output= --format= --device-name-strategy= --driver-root= \
             --dev-root= --mode= --discovery-mode= --vendor= --cdi-vendor= --class= \
             --cdi-class= --nvidia-cdi-hook-path= --nvidia-ctk-path= --help ;;
@@ -69,7 +69,7 @@ _nvidia_ctk()
             return
             ;;
         --config-source)
-            COMPREPLY=($(compgen -W 'file' -- "$cur"))
+            COMPREPLY=($(compgen -W 'command file' -- "$cur"))
             return
             ;;
         --driver-root | --dev-root | --dev-char-path | --spec-dir)

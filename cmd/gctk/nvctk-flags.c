@@ -140,6 +140,7 @@ enum {
     RC_DROP_IN,
     RC_CONFIG_MODE,
     RC_CONFIG_SOURCE,
+    RC_EXECUTABLE,
     RC_OCI_HOOK_PATH,
     RC_NAME,
     RC_PATH,
@@ -153,8 +154,7 @@ static const struct flag runtime_flags[] = {
     {"runtime", true, RC_RUNTIME, NULL, NULL},
     {"config", true, RC_CONFIG, NULL, NULL},
     {"drop-in-config", true, RC_DROP_IN, NULL, NULL},
-    {"executable-path", true, 0, NULL,
-     "gctk reads the engine's config files, not the output of the engine's binary; drop it"},
+    {"executable-path", true, RC_EXECUTABLE, NULL, NULL},
     {"config-mode", true, RC_CONFIG_MODE, NULL, NULL},
     {"config-source", true, RC_CONFIG_SOURCE, NULL, NULL},
     {"oci-hook-path", true, RC_OCI_HOOK_PATH, NULL, NULL},
@@ -168,7 +168,7 @@ static const struct flag runtime_flags[] = {
 struct runtime_opts {
     bool dry_run, set_default, cdi;
     const char *runtime, *config, *drop_in, *mode, *source, *oci_hook_path, *name, *path,
-        *hook_path;
+        *hook_path, *executable;
 };
 
 static int runtime_flag(void *ctx, const struct flag *f, const char *v, char **why)
@@ -193,6 +193,9 @@ static int runtime_flag(void *ctx, const struct flag *f, const char *v, char **w
         break;
     case RC_CONFIG_SOURCE:
         o->source = v;
+        break;
+    case RC_EXECUTABLE:
+        o->executable = v;
         break;
     case RC_OCI_HOOK_PATH:
         o->oci_hook_path = v;
@@ -244,12 +247,6 @@ static int parse_runtime_configure(int argc, char *const *args, struct nvctk_cal
                                     cmd, o.mode),
                    -1;
     }
-    if (o.source != NULL && strcmp(o.source, "file") != 0)
-        return *why =
-                   xasprintf("%s: --config-source=%s is not supported by gctk: gctk reads the "
-                             "engine's config files (--config-source=file, the default); drop it",
-                             cmd, o.source),
-               -1;
     if (o.oci_hook_path != NULL && !hook_mode)
         return *why = xasprintf("%s: --oci-hook-path is for --config-mode=oci-hook", cmd), -1;
     if (o.hook_path != NULL && !hook_mode)
@@ -282,49 +279,30 @@ static int parse_runtime_configure(int argc, char *const *args, struct nvctk_cal
         return 0;
     }
     strv_push(a, xasprintf("--runtime=%s", o.runtime));
-    if (docker) {
-        if (o.drop_in != NULL && o.drop_in[0] != '\0')
-            return *why = xasprintf("%s: runtime docker does not support drop-in "
-                                    "configs: drop --drop-in-config",
-                                    cmd),
-                   -1;
-        if (o.config != NULL)
-            strv_push(a, xasprintf("--config=%s", o.config));
-    } else {
-        /* NVIDIA's --config names the engine's main file, which gctk never
-         * rewrites: gctk writes the drop-in, --drop-in-config */
-        const char *main_file =
-            strcmp(o.runtime, "containerd") == 0 ? ENGINE_CONTAINERD_CONFIG : "/etc/crio/crio.conf";
-        if (o.config != NULL && strcmp(o.config, main_file) != 0)
-            return *why =
-                       xasprintf("%s: --config=%s: gctk never rewrites %s's main config; it "
-                                 "writes a drop-in (default `%s`): name it with --drop-in-config",
-                                 cmd, o.config, o.runtime,
-                                 strcmp(o.runtime, "containerd") == 0 ? ENGINE_CONTAINERD_DROPIN
-                                                                      : ENGINE_CRIO_DROPIN),
-                   -1;
-        if (o.drop_in != NULL && o.drop_in[0] == '\0')
-            return *why = xasprintf("%s: --drop-in-config=\"\" edits %s's main "
-                                    "config, which gctk never rewrites: name a drop-in file or "
-                                    "leave the flag out",
-                                    cmd, o.runtime),
-                   -1;
-        if (o.drop_in != NULL && o.drop_in[0] != '/')
-            return *why = xasprintf("%s: the drop-in-config path `%s` is not an "
-                                    "absolute path",
-                                    cmd, o.drop_in),
-                   -1;
-        if (o.drop_in != NULL)
-            strv_push(a, xasprintf("--config=%s", o.drop_in));
-    }
+    /* NVIDIA's flags of the engine's files are gctk's, under the same names
+     * and meanings: `gctk runtime configure` decides what each engine takes */
+    if (!docker && o.drop_in != NULL && o.drop_in[0] == '\0')
+        return *why = xasprintf("%s: --drop-in-config=\"\" edits %s's main "
+                                "config: gctk writes its settings to a drop-in and imports it "
+                                "there: name a drop-in file or "
+                                "leave the flag out",
+                                cmd, o.runtime),
+               -1;
+    if (o.config != NULL)
+        strv_push(a, xasprintf("--config=%s", o.config));
+    if (o.drop_in != NULL)
+        strv_push(a, xasprintf("--drop-in-config=%s", o.drop_in));
+    if (o.source != NULL)
+        strv_push(a, xasprintf("--config-source=%s", o.source));
+    if (o.executable != NULL)
+        strv_push(a, xasprintf("--executable-path=%s", o.executable));
     if (o.name != NULL)
         strv_push(a, xasprintf("--runtime-name=%s", o.name));
     if (o.path != NULL)
         strv_push(a, xasprintf("--runtime-path=%s", o.path));
     if (o.set_default)
         strv_push(a, xstrdup("--set-as-default"));
-    /* containerd's and CRI-O's configurations of gctk turn CDI on already */
-    if (o.cdi && docker)
+    if (o.cdi)
         strv_push(a, xstrdup("--cdi"));
     if (o.dry_run)
         strv_push(a, xstrdup("--dry-run"));

@@ -207,3 +207,44 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
     *out = r;
     return 0;
 }
+
+int request_from_spec(const struct oci_spec *spec, const struct gctk_config *cfg,
+                      struct request *out, gctk_error **err)
+{
+    struct request r = {0};
+    if (request_from_env(&spec->env, spec->privileged, cfg, &r, err) < 0)
+        return -1;
+    /* the plugin's own value of NVIDIA_VISIBLE_DEVICES: the list is elsewhere */
+    bool placeholder = r.devices != NULL && (strcmp(r.devices, OCI_VOLUME_DEVICES) == 0 ||
+                                             strcmp(r.devices, OCI_VOLUME_DEVICES "/") == 0);
+    const struct strv *list = &spec->volume_devices;
+    if (cfg->accept_nvidia_visible_devices_as_volume_mounts && list->len > 0) {
+        for (size_t i = 0; i < list->len; i++) {
+            if (strchr(list->items[i], '/') != NULL) {
+                request_clear(&r);
+                return gctk_fail(err, 0,
+                                 "the volume mount `" OCI_VOLUME_DEVICES "/%s` names no GPU: "
+                                 "CDI devices as volume mounts are not supported, use the device "
+                                 "plugin's cdi-annotations or cdi-cri strategy",
+                                 list->items[i]);
+            }
+        }
+        free(r.devices);
+        r.devices = strv_join(list, ",");
+        r.devices_from = "volume mounts (" OCI_VOLUME_DEVICES ")";
+    } else if (placeholder && !cfg->accept_nvidia_visible_devices_as_volume_mounts) {
+        request_clear(&r);
+        return gctk_fail(err, 0,
+                         "NVIDIA_VISIBLE_DEVICES=" OCI_VOLUME_DEVICES
+                         ": the device list is given as volume mounts, which this host does not "
+                         "accept: set accept-nvidia-visible-devices-as-volume-mounts to true in "
+                         "gctk's config, or use the device plugin's envvar or CDI strategy");
+    } else if (placeholder) {
+        free(r.devices);
+        r.devices = NULL;
+        add_ignored(&r, xstrdup("NVIDIA_VISIBLE_DEVICES=" OCI_VOLUME_DEVICES
+                                " without a volume mount under it: no GPU asked for"));
+    }
+    *out = r;
+    return 0;
+}

@@ -126,7 +126,7 @@ static int run(const struct gctk_config *cfg, const struct oci_state *state, str
     cleanup_oci_spec struct oci_spec spec = {0};
     cleanup_request struct request req = {0};
     if (oci_spec_load(state->bundle, &spec, err) < 0 ||
-        request_from_env(&spec.env, spec.privileged, cfg, &req, err) < 0)
+        request_from_spec(&spec, cfg, &req, err) < 0)
         return -1;
     if (req.ignored != NULL)
         hook_log_add(log, "%s", req.ignored);

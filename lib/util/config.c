@@ -132,10 +132,23 @@ static int get_list(json_t *v, const char *file, const char *key, bool absolute,
     return 0;
 }
 
+/* NVIDIA's name of the unprivileged-environment policy, and gctk's older
+ * one: one setting, which both may give only once */
+#define ENVVAR_UNPRIVILEGED "accept-nvidia-visible-devices-envvar-when-unprivileged"
+#define ENVVAR_UNPRIVILEGED_OLD "allow-unprivileged-env"
+
 static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_error **err)
 {
     const char *key;
     json_t *v;
+    json_t *nv = json_object_get(obj, ENVVAR_UNPRIVILEGED);
+    json_t *old = json_object_get(obj, ENVVAR_UNPRIVILEGED_OLD);
+    if (nv != NULL && old != NULL && !json_equal(nv, old))
+        return gctk_fail(err, 0,
+                         "`%s`: `" ENVVAR_UNPRIVILEGED_OLD
+                         "` is the old name of `" ENVVAR_UNPRIVILEGED
+                         "`, and the two differ: keep one",
+                         file);
     json_object_foreach(obj, key, v)
     {
         int r;
@@ -152,8 +165,8 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
             r = 0;
         } else if (strcmp(key, "log") == 0) {
             r = get_string(v, file, key, true, &c->log, err);
-        } else if (strcmp(key, "accept-nvidia-visible-devices-envvar-when-unprivileged") == 0 ||
-                   strcmp(key, "allow-unprivileged-env") == 0) {
+        } else if (strcmp(key, ENVVAR_UNPRIVILEGED) == 0 ||
+                   strcmp(key, ENVVAR_UNPRIVILEGED_OLD) == 0) {
             r = get_bool(v, file, key, &c->accept_nvidia_visible_devices_envvar_when_unprivileged,
                          err);
         } else if (strcmp(key, "accept-nvidia-visible-devices-as-volume-mounts") == 0) {
@@ -220,15 +233,6 @@ static int load_own(const char *path, bool explicit, json_t **obj, gctk_error **
     if (!json_is_object(*obj)) {
         json_decref(steal_pointer(obj));
         return gctk_fail(err, 0, "config `%s`: not a JSON object", path);
-    }
-    /* the two names of one setting would make two answers */
-    if (json_object_get(*obj, "allow-unprivileged-env") != NULL &&
-        json_object_get(*obj, "accept-nvidia-visible-devices-envvar-when-unprivileged") != NULL) {
-        json_decref(steal_pointer(obj));
-        return gctk_fail(err, 0,
-                         "config `%s`: `allow-unprivileged-env` is the older name of "
-                         "`accept-nvidia-visible-devices-envvar-when-unprivileged`: keep one",
-                         path);
     }
     return 0;
 }
@@ -358,9 +362,7 @@ int config_explain(const char *path, json_t **settings, struct nvkey_list *repor
     }
     json_object_foreach(s.own, key, v)
     {
-        const char *name = strcmp(key, "allow-unprivileged-env") == 0
-                               ? "accept-nvidia-visible-devices-envvar-when-unprivileged"
-                               : key;
+        const char *name = strcmp(key, ENVVAR_UNPRIVILEGED_OLD) == 0 ? ENVVAR_UNPRIVILEGED : key;
         json_object_set_new(out, name, json_pack("{s:O, s:s}", "value", v, "from", s.path));
     }
     json_decref(def);

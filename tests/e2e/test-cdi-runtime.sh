@@ -118,25 +118,28 @@ expect_eq "no mount left on the host" "$MOUNTS_BEFORE" "$(host_mounts)"
 expect_eq "no container left" "" "$(runc --root "$RUNC_ROOT" list -q)"
 
 # gctk runtime configure --runtime=containerd: a drop-in the main file imports
+# (tests/e2e/test-cri.sh runs a CRI on it; tests/unit/test_cri.c the versions)
 if command -v containerd >/dev/null; then
     CD=$SCRATCH/containerd
     mkdir -p "$CD"
-    OUT=$("$GCTK" runtime configure --runtime=containerd --config "$CD/conf.d/99-gctk.toml" \
-        --runtime-path /usr/bin/gctk-runtime --set-as-default 2>&1)
-    if grep -qs '^[[:space:]]*imports' /etc/containerd/config.toml; then
-        skip "containerd: gctk names the missing imports line" "/etc/containerd/config.toml has imports"
-    else
-        expect_match "containerd: gctk names the missing imports line" "add .imports = \[\"$CD/conf.d/\*.toml\"\]" "$OUT"
-    fi
-    printf 'version = 2\nimports = ["%s/conf.d/*.toml"]\n' "$CD" >"$CD/config.toml"
+    OUT=$("$GCTK" runtime configure --runtime=containerd --config "$CD/config.toml" \
+        --drop-in-config "$CD/conf.d/99-gctk.toml" --runtime-path /usr/bin/gctk-runtime --set-as-default 2>&1)
+    expect_match "containerd without a main file: gctk writes one that imports the drop-in" \
+        "\`$CD/config.toml\` now imports it" "$OUT"
     DUMP=$(containerd --config "$CD/config.toml" config dump 2>&1)
     expect_match "containerd config dump: the nvidia runtime with gctk-runtime" \
         'BinaryName = "/usr/bin/gctk-runtime"' "$DUMP"
     expect_match "containerd config dump: nvidia is the default runtime" 'default_runtime_name = "nvidia"' "$DUMP"
-    check "containerd: --remove takes the drop-in away" \
-        sh -c "'$GCTK' runtime configure --runtime=containerd --config '$CD/conf.d/99-gctk.toml' --remove >/dev/null && test ! -e '$CD/conf.d/99-gctk.toml'"
+    expect_match "containerd config dump: runc is still there" 'runtimes.runc]' "$DUMP"
+    check "containerd: --remove takes the drop-in and the main file gctk wrote away" \
+        sh -c "'$GCTK' runtime configure --runtime=containerd --config '$CD/config.toml' --drop-in-config '$CD/conf.d/99-gctk.toml' --remove >/dev/null && test ! -e '$CD/conf.d/99-gctk.toml' && test ! -e '$CD/config.toml'"
 else
     skip "containerd drop-in" "containerd is not installed"
 fi
-OUT=$("$GCTK" runtime configure --runtime=crio --config "$SCRATCH/crio.conf.d/99-gctk.conf" --runtime-path /usr/bin/gctk-runtime 2>&1)
-expect_match "crio: the drop-in registers the runtime" 'runtime_path = "/usr/bin/gctk-runtime"' "$(cat "$SCRATCH/crio.conf.d/99-gctk.conf")"
+printf '[crio.runtime]\ndefault_runtime = "runc"\n[crio.runtime.runtimes.runc]\nruntime_root = "/run/runc"\n' >"$SCRATCH/crio.conf"
+OUT=$("$GCTK" runtime configure --runtime=crio --config "$SCRATCH/crio.conf" \
+    --drop-in-config "$SCRATCH/crio.conf.d/99-gctk.conf" --runtime-path /usr/bin/gctk-runtime 2>&1)
+expect_match "crio: the drop-in registers the runtime, runc's settings carried over" \
+    "runtime_path = '/usr/bin/gctk-runtime'" "$(cat "$SCRATCH/crio.conf.d/99-gctk.conf")"
+expect_match "crio: runc's settings carried over" \
+    "runtime_root = '/run/runc'" "$(cat "$SCRATCH/crio.conf.d/99-gctk.conf")"

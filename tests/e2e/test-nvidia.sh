@@ -51,9 +51,15 @@ expect_eq "... the old file kept beside it, as gctk keeps it" '{"log-level":"war
 
 for engine in containerd crio; do
     NV=$("$NVCTK" runtime configure --runtime=$engine --set-as-default --cdi.enabled --dry-run 2>&1)
-    G=$("$GCTK" runtime configure --runtime=$engine --set-as-default --dry-run 2>&1)
+    G=$("$GCTK" runtime configure --runtime=$engine --set-as-default --cdi --dry-run 2>&1)
     expect_eq "nvidia-ctk runtime configure --runtime=$engine --dry-run: gctk's drop-in" "$G" "$NV"
 done
+# the main file, the drop-in and the source of the settings: gctk's flags
+NVF=(--runtime=containerd --config="$D/containerd/config.toml"
+    --drop-in-config="$D/containerd/conf.d/50-gpu.toml" --config-source=file --dry-run)
+NV=$("$NVCTK" runtime configure "${NVF[@]}" 2>&1)
+G=$("$GCTK" runtime configure "${NVF[@]}" 2>&1)
+expect_eq "nvidia-ctk runtime configure --config --drop-in-config --config-source=file: gctk's" "$G" "$NV"
 OUT=$("$NVCTK" runtime configure --config-mode=oci-hook --oci-hook-path="$D/hook.json" 2>&1)
 expect_eq "--config-mode=oci-hook: exit 0" 0 "$?"
 "$GCTK" runtime configure --runtime=podman --config "$D/hook2.json" >/dev/null 2>&1
@@ -61,16 +67,12 @@ expect_eq "--config-mode=oci-hook --oci-hook-path: the hooks.d file gctk writes 
     "$(cat "$D/hook2.json")" "$(cat "$D/hook.json")"
 
 cp "$D/a/daemon.json" "$D/before.json"
-OUT=$("$NVCTK" runtime configure --runtime=docker --config "$D/a/daemon.json" --executable-path=/usr/bin/dockerd 2>&1)
+OUT=$("$NVCTK" runtime configure --runtime=docker --config "$D/a/daemon.json" --nvidia-runtime-hook-path=/usr/bin/hook 2>&1)
 expect_eq "a flag gctk does not take: exit 1" 1 "$?"
 expect_eq "... one line naming the flag and what to do" \
-    "nvidia-ctk runtime configure: --executable-path is not supported by gctk: gctk reads the engine's config files, not the output of the engine's binary; drop it" \
+    "nvidia-ctk runtime configure: --nvidia-runtime-hook-path is for --config-mode=oci-hook (the hook of Docker's --gpus is gctk-hook, installed as nvidia-container-runtime-hook)" \
     "$OUT"
 expect_eq "... the file is left as it was" "$(cat "$D/before.json")" "$(cat "$D/a/daemon.json")"
-OUT=$("$NVCTK" runtime configure --runtime=containerd --config=/srv/containerd/config.toml 2>&1)
-expect_match "containerd's main config as --config: refused, the drop-in named" \
-    "^nvidia-ctk runtime configure: --config=/srv/containerd/config.toml: gctk never rewrites containerd's main config; it writes a drop-in" \
-    "$OUT"
 
 # ---- cdi generate, cdi list: gctk's -----------------------------------------
 S=$D/specs

@@ -373,9 +373,9 @@ static void test_precedence(void **state)
                               "\"accept-nvidia-visible-devices-envvar-when-unprivileged\": "
                               "false}");
     assert_int_equal(config_load(both, &c, &err), -1);
-    assert_non_null(strstr(err->msg, "`allow-unprivileged-env` is the older name of "
-                                     "`accept-nvidia-visible-devices-envvar-when-unprivileged`: "
-                                     "keep one"));
+    assert_non_null(strstr(err->msg, "`allow-unprivileged-env` is the old name of "
+                                     "`accept-nvidia-visible-devices-envvar-when-unprivileged`, "
+                                     "and the two differ: keep one"));
     gctk_error_free(err);
 }
 

@@ -57,17 +57,26 @@ static void test_runtime_configure(void **state)
           "runtime configure --runtime=docker --runtime-name=gpu");
     check("runtime configure --nvidia-runtime-path=/opt/rt --runtime-path /opt/rt2",
           "runtime configure --runtime=docker --runtime-path=/opt/rt2");
-    /* containerd and CRI-O: the drop-in is gctk's --config; CDI is on there */
+    /* containerd and CRI-O: the main file, the drop-in, where the settings
+     * are read from: gctk's flags of the same names and meanings */
     check("runtime configure --runtime=containerd --set-as-default --cdi.enabled",
-          "runtime configure --runtime=containerd --set-as-default");
+          "runtime configure --runtime=containerd --set-as-default --cdi");
     check("runtime configure --runtime=containerd --config=/etc/containerd/config.toml "
           "--drop-in-config=/etc/containerd/conf.d/50-gpu.toml",
-          "runtime configure --runtime=containerd --config=/etc/containerd/conf.d/50-gpu.toml");
+          "runtime configure --runtime=containerd --config=/etc/containerd/config.toml "
+          "--drop-in-config=/etc/containerd/conf.d/50-gpu.toml");
     check("runtime configure --runtime=crio --config=/etc/crio/crio.conf",
-          "runtime configure --runtime=crio");
-    check("runtime configure --runtime=crio --cdi.enabled", "runtime configure --runtime=crio");
+          "runtime configure --runtime=crio --config=/etc/crio/crio.conf");
+    check("runtime configure --runtime=crio --cdi.enabled",
+          "runtime configure --runtime=crio --cdi");
     check("runtime configure --config-source=file --config-mode=config-file",
-          "runtime configure --runtime=docker");
+          "runtime configure --runtime=docker --config-source=file");
+    check("runtime configure --runtime=containerd --config-source=command "
+          "--executable-path=/usr/bin/containerd",
+          "runtime configure --runtime=containerd --config-source=command "
+          "--executable-path=/usr/bin/containerd");
+    check("runtime configure --drop-in-config=/x.json",
+          "runtime configure --runtime=docker --drop-in-config=/x.json");
     /* the deprecated OCI hook file: Podman's and CRI-O's hooks.d */
     check("runtime configure --config-mode=oci-hook --oci-hook-path=/usr/share/containers/oci/"
           "hooks.d/oci-nvidia-hook.json",
@@ -80,20 +89,9 @@ static void test_runtime_configure(void **state)
           "error: nvidia-ctk runtime configure: unrecognized runtime `podman`: use docker, "
           "containerd or crio (`gctk runtime configure --runtime=podman` registers the hook with "
           "Podman)");
-    check("runtime configure --executable-path=/usr/bin/containerd",
-          "error: nvidia-ctk runtime configure: --executable-path is not supported by gctk: gctk "
-          "reads the engine's config files");
-    check("runtime configure --runtime=containerd --config-source=command",
-          "error: nvidia-ctk runtime configure: --config-source=command is not supported by gctk");
-    check("runtime configure --runtime=containerd --config=/srv/containerd.toml",
-          "error: nvidia-ctk runtime configure: --config=/srv/containerd.toml: gctk never "
-          "rewrites containerd's main config; it writes a drop-in (default "
-          "`/etc/containerd/conf.d/99-gctk.toml`): name it with --drop-in-config");
     check("runtime configure --runtime=containerd --drop-in-config=",
           "error: nvidia-ctk runtime configure: --drop-in-config=\"\" edits containerd's main "
           "config");
-    check("runtime configure --drop-in-config=/x.json",
-          "error: nvidia-ctk runtime configure: runtime docker does not support drop-in configs");
     check("runtime configure --oci-hook-path=/x.json",
           "error: nvidia-ctk runtime configure: --oci-hook-path is for --config-mode=oci-hook");
     check("runtime configure --nvidia-runtime-hook-path=/usr/bin/hook",

@@ -386,6 +386,117 @@ static void test_config_file(void **state)
     unlink(p);
 }
 
+/* NVIDIA's names of the policy, and gctk's old one as an alias */
+static void test_config_policy_keys(void **state)
+{
+    (void)state;
+    const char *p = "/tmp/gctk-test-config-policy.json";
+    struct gctk_config c = {0};
+    gctk_error *err = NULL;
+    assert_true(
+        cfg.accept_nvidia_visible_devices_envvar_when_unprivileged); /* the defaults: NVIDIA's */
+    assert_false(cfg.accept_nvidia_visible_devices_as_volume_mounts);
+    write_text(p, "{\"accept-nvidia-visible-devices-envvar-when-unprivileged\": false, "
+                  "\"accept-nvidia-visible-devices-as-volume-mounts\": true}");
+    assert_int_equal(config_load(p, &c, &err), 0);
+    assert_false(c.accept_nvidia_visible_devices_envvar_when_unprivileged);
+    assert_true(c.accept_nvidia_visible_devices_as_volume_mounts);
+    config_clear(&c);
+    write_text(p, "{\"allow-unprivileged-env\": false}");
+    assert_int_equal(config_load(p, &c, &err), 0);
+    assert_false(c.accept_nvidia_visible_devices_envvar_when_unprivileged);
+    config_clear(&c);
+    /* both names, one value: fine; two values: which one? refused */
+    write_text(p, "{\"allow-unprivileged-env\": false, "
+                  "\"accept-nvidia-visible-devices-envvar-when-unprivileged\": false}");
+    assert_int_equal(config_load(p, &c, &err), 0);
+    config_clear(&c);
+    write_text(p, "{\"allow-unprivileged-env\": true, "
+                  "\"accept-nvidia-visible-devices-envvar-when-unprivileged\": false}");
+    assert_int_equal(config_load(p, &c, &err), -1);
+    assert_non_null(strstr(err->msg, "is the old name of"));
+    gctk_error_free(err);
+    unlink(p);
+}
+
+/* spec_of ENV MOUNTS: a config.json with those (JSON arrays) */
+static void spec_of(const char *env, const char *mounts, bool privileged, struct oci_spec *s)
+{
+    cleanup_free char *text =
+        xasprintf("{\"root\": {\"path\": \"rootfs\"}, \"process\": {\"env\": %s, "
+                  "\"capabilities\": {\"bounding\": [%s]}}, \"mounts\": %s}",
+                  env, privileged ? "\"CAP_SYS_ADMIN\"" : "", mounts);
+    gctk_error *err = NULL;
+    assert_int_equal(oci_spec_parse(text, strlen(text), "/b", s, &err), 0);
+}
+
+/* the device plugin's volume-mounts list, and the policy that takes it */
+static void test_volume_mounts(void **state)
+{
+    (void)state;
+    const char *env = "[\"NVIDIA_VISIBLE_DEVICES=/var/run/nvidia-container-devices\"]";
+    const char *mounts =
+        "[{\"source\": \"/dev/null\", \"destination\": "
+        "\"/var/run/nvidia-container-devices/GPU-b\"},"
+        " {\"source\": \"/dev//null\", \"destination\": \"/var/run/nvidia-container-devices//1/\"},"
+        " {\"source\": \"/dev/null\", \"destination\": "
+        "\"/var/run/nvidia-container-devices/GPU-b\"},"
+        " {\"source\": \"/tmp/x\", \"destination\": \"/var/run/nvidia-container-devices/2\"},"
+        " {\"source\": \"/dev/null\", \"destination\": \"/var/run/nvidia-container-devices/../3\"},"
+        " {\"source\": \"/dev/null\", \"destination\": \"/var/run/other/4\"}]";
+    struct oci_spec s = {0};
+    spec_of(env, mounts, false, &s);
+    /* only /dev/null under the root, each once, in order */
+    assert_int_equal(s.volume_devices.len, 2);
+    assert_string_equal(s.volume_devices.items[0], "GPU-b");
+    assert_string_equal(s.volume_devices.items[1], "1");
+    gctk_error *err = NULL;
+    struct request r = {0};
+    /* off (the default): the placeholder is refused, the setting named */
+    assert_int_equal(request_from_spec(&s, &cfg, &r, &err), -1);
+    assert_non_null(strstr(err->msg, "accept-nvidia-visible-devices-as-volume-mounts"));
+    gctk_error_free(err);
+    err = NULL;
+    cfg.accept_nvidia_visible_devices_as_volume_mounts = true;
+    assert_int_equal(request_from_spec(&s, &cfg, &r, &err), 0);
+    assert_string_equal(r.devices, "GPU-b,1");
+    assert_non_null(strstr(r.devices_from, "volume mounts"));
+    request_clear(&r);
+    /* the mounts come from the engine: the environment policy does not apply */
+    cfg.accept_nvidia_visible_devices_envvar_when_unprivileged = false;
+    assert_int_equal(request_from_spec(&s, &cfg, &r, &err), 0);
+    assert_string_equal(r.devices, "GPU-b,1");
+    request_clear(&r);
+    oci_spec_clear(&s);
+    /* the placeholder without a list: nothing asked */
+    cfg.accept_nvidia_visible_devices_envvar_when_unprivileged = true;
+    spec_of(env, "[]", false, &s);
+    assert_int_equal(request_from_spec(&s, &cfg, &r, &err), 0);
+    assert_null(r.devices);
+    assert_non_null(r.ignored);
+    request_clear(&r);
+    oci_spec_clear(&s);
+    /* a CDI name as a mount is refused by name */
+    spec_of(env,
+            "[{\"source\": \"/dev/null\", "
+            "\"destination\": \"/var/run/nvidia-container-devices/cdi/nvidia.com/gpu/0\"}]",
+            false, &s);
+    assert_int_equal(request_from_spec(&s, &cfg, &r, &err), -1);
+    assert_non_null(strstr(err->msg, "cdi-annotations or cdi-cri"));
+    gctk_error_free(err);
+    oci_spec_clear(&s);
+    /* off, and an unprivileged container's environment not accepted: the
+     * placeholder is ignored with the rest of the environment */
+    cfg.accept_nvidia_visible_devices_as_volume_mounts = false;
+    cfg.accept_nvidia_visible_devices_envvar_when_unprivileged = false;
+    spec_of(env, mounts, false, &s);
+    assert_int_equal(request_from_spec(&s, &cfg, &r, &err), 0);
+    assert_null(r.devices);
+    request_clear(&r);
+    oci_spec_clear(&s);
+    cfg.accept_nvidia_visible_devices_envvar_when_unprivileged = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +512,8 @@ int main(void)
         cmocka_unit_test(test_oci_state),
         cmocka_unit_test(test_oci_spec),
         cmocka_unit_test(test_config_file),
+        cmocka_unit_test(test_config_policy_keys),
+        cmocka_unit_test(test_volume_mounts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
