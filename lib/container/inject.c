@@ -8,8 +8,8 @@
 #include <sys/sysmacros.h>
 
 #include <dirent.h>
-#include <elf.h>
 
+#include "arch.h"
 #include "caps.h"
 #include "cgroup.h"
 #include "elfinfo.h"
@@ -344,16 +344,16 @@ static void add_compat_libs(struct rootfs *r, const gctk_host *h, struct ldcache
         cleanup_fd int fd = -1;
         struct elf_info info = {0};
         if (open_regular_at(dfd, de->d_name, &fd) < 0 || elf_inspect_fd(fd, &info, &e) < 0 ||
-            info.soname == NULL || info.elf_class != ELFCLASS64 || info.machine != EM_X86_64) {
-            strv_push(&rep->notes, xasprintf("cuda-compat `%s/%s` ignored: not a 64-bit library",
-                                             CUDA_COMPAT_DIR, de->d_name));
+            info.soname == NULL || host_arch_fit(h->arch, &info) != HOST_ARCH_OWN) {
+            strv_push(&rep->notes, xasprintf("cuda-compat `%s/%s` ignored: not a 64-bit %s library",
+                                             CUDA_COMPAT_DIR, de->d_name, h->arch->name));
             gctk_error_free(e);
             e = NULL;
             elf_info_clear(&info);
             continue;
         }
         cleanup_free char *path = xasprintf("%s/%s", CUDA_COMPAT_DIR, de->d_name);
-        ldcache_add(c, info.soname, path, LDCACHE_FLAG_X86_64);
+        ldcache_add(c, info.soname, path, h->arch->ldcache_flags);
         strv_push(&rep->notes, xasprintf("cuda-compat: %s -> %s (newer than the driver %s)",
                                          info.soname, path, gctk_host_driver_version(h)));
         if (str_has_prefix(de->d_name, "libcuda.so.")) {
@@ -439,7 +439,7 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o, struct
     if (enter_mount_ns(o->pid, pidfd, err) < 0 || rootfs_open(o->rootfs, &r, err) < 0)
         goto fail;
     j = mount_journal_new();
-    layout_image_dirs(&r, &dirs);
+    layout_image_dirs(&r, h->arch, &dirs);
     snprintf(rep->libdir, sizeof(rep->libdir), "%s", dirs.lib);
     for (size_t i = 0; i < ndev; i++)
         if (mount_node(h, &r, gctk_plan_node(p, i), j, err) < 0)

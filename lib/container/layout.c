@@ -1,7 +1,6 @@
 /* The container layout of a plan (layout.h): one place for where the driver
  * files go, how they are mounted, which links they need and how the image's
  * ld.so.cache is read and written, for the hook and for CDI alike. */
-#include <elf.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,19 +20,22 @@ static bool is_dir_in_root(struct rootfs *r, const char *path)
     return rootfs_open_path(r, path, O_PATH | O_DIRECTORY | O_CLOEXEC, &fd, NULL) == 0;
 }
 
-void layout_image_dirs(struct rootfs *r, struct layout_dirs *out)
+void layout_image_dirs(struct rootfs *r, const struct host_arch *arch, struct layout_dirs *out)
 {
-    if (is_dir_in_root(r, "/usr/lib/x86_64-linux-gnu"))
-        out->lib = "/usr/lib/x86_64-linux-gnu";
+    if (is_dir_in_root(r, arch->libdir))
+        out->lib = arch->libdir;
     else if (is_dir_in_root(r, "/usr/lib64"))
         out->lib = "/usr/lib64";
     else
-        out->lib = "/usr/lib/x86_64-linux-gnu";
-    if (is_dir_in_root(r, "/usr/lib/i386-linux-gnu") || !is_dir_in_root(r, "/usr/lib32"))
-        out->lib32 = "/usr/lib/i386-linux-gnu";
+        out->lib = arch->libdir;
+    if (arch->libdir32 == NULL)
+        out->lib32 = NULL; /* no 32-bit driver: no such library in any plan */
+    else if (is_dir_in_root(r, arch->libdir32) || !is_dir_in_root(r, "/usr/lib32"))
+        out->lib32 = arch->libdir32;
     else
         out->lib32 = "/usr/lib32";
     out->bin = "/usr/bin";
+    out->arch = arch;
 }
 
 /* The container directory of the kind of f, or NULL: its host directory. */
@@ -196,7 +198,7 @@ void layout_ldcache_add_plan(struct ldcache *c, const gctk_plan *p, const struct
         cleanup_free char *dir = lib_dir(f, d);
         cleanup_free char *path = xasprintf("%s/%s", dir, f->soname);
         ldcache_add(c, f->soname, path,
-                    f->kind == GCTK_FILE_LIB ? LDCACHE_FLAG_X86_64 : LDCACHE_FLAG_I386);
+                    f->kind == GCTK_FILE_LIB ? d->arch->ldcache_flags : d->arch->ldcache_flags32);
     }
 }
 
@@ -227,10 +229,10 @@ int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *f
         cleanup_error gctk_error *ee = NULL;
         if (elf_inspect_fd(fd, &info, &ee) < 0)
             continue;
-        if (info.soname != NULL && strchr(info.soname, '/') == NULL) {
+        uint32_t flags = host_arch_ldcache_flags(&info);
+        if (info.soname != NULL && strchr(info.soname, '/') == NULL && flags != 0) {
             cleanup_free char *path = xasprintf("%s/%s", folder, info.soname);
-            ldcache_add(c, info.soname, path,
-                        info.elf_class == ELFCLASS64 ? LDCACHE_FLAG_X86_64 : LDCACHE_FLAG_I386);
+            ldcache_add(c, info.soname, path, flags);
         }
         elf_info_clear(&info);
     }

@@ -678,7 +678,7 @@ static void test_hook_symlinks_ldcache(void **state)
     cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s/etc'", lib, rootfs);
     assert_int_equal(system(cmd), 0);
     cleanup_free char *file = xasprintf("%s/libcuda.so.580.95.05", lib);
-    assert_int_equal(elfstub_write(file, "libcuda.so.1", false, NULL), 0);
+    assert_int_equal(elfstub_write(file, "libcuda.so.1", NULL, false, NULL), 0);
 
     struct strv links = {0};
     strv_push(&links, xstrdup("libcuda.so.580.95.05::/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
@@ -741,7 +741,7 @@ static void test_hook_ldcache_planted_fifo(void **state)
     cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s/etc'", lib, rootfs);
     assert_int_equal(system(cmd), 0);
     cleanup_free char *file = xasprintf("%s/libcuda.so.580.95.05", lib);
-    assert_int_equal(elfstub_write(file, "libcuda.so.1", false, NULL), 0);
+    assert_int_equal(elfstub_write(file, "libcuda.so.1", NULL, false, NULL), 0);
     cleanup_free char *fifo = xasprintf("%s/etc/ld.so.cache", rootfs);
     assert_int_equal(mkfifo(fifo, 0644), 0);
     pid_t writer = fork();
