@@ -10,6 +10,7 @@ GCTK=$GCTK_BUILD/cmd/gctk
 GCTK_HOOK=$GCTK_BUILD/cmd/gctk-hook
 GCTK_RUNTIME=$GCTK_BUILD/cmd/gctk-runtime
 export GCTK_SIM_DIR=${GCTK_SIM_BUILD:-$GCTK_BUILD}/sim
+. "$(dirname "${BASH_SOURCE[0]}")/arch-lib.sh"
 TAP_N=0
 TAP_FAILED=0
 SCRATCH=$(mktemp -d /tmp/gctk-e2e.XXXXXX)
@@ -108,19 +109,25 @@ need_root() {
     if [ "$(id -u)" != 0 ]; then skip "$1" "needs root"; return 1; fi
 }
 
-# make_rootfs DIR: busybox (static) plus the host's glibc, so that the
-# simulated driver's dynamically linked tools run inside
+# make_rootfs DIR: busybox (static) plus glibc, so that the simulated
+# driver's dynamically linked tools run inside: the machine's, or those of
+# E2E_ARCH (arch-lib.sh)
 make_rootfs() {
     local r=$1
-    mkdir -p "$r"/{bin,sbin,dev,proc,sys,tmp,etc,root,usr/bin,usr/lib/x86_64-linux-gnu,lib/x86_64-linux-gnu,lib64}
-    cp /bin/busybox "$r/bin/busybox"
+    mkdir -p "$r"/{bin,sbin,dev,proc,sys,tmp,etc,root,usr/bin} "$r$E2E_LIBDIR" \
+        "$r/lib/$E2E_ARCH-linux-gnu" "$r${E2E_LOADER%/*}"
+    if [ "$E2E_FOREIGN" = 1 ]; then
+        e2e_arch_rootfs "$r"
+    else
+        cp /bin/busybox "$r/bin/busybox"
+        local libdir=/lib/$E2E_ARCH-linux-gnu
+        for l in libc.so.6 libm.so.6; do cp -L "$libdir/$l" "$r$libdir/$l"; done
+        cp -L "$E2E_LOADER" "$r$E2E_LOADER"
+    fi
     for t in sh ls cat echo grep wc head tail readlink stat find test true false sleep mount \
              env id ln rm mkdir touch sort uniq tr cut printf md5sum; do
         ln -sf busybox "$r/bin/$t"
     done
-    local libdir=/lib/x86_64-linux-gnu
-    for l in libc.so.6 libm.so.6; do cp -L "$libdir/$l" "$r$libdir/$l"; done
-    cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/ld-linux-x86-64.so.2"
     echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
 }
 

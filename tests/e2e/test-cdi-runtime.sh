@@ -9,9 +9,10 @@ need_root "CDI runtime end to end" || exit 0
 command -v runc >/dev/null || { skip "CDI runtime end to end" "runc is not installed"; exit 0; }
 versions "runc $(version_of runc --version)"
 command -v jq >/dev/null || { skip "CDI runtime end to end" "jq is not installed"; exit 0; }
+e2e_arch_ready "CDI runtime end to end" || exit 0
 
 HOST=$SCRATCH/host
-"$GCTK" sim create "$HOST" --gpus 4 >/dev/null || { not_ok "gctk sim create"; exit 1; }
+"$GCTK" sim create "$HOST" --gpus 4 "${E2E_SIM_ARGS[@]}" >/dev/null || { not_ok "gctk sim create"; exit 1; }
 mapfile -t UUID < <("$GCTK" --root "$HOST" info --json --no-nvml | jq -r '.gpus[].uuid')
 VENDOR=gctk-test-$$-$RANDOM.example.com
 SPEC=/var/run/cdi/gctk-test-$$-$RANDOM.json
@@ -60,7 +61,7 @@ run_cdi env '{}' "[\"NVIDIA_VISIBLE_DEVICES=$VENDOR/gpu=0,$VENDOR/gpu=3\"]" 'nvi
 expect_eq "NVIDIA_VISIBLE_DEVICES with CDI names: GPUs 0 and 3" "$(uuids_of 0 3)" "$(uuids_seen)"
 expect_match "the spec sets NVIDIA_VISIBLE_DEVICES=void for legacy hooks" "NVD=void" "$OUT"
 
-run_cdi all "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=all\"}" '[]' 'nvidia-smi -L; readlink /usr/lib/x86_64-linux-gnu/libcuda.so; grep ModifyDeviceFiles /proc/driver/nvidia/params'
+run_cdi all "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=all\"}" '[]' "nvidia-smi -L; readlink $E2E_LIBDIR/libcuda.so; grep ModifyDeviceFiles /proc/driver/nvidia/params"
 expect_eq "=all: the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
 expect_match "create-symlinks hook: libcuda.so -> libcuda.so.1" "^libcuda.so.1" "$(printf '%s\n' "$OUT" | grep libcuda)"
 expect_match "mask-proc hook: ModifyDeviceFiles: 0" "ModifyDeviceFiles: 0" "$OUT"
