@@ -25,7 +25,7 @@ _gctk_flags()
         info) echo --root --json --no-nvml --help ;;
         list) echo --root --capabilities --device --json --mig-config --mig-monitor --help ;;
         configure) echo --pid --device --capabilities --require --no-cgroups --ldconfig --root --help ;;
-        'sim create') echo --gpus --driver --cuda --model --mig --driver-dir --force --help ;;
+        'sim create') echo --gpus --driver --cuda --model --mig --driver-dir --arch --force --help ;;
         'runtime configure') echo --runtime= --config --runtime-name --runtime-path \
             --set-as-default --swarm-resources --swarm-resource-name --root \
             --cdi --cdi.enabled --dry-run --remove --help ;;
@@ -132,6 +132,10 @@ _gctk()
             ;;
         --device)
             COMPREPLY=($(compgen -W 'all none' -- "$cur"))
+            return
+            ;;
+        --arch)
+            COMPREPLY=($(compgen -W 'x86_64 aarch64' -- "$cur"))
             return
             ;;
         --gpus | --driver | --cuda | --model | --require | --runtime-name | --mig | --driver-dir | \
