@@ -136,6 +136,12 @@ _e2e_fetch_rootfs() {
     local d
     mkdir -p "$dir"
     for d in "$apt"/debs/*.deb; do dpkg-deb -x "$d" "$dir" || return 1; done
+    # Debian 13's packages ship their files under /usr only (the merged
+    # /usr: /bin is a link that base-files makes); the template keeps
+    # busybox where the suites look for it
+    if [ ! -e "$dir/bin/busybox" ] && [ -e "$dir/usr/bin/busybox" ]; then
+        mkdir -p "$dir/bin" && ln "$dir/usr/bin/busybox" "$dir/bin/busybox" || return 1
+    fi
     rm -rf "$apt/lists" "$apt/cache"
 }
 
