@@ -11,6 +11,7 @@
 #   E2E_ARCH       uname -m of the containers ("x86_64", "aarch64")
 #   E2E_FOREIGN    1 when that is not the machine's
 #   E2E_LIBDIR     the image's library directory (/usr/lib/aarch64-linux-gnu)
+#   E2E_LDCONFIG_FLAGS  how `ldconfig -p` names that loader's entries
 #   E2E_SIM_ARGS   what `gctk sim create` needs for that host (--arch aarch64)
 #   E2E_SIM_TOOLS  the simulated driver's programs of that machine (cuda-devices)
 #   E2E_CC         a C compiler for that machine ("" when none)
@@ -37,8 +38,8 @@ E2E_ARCH=${GCTK_E2E_ARCH:-$(uname -m)}
 E2E_FOREIGN=0
 [ "$E2E_ARCH" = "$(uname -m)" ] || E2E_FOREIGN=1
 case "$E2E_ARCH" in
-    x86_64) E2E_DEB_ARCH=amd64 E2E_LOADER=/lib64/ld-linux-x86-64.so.2 ;;
-    aarch64) E2E_DEB_ARCH=arm64 E2E_LOADER=/lib/ld-linux-aarch64.so.1 ;;
+    x86_64) E2E_DEB_ARCH=amd64 E2E_LOADER=/lib64/ld-linux-x86-64.so.2 E2E_LDCONFIG_FLAGS=libc6,x86-64 ;;
+    aarch64) E2E_DEB_ARCH=arm64 E2E_LOADER=/lib/ld-linux-aarch64.so.1 E2E_LDCONFIG_FLAGS=libc6,AArch64 ;;
     *) echo "GCTK_E2E_ARCH=$E2E_ARCH: gctk knows x86_64 and aarch64" >&2; exit 2 ;;
 esac
 E2E_LIBDIR=/usr/lib/$E2E_ARCH-linux-gnu
