@@ -378,7 +378,7 @@ static void test_hook_ldcache_flags_by_machine(void **state)
     }
     struct strv folders = {0};
     strv_push(&folders, xstrdup("/usr/lib/aarch64-linux-gnu"));
-    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, NULL, NULL), 0);
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, 0, &folders, NULL, NULL), 0);
     strv_clear(&folders);
     cleanup_free char *cache_path = xasprintf("%s/etc/ld.so.cache", rootfs);
     cleanup_ldcache struct ldcache c = {0};
