@@ -26,7 +26,7 @@ _gctk_flags()
         list) echo --root --capabilities --device --json --mig-config --mig-monitor \
             --imex-channels --help ;;
         configure) echo --pid --device --capabilities --require --no-cgroups --ldconfig --root --help ;;
-        'sim create') echo --gpus --driver --cuda --model --mig --driver-dir --force --help ;;
+        'sim create') echo --gpus --driver --cuda --model --mig --driver-dir --arch --force --help ;;
         'runtime configure') echo --runtime= --config --runtime-name --runtime-path \
             --set-as-default --swarm-resources --swarm-resource-name --root \
             --cdi --cdi.enabled --dry-run --remove --drop-in-config --config-source \
@@ -138,6 +138,10 @@ _gctk()
             ;;
         --device)
             COMPREPLY=($(compgen -W 'all none' -- "$cur"))
+            return
+            ;;
+        --arch)
+            COMPREPLY=($(compgen -W 'x86_64 aarch64' -- "$cur"))
             return
             ;;
         --gpus | --driver | --cuda | --model | --require | --runtime-name | --mig | --driver-dir | \

@@ -22,6 +22,8 @@ __attribute__((used)) static const volatile char cuda_marker[] = "GCTK-SIM-CUDA-
 static const char *const lib_dirs[] = {
     "/usr/lib/x86_64-linux-gnu",
     "/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/lib/aarch64-linux-gnu",
     "/usr/lib/i386-linux-gnu",
     "/usr/lib64",
     "/usr/lib32",

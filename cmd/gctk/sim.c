@@ -11,7 +11,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: gctk sim create DIR [--gpus N] [--driver VERSION] [--cuda VERSION]\n"
             "                           [--model NAME] [--mig GPU:PROFILE,...]...\n"
-            "                           [--driver-dir DIR] [--force]\n\n"
+            "                           [--driver-dir DIR] [--arch ARCH] [--force]\n\n"
             "Builds under DIR the files of a host with the NVIDIA driver installed (proc\n"
             "files, device nodes, libraries, ld.so.cache, nvidia-smi) with mock driver\n"
             "libraries, to rehearse a GPU setup or test gctk without a GPU.\n\n"
@@ -25,6 +25,9 @@ static void usage(FILE *f)
             "  --driver-dir DIR  keep the driver's libraries, programs, configs and firmware\n"
             "                    under DIR (like /usr/local/nvidia) with absolute links to\n"
             "                    them at the standard paths\n"
+            "  --arch ARCH       the host's architecture, x86_64 or aarch64 (default: gctk's\n"
+            "                    own); aarch64 (Grace Hopper, Grace Blackwell) has no\n"
+            "                    32-bit libraries\n"
             "  --force           rebuild over a non-empty DIR\n",
             GCTK_SIM_MAX_GPUS, GCTK_SIM_DEFAULT_GPUS, GCTK_SIM_DEFAULT_DRIVER,
             GCTK_SIM_DEFAULT_MODEL);
@@ -40,6 +43,7 @@ static int sim_create(int argc, char **argv)
         {"force", no_argument, NULL, 'f'},
         {"mig", required_argument, NULL, 'M'},
         {"driver-dir", required_argument, NULL, 'D'},
+        {"arch", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -79,6 +83,9 @@ static int sim_create(int argc, char **argv)
         case 'D':
             o.driver_dir = optarg;
             break;
+        case 'a':
+            o.arch = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -109,7 +116,7 @@ static int sim_create(int argc, char **argv)
         snprintf(root, sizeof(root), "%s", dir);
     printf("simulated GPU host created in %s\n", root);
     printf("  GPUs:    %u x %s\n", o.gpus, o.model);
-    printf("  driver:  %s\n", o.driver);
+    printf("  driver:  %s (%s)\n", o.driver, gctk_sim_arch(&o));
     char cuda[16];
     printf("  CUDA:    %s%s\n", gctk_sim_cuda(&o, cuda, sizeof(cuda)),
            o.cuda == NULL ? " (what this driver supports)" : "");
@@ -119,8 +126,12 @@ static int sim_create(int argc, char **argv)
         printf("  files:   under %s, linked from the standard paths\n", o.driver_dir);
     printf("use it with:\n  export GCTK_CONFIG=%s/gctk.conf\n", root);
     /* a driver dir's links are absolute: they lead to the right file only
-     * inside the simulated host */
-    if (o.driver_dir != NULL)
+     * inside the simulated host; another architecture's programs run in its
+     * containers (or under an emulator) */
+    if (strcmp(gctk_sim_arch(&o), gctk_sim_arch(NULL)) != 0)
+        printf("its programs are %s's: run them in a container of that architecture\n",
+               gctk_sim_arch(&o));
+    else if (o.driver_dir != NULL)
         printf("try:\n  %s%s/bin/nvidia-smi -L\n", root, o.driver_dir);
     else
         printf("try:\n  %s/usr/bin/nvidia-smi -L\n", root);

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
+#include "arch.h"
 #include "caps.h"
 #include "cgroup.h"
 #include "host.h"
@@ -298,7 +299,8 @@ static int update_ldcache(struct rootfs *r, const gctk_host *h, const gctk_plan 
     layout_ldcache_read(r, &c, &rep->notes);
     layout_ldcache_add_plan(&c, p, dirs);
     if (compat && (cap_expand(gctk_plan_caps(p)) & GCTK_CAP_COMPUTE))
-        layout_ldcache_add_compat(r, gctk_host_driver_version(h), &c, &rep->notes, &rep->compat);
+        layout_ldcache_add_compat(r, h->arch, gctk_host_driver_version(h), &c, &rep->notes,
+                                  &rep->compat);
     int rc = layout_ldcache_write(r, &c, err);
     ldcache_clear(&c);
     return rc;
@@ -373,7 +375,7 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o, struct
                                          "root, host uid %u gid %u",
                                          (unsigned)r.uid, (unsigned)r.gid));
     j = mount_journal_new();
-    layout_image_dirs(&r, &dirs);
+    layout_image_dirs(&r, h->arch, &dirs);
     snprintf(rep->libdir, sizeof(rep->libdir), "%s", dirs.lib);
     for (size_t i = 0; i < ndev; i++)
         if (mount_node(h, &r, gctk_plan_node(p, i), j, err) < 0)

@@ -16,6 +16,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "arch.h"
 #include "config.h"
 #include "cudacompat.h"
 #include "engine.h"
@@ -229,6 +230,45 @@ static void check_libraries(struct ctx *c)
     strv_clear(&found);
 }
 
+/* The driver's architecture against gctk's, and libraries of another
+ * machine where the driver's are: discovery skips them (their loader would
+ * refuse them), a sign of a driver installed for another machine. */
+static void check_arch(struct ctx *c)
+{
+    if (c->host == NULL) {
+        add(c->r, "architecture", DOCTOR_SKIPPED, NULL, "kernel module not loaded");
+        return;
+    }
+    const char *arch = gctk_host_arch(c->host), *own = host_arch_native()->name;
+    size_t before = c->r->len;
+    if (!host_loadable(c->host) && strcmp(c->root, "/") == 0)
+        add(c->r, "architecture", DOCTOR_ERROR,
+            xasprintf("install gctk's %s package", host_arch_by_name(arch)->deb),
+            "the driver is %s's and gctk is built for %s", arch, own);
+    for (size_t i = 0; i < c->host->foreign_libs.len; i++) {
+        const char *lib = c->host->foreign_libs.items[i];
+        cleanup_free char *full = path_join(c->root, lib);
+        struct elf_info info = {0};
+        char is[48] = "another machine";
+        if (elf_inspect(full, &info, NULL) == 0)
+            host_arch_describe(&info, is, sizeof(is));
+        elf_info_clear(&info);
+        add(c->r, "architecture", DOCTOR_WARNING,
+            xasprintf("remove `%s`, or reinstall the driver's %s libraries", full, arch),
+            "`%s` is built for %s, not for this %s driver: never given to containers", full, is,
+            arch);
+    }
+    if (c->r->len > before)
+        return;
+    if (!host_loadable(c->host))
+        add(c->r, "architecture", DOCTOR_OK, NULL,
+            "the driver under `%s` is %s's (gctk: %s): its layout is read as %s's; its "
+            "libraries cannot be loaded into gctk",
+            c->root, arch, own, arch);
+    else
+        add(c->r, "architecture", DOCTOR_OK, NULL, "the driver and gctk are %s's", arch);
+}
+
 /* ---- device nodes -------------------------------------------------------------- */
 
 /* One node: a line for each problem; returns whether it is fine. */
@@ -322,6 +362,11 @@ static void check_nvml(struct ctx *c)
     if (c->driver == NULL || c->nvml_lib == NULL) {
         add(c->r, "nvml", DOCTOR_SKIPPED, NULL, "%s",
             c->driver == NULL ? "kernel module not loaded" : "libnvidia-ml not found");
+        return;
+    }
+    if (c->host != NULL && !host_loadable(c->host)) {
+        add(c->r, "nvml", DOCTOR_SKIPPED, NULL, "the driver is %s's: gctk (%s) cannot load it",
+            gctk_host_arch(c->host), host_arch_native()->name);
         return;
     }
     cleanup_free char *full = path_join(c->root, c->nvml_lib);
@@ -1206,6 +1251,7 @@ int doctor_run(const struct doctor_options *o, struct doctor_report *out, gctk_e
     check_libraries(&c);
     if (c.driver != NULL)
         gctk_host_open(c.root, GCTK_HOST_NO_NVML, &c.host, NULL);
+    check_arch(&c);
     check_nodes(&c);
     check_nvml(&c);
     check_gpus(&c);

@@ -348,6 +348,8 @@ static void test_healthy(void **state)
     assert_false(doctor_report_failed(r));
     expect(r, "driver", DOCTOR_OK, "kernel module 580.95.05 loaded", NULL);
     expect(r, "libraries", DOCTOR_OK, "match the kernel module 580.95.05", NULL);
+    cleanup_free char *same = xasprintf("the driver and gctk are %s's", gctk_sim_arch(NULL));
+    expect(r, "architecture", DOCTOR_OK, same, NULL);
     expect(r, "device nodes", DOCTOR_OK, "6 of 6 present", NULL);
     expect(r, "nvml", DOCTOR_OK, "driver 580.95.05, CUDA 13.0", NULL);
     expect(r, "gpu 0", DOCTOR_OK, "NVIDIA H100 80GB HBM3", NULL);
@@ -436,6 +438,25 @@ static void test_missing_library(void **state)
            "install the NVIDIA driver's user-space libraries of version 580.95.05");
     /* without the cache, NVML is found in the library directories */
     expect(r, "nvml", DOCTOR_OK, "driver 580.95.05", NULL);
+}
+
+/* A library of another machine where the driver's are (a driver installed
+ * for the wrong architecture): discovery skips it, the doctor says so. */
+static void test_foreign_library(void **state)
+{
+    struct fx *f = *state;
+    const char *own = gctk_sim_arch(NULL);
+    const char *other = strcmp(own, "x86_64") == 0 ? "aarch64" : "x86_64";
+    cleanup_free char *rel = xasprintf("/usr/lib/%s-linux-gnu/libnvidia-encode.so.580.95.05", own);
+    cleanup_free char *lib = at(f, rel);
+    assert_int_equal(unlink(lib), 0);
+    assert_int_equal(elfstub_write(lib, "libnvidia-encode.so.1", other, false, NULL), 0);
+    struct doctor_report *r = run(f);
+    cleanup_free char *msg = xasprintf("`%s` is built for %s, not for this %s driver", lib,
+                                       strcmp(other, "x86_64") == 0 ? "x86-64" : other, own);
+    cleanup_free char *fix =
+        xasprintf("remove `%s`, or reinstall the driver's %s libraries", lib, own);
+    expect(r, "architecture", DOCTOR_WARNING, msg, fix);
 }
 
 static void test_missing_node(void **state)
@@ -1025,6 +1046,7 @@ int main(void)
         T(test_version_mismatch_newer_module),
         T(test_version_mismatch_upgraded_libraries),
         T(test_missing_library),
+        T(test_foreign_library),
         T(test_missing_node),
         T(test_missing_uvm),
         T(test_wrong_major),

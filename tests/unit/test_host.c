@@ -281,7 +281,7 @@ static void test_other_version_skipped(void **state)
     /* a leftover of an older driver, still in the cache */
     cleanup_free char *old = at("/usr/lib/x86_64-linux-gnu/libnvidia-encode.so.535.104.05");
     gctk_error *err = NULL;
-    assert_int_equal(elfstub_write(old, "libnvidia-encode.so.1", false, &err), 0);
+    assert_int_equal(elfstub_write(old, "libnvidia-encode.so.1", NULL, false, &err), 0);
     struct ldcache c = {0};
     cleanup_free char *cache = at("/etc/ld.so.cache");
     assert_int_equal(ldcache_read(cache, &c, &err), 0);
@@ -468,7 +468,7 @@ static void test_nvml_failures_degrade(void **state)
     cleanup_free char *ml = at("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.580.95.05");
     gctk_error *err = NULL;
     assert_int_equal(unlink(ml), 0);
-    assert_int_equal(elfstub_write(ml, "libnvidia-ml.so.1", false, &err), 0);
+    assert_int_equal(elfstub_write(ml, "libnvidia-ml.so.1", NULL, false, &err), 0);
     h = open_ok(0);
     g = gctk_host_gpu_nvml(h, 0);
     assert_null(g->arch);
