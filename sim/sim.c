@@ -15,6 +15,7 @@
 #include <sys/un.h>
 
 #include "cudacompat.h"
+#include "vercmp.h"
 #include "ldcache.h"
 #include "sim.h"
 
@@ -387,9 +388,13 @@ static int create_gpu(const char *root, unsigned i, const struct gctk_sim_option
                   "Bus Location: \t %s\nDevice Minor: \t %u\nGPU Excluded:\t No\n",
                   o->model, 100 + i, uuid, bus, i);
     const struct sim_model *m = model_of(o->model);
-    cleanup_free char *extra = xasprintf("Memory MiB: %u\nBrand: %s\nCompute Capability: %s\n"
-                                         "Persistence Mode: Enabled\n",
-                                         m->memory_mib, m->brand, m->cc);
+    cleanup_free char *extra = o->cold_init_ms > 0
+                                   ? xasprintf("Memory MiB: %u\nBrand: %s\nCompute Capability: %s\n"
+                                               "Persistence Mode: Disabled\nInit Delay MS: %u\n",
+                                               m->memory_mib, m->brand, m->cc, o->cold_init_ms)
+                                   : xasprintf("Memory MiB: %u\nBrand: %s\nCompute Capability: %s\n"
+                                               "Persistence Mode: Enabled\n",
+                                               m->memory_mib, m->brand, m->cc);
     cleanup_free char *info_path = xasprintf("/proc/driver/nvidia/gpus/%s/information", bus);
     cleanup_free char *extra_path = xasprintf("/proc/driver/nvidia/gpus/%s/gctk-sim", bus);
     if (write_text(root, info_path, info, 0444, err) < 0 ||
@@ -461,6 +466,12 @@ static int create_devices(const char *root, unsigned gpus, struct strv *warnings
     return 0;
 }
 
+/* The version of the user-space libraries: the module's unless --lib-version */
+static const char *lib_version(const struct gctk_sim_options *o)
+{
+    return o->lib_version != NULL ? o->lib_version : o->driver;
+}
+
 static char *soname_of(const struct sim_lib *l, const char *driver)
 {
     return xasprintf("%s.so.%s", l->name, l->soname != NULL ? l->soname : driver);
@@ -472,9 +483,9 @@ static int create_lib(const char *root, const struct sim_lib *l, bool is32,
                       const struct gctk_sim_options *o, const char *mocks, int cuda,
                       struct ldcache *cache, gctk_error **err)
 {
-    const char *dir = is32 ? LIB32_DIR : LIB64_DIR;
-    cleanup_free char *file = xasprintf("%s.so.%s", l->name, o->driver);
-    cleanup_free char *soname = soname_of(l, o->driver);
+    const char *dir = is32 ? LIB32_DIR : o->uncached_lib_dir ? o->uncached_lib_dir : LIB64_DIR;
+    cleanup_free char *file = xasprintf("%s.so.%s", l->name, lib_version(o));
+    cleanup_free char *soname = soname_of(l, lib_version(o));
     cleanup_free char *rel = xasprintf("%s/%s", dir, file);
     cleanup_free char *kept = driver_file(root, o, rel, err);
     if (kept == NULL)
@@ -494,7 +505,8 @@ static int create_lib(const char *root, const struct sim_lib *l, bool is32,
         if (make_symlink(file, link, err) < 0)
             return -1;
     }
-    ldcache_add(cache, soname, rel_link, is32 ? LDCACHE_FLAG_I386 : LDCACHE_FLAG_X86_64);
+    if (o->uncached_lib_dir == NULL)
+        ldcache_add(cache, soname, rel_link, is32 ? LDCACHE_FLAG_I386 : LDCACHE_FLAG_X86_64);
     return 0;
 }
 
@@ -505,13 +517,16 @@ static int create_libs(const char *root, const struct gctk_sim_options *o, const
     int cuda = gctk_sim_cuda_number(gctk_sim_cuda(o, buf, sizeof(buf)));
     cleanup_free char *d64 = path_join(root, LIB64_DIR);
     cleanup_free char *d32 = path_join(root, LIB32_DIR);
-    if (mkdir_p(d64, 0755, err) < 0 || mkdir_p(d32, 0755, err) < 0)
+    cleanup_free char *uncached = o->uncached_lib_dir ? path_join(root, o->uncached_lib_dir) : NULL;
+    if (mkdir_p(d64, 0755, err) < 0 || mkdir_p(d32, 0755, err) < 0 ||
+        (uncached != NULL && mkdir_p(uncached, 0755, err) < 0))
         return -1;
+    /* a host without the driver's libraries still has an ld.so.cache */
     struct ldcache cache = {0};
     int r = 0;
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_libs) && r == 0; i++) {
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_libs) && r == 0 && !o->no_libs; i++) {
         r = create_lib(root, &sim_libs[i], false, o, mocks, cuda, &cache, err);
-        if (r == 0 && sim_libs[i].lib32)
+        if (r == 0 && sim_libs[i].lib32 && o->uncached_lib_dir == NULL)
             r = create_lib(root, &sim_libs[i], true, o, mocks, cuda, &cache, err);
     }
     cleanup_free char *data = NULL;
@@ -867,6 +882,21 @@ const char *gctk_sim_cuda(const struct gctk_sim_options *o, char *buf, size_t si
 
 /* ---- create ------------------------------------------------------------------------ */
 
+/* an absolute path with no empty, `.` or `..` component, no trailing `/`, and
+ * none of the standard library directories (they hold the host's own) */
+static bool normal_dir(const char *d)
+{
+    if (!(d[0] == '/' && strlen(d) < 256 && strstr(d, "//") == NULL && strstr(d, "/./") == NULL &&
+          strstr(d, "/../") == NULL && !str_has_suffix(d, "/.") && !str_has_suffix(d, "/..") &&
+          !str_has_suffix(d, "/")))
+        return false;
+    static const char *const standard[] = {LIB64_DIR, LIB32_DIR, "/usr/lib", "/lib", "/usr", "/"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(standard); i++)
+        if (strcmp(d, standard[i]) == 0)
+            return false;
+    return true;
+}
+
 static int check_options(const struct gctk_sim_options *o, gctk_error **err)
 {
     if (o->gpus > GCTK_SIM_MAX_GPUS)
@@ -890,12 +920,28 @@ static int check_options(const struct gctk_sim_options *o, gctk_error **err)
     if (o->model == NULL || o->model[0] == '\0' || strlen(o->model) > 90 ||
         strpbrk(o->model, "\n\t") != NULL)
         return gctk_fail(err, 0, "invalid model name: one line of at most 90 characters");
+    if (o->lib_version != NULL && !version_valid(o->lib_version))
+        return gctk_fail(err, 0,
+                         "invalid library version `%s`: expected numbers and dots, like "
+                         "580.105.08",
+                         o->lib_version);
+    int broken = (o->lib_version != NULL) + o->no_libs + (o->uncached_lib_dir != NULL) +
+                 (o->driver_dir != NULL);
+    if (broken > 1)
+        return gctk_fail(err, 0,
+                         "--lib-version, --no-libs, --uncached-lib-dir and --driver-dir "
+                         "each lay the libraries out their own way: give one of them");
+    if (o->cold_init_ms > 60000)
+        return gctk_fail(err, 0, "--cold-init-ms %u: at most 60000 (a minute)", o->cold_init_ms);
+    if (o->uncached_lib_dir != NULL && !normal_dir(o->uncached_lib_dir))
+        return gctk_fail(err, 0,
+                         "invalid library directory `%s`: expected a normalised absolute path "
+                         "of its own, like /run/opengl-driver/lib",
+                         o->uncached_lib_dir);
     const char *d = o->driver_dir;
     if (d == NULL)
         return 0;
-    bool normal = d[0] == '/' && strlen(d) < 256 && strstr(d, "//") == NULL &&
-                  strstr(d, "/./") == NULL && strstr(d, "/../") == NULL &&
-                  !str_has_suffix(d, "/.") && !str_has_suffix(d, "/..") && !str_has_suffix(d, "/");
+    bool normal = normal_dir(d);
     for (size_t i = 0; normal && i < GCTK_ARRAY_LEN(driver_dir_map); i++) {
         /* an ancestor of a standard directory would link its files to themselves */
         cleanup_free char *prefix = xasprintf("%s/", d);
@@ -934,8 +980,10 @@ static int remove_previous(const char *root, const struct gctk_sim_options *o, g
         return -1;
     cleanup_free char *kept64 = o->driver_dir ? xasprintf("%s/lib64", o->driver_dir) : NULL;
     cleanup_free char *kept32 = o->driver_dir ? xasprintf("%s/lib", o->driver_dir) : NULL;
-    const char *const dirs[] = {"/dev", LIB64_DIR, LIB32_DIR, kept64, kept32};
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(dirs) && dirs[i] != NULL; i++) {
+    const char *const dirs[] = {"/dev", LIB64_DIR, LIB32_DIR, o->uncached_lib_dir, kept64, kept32};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(dirs); i++) {
+        if (dirs[i] == NULL)
+            continue;
         cleanup_free char *dir = path_join(root, dirs[i]);
         DIR *d = opendir(dir);
         if (d == NULL)
