@@ -168,7 +168,7 @@ static void test_extend_refuses(void **state)
         EXIT,
     };
     expect_extend_error(map_ref, GCTK_ARRAY_LEN(map_ref), "references a BPF map");
-    expect_extend_error(map_ref, GCTK_ARRAY_LEN(map_ref), "use CDI");
+    expect_extend_error(map_ref, GCTK_ARRAY_LEN(map_ref), "give the GPUs through CDI");
     struct bpf_insn call[] = {INSN(BPF_JMP | BPF_CALL, 0, 0, 0, 5), MOV0(1), EXIT};
     expect_extend_error(call, GCTK_ARRAY_LEN(call), "is a call");
     struct bpf_insn cut[] = {MOV0(1), INSN(BPF_LD | BPF_IMM | BPF_DW, BPF_REG_1, 0, 0, 7)};
@@ -480,7 +480,11 @@ static void test_v1_parent_denies(void **state)
     assert_int_equal(cgroup_v1_allow_devices(f->subdir, &dev, 1, &g, &err), -1);
     assert_null(g);
     assert_int_equal(err->code, EPERM);
-    assert_non_null(strstr(err->msg, "--device or use CDI"));
+    /* the outer container must allow them: --device or CDI cannot */
+    assert_non_null(strstr(err->msg, "; allow the GPUs in the device rules of the outer "
+                                     "container this engine runs in (c 1:* rwm): LXC or Proxmox: "
+                                     "lxc.cgroup2.devices.allow = c 1:* rwm"));
+    assert_non_null(strstr(err->msg, "--device-cgroup-rule 'c 1:* rwm'"));
     gctk_error_free(err);
 }
 
@@ -674,6 +678,7 @@ static void test_v2_parent_program(void **state)
     assert_null(g);
     assert_non_null(strstr(err->msg, "attached to a parent cgroup"));
     assert_non_null(strstr(err->msg, f->subdir));
+    assert_non_null(strstr(err->msg, "lxc.cgroup2.devices.allow"));
     gctk_error_free(err);
 }
 
