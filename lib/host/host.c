@@ -674,9 +674,7 @@ int host_lib_check_fail(const struct host_lib_check *c, const char *root, const 
     case HOST_LIB_MISSING:
         break;
     }
-    gctk_fail(err, 0,
-              "`%s` is not installed: neither `%s/etc/ld.so.cache` nor the library "
-              "directories have it",
+    gctk_fail(err, 0, "no `%s`: neither `%s/etc/ld.so.cache` nor the library directories have it",
               soname, shown);
     return gctk_hint(err, "install the NVIDIA driver's user-space libraries%s%s and run `ldconfig`",
                      driver ? " of version " : "", driver ? driver : "");

@@ -488,6 +488,38 @@ static void test_v1_parent_denies(void **state)
     gctk_error_free(err);
 }
 
+/* A process whose own cgroup refuses a device (the engine in an LXC guest)
+ * learns it before it sets up a container that could never use it. */
+static void test_outer_allows(void **state)
+{
+    struct fixture *f = fixture_or_skip(state);
+    cleanup_free char *deny = path_join(f->dir, "devices.deny");
+    assert_int_equal(write_text(deny, "c 1:3 rwm"), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        cleanup_free char *procs = path_join(f->dir, "cgroup.procs");
+        if (write_text(procs, "0") < 0)
+            _exit(3);
+        struct cgroup_device devs[] = {{1, 3}, {1, 3}, {510, 0}};
+        gctk_error *err = NULL;
+        /* /dev/zero (1:5) is allowed, /dev/null (1:3) is not */
+        if (cgroup_outer_allows("/dev/zero", devs, 1, &err) != 0)
+            _exit(4);
+        if (cgroup_outer_allows("/dev/null", devs, 3, &err) != -1)
+            _exit(5);
+        bool said = strstr(err->msg, "a device cgroup above this process refuses `/dev/null`") &&
+                    strstr(err->msg, "(c 1:* rwm, c 510:* rwm)") &&
+                    strstr(err->msg, "lxc.cgroup2.devices.allow = c 1:* rwm and "
+                                     "lxc.cgroup2.devices.allow = c 510:* rwm");
+        _exit(said ? 0 : 6);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* ---- v2 --------------------------------------------------------------------- */
 
 static int sys_bpf(int cmd, union bpf_attr *a)
@@ -796,6 +828,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_v1_all_allowed, setup_v1, teardown),
         cmocka_unit_test_setup_teardown(test_v1_vanished, setup_v1, teardown),
         cmocka_unit_test_setup_teardown(test_v1_parent_denies, setup_v1, teardown),
+        cmocka_unit_test_setup_teardown(test_outer_allows, setup_v1, teardown),
         cmocka_unit_test_setup_teardown(test_v2_allow_multi, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_v2_single, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_v2_override, setup_v2, teardown),

@@ -609,10 +609,9 @@ static void test_check_library(void **state)
 
     o.no_libs = true;
     make_host_opts(&o);
-    cleanup_free char *missing =
-        xasprintf("`libcuda.so.1` is not installed: neither `%s/etc/ld.so.cache` nor the library "
-                  "directories have it",
-                  root);
+    cleanup_free char *missing = xasprintf(
+        "no `libcuda.so.1`: neither `%s/etc/ld.so.cache` nor the library directories have it",
+        root);
     expect_lib(
         "libcuda.so.1", HOST_LIB_MISSING, missing,
         "install the NVIDIA driver's user-space libraries of version " GCTK_SIM_DEFAULT_DRIVER
@@ -686,8 +685,9 @@ static void test_plan_check(void **state)
 
     o.no_libs = true;
     make_host_opts(&o);
-    expect_plan_refused(GCTK_CAP_UTILITY, "capability utility needs `libnvidia-ml.so.1`: "
-                                          "`libnvidia-ml.so.1` is not installed");
+    expect_plan_refused(GCTK_CAP_UTILITY,
+                        "capability utility needs `libnvidia-ml.so.1`: no `libnvidia-ml.so.1`: "
+                        "neither");
     expect_plan_refused(GCTK_CAP_VIDEO, "capability compute needs `libcuda.so.1`");
     o.no_libs = false;
 
