@@ -25,6 +25,7 @@
 #include "doctor.h"
 #include "engineapi.h"
 #include "host.h"
+#include "inspect.h"
 #include "nvml.h"
 #include "require.h"
 #include "vercmp.h"
@@ -39,20 +40,36 @@ static const char *const default_cdi_dirs[] = {CDI_STATIC_DIR, CDI_DYNAMIC_DIR, 
 static void add(struct doctor_report *r, const char *check, enum doctor_status s, char *fix,
                 const char *fmt, ...) GCTK_PRINTF(5, 6);
 
-/* fix is owned (or NULL) */
-static void add(struct doctor_report *r, const char *check, enum doctor_status s, char *fix,
-                const char *fmt, ...)
+__attribute__((format(printf, 5, 0))) static void vadd(struct doctor_report *r, const char *check,
+                                                       enum doctor_status s, char *fix,
+                                                       const char *fmt, va_list ap)
 {
     if (r->len == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 32;
         r->items = xrealloc(r->items, r->cap * sizeof(*r->items));
     }
-    va_list ap;
-    va_start(ap, fmt);
     char *msg = xvasprintf(fmt, ap);
-    va_end(ap);
     r->items[r->len++] =
         (struct doctor_result){.check = xstrdup(check), .status = s, .message = msg, .fix = fix};
+}
+
+/* fix is owned (or NULL) */
+static void add(struct doctor_report *r, const char *check, enum doctor_status s, char *fix,
+                const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vadd(r, check, s, fix, fmt, ap);
+    va_end(ap);
+}
+
+void doctor_add(struct doctor_report *r, const char *check, enum doctor_status s, char *fix,
+                const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vadd(r, check, s, fix, fmt, ap);
+    va_end(ap);
 }
 
 void doctor_report_clear(struct doctor_report *r)
@@ -1271,6 +1288,39 @@ static void add_cuda_verdict(struct ctx *c, const char *want)
     cudacompat_result_clear(&res);
 }
 
+/* An image's NVIDIA_REQUIRE_* (what: "`FILE`", "image `x`") against the host. */
+static int check_require_env(struct ctx *c, const char *what, struct strv *env, gctk_error **err)
+{
+    if (c->driver == NULL) {
+        add(c->r, "cuda", DOCTOR_SKIPPED, NULL, "%s: kernel module not loaded", what);
+        return 0;
+    }
+    strv_push(env, NULL);
+    env->len--;
+    cleanup_free char *note = NULL;
+    require_disabled(env->items, &note);
+    if (note != NULL)
+        add(c->r, "cuda", DOCTOR_WARNING, NULL, "%s: %s", what, note);
+    const struct require_facts facts = {
+        .cuda = c->nvml_cuda[0] ? c->nvml_cuda : NULL,
+        .driver = c->driver,
+        .brand = c->gpu_brand,
+    };
+    gctk_error *e = NULL;
+    int r = require_check_env(env->items, &facts, true, &e);
+    if (r < 0) {
+        gctk_error_propagate(err, &e);
+        return gctk_wrap(err, "%s", what);
+    }
+    if (r == 0)
+        add(c->r, "cuda", DOCTOR_ERROR, xstrdup("see `gctk compat --image-env` for the GPUs"),
+            "%s: %s", what, e->msg);
+    else
+        add(c->r, "cuda", DOCTOR_OK, NULL, "%s: the image's requirements hold", what);
+    gctk_error_free(e);
+    return 0;
+}
+
 static int check_cuda(struct ctx *c, gctk_error **err)
 {
     if (c->o->cuda == NULL && c->o->image_env == NULL)
@@ -1286,27 +1336,28 @@ static int check_cuda(struct ctx *c, gctk_error **err)
     cleanup_strv struct strv env = {0};
     if (env_file_read(c->o->image_env, &env, err) < 0)
         return -1;
-    cleanup_free char *note = NULL;
-    require_disabled(env.items, &note);
-    if (note != NULL)
-        add(c->r, "cuda", DOCTOR_WARNING, NULL, "`%s`: %s", c->o->image_env, note);
-    const struct require_facts facts = {
-        .cuda = c->nvml_cuda[0] ? c->nvml_cuda : NULL,
-        .driver = c->driver,
-        .brand = c->gpu_brand,
-    };
-    gctk_error *e = NULL;
-    int r = require_check_env(env.items, &facts, true, &e);
-    if (r < 0) {
-        gctk_error_propagate(err, &e);
-        return gctk_wrap(err, "`%s`", c->o->image_env);
+    cleanup_free char *what = xasprintf("`%s`", c->o->image_env);
+    return check_require_env(c, what, &env, err);
+}
+
+/* --image and --container (inspect.c). */
+static int check_inspect(struct ctx *c, gctk_error **err)
+{
+    if (c->o->image == NULL && c->o->container == NULL)
+        return 0;
+    const struct doctor_facts facts = {
+        .root = c->root, .driver = c->driver, .host = c->host, .docker_host = c->docker_host};
+    if (c->o->image != NULL) {
+        cleanup_strv struct strv env = {0};
+        if (doctor_inspect_image(&facts, c->o->image, c->r, &env, err) < 0)
+            return -1;
+        cleanup_free char *what = xasprintf("image `%s`", c->o->image);
+        if (env.len > 0 && check_require_env(c, what, &env, err) < 0)
+            return -1;
     }
-    if (r == 0)
-        add(c->r, "cuda", DOCTOR_ERROR, xstrdup("see `gctk compat --image-env` for the GPUs"),
-            "`%s`: %s", c->o->image_env, e->msg);
-    else
-        add(c->r, "cuda", DOCTOR_OK, NULL, "`%s`: the image's requirements hold", c->o->image_env);
-    gctk_error_free(e);
+    if (c->o->container != NULL &&
+        doctor_inspect_container(&facts, c->o->container, c->o->runc_root, c->r, err) < 0)
+        return -1;
     return 0;
 }
 
@@ -1366,6 +1417,8 @@ int doctor_run(const struct doctor_options *o, struct doctor_report *out, gctk_e
     check_device_cgroup(&c);
     check_privileges(&c);
     int r = check_cuda(&c, err);
+    if (r == 0)
+        r = check_inspect(&c, err);
 
     nvml_close(c.nvml);
     gctk_host_free(c.host);

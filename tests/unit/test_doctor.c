@@ -41,6 +41,8 @@ struct fx {
     pthread_t thread;
     bool serving;
     const char *volatile info;
+    const char *volatile image;     /* GET /images/gctk-test:latest/json; NULL: 404 */
+    const char *volatile container; /* GET /containers/stopped/json; NULL: 404 */
     pid_t child;
     struct doctor_report r;
 };
@@ -85,6 +87,10 @@ static void *serve(void *arg)
             body = version;
         else if (str_has_prefix(req, "GET /info "))
             body = f->info;
+        else if (str_has_prefix(req, "GET /images/gctk-test:latest/json "))
+            body = f->image;
+        else if (str_has_prefix(req, "GET /containers/stopped/json "))
+            body = f->container;
         cleanup_free char *resp =
             body != NULL
                 ? xasprintf("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n"
@@ -1029,6 +1035,136 @@ static void test_unprivileged(void **state)
     expect(r, "device cgroup", DOCTOR_OK, "containers may be given the GPUs", NULL);
 }
 
+/* ---- an image, a container --------------------------------------------------------- */
+
+/* A layer directory of the fake image: `files` is "PATH\tTYPE" lines, TYPE
+ * f (a file), l:TARGET (a link), w (an overlayfs whiteout, char 0:0). */
+static char *make_layer(struct fx *f, const char *name, const char *files)
+{
+    char *dir = xasprintf("%s/layers/%s", f->dir, name);
+    assert_int_equal(mkdir_p(dir, 0755, NULL), 0);
+    cleanup_free char *copy = xstrdup(files);
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *tab = strchr(line, '\t');
+        assert_non_null(tab);
+        *tab = '\0';
+        cleanup_free char *path = xasprintf("%s%s", dir, line);
+        cleanup_free char *parent = xstrdup(path);
+        *strrchr(parent, '/') = '\0';
+        assert_int_equal(mkdir_p(parent, 0755, NULL), 0);
+        if (tab[1] == 'f')
+            write_text(path, "ELF\n");
+        else if (tab[1] == 'l')
+            assert_int_equal(symlink(tab + 3, path), 0);
+        else
+            assert_int_equal(mknod(path, S_IFCHR | 0600, makedev(0, 0)), 0);
+    }
+    return dir;
+}
+
+static char *image_json(const char *upper, const char *lower, const char *env)
+{
+    return xasprintf("{\"Id\": \"sha256:4f1c1bc0c2d1e3f4a5b6\", \"Config\": {\"Env\": [%s]}, "
+                     "\"GraphDriver\": {\"Name\": \"overlay2\", \"Data\": {\"UpperDir\": "
+                     "\"%s\", \"LowerDir\": \"%s\"}}}",
+                     env, upper, lower);
+}
+
+static void test_image(void **state)
+{
+    struct fx *f = *state;
+    /* a base layer with a driver package's files, a layer above that
+     * removes one of them, and the image's own top layer */
+    cleanup_free char *base =
+        make_layer(f, "base",
+                   "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1\tf\n"
+                   "/usr/lib/x86_64-linux-gnu/libcuda.so.535.54.03\tf\n"
+                   "/usr/lib/x86_64-linux-gnu/libcuda.so.1\tl:libcuda.so.535.54.03\n"
+                   "/usr/lib/x86_64-linux-gnu/libnvidia-ptxjitcompiler.so.535.54.03\tf\n"
+                   "/usr/lib/x86_64-linux-gnu/libc.so.6\tf\n"
+                   "/usr/bin/nvidia-smi\tf\n");
+    cleanup_free char *mid = make_layer(
+        f, "mid", "/usr/lib/x86_64-linux-gnu/libnvidia-ptxjitcompiler.so.535.54.03\tw\n");
+    cleanup_free char *top = make_layer(f, "top", "/etc/hostname\tf\n");
+    cleanup_free char *lower = xasprintf("%s:%s", mid, base);
+    cleanup_free char *json = image_json(top, lower, "\"NVIDIA_REQUIRE_CUDA=cuda>=13.1\"");
+    f->image = json;
+    f->o.image = "gctk-test:latest";
+    struct doctor_report *r = run(f);
+    expect(r, "image", DOCTOR_OK, "image `gctk-test:latest` (sha256:4f1c1bc0c2d1)", NULL);
+    /* the regular SONAME file makes every GPU container fail */
+    expect(r, "image driver files", DOCTOR_ERROR,
+           "image `gctk-test:latest` carries driver files of its own: "
+           "`/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1` (a regular file, where the driver's "
+           "link goes): its GPU containers do not start",
+           "apt-get purge -y` the driver package");
+    /* the rest is left beside the host's; the whited-out file is not there */
+    const struct doctor_result *x =
+        expect(r, "image driver files", DOCTOR_WARNING, "carries driver files of driver 535.54.03",
+               "the host's driver 580.95.05 is given to every GPU container");
+    assert_non_null(strstr(x->message, "`/usr/bin/nvidia-smi`"));
+    assert_null(strstr(x->message, "ptxjitcompiler"));
+    assert_null(strstr(x->message, "libc.so.6"));
+    /* and its requirement, checked as --image-env checks it */
+    expect(r, "cuda", DOCTOR_ERROR, "image `gctk-test:latest`: ", "gctk compat");
+    assert_true(doctor_report_failed(r));
+
+    /* an image of no driver file */
+    cleanup_free char *clean = image_json(top, "", "\"PATH=/usr/bin\"");
+    f->image = clean;
+    r = run(f);
+    expect(r, "image driver files", DOCTOR_OK,
+           "image `gctk-test:latest` carries no driver file in its library directories (1 layer "
+           "read)",
+           NULL);
+    expect(r, "cuda", DOCTOR_OK, "the image's requirements hold", NULL);
+    /* a storage driver that names no directory */
+    f->image = "{\"Id\": \"sha256:1\", \"GraphDriver\": {\"Name\": \"vfs\", \"Data\": null}}";
+    r = run(f);
+    expect(r, "image driver files", DOCTOR_SKIPPED, "storage driver `vfs` does not say", NULL);
+    /* unknown to Docker; a malformed name */
+    f->image = NULL;
+    r = run(f);
+    expect(r, "image", DOCTOR_ERROR, "image `gctk-test:latest`", "docker pull gctk-test:latest");
+    f->o.image = "x y";
+    cleanup_error gctk_error *err = NULL;
+    doctor_report_clear(&f->r);
+    assert_int_equal(doctor_run(&f->o, &f->r, &err), -1);
+    assert_non_null(strstr(err->msg, "invalid image `x y`"));
+}
+
+/* A container Docker knows that is not running (it failed to start on its
+ * image's driver files): its files are read; one nobody knows is an error. */
+static void test_container_not_running(void **state)
+{
+    struct fx *f = *state;
+    cleanup_free char *layer = make_layer(f, "c", "/usr/lib/x86_64-linux-gnu/libcuda.so.1\tf\n");
+    cleanup_free char *json = xasprintf(
+        "{\"Name\": \"/stopped\", \"State\": {\"Status\": \"created\", \"ExitCode\": 128, "
+        "\"Error\": \"error running hook #0\"}, \"GraphDriver\": {\"Name\": \"overlay2\", "
+        "\"Data\": {\"UpperDir\": \"%s\", \"LowerDir\": \"\"}}}",
+        layer);
+    f->container = json;
+    f->o.container = "stopped";
+    f->o.runc_root = f->dir; /* no runc container either */
+    struct doctor_report *r = run(f);
+    expect(r, "container", DOCTOR_WARNING,
+           "docker container `stopped` is not running (created, exit code 128; Docker's error: "
+           "error running hook #0)",
+           NULL);
+    expect(r, "image driver files", DOCTOR_ERROR,
+           "`/usr/lib/x86_64-linux-gnu/libcuda.so.1` (a "
+           "regular file",
+           "remove them from the image");
+    f->o.container = "nothing-is-called-so";
+    cleanup_error gctk_error *err = NULL;
+    doctor_report_clear(&f->r);
+    assert_int_equal(doctor_run(&f->o, &f->r, &err), -1);
+    assert_non_null(strstr(err->msg, "no running container is `nothing-is-called-so`"));
+    assert_non_null(strstr(err->msg, "docker ps -a"));
+}
+
 static void test_config_invalid(void **state)
 {
     struct fx *f = *state;
@@ -1115,6 +1251,8 @@ int main(void)
         T(test_healthy),
         T(test_no_module),
         T(test_no_cgroups_rootful),
+        T(test_image),
+        T(test_container_not_running),
         T(test_unprivileged),
         T(test_version_mismatch_newer_module),
         T(test_version_mismatch_upgraded_libraries),
