@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Verifies gctk on a machine with a real NVIDIA driver, as root:
-#   tools/gpu-verify.sh CARRY OUT [ps]
+#   tools/gpu-verify.sh CARRY OUT [ps|docker]
 # CARRY holds bin/{gctk,gctk-hook,gctk-runtime,busybox} (gctk built with
 # `meson setup build-static -Dprefer_static=true`, so only glibc is needed),
 # lib/{libseccomp.so.2,libdevmapper.so.1.02.1} and docker.tar.xz (Debian's
@@ -10,7 +10,9 @@
 # The `gctk ps` step (a PyTorch container's allocation under its container
 # name, against nvidia-smi and what PyTorch reports; OUT/ps.json) runs when
 # PyTorch is at $GCTK_VERIFY_TORCH (default /opt/torch, its .venv/bin/python);
-# with `ps` as third argument only that step runs (host, dockerd, ps).
+# with `ps` as third argument only that step runs (host, dockerd, ps); with
+# `docker` the runc cases and timings are left out (host, CUDA rootfs, Docker,
+# doctor, ps).
 set -u
 C=$(cd "$1" && pwd)
 OUT=$2
@@ -28,6 +30,8 @@ mkdir -p "$W/dk"
 tar -xJf "$C/docker.tar.xz" -C "$W/dk"
 export LD_LIBRARY_PATH=$C/lib
 ONLY=${3:-}
+# full: every step runs (no third argument)
+full() { [ -z "$ONLY" ]; }
 S=unix://$W/docker.sock
 D=$W/dk/bin/docker
 
@@ -41,7 +45,7 @@ start_dockerd() {
     echo '{"root": "/", "log": "'"$W"'/docker-hook.log", "runtime": "'"$W"'/dk/bin/runc"}' >"$W/gctk-docker.json"
     PATH=$W/hookbin:$W/dk/bin:$PATH GCTK_CONFIG=$W/gctk-docker.json setsid "$W/dk/bin/dockerd" -H "$S" \
         --data-root "$W/dkdata" --exec-root "$W/dkexec" --pidfile "$W/dockerd.pid" \
-        --iptables=false --bridge=none --config-file "$W/daemon.json" >"$W/dockerd.log" 2>&1 &
+        --iptables=false --ip-masq=false --bridge=none --userland-proxy=false --config-file "$W/daemon.json" >"$W/dockerd.log" 2>&1 &
     for i in $(seq 1 60); do "$D" -H "$S" version >/dev/null 2>&1 && break; sleep 1; done
     run "$D" -H "$S" version --format '{{.Server.Version}}'
     "$D" -H "$S" info 2>/dev/null | grep -iE 'runtimes|storage driver|cgroup'
@@ -170,6 +174,7 @@ print("driver files of utility+compute under /usr/local/nvidia: %d, found by gct
 print("info/list check:", "PASS" if bad == 0 and not missing and len(info["gpus"]) == len(smi) else "FAIL")
 EOF
 
+if full; then
 step "MIG mode, CDI and doctor on the real driver"
 run nvidia-smi --query-gpu=index,mig.mode.current --format=csv
 gctk info | grep -i mig
@@ -198,6 +203,7 @@ for cmd in (["gctk", "info", "--json", "--no-nvml"], ["gctk", "info", "--json"],
     print("%-28s p50 %7.2f ms  p95 %7.2f ms  min %7.2f ms" % (" ".join(cmd), t[10], t[18], t[0]))
 print("peak RSS of any run: %d KiB" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 EOF
+fi
 
 step "a busybox+glibc rootfs with a CUDA program"
 R=$W/rootfs
@@ -248,6 +254,7 @@ crun() { # crun NAME ARGS ENV [CONFIG]
     "$RUNC" --root "$W/runc" delete -f "v$N" >/dev/null 2>&1
 }
 
+if full; then
 step "runc + gctk-hook"
 crun "all GPUs: nvidia-smi" '["nvidia-smi"]' '["NVIDIA_VISIBLE_DEVICES=all"]'
 crun "all GPUs: nvidia-smi -L" '["nvidia-smi", "-L"]' '["NVIDIA_VISIBLE_DEVICES=all"]'
@@ -261,6 +268,7 @@ crun "utility only: no libcuda, CUDA fails" '["vecadd"]' '["NVIDIA_VISIBLE_DEVIC
 crun "requirement cuda>=99" '["true"]' '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_CUDA=cuda>=99.0"]'
 crun "unknown GPU 7" '["true"]' '["NVIDIA_VISIBLE_DEVICES=7"]'
 crun "no-cgroups: the device cgroup (v2 BPF) still denies the GPU" '["nvidia-smi", "-L"]' '["NVIDIA_VISIBLE_DEVICES=0"]' "$W/gctk-nocg.json"
+fi
 
 step "graphics, display and all capabilities: the host's EGL, Vulkan and OpenCL files, links included"
 # Where the driver put them (on the H200 machines: links into
@@ -268,6 +276,7 @@ step "graphics, display and all capabilities: the host's EGL, Vulkan and OpenCL 
 CFG="/usr/share/glvnd/egl_vendor.d/10_nvidia.json /etc/glvnd/egl_vendor.d/10_nvidia.json
      /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json
      /etc/OpenCL/vendors/nvidia.icd"
+if full; then
 for p in $CFG; do
     [ -e "$p" ] || [ -L "$p" ] || continue
     echo "$p: $(stat -c %F "$p"), resolves to $(readlink -f "$p") ($(stat -L -c %F "$p" 2>&1))"
@@ -281,6 +290,7 @@ for f in json.load(open(sys.argv[1]))["files"]:
     if f["kind"] in ("config", "firmware"):
         print("%-8s %s <- %s" % (f["kind"], f["path"], f["host_path"]))
 EOF
+fi
 # cfg_expect CAPS: "PATH MD5" for each file CAPS brings (the glvnd and Vulkan
 # files with graphics and display, all of them with all), "PATH -" otherwise;
 # the host's view: a link is followed from "/"
@@ -309,6 +319,7 @@ cfg_check() {
         cfg_expect "$2"
     fi
 }
+if full; then
 for caps in all graphics display; do
     cfg_check runc "$caps" "$(crun "NVIDIA_DRIVER_CAPABILITIES=$caps: the EGL, Vulkan and OpenCL files" \
         "$CFG_ARGS" "[\"NVIDIA_VISIBLE_DEVICES=0\", \"NVIDIA_DRIVER_CAPABILITIES=$caps\"]")"
@@ -317,7 +328,9 @@ crun "NVIDIA_DRIVER_CAPABILITIES=all: nvidia-smi -L" '["nvidia-smi", "-L"]' '["N
 crun "NVIDIA_DRIVER_CAPABILITIES=all: a CUDA kernel" '["vecadd"]' '["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=all"]'
 cp "$W/hook.log" "$OUT/hook.log"
 tail -n 30 "$W/hook.log"
+fi
 
+if full; then
 step "runc start time: 50 runs each (no hook / hook, not a GPU container / 1 GPU / all GPUs)"
 echo "case,run,wall_us" >"$OUT/bench.csv"
 for c in nohook void gpu1 all; do
@@ -348,8 +361,10 @@ for k, v in d.items():
     v.sort(); n = len(v)
     print("%-12s n=%3d p50 %8.2f ms  p95 %8.2f ms  min %8.2f ms" % (k, n, v[n // 2], v[min(n - 1, int(n * 0.95))], v[0]))
 EOF
+fi
 
-step "Docker (Debian's 20.10) with gctk runtime configure and --gpus"
+step "Docker (Debian's, carried) with gctk runtime configure and --gpus"
+[ -f "$OUT/bench.csv" ] || echo "case,run,wall_us" >"$OUT/bench.csv"
 start_dockerd
 tar -C "$R" -c . | "$D" -H "$S" import - gctk-gpu:test >/dev/null
 DR="$D -H $S run --rm --network none"

@@ -100,6 +100,7 @@ expect_match "ctr run with an unknown GPU: the message names the host's GPUs" "u
 # CDI names through the runtime: the spec under a vendor name of this run
 VENDOR=gctk-test-$$-$RANDOM.example.com
 SPEC=/var/run/cdi/gctk-test-$$-$RANDOM.json
+remove_at_exit_if_new /var/run/cdi
 mkdir -p /var/run/cdi
 at_exit "rm -f $SPEC"
 "$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --output "$SPEC" >/dev/null

@@ -27,6 +27,11 @@ ROOTFS=$SCRATCH/rootfs
 make_rootfs "$ROOTFS"
 chmod 755 "$SCRATCH"
 TAG=gctk-e2e-$$
+# what the engines make whatever their flags say: ctr's runc state and FIFOs
+# under /run/containerd when not given others, rootful podman's runc state,
+# image blob cache, CNI and netavark locks, and the CDI dir it looks at
+remove_at_exit_if_new /run/containerd /run/runc /var/lib/containers /etc/cni/net.d/cni.lock \
+    /run/containers /run/lock/netavark.lock /run/cdi
 # the cgroups this suite names itself live under /$TAG in every hierarchy
 rm_cgroups() {
     local m
@@ -115,13 +120,14 @@ else
     CTR=(ctr --address "$SCRATCH/dk/containerd.sock")
     CNS=$TAG
     CID=job-$$
-    "${CTR[@]}" -n "$CNS" run -d --rootfs --env PATH=/bin "$ROOTFS" "$CID" /bin/sleep 1000 \
+    CTR_RUN=(run -d --rootfs --env PATH=/bin --fifo-dir "$SCRATCH/ctr-fifo" --runc-root "$SCRATCH/ctr-runc")
+    "${CTR[@]}" -n "$CNS" "${CTR_RUN[@]}" "$ROOTFS" "$CID" /bin/sleep 1000 \
         >"$SCRATCH/ctr.log" 2>&1
     at_exit "${CTR[*]} -n $CNS task kill -s KILL $CID; sleep 0.3; ${CTR[*]} -n $CNS task delete $CID; ${CTR[*]} -n $CNS c rm $CID"
     PID_CTR=$(wait_pid eval "${CTR[*]} -n $CNS task ls | awk '\$1 == \"$CID\" { print \$2 }'")
     U_K8=$(uuid_of k8-$$)
     X_K8=$(hex64 x-k8-$$)
-    "${CTR[@]}" -n k8s.io run -d --rootfs --env PATH=/bin \
+    "${CTR[@]}" -n k8s.io "${CTR_RUN[@]}" \
         --cgroup "/$TAG/kubepods/burstable/pod$U_K8/$X_K8" "$ROOTFS" "$X_K8" /bin/sleep 1000 \
         >>"$SCRATCH/ctr.log" 2>&1
     at_exit "${CTR[*]} -n k8s.io task kill -s KILL $X_K8; sleep 0.3; ${CTR[*]} -n k8s.io task delete $X_K8; ${CTR[*]} -n k8s.io c rm $X_K8"
