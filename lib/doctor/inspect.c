@@ -383,9 +383,28 @@ int doctor_inspect_image(const struct doctor_facts *f, const char *image, struct
 
 /* The child's side: joins the cgroup (cgroup.procs of dir), enters the mount
  * namespace (ns_fd) and reports on out. Never returns. */
-static void probe_child(int out, const char *cgroup_dir, int ns_fd, const gctk_plan *p)
+static void probe_child(int out, pid_t pid, const char *cgroup_dir, int ns_fd, const gctk_plan *p)
 {
     json_t *rep = json_object();
+    /* The container's ld.so.cache is read before the mount namespace is
+     * entered, through /proc/PID/root: the hardened reader reopens files
+     * through /proc/self/fd, and the container's own /proc has no entry for
+     * a process of another PID namespace. Its entries are resolved inside. */
+    struct ldcache cache = {0};
+    bool have_cache = false;
+    {
+        cleanup_free char *top = xasprintf("/proc/%d/root", (int)pid);
+        struct rootfs root = {.fd = -1};
+        gctk_error *e = NULL;
+        if (rootfs_open(top, &root, &e) == 0) {
+            struct strv notes = {0};
+            layout_ldcache_read(&root, &cache, &notes);
+            strv_clear(&notes);
+            rootfs_close(&root);
+            have_cache = true;
+        }
+        gctk_error_free(e);
+    }
     cleanup_free char *procs = xasprintf("%s/cgroup.procs", cgroup_dir);
     int fd = open(procs, O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, "0", 1) != 1)
@@ -410,12 +429,7 @@ static void probe_child(int out, const char *cgroup_dir, int ns_fd, const gctk_p
             json_array_append_new(nodes, json_pack("{s:s, s:i}", "path", n->path, "errno", e));
         }
         json_object_set_new(rep, "nodes", nodes);
-        struct rootfs root = {.fd = -1};
-        gctk_error *e = NULL;
-        if (rootfs_open("/", &root, &e) == 0) {
-            struct ldcache cache = {0};
-            struct strv notes = {0};
-            layout_ldcache_read(&root, &cache, &notes);
+        if (have_cache) {
             json_t *libs = json_object();
             for (size_t i = 0; i < cache.len; i++) {
                 const struct ldcache_entry *en = &cache.entries[i];
@@ -427,11 +441,8 @@ static void probe_child(int out, const char *cgroup_dir, int ns_fd, const gctk_p
                                     json_string(realpath(en->path, real) ? real : ""));
             }
             json_object_set_new(rep, "libs", libs);
-            ldcache_clear(&cache);
-            strv_clear(&notes);
-            rootfs_close(&root);
         }
-        gctk_error_free(e);
+        ldcache_clear(&cache);
         json_t *files = json_array();
         for (size_t d = 0; image_dirs[d] != NULL; d++) {
             DIR *dir = opendir(image_dirs[d]);
@@ -480,7 +491,7 @@ static int probe(pid_t pid, const char *cgroup_dir, const gctk_plan *p, json_t *
     }
     if (child == 0) {
         close(pipefd[0]);
-        probe_child(pipefd[1], cgroup_dir, ns_fd, p);
+        probe_child(pipefd[1], pid, cgroup_dir, ns_fd, p);
     }
     close(pipefd[1]);
     cleanup_fd int in = pipefd[0];

@@ -537,6 +537,17 @@ if docker_ok; then
     drun --gpus all gctk-test cuda-devices
     expect_match "11 docker $DOCKER_VERSION: the same" '^CUDA driver 13.0, 4 device\(s\)' "$OUT"
 fi
+# and the doctor, from inside such a running container, finds both through it
+cp -a "$ROOTFS" "$SCRATCH/rootfs-running"
+make_bundle "$SCRATCH/bundle-running" "$SCRATCH/rootfs-running" '["sleep", "300"]' \
+    '["NVIDIA_VISIBLE_DEVICES=all"]' "$HOOK_ENV"
+at_exit "runc --root '$RUNC_ROOT' delete -f gctk-running-$$ >/dev/null 2>&1"
+(cd "$SCRATCH/bundle-running" && runc --root "$RUNC_ROOT" run -d "gctk-running-$$" >/dev/null 2>&1 </dev/null)
+doc --container "gctk-running-$$"
+runc --root "$RUNC_ROOT" delete -f "gctk-running-$$" >/dev/null 2>&1
+expect_match "11 doctor --container on a runc container: libcuda and NVML as its loader finds them" \
+    "^\[ ok  \] container libraries: runc container \`gctk-running-$$\`: \`libnvidia-ml.so.1\` -> \`/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.580.95.05\`, \`libcuda.so.1\` -> \`/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05\`$" \
+    "$(line 'container libraries')"
 
 # ---- 12: unknown device ------------------------------------------------------------------------
 run_runc '["NVIDIA_VISIBLE_DEVICES=7"]' 'nvidia-smi -L'
