@@ -24,9 +24,13 @@ RUN_DEPS = runc busybox-static docker.io docker-cli? containerd docker-compose j
 # libFuzzer runtime (libclang-rt-dev: the one of the release's clang),
 # valgrind, what test-docs reads (bash-completion, man-db, systemd's
 # systemd-analyze), curl (test-doctor pings dockerd), python3 (test-hostile),
-# procps (pgrep: test-ps), lintian and what `make deb` needs (test-deb)
+# procps (pgrep: test-ps), lintian and what `make deb` needs (test-deb), the
+# CRI client of test-cri (python3-grpcio, python3-grpc-tools, the CRI
+# api.proto, which Debian 12 lacks: its Architecture: all package from
+# Debian 13, see apt-install.sh)
 TEST_DEPS = $(RUN_DEPS) podman uidmap clang libclang-rt-dev valgrind bash-completion man-db \
-	systemd curl python3 procps lintian $(DEB_DEPS)
+	systemd curl python3 procps lintian $(DEB_DEPS) python3-grpcio python3-grpc-tools \
+	golang-github-kubernetes-cri-api-dev@trixie
 BENCH_DEPS = $(RUN_DEPS) python3
 # build-essential: dpkg-checkbuilddeps wants it, whatever debian/control says
 DEB_DEPS = build-essential dpkg-dev debhelper fakeroot meson ninja-build pkg-config libjansson-dev \

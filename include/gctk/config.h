@@ -15,13 +15,19 @@ struct gctk_config {
     char *path; /* the file read, or NULL when defaults were used */
     char *root; /* driver root: "/" */
     enum ldconfig_mode ldconfig;
-    char *log;                   /* hook log file; NULL: no log */
-    bool allow_unprivileged_env; /* NVIDIA_VISIBLE_DEVICES honoured for unprivileged containers */
-    bool no_cgroups;             /* do not touch device cgroups (rootless) */
-    bool disable_require;        /* ignore NVIDIA_REQUIRE_* for every container */
-    bool cuda_compat;            /* use an image's /usr/local/cuda/compat when newer */
-    char *runtime;               /* the real OCI runtime gctk-runtime execs: "runc" */
-    char *hook_path;             /* the hook gctk-runtime adds; NULL: next to gctk-runtime */
+    char *log; /* hook log file; NULL: no log */
+    /* accept-nvidia-visible-devices-envvar-when-unprivileged (its old name:
+     * allow-unprivileged-env): NVIDIA_VISIBLE_DEVICES honoured for
+     * unprivileged containers */
+    bool allow_unprivileged_env;
+    /* accept-nvidia-visible-devices-as-volume-mounts: the device list of
+     * /dev/null mounts at /var/run/nvidia-container-devices/<id> honoured */
+    bool accept_volume_mounts;
+    bool no_cgroups;      /* do not touch device cgroups (rootless) */
+    bool disable_require; /* ignore NVIDIA_REQUIRE_* for every container */
+    bool cuda_compat;     /* use an image's /usr/local/cuda/compat when newer */
+    char *runtime;        /* the real OCI runtime gctk-runtime execs: "runc" */
+    char *hook_path;      /* the hook gctk-runtime adds; NULL: next to gctk-runtime */
     char *swarm_resource; /* Swarm generic resource name: "NVIDIA-GPU" -> DOCKER_RESOURCE_NVIDIA_GPU
                            */
 };

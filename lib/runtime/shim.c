@@ -180,7 +180,7 @@ int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const
         changed = true;
     } else {
         cleanup_request struct request req = {0};
-        if (request_from_env(&spec.env, spec.privileged, cfg, &req, err) < 0)
+        if (request_from_spec(&spec, cfg, &req, err) < 0)
             return -1;
         if (req.devices != NULL && add_hook(root, path, hook_path, &changed, err) < 0)
             return -1;

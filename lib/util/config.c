@@ -39,7 +39,8 @@ char *config_default_json(void)
                      "  \"root\": \"/\",\n"
                      "  \"ldconfig\": \"internal\",\n"
                      "  \"log\": \"%s\",\n"
-                     "  \"allow-unprivileged-env\": true,\n"
+                     "  \"accept-nvidia-visible-devices-envvar-when-unprivileged\": true,\n"
+                     "  \"accept-nvidia-visible-devices-as-volume-mounts\": false,\n"
                      "  \"no-cgroups\": false,\n"
                      "  \"disable-require\": false,\n"
                      "  \"cuda-compat\": true,\n"
@@ -73,10 +74,23 @@ static int get_bool(json_t *v, const char *file, const char *key, bool *dst, gct
     return 0;
 }
 
+/* NVIDIA's name of the unprivileged-environment policy, and gctk's older
+ * one: one setting, which both may give only once */
+#define ENVVAR_UNPRIVILEGED "accept-nvidia-visible-devices-envvar-when-unprivileged"
+#define ENVVAR_UNPRIVILEGED_OLD "allow-unprivileged-env"
+
 static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_error **err)
 {
     const char *key;
     json_t *v;
+    json_t *nv = json_object_get(obj, ENVVAR_UNPRIVILEGED);
+    json_t *old = json_object_get(obj, ENVVAR_UNPRIVILEGED_OLD);
+    if (nv != NULL && old != NULL && !json_equal(nv, old))
+        return gctk_fail(err, 0,
+                         "`%s`: `" ENVVAR_UNPRIVILEGED_OLD
+                         "` is the old name of `" ENVVAR_UNPRIVILEGED
+                         "`, and the two differ: keep one",
+                         file);
     json_object_foreach(obj, key, v)
     {
         int r;
@@ -93,8 +107,11 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
             r = 0;
         } else if (strcmp(key, "log") == 0) {
             r = get_string(v, file, key, true, &c->log, err);
-        } else if (strcmp(key, "allow-unprivileged-env") == 0) {
+        } else if (strcmp(key, ENVVAR_UNPRIVILEGED) == 0 ||
+                   strcmp(key, ENVVAR_UNPRIVILEGED_OLD) == 0) {
             r = get_bool(v, file, key, &c->allow_unprivileged_env, err);
+        } else if (strcmp(key, "accept-nvidia-visible-devices-as-volume-mounts") == 0) {
+            r = get_bool(v, file, key, &c->accept_volume_mounts, err);
         } else if (strcmp(key, "no-cgroups") == 0) {
             r = get_bool(v, file, key, &c->no_cgroups, err);
         } else if (strcmp(key, "disable-require") == 0) {
