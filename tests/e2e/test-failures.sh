@@ -529,15 +529,18 @@ fi
 # NVIDIA's CLI runs the ldconfig its config names in the container; gctk
 # writes the container's ld.so.cache itself: an image with no ldconfig at all
 # (busybox here) still finds libcuda.so.1
-check "11 the test image has no ldconfig" test ! -e "$ROOTFS/sbin/ldconfig" -a ! -e "$ROOTFS/sbin/ldconfig.real"
-run_runc '["NVIDIA_VISIBLE_DEVICES=all"]' 'cuda-devices'
+NOLDC=$SCRATCH/rootfs-noldconfig
+cp -a "$ROOTFS" "$NOLDC"
+rm -f "$NOLDC/sbin/ldconfig" "$NOLDC/sbin/ldconfig.real"
+run_runc '["NVIDIA_VISIBLE_DEVICES=all"]' 'cuda-devices' "$NOLDC"
 expect_match "11 runc, an image without ldconfig: CUDA finds libcuda.so.1 through the cache gctk wrote" \
     '^CUDA driver 13.0, 4 device\(s\)' "$OUT"
 if docker_ok; then
-    drun --gpus all gctk-test cuda-devices
+    dk_import_image "$NOLDC" gctk-noldconfig:latest || not_ok "import gctk-noldconfig"
+    drun --gpus all gctk-noldconfig cuda-devices
     expect_match "11 docker $DOCKER_VERSION: the same" '^CUDA driver 13.0, 4 device\(s\)' "$OUT"
 fi
-# and the doctor, from inside such a running container, finds both through it
+# and the doctor, from inside a running container, finds both through that cache
 cp -a "$ROOTFS" "$SCRATCH/rootfs-running"
 make_bundle "$SCRATCH/bundle-running" "$SCRATCH/rootfs-running" '["sleep", "300"]' \
     '["NVIDIA_VISIBLE_DEVICES=all"]' "$HOOK_ENV"
