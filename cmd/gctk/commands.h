@@ -9,6 +9,7 @@
 struct global_opts {
     const char *root; /* driver root, "/" unless --root or the config say otherwise */
     const char *config_path;
+    const struct gctk_config *cfg; /* gctk's settings (the defaults for a verb that reads none) */
 };
 
 /* Each verb gets argv with argv[0] the verb's name; returns the exit status. */

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "commands.h"
 
@@ -229,6 +230,16 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
             printf("`%s` now imports it (a line marked as gctk's)\n", config);
         else if (removing && imported && !now)
             printf("`%s` imports it no more, as before\n", config);
+    }
+    if (swarm && !removing) {
+        /* the hook reads Swarm's assignment only under the configured name */
+        const char *set = g->cfg != NULL ? g->cfg->swarm_resource : NULL;
+        if (set == NULL || strcasecmp(set, swarm_name) != 0)
+            printf("set \"swarm-resource\": \"%s\" in `%s` so that the hook reads the GPUs "
+                   "Swarm assigns (DOCKER_RESOURCE_%s)\n",
+                   swarm_name,
+                   g->cfg != NULL && g->cfg->path != NULL ? g->cfg->path : GCTK_DEFAULT_CONFIG,
+                   swarm_name);
     }
     if (e->restart != NULL)
         printf("restart %s to apply it: %s\n", e->name, e->restart);

@@ -30,6 +30,7 @@ struct gctk_config {
     char *hook_path;      /* the hook gctk-runtime adds; NULL: next to gctk-runtime */
     char *swarm_resource; /* Swarm generic resource name: "NVIDIA-GPU" -> DOCKER_RESOURCE_NVIDIA_GPU
                            */
+    char *cdi_spec_owner; /* the user besides root whose CDI specs are trusted; NULL: none */
 };
 
 #define GCTK_DEFAULT_LOG "/var/log/gctk-hook.log"
@@ -40,5 +41,8 @@ int config_load(const char *path, struct gctk_config *out, gctk_error **err);
 void config_clear(struct gctk_config *c);
 /* The default settings, as a JSON text (for `gctk config default`). */
 char *config_default_json(void);
+/* The uid of the cdi-spec-owner setting (a user name or a number); 0 (root)
+ * when it is not set. -1 when no such user exists. */
+int config_cdi_spec_owner(const struct gctk_config *c, uid_t *out, gctk_error **err);
 
 #endif

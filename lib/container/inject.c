@@ -434,8 +434,16 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o, struct
     t = now_ns();
 
     struct layout_dirs dirs = {0};
-    if (enter_mount_ns(o->pid, pidfd, err) < 0 || rootfs_open(o->rootfs, &r, err) < 0)
+    /* a container of its own user namespace gets what is created in it
+     * owned by its own root (the maps are the container's: checked alive
+     * again before the last step) */
+    if (enter_mount_ns(o->pid, pidfd, err) < 0 || rootfs_open(o->rootfs, &r, err) < 0 ||
+        rootfs_owner_of(&r, o->pid, err) < 0)
         goto fail;
+    if (r.owner_mapped)
+        strv_push(&rep->notes, xasprintf("in a user namespace of its own: files created as its "
+                                         "root, host uid %u gid %u",
+                                         (unsigned)r.uid, (unsigned)r.gid));
     j = mount_journal_new();
     layout_image_dirs(&r, &dirs);
     snprintf(rep->libdir, sizeof(rep->libdir), "%s", dirs.lib);

@@ -456,8 +456,15 @@ int layout_ldcache_write(struct rootfs *r, struct ldcache *c, gctk_error **err)
     cleanup_free char *data = NULL;
     size_t len = 0;
     cleanup_fd int etc = -1;
-    if (ldcache_serialize(c, &data, &len, err) < 0 ||
-        rootfs_mkdir_p(r, "/etc", 0755, NULL, &etc, err) < 0 ||
+    if (ldcache_serialize(c, &data, &len, err) < 0)
+        return gctk_wrap(err, "update the container's `" LDCACHE_PATH "`");
+    /* what gctk writes into a container is bounded as what it reads there */
+    if (len > LDCACHE_MAX)
+        return gctk_fail(err, EFBIG,
+                         "update the container's `" LDCACHE_PATH "`: %zu entries make %zu bytes, "
+                         "more than the %u gctk writes",
+                         c->len, len, LDCACHE_MAX);
+    if (rootfs_mkdir_p(r, "/etc", 0755, NULL, &etc, err) < 0 ||
         rootfs_write_file(r, LDCACHE_PATH, data, len, 0644, err) < 0)
         return gctk_wrap(err, "update the container's `" LDCACHE_PATH "`");
     return 0;

@@ -65,21 +65,15 @@ static void read_mig_caps(const struct strv *env, bool privileged, struct reques
 }
 
 /* IMEX channels, as NVIDIA's toolkit 1.18 reads NVIDIA_IMEX_CHANNELS: for a
- * GPU container that may ask through its environment; `all` asks for none
- * (NVIDIA's toolkit ignores it: a channel is a grant across nodes, named one
- * by one), and so do void and none. */
-static void read_imex(const struct strv *env, bool env_allowed, struct request *r)
+ * GPU container whose GPUs came through its environment, so under the same
+ * unprivileged rule; `all` asks for none (NVIDIA's toolkit ignores it: a
+ * channel is a grant across nodes, named one by one), and so do void and
+ * none. */
+static void read_imex(const struct strv *env, struct request *r)
 {
     const char *v = env_get(env, "NVIDIA_IMEX_CHANNELS");
     if (v == NULL || v[0] == '\0')
         return;
-    if (!env_allowed) {
-        add_ignored(r, xasprintf("NVIDIA_IMEX_CHANNELS=%s ignored: unprivileged containers may "
-                                 "not ask for IMEX channels through the environment "
-                                 "(allow-unprivileged-env is false)",
-                                 v));
-        return;
-    }
     cleanup_free char *copy = xstrdup(v);
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
@@ -120,8 +114,11 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
         visible = "all";
         r.devices_from = "CUDA_VERSION (legacy CUDA image)";
     }
-    if (visible != NULL && !privileged && !cfg->allow_unprivileged_env &&
-        strcmp(r.devices_from, "DOCKER_RESOURCE") != 0) {
+    /* every variable comes from the image as much as from the engine (an
+     * image can bake DOCKER_RESOURCE_<NAME>=all as easily as
+     * NVIDIA_VISIBLE_DEVICES=all): the rule holds for all of them, Swarm's
+     * included, as in NVIDIA's toolkit */
+    if (visible != NULL && !privileged && !cfg->allow_unprivileged_env) {
         r.ignored = xasprintf("%s ignored: unprivileged containers may not ask for GPUs "
                               "through the environment (allow-unprivileged-env is false)",
                               r.devices_from);
@@ -131,7 +128,7 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
         r.devices = xstrdup(visible);
     if (r.devices != NULL) {
         read_mig_caps(env, privileged, &r);
-        read_imex(env, privileged || cfg->allow_unprivileged_env, &r);
+        read_imex(env, &r);
     }
 
     const char *caps = env_get(env, "NVIDIA_DRIVER_CAPABILITIES");

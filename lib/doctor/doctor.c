@@ -1039,13 +1039,19 @@ static void check_edits(const struct ctx *c, const json_t *edits, struct spec_ch
     }
 }
 
-static void check_spec(struct ctx *c, const char *path)
+static void check_spec(struct ctx *c, const char *path, uid_t owner)
 {
     json_t *spec = NULL;
     cleanup_error gctk_error *e = NULL;
     cleanup_free char *regen = xasprintf("gctk cdi generate --output %s", path);
-    if (cdi_load(path, &spec, &e) < 0) {
-        add(c->r, "cdi", DOCTOR_ERROR, steal_pointer(&regen), "%s", e->msg);
+    /* read as gctk-runtime reads specs: a spec anyone could have written
+     * (which containerd, Podman and Docker would use as it is) is an error */
+    if (cdi_load_trusted(path, owner, &spec, &e) < 0) {
+        if (e->hint != NULL && e->code != 0)
+            add(c->r, "cdi", DOCTOR_ERROR, xstrdup(e->hint),
+                "%s (container engines use it as it is)", e->what);
+        else
+            add(c->r, "cdi", DOCTOR_ERROR, steal_pointer(&regen), "%s", e->msg);
         return;
     }
     const char *kind = json_str(spec, "kind");
@@ -1091,6 +1097,11 @@ static void check_cdi(struct ctx *c)
 {
     const char *const *dirs = c->o->cdi_dirs ? c->o->cdi_dirs : default_cdi_dirs;
     size_t before = c->r->len;
+    uid_t owner = 0;
+    struct gctk_config cfg = {0};
+    if (config_load(c->o->config_path, &cfg, NULL) == 0)
+        config_cdi_spec_owner(&cfg, &owner, NULL);
+    config_clear(&cfg);
     struct strv dirs_seen = {0};
     for (size_t i = 0; dirs[i] != NULL; i++) {
         strv_push(&dirs_seen, xasprintf("`%s`", dirs[i]));
@@ -1106,7 +1117,7 @@ static void check_cdi(struct ctx *c)
         if (files.len > 0)
             qsort(files.items, files.len, sizeof(char *), name_cmp);
         for (size_t f = 0; f < files.len; f++)
-            check_spec(c, files.items[f]);
+            check_spec(c, files.items[f], owner);
         strv_clear(&files);
     }
     if (c->r->len == before) {

@@ -474,13 +474,17 @@ static void resolve_imports(const json_t *main_doc, const char *main_path, const
     }
 }
 
-/* The main file as a document ({} when missing or blank). */
-static json_t *load_main(const char *path, bool *existed, char **text, gctk_error **err)
+/* The main file as a document ({} when missing or blank); for_rewrite (the
+ * containerd main file, which configure may rewrite): read only as a regular
+ * file, as the one atomic writer replaces only that. */
+static json_t *load_main(const char *path, bool for_rewrite, bool *existed, char **text,
+                         gctk_error **err)
 {
     cleanup_free char *data = NULL;
     size_t len = 0;
     cleanup_error gctk_error *e = NULL;
-    *existed = read_file(path, ENGINE_CONFIG_MAX, &data, &len, &e) == 0;
+    *existed = (for_rewrite ? read_regular_file(path, ENGINE_CONFIG_MAX, &data, &len, &e)
+                            : read_file(path, ENGINE_CONFIG_MAX, &data, &len, &e)) == 0;
     if (!*existed) {
         if (e->code != ENOENT) {
             gctk_error_propagate(err, &e);
@@ -499,7 +503,7 @@ static json_t *load_main(const char *path, bool *existed, char **text, gctk_erro
 bool containerd_main_imports(const char *main_path, const char *dropin)
 {
     bool existed = false;
-    cleanup_json json_t *doc = load_main(main_path, &existed, NULL, NULL);
+    cleanup_json json_t *doc = load_main(main_path, true, &existed, NULL, NULL);
     return doc != NULL && containerd_imports_dropin(doc, main_path, dropin);
 }
 
@@ -569,7 +573,7 @@ int containerd_effective(const char *main_path, const struct runtime_entry *rt, 
                          gctk_error **err)
 {
     bool existed = false;
-    cleanup_json json_t *main_doc = load_main(main_path, &existed, NULL, err);
+    cleanup_json json_t *main_doc = load_main(main_path, true, &existed, NULL, err);
     if (main_doc == NULL)
         return -1;
     json_t *version = json_object_get(main_doc, "version");
@@ -627,13 +631,14 @@ int containerd_configure(const char *path, const struct runtime_entry *rt, unsig
         return gctk_fail(err, 0, "the drop-in path `%s` is not absolute", r.dropin);
     bool main_existed = false;
     cleanup_free char *main_text = NULL;
-    cleanup_json json_t *main_doc = load_main(path, &main_existed, &main_text, err);
+    cleanup_json json_t *main_doc = load_main(path, true, &main_existed, &main_text, err);
     if (main_doc == NULL)
         return -1;
     cleanup_free char *main_what = xasprintf("`%s`", path);
     cleanup_free char *old_dropin = NULL;
     cleanup_error gctk_error *e = NULL;
-    if (read_file(r.dropin, ENGINE_CONFIG_MAX, &old_dropin, NULL, &e) < 0 && e->code != ENOENT)
+    if (read_regular_file(r.dropin, ENGINE_CONFIG_MAX, &old_dropin, NULL, &e) < 0 &&
+        e->code != ENOENT)
         return gctk_error_propagate(err, &e);
 
     cleanup_free char *new_dropin = NULL, *new_main = NULL;
@@ -735,7 +740,7 @@ static void merge_into(json_t *to, const json_t *from)
 int crio_effective(const char *main_path, const char *dropin, json_t **out, gctk_error **err)
 {
     bool existed = false;
-    json_t *doc = load_main(main_path, &existed, NULL, err);
+    json_t *doc = load_main(main_path, false, &existed, NULL, err);
     if (doc == NULL)
         return -1;
     cleanup_free char *dir = xstrdup(dropin);

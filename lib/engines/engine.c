@@ -48,12 +48,19 @@ int json_config_parse(const char *name, const char *data, size_t len, json_t **o
     return 0;
 }
 
-int json_config_load(const char *path, json_t **out, bool *existed, gctk_error **err)
+/* A JSON settings file (a missing one is an empty object); for_rewrite: the
+ * file gctk is about to replace, which must be a regular file (a symlink, a
+ * FIFO or a device there is refused without being opened, as write_file()
+ * would refuse it). */
+static int load_json_config(const char *path, bool for_rewrite, json_t **out, bool *existed,
+                            gctk_error **err)
 {
     cleanup_free char *data = NULL;
     size_t len = 0;
     cleanup_error gctk_error *e = NULL;
-    if (read_file(path, JSON_MAX, &data, &len, &e) < 0) {
+    int r = for_rewrite ? read_regular_file(path, JSON_MAX, &data, &len, &e)
+                        : read_file(path, JSON_MAX, &data, &len, &e);
+    if (r < 0) {
         if (e->code != ENOENT)
             return gctk_error_propagate(err, &e);
         *out = json_object();
@@ -66,6 +73,11 @@ int json_config_load(const char *path, json_t **out, bool *existed, gctk_error *
     if (existed != NULL)
         *existed = true;
     return 0;
+}
+
+int json_config_load(const char *path, json_t **out, bool *existed, gctk_error **err)
+{
+    return load_json_config(path, false, out, existed, err);
 }
 
 char *json_config_dump(const json_t *cfg)
@@ -170,7 +182,7 @@ int daemonjson_configure(const char *path, const struct runtime_entry *rt, unsig
 {
     cleanup_json json_t *cfg = NULL;
     bool existed = false, diff = false;
-    if (json_config_load(path, &cfg, &existed, err) < 0)
+    if (load_json_config(path, true, &cfg, &existed, err) < 0)
         return -1;
     int r = (flags & CONFIG_REMOVE) ? daemonjson_remove_runtime(cfg, rt->name, &diff, err)
                                     : daemonjson_add_runtime(cfg, rt, &diff, err);
@@ -212,7 +224,7 @@ int engine_dropin_write(const char *path, const char *text, bool remove, bool dr
     cleanup_free char *old = NULL;
     size_t len = 0;
     cleanup_error gctk_error *e = NULL;
-    bool exists = read_file(path, 1u << 20, &old, &len, &e) == 0;
+    bool exists = read_regular_file(path, 1u << 20, &old, &len, &e) == 0;
     if (!exists && e->code != ENOENT)
         return gctk_error_propagate(err, &e);
     if (remove) {

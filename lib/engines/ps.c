@@ -667,7 +667,7 @@ static const char *host_or_env(const char *given, const char *env, const char *f
 
 static void push_device(struct ps_snapshot *s, int gpu, int mig, bool listed)
 {
-    s->devices = xrealloc(s->devices, (s->ndevices + 1) * sizeof(*s->devices));
+    s->devices = xgrow_for_one(s->devices, s->ndevices, sizeof(*s->devices));
     s->devices[s->ndevices++] = (struct ps_device){
         .gpu = gpu,
         .mig = mig,
@@ -936,7 +936,7 @@ long ps_container_lookup(const struct ps_snapshot *s, const char *query, size_t 
                 return gctk_hint(err, "give more of the id");
             }
             hit = hit != NULL ? hit : c;
-            idx = xrealloc(idx, (count + 1) * sizeof(*idx));
+            idx = xgrow_for_one(idx, count, sizeof(*idx));
             idx[count++] = i;
         }
         if (count > 0) {

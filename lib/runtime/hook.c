@@ -27,19 +27,7 @@ void hook_log_clear(struct hook_log *log)
 
 char *hook_escape(const char *s)
 {
-    size_t n = strlen(s), shown = n > HOOK_LINE_MAX ? HOOK_LINE_MAX : n;
-    char *out = xmalloc(shown * 4 + 64), *o = out;
-    for (size_t i = 0; i < shown; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            o += sprintf(o, "\\x%02x", c);
-        else
-            *o++ = (char)c;
-    }
-    if (shown < n)
-        o += sprintf(o, "... (%zu bytes)", n);
-    *o = '\0';
-    return out;
+    return str_escape_line(s, HOOK_LINE_MAX);
 }
 
 void hook_log_write(const struct hook_log *log, const char *path, const char *id)

@@ -1,5 +1,7 @@
 /* gctk's settings file: JSON with a fixed set of keys; unknown keys are errors
  * so that a typo does not silently keep a default. */
+#include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -17,6 +19,7 @@ void config_clear(struct gctk_config *c)
     free(c->runtime);
     free(c->hook_path);
     free(c->swarm_resource);
+    free(c->cdi_spec_owner);
     *c = (struct gctk_config){0};
 }
 
@@ -29,7 +32,7 @@ static void set_defaults(struct gctk_config *c)
         .allow_unprivileged_env = true,
         .cuda_compat = true,
         .runtime = xstrdup("runc"),
-        .swarm_resource = xstrdup("NVIDIA-GPU"),
+        /* no Swarm resource unless set, as NVIDIA's swarm-resource */
     };
 }
 
@@ -45,7 +48,7 @@ char *config_default_json(void)
                      "  \"disable-require\": false,\n"
                      "  \"cuda-compat\": true,\n"
                      "  \"runtime\": \"runc\",\n"
-                     "  \"swarm-resource\": \"NVIDIA-GPU\"\n"
+                     "  \"swarm-resource\": null\n"
                      "}\n",
                      GCTK_DEFAULT_LOG);
 }
@@ -124,6 +127,8 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
             r = get_string(v, file, key, true, &c->hook_path, err);
         } else if (strcmp(key, "swarm-resource") == 0) {
             r = get_string(v, file, key, true, &c->swarm_resource, err);
+        } else if (strcmp(key, "cdi-spec-owner") == 0) {
+            r = get_string(v, file, key, true, &c->cdi_spec_owner, err);
         } else {
             return gctk_fail(
                 err, 0, "`%s`: unknown setting `%s`: see gctk.conf(5) for the settings", file, key);
@@ -131,6 +136,33 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
         if (r < 0)
             return -1;
     }
+    return 0;
+}
+
+int config_cdi_spec_owner(const struct gctk_config *c, uid_t *out, gctk_error **err)
+{
+    const char *name = c->cdi_spec_owner;
+    if (name == NULL || strcmp(name, "root") == 0) {
+        *out = 0;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long n = strtoul(name, &end, 10);
+    if (name[0] >= '0' && name[0] <= '9' && *end == '\0' && errno == 0 && n < (uid_t)-1) {
+        *out = (uid_t)n;
+        return 0;
+    }
+    /* a name: looked up only by what reads CDI specs, never by the hook */
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+    int rc = getpwnam_r(name, &pw, buf, sizeof(buf), &found);
+    if (found == NULL) {
+        gctk_refuse(err, rc, "`%s`: `cdi-spec-owner`: no user `%s`",
+                    c->path != NULL ? c->path : "gctk.conf", name);
+        return gctk_hint(err, "name an existing user or uid, or null");
+    }
+    *out = pw.pw_uid;
     return 0;
 }
 

@@ -281,3 +281,33 @@ with_compat escape "ln -s $COMPAT_NEW/usr/lib/x86_64-linux-gnu/libcuda.so.590.44
 run_compat escape
 expect_match "cuda-compat symlink out of the rootfs: ignored (CUDA 13.0)" "CUDA driver 13.0, 1 device" "$OUT"
 expect_match "cuda-compat symlink: the hook logs why it ignored it" "libcuda.so.590.44.01. ignored: not a regular file \(a symlink\)" "$(cat "$SCRATCH/hook.log")"
+
+# A container of its own user namespace (runc's "user" namespace, its root
+# mapped to host uid and gid 100000: Docker's userns-remap, podman --userns,
+# Kubernetes' hostUsers: false): runc mounts its /dev as a tmpfs that
+# namespace owns, where the kernel refuses a file owned by the hook's uid 0
+# (EOVERFLOW). The hook creates its targets as the container's own root.
+N=$((N + 1))
+USERNS_B=$SCRATCH/bundle-$N
+rm -rf "$SCRATCH/rootfs-run"
+cp -a "$ROOTFS" "$SCRATCH/rootfs-run"
+chown -R 100000:100000 "$SCRATCH/rootfs-run"
+chmod 755 "$SCRATCH" # the container's root, host uid 100000, walks to its rootfs
+make_bundle "$USERNS_B" "$SCRATCH/rootfs-run" \
+    '["sh", "-c", "nvidia-smi -L; ls /dev/nvidia0 && stat -c \"%u:%g %n\" /etc/ld.so.cache /dev"]' \
+    '["NVIDIA_VISIBLE_DEVICES=0"]' "$HOOK_ENV"
+jq '.linux.namespaces += [{"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]' \
+    "$USERNS_B/config.json" >"$USERNS_B/c" && mv "$USERNS_B/c" "$USERNS_B/config.json"
+OUT=$(runc_run "$USERNS_B" "gctk-e2e-$$-$N")
+RC=$?
+runc --root "$RUNC_ROOT" delete -f "gctk-e2e-$$-$N" >/dev/null 2>&1
+expect_eq "user namespace: the container starts and sees exactly GPU 0" "0 $(uuids_of 0)" "$RC $(uuids_seen)"
+expect_match "user namespace: its ld.so.cache belongs to its own root" "^0:0 /etc/ld.so.cache" "$OUT"
+expect_eq "user namespace: on the host, to uid 100000" "100000:100000" \
+    "$(stat -c %u:%g "$SCRATCH/rootfs-run/etc/ld.so.cache")"
+expect_match "user namespace: the hook says so in its log" "in a user namespace of its own: files created as its root, host uid 100000 gid 100000" \
+    "$(cat "$SCRATCH/hook.log")"
+expect_eq "user namespace: no mount left on the host" "$MOUNTS_BEFORE" "$(host_mounts)"
+expect_eq "user namespace: no container left" "" "$(runc --root "$RUNC_ROOT" list -q)"

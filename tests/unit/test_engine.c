@@ -11,8 +11,10 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
+#include "bounds.h"
 #include "engine.h"
 
 struct fixture {
@@ -341,6 +343,53 @@ static void test_dropins(void **state)
     assert_false(changed);
 }
 
+/* daemon.json and the drop-ins are written by the one atomic writer and read
+ * only as regular files: a FIFO at the name (which made the read wait for
+ * ever) and a symlink to a block device are refused and left as they are. */
+static char *special_dir;
+
+static void special_outputs(void)
+{
+    cleanup_free char *fifo = xasprintf("%s/fifo.json", special_dir);
+    cleanup_free char *link = xasprintf("%s/link.json", special_dir);
+    cleanup_free char *dev = xasprintf("%s/blk", special_dir);
+    const char *dropin = "version = 2\n";
+    const char *const paths[] = {fifo, link};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(paths); i++) {
+        bool changed = false;
+        gctk_error *err = NULL;
+        if (daemonjson_configure(paths[i], &nvidia, 0, &changed, NULL, &err) != -1 ||
+            strstr(err->msg, i == 0 ? "is a FIFO" : "is a symlink (to `") == NULL)
+            _exit(2);
+        gctk_error_free(err);
+        err = NULL;
+        if (engine_dropin_write(paths[i], dropin, false, false, &changed, &err) != -1 ||
+            strstr(err->msg, i == 0 ? "is a FIFO" : "is a symlink") == NULL)
+            _exit(3);
+        gctk_error_free(err);
+    }
+    struct stat st;
+    if (lstat(fifo, &st) < 0 || !S_ISFIFO(st.st_mode) || lstat(link, &st) < 0 ||
+        !S_ISLNK(st.st_mode) || lstat(dev, &st) < 0 || !S_ISBLK(st.st_mode))
+        _exit(4);
+}
+
+static void test_special_files_refused(void **state)
+{
+    struct fixture *f = *state;
+    special_dir = f->dir;
+    cleanup_free char *fifo = xasprintf("%s/fifo.json", f->dir);
+    cleanup_free char *link = xasprintf("%s/link.json", f->dir);
+    cleanup_free char *dev = xasprintf("%s/blk", f->dir);
+    if (geteuid() != 0)
+        skip(); /* mknod */
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    /* a block device of no disk (loop minor 255): the link's target */
+    assert_int_equal(mknod(dev, S_IFBLK | 0600, makedev(7, 255)), 0);
+    assert_int_equal(symlink(dev, link), 0);
+    assert_true(within_seconds(special_outputs, 20));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_add_refuses_without_change),
         cmocka_unit_test_setup_teardown(test_dropins, setup, teardown),
         cmocka_unit_test(test_engine_table),
+        cmocka_unit_test_setup_teardown(test_special_files_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,17 +138,20 @@ static void relocate_libs(const char *dir)
     cleanup_free char *cache = at("/etc/ld.so.cache");
     gctk_error *err = NULL;
     assert_int_equal(ldcache_read(cache, &c, &err), 0);
+    /* the parsed entries' strings are the cache's: the moved ones are added */
+    struct ldcache moved = {0};
     for (size_t i = 0; i < c.len; i++) {
-        if (c.entries[i].flags != LDCACHE_FLAG_X86_64)
-            continue;
-        char *p = xasprintf("%s/%s", dir, strrchr(c.entries[i].path, '/') + 1);
-        free(c.entries[i].path);
-        c.entries[i].path = p;
+        const struct ldcache_entry *e = &c.entries[i];
+        cleanup_free char *p = e->flags == LDCACHE_FLAG_X86_64
+                                   ? xasprintf("%s/%s", dir, strrchr(e->path, '/') + 1)
+                                   : xstrdup(e->path);
+        ldcache_add(&moved, e->soname, p, e->flags);
     }
+    ldcache_clear(&c);
     cleanup_free char *data = NULL;
     size_t len = 0;
-    assert_int_equal(ldcache_serialize(&c, &data, &len, &err), 0);
-    ldcache_clear(&c);
+    assert_int_equal(ldcache_serialize(&moved, &data, &len, &err), 0);
+    ldcache_clear(&moved);
     FILE *f = fopen(cache, "w");
     assert_non_null(f);
     assert_int_equal(fwrite(data, 1, len, f), len);

@@ -152,7 +152,13 @@ static void test_swarm_resource_wins(void **state)
     assert_string_equal(under, "DOCKER_RESOURCE_NVIDIA_GPU");
     const char *e[] = {"NVIDIA_VISIBLE_DEVICES=all", "DOCKER_RESOURCE_NVIDIA-GPU=GPU-abc,GPU-def",
                        NULL};
+    /* off by default, as NVIDIA's swarm-resource */
+    assert_null(cfg.swarm_resource);
     struct request r = ask(e, false);
+    assert_string_equal(r.devices, "all");
+    request_clear(&r);
+    cfg.swarm_resource = xstrdup("NVIDIA-GPU");
+    r = ask(e, false);
     assert_string_equal(r.devices, "GPU-abc,GPU-def");
     assert_string_equal(r.devices_from, "DOCKER_RESOURCE");
     request_clear(&r);
@@ -160,6 +166,8 @@ static void test_swarm_resource_wins(void **state)
     r = ask(u, false);
     assert_string_equal(r.devices, "GPU-abc");
     request_clear(&r);
+    free(cfg.swarm_resource);
+    cfg.swarm_resource = NULL;
 }
 
 static void test_unprivileged_policy(void **state)
@@ -174,6 +182,24 @@ static void test_unprivileged_policy(void **state)
     r = ask(e, true);
     assert_string_equal(r.devices, "all");
     request_clear(&r);
+    /* the rule holds for every variable of the image: Swarm's spellings too
+     * (an image can set DOCKER_RESOURCE_NVIDIA_GPU=all as easily) */
+    cfg.swarm_resource = xstrdup("NVIDIA-GPU");
+    const char *swarm[] = {"DOCKER_RESOURCE_NVIDIA_GPU=all", NULL};
+    const char *swarm_dash[] = {"DOCKER_RESOURCE_NVIDIA-GPU=all", NULL};
+    const char *legacy[] = {"CUDA_VERSION=12.4.1", NULL};
+    const char *const *asks[] = {swarm, swarm_dash, legacy};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(asks); i++) {
+        r = ask(asks[i], false);
+        assert_null(r.devices);
+        assert_non_null(strstr(r.ignored, "unprivileged containers may not ask"));
+        request_clear(&r);
+        r = ask(asks[i], true);
+        assert_string_equal(r.devices, "all");
+        request_clear(&r);
+    }
+    free(cfg.swarm_resource);
+    cfg.swarm_resource = NULL;
     cfg.allow_unprivileged_env = true;
 }
 
@@ -197,15 +223,15 @@ static void test_imex_channels(void **state)
     assert_non_null(
         strstr(r.ignored, "NVIDIA_IMEX_CHANNELS=1, all ignored: `all` names no channel"));
     request_clear(&r);
-    /* Swarm's assignment makes an unprivileged GPU container; its image's
-     * IMEX request still obeys the policy */
+    /* Swarm's variable obeys the unprivileged rule too: an unprivileged
+     * container gets neither its GPU nor the IMEX channels */
     cfg.allow_unprivileged_env = false;
     cfg.swarm_resource = xstrdup("NVIDIA-GPU");
     const char *swarm[] = {"DOCKER_RESOURCE_NVIDIA-GPU=0", "NVIDIA_IMEX_CHANNELS=0", NULL};
     r = ask(swarm, false);
-    assert_string_equal(r.devices, "0");
+    assert_null(r.devices);
     assert_null(r.imex);
-    assert_non_null(strstr(r.ignored, "unprivileged containers may not ask for IMEX channels"));
+    assert_non_null(strstr(r.ignored, "unprivileged containers may not ask for GPUs"));
     request_clear(&r);
     r = ask(swarm, true);
     assert_string_equal(r.imex, "0");
