@@ -17,6 +17,7 @@
 #include "arch.h"
 #include "cudacompat.h"
 #include "elfinfo.h"
+#include "vercmp.h"
 #include "ldcache.h"
 #include "sim.h"
 
@@ -483,9 +484,13 @@ static int create_gpu(const char *root, unsigned i, const struct gctk_sim_option
                   "Bus Location: \t %s\nDevice Minor: \t %u\nGPU Excluded:\t No\n",
                   o->model, 100 + i, uuid, bus, i);
     const struct sim_model *m = model_of(o->model);
-    cleanup_free char *extra = xasprintf("Memory MiB: %u\nBrand: %s\nCompute Capability: %s\n"
-                                         "Persistence Mode: Enabled\n",
-                                         m->memory_mib, m->brand, m->cc);
+    cleanup_free char *extra = o->cold_init_ms > 0
+                                   ? xasprintf("Memory MiB: %u\nBrand: %s\nCompute Capability: %s\n"
+                                               "Persistence Mode: Disabled\nInit Delay MS: %u\n",
+                                               m->memory_mib, m->brand, m->cc, o->cold_init_ms)
+                                   : xasprintf("Memory MiB: %u\nBrand: %s\nCompute Capability: %s\n"
+                                               "Persistence Mode: Enabled\n",
+                                               m->memory_mib, m->brand, m->cc);
     cleanup_free char *info_path = xasprintf("/proc/driver/nvidia/gpus/%s/information", bus);
     cleanup_free char *extra_path = xasprintf("/proc/driver/nvidia/gpus/%s/gctk-sim", bus);
     if (write_text(root, info_path, info, 0444, err) < 0 ||
@@ -601,6 +606,12 @@ static int create_devices(const char *root, unsigned gpus, struct strv *warnings
     return 0;
 }
 
+/* The version of the user-space libraries: the module's unless --lib-version */
+static const char *lib_version(const struct gctk_sim_options *o)
+{
+    return o->lib_version != NULL ? o->lib_version : o->driver;
+}
+
 static char *soname_of(const struct sim_lib *l, const char *driver)
 {
     return xasprintf("%s.so.%s", l->name, l->soname != NULL ? l->soname : driver);
@@ -613,9 +624,11 @@ static int create_lib(const char *root, const struct sim_lib *l, bool is32,
                       struct ldcache *cache, gctk_error **err)
 {
     const struct host_arch *arch = arch_of(o);
-    const char *dir = is32 ? arch->libdir32 : arch->libdir;
-    cleanup_free char *file = xasprintf("%s.so.%s", l->name, o->driver);
-    cleanup_free char *soname = soname_of(l, o->driver);
+    const char *dir = is32                  ? arch->libdir32
+                      : o->uncached_lib_dir ? o->uncached_lib_dir
+                                            : arch->libdir;
+    cleanup_free char *file = xasprintf("%s.so.%s", l->name, lib_version(o));
+    cleanup_free char *soname = soname_of(l, lib_version(o));
     cleanup_free char *rel = xasprintf("%s/%s", dir, file);
     cleanup_free char *kept = driver_file(root, o, rel, err);
     if (kept == NULL)
@@ -635,7 +648,8 @@ static int create_lib(const char *root, const struct sim_lib *l, bool is32,
         if (make_symlink(file, link, err) < 0)
             return -1;
     }
-    ldcache_add(cache, soname, rel_link, is32 ? arch->ldcache_flags32 : arch->ldcache_flags);
+    if (o->uncached_lib_dir == NULL)
+        ldcache_add(cache, soname, rel_link, is32 ? arch->ldcache_flags32 : arch->ldcache_flags);
     for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_dev_links) && !is32 && l->soname != NULL; i++) {
         if (strcmp(sim_dev_links[i], l->name) != 0)
             continue;
@@ -645,7 +659,8 @@ static int create_lib(const char *root, const struct sim_lib *l, bool is32,
         if (make_symlink(soname, dev, err) < 0)
             return -1;
         cleanup_free char *key = xasprintf("%s.so", l->name);
-        ldcache_add(cache, key, rel_dev, arch->ldcache_flags);
+        if (o->uncached_lib_dir == NULL)
+            ldcache_add(cache, key, rel_dev, arch->ldcache_flags);
     }
     return 0;
 }
@@ -681,16 +696,23 @@ static int create_libs(const char *root, const struct gctk_sim_options *o, const
     const struct host_arch *arch = arch_of(o);
     cleanup_free char *d64 = path_join(root, arch->libdir);
     cleanup_free char *d32 = arch->libdir32 != NULL ? path_join(root, arch->libdir32) : NULL;
-    if (mkdir_p(d64, 0755, err) < 0 || (d32 != NULL && mkdir_p(d32, 0755, err) < 0))
+    cleanup_free char *uncached = o->uncached_lib_dir ? path_join(root, o->uncached_lib_dir) : NULL;
+    if (mkdir_p(d64, 0755, err) < 0 || (d32 != NULL && mkdir_p(d32, 0755, err) < 0) ||
+        (uncached != NULL && mkdir_p(uncached, 0755, err) < 0))
         return -1;
+    /* a host without the driver's libraries still has an ld.so.cache */
     struct ldcache cache = {0};
     int r = 0;
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_libs) && r == 0; i++) {
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_libs) && r == 0 && !o->no_libs; i++) {
         r = create_lib(root, &sim_libs[i], false, o, mocks, cuda, &cache, err);
-        if (r == 0 && sim_libs[i].lib32 && d32 != NULL)
+        if (r == 0 && sim_libs[i].lib32 && d32 != NULL && o->uncached_lib_dir == NULL)
             r = create_lib(root, &sim_libs[i], true, o, mocks, cuda, &cache, err);
     }
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_egl_platforms) && r == 0; i++)
+    /* the EGL platform libraries come with the libraries of a distribution's
+     * packages: none with --no-libs, nor with --uncached-lib-dir */
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_egl_platforms) && r == 0 && !o->no_libs &&
+                       o->uncached_lib_dir == NULL;
+         i++)
         r = create_egl_platform_lib(root, &sim_egl_platforms[i], o, &cache, err);
     cleanup_free char *data = NULL;
     size_t len = 0;
@@ -1091,6 +1113,26 @@ const char *gctk_sim_cuda(const struct gctk_sim_options *o, char *buf, size_t si
 
 /* ---- create ------------------------------------------------------------------------ */
 
+/* an absolute path with no empty, `.` or `..` component, no trailing `/`, and
+ * none of the standard library directories (they hold the host's own) */
+static bool normal_dir(const char *d)
+{
+    if (!(d[0] == '/' && strlen(d) < 256 && strstr(d, "//") == NULL && strstr(d, "/./") == NULL &&
+          strstr(d, "/../") == NULL && !str_has_suffix(d, "/.") && !str_has_suffix(d, "/..") &&
+          !str_has_suffix(d, "/")))
+        return false;
+    static const char *const standard[] = {"/usr/lib", "/lib", "/usr", "/"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(standard); i++)
+        if (strcmp(d, standard[i]) == 0)
+            return false;
+    for (size_t i = 0; host_arch_at(i) != NULL; i++) {
+        const struct host_arch *a = host_arch_at(i);
+        if (strcmp(d, a->libdir) == 0 || (a->libdir32 != NULL && strcmp(d, a->libdir32) == 0))
+            return false;
+    }
+    return true;
+}
+
 static int check_options(const struct gctk_sim_options *o, gctk_error **err)
 {
     if (o->gpus > GCTK_SIM_MAX_GPUS)
@@ -1117,12 +1159,28 @@ static int check_options(const struct gctk_sim_options *o, gctk_error **err)
     if (o->arch != NULL && host_arch_by_name(o->arch) == NULL)
         return gctk_fail(err, 0, "unknown architecture `%s`: gctk knows %s", o->arch,
                          host_arch_names());
+    if (o->lib_version != NULL && !version_valid(o->lib_version))
+        return gctk_fail(err, 0,
+                         "invalid library version `%s`: expected numbers and dots, like "
+                         "580.105.08",
+                         o->lib_version);
+    int broken = (o->lib_version != NULL) + o->no_libs + (o->uncached_lib_dir != NULL) +
+                 (o->driver_dir != NULL);
+    if (broken > 1)
+        return gctk_fail(err, 0,
+                         "--lib-version, --no-libs, --uncached-lib-dir and --driver-dir "
+                         "each lay the libraries out their own way: give one of them");
+    if (o->cold_init_ms > 60000)
+        return gctk_fail(err, 0, "--cold-init-ms %u: at most 60000 (a minute)", o->cold_init_ms);
+    if (o->uncached_lib_dir != NULL && !normal_dir(o->uncached_lib_dir))
+        return gctk_fail(err, 0,
+                         "invalid library directory `%s`: expected a normalised absolute path "
+                         "of its own, like /run/opengl-driver/lib",
+                         o->uncached_lib_dir);
     const char *d = o->driver_dir;
     if (d == NULL)
         return 0;
-    bool normal = d[0] == '/' && strlen(d) < 256 && strstr(d, "//") == NULL &&
-                  strstr(d, "/./") == NULL && strstr(d, "/../") == NULL &&
-                  !str_has_suffix(d, "/.") && !str_has_suffix(d, "/..") && !str_has_suffix(d, "/");
+    bool normal = normal_dir(d);
     struct dir_map map[DIR_MAP_MAX];
     size_t nmap = driver_dir_map(arch_of(o), map);
     for (size_t i = 0; normal && i < nmap; i++) {
@@ -1170,8 +1228,8 @@ static int remove_previous(const char *root, const struct gctk_sim_options *o, g
     cleanup_free char *kept32 = o->driver_dir ? xasprintf("%s/lib", o->driver_dir) : NULL;
     /* the libraries of every architecture: a rebuild for another one leaves
      * none of the old one's */
-    const char *dirs[8] = {"/dev", kept64, kept32};
-    size_t ndirs = 3;
+    const char *dirs[9] = {"/dev", kept64, kept32, o->uncached_lib_dir};
+    size_t ndirs = 4;
     for (size_t i = 0; host_arch_at(i) != NULL; i++) {
         dirs[ndirs++] = host_arch_at(i)->libdir;
         if (host_arch_at(i)->libdir32 != NULL)

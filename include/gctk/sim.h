@@ -42,6 +42,20 @@ struct gctk_sim_options {
      * libraries and programs are of its machine, in its library directory
      * (/usr/lib/aarch64-linux-gnu), and only x86-64 has 32-bit ones (--arch) */
     const char *arch;
+    /* The broken installs users meet (docs/troubleshooting.md), each on its
+     * own: NULL/false/0 for a healthy host. */
+    /* the user-space libraries are of this version, the kernel module of
+     * `driver`: a driver upgraded without a reboot (--lib-version) */
+    const char *lib_version;
+    /* the kernel module and its nodes, no user-space library (--no-libs) */
+    bool no_libs;
+    /* the 64-bit libraries in this directory, which ld.so.cache does not list,
+     * and no 32-bit ones: NixOS's /run/opengl-driver/lib (--uncached-lib-dir) */
+    const char *uncached_lib_dir;
+    /* persistence mode off on every GPU, and the first open of the driver
+     * (nvmlInit, cuInit) takes this long, as on a GPU that is not kept
+     * initialised (--cold-init-ms) */
+    unsigned cold_init_ms;
 };
 
 /* Fills the defaults above. */

@@ -18,6 +18,7 @@
 #include "host.h"
 #include "ldcache.h"
 #include "nvml.h"
+#include "vercmp.h"
 
 /* ---- the driver version -------------------------------------------------- */
 
@@ -615,32 +616,172 @@ static void find_libraries(struct gctk_host *h)
     match_dev_links(h, &dev_links);
 }
 
-char *host_find_library(const char *root, const char *soname)
+/* The 64-bit entry of soname in root's ld.so.cache. *usable: whether there
+ * is a cache that discovery reads. Owned; NULL when the cache has none. */
+static char *cache_entry(const char *root, const char *soname, bool *usable)
 {
     const struct host_arch *arch = host_root_arch(root);
     cleanup_free char *cache_path = path_join(root, "/etc/ld.so.cache");
     struct ldcache cache = {0};
-    cleanup_free char *found = NULL;
-    if (ldcache_read(cache_path, &cache, NULL) == 0) {
-        for (size_t i = 0; i < cache.len && found == NULL; i++) {
-            const struct ldcache_entry *en = &cache.entries[i];
-            if (en->hwcap == 0 && en->flags == arch->ldcache_flags &&
-                strcmp(en->soname, soname) == 0)
-                found = xstrdup(en->path);
+    char *found = NULL;
+    *usable = ldcache_read(cache_path, &cache, NULL) == 0;
+    for (size_t i = 0; *usable && i < cache.len && found == NULL; i++) {
+        const struct ldcache_entry *en = &cache.entries[i];
+        if (en->hwcap == 0 && en->flags == arch->ldcache_flags && strcmp(en->soname, soname) == 0)
+            found = xstrdup(en->path);
+    }
+    ldcache_clear(&cache);
+    return found;
+}
+
+/* name in the first of dirs that has it, resolved under root; NULL when none */
+static char *find_in_dirs(const char *root, const char *const *dirs, const char *name,
+                          const char **dir)
+{
+    for (size_t i = 0; dirs[i] != NULL; i++) {
+        cleanup_free char *rel = xasprintf("%s/%s", dirs[i], name);
+        cleanup_free char *real = NULL;
+        if (host_resolve(root, rel, &real, NULL) < 0)
+            continue;
+        cleanup_free char *full = path_join(root, real);
+        if (access(full, F_OK) == 0) {
+            *dir = dirs[i];
+            return steal_pointer(&real);
         }
-        ldcache_clear(&cache);
     }
-    for (size_t i = 0; found == NULL && arch->lib_dirs[i] != NULL; i++) {
-        cleanup_free char *rel = xasprintf("%s/%s", arch->lib_dirs[i], soname);
-        cleanup_free char *full = path_join(root, rel);
-        if (access(full, F_OK) == 0)
-            found = steal_pointer(&rel);
-    }
+    return NULL;
+}
+
+char *host_find_library(const char *root, const char *soname)
+{
+    bool usable = false;
+    cleanup_free char *found = cache_entry(root, soname, &usable);
     cleanup_free char *real = NULL;
-    if (found == NULL || host_resolve(root, found, &real, NULL) < 0)
-        return NULL;
-    cleanup_free char *full = path_join(root, real);
-    return access(full, F_OK) == 0 ? steal_pointer(&real) : NULL;
+    if (found != NULL && host_resolve(root, found, &real, NULL) == 0) {
+        cleanup_free char *full = path_join(root, real);
+        if (access(full, F_OK) == 0)
+            return steal_pointer(&real);
+    }
+    const char *dir = NULL;
+    return find_in_dirs(root, host_root_arch(root)->lib_dirs, soname, &dir);
+}
+
+/* Where drivers are known to keep their libraries outside the loader's
+ * usual directories (NixOS's /run/opengl-driver/lib, the private directories
+ * of distribution packages): looked at only to explain why discovery found
+ * no library, never to take one. */
+static const char *const outside_lib_dirs[] = {
+    "/run/opengl-driver/lib",
+    "/usr/lib/x86_64-linux-gnu/nvidia/current",
+    "/usr/lib/x86_64-linux-gnu/nvidia",
+    "/usr/lib/aarch64-linux-gnu/nvidia/current",
+    "/usr/lib/aarch64-linux-gnu/nvidia",
+    "/usr/lib64/nvidia",
+    "/usr/lib/nvidia",
+    "/opt/nvidia/lib64",
+    NULL,
+};
+
+void host_lib_check_clear(struct host_lib_check *c)
+{
+    free(c->path);
+    free(c->version);
+    free(c->dir);
+    *c = (struct host_lib_check){0};
+}
+
+void host_check_library(const char *root, const char *soname, const char *driver,
+                        struct host_lib_check *out)
+{
+    *out = (struct host_lib_check){.state = HOST_LIB_MISSING};
+    bool usable = false;
+    cleanup_free char *entry = cache_entry(root, soname, &usable);
+    out->cached = usable;
+    cleanup_free char *real = NULL;
+    const char *dir = NULL;
+    bool seen = false; /* where discovery looks: the cache, else the usual dirs */
+    if (entry != NULL && host_resolve(root, entry, &real, NULL) == 0) {
+        cleanup_free char *full = path_join(root, real);
+        seen = access(full, F_OK) == 0;
+    }
+    if (!seen) {
+        free(real);
+        real = find_in_dirs(root, host_root_arch(root)->lib_dirs, soname, &dir);
+        seen = real != NULL && !usable;
+    }
+    if (real == NULL)
+        real = find_in_dirs(root, outside_lib_dirs, soname, &dir);
+    if (real == NULL)
+        return;
+    out->version = host_file_version(real);
+    if (!seen) {
+        out->state = HOST_LIB_UNCACHED;
+        out->dir = xstrdup(dir);
+    } else if (out->version == NULL) {
+        out->state = HOST_LIB_UNVERSIONED;
+    } else if (driver != NULL && strcmp(out->version, driver) != 0) {
+        out->state = HOST_LIB_MISMATCH;
+    } else {
+        out->state = HOST_LIB_OK;
+    }
+    out->path = steal_pointer(&real);
+}
+
+char *host_mismatch_fix(const char *module, const char *lib)
+{
+    if (version_cmp(lib, module) > 0)
+        return xasprintf("reboot, or reload the module, so that the kernel module of the "
+                         "installed driver %s runs: rmmod nvidia_uvm nvidia_drm nvidia_modeset "
+                         "nvidia && modprobe nvidia",
+                         lib);
+    return xasprintf("install the user-space libraries of driver %s (the version of the loaded "
+                     "kernel module) and run `ldconfig`, or reboot into the driver %s",
+                     module, lib);
+}
+
+int host_lib_check_fail(const struct host_lib_check *c, const char *root, const char *soname,
+                        const char *driver, gctk_error **err)
+{
+    const char *shown = root == NULL || strcmp(root, "/") == 0 ? "" : root;
+    switch (c->state) {
+    case HOST_LIB_OK:
+        return 0;
+    case HOST_LIB_MISMATCH: {
+        cleanup_free char *fix = host_mismatch_fix(driver, c->version);
+        gctk_fail(err, 0,
+                  "driver/library version mismatch: kernel module %s, libraries %s (`%s%s`)",
+                  driver, c->version, shown, c->path);
+        return gctk_hint(err, "%s", fix);
+    }
+    case HOST_LIB_UNVERSIONED:
+        gctk_fail(err, 0, "`%s` is `%s%s`, whose name carries no driver version", soname, shown,
+                  c->path);
+        return gctk_hint(err,
+                         "reinstall the NVIDIA driver's user-space libraries%s%s: the driver's "
+                         "files are named <library>.so.<version>",
+                         driver ? " of version " : "", driver ? driver : "");
+    case HOST_LIB_UNCACHED:
+        if (c->cached)
+            gctk_fail(err, 0,
+                      "`%s%s` is in `%s`, which `%s/etc/ld.so.cache` does not list: driver "
+                      "libraries are found through the host's ld.so.cache",
+                      shown, c->path, c->dir, shown);
+        else
+            gctk_fail(err, 0,
+                      "`%s%s` is in `%s`, which is not a standard library directory, and "
+                      "there is no `%s/etc/ld.so.cache` to list it",
+                      shown, c->path, c->dir, shown);
+        return gctk_hint(err,
+                         "list the directory in the host's ld.so.cache: echo %s > "
+                         "/etc/ld.so.conf.d/nvidia.conf && ldconfig",
+                         c->dir);
+    case HOST_LIB_MISSING:
+        break;
+    }
+    gctk_fail(err, 0, "no `%s`: neither `%s/etc/ld.so.cache` nor the library directories have it",
+              soname, shown);
+    return gctk_hint(err, "install the NVIDIA driver's user-space libraries%s%s and run `ldconfig`",
+                     driver ? " of version " : "", driver ? driver : "");
 }
 
 static bool is_executable_file(struct gctk_host *h, const char *path, char **real)

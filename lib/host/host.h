@@ -100,6 +100,51 @@ int host_char_major(const char *root, const char *name);
  * discovery it takes a library of any version, and needs no opened host: the
  * question is which file the loader would load. */
 char *host_find_library(const char *root, const char *soname);
+/* Why discovery has (or has not) the library of a SONAME ("libcuda.so.1"):
+ * the file the host's ld.so.cache names for it (without a usable cache: the
+ * library directories discovery scans), compared with the kernel module's
+ * version; else a file of that name in a directory the cache does not list
+ * (NixOS's /run/opengl-driver/lib, a package's private directory); else
+ * none. The hook and gctk doctor explain a missing driver library with it,
+ * so that they say the same. */
+enum host_lib_state {
+    HOST_LIB_OK,          /* of the module's version, where discovery looks */
+    HOST_LIB_MISMATCH,    /* of another version: "driver/library version mismatch" */
+    HOST_LIB_UNVERSIONED, /* its name carries no version */
+    HOST_LIB_UNCACHED,    /* in a directory discovery does not look in */
+    HOST_LIB_MISSING,     /* nowhere */
+};
+struct host_lib_check {
+    enum host_lib_state state;
+    char *path;    /* root-relative resolved file; NULL when missing */
+    char *version; /* its version; NULL when unknown */
+    char *dir;     /* HOST_LIB_UNCACHED: the directory it is in */
+    bool cached;   /* root has a usable ld.so.cache */
+};
+void host_check_library(const char *root, const char *soname, const char *driver,
+                        struct host_lib_check *out);
+void host_lib_check_clear(struct host_lib_check *c);
+/* The error of a state other than OK (returns 0 for OK): what is wrong,
+ * with the versions or paths involved, and the fix. */
+int host_lib_check_fail(const struct host_lib_check *c, const char *root, const char *soname,
+                        const char *driver, gctk_error **err);
+/* The fix of a driver/library version mismatch, by which side is newer. Owned. */
+char *host_mismatch_fix(const char *module, const char *lib);
+/* The driver libraries a container cannot do without, per capability
+ * (utility: libnvidia-ml, compute: libcuda; see host_plan_check). */
+struct host_core_library {
+    unsigned cap;       /* the capability that needs it (after cap_expand) */
+    const char *name;   /* "compute" */
+    const char *soname; /* "libcuda.so.1" */
+    const char *prefix; /* discovery's name prefix: "libcuda.so" */
+};
+extern const struct host_core_library host_core_libraries[]; /* ends with {0, NULL, ...} */
+/* Refuses a plan that would start a container without what every GPU
+ * container needs: the control node /dev/nvidiactl, and the core library of
+ * each capability asked for (host_core_libraries). The error says why
+ * discovery has none (host_check_library) and the fix. */
+int host_plan_check(const gctk_host *h, const gctk_plan *p, gctk_error **err);
+
 /* One /proc/driver/nvidia/gpus/<bus>/information file; index and proc_dir unset. */
 int host_parse_gpu_information(const char *text, struct gctk_gpu *out, gctk_error **err);
 void host_gpu_clear(struct gctk_gpu *g);

@@ -308,6 +308,20 @@ static void test_invalid_options(void **state)
         o.driver_dir = bad_dirs[i];
         expect_create_error(&o, "invalid driver directory");
     }
+    o.driver_dir = NULL;
+    o.lib_version = "580.105";
+    o.no_libs = true;
+    expect_create_error(&o, "give one of them");
+    o.lib_version = "580..1";
+    expect_create_error(&o, "invalid library version `580..1`");
+    static const char *const bad_lib_dirs[] = {"run/x", "/usr/lib/x86_64-linux-gnu", "/usr/lib",
+                                               "/a/../b"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(bad_lib_dirs); i++) {
+        o.uncached_lib_dir = bad_lib_dirs[i];
+        expect_create_error(&o, "invalid library directory");
+    }
+    o.cold_init_ms = 60001;
+    expect_create_error(&o, "at most 60000");
     /* nothing was written by the refused calls */
     assert_int_equal(count_entries("/"), 0);
 }
@@ -826,6 +840,95 @@ static void test_mock_nvml(void **state)
     dlclose(h);
 }
 
+static void create_opts(struct gctk_sim_options *o)
+{
+    struct strv warnings = {0};
+    gctk_error *err = NULL;
+    o->force = true;
+    if (gctk_sim_create(tmp, o, &warnings, &err) < 0)
+        fail_msg("gctk_sim_create: %s", err->msg);
+    strv_clear(&warnings);
+}
+
+/* The cache's 64-bit driver entries */
+static size_t cached_driver_libs(void)
+{
+    cleanup_free char *path = at("/etc/ld.so.cache");
+    struct ldcache c = {0};
+    gctk_error *err = NULL;
+    assert_int_equal(ldcache_read(path, &c, &err), 0);
+    size_t n = 0;
+    for (size_t i = 0; i < c.len; i++)
+        n += str_has_prefix(c.entries[i].soname, "libcuda.so") ||
+             str_has_prefix(c.entries[i].soname, "libnvidia-ml.so");
+    ldcache_clear(&c);
+    return n;
+}
+
+/* The broken installs of docs/troubleshooting.md */
+static void test_broken_installs(void **state)
+{
+    (void)state;
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = 1;
+    o.lib_version = "580.105.08";
+    create_opts(&o);
+    assert_true(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.580.105.08"));
+    assert_true(exists("/usr/lib/x86_64-linux-gnu/libnvidia-glcore.so.580.105.08"));
+    assert_false(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05"));
+    /* the module and its firmware stay at --driver */
+    assert_true(exists("/lib/firmware/nvidia/580.95.05/gsp_ga10x.bin"));
+    cleanup_free char *lib = at("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1");
+    void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL)
+        fail_msg("dlopen: %s", dlerror());
+    nvml_void_fn init = (nvml_void_fn)sym(h, "nvmlInit_v2");
+    assert_int_equal(init(), 18); /* NVML_ERROR_LIB_RM_VERSION_MISMATCH */
+    dlclose(h);
+
+    o.lib_version = NULL;
+    o.no_libs = true;
+    create_opts(&o);
+    assert_false(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
+    assert_false(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.580.105.08"));
+    assert_true(exists("/etc/ld.so.cache"));
+    assert_int_equal(cached_driver_libs(), 0);
+    assert_true(exists("/dev/nvidiactl"));
+    assert_true(exists("/proc/driver/nvidia/version"));
+
+    o.no_libs = false;
+    o.uncached_lib_dir = "/run/opengl-driver/lib";
+    create_opts(&o);
+    assert_true(exists("/run/opengl-driver/lib/libcuda.so.1"));
+    assert_true(exists("/run/opengl-driver/lib/libnvidia-ml.so.580.95.05"));
+    assert_false(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
+    assert_false(exists("/usr/lib/i386-linux-gnu/libcuda.so.1"));
+    assert_int_equal(cached_driver_libs(), 0);
+
+    o.uncached_lib_dir = NULL;
+    o.cold_init_ms = 300;
+    create_opts(&o);
+    cleanup_free char *bus = gctk_sim_gpu_bus_id(0);
+    cleanup_free char *extra_rel = xasprintf("/proc/driver/nvidia/gpus/%s/gctk-sim", bus);
+    cleanup_free char *extra = at(extra_rel);
+    cleanup_free char *text = NULL;
+    gctk_error *err = NULL;
+    assert_int_equal(read_file(extra, 4096, &text, NULL, &err), 0);
+    assert_non_null(strstr(text, "Persistence Mode: Disabled\nInit Delay MS: 300\n"));
+    h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL)
+        fail_msg("dlopen: %s", dlerror());
+    init = (nvml_void_fn)sym(h, "nvmlInit_v2");
+    nvml_void_fn shutdown = (nvml_void_fn)sym(h, "nvmlShutdown");
+    unsigned long long t0 = now_ns();
+    assert_int_equal(init(), 0);
+    /* at least the delay: a floor the mock promises, not a speed target */
+    assert_true(now_ns() - t0 >= 300ull * 1000000);
+    assert_int_equal(shutdown(), 0);
+    dlclose(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -849,6 +952,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mock_nvml, setup, teardown),
         cmocka_unit_test_setup_teardown(test_driver_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_aarch64, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_broken_installs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
