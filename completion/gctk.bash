@@ -27,7 +27,8 @@ _gctk_flags()
         list) echo --root --capabilities --device --json --mig-config --mig-monitor \
             --imex-channels --help ;;
         configure) echo --pid --device --capabilities --require --no-cgroups --ldconfig --root --help ;;
-        'sim create') echo --gpus --driver --cuda --model --mig --driver-dir --force --help ;;
+        'sim create') echo --gpus --driver --cuda --model --mig --driver-dir --arch --force \
+            --lib-version --no-libs --uncached-lib-dir --cold-init-ms --help ;;
         'runtime configure') echo --runtime= --config --runtime-name --runtime-path \
             --set-as-default --swarm-resources --swarm-resource-name --root \
             --cdi --cdi.enabled --dry-run --remove --drop-in-config --config-source \
@@ -43,7 +44,7 @@ _gctk_flags()
         'hook create-symlinks') echo --link --rootfs --help ;;
         'hook mask-proc') echo --driver-root --rootfs --help ;;
         doctor) echo --root --json --docker-host --daemon-json --cdi-dir --config --cuda \
-            --image-env --dockerd-pid --slow-nvml-ms --help ;;
+            --image-env --dockerd-pid --slow-nvml-ms --image --container --runc-root --help ;;
         ps) echo --root --json --no-trunc --watch --container --docker-host --podman-host \
             --help ;;
         config) echo --json --config --help ;;
@@ -74,7 +75,7 @@ _gctk()
     # values of options
     case $prev in
         --root | --spec-dir | --cdi-dir | --folder | --rootfs | --driver-root | --dev-root | \
-            --dev-char-path)
+            --dev-char-path | --uncached-lib-dir | --runc-root)
             _filedir -d
             return
             ;;
@@ -145,8 +146,13 @@ _gctk()
             COMPREPLY=($(compgen -W 'all none' -- "$cur"))
             return
             ;;
+        --arch)
+            COMPREPLY=($(compgen -W 'x86_64 aarch64' -- "$cur"))
+            return
+            ;;
         --gpus | --driver | --cuda | --model | --require | --runtime-name | --mig | --driver-dir | \
-            --swarm-resource-name | --vendor | --class | --link | --slow-nvml-ms | --compose-version | --watch)
+            --swarm-resource-name | --vendor | --class | --link | --slow-nvml-ms | --compose-version | --watch | \
+            --lib-version | --cold-init-ms | --image | --container)
             return
             ;;
     esac

@@ -37,7 +37,7 @@ int cdi_hook_update_ldcache(const char *rootfs, pid_t pid, const struct strv *fo
             return -1;
     /* after the folders: the compat libraries win, as in the OCI hook */
     if (host_driver_version != NULL)
-        layout_ldcache_add_compat(&r, host_driver_version, &c, NULL, NULL);
+        layout_ldcache_add_compat(&r, NULL, host_driver_version, &c, NULL, NULL);
     return layout_ldcache_write(&r, &c, err);
 }
 

@@ -751,10 +751,12 @@ static int rootfs_symlink_as(struct rootfs *r, const char *target, const char *l
     if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return gctk_fail(err, errno, "stat `%s` inside `%s`", linkpath, r->path);
     if (!S_ISLNK(st.st_mode))
+        /* the path as the container sees it: the rootfs's own path (an
+         * overlay2 directory) means nothing to the image's author */
         return gctk_refuse(err, EEXIST,
-                           "cannot create symlink `%s` inside `%s`: it exists and is %s, left "
-                           "alone",
-                           linkpath, r->path, file_type_name(st.st_mode));
+                           "`%s` in the container is %s of the image, where the link to `%s` "
+                           "goes: left alone",
+                           linkpath, file_type_name(st.st_mode), target);
     cleanup_free char *old = read_link_at(pfd, name);
     if (old == NULL)
         return gctk_fail(err, errno, "read symlink `%s` inside `%s`", linkpath, r->path);

@@ -35,7 +35,7 @@
 #define NEW_MAGIC_LEN 20u
 #define NEW_HEADER_SIZE 48u
 #define NEW_ENTRY_SIZE 24u
-#define NEW_ALIGN 8u /* __alignof__(struct cache_file_new) on x86-64 */
+#define NEW_ALIGN 8u /* __alignof__(struct cache_file_new) on x86-64 and aarch64 */
 #define NEW_FLAGS_ENDIAN_MASK 3u
 #define NEW_FLAGS_LITTLE 2u
 /* hwcap bit 62: the entry indexes the glibc-hwcaps extension, which the

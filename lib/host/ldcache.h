@@ -15,14 +15,20 @@
 
 #include "util.h"
 
-/* Entry flags as glibc's ldconfig writes them. */
+/* Entry flags as glibc's ldconfig writes them (its ldconfig.h): the low
+ * byte is the type (libc6), the high byte the ABI the library needs, which
+ * ld.so compares with its own (lib/host/arch.c says whose is whose). */
 #define LDCACHE_FLAG_ELF_LIBC6 0x0003u
-#define LDCACHE_FLAG_X86_64 0x0303u /* FLAG_ELF_LIBC6 | FLAG_X8664_LIB64 */
-#define LDCACHE_FLAG_I386 0x0003u
+#define LDCACHE_FLAG_REQUIRED_MASK 0xff00u
+#define LDCACHE_FLAG_X8664_LIB64 0x0300u
+#define LDCACHE_FLAG_AARCH64_LIB64 0x0a00u
+#define LDCACHE_FLAG_X86_64 (LDCACHE_FLAG_ELF_LIBC6 | LDCACHE_FLAG_X8664_LIB64)
+#define LDCACHE_FLAG_AARCH64 (LDCACHE_FLAG_ELF_LIBC6 | LDCACHE_FLAG_AARCH64_LIB64)
+#define LDCACHE_FLAG_I386 LDCACHE_FLAG_ELF_LIBC6
 
 struct ldcache_entry {
     char *soname; /* the key: "libcuda.so.1" */
-    char *path;   /* the value: "/usr/lib/x86_64-linux-gnu/libcuda.so.1" */
+    char *path;   /* the value: "/usr/lib/aarch64-linux-gnu/libcuda.so.1" */
     uint32_t flags;
     uint64_t hwcap; /* 0 for plain entries */
     bool added;     /* by ldcache_add(), not parsed */

@@ -137,7 +137,7 @@ static int run(const struct gctk_config *cfg, const struct oci_state *state, str
     if (sel.note != NULL)
         hook_log_add(log, "note: %s", sel.note);
     cleanup_plan gctk_plan *plan = NULL;
-    if (gctk_plan_new(h, &sel, req.caps, &plan, err) < 0)
+    if (gctk_plan_new(h, &sel, req.caps, &plan, err) < 0 || host_plan_check(h, plan, err) < 0)
         return -1;
     unsigned long long t_discover = now_ns() - t;
     t = now_ns();

@@ -901,7 +901,7 @@ static void test_hook_symlinks_ldcache(void **state)
     cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s/etc'", lib, rootfs);
     assert_int_equal(system(cmd), 0);
     cleanup_free char *file = xasprintf("%s/libcuda.so.580.95.05", lib);
-    assert_int_equal(elfstub_write(file, "libcuda.so.1", false, NULL), 0);
+    assert_int_equal(elfstub_write(file, "libcuda.so.1", NULL, false, NULL), 0);
 
     struct strv links = {0};
     strv_push(&links, xstrdup("libcuda.so.580.95.05::/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
@@ -968,7 +968,7 @@ static void test_hook_ldcache_dev_links_compat(void **state)
     cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s' '%s/etc'", lib, compat, rootfs);
     assert_int_equal(system(cmd), 0);
     cleanup_free char *file = xasprintf("%s/libcuda.so.580.95.05", lib);
-    assert_int_equal(elfstub_write(file, "libcuda.so.1", false, NULL), 0);
+    assert_int_equal(elfstub_write(file, "libcuda.so.1", NULL, false, NULL), 0);
     symlink_at("libcuda.so.580.95.05", lib, "libcuda.so.1");
     symlink_at("libcuda.so.1", lib, "libcuda.so");
     /* not development links of a library here: a path, a name that does not
@@ -978,7 +978,7 @@ static void test_hook_ldcache_dev_links_compat(void **state)
     symlink_at("libloop.so", lib, "libloop.so");
     symlink_at("libgone.so.1", lib, "libgone.so");
     cleanup_free char *newer = xasprintf("%s/libcuda.so.590.44.01", compat);
-    assert_int_equal(elfstub_write(newer, "libcuda.so.1", false, NULL), 0);
+    assert_int_equal(elfstub_write(newer, "libcuda.so.1", NULL, false, NULL), 0);
 
     struct strv folders = {0};
     strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
@@ -1023,7 +1023,7 @@ static void test_layout_links(void **state)
     gctk_plan *p = NULL;
     assert_int_equal(gctk_select(h, "1", &sel, NULL), 0);
     assert_int_equal(gctk_plan_new(h, &sel, GCTK_CAP_ALL, &p, NULL), 0);
-    const struct layout_dirs d = {"/usr/lib64", "/usr/lib32", "/usr/bin"};
+    const struct layout_dirs d = {"/usr/lib64", "/usr/lib32", "/usr/bin", host_arch_native()};
     struct layout_links l = {0};
     layout_links(p, &d, &l);
     assert_true(has_link(&l, "libcuda.so.580.95.05", "/usr/lib64/libcuda.so.1", -1));
@@ -1164,7 +1164,7 @@ static void test_hook_ldcache_planted_fifo(void **state)
     cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s/etc'", lib, rootfs);
     assert_int_equal(system(cmd), 0);
     cleanup_free char *file = xasprintf("%s/libcuda.so.580.95.05", lib);
-    assert_int_equal(elfstub_write(file, "libcuda.so.1", false, NULL), 0);
+    assert_int_equal(elfstub_write(file, "libcuda.so.1", NULL, false, NULL), 0);
     cleanup_free char *fifo = xasprintf("%s/etc/ld.so.cache", rootfs);
     assert_int_equal(mkfifo(fifo, 0644), 0);
     pid_t writer = fork();
@@ -1219,7 +1219,7 @@ static void test_hook_ldcache_folder_race(void **state)
     assert_int_equal(system(cmd), 0);
     cleanup_free char *file = xasprintf("%s/libswap.so.1", lib);
     cleanup_free char *fifo = xasprintf("%s/swap-fifo", lib);
-    assert_int_equal(elfstub_write(file, "libswap.so.1", false, NULL), 0);
+    assert_int_equal(elfstub_write(file, "libswap.so.1", NULL, false, NULL), 0);
     assert_int_equal(mkfifo(fifo, 0644), 0);
     int opened[2];
     assert_int_equal(pipe(opened), 0);

@@ -691,6 +691,9 @@ static void test_ldconfig_lists_written_cache(void **state)
                 LDCACHE_FLAG_X86_64);
     ldcache_add(&c, "libcuda.so.1", "/usr/lib/i386-linux-gnu/libcuda.so.580.159.04",
                 LDCACHE_FLAG_I386);
+    /* an aarch64 image's (Grace Hopper): glibc names the flag it knows */
+    ldcache_add(&c, "libcuda.so.1", "/usr/lib/aarch64-linux-gnu/libcuda.so.580.159.04",
+                LDCACHE_FLAG_AARCH64);
     for (int i = 0; i < 50; i++) {
         cleanup_free char *name = xasprintf("libdummy%d.so.%d", i, i % 7);
         cleanup_free char *path = xasprintf("/opt/dummy/%s", name);
@@ -714,9 +717,11 @@ static void test_ldconfig_lists_written_cache(void **state)
         fail_msg("ldconfig -p printed:\n%s", out);
     for (size_t i = 0; i < c.len; i++) {
         const struct ldcache_entry *e = &c.entries[i];
-        cleanup_free char *line =
-            xasprintf("\t%s (%s) => %s\n", e->soname,
-                      e->flags == LDCACHE_FLAG_X86_64 ? "libc6,x86-64" : "libc6", e->path);
+        cleanup_free char *line = xasprintf("\t%s (%s) => %s\n", e->soname,
+                                            e->flags == LDCACHE_FLAG_X86_64    ? "libc6,x86-64"
+                                            : e->flags == LDCACHE_FLAG_AARCH64 ? "libc6,AArch64"
+                                                                               : "libc6",
+                                            e->path);
         if (strstr(out, line) == NULL)
             fail_msg("ldconfig -p does not list `%s`:\n%s", line, out);
     }
