@@ -129,7 +129,7 @@ static void test_no_file_no_module(void **state)
     assert_int_equal(config_load(own, &c, &err), 0);
     assert_null(c.nvidia_path);
     config_clear(&c);
-    assert_null(dlopen(GCTK_TOML_MODULE_BUILD, RTLD_NOW | RTLD_NOLOAD));
+    assert_null(dlopen(TEST_TOML_MODULE, RTLD_NOW | RTLD_NOLOAD));
 }
 
 /* NVIDIA's default file: every key known, none a warning, and what it says
