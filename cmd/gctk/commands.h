@@ -9,6 +9,7 @@
 struct global_opts {
     const char *root; /* driver root, "/" unless --root or the config say otherwise */
     const char *config_path;
+    struct gctk_host_cache cache; /* the settings' discovery cache (dir NULL: off) */
 };
 
 /* Each verb gets argv with argv[0] the verb's name; returns the exit status. */

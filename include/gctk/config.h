@@ -24,9 +24,12 @@ struct gctk_config {
     char *hook_path;             /* the hook gctk-runtime adds; NULL: next to gctk-runtime */
     char *swarm_resource; /* Swarm generic resource name: "NVIDIA-GPU" -> DOCKER_RESOURCE_NVIDIA_GPU
                            */
+    char *discovery_cache;     /* root-only directory of the discovery cache; NULL: off */
+    unsigned long long digest; /* hash64 of the file's text; 0 with the defaults */
 };
 
 #define GCTK_DEFAULT_LOG "/var/log/gctk-hook.log"
+#define GCTK_DEFAULT_CACHE "/run/gctk"
 
 /* Loads path; path NULL: $GCTK_CONFIG, else the built-in default path, and a
  * missing default file gives the defaults (an explicit path must exist). */

@@ -162,6 +162,7 @@ static void add_warning(struct gctk_host *h, char *owned)
 static int read_gpus(struct gctk_host *h, gctk_error **err)
 {
     cleanup_free char *dir = path_join(h->root, HOST_PROC_NVIDIA "/gpus");
+    host_dep_listing(h->deps, dir);
     cleanup_dir DIR *d = opendir(dir);
     if (d == NULL) {
         if (errno == ENOENT)
@@ -178,6 +179,7 @@ static int read_gpus(struct gctk_host *h, gctk_error **err)
         cleanup_free char *text = NULL;
         cleanup_error gctk_error *e = NULL;
         struct gctk_gpu g;
+        host_dep_file(h->deps, info);
         if (read_file(info, 64 * 1024, &text, NULL, &e) < 0 ||
             host_parse_gpu_information(text, &g, &e) < 0) {
             add_warning(h, xasprintf("GPU `%s` skipped: `%s`: %s", de->d_name, info, e->msg));
@@ -207,8 +209,9 @@ static int read_gpus(struct gctk_host *h, gctk_error **err)
  * real ones, not links: a library path's /usr, /usr/lib, ... are looked at
  * once per discovery, not once per library. *st (may be NULL): the resolved
  * file's lstat. */
-static int resolve_in_root(const char *root, const char *path, struct strv *dirs, char **out,
-                           struct stat *st_out, gctk_error **err)
+static int resolve_in_root(const char *root, const char *path, struct strv *dirs,
+                           struct host_deps *deps, char **out, struct stat *st_out,
+                           gctk_error **err)
 {
     bool in_subtree = root != NULL && root[0] != '\0' && strcmp(root, "/") != 0;
     const char *shown_root = in_subtree ? root : "/";
@@ -261,7 +264,9 @@ static int resolve_in_root(const char *root, const char *path, struct strv *dirs
             continue;
         }
         cleanup_free char *full = path_join(root, done);
-        if (lstat(full, &st) < 0) {
+        int rc = lstat(full, &st);
+        host_dep_lstat(deps, full, rc, &st);
+        if (rc < 0) {
             /* a name from a link's text: the link leads nowhere; a name of
              * the caller's: the file is simply not there */
             if (errno == ENOENT && (size_t)(name - todo) < orig)
@@ -308,7 +313,9 @@ static int resolve_in_root(const char *root, const char *path, struct strv *dirs
     if (st_out != NULL && !looked) {
         /* the root itself, or a ".." after the last name */
         cleanup_free char *full = path_join(root, len > 0 ? done : "/");
-        if (lstat(full, &st) < 0)
+        int rc = lstat(full, &st);
+        host_dep_lstat(deps, full, rc, &st);
+        if (rc < 0)
             return gctk_fail(err, errno, "`%s`", full);
     }
     if (st_out != NULL)
@@ -319,14 +326,14 @@ static int resolve_in_root(const char *root, const char *path, struct strv *dirs
 
 int host_resolve(const char *root, const char *path, char **out, gctk_error **err)
 {
-    return resolve_in_root(root, path, NULL, out, NULL, err);
+    return resolve_in_root(root, path, NULL, NULL, out, NULL, err);
 }
 
 /* host_resolve for discovery: each directory of the host looked at once */
 static int resolve(struct gctk_host *h, const char *path, char **out, struct stat *st,
                    gctk_error **err)
 {
-    return resolve_in_root(h->root, path, &h->real_dirs, out, st, err);
+    return resolve_in_root(h->root, path, &h->real_dirs, h->deps, out, st, err);
 }
 
 /* A directory of the host, named as inside the root: links followed in the
@@ -337,6 +344,7 @@ static DIR *open_dir(struct gctk_host *h, const char *path)
     if (resolve(h, path, &dir, NULL, NULL) < 0)
         return NULL;
     cleanup_free char *full = path_join(h->root, dir);
+    host_dep_listing(h->deps, full);
     return opendir(full);
 }
 
@@ -432,6 +440,7 @@ static void consider_library(struct gctk_host *h, const char *path, int want_cla
     }
     cleanup_free char *full = path_join(h->root, real);
     struct elf_info info = {0};
+    host_dep_file(h->deps, full);
     if (elf_inspect(full, &info, &e) < 0) {
         add_warning(h, xasprintf("library `%s` skipped: %s", real, e->msg));
         return;
@@ -492,6 +501,7 @@ static void find_libraries(struct gctk_host *h)
     cleanup_free char *cache_path = path_join(h->root, "/etc/ld.so.cache");
     struct ldcache cache = {0};
     cleanup_error gctk_error *e = NULL;
+    host_dep_file(h->deps, cache_path);
     if (ldcache_read(cache_path, &cache, &e) < 0) {
         if (e->code != ENOENT)
             add_warning(h, xasprintf("`%s` unusable, scanning the library directories: %s",
@@ -549,6 +559,7 @@ static bool is_executable_file(struct gctk_host *h, const char *path, char **rea
         return false;
     cleanup_free char *full = path_join(h->root, *real);
     struct elf_info info = {0};
+    host_dep_file(h->deps, full);
     /* the driver's own program, not a wrapper script that execs it from a
      * path the container will not have */
     if ((st.st_mode & 0111) && elf_inspect(full, &info, &e) == 0 && info.machine == EM_X86_64) {
@@ -645,6 +656,7 @@ static void add_node(struct gctk_host *h, enum gctk_node_kind kind, unsigned cap
 {
     cleanup_free char *full = path_join(h->root, path);
     struct stat st;
+    host_dep_stat(h->deps, full);
     if (stat(full, &st) < 0) {
         if (kind == GCTK_NODE_GPU || strcmp(path, "/dev/nvidiactl") == 0)
             add_warning(h, xasprintf("device node `%s` is missing: create it with "
@@ -701,6 +713,8 @@ static void find_nodes(struct gctk_host *h)
     host_control_nodes(-1, control);
     for (size_t i = 0; i < HOST_CONTROL_NODES; i++) {
         cleanup_free char *full = path_join(h->root, control[i].path);
+        if (control[i].optional)
+            host_dep_stat(h->deps, full);
         if (control[i].optional && access(full, F_OK) < 0)
             continue;
         add_node(h, GCTK_NODE_CONTROL, control[i].caps, -1, control[i].path, control[i].major,
@@ -877,11 +891,13 @@ static int cap_minor(struct gctk_host *h, const char *rel, const char *minors_ke
     cleanup_free char *text = NULL;
     cleanup_error gctk_error *e = NULL;
     int minor = -1;
+    host_dep_file(h->deps, full);
     if (read_file(full, 4096, &text, NULL, &e) == 0 && host_parse_cap_access(text, &minor, &e) == 0)
         return minor;
     if (*minors_text == NULL) {
         cleanup_free char *minors_path = path_join(h->root, HOST_MIG_MINORS);
         cleanup_error gctk_error *ignored = NULL;
+        host_dep_file(h->deps, minors_path);
         if (read_file(minors_path, 4u << 20, minors_text, NULL, &ignored) < 0)
             *minors_text = xstrdup("");
     }
@@ -907,9 +923,10 @@ static int id_cmp(const void *a, const void *b)
 }
 
 /* The numeric suffixes of the entries "<prefix><N>" of a directory, sorted. */
-static size_t list_ids(const char *dir, const char *prefix, int **out)
+static size_t list_ids(struct host_deps *deps, const char *dir, const char *prefix, int **out)
 {
     *out = NULL;
+    host_dep_listing(deps, dir);
     cleanup_dir DIR *d = opendir(dir);
     if (d == NULL)
         return 0;
@@ -952,11 +969,14 @@ static void find_migs_in_proc(struct gctk_host *h, size_t *cap)
     h->mig_config_minor = h->mig_monitor_minor = -1;
     cleanup_free char *caps_dir = path_join(h->root, HOST_PROC_CAPS);
     struct stat st;
+    host_dep_stat(h->deps, caps_dir);
     if (stat(caps_dir, &st) < 0)
         return;                       /* a driver without MIG support: the usual case */
     cleanup_free char *minors = NULL; /* mig-minors, read only if needed */
     cleanup_free char *config = path_join(h->root, HOST_MIG_CONFIG);
     cleanup_free char *monitor = path_join(h->root, HOST_MIG_MONITOR);
+    host_dep_stat(h->deps, config);
+    host_dep_stat(h->deps, monitor);
     if (access(config, F_OK) == 0)
         h->mig_config_minor = cap_minor(h, HOST_MIG_CONFIG, "config", &minors);
     if (access(monitor, F_OK) == 0)
@@ -965,7 +985,7 @@ static void find_migs_in_proc(struct gctk_host *h, size_t *cap)
         struct gctk_gpu *g = &h->gpus[i];
         cleanup_free char *mig_dir = xasprintf("%s/gpu%d/mig", caps_dir, g->minor);
         cleanup_free int *gis = NULL;
-        size_t ngi = list_ids(mig_dir, "gi", &gis);
+        size_t ngi = list_ids(h->deps, mig_dir, "gi", &gis);
         if (ngi > 0)
             g->mig_mode = GCTK_MIG_ENABLED;
         int index = 0;
@@ -975,12 +995,13 @@ static void find_migs_in_proc(struct gctk_host *h, size_t *cap)
                 xasprintf(HOST_PROC_CAPS "/gpu%d/mig/gi%d/access", g->minor, gis[k]);
             cleanup_free char *gi_key = xasprintf("gpu%d/gi%d/access", g->minor, gis[k]);
             cleanup_free int *cis = NULL;
-            size_t nci = list_ids(gi_dir, "ci", &cis);
+            size_t nci = list_ids(h->deps, gi_dir, "ci", &cis);
             int gi_minor = nci > 0 ? cap_minor(h, gi_rel, gi_key, &minors) : -1;
             for (size_t c = 0; c < nci; c++) {
                 cleanup_free char *ci_rel = xasprintf(HOST_PROC_CAPS "/gpu%d/mig/gi%d/ci%d/access",
                                                       g->minor, gis[k], cis[c]);
                 cleanup_free char *ci_full = path_join(h->root, ci_rel);
+                host_dep_stat(h->deps, ci_full);
                 if (access(ci_full, F_OK) < 0)
                     continue;
                 cleanup_free char *ci_key =
@@ -1072,6 +1093,7 @@ static void find_mig_nodes(struct gctk_host *h)
     cleanup_free char *devices_path = path_join(h->root, "/proc/devices");
     cleanup_free char *devices = NULL;
     cleanup_error gctk_error *e = NULL;
+    host_dep_file(h->deps, devices_path);
     /* the major is dynamic; a sim root may lack /proc/devices: take the node's */
     int major = read_file(devices_path, 64 * 1024, &devices, NULL, &e) == 0
                     ? host_parse_proc_devices(devices, "nvidia-caps")
@@ -1118,10 +1140,20 @@ int gctk_host_open(const char *root, unsigned flags, gctk_host **out, gctk_error
     gctk_host *h = xcalloc(1, sizeof(*h));
     h->root = xstrdup(root);
     h->flags = flags;
-    if (host_read_driver_version(h->root, &h->driver_version, err) < 0 || read_gpus(h, err) < 0) {
+    if (host_discover(h, err) < 0) {
         gctk_host_free(h);
         return -1;
     }
+    *out = h;
+    return 0;
+}
+
+int host_discover(gctk_host *h, gctk_error **err)
+{
+    cleanup_free char *version = path_join(h->root, HOST_PROC_VERSION);
+    host_dep_file(h->deps, version);
+    if (host_read_driver_version(h->root, &h->driver_version, err) < 0 || read_gpus(h, err) < 0)
+        return -1;
     find_libraries(h);
     find_binaries(h);
     find_other_files(h);
@@ -1132,7 +1164,6 @@ int gctk_host_open(const char *root, unsigned flags, gctk_host **out, gctk_error
     for (size_t i = 0; i < h->ngpus; i++)
         if (strchr(h->gpus[i].uuid, '?') != NULL)
             enrich_gpu(h, &h->gpus[i]);
-    *out = h;
     return 0;
 }
 
@@ -1162,6 +1193,8 @@ void gctk_host_free(gctk_host *h)
     free(h->driver_version);
     free(h->cuda_version);
     free(h->root);
+    free(h->cache_status);
+    host_deps_free(h->deps);
     free(h);
 }
 
