@@ -42,7 +42,7 @@ start_dockerd() {
     ln -sf "$C/bin/gctk-hook" "$W/hookbin/nvidia-container-runtime-hook"
     run gctk runtime configure --runtime=docker --config "$W/daemon.json" --runtime-path "$C/bin/gctk-runtime"
     cat "$W/daemon.json"
-    echo '{"root": "/", "log": "'"$W"'/docker-hook.log", "runtime": "'"$W"'/dk/bin/runc"}' >"$W/gctk-docker.json"
+    echo '{"root": "/", "log": "'"$W"'/docker-hook.log", "runtime": "'"$W"'/dk/bin/runc", "discovery-cache": "'"$W"'/cache"}' >"$W/gctk-docker.json"
     PATH=$W/hookbin:$W/dk/bin:$PATH GCTK_CONFIG=$W/gctk-docker.json setsid "$W/dk/bin/dockerd" -H "$S" \
         --data-root "$W/dkdata" --exec-root "$W/dkexec" --pidfile "$W/dockerd.pid" \
         --iptables=false --ip-masq=false --bridge=none --userland-proxy=false --config-file "$W/daemon.json" >"$W/dockerd.log" 2>&1 &
