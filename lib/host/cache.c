@@ -32,6 +32,7 @@
 #define CACHE_FORMAT 1
 #define CACHE_MAX (8u << 20)
 #define CACHE_RACY_S 2
+#define CACHE_ENTRIES 16 /* keys kept at once (roots, flags, PATHs, settings) */
 
 enum dep_kind {
     DEP_LSTAT = 'l',   /* identity, links not followed */
@@ -565,11 +566,37 @@ static bool deps_hold(json_t *deps, char **why)
 
 /* ---- the public face -------------------------------------------------------------- */
 
-static char *entry_name(const char *root, unsigned flags)
+/* One entry a key: callers with another PATH or other settings (the runtime
+ * shim's hook and runc's, Docker's) do not replace each other's. */
+static char *entry_name(const char *root, unsigned flags, const struct gctk_host_cache *c)
 {
+    const char *path = getenv("PATH");
     unsigned long long k = hash64(root, strlen(root) + 1, HASH64_INIT);
     k = hash64(&flags, sizeof(flags), k);
+    k = hash64(&c->config, sizeof(c->config), k);
+    k = path != NULL ? hash64(path, strlen(path) + 1, k) : hash64("", 0, k);
     return xasprintf("discovery-%016llx.json", k);
+}
+
+/* At most CACHE_ENTRIES entries: beyond that the others go. */
+static void bound_entries(int dirfd, const char *keep)
+{
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct strv names = {0};
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (str_has_prefix(de->d_name, "discovery-") && strcmp(de->d_name, keep) != 0)
+            strv_push(&names, xstrdup(de->d_name));
+    if (names.len >= CACHE_ENTRIES)
+        for (size_t i = 0; i < names.len; i++)
+            unlinkat(dirfd, names.items[i], 0);
+    strv_clear(&names);
 }
 
 /* The host of a valid entry, or NULL (and why not). */
@@ -623,6 +650,7 @@ static char *store(int dirfd, const char *name, const gctk_host *h, const struct
     cleanup_free char *text = json_dumps(entry, JSON_COMPACT);
     if (text == NULL || strlen(text) > CACHE_MAX)
         return xstrdup("not stored: the entry is too large");
+    bound_entries(dirfd, name);
     struct write_opts o = {.mode = 0600, .no_dir_sync = true};
     cleanup_error gctk_error *e = NULL;
     if (write_file_at(dirfd, name, text, strlen(text), &o, &e) < 0)
@@ -642,7 +670,7 @@ int gctk_host_open_cached(const char *root, unsigned flags, const struct gctk_ho
         return gctk_fail(err, errno ? errno : ENOTDIR, "driver root `%s`", root);
     cleanup_free char *why = NULL;
     cleanup_fd int dirfd = open_dir(c->dir, &why);
-    cleanup_free char *name = entry_name(root, flags);
+    cleanup_free char *name = entry_name(root, flags, c);
     if (dirfd >= 0) {
         gctk_host *h = load(dirfd, name, root, flags, c, &why);
         if (h != NULL) {
