@@ -126,6 +126,9 @@ class Bench:
         self.notes = []
         with open("/proc/loadavg") as f:
             self.load0 = " ".join(f.read().split()[:3])
+        # gctk run without a part's settings (gctk list for the floor's plans)
+        # keeps its discovery cache in the scratch dir too, not in /run/gctk
+        os.environ["GCTK_CONFIG"] = self.config("/", "default")[0]
 
     def helper(self, path, name):
         """bench/NAME.c built by meson, or built here with cc (a machine that
