@@ -23,7 +23,8 @@ _gctk_flags()
 {
     case $1${2:+ $2} in
         info) echo --root --json --no-nvml --help ;;
-        list) echo --root --capabilities --device --json --mig-config --mig-monitor --help ;;
+        list) echo --root --capabilities --device --json --mig-config --mig-monitor \
+            --imex-channels --help ;;
         configure) echo --pid --device --capabilities --require --no-cgroups --ldconfig --root --help ;;
         'sim create') echo --gpus --driver --cuda --model --mig --driver-dir --force --help ;;
         'runtime configure') echo --runtime= --config --runtime-name --runtime-path \
@@ -33,10 +34,10 @@ _gctk_flags()
         'compose check') echo --root --json --compose-version --docker-host --daemon-json --help ;;
         compat) echo --root --cuda --require --image-env --json --help ;;
         'cdi generate') echo --output --format --vendor --class --device-name-strategy \
-            --root --capabilities --gctk-path --help ;;
+            --root --capabilities --gctk-path --imex-channels --help ;;
         'cdi list') echo --spec-dir --help ;;
         'cdi validate') echo --no-host --spec-dir --root --help ;;
-        'hook update-ldcache') echo --folder --rootfs --help ;;
+        'hook update-ldcache') echo --folder --host-driver-version --rootfs --help ;;
         'hook create-symlinks') echo --link --rootfs --help ;;
         'hook mask-proc') echo --driver-root --rootfs --help ;;
         doctor) echo --root --json --docker-host --daemon-json --cdi-dir --config --cuda \

@@ -27,6 +27,9 @@
 #define NVIDIA_CTL_MINOR 255
 #define NVIDIA_MODESET_MINOR 254
 #define NVIDIA_UVM_MAJOR 510
+#define DRM_MAJOR 226
+/* a BMC's VGA controller, the machine's own first DRM card: never a GPU's */
+#define BMC_PCI "0000:03:00.0"
 
 /* The driver libraries of every capability (lib/host/caps.c knows them by
  * prefix), one table for the whole simulator. soname: the SONAME's suffix after ".so."; NULL when
@@ -75,6 +78,30 @@ static const struct sim_lib {
     {"libnvidia-cbl", NULL, false},
     /* ngx */
     {"libnvidia-ngx", "1", false},
+};
+
+/* The development links the driver's installer leaves beside its 64-bit
+ * libraries (<name>.so -> the SONAME; 580's has no libnvidia-ml.so). */
+static const char *const sim_dev_links[] = {
+    "libcuda",
+    "libcudadebugger",
+    "libnvidia-nvvm",
+    "libnvidia-opencl",
+    "libnvidia-ptxjitcompiler",
+    "libnvcuvid",
+    "libnvidia-encode",
+    "libnvidia-cfg",
+};
+
+/* The EGL external platform libraries (64-bit): NVIDIA's projects of their
+ * own version, each named by a platform file of egl_external_platform.d. */
+static const struct sim_egl_platform {
+    const char *lib, *version, *json;
+} sim_egl_platforms[] = {
+    {"libnvidia-egl-wayland", "1.1.13", "10_nvidia_wayland.json"},
+    {"libnvidia-egl-gbm", "1.1.2", "15_nvidia_gbm.json"},
+    {"libnvidia-egl-xcb", "1.0.1", "20_nvidia_xcb.json"},
+    {"libnvidia-egl-xlib", "1.0.1", "20_nvidia_xlib.json"},
 };
 
 /* Real HGX H100 boards put their eight GPUs on these buses. */
@@ -338,6 +365,15 @@ static int create_proc(const char *root, const struct gctk_sim_options *o, gctk_
                    0444, err) < 0 ||
         write_text(root, "/proc/driver/nvidia/registry", "Binary: \"\"\n", 0444, err) < 0)
         return -1;
+    /* the char majors, ascending as the kernel lists them: the dynamic ones
+     * are those the drivers get on current kernels */
+    cleanup_free char *devices = xasprintf(
+        "Character devices:\n  1 mem\n  4 /dev/vc/0\n  5 /dev/tty\n%3d nvidia\n"
+        "%3d drm\n%3d nvidia-caps-imex-channels\n%3d nvidia-uvm\n%3d nvidia-caps\n\n"
+        "Block devices:\n  8 sd\n",
+        NVIDIA_MAJOR, DRM_MAJOR, GCTK_SIM_IMEX_MAJOR, NVIDIA_UVM_MAJOR, GCTK_SIM_CAPS_MAJOR);
+    if (write_text(root, "/proc/devices", devices, 0444, err) < 0)
+        return -1;
     /* a GPU-less driver still has the directory */
     cleanup_free char *gpus = path_join(root, "/proc/driver/nvidia/gpus");
     return mkdir_p(gpus, 0755, err);
@@ -427,6 +463,29 @@ static int create_node(const char *root, const char *rel, unsigned major, unsign
     return 0;
 }
 
+/* A DRM device's card node (and render node, when render is not NULL) and
+ * their dri/by-path links by the PCI address pci. */
+static int create_drm(const char *root, const char *pci, const char *card, unsigned card_minor,
+                      const char *render, unsigned render_minor, bool *failed,
+                      struct strv *warnings, gctk_error **err)
+{
+    cleanup_free char *by_path = path_join(root, "/dev/dri/by-path");
+    if (mkdir_p(by_path, 0755, err) < 0)
+        return -1;
+    const char *names[] = {card, render};
+    const unsigned minors[] = {card_minor, render_minor};
+    for (size_t k = 0; k < 2 && names[k] != NULL; k++) {
+        cleanup_free char *rel = xasprintf("/dev/dri/%s", names[k]);
+        cleanup_free char *target = xasprintf("../%s", names[k]);
+        cleanup_free char *link =
+            xasprintf("%s/pci-%s-%s", by_path, pci, k == 0 ? "card" : "render");
+        if (create_node(root, rel, DRM_MAJOR, minors[k], failed, warnings, err) < 0 ||
+            make_symlink(target, link, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int create_devices(const char *root, unsigned gpus, struct strv *warnings, gctk_error **err)
 {
     cleanup_free char *caps = path_join(root, "/dev/nvidia-caps");
@@ -444,6 +503,27 @@ static int create_devices(const char *root, unsigned gpus, struct strv *warnings
         char rel[32];
         snprintf(rel, sizeof(rel), "/dev/nvidia%u", i);
         if (create_node(root, rel, NVIDIA_MAJOR, i, &failed, warnings, err) < 0)
+            return -1;
+    }
+    /* DRM: the BMC's card0, then each GPU's card<i+1> and renderD<128+i>,
+     * named by PCI address in dri/by-path as udev names them */
+    if (create_drm(root, BMC_PCI, "card0", 0, NULL, 0, &failed, warnings, err) < 0)
+        return -1;
+    for (unsigned i = 0; i < gpus; i++) {
+        cleanup_free char *bus = gctk_sim_gpu_bus_id(i);
+        cleanup_free char *card = xasprintf("card%u", i + 1);
+        cleanup_free char *render = xasprintf("renderD%u", 128 + i);
+        if (create_drm(root, bus, card, i + 1, render, 128 + i, &failed, warnings, err) < 0)
+            return -1;
+    }
+    /* IMEX channels 0 and 1 (NVreg_CreateImexChannel0=1 makes the first) */
+    cleanup_free char *imex = path_join(root, "/dev/nvidia-caps-imex-channels");
+    if (mkdir_p(imex, 0755, err) < 0)
+        return -1;
+    for (unsigned c = 0; c < GCTK_SIM_IMEX_CHANNELS; c++) {
+        char rel[64];
+        snprintf(rel, sizeof(rel), "/dev/nvidia-caps-imex-channels/channel%u", c);
+        if (create_node(root, rel, GCTK_SIM_IMEX_MAJOR, c, &failed, warnings, err) < 0)
             return -1;
     }
     if (!failed) {
@@ -495,6 +575,37 @@ static int create_lib(const char *root, const struct sim_lib *l, bool is32,
             return -1;
     }
     ldcache_add(cache, soname, rel_link, is32 ? LDCACHE_FLAG_I386 : LDCACHE_FLAG_X86_64);
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_dev_links) && !is32 && l->soname != NULL; i++) {
+        if (strcmp(sim_dev_links[i], l->name) != 0)
+            continue;
+        /* ldconfig lists the development link under its own name */
+        cleanup_free char *rel_dev = xasprintf("%s/%s.so", dir, l->name);
+        cleanup_free char *dev = path_join(root, rel_dev);
+        if (make_symlink(soname, dev, err) < 0)
+            return -1;
+        cleanup_free char *key = xasprintf("%s.so", l->name);
+        ldcache_add(cache, key, rel_dev, LDCACHE_FLAG_X86_64);
+    }
+    return 0;
+}
+
+/* An EGL platform library <lib>.so.<its version> with its SONAME link. */
+static int create_egl_platform_lib(const char *root, const struct sim_egl_platform *e,
+                                   const struct gctk_sim_options *o, struct ldcache *cache,
+                                   gctk_error **err)
+{
+    cleanup_free char *file = xasprintf("%s.so.%s", e->lib, e->version);
+    cleanup_free char *soname = xasprintf("%s.so.1", e->lib);
+    cleanup_free char *rel = xasprintf(LIB64_DIR "/%s", file);
+    cleanup_free char *kept = driver_file(root, o, rel, err);
+    if (kept == NULL)
+        return -1;
+    cleanup_free char *path = path_join(root, kept);
+    cleanup_free char *rel_link = xasprintf(LIB64_DIR "/%s", soname);
+    cleanup_free char *link = path_join(root, rel_link);
+    if (elfstub_write(path, soname, false, err) < 0 || make_symlink(file, link, err) < 0)
+        return -1;
+    ldcache_add(cache, soname, rel_link, LDCACHE_FLAG_X86_64);
     return 0;
 }
 
@@ -514,6 +625,8 @@ static int create_libs(const char *root, const struct gctk_sim_options *o, const
         if (r == 0 && sim_libs[i].lib32)
             r = create_lib(root, &sim_libs[i], true, o, mocks, cuda, &cache, err);
     }
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_egl_platforms) && r == 0; i++)
+        r = create_egl_platform_lib(root, &sim_egl_platforms[i], o, &cache, err);
     cleanup_free char *data = NULL;
     size_t len = 0;
     if (r == 0)
@@ -544,6 +657,8 @@ static int create_bins(const char *root, const struct gctk_sim_options *o, const
         "nvidia-persistenced",
         "nvidia-cuda-mps-control",
         "nvidia-cuda-mps-server",
+        "nvidia-imex",
+        "nvidia-imex-ctl",
     };
     cleanup_free char *bin = path_join(root, "/usr/bin");
     cleanup_free char *src = path_join(mocks, "nvidia-smi");
@@ -593,14 +708,22 @@ static int write_driver_text(const char *root, const struct gctk_sim_options *o,
 
 static int create_misc(const char *root, const struct gctk_sim_options *o, gctk_error **err)
 {
+    /* the GSP firmware: in /lib/firmware, or (--driver-dir) only in the
+     * driver's own tree, which the kernel's firmware_class.path names, as on
+     * hosts that keep the driver apart */
     static const char *const firmware[] = {"gsp_ga10x.bin", "gsp_tu10x.bin"};
+    cleanup_free char *fw_dir =
+        o->driver_dir != NULL ? xasprintf("%s/firmware", o->driver_dir) : xstrdup("/lib/firmware");
     for (size_t i = 0; i < GCTK_ARRAY_LEN(firmware); i++) {
-        cleanup_free char *rel = xasprintf("/lib/firmware/nvidia/%s/%s", o->driver, firmware[i]);
+        cleanup_free char *rel = xasprintf("%s/nvidia/%s/%s", fw_dir, o->driver, firmware[i]);
         cleanup_free char *text =
             xasprintf("gctk simulated GSP firmware %s for driver %s\n", firmware[i], o->driver);
-        if (write_driver_text(root, o, rel, text, err) < 0)
+        if (write_text(root, rel, text, 0644, err) < 0)
             return -1;
     }
+    cleanup_free char *fw_param = xasprintf("%s\n", o->driver_dir != NULL ? fw_dir : "");
+    if (write_text(root, "/sys/module/firmware_class/parameters/path", fw_param, 0644, err) < 0)
+        return -1;
     if (create_socket(root, "/run/nvidia-persistenced", "socket", err) < 0)
         return -1;
     /* Debian's /var/run is a link to /run; the reference paths use /var/run */
@@ -621,8 +744,50 @@ static int create_misc(const char *root, const struct gctk_sim_options *o, gctk_
                           "        \"api_version\" : \"1.4.312\"\n    }\n}\n",
                           err) < 0)
         return -1;
-    return write_driver_text(root, o, "/etc/OpenCL/vendors/nvidia.icd", "libnvidia-opencl.so.1\n",
-                             err);
+    if (write_driver_text(root, o, "/etc/OpenCL/vendors/nvidia.icd", "libnvidia-opencl.so.1\n",
+                          err) < 0)
+        return -1;
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_egl_platforms); i++) {
+        cleanup_free char *rel =
+            xasprintf("/usr/share/egl/egl_external_platform.d/%s", sim_egl_platforms[i].json);
+        cleanup_free char *text =
+            xasprintf("{\n    \"file_format_version\" : \"1.0.0\",\n    \"ICD\" : {\n"
+                      "        \"library_path\" : \"%s.so.1\"\n    }\n}\n",
+                      sim_egl_platforms[i].lib);
+        if (write_driver_text(root, o, rel, text, err) < 0)
+            return -1;
+    }
+    if (write_driver_text(root, o, "/usr/share/vulkan/implicit_layer.d/nvidia_layers.json",
+                          "{\n    \"file_format_version\" : \"1.0.1\",\n    \"layer\": {\n"
+                          "        \"name\": \"VK_LAYER_NV_optimus\",\n"
+                          "        \"type\": \"INSTANCE\",\n"
+                          "        \"library_path\": \"libGLX_nvidia.so.0\",\n"
+                          "        \"api_version\" : \"1.4.312\",\n"
+                          "        \"implementation_version\" : \"1\",\n"
+                          "        \"description\" : \"NVIDIA Optimus layer\"\n    }\n}\n",
+                          err) < 0 ||
+        write_driver_text(root, o, "/usr/share/nvidia/nvoptix.bin", "gctk simulated OptiX data\n",
+                          err) < 0 ||
+        write_driver_text(root, o, "/usr/share/X11/xorg.conf.d/nvidia-drm-outputclass.conf",
+                          "Section \"OutputClass\"\n    Identifier \"nvidia\"\n"
+                          "    MatchDriver \"nvidia-drm\"\n    Driver \"nvidia\"\n"
+                          "EndSection\n",
+                          err) < 0)
+        return -1;
+    /* the X server's modules, in its own module tree */
+    cleanup_free char *glx =
+        xasprintf("/usr/lib/xorg/modules/extensions/libglxserver_nvidia.so.%s", o->driver);
+    cleanup_free char *glx_soname = xasprintf("libglxserver_nvidia.so.%s", o->driver);
+    cleanup_free char *drv = path_join(root, "/usr/lib/xorg/modules/drivers/nvidia_drv.so");
+    cleanup_free char *glx_path = path_join(root, glx);
+    cleanup_free char *drv_dir = xstrdup(drv), *glx_dir = xstrdup(glx_path);
+    *strrchr(drv_dir, '/') = '\0';
+    *strrchr(glx_dir, '/') = '\0';
+    if (mkdir_p(drv_dir, 0755, err) < 0 || mkdir_p(glx_dir, 0755, err) < 0 ||
+        elfstub_write(drv, "nvidia_drv.so", false, err) < 0 ||
+        elfstub_write(glx_path, glx_soname, false, err) < 0)
+        return -1;
+    return 0;
 }
 
 static int write_config(const char *root, gctk_error **err)
@@ -711,8 +876,8 @@ static char *cap_access_text(int minor)
     return xasprintf("DeviceFileMinor: %d\nDeviceFileMode: 292\nDeviceFileModify: 1\n", minor);
 }
 
-/* The driver-wide parts, once: the config and monitor capabilities, the
- * mig-minors table, the caps major in /proc/devices. */
+/* The driver-wide parts, once: the config and monitor capabilities and the
+ * mig-minors table (the caps major is in /proc/devices, create_proc's). */
 static int create_mig_common(const char *root, unsigned gpus, unsigned last_mig_gpu,
                              struct strv *warnings, gctk_error **err)
 {
@@ -736,13 +901,8 @@ static int create_mig_common(const char *root, unsigned gpus, unsigned last_mig_
                 len += (size_t)snprintf(table + len, cap - len, "gpu%u/gi%u/ci%d/access %d\n", g,
                                         gi, ci, gctk_sim_mig_minor(g, gi, ci));
         }
-    cleanup_free char *devices = xasprintf(
-        "Character devices:\n  1 mem\n  4 /dev/vc/0\n  5 /dev/tty\n%3d nvidia\n%3d nvidia-uvm\n"
-        "%3d nvidia-caps\n\nBlock devices:\n  8 sd\n",
-        NVIDIA_MAJOR, NVIDIA_UVM_MAJOR, GCTK_SIM_CAPS_MAJOR);
     bool failed = false;
     if (write_text(root, "/proc/driver/nvidia-caps/mig-minors", table, 0444, err) < 0 ||
-        write_text(root, "/proc/devices", devices, 0444, err) < 0 ||
         create_node(root, "/dev/nvidia-caps/nvidia-cap1", GCTK_SIM_CAPS_MAJOR, MIG_CONFIG_MINOR,
                     &failed, warnings, err) < 0 ||
         create_node(root, "/dev/nvidia-caps/nvidia-cap2", GCTK_SIM_CAPS_MAJOR, MIG_MONITOR_MINOR,
@@ -854,8 +1014,7 @@ static int remove_previous_mig(const char *root, gctk_error **err)
         if (rm_rf(dir, err) < 0)
             return -1;
     }
-    cleanup_free char *devices = path_join(root, "/proc/devices");
-    return unlink_old(devices, err);
+    return 0;
 }
 
 const char *gctk_sim_cuda(const struct gctk_sim_options *o, char *buf, size_t size)
@@ -929,9 +1088,13 @@ static int is_empty_dir(const char *dir, bool *empty, gctk_error **err)
  * the old ones. Everything else is overwritten in place. */
 static int remove_previous(const char *root, const struct gctk_sim_options *o, gctk_error **err)
 {
-    cleanup_free char *gpus = path_join(root, "/proc/driver/nvidia/gpus");
-    if (rm_rf(gpus, err) < 0)
-        return -1;
+    static const char *const trees[] = {"/proc/driver/nvidia/gpus", "/dev/dri",
+                                        "/dev/nvidia-caps-imex-channels"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(trees); i++) {
+        cleanup_free char *tree = path_join(root, trees[i]);
+        if (rm_rf(tree, err) < 0)
+            return -1;
+    }
     cleanup_free char *kept64 = o->driver_dir ? xasprintf("%s/lib64", o->driver_dir) : NULL;
     cleanup_free char *kept32 = o->driver_dir ? xasprintf("%s/lib", o->driver_dir) : NULL;
     const char *const dirs[] = {"/dev", LIB64_DIR, LIB32_DIR, kept64, kept32};
@@ -949,6 +1112,10 @@ static int remove_previous(const char *root, const struct gctk_sim_options *o, g
             } else {
                 for (size_t k = 0; k < GCTK_ARRAY_LEN(sim_libs) && !ours; k++) {
                     cleanup_free char *prefix = xasprintf("%s.so", sim_libs[k].name);
+                    ours = str_has_prefix(e->d_name, prefix);
+                }
+                for (size_t k = 0; k < GCTK_ARRAY_LEN(sim_egl_platforms) && !ours; k++) {
+                    cleanup_free char *prefix = xasprintf("%s.so", sim_egl_platforms[k].lib);
                     ours = str_has_prefix(e->d_name, prefix);
                 }
             }

@@ -326,6 +326,96 @@ for caps in all graphics display; do
 done
 crun "NVIDIA_DRIVER_CAPABILITIES=all: nvidia-smi -L" '["nvidia-smi", "-L"]' '["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=all"]'
 crun "NVIDIA_DRIVER_CAPABILITIES=all: a CUDA kernel" '["vecadd"]' '["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=all"]'
+
+step "injection parity: GSP firmware through firmware_class.path, development links, DRM nodes, IMEX"
+# Each check prints PASS or FAIL (or skipped, with why); docs/nvidia-compat.md
+# has the rows. The host's facts first.
+echo "firmware_class.path: '$(cat /sys/module/firmware_class/parameters/path 2>&1)'"
+ls -l /dev/dri /dev/dri/by-path 2>&1 | head -n 40
+grep -E 'drm|nvidia' /proc/devices
+ls /dev/nvidia-caps-imex-channels 2>&1 | head -n 5
+# what gctk found, and what the kernel's search order says it must find
+python3 - "$OUT/list-all.json" "$OUT/info.json" <<'EOF'
+import json, os, sys
+files = json.load(open(sys.argv[1]))["files"]
+ver = json.load(open(sys.argv[2]))["driver_version"]
+try:
+    custom = open("/sys/module/firmware_class/parameters/path").read().strip().rstrip("/")
+except OSError:
+    custom = ""
+rel = os.uname().release
+dirs = ([custom] if custom.startswith("/") else []) + [
+    "/lib/firmware/updates/" + rel, "/lib/firmware/updates", "/lib/firmware/" + rel, "/lib/firmware"]
+want = {}
+for d in dirs:
+    sub = os.path.join(d, "nvidia", ver)
+    if os.path.isdir(sub):
+        for n in sorted(os.listdir(sub)):
+            if n.startswith("gsp") and n.endswith(".bin") and n not in want:
+                want[n] = os.path.join(sub, n)
+got = {os.path.basename(f["path"]): f["path"] for f in files if f["kind"] == "firmware"}
+print("firmware the kernel's order finds:", want or "none")
+print("firmware gctk list mounts:        ", got or "none")
+print("firmware check:", "PASS" if got == want and want else ("FAIL" if want or got else "skipped: no GSP firmware on this host"))
+devs = sorted(f["dev"] for f in files if f.get("dev"))
+print("development links gctk found beside the driver's libraries:", " ".join(devs) or "none")
+EOF
+# a CUDA image reads the cache with glibc's ldconfig; Ubuntu's /sbin/ldconfig
+# is a script around ldconfig.real
+LDC=/sbin/ldconfig.real
+[ -x "$LDC" ] || LDC=/sbin/ldconfig
+mkdir -p "$R/sbin" && cp -L "$LDC" "$R/sbin/ldconfig"
+DEVS=$(python3 -c 'import json, sys; print(" ".join(sorted({f["dev"] for f in json.load(open(sys.argv[1]))["files"] if f.get("dev") and f["kind"] == "lib"})))' "$OUT/list-all.json")
+PARITY='L=$(dirname "$(readlink -f /usr/lib/x86_64-linux-gnu/libcuda.so.1)")
+ldconfig -p | grep -E "^[[:space:]]+libcuda\.so "
+for d in libcuda.so '"$DEVS"'; do echo "dev $d -> $(readlink $L/$d)"; done
+echo "dri: $(ls /dev/dri 2>/dev/null | tr "\n" " ")"
+for b in /dev/dri/by-path/*; do [ -e "$b" ] && echo "by-path ${b##*/} -> $(readlink "$b")"; done
+grep ModifyDeviceFiles /proc/driver/nvidia/params
+for f in $(ls -d /lib/firmware/nvidia/*/gsp*.bin /usr/local/nvidia/firmware/nvidia/*/gsp*.bin 2>/dev/null); do echo "fw $f $(md5sum <$f | cut -d" " -f1)"; done'
+PARITY_ARGS=$(python3 -c 'import json, sys; print(json.dumps(["sh", "-c", sys.argv[1]]))' "$PARITY")
+OUT_P=$(crun "NVIDIA_DRIVER_CAPABILITIES=all, GPU 0: cache, development links, DRM, firmware" \
+    "$PARITY_ARGS" '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_DRIVER_CAPABILITIES=all"]')
+echo "$OUT_P"
+printf '%s\n' "$OUT_P" | grep -q 'libcuda\.so (libc6,x86-64)' &&
+    echo "libcuda.so in the container's ld.so.cache: PASS" || echo "libcuda.so in the container's ld.so.cache: FAIL"
+bad=""
+for d in libcuda.so $DEVS; do
+    printf '%s\n' "$OUT_P" | grep -qE "^dev $d -> ${d//./\\.}\.[0-9]+$" || bad="$bad $d"
+done
+echo "development links (libcuda.so$([ -n "$DEVS" ] && echo " and the host's: $DEVS")): $([ -z "$bad" ] && echo PASS || echo "FAIL:$bad")"
+printf '%s\n' "$OUT_P" | grep -qx 'ModifyDeviceFiles: 0' && echo "ModifyDeviceFiles: 0: PASS" || echo "ModifyDeviceFiles: 0: FAIL"
+bad=""
+while read -r n f; do
+    [ -n "$f" ] || continue
+    printf '%s\n' "$OUT_P" | grep -qx "fw $f $(md5sum <"$f" | cut -d' ' -f1)" || bad="$bad $f"
+done < <(python3 -c 'import json, sys; [print("f", f["path"]) for f in json.load(open(sys.argv[1]))["files"] if f["kind"] == "firmware"]' "$OUT/list-all.json")
+echo "firmware in the container at its host path: $([ -z "$bad" ] && echo PASS || echo "FAIL:$bad")"
+# DRM: GPU 0's nodes by its PCI address, and no other
+BUS0=$(python3 -c 'import json, sys; b = json.load(open(sys.argv[1]))["gpus"][0]["bus_id"]; print(b[4:].lower())' "$OUT/info.json")
+want=""
+for k in card render; do
+    l=/dev/dri/by-path/pci-$BUS0-$k
+    [ -L "$l" ] && want="$want ${l##*/} -> $(readlink "$l")"
+done
+if [ -z "$want" ]; then
+    echo "DRM nodes of GPU 0: skipped: /dev/dri/by-path has no link for $BUS0 (nvidia-drm not loaded?)"
+else
+    seen=$(printf '%s\n' "$OUT_P" | sed -n 's/^by-path //p' | tr '\n' ' ' | sed 's/ $//')
+    [ "$seen" = "${want# }" ] && echo "DRM nodes of GPU 0 ($want): PASS" || echo "DRM nodes of GPU 0: FAIL: saw '$seen', expected '${want# }'"
+fi
+# IMEX: channel 0 when the driver has channels
+if grep -q nvidia-caps-imex-channels /proc/devices && [ -c /dev/nvidia-caps-imex-channels/channel0 ]; then
+    OUT_I=$(crun "NVIDIA_IMEX_CHANNELS=0" '["ls", "/dev/nvidia-caps-imex-channels"]' '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=0"]')
+    echo "$OUT_I"
+    printf '%s\n' "$OUT_I" | grep -qx channel0 && echo "IMEX channel 0: PASS" || echo "IMEX channel 0: FAIL"
+else
+    echo "IMEX channel 0: skipped: the driver has no IMEX channel node (/dev/nvidia-caps-imex-channels/channel0)"
+fi
+# the CDI spec: forward compatibility, NVIDIA_CTK_LIBCUDA_DIR, the firmware
+grep -q -- '--host-driver-version' "$W/cdi/nvidia.yaml" && grep -q 'NVIDIA_CTK_LIBCUDA_DIR=' "$W/cdi/nvidia.yaml" &&
+    echo "CDI spec: update-ldcache --host-driver-version, NVIDIA_CTK_LIBCUDA_DIR: PASS" || echo "CDI spec: FAIL"
+grep -E 'NVIDIA_CTK_LIBCUDA_DIR|gsp_.*\.bin' "$W/cdi/nvidia.yaml" | sort -u
 cp "$W/hook.log" "$OUT/hook.log"
 tail -n 30 "$W/hook.log"
 fi

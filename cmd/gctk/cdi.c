@@ -12,12 +12,14 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: gctk cdi generate [--output FILE] [--format json|yaml] [--vendor NAME]\n"
                "           [--class NAME] [--device-name-strategy index|uuid|both] [--root DIR]\n"
-               "           [--capabilities LIST] [--gctk-path PATH]\n"
+               "           [--capabilities LIST] [--gctk-path PATH] [--imex-channels]\n"
                "       gctk cdi list [--spec-dir DIR]...\n"
                "       gctk cdi validate [--no-host] [--spec-dir DIR]... [--root DIR] [FILE]...\n"
                "\n"
                "generate: a CDI spec with one device per GPU and `all` (stdout, or FILE; the\n"
                "  format follows FILE's extension unless --format says otherwise).\n"
+               "  --imex-channels: the spec of the host's IMEX channels instead\n"
+               "  (nvidia.com/imex-channel=N, as NVIDIA's `cdi generate --mode imex`).\n"
                "list: the devices the specs in " CDI_STATIC_DIR " and " CDI_DYNAMIC_DIR " offer.\n"
                "validate: the schema, the cdiVersion, and (unless --no-host) whether every node,\n"
                "  major:minor, host file and hook still exists here and matches the driver.\n");
@@ -57,6 +59,7 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
         {"root", required_argument, NULL, 'r'},
         {"capabilities", required_argument, NULL, 'C'},
         {"gctk-path", required_argument, NULL, 'p'},
+        {"imex-channels", no_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -100,6 +103,9 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
         case 'p':
             o.gctk_path = optarg;
             break;
+        case 'I':
+            o.imex_channels = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -123,6 +129,12 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
         return report_error(err), 2;
     if (o.gctk_path == NULL)
         o.gctk_path = self = self_path();
+    /* `cuda-compat: false` in the settings: no forward compatibility in the
+     * spec's update-ldcache hook either */
+    struct gctk_config cfg = {0};
+    if (config_load(g->config_path, &cfg, NULL) == 0)
+        o.no_cuda_compat = !cfg.cuda_compat;
+    config_clear(&cfg);
     /* /proc gives all a spec needs but MIG UUIDs: discovery loads NVML only
      * on a host with MIG devices */
     cleanup_host gctk_host *h = open_host_or_report(g, 0);

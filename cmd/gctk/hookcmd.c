@@ -11,12 +11,14 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: gctk hook update-ldcache --folder DIR... [--rootfs DIR]\n"
+    fprintf(f, "usage: gctk hook update-ldcache --folder DIR... [--host-driver-version VERSION]\n"
+               "           [--rootfs DIR]\n"
                "       gctk hook create-symlinks --link TARGET::LINK... [--rootfs DIR]\n"
                "       gctk hook mask-proc [--driver-root DIR] [--rootfs DIR]\n"
                "\n"
                "Run by an OCI runtime as createContainer hooks (state on stdin), as the CDI\n"
-               "specs of `gctk cdi generate` ask.\n");
+               "specs of `gctk cdi generate` ask. update-ldcache --host-driver-version: the\n"
+               "image's /usr/local/cuda/compat libraries newer than that driver win.\n");
 }
 
 static int container_rootfs(const char *given, char **out, gctk_error **err)
@@ -49,6 +51,7 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
         {"folder", required_argument, NULL, 'f'},
         {"link", required_argument, NULL, 'l'},
         {"driver-root", required_argument, NULL, 'd'},
+        {"host-driver-version", required_argument, NULL, 'V'},
         {"rootfs", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -56,7 +59,7 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
     cleanup_strv struct strv folders = {0}, links = {0};
     cleanup_error gctk_error *err = NULL;
     cleanup_free char *rootfs = NULL;
-    const char *rootfs_arg = NULL, *driver_root = g->root ? g->root : "/";
+    const char *rootfs_arg = NULL, *driver_root = g->root ? g->root : "/", *driver = NULL;
     int c;
     optind = 0;
     while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
@@ -69,6 +72,14 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
             break;
         case 'd':
             driver_root = optarg;
+            break;
+        case 'V':
+            if (!version_valid(optarg)) {
+                report("hook %s: --host-driver-version `%s`: not a driver version (580.95.05)",
+                       verb, optarg);
+                return 2;
+            }
+            driver = optarg;
             break;
         case 'r':
             rootfs_arg = optarg;
@@ -92,7 +103,7 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
         return 2;
     }
     if (container_rootfs(rootfs_arg, &rootfs, &err) < 0 ||
-        (ldcache && cdi_hook_update_ldcache(rootfs, &folders, &err) < 0) ||
+        (ldcache && cdi_hook_update_ldcache(rootfs, &folders, driver, &err) < 0) ||
         (symlinks && cdi_hook_create_symlinks(rootfs, &links, &err) < 0) ||
         (mask && cdi_hook_mask_proc(driver_root, rootfs, &err) < 0)) {
         gctk_wrap(&err, "hook %s", verb);

@@ -9,7 +9,7 @@
 static const char *const kind_names[] = {
     [GCTK_FILE_LIB] = "lib",           [GCTK_FILE_LIB32] = "lib32",   [GCTK_FILE_BIN] = "bin",
     [GCTK_FILE_FIRMWARE] = "firmware", [GCTK_FILE_SOCKET] = "socket", [GCTK_FILE_CONFIG] = "config",
-    [GCTK_FILE_DIR] = "dir",
+    [GCTK_FILE_DIR] = "dir",           [GCTK_FILE_MODULE] = "module",
 };
 
 static void print_plan_json(gctk_host *h, const gctk_plan *p)
@@ -60,6 +60,8 @@ static void print_plan_json(gctk_host *h, const gctk_plan *p)
         json_object_set_new(o, "host_path", json_string(host_path));
         json_object_set_new(o, "major", json_integer(n->major));
         json_object_set_new(o, "minor", json_integer(n->minor));
+        if (n->by_path != NULL)
+            json_object_set_new(o, "by_path", json_string(n->by_path));
         json_array_append_new(devs, o);
     }
     json_object_set_new(root, "devices", devs);
@@ -73,6 +75,8 @@ static void print_plan_json(gctk_host *h, const gctk_plan *p)
         json_object_set_new(o, "host_path", json_string(host_path));
         if (f->soname != NULL)
             json_object_set_new(o, "soname", json_string(f->soname));
+        if (f->dev != NULL)
+            json_object_set_new(o, "dev", json_string(f->dev));
         json_array_append_new(files, o);
     }
     json_object_set_new(root, "files", files);
@@ -89,12 +93,13 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
         {"json", no_argument, NULL, 'j'},
         {"mig-config", required_argument, NULL, 'C'},
         {"mig-monitor", required_argument, NULL, 'M'},
+        {"imex-channels", required_argument, NULL, 'I'},
         {"root", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
     const char *caps_arg = "utility,compute", *devices = "all";
-    const char *mig_config = NULL, *mig_monitor = NULL;
+    const char *mig_config = NULL, *mig_monitor = NULL, *imex = NULL;
     bool json = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -114,17 +119,22 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
         case 'M':
             mig_monitor = optarg;
             break;
+        case 'I':
+            imex = optarg;
+            break;
         case 'r':
             g->root = optarg;
             break;
         case 'h':
-            printf("usage: gctk list [--root DIR] [--capabilities LIST] [--device IDS] [--json]\n"
-                   "                 [--mig-config GPUS] [--mig-monitor GPUS]\n\n"
-                   "Lists the device nodes and driver files (host paths) a container asking for\n"
-                   "these GPUs (default all) and capabilities (default utility,compute) gets.\n"
-                   "IDS may name MIG devices (0:1, MIG-<uuid>); --mig-config and --mig-monitor\n"
-                   "add what NVIDIA_MIG_CONFIG_DEVICES / NVIDIA_MIG_MONITOR_DEVICES give a\n"
-                   "privileged container.\n");
+            printf(
+                "usage: gctk list [--root DIR] [--capabilities LIST] [--device IDS] [--json]\n"
+                "                 [--mig-config GPUS] [--mig-monitor GPUS]\n"
+                "                 [--imex-channels CHANNELS]\n\n"
+                "Lists the device nodes and driver files (host paths) a container asking for\n"
+                "these GPUs (default all) and capabilities (default utility,compute) gets.\n"
+                "IDS may name MIG devices (0:1, MIG-<uuid>); --mig-config and --mig-monitor\n"
+                "add what NVIDIA_MIG_CONFIG_DEVICES / NVIDIA_MIG_MONITOR_DEVICES give a\n"
+                "privileged container, --imex-channels what NVIDIA_IMEX_CHANNELS (0,1) gives.\n");
             return 0;
         default:
             return 2;
@@ -145,7 +155,7 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
     int rc = 0;
     if (gctk_select(h, devices, &sel, &err) < 0 ||
         gctk_select_mig_caps(h, mig_config, mig_monitor, &sel, &err) < 0 ||
-        gctk_plan_new(h, &sel, caps, &p, &err) < 0) {
+        gctk_select_imex(imex, &sel, &err) < 0 || gctk_plan_new(h, &sel, caps, &p, &err) < 0) {
         rc = report_error(err);
     } else if (json) {
         print_plan_json(h, p);

@@ -23,6 +23,7 @@
 
 #define CDI_DEFAULT_VENDOR "nvidia.com"
 #define CDI_DEFAULT_CLASS "gpu"
+#define CDI_IMEX_CLASS "imex-channel" /* the class of IMEX channel specs, as NVIDIA's */
 /* where runtimes look, lowest priority first: /var/run/cdi overrides /etc/cdi */
 #define CDI_STATIC_DIR "/etc/cdi"
 #define CDI_DYNAMIC_DIR "/var/run/cdi"
@@ -42,6 +43,10 @@ struct cdi_options {
     unsigned caps;         /* the driver files mounted; 0: GCTK_CAP_ALL */
     const char *gctk_path; /* the gctk binary the hooks run (absolute) */
     const char *config;    /* GCTK_CONFIG given to the hooks, or NULL */
+    bool no_cuda_compat;   /* no forward compatibility in update-ldcache (cuda-compat: false) */
+    /* the IMEX channels' spec instead (<vendor>/imex-channel, one device per
+     * channel node of the host and "all"; no driver files) */
+    bool imex_channels;
 };
 
 /* ---- names ------------------------------------------------------------------ */
@@ -58,10 +63,13 @@ bool cdi_device_name_valid(const char *name);
 /* ---- generation -------------------------------------------------------------- */
 
 /* One device per GPU (by index, UUID or both) plus "all": their nodes per
- * device; the control nodes, the driver files, the hooks (each with an
- * explicit env) at the top level. Host paths are the root-joined ones;
- * container paths the root-relative ones. cdiVersion is the lowest that
- * covers the fields used. */
+ * device (with graphics, their DRM nodes and a create-symlinks hook for the
+ * nodes' /dev/dri/by-path names); the control nodes, the driver files, the
+ * environment (NVIDIA_VISIBLE_DEVICES=void, NVIDIA_CTK_LIBCUDA_DIR) and the
+ * hooks (create-symlinks, update-ldcache with forward compatibility,
+ * mask-proc; each with an explicit env) at the top level. Host paths are the
+ * root-joined ones; container paths the root-relative ones. cdiVersion is
+ * the lowest that covers the fields used. */
 int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_error **err);
 
 /* The lowest cdiVersion that covers the fields of spec; *why (may be NULL)
@@ -134,9 +142,13 @@ void cdi_requested_names(const struct strv *annotations, const char *visible_dev
 /* ---- the hooks (gctk hook ...) ---------------------------------------------------- */
 
 /* Adds folder/<soname> entries for every library of the folders (files named
- * lib*.so.*, whose SONAME is read from the ELF) to the ld.so.cache of the
- * rootfs, written in-process. */
-int cdi_hook_update_ldcache(const char *rootfs, const struct strv *folders, gctk_error **err);
+ * lib*.so.*, whose SONAME is read from the ELF) and their development links
+ * to the ld.so.cache of the rootfs, written in-process. With
+ * host_driver_version (may be NULL), the image's /usr/local/cuda/compat
+ * libraries newer than that driver replace the driver's (forward
+ * compatibility, layout_ldcache_add_compat). */
+int cdi_hook_update_ldcache(const char *rootfs, const struct strv *folders,
+                            const char *host_driver_version, gctk_error **err);
 /* Creates each "TARGET::LINK" symlink inside the rootfs. */
 int cdi_hook_create_symlinks(const char *rootfs, const struct strv *links, gctk_error **err);
 /* Covers /proc/driver/nvidia of the container with a tmpfs holding the

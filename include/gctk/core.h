@@ -151,6 +151,7 @@ enum gctk_file_kind {
     GCTK_FILE_SOCKET,   /* same path in the container */
     GCTK_FILE_CONFIG,   /* vendor config (ICD json): same path */
     GCTK_FILE_DIR,      /* a directory bound at the same path (MPS pipes) */
+    GCTK_FILE_MODULE,   /* an Xorg module (nvidia_drv.so, libglxserver_nvidia): same path */
 };
 
 struct gctk_file {
@@ -166,20 +167,31 @@ struct gctk_file {
      * equal to path when no link is on the way. */
     char *source;
     char *soname; /* libraries: "libcuda.so.1"; else NULL */
+    /* Libraries: the development link the host keeps for it beside the
+     * driver's libraries ("libcuda.so", leading to this file), as its
+     * ld.so.cache lists it; NULL when the host has none. */
+    char *dev;
 };
 
 enum gctk_node_kind {
     GCTK_NODE_CONTROL, /* nvidiactl, uvm, uvm-tools, modeset */
     GCTK_NODE_GPU,     /* nvidia<minor> */
     GCTK_NODE_CAP,     /* nvidia-caps/nvidia-capN (MIG) */
+    GCTK_NODE_DRM,     /* dri/cardN, dri/renderDN of a GPU (graphics, display; among the
+                        * host's nodes once a plan has asked for them) */
+    GCTK_NODE_IMEX,    /* nvidia-caps-imex-channels/channelN */
 };
 
 struct gctk_node {
     enum gctk_node_kind kind;
     unsigned caps; /* capabilities that need it; 0: always */
-    int gpu;       /* GCTK_NODE_GPU: the GPU index; else -1 */
+    int gpu;       /* GCTK_NODE_GPU, GCTK_NODE_DRM: the GPU index; else -1 */
     char *path;    /* "/dev/nvidia0" (not rooted) */
     unsigned major, minor;
+    /* GCTK_NODE_DRM: the host's by-path link that names the node by its
+     * GPU's PCI address ("/dev/dri/by-path/pci-0000:18:00.0-card"); the
+     * container gets the same link. NULL otherwise. */
+    char *by_path;
 };
 
 /* Every driver file of the host, for all capabilities. */
@@ -211,6 +223,11 @@ struct gctk_selection {
     /* what the container gets that it may not expect (a whole GPU in MIG
      * mode), one line; NULL when nothing */
     char *note;
+    /* NVIDIA_IMEX_CHANNELS: the IMEX channels (multi-node NVLink) whose
+     * /dev/nvidia-caps-imex-channels/channel<N> the container gets, sorted,
+     * unique; see gctk_select_imex() */
+    size_t imex_count;
+    unsigned *imex;
 };
 
 /* Resolves "all", "none", "void", "" or a comma list of indexes, UUIDs (or a
@@ -223,12 +240,23 @@ void gctk_selection_clear(struct gctk_selection *s);
  * containers: the caller checks that. A GPU not in MIG mode is an error. */
 int gctk_select_mig_caps(const gctk_host *h, const char *config_ids, const char *monitor_ids,
                          struct gctk_selection *sel, gctk_error **err);
+/* Adds IMEX channels to a selection, as NVIDIA's toolkit reads
+ * NVIDIA_IMEX_CHANNELS: a comma list of channel numbers ("0,3"; "channel0"
+ * names channel 0 too); NULL, "", "void" and "none" add none. An entry that
+ * is not a channel number is an error. ("all" is the request's to refuse: see
+ * request.c.) Whether the host has the channels is the plan's to check. */
+int gctk_select_imex(const char *ids, struct gctk_selection *sel, gctk_error **err);
 
 /* ---- the plan: exactly what would be injected ---------------------------------- */
 
 typedef struct gctk_plan gctk_plan;
 
-/* Builds the list of files and nodes for these GPUs and capabilities. */
+/* Builds the list of files and nodes for these GPUs and capabilities: the
+ * driver files of the capabilities, the control nodes, the nodes of the
+ * selected GPUs (and, for graphics or display, their DRM nodes), of their
+ * MIG devices and of the selected IMEX channels. A selected node the host
+ * lacks (a MIG capability, an IMEX channel) is an error naming the command
+ * that creates it. */
 int gctk_plan_new(gctk_host *h, const struct gctk_selection *sel, unsigned caps, gctk_plan **out,
                   gctk_error **err);
 void gctk_plan_free(gctk_plan *p);

@@ -79,6 +79,10 @@ int gctk_sim_patch_cuda(const char *path, int cuda_number, gctk_error **err);
 /* The char major the simulated driver gives /dev/nvidia-caps (dynamic on a
  * real host: /proc/devices names it). */
 #define GCTK_SIM_CAPS_MAJOR 511
+/* The IMEX channels' major (nvidia-caps-imex-channels in /proc/devices) and
+ * how many channel nodes the simulated host has. */
+#define GCTK_SIM_IMEX_MAJOR 509
+#define GCTK_SIM_IMEX_CHANNELS 2
 #define GCTK_SIM_MIG_MAX 7 /* GPU instances per GPU, as on an A100 or H100 */
 
 /* "0:1g.10gb,1g.10gb,2g.20gb" -> gpu 0 and the profiles. A profile is

@@ -15,7 +15,8 @@
 #include "ldcache.h"
 #include "rootfs.h"
 
-int cdi_hook_update_ldcache(const char *rootfs, const struct strv *folders, gctk_error **err)
+int cdi_hook_update_ldcache(const char *rootfs, const struct strv *folders,
+                            const char *host_driver_version, gctk_error **err)
 {
     cleanup_rootfs struct rootfs r = {.fd = -1};
     if (rootfs_open(rootfs, &r, err) < 0)
@@ -25,6 +26,9 @@ int cdi_hook_update_ldcache(const char *rootfs, const struct strv *folders, gctk
     for (size_t i = 0; i < folders->len; i++)
         if (layout_ldcache_add_folder(&r, &c, folders->items[i], err) < 0)
             return -1;
+    /* after the folders: the compat libraries win, as in the OCI hook */
+    if (host_driver_version != NULL)
+        layout_ldcache_add_compat(&r, host_driver_version, &c, NULL, NULL);
     return layout_ldcache_write(&r, &c, err);
 }
 

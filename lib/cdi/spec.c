@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "caps.h"
 #include "cdi.h"
 #include "host.h"
 #include "layout.h"
@@ -226,14 +227,41 @@ static json_t *hook_json(const struct cdi_options *o, const char *name, struct s
     return h;
 }
 
-static json_t *device_json(const char *name, json_t *nodes)
+/* A device: its nodes, and its own hook when it has links of its own (the
+ * /dev/dri/by-path names of a GPU's DRM nodes). */
+static json_t *device_json(const char *name, json_t *nodes, json_t *hook)
 {
     json_t *d = json_object();
     json_object_set_new(d, "name", json_string(name));
     json_t *e = json_object();
     json_object_set_new(e, "deviceNodes", nodes);
+    if (hook != NULL)
+        json_object_set_new(e, "hooks", json_pack("[o]", hook));
     json_object_set_new(d, "containerEdits", e);
     return d;
+}
+
+#define LINKS_OF_EVERY_GPU (-2)
+
+/* The create-symlinks hook of the links of GPU gpu (-1: the links every
+ * container gets; LINKS_OF_EVERY_GPU: those of all GPUs); NULL when there
+ * are none. */
+static json_t *links_hook(const struct cdi_options *o, const struct layout_links *l, int gpu)
+{
+    struct strv args = {0};
+    strv_push(&args, xstrdup("hook"));
+    strv_push(&args, xstrdup("create-symlinks"));
+    for (size_t i = 0; i < l->paths.len; i++) {
+        if (gpu == LINKS_OF_EVERY_GPU ? l->gpus[i] < 0 : l->gpus[i] != gpu)
+            continue;
+        strv_push(&args, xstrdup("--link"));
+        strv_push(&args, xasprintf("%s::%s", l->targets.items[i], l->paths.items[i]));
+    }
+    if (args.len == 2) {
+        strv_clear(&args);
+        return NULL;
+    }
+    return hook_json(o, "createContainer", &args);
 }
 
 /* One device per MIG device ("0:1" and, with NVML, "MIG-<uuid>"): the parent
@@ -268,18 +296,49 @@ static void cdi_add_mig_devices(const gctk_host *h, const gctk_plan *plan, unsig
         if (naming & CDI_NAME_INDEX) {
             char id[32];
             snprintf(id, sizeof(id), "%d:%d", m->gpu, m->index);
-            json_array_append_new(devices, device_json(id, json_deep_copy(nodes)));
+            json_array_append_new(devices, device_json(id, json_deep_copy(nodes), NULL));
         }
         if ((naming & CDI_NAME_UUID) && m->uuid != NULL)
-            json_array_append_new(devices, device_json(m->uuid, json_deep_copy(nodes)));
+            json_array_append_new(devices, device_json(m->uuid, json_deep_copy(nodes), NULL));
         json_decref(nodes);
     }
+}
+
+/* The IMEX channels' spec (kind <vendor>/imex-channel, as NVIDIA's `cdi
+ * generate --mode imex`): one device per channel node the host has, named
+ * by its number, and "all". */
+static int generate_imex(gctk_host *h, const char *kind, json_t **out, gctk_error **err)
+{
+    if (host_imex_channels(h) == 0)
+        return gctk_fail(err, 0,
+                         "no IMEX channel under `%s`: create them (`mknod -m 666 "
+                         "/dev/nvidia-caps-imex-channels/channel0 c MAJOR 0`, MAJOR from "
+                         "/proc/devices), or load the driver with NVreg_CreateImexChannel0=1",
+                         gctk_host_root(h));
+    json_t *spec = json_object();
+    json_object_set_new(spec, "cdiVersion", json_string("0.3.0"));
+    json_object_set_new(spec, "kind", json_string(kind));
+    json_t *devices = json_array(), *all = json_array();
+    for (size_t i = 0; i < gctk_host_node_count(h); i++) {
+        const struct gctk_node *n = gctk_host_node(h, i);
+        if (n->kind != GCTK_NODE_IMEX)
+            continue;
+        char name[16];
+        snprintf(name, sizeof(name), "%u", n->minor);
+        json_array_append_new(devices, device_json(name, json_pack("[o]", node_json(h, n)), NULL));
+        json_array_append_new(all, node_json(h, n));
+    }
+    json_array_append_new(devices, device_json("all", all, NULL));
+    json_object_set_new(spec, "devices", devices);
+    json_object_set_new(spec, "cdiVersion", json_string(cdi_required_version(spec, NULL)));
+    *out = spec;
+    return 0;
 }
 
 int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_error **err)
 {
     const char *vendor = o->vendor ? o->vendor : CDI_DEFAULT_VENDOR;
-    const char *class = o->class ? o->class : CDI_DEFAULT_CLASS;
+    const char *class = o->class ? o->class : o->imex_channels ? CDI_IMEX_CLASS : CDI_DEFAULT_CLASS;
     unsigned naming = o->naming ? o->naming : CDI_NAME_INDEX;
     cleanup_free char *kind = xasprintf("%s/%s", vendor, class);
     if (!cdi_kind_valid(kind))
@@ -287,6 +346,8 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
                          "`%s` is not a valid CDI kind: use a DNS name as vendor and "
                          "[a-z0-9_.-] for the class",
                          kind);
+    if (o->imex_channels)
+        return generate_imex(h, kind, out, err);
     if (o->gctk_path == NULL || o->gctk_path[0] != '/')
         return gctk_fail(err, 0, "the hooks need an absolute path to gctk");
     struct gctk_selection sel = {0};
@@ -297,6 +358,11 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
         return -1;
     }
     const char *root = gctk_host_root(h);
+    /* the container layout of the hook, with every file at its host path:
+     * a spec is written once for every image */
+    const struct layout_dirs at_host = {0};
+    struct layout_links links = {0};
+    layout_links(plan, &at_host, &links);
     json_t *spec = json_object();
     json_object_set_new(spec, "cdiVersion", json_string("0.3.0"));
     json_object_set_new(spec, "kind", json_string(kind));
@@ -304,24 +370,28 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
     json_t *all_nodes = json_array();
     for (size_t g = 0; g < gctk_plan_gpu_count(plan); g++) {
         const struct gctk_gpu *gpu = gctk_plan_gpu(plan, g);
+        /* its node, and its DRM nodes when the plan has graphics */
         json_t *nodes = json_array();
         for (size_t i = 0; i < gctk_plan_node_count(plan); i++) {
             const struct gctk_node *n = gctk_plan_node(plan, i);
-            if (n->kind == GCTK_NODE_GPU && n->gpu == gpu->index)
+            if ((n->kind == GCTK_NODE_GPU || n->kind == GCTK_NODE_DRM) && n->gpu == gpu->index)
                 json_array_append_new(nodes, node_json(h, n));
         }
         json_array_extend(all_nodes, nodes);
         if (naming & CDI_NAME_INDEX) {
             char idx[16];
             snprintf(idx, sizeof(idx), "%d", gpu->index);
-            json_array_append_new(devices, device_json(idx, json_deep_copy(nodes)));
+            json_array_append_new(devices, device_json(idx, json_deep_copy(nodes),
+                                                       links_hook(o, &links, gpu->index)));
         }
         if ((naming & CDI_NAME_UUID) && gpu->uuid != NULL)
-            json_array_append_new(devices, device_json(gpu->uuid, json_deep_copy(nodes)));
+            json_array_append_new(devices, device_json(gpu->uuid, json_deep_copy(nodes),
+                                                       links_hook(o, &links, gpu->index)));
         json_decref(nodes);
     }
     cdi_add_mig_devices(h, plan, naming, devices, all_nodes);
-    json_array_append_new(devices, device_json("all", all_nodes));
+    json_array_append_new(devices,
+                          device_json("all", all_nodes, links_hook(o, &links, LINKS_OF_EVERY_GPU)));
     json_object_set_new(spec, "devices", devices);
 
     json_t *edits = json_object();
@@ -329,18 +399,19 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
      * --gpus) must not inject a second time */
     json_t *env = json_array();
     json_array_append_new(env, json_string("NVIDIA_VISIBLE_DEVICES=void"));
+    /* where libcuda is, as NVIDIA's specs say it */
+    cleanup_free char *libcuda_dir = layout_libcuda_dir(plan, &at_host);
+    if (libcuda_dir != NULL)
+        json_array_append_new(env, json_sprintf("NVIDIA_CTK_LIBCUDA_DIR=%s", libcuda_dir));
     json_object_set_new(edits, "env", env);
     json_t *nodes = json_array();
     for (size_t i = 0; i < gctk_plan_node_count(plan); i++) {
         const struct gctk_node *n = gctk_plan_node(plan, i);
-        /* a MIG device's nvidia-cap nodes are its own, not everyone's */
-        if (n->kind != GCTK_NODE_GPU && n->kind != GCTK_NODE_CAP)
+        /* a GPU's nodes and a MIG device's nvidia-cap nodes are its own */
+        if (n->kind == GCTK_NODE_CONTROL)
             json_array_append_new(nodes, node_json(h, n));
     }
     json_object_set_new(edits, "deviceNodes", nodes);
-    /* the container layout of the hook, with every file at its host path:
-     * a spec is written once for every image */
-    const struct layout_dirs at_host = {0};
     json_t *mounts = json_array();
     for (size_t i = 0; i < gctk_plan_file_count(plan); i++) {
         const struct gctk_file *f = gctk_plan_file(plan, i);
@@ -358,21 +429,13 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
         json_array_append_new(mounts, m);
     }
     json_object_set_new(edits, "mounts", mounts);
-    struct layout_links links = {0};
     struct strv folders = {0};
-    layout_links(plan, &at_host, &links);
     layout_lib_folders(plan, &at_host, &folders);
     json_t *hooks = json_array();
+    json_t *links_of_all = links_hook(o, &links, -1);
+    if (links_of_all != NULL)
+        json_array_append_new(hooks, links_of_all);
     struct strv args = {0};
-    if (links.paths.len > 0) {
-        strv_push(&args, xstrdup("hook"));
-        strv_push(&args, xstrdup("create-symlinks"));
-        for (size_t i = 0; i < links.paths.len; i++) {
-            strv_push(&args, xstrdup("--link"));
-            strv_push(&args, xasprintf("%s::%s", links.targets.items[i], links.paths.items[i]));
-        }
-        json_array_append_new(hooks, hook_json(o, "createContainer", &args));
-    }
     if (folders.len > 0) {
         strv_push(&args, xstrdup("hook"));
         strv_push(&args, xstrdup("update-ldcache"));
@@ -380,9 +443,17 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
             strv_push(&args, xstrdup("--folder"));
             strv_push(&args, xstrdup(folders.items[i]));
         }
+        /* forward compatibility: the image's newer /usr/local/cuda/compat
+         * libraries win over the host's (NVIDIA's enable-cuda-compat) */
+        if (!o->no_cuda_compat && (cap_expand(gctk_plan_caps(plan)) & GCTK_CAP_COMPUTE)) {
+            strv_push(&args, xstrdup("--host-driver-version"));
+            strv_push(&args, xstrdup(gctk_host_driver_version(h)));
+        }
         json_array_append_new(hooks, hook_json(o, "createContainer", &args));
     }
-    /* runtimes refuse mounts inside /proc: the hook masks it */
+    /* runtimes refuse mounts inside /proc: the hook masks it, and its params
+     * copy turns the driver's device-file creation off (ModifyDeviceFiles: 0,
+     * NVIDIA's disable-device-node-modification) */
     strv_push(&args, xstrdup("hook"));
     strv_push(&args, xstrdup("mask-proc"));
     if (strcmp(root, "/") != 0) {

@@ -7,18 +7,13 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
-#include <dirent.h>
-#include <elf.h>
-
 #include "caps.h"
 #include "cgroup.h"
-#include "elfinfo.h"
 #include "host.h"
 #include "inject.h"
 #include "layout.h"
 #include "ldcache.h"
 #include "rootfs.h"
-#include "vercmp.h"
 
 void inject_report_clear(struct inject_report *r)
 {
@@ -295,75 +290,6 @@ static int mask_proc(const gctk_host *h, struct rootfs *r, const gctk_plan *p,
     return inject_mask_proc(h, r, gpus, ngpus, procs, nprocs, j, err);
 }
 
-#define CUDA_COMPAT_DIR "/usr/local/cuda/compat"
-
-/* Forward compatibility: an image may carry a libcuda newer than the host's
- * driver (NVIDIA's cuda-compat package) in /usr/local/cuda/compat. Its
- * libraries are used in place of the host's when they are newer, and only
- * when they are regular ELF files inside the rootfs: a symlink there is
- * ignored (it could name anything), and so is anything else odd. The cache
- * entries added here point the SONAMEs at them. */
-static void add_compat_libs(struct rootfs *r, const gctk_host *h, struct ldcache *c,
-                            struct inject_report *rep)
-{
-    cleanup_fd int dfd = -1;
-    cleanup_error gctk_error *e = NULL;
-    if (rootfs_open_path(r, CUDA_COMPAT_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &dfd, &e) < 0)
-        return;
-    int scan = dup(dfd);
-    cleanup_dir DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
-    if (d == NULL) {
-        if (scan >= 0)
-            close(scan);
-        return;
-    }
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        const char *so = strstr(de->d_name, ".so.");
-        if (so == NULL || !(cap_library_caps(de->d_name) & GCTK_CAP_COMPUTE) ||
-            !version_valid(so + 4) || strchr(so + 4, '.') == NULL)
-            continue;
-        struct stat st;
-        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (!S_ISREG(st.st_mode)) {
-            strv_push(&rep->notes, xasprintf("cuda-compat `%s/%s` ignored: not a regular file%s",
-                                             CUDA_COMPAT_DIR, de->d_name,
-                                             S_ISLNK(st.st_mode) ? " (a symlink)" : ""));
-            continue;
-        }
-        if (version_cmp(so + 4, gctk_host_driver_version(h)) <= 0) {
-            strv_push(&rep->notes,
-                      xasprintf("cuda-compat `%s/%s` ignored: not newer than the driver %s",
-                                CUDA_COMPAT_DIR, de->d_name, gctk_host_driver_version(h)));
-            continue;
-        }
-        /* the name may have been swapped for a device or a FIFO since the
-         * fstatat: look at the object itself through O_PATH, and open for
-         * reading only what is still a regular file */
-        cleanup_fd int fd = -1;
-        struct elf_info info = {0};
-        if (open_regular_at(dfd, de->d_name, &fd) < 0 || elf_inspect_fd(fd, &info, &e) < 0 ||
-            info.soname == NULL || info.elf_class != ELFCLASS64 || info.machine != EM_X86_64) {
-            strv_push(&rep->notes, xasprintf("cuda-compat `%s/%s` ignored: not a 64-bit library",
-                                             CUDA_COMPAT_DIR, de->d_name));
-            gctk_error_free(e);
-            e = NULL;
-            elf_info_clear(&info);
-            continue;
-        }
-        cleanup_free char *path = xasprintf("%s/%s", CUDA_COMPAT_DIR, de->d_name);
-        ldcache_add(c, info.soname, path, LDCACHE_FLAG_X86_64);
-        strv_push(&rep->notes, xasprintf("cuda-compat: %s -> %s (newer than the driver %s)",
-                                         info.soname, path, gctk_host_driver_version(h)));
-        if (str_has_prefix(de->d_name, "libcuda.so.")) {
-            free(rep->compat);
-            rep->compat = xstrdup(path);
-        }
-        elf_info_clear(&info);
-    }
-}
-
 static int update_ldcache(struct rootfs *r, const gctk_host *h, const gctk_plan *p,
                           const struct layout_dirs *dirs, bool compat, struct inject_report *rep,
                           gctk_error **err)
@@ -372,7 +298,7 @@ static int update_ldcache(struct rootfs *r, const gctk_host *h, const gctk_plan 
     layout_ldcache_read(r, &c, &rep->notes);
     layout_ldcache_add_plan(&c, p, dirs);
     if (compat && (cap_expand(gctk_plan_caps(p)) & GCTK_CAP_COMPUTE))
-        add_compat_libs(r, h, &c, rep);
+        layout_ldcache_add_compat(r, gctk_host_driver_version(h), &c, &rep->notes, &rep->compat);
     int rc = layout_ldcache_write(r, &c, err);
     ldcache_clear(&c);
     return rc;

@@ -6,8 +6,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "caps.h"
 #include "elfinfo.h"
 #include "layout.h"
+#include "vercmp.h"
 
 static const char *base_name(const char *path)
 {
@@ -99,26 +101,81 @@ static bool plain_soname(const struct gctk_file *f)
            strcmp(f->soname, ".") != 0 && strcmp(f->soname, "..") != 0;
 }
 
+/* The development links a library gets ("libcuda.so" -> its SONAME): the
+ * one the host keeps beside it, and those programs expect whatever the host
+ * has (libcuda.so for dlopen("libcuda.so") and build systems; libnvidia-ml.so,
+ * which drivers since 560 no longer ship; libnvidia-opticalflow.so, which
+ * NVIDIA's toolkit adds). names gets at most LAYOUT_DEV_MAX of them. */
+#define LAYOUT_DEV_MAX 2
+static size_t dev_names(const struct gctk_file *f, const char *names[LAYOUT_DEV_MAX])
+{
+    static const char *const always[] = {"libcuda.so", "libnvidia-ml.so",
+                                         "libnvidia-opticalflow.so"};
+    const char *file = base_name(f->path);
+    size_t n = 0;
+    for (size_t k = 0; k < GCTK_ARRAY_LEN(always) && n == 0; k++) {
+        size_t len = strlen(always[k]);
+        if (strncmp(file, always[k], len) == 0 && file[len] == '.')
+            names[n++] = always[k];
+    }
+    if (f->dev != NULL && strchr(f->dev, '/') == NULL && (n == 0 || strcmp(f->dev, names[0]) != 0))
+        names[n++] = f->dev;
+    /* a link that would replace the SONAME's own is none */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], f->soname) != 0)
+            names[kept++] = names[i];
+    return kept;
+}
+
+static void add_link(struct layout_links *out, char *target, char *path, int gpu)
+{
+    strv_push(&out->targets, target);
+    strv_push(&out->paths, path);
+    out->gpus = xrealloc(out->gpus, out->paths.len * sizeof(*out->gpus));
+    out->gpus[out->paths.len - 1] = gpu;
+}
+
+static bool named(const char *file, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncmp(file, prefix, n) == 0 && file[n] == '.';
+}
+
 void layout_links(const gctk_plan *p, const struct layout_dirs *d, struct layout_links *out)
 {
-    static const char *const dev_links[] = {"libcuda.so", "libnvidia-ml.so"};
+    bool graphics = (gctk_plan_caps(p) & (GCTK_CAP_GRAPHICS | GCTK_CAP_DISPLAY)) != 0;
     for (size_t i = 0; i < gctk_plan_file_count(p); i++) {
         const struct gctk_file *f = gctk_plan_file(p, i);
+        const char *file = base_name(f->path);
+        if (f->kind == GCTK_FILE_MODULE && named(file, "libglxserver_nvidia.so")) {
+            /* the X server loads the GLX module by its unversioned name */
+            cleanup_free char *dir = lib_dir(f, d);
+            add_link(out, xstrdup(file), xasprintf("%s/libglxserver_nvidia.so", dir), -1);
+            continue;
+        }
         if (!is_lib(f) || !plain_soname(f))
             continue;
         cleanup_free char *dir = lib_dir(f, d);
-        const char *file = base_name(f->path);
-        if (strcmp(f->soname, file) != 0) {
-            strv_push(&out->targets, xstrdup(file));
-            strv_push(&out->paths, xasprintf("%s/%s", dir, f->soname));
-        }
-        for (size_t k = 0; k < GCTK_ARRAY_LEN(dev_links); k++) {
-            size_t n = strlen(dev_links[k]);
-            if (strncmp(file, dev_links[k], n) != 0 || file[n] != '.')
-                continue;
-            strv_push(&out->targets, xstrdup(f->soname));
-            strv_push(&out->paths, xasprintf("%s/%s", dir, dev_links[k]));
-        }
+        if (strcmp(f->soname, file) != 0)
+            add_link(out, xstrdup(file), xasprintf("%s/%s", dir, f->soname), -1);
+        const char *names[LAYOUT_DEV_MAX];
+        size_t n = dev_names(f, names);
+        for (size_t k = 0; k < n; k++)
+            add_link(out, xstrdup(f->soname), xasprintf("%s/%s", dir, names[k]), -1);
+        /* GLVND's indirect GLX goes to the vendor library */
+        if (named(file, "libGLX_nvidia.so"))
+            add_link(out, xstrdup(file), xasprintf("%s/libGLX_indirect.so.0", dir), -1);
+        /* GBM finds NVIDIA's backend as gbm/nvidia-drm_gbm.so beside libgbm */
+        if (graphics && named(file, "libnvidia-allocator.so"))
+            add_link(out, xasprintf("../%s", f->soname), xasprintf("%s/gbm/nvidia-drm_gbm.so", dir),
+                     -1);
+    }
+    /* a DRM node's /dev/dri/by-path name, as the host's udev gives it */
+    for (size_t i = 0; i < gctk_plan_node_count(p); i++) {
+        const struct gctk_node *n = gctk_plan_node(p, i);
+        if (n->kind == GCTK_NODE_DRM && n->by_path != NULL)
+            add_link(out, xasprintf("../%s", base_name(n->path)), xstrdup(n->by_path), n->gpu);
     }
 }
 
@@ -126,6 +183,18 @@ void layout_links_clear(struct layout_links *l)
 {
     strv_clear(&l->targets);
     strv_clear(&l->paths);
+    free(l->gpus);
+    l->gpus = NULL;
+}
+
+char *layout_libcuda_dir(const gctk_plan *p, const struct layout_dirs *d)
+{
+    for (size_t i = 0; i < gctk_plan_file_count(p); i++) {
+        const struct gctk_file *f = gctk_plan_file(p, i);
+        if (f->kind == GCTK_FILE_LIB && named(base_name(f->path), "libcuda.so"))
+            return lib_dir(f, d);
+    }
+    return NULL;
 }
 
 void layout_lib_folders(const gctk_plan *p, const struct layout_dirs *d, struct strv *out)
@@ -193,11 +262,55 @@ void layout_ldcache_add_plan(struct ldcache *c, const gctk_plan *p, const struct
         const struct gctk_file *f = gctk_plan_file(p, i);
         if (!is_lib(f) || !plain_soname(f))
             continue;
+        uint32_t flags = f->kind == GCTK_FILE_LIB ? LDCACHE_FLAG_X86_64 : LDCACHE_FLAG_I386;
         cleanup_free char *dir = lib_dir(f, d);
         cleanup_free char *path = xasprintf("%s/%s", dir, f->soname);
-        ldcache_add(c, f->soname, path,
-                    f->kind == GCTK_FILE_LIB ? LDCACHE_FLAG_X86_64 : LDCACHE_FLAG_I386);
+        ldcache_add(c, f->soname, path, flags);
+        /* ldconfig lists the development links too: dlopen("libcuda.so") */
+        const char *names[LAYOUT_DEV_MAX];
+        size_t n = dev_names(f, names);
+        for (size_t k = 0; k < n; k++) {
+            cleanup_free char *dev = xasprintf("%s/%s", dir, names[k]);
+            ldcache_add(c, names[k], dev, flags);
+        }
     }
+}
+
+/* A library of a scanned folder: its file name, SONAME and cache flags. */
+struct folder_lib {
+    char *name, *soname;
+    uint32_t flags;
+};
+
+static int folder_lib_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct folder_lib *)a)->name, ((const struct folder_lib *)b)->name);
+}
+
+/* The library a development link of the folder leads to, following links
+ * by their text only: plain names inside the folder, never a path, at most a
+ * few of them; NULL when it leads anywhere else. Nothing is opened through
+ * the image's links. */
+static const struct folder_lib *dev_link_target(int dfd, const char *name,
+                                                const struct folder_lib *libs, size_t n)
+{
+    cleanup_free char *at = xstrdup(name);
+    for (int hops = 0; hops < 8; hops++) {
+        char text[256];
+        ssize_t got = readlinkat(dfd, at, text, sizeof(text) - 1);
+        if (got <= 0)
+            return NULL;
+        text[got] = '\0';
+        if (strchr(text, '/') != NULL || strcmp(text, ".") == 0 || strcmp(text, "..") == 0)
+            return NULL;
+        struct folder_lib key = {.name = text};
+        const struct folder_lib *lib = bsearch(&key, libs, n, sizeof(*libs), folder_lib_cmp);
+        if (lib != NULL)
+            return lib;
+        free(at);
+        at = xstrdup(text);
+    }
+    return NULL;
 }
 
 int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *folder,
@@ -210,31 +323,132 @@ int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *f
     cleanup_fd int dfd = -1;
     if (rootfs_open_path(r, folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &dfd, err) < 0)
         return gctk_wrap(err, "folder `%s`", folder);
-    cleanup_dir DIR *d = fdopendir(dfd);
-    if (d == NULL)
-        return gctk_fail(err, errno, "read folder `%s`", folder);
-    dfd = -1; /* the DIR owns it now */
+    int scan = dup(dfd);
+    cleanup_dir DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
+    if (d == NULL) {
+        int e = errno;
+        if (scan >= 0)
+            close(scan);
+        return gctk_fail(err, e, "read folder `%s`", folder);
+    }
+    struct folder_lib *libs = NULL;
+    size_t nlibs = 0, cap = 0;
+    struct strv links = {0};
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (!str_has_prefix(e->d_name, "lib") || strstr(e->d_name, ".so") == NULL)
             continue;
         /* regular files only (a link is someone's name for a file seen here
-         * too), looked at through O_PATH and opened through that fd */
+         * too), looked at through O_PATH and opened through that fd; the
+         * development links (lib*.so), as ldconfig lists them, afterwards */
         cleanup_fd int fd = -1;
-        if (open_regular_at(dirfd(d), e->d_name, &fd) < 0)
+        if (open_regular_at(dfd, e->d_name, &fd) < 0) {
+            struct stat st;
+            if (str_has_suffix(e->d_name, ".so") &&
+                fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                strv_push(&links, xstrdup(e->d_name));
             continue;
+        }
         struct elf_info info = {0};
         cleanup_error gctk_error *ee = NULL;
         if (elf_inspect_fd(fd, &info, &ee) < 0)
             continue;
         if (info.soname != NULL && strchr(info.soname, '/') == NULL) {
+            uint32_t flags = info.elf_class == ELFCLASS64 ? LDCACHE_FLAG_X86_64 : LDCACHE_FLAG_I386;
             cleanup_free char *path = xasprintf("%s/%s", folder, info.soname);
-            ldcache_add(c, info.soname, path,
-                        info.elf_class == ELFCLASS64 ? LDCACHE_FLAG_X86_64 : LDCACHE_FLAG_I386);
+            ldcache_add(c, info.soname, path, flags);
+            if (nlibs == cap) {
+                cap = cap ? cap * 2 : 64;
+                libs = xrealloc(libs, cap * sizeof(*libs));
+            }
+            libs[nlibs++] =
+                (struct folder_lib){xstrdup(e->d_name), steal_pointer(&info.soname), flags};
         }
         elf_info_clear(&info);
     }
+    if (nlibs > 1)
+        qsort(libs, nlibs, sizeof(*libs), folder_lib_cmp);
+    for (size_t i = 0; i < links.len; i++) {
+        const char *name = links.items[i];
+        const struct folder_lib *lib = dev_link_target(dfd, name, libs, nlibs);
+        size_t n = strlen(name);
+        /* libcuda.so -> libcuda.so.1 -> libcuda.so.580.95.05 (SONAME libcuda.so.1) */
+        if (lib != NULL && strncmp(lib->soname, name, n) == 0 && lib->soname[n] == '.') {
+            cleanup_free char *path = xasprintf("%s/%s", folder, name);
+            ldcache_add(c, name, path, lib->flags);
+        }
+    }
+    for (size_t i = 0; i < nlibs; i++) {
+        free(libs[i].name);
+        free(libs[i].soname);
+    }
+    free(libs);
+    strv_clear(&links);
     return 0;
+}
+
+/* ---- forward compatibility ------------------------------------------------ */
+
+#define CUDA_COMPAT_DIR "/usr/local/cuda/compat"
+
+void layout_ldcache_add_compat(struct rootfs *r, const char *driver_version, struct ldcache *c,
+                               struct strv *notes, char **compat)
+{
+    cleanup_fd int dfd = -1;
+    cleanup_error gctk_error *e = NULL;
+    if (rootfs_open_path(r, CUDA_COMPAT_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &dfd, &e) < 0)
+        return;
+    int scan = dup(dfd);
+    cleanup_dir DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
+    if (d == NULL) {
+        if (scan >= 0)
+            close(scan);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *so = strstr(de->d_name, ".so.");
+        if (so == NULL || !(cap_library_caps(de->d_name) & GCTK_CAP_COMPUTE) ||
+            !version_valid(so + 4) || strchr(so + 4, '.') == NULL)
+            continue;
+        struct stat st;
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (!S_ISREG(st.st_mode)) {
+            note(notes,
+                 xasprintf("cuda-compat `%s/%s` ignored: not a regular file%s", CUDA_COMPAT_DIR,
+                           de->d_name, S_ISLNK(st.st_mode) ? " (a symlink)" : ""));
+            continue;
+        }
+        if (version_cmp(so + 4, driver_version) <= 0) {
+            note(notes, xasprintf("cuda-compat `%s/%s` ignored: not newer than the driver %s",
+                                  CUDA_COMPAT_DIR, de->d_name, driver_version));
+            continue;
+        }
+        /* the name may have been swapped for a device or a FIFO since the
+         * fstatat: look at the object itself through O_PATH, and open for
+         * reading only what is still a regular file */
+        cleanup_fd int fd = -1;
+        struct elf_info info = {0};
+        if (open_regular_at(dfd, de->d_name, &fd) < 0 || elf_inspect_fd(fd, &info, &e) < 0 ||
+            info.soname == NULL || info.elf_class != ELFCLASS64 || info.machine != EM_X86_64) {
+            note(notes, xasprintf("cuda-compat `%s/%s` ignored: not a 64-bit library",
+                                  CUDA_COMPAT_DIR, de->d_name));
+            gctk_error_free(e);
+            e = NULL;
+            elf_info_clear(&info);
+            continue;
+        }
+        cleanup_free char *path = xasprintf("%s/%s", CUDA_COMPAT_DIR, de->d_name);
+        ldcache_add(c, info.soname, path, LDCACHE_FLAG_X86_64);
+        note(notes, xasprintf("cuda-compat: %s -> %s (newer than the driver %s)", info.soname, path,
+                              driver_version));
+        if (compat != NULL && str_has_prefix(de->d_name, "libcuda.so.")) {
+            free(*compat);
+            *compat = xstrdup(path);
+        }
+        elf_info_clear(&info);
+    }
 }
 
 int layout_ldcache_write(struct rootfs *r, struct ldcache *c, gctk_error **err)

@@ -41,17 +41,29 @@ unsigned layout_file_flags(const struct gctk_file *f);
  * "nodev", "noexec"), appended to out. */
 void layout_mount_options(unsigned flags, struct strv *out);
 
-/* The links a program expects beside the libraries, paths[i] -> targets[i]:
- * SONAME -> file ("libcuda.so.1" -> "libcuda.so.580.95.05"), and the dev
- * links that build systems and dlopen("libcuda.so") users look for
- * ("libcuda.so", "libnvidia-ml.so" -> SONAME). A SONAME that is not a plain
- * file name gets none. */
+/* The links a container expects beside the driver's files, paths[i] ->
+ * targets[i]:
+ * - SONAME -> file ("libcuda.so.1" -> "libcuda.so.580.95.05");
+ * - the development links that build systems and dlopen("libcuda.so") users
+ *   look for (-> SONAME): every one the host keeps beside the driver's
+ *   libraries (gctk_file.dev), and libcuda.so, libnvidia-ml.so and
+ *   libnvidia-opticalflow.so whatever the host has;
+ * - libGLX_indirect.so.0 -> the libGLX_nvidia file (GLVND's indirect GLX),
+ *   gbm/nvidia-drm_gbm.so -> ../libnvidia-allocator.so.1 for graphics (GBM's
+ *   backend), libglxserver_nvidia.so -> its file beside the Xorg module;
+ * - each DRM node's /dev/dri/by-path name -> ../cardN, ../renderDN.
+ * A SONAME that is not a plain file name gets none. */
 struct layout_links {
-    struct strv targets; /* what each link points to: a name in its directory */
+    struct strv targets; /* what each link points to, relative to its directory */
     struct strv paths;   /* the links, absolute in the container */
+    int *gpus;           /* per link: the GPU of a DRM node's link; -1 for the others */
 };
 void layout_links(const gctk_plan *p, const struct layout_dirs *d, struct layout_links *out);
 void layout_links_clear(struct layout_links *l);
+
+/* The directory of the 64-bit libcuda in the container (NVIDIA's
+ * NVIDIA_CTK_LIBCUDA_DIR); NULL when the plan has none. Owned. */
+char *layout_libcuda_dir(const gctk_plan *p, const struct layout_dirs *d);
 
 /* The directories of the plan's libraries in the container, each once, in
  * plan order (what update-ldcache scans). */
@@ -77,12 +89,25 @@ int inject_mask_proc(const gctk_host *h, struct rootfs *r, const struct gctk_gpu
  * missing, odd or corrupt cache gives an empty one (ld.so would ignore it
  * too); notes (may be NULL) get a line saying why. */
 void layout_ldcache_read(struct rootfs *r, struct ldcache *c, struct strv *notes);
-/* Adds the plan's libraries: SONAME -> its container directory/SONAME. */
+/* Adds the plan's libraries: SONAME -> its container directory/SONAME, and
+ * each development link of layout_links() under its own name, as ldconfig
+ * lists them ("libcuda.so" -> directory/libcuda.so). */
 void layout_ldcache_add_plan(struct ldcache *c, const gctk_plan *p, const struct layout_dirs *d);
 /* Adds every library of a folder of the container (regular files named
- * lib*.so*, whose SONAME is read from the ELF): folder/SONAME. */
+ * lib*.so*, whose SONAME is read from the ELF): folder/SONAME; and, as
+ * ldconfig does, each development link lib*.so of the folder that leads (by
+ * plain names within the folder) to one of them whose SONAME it begins:
+ * folder/lib*.so. */
 int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *folder,
                               gctk_error **err);
+/* Forward compatibility: the image's /usr/local/cuda/compat libraries of
+ * compute (NVIDIA's cuda-compat package) that are newer than the host's
+ * driver_version replace the driver's SONAMEs in c. Only regular 64-bit ELF
+ * files inside the rootfs count: a symlink there is ignored (it could name
+ * anything), and so is anything else odd; notes (may be NULL) get a line
+ * for each decision. *compat (may be NULL) gets the libcuda used, or stays. */
+void layout_ldcache_add_compat(struct rootfs *r, const char *driver_version, struct ldcache *c,
+                               struct strv *notes, char **compat);
 /* Writes c as the container's /etc/ld.so.cache (atomically; a symlink there
  * is replaced, never followed). */
 int layout_ldcache_write(struct rootfs *r, struct ldcache *c, gctk_error **err);

@@ -12,6 +12,7 @@ void request_clear(struct request *r)
     free(r->ignored);
     free(r->mig_config);
     free(r->mig_monitor);
+    free(r->imex);
     strv_clear(&r->requires);
     strv_clear(&r->require_names);
     *r = (struct request){0};
@@ -63,6 +64,35 @@ static void read_mig_caps(const struct strv *env, bool privileged, struct reques
     }
 }
 
+/* IMEX channels, as NVIDIA's toolkit 1.18 reads NVIDIA_IMEX_CHANNELS: for a
+ * GPU container that may ask through its environment; `all` asks for none
+ * (NVIDIA's toolkit ignores it: a channel is a grant across nodes, named one
+ * by one), and so do void and none. */
+static void read_imex(const struct strv *env, bool env_allowed, struct request *r)
+{
+    const char *v = env_get(env, "NVIDIA_IMEX_CHANNELS");
+    if (v == NULL || v[0] == '\0')
+        return;
+    if (!env_allowed) {
+        add_ignored(r, xasprintf("NVIDIA_IMEX_CHANNELS=%s ignored: unprivileged containers may "
+                                 "not ask for IMEX channels through the environment "
+                                 "(allow-unprivileged-env is false)",
+                                 v));
+        return;
+    }
+    cleanup_free char *copy = xstrdup(v);
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        if (strcmp(str_strip(tok), "all") == 0) {
+            add_ignored(r, xasprintf("NVIDIA_IMEX_CHANNELS=%s ignored: `all` names no channel; "
+                                     "list the channels (`0,1`), as NVIDIA's toolkit asks",
+                                     v));
+            return;
+        }
+    }
+    r->imex = xstrdup(v);
+}
+
 int request_from_env(const struct strv *env, bool privileged, const struct gctk_config *cfg,
                      struct request *out, gctk_error **err)
 {
@@ -99,8 +129,10 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
     }
     if (visible != NULL && visible[0] != '\0' && strcmp(visible, "void") != 0)
         r.devices = xstrdup(visible);
-    if (r.devices != NULL)
+    if (r.devices != NULL) {
         read_mig_caps(env, privileged, &r);
+        read_imex(env, privileged || cfg->allow_unprivileged_env, &r);
+    }
 
     const char *caps = env_get(env, "NVIDIA_DRIVER_CAPABILITIES");
     if (caps == NULL || caps[0] == '\0') {

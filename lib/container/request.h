@@ -4,7 +4,7 @@
  * legacy CUDA_VERSION rule (an image with CUDA_VERSION but neither
  * NVIDIA_REQUIRE_CUDA nor NVIDIA_VISIBLE_DEVICES asks for every GPU and
  * capability, and for a driver of at least that CUDA version), the MIG
- * management variables and Swarm's DOCKER_RESOURCE_<NAME>. */
+ * management variables, NVIDIA_IMEX_CHANNELS and Swarm's DOCKER_RESOURCE_<NAME>. */
 #ifndef GCTK_REQUEST_H
 #define GCTK_REQUEST_H
 
@@ -22,6 +22,9 @@ struct request {
     /* NVIDIA_MIG_CONFIG_DEVICES / NVIDIA_MIG_MONITOR_DEVICES ("all" or GPU
      * ids) of a privileged container; NULL otherwise */
     char *mig_config, *mig_monitor;
+    /* NVIDIA_IMEX_CHANNELS of a GPU container that may ask through its
+     * environment ("0,1"; gctk_select_imex() reads it); NULL otherwise */
+    char *imex;
 };
 
 int request_from_env(const struct strv *env, bool privileged, const struct gctk_config *cfg,

@@ -13,7 +13,7 @@
  * PATH, the settings' fingerprint) and every dependency discovery recorded
  * before reading it (host.h): the identity (device, inode, mode, size,
  * mtime, ctime, rdev) of each file and link it looked at, absence included;
- * the hash of each /proc file it read and of the names in each directory it
+ * the hash of each /proc and /sys file it read and of the names in each directory it
  * listed; /sys/module/nvidia, whose inode is new at every module load. The
  * entry is used only when all of them are found again as recorded. A
  * discovery that asked NVML (MIG devices, masked UUIDs: live answers, not
@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include "host.h"
@@ -65,7 +66,8 @@ struct host_deps {
 static bool under_proc(const struct host_deps *d, const char *full)
 {
     size_t n = strcmp(d->root, "/") == 0 ? 0 : strlen(d->root);
-    return strncmp(full, d->root, n) == 0 && str_has_prefix(full + n, "/proc/");
+    return strncmp(full, d->root, n) == 0 &&
+           (str_has_prefix(full + n, "/proc/") || str_has_prefix(full + n, "/sys/"));
 }
 
 static struct dep *push(struct host_deps *d, char kind, const char *full)
@@ -307,6 +309,8 @@ static json_t *key_json(const gctk_host *h, const struct gctk_host_cache *c)
     json_object_set_new(k, "flags", json_integer(h->flags));
     json_object_set_new(k, "path", str_or_null(getenv("PATH")));
     json_object_set_new(k, "config", json_sprintf("%016llx", c->config));
+    struct utsname u; /* the firmware search path names the kernel release */
+    json_object_set_new(k, "kernel", json_string(uname(&u) == 0 ? u.release : ""));
     return k;
 }
 
@@ -360,7 +364,7 @@ struct mig_fields {
 struct file_fields {
     enum gctk_file_kind kind;
     unsigned caps;
-    char *path, *source, *soname;
+    char *path, *source, *soname, *dev;
 };
 struct node_fields {
     enum gctk_node_kind kind;
@@ -368,6 +372,7 @@ struct node_fields {
     int gpu;
     char *path;
     unsigned major, minor;
+    char *by_path;
 };
 _Static_assert(sizeof(struct gctk_gpu) == sizeof(struct gpu_fields), "serialise struct gctk_gpu");
 _Static_assert(sizeof(struct gctk_mig) == sizeof(struct mig_fields), "serialise struct gctk_mig");
@@ -395,14 +400,15 @@ static json_t *host_json(const gctk_host *h)
     }
     for (size_t i = 0; i < h->nfiles; i++) {
         const struct gctk_file *f = &h->files[i];
-        json_array_append_new(files, json_pack("[iisso]", (int)f->kind, (int)f->caps, f->path,
-                                               f->source, str_or_null(f->soname)));
+        json_array_append_new(files,
+                              json_pack("[iissoo]", (int)f->kind, (int)f->caps, f->path, f->source,
+                                        str_or_null(f->soname), str_or_null(f->dev)));
     }
     for (size_t i = 0; i < h->nnodes; i++) {
         const struct gctk_node *n = &h->nodes[i];
-        json_array_append_new(nodes,
-                              json_pack("[iiisII]", (int)n->kind, (int)n->caps, n->gpu, n->path,
-                                        (json_int_t)n->major, (json_int_t)n->minor));
+        json_array_append_new(nodes, json_pack("[iiisIIo]", (int)n->kind, (int)n->caps, n->gpu,
+                                               n->path, (json_int_t)n->major, (json_int_t)n->minor,
+                                               str_or_null(n->by_path)));
     }
     for (size_t i = 0; i < h->warnings.len; i++)
         json_array_append_new(warnings, json_string(h->warnings.items[i]));
@@ -508,12 +514,12 @@ static bool host_from_json(gctk_host *h, json_t *o)
     json_array_foreach(files, i, e)
     {
         struct gctk_file *f = &h->files[h->nfiles++];
-        if (json_array_size(e) != 5 ||
-            !get_int(json_array_get(e, 0), GCTK_FILE_LIB, GCTK_FILE_DIR, &v[0]) ||
+        if (json_array_size(e) != 6 ||
+            !get_int(json_array_get(e, 0), GCTK_FILE_LIB, GCTK_FILE_MODULE, &v[0]) ||
             !get_int(json_array_get(e, 1), 0, GCTK_CAP_ALL, &v[1]) ||
             !opt_str(json_array_get(e, 2), &f->path) || f->path == NULL ||
             !opt_str(json_array_get(e, 3), &f->source) || f->source == NULL ||
-            !opt_str(json_array_get(e, 4), &f->soname))
+            !opt_str(json_array_get(e, 4), &f->soname) || !opt_str(json_array_get(e, 5), &f->dev))
             return false;
         f->kind = (enum gctk_file_kind)v[0];
         f->caps = (unsigned)v[1];
@@ -523,13 +529,14 @@ static bool host_from_json(gctk_host *h, json_t *o)
     json_array_foreach(nodes, i, e)
     {
         struct gctk_node *n = &h->nodes[h->nnodes++];
-        if (json_array_size(e) != 6 ||
-            !get_int(json_array_get(e, 0), GCTK_NODE_CONTROL, GCTK_NODE_CAP, &v[0]) ||
+        if (json_array_size(e) != 7 ||
+            !get_int(json_array_get(e, 0), GCTK_NODE_CONTROL, GCTK_NODE_IMEX, &v[0]) ||
             !get_int(json_array_get(e, 1), 0, GCTK_CAP_ALL, &v[1]) ||
             !get_int(json_array_get(e, 2), -1, (long long)h->ngpus - 1, &v[2]) ||
             !get_int(json_array_get(e, 4), 0, 0xfff, &v[3]) ||
             !get_int(json_array_get(e, 5), 0, 0xfffff, &v[4]) ||
-            !opt_str(json_array_get(e, 3), &n->path) || n->path == NULL)
+            !opt_str(json_array_get(e, 3), &n->path) || n->path == NULL ||
+            !opt_str(json_array_get(e, 6), &n->by_path))
             return false;
         n->kind = (enum gctk_node_kind)v[0];
         n->caps = (unsigned)v[1];
@@ -628,6 +635,7 @@ static gctk_host *load(int dirfd, const char *name, const char *root, unsigned f
     h->root = xstrdup(root);
     h->flags = flags;
     h->mig_config_minor = h->mig_monitor_minor = -1;
+    h->imex_major = -2;
     if (!host_from_json(h, json_object_get(entry, "host"))) {
         gctk_host_free(h);
         *why = xasprintf("`%s` is not a cache entry", name);

@@ -77,7 +77,8 @@ const struct cap_library cap_libraries[] = {
     {"libnvidia-gpucomp.so", GCTK_CAP_COMPUTE},
     {"libnvidia-ptxjitcompiler.so", GCTK_CAP_COMPUTE},
     {"libnvidia-fatbinaryloader.so", GCTK_CAP_COMPUTE},
-    {"libnvidia-allocator.so", GCTK_CAP_COMPUTE},
+    /* GBM's backend too (gbm/nvidia-drm_gbm.so links to it): graphics */
+    {"libnvidia-allocator.so", GCTK_CAP_COMPUTE | GCTK_CAP_GRAPHICS},
     {"libnvidia-compiler.so", GCTK_CAP_COMPUTE},
     {"libnvidia-pkcs11.so", GCTK_CAP_COMPUTE},
     {"libnvidia-pkcs11-openssl3.so", GCTK_CAP_COMPUTE},
@@ -101,6 +102,14 @@ const struct cap_library cap_libraries[] = {
     {"libGLESv1_CM_nvidia.so", GCTK_CAP_GRAPHICS},
     {"libnvidia-glvkspirv.so", GCTK_CAP_GRAPHICS},
     {"libnvidia-cbl.so", GCTK_CAP_GRAPHICS},
+    {"libnvidia-vulkan-producer.so", GCTK_CAP_GRAPHICS},
+    /* the EGL external platforms (Wayland, GBM, X11 through XCB and Xlib):
+     * libraries of their own version, each named by a platform file of
+     * egl_external_platform.d (cap_configs) */
+    {"libnvidia-egl-wayland.so", GCTK_CAP_GRAPHICS},
+    {"libnvidia-egl-gbm.so", GCTK_CAP_GRAPHICS},
+    {"libnvidia-egl-xcb.so", GCTK_CAP_GRAPHICS},
+    {"libnvidia-egl-xlib.so", GCTK_CAP_GRAPHICS},
     {"libnvidia-ngx.so", GCTK_CAP_NGX},
     {NULL, 0},
 };
@@ -112,14 +121,37 @@ const struct cap_binary cap_binaries[] = {
     {"nv-fabricmanager", GCTK_CAP_UTILITY},
     {"nvidia-cuda-mps-control", GCTK_CAP_COMPUTE},
     {"nvidia-cuda-mps-server", GCTK_CAP_COMPUTE},
+    /* the IMEX daemon and its control tool (NVIDIA's specs carry them) */
+    {"nvidia-imex", GCTK_CAP_UTILITY},
+    {"nvidia-imex-ctl", GCTK_CAP_UTILITY},
     {NULL, 0},
 };
 
+/* Configuration and data files of the driver, each at its own path in the
+ * container: those of NVIDIA's toolkit 1.18 (its graphics mounts), at the
+ * two places a driver install puts them. */
 const struct cap_binary cap_configs[] = {
     {"/usr/share/glvnd/egl_vendor.d/10_nvidia.json", GCTK_CAP_GRAPHICS},
     {"/etc/glvnd/egl_vendor.d/10_nvidia.json", GCTK_CAP_GRAPHICS},
+    {"/usr/share/egl/egl_external_platform.d/10_nvidia_wayland.json", GCTK_CAP_GRAPHICS},
+    {"/etc/egl/egl_external_platform.d/10_nvidia_wayland.json", GCTK_CAP_GRAPHICS},
+    {"/usr/share/egl/egl_external_platform.d/15_nvidia_gbm.json", GCTK_CAP_GRAPHICS},
+    {"/etc/egl/egl_external_platform.d/15_nvidia_gbm.json", GCTK_CAP_GRAPHICS},
+    {"/usr/share/egl/egl_external_platform.d/20_nvidia_xcb.json", GCTK_CAP_GRAPHICS},
+    {"/etc/egl/egl_external_platform.d/20_nvidia_xcb.json", GCTK_CAP_GRAPHICS},
+    {"/usr/share/egl/egl_external_platform.d/20_nvidia_xlib.json", GCTK_CAP_GRAPHICS},
+    {"/etc/egl/egl_external_platform.d/20_nvidia_xlib.json", GCTK_CAP_GRAPHICS},
     {"/usr/share/vulkan/icd.d/nvidia_icd.json", GCTK_CAP_GRAPHICS},
     {"/etc/vulkan/icd.d/nvidia_icd.json", GCTK_CAP_GRAPHICS},
+    {"/usr/share/vulkan/icd.d/nvidia_layers.json", GCTK_CAP_GRAPHICS},
+    {"/etc/vulkan/icd.d/nvidia_layers.json", GCTK_CAP_GRAPHICS},
+    {"/usr/share/vulkan/implicit_layer.d/nvidia_layers.json", GCTK_CAP_GRAPHICS},
+    {"/etc/vulkan/implicit_layer.d/nvidia_layers.json", GCTK_CAP_GRAPHICS},
+    {"/usr/share/nvidia/nvoptix.bin", GCTK_CAP_GRAPHICS},
+    {"/usr/share/X11/xorg.conf.d/10-nvidia.conf", GCTK_CAP_GRAPHICS},
+    {"/etc/X11/xorg.conf.d/10-nvidia.conf", GCTK_CAP_GRAPHICS},
+    {"/usr/share/X11/xorg.conf.d/nvidia-drm-outputclass.conf", GCTK_CAP_GRAPHICS},
+    {"/etc/X11/xorg.conf.d/nvidia-drm-outputclass.conf", GCTK_CAP_GRAPHICS},
     {"/etc/OpenCL/vendors/nvidia.icd", GCTK_CAP_COMPUTE},
     {NULL, 0},
 };
@@ -141,13 +173,30 @@ unsigned cap_expand(unsigned caps)
     return caps;
 }
 
-unsigned cap_library_caps(const char *soname_or_file)
+const struct cap_library *cap_library_of(const char *soname_or_file)
 {
     for (const struct cap_library *l = cap_libraries; l->prefix != NULL; l++) {
         size_t n = strlen(l->prefix);
         if (strncmp(soname_or_file, l->prefix, n) == 0 &&
             (soname_or_file[n] == '.' || soname_or_file[n] == '\0'))
-            return l->caps;
+            return l;
     }
-    return 0;
+    return NULL;
+}
+
+bool cap_library_own_version(const struct cap_library *l)
+{
+    /* the EGL platform libraries: NVIDIA's open-source projects, released on their own */
+    static const char *const own[] = {"libnvidia-egl-wayland.so", "libnvidia-egl-gbm.so",
+                                      "libnvidia-egl-xcb.so", "libnvidia-egl-xlib.so"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(own); i++)
+        if (strcmp(l->prefix, own[i]) == 0)
+            return true;
+    return false;
+}
+
+unsigned cap_library_caps(const char *soname_or_file)
+{
+    const struct cap_library *l = cap_library_of(soname_or_file);
+    return l != NULL ? l->caps : 0;
 }

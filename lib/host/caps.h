@@ -24,6 +24,12 @@ extern const struct cap_binary cap_sockets[];
 /* The capabilities whose files a library belongs to, from its file name or
  * SONAME ("libcuda.so.1" -> compute); 0 when it is not a driver library. */
 unsigned cap_library_caps(const char *name);
+/* The entry of cap_libraries a file name or SONAME belongs to; NULL when none. */
+const struct cap_library *cap_library_of(const char *name);
+/* Whether the library is versioned on its own ("libnvidia-egl-wayland.so.1.1.13"),
+ * not with the driver's version: it is taken at the version its SONAME link
+ * names on the host. */
+bool cap_library_own_version(const struct cap_library *l);
 /* Adds the capabilities a requested one builds on (video: compute, display: graphics). */
 unsigned cap_expand(unsigned caps);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 
 #include "caps.h"
 #include "elfinfo.h"
@@ -206,12 +207,14 @@ static int read_gpus(struct gctk_host *h, gctk_error **err)
 #define HOST_MAX_LINKS 40
 
 /* host_resolve, with dirs (may be NULL) the directories already found to be
- * real ones, not links: a library path's /usr, /usr/lib, ... are looked at
- * once per discovery, not once per library. *st (may be NULL): the resolved
- * file's lstat. */
+ * real ones, not links, and missing (may be NULL) those found not to exist:
+ * a library path's /usr, /usr/lib, ... are looked at once per discovery, not
+ * once per library, and so is the absent /etc/egl of four candidates. *st
+ * (may be NULL): the resolved file's lstat. deps: where the lstat() calls
+ * are recorded (may be NULL). */
 static int resolve_in_root(const char *root, const char *path, struct strv *dirs,
-                           struct host_deps *deps, char **out, struct stat *st_out,
-                           gctk_error **err)
+                           struct strv *missing, struct host_deps *deps, bool *absent, char **out,
+                           struct stat *st_out, gctk_error **err)
 {
     bool in_subtree = root != NULL && root[0] != '\0' && strcmp(root, "/") != 0;
     const char *shown_root = in_subtree ? root : "/";
@@ -264,17 +267,27 @@ static int resolve_in_root(const char *root, const char *path, struct strv *dirs
             continue;
         }
         cleanup_free char *full = path_join(root, done);
-        int rc = lstat(full, &st);
-        host_dep_lstat(deps, full, rc, &st);
+        bool known_missing = next != NULL && missing != NULL && strv_contains(missing, done);
+        int rc = known_missing ? -1 : lstat(full, &st);
+        if (!known_missing)
+            host_dep_lstat(deps, full, rc, &st);
         if (rc < 0) {
+            int e = known_missing ? ENOENT : errno;
+            if (e == ENOENT && next != NULL && missing != NULL && !known_missing)
+                strv_push(missing, xstrdup(done));
             /* a name from a link's text: the link leads nowhere; a name of
-             * the caller's: the file is simply not there */
-            if (errno == ENOENT && (size_t)(name - todo) < orig)
+             * the caller's: the file is simply not there (absent, when the
+             * caller asks, says so without an error: most candidates are) */
+            if (e == ENOENT && (size_t)(name - todo) < orig)
                 return gctk_fail(err, 0,
                                  "`%s` is a link to `%s`, which does not exist under "
                                  "the driver root `%s`",
                                  link, target, shown_root);
-            return gctk_fail(err, errno, "`%s`", full);
+            if (e == ENOENT && absent != NULL) {
+                *absent = true;
+                return -1;
+            }
+            return gctk_fail(err, e, "`%s`", full);
         }
         if (!S_ISLNK(st.st_mode)) {
             if (next != NULL && !S_ISDIR(st.st_mode))
@@ -326,14 +339,15 @@ static int resolve_in_root(const char *root, const char *path, struct strv *dirs
 
 int host_resolve(const char *root, const char *path, char **out, gctk_error **err)
 {
-    return resolve_in_root(root, path, NULL, NULL, out, NULL, err);
+    return resolve_in_root(root, path, NULL, NULL, NULL, NULL, out, NULL, err);
 }
 
 /* host_resolve for discovery: each directory of the host looked at once */
 static int resolve(struct gctk_host *h, const char *path, char **out, struct stat *st,
                    gctk_error **err)
 {
-    return resolve_in_root(h->root, path, &h->real_dirs, h->deps, out, st, err);
+    return resolve_in_root(h->root, path, &h->real_dirs, &h->missing_dirs, h->deps, NULL, out, st,
+                           err);
 }
 
 /* A directory of the host, named as inside the root: links followed in the
@@ -354,12 +368,13 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-/* a driver version: digits with at least one dot ("580.95.05"; a SONAME's
- * suffix is one number: "libcuda.so.1") */
+/* a driver version: digits with at least one dot, the branch number first
+ * ("580.95.05"; a SONAME's suffix is one number: "libcuda.so.1"; the EGL
+ * platform libraries carry versions of their own: "libnvidia-egl-wayland.so.1.1.13") */
 static bool is_driver_version(const char *s, size_t n)
 {
-    return n > 0 && s[0] >= '0' && s[0] <= '9' && memchr(s, '.', n) != NULL &&
-           strspn(s, "0123456789.") >= n;
+    size_t branch = strspn(s, "0123456789");
+    return n > 0 && branch >= 3 && branch < n && s[branch] == '.' && strspn(s, "0123456789.") >= n;
 }
 
 char *host_file_version(const char *path)
@@ -367,13 +382,19 @@ char *host_file_version(const char *path)
     const char *so = strstr(base_name(path), ".so.");
     if (so != NULL)
         return is_driver_version(so + 4, strlen(so + 4)) ? xstrdup(so + 4) : NULL;
-    /* firmware: /lib/firmware/nvidia/<version>/gsp_*.bin */
-    const char *fw = strstr(path, "/firmware/nvidia/");
-    if (fw == NULL)
+    /* firmware: <firmware dir>/nvidia/<version>/gsp_*.bin, whichever
+     * directory of the kernel's search order holds it */
+    const char *name = base_name(path);
+    if (name == path || !str_has_prefix(name, "gsp") || !str_has_suffix(name, ".bin"))
         return NULL;
-    const char *v = fw + strlen("/firmware/nvidia/");
-    size_t n = strcspn(v, "/");
-    return v[n] == '/' && is_driver_version(v, n) ? xstrndup(v, n) : NULL;
+    size_t dir_len = (size_t)(name - 1 - path);
+    const char *v = path + dir_len;
+    while (v > path && v[-1] != '/')
+        v--;
+    size_t n = dir_len - (size_t)(v - path);
+    if (v - path < 8 || strncmp(v - 8, "/nvidia/", 8) != 0 || !is_driver_version(v, n))
+        return NULL;
+    return xstrndup(v, n);
 }
 
 /* source: path resolved by host_resolve (the caller did it once) */
@@ -403,8 +424,10 @@ static char *candidate_source(struct gctk_host *h, const char *what, const char 
 {
     char *source = NULL;
     cleanup_error gctk_error *e = NULL;
-    if (resolve(h, path, &source, st, &e) < 0) {
-        if (e->code != ENOENT)
+    bool absent = false;
+    if (resolve_in_root(h->root, path, &h->real_dirs, &h->missing_dirs, h->deps, &absent, &source,
+                        st, &e) < 0) {
+        if (!absent && e->code != ENOENT)
             add_warning(h, xasprintf("%s `%s` skipped: %s", what, path, e->msg));
         return NULL;
     }
@@ -419,12 +442,25 @@ static char *candidate_source(struct gctk_host *h, const char *what, const char 
     return NULL;
 }
 
+/* Whether name is the file of a library that carries its own version, not
+ * the driver's: "<prefix>.so.<digits>.<...>" (libnvidia-egl-wayland.so.1.1.13). */
+static bool own_version_file(const struct cap_library *l, const char *name)
+{
+    size_t n = strlen(l->prefix);
+    if (!cap_library_own_version(l) || strncmp(name, l->prefix, n) != 0 || name[n] != '.')
+        return false;
+    const char *v = name + n + 1;
+    return v[0] >= '0' && v[0] <= '9' && strchr(v, '.') != NULL &&
+           strspn(v, "0123456789.") == strlen(v);
+}
+
 /* Takes one library candidate: resolves it, applies the version-suffix rule
- * and the ELF class check. want32: from the cache flags or the scan dir. */
+ * (the driver's version, or the library's own for the few that carry one)
+ * and the ELF class check. want_class: from the cache flags or the scan dir. */
 static void consider_library(struct gctk_host *h, const char *path, int want_class)
 {
-    unsigned caps = cap_library_caps(base_name(path));
-    if (caps == 0)
+    const struct cap_library *lib = cap_library_of(base_name(path));
+    if (lib == NULL)
         return;
     cleanup_free char *real = NULL;
     cleanup_error gctk_error *e = NULL;
@@ -433,7 +469,7 @@ static void consider_library(struct gctk_host *h, const char *path, int want_cla
         return;
     }
     cleanup_free char *suffix = xasprintf(".so.%s", h->driver_version);
-    if (!str_has_suffix(real, suffix)) {
+    if (!str_has_suffix(real, suffix) && !own_version_file(lib, base_name(real))) {
         add_warning(h, xasprintf("library `%s` skipped: its version is not the driver's %s", real,
                                  h->driver_version));
         return;
@@ -453,10 +489,46 @@ static void consider_library(struct gctk_host *h, const char *path, int want_cla
         elf_info_clear(&info);
         return;
     }
-    struct gctk_file *f = add_file(h, is64 ? GCTK_FILE_LIB : GCTK_FILE_LIB32, caps, real, real);
+    struct gctk_file *f =
+        add_file(h, is64 ? GCTK_FILE_LIB : GCTK_FILE_LIB32, lib->caps, real, real);
     if (f != NULL)
         f->soname = steal_pointer(&info.soname);
     elf_info_clear(&info);
+}
+
+/* A development link of a driver library ("libcuda.so"): a name that ends
+ * in ".so" where the library's SONAME has a version after it. */
+static bool is_dev_name(const char *name)
+{
+    return str_has_suffix(name, ".so") && cap_library_caps(name) != 0;
+}
+
+/* The development links found (by the cache or the scan) as "<class>:<path>",
+ * matched with the libraries once those are all known: a link names the
+ * library it leads to, whose SONAME must start with the link's name. */
+static void match_dev_links(struct gctk_host *h, const struct strv *links)
+{
+    for (size_t i = 0; i < links->len; i++) {
+        const char *path = links->items[i] + 2;
+        bool is64 = links->items[i][0] == '6';
+        cleanup_free char *real = NULL;
+        cleanup_error gctk_error *e = NULL;
+        if (resolve(h, path, &real, NULL, &e) < 0) {
+            add_warning(h, xasprintf("library link `%s` skipped: %s", path, e->msg));
+            continue;
+        }
+        const char *name = base_name(path);
+        size_t n = strlen(name);
+        for (size_t k = 0; k < h->nfiles; k++) {
+            struct gctk_file *f = &h->files[k];
+            if (f->kind != (is64 ? GCTK_FILE_LIB : GCTK_FILE_LIB32) || f->dev != NULL ||
+                strcmp(f->path, real) != 0 || f->soname == NULL ||
+                strncmp(f->soname, name, n) != 0 || f->soname[n] != '.')
+                continue;
+            f->dev = xstrdup(name);
+            break;
+        }
+    }
 }
 
 static const char *const lib64_dirs[] = {
@@ -479,7 +551,8 @@ static const char *const lib32_dirs[] = {
     NULL,
 };
 
-static void scan_lib_dirs(struct gctk_host *h, const char *const *dirs, int want_class)
+static void scan_lib_dirs(struct gctk_host *h, const char *const *dirs, int want_class,
+                          struct strv *dev_links)
 {
     cleanup_free char *suffix = xasprintf(".so.%s", h->driver_version);
     for (size_t i = 0; dirs[i] != NULL; i++) {
@@ -488,7 +561,15 @@ static void scan_lib_dirs(struct gctk_host *h, const char *const *dirs, int want
             continue;
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
-            if (!str_has_suffix(de->d_name, suffix) || cap_library_caps(de->d_name) == 0)
+            const struct cap_library *lib = cap_library_of(de->d_name);
+            if (lib == NULL)
+                continue;
+            if (is_dev_name(de->d_name)) {
+                strv_push(dev_links, xasprintf("%c:%s/%s", want_class == ELFCLASS64 ? '6' : '3',
+                                               dirs[i], de->d_name));
+                continue;
+            }
+            if (!str_has_suffix(de->d_name, suffix) && !own_version_file(lib, de->d_name))
                 continue;
             cleanup_free char *p = xasprintf("%s/%s", dirs[i], de->d_name);
             consider_library(h, p, want_class);
@@ -501,13 +582,15 @@ static void find_libraries(struct gctk_host *h)
     cleanup_free char *cache_path = path_join(h->root, "/etc/ld.so.cache");
     struct ldcache cache = {0};
     cleanup_error gctk_error *e = NULL;
+    cleanup_strv struct strv dev_links = {0};
     host_dep_file(h->deps, cache_path);
     if (ldcache_read(cache_path, &cache, &e) < 0) {
         if (e->code != ENOENT)
             add_warning(h, xasprintf("`%s` unusable, scanning the library directories: %s",
                                      cache_path, e->msg));
-        scan_lib_dirs(h, lib64_dirs, ELFCLASS64);
-        scan_lib_dirs(h, lib32_dirs, ELFCLASS32);
+        scan_lib_dirs(h, lib64_dirs, ELFCLASS64, &dev_links);
+        scan_lib_dirs(h, lib32_dirs, ELFCLASS32, &dev_links);
+        match_dev_links(h, &dev_links);
         return;
     }
     for (size_t i = 0; i < cache.len; i++) {
@@ -517,10 +600,16 @@ static void find_libraries(struct gctk_host *h)
         int cls = (en->flags & 0xff00) == (LDCACHE_FLAG_X86_64 & 0xff00) ? ELFCLASS64
                   : en->flags == LDCACHE_FLAG_I386                       ? ELFCLASS32
                                                                          : 0;
-        if (cls != 0)
+        if (cls == 0)
+            continue;
+        /* ldconfig lists a library's development link under its own name */
+        if (is_dev_name(en->soname) && strcmp(base_name(en->path), en->soname) == 0)
+            strv_push(&dev_links, xasprintf("%c:%s", cls == ELFCLASS64 ? '6' : '3', en->path));
+        else
             consider_library(h, en->path, cls);
     }
     ldcache_clear(&cache);
+    match_dev_links(h, &dev_links);
 }
 
 char *host_find_library(const char *root, const char *soname)
@@ -604,6 +693,116 @@ static void find_binaries(struct gctk_host *h)
     strv_clear(&dirs);
 }
 
+/* ---- GSP firmware ------------------------------------------------------------ */
+
+int host_firmware_dirs(const char *root, struct strv *out)
+{
+    /* firmware_class.path first, when the kernel has one (an empty value is
+     * no path), then the kernel's own list (drivers/base/firmware_loader) */
+    cleanup_free char *param = path_join(root, HOST_FIRMWARE_PATH_PARAM);
+    cleanup_free char *text = NULL;
+    int custom = 0;
+    if (read_file(param, 8192, &text, NULL, NULL) == 0) {
+        str_strip(text);
+        size_t n = strlen(text);
+        while (n > 1 && text[n - 1] == '/')
+            text[--n] = '\0';
+        if (text[0] == '/' && strchr(text, '\n') == NULL) {
+            strv_push(out, xstrdup(text));
+            custom = 1;
+        }
+    }
+    struct utsname u;
+    const char *release = uname(&u) == 0 ? u.release : NULL;
+    if (release != NULL)
+        strv_push(out, xasprintf("/lib/firmware/updates/%s", release));
+    strv_push(out, xstrdup("/lib/firmware/updates"));
+    if (release != NULL)
+        strv_push(out, xasprintf("/lib/firmware/%s", release));
+    strv_push(out, xstrdup("/lib/firmware"));
+    return custom;
+}
+
+/* The driver's GSP firmware, nvidia/<version>/gsp*.bin, found as the kernel
+ * finds it: each file name in the first directory of its search order that
+ * has it. Each goes to the same path in the container: a kernel that looks
+ * firmware up in the root of the process opening the GPU (before Linux 5.7)
+ * then finds it there as it would on the host. */
+static void find_firmware(struct gctk_host *h)
+{
+    cleanup_strv struct strv dirs = {0}, taken = {0};
+    cleanup_free char *param = path_join(h->root, HOST_FIRMWARE_PATH_PARAM);
+    host_dep_file(h->deps, param); /* the kernel release is in the cache's key */
+    host_firmware_dirs(h->root, &dirs);
+    for (size_t i = 0; i < dirs.len; i++) {
+        cleanup_free char *rel = xasprintf("%s/nvidia/%s", dirs.items[i], h->driver_version);
+        cleanup_dir DIR *d = open_dir(h, rel);
+        if (d == NULL)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (!str_has_prefix(de->d_name, "gsp") || !str_has_suffix(de->d_name, ".bin") ||
+                strv_contains(&taken, de->d_name))
+                continue;
+            strv_push(&taken, xstrdup(de->d_name));
+            cleanup_free char *p = xasprintf("%s/%s", rel, de->d_name);
+            struct stat st;
+            cleanup_free char *source = candidate_source(h, "firmware", p, S_IFREG, &st);
+            if (source != NULL)
+                add_file(h, GCTK_FILE_FIRMWARE, GCTK_CAP_ALL, p, source);
+        }
+    }
+}
+
+/* ---- Xorg modules ------------------------------------------------------------- */
+
+/* The X server's modules of the driver, where NVIDIA's toolkit 1.18 looks for
+ * them: beside libcuda (nvidia/xorg, xorg/modules), then the module
+ * directories of the usual X servers; the first of each name wins. A
+ * directory is looked into only when its module root exists. */
+static void find_xorg_modules(struct gctk_host *h)
+{
+    static const char *const subdirs[] = {"drivers", "extensions", "updates/drivers",
+                                          "updates/extensions"};
+    cleanup_free char *glx = xasprintf("libglxserver_nvidia.so.%s", h->driver_version);
+    const char *names[] = {"nvidia_drv.so", glx};
+    bool found[2] = {false, false};
+    cleanup_strv struct strv roots = {0};
+    const char *libcuda = host_library_path(h, "libcuda.so");
+    cleanup_free char *libdir =
+        libcuda != NULL ? xstrndup(libcuda, (size_t)(base_name(libcuda) - libcuda - 1)) : NULL;
+    if (libdir != NULL) {
+        strv_push(&roots, xasprintf("%s/nvidia/xorg", libdir));
+        strv_push(&roots, xasprintf("%s/xorg/modules", libdir));
+    }
+    static const char *const fixed[] = {"/usr/lib/xorg/modules", "/usr/lib64/xorg/modules",
+                                        "/usr/X11R6/lib/modules", "/usr/X11R6/lib64/modules"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(fixed); i++)
+        strv_push(&roots, xstrdup(fixed[i]));
+    for (size_t r = 0; r < roots.len && !(found[0] && found[1]); r++) {
+        cleanup_free char *real = NULL;
+        struct stat st;
+        if (resolve(h, roots.items[r], &real, &st, NULL) < 0 || !S_ISDIR(st.st_mode))
+            continue;
+        /* nvidia/xorg holds the modules themselves; the others by kind */
+        bool flat = libdir != NULL && r == 0;
+        for (size_t k = 0; k < (flat ? 1 : GCTK_ARRAY_LEN(subdirs)); k++) {
+            cleanup_free char *dir =
+                flat ? xstrdup(roots.items[r]) : xasprintf("%s/%s", roots.items[r], subdirs[k]);
+            for (size_t n = 0; n < GCTK_ARRAY_LEN(names); n++) {
+                if (found[n])
+                    continue;
+                cleanup_free char *p = xasprintf("%s/%s", dir, names[n]);
+                cleanup_free char *source = candidate_source(h, "Xorg module", p, S_IFREG, &st);
+                if (source == NULL)
+                    continue;
+                add_file(h, GCTK_FILE_MODULE, GCTK_CAP_GRAPHICS, p, source);
+                found[n] = true;
+            }
+        }
+    }
+}
+
 static void find_other_files(struct gctk_host *h)
 {
     struct stat st;
@@ -627,23 +826,7 @@ static void find_other_files(struct gctk_host *h)
         if (!seen)
             add_file(h, GCTK_FILE_SOCKET, c->caps, c->name, source);
     }
-    static const char *const fw_dirs[] = {"/lib/firmware/nvidia", "/usr/lib/firmware/nvidia"};
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(fw_dirs); i++) {
-        cleanup_free char *rel = xasprintf("%s/%s", fw_dirs[i], h->driver_version);
-        cleanup_dir DIR *d = open_dir(h, rel);
-        if (d == NULL)
-            continue;
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (!str_has_prefix(de->d_name, "gsp") || !str_has_suffix(de->d_name, ".bin"))
-                continue;
-            cleanup_free char *p = xasprintf("%s/%s", rel, de->d_name);
-            cleanup_free char *source = candidate_source(h, "firmware", p, S_IFREG, &st);
-            if (source != NULL)
-                add_file(h, GCTK_FILE_FIRMWARE, GCTK_CAP_ALL, p, source);
-        }
-        break;
-    }
+    find_firmware(h);
     cleanup_free char *mps = candidate_source(h, "MPS directory", "/tmp/nvidia-mps", S_IFDIR, &st);
     if (mps != NULL)
         add_file(h, GCTK_FILE_DIR, GCTK_CAP_COMPUTE, "/tmp/nvidia-mps", mps);
@@ -651,8 +834,8 @@ static void find_other_files(struct gctk_host *h)
 
 /* ---- device nodes ---------------------------------------------------------- */
 
-static void add_node(struct gctk_host *h, enum gctk_node_kind kind, unsigned caps, int gpu,
-                     const char *path, int want_major, int want_minor)
+static struct gctk_node *add_node(struct gctk_host *h, enum gctk_node_kind kind, unsigned caps,
+                                  int gpu, const char *path, int want_major, int want_minor)
 {
     cleanup_free char *full = path_join(h->root, path);
     struct stat st;
@@ -662,26 +845,33 @@ static void add_node(struct gctk_host *h, enum gctk_node_kind kind, unsigned cap
             add_warning(h, xasprintf("device node `%s` is missing: create it with "
                                      "`nvidia-modprobe` or load the driver",
                                      full));
-        return;
+        else if (kind == GCTK_NODE_DRM)
+            add_warning(h, xasprintf("DRM node `%s` is missing, though a by-path link names it: "
+                                     "run `udevadm trigger` or reload nvidia-drm",
+                                     full));
+        return NULL;
     }
     if (!S_ISCHR(st.st_mode)) {
         add_warning(h, xasprintf("`%s` is not a character device: ignored", full));
-        return;
+        return NULL;
     }
     unsigned maj = major(st.st_rdev), min = minor(st.st_rdev);
     if ((want_major >= 0 && maj != (unsigned)want_major) ||
         (want_minor >= 0 && min != (unsigned)want_minor)) {
-        cleanup_free char *want = want_major >= 0 ? xasprintf("%d:%d", want_major, want_minor)
-                                                  : xasprintf("minor %d", want_minor);
+        cleanup_free char *want = want_major < 0   ? xasprintf("minor %d", want_minor)
+                                  : want_minor < 0 ? xasprintf("major %d", want_major)
+                                                   : xasprintf("%d:%d", want_major, want_minor);
         add_warning(h, xasprintf("`%s` is %u:%u, expected %s: ignored", full, maj, min, want));
-        return;
+        return NULL;
     }
     if (h->nnodes == h->nodes_cap) {
         h->nodes_cap = h->nodes_cap ? h->nodes_cap * 2 : 16;
         h->nodes = xrealloc(h->nodes, h->nodes_cap * sizeof(*h->nodes));
     }
-    h->nodes[h->nnodes++] = (struct gctk_node){
+    struct gctk_node *n = &h->nodes[h->nnodes++];
+    *n = (struct gctk_node){
         .kind = kind, .caps = caps, .gpu = gpu, .path = xstrdup(path), .major = maj, .minor = min};
+    return n;
 }
 
 void host_control_nodes(int uvm_major, struct host_node_spec out[HOST_CONTROL_NODES])
@@ -724,6 +914,133 @@ static void find_nodes(struct gctk_host *h)
         cleanup_free char *p = xasprintf("/dev/nvidia%d", h->gpus[i].minor);
         add_node(h, GCTK_NODE_GPU, 0, (int)i, p, HOST_NVIDIA_MAJOR, h->gpus[i].minor);
     }
+}
+
+int host_pci_address(const char *bus_id, char *out, size_t size)
+{
+    unsigned domain, bus, dev, fn;
+    char tail;
+    if (sscanf(bus_id, "%x:%x:%x.%x%c", &domain, &bus, &dev, &fn, &tail) != 4 || domain > 0xffff ||
+        bus > 0xff || dev > 0x1f || fn > 7)
+        return -1;
+    snprintf(out, size, "%04x:%02x:%02x.%x", domain, bus, dev, fn);
+    return 0;
+}
+
+/* The DRM nodes of each GPU: the card and render nodes that udev's
+ * /dev/dri/by-path/pci-<address>-card|render links name by the GPU's PCI
+ * address (the only tie between a DRM minor and a GPU that /dev keeps): one
+ * readlink and one stat a node. A GPU without them (nvidia-drm not loaded,
+ * no udev) has none: nothing said. */
+void host_find_drm_nodes(gctk_host *h)
+{
+    static const char *const kinds[] = {"card", "render"};
+    static const char *const names[] = {"card", "renderD"};
+    if (h->drm_found)
+        return;
+    h->drm_found = true;
+    for (size_t i = 0; i < h->ngpus; i++) {
+        char pci[32];
+        if (host_pci_address(h->gpus[i].bus_id, pci, sizeof(pci)) < 0)
+            continue;
+        for (size_t k = 0; k < GCTK_ARRAY_LEN(kinds); k++) {
+            cleanup_free char *by_path = xasprintf(HOST_DRI "/by-path/pci-%s-%s", pci, kinds[k]);
+            cleanup_free char *full = path_join(h->root, by_path);
+            char text[PATH_MAX];
+            ssize_t n = readlink(full, text, sizeof(text) - 1);
+            if (n < 0) {
+                if (errno != ENOENT)
+                    add_warning(h, xasprintf("DRM link `%s` skipped: %s", full,
+                                             errno == EINVAL ? "not a symlink" : strerror(errno)));
+                continue;
+            }
+            text[n] = '\0';
+            /* udev's text is "../card1"; an absolute one names the same */
+            const char *name = str_has_prefix(text, "../")          ? text + 3
+                               : str_has_prefix(text, HOST_DRI "/") ? text + strlen(HOST_DRI "/")
+                                                                    : NULL;
+            size_t prefix = strlen(names[k]);
+            if (name == NULL || strncmp(name, names[k], prefix) != 0 || name[prefix] == '\0' ||
+                strspn(name + prefix, "0123456789") != strlen(name + prefix)) {
+                add_warning(h, xasprintf("DRM link `%s` skipped: it leads to `%s`, not to a %s "
+                                         "node of " HOST_DRI,
+                                         full, text, kinds[k]));
+                continue;
+            }
+            cleanup_free char *node = xasprintf(HOST_DRI "/%s", name);
+            struct gctk_node *added =
+                add_node(h, GCTK_NODE_DRM, GCTK_CAP_GRAPHICS, (int)i, node, HOST_DRM_MAJOR, -1);
+            if (added != NULL)
+                added->by_path = steal_pointer(&by_path);
+        }
+    }
+}
+
+/* ---- IMEX channels -------------------------------------------------------------- */
+
+static size_t list_ids(struct host_deps *deps, const char *dir, const char *prefix, int **out);
+
+static int imex_major(struct gctk_host *h)
+{
+    if (h->imex_major == -2)
+        h->imex_major = host_char_major(h->root, HOST_IMEX_DEVICES_NAME);
+    return h->imex_major;
+}
+
+int host_imex_node(gctk_host *h, unsigned channel, const struct gctk_node **out, gctk_error **err)
+{
+    for (size_t i = 0; i < h->nnodes; i++)
+        if (h->nodes[i].kind == GCTK_NODE_IMEX && h->nodes[i].minor == channel) {
+            *out = &h->nodes[i];
+            return 0;
+        }
+    int major = imex_major(h);
+    cleanup_free char *path = xasprintf(HOST_IMEX_DIR "/channel%u", channel);
+    cleanup_free char *full = path_join(h->root, path);
+    if (major < 0)
+        return gctk_fail(err, 0,
+                         "IMEX channel %u: the loaded driver has no IMEX channels "
+                         "(`%s/proc/devices` names no `" HOST_IMEX_DEVICES_NAME "`)",
+                         channel, strcmp(h->root, "/") == 0 ? "" : h->root);
+    struct stat st;
+    if (stat(full, &st) < 0) {
+        if (errno == ENOENT)
+            return gctk_fail(err, 0,
+                             "IMEX channel %u: device node `%s` is missing: create it with "
+                             "`mknod -m 666 %s c %d %u`",
+                             channel, full, full, major, channel);
+        return gctk_fail(err, errno, "IMEX channel %u: `%s`", channel, full);
+    }
+    if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != (unsigned)major ||
+        minor(st.st_rdev) != channel)
+        return gctk_fail(err, 0,
+                         "IMEX channel %u: `%s` is not the channel's device (%s %u:%u, "
+                         "expected character device %d:%u): recreate it with `mknod -m 666 "
+                         "%s c %d %u`",
+                         channel, full, S_ISCHR(st.st_mode) ? "character device" : "not a device",
+                         major(st.st_rdev), minor(st.st_rdev), major, channel, full, major,
+                         channel);
+    const struct gctk_node *n = add_node(h, GCTK_NODE_IMEX, 0, -1, path, major, (int)channel);
+    if (n == NULL)
+        return gctk_fail(err, 0, "IMEX channel %u: `%s` is unusable", channel, full);
+    *out = n;
+    return 0;
+}
+
+size_t host_imex_channels(gctk_host *h)
+{
+    cleanup_free char *dir = path_join(h->root, HOST_IMEX_DIR);
+    cleanup_free int *ids = NULL;
+    size_t n = list_ids(h->deps, dir, "channel", &ids), found = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct gctk_node *node = NULL;
+        cleanup_error gctk_error *e = NULL;
+        if (host_imex_node(h, (unsigned)ids[i], &node, &e) == 0)
+            found++;
+        else
+            add_warning(h, xstrdup(e->msg));
+    }
+    return found;
 }
 
 /* ---- NVML, lazily ------------------------------------------------------------ */
@@ -1150,6 +1467,7 @@ int gctk_host_open(const char *root, unsigned flags, gctk_host **out, gctk_error
 
 int host_discover(gctk_host *h, gctk_error **err)
 {
+    h->imex_major = -2; /* read when a container asks for IMEX channels */
     cleanup_free char *version = path_join(h->root, HOST_PROC_VERSION);
     host_dep_file(h->deps, version);
     if (host_read_driver_version(h->root, &h->driver_version, err) < 0 || read_gpus(h, err) < 0)
@@ -1157,6 +1475,7 @@ int host_discover(gctk_host *h, gctk_error **err)
     find_libraries(h);
     find_binaries(h);
     find_other_files(h);
+    find_xorg_modules(h);
     find_nodes(h);
     find_migs(h);
     find_mig_nodes(h);
@@ -1183,13 +1502,17 @@ void gctk_host_free(gctk_host *h)
         free(h->files[i].path);
         free(h->files[i].source);
         free(h->files[i].soname);
+        free(h->files[i].dev);
     }
     free(h->files);
-    for (size_t i = 0; i < h->nnodes; i++)
+    for (size_t i = 0; i < h->nnodes; i++) {
         free(h->nodes[i].path);
+        free(h->nodes[i].by_path);
+    }
     free(h->nodes);
     strv_clear(&h->warnings);
     strv_clear(&h->real_dirs);
+    strv_clear(&h->missing_dirs);
     free(h->driver_version);
     free(h->cuda_version);
     free(h->root);

@@ -23,12 +23,15 @@ struct gctk_host {
     struct gctk_node *nodes;
     size_t nnodes, nodes_cap;
     struct strv warnings;
-    struct strv real_dirs; /* directories of the root found not to be links */
+    struct strv real_dirs;    /* directories of the root found not to be links */
+    struct strv missing_dirs; /* directories of the root found not to exist */
     struct nvml *nvml;
     bool nvml_tried;
     struct gctk_mig *migs; /* by GPU, then index */
     size_t nmigs;
     int mig_config_minor, mig_monitor_minor; /* nvidia-cap minors; -1 when absent */
+    int imex_major; /* of nvidia-caps-imex-channels; -1 absent, -2 not read yet */
+    bool drm_found; /* host_find_drm_nodes() ran */
     struct host_deps *deps; /* what discovery reads, while a cache may be written; else NULL */
     char *cache_status;     /* gctk_host_cache_status(); NULL: "off" */
 };
@@ -59,6 +62,12 @@ int host_discover(gctk_host *h, gctk_error **err);
 #define HOST_MIG_CONFIG HOST_PROC_CAPS "/mig/config"
 #define HOST_MIG_MONITOR HOST_PROC_CAPS "/mig/monitor"
 #define HOST_MIG_MINORS "/proc/driver/nvidia-caps/mig-minors"
+#define HOST_DRI "/dev/dri"
+#define HOST_DRM_MAJOR 226 /* DRM_MAJOR: every card and render node */
+#define HOST_IMEX_DIR "/dev/nvidia-caps-imex-channels"
+#define HOST_IMEX_DEVICES_NAME "nvidia-caps-imex-channels" /* its /proc/devices name */
+/* The kernel's firmware_class.path: a directory searched before the others */
+#define HOST_FIRMWARE_PATH_PARAM "/sys/module/firmware_class/parameters/path"
 
 /* A capability file of /proc/driver/nvidia/capabilities
  * ("DeviceFileMinor: 4\nDeviceFileMode: 292\nDeviceFileModify: 1\n"): the minor. */
@@ -123,6 +132,28 @@ int host_resolve(const char *root, const char *path, char **out, gctk_error **er
 char *host_file_version(const char *path);
 /* The root-relative path of the 64-bit driver library named prefix*, or NULL. */
 const char *host_library_path(const gctk_host *h, const char *prefix);
+/* The directories the kernel searches for firmware, in its order: root's
+ * firmware_class.path when set, /lib/firmware/updates/<release>,
+ * /lib/firmware/updates, /lib/firmware/<release>, /lib/firmware (release:
+ * the running kernel's, uname -r). Appended to out (host paths, not rooted);
+ * returns 1 when the first is firmware_class.path, else 0. */
+int host_firmware_dirs(const char *root, struct strv *out);
+/* Adds the GPUs' DRM card and render nodes (GCTK_NODE_DRM) to the host's
+ * nodes, once: the plan asks for them when a container wants graphics or
+ * display, so that every other container's discovery does without them. */
+void host_find_drm_nodes(gctk_host *h);
+/* "00000000:18:00.0" -> "0000:18:00.0", the PCI address of sysfs and of
+ * /dev/dri/by-path; -1 when bus_id is not one. */
+int host_pci_address(const char *bus_id, char *out, size_t size);
+/* The node of IMEX channel `channel` (/dev/nvidia-caps-imex-channels/
+ * channel<N>, of the major /proc/devices gives nvidia-caps-imex-channels),
+ * added to the host's nodes on first use (*out stays valid until the next
+ * node is added). A missing or wrong node, or a driver without IMEX
+ * channels, is an error that names the fix. */
+int host_imex_node(gctk_host *h, unsigned channel, const struct gctk_node **out, gctk_error **err);
+/* Adds every IMEX channel node the host has (a scan of the directory: for
+ * CDI generation, never per container); returns how many. */
+size_t host_imex_channels(gctk_host *h);
 /* NVML, loaded on first use; NULL when it cannot be (a warning says why). */
 struct nvml *host_nvml(gctk_host *h);
 

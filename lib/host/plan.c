@@ -27,12 +27,18 @@ static bool file_wanted(const struct gctk_file *f, unsigned caps)
     return (f->caps & want & ~GCTK_CAP_COMPAT32) != 0;
 }
 
-static bool node_wanted(const struct gctk_node *n, unsigned caps, const bool *gpu_wanted)
+static bool node_wanted(const struct gctk_node *n, unsigned caps, const bool *gpu_wanted,
+                        const bool *whole_gpu)
 {
     if (n->kind == GCTK_NODE_GPU)
         return gpu_wanted[n->gpu];
-    if (n->kind == GCTK_NODE_CAP)
-        return false; /* added one by one for the MIG devices and capabilities */
+    /* DRM nodes for graphics and display, as NVIDIA's toolkit gives them:
+     * only of the GPUs asked for as such (a MIG device has no display
+     * engine of its own) */
+    if (n->kind == GCTK_NODE_DRM)
+        return whole_gpu[n->gpu] && (n->caps & cap_expand(caps)) != 0;
+    if (n->kind == GCTK_NODE_CAP || n->kind == GCTK_NODE_IMEX)
+        return false; /* added one by one for the MIG devices, capabilities and channels */
     return n->caps == 0 || (n->caps & cap_expand(caps)) != 0;
 }
 
@@ -124,6 +130,21 @@ int gctk_plan_new(gctk_host *h, const struct gctk_selection *sel, unsigned caps,
         *out = p;
         return 0;
     }
+    /* the DRM and IMEX channels' nodes join the host's first, when asked
+     * for (the plan points into the host's nodes, which an addition may
+     * move); the IMEX ones are then looked up */
+    if (cap_expand(caps) & GCTK_CAP_GRAPHICS)
+        host_find_drm_nodes(h);
+    const struct gctk_node *found = NULL;
+    for (size_t i = 0; i < sel->imex_count; i++) {
+        if (host_imex_node(h, sel->imex[i], &found, err) < 0) {
+            gctk_plan_free(p);
+            return gctk_wrap(err, "NVIDIA_IMEX_CHANNELS");
+        }
+    }
+    cleanup_free const struct gctk_node **imex = xcalloc(sel->imex_count + 1, sizeof(*imex));
+    for (size_t i = 0; i < sel->imex_count; i++)
+        host_imex_node(h, sel->imex[i], &imex[i], NULL);
     p->files = xcalloc(h->nfiles, sizeof(*p->files));
     for (size_t i = 0; i < h->nfiles; i++)
         if (file_wanted(&h->files[i], caps))
@@ -131,16 +152,19 @@ int gctk_plan_new(gctk_host *h, const struct gctk_selection *sel, unsigned caps,
     /* the GPUs whose node the container gets: the whole GPUs asked for, the
      * parents of the MIG devices and the GPUs of NVIDIA_MIG_CONFIG_DEVICES */
     cleanup_free bool *gpu_wanted = xcalloc(h->ngpus + 1, sizeof(bool));
+    cleanup_free bool *whole_gpu = xcalloc(h->ngpus + 1, sizeof(bool));
     for (size_t i = 0; i < sel->count; i++)
-        gpu_wanted[sel->gpus[i]] = true;
+        gpu_wanted[sel->gpus[i]] = whole_gpu[sel->gpus[i]] = true;
     for (size_t i = 0; i < sel->mig_count; i++)
         gpu_wanted[h->migs[sel->migs[i]].gpu] = true;
     for (size_t i = 0; i < sel->config_count; i++)
         gpu_wanted[sel->config_gpus[i]] = true;
     p->nodes = xcalloc(h->nnodes, sizeof(*p->nodes));
     for (size_t i = 0; i < h->nnodes; i++)
-        if (node_wanted(&h->nodes[i], caps, gpu_wanted))
+        if (node_wanted(&h->nodes[i], caps, gpu_wanted, whole_gpu))
             p->nodes[p->nnodes++] = &h->nodes[i];
+    for (size_t i = 0; i < sel->imex_count; i++)
+        p->nodes[p->nnodes++] = imex[i];
     p->gpus = xcalloc(h->ngpus + 1, sizeof(*p->gpus));
     for (size_t i = 0; i < h->ngpus; i++)
         if (gpu_wanted[i])

@@ -11,6 +11,7 @@ void gctk_selection_clear(struct gctk_selection *s)
     free(s->migs);
     free(s->config_gpus);
     free(s->note);
+    free(s->imex);
     *s = (struct gctk_selection){0};
 }
 
@@ -321,6 +322,59 @@ int gctk_select_mig_caps(const gctk_host *h, const char *config_ids, const char 
     sel->mig_monitor = monitor;
     if (nconfig > 0)
         qsort(sel->config_gpus, nconfig, sizeof(int), int_cmp);
+    return 0;
+}
+
+static int unsigned_cmp(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The most channels a driver offers (NVreg_ImexChannelCount's default is
+ * 2048); a larger number is a typo, not a channel. */
+#define IMEX_CHANNEL_MAX (1u << 20)
+
+int gctk_select_imex(const char *ids, struct gctk_selection *sel, gctk_error **err)
+{
+    cleanup_free char *copy = xstrdup(ids != NULL ? ids : "");
+    str_strip(copy);
+    if (copy[0] == '\0' || strcmp(copy, "void") == 0 || strcmp(copy, "none") == 0)
+        return 0;
+    cleanup_free unsigned *list = NULL;
+    size_t n = 0, cap = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        str_strip(tok);
+        if (tok[0] == '\0')
+            continue;
+        /* "channel3" is NVIDIA's other name of channel 3 */
+        const char *num = str_has_prefix(tok, "channel") ? tok + strlen("channel") : tok;
+        char *end = NULL;
+        errno = 0;
+        unsigned long v = num[0] >= '0' && num[0] <= '9' ? strtoul(num, &end, 10) : 0;
+        if (end == NULL || *end != '\0' || errno != 0 || v >= IMEX_CHANNEL_MAX)
+            return gctk_fail(err, 0,
+                             "NVIDIA_IMEX_CHANNELS `%s`: `%s` is not an IMEX channel: name "
+                             "channels by number, comma separated (`0`, `0,1`; `channel0` "
+                             "also names channel 0)",
+                             ids, tok);
+        bool seen = false;
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = list[i] == (unsigned)v;
+        if (seen)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 4;
+            list = xrealloc(list, cap * sizeof(*list));
+        }
+        list[n++] = (unsigned)v;
+    }
+    if (n > 1)
+        qsort(list, n, sizeof(*list), unsigned_cmp);
+    free(sel->imex);
+    sel->imex = steal_pointer(&list);
+    sel->imex_count = n;
     return 0;
 }
 

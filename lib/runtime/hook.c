@@ -147,7 +147,8 @@ static int run(const struct gctk_config *cfg, const struct oci_state *state, str
     cleanup_selection struct gctk_selection sel = {0};
     if (gctk_select(h, req.devices, &sel, err) < 0)
         return gctk_wrap(err, "%s=%s", req.devices_from, req.devices);
-    if (gctk_select_mig_caps(h, req.mig_config, req.mig_monitor, &sel, err) < 0)
+    if (gctk_select_mig_caps(h, req.mig_config, req.mig_monitor, &sel, err) < 0 ||
+        gctk_select_imex(req.imex, &sel, err) < 0)
         return -1;
     if (sel.note != NULL)
         hook_log_add(log, "note: %s", sel.note);
@@ -161,9 +162,10 @@ static int run(const struct gctk_config *cfg, const struct oci_state *state, str
                               "NVIDIA_DISABLE_REQUIRE=true to skip the check)");
     unsigned long long t_require = now_ns() - t;
     char caps[128];
-    hook_log_add(log, "pid %d rootfs `%s`: %s=%s -> %zu GPU(s), capabilities %s%s", (int)state->pid,
-                 spec.rootfs, req.devices_from, req.devices, gctk_plan_gpu_count(plan),
-                 gctk_caps_format(req.caps, caps, sizeof(caps)),
+    hook_log_add(log, "pid %d rootfs `%s`: %s=%s -> %zu GPU(s), capabilities %s%s%s%s",
+                 (int)state->pid, spec.rootfs, req.devices_from, req.devices,
+                 gctk_plan_gpu_count(plan), gctk_caps_format(req.caps, caps, sizeof(caps)),
+                 sel.imex_count > 0 ? ", IMEX channels " : "", sel.imex_count > 0 ? req.imex : "",
                  spec.privileged ? ", privileged" : "");
     struct inject_opts o = {
         .pid = state->pid,

@@ -124,7 +124,62 @@ make_rootfs() {
     local libdir=/lib/x86_64-linux-gnu
     for l in libc.so.6 libm.so.6; do cp -L "$libdir/$l" "$r$libdir/$l"; done
     cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/ld-linux-x86-64.so.2"
+    # glibc's own reader of the container's ld.so.cache (`ldconfig -p`; static)
+    cp -L /sbin/ldconfig "$r/sbin/ldconfig"
     echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
+}
+
+# ---- what NVIDIA's toolkit 1.18 injects (docs/nvidia-compat.md, Injection) ----
+# PARITY_SCRIPT, run in a container of GPU 1 of a simulated host made by
+# `gctk sim create` with every capability, prints one line per fact;
+# check_parity WHERE then checks $OUT, the same in the hook path and the CDI
+# path (the default simulated host keeps the libraries where the image does).
+PARITY_SCRIPT='L=/usr/lib/x86_64-linux-gnu V=580.95.05
+ldconfig -p | while read -r name flags arrow path; do
+    case $name in libcuda.so|libcuda.so.1|libnvcuvid.so) echo "cache $name $flags $path";; esac
+done
+for l in libcuda.so libcuda.so.1 libnvcuvid.so libnvidia-ml.so libnvidia-opticalflow.so \
+         libGLX_indirect.so.0 gbm/nvidia-drm_gbm.so; do
+    echo "link $l -> $(readlink $L/$l)"
+done
+test -f $L/gbm/nvidia-drm_gbm.so && echo "gbm backend resolves"
+echo "link glxserver -> $(readlink /usr/lib/xorg/modules/extensions/libglxserver_nvidia.so)"
+echo "dri: $(ls /dev/dri | tr "\n" " ")"
+for b in /dev/dri/by-path/*; do echo "by-path ${b##*/} -> $(readlink "$b")"; done
+echo "open renderD129: $(head -c 1 /dev/dri/renderD129 2>&1 >/dev/null)"
+echo "egl: $(ls /usr/share/egl/egl_external_platform.d | tr "\n" " ")"
+echo "egl libs: $(cd $L && ls libnvidia-egl-*.so.1 | tr "\n" " ")"
+echo "vulkan layer: $(grep -o VK_LAYER_NV_optimus /usr/share/vulkan/implicit_layer.d/nvidia_layers.json)"
+echo "xorg: $(ls /usr/lib/xorg/modules/drivers/nvidia_drv.so /usr/lib/xorg/modules/extensions/libglxserver_nvidia.so.$V | tr "\n" " ")"
+echo "firmware: $(ls /lib/firmware/nvidia/$V | tr "\n" " ")"
+grep ModifyDeviceFiles /proc/driver/nvidia/params'
+
+# check_parity WHERE: the rows of PARITY_SCRIPT's output in $OUT
+check_parity() {
+    local w=$1 L=/usr/lib/x86_64-linux-gnu
+    expect_match "$w: libcuda.so in the container's ld.so.cache" "cache libcuda.so \(libc6,x86-64\) $L/libcuda.so$" "$OUT"
+    expect_match "$w: libcuda.so.1 in the container's ld.so.cache" "cache libcuda.so.1 \(libc6,x86-64\) $L/libcuda.so.1$" "$OUT"
+    expect_match "$w: the host's libnvcuvid.so dev link in the ld.so.cache" "cache libnvcuvid.so \(libc6,x86-64\) $L/libnvcuvid.so$" "$OUT"
+    expect_match "$w: libcuda.so -> libcuda.so.1 -> libcuda.so.<version>" \
+        "link libcuda.so -> libcuda.so.1.*link libcuda.so.1 -> libcuda.so.580.95.05" "$(printf '%s' "$OUT" | tr '\n' ' ')"
+    expect_match "$w: the host's libnvcuvid.so dev link" "^link libnvcuvid.so -> libnvcuvid.so.1$" "$OUT"
+    expect_match "$w: libnvidia-ml.so, though 580 ships none" "^link libnvidia-ml.so -> libnvidia-ml.so.1$" "$OUT"
+    expect_match "$w: libnvidia-opticalflow.so, as NVIDIA's toolkit adds it" "^link libnvidia-opticalflow.so -> libnvidia-opticalflow.so.1$" "$OUT"
+    expect_match "$w: GLVND's libGLX_indirect.so.0" "^link libGLX_indirect.so.0 -> libGLX_nvidia.so.580.95.05$" "$OUT"
+    expect_match "$w: GBM's gbm/nvidia-drm_gbm.so" "^link gbm/nvidia-drm_gbm.so -> ../libnvidia-allocator.so.1$" "$OUT"
+    expect_match "$w: the GBM backend link leads to the allocator" "^gbm backend resolves$" "$OUT"
+    expect_match "$w: the X server's libglxserver_nvidia.so" "^link glxserver -> libglxserver_nvidia.so.580.95.05$" "$OUT"
+    expect_match "$w: exactly GPU 1's DRM nodes (card2, renderD129; not the BMC's card0)" "^dri: by-path card2 renderD129 $" "$OUT"
+    expect_eq "$w: their by-path names, by GPU 1's PCI address" \
+        "by-path pci-0000:2a:00.0-card -> ../card2 by-path pci-0000:2a:00.0-render -> ../renderD129" \
+        "$(printf '%s\n' "$OUT" | grep '^by-path' | tr '\n' ' ' | sed 's/ $//')"
+    expect_match "$w: the device cgroup lets the container open the render node" "^open renderD129: .*No such device or address" "$OUT"
+    expect_match "$w: the EGL external platform files" "^egl: 10_nvidia_wayland.json 15_nvidia_gbm.json 20_nvidia_xcb.json 20_nvidia_xlib.json $" "$OUT"
+    expect_match "$w: the EGL platform libraries" "^egl libs: libnvidia-egl-gbm.so.1 libnvidia-egl-wayland.so.1 libnvidia-egl-xcb.so.1 libnvidia-egl-xlib.so.1 $" "$OUT"
+    expect_match "$w: the Vulkan implicit layer file" "^vulkan layer: VK_LAYER_NV_optimus$" "$OUT"
+    expect_match "$w: the Xorg modules" "^xorg: /usr/lib/xorg/modules/drivers/nvidia_drv.so /usr/lib/xorg/modules/extensions/libglxserver_nvidia.so.580.95.05 $" "$OUT"
+    expect_match "$w: the GSP firmware" "^firmware: gsp_ga10x.bin gsp_tu10x.bin $" "$OUT"
+    expect_match "$w: no device files made by the driver inside (ModifyDeviceFiles: 0)" "^ModifyDeviceFiles: 0$" "$OUT"
 }
 
 # make_bundle DIR ROOTFS ARGS_JSON ENV_JSON [HOOK_ENV_JSON]: an OCI bundle run by

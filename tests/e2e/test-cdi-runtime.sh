@@ -65,6 +65,23 @@ expect_eq "=all: the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
 expect_match "create-symlinks hook: libcuda.so -> libcuda.so.1" "^libcuda.so.1" "$(printf '%s\n' "$OUT" | grep libcuda)"
 expect_match "mask-proc hook: ModifyDeviceFiles: 0" "ModifyDeviceFiles: 0" "$OUT"
 
+# what NVIDIA's toolkit 1.18 injects beyond the libraries, through the spec
+# and its hooks alone (lib.sh, check_parity)
+run_cdi parity "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=1\"}" '[]' "$PARITY_SCRIPT; echo LIBCUDA_DIR=\$NVIDIA_CTK_LIBCUDA_DIR"
+check_parity "CDI path"
+expect_match "CDI path: NVIDIA_CTK_LIBCUDA_DIR, as NVIDIA's specs set it" "^LIBCUDA_DIR=/usr/lib/x86_64-linux-gnu$" "$OUT"
+
+# IMEX channels: the spec of `gctk cdi generate --imex-channels`
+IMEX_SPEC=/var/run/cdi/gctk-test-$$-$RANDOM-imex.json
+at_exit "rm -f $IMEX_SPEC"
+check "gctk cdi generate --imex-channels writes the IMEX spec" \
+    "$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --imex-channels --output "$IMEX_SPEC"
+run_cdi imex "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=0,$VENDOR/imex-channel=1\"}" '[]' \
+    'ls /dev/nvidia-caps-imex-channels; head -c 1 /dev/nvidia-caps-imex-channels/channel1 2>&1; nvidia-smi -L'
+expect_eq "$VENDOR/imex-channel=1: exactly channel 1" "channel1" "$(printf '%s\n' "$OUT" | head -n 1)"
+expect_match "$VENDOR/imex-channel=1: the container may open it" "No such device or address" "$OUT"
+expect_eq "$VENDOR/imex-channel=1 with $VENDOR/gpu=0: GPU 0" "$(uuids_of 0)" "$(uuids_seen)"
+
 run_cdi unknown "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=7\"}" '[]' 'echo started'
 check "unknown CDI device: the container does not start" test "$RC" -ne 0 -a -z "$(printf '%s' "$OUT" | grep started)"
 expect_match "unknown CDI device: the error names the known devices" "unresolvable CDI device .$VENDOR/gpu=7.: .$VENDOR/gpu. offers 0, 1, 2, 3, all" "$OUT"
@@ -72,6 +89,30 @@ expect_match "unknown CDI device: the error names the known devices" "unresolvab
 run_cdi plain '{}' '["NVIDIA_VISIBLE_DEVICES=2"]' 'nvidia-smi -L'
 B=$SCRATCH/bundle-$N/config.json
 expect_eq "NVIDIA_VISIBLE_DEVICES=2 (no CDI name): the hook path still works" "$(uuids_of 2)" "$(uuids_seen)"
+
+# Forward compatibility in the spec (update-ldcache --host-driver-version):
+# the image's /usr/local/cuda/compat libcuda, newer than the driver, is the
+# one a CUDA program loads; an older one is not
+COMPAT_NEW=$SCRATCH/drv-new COMPAT_OLD=$SCRATCH/drv-old
+"$GCTK" sim create "$COMPAT_NEW" --gpus 0 --driver 590.44.01 --cuda 13.1 >/dev/null
+"$GCTK" sim create "$COMPAT_OLD" --gpus 0 --driver 575.51.03 --cuda 12.9 >/dev/null
+cp "$GCTK_SIM_DIR/cuda-devices" "$ROOTFS/bin/cuda-devices"
+SAVED_ROOTFS=$ROOTFS
+for v in new old; do
+    rm -rf "$SCRATCH/rootfs-$v"
+    cp -a "$SAVED_ROOTFS" "$SCRATCH/rootfs-$v"
+    mkdir -p "$SCRATCH/rootfs-$v/usr/local/cuda/compat"
+done
+cp "$COMPAT_NEW"/usr/lib/x86_64-linux-gnu/libcuda.so.590.44.01 "$SCRATCH/rootfs-new/usr/local/cuda/compat/"
+cp "$COMPAT_OLD"/usr/lib/x86_64-linux-gnu/libcuda.so.575.51.03 "$SCRATCH/rootfs-old/usr/local/cuda/compat/"
+ROOTFS=$SCRATCH/rootfs-new
+run_cdi compat-new "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=0\"}" '[]' 'cuda-devices; ldconfig -p | grep "libcuda.so.1 (libc6,x86-64)"'
+expect_match "CDI path, cuda-compat newer than the driver: used (CUDA 13.1)" "CUDA driver 13.1, 1 device" "$OUT"
+expect_match "CDI path, cuda-compat newer: libcuda.so.1 in the ld.so.cache is the image's" "=> /usr/local/cuda/compat/libcuda.so.590.44.01" "$OUT"
+ROOTFS=$SCRATCH/rootfs-old
+run_cdi compat-old "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=0\"}" '[]' 'cuda-devices'
+expect_match "CDI path, cuda-compat older than the driver: ignored (CUDA 13.0)" "CUDA driver 13.0, 1 device" "$OUT"
+ROOTFS=$SAVED_ROOTFS
 
 expect_eq "no mount left on the host" "$MOUNTS_BEFORE" "$(host_mounts)"
 expect_eq "no container left" "" "$(runc --root "$RUNC_ROOT" list -q)"

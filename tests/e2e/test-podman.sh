@@ -65,6 +65,17 @@ OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=2" "$IMAGE" sh -c
 expect_match "libcuda.so -> libcuda.so.1 (create-symlinks hook)" "^libcuda.so.1" "$(printf '%s\n' "$OUT" | grep '^libcuda')"
 expect_eq "/proc/driver/nvidia/gpus shows only GPU 2 (mask-proc hook)" 1 "$(printf '%s\n' "$OUT" | tail -n 1)"
 
+# what NVIDIA's toolkit 1.18 injects beyond the libraries (lib.sh, check_parity)
+OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=1" "$IMAGE" sh -c "$PARITY_SCRIPT" 2>&1)
+check_parity "podman CDI"
+IMEX_SPEC=/var/run/cdi/gctk-test-$$-$RANDOM-imex.yaml
+at_exit "rm -f $IMEX_SPEC"
+"$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --imex-channels --output "$IMEX_SPEC" >/dev/null
+OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=0" --device "$VENDOR/imex-channel=0" \
+    "$IMAGE" sh -c 'ls /dev/nvidia-caps-imex-channels; head -c 1 /dev/nvidia-caps-imex-channels/channel0 2>&1' 2>&1)
+expect_eq "podman --device $VENDOR/imex-channel=0: exactly channel 0" "channel0" "$(printf '%s\n' "$OUT" | head -n 1)"
+expect_match "podman --device $VENDOR/imex-channel=0: the container may open it" "No such device or address" "$OUT"
+
 OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=7" "$IMAGE" true 2>&1)
 RC=$?
 check "unknown CDI name: podman fails" test "$RC" -ne 0

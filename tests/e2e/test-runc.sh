@@ -86,6 +86,29 @@ expect_match "libcuda.so.1 -> the driver's file" "libcuda.so.[0-9]+\.[0-9]+" "$O
 expect_match "/proc/driver/nvidia/params says ModifyDeviceFiles: 0" "ModifyDeviceFiles: 0" "$OUT"
 expect_eq "/proc/driver/nvidia/gpus shows only the selected GPU" 1 "$(printf '%s\n' "$OUT" | tail -n 1)"
 
+# what NVIDIA's toolkit 1.18 injects beyond the libraries (lib.sh, check_parity)
+run_gpu parity '["NVIDIA_VISIBLE_DEVICES=1", "NVIDIA_DRIVER_CAPABILITIES=all"]' "$PARITY_SCRIPT"
+check_parity "hook path"
+run_gpu no-graphics '["NVIDIA_VISIBLE_DEVICES=1", "NVIDIA_DRIVER_CAPABILITIES=utility,compute"]' \
+    'ls /dev/dri /usr/lib/x86_64-linux-gnu/gbm /usr/share/egl 2>&1; readlink /usr/lib/x86_64-linux-gnu/libcuda.so'
+expect_eq "utility,compute: no DRM node, no GBM backend, no EGL platform file" 3 \
+    "$(printf '%s\n' "$OUT" | grep -c 'No such file')"
+expect_match "utility,compute: libcuda.so all the same" "^libcuda.so.1$" "$OUT"
+
+# IMEX channels, as NVIDIA_IMEX_CHANNELS asks (the default settings let an
+# unprivileged container ask through its environment, as NVIDIA's do)
+run_gpu imex '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=1"]' \
+    'ls /dev/nvidia-caps-imex-channels; head -c 1 /dev/nvidia-caps-imex-channels/channel1 2>&1'
+expect_eq "NVIDIA_IMEX_CHANNELS=1: exactly channel 1" "channel1" "$(printf '%s\n' "$OUT" | head -n 1)"
+expect_match "NVIDIA_IMEX_CHANNELS=1: the device cgroup lets the container open it" "No such device or address" "$OUT"
+run_gpu imex-all '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=all"]' 'ls /dev/nvidia-caps-imex-channels 2>&1'
+expect_match "NVIDIA_IMEX_CHANNELS=all: no channel, as NVIDIA's toolkit" "No such file" "$OUT"
+expect_match "NVIDIA_IMEX_CHANNELS=all: the hook's log says why" "NVIDIA_IMEX_CHANNELS=all ignored: .all. names no channel" "$(cat "$SCRATCH/hook.log")"
+run_gpu imex-missing '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=5"]' 'echo started'
+check "NVIDIA_IMEX_CHANNELS=5 (no such node): the container does not start" test "$RC" -ne 0
+expect_match "NVIDIA_IMEX_CHANNELS=5: the message names the node and the mknod that makes it" \
+    "IMEX channel 5: device node .*channel5. is missing: create it with .mknod -m 666 .*channel5 c 509 5." "$OUT"
+
 run_gpu unknown '["NVIDIA_VISIBLE_DEVICES=9"]' 'echo started'
 check "unknown id: the container does not start" test "$RC" -ne 0
 expect_match "unknown id: the message names the valid ids" "unknown GPU .9.: this host has 0 \(${UUID[0]}" "$OUT"
@@ -144,7 +167,10 @@ LINKED=$SCRATCH/linked
 printf '{"root": "%s", "log": "%s"}\n' "$LINKED" "$SCRATCH/hook-linked.log" >"$SCRATCH/linked.conf"
 SAVED_HOOK_ENV=$HOOK_ENV
 HOOK_ENV="[\"GCTK_CONFIG=$SCRATCH/linked.conf\"]"
-V=580.95.05 L64=/usr/lib/x86_64-linux-gnu L32=/usr/lib/i386-linux-gnu FW=/lib/firmware/nvidia/580.95.05
+V=580.95.05 L64=/usr/lib/x86_64-linux-gnu L32=/usr/lib/i386-linux-gnu
+# the firmware is where the kernel's firmware_class.path names it, in the
+# driver's tree, and goes to the same path in the container
+FW=/usr/local/nvidia/firmware/nvidia/580.95.05
 # CONTAINER_PATH=FILE_UNDER_THE_DRIVER_DIR, by capability; firmware comes with every one
 COMMON="$FW/gsp_ga10x.bin=firmware/nvidia/$V/gsp_ga10x.bin $FW/gsp_tu10x.bin=firmware/nvidia/$V/gsp_tu10x.bin"
 U="$L64/libnvidia-ml.so.$V=lib64/libnvidia-ml.so.$V /usr/bin/nvidia-smi=bin/nvidia-smi"
@@ -206,7 +232,7 @@ check "bad links: followed from the machine's / they lead out of the root" \
     cmp -s "$OUTSIDE" "$LINKED/etc/vulkan/icd.d/nvidia_icd.json"
 run_caps all "$ALL_FILES" /dev/nvidia-modeset
 run_gpu linked-bad '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_DRIVER_CAPABILITIES=graphics"]' \
-    "ls /etc/vulkan/icd.d/nvidia_icd.json /etc/glvnd/egl_vendor.d/10_nvidia.json $FW/gsp_outside.bin 2>&1; grep -rl 'not from the driver root' /etc /usr/share /lib/firmware; echo rc=\$?"
+    "ls /etc/vulkan/icd.d/nvidia_icd.json /etc/glvnd/egl_vendor.d/10_nvidia.json $FW/gsp_outside.bin 2>&1; grep -rl 'not from the driver root' /etc /usr/share /usr/local/nvidia; echo rc=\$?"
 expect_eq "bad links: none of them is in the container" 3 "$(printf '%s\n' "$OUT" | grep -c 'No such file')"
 expect_match "bad links: nothing of the outside file is in the container" "rc=1" "$OUT"
 LOG=$(cat "$SCRATCH/hook-linked.log")
@@ -215,7 +241,7 @@ expect_match "bad links: the log names the link out of the root" \
 expect_match "bad links: the log names the link to nothing" \
     "config file ./etc/glvnd/egl_vendor.d/10_nvidia.json. skipped: .* is a link to ./usr/local/nvidia/share/glvnd/egl_vendor.d/gone.json., which does not exist under the driver root" "$LOG"
 expect_match "bad links: the log names the absolute link to the machine's file" \
-    "firmware ./lib/firmware/nvidia/$V/gsp_outside.bin. skipped: .* is a link to .$OUTSIDE., which does not exist under the driver root" "$LOG"
+    "firmware .$FW/gsp_outside.bin. skipped: .* is a link to .$OUTSIDE., which does not exist under the driver root" "$LOG"
 LIST_ERR=$("$GCTK" --root "$LINKED" list --capabilities all 2>&1 >/dev/null)
 expect_match "bad links: gctk list warns about them too" \
     "gctk: warning: config file ./etc/vulkan/icd.d/nvidia_icd.json. skipped" "$LIST_ERR"

@@ -146,6 +146,7 @@ static void assert_same_host(const gctk_host *a, const gctk_host *b)
         assert_str_eq(x->path, y->path);
         assert_str_eq(x->source, y->source);
         assert_str_eq(x->soname, y->soname);
+        assert_str_eq(x->dev, y->dev);
     }
     assert_int_equal(a->nnodes, b->nnodes);
     for (size_t i = 0; i < a->nnodes; i++) {
@@ -156,6 +157,7 @@ static void assert_same_host(const gctk_host *a, const gctk_host *b)
         assert_str_eq(x->path, y->path);
         assert_int_equal(x->major, y->major);
         assert_int_equal(x->minor, y->minor);
+        assert_str_eq(x->by_path, y->by_path);
     }
     assert_int_equal(a->warnings.len, b->warnings.len);
     for (size_t i = 0; i < a->warnings.len; i++)

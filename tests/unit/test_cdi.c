@@ -16,6 +16,7 @@
 
 #include "cdi.h"
 #include "inject.h"
+#include "layout.h"
 #include "ldcache.h"
 #include "sim.h"
 
@@ -202,6 +203,17 @@ static void test_generated_shape(void **state)
         /* gctk is not installed where the tests run */
         json_object_set_new(h, "path", json_string("/bin/sh"));
     }
+    /* a GPU's device has the create-symlinks hook of its DRM nodes' by-path names */
+    json_t *dev_hooks =
+        json_object_get(json_object_get(json_array_get(devs, 0), "containerEdits"), "hooks");
+    assert_int_equal(json_array_size(dev_hooks), 1);
+    json_array_foreach(devs, i, h)
+    {
+        size_t k;
+        json_t *dh;
+        json_array_foreach(json_object_get(json_object_get(h, "containerEdits"), "hooks"), k, dh)
+            json_object_set_new(dh, "path", json_string("/bin/sh"));
+    }
     struct strv problems = {0};
     gctk_host *host = NULL;
     assert_int_equal(gctk_host_open(host_root, GCTK_HOST_NO_NVML, &host, NULL), 0);
@@ -237,7 +249,8 @@ static void test_driver_behind_links(void **state)
          "/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json"},
         {"/etc/OpenCL/vendors/nvidia.icd", "/usr/local/nvidia/etc/OpenCL/vendors/nvidia.icd"},
         {"/usr/bin/nvidia-smi", "/usr/local/nvidia/bin/nvidia-smi"},
-        {"/lib/firmware/nvidia/580.95.05/gsp_ga10x.bin",
+        /* found through firmware_class.path, at its own path */
+        {"/usr/local/nvidia/firmware/nvidia/580.95.05/gsp_ga10x.bin",
          "/usr/local/nvidia/firmware/nvidia/580.95.05/gsp_ga10x.bin"},
         {"/usr/local/nvidia/lib64/libcuda.so.580.95.05",
          "/usr/local/nvidia/lib64/libcuda.so.580.95.05"},
@@ -502,11 +515,20 @@ static void test_resolve_apply(void **state)
                                "/usr/bin/nvidia-smi", "source", "/old");
     assert_int_equal(cdi_apply(config, edits, NULL), 0);
     json_t *env = json_object_get(json_object_get(config, "process"), "env");
-    assert_int_equal(json_array_size(env), 2);
+    assert_int_equal(json_array_size(env), 3);
     assert_string_equal(json_string_value(json_array_get(env, 1)), "NVIDIA_VISIBLE_DEVICES=void");
+    /* where libcuda is, as NVIDIA's specs say it */
+    assert_string_equal(json_string_value(json_array_get(env, 2)),
+                        "NVIDIA_CTK_LIBCUDA_DIR=/usr/lib/x86_64-linux-gnu");
     json_t *devs = json_object_get(json_object_get(config, "linux"), "devices");
-    json_t *last = json_array_get(devs, json_array_size(devs) - 1);
-    assert_string_equal(json_string_value(json_object_get(last, "path")), "/dev/nvidia0");
+    /* GPU 0's nodes come last: its own, then its DRM card and render nodes */
+    static const char *const last[] = {"/dev/nvidia0", "/dev/dri/card1", "/dev/dri/renderD128"};
+    size_t ndevs = json_array_size(devs);
+    assert_true(ndevs >= 3);
+    for (size_t k = 0; k < 3; k++)
+        assert_string_equal(
+            json_string_value(json_object_get(json_array_get(devs, ndevs - 3 + k), "path")),
+            last[k]);
     json_t *rules =
         json_object_get(json_object_get(json_object_get(config, "linux"), "resources"), "devices");
     assert_int_equal(json_array_size(rules), json_array_size(devs));
@@ -670,6 +692,15 @@ static void test_yaml_scalars(void **state)
 
 /* ---- hooks --------------------------------------------------------------------------------- */
 
+static bool cache_has(const struct ldcache *c, const char *key, const char *path)
+{
+    for (size_t i = 0; i < c->len; i++)
+        if (strcmp(c->entries[i].soname, key) == 0 &&
+            (path == NULL || strcmp(c->entries[i].path, path) == 0))
+            return true;
+    return false;
+}
+
 static void test_hook_symlinks_ldcache(void **state)
 {
     (void)state;
@@ -710,23 +741,223 @@ static void test_hook_symlinks_ldcache(void **state)
 
     struct strv folders = {0};
     strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
-    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, NULL), 0);
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, NULL, NULL), 0);
     cleanup_free char *cache_path = xasprintf("%s/etc/ld.so.cache", rootfs);
     struct ldcache c = {0};
     assert_int_equal(ldcache_read(cache_path, &c, NULL), 0);
-    bool found = false;
-    for (size_t i = 0; i < c.len; i++)
-        found = found || (strcmp(c.entries[i].soname, "libcuda.so.1") == 0 &&
-                          strcmp(c.entries[i].path, "/usr/lib/x86_64-linux-gnu/libcuda.so.1") == 0);
-    assert_true(found);
+    assert_true(cache_has(&c, "libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
+    /* the development link too, as ldconfig lists it */
+    assert_true(cache_has(&c, "libcuda.so", "/usr/lib/x86_64-linux-gnu/libcuda.so"));
     ldcache_clear(&c);
     strv_clear(&folders);
     err = NULL;
     strv_push(&folders, xstrdup("/missing"));
-    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, &err), -1);
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, NULL, &err), -1);
     assert_non_null(strstr(err->msg, "folder `/missing`"));
     gctk_error_free(err);
     strv_clear(&folders);
+}
+
+static void symlink_at(const char *target, const char *dir, const char *name)
+{
+    cleanup_free char *path = xasprintf("%s/%s", dir, name);
+    assert_int_equal(symlink(target, path), 0);
+}
+
+/* The update-ldcache hook lists a folder's development links as ldconfig
+ * does, following their text only (plain names within the folder), and
+ * with --host-driver-version the image's newer compat libcuda wins. */
+static void test_hook_ldcache_dev_links_compat(void **state)
+{
+    (void)state;
+    cleanup_free char *rootfs = xasprintf("%s/rootfs-dev", tmp);
+    cleanup_free char *lib = xasprintf("%s/usr/lib/x86_64-linux-gnu", rootfs);
+    cleanup_free char *compat = xasprintf("%s/usr/local/cuda/compat", rootfs);
+    cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s' '%s/etc'", lib, compat, rootfs);
+    assert_int_equal(system(cmd), 0);
+    cleanup_free char *file = xasprintf("%s/libcuda.so.580.95.05", lib);
+    assert_int_equal(elfstub_write(file, "libcuda.so.1", false, NULL), 0);
+    symlink_at("libcuda.so.580.95.05", lib, "libcuda.so.1");
+    symlink_at("libcuda.so.1", lib, "libcuda.so");
+    /* not development links of a library here: a path, a name that does not
+     * begin the SONAME, a loop, nowhere */
+    symlink_at("/usr/lib/x86_64-linux-gnu/libcuda.so.1", lib, "libabs.so");
+    symlink_at("libcuda.so.1", lib, "libother.so");
+    symlink_at("libloop.so", lib, "libloop.so");
+    symlink_at("libgone.so.1", lib, "libgone.so");
+    cleanup_free char *newer = xasprintf("%s/libcuda.so.590.44.01", compat);
+    assert_int_equal(elfstub_write(newer, "libcuda.so.1", false, NULL), 0);
+
+    struct strv folders = {0};
+    strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, "580.95.05", NULL), 0);
+    cleanup_free char *cache_path = xasprintf("%s/etc/ld.so.cache", rootfs);
+    struct ldcache c = {0};
+    assert_int_equal(ldcache_read(cache_path, &c, NULL), 0);
+    assert_true(cache_has(&c, "libcuda.so", "/usr/lib/x86_64-linux-gnu/libcuda.so"));
+    static const char *const not_dev[] = {"libabs.so", "libother.so", "libloop.so", "libgone.so"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(not_dev); i++)
+        assert_false(cache_has(&c, not_dev[i], NULL));
+    /* forward compatibility: newer than the host's driver */
+    assert_true(cache_has(&c, "libcuda.so.1", "/usr/local/cuda/compat/libcuda.so.590.44.01"));
+    ldcache_clear(&c);
+    /* a driver as new as the compat library: the driver's own stays */
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, "590.44.01", NULL), 0);
+    assert_int_equal(ldcache_read(cache_path, &c, NULL), 0);
+    assert_true(cache_has(&c, "libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
+    ldcache_clear(&c);
+    strv_clear(&folders);
+}
+
+static bool has_link(const struct layout_links *l, const char *target, const char *path, int gpu)
+{
+    for (size_t i = 0; i < l->paths.len; i++)
+        if (strcmp(l->targets.items[i], target) == 0 && strcmp(l->paths.items[i], path) == 0 &&
+            l->gpus[i] == gpu)
+            return true;
+    return false;
+}
+
+/* The links of the layout: SONAMEs, the development links the host has
+ * and those gctk always gives, GLVND's indirect GLX, GBM's backend, the GLX
+ * module's name, the DRM nodes' by-path names; in the ld.so.cache the
+ * development links too. */
+static void test_layout_links(void **state)
+{
+    (void)state;
+    gctk_host *h = NULL;
+    assert_int_equal(gctk_host_open(host_root, GCTK_HOST_NO_NVML, &h, NULL), 0);
+    struct gctk_selection sel = {0};
+    gctk_plan *p = NULL;
+    assert_int_equal(gctk_select(h, "1", &sel, NULL), 0);
+    assert_int_equal(gctk_plan_new(h, &sel, GCTK_CAP_ALL, &p, NULL), 0);
+    const struct layout_dirs d = {"/usr/lib64", "/usr/lib32", "/usr/bin"};
+    struct layout_links l = {0};
+    layout_links(p, &d, &l);
+    assert_true(has_link(&l, "libcuda.so.580.95.05", "/usr/lib64/libcuda.so.1", -1));
+    assert_true(has_link(&l, "libcuda.so.1", "/usr/lib64/libcuda.so", -1));
+    assert_true(has_link(&l, "libcuda.so.1", "/usr/lib32/libcuda.so", -1));
+    assert_true(has_link(&l, "libnvcuvid.so.1", "/usr/lib64/libnvcuvid.so", -1));
+    assert_true(has_link(&l, "libnvidia-ml.so.1", "/usr/lib64/libnvidia-ml.so", -1));
+    assert_true(
+        has_link(&l, "libnvidia-opticalflow.so.1", "/usr/lib64/libnvidia-opticalflow.so", -1));
+    assert_false(
+        has_link(&l, "libnvidia-glcore.so.580.95.05", "/usr/lib64/libnvidia-glcore.so", -1));
+    assert_true(has_link(&l, "libGLX_nvidia.so.580.95.05", "/usr/lib64/libGLX_indirect.so.0", -1));
+    assert_true(
+        has_link(&l, "../libnvidia-allocator.so.1", "/usr/lib64/gbm/nvidia-drm_gbm.so", -1));
+    assert_true(has_link(&l, "libglxserver_nvidia.so.580.95.05",
+                         "/usr/lib/xorg/modules/extensions/libglxserver_nvidia.so", -1));
+    assert_true(has_link(&l, "../card2", "/dev/dri/by-path/pci-0000:2a:00.0-card", 1));
+    assert_true(has_link(&l, "../renderD129", "/dev/dri/by-path/pci-0000:2a:00.0-render", 1));
+    assert_false(has_link(&l, "../card1", "/dev/dri/by-path/pci-0000:18:00.0-card", 0));
+    layout_links_clear(&l);
+    struct ldcache c = {0};
+    layout_ldcache_add_plan(&c, p, &d);
+    assert_true(cache_has(&c, "libcuda.so", "/usr/lib64/libcuda.so"));
+    assert_true(cache_has(&c, "libnvcuvid.so", "/usr/lib64/libnvcuvid.so"));
+    assert_true(cache_has(&c, "libcuda.so.1", "/usr/lib32/libcuda.so.1"));
+    ldcache_clear(&c);
+    cleanup_free char *dir = layout_libcuda_dir(p, &d);
+    assert_string_equal(dir, "/usr/lib64");
+    gctk_plan_free(p);
+    /* graphics alone: the allocator comes for GBM's backend */
+    assert_int_equal(gctk_plan_new(h, &sel, GCTK_CAP_GRAPHICS, &p, NULL), 0);
+    layout_links(p, &d, &l);
+    assert_true(
+        has_link(&l, "../libnvidia-allocator.so.1", "/usr/lib64/gbm/nvidia-drm_gbm.so", -1));
+    assert_true(has_link(&l, "libnvidia-allocator.so.580.95.05",
+                         "/usr/lib64/libnvidia-allocator.so.1", -1));
+    layout_links_clear(&l);
+    gctk_plan_free(p);
+    /* compute alone: no GBM backend, no GLX, no DRM */
+    assert_int_equal(gctk_plan_new(h, &sel, GCTK_CAP_COMPUTE, &p, NULL), 0);
+    layout_links(p, &d, &l);
+    assert_false(
+        has_link(&l, "../libnvidia-allocator.so.1", "/usr/lib64/gbm/nvidia-drm_gbm.so", -1));
+    assert_false(has_link(&l, "../card2", "/dev/dri/by-path/pci-0000:2a:00.0-card", 1));
+    layout_links_clear(&l);
+    gctk_plan_free(p);
+    gctk_selection_clear(&sel);
+    gctk_host_free(h);
+}
+
+static json_t *hook_of(json_t *hooks, const char *verb)
+{
+    size_t i;
+    json_t *h;
+    json_array_foreach(hooks, i, h)
+    {
+        if (strcmp(json_string_value(json_array_get(json_object_get(h, "args"), 2)), verb) == 0)
+            return h;
+    }
+    return NULL;
+}
+
+static bool args_have(json_t *hook, const char *a, const char *b)
+{
+    json_t *args = json_object_get(hook, "args");
+    for (size_t i = 0; i + 1 < json_array_size(args); i++)
+        if (strcmp(json_string_value(json_array_get(args, i)), a) == 0 &&
+            strcmp(json_string_value(json_array_get(args, i + 1)), b) == 0)
+            return true;
+    return false;
+}
+
+/* Forward compatibility in the spec (update-ldcache --host-driver-version),
+ * unless the settings turn it off or compute is not in the spec; graphics
+ * brings each GPU's DRM nodes with their by-path hook; the IMEX spec. */
+static void test_spec_rows(void **state)
+{
+    (void)state;
+    gctk_host *h = NULL;
+    assert_int_equal(gctk_host_open(host_root, GCTK_HOST_NO_NVML, &h, NULL), 0);
+    struct cdi_options o = {.gctk_path = "/usr/bin/gctk"};
+    json_t *spec = NULL;
+    assert_int_equal(cdi_generate(h, &o, &spec, NULL), 0);
+    json_t *hooks = json_object_get(json_object_get(spec, "containerEdits"), "hooks");
+    json_t *ld = hook_of(hooks, "update-ldcache");
+    assert_true(args_have(ld, "--host-driver-version", "580.95.05"));
+    json_t *dev0 = json_array_get(json_object_get(spec, "devices"), 0);
+    json_t *dh =
+        json_array_get(json_object_get(json_object_get(dev0, "containerEdits"), "hooks"), 0);
+    assert_true(args_have(dh, "--link", "../card1::/dev/dri/by-path/pci-0000:18:00.0-card"));
+    assert_false(args_have(dh, "--link", "../card2::/dev/dri/by-path/pci-0000:2a:00.0-card"));
+    json_decref(spec);
+
+    o.no_cuda_compat = true;
+    assert_int_equal(cdi_generate(h, &o, &spec, NULL), 0);
+    hooks = json_object_get(json_object_get(spec, "containerEdits"), "hooks");
+    cleanup_free char *ld_text = json_dumps(hook_of(hooks, "update-ldcache"), 0);
+    assert_null(strstr(ld_text, "host-driver-version"));
+    json_decref(spec);
+
+    o.no_cuda_compat = false;
+    o.caps = GCTK_CAP_UTILITY;
+    assert_int_equal(cdi_generate(h, &o, &spec, NULL), 0);
+    cleanup_free char *text = cdi_to_json(spec);
+    assert_null(strstr(text, "host-driver-version"));
+    assert_null(strstr(text, "/dev/dri"));
+    assert_null(strstr(text, "NVIDIA_CTK_LIBCUDA_DIR"));
+    json_decref(spec);
+
+    o.imex_channels = true;
+    assert_int_equal(cdi_generate(h, &o, &spec, NULL), 0);
+    assert_string_equal(json_string_value(json_object_get(spec, "kind")),
+                        "nvidia.com/imex-channel");
+    json_t *devs = json_object_get(spec, "devices");
+    assert_int_equal(json_array_size(devs), GCTK_SIM_IMEX_CHANNELS + 1);
+    json_t *ch1 = json_array_get(devs, 1);
+    assert_string_equal(json_string_value(json_object_get(ch1, "name")), "1");
+    json_t *node =
+        json_array_get(json_object_get(json_object_get(ch1, "containerEdits"), "deviceNodes"), 0);
+    assert_string_equal(json_string_value(json_object_get(node, "path")),
+                        "/dev/nvidia-caps-imex-channels/channel1");
+    assert_int_equal(json_integer_value(json_object_get(node, "major")), GCTK_SIM_IMEX_MAJOR);
+    struct strv problems = {0};
+    assert_int_equal(cdi_validate(spec, CDI_CHECK_HOST, NULL, &problems), 0);
+    json_decref(spec);
+    gctk_host_free(h);
 }
 
 /* The update-ldcache hook reads the image's cache as the OCI hook does: a
@@ -763,7 +994,7 @@ static void test_hook_ldcache_planted_fifo(void **state)
     struct strv folders = {0};
     strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
     gctk_error *err = NULL;
-    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, &err), 0);
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, &folders, NULL, &err), 0);
     strv_clear(&folders);
     usleep(100 * 1000);
     int status = 0;
@@ -809,6 +1040,9 @@ int main(void)
         cmocka_unit_test(test_load_dirs),
         cmocka_unit_test(test_hook_symlinks_ldcache),
         cmocka_unit_test(test_hook_ldcache_planted_fifo),
+        cmocka_unit_test(test_hook_ldcache_dev_links_compat),
+        cmocka_unit_test(test_layout_links),
+        cmocka_unit_test(test_spec_rows),
         cmocka_unit_test(test_uid_map),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 
 #include "host.h"
 #include "ldcache.h"
@@ -97,6 +98,14 @@ static const struct gctk_file *find_file(const gctk_host *h, const char *base)
     return NULL;
 }
 
+static size_t count_nodes(const gctk_host *h, enum gctk_node_kind kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < gctk_host_node_count(h); i++)
+        n += gctk_host_node(h, i)->kind == kind;
+    return n;
+}
+
 static bool has_warning(const gctk_host *h, const char *needle)
 {
     for (size_t i = 0; gctk_host_warning(h, i) != NULL; i++)
@@ -157,8 +166,10 @@ static void test_debian_layout(void **state)
     assert_non_null(find_file(h, "nvidia-smi"));
     assert_non_null(find_file(h, "gsp_ga10x.bin"));
     assert_non_null(find_file(h, "socket"));
-    /* nvidiactl, uvm, uvm-tools, modeset and the four GPUs */
+    /* nvidiactl, uvm, uvm-tools, modeset and the four GPUs; their DRM nodes
+     * only when a plan asks for graphics */
     assert_int_equal(gctk_host_node_count(h), 8);
+    assert_int_equal(count_nodes(h, GCTK_NODE_DRM), 0);
     gctk_host_free(h);
 }
 
@@ -333,8 +344,10 @@ static void test_sixteen_gpus_in_pci_order(void **state)
     assert_int_equal(gctk_host_gpu_count(h), 16);
     for (size_t i = 1; i < 16; i++)
         assert_true(strcmp(gctk_host_gpu(h, i - 1)->bus_id, gctk_host_gpu(h, i)->bus_id) < 0);
-    /* 4 control nodes and 16 GPU nodes */
+    /* 4 control nodes and 16 GPU nodes; then their 32 DRM nodes */
     assert_int_equal(gctk_host_node_count(h), 20);
+    host_find_drm_nodes(h);
+    assert_int_equal(count_nodes(h, GCTK_NODE_DRM), 32);
     gctk_host_free(h);
 }
 
@@ -680,7 +693,8 @@ static void test_driver_behind_links(void **state)
     expect_file(h, "/etc/OpenCL/vendors/nvidia.icd", GCTK_FILE_CONFIG,
                 "/usr/local/nvidia/etc/OpenCL/vendors/nvidia.icd");
     expect_file(h, "/usr/bin/nvidia-smi", GCTK_FILE_BIN, "/usr/local/nvidia/bin/nvidia-smi");
-    expect_file(h, "/lib/firmware/nvidia/580.95.05/gsp_ga10x.bin", GCTK_FILE_FIRMWARE,
+    /* through the kernel's firmware_class.path, which names the driver's tree */
+    expect_file(h, "/usr/local/nvidia/firmware/nvidia/580.95.05/gsp_ga10x.bin", GCTK_FILE_FIRMWARE,
                 "/usr/local/nvidia/firmware/nvidia/580.95.05/gsp_ga10x.bin");
     expect_file(h, "/var/run/nvidia-persistenced/socket", GCTK_FILE_SOCKET,
                 "/run/nvidia-persistenced/socket");
@@ -756,6 +770,306 @@ static void test_parsers(void **state)
     gctk_error_free(err);
 }
 
+/* ---- injection parity: firmware, development links, DRM, EGL, Xorg, IMEX ---- */
+
+static void write_at(const char *rel, const char *text)
+{
+    cleanup_free char *path = at(rel);
+    cleanup_free char *dir = xstrdup(path);
+    *strrchr(dir, '/') = '\0';
+    cleanup_free char *cmd = xasprintf("mkdir -p '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    unlink(path);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static const struct gctk_file *find_firmware(const gctk_host *h, const char *name)
+{
+    const struct gctk_file *f = find_file(h, name);
+    if (f == NULL || f->kind != GCTK_FILE_FIRMWARE)
+        fail_msg("firmware `%s` not discovered", name);
+    return f;
+}
+
+/* The kernel's search order: firmware_class.path, then /lib/firmware/updates/
+ * <release>, /lib/firmware/updates, /lib/firmware/<release>, /lib/firmware;
+ * each file name from the first directory that has it. */
+static void test_firmware_search_order(void **state)
+{
+    (void)state;
+    make_host(1);
+    struct utsname u;
+    assert_int_equal(uname(&u), 0);
+    const char *v = "580.95.05";
+    cleanup_free char *updates_rel =
+        xasprintf("/lib/firmware/updates/%s/nvidia/%s/gsp_rel.bin", u.release, v);
+    cleanup_free char *plain_rel =
+        xasprintf("/lib/firmware/%s/nvidia/%s/gsp_plain.bin", u.release, v);
+    write_at("/opt/fw/nvidia/580.95.05/gsp_ga10x.bin", "custom");
+    write_at("/lib/firmware/updates/nvidia/580.95.05/gsp_tu10x.bin", "updates");
+    write_at(updates_rel, "updates of this kernel");
+    write_at("/lib/firmware/updates/nvidia/580.95.05/gsp_rel.bin", "later");
+    write_at(plain_rel, "this kernel's");
+    write_at("/lib/firmware/nvidia/580.95.05/gsp_plain.bin", "later");
+    write_at("/lib/firmware/nvidia/579.1.1/gsp_old.bin", "another driver's");
+    /* the path of the machine around the root does not count: the root's */
+    write_at(HOST_FIRMWARE_PATH_PARAM, "/opt/fw/\n");
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    assert_string_equal(find_firmware(h, "gsp_ga10x.bin")->path,
+                        "/opt/fw/nvidia/580.95.05/gsp_ga10x.bin");
+    assert_string_equal(find_firmware(h, "gsp_tu10x.bin")->path,
+                        "/lib/firmware/updates/nvidia/580.95.05/gsp_tu10x.bin");
+    assert_string_equal(find_firmware(h, "gsp_rel.bin")->path, updates_rel);
+    assert_string_equal(find_firmware(h, "gsp_plain.bin")->path, plain_rel);
+    assert_null(find_file(h, "gsp_old.bin"));
+    size_t firmware = 0;
+    for (size_t i = 0; i < gctk_host_file_count(h); i++)
+        firmware += gctk_host_file(h, i)->kind == GCTK_FILE_FIRMWARE;
+    assert_int_equal(firmware, 4); /* one of each name */
+    gctk_host_free(h);
+
+    /* the order itself; a relative or empty firmware_class.path is none */
+    struct strv dirs = {0};
+    assert_int_equal(host_firmware_dirs(root, &dirs), 1);
+    assert_int_equal(dirs.len, 5);
+    assert_string_equal(dirs.items[0], "/opt/fw");
+    cleanup_free char *d1 = xasprintf("/lib/firmware/updates/%s", u.release);
+    cleanup_free char *d3 = xasprintf("/lib/firmware/%s", u.release);
+    assert_string_equal(dirs.items[1], d1);
+    assert_string_equal(dirs.items[2], "/lib/firmware/updates");
+    assert_string_equal(dirs.items[3], d3);
+    assert_string_equal(dirs.items[4], "/lib/firmware");
+    strv_clear(&dirs);
+    write_at(HOST_FIRMWARE_PATH_PARAM, "opt/fw\n");
+    assert_int_equal(host_firmware_dirs(root, &dirs), 0);
+    assert_int_equal(dirs.len, 4);
+    strv_clear(&dirs);
+    write_at(HOST_FIRMWARE_PATH_PARAM, "\n");
+    assert_int_equal(host_firmware_dirs(root, &dirs), 0);
+    strv_clear(&dirs);
+}
+
+/* A development link beside a driver library, found through the cache (its
+ * entry under the link's own name) or the scan; a link that leads to another
+ * library, or none, gives none. */
+static void test_dev_links(void **state)
+{
+    (void)state;
+    make_host(1);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    const struct gctk_file *cuda = find_file(h, "libcuda.so.580.95.05");
+    assert_string_equal(cuda->dev, "libcuda.so");
+    assert_string_equal(find_file(h, "libnvcuvid.so.580.95.05")->dev, "libnvcuvid.so");
+    assert_null(find_file(h, "libnvidia-ml.so.580.95.05")->dev); /* 580 ships none */
+    for (size_t i = 0; i < gctk_host_file_count(h); i++)
+        assert_true(gctk_host_file(h, i)->kind != GCTK_FILE_LIB32 ||
+                    gctk_host_file(h, i)->dev == NULL);
+    gctk_host_free(h);
+
+    /* libnvcuvid.so led to libnvidia-encode instead: not libnvcuvid's */
+    make_link("libnvidia-encode.so.1", "/usr/lib/x86_64-linux-gnu/libnvcuvid.so");
+    h = open_ok(GCTK_HOST_NO_NVML);
+    assert_null(find_file(h, "libnvcuvid.so.580.95.05")->dev);
+    gctk_host_free(h);
+
+    /* without a cache, the scan finds them */
+    cleanup_free char *cache = at("/etc/ld.so.cache");
+    assert_int_equal(unlink(cache), 0);
+    h = open_ok(GCTK_HOST_NO_NVML);
+    assert_string_equal(find_file(h, "libcuda.so.580.95.05")->dev, "libcuda.so");
+    assert_string_equal(find_file(h, "libnvidia-opencl.so.580.95.05")->dev, "libnvidia-opencl.so");
+    assert_null(find_file(h, "libnvcuvid.so.580.95.05")->dev);
+    gctk_host_free(h);
+}
+
+static const struct gctk_node *find_node(const gctk_host *h, const char *path)
+{
+    for (size_t i = 0; i < gctk_host_node_count(h); i++)
+        if (strcmp(gctk_host_node(h, i)->path, path) == 0)
+            return gctk_host_node(h, i);
+    return NULL;
+}
+
+static bool plan_has_node(const gctk_plan *p, const char *path)
+{
+    for (size_t i = 0; i < gctk_plan_node_count(p); i++)
+        if (strcmp(gctk_plan_node(p, i)->path, path) == 0)
+            return true;
+    return false;
+}
+
+/* The DRM nodes of each GPU, matched by PCI address through
+ * /dev/dri/by-path; the plan gives them for graphics and display only, and
+ * only those of the GPUs asked for. */
+static void test_drm_nodes(void **state)
+{
+    (void)state;
+    make_host(2);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    /* a container without graphics costs no look at /dev/dri */
+    struct gctk_selection s = {0};
+    assert_int_equal(gctk_select(h, "1", &s, NULL), 0);
+    gctk_plan *p = NULL;
+    assert_int_equal(gctk_plan_new(h, &s, GCTK_CAP_UTILITY | GCTK_CAP_COMPUTE, &p, NULL), 0);
+    assert_int_equal(count_nodes(h, GCTK_NODE_DRM), 0);
+    gctk_plan_free(p);
+    assert_int_equal(gctk_plan_new(h, &s, GCTK_CAP_DISPLAY, &p, NULL), 0);
+    assert_true(plan_has_node(p, "/dev/dri/card2"));
+    assert_true(plan_has_node(p, "/dev/dri/renderD129"));
+    assert_false(plan_has_node(p, "/dev/dri/card1"));
+    assert_false(plan_has_node(p, "/dev/dri/renderD128"));
+    gctk_plan_free(p);
+    const struct gctk_node *card = find_node(h, "/dev/dri/card2");
+    assert_non_null(card);
+    assert_int_equal(card->kind, GCTK_NODE_DRM);
+    assert_int_equal(card->gpu, 1);
+    assert_int_equal(card->major, 226);
+    assert_int_equal(card->minor, 2);
+    assert_string_equal(card->by_path, "/dev/dri/by-path/pci-0000:2a:00.0-card");
+    assert_int_equal(find_node(h, "/dev/dri/renderD128")->gpu, 0);
+    assert_null(find_node(h, "/dev/dri/card0")); /* the BMC's */
+    char pci[32];
+    assert_int_equal(host_pci_address("00000000:2A:00.0", pci, sizeof(pci)), 0);
+    assert_string_equal(pci, "0000:2a:00.0");
+    assert_int_equal(host_pci_address("2a:00.0", pci, sizeof(pci)), -1);
+    assert_int_equal(gctk_plan_new(h, &s, GCTK_CAP_UTILITY | GCTK_CAP_COMPUTE, &p, NULL), 0);
+    assert_false(plan_has_node(p, "/dev/dri/card2"));
+    gctk_plan_free(p);
+    gctk_selection_clear(&s);
+    gctk_host_free(h);
+
+    /* a by-path link that leads out of /dev/dri, or to nothing: skipped and
+     * said; a GPU without links has no DRM node, silently */
+    make_link("../../nvidiactl", "/dev/dri/by-path/pci-0000:18:00.0-card");
+    make_link("../renderD200", "/dev/dri/by-path/pci-0000:18:00.0-render");
+    cleanup_free char *links = at("/dev/dri/by-path/pci-0000:2a:00.0-card");
+    assert_int_equal(unlink(links), 0);
+    h = open_ok(GCTK_HOST_NO_NVML);
+    host_find_drm_nodes(h);
+    assert_int_equal(count_nodes(h, GCTK_NODE_DRM), 1); /* renderD129 */
+    assert_true(has_warning(h, "pci-0000:18:00.0-card` skipped: it leads to `../../nvidiactl`"));
+    assert_true(has_warning(h, "/dev/dri/renderD200` is missing, though a by-path link names it"));
+    assert_null(find_node(h, "/dev/dri/card2"));
+    gctk_host_free(h);
+}
+
+/* The EGL platform libraries carry versions of their own; the Xorg modules
+ * are found where the X server keeps them, beside libcuda first. */
+static void test_egl_and_xorg(void **state)
+{
+    (void)state;
+    make_host(1);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    const struct gctk_file *way = find_file(h, "libnvidia-egl-wayland.so.1.1.13");
+    assert_non_null(way);
+    assert_int_equal(way->kind, GCTK_FILE_LIB);
+    assert_true(way->caps & GCTK_CAP_GRAPHICS);
+    assert_string_equal(way->soname, "libnvidia-egl-wayland.so.1");
+    assert_null(host_file_version(way->path)); /* not the driver's version */
+    const struct gctk_file *json = find_file(h, "15_nvidia_gbm.json");
+    assert_int_equal(json->kind, GCTK_FILE_CONFIG);
+    assert_true(json->caps & GCTK_CAP_GRAPHICS);
+    assert_non_null(find_file(h, "nvidia_layers.json"));
+    const struct gctk_file *drv = find_file(h, "nvidia_drv.so");
+    assert_int_equal(drv->kind, GCTK_FILE_MODULE);
+    assert_string_equal(drv->path, "/usr/lib/xorg/modules/drivers/nvidia_drv.so");
+    assert_string_equal(find_file(h, "libglxserver_nvidia.so.580.95.05")->path,
+                        "/usr/lib/xorg/modules/extensions/libglxserver_nvidia.so.580.95.05");
+    gctk_host_free(h);
+
+    /* Debian's packages keep them beside libcuda: that copy wins */
+    write_at("/usr/lib/x86_64-linux-gnu/nvidia/xorg/nvidia_drv.so", "module");
+    h = open_ok(GCTK_HOST_NO_NVML);
+    assert_string_equal(find_file(h, "nvidia_drv.so")->path,
+                        "/usr/lib/x86_64-linux-gnu/nvidia/xorg/nvidia_drv.so");
+    size_t modules = 0;
+    for (size_t i = 0; i < gctk_host_file_count(h); i++)
+        modules += gctk_host_file(h, i)->kind == GCTK_FILE_MODULE;
+    assert_int_equal(modules, 2);
+    gctk_host_free(h);
+}
+
+/* NVIDIA_IMEX_CHANNELS: channel numbers (or channelN), their nodes from the
+ * major /proc/devices gives; a missing node, a driver without channels and a
+ * wrong node are errors that name the fix. */
+static void test_imex_channels(void **state)
+{
+    (void)state;
+    struct gctk_selection s = {0};
+    gctk_error *err = NULL;
+    assert_int_equal(gctk_select_imex("channel1, 0,1", &s, &err), 0);
+    assert_int_equal(s.imex_count, 2);
+    assert_int_equal(s.imex[0], 0);
+    assert_int_equal(s.imex[1], 1);
+    gctk_selection_clear(&s);
+    static const char *const none[] = {NULL, "", "void", "none"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(none); i++) {
+        struct gctk_selection e = {0};
+        assert_int_equal(gctk_select_imex(none[i], &e, NULL), 0);
+        assert_int_equal(e.imex_count, 0);
+    }
+    static const char *const bad[] = {"x", "-1", "1.5", "channel", "0,all", "99999999999"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(bad); i++) {
+        struct gctk_selection e = {0};
+        assert_int_equal(gctk_select_imex(bad[i], &e, &err), -1);
+        assert_non_null(strstr(err->msg, "is not an IMEX channel"));
+        gctk_error_free(err);
+        err = NULL;
+    }
+
+    make_host(1);
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    assert_int_equal(count_nodes(h, GCTK_NODE_IMEX), 0); /* none until asked for */
+    assert_int_equal(gctk_select(h, "0", &s, NULL), 0);
+    assert_int_equal(gctk_select_imex("0,channel1", &s, NULL), 0);
+    gctk_plan *p = NULL;
+    assert_int_equal(gctk_plan_new(h, &s, GCTK_CAP_UTILITY, &p, &err), 0);
+    assert_true(plan_has_node(p, "/dev/nvidia-caps-imex-channels/channel0"));
+    assert_true(plan_has_node(p, "/dev/nvidia-caps-imex-channels/channel1"));
+    const struct gctk_node *n = find_node(h, "/dev/nvidia-caps-imex-channels/channel1");
+    assert_int_equal(n->major, GCTK_SIM_IMEX_MAJOR);
+    assert_int_equal(n->minor, 1);
+    gctk_plan_free(p);
+    gctk_selection_clear(&s);
+
+    assert_int_equal(gctk_select(h, "0", &s, NULL), 0);
+    assert_int_equal(gctk_select_imex("7", &s, NULL), 0);
+    assert_int_equal(gctk_plan_new(h, &s, GCTK_CAP_UTILITY, &p, &err), -1);
+    cleanup_free char *want =
+        xasprintf("NVIDIA_IMEX_CHANNELS: IMEX channel 7: device node "
+                  "`%s/dev/nvidia-caps-imex-channels/channel7` is missing: create it with "
+                  "`mknod -m 666 %s/dev/nvidia-caps-imex-channels/channel7 c 509 7`",
+                  root, root);
+    assert_string_equal(err->msg, want);
+    gctk_error_free(err);
+    err = NULL;
+    gctk_selection_clear(&s);
+    gctk_host_free(h);
+
+    /* a plain file in the channel's place */
+    cleanup_free char *ch1 = at("/dev/nvidia-caps-imex-channels/channel1");
+    assert_int_equal(unlink(ch1), 0);
+    write_at("/dev/nvidia-caps-imex-channels/channel1", "");
+    h = open_ok(GCTK_HOST_NO_NVML);
+    const struct gctk_node *node = NULL;
+    assert_int_equal(host_imex_node(h, 1, &node, &err), -1);
+    assert_non_null(strstr(err->msg, "is not the channel's device (not a device"));
+    gctk_error_free(err);
+    err = NULL;
+    gctk_host_free(h);
+
+    /* a driver without IMEX channels */
+    write_at("/proc/devices", "Character devices:\n195 nvidia\n\nBlock devices:\n");
+    h = open_ok(GCTK_HOST_NO_NVML);
+    assert_int_equal(host_imex_node(h, 0, &node, &err), -1);
+    assert_non_null(strstr(err->msg, "the loaded driver has no IMEX channels"));
+    gctk_error_free(err);
+    gctk_host_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -780,6 +1094,11 @@ int main(void)
         cmocka_unit_test(test_parsers),
         cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_driver_behind_links),
+        cmocka_unit_test(test_firmware_search_order),
+        cmocka_unit_test(test_dev_links),
+        cmocka_unit_test(test_drm_nodes),
+        cmocka_unit_test(test_egl_and_xorg),
+        cmocka_unit_test(test_imex_channels),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -463,7 +463,8 @@ static void test_cdi(void **state)
             pair = pair || strcmp(name, "0:1") == 0;
             uuid = uuid || strcmp(name, u1) == 0;
         } else if (strcmp(name, "0") == 0) {
-            assert_string_equal(paths, " /dev/nvidia0");
+            /* the whole GPU: its node and its DRM nodes (a MIG device has none) */
+            assert_string_equal(paths, " /dev/nvidia0 /dev/dri/card1 /dev/dri/renderD128");
         }
     }
     assert_true(pair && uuid);

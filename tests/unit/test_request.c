@@ -177,6 +177,44 @@ static void test_unprivileged_policy(void **state)
     cfg.allow_unprivileged_env = true;
 }
 
+/* NVIDIA_IMEX_CHANNELS, as NVIDIA's toolkit 1.18 reads it: for GPU
+ * containers that may ask through their environment; `all` names none. */
+static void test_imex_channels(void **state)
+{
+    (void)state;
+    const char *e[] = {"NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=0,1", NULL};
+    struct request r = ask(e, false);
+    assert_string_equal(r.imex, "0,1");
+    assert_null(r.ignored);
+    request_clear(&r);
+    const char *no_gpu[] = {"NVIDIA_IMEX_CHANNELS=0", NULL};
+    r = ask(no_gpu, true);
+    assert_null(r.imex);
+    request_clear(&r);
+    const char *all[] = {"NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_IMEX_CHANNELS=1, all", NULL};
+    r = ask(all, true);
+    assert_null(r.imex);
+    assert_non_null(
+        strstr(r.ignored, "NVIDIA_IMEX_CHANNELS=1, all ignored: `all` names no channel"));
+    request_clear(&r);
+    /* Swarm's assignment makes an unprivileged GPU container; its image's
+     * IMEX request still obeys the policy */
+    cfg.allow_unprivileged_env = false;
+    cfg.swarm_resource = xstrdup("NVIDIA-GPU");
+    const char *swarm[] = {"DOCKER_RESOURCE_NVIDIA-GPU=0", "NVIDIA_IMEX_CHANNELS=0", NULL};
+    r = ask(swarm, false);
+    assert_string_equal(r.devices, "0");
+    assert_null(r.imex);
+    assert_non_null(strstr(r.ignored, "unprivileged containers may not ask for IMEX channels"));
+    request_clear(&r);
+    r = ask(swarm, true);
+    assert_string_equal(r.imex, "0");
+    request_clear(&r);
+    free(cfg.swarm_resource);
+    cfg.swarm_resource = NULL;
+    cfg.allow_unprivileged_env = true;
+}
+
 static void test_oci_state(void **state)
 {
     (void)state;
@@ -295,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_requirements_and_disable),
         cmocka_unit_test(test_swarm_resource_wins),
         cmocka_unit_test(test_unprivileged_policy),
+        cmocka_unit_test(test_imex_channels),
         cmocka_unit_test(test_oci_state),
         cmocka_unit_test(test_oci_spec),
         cmocka_unit_test(test_config_file),

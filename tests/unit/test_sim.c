@@ -324,8 +324,8 @@ static void test_driver_dir(void **state)
          "/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json"},
         {"/etc/OpenCL/vendors/nvidia.icd", "/usr/local/nvidia/etc/OpenCL/vendors/nvidia.icd"},
         {"/usr/bin/nvidia-smi", "/usr/local/nvidia/bin/nvidia-smi"},
-        {"/lib/firmware/nvidia/580.95.05/gsp_ga10x.bin",
-         "/usr/local/nvidia/firmware/nvidia/580.95.05/gsp_ga10x.bin"},
+        {"/usr/share/egl/egl_external_platform.d/15_nvidia_gbm.json",
+         "/usr/local/nvidia/share/egl/egl_external_platform.d/15_nvidia_gbm.json"},
         {"/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05",
          "/usr/local/nvidia/lib64/libcuda.so.580.95.05"},
         {"/usr/lib/i386-linux-gnu/libcuda.so.580.95.05",
@@ -338,6 +338,12 @@ static void test_driver_dir(void **state)
     }
     cleanup_free char *soname = link_text("/usr/lib/x86_64-linux-gnu/libcuda.so.1");
     assert_string_equal(soname, "libcuda.so.580.95.05");
+    /* the GSP firmware only in the driver's tree, which the kernel's
+     * firmware_class.path names, as on the GPU machines we test on */
+    assert_true(is_regular("/usr/local/nvidia/firmware/nvidia/580.95.05/gsp_ga10x.bin"));
+    assert_false(exists("/lib/firmware/nvidia/580.95.05/gsp_ga10x.bin"));
+    cleanup_free char *fw_path = slurp("/sys/module/firmware_class/parameters/path");
+    assert_string_equal(fw_path, "/usr/local/nvidia/firmware\n");
     cleanup_free char *icd = slurp("/usr/local/nvidia/etc/OpenCL/vendors/nvidia.icd");
     assert_string_equal(icd, "libnvidia-opencl.so.1\n");
 
@@ -478,6 +484,41 @@ static void check_common(void)
     assert_true(exists("/usr/share/glvnd/egl_vendor.d/10_nvidia.json"));
     assert_true(exists("/usr/share/vulkan/icd.d/nvidia_icd.json"));
     assert_true(exists("/etc/OpenCL/vendors/nvidia.icd"));
+    assert_true(exists("/usr/share/vulkan/implicit_layer.d/nvidia_layers.json"));
+    assert_true(exists("/usr/share/nvidia/nvoptix.bin"));
+    assert_true(exists("/usr/share/X11/xorg.conf.d/nvidia-drm-outputclass.conf"));
+    assert_true(exists("/usr/lib/xorg/modules/drivers/nvidia_drv.so"));
+    assert_true(exists("/usr/lib/xorg/modules/extensions/libglxserver_nvidia.so.580.95.05"));
+    /* each EGL platform file names its library, of its own version */
+    cleanup_free char *gbm = slurp("/usr/share/egl/egl_external_platform.d/15_nvidia_gbm.json");
+    assert_non_null(strstr(gbm, "\"libnvidia-egl-gbm.so.1\""));
+    cleanup_free char *gbm_link = link_text("/usr/lib/x86_64-linux-gnu/libnvidia-egl-gbm.so.1");
+    assert_string_equal(gbm_link, "libnvidia-egl-gbm.so.1.1.2");
+    /* the installer's development links, listed by the cache under their names */
+    cleanup_free char *dev = link_text("/usr/lib/x86_64-linux-gnu/libnvcuvid.so");
+    assert_string_equal(dev, "libnvcuvid.so.1");
+    assert_false(exists("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so"));
+    assert_int_equal(ldcache_read(cache_path, &cache, &err), 0);
+    bool dev_cuda = false;
+    for (size_t i = 0; i < cache.len; i++)
+        dev_cuda = dev_cuda ||
+                   (strcmp(cache.entries[i].soname, "libcuda.so") == 0 &&
+                    strcmp(cache.entries[i].path, "/usr/lib/x86_64-linux-gnu/libcuda.so") == 0);
+    ldcache_clear(&cache);
+    assert_true(dev_cuda);
+    /* the kernel's firmware search: no firmware_class.path */
+    cleanup_free char *fw_path = slurp("/sys/module/firmware_class/parameters/path");
+    assert_string_equal(fw_path, "\n");
+    /* the char majors the driver got, IMEX channels included */
+    cleanup_free char *devices = slurp("/proc/devices");
+    assert_non_null(strstr(devices, "\n509 nvidia-caps-imex-channels\n"));
+    assert_non_null(strstr(devices, "\n226 drm\n"));
+    check_node("/dev/nvidia-caps-imex-channels/channel0", GCTK_SIM_IMEX_MAJOR, 0);
+    check_node("/dev/nvidia-caps-imex-channels/channel1", GCTK_SIM_IMEX_MAJOR, 1);
+    /* the BMC's DRM card, never a GPU's */
+    check_node("/dev/dri/card0", 226, 0);
+    cleanup_free char *bmc = link_text("/dev/dri/by-path/pci-0000:03:00.0-card");
+    assert_string_equal(bmc, "../card0");
 
     char real[PATH_MAX];
     assert_non_null(realpath(tmp, real));
@@ -506,6 +547,18 @@ static void test_create_4(void **state)
         snprintf(node, sizeof(node), "/dev/nvidia%u", i);
         check_node(node, 195, i);
         cleanup_free char *bus = gctk_sim_gpu_bus_id(i);
+        /* its DRM nodes, by PCI address */
+        cleanup_free char *card = xasprintf("/dev/dri/card%u", i + 1);
+        cleanup_free char *render = xasprintf("/dev/dri/renderD%u", 128 + i);
+        check_node(card, 226, i + 1);
+        check_node(render, 226, 128 + i);
+        cleanup_free char *by_card = xasprintf("/dev/dri/by-path/pci-%s-card", bus);
+        cleanup_free char *by_render = xasprintf("/dev/dri/by-path/pci-%s-render", bus);
+        cleanup_free char *to_card = link_text(by_card), *to_render = link_text(by_render);
+        cleanup_free char *want_card = xasprintf("../card%u", i + 1);
+        cleanup_free char *want_render = xasprintf("../renderD%u", 128 + i);
+        assert_string_equal(to_card, want_card);
+        assert_string_equal(to_render, want_render);
         cleanup_free char *uuid = gctk_sim_gpu_uuid(i);
         cleanup_free char *rel = xasprintf("/proc/driver/nvidia/gpus/%s/information", bus);
         cleanup_free char *info = slurp(rel);
