@@ -30,8 +30,8 @@ struct gctk_host {
     struct gctk_mig *migs; /* by GPU, then index */
     size_t nmigs;
     int mig_config_minor, mig_monitor_minor; /* nvidia-cap minors; -1 when absent */
-    int imex_major; /* of nvidia-caps-imex-channels; -1 absent, -2 not read yet */
-    bool drm_found; /* host_find_drm_nodes() ran */
+    int imex_major;         /* of nvidia-caps-imex-channels; -1 absent, -2 not read yet */
+    bool drm_found;         /* host_find_drm_nodes() ran */
     struct host_deps *deps; /* what discovery reads, while a cache may be written; else NULL */
     char *cache_status;     /* gctk_host_cache_status(); NULL: "off" */
 };
