@@ -2,7 +2,7 @@
 #   make demo    install what is missing, build, run the main scenario
 #   make check   install what the tests need, build, run every test
 #   make bench   measure container start, the floor, scaling, memory (bench/README.md)
-#   make deb     build the Debian package gctk_<version>_amd64.deb in build-deb/
+#   make deb     build the Debian packages gctk_<version>_{amd64,arm64}.deb in build-deb/
 BUILD ?= build
 BUILD_ASAN ?= build-asan
 DEB_DIR ?= build-deb
@@ -24,9 +24,20 @@ RUN_DEPS = runc busybox-static docker.io docker-cli? containerd docker-compose j
 # libFuzzer runtime (libclang-rt-dev: the one of the release's clang),
 # valgrind, what test-docs reads (bash-completion, man-db, systemd's
 # systemd-analyze), curl (test-doctor pings dockerd), python3 (test-hostile),
-# procps (pgrep: test-ps), lintian and what `make deb` needs (test-deb)
+# procps (pgrep: test-ps), lintian and what `make deb` needs (test-deb), the
+# CRI client of test-cri (python3-grpcio, python3-grpc-tools, the CRI
+# api.proto, which Debian 12 lacks: its Architecture: all package from
+# Debian 13, see apt-install.sh)
 TEST_DEPS = $(RUN_DEPS) podman uidmap clang libclang-rt-dev valgrind bash-completion man-db \
-	systemd curl python3 procps lintian $(DEB_DEPS)
+	systemd curl python3 procps lintian $(DEB_DEPS) python3-grpcio python3-grpc-tools \
+	golang-github-kubernetes-cri-api-dev@trixie $(CROSS_DEPS)
+# the suites on the other architecture (tests/e2e/arch-lib.sh): its C
+# compiler and C library, for the simulated driver of sim/cross/, and
+# qemu-user (Debian 13's qemu-user-static is a transitional package that
+# brings qemu-user, static since 10.0)
+CROSS_DEPS_x86_64 = gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
+CROSS_DEPS_aarch64 = gcc-x86-64-linux-gnu libc6-dev-amd64-cross qemu-user-static
+CROSS_DEPS = $(CROSS_DEPS_$(shell uname -m))
 BENCH_DEPS = $(RUN_DEPS) python3
 # build-essential: dpkg-checkbuilddeps wants it, whatever debian/control says
 DEB_DEPS = build-essential dpkg-dev debhelper fakeroot meson ninja-build pkg-config libjansson-dev \
@@ -57,7 +68,11 @@ demo: build
 	$(call apt_install,$(RUN_DEPS))
 	./demo/run.sh $(BUILD)
 
+# the build dir may predate the cross compiler deps-test installs: meson
+# looks for it again when the option is set
 check: deps-test build
+	@meson configure $(BUILD) -Dsim_cross=enabled >/dev/null
+	ninja -C $(BUILD)
 	tests/run-all $(BUILD) $(BUILD_ASAN)
 
 unit: build
@@ -90,6 +105,11 @@ install: build
 # leaves the tree clean and writes the .deb beside the copy, not into the
 # tree's parent. The copy has no .git: .version carries the git version that
 # `gctk --version` prints. DEB_BUILD_OPTIONS=nocheck skips the unit tests.
+# Then the package of the other architecture (arm64 on amd64), cross-built in
+# a pristine root of this release (tools/cross-deb.sh: as root, about two
+# minutes; this machine's dpkg never gets the foreign architecture);
+# DEB_CROSS_ARCHES= leaves it out.
+DEB_CROSS_ARCHES ?= $(filter-out $(shell dpkg --print-architecture 2>/dev/null),amd64 arm64)
 deb:
 	$(call apt_install,$(DEB_DEPS))
 	@set -e; ver=$$(sed -n "s/^  version : '\(.*\)',/\1/p" meson.build); \
@@ -100,7 +120,10 @@ deb:
 	echo "building the package in $$src (version $$(cat $$src/.version))"; \
 	(cd $$src && dpkg-buildpackage -us -uc -b -Jauto >../dpkg-buildpackage.log 2>&1) || \
 	  { tail -n 40 $(DEB_DIR)/dpkg-buildpackage.log; echo "make deb: failed, see $(DEB_DIR)/dpkg-buildpackage.log" >&2; exit 1; }; \
-	for f in $(DEB_DIR)/gctk_*.deb; do echo "built: $$(realpath $$f)"; done
+	for f in $(DEB_DIR)/gctk_*.deb; do echo "built: $$(realpath $$f)"; done; \
+	for a in $(DEB_CROSS_ARCHES); do \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deb: the $$a package is built in a pristine root: run as root for it"; continue; fi; \
+	  tools/cross-deb.sh $$a $$src $(DEB_DIR) || exit 1; done
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(DEB_DIR)

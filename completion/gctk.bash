@@ -26,11 +26,13 @@ _gctk_flags()
         list) echo --root --capabilities --device --json --mig-config --mig-monitor \
             --imex-channels --help ;;
         configure) echo --pid --device --capabilities --require --no-cgroups --ldconfig --root --help ;;
-        'sim create') echo --gpus --driver --cuda --model --mig --driver-dir --force --help ;;
+        'sim create') echo --gpus --driver --cuda --model --mig --driver-dir --arch --force \
+            --lib-version --no-libs --uncached-lib-dir --cold-init-ms --help ;;
         'runtime configure') echo --runtime= --config --runtime-name --runtime-path \
             --set-as-default --swarm-resources --swarm-resource-name --root \
-            --cdi --cdi.enabled --dry-run --remove --help ;;
-        'runtime unset') echo --runtime= --config --runtime-name --dry-run --help ;;
+            --cdi --cdi.enabled --dry-run --remove --drop-in-config --config-source \
+            --executable-path --help ;;
+        'runtime unset') echo --runtime= --config --runtime-name --drop-in-config --dry-run --help ;;
         'compose check') echo --root --json --compose-version --docker-host --daemon-json --help ;;
         compat) echo --root --cuda --require --image-env --json --help ;;
         'cdi generate') echo --output --format --vendor --class --device-name-strategy \
@@ -41,7 +43,7 @@ _gctk_flags()
         'hook create-symlinks') echo --link --rootfs --help ;;
         'hook mask-proc') echo --driver-root --rootfs --help ;;
         doctor) echo --root --json --docker-host --daemon-json --cdi-dir --config --cuda \
-            --image-env --dockerd-pid --slow-nvml-ms --help ;;
+            --image-env --dockerd-pid --slow-nvml-ms --image --container --runc-root --help ;;
         ps) echo --root --json --no-trunc --watch --container --docker-host --podman-host \
             --help ;;
         *) echo --help ;;
@@ -68,7 +70,8 @@ _gctk()
 
     # values of options
     case $prev in
-        --root | --spec-dir | --cdi-dir | --folder | --rootfs | --driver-root)
+        --root | --spec-dir | --cdi-dir | --folder | --rootfs | --driver-root | --uncached-lib-dir | \
+            --runc-root)
             _filedir -d
             return
             ;;
@@ -127,7 +130,11 @@ _gctk()
             _filedir json
             return
             ;;
-        --output | --image-env | --runtime-path | --gctk-path)
+        --config-source)
+            COMPREPLY=($(compgen -W 'command file' -- "$cur"))
+            return
+            ;;
+        --output | --image-env | --runtime-path | --gctk-path | --drop-in-config | --executable-path)
             _filedir
             return
             ;;
@@ -135,8 +142,13 @@ _gctk()
             COMPREPLY=($(compgen -W 'all none' -- "$cur"))
             return
             ;;
+        --arch)
+            COMPREPLY=($(compgen -W 'x86_64 aarch64' -- "$cur"))
+            return
+            ;;
         --gpus | --driver | --cuda | --model | --require | --runtime-name | --mig | --driver-dir | \
-            --swarm-resource-name | --vendor | --class | --link | --slow-nvml-ms | --compose-version | --watch)
+            --swarm-resource-name | --vendor | --class | --link | --slow-nvml-ms | --compose-version | --watch | \
+            --lib-version | --cold-init-ms | --image | --container)
             return
             ;;
     esac

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "arch.h"
 #include "sim.h"
 
 static const char shstrtab[] = "\0.hash\0.dynsym\0.dynstr\0.dynamic\0.shstrtab";
@@ -137,16 +138,24 @@ static struct layout plan(bool is32, size_t soname_len)
                               .sh_addralign = 1};                                                  \
     } while (0)
 
-int elfstub_write(const char *path, const char *soname, bool is32, gctk_error **err)
+int elfstub_write(const char *path, const char *soname, const char *arch_name, bool is32,
+                  gctk_error **err)
 {
+    const struct host_arch *arch =
+        arch_name != NULL ? host_arch_by_name(arch_name) : host_arch_native();
+    if (arch == NULL)
+        return gctk_fail(err, 0, "unknown architecture `%s`: gctk knows %s", arch_name,
+                         host_arch_names());
+    if (is32 && arch->machine32 == 0)
+        return gctk_fail(err, 0, "%s has no 32-bit libraries", arch->name);
     size_t soname_len = strlen(soname);
     struct layout l = plan(is32, soname_len);
     cleanup_free unsigned char *buf = xcalloc(1, l.total);
 
     if (is32)
-        FILL_HEADERS(Elf32, buf, l, EM_386, ELFCLASS32);
+        FILL_HEADERS(Elf32, buf, l, arch->machine32, ELFCLASS32);
     else
-        FILL_HEADERS(Elf64, buf, l, EM_X86_64, ELFCLASS64);
+        FILL_HEADERS(Elf64, buf, l, arch->machine, ELFCLASS64);
     /* one bucket, one chain entry: the null symbol, which ends every chain */
     Elf32_Word hash[4] = {1, 1, 0, 0};
     memcpy(buf + l.hash, hash, sizeof(hash));

@@ -12,6 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* the library directory of the machine this program is built for */
+#if defined(__x86_64__)
+#define MULTIARCH "x86_64-linux-gnu"
+#elif defined(__aarch64__)
+#define MULTIARCH "aarch64-linux-gnu"
+#else
+#error "the simulated driver is built for x86_64 and aarch64 only"
+#endif
+
 typedef void *device_t;
 
 struct pci_info {
@@ -90,8 +99,7 @@ static void *open_nvml(void)
     if ((size_t)n <= t || strcmp(exe + n - t, tail) != 0)
         return NULL;
     char lib[PATH_MAX + 64];
-    snprintf(lib, sizeof(lib), "%.*s/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1", (int)(n - t),
-             exe);
+    snprintf(lib, sizeof(lib), "%.*s/usr/lib/" MULTIARCH "/libnvidia-ml.so.1", (int)(n - t), exe);
     return dlopen(lib, RTLD_NOW);
 }
 

@@ -14,12 +14,12 @@
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 
+#include "arch.h"
 #include "cudacompat.h"
+#include "elfinfo.h"
+#include "vercmp.h"
 #include "ldcache.h"
 #include "sim.h"
-
-#define LIB64_DIR "/usr/lib/x86_64-linux-gnu"
-#define LIB32_DIR "/usr/lib/i386-linux-gnu"
 
 /* Device numbers of a real install. nvidia-uvm's major is allocated
  * dynamically by the kernel; 510 is one it gets on current kernels. */
@@ -37,7 +37,7 @@
 static const struct sim_lib {
     const char *name;
     const char *soname;
-    bool lib32; /* also shipped for i386 (compat32) */
+    bool lib32; /* also shipped for i386 (compat32) on x86-64 */
 } sim_libs[] = {
     /* utility */
     {"libnvidia-ml", "1", true},
@@ -106,6 +106,20 @@ static const struct sim_egl_platform {
 
 /* Real HGX H100 boards put their eight GPUs on these buses. */
 static const unsigned hgx_buses[] = {0x18, 0x2a, 0x3a, 0x5d, 0x9a, 0xab, 0xba, 0xdb};
+
+/* The architecture of the host to build (check_options made sure it is known). */
+static const struct host_arch *arch_of(const struct gctk_sim_options *o)
+{
+    const struct host_arch *a = o->arch != NULL ? host_arch_by_name(o->arch) : NULL;
+    return a != NULL ? a : host_arch_native();
+}
+
+const char *gctk_sim_arch(const struct gctk_sim_options *o)
+{
+    if (o != NULL && o->arch != NULL && host_arch_by_name(o->arch) == NULL)
+        return o->arch;
+    return o != NULL ? arch_of(o)->name : host_arch_native()->name;
+}
 
 void gctk_sim_options_init(struct gctk_sim_options *o)
 {
@@ -234,14 +248,25 @@ static int rm_rf(const char *path, gctk_error **err)
     return 0;
 }
 
-/* Where --driver-dir keeps the file of a standard path: the prefix of the
- * standard path and the subdirectory of the driver dir it goes to. */
-static const struct {
+/* Where --driver-dir keeps the files of a standard directory: the
+ * subdirectory of the driver dir they go to (the architecture's library
+ * directories first; aarch64 has no 32-bit one). Returns the count. */
+struct dir_map {
     const char *standard, *kept;
-} driver_dir_map[] = {
-    {LIB64_DIR "/", "/lib64/"}, {LIB32_DIR "/", "/lib/"},         {"/usr/bin/", "/bin/"},
-    {"/usr/share/", "/share/"}, {"/lib/firmware/", "/firmware/"}, {"/etc/", "/etc/"},
 };
+#define DIR_MAP_MAX 6
+static size_t driver_dir_map(const struct host_arch *a, struct dir_map out[DIR_MAP_MAX])
+{
+    size_t n = 0;
+    out[n++] = (struct dir_map){a->libdir, "/lib64"};
+    if (a->libdir32 != NULL)
+        out[n++] = (struct dir_map){a->libdir32, "/lib"};
+    out[n++] = (struct dir_map){"/usr/bin", "/bin"};
+    out[n++] = (struct dir_map){"/usr/share", "/share"};
+    out[n++] = (struct dir_map){"/lib/firmware", "/firmware"};
+    out[n++] = (struct dir_map){"/etc", "/etc"};
+    return n;
+}
 
 /* The path (relative to the root) where the driver's file of the standard
  * path rel is written: rel itself, or with a driver dir the file's place in it,
@@ -251,11 +276,13 @@ static char *driver_file(const char *root, const struct gctk_sim_options *o, con
 {
     if (o->driver_dir == NULL)
         return xstrdup(rel);
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(driver_dir_map); i++) {
-        if (!str_has_prefix(rel, driver_dir_map[i].standard))
+    struct dir_map map[DIR_MAP_MAX];
+    size_t nmap = driver_dir_map(arch_of(o), map);
+    for (size_t i = 0; i < nmap; i++) {
+        size_t n = strlen(map[i].standard);
+        if (strncmp(rel, map[i].standard, n) != 0 || rel[n] != '/')
             continue;
-        char *kept = xasprintf("%s%s%s", o->driver_dir, driver_dir_map[i].kept,
-                               rel + strlen(driver_dir_map[i].standard));
+        char *kept = xasprintf("%s%s%s", o->driver_dir, map[i].kept, rel + n);
         cleanup_free char *link = path_join(root, rel);
         cleanup_free char *kept_full = path_join(root, kept);
         cleanup_free char *link_dir = xstrdup(link), *kept_dir = xstrdup(kept_full);
@@ -281,23 +308,47 @@ static void add_warning(struct strv *warnings, char *owned)
 
 /* ---- the mocks ----------------------------------------------------------------- */
 
-static bool has_mocks(const char *dir)
+/* dir holds the mocks of arch: its libnvidia-ml.so.1 is one of arch's. */
+static bool has_mocks(const char *dir, const struct host_arch *arch)
 {
     cleanup_free char *nvml = path_join(dir, "libnvidia-ml.so.1");
-    return access(nvml, R_OK) == 0;
+    struct elf_info info = {0};
+    if (elf_inspect(nvml, &info, NULL) < 0)
+        return false;
+    bool ours = host_arch_fit(arch, &info) == HOST_ARCH_OWN;
+    elf_info_clear(&info);
+    return ours;
 }
 
-int gctk_sim_mock_dir(char **out, gctk_error **err)
+/* The mocks of arch in base: base itself, or its cross/ (those of the
+ * other architecture, built with its cross compiler). */
+static char *mocks_in(const char *base, const struct host_arch *arch)
 {
+    if (has_mocks(base, arch))
+        return xstrdup(base);
+    cleanup_free char *cross = xasprintf("%s/cross", base);
+    return has_mocks(cross, arch) ? steal_pointer(&cross) : NULL;
+}
+
+int gctk_sim_mock_dir(const char *arch_name, char **out, gctk_error **err)
+{
+    const struct host_arch *arch = arch_name != NULL ? host_arch_by_name(arch_name) : NULL;
+    if (arch_name != NULL && arch == NULL)
+        return gctk_fail(err, 0, "unknown architecture `%s`: gctk knows %s", arch_name,
+                         host_arch_names());
+    if (arch == NULL)
+        arch = host_arch_native();
+    bool own = arch == host_arch_native();
     const char *env = getenv("GCTK_SIM_DIR");
     if (env != NULL && env[0] != '\0') {
-        if (!has_mocks(env))
+        *out = mocks_in(env, arch);
+        if (*out != NULL)
+            return 0;
+        if (own)
             return gctk_fail(err, 0,
                              "GCTK_SIM_DIR `%s` holds no libnvidia-ml.so.1: point it "
                              "at the build's sim/ directory",
                              env);
-        *out = xstrdup(env);
-        return 0;
     }
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -305,17 +356,20 @@ int gctk_sim_mock_dir(char **out, gctk_error **err)
         exe[n] = '\0';
         *strrchr(exe, '/') = '\0';
         cleanup_free char *build = xasprintf("%s/../sim", exe);
-        if (has_mocks(build)) {
-            *out = steal_pointer(&build);
+        if ((*out = mocks_in(build, arch)) != NULL)
             return 0;
-        }
     }
 #ifdef GCTK_SIM_INSTALL_DIR
-    if (has_mocks(GCTK_SIM_INSTALL_DIR)) {
-        *out = xstrdup(GCTK_SIM_INSTALL_DIR);
+    if ((*out = mocks_in(GCTK_SIM_INSTALL_DIR, arch)) != NULL)
         return 0;
-    }
 #endif
+    if (!own) {
+        gctk_fail(err, 0, "the %s mock driver files are not built", arch->name);
+        return gctk_hint(err,
+                         "install %s-linux-gnu-gcc (Debian: crossbuild-essential-%s) and "
+                         "build gctk again: meson builds them in sim/cross/",
+                         arch->name, arch->deb);
+    }
     return gctk_fail(err, 0,
                      "the mock driver files (libnvidia-ml.so.1, libcuda.so.1, "
                      "nvidia-smi) are not installed: build gctk, or set GCTK_SIM_DIR");
@@ -352,10 +406,17 @@ int gctk_sim_patch_cuda(const char *path, int cuda_number, gctk_error **err)
 
 static int create_proc(const char *root, const struct gctk_sim_options *o, gctk_error **err)
 {
+    /* the line names the architecture the module was built for, as the real
+     * ones do (GH200 and GB200 nodes run the open kernel module) */
+    bool x86 = strcmp(arch_of(o)->name, "x86_64") == 0;
     cleanup_free char *version =
-        xasprintf("NVRM version: NVIDIA UNIX x86_64 Kernel Module  %s  Sun Nov  2 10:00:00 UTC "
-                  "2026\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n",
-                  o->driver);
+        x86 ? xasprintf("NVRM version: NVIDIA UNIX x86_64 Kernel Module  %s  Sun Nov  2 10:00:00 "
+                        "UTC 2026\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n",
+                        o->driver)
+            : xasprintf("NVRM version: NVIDIA UNIX Open Kernel Module for %s  %s  Release Build  "
+                        "(gctk-sim)  Sun Nov  2 10:00:00 UTC 2026\nGCC version:  gcc version "
+                        "12.2.0 (Debian 12.2.0-14)\n",
+                        arch_of(o)->name, o->driver);
     if (write_text(root, "/proc/driver/nvidia/version", version, 0444, err) < 0 ||
         write_text(root, "/proc/driver/nvidia/params",
                    "ResmanDebugLevel: 4294967295\nRmLogonRC: 1\nModifyDeviceFiles: 1\n"
@@ -423,9 +484,13 @@ static int create_gpu(const char *root, unsigned i, const struct gctk_sim_option
                   "Bus Location: \t %s\nDevice Minor: \t %u\nGPU Excluded:\t No\n",
                   o->model, 100 + i, uuid, bus, i);
     const struct sim_model *m = model_of(o->model);
-    cleanup_free char *extra = xasprintf("Memory MiB: %u\nBrand: %s\nCompute Capability: %s\n"
-                                         "Persistence Mode: Enabled\n",
-                                         m->memory_mib, m->brand, m->cc);
+    cleanup_free char *extra = o->cold_init_ms > 0
+                                   ? xasprintf("Memory MiB: %u\nBrand: %s\nCompute Capability: %s\n"
+                                               "Persistence Mode: Disabled\nInit Delay MS: %u\n",
+                                               m->memory_mib, m->brand, m->cc, o->cold_init_ms)
+                                   : xasprintf("Memory MiB: %u\nBrand: %s\nCompute Capability: %s\n"
+                                               "Persistence Mode: Enabled\n",
+                                               m->memory_mib, m->brand, m->cc);
     cleanup_free char *info_path = xasprintf("/proc/driver/nvidia/gpus/%s/information", bus);
     cleanup_free char *extra_path = xasprintf("/proc/driver/nvidia/gpus/%s/gctk-sim", bus);
     if (write_text(root, info_path, info, 0444, err) < 0 ||
@@ -541,6 +606,12 @@ static int create_devices(const char *root, unsigned gpus, struct strv *warnings
     return 0;
 }
 
+/* The version of the user-space libraries: the module's unless --lib-version */
+static const char *lib_version(const struct gctk_sim_options *o)
+{
+    return o->lib_version != NULL ? o->lib_version : o->driver;
+}
+
 static char *soname_of(const struct sim_lib *l, const char *driver)
 {
     return xasprintf("%s.so.%s", l->name, l->soname != NULL ? l->soname : driver);
@@ -552,9 +623,12 @@ static int create_lib(const char *root, const struct sim_lib *l, bool is32,
                       const struct gctk_sim_options *o, const char *mocks, int cuda,
                       struct ldcache *cache, gctk_error **err)
 {
-    const char *dir = is32 ? LIB32_DIR : LIB64_DIR;
-    cleanup_free char *file = xasprintf("%s.so.%s", l->name, o->driver);
-    cleanup_free char *soname = soname_of(l, o->driver);
+    const struct host_arch *arch = arch_of(o);
+    const char *dir = is32                  ? arch->libdir32
+                      : o->uncached_lib_dir ? o->uncached_lib_dir
+                                            : arch->libdir;
+    cleanup_free char *file = xasprintf("%s.so.%s", l->name, lib_version(o));
+    cleanup_free char *soname = soname_of(l, lib_version(o));
     cleanup_free char *rel = xasprintf("%s/%s", dir, file);
     cleanup_free char *kept = driver_file(root, o, rel, err);
     if (kept == NULL)
@@ -565,7 +639,7 @@ static int create_lib(const char *root, const struct sim_lib *l, bool is32,
         cleanup_free char *src = xasprintf("%s/%s.so.1", mocks, l->name);
         if (copy_file(src, path, 0755, err) < 0 || gctk_sim_patch_cuda(path, cuda, err) < 0)
             return -1;
-    } else if (elfstub_write(path, soname, is32, err) < 0) {
+    } else if (elfstub_write(path, soname, arch->name, is32, err) < 0) {
         return -1;
     }
     cleanup_free char *rel_link = xasprintf("%s/%s", dir, soname);
@@ -574,7 +648,8 @@ static int create_lib(const char *root, const struct sim_lib *l, bool is32,
         if (make_symlink(file, link, err) < 0)
             return -1;
     }
-    ldcache_add(cache, soname, rel_link, is32 ? LDCACHE_FLAG_I386 : LDCACHE_FLAG_X86_64);
+    if (o->uncached_lib_dir == NULL)
+        ldcache_add(cache, soname, rel_link, is32 ? arch->ldcache_flags32 : arch->ldcache_flags);
     for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_dev_links) && !is32 && l->soname != NULL; i++) {
         if (strcmp(sim_dev_links[i], l->name) != 0)
             continue;
@@ -584,7 +659,8 @@ static int create_lib(const char *root, const struct sim_lib *l, bool is32,
         if (make_symlink(soname, dev, err) < 0)
             return -1;
         cleanup_free char *key = xasprintf("%s.so", l->name);
-        ldcache_add(cache, key, rel_dev, LDCACHE_FLAG_X86_64);
+        if (o->uncached_lib_dir == NULL)
+            ldcache_add(cache, key, rel_dev, arch->ldcache_flags);
     }
     return 0;
 }
@@ -596,16 +672,18 @@ static int create_egl_platform_lib(const char *root, const struct sim_egl_platfo
 {
     cleanup_free char *file = xasprintf("%s.so.%s", e->lib, e->version);
     cleanup_free char *soname = xasprintf("%s.so.1", e->lib);
-    cleanup_free char *rel = xasprintf(LIB64_DIR "/%s", file);
+    const struct host_arch *arch = arch_of(o);
+    cleanup_free char *rel = xasprintf("%s/%s", arch->libdir, file);
     cleanup_free char *kept = driver_file(root, o, rel, err);
     if (kept == NULL)
         return -1;
     cleanup_free char *path = path_join(root, kept);
-    cleanup_free char *rel_link = xasprintf(LIB64_DIR "/%s", soname);
+    cleanup_free char *rel_link = xasprintf("%s/%s", arch->libdir, soname);
     cleanup_free char *link = path_join(root, rel_link);
-    if (elfstub_write(path, soname, false, err) < 0 || make_symlink(file, link, err) < 0)
+    if (elfstub_write(path, soname, arch->name, false, err) < 0 ||
+        make_symlink(file, link, err) < 0)
         return -1;
-    ldcache_add(cache, soname, rel_link, LDCACHE_FLAG_X86_64);
+    ldcache_add(cache, soname, rel_link, arch->ldcache_flags);
     return 0;
 }
 
@@ -614,18 +692,27 @@ static int create_libs(const char *root, const struct gctk_sim_options *o, const
 {
     char buf[16];
     int cuda = gctk_sim_cuda_number(gctk_sim_cuda(o, buf, sizeof(buf)));
-    cleanup_free char *d64 = path_join(root, LIB64_DIR);
-    cleanup_free char *d32 = path_join(root, LIB32_DIR);
-    if (mkdir_p(d64, 0755, err) < 0 || mkdir_p(d32, 0755, err) < 0)
+    /* compat32 where the architecture has a 32-bit driver (x86-64's i386) */
+    const struct host_arch *arch = arch_of(o);
+    cleanup_free char *d64 = path_join(root, arch->libdir);
+    cleanup_free char *d32 = arch->libdir32 != NULL ? path_join(root, arch->libdir32) : NULL;
+    cleanup_free char *uncached = o->uncached_lib_dir ? path_join(root, o->uncached_lib_dir) : NULL;
+    if (mkdir_p(d64, 0755, err) < 0 || (d32 != NULL && mkdir_p(d32, 0755, err) < 0) ||
+        (uncached != NULL && mkdir_p(uncached, 0755, err) < 0))
         return -1;
+    /* a host without the driver's libraries still has an ld.so.cache */
     struct ldcache cache = {0};
     int r = 0;
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_libs) && r == 0; i++) {
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_libs) && r == 0 && !o->no_libs; i++) {
         r = create_lib(root, &sim_libs[i], false, o, mocks, cuda, &cache, err);
-        if (r == 0 && sim_libs[i].lib32)
+        if (r == 0 && sim_libs[i].lib32 && d32 != NULL && o->uncached_lib_dir == NULL)
             r = create_lib(root, &sim_libs[i], true, o, mocks, cuda, &cache, err);
     }
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_egl_platforms) && r == 0; i++)
+    /* the EGL platform libraries come with the libraries of a distribution's
+     * packages: none with --no-libs, nor with --uncached-lib-dir */
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(sim_egl_platforms) && r == 0 && !o->no_libs &&
+                       o->uncached_lib_dir == NULL;
+         i++)
         r = create_egl_platform_lib(root, &sim_egl_platforms[i], o, &cache, err);
     cleanup_free char *data = NULL;
     size_t len = 0;
@@ -784,8 +871,8 @@ static int create_misc(const char *root, const struct gctk_sim_options *o, gctk_
     *strrchr(drv_dir, '/') = '\0';
     *strrchr(glx_dir, '/') = '\0';
     if (mkdir_p(drv_dir, 0755, err) < 0 || mkdir_p(glx_dir, 0755, err) < 0 ||
-        elfstub_write(drv, "nvidia_drv.so", false, err) < 0 ||
-        elfstub_write(glx_path, glx_soname, false, err) < 0)
+        elfstub_write(drv, "nvidia_drv.so", arch_of(o)->name, false, err) < 0 ||
+        elfstub_write(glx_path, glx_soname, arch_of(o)->name, false, err) < 0)
         return -1;
     return 0;
 }
@@ -1026,6 +1113,26 @@ const char *gctk_sim_cuda(const struct gctk_sim_options *o, char *buf, size_t si
 
 /* ---- create ------------------------------------------------------------------------ */
 
+/* an absolute path with no empty, `.` or `..` component, no trailing `/`, and
+ * none of the standard library directories (they hold the host's own) */
+static bool normal_dir(const char *d)
+{
+    if (!(d[0] == '/' && strlen(d) < 256 && strstr(d, "//") == NULL && strstr(d, "/./") == NULL &&
+          strstr(d, "/../") == NULL && !str_has_suffix(d, "/.") && !str_has_suffix(d, "/..") &&
+          !str_has_suffix(d, "/")))
+        return false;
+    static const char *const standard[] = {"/usr/lib", "/lib", "/usr", "/"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(standard); i++)
+        if (strcmp(d, standard[i]) == 0)
+            return false;
+    for (size_t i = 0; host_arch_at(i) != NULL; i++) {
+        const struct host_arch *a = host_arch_at(i);
+        if (strcmp(d, a->libdir) == 0 || (a->libdir32 != NULL && strcmp(d, a->libdir32) == 0))
+            return false;
+    }
+    return true;
+}
+
 static int check_options(const struct gctk_sim_options *o, gctk_error **err)
 {
     if (o->gpus > GCTK_SIM_MAX_GPUS)
@@ -1049,16 +1156,38 @@ static int check_options(const struct gctk_sim_options *o, gctk_error **err)
     if (o->model == NULL || o->model[0] == '\0' || strlen(o->model) > 90 ||
         strpbrk(o->model, "\n\t") != NULL)
         return gctk_fail(err, 0, "invalid model name: one line of at most 90 characters");
+    if (o->arch != NULL && host_arch_by_name(o->arch) == NULL)
+        return gctk_fail(err, 0, "unknown architecture `%s`: gctk knows %s", o->arch,
+                         host_arch_names());
+    if (o->lib_version != NULL && !version_valid(o->lib_version))
+        return gctk_fail(err, 0,
+                         "invalid library version `%s`: expected numbers and dots, like "
+                         "580.105.08",
+                         o->lib_version);
+    int broken = (o->lib_version != NULL) + o->no_libs + (o->uncached_lib_dir != NULL) +
+                 (o->driver_dir != NULL);
+    if (broken > 1)
+        return gctk_fail(err, 0,
+                         "--lib-version, --no-libs, --uncached-lib-dir and --driver-dir "
+                         "each lay the libraries out their own way: give one of them");
+    if (o->cold_init_ms > 60000)
+        return gctk_fail(err, 0, "--cold-init-ms %u: at most 60000 (a minute)", o->cold_init_ms);
+    if (o->uncached_lib_dir != NULL && !normal_dir(o->uncached_lib_dir))
+        return gctk_fail(err, 0,
+                         "invalid library directory `%s`: expected a normalised absolute path "
+                         "of its own, like /run/opengl-driver/lib",
+                         o->uncached_lib_dir);
     const char *d = o->driver_dir;
     if (d == NULL)
         return 0;
-    bool normal = d[0] == '/' && strlen(d) < 256 && strstr(d, "//") == NULL &&
-                  strstr(d, "/./") == NULL && strstr(d, "/../") == NULL &&
-                  !str_has_suffix(d, "/.") && !str_has_suffix(d, "/..") && !str_has_suffix(d, "/");
-    for (size_t i = 0; normal && i < GCTK_ARRAY_LEN(driver_dir_map); i++) {
+    bool normal = normal_dir(d);
+    struct dir_map map[DIR_MAP_MAX];
+    size_t nmap = driver_dir_map(arch_of(o), map);
+    for (size_t i = 0; normal && i < nmap; i++) {
         /* an ancestor of a standard directory would link its files to themselves */
         cleanup_free char *prefix = xasprintf("%s/", d);
-        normal = !str_has_prefix(driver_dir_map[i].standard, prefix);
+        cleanup_free char *standard = xasprintf("%s/", map[i].standard);
+        normal = !str_has_prefix(standard, prefix);
     }
     if (!normal)
         return gctk_fail(err, 0,
@@ -1097,8 +1226,18 @@ static int remove_previous(const char *root, const struct gctk_sim_options *o, g
     }
     cleanup_free char *kept64 = o->driver_dir ? xasprintf("%s/lib64", o->driver_dir) : NULL;
     cleanup_free char *kept32 = o->driver_dir ? xasprintf("%s/lib", o->driver_dir) : NULL;
-    const char *const dirs[] = {"/dev", LIB64_DIR, LIB32_DIR, kept64, kept32};
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(dirs) && dirs[i] != NULL; i++) {
+    /* the libraries of every architecture: a rebuild for another one leaves
+     * none of the old one's */
+    const char *dirs[9] = {"/dev", kept64, kept32, o->uncached_lib_dir};
+    size_t ndirs = 4;
+    for (size_t i = 0; host_arch_at(i) != NULL; i++) {
+        dirs[ndirs++] = host_arch_at(i)->libdir;
+        if (host_arch_at(i)->libdir32 != NULL)
+            dirs[ndirs++] = host_arch_at(i)->libdir32;
+    }
+    for (size_t i = 0; i < ndirs; i++) {
+        if (dirs[i] == NULL)
+            continue;
         cleanup_free char *dir = path_join(root, dirs[i]);
         DIR *d = opendir(dir);
         if (d == NULL)
@@ -1138,10 +1277,11 @@ int gctk_sim_create(const char *dir, const struct gctk_sim_options *o, struct st
         return -1;
     cleanup_free char *mocks = NULL;
     if (o->mock_dir != NULL) {
-        if (!has_mocks(o->mock_dir))
-            return gctk_fail(err, 0, "`%s` holds no mock libnvidia-ml.so.1", o->mock_dir);
+        if (!has_mocks(o->mock_dir, arch_of(o)))
+            return gctk_fail(err, 0, "`%s` holds no mock libnvidia-ml.so.1 of %s", o->mock_dir,
+                             arch_of(o)->name);
         mocks = xstrdup(o->mock_dir);
-    } else if (gctk_sim_mock_dir(&mocks, err) < 0) {
+    } else if (gctk_sim_mock_dir(arch_of(o)->name, &mocks, err) < 0) {
         return -1;
     }
 

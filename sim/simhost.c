@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,8 @@ __attribute__((used)) static const volatile char cuda_marker[] = "GCTK-SIM-CUDA-
 static const char *const lib_dirs[] = {
     "/usr/lib/x86_64-linux-gnu",
     "/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/lib/aarch64-linux-gnu",
     "/usr/lib/i386-linux-gnu",
     "/usr/lib64",
     "/usr/lib32",
@@ -222,6 +225,8 @@ static bool read_gpu(const char *dir, struct simhost_gpu *g)
             sscanf(value, "%d.%d", &g->cc_major, &g->cc_minor);
         if (field(extra, "Persistence Mode", value, sizeof(value)))
             g->persistence = strcmp(value, "Enabled") == 0;
+        if (field(extra, "Init Delay MS", value, sizeof(value)))
+            g->init_delay_ms = (unsigned)strtoul(value, NULL, 10);
         free(extra);
     }
     return true;
@@ -380,6 +385,17 @@ enum simhost_status simhost_load(const void *anchor, const struct simhost **out)
     if (r == -2)
         return SIMHOST_NO_PERMISSION;
     enum simhost_status st = load_gpus(&host);
+    /* a GPU without persistence mode is set up again on every first open of
+     * the driver: that is where NVIDIA's 10 s RPC timeouts come from */
+    unsigned delay = 0;
+    for (unsigned i = 0; i < host.count; i++)
+        if (!host.gpus[i].persistence && host.gpus[i].init_delay_ms > delay)
+            delay = host.gpus[i].init_delay_ms;
+    if (delay > 0) {
+        struct timespec ts = {.tv_sec = delay / 1000, .tv_nsec = (long)(delay % 1000) * 1000000};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+    }
     /* the GPUs are loaded even then: a forward-compatible libcuda decides
      * from them whether a newer library may run on an older module */
     if (st == SIMHOST_OK && host.library_version[0] != '\0' &&

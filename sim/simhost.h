@@ -26,6 +26,7 @@ struct simhost_gpu {
     char brand[32]; /* "Tesla", "GeForce", ... as written in gctk-sim */
     int cc_major, cc_minor;
     bool persistence;
+    unsigned init_delay_ms;        /* what opening it costs without persistence mode */
     int mig_mode;                  /* -1: no MIG (before compute capability 8.0), 0 off, 1 on */
     unsigned first_mig, mig_count; /* its visible MIG devices in simhost.migs */
 };

@@ -10,6 +10,13 @@
 # PKG? : only where the release has PKG. Debian 13 moved the docker client
 # from docker.io into docker-cli, which docker.io only recommends; Debian 12
 # has no docker-cli (its docker.io holds the client).
+# PKG@RELEASE : PKG from this release when it has it, else the package of
+# Debian's RELEASE (a later one), which must be Architecture: all (no code of
+# another libc): its .deb is fetched through a private apt configuration (a
+# sources list and package lists of its own in a temporary directory, removed
+# after; the machine's sources are never touched) and installed by apt-get,
+# which takes its dependencies from this release. Debian 12 lacks
+# golang-github-kubernetes-cri-api-dev, whose api.proto the CRI suite needs.
 set -euo pipefail
 
 installed() {
@@ -26,10 +33,11 @@ lists_empty() {
     ! compgen -G "${dir:-/var/lib/apt/lists/}*_Packages*" >/dev/null
 }
 
-missing=() optional=()
+missing=() optional=() later=()
 for p in "$@"; do
     case "$p" in
         *\?) installed "${p%\?}" || optional+=("${p%\?}") ;;
+        *@*) installed "${p%@*}" || later+=("$p") ;;
         *) installed "$p" || missing+=("$p") ;;
     esac
 done
@@ -39,16 +47,38 @@ if [ ${#optional[@]} -gt 0 ] && ! lists_empty; then
     for p in "${optional[@]}"; do in_lists "$p" && known+=("$p"); done
     optional=(${known[@]+"${known[@]}"})
 fi
-[ ${#missing[@]} -gt 0 ] || [ ${#optional[@]} -gt 0 ] || exit 0
+[ ${#missing[@]} -gt 0 ] || [ ${#optional[@]} -gt 0 ] || [ ${#later[@]} -gt 0 ] || exit 0
 
 if [ "$(id -u)" != 0 ]; then
-    echo "gctk: run as root to install: ${missing[*]} ${optional[*]}" >&2
+    echo "gctk: run as root to install: ${missing[*]} ${optional[*]} ${later[*]}" >&2
     exit 1
 fi
 apt-get update -qq
 for p in ${optional[@]+"${optional[@]}"}; do
     in_lists "$p" && missing+=("$p")
 done
-[ ${#missing[@]} -gt 0 ] || exit 0
-echo "installing: ${missing[*]}"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+debs=()
+tmp=
+trap '[ -z "$tmp" ] || rm -rf "$tmp"' EXIT
+for p in ${later[@]+"${later[@]}"}; do
+    pkg=${p%@*} rel=${p#*@}
+    if in_lists "$pkg"; then missing+=("$pkg"); continue; fi
+    [ -n "$tmp" ] || tmp=$(mktemp -d)
+    d=$tmp/$rel
+    mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${DEBIAN_MIRROR:-http://deb.debian.org/debian} $rel main" >"$d/sources.list"
+    o=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null
+       -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o APT::Sandbox::User=root)
+    [ -f "$d/updated" ] || { apt-get "${o[@]}" update -qq && touch "$d/updated"; }
+    arch=$(apt-cache "${o[@]}" show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Architecture: //p' | head -n 1)
+    if [ "$arch" != all ]; then
+        echo "gctk: $pkg is not in this release, and $rel's is ${arch:-missing}, not Architecture: all" >&2
+        exit 1
+    fi
+    (cd "$d" && apt-get "${o[@]}" download -qq "$pkg")
+    debs+=("$d/${pkg}"_*_all.deb)
+done
+[ ${#missing[@]} -gt 0 ] || [ ${#debs[@]} -gt 0 ] || exit 0
+echo "installing: ${missing[*]} ${debs[*]##*/}"
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    ${missing[@]+"${missing[@]}"} ${debs[@]+"${debs[@]}"} >/dev/null

@@ -186,7 +186,7 @@ python3 - <<'PY'
 import statistics, subprocess, time
 t = []
 for _ in range(20):
-    s = time.perf_counter(); subprocess.run(["gctk", "cdi", "generate", "--output", "/dev/null"], stderr=subprocess.DEVNULL); t.append((time.perf_counter() - s) * 1000)
+    s = time.perf_counter(); subprocess.run(["gctk", "cdi", "generate"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); t.append((time.perf_counter() - s) * 1000)
 t.sort(); print("gctk cdi generate: p50 %.2f ms  min %.2f ms" % (t[10], t[0]))
 PY
 run gctk doctor --cdi-dir "$W/cdi" --cuda 12.4
@@ -269,6 +269,27 @@ crun "requirement cuda>=99" '["true"]' '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQ
 crun "unknown GPU 7" '["true"]' '["NVIDIA_VISIBLE_DEVICES=7"]'
 crun "no-cgroups: the device cgroup (v2 BPF) still denies the GPU" '["nvidia-smi", "-L"]' '["NVIDIA_VISIBLE_DEVICES=0"]' "$W/gctk-nocg.json"
 fi
+
+step "a container of its own user namespace (its root is host uid 100000: userns-remap, podman --userns)"
+N=$((N + 1))
+mkbundle "$W/b$N" '["sh", "-c", "nvidia-smi -L && vecadd; stat -c \"%u:%g %n\" /etc/ld.so.cache; cat /proc/self/uid_map"]' \
+    '["NVIDIA_VISIBLE_DEVICES=0"]' "$W/gctk.json"
+chown -R 100000:100000 "$W/b$N.rootfs"
+chmod 755 "$W"
+python3 - "$W/b$N/config.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["linux"]["namespaces"].append({"type": "user"})
+m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["uidMappings"], c["linux"]["gidMappings"] = m, m
+json.dump(c, open(sys.argv[1], "w"))
+EOF
+echo "--- runc: user namespace, GPU 0 (expect the GPU, a CUDA kernel, 0:0 /etc/ld.so.cache)"
+"$RUNC" --root "$W/runc" run -b "$W/b$N" "v$N" </dev/null
+echo "[exit $?]"
+"$RUNC" --root "$W/runc" delete -f "v$N" >/dev/null 2>&1
+stat -c "on the host: %u:%g %n" "$W/b$N.rootfs/etc/ld.so.cache"
+grep 'user namespace of its own' "$W/hook.log" | tail -n 1
 
 step "graphics, display and all capabilities: the host's EGL, Vulkan and OpenCL files, links included"
 # Where the driver put them (on the H200 machines: links into

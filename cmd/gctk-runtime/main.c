@@ -20,7 +20,8 @@ static char *find_runtime(const char *name)
 }
 
 /* "gctk-runtime: <message>" on stderr and in the runtime log (--log), where
- * containerd and Docker read a runtime's error from. Returns 1. */
+ * containerd and Docker read a runtime's error from; one escaped line, since
+ * messages quote the image's variables. Returns 1. */
 static int fail(const struct shim_args *a, const char *fmt, ...) GCTK_PRINTF(2, 3);
 static int fail(const struct shim_args *a, const char *fmt, ...)
 {
@@ -28,7 +29,8 @@ static int fail(const struct shim_args *a, const char *fmt, ...)
     va_start(ap, fmt);
     cleanup_free char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    cleanup_free char *line = xasprintf("gctk-runtime: %s", msg);
+    cleanup_free char *safe = str_escape_line(msg, HOOK_LINE_MAX);
+    cleanup_free char *line = xasprintf("gctk-runtime: %s", safe);
     fprintf(stderr, "%s\n", line);
     shim_log_error(a, line);
     return 1;
@@ -39,18 +41,20 @@ int main(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "--version") == 0)
         printf("gctk-runtime %s\n", GCTK_VERSION);
     struct shim_args a;
-    shim_parse_args(argc, argv, &a);
     cleanup_error gctk_error *err = NULL;
+    if (shim_parse_args(argc, argv, &a, &err) < 0)
+        return fail(&a, "%s: refusing to start the container (it might not get its GPUs)",
+                    err->msg);
     struct gctk_config cfg = {0};
     if (config_load(NULL, &cfg, &err) < 0)
         return fail(&a, "%s", err->msg);
-    if (a.verb > 0 && (strcmp(argv[a.verb], "create") == 0 || strcmp(argv[a.verb], "run") == 0)) {
+    if (a.prepare) {
         cleanup_free char *hook =
             cfg.hook_path ? xstrdup(cfg.hook_path) : self_sibling("gctk-hook");
         if (hook == NULL)
             hook = xstrdup("/usr/bin/gctk-hook");
         bool added = false;
-        if (shim_prepare_bundle(a.bundle ? a.bundle : ".", &cfg, hook, &added, &err) < 0) {
+        if (shim_prepare_bundle(a.bundle, &cfg, hook, &added, &err) < 0) {
             config_clear(&cfg);
             return fail(&a, "%s", err->msg);
         }

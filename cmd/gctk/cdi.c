@@ -32,22 +32,6 @@ static char *self_path(void)
     return self != NULL ? self : xstrdup("/usr/bin/gctk");
 }
 
-static int write_output(const char *path, const char *data, size_t len, gctk_error **err)
-{
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        /* /dev/null, a pipe: written in place, never replaced */
-        cleanup_fd int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-            return gctk_fail(err, errno, "open `%s`", path);
-        if (write_all(fd, data, len) < 0)
-            return gctk_fail(err, errno, "write `%s`", path);
-        return 0;
-    }
-    const struct write_opts o = {.mode = 0644, .keep = true};
-    return write_file(path, data, len, &o, err);
-}
-
 static int cmd_generate(int argc, char **argv, struct global_opts *g)
 {
     static const struct option opts[] = {
@@ -152,9 +136,13 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
         text = cdi_to_json(spec);
         len = strlen(text);
     }
+    /* --output goes through the one atomic writer: a planted link or a
+     * special file at the name is refused, never written through (without
+     * --output, or with -, the spec goes to stdout) */
+    const struct write_opts wo = {.mode = 0644, .keep = true};
     if (output == NULL || strcmp(output, "-") == 0)
         fwrite(text, 1, len, stdout);
-    else if (write_output(output, text, len, &err) < 0)
+    else if (write_file(output, text, len, &wo, &err) < 0)
         return report_error(err);
     print_warnings(h);
     return 0;
@@ -172,7 +160,6 @@ static void default_dirs(struct strv *dirs)
 
 static int cmd_cdi_list(int argc, char **argv, struct global_opts *g)
 {
-    (void)g;
     static const struct option opts[] = {
         {"spec-dir", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
@@ -195,8 +182,12 @@ static int cmd_cdi_list(int argc, char **argv, struct global_opts *g)
     if (optind != argc)
         return report("cdi list: unexpected argument `%s`", argv[optind]), 2;
     default_dirs(&dirs);
+    uid_t owner = 0;
+    cleanup_error gctk_error *err = NULL;
+    if (config_cdi_spec_owner(g->cfg, &owner, &err) < 0)
+        return report_error(err);
     cleanup_strv struct strv skipped = {0}, names = {0};
-    cleanup_json json_t *specs = cdi_load_dirs((const char *const *)dirs.items, &skipped);
+    cleanup_json json_t *specs = cdi_load_dirs((const char *const *)dirs.items, owner, &skipped);
     cdi_list_devices(specs, &names);
     for (size_t i = 0; i < names.len; i++)
         printf("%s\n", names.items[i]);
@@ -208,11 +199,16 @@ static int cmd_cdi_list(int argc, char **argv, struct global_opts *g)
     return 0;
 }
 
-static int validate_one(const char *path, unsigned flags, const char *driver, bool *bad)
+/* from_dirs: a file of the spec directories, read only when trusted (as
+ * gctk-runtime reads them); a file named on the command line is the user's
+ * to check, whatever it is. */
+static int validate_one(const char *path, bool from_dirs, uid_t owner, unsigned flags,
+                        const char *driver, bool *bad)
 {
     json_t *spec = NULL;
     cleanup_error gctk_error *err = NULL;
-    if (cdi_load(path, &spec, &err) < 0) {
+    if ((from_dirs ? cdi_load_trusted(path, owner, &spec, &err) : cdi_load(path, &spec, &err)) <
+        0) {
         printf("%s\n", err->msg);
         *bad = true;
         return 0;
@@ -268,21 +264,34 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
         else
             driver = gctk_host_driver_version(h);
     }
+    uid_t owner = 0;
+    cleanup_error gctk_error *oerr = NULL;
+    if (config_cdi_spec_owner(g->cfg, &owner, &oerr) < 0)
+        return report_error(oerr);
+    bool bad = false;
     cleanup_strv struct strv files = {0};
     for (int i = optind; i < argc; i++)
         strv_push(&files, xstrdup(argv[i]));
-    if (files.len == 0) {
+    bool from_dirs = files.len == 0;
+    if (from_dirs) {
         default_dirs(&dirs);
         cleanup_strv struct strv skipped = {0};
-        cleanup_json json_t *specs = cdi_load_dirs((const char *const *)dirs.items, &skipped);
+        cleanup_json json_t *specs =
+            cdi_load_dirs((const char *const *)dirs.items, owner, &skipped);
         size_t k;
         json_t *s;
         json_array_foreach(specs, k, s)
         {
             strv_push(&files, xstrdup(json_string_value(json_object_get(s, "file"))));
         }
-        /* invalid files are validated too, to say why */
+        /* invalid and refused files are validated too, to say why (a
+         * refused directory is said as such) */
         for (size_t i = 0; i < skipped.len; i++) {
+            if (str_has_prefix(skipped.items[i], "the spec directory")) {
+                printf("%s\n", skipped.items[i]);
+                bad = true;
+                continue;
+            }
             const char *p = skipped.items[i];
             const char *start = strchr(p, '`'), *end = start ? strchr(start + 1, '`') : NULL;
             if (end != NULL) {
@@ -296,9 +305,8 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
         if (files.len == 0)
             report("no CDI spec in the spec directories");
     }
-    bool bad = false;
     for (size_t i = 0; i < files.len; i++)
-        validate_one(files.items[i], flags, driver, &bad);
+        validate_one(files.items[i], from_dirs, owner, flags, driver, &bad);
     return bad ? 1 : 0;
 }
 

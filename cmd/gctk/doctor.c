@@ -3,7 +3,8 @@
  *
  *   gctk doctor [--root DIR] [--json] [--docker-host unix:///PATH] [--daemon-json PATH]
  *               [--cdi-dir DIR]... [--config PATH] [--cuda VERSION] [--image-env FILE]
- *               [--dockerd-pid PID] [--slow-nvml-ms MS]
+ *               [--dockerd-pid PID] [--slow-nvml-ms MS] [--image IMAGE]
+ *               [--container ID] [--runc-root DIR]
  *
  * Exit status: 0 when no check is an error, 1 otherwise, 2 bad usage. */
 #include <getopt.h>
@@ -17,10 +18,14 @@ static void usage(FILE *f)
     fprintf(f, "usage: gctk doctor [--root DIR] [--json] [--docker-host unix:///PATH]\n"
                "                   [--daemon-json PATH] [--cdi-dir DIR]... [--config PATH]\n"
                "                   [--cuda VERSION] [--image-env FILE] [--dockerd-pid PID]\n"
-               "                   [--slow-nvml-ms MS]\n\n"
+               "                   [--slow-nvml-ms MS] [--image IMAGE] [--container ID]\n"
+               "                   [--runc-root DIR]\n\n"
                "Checks the driver, device nodes, NVML, the GPUs, Docker, daemon.json, the hook\n"
                "on dockerd's PATH, cgroups, CDI specs and gctk's config, and prints the fix for\n"
-               "anything wrong. Exit status: 0 when nothing is an error, 1 otherwise.\n");
+               "anything wrong. --image IMAGE also reads an image (its driver files, its CUDA\n"
+               "requirements); --container ID a container (the GPUs it asked for, whether its\n"
+               "device cgroup lets it open them, the driver libraries its loader finds).\n"
+               "Exit status: 0 when nothing is an error, 1 otherwise.\n");
 }
 
 static const char *tag(enum doctor_status s)
@@ -62,6 +67,9 @@ int cmd_doctor(int argc, char **argv, struct global_opts *g)
         {"image-env", required_argument, NULL, 'e'},
         {"dockerd-pid", required_argument, NULL, 'p'},
         {"slow-nvml-ms", required_argument, NULL, 's'},
+        {"image", required_argument, NULL, 'i'},
+        {"container", required_argument, NULL, 'n'},
+        {"runc-root", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -109,6 +117,15 @@ int cmd_doctor(int argc, char **argv, struct global_opts *g)
             if (!parse_uint(optarg, 1u << 30, &v))
                 return report("doctor: bad --slow-nvml-ms `%s`", optarg), 2;
             o.slow_nvml_ms = (unsigned)v;
+            break;
+        case 'i':
+            o.image = optarg;
+            break;
+        case 'n':
+            o.container = optarg;
+            break;
+        case 'R':
+            o.runc_root = optarg;
             break;
         case 'h':
             usage(stdout);

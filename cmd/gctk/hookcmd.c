@@ -21,8 +21,11 @@ static void usage(FILE *f)
                "image's /usr/local/cuda/compat libraries newer than that driver win.\n");
 }
 
-static int container_rootfs(const char *given, char **out, gctk_error **err)
+/* The rootfs (and in *pid the container's process, 0 when the rootfs was
+ * given by hand) */
+static int container_rootfs(const char *given, char **out, pid_t *pid, gctk_error **err)
 {
+    *pid = 0;
     if (given != NULL) {
         *out = xstrdup(given);
         return 0;
@@ -35,6 +38,7 @@ static int container_rootfs(const char *given, char **out, gctk_error **err)
         return -1;
     }
     *out = steal_pointer(&spec.rootfs);
+    *pid = state.pid;
     oci_spec_clear(&spec);
     oci_state_clear(&state);
     return 0;
@@ -102,10 +106,11 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
         report("unknown hook `%s`: use update-ldcache, create-symlinks or mask-proc", verb);
         return 2;
     }
-    if (container_rootfs(rootfs_arg, &rootfs, &err) < 0 ||
-        (ldcache && cdi_hook_update_ldcache(rootfs, &folders, driver, &err) < 0) ||
-        (symlinks && cdi_hook_create_symlinks(rootfs, &links, &err) < 0) ||
-        (mask && cdi_hook_mask_proc(driver_root, rootfs, &err) < 0)) {
+    pid_t pid = 0;
+    if (container_rootfs(rootfs_arg, &rootfs, &pid, &err) < 0 ||
+        (ldcache && cdi_hook_update_ldcache(rootfs, pid, &folders, driver, &err) < 0) ||
+        (symlinks && cdi_hook_create_symlinks(rootfs, pid, &links, &err) < 0) ||
+        (mask && cdi_hook_mask_proc(driver_root, rootfs, pid, &err) < 0)) {
         gctk_wrap(&err, "hook %s", verb);
         return report_error(err);
     }

@@ -30,9 +30,15 @@ static const struct command commands[] = {
     {"ps", cmd_ps, "which container holds which GPU: processes, memory, containers", false},
 };
 
+/* Messages quote what gctk read (a CDI hook's container paths and links, a
+ * spec's strings): one escaped line each, whatever they hold. */
+#define REPORT_MAX (64u << 10)
+
 int report_error(const gctk_error *e)
 {
-    fprintf(stderr, "gctk: %s\n", e != NULL && e->msg != NULL ? e->msg : "unknown error");
+    cleanup_free char *line =
+        str_escape_line(e != NULL && e->msg != NULL ? e->msg : "unknown error", REPORT_MAX);
+    fprintf(stderr, "gctk: %s\n", line);
     return 1;
 }
 
@@ -40,10 +46,10 @@ int report(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("gctk: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    cleanup_free char *msg = xvasprintf(fmt, ap);
     va_end(ap);
+    cleanup_free char *line = str_escape_line(msg, REPORT_MAX);
+    fprintf(stderr, "gctk: %s\n", line);
     return 1;
 }
 
@@ -119,6 +125,7 @@ int main(int argc, char **argv)
     if (g.root == NULL)
         g.root = cfg.root;
     g.cache = (struct gctk_host_cache){.dir = cfg.discovery_cache, .config = cfg.digest};
+    g.cfg = &cfg;
     int vi = optind;
     optind = 0; /* glibc: start getopt afresh for the verb's own options */
     int rc = cmd->fn(argc - vi, argv + vi, &g);

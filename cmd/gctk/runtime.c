@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "commands.h"
 
@@ -24,19 +25,25 @@ static void usage(FILE *f)
             "           [--runtime-name NAME] [--runtime-path PATH] [--set-as-default]\n"
             "           [--swarm-resources [--swarm-resource-name NAME]] [--root DIR]\n"
             "           [--cdi | --cdi.enabled] [--dry-run] [--remove]\n"
+            "           [--drop-in-config PATH] [--config-source command|file]\n"
+            "           [--executable-path PATH]\n"
             "       gctk runtime unset [--runtime=ENGINE] [--config PATH] [--runtime-name NAME]\n"
-            "           [--dry-run]\n"
+            "           [--drop-in-config PATH] [--dry-run]\n"
             "\n"
             "Registers gctk-runtime with a container engine, keeping every other setting:\n"
             "  docker      " ENGINE_DOCKER_CONFIG " (the default engine)\n"
-            "  containerd  a drop-in " ENGINE_CONTAINERD_DROPIN " (runtime, CDI on)\n"
+            "  containerd  a drop-in " ENGINE_CONTAINERD_DROPIN " with the CRI plugin's\n"
+            "              settings and the runtime beside runc; the main file (--config,\n"
+            "              " ENGINE_CONTAINERD_CONFIG ") gets only the import of it\n"
             "  crio        a drop-in " ENGINE_CRIO_DROPIN "\n"
             "  podman      gctk-hook in " ENGINE_PODMAN_HOOK "\n"
             "              (the alternative to CDI: `gctk cdi generate`)\n"
-            "--cdi (nvidia-ctk's --cdi.enabled) writes \"features\": {\"cdi\": true} to\n"
-            "daemon.json: Docker 25 and later then run `docker run --device nvidia.com/gpu=0`\n"
-            "with the specs of `gctk cdi generate`; older Docker ignores it.\n"
-            "`unset` is `configure --remove`.\n");
+            "containerd's settings are read with `containerd config dump` (or from its\n"
+            "files alone: --config-source=file); the drop-in turns its CRI's CDI on where\n"
+            "it has it (1.7 and later). --cdi (nvidia-ctk's --cdi.enabled) writes\n"
+            "\"features\": {\"cdi\": true} to daemon.json: Docker 25 and later then run\n"
+            "`docker run --device nvidia.com/gpu=0` with the specs of `gctk cdi generate`.\n"
+            "`unset` is `configure --remove`, which restores what was there.\n");
 }
 
 int cmd_runtime(int argc, char **argv, struct global_opts *g)
@@ -61,6 +68,13 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
         {"runtime-name", required_argument, NULL, 'n'},
         {"runtime-path", required_argument, NULL, 'p'},
         {"set-as-default", no_argument, NULL, 'd'},
+        /* nvidia-ctk's names of the same */
+        {"nvidia-runtime-name", required_argument, NULL, 'n'},
+        {"nvidia-runtime-path", required_argument, NULL, 'p'},
+        {"nvidia-set-as-default", no_argument, NULL, 'd'},
+        {"drop-in-config", required_argument, NULL, 'I'},
+        {"config-source", required_argument, NULL, 'O'},
+        {"executable-path", required_argument, NULL, 'E'},
         {"cdi", no_argument, NULL, 'C'},
         /* nvidia-ctk's spelling, and its alias */
         {"cdi.enabled", no_argument, NULL, 'C'},
@@ -98,6 +112,16 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
         case 'D':
             flags |= CONFIG_DRY_RUN;
             break;
+        case 'I':
+            rt.dropin = optarg;
+            break;
+        case 'O':
+            if (engine_config_source_parse(optarg, &rt.source) < 0)
+                return report("--config-source=%s: use command or file", optarg);
+            break;
+        case 'E':
+            rt.executable = optarg;
+            break;
         case 'x':
             flags |= CONFIG_REMOVE;
             break;
@@ -125,8 +149,21 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
         return report("unknown runtime `%s`: gctk can configure %s", engine_name, engine_names());
     if (rt.name[0] == '\0')
         return report("--runtime-name must not be empty");
-    if (rt.cdi && strcmp(e->name, "docker") != 0)
-        return report("--cdi is for docker: the %s configuration turns CDI on by itself", e->name);
+    bool cri = strcmp(e->name, "containerd") == 0 || strcmp(e->name, "crio") == 0;
+    /* what nvidia-ctk ignores with a warning is ignored so here too */
+    if (rt.cdi && strcmp(e->name, "crio") == 0) {
+        fprintf(stderr, "gctk: ignoring --cdi for crio: CRI-O applies CDI by itself\n");
+        rt.cdi = false;
+    }
+    if (rt.cdi && strcmp(e->name, "podman") == 0)
+        return report("--cdi is for docker and containerd: podman reads CDI specs by itself");
+    if (!cri && (rt.executable != NULL || rt.source != CONFIG_SOURCE_AUTO)) {
+        fprintf(stderr, "gctk: ignoring --config-source and --executable-path for %s\n", e->name);
+        rt.executable = NULL;
+        rt.source = CONFIG_SOURCE_AUTO;
+    }
+    if (!cri && rt.dropin != NULL)
+        return report("--drop-in-config is for containerd and crio: %s has no drop-ins", e->name);
     if ((flags & CONFIG_REMOVE) && (rt.set_default || rt.cdi || path_opt != NULL))
         return report("--remove takes no --set-as-default, --cdi or --runtime-path");
     if (config == NULL)
@@ -154,6 +191,10 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
     gctk_error *err = NULL;
     cleanup_free char *text = NULL;
     bool changed = false;
+    const char *dropin = rt.dropin != NULL                    ? rt.dropin
+                         : strcmp(e->name, "containerd") == 0 ? ENGINE_CONTAINERD_DROPIN
+                                                              : ENGINE_CRIO_DROPIN;
+    bool imported = strcmp(e->name, "containerd") == 0 && containerd_main_imports(config, dropin);
     int wrote = e->configure(config, &rt, flags, &changed, &text, &err);
     strv_clear(&ids);
     if (wrote < 0) {
@@ -162,32 +203,43 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
         return 1;
     }
     bool removing = flags & CONFIG_REMOVE;
+    const char *shown = cri ? dropin : config;
     if (flags & CONFIG_DRY_RUN) {
         fputs(text, stdout);
-        fprintf(stderr, "gctk: dry run: `%s` %s\n", config,
+        fprintf(stderr, "gctk: dry run: `%s` %s\n", shown,
                 changed ? "would change as shown; nothing written" : "is already configured");
+        if (strcmp(e->name, "containerd") == 0 && !removing && !imported)
+            fprintf(stderr, "gctk: dry run: `%s` would import it (a line marked as gctk's)\n",
+                    config);
         return 0;
     }
     if (!changed) {
-        printf("`%s` is already configured%s: nothing changed\n", config,
+        printf("`%s` is already configured%s: nothing changed\n", shown,
                removing ? " without the runtime" : "");
         return 0;
     }
     if (removing)
-        printf("removed the `%s` runtime from `%s`\n", rt.name, config);
+        printf("removed the `%s` runtime (`%s`)\n", rt.name, shown);
     else if (strcmp(e->name, "podman") == 0)
         printf("registered the hook `%s` in `%s`\n", rt.path, config);
     else
-        printf("configured the `%s` runtime (%s) in `%s`\n", rt.name, rt.path, config);
-    if (strcmp(e->name, "containerd") == 0 && !removing &&
-        !engine_containerd_has_imports(ENGINE_CONTAINERD_CONFIG)) {
-        cleanup_free char *dir = xstrdup(config);
-        char *slash = strrchr(dir, '/');
-        if (slash != NULL)
-            *slash = '\0';
-        printf("`" ENGINE_CONTAINERD_CONFIG "` imports no drop-in: add `imports = [\"%s/*.toml\"]` "
-               "at its top (gctk never rewrites it)\n",
-               dir);
+        printf("configured the `%s` runtime (%s) in `%s`\n", rt.name, rt.path, shown);
+    if (strcmp(e->name, "containerd") == 0) {
+        bool now = containerd_main_imports(config, dropin);
+        if (!removing && !imported && now)
+            printf("`%s` now imports it (a line marked as gctk's)\n", config);
+        else if (removing && imported && !now)
+            printf("`%s` imports it no more, as before\n", config);
+    }
+    if (swarm && !removing) {
+        /* the hook reads Swarm's assignment only under the configured name */
+        const char *set = g->cfg != NULL ? g->cfg->swarm_resource : NULL;
+        if (set == NULL || strcasecmp(set, swarm_name) != 0)
+            printf("set \"swarm-resource\": \"%s\" in `%s` so that the hook reads the GPUs "
+                   "Swarm assigns (DOCKER_RESOURCE_%s)\n",
+                   swarm_name,
+                   g->cfg != NULL && g->cfg->path != NULL ? g->cfg->path : GCTK_DEFAULT_CONFIG,
+                   swarm_name);
     }
     if (e->restart != NULL)
         printf("restart %s to apply it: %s\n", e->name, e->restart);

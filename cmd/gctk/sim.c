@@ -11,7 +11,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: gctk sim create DIR [--gpus N] [--driver VERSION] [--cuda VERSION]\n"
             "                           [--model NAME] [--mig GPU:PROFILE,...]...\n"
-            "                           [--driver-dir DIR] [--force]\n\n"
+            "                           [--driver-dir DIR] [--arch ARCH] [--force]\n"
+            "                           [--lib-version VERSION | --no-libs |\n"
+            "                            --uncached-lib-dir DIR] [--cold-init-ms MS]\n\n"
             "Builds under DIR the files of a host with the NVIDIA driver installed (proc\n"
             "files, device nodes, libraries, ld.so.cache, nvidia-smi) with mock driver\n"
             "libraries, to rehearse a GPU setup or test gctk without a GPU.\n\n"
@@ -25,7 +27,18 @@ static void usage(FILE *f)
             "  --driver-dir DIR  keep the driver's libraries, programs, configs and firmware\n"
             "                    under DIR (like /usr/local/nvidia) with absolute links to\n"
             "                    them at the standard paths\n"
-            "  --force           rebuild over a non-empty DIR\n",
+            "  --arch ARCH       the host's architecture, x86_64 or aarch64 (default: gctk's\n"
+            "                    own); aarch64 (Grace Hopper, Grace Blackwell) has no\n"
+            "                    32-bit libraries\n"
+            "  --force           rebuild over a non-empty DIR\n\n"
+            "Broken installs, to rehearse what users meet (docs/troubleshooting.md):\n"
+            "  --lib-version VERSION  user-space libraries of VERSION, the kernel module of\n"
+            "                    --driver: a driver upgraded without a reboot\n"
+            "  --no-libs         the kernel module and its nodes, no user-space library\n"
+            "  --uncached-lib-dir DIR  the 64-bit libraries in DIR, which ld.so.cache does\n"
+            "                    not list (NixOS's /run/opengl-driver/lib)\n"
+            "  --cold-init-ms MS persistence mode off, and the first open of the driver\n"
+            "                    (nvmlInit, cuInit) takes MS milliseconds\n",
             GCTK_SIM_MAX_GPUS, GCTK_SIM_DEFAULT_GPUS, GCTK_SIM_DEFAULT_DRIVER,
             GCTK_SIM_DEFAULT_MODEL);
 }
@@ -40,6 +53,11 @@ static int sim_create(int argc, char **argv)
         {"force", no_argument, NULL, 'f'},
         {"mig", required_argument, NULL, 'M'},
         {"driver-dir", required_argument, NULL, 'D'},
+        {"arch", required_argument, NULL, 'a'},
+        {"lib-version", required_argument, NULL, 'L'},
+        {"no-libs", no_argument, NULL, 'N'},
+        {"uncached-lib-dir", required_argument, NULL, 'U'},
+        {"cold-init-ms", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -79,6 +97,27 @@ static int sim_create(int argc, char **argv)
         case 'D':
             o.driver_dir = optarg;
             break;
+        case 'a':
+            o.arch = optarg;
+            break;
+        case 'L':
+            o.lib_version = optarg;
+            break;
+        case 'N':
+            o.no_libs = true;
+            break;
+        case 'U':
+            o.uncached_lib_dir = optarg;
+            break;
+        case 'C': {
+            char *end;
+            errno = 0;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (errno != 0 || *end != '\0' || optarg[0] == '\0' || optarg[0] == '-' || n > 60000)
+                return report("invalid --cold-init-ms `%s`: expected 0 to 60000", optarg);
+            o.cold_init_ms = (unsigned)n;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;
@@ -109,7 +148,7 @@ static int sim_create(int argc, char **argv)
         snprintf(root, sizeof(root), "%s", dir);
     printf("simulated GPU host created in %s\n", root);
     printf("  GPUs:    %u x %s\n", o.gpus, o.model);
-    printf("  driver:  %s\n", o.driver);
+    printf("  driver:  %s (%s)\n", o.driver, gctk_sim_arch(&o));
     char cuda[16];
     printf("  CUDA:    %s%s\n", gctk_sim_cuda(&o, cuda, sizeof(cuda)),
            o.cuda == NULL ? " (what this driver supports)" : "");
@@ -117,10 +156,23 @@ static int sim_create(int argc, char **argv)
         printf("  MIG:     GPU %s\n", migs[i]);
     if (o.driver_dir != NULL)
         printf("  files:   under %s, linked from the standard paths\n", o.driver_dir);
+    if (o.lib_version != NULL)
+        printf("  broken:  user-space libraries of %s, kernel module %s\n", o.lib_version,
+               o.driver);
+    if (o.no_libs)
+        printf("  broken:  no user-space library\n");
+    if (o.uncached_lib_dir != NULL)
+        printf("  broken:  libraries in %s, which ld.so.cache does not list\n", o.uncached_lib_dir);
+    if (o.cold_init_ms > 0)
+        printf("  slow:    persistence mode off, driver init %u ms\n", o.cold_init_ms);
     printf("use it with:\n  export GCTK_CONFIG=%s/gctk.conf\n", root);
     /* a driver dir's links are absolute: they lead to the right file only
-     * inside the simulated host */
-    if (o.driver_dir != NULL)
+     * inside the simulated host; another architecture's programs run in its
+     * containers (or under an emulator) */
+    if (strcmp(gctk_sim_arch(&o), gctk_sim_arch(NULL)) != 0)
+        printf("its programs are %s's: run them in a container of that architecture\n",
+               gctk_sim_arch(&o));
+    else if (o.driver_dir != NULL)
         printf("try:\n  %s%s/bin/nvidia-smi -L\n", root, o.driver_dir);
     else
         printf("try:\n  %s/usr/bin/nvidia-smi -L\n", root);

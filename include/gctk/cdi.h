@@ -116,11 +116,31 @@ size_t cdi_validate(const json_t *spec, unsigned flags, const char *driver_versi
 
 /* ---- use ----------------------------------------------------------------------- */
 
+/* A spec's hooks run as root on the host, so specs are trusted only when no
+ * one but root could have written them: a spec directory must be owned by
+ * root (or owner, the cdi-spec-owner setting) and not writable by group or
+ * others, or none of its specs is used; a spec file must be a regular file
+ * (a link in the directory is followed to it) with the same owner and mode
+ * rules, looked at through O_PATH and opened through that fd only then (a
+ * FIFO is never waited on, a device never opened). */
+
+/* 0 when the open directory dirfd (shown as path) may hold trusted specs;
+ * else -1 and a line that names it and the fix. */
+int cdi_check_dir(int dirfd, const char *path, uid_t owner, gctk_error **err);
+/* The spec name in the trusted directory dirfd (path: how messages name it),
+ * loaded when it is trusted. */
+int cdi_load_at(int dirfd, const char *name, const char *path, uid_t owner, json_t **out,
+                gctk_error **err);
+/* The same for a path: its directory and the file are both checked. */
+int cdi_load_trusted(const char *path, uid_t owner, json_t **out, gctk_error **err);
 /* The specs of dirs (NULL-terminated; later ones override earlier ones for a
  * file of the same name), as a JSON array of {"file", "spec"}; missing
- * directories give nothing, unreadable ones and unreadable or invalid files
- * are skipped with a line in *skipped (may be NULL). */
-json_t *cdi_load_dirs(const char *const *dirs, struct strv *skipped);
+ * directories give nothing. A directory that is refused or unreadable is
+ * skipped whole; a file that is refused, unreadable or invalid is skipped and
+ * the directory's other specs are used (as the CDI library of containerd,
+ * Podman and NVIDIA's runtime does); each skip is a line in *skipped (may be
+ * NULL) that names the file or directory and the fix. */
+json_t *cdi_load_dirs(const char *const *dirs, uid_t owner, struct strv *skipped);
 /* Every "kind=name" the loaded specs offer, in order. */
 void cdi_list_devices(const json_t *specs, struct strv *out);
 /* Resolves qualified names to the list of containerEdits objects to apply
@@ -141,20 +161,26 @@ void cdi_requested_names(const struct strv *annotations, const char *visible_dev
 
 /* ---- the hooks (gctk hook ...) ---------------------------------------------------- */
 
+/* Each hook works in the rootfs with the OCI hook's hardening (lib/container/
+ * rootfs.c); what it creates there belongs to the root of process pid's user
+ * namespace (the container's: see rootfs_owner_of), or, with pid 0, to the
+ * caller. */
+
 /* Adds folder/<soname> entries for every library of the folders (files named
  * lib*.so.*, whose SONAME is read from the ELF) and their development links
  * to the ld.so.cache of the rootfs, written in-process. With
  * host_driver_version (may be NULL), the image's /usr/local/cuda/compat
  * libraries newer than that driver replace the driver's (forward
  * compatibility, layout_ldcache_add_compat). */
-int cdi_hook_update_ldcache(const char *rootfs, const struct strv *folders,
+int cdi_hook_update_ldcache(const char *rootfs, pid_t pid, const struct strv *folders,
                             const char *host_driver_version, gctk_error **err);
 /* Creates each "TARGET::LINK" symlink inside the rootfs. */
-int cdi_hook_create_symlinks(const char *rootfs, const struct strv *links, gctk_error **err);
+int cdi_hook_create_symlinks(const char *rootfs, pid_t pid, const struct strv *links,
+                             gctk_error **err);
 /* Covers /proc/driver/nvidia of the container with a tmpfs holding the
  * driver's version, params (ModifyDeviceFiles: 0) and registry, and the
  * /proc directories of the GPUs whose /dev/nvidiaN node the container has.
  * driver_root: the host's driver root ("/" or a simulated host). */
-int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error **err);
+int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, pid_t pid, gctk_error **err);
 
 #endif

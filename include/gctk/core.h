@@ -122,6 +122,10 @@ const char *gctk_host_cache_status(const gctk_host *h);
 const char *gctk_host_root(const gctk_host *h);
 /* "580.159.04"; never NULL on an opened host */
 const char *gctk_host_driver_version(const gctk_host *h);
+/* The architecture of the host's driver: "x86_64" or "aarch64". gctk's own,
+ * unless the driver's `NVRM version:` line names another (a simulated host
+ * of another architecture: its libraries are then never loaded). */
+const char *gctk_host_arch(const gctk_host *h);
 /* The driver's CUDA version, "13.0": from NVML when it is loaded, else from
  * libcuda's cuDriverGetVersion (which opens no device), else from NVML,
  * loaded for it. NULL when neither can tell. */

@@ -54,13 +54,17 @@ struct doctor_options {
     int cgroup_version;          /* 0: detected from /sys/fs/cgroup; else 1 or 2 */
     unsigned slow_nvml_ms;       /* NVML init slower than this, persistence off: warning */
     const char *hook_source;     /* what fixes link as the hook; NULL: gctk-hook beside us */
+    const char *image;           /* --image: its driver files and requirements; NULL */
+    const char *container;       /* --container: its GPUs, device access and libraries; NULL */
+    const char *runc_root;       /* runc's state dir, to name plain runc containers; NULL */
 };
 
 void doctor_options_init(struct doctor_options *o);
 
 /* Runs every check and appends the results to out. Fails (out then holds
  * what was appended so far) only for bad options: a docker host that is not
- * unix://, a malformed --cuda, an unreadable or malformed --image-env. */
+ * unix://, a malformed --cuda, an unreadable or malformed --image-env, a
+ * malformed --image, a --container that names no container. */
 int doctor_run(const struct doctor_options *o, struct doctor_report *out, gctk_error **err);
 
 void doctor_report_clear(struct doctor_report *r);

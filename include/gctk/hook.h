@@ -15,10 +15,11 @@ void hook_log_add(struct hook_log *log, const char *fmt, ...) GCTK_PRINTF(2, 3);
 void hook_log_clear(struct hook_log *log);
 /* Longest line (in bytes of the original) the log and stderr get. */
 #define HOOK_LINE_MAX 4096
-/* A copy of s fit for one line of a log or a terminal: control characters
- * (newline, escape sequences) as \xNN, cut at HOOK_LINE_MAX with the length
+/* str_escape_line(s, HOOK_LINE_MAX): a copy of s fit for one line of a log
+ * or a terminal (controls C0 and C1, line separators, bidirectional controls
+ * and bytes that are not UTF-8 escaped), cut at HOOK_LINE_MAX with the length
  * said. The messages quote NVIDIA_VISIBLE_DEVICES and other values of the
- * image: without this an image could forge log lines. */
+ * image: without this an image could forge log lines or drive a terminal. */
 char *hook_escape(const char *s);
 /* Appends the lines, prefixed with a timestamp and the container id, to the
  * log file (O_APPEND: concurrent hooks do not interleave within a line). */

@@ -25,7 +25,15 @@ struct oci_spec {
     struct strv env;         /* process.env */
     bool privileged;         /* CAP_SYS_ADMIN in the bounding set */
     struct strv annotations; /* "key=value" */
+    /* the ids of the mounts of /dev/null at OCI_VOLUME_DEVICES/<id> (a
+     * device plugin's volume-mounts list), in their order, each once */
+    struct strv volume_devices;
 };
+
+/* Where NVIDIA's device plugin mounts /dev/null once per device it hands
+ * out (DEVICE_LIST_STRATEGY=volume-mounts), with NVIDIA_VISIBLE_DEVICES set
+ * to this path itself. */
+#define OCI_VOLUME_DEVICES "/var/run/nvidia-container-devices"
 
 int oci_state_parse(const char *text, size_t len, struct oci_state *out, gctk_error **err);
 int oci_state_read_fd(int fd, struct oci_state *out, gctk_error **err);

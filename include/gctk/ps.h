@@ -158,6 +158,14 @@ const char *ps_types_name(unsigned types, char *buf, size_t size);
 long ps_container_lookup(const struct ps_snapshot *s, const char *query, size_t **out,
                          gctk_error **err);
 
+/* The running container that query names, by the rules of
+ * ps_container_lookup, among every process of o->proc (not only those on a
+ * GPU): *out its container, *pid the host PID of its first process (the one
+ * its own PID namespace numbers 1, else the lowest). Returns 1; 0 when no
+ * running container matches; -1 with *err when query names several. */
+int ps_find_container(const struct ps_options *o, const char *query, struct ps_container *out,
+                      unsigned *pid, gctk_error **err);
+
 /* {"gpus": [...], "processes": [...]} (docs/ps.md); only the processes whose
  * indexes are in only[] when only is not NULL (and then no free device). */
 json_t *ps_snapshot_json(const struct gctk_host *h, const struct ps_snapshot *s, const size_t *only,

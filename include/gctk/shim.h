@@ -8,14 +8,22 @@
 
 struct shim_args {
     int verb;               /* index of the verb in argv, or -1 */
-    const char *bundle;     /* --bundle / -b value, or NULL (the current directory) */
+    bool prepare;           /* create or run: the bundle's config.json is to be prepared */
+    const char *bundle;     /* the bundle runc will use ("." for the current directory) */
     const char *log;        /* the global --log value, or NULL */
     const char *log_format; /* the global --log-format value ("json", "text"), or NULL */
 };
 
-/* Finds the verb and the bundle in a runc-style command line (global flags,
- * verb, verb flags, id). Unknown flags are left alone: they are passed on. */
-void shim_parse_args(int argc, char *const *argv, struct shim_args *out);
+/* Reads a runc command line (global options, verb, the verb's options and
+ * arguments) as runc itself does (Go's flag package under urfave/cli v1:
+ * `-b`, `--b`, `-bundle`, `--bundle`, each `=X` or ` X`; the options of
+ * create and run may follow the container id). For create and run,
+ * out->prepare is set with the bundle runc will use. -1 when the line cannot
+ * be read so (an option runc 1.0-1.5 does not have, a missing value, two
+ * names of one option, not exactly one container id): the caller must then
+ * refuse rather than prepare a bundle that may not be the container's. What
+ * of --log and --log-format was read is in out even then. */
+int shim_parse_args(int argc, char *const *argv, struct shim_args *out, gctk_error **err);
 
 /* Appends msg as an error to the runtime log named by --log, in runc's
  * format (--log-format json: {"level":"error","msg":...,"time":...}; text

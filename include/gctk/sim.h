@@ -37,10 +37,32 @@ struct gctk_sim_options {
      * paths are absolute links to them, as a driver installed in its own
      * tree leaves them (--driver-dir) */
     const char *driver_dir;
+    /* the host's architecture: "x86_64" or "aarch64" (Debian's amd64 and
+     * arm64 too); NULL: gctk's own. Its driver's version line names it, its
+     * libraries and programs are of its machine, in its library directory
+     * (/usr/lib/aarch64-linux-gnu), and only x86-64 has 32-bit ones (--arch) */
+    const char *arch;
+    /* The broken installs users meet (docs/troubleshooting.md), each on its
+     * own: NULL/false/0 for a healthy host. */
+    /* the user-space libraries are of this version, the kernel module of
+     * `driver`: a driver upgraded without a reboot (--lib-version) */
+    const char *lib_version;
+    /* the kernel module and its nodes, no user-space library (--no-libs) */
+    bool no_libs;
+    /* the 64-bit libraries in this directory, which ld.so.cache does not list,
+     * and no 32-bit ones: NixOS's /run/opengl-driver/lib (--uncached-lib-dir) */
+    const char *uncached_lib_dir;
+    /* persistence mode off on every GPU, and the first open of the driver
+     * (nvmlInit, cuInit) takes this long, as on a GPU that is not kept
+     * initialised (--cold-init-ms) */
+    unsigned cold_init_ms;
 };
 
 /* Fills the defaults above. */
 void gctk_sim_options_init(struct gctk_sim_options *o);
+/* The architecture o builds ("x86_64", "aarch64"), o NULL: gctk's own;
+ * o->arch as given when gctk does not know it. */
+const char *gctk_sim_arch(const struct gctk_sim_options *o);
 
 /* Builds the host under dir (created when missing). Refuses a non-empty dir
  * unless o->force; then the parts it owns (GPU entries, device nodes, driver
@@ -50,10 +72,12 @@ void gctk_sim_options_init(struct gctk_sim_options *o);
 int gctk_sim_create(const char *dir, const struct gctk_sim_options *o, struct strv *warnings,
                     gctk_error **err);
 
-/* Where the mocks are: $GCTK_SIM_DIR, else <dir of /proc/self/exe>/../sim (the
- * build tree: build/cmd/gctk -> build/sim), else the install dir. The first
- * that holds libnvidia-ml.so.1 wins. */
-int gctk_sim_mock_dir(char **out, gctk_error **err);
+/* Where the mocks of arch (NULL: gctk's own) are: $GCTK_SIM_DIR, else <dir of
+ * /proc/self/exe>/../sim (the build tree: build/cmd/gctk -> build/sim), else
+ * the install dir; in each, the directory itself or its cross/ (the other
+ * architecture's, built when its cross compiler is installed). The first
+ * whose libnvidia-ml.so.1 is of arch wins. */
+int gctk_sim_mock_dir(const char *arch, char **out, gctk_error **err);
 
 /* The deterministic identity of simulated GPU `index`: the same on every
  * machine and for every driver version, so tests can predict it. */
@@ -99,10 +123,13 @@ int gctk_sim_mig_minor(unsigned gpu_minor, unsigned gi, int ci);
 
 /* ---- elfstub.c ----------------------------------------------------------- */
 
-/* Writes a minimal shared object (ET_DYN, x86_64 or i386) that a loader can
- * dlopen and whose dynamic section names `soname`: PT_LOAD, PT_DYNAMIC and
- * PT_GNU_STACK, DT_SONAME, DT_HASH, DT_STRTAB, DT_SYMTAB, DT_STRSZ, DT_SYMENT,
- * and section headers for tools. The file is created with mode 0755. */
-int elfstub_write(const char *path, const char *soname, bool is32, gctk_error **err);
+/* Writes a minimal shared object (ET_DYN) of arch ("x86_64", "aarch64";
+ * NULL: gctk's own), or of its 32-bit companion (is32: i386 for x86_64),
+ * that a loader can dlopen and whose dynamic section names `soname`:
+ * PT_LOAD, PT_DYNAMIC and PT_GNU_STACK, DT_SONAME, DT_HASH, DT_STRTAB,
+ * DT_SYMTAB, DT_STRSZ, DT_SYMENT, and section headers for tools. The file is
+ * created with mode 0755. */
+int elfstub_write(const char *path, const char *soname, const char *arch, bool is32,
+                  gctk_error **err);
 
 #endif

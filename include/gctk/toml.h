@@ -37,4 +37,8 @@ json_t *gctk_toml_load(const char *path, size_t max, gctk_error **err);
  * and *err when a value has no TOML form. */
 char *gctk_toml_format(const json_t *doc, gctk_error **err);
 
+/* For the unit tests only: load the module from path (before the first use),
+ * so that they run in a build set up with -Dbuild_tree_modules=false. */
+void gctk_toml_use_module(const char *path);
+
 #endif

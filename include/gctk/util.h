@@ -110,6 +110,11 @@ int gctk_error_propagate(gctk_error **err, gctk_error **e);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
+/* p, an array of n items of size bytes, with room for one more: its storage
+ * doubles whenever n is 0 or a power of two, so that appending one item at a
+ * time stays linear (growing by one item would copy the array each time).
+ * Every append to the array must go through it. */
+void *xgrow_for_one(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) GCTK_PRINTF(1, 2);
@@ -121,7 +126,14 @@ struct strv {
     size_t len, cap;
 };
 void strv_push(struct strv *v, char *owned);
+/* Linear: for a few items (known names, a host's directories). Input-sized
+ * lists use strv_repeats() or strv_dedup(). */
 bool strv_contains(const struct strv *v, const char *s);
+/* For each item, whether an earlier item is the same string: a calloc'ed
+ * array of v->len flags, in O(n log n). */
+bool *strv_repeats(const struct strv *v);
+/* Drops every item that repeats an earlier one, keeping the order; O(n log n). */
+void strv_dedup(struct strv *v);
 void strv_clear(struct strv *v);
 static inline void strv_clearp(struct strv *v)
 {
@@ -150,6 +162,13 @@ bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 /* Strips leading and trailing blanks in place; returns s. */
 char *str_strip(char *s);
+/* A copy of s fit for one line of a log or a terminal, whatever s holds:
+ * the C0 and C1 controls and DEL, the line and paragraph separators U+2028
+ * and U+2029 and the bidirectional controls (U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069) are written as \uXXXX, a byte that is not part of valid
+ * UTF-8 as \xNN and a backslash as \\; the rest of UTF-8 is kept. At most
+ * max bytes of s are shown, then "... (N bytes)". Linear in what is shown. */
+char *str_escape_line(const char *s, size_t max);
 
 /* ---- files under a root ---------------------------------------------------- */
 
@@ -191,20 +210,33 @@ struct write_opts {
     bool keep;         /* a regular file being replaced gives its mode and owner */
     bool backup;       /* ...and its content is first written to NAME.bak */
     bool no_dir_sync;  /* the rename need not outlive a crash (a container's own layer) */
+    bool replace_any;  /* whatever is at the name is replaced (a container's file) */
     const char *shown; /* how messages name the file; NULL: `path` */
 };
 
 /* Replaces name in the directory dirfd with data: a new file beside it
  * (temp_name(), O_EXCL|O_NOFOLLOW), written in full, fsync'ed, renamed over
- * name, then the directory fsync'ed. Whatever is at name is replaced by the
- * rename, never written through: a symlink is replaced, not followed, and a
- * device, FIFO or socket is neither opened nor kept. On failure the old file
- * is as it was and the temporary file is gone. */
+ * name, then the directory fsync'ed. Nothing is ever written through what is
+ * at name. Only a regular file there is replaced: a symlink, a device, a
+ * FIFO, a socket or a directory is refused, neither opened nor replaced, with
+ * a line naming it (a planted link to a block device is not written over,
+ * /dev/null named by mistake is not replaced), unless o->replace_any, where
+ * the rename replaces whatever is there (an image's /etc/ld.so.cache). On
+ * failure the old file is as it was and the temporary file is gone. */
 int write_file_at(int dirfd, const char *name, const void *data, size_t len,
                   const struct write_opts *o, gctk_error **err);
 /* The same for a path; missing directories above it are created (0755). */
 int write_file(const char *path, const void *data, size_t len, const struct write_opts *o,
                gctk_error **err);
+/* Reads the regular file at path (at most max bytes), as read_file() does,
+ * for a file gctk then rewrites: a symlink, FIFO, device or socket at path
+ * is refused without being opened (a FIFO would block, a device's open act). */
+int read_regular_file(const char *path, size_t max, char **out, size_t *len, gctk_error **err);
+/* "a regular file", "a symlink", "a FIFO", "a block device", ... */
+const char *file_type_name(mode_t mode);
+/* The text of the symlink name in dirfd (name "" with an O_PATH|O_NOFOLLOW fd
+ * of the link itself); NULL with errno set. */
+char *read_link_at(int dirfd, const char *name);
 
 /* ---- programs ----------------------------------------------------------------- */
 

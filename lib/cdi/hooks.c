@@ -15,11 +15,20 @@
 #include "ldcache.h"
 #include "rootfs.h"
 
-int cdi_hook_update_ldcache(const char *rootfs, const struct strv *folders,
+/* The container's rootfs, what is created in it owned by the root of process
+ * pid's user namespace (0: the caller's, for manual use) */
+static int open_container(const char *rootfs, pid_t pid, struct rootfs *r, gctk_error **err)
+{
+    if (rootfs_open(rootfs, r, err) < 0)
+        return -1;
+    return pid > 0 ? rootfs_owner_of(r, pid, err) : 0;
+}
+
+int cdi_hook_update_ldcache(const char *rootfs, pid_t pid, const struct strv *folders,
                             const char *host_driver_version, gctk_error **err)
 {
     cleanup_rootfs struct rootfs r = {.fd = -1};
-    if (rootfs_open(rootfs, &r, err) < 0)
+    if (open_container(rootfs, pid, &r, err) < 0)
         return -1;
     cleanup_ldcache struct ldcache c = {0};
     layout_ldcache_read(&r, &c, NULL);
@@ -28,14 +37,15 @@ int cdi_hook_update_ldcache(const char *rootfs, const struct strv *folders,
             return -1;
     /* after the folders: the compat libraries win, as in the OCI hook */
     if (host_driver_version != NULL)
-        layout_ldcache_add_compat(&r, host_driver_version, &c, NULL, NULL);
+        layout_ldcache_add_compat(&r, NULL, host_driver_version, &c, NULL, NULL);
     return layout_ldcache_write(&r, &c, err);
 }
 
-int cdi_hook_create_symlinks(const char *rootfs, const struct strv *links, gctk_error **err)
+int cdi_hook_create_symlinks(const char *rootfs, pid_t pid, const struct strv *links,
+                             gctk_error **err)
 {
     cleanup_rootfs struct rootfs r = {.fd = -1};
-    if (rootfs_open(rootfs, &r, err) < 0)
+    if (open_container(rootfs, pid, &r, err) < 0)
         return -1;
     /* all or nothing, as the OCI hook's links: a failure undoes the others */
     cleanup_journal struct mount_journal *j = mount_journal_new();
@@ -108,7 +118,7 @@ static void container_mig_procs(const gctk_host *h, struct rootfs *r, struct str
     }
 }
 
-int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error **err)
+int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, pid_t pid, gctk_error **err)
 {
     cleanup_free char *host_dir = path_join(driver_root, HOST_PROC_NVIDIA);
     struct stat st;
@@ -118,7 +128,7 @@ int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, gctk_error *
     if (gctk_host_open(driver_root, GCTK_HOST_NO_NVML, &h, err) < 0)
         return -1;
     cleanup_rootfs struct rootfs r = {.fd = -1};
-    if (rootfs_open(rootfs, &r, err) < 0)
+    if (open_container(rootfs, pid, &r, err) < 0)
         return -1;
     cleanup_strv struct strv procs = {0};
     cleanup_free const struct gctk_gpu **gpus = xcalloc(gctk_host_gpu_count(h), sizeof(*gpus));

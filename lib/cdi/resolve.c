@@ -3,6 +3,8 @@
  * edits applied to an OCI config.json (what the runtime shim does in CDI
  * mode). */
 #include <dirent.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -14,15 +16,107 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-json_t *cdi_load_dirs(const char *const *dirs, struct strv *skipped)
+/* A spec's hooks run as root on the host: a spec, and the directory that
+ * holds it, are trusted only when no one but root (or the configured owner)
+ * could have written them. */
+static int check_trusted(const struct stat *st, const char *what, const char *path, uid_t owner,
+                         const char *consequence, gctk_error **err)
+{
+    if (st->st_uid != 0 && st->st_uid != owner) {
+        gctk_refuse(err, EPERM,
+                    "%s `%s` belongs to uid %u, not root: %s (a CDI spec's hooks run as root "
+                    "on the host)",
+                    what, path, (unsigned)st->st_uid, consequence);
+        return gctk_hint(err,
+                         "chown root `%s`, set \"cdi-spec-owner\" in gctk.conf(5) to its "
+                         "owner, or remove it",
+                         path);
+    }
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        gctk_refuse(err, EPERM,
+                    "%s `%s` is writable by group or others (mode %04o): %s (a CDI spec's "
+                    "hooks run as root on the host)",
+                    what, path, (unsigned)(st->st_mode & 07777), consequence);
+        return gctk_hint(err, "chmod go-w `%s`", path);
+    }
+    return 0;
+}
+
+int cdi_check_dir(int dirfd, const char *path, uid_t owner, gctk_error **err)
+{
+    struct stat st;
+    if (fstat(dirfd, &st) < 0)
+        return gctk_fail(err, errno, "stat `%s`", path);
+    return check_trusted(&st, "the spec directory", path, owner, "none of its specs is used", err);
+}
+
+int cdi_load_at(int dirfd, const char *name, const char *path, uid_t owner, json_t **out,
+                gctk_error **err)
+{
+    /* looked at through O_PATH (a link in the trusted directory is followed
+     * to the file it names, which is what is checked), opened only when it
+     * is a regular file, through that fd: a FIFO is never waited on, a
+     * device never opened */
+    cleanup_fd int pfd = openat(dirfd, name, O_PATH | O_CLOEXEC);
+    if (pfd < 0)
+        return gctk_fail(err, errno, "open `%s`", path);
+    struct stat st;
+    if (fstat(pfd, &st) < 0)
+        return gctk_fail(err, errno, "stat `%s`", path);
+    if (!S_ISREG(st.st_mode)) {
+        gctk_refuse(err, EINVAL, "`%s` is %s, not a regular file: not used as a CDI spec", path,
+                    file_type_name(st.st_mode));
+        return gctk_hint(err, "remove it");
+    }
+    if (check_trusted(&st, "CDI spec", path, owner, "not used", err) < 0)
+        return -1;
+    cleanup_fd int fd = -1;
+    if (reopen_regular(pfd, &fd) < 0)
+        return gctk_fail(err, errno, "open `%s`", path);
+    cleanup_free char *data = NULL;
+    size_t len = 0;
+    if (read_fd(fd, JSON_MAX, &data, &len, err) < 0)
+        return gctk_wrap(err, "`%s`", path);
+    return cdi_parse(path, data, len, out, err);
+}
+
+int cdi_load_trusted(const char *path, uid_t owner, json_t **out, gctk_error **err)
+{
+    cleanup_free char *copy = xstrdup(path), *name_copy = xstrdup(path);
+    const char *dir = dirname(copy), *name = basename(name_copy);
+    cleanup_fd int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return gctk_fail(err, errno, "open the spec directory `%s`", dir);
+    if (cdi_check_dir(dirfd, dir, owner, err) < 0)
+        return -1;
+    return cdi_load_at(dirfd, name, path, owner, out, err);
+}
+
+json_t *cdi_load_dirs(const char *const *dirs, uid_t owner, struct strv *skipped)
 {
     cleanup_json json_t *by_name = json_object();
     json_t *order = json_array();
     for (size_t d = 0; dirs[d] != NULL; d++) {
-        DIR *dir = opendir(dirs[d]);
-        if (dir == NULL) {
+        /* the directory is followed where it is a link (/var/run -> /run) */
+        cleanup_fd int dirfd = open(dirs[d], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        cleanup_error gctk_error *de = NULL;
+        if (dirfd < 0) {
             /* a missing directory is the usual case; an unreadable one is said */
             if (errno != ENOENT && errno != ENOTDIR && skipped != NULL)
+                strv_push(skipped, xasprintf("`%s`: %s", dirs[d], strerror(errno)));
+            continue;
+        }
+        if (cdi_check_dir(dirfd, dirs[d], owner, &de) < 0) {
+            if (skipped != NULL)
+                strv_push(skipped, xstrdup(de->msg));
+            continue;
+        }
+        int listed = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        DIR *dir = listed >= 0 ? fdopendir(listed) : NULL;
+        if (dir == NULL) {
+            if (listed >= 0)
+                close(listed);
+            if (skipped != NULL)
                 strv_push(skipped, xasprintf("`%s`: %s", dirs[d], strerror(errno)));
             continue;
         }
@@ -36,12 +130,16 @@ json_t *cdi_load_dirs(const char *const *dirs, struct strv *skipped)
         closedir(dir);
         if (names.len > 0)
             qsort(names.items, names.len, sizeof(char *), name_cmp);
+        /* a file refused, unreadable or invalid is skipped and said; the
+         * directory's other specs are used (as the CDI library that
+         * containerd, Podman and NVIDIA's runtime use records an error for
+         * that file and keeps the others) */
         for (size_t i = 0; i < names.len; i++) {
             cleanup_free char *path = path_join(dirs[d], names.items[i]);
             json_t *spec = NULL;
             cleanup_error gctk_error *e2 = NULL;
             struct strv problems = {0};
-            if (cdi_load(path, &spec, &e2) < 0) {
+            if (cdi_load_at(dirfd, names.items[i], path, owner, &spec, &e2) < 0) {
                 if (skipped != NULL)
                     strv_push(skipped, xasprintf("%s", e2->msg));
                 continue;
@@ -93,22 +191,25 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
             return -1;
         json_t *found_spec = NULL, *found_dev = NULL;
         bool kind_known = false;
-        cleanup_strv struct strv known = {0};
+        cleanup_strv struct strv known = {0}; /* for the error only */
         size_t i, k;
         json_t *s, *d;
-        json_array_foreach(specs, i, s)
-        {
-            json_t *spec = json_object_get(s, "spec");
-            if (strcmp(json_string_value(json_object_get(spec, "kind")), kind) != 0)
-                continue;
-            kind_known = true;
-            json_array_foreach(json_object_get(spec, "devices"), k, d)
+        for (int pass = 0; pass < 2 && found_dev == NULL; pass++) {
+            json_array_foreach(specs, i, s)
             {
-                const char *dn = json_string_value(json_object_get(d, "name"));
-                strv_push(&known, xstrdup(dn));
-                if (strcmp(dn, name) == 0 && found_dev == NULL) {
-                    found_spec = spec;
-                    found_dev = d;
+                json_t *spec = json_object_get(s, "spec");
+                if (strcmp(json_string_value(json_object_get(spec, "kind")), kind) != 0)
+                    continue;
+                kind_known = true;
+                json_array_foreach(json_object_get(spec, "devices"), k, d)
+                {
+                    const char *dn = json_string_value(json_object_get(d, "name"));
+                    if (pass == 1)
+                        strv_push(&known, xstrdup(dn));
+                    else if (strcmp(dn, name) == 0 && found_dev == NULL) {
+                        found_spec = spec;
+                        found_dev = d;
+                    }
                 }
             }
         }
@@ -153,12 +254,16 @@ void cdi_requested_names(const struct strv *annotations, const char *visible_dev
         char *save = NULL;
         for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
             str_strip(t);
-            if (t[0] != '\0' && !strv_contains(out, t))
+            if (t[0] != '\0')
                 strv_push(out, xstrdup(t));
         }
     }
-    if (visible_devices == NULL || visible_devices[0] == '\0')
+    /* the names come from the image and the pod: de-duplicated once, in
+     * n log n, not by a search per name */
+    if (visible_devices == NULL || visible_devices[0] == '\0') {
+        strv_dedup(out);
         return;
+    }
     /* only when every entry is a CDI name: "0,1" stays the hook's business */
     cleanup_free char *copy = xstrdup(visible_devices);
     struct strv names = {0};
@@ -172,9 +277,9 @@ void cdi_requested_names(const struct strv *annotations, const char *visible_dev
             strv_push(&names, xstrdup(t));
     }
     for (size_t i = 0; all && i < names.len; i++)
-        if (!strv_contains(out, names.items[i]))
-            strv_push(out, xstrdup(names.items[i]));
+        strv_push(out, xstrdup(names.items[i]));
     strv_clear(&names);
+    strv_dedup(out);
 }
 
 /* ---- applying edits to config.json ----------------------------------------------------- */

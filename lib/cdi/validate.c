@@ -277,7 +277,9 @@ size_t cdi_validate(const json_t *spec, unsigned flags, const char *driver_versi
     if (!json_is_array(devices) || json_array_size(devices) == 0) {
         problem(&c, "devices", "must be a non-empty array");
     } else {
-        struct strv seen = {0};
+        /* duplicates found in one sort: a spec may hold any number of devices */
+        struct strv names = {0};
+        cleanup_free size_t *name_of = xcalloc(json_array_size(devices) + 1, sizeof(size_t));
         size_t i;
         json_t *d;
         json_array_foreach(devices, i, d)
@@ -292,10 +294,10 @@ size_t cdi_validate(const json_t *spec, unsigned flags, const char *driver_versi
                         "name `%s` is not valid: [A-Za-z0-9_.:-], beginning and "
                         "ending with a letter or digit",
                         name);
-            if (name != NULL && strv_contains(&seen, name))
-                problem(&c, path, "name `%s` appears twice", name);
-            if (name != NULL)
-                strv_push(&seen, xstrdup(name));
+            if (name != NULL) {
+                name_of[names.len] = i;
+                strv_push(&names, xstrdup(name));
+            }
             check_annotations(&c, d, path);
             json_t *e = json_object_get(d, "containerEdits");
             cleanup_free char *ep = xasprintf("%s.containerEdits", path);
@@ -304,7 +306,14 @@ size_t cdi_validate(const json_t *spec, unsigned flags, const char *driver_versi
             else
                 check_edits(&c, e, ep);
         }
-        strv_clear(&seen);
+        cleanup_free bool *again = strv_repeats(&names);
+        for (size_t k = 0; k < names.len; k++) {
+            if (!again[k])
+                continue;
+            cleanup_free char *path = xasprintf("devices[%zu]", name_of[k]);
+            problem(&c, path, "name `%s` appears twice", names.items[k]);
+        }
+        strv_clear(&names);
     }
     json_t *e = json_object_get(spec, "containerEdits");
     if (e != NULL)

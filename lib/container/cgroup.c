@@ -69,7 +69,54 @@ static void cleanup_grantp(struct cgroup_grant **g)
 }
 #define cleanup_grant __attribute__((cleanup(cleanup_grantp)))
 
-static const char FIX_DECLARE[] = "run the container with --device or use CDI";
+/* A program gctk cannot extend: devices the engine itself was told about go
+ * into the program it builds. */
+static const char FIX_DECLARE[] = "give the GPUs through CDI (gctk cdi generate) or --device, "
+                                  "which the runtime puts in its own device program";
+
+char *cgroup_outer_fix(const struct cgroup_device *devs, size_t n)
+{
+    /* one rule per major: the GPUs' minors are many, and a later GPU or MIG
+     * device must not need another edit of the outer container */
+    cleanup_free char *rules = xstrdup(""), *lxc = xstrdup(""), *docker = xstrdup("");
+    unsigned seen[16];
+    size_t nseen = 0;
+    for (size_t i = 0; i < n && nseen < GCTK_ARRAY_LEN(seen); i++) {
+        bool dup = false;
+        for (size_t k = 0; k < nseen && !dup; k++)
+            dup = seen[k] == devs[i].major;
+        if (dup)
+            continue;
+        seen[nseen++] = devs[i].major;
+        char *r = xasprintf("%s%sc %u:* rwm", rules, nseen > 1 ? ", " : "", devs[i].major);
+        char *l = xasprintf("%s%slxc.cgroup2.devices.allow = c %u:* rwm", lxc,
+                            nseen > 1 ? " and " : "", devs[i].major);
+        char *d = xasprintf("%s --device-cgroup-rule 'c %u:* rwm'", docker, devs[i].major);
+        free(rules), free(lxc), free(docker);
+        rules = r, lxc = l, docker = d;
+    }
+    return xasprintf("allow the GPUs in the device rules of the outer container this engine runs "
+                     "in (%s): LXC or Proxmox: %s in its config (lxc.cgroup.devices.allow on "
+                     "cgroup v1), LXD or Incus: the same through raw.lxc, Docker:%s; --device "
+                     "or CDI cannot help, the outer container refuses them too",
+                     rules, lxc, docker);
+}
+
+int cgroup_outer_allows(const char *node, const struct cgroup_device *devs, size_t n,
+                        gctk_error **err)
+{
+    /* access() runs the device cgroup's check (v1 rules, v2 programs, every
+     * parent's included) for this process without opening the device */
+    if (access(node, R_OK | W_OK) == 0 || errno != EPERM)
+        return 0;
+    gctk_fail(err, 0,
+              "a device cgroup above this process refuses `%s`: this machine is a container "
+              "(or a cgroup) that may not use the GPUs, and no container started inside it "
+              "may either",
+              node);
+    cleanup_free char *fix = cgroup_outer_fix(devs, n);
+    return gctk_hint(err, "%s", fix);
+}
 
 /* ---- where the cgroup is -------------------------------------------------- */
 
@@ -265,10 +312,9 @@ static int write_rule(const char *dir, const char *file, const char *rule, gctk_
     ssize_t w = write(fd, rule, strlen(rule));
     if (w < 0 || (size_t)w != strlen(rule)) {
         int e = w < 0 ? errno : EIO;
-        if (e == EPERM && strcmp(file, "devices.allow") == 0) {
-            gctk_fail(err, e, "write `%s` to `%s` (a parent cgroup does not allow it)", rule, path);
-            return gctk_hint(err, "%s", FIX_DECLARE);
-        }
+        if (e == EPERM && strcmp(file, "devices.allow") == 0)
+            return gctk_fail(err, e, "write `%s` to `%s` (a parent cgroup does not allow it)", rule,
+                             path);
         return gctk_fail(err, e, "write `%s` to `%s`", rule, path);
     }
     return 0;
@@ -297,6 +343,10 @@ int cgroup_v1_allow_devices(const char *cgroup_dir, const struct cgroup_device *
         cleanup_free char *rule = xasprintf("c %u:%u %s%s", devs[i].major, devs[i].minor,
                                             missing & ACC_R ? "r" : "", missing & ACC_W ? "w" : "");
         if (write_rule(cgroup_dir, "devices.allow", rule, err) < 0) {
+            if (err != NULL && *err != NULL && (*err)->code == EPERM) {
+                cleanup_free char *fix = cgroup_outer_fix(devs, n);
+                gctk_hint(err, "%s", fix);
+            }
             v1_undo(g);
             return -1;
         }
@@ -559,7 +609,8 @@ static int replace_progs(struct cgroup_grant *g, const char *cgroup_dir,
                       "devices of cgroup `%s` are restricted by a program attached to a parent "
                       "cgroup",
                       cgroup_dir);
-            return gctk_hint(err, "%s", FIX_DECLARE);
+            cleanup_free char *fix = cgroup_outer_fix(devs, n);
+            return gctk_hint(err, "%s", fix);
         }
     }
     for (uint32_t i = 0; i < cnt; i++) {

@@ -19,6 +19,16 @@ struct cgroup_grant;
  * old program's instructions. *out (may be NULL) receives what to undo. */
 int cgroup_allow_devices(pid_t pid, const struct cgroup_device *devs, size_t n,
                          struct cgroup_grant **out, gctk_error **err);
+/* The fix when a parent cgroup refuses the devices (an engine that runs
+ * inside a container: LXC, Proxmox, LXD, Docker in Docker): allow their
+ * majors in the outer container's device rules. Owned. */
+char *cgroup_outer_fix(const struct cgroup_device *devs, size_t n);
+/* Fails (with cgroup_outer_fix) when the device cgroup of the calling
+ * process refuses the device node: the caller runs inside a container (or a
+ * cgroup) whose rules, or a parent's, deny it, and so would every container
+ * it starts, whatever their own rules say. */
+int cgroup_outer_allows(const char *node, const struct cgroup_device *devs, size_t n,
+                        gctk_error **err);
 /* Undoes a grant (best effort: v1 devices.deny, v2 the old programs back). */
 void cgroup_grant_undo(struct cgroup_grant *g);
 void cgroup_grant_free(struct cgroup_grant *g);

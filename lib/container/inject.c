@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
+#include "arch.h"
 #include "caps.h"
 #include "cgroup.h"
 #include "host.h"
@@ -91,8 +92,15 @@ static int enter_mount_ns(pid_t pid, int pidfd, gctk_error **err)
                          "refusing to mount into the host's; give the container a mount "
                          "namespace",
                          (int)pid);
-    if (setns(fd, CLONE_NEWNS) < 0)
-        return gctk_fail(err, errno, "enter the mount namespace of process %d", (int)pid);
+    if (setns(fd, CLONE_NEWNS) < 0) {
+        int e = errno;
+        gctk_fail(err, e, "enter the mount namespace of process %d", (int)pid);
+        if (e == EPERM)
+            gctk_hint(err, "entering a container's mount namespace takes CAP_SYS_ADMIN, which "
+                           "gctk-hook has as root: is it confined by seccomp, AppArmor or "
+                           "SELinux, or run by a non-root engine outside a user namespace?");
+        return -1;
+    }
     return 0;
 }
 
@@ -176,13 +184,23 @@ static int mount_file(const gctk_host *h, struct rootfs *r, const struct gctk_fi
 
 /* The links of the layout, recorded in the journal. */
 static int make_links(struct rootfs *r, const gctk_plan *p, const struct layout_dirs *dirs,
-                      struct mount_journal *j, size_t *count, gctk_error **err)
+                      const char *driver, struct mount_journal *j, size_t *count, gctk_error **err)
 {
     struct layout_links links = {0};
     layout_links(p, dirs, &links);
     int rc = 0;
     for (size_t i = 0; i < links.paths.len && rc == 0; i++)
         rc = rootfs_symlink(r, links.targets.items[i], links.paths.items[i], j, err);
+    /* a file of the image where the driver's link goes: the image was built
+     * with driver files of its own */
+    if (rc < 0 && err != NULL && *err != NULL && (*err)->code == EEXIST)
+        gctk_hint(err,
+                  "the image carries driver files of its own, which clash with the host's "
+                  "(driver %s), given to every GPU container: remove them from the image "
+                  "(a driver package such as libnvidia-compute-* or libcuda1: apt-get "
+                  "purge it in the Dockerfile), or run `gctk doctor --image IMAGE` to list "
+                  "them",
+                  driver);
     if (rc == 0)
         *count += links.paths.len;
     layout_links_clear(&links);
@@ -298,7 +316,8 @@ static int update_ldcache(struct rootfs *r, const gctk_host *h, const gctk_plan 
     layout_ldcache_read(r, &c, &rep->notes);
     layout_ldcache_add_plan(&c, p, dirs);
     if (compat && (cap_expand(gctk_plan_caps(p)) & GCTK_CAP_COMPUTE))
-        layout_ldcache_add_compat(r, gctk_host_driver_version(h), &c, &rep->notes, &rep->compat);
+        layout_ldcache_add_compat(r, h->arch, gctk_host_driver_version(h), &c, &rep->notes,
+                                  &rep->compat);
     int rc = layout_ldcache_write(r, &c, err);
     ldcache_clear(&c);
     return rc;
@@ -322,6 +341,60 @@ static bool in_user_namespace(void)
     return !inject_uid_map_is_initial(text);
 }
 
+bool inject_has_cap_sys_admin(void)
+{
+    cleanup_free char *status = NULL;
+    if (read_file("/proc/self/status", 64 * 1024, &status, NULL, NULL) < 0)
+        return true; /* cannot tell: let the kernel say */
+    const char *eff = strstr(status, "\nCapEff:");
+    unsigned long long caps = 0;
+    if (eff == NULL || sscanf(eff + strlen("\nCapEff:"), "%llx", &caps) != 1)
+        return true;
+    return (caps >> 21) & 1; /* CAP_SYS_ADMIN */
+}
+
+/* A hook that runs without CAP_SYS_ADMIN outside a user namespace (runc run
+ * by a user directly, a rootless setup that runs hooks outside its user
+ * namespace) can neither edit a device cgroup nor enter the container's
+ * mount namespace: said before anything is tried, with the fixes. */
+static int check_privileges(gctk_error **err)
+{
+    if (in_user_namespace() || inject_has_cap_sys_admin())
+        return 0;
+    gctk_fail(err, 0,
+              "gctk-hook runs as uid %u without CAP_SYS_ADMIN, outside a user namespace: it "
+              "cannot enter the container's mount namespace (nor allow the GPUs in its device "
+              "cgroup) to give it the GPUs",
+              (unsigned)geteuid());
+    return gctk_hint(err, "run the engine as root; or rootless with a user namespace (rootless "
+                          "Podman or Docker, which run hooks inside it); or give the GPUs "
+                          "through CDI, which needs no hook: gctk cdi generate --output "
+                          "/etc/cdi/nvidia.yaml, then --device nvidia.com/gpu=all");
+}
+
+/* The device cgroup of the hook itself refuses the GPUs: the engine runs in
+ * a container that may not use them (LXC, Docker in Docker), and no rule in
+ * the container's own cgroup can overrule that. */
+static int check_outer_cgroup(const gctk_host *h, const gctk_plan *p, gctk_error **err)
+{
+    size_t n = gctk_plan_node_count(p);
+    const struct gctk_node *ctl = NULL;
+    struct cgroup_device *devs = xcalloc(n + 1, sizeof(*devs));
+    for (size_t i = 0; i < n; i++) {
+        const struct gctk_node *node = gctk_plan_node(p, i);
+        devs[i] = (struct cgroup_device){node->major, node->minor};
+        if (ctl == NULL && strcmp(node->path, "/dev/nvidiactl") == 0)
+            ctl = node;
+    }
+    int rc = 0;
+    if (ctl != NULL) {
+        cleanup_free char *full = path_join(gctk_host_root(h), ctl->path);
+        rc = cgroup_outer_allows(full, devs, n, err);
+    }
+    free(devs);
+    return rc;
+}
+
 int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o, struct inject_report *rep,
            gctk_error **err)
 {
@@ -334,7 +407,8 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o, struct
     cleanup_fd int pidfd = -1;
     unsigned long long t = now_ns();
 
-    if (open_process(o->pid, &pidfd, err) < 0)
+    if (open_process(o->pid, &pidfd, err) < 0 || check_privileges(err) < 0 ||
+        check_outer_cgroup(h, p, err) < 0)
         return -1;
 
     size_t ndev = gctk_plan_node_count(p);
@@ -362,10 +436,18 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o, struct
     t = now_ns();
 
     struct layout_dirs dirs = {0};
-    if (enter_mount_ns(o->pid, pidfd, err) < 0 || rootfs_open(o->rootfs, &r, err) < 0)
+    /* a container of its own user namespace gets what is created in it
+     * owned by its own root (the maps are the container's: checked alive
+     * again before the last step) */
+    if (enter_mount_ns(o->pid, pidfd, err) < 0 || rootfs_open(o->rootfs, &r, err) < 0 ||
+        rootfs_owner_of(&r, o->pid, err) < 0)
         goto fail;
+    if (r.owner_mapped)
+        strv_push(&rep->notes, xasprintf("in a user namespace of its own: files created as its "
+                                         "root, host uid %u gid %u",
+                                         (unsigned)r.uid, (unsigned)r.gid));
     j = mount_journal_new();
-    layout_image_dirs(&r, &dirs);
+    layout_image_dirs(&r, h->arch, &dirs);
     snprintf(rep->libdir, sizeof(rep->libdir), "%s", dirs.lib);
     for (size_t i = 0; i < ndev; i++)
         if (mount_node(h, &r, gctk_plan_node(p, i), j, err) < 0)
@@ -373,7 +455,7 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o, struct
     for (size_t i = 0; i < gctk_plan_file_count(p); i++)
         if (mount_file(h, &r, gctk_plan_file(p, i), &dirs, j, err) < 0)
             goto fail;
-    if (make_links(&r, p, &dirs, j, &rep->links, err) < 0)
+    if (make_links(&r, p, &dirs, gctk_host_driver_version(h), j, &rep->links, err) < 0)
         goto fail;
     rep->mounts_ns = now_ns() - t;
     t = now_ns();

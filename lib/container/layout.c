@@ -1,7 +1,6 @@
 /* The container layout of a plan (layout.h): one place for where the driver
  * files go, how they are mounted, which links they need and how the image's
  * ld.so.cache is read and written, for the hook and for CDI alike. */
-#include <elf.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,19 +22,22 @@ static bool is_dir_in_root(struct rootfs *r, const char *path)
     return rootfs_open_path(r, path, O_PATH | O_DIRECTORY | O_CLOEXEC, &fd, NULL) == 0;
 }
 
-void layout_image_dirs(struct rootfs *r, struct layout_dirs *out)
+void layout_image_dirs(struct rootfs *r, const struct host_arch *arch, struct layout_dirs *out)
 {
-    if (is_dir_in_root(r, "/usr/lib/x86_64-linux-gnu"))
-        out->lib = "/usr/lib/x86_64-linux-gnu";
+    if (is_dir_in_root(r, arch->libdir))
+        out->lib = arch->libdir;
     else if (is_dir_in_root(r, "/usr/lib64"))
         out->lib = "/usr/lib64";
     else
-        out->lib = "/usr/lib/x86_64-linux-gnu";
-    if (is_dir_in_root(r, "/usr/lib/i386-linux-gnu") || !is_dir_in_root(r, "/usr/lib32"))
-        out->lib32 = "/usr/lib/i386-linux-gnu";
+        out->lib = arch->libdir;
+    if (arch->libdir32 == NULL)
+        out->lib32 = NULL; /* no 32-bit driver: no such library in any plan */
+    else if (is_dir_in_root(r, arch->libdir32) || !is_dir_in_root(r, "/usr/lib32"))
+        out->lib32 = arch->libdir32;
     else
         out->lib32 = "/usr/lib32";
     out->bin = "/usr/bin";
+    out->arch = arch;
 }
 
 /* The container directory of the kind of f, or NULL: its host directory. */
@@ -262,7 +264,8 @@ void layout_ldcache_add_plan(struct ldcache *c, const gctk_plan *p, const struct
         const struct gctk_file *f = gctk_plan_file(p, i);
         if (!is_lib(f) || !plain_soname(f))
             continue;
-        uint32_t flags = f->kind == GCTK_FILE_LIB ? LDCACHE_FLAG_X86_64 : LDCACHE_FLAG_I386;
+        uint32_t flags =
+            f->kind == GCTK_FILE_LIB ? d->arch->ldcache_flags : d->arch->ldcache_flags32;
         cleanup_free char *dir = lib_dir(f, d);
         cleanup_free char *path = xasprintf("%s/%s", dir, f->soname);
         ldcache_add(c, f->soname, path, flags);
@@ -353,8 +356,8 @@ int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *f
         cleanup_error gctk_error *ee = NULL;
         if (elf_inspect_fd(fd, &info, &ee) < 0)
             continue;
-        if (info.soname != NULL && strchr(info.soname, '/') == NULL) {
-            uint32_t flags = info.elf_class == ELFCLASS64 ? LDCACHE_FLAG_X86_64 : LDCACHE_FLAG_I386;
+        uint32_t flags = host_arch_ldcache_flags(&info);
+        if (info.soname != NULL && strchr(info.soname, '/') == NULL && flags != 0) {
             cleanup_free char *path = xasprintf("%s/%s", folder, info.soname);
             ldcache_add(c, info.soname, path, flags);
             if (nlibs == cap) {
@@ -391,8 +394,23 @@ int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *f
 
 #define CUDA_COMPAT_DIR "/usr/local/cuda/compat"
 
-void layout_ldcache_add_compat(struct rootfs *r, const char *driver_version, struct ldcache *c,
-                               struct strv *notes, char **compat)
+/* The architecture a compat library must be of: arch's 64-bit library, or
+ * (arch NULL) a 64-bit library of any architecture gctk knows; NULL when it
+ * is not one. */
+static const struct host_arch *compat_arch(const struct host_arch *arch,
+                                           const struct elf_info *info)
+{
+    if (arch != NULL)
+        return host_arch_fit(arch, info) == HOST_ARCH_OWN ? arch : NULL;
+    for (size_t i = 0; host_arch_at(i) != NULL; i++)
+        if (host_arch_fit(host_arch_at(i), info) == HOST_ARCH_OWN)
+            return host_arch_at(i);
+    return NULL;
+}
+
+void layout_ldcache_add_compat(struct rootfs *r, const struct host_arch *arch,
+                               const char *driver_version, struct ldcache *c, struct strv *notes,
+                               char **compat)
 {
     cleanup_fd int dfd = -1;
     cleanup_error gctk_error *e = NULL;
@@ -430,17 +448,19 @@ void layout_ldcache_add_compat(struct rootfs *r, const char *driver_version, str
          * reading only what is still a regular file */
         cleanup_fd int fd = -1;
         struct elf_info info = {0};
+        const struct host_arch *a = NULL;
         if (open_regular_at(dfd, de->d_name, &fd) < 0 || elf_inspect_fd(fd, &info, &e) < 0 ||
-            info.soname == NULL || info.elf_class != ELFCLASS64 || info.machine != EM_X86_64) {
-            note(notes, xasprintf("cuda-compat `%s/%s` ignored: not a 64-bit library",
-                                  CUDA_COMPAT_DIR, de->d_name));
+            info.soname == NULL || (a = compat_arch(arch, &info)) == NULL) {
+            note(notes,
+                 xasprintf("cuda-compat `%s/%s` ignored: not a 64-bit %s library", CUDA_COMPAT_DIR,
+                           de->d_name, arch != NULL ? arch->name : host_arch_names()));
             gctk_error_free(e);
             e = NULL;
             elf_info_clear(&info);
             continue;
         }
         cleanup_free char *path = xasprintf("%s/%s", CUDA_COMPAT_DIR, de->d_name);
-        ldcache_add(c, info.soname, path, LDCACHE_FLAG_X86_64);
+        ldcache_add(c, info.soname, path, a->ldcache_flags);
         note(notes, xasprintf("cuda-compat: %s -> %s (newer than the driver %s)", info.soname, path,
                               driver_version));
         if (compat != NULL && str_has_prefix(de->d_name, "libcuda.so.")) {
@@ -456,8 +476,15 @@ int layout_ldcache_write(struct rootfs *r, struct ldcache *c, gctk_error **err)
     cleanup_free char *data = NULL;
     size_t len = 0;
     cleanup_fd int etc = -1;
-    if (ldcache_serialize(c, &data, &len, err) < 0 ||
-        rootfs_mkdir_p(r, "/etc", 0755, NULL, &etc, err) < 0 ||
+    if (ldcache_serialize(c, &data, &len, err) < 0)
+        return gctk_wrap(err, "update the container's `" LDCACHE_PATH "`");
+    /* what gctk writes into a container is bounded as what it reads there */
+    if (len > LDCACHE_MAX)
+        return gctk_fail(err, EFBIG,
+                         "update the container's `" LDCACHE_PATH "`: %zu entries make %zu bytes, "
+                         "more than the %u gctk writes",
+                         c->len, len, LDCACHE_MAX);
+    if (rootfs_mkdir_p(r, "/etc", 0755, NULL, &etc, err) < 0 ||
         rootfs_write_file(r, LDCACHE_PATH, data, len, 0644, err) < 0)
         return gctk_wrap(err, "update the container's `" LDCACHE_PATH "`");
     return 0;

@@ -10,6 +10,7 @@
 #ifndef GCTK_LAYOUT_H
 #define GCTK_LAYOUT_H
 
+#include "arch.h"
 #include "core.h"
 #include "ldcache.h"
 #include "rootfs.h"
@@ -22,11 +23,15 @@ struct layout_dirs {
     const char *lib;   /* 64-bit libraries; NULL: the host file's directory */
     const char *lib32; /* 32-bit libraries; NULL: likewise */
     const char *bin;   /* programs; NULL: likewise */
+    /* the host's architecture: the ld.so.cache flags of the plan's libraries */
+    const struct host_arch *arch;
 };
 
-/* The directories of the image in r: Debian-like images keep libraries in the
- * multiarch directories, others in lib64 and lib32; programs in /usr/bin. */
-void layout_image_dirs(struct rootfs *r, struct layout_dirs *out);
+/* The directories of an image in r for a host of arch: Debian-like images
+ * keep libraries in the multiarch directories (/usr/lib/aarch64-linux-gnu),
+ * others in lib64 and lib32; programs in /usr/bin. An architecture without
+ * 32-bit libraries (aarch64) has no lib32. */
+void layout_image_dirs(struct rootfs *r, const struct host_arch *arch, struct layout_dirs *out);
 
 /* Where f goes in the container (absolute); owned by the caller. */
 char *layout_container_path(const struct gctk_file *f, const struct layout_dirs *d);
@@ -94,20 +99,24 @@ void layout_ldcache_read(struct rootfs *r, struct ldcache *c, struct strv *notes
  * lists them ("libcuda.so" -> directory/libcuda.so). */
 void layout_ldcache_add_plan(struct ldcache *c, const gctk_plan *p, const struct layout_dirs *d);
 /* Adds every library of a folder of the container (regular files named
- * lib*.so*, whose SONAME is read from the ELF): folder/SONAME; and, as
- * ldconfig does, each development link lib*.so of the folder that leads (by
- * plain names within the folder) to one of them whose SONAME it begins:
+ * lib*.so*, whose SONAME is read from the ELF): folder/SONAME, flagged for
+ * the loader of its own ELF machine and class (host_arch_ldcache_flags; a
+ * file of a machine gctk knows no loader of is left out); and, as ldconfig
+ * does, each development link lib*.so of the folder that leads (by plain
+ * names within the folder) to one of them whose SONAME it begins:
  * folder/lib*.so. */
 int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *folder,
                               gctk_error **err);
 /* Forward compatibility: the image's /usr/local/cuda/compat libraries of
  * compute (NVIDIA's cuda-compat package) that are newer than the host's
  * driver_version replace the driver's SONAMEs in c. Only regular 64-bit ELF
- * files inside the rootfs count: a symlink there is ignored (it could name
+ * files of arch (NULL: of any architecture gctk knows, flagged for their own
+ * loader) inside the rootfs count: a symlink there is ignored (it could name
  * anything), and so is anything else odd; notes (may be NULL) get a line
  * for each decision. *compat (may be NULL) gets the libcuda used, or stays. */
-void layout_ldcache_add_compat(struct rootfs *r, const char *driver_version, struct ldcache *c,
-                               struct strv *notes, char **compat);
+void layout_ldcache_add_compat(struct rootfs *r, const struct host_arch *arch,
+                               const char *driver_version, struct ldcache *c, struct strv *notes,
+                               char **compat);
 /* Writes c as the container's /etc/ld.so.cache (atomically; a symlink there
  * is replaced, never followed). */
 int layout_ldcache_write(struct rootfs *r, struct ldcache *c, gctk_error **err);

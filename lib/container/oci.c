@@ -16,6 +16,7 @@ void oci_spec_clear(struct oci_spec *s)
     free(s->rootfs);
     strv_clear(&s->env);
     strv_clear(&s->annotations);
+    strv_clear(&s->volume_devices);
     *s = (struct oci_spec){0};
 }
 
@@ -77,6 +78,47 @@ static int string_array(json_t *arr, const char *what, struct strv *out, gctk_er
     return 0;
 }
 
+/* path with repeated and trailing slashes dropped; NULL when a component
+ * is `.` or `..` (no device id is, and no clean path needs them) */
+static char *clean_path(const char *path)
+{
+    struct strbuf b = {0};
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, "/");
+        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+            free(strbuf_steal(&b));
+            return NULL;
+        }
+        if (n > 0)
+            strbuf_addf(&b, "/%.*s", (int)n, p);
+        p += n;
+        p += strspn(p, "/");
+    }
+    return strbuf_steal(&b);
+}
+
+/* The device plugin's volume-mounts list: /dev/null bound at
+ * OCI_VOLUME_DEVICES/<id>, as NVIDIA's toolkit reads it. */
+static void volume_devices(json_t *mounts, struct strv *out)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(mounts, i, m)
+    {
+        const char *src = json_string_value(json_object_get(m, "source"));
+        const char *dst = json_string_value(json_object_get(m, "destination"));
+        if (src == NULL || dst == NULL)
+            continue;
+        cleanup_free char *s = clean_path(src), *d = clean_path(dst);
+        if (s == NULL || d == NULL || strcmp(s, "/dev/null") != 0 ||
+            !str_has_prefix(d, OCI_VOLUME_DEVICES "/"))
+            continue;
+        const char *id = d + strlen(OCI_VOLUME_DEVICES "/");
+        if (!strv_contains(out, id))
+            strv_push(out, xstrdup(id));
+    }
+}
+
 static int parse_spec(json_t *root, const char *bundle, struct oci_spec *s, gctk_error **err)
 {
     if (!json_is_object(root))
@@ -99,6 +141,7 @@ static int parse_spec(json_t *root, const char *bundle, struct oci_spec *s, gctk
     }
     s->privileged = strv_contains(&bounding, "CAP_SYS_ADMIN");
     strv_clear(&bounding);
+    volume_devices(json_object_get(root, "mounts"), &s->volume_devices);
     json_t *ann = json_object_get(root, "annotations");
     if (json_is_object(ann)) {
         const char *k;

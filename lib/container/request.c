@@ -65,21 +65,15 @@ static void read_mig_caps(const struct strv *env, bool privileged, struct reques
 }
 
 /* IMEX channels, as NVIDIA's toolkit 1.18 reads NVIDIA_IMEX_CHANNELS: for a
- * GPU container that may ask through its environment; `all` asks for none
- * (NVIDIA's toolkit ignores it: a channel is a grant across nodes, named one
- * by one), and so do void and none. */
-static void read_imex(const struct strv *env, bool env_allowed, struct request *r)
+ * GPU container whose GPUs came through its environment, so under the same
+ * unprivileged rule; `all` asks for none (NVIDIA's toolkit ignores it: a
+ * channel is a grant across nodes, named one by one), and so do void and
+ * none. */
+static void read_imex(const struct strv *env, struct request *r)
 {
     const char *v = env_get(env, "NVIDIA_IMEX_CHANNELS");
     if (v == NULL || v[0] == '\0')
         return;
-    if (!env_allowed) {
-        add_ignored(r, xasprintf("NVIDIA_IMEX_CHANNELS=%s ignored: unprivileged containers may "
-                                 "not ask for IMEX channels through the environment "
-                                 "(allow-unprivileged-env is false)",
-                                 v));
-        return;
-    }
     cleanup_free char *copy = xstrdup(v);
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
@@ -120,8 +114,11 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
         visible = "all";
         r.devices_from = "CUDA_VERSION (legacy CUDA image)";
     }
-    if (visible != NULL && !privileged && !cfg->allow_unprivileged_env &&
-        strcmp(r.devices_from, "DOCKER_RESOURCE") != 0) {
+    /* every variable comes from the image as much as from the engine (an
+     * image can bake DOCKER_RESOURCE_<NAME>=all as easily as
+     * NVIDIA_VISIBLE_DEVICES=all): the rule holds for all of them, Swarm's
+     * included, as in NVIDIA's toolkit */
+    if (visible != NULL && !privileged && !cfg->allow_unprivileged_env) {
         r.ignored = xasprintf("%s ignored: unprivileged containers may not ask for GPUs "
                               "through the environment (allow-unprivileged-env is false)",
                               r.devices_from);
@@ -131,7 +128,7 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
         r.devices = xstrdup(visible);
     if (r.devices != NULL) {
         read_mig_caps(env, privileged, &r);
-        read_imex(env, privileged || cfg->allow_unprivileged_env, &r);
+        read_imex(env, &r);
     }
 
     const char *caps = env_get(env, "NVIDIA_DRIVER_CAPABILITIES");
@@ -157,6 +154,47 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
     }
     if (note != NULL && r.devices != NULL)
         add_ignored(&r, steal_pointer(&note));
+    *out = r;
+    return 0;
+}
+
+int request_from_spec(const struct oci_spec *spec, const struct gctk_config *cfg,
+                      struct request *out, gctk_error **err)
+{
+    struct request r = {0};
+    if (request_from_env(&spec->env, spec->privileged, cfg, &r, err) < 0)
+        return -1;
+    /* the plugin's own value of NVIDIA_VISIBLE_DEVICES: the list is elsewhere */
+    bool placeholder = r.devices != NULL && (strcmp(r.devices, OCI_VOLUME_DEVICES) == 0 ||
+                                             strcmp(r.devices, OCI_VOLUME_DEVICES "/") == 0);
+    const struct strv *list = &spec->volume_devices;
+    if (cfg->accept_volume_mounts && list->len > 0) {
+        for (size_t i = 0; i < list->len; i++) {
+            if (strchr(list->items[i], '/') != NULL) {
+                request_clear(&r);
+                return gctk_fail(err, 0,
+                                 "the volume mount `" OCI_VOLUME_DEVICES "/%s` names no GPU: "
+                                 "CDI devices as volume mounts are not supported, use the device "
+                                 "plugin's cdi-annotations or cdi-cri strategy",
+                                 list->items[i]);
+            }
+        }
+        free(r.devices);
+        r.devices = strv_join(list, ",");
+        r.devices_from = "volume mounts (" OCI_VOLUME_DEVICES ")";
+    } else if (placeholder && !cfg->accept_volume_mounts) {
+        request_clear(&r);
+        return gctk_fail(err, 0,
+                         "NVIDIA_VISIBLE_DEVICES=" OCI_VOLUME_DEVICES
+                         ": the device list is given as volume mounts, which this host does not "
+                         "accept: set accept-nvidia-visible-devices-as-volume-mounts to true in "
+                         "gctk's config, or use the device plugin's envvar or CDI strategy");
+    } else if (placeholder) {
+        free(r.devices);
+        r.devices = NULL;
+        add_ignored(&r, xstrdup("NVIDIA_VISIBLE_DEVICES=" OCI_VOLUME_DEVICES
+                                " without a volume mount under it: no GPU asked for"));
+    }
     *out = r;
     return 0;
 }

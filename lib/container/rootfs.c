@@ -9,12 +9,14 @@
  * create with *at() calls on a resolved parent fd, and mount onto the fd. */
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/fsuid.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -36,35 +38,6 @@ bool rootfs_force_legacy_mount;
 
 /* ---- small helpers --------------------------------------------------------- */
 
-static void reset_fd(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
-}
-
-static const char *type_name(mode_t m)
-{
-    switch (m & S_IFMT) {
-    case S_IFREG:
-        return "a regular file";
-    case S_IFDIR:
-        return "a directory";
-    case S_IFLNK:
-        return "a symlink";
-    case S_IFIFO:
-        return "a FIFO";
-    case S_IFSOCK:
-        return "a socket";
-    case S_IFCHR:
-        return "a character device";
-    case S_IFBLK:
-        return "a block device";
-    default:
-        return "of unknown type";
-    }
-}
-
 static char *proc_fd_path(int fd)
 {
     return xasprintf("/proc/self/fd/%d", fd);
@@ -78,20 +51,6 @@ static char *fd_describe(int fd)
     ssize_t n = readlink(p, buf, sizeof(buf) - 1);
     if (n < 0)
         return xasprintf("fd %d", fd);
-    return xstrndup(buf, (size_t)n);
-}
-
-/* readlinkat on a symlink opened O_PATH|O_NOFOLLOW. */
-static char *read_link_at(int dirfd, const char *name)
-{
-    char buf[PATH_MAX];
-    ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf));
-    if (n < 0)
-        return NULL;
-    if ((size_t)n >= sizeof(buf)) {
-        errno = ENAMETOOLONG;
-        return NULL;
-    }
     return xstrndup(buf, (size_t)n);
 }
 
@@ -205,9 +164,6 @@ static int resolve_walk(struct rootfs *r, const char *path, int flags)
     cleanup_fd int cur = fcntl(r->fd, F_DUPFD_CLOEXEC, 3);
     if (cur < 0)
         return -errno;
-    /* the last real name opened, to reopen the result with the caller's flags */
-    cleanup_fd int last_parent = -1;
-    cleanup_free char *last_name = NULL;
     size_t pos = 0;
 
     for (;;) {
@@ -242,8 +198,6 @@ static int resolve_walk(struct rootfs *r, const char *path, int flags)
                 if (st.st_dev != stack[depth].dev || st.st_ino != stack[depth].ino)
                     return -EXDEV; /* the directory moved while we walked */
             }
-            reset_fd(&last_parent);
-            free(steal_pointer(&last_name));
             pos = tail;
             continue;
         }
@@ -272,9 +226,6 @@ static int resolve_walk(struct rootfs *r, const char *path, int flags)
             free(buf);
             buf = spliced;
             pos = 0;
-            /* the result is no longer the name last opened */
-            reset_fd(&last_parent);
-            free(steal_pointer(&last_name));
             if (text[0] == '/') {
                 int root = fcntl(r->fd, F_DUPFD_CLOEXEC, 3);
                 if (root < 0)
@@ -301,24 +252,23 @@ static int resolve_walk(struct rootfs *r, const char *path, int flags)
             return -e;
         }
         stack[depth++] = (struct dir_key){here.st_dev, here.st_ino};
-        reset_fd(&last_parent);
-        last_parent = steal_fd(&cur);
-        free(last_name);
-        last_name = steal_pointer(&comp);
+        close(cur);
         cur = next;
         pos = tail;
     }
 
-    /* Reopen the result with the caller's flags: by name in its parent
-     * (O_NOFOLLOW: a symlink put there since is not followed) and check that
-     * it is what the walk found; the root or a "."/".." end is a directory. */
+    /* The result with the caller's flags: the object the walk holds, never
+     * its name again (a name can be swapped since): O_PATH keeps the fd,
+     * other flags reopen it through /proc/self/fd, and the result is checked
+     * to be what the walk found. */
     if (fstat(cur, &st) < 0)
         return -errno;
-    int fd;
-    if (last_name != NULL)
-        fd = openat(last_parent, last_name, flags | O_NOFOLLOW | O_CLOEXEC);
-    else
-        fd = openat(cur, ".", flags | O_CLOEXEC);
+    if ((flags & O_DIRECTORY) && !S_ISDIR(st.st_mode))
+        return -ENOTDIR;
+    if (flags & O_PATH)
+        return steal_fd(&cur);
+    cleanup_free char *self = proc_fd_path(cur);
+    int fd = open(self, (flags & ~O_NOFOLLOW) | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     struct stat got;
@@ -350,8 +300,7 @@ int rootfs_open(const char *path, struct rootfs *out, gctk_error **err)
     int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return gctk_fail(err, errno, "open rootfs `%s`", path);
-    out->fd = fd;
-    out->path = xstrdup(path);
+    *out = (struct rootfs){.fd = fd, .path = xstrdup(path)};
     return 0;
 }
 
@@ -618,7 +567,7 @@ static int mkdir_p_at(struct rootfs *r, const char *path, mode_t mode, struct mo
             close(next);
             if (!S_ISLNK(st.st_mode))
                 return gctk_refuse(err, ENOTDIR, "`%s` inside `%s` is %s, not a directory", prefix,
-                                   r->path, type_name(st.st_mode));
+                                   r->path, file_type_name(st.st_mode));
             /* A symlink: resolve it as the container would. */
             int fd = resolve_raw(r, prefix, O_PATH | O_DIRECTORY);
             if (fd == -ENOENT) {
@@ -642,8 +591,8 @@ static int mkdir_p_at(struct rootfs *r, const char *path, mode_t mode, struct mo
     return steal_fd(&cur);
 }
 
-int rootfs_mkdir_p(struct rootfs *r, const char *path, mode_t mode, struct mount_journal *j,
-                   int *fd_out, gctk_error **err)
+static int rootfs_mkdir_p_as(struct rootfs *r, const char *path, mode_t mode,
+                             struct mount_journal *j, int *fd_out, gctk_error **err)
 {
     if (check_path(r, path, err) < 0)
         return -1;
@@ -666,7 +615,7 @@ static int check_target_type(struct rootfs *r, const char *path, int fd, mode_t 
     return gctk_refuse(err, code,
                        "mount target `%s` inside `%s` is %s, expected %s: remove it from the "
                        "image or choose another path",
-                       path, r->path, type_name(st.st_mode), type_name(type));
+                       path, r->path, file_type_name(st.st_mode), file_type_name(type));
 }
 
 static int make_target_at(struct rootfs *r, const char *path, mode_t type, struct mount_journal *j,
@@ -734,8 +683,8 @@ static int make_target_at(struct rootfs *r, const char *path, mode_t type, struc
     }
 }
 
-int rootfs_make_target(struct rootfs *r, const char *path, mode_t type, struct mount_journal *j,
-                       int *fd_out, gctk_error **err)
+static int rootfs_make_target_as(struct rootfs *r, const char *path, mode_t type,
+                                 struct mount_journal *j, int *fd_out, gctk_error **err)
 {
     if (check_path(r, path, err) < 0)
         return -1;
@@ -784,8 +733,8 @@ static int open_parent(struct rootfs *r, const char *path, const char *kind, con
     return pfd;
 }
 
-int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
-                   struct mount_journal *j, gctk_error **err)
+static int rootfs_symlink_as(struct rootfs *r, const char *target, const char *linkpath,
+                             struct mount_journal *j, gctk_error **err)
 {
     cleanup_free char *name = NULL;
     cleanup_fd int pfd = open_parent(r, linkpath, "symlink", "create symlink", j, &name, err);
@@ -802,10 +751,12 @@ int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
     if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return gctk_fail(err, errno, "stat `%s` inside `%s`", linkpath, r->path);
     if (!S_ISLNK(st.st_mode))
+        /* the path as the container sees it: the rootfs's own path (an
+         * overlay2 directory) means nothing to the image's author */
         return gctk_refuse(err, EEXIST,
-                           "cannot create symlink `%s` inside `%s`: it exists and is %s, left "
-                           "alone",
-                           linkpath, r->path, type_name(st.st_mode));
+                           "`%s` in the container is %s of the image, where the link to `%s` "
+                           "goes: left alone",
+                           linkpath, file_type_name(st.st_mode), target);
     cleanup_free char *old = read_link_at(pfd, name);
     if (old == NULL)
         return gctk_fail(err, errno, "read symlink `%s` inside `%s`", linkpath, r->path);
@@ -820,8 +771,8 @@ int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
     return 0;
 }
 
-int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size_t len, mode_t mode,
-                      gctk_error **err)
+static int rootfs_write_file_as(struct rootfs *r, const char *path, const void *data, size_t len,
+                                mode_t mode, gctk_error **err)
 {
     cleanup_free char *name = NULL;
     cleanup_fd int pfd = open_parent(r, path, "write", "write", NULL, &name, err);
@@ -830,8 +781,130 @@ int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size
     /* the container's own layer does not outlive a host crash usefully: the
      * rename is atomic for its readers, the directory is not synced */
     cleanup_free char *shown = xasprintf("`%s` inside `%s`", path, r->path);
-    const struct write_opts o = {.mode = mode, .no_dir_sync = true, .shown = shown};
+    /* whatever the image put at the name is replaced: a link, a FIFO, a node */
+    const struct write_opts o = {
+        .mode = mode, .no_dir_sync = true, .replace_any = true, .shown = shown};
     return write_file_at(pfd, name, data, len, &o, err);
+}
+
+/* ---- the owner of what is created ------------------------------------------------ */
+
+/* A container in a user namespace of its own (Docker's userns-remap, podman
+ * --userns, Kubernetes' hostUsers: false) has a /dev, and maybe a rootfs,
+ * owned by that namespace: the kernel refuses (EOVERFLOW) to create there an
+ * inode whose owner the namespace cannot name, such as the hook's uid 0. So
+ * what is created in the rootfs is created as the container's own root (its
+ * host ids, r->uid and r->gid), through the filesystem ids of this thread;
+ * the filesystem capabilities that a non-zero fsuid drops are raised again,
+ * so that the hook may do what it may as root and only the owner of new
+ * files changes. */
+struct owner_scope {
+    bool active;
+    uid_t fsuid;
+    gid_t fsgid;
+    struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+};
+
+static void owner_enter(const struct rootfs *r, struct owner_scope *s)
+{
+    s->active = r->owner_mapped;
+    if (!s->active)
+        return;
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+    if (syscall(SYS_capget, &h, s->caps) < 0)
+        memset(s->caps, 0, sizeof(s->caps));
+    s->fsgid = (gid_t)setfsgid(r->gid);
+    s->fsuid = (uid_t)setfsuid(r->uid);
+    h = (struct __user_cap_header_struct){.version = _LINUX_CAPABILITY_VERSION_3};
+    syscall(SYS_capset, &h, s->caps);
+}
+
+static void owner_leave(struct owner_scope *s)
+{
+    if (!s->active)
+        return;
+    setfsuid(s->fsuid);
+    setfsgid(s->fsgid);
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+    syscall(SYS_capset, &h, s->caps);
+}
+
+/* The host id that inside id 0 of a uid_map or gid_map text maps to; false
+ * when no line maps it. */
+static bool map_zero(const char *text, unsigned long *host)
+{
+    for (const char *line = text; line != NULL && *line != '\0';) {
+        unsigned long inside = 0, outside = 0, count = 0;
+        if (sscanf(line, " %lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 &&
+            count > 0) {
+            *host = outside;
+            return true;
+        }
+        line = strchr(line, '\n');
+        if (line != NULL)
+            line++;
+    }
+    return false;
+}
+
+int rootfs_owner_of(struct rootfs *r, pid_t pid, gctk_error **err)
+{
+    unsigned long ids[2] = {0, 0};
+    static const char *const maps[] = {"uid_map", "gid_map"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, maps[i]);
+        cleanup_free char *text = NULL;
+        if (read_file(path, 1u << 16, &text, NULL, err) < 0)
+            return gctk_wrap(err, "the user namespace of process %d", (int)pid);
+        /* no root inside (a namespace of one mapped user): the hook's own */
+        if (!map_zero(text, &ids[i]))
+            return 0;
+    }
+    r->uid = (uid_t)ids[0];
+    r->gid = (gid_t)ids[1];
+    r->owner_mapped = r->uid != 0 || r->gid != 0;
+    return 0;
+}
+
+int rootfs_mkdir_p(struct rootfs *r, const char *path, mode_t mode, struct mount_journal *j,
+                   int *fd_out, gctk_error **err)
+{
+    struct owner_scope s;
+    owner_enter(r, &s);
+    int rc = rootfs_mkdir_p_as(r, path, mode, j, fd_out, err);
+    owner_leave(&s);
+    return rc;
+}
+
+int rootfs_make_target(struct rootfs *r, const char *path, mode_t type, struct mount_journal *j,
+                       int *fd_out, gctk_error **err)
+{
+    struct owner_scope s;
+    owner_enter(r, &s);
+    int rc = rootfs_make_target_as(r, path, type, j, fd_out, err);
+    owner_leave(&s);
+    return rc;
+}
+
+int rootfs_symlink(struct rootfs *r, const char *target, const char *linkpath,
+                   struct mount_journal *j, gctk_error **err)
+{
+    struct owner_scope s;
+    owner_enter(r, &s);
+    int rc = rootfs_symlink_as(r, target, linkpath, j, err);
+    owner_leave(&s);
+    return rc;
+}
+
+int rootfs_write_file(struct rootfs *r, const char *path, const void *data, size_t len, mode_t mode,
+                      gctk_error **err)
+{
+    struct owner_scope s;
+    owner_enter(r, &s);
+    int rc = rootfs_write_file_as(r, path, data, len, mode, err);
+    owner_leave(&s);
+    return rc;
 }
 
 /* ---- mounts ------------------------------------------------------------------- */

@@ -17,6 +17,11 @@
 struct rootfs {
     int fd;     /* O_PATH|O_DIRECTORY of the root */
     char *path; /* for messages */
+    /* what is created inside belongs to uid:gid (the container's root in a
+     * user namespace of its own) when owner_mapped; else to the caller */
+    uid_t uid;
+    gid_t gid;
+    bool owner_mapped;
 };
 
 /* For tests: take the component walk even where openat2 exists, and the
@@ -40,6 +45,14 @@ static inline void mount_journal_freep(struct mount_journal **j)
 size_t mount_journal_mounts(const struct mount_journal *j);
 
 int rootfs_open(const char *path, struct rootfs *out, gctk_error **err);
+/* Makes what the functions below create belong to the root of process pid's
+ * user namespace, as the host sees it (its uid_map and gid_map): a namespace
+ * of its own owns the container's /dev (and may own its rootfs), where the
+ * kernel refuses an inode owned by an id it cannot name (EOVERFLOW). Nothing
+ * changes for a container in the hook's namespace or one whose map has no
+ * root. Files are created with the filesystem ids of the calling thread set
+ * to those ids and the filesystem capabilities kept. */
+int rootfs_owner_of(struct rootfs *r, pid_t pid, gctk_error **err);
 void rootfs_close(struct rootfs *r);
 /* rootfs_close() at the end of the scope; initialise with {.fd = -1} */
 #define cleanup_rootfs __attribute__((cleanup(rootfs_close)))

@@ -9,6 +9,9 @@
 #include "util.h"
 #include "vercmp.h"
 
+/* How many failed alternatives an error names before it counts the rest */
+#define REASONS_SHOWN 64
+
 enum term { TERM_CUDA, TERM_DRIVER, TERM_ARCH, TERM_BRAND };
 enum op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
 
@@ -382,21 +385,30 @@ int require_eval(const struct require_expr *e, const struct require_facts *f, gc
             lead = i;
             break;
         }
-    cleanup_free char *msg = long_reason(failed[lead], &h);
+    cleanup_free char *lead_msg = long_reason(failed[lead], &h);
+    struct strbuf msg = {0};
+    strbuf_addf(&msg, "%s", lead_msg);
+    /* the other alternatives' reasons, each once: a few are named, the rest
+     * counted (an image's expression may hold any number of them) */
     struct strv seen = {0};
     strv_push(&seen, xstrdup(failed[lead]->text));
+    size_t more = 0;
     for (size_t i = 0; i < e->n; i++) {
+        if (seen.len > REASONS_SHOWN) {
+            more += i != lead;
+            continue;
+        }
         if (strv_contains(&seen, failed[i]->text))
             continue;
         strv_push(&seen, xstrdup(failed[i]->text));
         cleanup_free char *why = short_reason(failed[i], &h);
-        char *longer =
-            xasprintf("%s%s%s", msg, seen.len == 2 ? "; no other alternative holds: " : ", ", why);
-        free(msg);
-        msg = longer;
+        strbuf_addf(&msg, "%s%s", seen.len == 2 ? "; no other alternative holds: " : ", ", why);
     }
+    if (more > 0)
+        strbuf_addf(&msg, " (and %zu more alternatives)", more);
     strv_clear(&seen);
-    gctk_fail(err, 0, "%s", msg);
+    gctk_fail(err, 0, "%s", msg.s);
+    free(msg.s);
     return 0;
 }
 

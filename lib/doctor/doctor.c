@@ -16,13 +16,17 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "arch.h"
 #include "config.h"
 #include "cudacompat.h"
 #include "engine.h"
 #include "cdi.h"
+#include "cgroup.h"
+#include "inject.h"
 #include "doctor.h"
 #include "engineapi.h"
 #include "host.h"
+#include "inspect.h"
 #include "nvml.h"
 #include "require.h"
 #include "vercmp.h"
@@ -37,20 +41,36 @@ static const char *const default_cdi_dirs[] = {CDI_STATIC_DIR, CDI_DYNAMIC_DIR, 
 static void add(struct doctor_report *r, const char *check, enum doctor_status s, char *fix,
                 const char *fmt, ...) GCTK_PRINTF(5, 6);
 
-/* fix is owned (or NULL) */
-static void add(struct doctor_report *r, const char *check, enum doctor_status s, char *fix,
-                const char *fmt, ...)
+__attribute__((format(printf, 5, 0))) static void vadd(struct doctor_report *r, const char *check,
+                                                       enum doctor_status s, char *fix,
+                                                       const char *fmt, va_list ap)
 {
     if (r->len == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 32;
         r->items = xrealloc(r->items, r->cap * sizeof(*r->items));
     }
-    va_list ap;
-    va_start(ap, fmt);
     char *msg = xvasprintf(fmt, ap);
-    va_end(ap);
     r->items[r->len++] =
         (struct doctor_result){.check = xstrdup(check), .status = s, .message = msg, .fix = fix};
+}
+
+/* fix is owned (or NULL) */
+static void add(struct doctor_report *r, const char *check, enum doctor_status s, char *fix,
+                const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vadd(r, check, s, fix, fmt, ap);
+    va_end(ap);
+}
+
+void doctor_add(struct doctor_report *r, const char *check, enum doctor_status s, char *fix,
+                const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vadd(r, check, s, fix, fmt, ap);
+    va_end(ap);
 }
 
 void doctor_report_clear(struct doctor_report *r)
@@ -112,6 +132,23 @@ void doctor_options_init(struct doctor_options *o)
     *o = (struct doctor_options){.root = "/", .slow_nvml_ms = DOCTOR_SLOW_NVML_MS};
 }
 
+/* The kind of container this machine is, when it is one ("lxc", "docker",
+ * "podman", systemd's `container=` value); NULL on a host. Owned. */
+static char *container_kind(void)
+{
+    cleanup_free char *env = NULL;
+    size_t len = 0;
+    if (read_file("/proc/1/environ", 1 << 20, &env, &len, NULL) == 0)
+        for (size_t off = 0; off < len; off += strlen(env + off) + 1)
+            if (str_has_prefix(env + off, "container=") && env[off + 10] != '\0')
+                return xstrdup(env + off + 10);
+    if (access("/.dockerenv", F_OK) == 0)
+        return xstrdup("docker");
+    if (access("/run/.containerenv", F_OK) == 0)
+        return xstrdup("podman");
+    return NULL;
+}
+
 /* ---- what the checks share ------------------------------------------------- */
 
 struct ctx {
@@ -138,12 +175,10 @@ struct ctx {
     char *dockerd_path; /* dockerd's PATH */
     char *hook;         /* the hook found on it (absolute), or NULL */
     char *hook_source;  /* what the fix links as the hook */
+    /* gctk's config */
+    bool no_cgroups;
+    char *config_file; /* the file read; NULL: the defaults */
 };
-
-static const char *root_shown(const struct ctx *c)
-{
-    return strcmp(c->root, "/") == 0 ? "" : c->root;
-}
 
 /* ---- kernel module and libraries --------------------------------------------- */
 
@@ -167,50 +202,28 @@ static void check_driver(struct ctx *c)
         add(c->r, "driver", DOCTOR_ERROR, NULL, "%s", e->msg);
 }
 
-static char *mismatch_fix(const char *module, const char *lib)
-{
-    if (version_cmp(lib, module) > 0)
-        return xasprintf("reboot, so that the kernel module of the installed driver %s is "
-                         "loaded (or reload it: rmmod nvidia_uvm nvidia_drm nvidia_modeset "
-                         "nvidia && modprobe nvidia)",
-                         lib);
-    return xasprintf("install the user-space libraries of driver %s (the version of the loaded "
-                     "kernel module) and run `ldconfig`, or reboot into the driver %s",
-                     module, lib);
-}
-
 static void check_libraries(struct ctx *c)
 {
     static const char *const sonames[] = {"libnvidia-ml.so.1", "libcuda.so.1"};
     bool bad = false;
     struct strv found = {0};
     for (size_t i = 0; i < GCTK_ARRAY_LEN(sonames); i++) {
-        cleanup_free char *real = host_find_library(c->root, sonames[i]);
-        if (real == NULL) {
-            bad = true;
-            add(c->r, "libraries", DOCTOR_ERROR,
-                xasprintf("install the NVIDIA driver's user-space libraries%s%s and run "
-                          "`ldconfig`",
-                          c->driver ? " of version " : "", c->driver ? c->driver : ""),
-                "`%s` not found in `%s%s` or the library directories", sonames[i], root_shown(c),
-                "/etc/ld.so.cache");
+        /* discovery's answer, as the hook gives it */
+        struct host_lib_check lib;
+        host_check_library(c->root, sonames[i], c->driver, &lib);
+        if (i == 0 && lib.path != NULL && lib.state != HOST_LIB_UNCACHED)
+            c->nvml_lib = xstrdup(lib.path);
+        if (lib.state == HOST_LIB_OK) {
+            strv_push(&found, xstrdup(lib.path));
+            host_lib_check_clear(&lib);
             continue;
         }
-        cleanup_free char *version = host_file_version(real);
-        if (i == 0)
-            c->nvml_lib = xstrdup(real);
-        if (version == NULL) {
-            bad = true;
-            add(c->r, "libraries", DOCTOR_WARNING, NULL,
-                "`%s` is `%s`: its version cannot be read from the name", sonames[i], real);
-        } else if (c->driver != NULL && strcmp(version, c->driver) != 0) {
-            bad = true;
-            add(c->r, "libraries", DOCTOR_ERROR, mismatch_fix(c->driver, version),
-                "driver/library version mismatch: kernel module %s, `%s` is %s", c->driver, real,
-                version);
-        } else {
-            strv_push(&found, xasprintf("%s", real));
-        }
+        bad = true;
+        cleanup_error gctk_error *e = NULL;
+        host_lib_check_fail(&lib, c->root, sonames[i], c->driver, &e);
+        add(c->r, "libraries", lib.state == HOST_LIB_UNVERSIONED ? DOCTOR_WARNING : DOCTOR_ERROR,
+            e->hint != NULL ? xstrdup(e->hint) : NULL, "%s", e->what);
+        host_lib_check_clear(&lib);
     }
     if (!bad) {
         cleanup_free char *list = xstrdup("");
@@ -227,6 +240,45 @@ static void check_libraries(struct ctx *c)
                 "found %s; no kernel module to compare with", list);
     }
     strv_clear(&found);
+}
+
+/* The driver's architecture against gctk's, and libraries of another
+ * machine where the driver's are: discovery skips them (their loader would
+ * refuse them), a sign of a driver installed for another machine. */
+static void check_arch(struct ctx *c)
+{
+    if (c->host == NULL) {
+        add(c->r, "architecture", DOCTOR_SKIPPED, NULL, "kernel module not loaded");
+        return;
+    }
+    const char *arch = gctk_host_arch(c->host), *own = host_arch_native()->name;
+    size_t before = c->r->len;
+    if (!host_loadable(c->host) && strcmp(c->root, "/") == 0)
+        add(c->r, "architecture", DOCTOR_ERROR,
+            xasprintf("install gctk's %s package", host_arch_by_name(arch)->deb),
+            "the driver is %s's and gctk is built for %s", arch, own);
+    for (size_t i = 0; i < c->host->foreign_libs.len; i++) {
+        const char *lib = c->host->foreign_libs.items[i];
+        cleanup_free char *full = path_join(c->root, lib);
+        struct elf_info info = {0};
+        char is[48] = "another machine";
+        if (elf_inspect(full, &info, NULL) == 0)
+            host_arch_describe(&info, is, sizeof(is));
+        elf_info_clear(&info);
+        add(c->r, "architecture", DOCTOR_WARNING,
+            xasprintf("remove `%s`, or reinstall the driver's %s libraries", full, arch),
+            "`%s` is built for %s, not for this %s driver: never given to containers", full, is,
+            arch);
+    }
+    if (c->r->len > before)
+        return;
+    if (!host_loadable(c->host))
+        add(c->r, "architecture", DOCTOR_OK, NULL,
+            "the driver under `%s` is %s's (gctk: %s): its layout is read as %s's; its "
+            "libraries cannot be loaded into gctk",
+            c->root, arch, own, arch);
+    else
+        add(c->r, "architecture", DOCTOR_OK, NULL, "the driver and gctk are %s's", arch);
 }
 
 /* ---- device nodes -------------------------------------------------------------- */
@@ -308,7 +360,7 @@ static void check_nodes(struct ctx *c)
 static char *nvml_fix(const char *msg, const char *module, const char *lib)
 {
     if (strstr(msg, "mismatch") != NULL && module != NULL && lib != NULL)
-        return mismatch_fix(module, lib);
+        return host_mismatch_fix(module, lib);
     if (strstr(msg, "Not Loaded") != NULL)
         return xstrdup("modprobe nvidia && nvidia-modprobe -c 0");
     if (strstr(msg, "Permission") != NULL || strstr(msg, "Unknown Error") != NULL)
@@ -322,6 +374,11 @@ static void check_nvml(struct ctx *c)
     if (c->driver == NULL || c->nvml_lib == NULL) {
         add(c->r, "nvml", DOCTOR_SKIPPED, NULL, "%s",
             c->driver == NULL ? "kernel module not loaded" : "libnvidia-ml not found");
+        return;
+    }
+    if (c->host != NULL && !host_loadable(c->host)) {
+        add(c->r, "nvml", DOCTOR_SKIPPED, NULL, "the driver is %s's: gctk (%s) cannot load it",
+            gctk_host_arch(c->host), host_arch_native()->name);
         return;
     }
     cleanup_free char *full = path_join(c->root, c->nvml_lib);
@@ -340,7 +397,7 @@ static void check_nvml(struct ctx *c)
     if (nvml_cuda_version(c->nvml, c->nvml_cuda, sizeof(c->nvml_cuda), NULL) < 0)
         c->nvml_cuda[0] = '\0';
     if (strcmp(version, c->driver) != 0) {
-        add(c->r, "nvml", DOCTOR_ERROR, mismatch_fix(c->driver, version),
+        add(c->r, "nvml", DOCTOR_ERROR, host_mismatch_fix(c->driver, version),
             "NVML reports driver %s, the kernel module is %s", version, c->driver);
         return;
     }
@@ -777,14 +834,19 @@ static void check_restart(struct ctx *c)
     if (c->hook != NULL && started >= 0 && lstat(c->hook, &st) == 0 &&
         mtime_since_boot(&st) > started + RESTART_MARGIN_S)
         strv_push(&why, xasprintf("`%s` was installed after dockerd started, so dockerd has no "
-                                  "GPU support for --gpus",
+                                  "GPU support: `docker run --gpus` fails with `could not "
+                                  "select device driver \"\" with capabilities: [[gpu]]`",
                                   c->hook));
     json_t *rts = c->daemon_cfg ? json_object_get(c->daemon_cfg, "runtimes") : NULL;
     json_t *live = c->info ? json_object_get(c->info, "Runtimes") : NULL;
     if (json_is_object(rts) && json_object_get(rts, DOCTOR_RUNTIME_NAME) != NULL &&
         json_is_object(live) && json_object_get(live, DOCTOR_RUNTIME_NAME) == NULL)
-        strv_push(&why, xasprintf("dockerd has not loaded the \"%s\" runtime of `%s`",
-                                  DOCTOR_RUNTIME_NAME, c->daemon_json));
+        strv_push(&why, xasprintf("dockerd has not loaded the \"%s\" runtime of `%s`: "
+                                  "`--runtime=%s` and Compose's `runtime: %s` fail with "
+                                  "`unknown or invalid runtime name: %s` (Docker 20.10: "
+                                  "`Unknown runtime specified %s`)",
+                                  DOCTOR_RUNTIME_NAME, c->daemon_json, DOCTOR_RUNTIME_NAME,
+                                  DOCTOR_RUNTIME_NAME, DOCTOR_RUNTIME_NAME, DOCTOR_RUNTIME_NAME));
     if (why.len == 0) {
         add(c->r, "docker restart", DOCTOR_OK, NULL,
             "dockerd (pid %d) runs with the current hook and daemon.json", (int)c->dockerd);
@@ -795,7 +857,9 @@ static void check_restart(struct ctx *c)
             free(text);
             text = more;
         }
-        add(c->r, "docker restart", DOCTOR_WARNING, xstrdup("systemctl restart docker"),
+        /* each is a sure failure: 20.10 and 26 look for the hook only as
+         * they start, and a runtime is read only from the file at start */
+        add(c->r, "docker restart", DOCTOR_ERROR, xstrdup("systemctl restart docker"),
             "restart needed: %s", text);
     }
     strv_clear(&why);
@@ -860,6 +924,33 @@ static void check_docker_cdi(struct ctx *c)
 
 /* ---- cgroups ------------------------------------------------------------------------- */
 
+/* The first /dev/char/MAJ:MIN link of a GPU node that is missing or leads
+ * elsewhere (systemd resolves DeviceAllow= rules through them), as a path;
+ * NULL when all are there. Owned. */
+static char *dev_char_missing(const struct ctx *c)
+{
+    if (c->driver == NULL)
+        return NULL;
+    struct host_node_spec control[HOST_CONTROL_NODES];
+    host_control_nodes(host_char_major(c->root, "nvidia-uvm"), control);
+    size_t n = c->host != NULL ? gctk_host_gpu_count(c->host) : 0;
+    for (size_t i = 0; i < HOST_CONTROL_NODES + n; i++) {
+        cleanup_free char *node =
+            i < HOST_CONTROL_NODES
+                ? path_join(c->root, control[i].path)
+                : xasprintf("%s/dev/nvidia%d", strcmp(c->root, "/") == 0 ? "" : c->root,
+                            gctk_host_gpu(c->host, i - HOST_CONTROL_NODES)->minor);
+        struct stat st, via;
+        if (stat(node, &st) < 0 || !S_ISCHR(st.st_mode))
+            continue; /* the device nodes line says it */
+        cleanup_free char *rel = xasprintf("/dev/char/%u:%u", major(st.st_rdev), minor(st.st_rdev));
+        cleanup_free char *link = path_join(c->root, rel);
+        if (stat(link, &via) < 0 || via.st_rdev != st.st_rdev || !S_ISCHR(via.st_mode))
+            return steal_pointer(&link);
+    }
+    return NULL;
+}
+
 static void check_cgroup(struct ctx *c)
 {
     int version = c->o->cgroup_version;
@@ -887,20 +978,47 @@ static void check_cgroup(struct ctx *c)
     }
     json_t *features = c->daemon_cfg ? json_object_get(c->daemon_cfg, "features") : NULL;
     bool cdi = json_is_true(json_object_get(features, "cdi"));
-    if (version == 2 && strcmp(driver, "systemd") == 0 && !cdi) {
-        add(c->r, "cgroup", DOCTOR_WARNING,
-            xstrdup("give the GPUs through CDI, which systemd knows about: gctk cdi generate "
-                    "--output /etc/cdi/nvidia.yaml && gctk runtime configure --cdi, then "
-                    "`docker run --device nvidia.com/gpu=all`; or set \"exec-opts\": "
-                    "[\"native.cgroupdriver=cgroupfs\"] in daemon.json and restart docker"),
-            "cgroup v2 with the systemd cgroup driver (%s): `systemctl daemon-reload` takes "
-            "hook-granted GPU access away from running containers (`Failed to initialize "
-            "NVML: Unknown Error`)",
-            source);
+    if (strcmp(driver, "systemd") != 0) {
+        add(c->r, "cgroup", DOCTOR_OK, NULL, "cgroup v%d, %s cgroup driver (%s)%s", version, driver,
+            source, cdi ? ", CDI enabled" : "");
         return;
     }
-    add(c->r, "cgroup", DOCTOR_OK, NULL, "cgroup v%d, %s cgroup driver (%s)%s", version, driver,
-        source, cdi ? ", CDI enabled" : "");
+    /* systemd owns the containers' cgroups and, on `systemctl daemon-reload`,
+     * applies again the device rules it knows: on v1 and v2 alike. It knows a
+     * device when runc told it, as /dev/char/MAJ:MIN (a link that must
+     * exist), and never one a hook allowed afterwards. */
+    cleanup_free char *missing = dev_char_missing(c);
+    cleanup_free char *links =
+        missing != NULL
+            ? xasprintf(" and the /dev/char links systemd finds devices by (`%s` is missing): "
+                        "gctk system create-dev-char-symlinks",
+                        missing)
+            : xstrdup("");
+    if (!cdi) {
+        add(c->r, "cgroup", DOCTOR_WARNING,
+            xasprintf("give the GPUs through CDI, so that runc declares them to systemd: gctk cdi "
+                      "generate --output /etc/cdi/nvidia.yaml && gctk runtime configure --cdi, "
+                      "then `docker run --device nvidia.com/gpu=all`%s; or set \"exec-opts\": "
+                      "[\"native.cgroupdriver=cgroupfs\"] in daemon.json and restart docker",
+                      links),
+            "cgroup v%d with the systemd cgroup driver (%s): `systemctl daemon-reload` (run by "
+            "package upgrades too) takes the GPUs the hook allowed away from running containers "
+            "(`Failed to initialize NVML: Unknown Error` until they restart)",
+            version, source);
+        return;
+    }
+    if (missing != NULL) {
+        add(c->r, "cgroup", DOCTOR_WARNING, xstrdup("gctk system create-dev-char-symlinks"),
+            "cgroup v%d with the systemd cgroup driver (%s) and CDI: `%s` is missing, so systemd "
+            "drops the GPUs runc declares and `systemctl daemon-reload` takes them away from "
+            "running containers (`Failed to initialize NVML: Unknown Error`)",
+            version, source, missing);
+        return;
+    }
+    add(c->r, "cgroup", DOCTOR_OK, NULL,
+        "cgroup v%d, systemd cgroup driver (%s), CDI enabled and the /dev/char links in place: "
+        "systemd keeps the GPUs through a daemon-reload",
+        version, source);
 }
 
 /* ---- CDI specs ---------------------------------------------------------------------- */
@@ -966,13 +1084,19 @@ static void check_edits(const struct ctx *c, const json_t *edits, struct spec_ch
     }
 }
 
-static void check_spec(struct ctx *c, const char *path)
+static void check_spec(struct ctx *c, const char *path, uid_t owner)
 {
     json_t *spec = NULL;
     cleanup_error gctk_error *e = NULL;
     cleanup_free char *regen = xasprintf("gctk cdi generate --output %s", path);
-    if (cdi_load(path, &spec, &e) < 0) {
-        add(c->r, "cdi", DOCTOR_ERROR, steal_pointer(&regen), "%s", e->msg);
+    /* read as gctk-runtime reads specs: a spec anyone could have written
+     * (which containerd, Podman and Docker would use as it is) is an error */
+    if (cdi_load_trusted(path, owner, &spec, &e) < 0) {
+        if (e->hint != NULL && e->code != 0)
+            add(c->r, "cdi", DOCTOR_ERROR, xstrdup(e->hint),
+                "%s (container engines use it as it is)", e->what);
+        else
+            add(c->r, "cdi", DOCTOR_ERROR, steal_pointer(&regen), "%s", e->msg);
         return;
     }
     const char *kind = json_str(spec, "kind");
@@ -1018,6 +1142,11 @@ static void check_cdi(struct ctx *c)
 {
     const char *const *dirs = c->o->cdi_dirs ? c->o->cdi_dirs : default_cdi_dirs;
     size_t before = c->r->len;
+    uid_t owner = 0;
+    struct gctk_config cfg = {0};
+    if (config_load(c->o->config_path, &cfg, NULL) == 0)
+        config_cdi_spec_owner(&cfg, &owner, NULL);
+    config_clear(&cfg);
     struct strv dirs_seen = {0};
     for (size_t i = 0; dirs[i] != NULL; i++) {
         strv_push(&dirs_seen, xasprintf("`%s`", dirs[i]));
@@ -1033,7 +1162,7 @@ static void check_cdi(struct ctx *c)
         if (files.len > 0)
             qsort(files.items, files.len, sizeof(char *), name_cmp);
         for (size_t f = 0; f < files.len; f++)
-            check_spec(c, files.items[f]);
+            check_spec(c, files.items[f], owner);
         strv_clear(&files);
     }
     if (c->r->len == before) {
@@ -1086,7 +1215,98 @@ static void check_config(struct ctx *c)
         else
             add(c->r, "config", DOCTOR_OK, NULL, "`%s` is valid", cfg.path);
     }
+    c->no_cgroups = cfg.no_cgroups;
+    c->config_file = cfg.path != NULL ? xstrdup(cfg.path) : NULL;
     config_clear(&cfg);
+}
+
+/* ---- who may use the GPUs ------------------------------------------------------------- */
+
+static bool dockerd_rootless(const struct ctx *c)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)c->dockerd);
+    cleanup_free char *map = NULL;
+    return c->dockerd > 0 && read_file(path, 4096, &map, NULL, NULL) == 0 &&
+           !inject_uid_map_is_initial(map);
+}
+
+static bool self_in_user_namespace(void)
+{
+    cleanup_free char *map = NULL;
+    return read_file("/proc/self/uid_map", 4096, &map, NULL, NULL) == 0 &&
+           !inject_uid_map_is_initial(map);
+}
+
+/* "no-cgroups": true is for rootless engines, which gctk detects by itself;
+ * under a rootful one every GPU container gets nodes its device cgroup
+ * refuses: the most common "Failed to initialize NVML: Unknown Error" with
+ * NVIDIA's toolkit too (its no-cgroups setting). */
+static void check_no_cgroups(struct ctx *c)
+{
+    if (!c->no_cgroups)
+        return;
+    const char *file = c->config_file ? c->config_file : "gctk's config";
+    cleanup_free char *fix = xasprintf("remove \"no-cgroups\" from `%s`: gctk leaves the device "
+                                       "cgroup alone by itself when the engine is rootless (in a "
+                                       "user namespace)",
+                                       file);
+    if (dockerd_rootless(c)) {
+        add(c->r, "no-cgroups", DOCTOR_OK, NULL,
+            "`%s` sets \"no-cgroups\": true and dockerd (pid %d) is rootless: its containers' "
+            "device cgroups are the engine's",
+            file, (int)c->dockerd);
+    } else if (c->dockerd > 0 || !self_in_user_namespace()) {
+        add(c->r, "no-cgroups", c->dockerd > 0 ? DOCTOR_ERROR : DOCTOR_WARNING, steal_pointer(&fix),
+            "`%s` sets \"no-cgroups\": true, but %s runs as root, outside a user namespace: the "
+            "hook then leaves the GPUs out of each container's device cgroup, which refuses "
+            "them (`Failed to initialize NVML: Unknown Error` in every GPU container)",
+            file, c->dockerd > 0 ? "dockerd" : "this machine's engine");
+    }
+}
+
+/* What a container here would meet that its own cgroup cannot change: a
+ * device cgroup above this machine (it is a container: LXC, Proxmox, Docker
+ * in Docker) that refuses the GPUs. Probed as the hook probes it. */
+static void check_device_cgroup(struct ctx *c)
+{
+    if (c->driver == NULL)
+        return;
+    cleanup_free char *ctl = path_join(c->root, "/dev/nvidiactl");
+    struct stat st;
+    if (stat(ctl, &st) < 0 || !S_ISCHR(st.st_mode))
+        return; /* the device nodes line says it */
+    struct cgroup_device devs[2] = {{major(st.st_rdev), minor(st.st_rdev)}};
+    size_t n = 1;
+    int uvm = host_char_major(c->root, "nvidia-uvm");
+    if (uvm >= 0)
+        devs[n++] = (struct cgroup_device){(unsigned)uvm, 0};
+    cleanup_error gctk_error *e = NULL;
+    if (cgroup_outer_allows(ctl, devs, n, &e) == 0) {
+        add(c->r, "device cgroup", DOCTOR_OK, NULL,
+            "this machine's device cgroup lets `%s` be opened: containers may be given the GPUs",
+            ctl);
+        return;
+    }
+    cleanup_free char *kind = container_kind();
+    add(c->r, "device cgroup", DOCTOR_ERROR, xstrdup(e->hint), "%s%s%s%s", kind ? "in a " : "",
+        kind ? kind : "", kind ? " container: " : "", e->what);
+}
+
+/* gctk-hook needs CAP_SYS_ADMIN (or a user namespace) to enter containers;
+ * a doctor run without it says what a hook run that way meets. */
+static void check_privileges(struct ctx *c)
+{
+    if (self_in_user_namespace() || inject_has_cap_sys_admin())
+        return;
+    add(c->r, "privileges", DOCTOR_WARNING,
+        xstrdup("run the engine as root; or rootless with a user namespace (rootless Podman or "
+                "Docker run hooks inside it); or give the GPUs through CDI, which needs no hook: "
+                "gctk cdi generate --output /etc/cdi/nvidia.yaml"),
+        "gctk doctor runs as uid %u without CAP_SYS_ADMIN, outside a user namespace: fine for "
+        "these checks, but gctk-hook run so (runc run by a user, without a rootless engine) "
+        "cannot enter containers to give them GPUs",
+        (unsigned)geteuid());
 }
 
 static void add_cuda_verdict(struct ctx *c, const char *want)
@@ -1124,6 +1344,39 @@ static void add_cuda_verdict(struct ctx *c, const char *want)
     cudacompat_result_clear(&res);
 }
 
+/* An image's NVIDIA_REQUIRE_* (what: "`FILE`", "image `x`") against the host. */
+static int check_require_env(struct ctx *c, const char *what, struct strv *env, gctk_error **err)
+{
+    if (c->driver == NULL) {
+        add(c->r, "cuda", DOCTOR_SKIPPED, NULL, "%s: kernel module not loaded", what);
+        return 0;
+    }
+    strv_push(env, NULL);
+    env->len--;
+    cleanup_free char *note = NULL;
+    require_disabled(env->items, &note);
+    if (note != NULL)
+        add(c->r, "cuda", DOCTOR_WARNING, NULL, "%s: %s", what, note);
+    const struct require_facts facts = {
+        .cuda = c->nvml_cuda[0] ? c->nvml_cuda : NULL,
+        .driver = c->driver,
+        .brand = c->gpu_brand,
+    };
+    gctk_error *e = NULL;
+    int r = require_check_env(env->items, &facts, true, &e);
+    if (r < 0) {
+        gctk_error_propagate(err, &e);
+        return gctk_wrap(err, "%s", what);
+    }
+    if (r == 0)
+        add(c->r, "cuda", DOCTOR_ERROR, xstrdup("see `gctk compat --image-env` for the GPUs"),
+            "%s: %s", what, e->msg);
+    else
+        add(c->r, "cuda", DOCTOR_OK, NULL, "%s: the image's requirements hold", what);
+    gctk_error_free(e);
+    return 0;
+}
+
 static int check_cuda(struct ctx *c, gctk_error **err)
 {
     if (c->o->cuda == NULL && c->o->image_env == NULL)
@@ -1139,27 +1392,28 @@ static int check_cuda(struct ctx *c, gctk_error **err)
     cleanup_strv struct strv env = {0};
     if (env_file_read(c->o->image_env, &env, err) < 0)
         return -1;
-    cleanup_free char *note = NULL;
-    require_disabled(env.items, &note);
-    if (note != NULL)
-        add(c->r, "cuda", DOCTOR_WARNING, NULL, "`%s`: %s", c->o->image_env, note);
-    const struct require_facts facts = {
-        .cuda = c->nvml_cuda[0] ? c->nvml_cuda : NULL,
-        .driver = c->driver,
-        .brand = c->gpu_brand,
-    };
-    gctk_error *e = NULL;
-    int r = require_check_env(env.items, &facts, true, &e);
-    if (r < 0) {
-        gctk_error_propagate(err, &e);
-        return gctk_wrap(err, "`%s`", c->o->image_env);
+    cleanup_free char *what = xasprintf("`%s`", c->o->image_env);
+    return check_require_env(c, what, &env, err);
+}
+
+/* --image and --container (inspect.c). */
+static int check_inspect(struct ctx *c, gctk_error **err)
+{
+    if (c->o->image == NULL && c->o->container == NULL)
+        return 0;
+    const struct doctor_facts facts = {
+        .root = c->root, .driver = c->driver, .host = c->host, .docker_host = c->docker_host};
+    if (c->o->image != NULL) {
+        cleanup_strv struct strv env = {0};
+        if (doctor_inspect_image(&facts, c->o->image, c->r, &env, err) < 0)
+            return -1;
+        cleanup_free char *what = xasprintf("image `%s`", c->o->image);
+        if (env.len > 0 && check_require_env(c, what, &env, err) < 0)
+            return -1;
     }
-    if (r == 0)
-        add(c->r, "cuda", DOCTOR_ERROR, xstrdup("see `gctk compat --image-env` for the GPUs"),
-            "`%s`: %s", c->o->image_env, e->msg);
-    else
-        add(c->r, "cuda", DOCTOR_OK, NULL, "`%s`: the image's requirements hold", c->o->image_env);
-    gctk_error_free(e);
+    if (c->o->container != NULL &&
+        doctor_inspect_container(&facts, c->o->container, c->o->runc_root, c->r, err) < 0)
+        return -1;
     return 0;
 }
 
@@ -1195,6 +1449,7 @@ int doctor_run(const struct doctor_options *o, struct doctor_report *out, gctk_e
     check_libraries(&c);
     if (c.driver != NULL)
         gctk_host_open(c.root, GCTK_HOST_NO_NVML, &c.host, NULL);
+    check_arch(&c);
     check_nodes(&c);
     check_nvml(&c);
     check_gpus(&c);
@@ -1215,7 +1470,12 @@ int doctor_run(const struct doctor_options *o, struct doctor_report *out, gctk_e
     check_cgroup(&c);
     check_cdi(&c);
     check_config(&c);
+    check_no_cgroups(&c);
+    check_device_cgroup(&c);
+    check_privileges(&c);
     int r = check_cuda(&c, err);
+    if (r == 0)
+        r = check_inspect(&c, err);
 
     nvml_close(c.nvml);
     gctk_host_free(c.host);
@@ -1228,5 +1488,6 @@ int doctor_run(const struct doctor_options *o, struct doctor_report *out, gctk_e
     free(c.dockerd_path);
     free(c.hook);
     free(c.hook_source);
+    free(c.config_file);
     return r;
 }

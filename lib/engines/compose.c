@@ -334,7 +334,7 @@ static int read_device(struct loader *l, yaml_node_t *n, enum compose_source src
 
 static void push_device(struct compose_service *s, struct compose_device *d)
 {
-    s->devices = xrealloc(s->devices, (s->n_devices + 1) * sizeof(*s->devices));
+    s->devices = xgrow_for_one(s->devices, s->n_devices, sizeof(*s->devices));
     s->devices[s->n_devices++] = *d;
 }
 
@@ -470,7 +470,7 @@ static int read_document(struct loader *l, struct compose_file *f)
         struct compose_service s;
         if (read_service(l, k, v, &s) < 0)
             return -1;
-        f->services = xrealloc(f->services, (f->n_services + 1) * sizeof(*f->services));
+        f->services = xgrow_for_one(f->services, f->n_services, sizeof(*f->services));
         f->services[f->n_services++] = s;
     }
     return 0;

@@ -1,5 +1,6 @@
 /* The engines gctk registers with (engine.h): Docker's daemon.json edited
- * through jansson, the containerd, CRI-O and Podman files written whole.
+ * through jansson, Podman's hooks.d file written whole; containerd and CRI-O
+ * are lib/engines/cri.c's.
  *
  * jansson (2.8 and later, Debian ships 2.14) keeps object keys in insertion
  * order whatever the flags, so a load/modify/dump round trip keeps the
@@ -47,12 +48,19 @@ int json_config_parse(const char *name, const char *data, size_t len, json_t **o
     return 0;
 }
 
-int json_config_load(const char *path, json_t **out, bool *existed, gctk_error **err)
+/* A JSON settings file (a missing one is an empty object); for_rewrite: the
+ * file gctk is about to replace, which must be a regular file (a symlink, a
+ * FIFO or a device there is refused without being opened, as write_file()
+ * would refuse it). */
+static int load_json_config(const char *path, bool for_rewrite, json_t **out, bool *existed,
+                            gctk_error **err)
 {
     cleanup_free char *data = NULL;
     size_t len = 0;
     cleanup_error gctk_error *e = NULL;
-    if (read_file(path, JSON_MAX, &data, &len, &e) < 0) {
+    int r = for_rewrite ? read_regular_file(path, JSON_MAX, &data, &len, &e)
+                        : read_file(path, JSON_MAX, &data, &len, &e);
+    if (r < 0) {
         if (e->code != ENOENT)
             return gctk_error_propagate(err, &e);
         *out = json_object();
@@ -65,6 +73,11 @@ int json_config_load(const char *path, json_t **out, bool *existed, gctk_error *
     if (existed != NULL)
         *existed = true;
     return 0;
+}
+
+int json_config_load(const char *path, json_t **out, bool *existed, gctk_error **err)
+{
+    return load_json_config(path, false, out, existed, err);
 }
 
 char *json_config_dump(const json_t *cfg)
@@ -169,7 +182,7 @@ int daemonjson_configure(const char *path, const struct runtime_entry *rt, unsig
 {
     cleanup_json json_t *cfg = NULL;
     bool existed = false, diff = false;
-    if (json_config_load(path, &cfg, &existed, err) < 0)
+    if (load_json_config(path, true, &cfg, &existed, err) < 0)
         return -1;
     int r = (flags & CONFIG_REMOVE) ? daemonjson_remove_runtime(cfg, rt->name, &diff, err)
                                     : daemonjson_add_runtime(cfg, rt, &diff, err);
@@ -186,65 +199,8 @@ int daemonjson_configure(const char *path, const struct runtime_entry *rt, unsig
     return 0;
 }
 
-/* ---- containerd, CRI-O, Podman ---------------------------------------------------- */
-
-/* A TOML basic string: quotes and backslashes escaped, control characters
- * refused by the callers' paths (they come from the command line). */
-static char *toml_str(const char *s)
-{
-    size_t n = 2;
-    for (const char *p = s; *p; p++)
-        n += (*p == '"' || *p == '\\') ? 2 : 1;
-    char *out = xmalloc(n + 1), *o = out;
-    *o++ = '"';
-    for (const char *p = s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            *o++ = '\\';
-        *o++ = *p;
-    }
-    *o++ = '"';
-    *o = '\0';
-    return out;
-}
-
-char *engine_containerd_dropin(const char *name, const char *runtime_path, bool set_default)
-{
-    cleanup_free char *path = toml_str(runtime_path), *n = toml_str(name);
-    cleanup_free char *def =
-        set_default ? xasprintf("\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
-                                "  default_runtime_name = %s\n",
-                                n)
-                    : xstrdup("");
-    return xasprintf(
-        "# Written by `gctk runtime configure --runtime=containerd`; the main config must\n"
-        "# import it: imports = [\"/etc/containerd/conf.d/*.toml\"]\n"
-        "version = 2\n"
-        "\n"
-        "[plugins.\"io.containerd.grpc.v1.cri\"]\n"
-        "  enable_cdi = true\n"
-        "  cdi_spec_dirs = [\"" CDI_STATIC_DIR "\", \"" CDI_DYNAMIC_DIR "\"]\n"
-        "%s"
-        "\n"
-        "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.%s]\n"
-        "  runtime_type = \"io.containerd.runc.v2\"\n"
-        "\n"
-        "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.%s.options]\n"
-        "  BinaryName = %s\n",
-        def, n, n, path);
-}
-
-char *engine_crio_dropin(const char *name, const char *runtime_path, bool set_default)
-{
-    cleanup_free char *path = toml_str(runtime_path), *n = toml_str(name);
-    cleanup_free char *def =
-        set_default ? xasprintf("[crio.runtime]\ndefault_runtime = %s\n\n", n) : xstrdup("");
-    return xasprintf("# Written by `gctk runtime configure --runtime=crio`.\n"
-                     "%s"
-                     "[crio.runtime.runtimes.%s]\n"
-                     "runtime_path = %s\n"
-                     "runtime_type = \"oci\"\n",
-                     def, n, path);
-}
+/* ---- Podman, and the drop-ins of containerd and CRI-O
+ * ---------------------------------------------------- */
 
 char *engine_podman_hook(const char *hook_path, const char *config)
 {
@@ -268,7 +224,7 @@ int engine_dropin_write(const char *path, const char *text, bool remove, bool dr
     cleanup_free char *old = NULL;
     size_t len = 0;
     cleanup_error gctk_error *e = NULL;
-    bool exists = read_file(path, 1u << 20, &old, &len, &e) == 0;
+    bool exists = read_regular_file(path, 1u << 20, &old, &len, &e) == 0;
     if (!exists && e->code != ENOENT)
         return gctk_error_propagate(err, &e);
     if (remove) {
@@ -285,26 +241,9 @@ int engine_dropin_write(const char *path, const char *text, bool remove, bool dr
     return write_file(path, text, strlen(text), &o, err);
 }
 
-bool engine_containerd_has_imports(const char *main_config)
-{
-    cleanup_free char *text = NULL;
-    if (read_file(main_config, 4u << 20, &text, NULL, NULL) < 0)
-        return false;
-    for (char *line = text; line != NULL && *line != '\0';) {
-        char *next = strchr(line, '\n');
-        if (next != NULL)
-            *next++ = '\0';
-        str_strip(line);
-        if (str_has_prefix(line, "imports") && strchr(line, '=') != NULL)
-            return true;
-        line = next;
-    }
-    return false;
-}
-
 /* ---- the engines ------------------------------------------------------------------ */
 
-/* containerd, CRI-O and Podman: a file of their own, written whole */
+/* Podman: a file of its own, written whole */
 static int dropin(const char *path, char *owned_text, unsigned flags, bool *changed, char **text,
                   gctk_error **err)
 {
@@ -317,20 +256,6 @@ static int dropin(const char *path, char *owned_text, unsigned flags, bool *chan
     return 0;
 }
 
-static int containerd_configure(const char *path, const struct runtime_entry *rt, unsigned flags,
-                                bool *changed, char **text, gctk_error **err)
-{
-    return dropin(path, engine_containerd_dropin(rt->name, rt->path, rt->set_default), flags,
-                  changed, text, err);
-}
-
-static int crio_configure(const char *path, const struct runtime_entry *rt, unsigned flags,
-                          bool *changed, char **text, gctk_error **err)
-{
-    return dropin(path, engine_crio_dropin(rt->name, rt->path, rt->set_default), flags, changed,
-                  text, err);
-}
-
 static int podman_configure(const char *path, const struct runtime_entry *rt, unsigned flags,
                             bool *changed, char **text, gctk_error **err)
 {
@@ -341,9 +266,9 @@ static int podman_configure(const char *path, const struct runtime_entry *rt, un
 static const struct engine engines[] = {
     {"docker", ENGINE_DOCKER_CONFIG, daemonjson_configure, "systemctl restart docker",
      "gctk-runtime"},
-    {"containerd", ENGINE_CONTAINERD_DROPIN, containerd_configure, "systemctl restart containerd",
+    {"containerd", ENGINE_CONTAINERD_CONFIG, containerd_configure, "systemctl restart containerd",
      "gctk-runtime"},
-    {"crio", ENGINE_CRIO_DROPIN, crio_configure, "systemctl restart crio", "gctk-runtime"},
+    {"crio", ENGINE_CRIO_CONFIG, crio_configure, "systemctl restart crio", "gctk-runtime"},
     /* Podman reads hooks.d for every container: no restart, no runtime */
     {"podman", ENGINE_PODMAN_HOOK, podman_configure, NULL, "gctk-hook"},
 };

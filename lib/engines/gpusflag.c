@@ -109,8 +109,7 @@ static int csv_read_record(const char *text, struct strv *out, gctk_error **err)
             continue;
         }
         /* a quoted field, possibly over several lines */
-        cleanup_free char *field = xstrdup("");
-        size_t flen = 0;
+        cleanup_strbuf struct strbuf field = {0}; /* grows by doubling: "" pairs stay linear */
         p++;
         col++;
         for (;;) {
@@ -118,35 +117,28 @@ static int csv_read_record(const char *text, struct strv *out, gctk_error **err)
             const char *q = memchr(p, '"', left);
             if (q != NULL) {
                 size_t n = (size_t)(q - p);
-                field = xrealloc(field, flen + n + 2);
-                memcpy(field + flen, p, n);
-                flen += n;
-                field[flen] = '\0';
+                strbuf_addf(&field, "%.*s", (int)n, p);
                 p = q + 1;
                 col += n + 1;
                 left = r.len - (size_t)(p - r.buf);
                 if (left > 0 && *p == '"') {
-                    field[flen++] = '"';
-                    field[flen] = '\0';
+                    strbuf_addf(&field, "\"");
                     p++;
                     col++;
                 } else if (left > 0 && *p == ',') {
                     p++;
                     col++;
-                    strv_push(&fields, steal_pointer(&field));
+                    strv_push(&fields, strbuf_steal(&field));
                     break;
                 } else if (left == 0 || (left == 1 && *p == '\n')) {
-                    strv_push(&fields, steal_pointer(&field));
+                    strv_push(&fields, strbuf_steal(&field));
                     end = true; /* the record ends with this field */
                     break;
                 } else {
                     return csv_error(err, start_line, r.line, col - 1, err_quote);
                 }
             } else if (left > 0) {
-                field = xrealloc(field, flen + left + 1);
-                memcpy(field + flen, p, left);
-                flen += left;
-                field[flen] = '\0';
+                strbuf_addf(&field, "%.*s", (int)left, p);
                 col += left;
                 if (csv_read_line(&r))
                     col = 1;

@@ -667,7 +667,7 @@ static const char *host_or_env(const char *given, const char *env, const char *f
 
 static void push_device(struct ps_snapshot *s, int gpu, int mig, bool listed)
 {
-    s->devices = xrealloc(s->devices, (s->ndevices + 1) * sizeof(*s->devices));
+    s->devices = xgrow_for_one(s->devices, s->ndevices, sizeof(*s->devices));
     s->devices[s->ndevices++] = (struct ps_device){
         .gpu = gpu,
         .mig = mig,
@@ -690,8 +690,7 @@ static unsigned types_of(unsigned nvml)
            (nvml & NVML_PROC_MPS ? PS_TYPE_MPS : 0);
 }
 
-int ps_snapshot_take(gctk_host *h, const struct ps_options *given, struct ps_snapshot *out,
-                     gctk_error **err)
+static struct ps_options options_or_defaults(const struct ps_options *given)
 {
     struct ps_options o = *given;
     if (o.proc == NULL)
@@ -704,6 +703,76 @@ int ps_snapshot_take(gctk_host *h, const struct ps_options *given, struct ps_sna
         o.run_user = "/run/user";
     if (o.timeout_ms <= 0)
         o.timeout_ms = DEFAULT_TIMEOUT_MS;
+    return o;
+}
+
+/* Who the processes of s are: their containers, then the names the engines
+ * and kubelet give them. */
+static void identify(struct ps_snapshot *s, const struct ps_options *o)
+{
+    names_from_engines(s, o, PS_ENGINE_DOCKER,
+                       host_or_env(o->docker_host, "DOCKER_HOST", ENGINEAPI_DOCKER_HOST),
+                       "docker.sock");
+    names_from_engines(s, o, PS_ENGINE_PODMAN,
+                       host_or_env(o->podman_host, "CONTAINER_HOST", ENGINEAPI_PODMAN_HOST),
+                       "podman/podman.sock");
+    names_from_kubelet(s, o);
+}
+
+int ps_find_container(const struct ps_options *given, const char *query, struct ps_container *out,
+                      unsigned *pid, gctk_error **err)
+{
+    struct ps_options o = options_or_defaults(given);
+    cleanup_dir DIR *d = opendir(o.proc);
+    if (d == NULL)
+        return gctk_fail(err, errno, "open `%s`", o.proc);
+    struct ps_snapshot s = {0};
+    size_t cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!isdigit((unsigned char)de->d_name[0]))
+            continue;
+        struct ps_process p = {
+            .pid = (unsigned)strtoul(de->d_name, NULL, 10), .container_pid = -1, .c = {.user = -1}};
+        read_process(&o, &p);
+        if (p.c.id == NULL) {
+            /* a process of the host: not what a container id names */
+            free(p.name), free(p.command), free(p.cgroup);
+            ps_container_clear(&p.c);
+            continue;
+        }
+        if (s.nprocs == cap) {
+            cap = cap ? cap * 2 : 64;
+            s.procs = xrealloc(s.procs, cap * sizeof(*s.procs));
+        }
+        s.procs[s.nprocs++] = p;
+    }
+    identify(&s, &o);
+    cleanup_free size_t *idx = NULL;
+    long n = ps_container_lookup(&s, query, &idx, err);
+    if (n <= 0) {
+        ps_snapshot_clear(&s);
+        return n < 0 ? -1 : 0;
+    }
+    /* its first process: the one its PID namespace calls 1, else the lowest PID */
+    size_t best = idx[0];
+    for (long i = 1; i < n; i++) {
+        const struct ps_process *p = &s.procs[idx[i]], *b = &s.procs[best];
+        if ((p->container_pid == 1) != (b->container_pid == 1) ? p->container_pid == 1
+                                                               : p->pid < b->pid)
+            best = idx[i];
+    }
+    *pid = s.procs[best].pid;
+    *out = s.procs[best].c;
+    s.procs[best].c = (struct ps_container){.user = -1};
+    ps_snapshot_clear(&s);
+    return 1;
+}
+
+int ps_snapshot_take(gctk_host *h, const struct ps_options *given, struct ps_snapshot *out,
+                     gctk_error **err)
+{
+    struct ps_options o = options_or_defaults(given);
     struct nvml *n = host_nvml(h);
     if (n == NULL) {
         /* the host's last warning says why, for its own fields */
@@ -770,13 +839,7 @@ int ps_snapshot_take(gctk_host *h, const struct ps_options *given, struct ps_sna
                   xasprintf("no process NVML lists is in %s: run gctk ps in the host's PID "
                             "namespace (docker run --pid=host) to see their containers",
                             o.proc));
-    names_from_engines(&s, &o, PS_ENGINE_DOCKER,
-                       host_or_env(o.docker_host, "DOCKER_HOST", ENGINEAPI_DOCKER_HOST),
-                       "docker.sock");
-    names_from_engines(&s, &o, PS_ENGINE_PODMAN,
-                       host_or_env(o.podman_host, "CONTAINER_HOST", ENGINEAPI_PODMAN_HOST),
-                       "podman/podman.sock");
-    names_from_kubelet(&s, &o);
+    identify(&s, &o);
     if (s.nprocs > 1)
         qsort(s.procs, s.nprocs, sizeof(*s.procs), proc_cmp);
     for (size_t i = 0; i < s.nprocs; i++) {
@@ -873,7 +936,7 @@ long ps_container_lookup(const struct ps_snapshot *s, const char *query, size_t 
                 return gctk_hint(err, "give more of the id");
             }
             hit = hit != NULL ? hit : c;
-            idx = xrealloc(idx, (count + 1) * sizeof(*idx));
+            idx = xgrow_for_one(idx, count, sizeof(*idx));
             idx[count++] = i;
         }
         if (count > 0) {

@@ -26,6 +26,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "arch.h"
 #include "host.h"
 #include "json.h"
 #include "version.h"
@@ -378,12 +379,64 @@ _Static_assert(sizeof(struct gctk_gpu) == sizeof(struct gpu_fields), "serialise 
 _Static_assert(sizeof(struct gctk_mig) == sizeof(struct mig_fields), "serialise struct gctk_mig");
 _Static_assert(sizeof(struct gctk_file) == sizeof(struct file_fields), "serialise gctk_file");
 _Static_assert(sizeof(struct gctk_node) == sizeof(struct node_fields), "serialise gctk_node");
+/* the host itself: what discovery finds is written below; root, flags, the
+ * NVML and CUDA state, the resolution memo (real_dirs, missing_dirs), deps and
+ * cache_status belong to this process */
+struct host_fields {
+    char *root;
+    unsigned flags;
+    char *driver_version;
+    const struct host_arch *arch;
+    char *cuda_version;
+    bool cuda_tried;
+    struct gctk_gpu *gpus;
+    bool *enriched;
+    size_t ngpus;
+    struct gctk_file *files;
+    size_t nfiles, files_cap;
+    struct gctk_node *nodes;
+    size_t nnodes, nodes_cap;
+    struct strv warnings, foreign_libs, real_dirs, missing_dirs;
+    struct nvml *nvml;
+    bool nvml_tried;
+    struct gctk_mig *migs;
+    size_t nmigs;
+    int mig_config_minor, mig_monitor_minor, imex_major;
+    bool drm_found;
+    struct host_deps *deps;
+    char *cache_status;
+};
+_Static_assert(sizeof(struct gctk_host) == sizeof(struct host_fields), "serialise gctk_host");
+
+static json_t *strv_json(const struct strv *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < v->len; i++)
+        json_array_append_new(a, json_string(v->items[i]));
+    return a;
+}
+
+static bool strv_from_json(json_t *a, struct strv *out)
+{
+    size_t i;
+    json_t *e;
+    if (!json_is_array(a))
+        return false;
+    json_array_foreach(a, i, e)
+    {
+        if (!json_is_string(e))
+            return false;
+        strv_push(out, xstrdup(json_string_value(e)));
+    }
+    return true;
+}
 
 static json_t *host_json(const gctk_host *h)
 {
     json_t *o = json_object(), *gpus = json_array(), *migs = json_array(), *files = json_array(),
-           *nodes = json_array(), *warnings = json_array();
+           *nodes = json_array();
     json_object_set_new(o, "driver_version", json_string(h->driver_version));
+    json_object_set_new(o, "arch", json_string(h->arch->name));
     for (size_t i = 0; i < h->ngpus; i++) {
         const struct gctk_gpu *g = &h->gpus[i];
         json_array_append_new(gpus, json_pack("[iisssooIoi]", g->index, g->minor, g->uuid,
@@ -410,13 +463,12 @@ static json_t *host_json(const gctk_host *h)
                                                n->path, (json_int_t)n->major, (json_int_t)n->minor,
                                                str_or_null(n->by_path)));
     }
-    for (size_t i = 0; i < h->warnings.len; i++)
-        json_array_append_new(warnings, json_string(h->warnings.items[i]));
     json_object_set_new(o, "gpus", gpus);
     json_object_set_new(o, "migs", migs);
     json_object_set_new(o, "files", files);
     json_object_set_new(o, "nodes", nodes);
-    json_object_set_new(o, "warnings", warnings);
+    json_object_set_new(o, "warnings", strv_json(&h->warnings));
+    json_object_set_new(o, "foreign_libs", strv_json(&h->foreign_libs));
     json_object_set_new(o, "mig_config_minor", json_integer(h->mig_config_minor));
     json_object_set_new(o, "mig_monitor_minor", json_integer(h->mig_monitor_minor));
     return o;
@@ -449,10 +501,11 @@ static bool host_from_json(gctk_host *h, json_t *o)
 {
     json_t *gpus = json_object_get(o, "gpus"), *migs = json_object_get(o, "migs"),
            *files = json_object_get(o, "files"), *nodes = json_object_get(o, "nodes"),
-           *warnings = json_object_get(o, "warnings");
+           *arch = json_object_get(o, "arch");
     long long v[8];
     if (!json_is_array(gpus) || !json_is_array(migs) || !json_is_array(files) ||
-        !json_is_array(nodes) || !json_is_array(warnings) ||
+        !json_is_array(nodes) || !json_is_string(arch) ||
+        (h->arch = host_arch_by_name(json_string_value(arch))) == NULL ||
         !json_is_string(json_object_get(o, "driver_version")) ||
         !get_int(json_object_get(o, "mig_config_minor"), -1, 1 << 20, &v[0]) ||
         !get_int(json_object_get(o, "mig_monitor_minor"), -1, 1 << 20, &v[1]))
@@ -544,13 +597,8 @@ static bool host_from_json(gctk_host *h, json_t *o)
         n->major = (unsigned)v[3];
         n->minor = (unsigned)v[4];
     }
-    json_array_foreach(warnings, i, e)
-    {
-        if (!json_is_string(e))
-            return false;
-        strv_push(&h->warnings, xstrdup(json_string_value(e)));
-    }
-    return true;
+    return strv_from_json(json_object_get(o, "warnings"), &h->warnings) &&
+           strv_from_json(json_object_get(o, "foreign_libs"), &h->foreign_libs);
 }
 
 /* Whether every dependency of the entry holds. */

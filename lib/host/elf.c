@@ -26,13 +26,23 @@ struct phdr {
     uint64_t offset, vaddr, filesz;
 };
 
-/* Reads exactly n bytes at off; a file shorter than that is truncated. */
-static int read_at(int fd, uint64_t size, uint64_t off, void *buf, size_t n, const char *what,
-                   gctk_error **err)
+/* Whether n bytes at off lie in a file of size bytes; else *err. Checked
+ * before anything is allocated for them: a header's claims cost nothing
+ * until the file holds what they claim. */
+static int check_in_file(uint64_t size, uint64_t off, size_t n, const char *what, gctk_error **err)
 {
     if (off > size || n > size - off)
         return gctk_fail(err, 0, "truncated: %s at offset %llu (%zu bytes) ends past %llu", what,
                          (unsigned long long)off, n, (unsigned long long)size);
+    return 0;
+}
+
+/* Reads exactly n bytes at off; a file shorter than that is truncated. */
+static int read_at(int fd, uint64_t size, uint64_t off, void *buf, size_t n, const char *what,
+                   gctk_error **err)
+{
+    if (check_in_file(size, off, n, what, err) < 0)
+        return -1;
     size_t done = 0;
     while (done < n) {
         ssize_t r = pread(fd, (char *)buf + done, n - done, (off_t)(off + done));
@@ -92,6 +102,8 @@ static int read_soname(int fd, uint64_t size, int elf_class, const struct phdr *
                          (unsigned long long)dyn->filesz);
 
     size_t dsize = (size_t)dyn->filesz;
+    if (check_in_file(size, dyn->offset, dsize, "dynamic section", err) < 0)
+        return -1;
     cleanup_free unsigned char *raw = xmalloc(dsize);
     if (read_at(fd, size, dyn->offset, raw, dsize, "dynamic section", err) < 0)
         return -1;
@@ -195,6 +207,8 @@ int elf_inspect_fd(int fd, struct elf_info *out, gctk_error **err)
             return gctk_fail(err, 0, "program header size %u is smaller than %zu", phentsize,
                              want_phent);
         size_t table = (size_t)phnum * phentsize;
+        if (check_in_file(size, phoff, table, "program headers", err) < 0)
+            return -1;
         cleanup_free unsigned char *raw = xmalloc(table);
         if (read_at(fd, size, phoff, raw, table, "program headers", err) < 0)
             return -1;

@@ -5,7 +5,6 @@
  * the standard directories). NVML is loaded only when a field that only it
  * knows is asked for (memory, brand, compute capability, CUDA version). */
 #include <dirent.h>
-#include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
@@ -13,11 +12,13 @@
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 
+#include "arch.h"
 #include "caps.h"
 #include "elfinfo.h"
 #include "host.h"
 #include "ldcache.h"
 #include "nvml.h"
+#include "vercmp.h"
 
 /* ---- the driver version -------------------------------------------------- */
 
@@ -56,7 +57,8 @@ int host_parse_proc_version(const char *text, char **out, gctk_error **err)
     return gctk_fail(err, 0, "no version number on the `NVRM version:` line");
 }
 
-int host_read_driver_version(const char *root, char **out, gctk_error **err)
+int host_read_driver(const char *root, char **version, const struct host_arch **arch,
+                     gctk_error **err)
 {
     cleanup_free char *path = path_join(root, HOST_PROC_VERSION);
     cleanup_free char *text = NULL;
@@ -69,9 +71,27 @@ int host_read_driver_version(const char *root, char **out, gctk_error **err)
                                root, path);
         return gctk_error_propagate(err, &e);
     }
-    if (host_parse_proc_version(text, out, &e) < 0)
+    if (host_parse_proc_version(text, version, &e) < 0)
         return gctk_refuse(err, EINVAL, "`%s`: %s", path, e->msg);
+    if (arch != NULL) {
+        const struct host_arch *a = host_arch_of_driver(text);
+        *arch = a != NULL ? a : host_arch_native();
+    }
     return 0;
+}
+
+int host_read_driver_version(const char *root, char **out, gctk_error **err)
+{
+    return host_read_driver(root, out, NULL, err);
+}
+
+const struct host_arch *host_root_arch(const char *root)
+{
+    cleanup_free char *version = NULL;
+    const struct host_arch *arch = NULL;
+    if (host_read_driver(root, &version, &arch, NULL) < 0)
+        return host_arch_native();
+    return arch;
 }
 
 /* ---- GPUs ------------------------------------------------------------------ */
@@ -456,8 +476,9 @@ static bool own_version_file(const struct cap_library *l, const char *name)
 
 /* Takes one library candidate: resolves it, applies the version-suffix rule
  * (the driver's version, or the library's own for the few that carry one)
- * and the ELF class check. want_class: from the cache flags or the scan dir. */
-static void consider_library(struct gctk_host *h, const char *path, int want_class)
+ * and the ELF check: a 64-bit library of the host's machine, or its 32-bit
+ * companion (want: what the cache flags or the scanned directory say). */
+static void consider_library(struct gctk_host *h, const char *path, enum host_arch_fit want)
 {
     const struct cap_library *lib = cap_library_of(base_name(path));
     if (lib == NULL)
@@ -481,16 +502,27 @@ static void consider_library(struct gctk_host *h, const char *path, int want_cla
         add_warning(h, xasprintf("library `%s` skipped: %s", real, e->msg));
         return;
     }
-    bool is64 = info.elf_class == ELFCLASS64 && info.machine == EM_X86_64;
-    bool is32 = info.elf_class == ELFCLASS32 && info.machine == EM_386;
-    if ((want_class == ELFCLASS64 && !is64) || (want_class == ELFCLASS32 && !is32) ||
-        (!is64 && !is32)) {
-        add_warning(h, xasprintf("library `%s` skipped: wrong ELF class or machine", real));
+    enum host_arch_fit fit = host_arch_fit(h->arch, &info);
+    if (fit != want) {
+        /* a library of another machine, or of the other class than where
+         * it was found, is never the driver's: its loader would refuse it */
+        char is[48];
+        host_arch_describe(&info, is, sizeof(is));
+        if (fit == HOST_ARCH_FOREIGN && !strv_contains(&h->foreign_libs, real))
+            strv_push(&h->foreign_libs, xstrdup(real));
+        if (fit == HOST_ARCH_FOREIGN)
+            add_warning(h, xasprintf("library `%s` skipped: built for %s, and this host's "
+                                     "driver is %s's: reinstall the driver's %s libraries",
+                                     real, is, h->arch->name, h->arch->name));
+        else
+            add_warning(h, xasprintf("library `%s` skipped: built for %s, found where the "
+                                     "%s-bit libraries are",
+                                     real, is, want == HOST_ARCH_OWN ? "64" : "32"));
         elf_info_clear(&info);
         return;
     }
     struct gctk_file *f =
-        add_file(h, is64 ? GCTK_FILE_LIB : GCTK_FILE_LIB32, lib->caps, real, real);
+        add_file(h, fit == HOST_ARCH_OWN ? GCTK_FILE_LIB : GCTK_FILE_LIB32, lib->caps, real, real);
     if (f != NULL)
         f->soname = steal_pointer(&info.soname);
     elf_info_clear(&info);
@@ -531,27 +563,7 @@ static void match_dev_links(struct gctk_host *h, const struct strv *links)
     }
 }
 
-static const char *const lib64_dirs[] = {
-    "/usr/lib/x86_64-linux-gnu",
-    "/lib/x86_64-linux-gnu",
-    "/usr/lib64",
-    "/lib64",
-    "/usr/lib",
-    "/lib",
-    "/usr/local/nvidia/lib64",
-    "/usr/local/nvidia/lib",
-    NULL,
-};
-static const char *const lib32_dirs[] = {
-    "/usr/lib/i386-linux-gnu",
-    "/lib/i386-linux-gnu",
-    "/usr/lib32",
-    "/lib32",
-    "/usr/local/nvidia/lib",
-    NULL,
-};
-
-static void scan_lib_dirs(struct gctk_host *h, const char *const *dirs, int want_class,
+static void scan_lib_dirs(struct gctk_host *h, const char *const *dirs, enum host_arch_fit want,
                           struct strv *dev_links)
 {
     cleanup_free char *suffix = xasprintf(".so.%s", h->driver_version);
@@ -565,14 +577,14 @@ static void scan_lib_dirs(struct gctk_host *h, const char *const *dirs, int want
             if (lib == NULL)
                 continue;
             if (is_dev_name(de->d_name)) {
-                strv_push(dev_links, xasprintf("%c:%s/%s", want_class == ELFCLASS64 ? '6' : '3',
+                strv_push(dev_links, xasprintf("%c:%s/%s", want == HOST_ARCH_OWN ? '6' : '3',
                                                dirs[i], de->d_name));
                 continue;
             }
             if (!str_has_suffix(de->d_name, suffix) && !own_version_file(lib, de->d_name))
                 continue;
             cleanup_free char *p = xasprintf("%s/%s", dirs[i], de->d_name);
-            consider_library(h, p, want_class);
+            consider_library(h, p, want);
         }
     }
 }
@@ -588,8 +600,8 @@ static void find_libraries(struct gctk_host *h)
         if (e->code != ENOENT)
             add_warning(h, xasprintf("`%s` unusable, scanning the library directories: %s",
                                      cache_path, e->msg));
-        scan_lib_dirs(h, lib64_dirs, ELFCLASS64, &dev_links);
-        scan_lib_dirs(h, lib32_dirs, ELFCLASS32, &dev_links);
+        scan_lib_dirs(h, h->arch->lib_dirs, HOST_ARCH_OWN, &dev_links);
+        scan_lib_dirs(h, h->arch->lib32_dirs, HOST_ARCH_OWN32, &dev_links);
         match_dev_links(h, &dev_links);
         return;
     }
@@ -597,46 +609,191 @@ static void find_libraries(struct gctk_host *h)
         const struct ldcache_entry *en = &cache.entries[i];
         if (en->hwcap != 0 || cap_library_caps(en->soname) == 0)
             continue;
-        int cls = (en->flags & 0xff00) == (LDCACHE_FLAG_X86_64 & 0xff00) ? ELFCLASS64
-                  : en->flags == LDCACHE_FLAG_I386                       ? ELFCLASS32
-                                                                         : 0;
-        if (cls == 0)
+        /* the entries of the host's loader; another architecture's (a
+         * multiarch install) are that loader's business */
+        enum host_arch_fit want;
+        if (en->flags == h->arch->ldcache_flags)
+            want = HOST_ARCH_OWN;
+        else if (h->arch->machine32 != 0 && en->flags == h->arch->ldcache_flags32)
+            want = HOST_ARCH_OWN32;
+        else
             continue;
         /* ldconfig lists a library's development link under its own name */
         if (is_dev_name(en->soname) && strcmp(base_name(en->path), en->soname) == 0)
-            strv_push(&dev_links, xasprintf("%c:%s", cls == ELFCLASS64 ? '6' : '3', en->path));
+            strv_push(&dev_links, xasprintf("%c:%s", want == HOST_ARCH_OWN ? '6' : '3', en->path));
         else
-            consider_library(h, en->path, cls);
+            consider_library(h, en->path, want);
     }
     ldcache_clear(&cache);
     match_dev_links(h, &dev_links);
 }
 
-char *host_find_library(const char *root, const char *soname)
+/* The 64-bit entry of soname in root's ld.so.cache. *usable: whether there
+ * is a cache that discovery reads. Owned; NULL when the cache has none. */
+static char *cache_entry(const char *root, const char *soname, bool *usable)
 {
+    const struct host_arch *arch = host_root_arch(root);
     cleanup_free char *cache_path = path_join(root, "/etc/ld.so.cache");
     struct ldcache cache = {0};
-    cleanup_free char *found = NULL;
-    if (ldcache_read(cache_path, &cache, NULL) == 0) {
-        for (size_t i = 0; i < cache.len && found == NULL; i++) {
-            const struct ldcache_entry *en = &cache.entries[i];
-            if (en->hwcap == 0 && (en->flags & 0xff00) == (LDCACHE_FLAG_X86_64 & 0xff00) &&
-                strcmp(en->soname, soname) == 0)
-                found = xstrdup(en->path);
+    char *found = NULL;
+    *usable = ldcache_read(cache_path, &cache, NULL) == 0;
+    for (size_t i = 0; *usable && i < cache.len && found == NULL; i++) {
+        const struct ldcache_entry *en = &cache.entries[i];
+        if (en->hwcap == 0 && en->flags == arch->ldcache_flags && strcmp(en->soname, soname) == 0)
+            found = xstrdup(en->path);
+    }
+    ldcache_clear(&cache);
+    return found;
+}
+
+/* name in the first of dirs that has it, resolved under root; NULL when none */
+static char *find_in_dirs(const char *root, const char *const *dirs, const char *name,
+                          const char **dir)
+{
+    for (size_t i = 0; dirs[i] != NULL; i++) {
+        cleanup_free char *rel = xasprintf("%s/%s", dirs[i], name);
+        cleanup_free char *real = NULL;
+        if (host_resolve(root, rel, &real, NULL) < 0)
+            continue;
+        cleanup_free char *full = path_join(root, real);
+        if (access(full, F_OK) == 0) {
+            *dir = dirs[i];
+            return steal_pointer(&real);
         }
-        ldcache_clear(&cache);
     }
-    for (size_t i = 0; found == NULL && lib64_dirs[i] != NULL; i++) {
-        cleanup_free char *rel = xasprintf("%s/%s", lib64_dirs[i], soname);
-        cleanup_free char *full = path_join(root, rel);
-        if (access(full, F_OK) == 0)
-            found = steal_pointer(&rel);
-    }
+    return NULL;
+}
+
+char *host_find_library(const char *root, const char *soname)
+{
+    bool usable = false;
+    cleanup_free char *found = cache_entry(root, soname, &usable);
     cleanup_free char *real = NULL;
-    if (found == NULL || host_resolve(root, found, &real, NULL) < 0)
-        return NULL;
-    cleanup_free char *full = path_join(root, real);
-    return access(full, F_OK) == 0 ? steal_pointer(&real) : NULL;
+    if (found != NULL && host_resolve(root, found, &real, NULL) == 0) {
+        cleanup_free char *full = path_join(root, real);
+        if (access(full, F_OK) == 0)
+            return steal_pointer(&real);
+    }
+    const char *dir = NULL;
+    return find_in_dirs(root, host_root_arch(root)->lib_dirs, soname, &dir);
+}
+
+/* Where drivers are known to keep their libraries outside the loader's
+ * usual directories (NixOS's /run/opengl-driver/lib, the private directories
+ * of distribution packages): looked at only to explain why discovery found
+ * no library, never to take one. */
+static const char *const outside_lib_dirs[] = {
+    "/run/opengl-driver/lib",
+    "/usr/lib/x86_64-linux-gnu/nvidia/current",
+    "/usr/lib/x86_64-linux-gnu/nvidia",
+    "/usr/lib/aarch64-linux-gnu/nvidia/current",
+    "/usr/lib/aarch64-linux-gnu/nvidia",
+    "/usr/lib64/nvidia",
+    "/usr/lib/nvidia",
+    "/opt/nvidia/lib64",
+    NULL,
+};
+
+void host_lib_check_clear(struct host_lib_check *c)
+{
+    free(c->path);
+    free(c->version);
+    free(c->dir);
+    *c = (struct host_lib_check){0};
+}
+
+void host_check_library(const char *root, const char *soname, const char *driver,
+                        struct host_lib_check *out)
+{
+    *out = (struct host_lib_check){.state = HOST_LIB_MISSING};
+    bool usable = false;
+    cleanup_free char *entry = cache_entry(root, soname, &usable);
+    out->cached = usable;
+    cleanup_free char *real = NULL;
+    const char *dir = NULL;
+    bool seen = false; /* where discovery looks: the cache, else the usual dirs */
+    if (entry != NULL && host_resolve(root, entry, &real, NULL) == 0) {
+        cleanup_free char *full = path_join(root, real);
+        seen = access(full, F_OK) == 0;
+    }
+    if (!seen) {
+        free(real);
+        real = find_in_dirs(root, host_root_arch(root)->lib_dirs, soname, &dir);
+        seen = real != NULL && !usable;
+    }
+    if (real == NULL)
+        real = find_in_dirs(root, outside_lib_dirs, soname, &dir);
+    if (real == NULL)
+        return;
+    out->version = host_file_version(real);
+    if (!seen) {
+        out->state = HOST_LIB_UNCACHED;
+        out->dir = xstrdup(dir);
+    } else if (out->version == NULL) {
+        out->state = HOST_LIB_UNVERSIONED;
+    } else if (driver != NULL && strcmp(out->version, driver) != 0) {
+        out->state = HOST_LIB_MISMATCH;
+    } else {
+        out->state = HOST_LIB_OK;
+    }
+    out->path = steal_pointer(&real);
+}
+
+char *host_mismatch_fix(const char *module, const char *lib)
+{
+    if (version_cmp(lib, module) > 0)
+        return xasprintf("reboot, or reload the module, so that the kernel module of the "
+                         "installed driver %s runs: rmmod nvidia_uvm nvidia_drm nvidia_modeset "
+                         "nvidia && modprobe nvidia",
+                         lib);
+    return xasprintf("install the user-space libraries of driver %s (the version of the loaded "
+                     "kernel module) and run `ldconfig`, or reboot into the driver %s",
+                     module, lib);
+}
+
+int host_lib_check_fail(const struct host_lib_check *c, const char *root, const char *soname,
+                        const char *driver, gctk_error **err)
+{
+    const char *shown = root == NULL || strcmp(root, "/") == 0 ? "" : root;
+    switch (c->state) {
+    case HOST_LIB_OK:
+        return 0;
+    case HOST_LIB_MISMATCH: {
+        cleanup_free char *fix = host_mismatch_fix(driver, c->version);
+        gctk_fail(err, 0,
+                  "driver/library version mismatch: kernel module %s, libraries %s (`%s%s`)",
+                  driver, c->version, shown, c->path);
+        return gctk_hint(err, "%s", fix);
+    }
+    case HOST_LIB_UNVERSIONED:
+        gctk_fail(err, 0, "`%s` is `%s%s`, whose name carries no driver version", soname, shown,
+                  c->path);
+        return gctk_hint(err,
+                         "reinstall the NVIDIA driver's user-space libraries%s%s: the driver's "
+                         "files are named <library>.so.<version>",
+                         driver ? " of version " : "", driver ? driver : "");
+    case HOST_LIB_UNCACHED:
+        if (c->cached)
+            gctk_fail(err, 0,
+                      "`%s%s` is in `%s`, which `%s/etc/ld.so.cache` does not list: driver "
+                      "libraries are found through the host's ld.so.cache",
+                      shown, c->path, c->dir, shown);
+        else
+            gctk_fail(err, 0,
+                      "`%s%s` is in `%s`, which is not a standard library directory, and "
+                      "there is no `%s/etc/ld.so.cache` to list it",
+                      shown, c->path, c->dir, shown);
+        return gctk_hint(err,
+                         "list the directory in the host's ld.so.cache: echo %s > "
+                         "/etc/ld.so.conf.d/nvidia.conf && ldconfig",
+                         c->dir);
+    case HOST_LIB_MISSING:
+        break;
+    }
+    gctk_fail(err, 0, "no `%s`: neither `%s/etc/ld.so.cache` nor the library directories have it",
+              soname, shown);
+    return gctk_hint(err, "install the NVIDIA driver's user-space libraries%s%s and run `ldconfig`",
+                     driver ? " of version " : "", driver ? driver : "");
 }
 
 static bool is_executable_file(struct gctk_host *h, const char *path, char **real)
@@ -651,7 +808,8 @@ static bool is_executable_file(struct gctk_host *h, const char *path, char **rea
     host_dep_file(h->deps, full);
     /* the driver's own program, not a wrapper script that execs it from a
      * path the container will not have */
-    if ((st.st_mode & 0111) && elf_inspect(full, &info, &e) == 0 && info.machine == EM_X86_64) {
+    if ((st.st_mode & 0111) && elf_inspect(full, &info, &e) == 0 &&
+        host_arch_fit(h->arch, &info) == HOST_ARCH_OWN) {
         elf_info_clear(&info);
         return true;
     }
@@ -1045,6 +1203,11 @@ size_t host_imex_channels(gctk_host *h)
 
 /* ---- NVML, lazily ------------------------------------------------------------ */
 
+bool host_loadable(const gctk_host *h)
+{
+    return h->arch == host_arch_native();
+}
+
 const char *host_library_path(const gctk_host *h, const char *prefix)
 {
     for (size_t i = 0; i < h->nfiles; i++)
@@ -1061,6 +1224,13 @@ struct nvml *host_nvml(gctk_host *h)
     h->nvml_tried = true;
     if (h->flags & GCTK_HOST_NO_NVML)
         return NULL;
+    if (!host_loadable(h)) {
+        add_warning(h, xasprintf("NVML not loaded: the driver under `%s` is %s's and gctk is "
+                                 "built for %s: memory, brand and compute capability are "
+                                 "unknown",
+                                 h->root, h->arch->name, host_arch_native()->name));
+        return NULL;
+    }
     const char *lib = host_library_path(h, "libnvidia-ml.so");
     if (lib == NULL) {
         add_warning(h, xstrdup("NVML not found (libnvidia-ml.so): memory, brand and compute "
@@ -1470,7 +1640,7 @@ int host_discover(gctk_host *h, gctk_error **err)
     h->imex_major = -2; /* read when a container asks for IMEX channels */
     cleanup_free char *version = path_join(h->root, HOST_PROC_VERSION);
     host_dep_file(h->deps, version);
-    if (host_read_driver_version(h->root, &h->driver_version, err) < 0 || read_gpus(h, err) < 0)
+    if (host_read_driver(h->root, &h->driver_version, &h->arch, err) < 0 || read_gpus(h, err) < 0)
         return -1;
     find_libraries(h);
     find_binaries(h);
@@ -1511,6 +1681,7 @@ void gctk_host_free(gctk_host *h)
     }
     free(h->nodes);
     strv_clear(&h->warnings);
+    strv_clear(&h->foreign_libs);
     strv_clear(&h->real_dirs);
     strv_clear(&h->missing_dirs);
     free(h->driver_version);
@@ -1531,6 +1702,11 @@ const char *gctk_host_driver_version(const gctk_host *h)
     return h->driver_version;
 }
 
+const char *gctk_host_arch(const gctk_host *h)
+{
+    return h->arch->name;
+}
+
 const char *gctk_host_cuda_version_nvml(gctk_host *h)
 {
     if (h->cuda_tried)
@@ -1545,7 +1721,7 @@ const char *gctk_host_cuda_version_nvml(gctk_host *h)
         return h->cuda_version;
     }
     const char *cuda = host_library_path(h, "libcuda.so");
-    if (cuda != NULL && !(h->flags & GCTK_HOST_NO_NVML)) {
+    if (cuda != NULL && !(h->flags & GCTK_HOST_NO_NVML) && host_loadable(h)) {
         cleanup_free char *full = path_join(h->root, cuda);
         gctk_error_free(e);
         e = NULL;

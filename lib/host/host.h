@@ -8,11 +8,13 @@
 #include "util.h"
 
 struct nvml;
+struct host_arch;
 
 struct gctk_host {
     char *root;
     unsigned flags;
     char *driver_version;
+    const struct host_arch *arch; /* the driver's (arch.h) */
     char *cuda_version;
     bool cuda_tried;
     struct gctk_gpu *gpus;
@@ -23,6 +25,7 @@ struct gctk_host {
     struct gctk_node *nodes;
     size_t nnodes, nodes_cap;
     struct strv warnings;
+    struct strv foreign_libs; /* libraries skipped for another machine (resolved paths) */
     struct strv real_dirs;    /* directories of the root found not to be links */
     struct strv missing_dirs; /* directories of the root found not to exist */
     struct nvml *nvml;
@@ -86,9 +89,15 @@ void host_mig_clear(struct gctk_mig *m);
 /* The driver version from the text of /proc/driver/nvidia/version. */
 int host_parse_proc_version(const char *text, char **out, gctk_error **err);
 /* The version of the loaded kernel module, from root's /proc/driver/nvidia/
- * version. Errors: ENOENT when it is missing (the module is not loaded),
- * EINVAL when it does not say, else the read's errno. */
+ * version, and (arch, may be NULL) the architecture the module names there,
+ * else the one gctk was built for. Errors: ENOENT when it is missing (the
+ * module is not loaded), EINVAL when it does not say, else the read's errno. */
+int host_read_driver(const char *root, char **version, const struct host_arch **arch,
+                     gctk_error **err);
 int host_read_driver_version(const char *root, char **out, gctk_error **err);
+/* The architecture of root's driver: host_read_driver's, or gctk's own when
+ * no driver says. */
+const struct host_arch *host_root_arch(const char *root);
 
 /* The control nodes of a driver install (not the GPUs' nvidia<minor>): their
  * numbers (-1: any), the capabilities that need them and the command that
@@ -106,12 +115,58 @@ void host_control_nodes(int uvm_major, struct host_node_spec out[HOST_CONTROL_NO
 /* The char major of the driver `name` in root's /proc/devices; -1 when absent. */
 int host_char_major(const char *root, const char *name);
 
-/* The library the host's loader finds for soname: root's ld.so.cache (64-bit
- * entries), else discovery's library directories; its symlinks resolved
+/* The library the host's loader finds for soname: root's ld.so.cache (the
+ * entries of its architecture's loader), else discovery's library
+ * directories of that architecture; its symlinks resolved
  * under root. Root-relative and owned; NULL when there is none. Unlike
  * discovery it takes a library of any version, and needs no opened host: the
  * question is which file the loader would load. */
 char *host_find_library(const char *root, const char *soname);
+/* Why discovery has (or has not) the library of a SONAME ("libcuda.so.1"):
+ * the file the host's ld.so.cache names for it (without a usable cache: the
+ * library directories discovery scans), compared with the kernel module's
+ * version; else a file of that name in a directory the cache does not list
+ * (NixOS's /run/opengl-driver/lib, a package's private directory); else
+ * none. The hook and gctk doctor explain a missing driver library with it,
+ * so that they say the same. */
+enum host_lib_state {
+    HOST_LIB_OK,          /* of the module's version, where discovery looks */
+    HOST_LIB_MISMATCH,    /* of another version: "driver/library version mismatch" */
+    HOST_LIB_UNVERSIONED, /* its name carries no version */
+    HOST_LIB_UNCACHED,    /* in a directory discovery does not look in */
+    HOST_LIB_MISSING,     /* nowhere */
+};
+struct host_lib_check {
+    enum host_lib_state state;
+    char *path;    /* root-relative resolved file; NULL when missing */
+    char *version; /* its version; NULL when unknown */
+    char *dir;     /* HOST_LIB_UNCACHED: the directory it is in */
+    bool cached;   /* root has a usable ld.so.cache */
+};
+void host_check_library(const char *root, const char *soname, const char *driver,
+                        struct host_lib_check *out);
+void host_lib_check_clear(struct host_lib_check *c);
+/* The error of a state other than OK (returns 0 for OK): what is wrong,
+ * with the versions or paths involved, and the fix. */
+int host_lib_check_fail(const struct host_lib_check *c, const char *root, const char *soname,
+                        const char *driver, gctk_error **err);
+/* The fix of a driver/library version mismatch, by which side is newer. Owned. */
+char *host_mismatch_fix(const char *module, const char *lib);
+/* The driver libraries a container cannot do without, per capability
+ * (utility: libnvidia-ml, compute: libcuda; see host_plan_check). */
+struct host_core_library {
+    unsigned cap;       /* the capability that needs it (after cap_expand) */
+    const char *name;   /* "compute" */
+    const char *soname; /* "libcuda.so.1" */
+    const char *prefix; /* discovery's name prefix: "libcuda.so" */
+};
+extern const struct host_core_library host_core_libraries[]; /* ends with {0, NULL, ...} */
+/* Refuses a plan that would start a container without what every GPU
+ * container needs: the control node /dev/nvidiactl, and the core library of
+ * each capability asked for (host_core_libraries). The error says why
+ * discovery has none (host_check_library) and the fix. */
+int host_plan_check(const gctk_host *h, const gctk_plan *p, gctk_error **err);
+
 /* One /proc/driver/nvidia/gpus/<bus>/information file; index and proc_dir unset. */
 int host_parse_gpu_information(const char *text, struct gctk_gpu *out, gctk_error **err);
 void host_gpu_clear(struct gctk_gpu *g);
@@ -132,6 +187,9 @@ int host_resolve(const char *root, const char *path, char **out, gctk_error **er
 char *host_file_version(const char *path);
 /* The root-relative path of the 64-bit driver library named prefix*, or NULL. */
 const char *host_library_path(const gctk_host *h, const char *prefix);
+/* Whether gctk can load the host's driver libraries: they are of the
+ * architecture it was built for. */
+bool host_loadable(const gctk_host *h);
 /* The directories the kernel searches for firmware, in its order: root's
  * firmware_class.path when set, /lib/firmware/updates/<release>,
  * /lib/firmware/updates, /lib/firmware/<release>, /lib/firmware (release:

@@ -397,7 +397,7 @@ static int read_process_list(struct nvml *n, nvmlDevice_t dev, size_t list, cons
                 same->used_bytes = p.used_bytes;
             continue;
         }
-        *procs = xrealloc(*procs, (*count + 1) * sizeof(**procs));
+        *procs = xgrow_for_one(*procs, *count, sizeof(**procs));
         (*procs)[(*count)++] = p;
     }
     return 0;

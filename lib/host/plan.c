@@ -2,6 +2,8 @@
  * selection and a set of capabilities. `gctk list`, the hook and the CDI
  * generator all read it, so they cannot disagree. */
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "caps.h"
 #include "host.h"
@@ -175,6 +177,90 @@ int gctk_plan_new(gctk_host *h, const struct gctk_selection *sel, unsigned caps,
         return -1;
     }
     *out = p;
+    return 0;
+}
+
+/* ---- what a container cannot do without ------------------------------------------ */
+
+/* The other capabilities' libraries are optional parts of most distributions'
+ * driver packages (Debian's libnvcuvid1, libgl1-nvidia-glvnd-glx, the 32-bit
+ * ones): an image that asks for `all` must still start on a compute-only
+ * install. utility and compute have one library no install lacks. */
+const struct host_core_library host_core_libraries[] = {
+    {GCTK_CAP_UTILITY, "utility", "libnvidia-ml.so.1", "libnvidia-ml.so"},
+    {GCTK_CAP_COMPUTE, "compute", "libcuda.so.1", "libcuda.so"},
+    {0, NULL, NULL, NULL},
+};
+
+static bool plan_has_library(const gctk_plan *p, const char *prefix)
+{
+    for (size_t i = 0; i < p->nfiles; i++) {
+        const char *base = strrchr(p->files[i]->path, '/');
+        if (p->files[i]->kind == GCTK_FILE_LIB &&
+            str_has_prefix(base ? base + 1 : p->files[i]->path, prefix))
+            return true;
+    }
+    return false;
+}
+
+/* Why the control node is not among the host's nodes: discovery warned. */
+static int control_node_fail(const gctk_host *h, gctk_error **err)
+{
+    struct host_node_spec control[HOST_CONTROL_NODES];
+    host_control_nodes(-1, control);
+    const struct host_node_spec *ctl = &control[0];
+    cleanup_free char *full = path_join(h->root, ctl->path);
+    struct stat st;
+    if (stat(full, &st) < 0) {
+        gctk_fail(err, 0,
+                  "device node `%s` is missing: every GPU container needs the driver's control "
+                  "node",
+                  full);
+        return gctk_hint(err, "%s (it comes with the kernel module: `modprobe nvidia` loads it)",
+                         ctl->create);
+    }
+    if (!S_ISCHR(st.st_mode))
+        gctk_fail(err, 0,
+                  "`%s` is not a character device: every GPU container needs the "
+                  "driver's control node",
+                  full);
+    else
+        gctk_fail(err, 0, "`%s` is %u:%u, not the driver's control node %d:%d", full,
+                  major(st.st_rdev), minor(st.st_rdev), ctl->major, ctl->minor);
+    return gctk_hint(err, "rm -f %s && mknod -m 666 %s c %d %d", full, full, ctl->major,
+                     ctl->minor);
+}
+
+int host_plan_check(const gctk_host *h, const gctk_plan *p, gctk_error **err)
+{
+    bool ctl = false;
+    for (size_t i = 0; i < h->nnodes && !ctl; i++)
+        ctl = h->nodes[i].kind == GCTK_NODE_CONTROL &&
+              strcmp(h->nodes[i].path, "/dev/nvidiactl") == 0;
+    if (!ctl)
+        return control_node_fail(h, err);
+    unsigned caps = cap_expand(p->caps);
+    for (const struct host_core_library *c = host_core_libraries; c->soname != NULL; c++) {
+        if (!(caps & c->cap) || plan_has_library(p, c->prefix))
+            continue;
+        struct host_lib_check check;
+        host_check_library(h->root, c->soname, h->driver_version, &check);
+        if (check.state == HOST_LIB_OK) {
+            /* there, of the right version, yet skipped: discovery said why */
+            const char *why = NULL;
+            for (size_t i = 0; i < h->warnings.len && why == NULL; i++)
+                if (strstr(h->warnings.items[i], c->prefix) != NULL)
+                    why = h->warnings.items[i];
+            gctk_fail(err, 0, "`%s%s` is unusable: %s", strcmp(h->root, "/") == 0 ? "" : h->root,
+                      check.path, why ? why : "discovery skipped it");
+        } else {
+            host_lib_check_fail(&check, h->root, c->soname, h->driver_version, err);
+        }
+        bool mismatch = check.state == HOST_LIB_MISMATCH;
+        host_lib_check_clear(&check);
+        /* a mismatch is the whole driver's, not one capability's */
+        return mismatch ? -1 : gctk_wrap(err, "capability %s needs `%s`", c->name, c->soname);
+    }
     return 0;
 }
 

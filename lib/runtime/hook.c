@@ -27,19 +27,7 @@ void hook_log_clear(struct hook_log *log)
 
 char *hook_escape(const char *s)
 {
-    size_t n = strlen(s), shown = n > HOOK_LINE_MAX ? HOOK_LINE_MAX : n;
-    char *out = xmalloc(shown * 4 + 64), *o = out;
-    for (size_t i = 0; i < shown; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            o += sprintf(o, "\\x%02x", c);
-        else
-            *o++ = (char)c;
-    }
-    if (shown < n)
-        o += sprintf(o, "... (%zu bytes)", n);
-    *o = '\0';
-    return out;
+    return str_escape_line(s, HOOK_LINE_MAX);
 }
 
 void hook_log_write(const struct hook_log *log, const char *path, const char *id)
@@ -126,7 +114,7 @@ static int run(const struct gctk_config *cfg, const struct oci_state *state, str
     cleanup_oci_spec struct oci_spec spec = {0};
     cleanup_request struct request req = {0};
     if (oci_spec_load(state->bundle, &spec, err) < 0 ||
-        request_from_env(&spec.env, spec.privileged, cfg, &req, err) < 0)
+        request_from_spec(&spec, cfg, &req, err) < 0)
         return -1;
     if (req.ignored != NULL)
         hook_log_add(log, "%s", req.ignored);
@@ -153,7 +141,7 @@ static int run(const struct gctk_config *cfg, const struct oci_state *state, str
     if (sel.note != NULL)
         hook_log_add(log, "note: %s", sel.note);
     cleanup_plan gctk_plan *plan = NULL;
-    if (gctk_plan_new(h, &sel, req.caps, &plan, err) < 0)
+    if (gctk_plan_new(h, &sel, req.caps, &plan, err) < 0 || host_plan_check(h, plan, err) < 0)
         return -1;
     unsigned long long t_discover = now_ns() - t;
     t = now_ns();

@@ -10,52 +10,216 @@
 #include "request.h"
 #include "shim.h"
 
-/* runc's global flags that take a value (`--flag value`) */
-static const char *const valued_globals[] = {"--root", "--log",      "--log-format",
-                                             "--criu", "--rootless", NULL};
+/* runc's command line, read as runc reads it: its options are urfave/cli v1
+ * flags over Go's flag package. Go's rules: `-name` and `--name` are the
+ * same; a value follows as `-name=value` or as the next argument, whatever
+ * that argument looks like; a boolean takes no next argument (`-name=false`
+ * only); parsing stops at the first argument that is not a flag and after
+ * `--`; an unknown flag is an error. urfave/cli adds, for a command's own
+ * options: the options may follow the arguments (it moves every argument
+ * that begins with `-` in front, each with the argument after it when that
+ * one does not begin with `-` and the flag holds no `=`), and two names of
+ * one option (`-b` and `--bundle`) may not both be given. The tables hold
+ * every option of runc 1.0 to 1.5 (and crun's global options where they
+ * differ), so that a command line runc accepts is read the same here; one
+ * that cannot be read is refused rather than guessed at. */
+struct runc_flag {
+    const char *names; /* "bundle,b": the names of one option */
+    bool value;        /* takes a value (string, int) rather than a boolean */
+};
 
-static bool takes_value(const char *arg, const char *const *list)
+static const struct runc_flag global_flags[] = {
+    {"debug", false},
+    {"log", true},
+    {"log-format", true},
+    {"root", true},
+    {"criu", true},
+    {"systemd-cgroup", false},
+    {"rootless", true},
+    {"help,h", false},
+    {"version,v", false},
+    /* crun's, for a configured crun */
+    {"cgroup-manager", true},
+    {"log-level", true},
+    {NULL, false},
+};
+
+/* runc create and runc run */
+static const struct runc_flag create_flags[] = {
+    {"bundle,b", true},  {"console-socket", true},  {"pidfd-socket", true}, {"pid-file", true},
+    {"no-pivot", false}, {"no-new-keyring", false}, {"preserve-fds", true}, {"detach,d", false},
+    {"keep", false},     {"no-subreaper", false},   {"help,h", false},      {NULL, false},
+};
+
+/* The option of table named name (name_len bytes), or NULL; *alias: which of
+ * its names it was. */
+static const struct runc_flag *find_flag(const struct runc_flag *table, const char *name,
+                                         size_t name_len, size_t *alias)
 {
-    for (size_t i = 0; list[i] != NULL; i++)
-        if (strcmp(arg, list[i]) == 0)
-            return true;
-    return false;
+    for (const struct runc_flag *f = table; f->names != NULL; f++) {
+        size_t k = 0;
+        for (const char *n = f->names; *n != '\0'; k++) {
+            size_t len = strcspn(n, ",");
+            if (len == name_len && strncmp(n, name, len) == 0) {
+                *alias = k;
+                return f;
+            }
+            n += len + (n[len] == ',');
+        }
+    }
+    return NULL;
 }
 
-void shim_parse_args(int argc, char *const *argv, struct shim_args *out)
+/* Go's strconv.ParseBool */
+static int parse_bool(const char *s)
+{
+    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+    static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(yes); i++) {
+        if (strcmp(s, yes[i]) == 0)
+            return 1;
+        if (strcmp(s, no[i]) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+/* One flag set parsed with Go's rules over args[0..n): the index of the first
+ * argument that is not a flag (after `--` when that ended it), or -1 with
+ * *err set. Each option's value is in values[option] (the last one given),
+ * booleans as "true"/"false"; used[option] has a bit per name given. */
+static int go_flag_parse(const struct runc_flag *table, const char *what, char *const *args, int n,
+                         const char **values, unsigned *used, gctk_error **err)
+{
+    int i = 0;
+    while (i < n) {
+        const char *s = args[i];
+        if (s[0] != '-' || s[1] == '\0')
+            break;
+        if (strcmp(s, "--") == 0)
+            return i + 1;
+        const char *name = s + (s[1] == '-' ? 2 : 1);
+        if (name[0] == '\0' || name[0] == '-' || name[0] == '=')
+            return gctk_fail(err, 0, "bad option syntax `%s` for %s", s, what);
+        i++;
+        const char *eq = strchr(name + 1, '=');
+        size_t name_len = eq != NULL ? (size_t)(eq - name) : strlen(name), alias = 0;
+        const struct runc_flag *f = find_flag(table, name, name_len, &alias);
+        if (f == NULL)
+            return gctk_fail(err, 0,
+                             "`%s` is not an option of %s that gctk-runtime knows: it cannot "
+                             "tell which bundle the container uses",
+                             s, what);
+        size_t k = (size_t)(f - table);
+        used[k] |= 1u << alias;
+        if (!f->value) {
+            int b = eq != NULL ? parse_bool(eq + 1) : 1;
+            if (b < 0)
+                return gctk_fail(err, 0, "`%s` for %s: `%s` is not a boolean", s, what, eq + 1);
+            values[k] = b ? "true" : "false";
+        } else if (eq != NULL) {
+            values[k] = eq + 1;
+        } else if (i < n) {
+            values[k] = args[i++];
+        } else {
+            return gctk_fail(err, 0, "`%s` for %s needs a value", s, what);
+        }
+    }
+    return i;
+}
+
+/* urfave/cli's move of a command's flags in front of its arguments */
+static void reorder_args(char *const *args, int n, char **out)
+{
+    int nf = 0, nn = 0;
+    cleanup_free char **rest = xcalloc((size_t)n + 1, sizeof(char *));
+    bool may_be_value = false;
+    for (int i = 0; i < n; i++) {
+        const char *a = args[i];
+        if (strcmp(a, "--") == 0) {
+            while (i < n)
+                rest[nn++] = args[i++];
+            break;
+        }
+        if (may_be_value && a[0] != '-') {
+            may_be_value = false;
+            out[nf++] = args[i];
+            continue;
+        }
+        may_be_value = false;
+        if (a[0] == '-' && a[1] != '\0') {
+            out[nf++] = args[i];
+            may_be_value = strchr(a, '=') == NULL;
+        } else {
+            rest[nn++] = args[i];
+        }
+    }
+    memcpy(out + nf, rest, (size_t)nn * sizeof(char *));
+}
+
+/* The option's value in the parse of table, or NULL */
+static const char *flag_value(const struct runc_flag *table, const char *const *values,
+                              const char *names)
+{
+    for (size_t k = 0; table[k].names != NULL; k++)
+        if (strcmp(table[k].names, names) == 0)
+            return values[k];
+    return NULL;
+}
+
+static bool is_true(const char *v)
+{
+    return v != NULL && strcmp(v, "true") == 0;
+}
+
+int shim_parse_args(int argc, char *const *argv, struct shim_args *out, gctk_error **err)
 {
     *out = (struct shim_args){.verb = -1};
-    int i = 1;
-    for (; i < argc; i++) {
-        if (argv[i][0] != '-')
-            break;
-        const char **value = strcmp(argv[i], "--log") == 0          ? &out->log
-                             : strcmp(argv[i], "--log-format") == 0 ? &out->log_format
-                                                                    : NULL;
-        if (str_has_prefix(argv[i], "--log="))
-            out->log = argv[i] + strlen("--log=");
-        else if (str_has_prefix(argv[i], "--log-format="))
-            out->log_format = argv[i] + strlen("--log-format=");
-        if (takes_value(argv[i], valued_globals)) {
-            if (value != NULL && i + 1 < argc)
-                *value = argv[i + 1];
-            i++;
-        }
+    const char *gv[GCTK_ARRAY_LEN(global_flags)] = {0};
+    unsigned gused[GCTK_ARRAY_LEN(global_flags)] = {0};
+    int first =
+        argc > 1 ? go_flag_parse(global_flags, "runc", argv + 1, argc - 1, gv, gused, err) : 0;
+    /* where the runtime log is, as far as it was read: errors go there too */
+    out->log = flag_value(global_flags, gv, "log");
+    out->log_format = flag_value(global_flags, gv, "log-format");
+    if (first < 0)
+        return -1;
+    int verb = 1 + first;
+    if (is_true(flag_value(global_flags, gv, "help,h")) ||
+        is_true(flag_value(global_flags, gv, "version,v")) || verb >= argc)
+        return 0; /* runc answers these itself and creates nothing */
+    out->verb = verb;
+    const char *name = argv[verb];
+    if (strcmp(name, "create") != 0 && strcmp(name, "run") != 0)
+        return 0;
+    cleanup_free char *what = xasprintf("`runc %s`", name);
+    int n = argc - verb - 1;
+    cleanup_free char **args = xcalloc((size_t)n + 1, sizeof(char *));
+    reorder_args(argv + verb + 1, n, args);
+    const char *cv[GCTK_ARRAY_LEN(create_flags)] = {0};
+    unsigned cused[GCTK_ARRAY_LEN(create_flags)] = {0};
+    int pos = go_flag_parse(create_flags, what, args, n, cv, cused, err);
+    if (pos < 0)
+        return -1;
+    for (size_t k = 0; create_flags[k].names != NULL; k++)
+        if (cused[k] & (cused[k] - 1))
+            return gctk_fail(err, 0, "%s: two names of one option (`%s`): runc refuses them", what,
+                             create_flags[k].names);
+    if (is_true(flag_value(create_flags, cv, "help,h")))
+        return 0;
+    if (n - pos != 1) {
+        cleanup_strv struct strv ids = {0};
+        for (int i = pos; i < n; i++)
+            strv_push(&ids, xasprintf("`%s`", args[i]));
+        cleanup_free char *list = strv_join(&ids, ", ");
+        return gctk_fail(err, 0, "%s takes one container id after its options, not %d%s%s", what,
+                         n - pos, n > pos ? ": " : "", list);
     }
-    if (i >= argc)
-        return;
-    out->verb = i;
-    for (int k = i + 1; k < argc; k++) {
-        if (strcmp(argv[k], "--bundle") == 0 || strcmp(argv[k], "-b") == 0) {
-            if (k + 1 < argc)
-                out->bundle = argv[k + 1];
-            k++;
-        } else if (str_has_prefix(argv[k], "--bundle=")) {
-            out->bundle = argv[k] + strlen("--bundle=");
-        } else if (str_has_prefix(argv[k], "-b=")) {
-            out->bundle = argv[k] + 3;
-        }
-    }
+    /* runc changes into the bundle when it is given and not empty */
+    const char *bundle = flag_value(create_flags, cv, "bundle,b");
+    out->bundle = bundle != NULL && bundle[0] != '\0' ? bundle : ".";
+    out->prepare = true;
+    return 0;
 }
 
 void shim_log_error(const struct shim_args *a, const char *msg)
@@ -108,14 +272,26 @@ static bool has_gpu_hook(json_t *hooks)
     return false;
 }
 
-/* CDI mode: the named devices' edits go into config.json; no hook is added. */
-static int apply_cdi(json_t *root, const struct strv *names, gctk_error **err)
+/* CDI mode: the named devices' edits go into config.json; no hook is added.
+ * Only trusted specs are used (cdi_load_dirs); when a device cannot be
+ * resolved, the specs that were not used say why. */
+static int apply_cdi(json_t *root, const struct strv *names, const struct gctk_config *cfg,
+                     gctk_error **err)
 {
     static const char *const dirs[] = {CDI_STATIC_DIR, CDI_DYNAMIC_DIR, NULL};
-    cleanup_json json_t *specs = cdi_load_dirs(dirs, NULL), *edits = NULL;
-    if (cdi_resolve(specs, names, &edits, err) < 0 || cdi_apply(root, edits, err) < 0)
+    uid_t owner = 0;
+    if (config_cdi_spec_owner(cfg, &owner, err) < 0)
         return -1;
-    return 0;
+    cleanup_strv struct strv skipped = {0};
+    cleanup_json json_t *specs = cdi_load_dirs(dirs, owner, &skipped), *edits = NULL;
+    if (cdi_resolve(specs, names, &edits, err) < 0) {
+        if (skipped.len > 0) {
+            cleanup_free char *why = strv_join(&skipped, "; ");
+            gctk_hint(err, "not used: %s", why);
+        }
+        return -1;
+    }
+    return cdi_apply(root, edits, err);
 }
 
 /* Puts the hook first in hooks.prestart unless a GPU hook is there already;
@@ -175,12 +351,12 @@ int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const
                             &cdi_names);
     bool changed = false;
     if (cdi_names.len > 0) {
-        if (apply_cdi(root, &cdi_names, err) < 0)
+        if (apply_cdi(root, &cdi_names, cfg, err) < 0)
             return gctk_wrap(err, "CDI devices of `%s`", path);
         changed = true;
     } else {
         cleanup_request struct request req = {0};
-        if (request_from_env(&spec.env, spec.privileged, cfg, &req, err) < 0)
+        if (request_from_spec(&spec, cfg, &req, err) < 0)
             return -1;
         if (req.devices != NULL && add_hook(root, path, hook_path, &changed, err) < 0)
             return -1;

@@ -1,5 +1,7 @@
 /* gctk's settings file: JSON with a fixed set of keys; unknown keys are errors
  * so that a typo does not silently keep a default. */
+#include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -18,6 +20,7 @@ void config_clear(struct gctk_config *c)
     free(c->hook_path);
     free(c->swarm_resource);
     free(c->discovery_cache);
+    free(c->cdi_spec_owner);
     *c = (struct gctk_config){0};
 }
 
@@ -30,7 +33,7 @@ static void set_defaults(struct gctk_config *c)
         .allow_unprivileged_env = true,
         .cuda_compat = true,
         .runtime = xstrdup("runc"),
-        .swarm_resource = xstrdup("NVIDIA-GPU"),
+        /* no Swarm resource unless set, as NVIDIA's swarm-resource */
         .discovery_cache = xstrdup(GCTK_DEFAULT_CACHE),
     };
 }
@@ -41,12 +44,14 @@ char *config_default_json(void)
                      "  \"root\": \"/\",\n"
                      "  \"ldconfig\": \"internal\",\n"
                      "  \"log\": \"%s\",\n"
-                     "  \"allow-unprivileged-env\": true,\n"
+                     "  \"accept-nvidia-visible-devices-envvar-when-unprivileged\": true,\n"
+                     "  \"accept-nvidia-visible-devices-as-volume-mounts\": false,\n"
                      "  \"no-cgroups\": false,\n"
                      "  \"disable-require\": false,\n"
                      "  \"cuda-compat\": true,\n"
                      "  \"runtime\": \"runc\",\n"
-                     "  \"swarm-resource\": \"NVIDIA-GPU\",\n"
+                     "  \"swarm-resource\": null,\n"
+                     "  \"cdi-spec-owner\": null,\n"
                      "  \"discovery-cache\": \"%s\"\n"
                      "}\n",
                      GCTK_DEFAULT_LOG, GCTK_DEFAULT_CACHE);
@@ -76,10 +81,23 @@ static int get_bool(json_t *v, const char *file, const char *key, bool *dst, gct
     return 0;
 }
 
+/* NVIDIA's name of the unprivileged-environment policy, and gctk's older
+ * one: one setting, which both may give only once */
+#define ENVVAR_UNPRIVILEGED "accept-nvidia-visible-devices-envvar-when-unprivileged"
+#define ENVVAR_UNPRIVILEGED_OLD "allow-unprivileged-env"
+
 static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_error **err)
 {
     const char *key;
     json_t *v;
+    json_t *nv = json_object_get(obj, ENVVAR_UNPRIVILEGED);
+    json_t *old = json_object_get(obj, ENVVAR_UNPRIVILEGED_OLD);
+    if (nv != NULL && old != NULL && !json_equal(nv, old))
+        return gctk_fail(err, 0,
+                         "`%s`: `" ENVVAR_UNPRIVILEGED_OLD
+                         "` is the old name of `" ENVVAR_UNPRIVILEGED
+                         "`, and the two differ: keep one",
+                         file);
     json_object_foreach(obj, key, v)
     {
         int r;
@@ -96,8 +114,11 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
             r = 0;
         } else if (strcmp(key, "log") == 0) {
             r = get_string(v, file, key, true, &c->log, err);
-        } else if (strcmp(key, "allow-unprivileged-env") == 0) {
+        } else if (strcmp(key, ENVVAR_UNPRIVILEGED) == 0 ||
+                   strcmp(key, ENVVAR_UNPRIVILEGED_OLD) == 0) {
             r = get_bool(v, file, key, &c->allow_unprivileged_env, err);
+        } else if (strcmp(key, "accept-nvidia-visible-devices-as-volume-mounts") == 0) {
+            r = get_bool(v, file, key, &c->accept_volume_mounts, err);
         } else if (strcmp(key, "no-cgroups") == 0) {
             r = get_bool(v, file, key, &c->no_cgroups, err);
         } else if (strcmp(key, "disable-require") == 0) {
@@ -115,6 +136,8 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
             if (r == 0 && c->discovery_cache != NULL && c->discovery_cache[0] != '/')
                 return gctk_fail(
                     err, 0, "`%s`: `discovery-cache` must be an absolute path or null (off)", file);
+        } else if (strcmp(key, "cdi-spec-owner") == 0) {
+            r = get_string(v, file, key, true, &c->cdi_spec_owner, err);
         } else {
             return gctk_fail(
                 err, 0, "`%s`: unknown setting `%s`: see gctk.conf(5) for the settings", file, key);
@@ -122,6 +145,33 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
         if (r < 0)
             return -1;
     }
+    return 0;
+}
+
+int config_cdi_spec_owner(const struct gctk_config *c, uid_t *out, gctk_error **err)
+{
+    const char *name = c->cdi_spec_owner;
+    if (name == NULL || strcmp(name, "root") == 0) {
+        *out = 0;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long n = strtoul(name, &end, 10);
+    if (name[0] >= '0' && name[0] <= '9' && *end == '\0' && errno == 0 && n < (uid_t)-1) {
+        *out = (uid_t)n;
+        return 0;
+    }
+    /* a name: looked up only by what reads CDI specs, never by the hook */
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+    int rc = getpwnam_r(name, &pw, buf, sizeof(buf), &found);
+    if (found == NULL) {
+        gctk_refuse(err, rc, "`%s`: `cdi-spec-owner`: no user `%s`",
+                    c->path != NULL ? c->path : "gctk.conf", name);
+        return gctk_hint(err, "name an existing user or uid, or null");
+    }
+    *out = pw.pw_uid;
     return 0;
 }
 

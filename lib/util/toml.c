@@ -1,9 +1,12 @@
 /* TOML through gctk-toml.so (lib/toml-module.cc), loaded on first use.
  *
  * Which module: a program that runs from the meson build tree loads the
- * module built beside it (GCTK_TOML_MODULE_BUILD), an installed one the
- * installed module (GCTK_TOML_MODULE); nothing in the environment chooses,
- * so a hook's environment cannot point it at another file. */
+ * module built beside it (GCTK_TOML_MODULE_BUILD, unless the build was set up
+ * with -Dbuild_tree_modules=false, as packages are: then no build path is
+ * recorded in the programs), an installed one the installed module
+ * (GCTK_TOML_MODULE); nothing in the environment chooses, so a hook's
+ * environment cannot point it at another file. The unit tests name the
+ * module they load (gctk_toml_use_module). */
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
@@ -19,22 +22,36 @@ static struct {
     pthread_once_t once;
     parse_fn parse;
     format_fn format;
-    char *error; /* why the module could not be used */
+    char *error;      /* why the module could not be used */
+    const char *path; /* gctk_toml_use_module's */
 } module = {.once = PTHREAD_ONCE_INIT};
+
+void gctk_toml_use_module(const char *path)
+{
+    module.path = path;
+}
 
 static bool running_from_build_tree(void)
 {
+#ifndef GCTK_BUILD_ROOT
+    return false;
+#else
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n <= 0)
         return false;
     exe[n] = '\0';
     return str_has_prefix(exe, GCTK_BUILD_ROOT "/");
+#endif
 }
 
 static void load_module(void)
 {
-    const char *path = running_from_build_tree() ? GCTK_TOML_MODULE_BUILD : GCTK_TOML_MODULE;
+    const char *path = module.path != NULL ? module.path : GCTK_TOML_MODULE;
+#ifdef GCTK_TOML_MODULE_BUILD
+    if (module.path == NULL && running_from_build_tree())
+        path = GCTK_TOML_MODULE_BUILD;
+#endif
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (h == NULL) {
         module.error = xasprintf("cannot load the TOML module: %s (reinstall gctk)", dlerror());

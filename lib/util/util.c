@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -131,6 +132,17 @@ void *xrealloc(void *p, size_t n)
     return p;
 }
 
+void *xgrow_for_one(void *p, size_t n, size_t size)
+{
+    if (n == 0)
+        return xrealloc(p, size);
+    if ((n & (n - 1)) != 0)
+        return p; /* room left: the storage holds the next power of two */
+    if (n > SIZE_MAX / 2 / size)
+        abort();
+    return xrealloc(p, 2 * n * size);
+}
+
 char *xstrdup(const char *s)
 {
     return s == NULL ? NULL : xstrndup(s, strlen(s));
@@ -169,6 +181,48 @@ bool strv_contains(const struct strv *v, const char *s)
         if (strcmp(v->items[i], s) == 0)
             return true;
     return false;
+}
+
+struct indexed {
+    const char *s;
+    size_t i;
+};
+
+static int compare_indexed(const void *pa, const void *pb)
+{
+    const struct indexed *a = pa, *b = pb;
+    int r = strcmp(a->s, b->s);
+    if (r != 0)
+        return r;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+bool *strv_repeats(const struct strv *v)
+{
+    bool *rep = xcalloc(v->len + 1, sizeof(bool));
+    cleanup_free struct indexed *order = xcalloc(v->len + 1, sizeof(*order));
+    for (size_t i = 0; i < v->len; i++)
+        order[i] = (struct indexed){v->items[i], i};
+    qsort(order, v->len, sizeof(*order), compare_indexed);
+    for (size_t k = 1; k < v->len; k++)
+        if (strcmp(order[k].s, order[k - 1].s) == 0)
+            rep[order[k].i] = true;
+    return rep;
+}
+
+void strv_dedup(struct strv *v)
+{
+    cleanup_free bool *rep = strv_repeats(v);
+    size_t kept = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        if (rep[i])
+            free(v->items[i]);
+        else
+            v->items[kept++] = v->items[i];
+    }
+    v->len = kept;
+    if (v->items != NULL)
+        v->items[kept] = NULL;
 }
 
 void strv_clear(struct strv *v)
@@ -242,6 +296,81 @@ char *str_strip(char *s)
     return s;
 }
 
+/* The length of the valid UTF-8 sequence at s (at most n bytes) and its code
+ * point; 0 when s does not begin one (overlong forms, surrogates and code
+ * points past U+10FFFF are not UTF-8). */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+        len = 2, v = c & 0x1f, min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3, v = c & 0x0f, min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4, v = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+/* Characters that move the cursor, end a line for some readers, or reorder
+ * what a terminal shows. */
+static bool escaped_char(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+char *str_escape_line(const char *s, size_t max)
+{
+    size_t n = strlen(s), shown = n > max ? max : n;
+    /* the most a byte becomes: \xNN (4); a character of 2 or 3 bytes \uXXXX (6) */
+    char *out = xmalloc(shown * 4 + 64), *o = out;
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < shown;) {
+        uint32_t cp = 0;
+        size_t len = utf8_decode(p + i, shown - i, &cp);
+        if (len == 0) {
+            o += sprintf(o, "\\x%02x", p[i]);
+            i++;
+            continue;
+        }
+        if (cp == '\\') {
+            *o++ = '\\';
+            *o++ = '\\';
+        } else if (escaped_char(cp) && cp < 0x80) {
+            o += sprintf(o, "\\x%02x", (unsigned)cp);
+        } else if (escaped_char(cp)) {
+            o += sprintf(o, "\\u%04x", (unsigned)cp);
+        } else {
+            memcpy(o, p + i, len);
+            o += len;
+        }
+        i += len;
+    }
+    if (shown < n)
+        o += sprintf(o, "... (%zu bytes)", n);
+    *o = '\0';
+    return out;
+}
+
 char *path_join(const char *root, const char *path)
 {
     if (root == NULL || root[0] == '\0' || strcmp(root, "/") == 0)
@@ -252,6 +381,56 @@ char *path_join(const char *root, const char *path)
     while (*path == '/')
         path++;
     return xasprintf("%.*s/%s", (int)n, root, path);
+}
+
+char *read_link_at(int dirfd, const char *name)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf));
+    if (n < 0)
+        return NULL;
+    if ((size_t)n >= sizeof(buf)) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    return xstrndup(buf, (size_t)n);
+}
+
+const char *file_type_name(mode_t m)
+{
+    switch (m & S_IFMT) {
+    case S_IFREG:
+        return "a regular file";
+    case S_IFDIR:
+        return "a directory";
+    case S_IFLNK:
+        return "a symlink";
+    case S_IFIFO:
+        return "a FIFO";
+    case S_IFSOCK:
+        return "a socket";
+    case S_IFCHR:
+        return "a character device";
+    case S_IFBLK:
+        return "a block device";
+    default:
+        return "of unknown type";
+    }
+}
+
+/* The refusal of what is not a regular file at name (st: its lstat). */
+static int refuse_not_regular(int dirfd, const char *name, const char *shown, const struct stat *st,
+                              gctk_error **err)
+{
+    if (S_ISLNK(st->st_mode)) {
+        cleanup_free char *target = read_link_at(dirfd, name);
+        gctk_refuse(err, EEXIST, "%s is a symlink (to `%s`): gctk never writes through a link",
+                    shown, target != NULL ? target : "?");
+        return gctk_hint(err, "name the file itself, or remove the link");
+    }
+    gctk_refuse(err, EEXIST, "%s is %s, not a regular file: gctk replaces only regular files",
+                shown, file_type_name(st->st_mode));
+    return gctk_hint(err, "remove it, or write elsewhere");
 }
 
 int read_fd(int fd, size_t max, char **out, size_t *len, gctk_error **err)
@@ -295,6 +474,28 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
 int read_file(const char *path, size_t max, char **out, size_t *len, gctk_error **err)
 {
     return read_file_at(AT_FDCWD, path, max, out, len, err);
+}
+
+int read_regular_file(const char *path, size_t max, char **out, size_t *len, gctk_error **err)
+{
+    cleanup_fd int pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (pfd < 0)
+        return gctk_fail(err, errno, "open `%s`", path);
+    struct stat st;
+    if (fstat(pfd, &st) < 0)
+        return gctk_fail(err, errno, "stat `%s`", path);
+    if (!S_ISREG(st.st_mode)) {
+        cleanup_free char *copy = xstrdup(path), *name_copy = xstrdup(path);
+        cleanup_fd int dirfd = open(dirname(copy), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        cleanup_free char *shown = xasprintf("`%s`", path);
+        return refuse_not_regular(dirfd, basename(name_copy), shown, &st, err);
+    }
+    cleanup_fd int fd = -1;
+    if (reopen_regular(pfd, &fd) < 0)
+        return gctk_fail(err, errno, "open `%s`", path);
+    if (read_fd(fd, max, out, len, err) < 0)
+        return gctk_wrap(err, "`%s`", path);
+    return 0;
 }
 
 bool is_executable(const char *path)
@@ -566,8 +767,10 @@ int write_file_at(int dirfd, const char *name, const void *data, size_t len,
     cleanup_free char *default_shown = xasprintf("`%s`", name);
     const char *shown = o->shown != NULL ? o->shown : default_shown;
     struct stat old;
-    bool keep =
-        o->keep && fstatat(dirfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(old.st_mode);
+    bool exists = fstatat(dirfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0;
+    if (exists && !S_ISREG(old.st_mode) && !o->replace_any)
+        return refuse_not_regular(dirfd, name, shown, &old, err);
+    bool keep = o->keep && exists && S_ISREG(old.st_mode);
     if (keep && o->backup) {
         cleanup_free char *text = NULL, *bak = xasprintf("%s.bak", name);
         cleanup_free char *bak_shown = xasprintf("`%s.bak`", name);

@@ -251,9 +251,13 @@ dk_stop() {
     DK_DIR=
 }
 
-# dk_import_image ROOTFS NAME: imports a rootfs directory as image NAME
+# dk_import_image ROOTFS NAME: imports a rootfs directory as image NAME, of
+# E2E_ARCH's platform (an image's architecture is what it says, not what
+# its files are: an aarch64 rootfs imported plainly would claim amd64)
 dk_import_image() {
-    tar -C "$1" -c . | "$DOCKER" import \
+    local platform=()
+    [ "$E2E_FOREIGN" = 0 ] || platform=(--platform "linux/$E2E_DEB_ARCH")
+    tar -C "$1" -c . | "$DOCKER" import "${platform[@]}" \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         - "$2" >/dev/null
 }

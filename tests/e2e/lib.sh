@@ -10,6 +10,7 @@ GCTK=$GCTK_BUILD/cmd/gctk
 GCTK_HOOK=$GCTK_BUILD/cmd/gctk-hook
 GCTK_RUNTIME=$GCTK_BUILD/cmd/gctk-runtime
 export GCTK_SIM_DIR=${GCTK_SIM_BUILD:-$GCTK_BUILD}/sim
+. "$(dirname "${BASH_SOURCE[0]}")/arch-lib.sh"
 TAP_N=0
 TAP_FAILED=0
 SCRATCH=$(mktemp -d /tmp/gctk-e2e.XXXXXX)
@@ -111,21 +112,28 @@ need_root() {
     if [ "$(id -u)" != 0 ]; then skip "$1" "needs root"; return 1; fi
 }
 
-# make_rootfs DIR: busybox (static) plus the host's glibc, so that the
-# simulated driver's dynamically linked tools run inside
+# make_rootfs DIR: busybox (static) plus glibc, so that the simulated
+# driver's dynamically linked tools run inside: the machine's, or those of
+# E2E_ARCH (arch-lib.sh)
 make_rootfs() {
     local r=$1
-    mkdir -p "$r"/{bin,sbin,dev,proc,sys,tmp,etc,root,usr/bin,usr/lib/x86_64-linux-gnu,lib/x86_64-linux-gnu,lib64}
-    cp /bin/busybox "$r/bin/busybox"
+    mkdir -p "$r"/{bin,sbin,dev,proc,sys,tmp,etc,root,usr/bin} "$r$E2E_LIBDIR" \
+        "$r/lib/$E2E_ARCH-linux-gnu" "$r${E2E_LOADER%/*}"
+    if [ "$E2E_FOREIGN" = 1 ]; then
+        e2e_arch_rootfs "$r"
+    else
+        cp /bin/busybox "$r/bin/busybox"
+        local libdir=/lib/$E2E_ARCH-linux-gnu
+        for l in libc.so.6 libm.so.6; do cp -L "$libdir/$l" "$r$libdir/$l"; done
+        cp -L "$E2E_LOADER" "$r$E2E_LOADER"
+    fi
+    # glibc's own reader of the container's ld.so.cache (`ldconfig -p`;
+    # static: the machine's, which reads the cache of either architecture)
+    cp -L /sbin/ldconfig "$r/sbin/ldconfig"
     for t in sh ls cat echo grep wc head tail readlink stat find test true false sleep mount \
              env id ln rm mkdir touch sort uniq tr cut printf md5sum; do
         ln -sf busybox "$r/bin/$t"
     done
-    local libdir=/lib/x86_64-linux-gnu
-    for l in libc.so.6 libm.so.6; do cp -L "$libdir/$l" "$r$libdir/$l"; done
-    cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/ld-linux-x86-64.so.2"
-    # glibc's own reader of the container's ld.so.cache (`ldconfig -p`; static)
-    cp -L /sbin/ldconfig "$r/sbin/ldconfig"
     echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
 }
 
@@ -134,7 +142,7 @@ make_rootfs() {
 # `gctk sim create` with every capability, prints one line per fact;
 # check_parity WHERE then checks $OUT, the same in the hook path and the CDI
 # path (the default simulated host keeps the libraries where the image does).
-PARITY_SCRIPT='L=/usr/lib/x86_64-linux-gnu V=580.95.05
+PARITY_SCRIPT='L='"$E2E_LIBDIR"' V=580.95.05
 ldconfig -p | while read -r name flags arrow path; do
     case $name in libcuda.so|libcuda.so.1|libnvcuvid.so) echo "cache $name $flags $path";; esac
 done
@@ -156,10 +164,10 @@ grep ModifyDeviceFiles /proc/driver/nvidia/params'
 
 # check_parity WHERE: the rows of PARITY_SCRIPT's output in $OUT
 check_parity() {
-    local w=$1 L=/usr/lib/x86_64-linux-gnu
-    expect_match "$w: libcuda.so in the container's ld.so.cache" "cache libcuda.so \(libc6,x86-64\) $L/libcuda.so$" "$OUT"
-    expect_match "$w: libcuda.so.1 in the container's ld.so.cache" "cache libcuda.so.1 \(libc6,x86-64\) $L/libcuda.so.1$" "$OUT"
-    expect_match "$w: the host's libnvcuvid.so dev link in the ld.so.cache" "cache libnvcuvid.so \(libc6,x86-64\) $L/libnvcuvid.so$" "$OUT"
+    local w=$1 L=$E2E_LIBDIR
+    expect_match "$w: libcuda.so in the container's ld.so.cache" "cache libcuda.so \($E2E_LDCONFIG_FLAGS\) $L/libcuda.so$" "$OUT"
+    expect_match "$w: libcuda.so.1 in the container's ld.so.cache" "cache libcuda.so.1 \($E2E_LDCONFIG_FLAGS\) $L/libcuda.so.1$" "$OUT"
+    expect_match "$w: the host's libnvcuvid.so dev link in the ld.so.cache" "cache libnvcuvid.so \($E2E_LDCONFIG_FLAGS\) $L/libnvcuvid.so$" "$OUT"
     expect_match "$w: libcuda.so -> libcuda.so.1 -> libcuda.so.<version>" \
         "link libcuda.so -> libcuda.so.1.*link libcuda.so.1 -> libcuda.so.580.95.05" "$(printf '%s' "$OUT" | tr '\n' ' ')"
     expect_match "$w: the host's libnvcuvid.so dev link" "^link libnvcuvid.so -> libnvcuvid.so.1$" "$OUT"

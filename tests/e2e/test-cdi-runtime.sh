@@ -9,9 +9,10 @@ need_root "CDI runtime end to end" || exit 0
 command -v runc >/dev/null || { skip "CDI runtime end to end" "runc is not installed"; exit 0; }
 versions "runc $(version_of runc --version)"
 command -v jq >/dev/null || { skip "CDI runtime end to end" "jq is not installed"; exit 0; }
+e2e_arch_ready "CDI runtime end to end" || exit 0
 
 HOST=$SCRATCH/host
-"$GCTK" sim create "$HOST" --gpus 4 >/dev/null || { not_ok "gctk sim create"; exit 1; }
+"$GCTK" sim create "$HOST" --gpus 4 "${E2E_SIM_ARGS[@]}" >/dev/null || { not_ok "gctk sim create"; exit 1; }
 mapfile -t UUID < <("$GCTK" --root "$HOST" info --json --no-nvml | jq -r '.gpus[].uuid')
 VENDOR=gctk-test-$$-$RANDOM.example.com
 SPEC=/var/run/cdi/gctk-test-$$-$RANDOM.json
@@ -60,7 +61,7 @@ run_cdi env '{}' "[\"NVIDIA_VISIBLE_DEVICES=$VENDOR/gpu=0,$VENDOR/gpu=3\"]" 'nvi
 expect_eq "NVIDIA_VISIBLE_DEVICES with CDI names: GPUs 0 and 3" "$(uuids_of 0 3)" "$(uuids_seen)"
 expect_match "the spec sets NVIDIA_VISIBLE_DEVICES=void for legacy hooks" "NVD=void" "$OUT"
 
-run_cdi all "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=all\"}" '[]' 'nvidia-smi -L; readlink /usr/lib/x86_64-linux-gnu/libcuda.so; grep ModifyDeviceFiles /proc/driver/nvidia/params'
+run_cdi all "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=all\"}" '[]' "nvidia-smi -L; readlink $E2E_LIBDIR/libcuda.so; grep ModifyDeviceFiles /proc/driver/nvidia/params"
 expect_eq "=all: the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
 expect_match "create-symlinks hook: libcuda.so -> libcuda.so.1" "^libcuda.so.1" "$(printf '%s\n' "$OUT" | grep libcuda)"
 expect_match "mask-proc hook: ModifyDeviceFiles: 0" "ModifyDeviceFiles: 0" "$OUT"
@@ -69,7 +70,7 @@ expect_match "mask-proc hook: ModifyDeviceFiles: 0" "ModifyDeviceFiles: 0" "$OUT
 # and its hooks alone (lib.sh, check_parity)
 run_cdi parity "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=1\"}" '[]' "$PARITY_SCRIPT; echo LIBCUDA_DIR=\$NVIDIA_CTK_LIBCUDA_DIR"
 check_parity "CDI path"
-expect_match "CDI path: NVIDIA_CTK_LIBCUDA_DIR, as NVIDIA's specs set it" "^LIBCUDA_DIR=/usr/lib/x86_64-linux-gnu$" "$OUT"
+expect_match "CDI path: NVIDIA_CTK_LIBCUDA_DIR, as NVIDIA's specs set it" "^LIBCUDA_DIR=$E2E_LIBDIR$" "$OUT"
 
 # IMEX channels: the spec of `gctk cdi generate --imex-channels`
 IMEX_SPEC=/var/run/cdi/gctk-test-$$-$RANDOM-imex.json
@@ -94,19 +95,19 @@ expect_eq "NVIDIA_VISIBLE_DEVICES=2 (no CDI name): the hook path still works" "$
 # the image's /usr/local/cuda/compat libcuda, newer than the driver, is the
 # one a CUDA program loads; an older one is not
 COMPAT_NEW=$SCRATCH/drv-new COMPAT_OLD=$SCRATCH/drv-old
-"$GCTK" sim create "$COMPAT_NEW" --gpus 0 --driver 590.44.01 --cuda 13.1 >/dev/null
-"$GCTK" sim create "$COMPAT_OLD" --gpus 0 --driver 575.51.03 --cuda 12.9 >/dev/null
-cp "$GCTK_SIM_DIR/cuda-devices" "$ROOTFS/bin/cuda-devices"
+"$GCTK" sim create "$COMPAT_NEW" --gpus 0 --driver 590.44.01 --cuda 13.1 "${E2E_SIM_ARGS[@]}" >/dev/null
+"$GCTK" sim create "$COMPAT_OLD" --gpus 0 --driver 575.51.03 --cuda 12.9 "${E2E_SIM_ARGS[@]}" >/dev/null
+cp "$E2E_SIM_TOOLS/cuda-devices" "$ROOTFS/bin/cuda-devices"
 SAVED_ROOTFS=$ROOTFS
 for v in new old; do
     rm -rf "$SCRATCH/rootfs-$v"
     cp -a "$SAVED_ROOTFS" "$SCRATCH/rootfs-$v"
     mkdir -p "$SCRATCH/rootfs-$v/usr/local/cuda/compat"
 done
-cp "$COMPAT_NEW"/usr/lib/x86_64-linux-gnu/libcuda.so.590.44.01 "$SCRATCH/rootfs-new/usr/local/cuda/compat/"
-cp "$COMPAT_OLD"/usr/lib/x86_64-linux-gnu/libcuda.so.575.51.03 "$SCRATCH/rootfs-old/usr/local/cuda/compat/"
+cp "$COMPAT_NEW$E2E_LIBDIR"/libcuda.so.590.44.01 "$SCRATCH/rootfs-new/usr/local/cuda/compat/"
+cp "$COMPAT_OLD$E2E_LIBDIR"/libcuda.so.575.51.03 "$SCRATCH/rootfs-old/usr/local/cuda/compat/"
 ROOTFS=$SCRATCH/rootfs-new
-run_cdi compat-new "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=0\"}" '[]' 'cuda-devices; ldconfig -p | grep "libcuda.so.1 (libc6,x86-64)"'
+run_cdi compat-new "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=0\"}" '[]' "cuda-devices; ldconfig -p | grep \"libcuda.so.1 ($E2E_LDCONFIG_FLAGS)\""
 expect_match "CDI path, cuda-compat newer than the driver: used (CUDA 13.1)" "CUDA driver 13.1, 1 device" "$OUT"
 expect_match "CDI path, cuda-compat newer: libcuda.so.1 in the ld.so.cache is the image's" "=> /usr/local/cuda/compat/libcuda.so.590.44.01" "$OUT"
 ROOTFS=$SCRATCH/rootfs-old
@@ -118,25 +119,28 @@ expect_eq "no mount left on the host" "$MOUNTS_BEFORE" "$(host_mounts)"
 expect_eq "no container left" "" "$(runc --root "$RUNC_ROOT" list -q)"
 
 # gctk runtime configure --runtime=containerd: a drop-in the main file imports
+# (tests/e2e/test-cri.sh runs a CRI on it; tests/unit/test_cri.c the versions)
 if command -v containerd >/dev/null; then
     CD=$SCRATCH/containerd
     mkdir -p "$CD"
-    OUT=$("$GCTK" runtime configure --runtime=containerd --config "$CD/conf.d/99-gctk.toml" \
-        --runtime-path /usr/bin/gctk-runtime --set-as-default 2>&1)
-    if grep -qs '^[[:space:]]*imports' /etc/containerd/config.toml; then
-        skip "containerd: gctk names the missing imports line" "/etc/containerd/config.toml has imports"
-    else
-        expect_match "containerd: gctk names the missing imports line" "add .imports = \[\"$CD/conf.d/\*.toml\"\]" "$OUT"
-    fi
-    printf 'version = 2\nimports = ["%s/conf.d/*.toml"]\n' "$CD" >"$CD/config.toml"
+    OUT=$("$GCTK" runtime configure --runtime=containerd --config "$CD/config.toml" \
+        --drop-in-config "$CD/conf.d/99-gctk.toml" --runtime-path /usr/bin/gctk-runtime --set-as-default 2>&1)
+    expect_match "containerd without a main file: gctk writes one that imports the drop-in" \
+        "\`$CD/config.toml\` now imports it" "$OUT"
     DUMP=$(containerd --config "$CD/config.toml" config dump 2>&1)
     expect_match "containerd config dump: the nvidia runtime with gctk-runtime" \
         'BinaryName = "/usr/bin/gctk-runtime"' "$DUMP"
     expect_match "containerd config dump: nvidia is the default runtime" 'default_runtime_name = "nvidia"' "$DUMP"
-    check "containerd: --remove takes the drop-in away" \
-        sh -c "'$GCTK' runtime configure --runtime=containerd --config '$CD/conf.d/99-gctk.toml' --remove >/dev/null && test ! -e '$CD/conf.d/99-gctk.toml'"
+    expect_match "containerd config dump: runc is still there" 'runtimes.runc]' "$DUMP"
+    check "containerd: --remove takes the drop-in and the main file gctk wrote away" \
+        sh -c "'$GCTK' runtime configure --runtime=containerd --config '$CD/config.toml' --drop-in-config '$CD/conf.d/99-gctk.toml' --remove >/dev/null && test ! -e '$CD/conf.d/99-gctk.toml' && test ! -e '$CD/config.toml'"
 else
     skip "containerd drop-in" "containerd is not installed"
 fi
-OUT=$("$GCTK" runtime configure --runtime=crio --config "$SCRATCH/crio.conf.d/99-gctk.conf" --runtime-path /usr/bin/gctk-runtime 2>&1)
-expect_match "crio: the drop-in registers the runtime" 'runtime_path = "/usr/bin/gctk-runtime"' "$(cat "$SCRATCH/crio.conf.d/99-gctk.conf")"
+printf '[crio.runtime]\ndefault_runtime = "runc"\n[crio.runtime.runtimes.runc]\nruntime_root = "/run/runc"\n' >"$SCRATCH/crio.conf"
+OUT=$("$GCTK" runtime configure --runtime=crio --config "$SCRATCH/crio.conf" \
+    --drop-in-config "$SCRATCH/crio.conf.d/99-gctk.conf" --runtime-path /usr/bin/gctk-runtime 2>&1)
+expect_match "crio: the drop-in registers the runtime, runc's settings carried over" \
+    "runtime_path = '/usr/bin/gctk-runtime'" "$(cat "$SCRATCH/crio.conf.d/99-gctk.conf")"
+expect_match "crio: runc's settings carried over" \
+    "runtime_root = '/run/runc'" "$(cat "$SCRATCH/crio.conf.d/99-gctk.conf")"

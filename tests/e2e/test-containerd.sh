@@ -27,9 +27,6 @@ CD=$SCRATCH/containerd
 mkdir -p "$CD/conf.d"
 # the shims' sockets go to /run/containerd/s whatever the config says
 remove_at_exit_if_new /run/containerd
-"$GCTK" runtime configure --runtime=containerd --config "$CD/conf.d/99-gctk.toml" \
-    --runtime-path "$GCTK_RUNTIME" >"$SCRATCH/configure.log" 2>&1
-expect_eq "gctk runtime configure --runtime=containerd writes the drop-in" 0 "$?"
 cat >"$CD/config.toml" <<EOF
 version = 2
 root = "$CD/root"
@@ -46,6 +43,9 @@ imports = ["$CD/conf.d/*.toml"]
 [metrics]
   address = ""
 EOF
+"$GCTK" runtime configure --runtime=containerd --config "$CD/config.toml" \
+    --drop-in-config "$CD/conf.d/99-gctk.toml" --runtime-path "$GCTK_RUNTIME" >"$SCRATCH/configure.log" 2>&1
+expect_eq "gctk runtime configure --runtime=containerd writes the drop-in" 0 "$?"
 DUMP=$(containerd --config "$CD/config.toml" config dump 2>&1)
 expect_match "containerd merges the drop-in: the nvidia runtime runs gctk-runtime" \
     "BinaryName = \"$GCTK_RUNTIME\"" "$DUMP"

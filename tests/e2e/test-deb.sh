@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The Debian package: `make deb` builds it, lintian finds nothing, it installs,
+# The Debian packages: `make deb` builds this machine's and the other
+# architecture's (arm64 on amd64, cross-built in a pristine root:
+# tools/cross-deb.sh), lintian finds nothing in either, this machine's installs,
 # the installed gctk works on a simulated host with the installed mocks, the
 # man pages, completion, conffile and (disabled) units are in place, and
 # `dpkg -r` then `dpkg -P` leave nothing behind. The machine is restored
@@ -39,10 +41,29 @@ if ! make -C "$top" deb DEB_DIR="$DEB_DIR" DEB_BUILD_OPTIONS=nocheck >"$SCRATCH/
     exit 1
 fi
 version=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)
-DEB=$DEB_DIR/gctk_${version}_amd64.deb
-check "make deb builds gctk_${version}_amd64.deb and prints its path" \
+ARCH=$(dpkg --print-architecture)
+OTHER=$([ "$ARCH" = amd64 ] && echo arm64 || echo amd64)
+DEB=$DEB_DIR/gctk_${version}_$ARCH.deb
+check "make deb builds gctk_${version}_$ARCH.deb and prints its path" \
     grep -qF "built: $DEB" "$SCRATCH/make.log"
 [ -f "$DEB" ] || exit 1
+# the other architecture's package: its programs and libraries are of its
+# machine (e_machine of the ELF header, little-endian at byte 18), and it
+# depends on that architecture's libraries as dpkg-shlibdeps found them
+XDEB=$DEB_DIR/gctk_${version}_$OTHER.deb
+check "make deb cross-builds gctk_${version}_$OTHER.deb and prints its path" \
+    grep -qF "built: $XDEB" "$SCRATCH/make.log"
+if [ -f "$XDEB" ]; then
+    mkdir -p "$SCRATCH/x"
+    dpkg-deb -x "$XDEB" "$SCRATCH/x"
+    want=$([ "$OTHER" = arm64 ] && echo 183 || echo 62)
+    machines=$(for f in usr/bin/gctk usr/bin/gctk-hook usr/bin/gctk-runtime \
+        "usr/lib/$([ "$OTHER" = arm64 ] && echo aarch64 || echo x86_64)-linux-gnu/gctk/sim/libnvidia-ml.so.1"; do
+        od -An -tu2 -j18 -N2 "$SCRATCH/x/$f" | tr -d ' '; done | sort -u)
+    expect_eq "the $OTHER package's programs and mocks are its machine's (e_machine $want)" "$want" "$machines"
+    expect_match "the $OTHER package depends on its libjansson and libyaml" \
+        'libjansson4 .*libyaml-0-2|libyaml-0-2 .*libjansson4' "$(dpkg-deb -f "$XDEB" Depends | tr ',' ' ')"
+fi
 
 # lintian is big but installs in under a minute: get it when missing
 if ! command -v lintian >/dev/null; then
@@ -50,12 +71,15 @@ if ! command -v lintian >/dev/null; then
         >/dev/null 2>&1
 fi
 if command -v lintian >/dev/null; then
-    lintian -I -E --pedantic "$DEB_DIR/gctk_${version}_amd64.changes" >"$SCRATCH/lintian.log" 2>&1
-    grep -v 'running with root privileges' "$SCRATCH/lintian.log" | diag
-    check "lintian: no errors" bash -c "! grep -q '^E:' '$SCRATCH/lintian.log'"
-    check "lintian: no warnings" bash -c "! grep -q '^W:' '$SCRATCH/lintian.log'"
-    check "lintian: nothing else (info, pedantic, experimental)" \
-        bash -c "! grep -Eq '^[IPX]:' '$SCRATCH/lintian.log'"
+    for a in "$ARCH" "$OTHER"; do
+        [ -f "$DEB_DIR/gctk_${version}_$a.changes" ] || continue
+        lintian -I -E --pedantic "$DEB_DIR/gctk_${version}_$a.changes" >"$SCRATCH/lintian.log" 2>&1
+        grep -v 'running with root privileges' "$SCRATCH/lintian.log" | diag
+        check "lintian $a: no errors" bash -c "! grep -q '^E:' '$SCRATCH/lintian.log'"
+        check "lintian $a: no warnings" bash -c "! grep -q '^W:' '$SCRATCH/lintian.log'"
+        check "lintian $a: nothing else (info, pedantic, experimental)" \
+            bash -c "! grep -Eq '^[IPX]:' '$SCRATCH/lintian.log'"
+    done
 else
     skip "lintian" "lintian could not be installed"
 fi
@@ -133,7 +157,7 @@ for f in "${FILES[@]}"; do
     [ -d "$f" ] && continue # directories (and /lib -> usr/lib) are shared
     if [ -e "$f" ] || [ -L "$f" ]; then left+=("$f"); fi
 done
-for d in /usr/lib/x86_64-linux-gnu/gctk /usr/share/doc/gctk; do
+for d in "/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/gctk" /usr/share/doc/gctk; do
     [ -e "$d" ] && left+=("$d")
 done
 expect_eq "nothing of the package is left" "" "${left[*]}"

@@ -16,6 +16,7 @@ need_root "docker end to end" || exit 0
 missing=$(dk_missing)
 if [ -n "$missing" ]; then skip "docker end to end" "missing: $missing"; exit 0; fi
 dk_versions
+e2e_arch_ready "docker end to end" || exit 0
 
 # ---- gctk runtime configure through the CLI (no daemon needed) -------------
 DJ=$SCRATCH/dj
@@ -77,7 +78,7 @@ expect_match "configure, unknown engine: says which it can configure" "unknown r
 
 # ---- a private dockerd on a simulated 4-GPU host -------------------------
 HOST=$SCRATCH/host
-"$GCTK" sim create "$HOST" --gpus 4 >/dev/null || { not_ok "gctk sim create"; exit 1; }
+"$GCTK" sim create "$HOST" --gpus 4 "${E2E_SIM_ARGS[@]}" >/dev/null || { not_ok "gctk sim create"; exit 1; }
 cat >"$SCRATCH/gctk.conf" <<EOF
 {"root": "$HOST", "log": "$SCRATCH/hook.log"}
 EOF
@@ -132,12 +133,12 @@ drun --gpus "\"device=${UUID[2]}\"" gctk-test nvidia-smi -L
 expect_eq "--gpus '\"device=GPU-<uuid>\"': that GPU" "$(uuids_of 2)" "$(uuids_seen)"
 
 drun --gpus '"capabilities=utility"' gctk-test sh -c \
-    'echo caps=$NVIDIA_DRIVER_CAPABILITIES; nvidia-smi -L; ls /usr/lib/x86_64-linux-gnu | grep -c libcuda'
+    "echo caps=\$NVIDIA_DRIVER_CAPABILITIES; nvidia-smi -L; ls $E2E_LIBDIR | grep -c libcuda"
 expect_match "--gpus capabilities=utility: Docker asks for utility" "caps=utility" "$OUT"
 expect_eq "--gpus capabilities=utility: one GPU (no count means 1), nvidia-smi works" "$(uuids_of 0)" "$(uuids_seen)"
 expect_eq "--gpus capabilities=utility: no libcuda in the container" 0 "$(printf '%s\n' "$OUT" | tail -n 1)"
 
-drun --gpus 1 gctk-test sh -c 'ls /usr/lib/x86_64-linux-gnu/libcuda.so.1 && echo rc=$?'
+drun --gpus 1 gctk-test sh -c "ls $E2E_LIBDIR/libcuda.so.1 && echo rc=\$?"
 expect_match "--gpus 1: libcuda with the default capabilities (utility,compute)" "rc=0" "$OUT"
 
 drun --runtime=nvidia -e NVIDIA_VISIBLE_DEVICES=1 gctk-test nvidia-smi -L
@@ -199,7 +200,7 @@ if version_ge "$DOCKER_VERSION" 25; then
     cdi_run nvidia.com/gpu=1 --device nvidia.com/gpu=3
     expect_eq "--device nvidia.com/gpu=1 --device nvidia.com/gpu=3: GPUs 1 and 3" "$(uuids_of 1 3)" "$(uuids_seen)"
     drun --device nvidia.com/gpu=all gctk-test sh -c \
-        'nvidia-smi -L; readlink /usr/lib/x86_64-linux-gnu/libcuda.so; ls /proc/driver/nvidia/gpus | wc -l'
+        "nvidia-smi -L; readlink $E2E_LIBDIR/libcuda.so; ls /proc/driver/nvidia/gpus | wc -l"
     expect_eq "--device nvidia.com/gpu=all: the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
     expect_match "--device nvidia.com/gpu=all: libcuda.so -> libcuda.so.1 (the spec's hook)" "^libcuda.so.1$" "$OUT"
     expect_eq "--device nvidia.com/gpu=all: /proc/driver/nvidia/gpus has the 4" 4 "$(printf '%s\n' "$OUT" | tail -n 1)"

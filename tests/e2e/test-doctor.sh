@@ -4,7 +4,7 @@
 # (its own socket, data-root, exec-root, pidfile and key under SCRATCH;
 # Debian 12's 20.10 or Debian 13's 26.1, held to its own version)
 # before `gctk runtime configure` (runtime and hook missing: errors
-# with their fixes), after it (ok, but restart needed) and after a restart
+# with their fixes), after it (restart needed: an error) and after a restart
 # (ok). The dockerd is stopped by its pid at exit, whatever happens.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/docker-lib.sh"
@@ -46,7 +46,7 @@ echo "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.105.08  Sun Nov  2 10:
 OUT=$("$GCTK" doctor --root "$SCRATCH/broken" --config "$SCRATCH/gctk.conf" --cdi-dir "$SCRATCH/cdi" \
       --docker-host "$NOSOCK" 2>&1)
 expect_match "doctor: driver/library version mismatch, with the fix" \
-    '^\[error\] libraries: driver/library version mismatch: kernel module 580.105.08, .* is 580.95.05 -> fix: install the user-space libraries of driver 580.105.08' \
+    '^\[error\] libraries: driver/library version mismatch: kernel module 580.105.08, libraries 580.95.05 \(`.*/libnvidia-ml.so.580.95.05`\) -> fix: install the user-space libraries of driver 580.105.08' \
     "$(line libraries)"
 expect_match "doctor: NVML says it too" '^\[error\] nvml: .*Driver/library version mismatch -> fix: ' "$(line nvml)"
 
@@ -168,13 +168,13 @@ touch -h -d '+10 seconds' "$SCRATCH/bin/nvidia-container-runtime-hook"
 check "gctk runtime configure ${CDI_ARGS[*]}" test "$?" = 0
 
 OUT=$("${DOCKER[@]}" 2>&1); RC=$?
-expect_eq "after configure: no error (exit 0)" 0 "$RC"
+expect_eq "after configure, before the restart: an error (exit 1)" 1 "$RC"
 expect_match "after configure: runtime ok" \
     "^\[ ok  \] docker runtime: .* registers the \"nvidia\" runtime: \`$GCTK_RUNTIME\`" "$(line 'docker runtime')"
 expect_match "after configure: hook ok" \
     "^\[ ok  \] docker hook: \`$SCRATCH/bin/nvidia-container-runtime-hook\` is on dockerd's PATH" "$(line 'docker hook')"
-expect_match "after configure: restart needed, both reasons" \
-    '^\[warn \] docker restart: restart needed: .*was installed after dockerd started.*; dockerd has not loaded the "nvidia" runtime.* -> fix: systemctl restart docker$' \
+expect_match "after configure: restart needed, both reasons, an error: every --gpus fails until then" \
+    '^\[error\] docker restart: restart needed: .*was installed after dockerd started.*; dockerd has not loaded the "nvidia" runtime.* -> fix: systemctl restart docker$' \
     "$(line 'docker restart')"
 if version_ge "$DOCKER_VERSION" 25; then
     expect_match "after configure --cdi: dockerd $DOCKER_VERSION has not loaded CDI yet" \

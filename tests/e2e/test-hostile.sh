@@ -107,6 +107,8 @@ refused() {
     fi
 }
 GPU0='["NVIDIA_VISIBLE_DEVICES=0"]'
+# hook_direct STATE: the hook alone on the state STATE, output in $OUT, status in $RC
+hook_direct() { OUT=$(printf '%s' "$1" | timeout 20 "$GCTK_HOOK" prestart 2>&1); RC=$?; }
 
 # ---- symlinks at every mount-target component, absolute and relative -------
 UP=../../../../../../../../../..
@@ -308,9 +310,63 @@ refused 'gctk-hook: .*unknown GPU .[\\]+x01[\\]+x0a2030'
 check "$CASE: no forged line in the log" test -z "$(grep '^2030-01-01' "$SCRATCH/hook.log")"
 case_end
 
+# C1 controls reach a terminal as UTF-8 (U+009B is CSI); U+2028 ends a line
+# for many log readers (config.json is UTF-8: jansson refuses other bytes)
+case_begin "NVIDIA_VISIBLE_DEVICES with C1 controls and U+2028"
+b=$SCRATCH/b$N
+make_bundle "$b" "$R" '["true"]' "$GPU0" "$HOOK_ENV"
+printf '0,\xc2\x9b2J\xc2\x85\xe2\x80\xa8%s forged' 2030-01-02T00:00:00.000Z >"$SCRATCH/c1"
+jq --rawfile v "$SCRATCH/c1" '.process.env = ["NVIDIA_VISIBLE_DEVICES=" + $v]' "$b/config.json" >"$b/c" &&
+    mv "$b/c" "$b/config.json"
+hook_direct "{\"pid\": $$, \"bundle\": \"$b\", \"id\": \"c1\"}"
+refused 'gctk-hook: .*unknown GPU .[\\]+u009b2J[\\]+u0085[\\]+u20282030-01-02'
+check "$CASE: stderr holds no C1 control or separator" \
+    test -z "$(printf '%s' "$OUT" | LC_ALL=C grep -aP '\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]|\x9b|\xff')"
+check "$CASE: nor does the log" \
+    test -z "$(LC_ALL=C grep -aP '\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]|\x9b|\xff' "$SCRATCH/hook.log")"
+case_end
+
 case_begin "NVIDIA_VISIBLE_DEVICES with a NUL (\\u0000) in config.json"
 case_run '["NVIDIA_VISIBLE_DEVICES=0\u0000,1"]'
 check "$CASE: the container does not start" test "$RC" -ne 0
+case_end
+
+# ---- gctk-runtime reads runc's command line as runc does -----------------------------
+# Every spelling of the bundle option that runc accepts: gctk-runtime must
+# prepare that bundle, never the config.json of its current directory (a
+# decoy here, which must stay as it is).
+DECOY=$SCRATCH/decoy
+mkdir -p "$DECOY"
+echo '{"decoy": true}' >"$DECOY/config.json"
+for spelling in "-bundle B" "-bundle=B" "--b B" "--b=B" "-b=B" "ID --bundle B"; do
+    case_begin "gctk-runtime run $spelling"
+    b=$SCRATCH/b$N
+    make_bundle "$b" "$R" '["sh", "-c", "ls /dev/nvidia0"]' "$GPU0" none
+    args=${spelling//B/$b}
+    args=${args//ID/gctk-h-$$-$N}
+    case "$spelling" in ID*) id_arg=() ;; *) id_arg=("gctk-h-$$-$N") ;; esac
+    # shellcheck disable=SC2086 # the spelling is split on purpose
+    OUT=$(cd "$DECOY" && timeout -k 5 60 "$GCTK_RUNTIME" --root "$RUNC_ROOT" run $args "${id_arg[@]}" </dev/null 2>&1)
+    RC=$?
+    runc --root "$RUNC_ROOT" delete -f "gctk-h-$$-$N" >/dev/null 2>&1
+    started
+    expect_eq "$CASE: the container has its GPU" "/dev/nvidia0" "$OUT"
+    expect_eq "$CASE: the current directory's config.json is untouched" '{"decoy": true}' "$(cat "$DECOY/config.json")"
+    case_end
+done
+
+case_begin "gctk-runtime run with an option runc does not have"
+b=$SCRATCH/b$N
+make_bundle "$b" "$R" '["true"]' "$GPU0" none
+OUT=$(cd "$DECOY" && timeout -k 5 60 "$GCTK_RUNTIME" --root "$RUNC_ROOT" run --bundel "$b" "gctk-h-$$-$N" </dev/null 2>&1)
+RC=$?
+runc --root "$RUNC_ROOT" delete -f "gctk-h-$$-$N" >/dev/null 2>&1
+if [ "$RC" -ne 0 ] && printf '%s' "$OUT" | grep -q '^gctk-runtime: `--bundel` is not an option of `runc run`'; then
+    ok "$CASE: refused with one clear error"
+else
+    not_ok "$CASE: refused with one clear error (status $RC)"; printf '%s\n' "$OUT" | diag
+fi
+expect_eq "$CASE: the current directory's config.json is untouched" '{"decoy": true}' "$(cat "$DECOY/config.json")"
 case_end
 
 # ---- big and broken inputs ------------------------------------------------------
@@ -327,7 +383,34 @@ check "$CASE: $size bytes, the hook answers within 60 s" test "$RC" -ne 124
 refused 'gctk-hook: .*'
 case_end
 
-hook_direct() { OUT=$(printf '%s' "$1" | timeout 20 "$GCTK_HOOK" prestart 2>&1); RC=$?; }
+# Work bounded by the input's size, not its square: each of these took the
+# hook or gctk-runtime past 15 s before (one blank removed per memmove; a
+# search of the names kept for each CDI name); 60 s is a wall, not a target.
+case_begin "NVIDIA_DRIVER_CAPABILITIES after 8 MB of blanks (a container that asks for no GPU)"
+b=$SCRATCH/b$N
+make_bundle "$b" "$R" '["true"]' '[]' "$HOOK_ENV"
+head -c 8000000 /dev/zero | tr '\0' ' ' >"$SCRATCH/blanks"
+jq --rawfile v "$SCRATCH/blanks" '.process.env += ["NVIDIA_DRIVER_CAPABILITIES=" + $v + "utility"]' \
+    "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+OUT=$(echo "{\"pid\": $$, \"bundle\": \"$b\"}" | timeout 60 "$GCTK_HOOK" prestart 2>&1)
+RC=$?
+expect_eq "$CASE: the hook answers within 60 s, as for any container" "0" "$RC"
+case_end
+
+case_begin "600,000 CDI names in NVIDIA_VISIBLE_DEVICES (gctk-runtime)"
+b=$SCRATCH/b$N
+make_bundle "$b" "$R" '["true"]' '[]' none
+seq 1 600000 | sed 's|^|nvidia.com/gpu=x|' | paste -sd, >"$SCRATCH/names"
+jq --rawfile v "$SCRATCH/names" '.process.env += ["NVIDIA_VISIBLE_DEVICES=" + ($v | rtrimstr("\n"))]' \
+    "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+OUT=$(timeout 60 "$GCTK_RUNTIME" --root "$RUNC_ROOT" create --bundle "$b" "gctk-h-$$-$N" </dev/null 2>&1)
+RC=$?
+runc --root "$RUNC_ROOT" delete -f "gctk-h-$$-$N" >/dev/null 2>&1
+check "$CASE: gctk-runtime answers within 60 s" test "$RC" -ne 124
+expect_match "$CASE: and refuses the unknown device in one line" \
+    '^gctk-runtime: CDI devices of .*unresolvable CDI device `nvidia.com/gpu=x1`' "$OUT"
+case_end
+
 case_begin "no OCI state on stdin"
 hook_direct ""
 refused '^gctk-hook: no OCI state on stdin'
@@ -379,6 +462,88 @@ kill "$own" 2>/dev/null; wait "$own" 2>/dev/null
 refused "^gctk-hook: .*shares the hook's mount namespace"
 check "$CASE: nothing mounted or created in the rootfs" test ! -e "$R/usr/bin/nvidia-smi"
 case_end
+
+# ---- CDI specs that anyone could have written -----------------------------------------
+# gctk-runtime reads /etc/cdi and /var/run/cdi: here they are private tmpfs
+# mounts of a mount namespace of the case's own, so that the planted FIFO and
+# specs reach no other engine of the machine. A spec's hook runs as root on
+# the host: one owned by uid 12345 and writable by all, and a trusted-looking
+# one in a directory writable by all, must not be used, and a FIFO named
+# *.json must not stop a trusted spec's container.
+# the mount points of the private spec directories exist before the snapshot
+remove_at_exit_if_new /etc/cdi /var/run/cdi
+mkdir -p /etc/cdi /var/run/cdi
+case_begin "untrusted CDI specs (gctk-runtime, private spec directories)"
+CDIMARK=$SCRATCH/cdi-hook-ran
+cat >"$SCRATCH/cdi-trust.sh" <<'SCRIPT'
+set -u
+mount -t tmpfs -o mode=0777 tmpfs /etc/cdi && mount -t tmpfs -o mode=0755 tmpfs /var/run/cdi || exit 90
+for v in good evil open; do
+    "$GCTK" cdi generate --root "$HOST" --vendor "$v.example.com" --format json >"$SCRATCH/$v.json" || exit 91
+done
+# evil: a hook that marks the host, the file owned by uid 12345, mode 0666
+jq --arg m "$CDIMARK" '.containerEdits.hooks += [{"hookName": "createContainer", "path": "/bin/touch", "args": ["touch", $m]}]'     "$SCRATCH/evil.json" >/var/run/cdi/evil.json
+chown 12345:12345 /var/run/cdi/evil.json && chmod 0666 /var/run/cdi/evil.json
+cp "$SCRATCH/good.json" /var/run/cdi/good.json
+mkfifo /var/run/cdi/blocker.json
+cp "$SCRATCH/open.json" /etc/cdi/open.json
+for v in good evil open; do
+    make_bundle "$SCRATCH/cdi-$v" "$R" '["sh", "-c", "ls /dev/nvidia1"]' '[]' none
+    jq --arg d "$v.example.com/gpu=1" '.annotations = {"cdi.k8s.io/t": $d}' "$SCRATCH/cdi-$v/config.json"         >"$SCRATCH/cdi-$v/c" && mv "$SCRATCH/cdi-$v/c" "$SCRATCH/cdi-$v/config.json"
+    timeout -k 5 60 "$GCTK_RUNTIME" --root "$RUNC_ROOT" run -b "$SCRATCH/cdi-$v" "gctk-h-$$-cdi-$v"         </dev/null >"$SCRATCH/cdi-$v.out" 2>&1
+    echo $? >"$SCRATCH/cdi-$v.rc"
+    runc --root "$RUNC_ROOT" delete -f "gctk-h-$$-cdi-$v" >/dev/null 2>&1
+done
+SCRIPT
+export -f make_bundle
+GCTK=$GCTK GCTK_RUNTIME=$GCTK_RUNTIME GCTK_HOOK=$GCTK_HOOK HOST=$HOST SCRATCH=$SCRATCH R=$R \
+    RUNC_ROOT=$RUNC_ROOT CDIMARK=$CDIMARK unshare --mount --propagation private bash "$SCRATCH/cdi-trust.sh"
+expect_eq "$CASE: a trusted spec's container starts beside a FIFO named *.json" \
+    "0 /dev/nvidia1" "$(cat "$SCRATCH/cdi-good.rc") $(cat "$SCRATCH/cdi-good.out")"
+check "$CASE: the spec of uid 12345, mode 0666, is not used" test "$(cat "$SCRATCH/cdi-evil.rc")" -ne 0
+expect_match "$CASE: and the error says why" \
+    'not used: .*evil.json` belongs to uid 12345, not root' "$(cat "$SCRATCH/cdi-evil.out")"
+check "$CASE: its hook never ran" test ! -e "$CDIMARK"
+expect_match "$CASE: a spec in a directory writable by all is not used" \
+    'the spec directory `/etc/cdi` is writable by group or others \(mode 0777\)' "$(cat "$SCRATCH/cdi-open.out")"
+expect_eq "$CASE: the host's spec directories are as they were" "" "$(ls -A /etc/cdi /var/run/cdi 2>/dev/null | grep -E 'evil|good|open|blocker')"
+case_end
+
+# ---- what gctk writes on the host: never through a link or a special file -----------
+# A link planted where gctk writes (a spec directory a device plugin shares,
+# a refresh unit's --output) pointed at a block device had the spec written
+# over the disk's first bytes; a FIFO with no reader hung the command. Each
+# output is refused and left as it is: the disk (a loop device over a
+# scratch file) keeps its bytes, the FIFO stays a FIFO, nothing waits.
+if command -v losetup >/dev/null && DISK_FILE=$SCRATCH/disk.img &&
+    head -c 1048576 /dev/urandom >"$DISK_FILE" && DISK=$(losetup -f --show "$DISK_FILE" 2>/dev/null); then
+    at_exit "losetup -d $DISK"
+    md5_before=$(md5sum <"$DISK")
+    OUTS=$SCRATCH/outputs
+    mkdir -p "$OUTS"
+    for out in "cdi generate --output" "runtime configure --runtime=docker --config" \
+        "runtime configure --runtime=containerd --config"; do
+        for kind in "link to a block device" FIFO; do
+            case_begin "gctk $out: $kind"
+            rm -f "$OUTS/target"
+            if [ "$kind" = FIFO ]; then mkfifo "$OUTS/target"; else ln -s "$DISK" "$OUTS/target"; fi
+            # shellcheck disable=SC2086 # the command is split on purpose
+            OUT=$(timeout 20 "$GCTK" --root "$HOST" $out "$OUTS/target" 2>&1)
+            RC=$?
+            check "$CASE: refused at once" test "$RC" -ne 0 -a "$RC" -ne 124
+            expect_match "$CASE: the line names it" "target\` is a (symlink \(to \`$DISK\`\)|FIFO)" "$OUT"
+            if [ "$kind" = FIFO ]; then
+                check "$CASE: the FIFO is left" test -p "$OUTS/target"
+            else
+                check "$CASE: the link is left" test "$(readlink "$OUTS/target")" = "$DISK"
+            fi
+            expect_eq "$CASE: the disk keeps its bytes" "$md5_before" "$(md5sum <"$DISK")"
+            case_end
+        done
+    done
+else
+    skip "gctk's outputs on links and FIFOs" "no loop device here"
+fi
 
 # ---- the symlink-swap race ---------------------------------------------------------
 # A process of the image (here: on the host, in the shared rootfs, as another

@@ -127,6 +127,31 @@ if GCTK_CONFIG=$SCRATCH/gctk.conf "$GCTK" runtime configure --runtime=podman --c
     expect_eq "hooks.d: NVIDIA_VISIBLE_DEVICES=3 gives exactly GPU 3" "$(uuids_of 3)" "$(uuids_seen)"
     OUT=$("${PODMAN[@]}" --hooks-dir "$HOOKS" run "${RUNOPTS[@]}" "$IMAGE" sh -c 'ls /dev/nvidiactl 2>&1; true')
     expect_match "hooks.d: a container without the variable gets nothing" "No such file" "$OUT"
+    # --userns: the container's root is host uid 100000; runc mounts its /dev
+    # as a tmpfs of that user namespace, where the hook creates its targets
+    # as the container's root (as host root: EOVERFLOW, no GPU)
+    OUT=$("${PODMAN[@]}" --hooks-dir "$HOOKS" run "${RUNOPTS[@]}" --uidmap 0:100000:65536 \
+        --gidmap 0:100000:65536 -e NVIDIA_VISIBLE_DEVICES=2 "$IMAGE" \
+        sh -c 'nvidia-smi -L; stat -c "%u:%g %n" /etc/ld.so.cache; cat /proc/self/uid_map' 2>&1)
+    expect_eq "hooks.d, --uidmap 0:100000:65536: exactly GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
+    expect_match "hooks.d, --uidmap: the container is in its own user namespace" "^ *0 *100000 *65536" \
+        "$(printf '%s\n' "$OUT" | tail -n 1)"
+    expect_match "hooks.d, --uidmap: its ld.so.cache belongs to its own root" "^0:0 /etc/ld.so.cache" "$OUT"
+    # --userns=auto: Podman picks the range from the subordinate ids of the
+    # user "containers" (subuid(5)); the suite adds them when none are there
+    if ! grep -q '^containers:' /etc/subuid /etc/subgid 2>/dev/null; then
+        remove_at_exit_if_new /etc/subuid /etc/subgid
+        at_exit "sed -i '/^containers:2000000:/d' /etc/subuid /etc/subgid"
+        echo "containers:2000000:1000000" >>/etc/subuid
+        echo "containers:2000000:1000000" >>/etc/subgid
+    fi
+    OUT=$("${PODMAN[@]}" --hooks-dir "$HOOKS" run "${RUNOPTS[@]}" --userns=auto:size=65536 \
+        -e NVIDIA_VISIBLE_DEVICES=1 "$IMAGE" \
+        sh -c 'nvidia-smi -L; stat -c "%u:%g %n" /etc/ld.so.cache; cat /proc/self/uid_map' 2>&1)
+    expect_eq "hooks.d, --userns=auto: exactly GPU 1" "$(uuids_of 1)" "$(uuids_seen)"
+    expect_match "hooks.d, --userns=auto: the container's root is not the host's" "^ *0 *[1-9][0-9]* *65536" \
+        "$(printf '%s\n' "$OUT" | tail -n 1)"
+    expect_match "hooks.d, --userns=auto: its ld.so.cache belongs to its own root" "^0:0 /etc/ld.so.cache" "$OUT"
 else
     not_ok "gctk runtime configure --runtime=podman writes the hooks.d file"
 fi

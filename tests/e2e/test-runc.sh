@@ -7,9 +7,10 @@
 need_root "runc end to end" || exit 0
 command -v runc >/dev/null || { skip "runc end to end" "runc is not installed"; exit 0; }
 versions "runc $(version_of runc --version)"
+e2e_arch_ready "runc end to end" || exit 0
 
 HOST=$SCRATCH/host
-"$GCTK" sim create "$HOST" --gpus 4 >/dev/null || { not_ok "gctk sim create"; exit 1; }
+"$GCTK" sim create "$HOST" --gpus 4 "${E2E_SIM_ARGS[@]}" >/dev/null || { not_ok "gctk sim create"; exit 1; }
 cat >"$SCRATCH/gctk.conf" <<EOF
 {"root": "$HOST", "log": "$SCRATCH/hook.log"}
 EOF
@@ -21,7 +22,7 @@ expect_eq "the simulated host has 4 GPUs" 4 "${#UUID[@]}"
 
 ROOTFS=$SCRATCH/rootfs
 make_rootfs "$ROOTFS"
-cp "$GCTK_SIM_DIR/cuda-devices" "$ROOTFS/bin/cuda-devices"
+cp "$E2E_SIM_TOOLS/cuda-devices" "$ROOTFS/bin/cuda-devices"
 MOUNTS_BEFORE=$(host_mounts)
 N=0
 
@@ -42,6 +43,9 @@ run_gpu() {
 uuids_seen() { printf '%s\n' "$OUT" | grep -o 'GPU-[0-9a-f-]*' | sort | tr '\n' ' '; }
 uuids_of() { for i in "$@"; do echo "${UUID[$i]}"; done | sort | tr '\n' ' '; }
 
+run_gpu machine '[]' 'busybox uname -m'
+expect_eq "the containers are $E2E_ARCH ones" "$E2E_ARCH" "$OUT"
+
 run_gpu all '["NVIDIA_VISIBLE_DEVICES=all"]' 'nvidia-smi -L'
 expect_eq "all: nvidia-smi -L lists the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
 
@@ -57,7 +61,7 @@ run_gpu busid "[\"NVIDIA_VISIBLE_DEVICES=${BUS[1]}\"]" 'nvidia-smi -L'
 expect_eq "a PCI bus id selects that GPU" "$(uuids_of 1)" "$(uuids_seen)"
 
 run_gpu none '["NVIDIA_VISIBLE_DEVICES=none"]' \
-    'ls /dev/nvidia0 2>/dev/null; ls /usr/lib/x86_64-linux-gnu/libcuda.so.1 /usr/bin/nvidia-smi; nvidia-smi -L'
+    "ls /dev/nvidia0 2>/dev/null; ls $E2E_LIBDIR/libcuda.so.1 /usr/bin/nvidia-smi; nvidia-smi -L"
 expect_match "none: driver files without any GPU" "libcuda.so.1" "$OUT"
 check "none: no GPU node and no GPU listed" test -z "$(uuids_seen)" -a "$(printf '%s' "$OUT" | grep -c '^/dev/nvidia0')" = 0
 
@@ -69,7 +73,7 @@ for v in unset void; do
 done
 
 run_gpu utility '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_DRIVER_CAPABILITIES=utility"]' \
-    'nvidia-smi -L; ls /usr/lib/x86_64-linux-gnu/ | grep -c libcuda'
+    "nvidia-smi -L; ls $E2E_LIBDIR/ | grep -c libcuda"
 expect_match "utility: nvidia-smi works" "${UUID[0]}" "$OUT"
 expect_eq "utility: no libcuda" 0 "$(printf '%s\n' "$OUT" | tail -n 1)"
 
@@ -80,7 +84,7 @@ expect_match "compute: the CUDA program sees GPU 2" "${UUID[2]}" "$OUT"
 expect_match "compute: no nvidia-smi (a utility binary)" "No such file" "$OUT"
 
 run_gpu links '["NVIDIA_VISIBLE_DEVICES=0"]' \
-    'readlink /usr/lib/x86_64-linux-gnu/libcuda.so; readlink /usr/lib/x86_64-linux-gnu/libcuda.so.1; cat /proc/driver/nvidia/params | grep Modify; ls /proc/driver/nvidia/gpus | wc -l'
+    "readlink $E2E_LIBDIR/libcuda.so; readlink $E2E_LIBDIR/libcuda.so.1; cat /proc/driver/nvidia/params | grep Modify; ls /proc/driver/nvidia/gpus | wc -l"
 expect_match "libcuda.so -> libcuda.so.1" "^libcuda.so.1" "$OUT"
 expect_match "libcuda.so.1 -> the driver's file" "libcuda.so.[0-9]+\.[0-9]+" "$OUT"
 expect_match "/proc/driver/nvidia/params says ModifyDeviceFiles: 0" "ModifyDeviceFiles: 0" "$OUT"
@@ -90,7 +94,7 @@ expect_eq "/proc/driver/nvidia/gpus shows only the selected GPU" 1 "$(printf '%s
 run_gpu parity '["NVIDIA_VISIBLE_DEVICES=1", "NVIDIA_DRIVER_CAPABILITIES=all"]' "$PARITY_SCRIPT"
 check_parity "hook path"
 run_gpu no-graphics '["NVIDIA_VISIBLE_DEVICES=1", "NVIDIA_DRIVER_CAPABILITIES=utility,compute"]' \
-    'ls /dev/dri /usr/lib/x86_64-linux-gnu/gbm /usr/share/egl 2>&1; readlink /usr/lib/x86_64-linux-gnu/libcuda.so'
+    "ls /dev/dri $E2E_LIBDIR/gbm /usr/share/egl 2>&1; readlink $E2E_LIBDIR/libcuda.so"
 expect_eq "utility,compute: no DRM node, no GBM backend, no EGL platform file" 3 \
     "$(printf '%s\n' "$OUT" | grep -c 'No such file')"
 expect_match "utility,compute: libcuda.so all the same" "^libcuda.so.1$" "$OUT"
@@ -126,8 +130,8 @@ EVIL=$SCRATCH/evil-rootfs
 make_rootfs "$EVIL"
 CANARY=$SCRATCH/canary
 mkdir -p "$CANARY/lib" "$CANARY/bin" "$CANARY/dev"
-rm -rf "$EVIL/usr/lib/x86_64-linux-gnu" "$EVIL/usr/bin"
-ln -s "$CANARY/lib" "$EVIL/usr/lib/x86_64-linux-gnu"
+rm -rf "$EVIL$E2E_LIBDIR" "$EVIL/usr/bin"
+ln -s "$CANARY/lib" "$EVIL$E2E_LIBDIR"
 ln -s "../../../../../../../..$CANARY/bin" "$EVIL/usr/bin"
 canary_before=$(find "$CANARY" | sort | md5sum)
 N=$((N + 1))
@@ -145,7 +149,7 @@ cat >"$SCRATCH/evil.c" <<EOF
 #include <unistd.h>
 __attribute__((constructor)) static void mark(void) { close(open("$MARK", O_CREAT | O_WRONLY, 0644)); }
 EOF
-if gcc -shared -fPIC -o "$SCRATCH/evil.so" "$SCRATCH/evil.c" 2>/dev/null; then
+if [ -n "$E2E_CC" ] && "$E2E_CC" -shared -fPIC -o "$SCRATCH/evil.so" "$SCRATCH/evil.c" 2>/dev/null; then
     mkdir -p "$ROOTFS$SCRATCH"
     cp "$SCRATCH/evil.so" "$ROOTFS$SCRATCH/evil.so"
     at_exit "rm -f $MARK"
@@ -154,7 +158,7 @@ if gcc -shared -fPIC -o "$SCRATCH/evil.so" "$SCRATCH/evil.c" 2>/dev/null; then
     check "LD_PRELOAD in the image: it ran inside the container" test -e "$SCRATCH/rootfs-run$MARK"
     check "LD_PRELOAD in the image: it never ran on the host" test ! -e "$MARK"
 else
-    skip "LD_PRELOAD in the image" "gcc cannot build a shared object"
+    skip "LD_PRELOAD in the image" "no C compiler for $E2E_ARCH builds a shared object"
 fi
 
 # A host whose driver lives in its own tree, /usr/local/nvidia, behind
@@ -162,12 +166,12 @@ fi
 # capability gets its files at their usual container paths, with the content
 # of the links' targets in the driver root, and no file of another capability.
 LINKED=$SCRATCH/linked
-"$GCTK" sim create "$LINKED" --gpus 2 --driver-dir /usr/local/nvidia >/dev/null ||
+"$GCTK" sim create "$LINKED" --gpus 2 --driver-dir /usr/local/nvidia "${E2E_SIM_ARGS[@]}" >/dev/null ||
     not_ok "gctk sim create --driver-dir"
 printf '{"root": "%s", "log": "%s"}\n' "$LINKED" "$SCRATCH/hook-linked.log" >"$SCRATCH/linked.conf"
 SAVED_HOOK_ENV=$HOOK_ENV
 HOOK_ENV="[\"GCTK_CONFIG=$SCRATCH/linked.conf\"]"
-V=580.95.05 L64=/usr/lib/x86_64-linux-gnu L32=/usr/lib/i386-linux-gnu
+V=580.95.05 L64=$E2E_LIBDIR L32=/usr/lib/i386-linux-gnu
 # the firmware is where the kernel's firmware_class.path names it, in the
 # driver's tree, and goes to the same path in the container
 FW=/usr/local/nvidia/firmware/nvidia/580.95.05
@@ -181,7 +185,9 @@ G="$L64/libEGL_nvidia.so.$V=lib64/libEGL_nvidia.so.$V
    /usr/share/glvnd/egl_vendor.d/10_nvidia.json=share/glvnd/egl_vendor.d/10_nvidia.json
    /usr/share/vulkan/icd.d/nvidia_icd.json=share/vulkan/icd.d/nvidia_icd.json"
 NGX="$L64/libnvidia-ngx.so.$V=lib64/libnvidia-ngx.so.$V"
-X32="$L32/libcuda.so.$V=lib/libcuda.so.$V $L32/libnvidia-ml.so.$V=lib/libnvidia-ml.so.$V"
+# compat32: i386 libraries on x86-64; aarch64 has no 32-bit driver, so none
+X32=
+[ "$E2E_ARCH" != x86_64 ] || X32="$L32/libcuda.so.$V=lib/libcuda.so.$V $L32/libnvidia-ml.so.$V=lib/libnvidia-ml.so.$V"
 ALL_FILES="$COMMON $U $C $VID $G $NGX $X32"
 # expected_files FILES: "PATH MD5" for each file of FILES, "PATH -" for the other files of ALL_FILES
 expected_files() {
@@ -255,8 +261,8 @@ check "no container process left" test -z "$(pgrep -f "runc.*gctk-e2e-$$" || tru
 # Forward compatibility: an image's /usr/local/cuda/compat libcuda is used
 # only when it is newer than the driver and a regular file in the rootfs.
 COMPAT_NEW=$SCRATCH/drv-new COMPAT_OLD=$SCRATCH/drv-old
-"$GCTK" sim create "$COMPAT_NEW" --gpus 0 --driver 590.44.01 --cuda 13.1 >/dev/null
-"$GCTK" sim create "$COMPAT_OLD" --gpus 0 --driver 575.51.03 --cuda 12.9 >/dev/null
+"$GCTK" sim create "$COMPAT_NEW" --gpus 0 --driver 590.44.01 --cuda 13.1 "${E2E_SIM_ARGS[@]}" >/dev/null
+"$GCTK" sim create "$COMPAT_OLD" --gpus 0 --driver 575.51.03 --cuda 12.9 "${E2E_SIM_ARGS[@]}" >/dev/null
 with_compat() { # with_compat NAME SETUP: a rootfs variant whose compat dir SETUP fills
     rm -rf "$ROOTFS.$1"
     cp -a "$ROOTFS" "$ROOTFS.$1"
@@ -271,17 +277,46 @@ run_compat() { # run_compat NAME: runs cuda-devices on that rootfs variant
     OUT=$(runc_run "$SCRATCH/bundle-$N" "gctk-e2e-$$-$N")
     runc --root "$RUNC_ROOT" delete -f "gctk-e2e-$$-$N" >/dev/null 2>&1
 }
-with_compat newer "cp $COMPAT_NEW/usr/lib/x86_64-linux-gnu/libcuda.so.590.44.01 . && ln -s libcuda.so.590.44.01 libcuda.so.1"
+with_compat newer "cp $COMPAT_NEW$E2E_LIBDIR/libcuda.so.590.44.01 . && ln -s libcuda.so.590.44.01 libcuda.so.1"
 run_compat newer
 expect_match "cuda-compat newer than the driver: used (CUDA 13.1)" "CUDA driver 13.1, 1 device" "$OUT"
-with_compat older "cp $COMPAT_OLD/usr/lib/x86_64-linux-gnu/libcuda.so.575.51.03 ."
+with_compat older "cp $COMPAT_OLD$E2E_LIBDIR/libcuda.so.575.51.03 ."
 run_compat older
 expect_match "cuda-compat older than the driver: ignored (CUDA 13.0)" "CUDA driver 13.0, 1 device" "$OUT"
-with_compat escape "ln -s $COMPAT_NEW/usr/lib/x86_64-linux-gnu/libcuda.so.590.44.01 libcuda.so.590.44.01"
+with_compat escape "ln -s $COMPAT_NEW$E2E_LIBDIR/libcuda.so.590.44.01 libcuda.so.590.44.01"
 run_compat escape
 expect_match "cuda-compat symlink out of the rootfs: ignored (CUDA 13.0)" "CUDA driver 13.0, 1 device" "$OUT"
 expect_match "cuda-compat symlink: the hook logs why it ignored it" "libcuda.so.590.44.01. ignored: not a regular file \(a symlink\)" "$(cat "$SCRATCH/hook.log")"
 
+# A container of its own user namespace (runc's "user" namespace, its root
+# mapped to host uid and gid 100000: Docker's userns-remap, podman --userns,
+# Kubernetes' hostUsers: false): runc mounts its /dev as a tmpfs that
+# namespace owns, where the kernel refuses a file owned by the hook's uid 0
+# (EOVERFLOW). The hook creates its targets as the container's own root.
+N=$((N + 1))
+USERNS_B=$SCRATCH/bundle-$N
+rm -rf "$SCRATCH/rootfs-run"
+cp -a "$ROOTFS" "$SCRATCH/rootfs-run"
+chown -R 100000:100000 "$SCRATCH/rootfs-run"
+chmod 755 "$SCRATCH" # the container's root, host uid 100000, walks to its rootfs
+make_bundle "$USERNS_B" "$SCRATCH/rootfs-run" \
+    '["sh", "-c", "nvidia-smi -L; ls /dev/nvidia0 && stat -c \"%u:%g %n\" /etc/ld.so.cache /dev"]' \
+    '["NVIDIA_VISIBLE_DEVICES=0"]' "$HOOK_ENV"
+jq '.linux.namespaces += [{"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]' \
+    "$USERNS_B/config.json" >"$USERNS_B/c" && mv "$USERNS_B/c" "$USERNS_B/config.json"
+OUT=$(runc_run "$USERNS_B" "gctk-e2e-$$-$N")
+RC=$?
+runc --root "$RUNC_ROOT" delete -f "gctk-e2e-$$-$N" >/dev/null 2>&1
+expect_eq "user namespace: the container starts and sees exactly GPU 0" "0 $(uuids_of 0)" "$RC $(uuids_seen)"
+expect_match "user namespace: its ld.so.cache belongs to its own root" "^0:0 /etc/ld.so.cache" "$OUT"
+expect_eq "user namespace: on the host, to uid 100000" "100000:100000" \
+    "$(stat -c %u:%g "$SCRATCH/rootfs-run/etc/ld.so.cache")"
+expect_match "user namespace: the hook says so in its log" "in a user namespace of its own: files created as its root, host uid 100000 gid 100000" \
+    "$(cat "$SCRATCH/hook.log")"
+expect_eq "user namespace: no mount left on the host" "$MOUNTS_BEFORE" "$(host_mounts)"
+expect_eq "user namespace: no container left" "" "$(runc --root "$RUNC_ROOT" list -q)"
 # The discovery cache: what a container gets and what `gctk list` prints are
 # the same with the cache as without it (first run: stored; second: used);
 # a driver upgrade under an old entry still injects the new driver's files.
@@ -310,8 +345,8 @@ for round in 1 2; do
     expect_eq "discovery cache: the hook's mounts and links (run $round) are the fresh discovery's" "$MOUNTS_FRESH" "$OUT"
 done
 expect_match "discovery cache: the hook used it" "done in .*, cache used" "$(cat "$SCRATCH/hook.log")"
-"$GCTK" sim create "$HOST" --gpus 4 --driver 590.44.01 --force >/dev/null
-run_gpu cache-upgrade '["NVIDIA_VISIBLE_DEVICES=0"]' 'ls /usr/lib/x86_64-linux-gnu/; nvidia-smi -L'
+"$GCTK" sim create "$HOST" --gpus 4 --driver 590.44.01 --force "${E2E_SIM_ARGS[@]}" >/dev/null
+run_gpu cache-upgrade '["NVIDIA_VISIBLE_DEVICES=0"]' "ls $E2E_LIBDIR/; nvidia-smi -L"
 expect_match "discovery cache: after a driver upgrade the new driver's files are injected" "libcuda.so.590.44.01" "$OUT"
 expect_eq "discovery cache: and none of the old driver's" "" "$(printf '%s\n' "$OUT" | grep 580.95.05)"
 expect_eq "discovery cache: gctk list after the upgrade is the fresh discovery" \

@@ -17,7 +17,7 @@ dk_versions
 HOST=$SCRATCH/host
 "$GCTK" sim create "$HOST" --gpus 4 >/dev/null || { not_ok "gctk sim create"; exit 1; }
 cat >"$SCRATCH/gctk.conf" <<EOF
-{"root": "$HOST", "log": "$SCRATCH/hook.log"}
+{"root": "$HOST", "log": "$SCRATCH/hook.log", "swarm-resource": "NVIDIA-GPU"}
 EOF
 mapfile -t UUID < <("$GCTK" --root "$HOST" info --json --no-nvml | jq -r '.gpus[].uuid')
 

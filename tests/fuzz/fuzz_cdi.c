@@ -6,10 +6,9 @@
 #include <string.h>
 
 #include "cdi.h"
+#include "bounds.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int fuzz_one(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
@@ -27,3 +26,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gctk_error_free(err);
     return 0;
 }
+
+FUZZ_BOUNDED(fuzz_one)

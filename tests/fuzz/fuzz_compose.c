@@ -3,10 +3,9 @@
 #include <stdint.h>
 
 #include "compose.h"
+#include "bounds.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int fuzz_one(const uint8_t *data, size_t size)
 {
     struct compose_file *f = NULL;
     gctk_error *err = NULL;
@@ -53,3 +52,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     compose_file_free(f);
     return 0;
 }
+
+FUZZ_BOUNDED(fuzz_one)

@@ -5,10 +5,9 @@
 #include <sys/mman.h>
 
 #include "config.h"
+#include "bounds.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int fuzz_one(const uint8_t *data, size_t size)
 {
     static int fd = -1;
     if (fd < 0 && (fd = memfd_create("gctk-config", MFD_CLOEXEC)) < 0)
@@ -29,3 +28,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gctk_error_free(err);
     return 0;
 }
+
+FUZZ_BOUNDED(fuzz_one)

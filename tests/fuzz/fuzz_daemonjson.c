@@ -5,10 +5,9 @@
 #include <string.h>
 
 #include "engine.h"
+#include "bounds.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int fuzz_one(const uint8_t *data, size_t size)
 {
     static const struct runtime_entry rt = {
         .name = "nvidia", .path = "/usr/bin/gctk-runtime", .set_default = true, .cdi = true};
@@ -36,3 +35,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_decref(cfg);
     return 0;
 }
+
+FUZZ_BOUNDED(fuzz_one)

@@ -4,10 +4,9 @@
 #include <sys/mman.h>
 
 #include "elfinfo.h"
+#include "bounds.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int fuzz_one(const uint8_t *data, size_t size)
 {
     static int fd = -1;
     if (fd < 0 && (fd = memfd_create("fuzz-elf", MFD_CLOEXEC)) < 0)
@@ -22,3 +21,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     return 0;
 }
+
+FUZZ_BOUNDED(fuzz_one)

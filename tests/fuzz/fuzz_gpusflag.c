@@ -4,10 +4,9 @@
 #include <string.h>
 
 #include "gpusflag.h"
+#include "bounds.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int fuzz_one(const uint8_t *data, size_t size)
 {
     cleanup_free char *value = xstrndup((const char *)data, size);
     struct device_request r = {0};
@@ -30,3 +29,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     device_request_clear(&r);
     return 0;
 }
+
+FUZZ_BOUNDED(fuzz_one)

@@ -8,8 +8,7 @@
 #include "host.h"
 #include "oci.h"
 #include "request.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "bounds.h"
 
 static struct gctk_gpu gpus[] = {
     {.index = 0,
@@ -38,9 +37,9 @@ static struct gctk_gpu gpus[] = {
      .memory_mib = -1},
 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int fuzz_one(const uint8_t *data, size_t size)
 {
-    if (size < 1 || size > 1 << 16)
+    if (size < 1 || size > 16u << 20)
         return 0;
     struct strv env = {0};
     char *text = xstrndup((const char *)data + 1, size - 1);
@@ -85,3 +84,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     strv_clear(&env);
     return 0;
 }
+
+FUZZ_BOUNDED(fuzz_one)

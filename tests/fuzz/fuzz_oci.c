@@ -4,12 +4,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cdi.h"
 #include "oci.h"
 #include "request.h"
+#include "bounds.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int fuzz_one(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
@@ -45,7 +45,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         request_clear(&req);
     else if (err == NULL)
         __builtin_trap();
+    /* gctk-runtime's reading of the CDI names: each once */
+    struct strv names = {0};
+    cdi_requested_names(&spec.annotations, env_get(&spec.env, "NVIDIA_VISIBLE_DEVICES"), &names);
+    for (size_t i = 1; i < names.len && i < 64; i++)
+        if (strcmp(names.items[i], names.items[0]) == 0)
+            __builtin_trap();
+    strv_clear(&names);
     gctk_error_free(err);
     oci_spec_clear(&spec);
     return 0;
 }
+
+FUZZ_BOUNDED(fuzz_one)

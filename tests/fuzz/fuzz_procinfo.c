@@ -7,10 +7,9 @@
 
 #include "cgroup.h"
 #include "host.h"
+#include "bounds.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int fuzz_one(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 65536)
         return 0;
@@ -66,3 +65,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(text);
     return 0;
 }
+
+FUZZ_BOUNDED(fuzz_one)

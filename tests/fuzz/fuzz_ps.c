@@ -6,10 +6,9 @@
 #include <string.h>
 
 #include "ps.h"
+#include "bounds.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int fuzz_one(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 65536)
         return 0;
@@ -55,3 +54,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     return 0;
 }
+
+FUZZ_BOUNDED(fuzz_one)

@@ -7,12 +7,11 @@
 #include "require.h"
 #include "util.h"
 #include "vercmp.h"
+#include "bounds.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int fuzz_one(const uint8_t *data, size_t size)
 {
-    if (size > 4096)
+    if (size > 16u << 20)
         return 0;
     cleanup_free char *s = xstrndup((const char *)data, size);
 
@@ -51,3 +50,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cudacompat_result_clear(&r);
     return 0;
 }
+
+FUZZ_BOUNDED(fuzz_one)

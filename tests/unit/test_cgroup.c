@@ -168,7 +168,7 @@ static void test_extend_refuses(void **state)
         EXIT,
     };
     expect_extend_error(map_ref, GCTK_ARRAY_LEN(map_ref), "references a BPF map");
-    expect_extend_error(map_ref, GCTK_ARRAY_LEN(map_ref), "use CDI");
+    expect_extend_error(map_ref, GCTK_ARRAY_LEN(map_ref), "give the GPUs through CDI");
     struct bpf_insn call[] = {INSN(BPF_JMP | BPF_CALL, 0, 0, 0, 5), MOV0(1), EXIT};
     expect_extend_error(call, GCTK_ARRAY_LEN(call), "is a call");
     struct bpf_insn cut[] = {MOV0(1), INSN(BPF_LD | BPF_IMM | BPF_DW, BPF_REG_1, 0, 0, 7)};
@@ -480,8 +480,44 @@ static void test_v1_parent_denies(void **state)
     assert_int_equal(cgroup_v1_allow_devices(f->subdir, &dev, 1, &g, &err), -1);
     assert_null(g);
     assert_int_equal(err->code, EPERM);
-    assert_non_null(strstr(err->msg, "--device or use CDI"));
+    /* the outer container must allow them: --device or CDI cannot */
+    assert_non_null(strstr(err->msg, "; allow the GPUs in the device rules of the outer "
+                                     "container this engine runs in (c 1:* rwm): LXC or Proxmox: "
+                                     "lxc.cgroup2.devices.allow = c 1:* rwm"));
+    assert_non_null(strstr(err->msg, "--device-cgroup-rule 'c 1:* rwm'"));
     gctk_error_free(err);
+}
+
+/* A process whose own cgroup refuses a device (the engine in an LXC guest)
+ * learns it before it sets up a container that could never use it. */
+static void test_outer_allows(void **state)
+{
+    struct fixture *f = fixture_or_skip(state);
+    cleanup_free char *deny = path_join(f->dir, "devices.deny");
+    assert_int_equal(write_text(deny, "c 1:3 rwm"), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        cleanup_free char *procs = path_join(f->dir, "cgroup.procs");
+        if (write_text(procs, "0") < 0)
+            _exit(3);
+        struct cgroup_device devs[] = {{1, 3}, {1, 3}, {510, 0}};
+        gctk_error *err = NULL;
+        /* /dev/zero (1:5) is allowed, /dev/null (1:3) is not */
+        if (cgroup_outer_allows("/dev/zero", devs, 1, &err) != 0)
+            _exit(4);
+        if (cgroup_outer_allows("/dev/null", devs, 3, &err) != -1)
+            _exit(5);
+        bool said = strstr(err->msg, "a device cgroup above this process refuses `/dev/null`") &&
+                    strstr(err->msg, "(c 1:* rwm, c 510:* rwm)") &&
+                    strstr(err->msg, "lxc.cgroup2.devices.allow = c 1:* rwm and "
+                                     "lxc.cgroup2.devices.allow = c 510:* rwm");
+        _exit(said ? 0 : 6);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* ---- v2 --------------------------------------------------------------------- */
@@ -674,6 +710,7 @@ static void test_v2_parent_program(void **state)
     assert_null(g);
     assert_non_null(strstr(err->msg, "attached to a parent cgroup"));
     assert_non_null(strstr(err->msg, f->subdir));
+    assert_non_null(strstr(err->msg, "lxc.cgroup2.devices.allow"));
     gctk_error_free(err);
 }
 
@@ -791,6 +828,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_v1_all_allowed, setup_v1, teardown),
         cmocka_unit_test_setup_teardown(test_v1_vanished, setup_v1, teardown),
         cmocka_unit_test_setup_teardown(test_v1_parent_denies, setup_v1, teardown),
+        cmocka_unit_test_setup_teardown(test_outer_allows, setup_v1, teardown),
         cmocka_unit_test_setup_teardown(test_v2_allow_multi, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_v2_single, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_v2_override, setup_v2, teardown),

@@ -41,6 +41,8 @@ struct fx {
     pthread_t thread;
     bool serving;
     const char *volatile info;
+    const char *volatile image;     /* GET /images/gctk-test:latest/json; NULL: 404 */
+    const char *volatile container; /* GET /containers/stopped/json; NULL: 404 */
     pid_t child;
     struct doctor_report r;
 };
@@ -85,6 +87,10 @@ static void *serve(void *arg)
             body = version;
         else if (str_has_prefix(req, "GET /info "))
             body = f->info;
+        else if (str_has_prefix(req, "GET /images/gctk-test:latest/json "))
+            body = f->image;
+        else if (str_has_prefix(req, "GET /containers/stopped/json "))
+            body = f->container;
         cleanup_free char *resp =
             body != NULL
                 ? xasprintf("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n"
@@ -348,6 +354,8 @@ static void test_healthy(void **state)
     assert_false(doctor_report_failed(r));
     expect(r, "driver", DOCTOR_OK, "kernel module 580.95.05 loaded", NULL);
     expect(r, "libraries", DOCTOR_OK, "match the kernel module 580.95.05", NULL);
+    cleanup_free char *same = xasprintf("the driver and gctk are %s's", gctk_sim_arch(NULL));
+    expect(r, "architecture", DOCTOR_OK, same, NULL);
     expect(r, "device nodes", DOCTOR_OK, "6 of 6 present", NULL);
     expect(r, "nvml", DOCTOR_OK, "driver 580.95.05, CUDA 13.0", NULL);
     expect(r, "gpu 0", DOCTOR_OK, "NVIDIA H100 80GB HBM3", NULL);
@@ -404,9 +412,11 @@ static void test_version_mismatch_newer_module(void **state)
     set_module_version(f, "580.105.08");
     struct doctor_report *r = run(f);
     expect(r, "driver", DOCTOR_OK, "kernel module 580.105.08 loaded", NULL);
-    expect(r, "libraries", DOCTOR_ERROR,
-           "driver/library version mismatch: kernel module 580.105.08, "
-           "`/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.580.95.05` is 580.95.05",
+    cleanup_free char *line =
+        xasprintf("driver/library version mismatch: kernel module 580.105.08, libraries 580.95.05 "
+                  "(`%s/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.580.95.05`)",
+                  f->root);
+    expect(r, "libraries", DOCTOR_ERROR, line,
            "install the user-space libraries of driver 580.105.08");
     /* the mock NVML refuses as the real one does */
     expect(r, "nvml", DOCTOR_ERROR, "Driver/library version mismatch",
@@ -432,10 +442,29 @@ static void test_missing_library(void **state)
     assert_int_equal(unlink(cache), 0);
     assert_int_equal(unlink(link), 0);
     struct doctor_report *r = run(f);
-    expect(r, "libraries", DOCTOR_ERROR, "`libcuda.so.1` not found",
+    expect(r, "libraries", DOCTOR_ERROR, "no `libcuda.so.1`: neither",
            "install the NVIDIA driver's user-space libraries of version 580.95.05");
     /* without the cache, NVML is found in the library directories */
     expect(r, "nvml", DOCTOR_OK, "driver 580.95.05", NULL);
+}
+
+/* A library of another machine where the driver's are (a driver installed
+ * for the wrong architecture): discovery skips it, the doctor says so. */
+static void test_foreign_library(void **state)
+{
+    struct fx *f = *state;
+    const char *own = gctk_sim_arch(NULL);
+    const char *other = strcmp(own, "x86_64") == 0 ? "aarch64" : "x86_64";
+    cleanup_free char *rel = xasprintf("/usr/lib/%s-linux-gnu/libnvidia-encode.so.580.95.05", own);
+    cleanup_free char *lib = at(f, rel);
+    assert_int_equal(unlink(lib), 0);
+    assert_int_equal(elfstub_write(lib, "libnvidia-encode.so.1", other, false, NULL), 0);
+    struct doctor_report *r = run(f);
+    cleanup_free char *msg = xasprintf("`%s` is built for %s, not for this %s driver", lib,
+                                       strcmp(other, "x86_64") == 0 ? "x86-64" : other, own);
+    cleanup_free char *fix =
+        xasprintf("remove `%s`, or reinstall the driver's %s libraries", lib, own);
+    expect(r, "architecture", DOCTOR_WARNING, msg, fix);
 }
 
 static void test_missing_node(void **state)
@@ -669,9 +698,12 @@ static void test_hook_installed_after_dockerd(void **state)
     assert_int_equal(utimensat(AT_FDCWD, hook, later, AT_SYMLINK_NOFOLLOW), 0);
     struct doctor_report *r = run(f);
     expect(r, "docker hook", DOCTOR_OK, "is on dockerd's PATH", NULL);
-    expect(r, "docker restart", DOCTOR_WARNING, "was installed after dockerd started",
+    /* a sure failure: dockerd looked for the hook only as it started */
+    expect(r, "docker restart", DOCTOR_ERROR,
+           "was installed after dockerd started, so dockerd has no GPU support: `docker run "
+           "--gpus` fails with `could not select device driver \"\" with capabilities: [[gpu]]`",
            "systemctl restart docker");
-    assert_false(doctor_report_failed(r));
+    assert_true(doctor_report_failed(r));
 }
 
 static void test_runtime_not_loaded(void **state)
@@ -680,9 +712,13 @@ static void test_runtime_not_loaded(void **state)
     f->info = "{\"Runtimes\": {\"runc\": {\"path\": \"runc\"}}, \"CgroupDriver\": \"cgroupfs\"}";
     struct doctor_report *r = run(f);
     expect(r, "docker runtime", DOCTOR_OK, "registers", NULL);
-    expect(r, "docker restart", DOCTOR_WARNING,
+    /* what `gctk compose check` says of a `runtime: nvidia` service too */
+    expect(r, "docker restart", DOCTOR_ERROR,
            "restart needed: dockerd has not loaded the \"nvidia\" runtime",
            "systemctl restart docker");
+    expect(r, "docker restart", DOCTOR_ERROR, "`unknown or invalid runtime name: nvidia`",
+           "systemctl restart docker");
+    assert_true(doctor_report_failed(r));
 }
 
 static void test_dockerd_environment_unreadable(void **state)
@@ -735,7 +771,19 @@ static void test_cgroup_v2_systemd(void **state)
     f->o.cgroup_version = 2;
     f->info = "{\"Runtimes\": {\"nvidia\": {}}, \"CgroupDriver\": \"systemd\"}";
     struct doctor_report *r = run(f);
-    expect(r, "cgroup", DOCTOR_WARNING, "`systemctl daemon-reload` takes",
+    const struct doctor_result *x =
+        expect(r, "cgroup", DOCTOR_WARNING,
+               "cgroup v2 with the systemd cgroup driver (dockerd): `systemctl daemon-reload`",
+               "native.cgroupdriver=cgroupfs");
+    /* the simulated host has no /dev/char: the fix names the links too */
+    assert_non_null(strstr(x->fix, "gctk cdi generate --output /etc/cdi/nvidia.yaml"));
+    assert_non_null(strstr(x->fix, "gctk system create-dev-char-symlinks"));
+    /* cgroup v1 under systemd loses them the same way */
+    f->o.cgroup_version = 1;
+    r = run(f);
+    expect(r, "cgroup", DOCTOR_WARNING,
+           "cgroup v1 with the systemd cgroup driver (dockerd): `systemctl daemon-reload` (run "
+           "by package upgrades too) takes the GPUs the hook allowed away",
            "native.cgroupdriver=cgroupfs");
 }
 
@@ -794,9 +842,24 @@ static void test_cgroup_v2_systemd_with_cdi(void **state)
     write_text(f->daemon_json, "{\"runtimes\": {\"nvidia\": {\"path\": \"/bin/true\"}}, "
                                "\"features\": {\"cdi\": true}}");
     struct doctor_report *r = run(f);
-    expect(r, "cgroup", DOCTOR_OK, "CDI enabled", NULL);
+    /* CDI, but no /dev/char links: systemd drops the devices runc declares */
+    cleanup_free char *ctl_link = at(f, "/dev/char/195:255");
+    cleanup_free char *want = xasprintf("and CDI: `%s` is missing", ctl_link);
+    expect(r, "cgroup", DOCTOR_WARNING, want, "gctk system create-dev-char-symlinks");
     /* CDI on, and no spec */
     expect(r, "cdi", DOCTOR_ERROR, "enables CDI but no spec", "gctk cdi generate");
+    /* with the links of every node */
+    cleanup_free char *dir = at(f, "/dev/char");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    static const char *const nodes[] = {
+        "195:255", "../nvidiactl",        "195:254", "../nvidia-modeset", "510:0", "../nvidia-uvm",
+        "510:1",   "../nvidia-uvm-tools", "195:0",   "../nvidia0",        "195:1", "../nvidia1"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(nodes); i += 2) {
+        cleanup_free char *link = xasprintf("%s/%s", dir, nodes[i]);
+        assert_int_equal(symlink(nodes[i + 1], link), 0);
+    }
+    r = run(f);
+    expect(r, "cgroup", DOCTOR_OK, "CDI enabled and the /dev/char links in place", NULL);
 }
 
 /* ---- CDI ------------------------------------------------------------------------------ */
@@ -937,6 +1000,192 @@ static void test_cdi_paths_inside_root(void **state)
 
 /* ---- config and CUDA ---------------------------------------------------------------- */
 
+/* "no-cgroups": true under a rootful dockerd: every GPU container's device
+ * cgroup refuses its GPUs ("Failed to initialize NVML: Unknown Error") */
+static void test_no_cgroups_rootful(void **state)
+{
+    struct fx *f = *state;
+    cleanup_free char *conf = xasprintf("{\"root\": \"%s\", \"no-cgroups\": true}", f->root);
+    write_text(f->config, conf);
+    struct doctor_report *r = run(f);
+    expect(r, "config", DOCTOR_OK, "is valid", NULL);
+    cleanup_free char *want =
+        xasprintf("`%s` sets \"no-cgroups\": true, but dockerd runs as root, outside a user "
+                  "namespace: the hook then leaves the GPUs out of each container's device "
+                  "cgroup, which refuses them (`Failed to initialize NVML: Unknown Error` in "
+                  "every GPU container)",
+                  f->config);
+    expect(r, "no-cgroups", DOCTOR_ERROR, want, "remove \"no-cgroups\" from");
+    assert_true(doctor_report_failed(r));
+    /* no dockerd here: still wrong for any rootful engine, said as a warning */
+    stop_child(f);
+    f->o.dockerd_pid = 0;
+    f->o.docker_host = "unix:///nonexistent/docker.sock";
+    r = run(f);
+    expect(r, "no-cgroups", DOCTOR_WARNING, "but this machine's engine runs as root",
+           "remove \"no-cgroups\"");
+}
+
+/* A doctor run without CAP_SYS_ADMIN says what a hook run so meets; the
+ * check runs in a child that drops root. */
+static void test_unprivileged(void **state)
+{
+    struct fx *f = *state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+            _exit(3);
+        struct doctor_report r = {0};
+        gctk_error *err = NULL;
+        doctor_run(&f->o, &r, &err);
+        const struct doctor_result *x = doctor_report_find(&r, "privileges");
+        _exit(x != NULL && x->status == DOCTOR_WARNING &&
+                      strstr(x->message, "runs as uid 65534 without CAP_SYS_ADMIN") != NULL &&
+                      strstr(x->fix, "through CDI") != NULL
+                  ? 0
+                  : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    /* as root: no such line */
+    struct doctor_report *r = run(f);
+    assert_null(doctor_report_find(r, "privileges"));
+    expect(r, "device cgroup", DOCTOR_OK, "containers may be given the GPUs", NULL);
+}
+
+/* ---- an image, a container --------------------------------------------------------- */
+
+/* A layer directory of the fake image: `files` is "PATH\tTYPE" lines, TYPE
+ * f (a file), l:TARGET (a link), w (an overlayfs whiteout, char 0:0). */
+static char *make_layer(struct fx *f, const char *name, const char *files)
+{
+    char *dir = xasprintf("%s/layers/%s", f->dir, name);
+    assert_int_equal(mkdir_p(dir, 0755, NULL), 0);
+    cleanup_free char *copy = xstrdup(files);
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *tab = strchr(line, '\t');
+        assert_non_null(tab);
+        *tab = '\0';
+        cleanup_free char *path = xasprintf("%s%s", dir, line);
+        cleanup_free char *parent = xstrdup(path);
+        *strrchr(parent, '/') = '\0';
+        assert_int_equal(mkdir_p(parent, 0755, NULL), 0);
+        if (tab[1] == 'f')
+            write_text(path, "ELF\n");
+        else if (tab[1] == 'l')
+            assert_int_equal(symlink(tab + 3, path), 0);
+        else
+            assert_int_equal(mknod(path, S_IFCHR | 0600, makedev(0, 0)), 0);
+    }
+    return dir;
+}
+
+static char *image_json(const char *upper, const char *lower, const char *env)
+{
+    return xasprintf("{\"Id\": \"sha256:4f1c1bc0c2d1e3f4a5b6\", \"Config\": {\"Env\": [%s]}, "
+                     "\"GraphDriver\": {\"Name\": \"overlay2\", \"Data\": {\"UpperDir\": "
+                     "\"%s\", \"LowerDir\": \"%s\"}}}",
+                     env, upper, lower);
+}
+
+static void test_image(void **state)
+{
+    struct fx *f = *state;
+    /* a base layer with a driver package's files, a layer above that
+     * removes one of them, and the image's own top layer */
+    cleanup_free char *base =
+        make_layer(f, "base",
+                   "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1\tf\n"
+                   "/usr/lib/x86_64-linux-gnu/libcuda.so.535.54.03\tf\n"
+                   "/usr/lib/x86_64-linux-gnu/libcuda.so.1\tl:libcuda.so.535.54.03\n"
+                   "/usr/lib/x86_64-linux-gnu/libnvidia-ptxjitcompiler.so.535.54.03\tf\n"
+                   "/usr/lib/x86_64-linux-gnu/libc.so.6\tf\n"
+                   "/usr/bin/nvidia-smi\tf\n");
+    cleanup_free char *mid = make_layer(
+        f, "mid", "/usr/lib/x86_64-linux-gnu/libnvidia-ptxjitcompiler.so.535.54.03\tw\n");
+    cleanup_free char *top = make_layer(f, "top", "/etc/hostname\tf\n");
+    cleanup_free char *lower = xasprintf("%s:%s", mid, base);
+    cleanup_free char *json = image_json(top, lower, "\"NVIDIA_REQUIRE_CUDA=cuda>=13.1\"");
+    f->image = json;
+    f->o.image = "gctk-test:latest";
+    struct doctor_report *r = run(f);
+    expect(r, "image", DOCTOR_OK, "image `gctk-test:latest` (sha256:4f1c1bc0c2d1)", NULL);
+    /* the regular SONAME file makes every GPU container fail */
+    expect(r, "image driver files", DOCTOR_ERROR,
+           "image `gctk-test:latest` carries driver files of its own: "
+           "`/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1` (a regular file, where the driver's "
+           "link goes): its GPU containers do not start",
+           "apt-get purge -y` the driver package");
+    /* the rest is left beside the host's; the whited-out file is not there */
+    const struct doctor_result *x =
+        expect(r, "image driver files", DOCTOR_WARNING, "carries driver files of driver 535.54.03",
+               "the host's driver 580.95.05 is given to every GPU container");
+    assert_non_null(strstr(x->message, "`/usr/bin/nvidia-smi`"));
+    assert_null(strstr(x->message, "ptxjitcompiler"));
+    assert_null(strstr(x->message, "libc.so.6"));
+    /* and its requirement, checked as --image-env checks it */
+    expect(r, "cuda", DOCTOR_ERROR, "image `gctk-test:latest`: ", "gctk compat");
+    assert_true(doctor_report_failed(r));
+
+    /* an image of no driver file */
+    cleanup_free char *clean = image_json(top, "", "\"PATH=/usr/bin\"");
+    f->image = clean;
+    r = run(f);
+    expect(r, "image driver files", DOCTOR_OK,
+           "image `gctk-test:latest` carries no driver file in its library directories (1 layer "
+           "read)",
+           NULL);
+    expect(r, "cuda", DOCTOR_OK, "the image's requirements hold", NULL);
+    /* a storage driver that names no directory */
+    f->image = "{\"Id\": \"sha256:1\", \"GraphDriver\": {\"Name\": \"vfs\", \"Data\": null}}";
+    r = run(f);
+    expect(r, "image driver files", DOCTOR_SKIPPED, "storage driver `vfs` does not say", NULL);
+    /* unknown to Docker; a malformed name */
+    f->image = NULL;
+    r = run(f);
+    expect(r, "image", DOCTOR_ERROR, "image `gctk-test:latest`", "docker pull gctk-test:latest");
+    f->o.image = "x y";
+    cleanup_error gctk_error *err = NULL;
+    doctor_report_clear(&f->r);
+    assert_int_equal(doctor_run(&f->o, &f->r, &err), -1);
+    assert_non_null(strstr(err->msg, "invalid image `x y`"));
+}
+
+/* A container Docker knows that is not running (it failed to start on its
+ * image's driver files): its files are read; one nobody knows is an error. */
+static void test_container_not_running(void **state)
+{
+    struct fx *f = *state;
+    cleanup_free char *layer = make_layer(f, "c", "/usr/lib/x86_64-linux-gnu/libcuda.so.1\tf\n");
+    cleanup_free char *json = xasprintf(
+        "{\"Name\": \"/stopped\", \"State\": {\"Status\": \"created\", \"ExitCode\": 128, "
+        "\"Error\": \"error running hook #0\"}, \"GraphDriver\": {\"Name\": \"overlay2\", "
+        "\"Data\": {\"UpperDir\": \"%s\", \"LowerDir\": \"\"}}}",
+        layer);
+    f->container = json;
+    f->o.container = "stopped";
+    f->o.runc_root = f->dir; /* no runc container either */
+    struct doctor_report *r = run(f);
+    expect(r, "container", DOCTOR_WARNING,
+           "docker container `stopped` is not running (created, exit code 128; Docker's error: "
+           "error running hook #0)",
+           NULL);
+    expect(r, "image driver files", DOCTOR_ERROR,
+           "`/usr/lib/x86_64-linux-gnu/libcuda.so.1` (a "
+           "regular file",
+           "remove them from the image");
+    f->o.container = "nothing-is-called-so";
+    cleanup_error gctk_error *err = NULL;
+    doctor_report_clear(&f->r);
+    assert_int_equal(doctor_run(&f->o, &f->r, &err), -1);
+    assert_non_null(strstr(err->msg, "no running container is `nothing-is-called-so`"));
+    assert_non_null(strstr(err->msg, "docker ps -a"));
+}
+
 static void test_config_invalid(void **state)
 {
     struct fx *f = *state;
@@ -1022,9 +1271,14 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_healthy),
         T(test_no_module),
+        T(test_no_cgroups_rootful),
+        T(test_image),
+        T(test_container_not_running),
+        T(test_unprivileged),
         T(test_version_mismatch_newer_module),
         T(test_version_mismatch_upgraded_libraries),
         T(test_missing_library),
+        T(test_foreign_library),
         T(test_missing_node),
         T(test_missing_uvm),
         T(test_wrong_major),

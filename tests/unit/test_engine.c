@@ -11,8 +11,10 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
+#include "bounds.h"
 #include "engine.h"
 
 struct fixture {
@@ -301,25 +303,12 @@ static void test_engine_table(void **state)
     assert_null(engine_find("lxc"));
 }
 
-/* containerd, CRI-O and Podman: their files, written whole */
+/* Podman's file, and the writer of every drop-in (containerd's and CRI-O's
+ * contents are test_cri.c's) */
 static void test_dropins(void **state)
 {
     struct fixture *f = *state;
     const char *tmp = f->dir;
-    cleanup_free char *cd = engine_containerd_dropin("nvidia", "/usr/bin/gctk-runtime", true);
-    assert_non_null(strstr(cd, "version = 2\n"));
-    assert_non_null(strstr(cd, "enable_cdi = true"));
-    assert_non_null(
-        strstr(cd, "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"nvidia\"]\n"
-                   "  runtime_type = \"io.containerd.runc.v2\""));
-    assert_non_null(strstr(cd, "BinaryName = \"/usr/bin/gctk-runtime\""));
-    assert_non_null(strstr(cd, "default_runtime_name = \"nvidia\""));
-    cleanup_free char *cd2 = engine_containerd_dropin("a\"b", "/x", false);
-    assert_non_null(strstr(cd2, "runtimes.\"a\\\"b\"]"));
-    assert_null(strstr(cd2, "default_runtime_name"));
-    cleanup_free char *crio = engine_crio_dropin("nvidia", "/usr/bin/gctk-runtime", false);
-    assert_non_null(strstr(
-        crio, "[crio.runtime.runtimes.\"nvidia\"]\nruntime_path = \"/usr/bin/gctk-runtime\"\n"));
     cleanup_free char *pm = engine_podman_hook("/usr/bin/gctk-hook", "/etc/gctk/c.json");
     json_t *j = json_loads(pm, 0, NULL);
     assert_non_null(j);
@@ -336,6 +325,7 @@ static void test_dropins(void **state)
 
     cleanup_free char *path = xasprintf("%s/etc/containerd/conf.d/99-gctk.toml", tmp);
     bool changed = false;
+    const char *cd = "version = 2\n";
     assert_int_equal(engine_dropin_write(path, cd, false, true, &changed, NULL), 0);
     assert_true(changed);
     assert_int_equal(access(path, F_OK), -1); /* dry run */
@@ -351,12 +341,53 @@ static void test_dropins(void **state)
     assert_int_equal(access(path, F_OK), -1);
     assert_int_equal(engine_dropin_write(path, NULL, true, false, &changed, NULL), 0);
     assert_false(changed);
+}
 
-    cleanup_free char *main_cfg = xasprintf("%s/config.toml", tmp);
-    write_text(main_cfg, "version = 2\n# imports = [\"x\"]\n");
-    assert_false(engine_containerd_has_imports(main_cfg));
-    write_text(main_cfg, "version = 2\n  imports = [\"/etc/containerd/conf.d/*.toml\"]\n");
-    assert_true(engine_containerd_has_imports(main_cfg));
+/* daemon.json and the drop-ins are written by the one atomic writer and read
+ * only as regular files: a FIFO at the name (which made the read wait for
+ * ever) and a symlink to a block device are refused and left as they are. */
+static char *special_dir;
+
+static void special_outputs(void)
+{
+    cleanup_free char *fifo = xasprintf("%s/fifo.json", special_dir);
+    cleanup_free char *link = xasprintf("%s/link.json", special_dir);
+    cleanup_free char *dev = xasprintf("%s/blk", special_dir);
+    const char *dropin = "version = 2\n";
+    const char *const paths[] = {fifo, link};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(paths); i++) {
+        bool changed = false;
+        gctk_error *err = NULL;
+        if (daemonjson_configure(paths[i], &nvidia, 0, &changed, NULL, &err) != -1 ||
+            strstr(err->msg, i == 0 ? "is a FIFO" : "is a symlink (to `") == NULL)
+            _exit(2);
+        gctk_error_free(err);
+        err = NULL;
+        if (engine_dropin_write(paths[i], dropin, false, false, &changed, &err) != -1 ||
+            strstr(err->msg, i == 0 ? "is a FIFO" : "is a symlink") == NULL)
+            _exit(3);
+        gctk_error_free(err);
+    }
+    struct stat st;
+    if (lstat(fifo, &st) < 0 || !S_ISFIFO(st.st_mode) || lstat(link, &st) < 0 ||
+        !S_ISLNK(st.st_mode) || lstat(dev, &st) < 0 || !S_ISBLK(st.st_mode))
+        _exit(4);
+}
+
+static void test_special_files_refused(void **state)
+{
+    struct fixture *f = *state;
+    special_dir = f->dir;
+    cleanup_free char *fifo = xasprintf("%s/fifo.json", f->dir);
+    cleanup_free char *link = xasprintf("%s/link.json", f->dir);
+    cleanup_free char *dev = xasprintf("%s/blk", f->dir);
+    if (geteuid() != 0)
+        skip(); /* mknod */
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    /* a block device of no disk (loop minor 255): the link's target */
+    assert_int_equal(mknod(dev, S_IFBLK | 0600, makedev(7, 255)), 0);
+    assert_int_equal(symlink(dev, link), 0);
+    assert_true(within_seconds(special_outputs, 20));
 }
 
 int main(void)
@@ -371,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_add_refuses_without_change),
         cmocka_unit_test_setup_teardown(test_dropins, setup, teardown),
         cmocka_unit_test(test_engine_table),
+        cmocka_unit_test_setup_teardown(test_special_files_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,6 +73,19 @@ static void make_host(unsigned n)
     make_host_at(n, NULL);
 }
 
+/* A fresh simulated host of the given options (one GPU unless they say). */
+static void make_host_opts(const struct gctk_sim_options *given)
+{
+    static int seq;
+    snprintf(root, sizeof(root), "%s/broken%d", tmp, seq++);
+    struct gctk_sim_options o = *given;
+    struct strv warnings = {0};
+    gctk_error *err = NULL;
+    if (gctk_sim_create(root, &o, &warnings, &err) < 0)
+        fail_msg("sim create: %s", err->msg);
+    strv_clear(&warnings);
+}
+
 static char *at(const char *rel)
 {
     return path_join(root, rel);
@@ -125,17 +138,20 @@ static void relocate_libs(const char *dir)
     cleanup_free char *cache = at("/etc/ld.so.cache");
     gctk_error *err = NULL;
     assert_int_equal(ldcache_read(cache, &c, &err), 0);
+    /* the parsed entries' strings are the cache's: the moved ones are added */
+    struct ldcache moved = {0};
     for (size_t i = 0; i < c.len; i++) {
-        if (c.entries[i].flags != LDCACHE_FLAG_X86_64)
-            continue;
-        char *p = xasprintf("%s/%s", dir, strrchr(c.entries[i].path, '/') + 1);
-        free(c.entries[i].path);
-        c.entries[i].path = p;
+        const struct ldcache_entry *e = &c.entries[i];
+        cleanup_free char *p = e->flags == LDCACHE_FLAG_X86_64
+                                   ? xasprintf("%s/%s", dir, strrchr(e->path, '/') + 1)
+                                   : xstrdup(e->path);
+        ldcache_add(&moved, e->soname, p, e->flags);
     }
+    ldcache_clear(&c);
     cleanup_free char *data = NULL;
     size_t len = 0;
-    assert_int_equal(ldcache_serialize(&c, &data, &len, &err), 0);
-    ldcache_clear(&c);
+    assert_int_equal(ldcache_serialize(&moved, &data, &len, &err), 0);
+    ldcache_clear(&moved);
     FILE *f = fopen(cache, "w");
     assert_non_null(f);
     assert_int_equal(fwrite(data, 1, len, f), len);
@@ -278,7 +294,7 @@ static void test_other_version_skipped(void **state)
     /* a leftover of an older driver, still in the cache */
     cleanup_free char *old = at("/usr/lib/x86_64-linux-gnu/libnvidia-encode.so.535.104.05");
     gctk_error *err = NULL;
-    assert_int_equal(elfstub_write(old, "libnvidia-encode.so.1", false, &err), 0);
+    assert_int_equal(elfstub_write(old, "libnvidia-encode.so.1", NULL, false, &err), 0);
     struct ldcache c = {0};
     cleanup_free char *cache = at("/etc/ld.so.cache");
     assert_int_equal(ldcache_read(cache, &c, &err), 0);
@@ -465,7 +481,7 @@ static void test_nvml_failures_degrade(void **state)
     cleanup_free char *ml = at("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.580.95.05");
     gctk_error *err = NULL;
     assert_int_equal(unlink(ml), 0);
-    assert_int_equal(elfstub_write(ml, "libnvidia-ml.so.1", false, &err), 0);
+    assert_int_equal(elfstub_write(ml, "libnvidia-ml.so.1", NULL, false, &err), 0);
     h = open_ok(0);
     g = gctk_host_gpu_nvml(h, 0);
     assert_null(g->arch);
@@ -552,6 +568,171 @@ static void test_plan_by_capability(void **state)
     gctk_plan_free(p);
     gctk_selection_clear(&s);
     gctk_host_free(h);
+}
+
+/* ---- what a container cannot do without ------------------------------------------ */
+
+/* The explanation of a library discovery has not: its state and the line
+ * the hook and the doctor then both show. */
+static void expect_lib(const char *soname, enum host_lib_state state, const char *what,
+                       const char *fix)
+{
+    struct host_lib_check c;
+    host_check_library(root, soname, GCTK_SIM_DEFAULT_DRIVER, &c);
+    if (c.state != state)
+        fail_msg("%s: state %d, expected %d (path %s)", soname, c.state, state,
+                 c.path ? c.path : "none");
+    gctk_error *err = NULL;
+    int r = host_lib_check_fail(&c, root, soname, GCTK_SIM_DEFAULT_DRIVER, &err);
+    host_lib_check_clear(&c);
+    if (state == HOST_LIB_OK) {
+        assert_int_equal(r, 0);
+        assert_null(err);
+        return;
+    }
+    assert_int_equal(r, -1);
+    if (strstr(err->what, what) == NULL || err->hint == NULL || strstr(err->hint, fix) == NULL)
+        fail_msg("`%s`: expected `%s` and the fix `%s`", err->msg, what, fix);
+    gctk_error_free(err);
+}
+
+static void test_check_library(void **state)
+{
+    (void)state;
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = 1;
+    make_host_opts(&o);
+    expect_lib("libcuda.so.1", HOST_LIB_OK, NULL, NULL);
+
+    /* upgraded without a reboot: the libraries are newer than the module */
+    o.lib_version = "580.105.08";
+    make_host_opts(&o);
+    cleanup_free char *mismatch =
+        xasprintf("driver/library version mismatch: kernel module %s, libraries 580.105.08 "
+                  "(`%s/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.580.105.08`)",
+                  GCTK_SIM_DEFAULT_DRIVER, root);
+    expect_lib("libnvidia-ml.so.1", HOST_LIB_MISMATCH, mismatch,
+               "reboot, or reload the module, so that the kernel module of the installed driver "
+               "580.105.08 runs: rmmod nvidia_uvm nvidia_drm nvidia_modeset nvidia && modprobe "
+               "nvidia");
+    /* the other way: libraries older than the module */
+    o.lib_version = "570.86.15";
+    make_host_opts(&o);
+    expect_lib("libcuda.so.1", HOST_LIB_MISMATCH, "libraries 570.86.15",
+               "install the user-space libraries of driver " GCTK_SIM_DEFAULT_DRIVER);
+    o.lib_version = NULL;
+
+    o.no_libs = true;
+    make_host_opts(&o);
+    cleanup_free char *missing = xasprintf(
+        "no `libcuda.so.1`: neither `%s/etc/ld.so.cache` nor the library directories have it",
+        root);
+    expect_lib(
+        "libcuda.so.1", HOST_LIB_MISSING, missing,
+        "install the NVIDIA driver's user-space libraries of version " GCTK_SIM_DEFAULT_DRIVER
+        " and run `ldconfig`");
+    o.no_libs = false;
+
+    /* NixOS: the driver's own directory, which the cache does not list */
+    o.uncached_lib_dir = "/run/opengl-driver/lib";
+    make_host_opts(&o);
+    cleanup_free char *uncached =
+        xasprintf("`%s/run/opengl-driver/lib/libcuda.so.%s` is in `/run/opengl-driver/lib`, which "
+                  "`%s/etc/ld.so.cache` does not list",
+                  root, GCTK_SIM_DEFAULT_DRIVER, root);
+    expect_lib("libcuda.so.1", HOST_LIB_UNCACHED, uncached,
+               "echo /run/opengl-driver/lib > /etc/ld.so.conf.d/nvidia.conf && ldconfig");
+    /* and no cache at all, as on NixOS itself */
+    cleanup_free char *cache = at("/etc/ld.so.cache");
+    assert_int_equal(unlink(cache), 0);
+    expect_lib("libnvidia-ml.so.1", HOST_LIB_UNCACHED, "and there is no", "/etc/ld.so.conf.d");
+}
+
+/* host_plan_check on a host and a capability list: NULL when it passes,
+ * else the error's line */
+static char *plan_check(unsigned caps)
+{
+    gctk_host *h = open_ok(GCTK_HOST_NO_NVML);
+    struct gctk_selection s = {0};
+    gctk_error *err = NULL;
+    assert_int_equal(gctk_select(h, "all", &s, &err), 0);
+    gctk_plan *p = NULL;
+    assert_int_equal(gctk_plan_new(h, &s, caps, &p, &err), 0);
+    char *msg = NULL;
+    if (host_plan_check(h, p, &err) < 0) {
+        msg = xstrdup(err->msg);
+        gctk_error_free(err);
+    }
+    gctk_plan_free(p);
+    gctk_selection_clear(&s);
+    gctk_host_free(h);
+    return msg;
+}
+
+static void expect_plan_refused(unsigned caps, const char *part)
+{
+    cleanup_free char *msg = plan_check(caps);
+    if (msg == NULL || strstr(msg, part) == NULL)
+        fail_msg("expected a refusal with `%s`, got `%s`", part, msg ? msg : "(passed)");
+}
+
+static void test_plan_check(void **state)
+{
+    (void)state;
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = 2;
+    make_host_opts(&o);
+    assert_null(plan_check(GCTK_CAP_ALL));
+
+    o.lib_version = "580.105.08";
+    make_host_opts(&o);
+    /* one line: the cause, the versions, the fix; no capability context */
+    cleanup_free char *line = xasprintf(
+        "driver/library version mismatch: kernel module %s, libraries 580.105.08 (`%s/usr/lib/"
+        "x86_64-linux-gnu/libnvidia-ml.so.580.105.08`); reboot, or reload the module",
+        GCTK_SIM_DEFAULT_DRIVER, root);
+    expect_plan_refused(GCTK_CAP_DEFAULT, line);
+    expect_plan_refused(GCTK_CAP_COMPUTE, "libraries 580.105.08 (`");
+    /* graphics has no core library: its libraries are optional packages */
+    assert_null(plan_check(GCTK_CAP_GRAPHICS));
+    o.lib_version = NULL;
+
+    o.no_libs = true;
+    make_host_opts(&o);
+    expect_plan_refused(GCTK_CAP_UTILITY,
+                        "capability utility needs `libnvidia-ml.so.1`: no `libnvidia-ml.so.1`: "
+                        "neither");
+    expect_plan_refused(GCTK_CAP_VIDEO, "capability compute needs `libcuda.so.1`");
+    o.no_libs = false;
+
+    o.uncached_lib_dir = "/run/opengl-driver/lib";
+    make_host_opts(&o);
+    expect_plan_refused(GCTK_CAP_COMPUTE, "is in `/run/opengl-driver/lib`, which");
+    o.uncached_lib_dir = NULL;
+
+    /* only libcuda missing: utility containers still start */
+    make_host_opts(&o);
+    cleanup_free char *lib = at("/usr/lib/x86_64-linux-gnu/libcuda.so.1");
+    assert_int_equal(unlink(lib), 0);
+    cleanup_free char *real = at("/usr/lib/x86_64-linux-gnu/libcuda.so." GCTK_SIM_DEFAULT_DRIVER);
+    assert_int_equal(unlink(real), 0);
+    assert_null(plan_check(GCTK_CAP_UTILITY));
+    expect_plan_refused(GCTK_CAP_DEFAULT, "capability compute needs `libcuda.so.1`");
+
+    /* the control node */
+    cleanup_free char *ctl = at("/dev/nvidiactl");
+    assert_int_equal(unlink(ctl), 0);
+    cleanup_free char *gone = xasprintf("device node `%s` is missing: every GPU container needs "
+                                        "the driver's control node; nvidia-modprobe -c 0",
+                                        ctl);
+    expect_plan_refused(GCTK_CAP_UTILITY, gone);
+    FILE *f = fopen(ctl, "w");
+    assert_non_null(f);
+    fputs("not a node\n", f);
+    fclose(f);
+    expect_plan_refused(GCTK_CAP_UTILITY, "is not a character device");
 }
 
 /* ---- host links ------------------------------------------------------------ */
@@ -1091,6 +1272,8 @@ int main(void)
         cmocka_unit_test(test_nvml_failures_degrade),
         cmocka_unit_test(test_select_ids),
         cmocka_unit_test(test_plan_by_capability),
+        cmocka_unit_test(test_check_library),
+        cmocka_unit_test(test_plan_check),
         cmocka_unit_test(test_parsers),
         cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_driver_behind_links),

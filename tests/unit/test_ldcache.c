@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "bounds.h"
 #include "ldcache.h"
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -186,13 +187,16 @@ static void test_add_replaces_same_name_and_flags(void **state)
     ldcache_add(&c, "libcuda.so.1", "/old/libcuda.so.1", LDCACHE_FLAG_X86_64);
     ldcache_add(&c, "libcuda.so.1", "/lib32/libcuda.so.1", LDCACHE_FLAG_I386);
     ldcache_add(&c, "libcuda.so.1", "/new/libcuda.so.1", LDCACHE_FLAG_X86_64);
+    assert_int_equal(c.len, 3); /* until merged */
+    ldcache_merge(&c);
     assert_int_equal(c.len, 2);
     assert_string_equal(find(&c, "libcuda.so.1", LDCACHE_FLAG_X86_64)->path, "/new/libcuda.so.1");
     assert_string_equal(find(&c, "libcuda.so.1", LDCACHE_FLAG_I386)->path, "/lib32/libcuda.so.1");
 
     /* a hwcap variant of the same name is another library: it stays */
-    c.entries[0].hwcap = 1ull << 62;
+    ((struct ldcache_entry *)find(&c, "libcuda.so.1", LDCACHE_FLAG_X86_64))->hwcap = 1ull << 62;
     ldcache_add(&c, "libcuda.so.1", "/newer/libcuda.so.1", LDCACHE_FLAG_X86_64);
+    ldcache_merge(&c);
     assert_int_equal(c.len, 3);
     ldcache_drop_hwcap_entries(&c);
     assert_int_equal(c.len, 2);
@@ -216,7 +220,10 @@ static void test_add_drops_duplicates(void **state)
     struct ldcache c = {0};
     assert_int_equal(ldcache_parse(b, len, &c, NULL), 0);
     assert_int_equal(c.len, 3);
+    ldcache_merge(&c); /* nothing added: the image's cache as it was */
+    assert_int_equal(c.len, 3);
     ldcache_add(&c, "libcuda.so.1", "/new/libcuda.so.1", LDCACHE_FLAG_X86_64);
+    ldcache_merge(&c);
     assert_int_equal(c.len, 2);
     assert_string_equal(find(&c, "libcuda.so.1", LDCACHE_FLAG_X86_64)->path, "/new/libcuda.so.1");
     assert_string_equal(find(&c, "libz.so.1", LDCACHE_FLAG_X86_64)->path, "/lib/libz.so.1");
@@ -555,6 +562,122 @@ static void test_parse_glibc_written(void **state)
     }
 }
 
+/* ---- bounds: work and memory follow the input ------------------------------------- */
+
+/* A new-format image of n entries whose name and path offsets (relative to
+ * the string table) are keys[i] and values[i], over the given table. */
+static unsigned char *build_new(size_t n, const uint32_t *keys, const uint32_t *values,
+                                const char *table, size_t table_len, size_t *len)
+{
+    size_t entries_end = 48 + 24 * n;
+    *len = entries_end + table_len;
+    unsigned char *b = xcalloc(1, *len);
+    memcpy(b, "glibc-ld.so.cache1.1", 20);
+    put32(b + 20, (uint32_t)n);
+    put32(b + 24, (uint32_t)table_len);
+    b[28] = 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char *e = b + 48 + 24 * i;
+        put32(e, LDCACHE_FLAG_X86_64);
+        put32(e + 4, (uint32_t)(entries_end + keys[i]));
+        put32(e + 8, (uint32_t)(entries_end + values[i]));
+    }
+    memcpy(b + entries_end, table, table_len);
+    return b;
+}
+
+/* Regression: a small cache whose entries all name one long string was
+ * copied once per entry, then written once per entry (484 KB became an
+ * 82 MB cache in the container): the entries may name at most twice the
+ * file's bytes of strings. */
+static void test_shared_long_string_refused(void **state)
+{
+    (void)state;
+    size_t n = 2000, slen = 60000;
+    cleanup_free char *table = xmalloc(slen + 1);
+    memset(table, 'a', slen);
+    table[slen] = '\0';
+    cleanup_free uint32_t *offs = xcalloc(n, sizeof(uint32_t));
+    size_t len = 0;
+    cleanup_free unsigned char *b = build_new(n, offs, offs, table, slen + 1, &len);
+    expect_parse_error(b, len, "the entries name more than");
+}
+
+/* Entries that share strings within the bound (a path named by many
+ * entries): each string is written once, the output is no larger than the
+ * input, and every entry reads back as it was. */
+static void test_shared_strings_written_once(void **state)
+{
+    (void)state;
+    size_t n = 5000;
+    struct strbuf t = {0};
+    strbuf_addf(&t, "/usr/lib/x86_64-linux-gnu/libshared.so.1%c", '\0');
+    cleanup_free uint32_t *keys = xcalloc(n, sizeof(uint32_t));
+    cleanup_free uint32_t *values = xcalloc(n, sizeof(uint32_t));
+    for (size_t i = 0; i < n; i++) {
+        keys[i] = (uint32_t)t.len;
+        strbuf_addf(&t, "libname%zu.so.1%c", i, '\0');
+    }
+    size_t len = 0;
+    cleanup_free unsigned char *b = build_new(n, keys, values, t.s, t.len, &len);
+    struct ldcache c = {0};
+    assert_int_equal(ldcache_parse(b, len, &c, NULL), 0);
+    assert_int_equal(c.len, n);
+    cleanup_free char *out = NULL;
+    size_t out_len = 0;
+    assert_int_equal(ldcache_serialize(&c, &out, &out_len, NULL), 0);
+    if (out_len > len)
+        fail_msg("%zu bytes written for a cache of %zu", out_len, len);
+    struct ldcache back = {0};
+    assert_int_equal(ldcache_parse(out, out_len, &back, NULL), 0);
+    assert_int_equal(back.len, n);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(back.entries[i].path, "/usr/lib/x86_64-linux-gnu/libshared.so.1");
+    ldcache_clear(&back);
+    ldcache_clear(&c);
+    free(t.s);
+}
+
+/* An image's cache of 400,000 entries and 50,000 libraries of an image's
+ * folder added (the CDI update-ldcache hook): each addition searched every
+ * entry, 2 * 10^10 comparisons. */
+static void merge_many(void)
+{
+    size_t n = 400000, adds = 50000;
+    struct strbuf t = {0};
+    cleanup_free uint32_t *keys = xcalloc(n, sizeof(uint32_t));
+    cleanup_free uint32_t *values = xcalloc(n, sizeof(uint32_t));
+    for (size_t i = 0; i < n; i++) {
+        keys[i] = (uint32_t)t.len + 5;
+        values[i] = (uint32_t)t.len;
+        strbuf_addf(&t, "/lib/libimage%zu.so%c", i, '\0');
+    }
+    size_t len = 0;
+    cleanup_free unsigned char *b = build_new(n, keys, values, t.s, t.len, &len);
+    free(t.s);
+    struct ldcache c = {0};
+    if (ldcache_parse(b, len, &c, NULL) < 0)
+        _exit(2);
+    for (size_t i = 0; i < adds; i++) {
+        char name[64], path[96];
+        snprintf(name, sizeof(name), "libimage%zu.so", i * 7);
+        snprintf(path, sizeof(path), "/folder/%s", name);
+        ldcache_add(&c, name, path, LDCACHE_FLAG_X86_64);
+    }
+    char *out = NULL;
+    size_t out_len = 0;
+    if (ldcache_serialize(&c, &out, &out_len, NULL) < 0 || c.len != n)
+        _exit(3);
+    free(out);
+    ldcache_clear(&c);
+}
+
+static void test_merge_is_not_quadratic(void **state)
+{
+    (void)state;
+    assert_true(within_cpu_seconds(merge_many, 30));
+}
+
 /* ---- the writer against the real glibc ------------------------------------------- */
 
 static void test_ldconfig_lists_written_cache(void **state)
@@ -568,6 +691,9 @@ static void test_ldconfig_lists_written_cache(void **state)
                 LDCACHE_FLAG_X86_64);
     ldcache_add(&c, "libcuda.so.1", "/usr/lib/i386-linux-gnu/libcuda.so.580.159.04",
                 LDCACHE_FLAG_I386);
+    /* an aarch64 image's (Grace Hopper): glibc names the flag it knows */
+    ldcache_add(&c, "libcuda.so.1", "/usr/lib/aarch64-linux-gnu/libcuda.so.580.159.04",
+                LDCACHE_FLAG_AARCH64);
     for (int i = 0; i < 50; i++) {
         cleanup_free char *name = xasprintf("libdummy%d.so.%d", i, i % 7);
         cleanup_free char *path = xasprintf("/opt/dummy/%s", name);
@@ -591,9 +717,11 @@ static void test_ldconfig_lists_written_cache(void **state)
         fail_msg("ldconfig -p printed:\n%s", out);
     for (size_t i = 0; i < c.len; i++) {
         const struct ldcache_entry *e = &c.entries[i];
-        cleanup_free char *line =
-            xasprintf("\t%s (%s) => %s\n", e->soname,
-                      e->flags == LDCACHE_FLAG_X86_64 ? "libc6,x86-64" : "libc6", e->path);
+        cleanup_free char *line = xasprintf("\t%s (%s) => %s\n", e->soname,
+                                            e->flags == LDCACHE_FLAG_X86_64    ? "libc6,x86-64"
+                                            : e->flags == LDCACHE_FLAG_AARCH64 ? "libc6,AArch64"
+                                                                               : "libc6",
+                                            e->path);
         if (strstr(out, line) == NULL)
             fail_msg("ldconfig -p does not list `%s`:\n%s", line, out);
     }
@@ -741,6 +869,9 @@ int main(void)
         cmocka_unit_test(test_parse_combined_prefers_new),
         cmocka_unit_test(test_parse_hostile),
         cmocka_unit_test(test_parse_every_truncation),
+        cmocka_unit_test(test_shared_long_string_refused),
+        cmocka_unit_test(test_shared_strings_written_once),
+        cmocka_unit_test(test_merge_is_not_quadratic),
         cmocka_unit_test_setup_teardown(test_read_errors, setup_tmp, teardown_tmp),
         cmocka_unit_test(test_parse_host_cache),
         cmocka_unit_test_setup_teardown(test_parse_glibc_written, setup_tmp, teardown_tmp),

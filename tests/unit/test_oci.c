@@ -210,6 +210,23 @@ static void test_escape(void **state)
     cleanup_free char *b = hook_escape(long_in);
     assert_true(strlen(b) < HOOK_LINE_MAX + 64);
     assert_non_null(strstr(b, "... (12288 bytes)"));
+    /* C1 controls as UTF-8 (CSI, NEL) and as raw bytes (an 8-bit terminal's
+     * CSI), the line and paragraph separators, a right-to-left override */
+    cleanup_free char *c1 = hook_escape("a\xc2\x9b"
+                                        "2Jb\xc2\x85"
+                                        "c\x9b"
+                                        "31md\xe2\x80\xa8"
+                                        "e\xe2\x80\xa9"
+                                        "f\xe2\x80\xae"
+                                        "g");
+    assert_string_equal(c1, "a\\u009b2Jb\\u0085c\\x9b31md\\u2028e\\u2029f\\u202eg");
+    /* what is not UTF-8 (a stray byte, a cut sequence, an overlong '/', a
+     * surrogate) byte by byte; a backslash doubled, so that an escape cannot
+     * be forged; valid UTF-8 kept */
+    cleanup_free char *bad = hook_escape("\xff|\xe2\x80|\xc0\xaf|\xed\xa0\x80|\\x0a|"
+                                         "\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x92");
+    assert_string_equal(bad, "\\xff|\\xe2\\x80|\\xc0\\xaf|\\xed\\xa0\\x80|\\\\x0a|"
+                             "\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x92");
 }
 
 /* Regression: a newline in NVIDIA_VISIBLE_DEVICES wrote a second, forged line

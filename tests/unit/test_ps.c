@@ -815,6 +815,58 @@ static void test_snapshot(void **state)
     unlink(activity);
 }
 
+/* The container an id or a name gives (gctk doctor --container), among every
+ * process, not only those on a GPU: the fixture /proc of test_snapshot, a
+ * process of the same container that is not its first, and one that is in
+ * no container. */
+static void test_find_container(void **state)
+{
+    (void)state;
+    fake_process(99, 101, "helper", ARGV("helper"), "0::/docker/" D1 "\n", 5);
+    fake_process(98, 1, "sshd", ARGV("sshd"), "0::/system.slice/ssh.service\n", -1);
+    fake_process(97, 1, "idle", ARGV("idle"),
+                 "0::/docker/df0000000000000000000000000000000000000000000000000000000000beef\n",
+                 1);
+    struct daemon docker;
+    daemon_start(&docker, tmp, "docker", docker_list);
+    struct ps_options o = {.proc = proc,
+                           .docker_host = docker.host,
+                           .podman_host = "",
+                           .kubelet_logs = logs,
+                           .runc_root = runc,
+                           .run_user = run_user};
+    struct ps_container c = {0};
+    unsigned pid = 0;
+    cleanup_error gctk_error *err = NULL;
+    /* by id: its first process is the one its namespace calls 1, not 99 */
+    assert_int_equal(ps_find_container(&o, D1, &c, &pid, &err), 1);
+    assert_int_equal(pid, 101);
+    assert_int_equal(c.engine, PS_ENGINE_DOCKER);
+    assert_string_equal(c.name, "trainer");
+    ps_container_clear(&c);
+    /* by a unique prefix; by a Kubernetes pod; runc's by its state */
+    assert_int_equal(ps_find_container(&o, "df6230", &c, &pid, &err), 1);
+    assert_int_equal(pid, 101);
+    ps_container_clear(&c);
+    assert_int_equal(ps_find_container(&o, "team/infer-0", &c, &pid, &err), 1);
+    assert_int_equal(pid, 102);
+    ps_container_clear(&c);
+    assert_int_equal(ps_find_container(&o, "psc1", &c, &pid, &err), 1);
+    assert_int_equal(pid, 105);
+    assert_int_equal(c.engine, PS_ENGINE_RUNC);
+    ps_container_clear(&c);
+    /* a name two containers have (Docker's, and a CRI-O one kubelet names) */
+    assert_int_equal(ps_find_container(&o, "trainer", &c, &pid, &err), -1);
+    assert_non_null(strstr(err->msg, "several containers are named `trainer`"));
+    gctk_error_free(steal_pointer(&err));
+    /* none, and an ambiguous prefix */
+    assert_int_equal(ps_find_container(&o, "nothing", &c, &pid, &err), 0);
+    assert_null(err);
+    assert_int_equal(ps_find_container(&o, "df", &c, &pid, &err), -1);
+    assert_non_null(strstr(err->msg, "is the start of the ids of several containers"));
+    daemon_stop(&docker);
+}
+
 /* A host whose NVML cannot load: an error that says why; a /proc without
  * the PIDs NVML reports: a warning that says where to run. */
 static void test_snapshot_errors(void **state)
@@ -864,10 +916,11 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cgroup_shapes), cmocka_unit_test(test_cgroup_not_containers),
-        cmocka_unit_test(test_supervisors),   cmocka_unit_test(test_nspid),
-        cmocka_unit_test(test_names),         cmocka_unit_test(test_engineapi),
-        cmocka_unit_test(test_snapshot),      cmocka_unit_test(test_snapshot_errors),
+        cmocka_unit_test(test_cgroup_shapes),   cmocka_unit_test(test_cgroup_not_containers),
+        cmocka_unit_test(test_supervisors),     cmocka_unit_test(test_nspid),
+        cmocka_unit_test(test_names),           cmocka_unit_test(test_engineapi),
+        cmocka_unit_test(test_snapshot),        cmocka_unit_test(test_find_container),
+        cmocka_unit_test(test_snapshot_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -152,7 +152,13 @@ static void test_swarm_resource_wins(void **state)
     assert_string_equal(under, "DOCKER_RESOURCE_NVIDIA_GPU");
     const char *e[] = {"NVIDIA_VISIBLE_DEVICES=all", "DOCKER_RESOURCE_NVIDIA-GPU=GPU-abc,GPU-def",
                        NULL};
+    /* off by default, as NVIDIA's swarm-resource */
+    assert_null(cfg.swarm_resource);
     struct request r = ask(e, false);
+    assert_string_equal(r.devices, "all");
+    request_clear(&r);
+    cfg.swarm_resource = xstrdup("NVIDIA-GPU");
+    r = ask(e, false);
     assert_string_equal(r.devices, "GPU-abc,GPU-def");
     assert_string_equal(r.devices_from, "DOCKER_RESOURCE");
     request_clear(&r);
@@ -160,6 +166,8 @@ static void test_swarm_resource_wins(void **state)
     r = ask(u, false);
     assert_string_equal(r.devices, "GPU-abc");
     request_clear(&r);
+    free(cfg.swarm_resource);
+    cfg.swarm_resource = NULL;
 }
 
 static void test_unprivileged_policy(void **state)
@@ -174,6 +182,24 @@ static void test_unprivileged_policy(void **state)
     r = ask(e, true);
     assert_string_equal(r.devices, "all");
     request_clear(&r);
+    /* the rule holds for every variable of the image: Swarm's spellings too
+     * (an image can set DOCKER_RESOURCE_NVIDIA_GPU=all as easily) */
+    cfg.swarm_resource = xstrdup("NVIDIA-GPU");
+    const char *swarm[] = {"DOCKER_RESOURCE_NVIDIA_GPU=all", NULL};
+    const char *swarm_dash[] = {"DOCKER_RESOURCE_NVIDIA-GPU=all", NULL};
+    const char *legacy[] = {"CUDA_VERSION=12.4.1", NULL};
+    const char *const *asks[] = {swarm, swarm_dash, legacy};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(asks); i++) {
+        r = ask(asks[i], false);
+        assert_null(r.devices);
+        assert_non_null(strstr(r.ignored, "unprivileged containers may not ask"));
+        request_clear(&r);
+        r = ask(asks[i], true);
+        assert_string_equal(r.devices, "all");
+        request_clear(&r);
+    }
+    free(cfg.swarm_resource);
+    cfg.swarm_resource = NULL;
     cfg.allow_unprivileged_env = true;
 }
 
@@ -197,15 +223,15 @@ static void test_imex_channels(void **state)
     assert_non_null(
         strstr(r.ignored, "NVIDIA_IMEX_CHANNELS=1, all ignored: `all` names no channel"));
     request_clear(&r);
-    /* Swarm's assignment makes an unprivileged GPU container; its image's
-     * IMEX request still obeys the policy */
+    /* Swarm's variable obeys the unprivileged rule too: an unprivileged
+     * container gets neither its GPU nor the IMEX channels */
     cfg.allow_unprivileged_env = false;
     cfg.swarm_resource = xstrdup("NVIDIA-GPU");
     const char *swarm[] = {"DOCKER_RESOURCE_NVIDIA-GPU=0", "NVIDIA_IMEX_CHANNELS=0", NULL};
     r = ask(swarm, false);
-    assert_string_equal(r.devices, "0");
+    assert_null(r.devices);
     assert_null(r.imex);
-    assert_non_null(strstr(r.ignored, "unprivileged containers may not ask for IMEX channels"));
+    assert_non_null(strstr(r.ignored, "unprivileged containers may not ask for GPUs"));
     request_clear(&r);
     r = ask(swarm, true);
     assert_string_equal(r.imex, "0");
@@ -323,6 +349,116 @@ static void test_config_file(void **state)
     unlink(p);
 }
 
+/* NVIDIA's names of the policy, and gctk's old one as an alias */
+static void test_config_policy_keys(void **state)
+{
+    (void)state;
+    const char *p = "/tmp/gctk-test-config-policy.json";
+    struct gctk_config c = {0};
+    gctk_error *err = NULL;
+    assert_true(cfg.allow_unprivileged_env); /* the defaults: NVIDIA's */
+    assert_false(cfg.accept_volume_mounts);
+    write_text(p, "{\"accept-nvidia-visible-devices-envvar-when-unprivileged\": false, "
+                  "\"accept-nvidia-visible-devices-as-volume-mounts\": true}");
+    assert_int_equal(config_load(p, &c, &err), 0);
+    assert_false(c.allow_unprivileged_env);
+    assert_true(c.accept_volume_mounts);
+    config_clear(&c);
+    write_text(p, "{\"allow-unprivileged-env\": false}");
+    assert_int_equal(config_load(p, &c, &err), 0);
+    assert_false(c.allow_unprivileged_env);
+    config_clear(&c);
+    /* both names, one value: fine; two values: which one? refused */
+    write_text(p, "{\"allow-unprivileged-env\": false, "
+                  "\"accept-nvidia-visible-devices-envvar-when-unprivileged\": false}");
+    assert_int_equal(config_load(p, &c, &err), 0);
+    config_clear(&c);
+    write_text(p, "{\"allow-unprivileged-env\": true, "
+                  "\"accept-nvidia-visible-devices-envvar-when-unprivileged\": false}");
+    assert_int_equal(config_load(p, &c, &err), -1);
+    assert_non_null(strstr(err->msg, "is the old name of"));
+    gctk_error_free(err);
+    unlink(p);
+}
+
+/* spec_of ENV MOUNTS: a config.json with those (JSON arrays) */
+static void spec_of(const char *env, const char *mounts, bool privileged, struct oci_spec *s)
+{
+    cleanup_free char *text =
+        xasprintf("{\"root\": {\"path\": \"rootfs\"}, \"process\": {\"env\": %s, "
+                  "\"capabilities\": {\"bounding\": [%s]}}, \"mounts\": %s}",
+                  env, privileged ? "\"CAP_SYS_ADMIN\"" : "", mounts);
+    gctk_error *err = NULL;
+    assert_int_equal(oci_spec_parse(text, strlen(text), "/b", s, &err), 0);
+}
+
+/* the device plugin's volume-mounts list, and the policy that takes it */
+static void test_volume_mounts(void **state)
+{
+    (void)state;
+    const char *env = "[\"NVIDIA_VISIBLE_DEVICES=/var/run/nvidia-container-devices\"]";
+    const char *mounts =
+        "[{\"source\": \"/dev/null\", \"destination\": "
+        "\"/var/run/nvidia-container-devices/GPU-b\"},"
+        " {\"source\": \"/dev//null\", \"destination\": \"/var/run/nvidia-container-devices//1/\"},"
+        " {\"source\": \"/dev/null\", \"destination\": "
+        "\"/var/run/nvidia-container-devices/GPU-b\"},"
+        " {\"source\": \"/tmp/x\", \"destination\": \"/var/run/nvidia-container-devices/2\"},"
+        " {\"source\": \"/dev/null\", \"destination\": \"/var/run/nvidia-container-devices/../3\"},"
+        " {\"source\": \"/dev/null\", \"destination\": \"/var/run/other/4\"}]";
+    struct oci_spec s = {0};
+    spec_of(env, mounts, false, &s);
+    /* only /dev/null under the root, each once, in order */
+    assert_int_equal(s.volume_devices.len, 2);
+    assert_string_equal(s.volume_devices.items[0], "GPU-b");
+    assert_string_equal(s.volume_devices.items[1], "1");
+    gctk_error *err = NULL;
+    struct request r = {0};
+    /* off (the default): the placeholder is refused, the setting named */
+    assert_int_equal(request_from_spec(&s, &cfg, &r, &err), -1);
+    assert_non_null(strstr(err->msg, "accept-nvidia-visible-devices-as-volume-mounts"));
+    gctk_error_free(err);
+    err = NULL;
+    cfg.accept_volume_mounts = true;
+    assert_int_equal(request_from_spec(&s, &cfg, &r, &err), 0);
+    assert_string_equal(r.devices, "GPU-b,1");
+    assert_non_null(strstr(r.devices_from, "volume mounts"));
+    request_clear(&r);
+    /* the mounts come from the engine: the environment policy does not apply */
+    cfg.allow_unprivileged_env = false;
+    assert_int_equal(request_from_spec(&s, &cfg, &r, &err), 0);
+    assert_string_equal(r.devices, "GPU-b,1");
+    request_clear(&r);
+    oci_spec_clear(&s);
+    /* the placeholder without a list: nothing asked */
+    cfg.allow_unprivileged_env = true;
+    spec_of(env, "[]", false, &s);
+    assert_int_equal(request_from_spec(&s, &cfg, &r, &err), 0);
+    assert_null(r.devices);
+    assert_non_null(r.ignored);
+    request_clear(&r);
+    oci_spec_clear(&s);
+    /* a CDI name as a mount is refused by name */
+    spec_of(env,
+            "[{\"source\": \"/dev/null\", "
+            "\"destination\": \"/var/run/nvidia-container-devices/cdi/nvidia.com/gpu/0\"}]",
+            false, &s);
+    assert_int_equal(request_from_spec(&s, &cfg, &r, &err), -1);
+    assert_non_null(strstr(err->msg, "cdi-annotations or cdi-cri"));
+    gctk_error_free(err);
+    oci_spec_clear(&s);
+    /* off, and an unprivileged container's environment not accepted: the
+     * placeholder is ignored with the rest of the environment */
+    cfg.accept_volume_mounts = false;
+    cfg.allow_unprivileged_env = false;
+    spec_of(env, mounts, false, &s);
+    assert_int_equal(request_from_spec(&s, &cfg, &r, &err), 0);
+    assert_null(r.devices);
+    request_clear(&r);
+    oci_spec_clear(&s);
+    cfg.allow_unprivileged_env = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +473,8 @@ int main(void)
         cmocka_unit_test(test_oci_state),
         cmocka_unit_test(test_oci_spec),
         cmocka_unit_test(test_config_file),
+        cmocka_unit_test(test_config_policy_keys),
+        cmocka_unit_test(test_volume_mounts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

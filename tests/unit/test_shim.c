@@ -27,6 +27,21 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* Parses argv (NULL-terminated) as gctk-runtime does: 0 and *a, or -1 and
+ * the message in *msg (owned). */
+static int parse(char **argv, struct shim_args *a, char **msg)
+{
+    int argc = 0;
+    while (argv[argc] != NULL)
+        argc++;
+    gctk_error *err = NULL;
+    int r = shim_parse_args(argc, argv, a, &err);
+    if (msg != NULL)
+        *msg = err != NULL ? xstrdup(err->msg) : NULL;
+    gctk_error_free(err);
+    return r;
+}
+
 static void test_parse_args(void **state)
 {
     (void)state;
@@ -35,24 +50,122 @@ static void test_parse_args(void **state)
                       "create",       "--bundle",     "/b/1",   "--pid-file",
                       "/p",           "id1",          NULL};
     struct shim_args a;
-    shim_parse_args(13, docker, &a);
+    assert_int_equal(parse(docker, &a, NULL), 0);
     assert_int_equal(a.verb, 8);
+    assert_true(a.prepare);
     assert_string_equal(a.bundle, "/b/1");
     assert_string_equal(a.log, "/l.json");
     assert_string_equal(a.log_format, "json");
     char *eq[] = {"r", "run", "-d", "--bundle=/b/2", "id", NULL};
-    shim_parse_args(5, eq, &a);
+    assert_int_equal(parse(eq, &a, NULL), 0);
     assert_int_equal(a.verb, 1);
     assert_string_equal(a.bundle, "/b/2");
     assert_null(a.log);
     char *none[] = {"r", "--debug", "--log=/x.log", NULL};
-    shim_parse_args(3, none, &a);
+    assert_int_equal(parse(none, &a, NULL), 0);
     assert_int_equal(a.verb, -1);
-    assert_null(a.bundle);
+    assert_false(a.prepare);
     assert_string_equal(a.log, "/x.log");
     char *state_verb[] = {"r", "state", "id", NULL};
-    shim_parse_args(3, state_verb, &a);
+    assert_int_equal(parse(state_verb, &a, NULL), 0);
     assert_string_equal(state_verb[a.verb], "state");
+    assert_false(a.prepare);
+    /* no bundle, or an empty one: runc stays in its directory */
+    char *cwd[] = {"r", "create", "id", NULL};
+    char *empty[] = {"r", "create", "--bundle=", "id", NULL};
+    assert_int_equal(parse(cwd, &a, NULL), 0);
+    assert_string_equal(a.bundle, ".");
+    assert_int_equal(parse(empty, &a, NULL), 0);
+    assert_string_equal(a.bundle, ".");
+}
+
+/* Every spelling of the bundle option that runc's Go flags accept: one or
+ * two dashes, the short or the long name, `=X` or ` X`, before or after the
+ * container id; global options with one dash too. */
+static void test_parse_bundle_spellings(void **state)
+{
+    (void)state;
+    char *lines[][10] = {
+        {"r", "create", "-b", "/B", "id", NULL},
+        {"r", "create", "--b", "/B", "id", NULL},
+        {"r", "create", "-b=/B", "id", NULL},
+        {"r", "create", "--b=/B", "id", NULL},
+        {"r", "create", "-bundle", "/B", "id", NULL},
+        {"r", "create", "-bundle=/B", "id", NULL},
+        {"r", "create", "--bundle", "/B", "id", NULL},
+        {"r", "create", "--bundle=/B", "id", NULL},
+        /* urfave/cli moves the options in front of the id */
+        {"r", "create", "id", "--bundle", "/B", NULL},
+        {"r", "create", "--pid-file", "/p", "id", "-b=/B", NULL},
+        /* a value that begins with a dash is still the value */
+        {"r", "create", "--pid-file", "-b", "--bundle", "/B", "id", NULL},
+        /* the last of one name wins, as in Go */
+        {"r", "create", "-b", "/A", "-b", "/B", "id", NULL},
+        /* booleans take no value; -d=true is one */
+        {"r", "run", "-d=true", "--no-pivot", "--keep=false", "-bundle", "/B", "id", NULL},
+        {"r", "-root", "/run/r", "-log=/l", "-systemd-cgroup", "run", "-b", "/B", "id"},
+        {"r", "--rootless", "false", "create", "--console-socket", "/s", "-b", "/B", "id"},
+        {"r", "create", "--no-new-keyring", "--preserve-fds=3", "--bundle", "/B", "--", "id"},
+    };
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(lines); i++) {
+        struct shim_args a;
+        cleanup_free char *msg = NULL;
+        if (parse(lines[i], &a, &msg) < 0)
+            fail_msg("line %zu: %s", i, msg);
+        if (!a.prepare || strcmp(a.bundle, "/B") != 0)
+            fail_msg("line %zu: bundle `%s`", i, a.bundle ? a.bundle : "(null)");
+    }
+}
+
+/* What runc would not read as one bundle and one container is refused, with
+ * a line that names the option: never the config.json of the wrong
+ * directory. */
+static void test_parse_refuses(void **state)
+{
+    (void)state;
+    struct {
+        char *argv[8];
+        const char *msg;
+    } bad[] = {
+        {{"r", "create", "--bundel", "/B", "id", NULL},
+         "`--bundel` is not an option of `runc create`"},
+        {{"r", "create", "-B", "/B", "id", NULL}, "`-B` is not an option"},
+        {{"r", "create", "-b", NULL}, "`-b` for `runc create` needs a value"},
+        /* the option takes the id as its value: no id is left */
+        {{"r", "create", "id", "-b", NULL}, "not 0"},
+        {{"r", "create", "-b", "/A", "--bundle", "/B", "id", NULL}, "two names of one option"},
+        {{"r", "create", "---b", "/B", "id", NULL}, "bad option syntax `---b`"},
+        {{"r", "run", "-d=maybe", "-b", "/B", "id", NULL}, "`maybe` is not a boolean"},
+        {{"r", "create", "-b", "/B", NULL}, "takes one container id after its options, not 0"},
+        {{"r", "create", "-b", "/B", "a", "b", NULL}, "not 2: `a`, `b`"},
+        /* a boolean before the id takes the id as its value for urfave/cli,
+         * and runc then sees three arguments */
+        {{"r", "create", "--no-pivot", "id", "-b", "/B", NULL}, "not 3"},
+        {{"r", "--unknown-global", "create", "-b", "/B", "id", NULL},
+         "`--unknown-global` is not an option of runc"},
+        {{"r", "--log", NULL}, "`--log` for runc needs a value"},
+    };
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(bad); i++) {
+        struct shim_args a;
+        cleanup_free char *msg = NULL;
+        if (parse(bad[i].argv, &a, &msg) != -1)
+            fail_msg("case %zu: accepted (bundle `%s`)", i, a.bundle ? a.bundle : "(null)");
+        if (strstr(msg, bad[i].msg) == NULL)
+            fail_msg("case %zu: `%s` does not say `%s`", i, msg, bad[i].msg);
+    }
+    /* the log read before the error is kept, for the error itself */
+    char *late[] = {"r", "--log", "/l", "--log-format=json", "create", "--x", "id", NULL};
+    struct shim_args a;
+    assert_int_equal(parse(late, &a, NULL), -1);
+    assert_string_equal(a.log, "/l");
+    assert_string_equal(a.log_format, "json");
+    /* help and version are runc's to answer: nothing is prepared */
+    char *help[] = {"r", "create", "--help", NULL};
+    char *version[] = {"r", "-v", NULL};
+    assert_int_equal(parse(help, &a, NULL), 0);
+    assert_false(a.prepare);
+    assert_int_equal(parse(version, &a, NULL), 0);
+    assert_false(a.prepare);
 }
 
 /* The runtime's error reaches containerd's shim through runc's log file */
@@ -62,7 +175,7 @@ static void test_log_error(void **state)
     cleanup_free char *log = xasprintf("%s/log.json", dir);
     char *json_args[] = {"r", "--log", log, "--log-format", "json", "create", "id", NULL};
     struct shim_args a;
-    shim_parse_args(7, json_args, &a);
+    assert_int_equal(parse(json_args, &a, NULL), 0);
     shim_log_error(&a, "gctk-runtime: unknown CDI device \"x/gpu=7\"");
     shim_log_error(&a, "second");
     FILE *f = fopen(log, "r");
@@ -80,7 +193,7 @@ static void test_log_error(void **state)
 
     cleanup_free char *text = xasprintf("%s/log.txt", dir);
     char *text_args[] = {"r", "--log", text, "create", "id", NULL};
-    shim_parse_args(5, text_args, &a);
+    assert_int_equal(parse(text_args, &a, NULL), 0);
     shim_log_error(&a, "a \"quoted\" message");
     f = fopen(text, "r");
     assert_non_null(f);
@@ -89,7 +202,7 @@ static void test_log_error(void **state)
     assert_non_null(strstr(line, " level=error msg=\"a \\\"quoted\\\" message\"\n"));
 
     char *no_log[] = {"r", "create", "id", NULL};
-    shim_parse_args(3, no_log, &a);
+    assert_int_equal(parse(no_log, &a, NULL), 0);
     shim_log_error(&a, "nowhere"); /* no --log: nothing, no crash */
 }
 
@@ -153,6 +266,27 @@ static void test_leaves_other_containers_alone(void **state)
     assert_int_equal(before.st_ino, after.st_ino);
 }
 
+/* allow-unprivileged-env false: no variable of an unprivileged image gets the
+ * hook added, Swarm's included (an image can set it as well) */
+static void test_unprivileged_env_refused(void **state)
+{
+    (void)state;
+    struct gctk_config strict = {.allow_unprivileged_env = false, .swarm_resource = "NVIDIA-GPU"};
+    static const char *const envs[] = {"[\"NVIDIA_VISIBLE_DEVICES=all\"]",
+                                       "[\"DOCKER_RESOURCE_NVIDIA_GPU=all\"]",
+                                       "[\"DOCKER_RESOURCE_NVIDIA-GPU=all\"]"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(envs); i++) {
+        cleanup_free char *name = xasprintf("unpriv%zu", i);
+        bundle_with_env(name, envs[i]);
+        cleanup_free char *b = xasprintf("%s/%s", dir, name);
+        bool added = true;
+        gctk_error *err = NULL;
+        assert_int_equal(shim_prepare_bundle(b, &strict, "/usr/bin/gctk-hook", &added, &err), 0);
+        if (added)
+            fail_msg("the hook was added for %s", envs[i]);
+    }
+}
+
 static void test_bad_config_json(void **state)
 {
     (void)state;
@@ -179,9 +313,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_args),
+        cmocka_unit_test(test_parse_bundle_spellings),
+        cmocka_unit_test(test_parse_refuses),
         cmocka_unit_test(test_log_error),
         cmocka_unit_test(test_adds_hook_for_gpu_containers),
         cmocka_unit_test(test_leaves_other_containers_alone),
+        cmocka_unit_test(test_unprivileged_env_refused),
         cmocka_unit_test(test_bad_config_json),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

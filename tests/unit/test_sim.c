@@ -112,7 +112,7 @@ static void check_stub(bool is32)
 {
     cleanup_free char *path = at("libstub.so.580.95.05");
     gctk_error *err = NULL;
-    assert_int_equal(elfstub_write(path, "libstub.so.1", is32, &err), 0);
+    assert_int_equal(elfstub_write(path, "libstub.so.1", NULL, is32, &err), 0);
 
     /* parsed by lib/host/elf.c, an independent reader */
     struct elf_info info = {0};
@@ -154,9 +154,31 @@ static void test_elfstub_error(void **state)
     (void)state;
     cleanup_free char *path = at("missing/libx.so.1");
     gctk_error *err = NULL;
-    assert_int_equal(elfstub_write(path, "libx.so.1", false, &err), -1);
+    assert_int_equal(elfstub_write(path, "libx.so.1", NULL, false, &err), -1);
     assert_non_null(strstr(err->msg, "create `"));
     assert_int_equal(err->code, ENOENT);
+    gctk_error_free(err);
+}
+
+/* a stub of the other architectures: the machine in its header */
+static void test_elfstub_arch(void **state)
+{
+    (void)state;
+    cleanup_free char *path = at("libstub.so.580.95.05");
+    gctk_error *err = NULL;
+    assert_int_equal(elfstub_write(path, "libstub.so.1", "aarch64", false, &err), 0);
+    struct elf_info info = {0};
+    assert_int_equal(elf_inspect(path, &info, &err), 0);
+    assert_int_equal(info.elf_class, ELFCLASS64);
+    assert_int_equal(info.machine, EM_AARCH64);
+    assert_string_equal(info.soname, "libstub.so.1");
+    elf_info_clear(&info);
+    assert_int_equal(elfstub_write(path, "libstub.so.1", "aarch64", true, &err), -1);
+    assert_string_equal(err->msg, "aarch64 has no 32-bit libraries");
+    gctk_error_free(err);
+    err = NULL;
+    assert_int_equal(elfstub_write(path, "libstub.so.1", "mips", false, &err), -1);
+    assert_non_null(strstr(err->msg, "unknown architecture `mips`"));
     gctk_error_free(err);
 }
 
@@ -277,12 +299,29 @@ static void test_invalid_options(void **state)
     expect_create_error(&o, "invalid model name");
     o.mock_dir = "/nonexistent";
     expect_create_error(&o, "holds no mock");
+    o.arch = "sparc64";
+    expect_create_error(&o, "unknown architecture `sparc64`: gctk knows x86_64, aarch64");
+    o.arch = NULL;
     static const char *const bad_dirs[] = {
         "usr/local/nvidia", "/", "/usr", "/usr/lib", "/opt/../usr", "/opt//nvidia", "/opt/nvidia/"};
     for (size_t i = 0; i < GCTK_ARRAY_LEN(bad_dirs); i++) {
         o.driver_dir = bad_dirs[i];
         expect_create_error(&o, "invalid driver directory");
     }
+    o.driver_dir = NULL;
+    o.lib_version = "580.105";
+    o.no_libs = true;
+    expect_create_error(&o, "give one of them");
+    o.lib_version = "580..1";
+    expect_create_error(&o, "invalid library version `580..1`");
+    static const char *const bad_lib_dirs[] = {"run/x", "/usr/lib/x86_64-linux-gnu", "/usr/lib",
+                                               "/a/../b"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(bad_lib_dirs); i++) {
+        o.uncached_lib_dir = bad_lib_dirs[i];
+        expect_create_error(&o, "invalid library directory");
+    }
+    o.cold_init_ms = 60001;
+    expect_create_error(&o, "at most 60000");
     /* nothing was written by the refused calls */
     assert_int_equal(count_entries("/"), 0);
 }
@@ -364,17 +403,72 @@ static void test_driver_dir(void **state)
     assert_true(is_regular("/usr/lib/x86_64-linux-gnu/libcuda.so.590.44.01"));
 }
 
+/* --arch aarch64: a Grace Hopper node's driver install, whatever gctk's
+ * machine: its version line, its library directory and no 32-bit one, its
+ * cache flags, its mocks (sim/cross/ on an x86-64 build; skipped when that
+ * was not built); and a rebuild for another architecture leaves nothing of
+ * the old one's libraries */
+static void test_create_aarch64(void **state)
+{
+    (void)state;
+    cleanup_free char *mocks = NULL;
+    if (gctk_sim_mock_dir("aarch64", &mocks, NULL) < 0)
+        skip();
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = 2;
+    o.arch = "x86_64";
+    gctk_error *err = NULL;
+    if (strcmp(gctk_sim_arch(NULL), "x86_64") == 0 && gctk_sim_create(tmp, &o, NULL, &err) < 0)
+        fail_msg("gctk_sim_create: %s", err->msg);
+    o.arch = "arm64"; /* Debian's name is taken too */
+    o.force = true;
+    o.driver_dir = "/usr/local/nvidia";
+    if (gctk_sim_create(tmp, &o, NULL, &err) < 0)
+        fail_msg("gctk_sim_create --arch aarch64: %s", err->msg);
+    assert_string_equal(gctk_sim_arch(&o), "aarch64");
+    cleanup_free char *version = slurp("/proc/driver/nvidia/version");
+    assert_true(str_has_prefix(version, "NVRM version: NVIDIA UNIX Open Kernel Module for aarch64  "
+                                        "580.95.05  Release Build"));
+    cleanup_free char *link = link_text("/usr/lib/aarch64-linux-gnu/libcuda.so.580.95.05");
+    assert_string_equal(link, "/usr/local/nvidia/lib64/libcuda.so.580.95.05");
+    static const char *const libs[] = {"/usr/local/nvidia/lib64/libcuda.so.580.95.05",
+                                       "/usr/local/nvidia/lib64/libnvidia-ml.so.580.95.05",
+                                       "/usr/local/nvidia/lib64/libnvidia-glcore.so.580.95.05",
+                                       "/usr/local/nvidia/bin/nvidia-smi"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(libs); i++) {
+        cleanup_free char *p = at(libs[i]);
+        struct elf_info info = {0};
+        assert_int_equal(elf_inspect(p, &info, &err), 0);
+        assert_int_equal(info.machine, EM_AARCH64);
+        elf_info_clear(&info);
+    }
+    assert_false(exists("/usr/lib/i386-linux-gnu/libcuda.so.580.95.05"));
+    assert_false(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05"));
+    assert_false(exists("/usr/local/nvidia/lib/libcuda.so.580.95.05"));
+    cleanup_free char *cache_path = at("/etc/ld.so.cache");
+    cleanup_ldcache struct ldcache cache = {0};
+    assert_int_equal(ldcache_read(cache_path, &cache, &err), 0);
+    /* the 34 libraries, the 8 development links, the 4 EGL platform
+     * libraries: all aarch64's, none 32-bit */
+    assert_int_equal(cache.len, 34 + 8 + 4);
+    for (size_t i = 0; i < cache.len; i++) {
+        assert_int_equal(cache.entries[i].flags, LDCACHE_FLAG_AARCH64);
+        assert_true(str_has_prefix(cache.entries[i].path, "/usr/lib/aarch64-linux-gnu/"));
+    }
+}
+
 static void test_mock_dir_env(void **state)
 {
     (void)state;
     cleanup_free char *saved = xstrdup(getenv("GCTK_SIM_DIR"));
     char *dir = NULL;
     gctk_error *err = NULL;
-    assert_int_equal(gctk_sim_mock_dir(&dir, &err), 0);
+    assert_int_equal(gctk_sim_mock_dir(NULL, &dir, &err), 0);
     assert_string_equal(dir, saved);
     free(dir);
     setenv("GCTK_SIM_DIR", "/nonexistent", 1);
-    assert_int_equal(gctk_sim_mock_dir(&dir, &err), -1);
+    assert_int_equal(gctk_sim_mock_dir(NULL, &dir, &err), -1);
     assert_non_null(strstr(err->msg, "GCTK_SIM_DIR `/nonexistent`"));
     gctk_error_free(err);
     setenv("GCTK_SIM_DIR", saved, 1);
@@ -746,12 +840,102 @@ static void test_mock_nvml(void **state)
     dlclose(h);
 }
 
+static void create_opts(struct gctk_sim_options *o)
+{
+    struct strv warnings = {0};
+    gctk_error *err = NULL;
+    o->force = true;
+    if (gctk_sim_create(tmp, o, &warnings, &err) < 0)
+        fail_msg("gctk_sim_create: %s", err->msg);
+    strv_clear(&warnings);
+}
+
+/* The cache's 64-bit driver entries */
+static size_t cached_driver_libs(void)
+{
+    cleanup_free char *path = at("/etc/ld.so.cache");
+    struct ldcache c = {0};
+    gctk_error *err = NULL;
+    assert_int_equal(ldcache_read(path, &c, &err), 0);
+    size_t n = 0;
+    for (size_t i = 0; i < c.len; i++)
+        n += str_has_prefix(c.entries[i].soname, "libcuda.so") ||
+             str_has_prefix(c.entries[i].soname, "libnvidia-ml.so");
+    ldcache_clear(&c);
+    return n;
+}
+
+/* The broken installs of docs/troubleshooting.md */
+static void test_broken_installs(void **state)
+{
+    (void)state;
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = 1;
+    o.lib_version = "580.105.08";
+    create_opts(&o);
+    assert_true(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.580.105.08"));
+    assert_true(exists("/usr/lib/x86_64-linux-gnu/libnvidia-glcore.so.580.105.08"));
+    assert_false(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05"));
+    /* the module and its firmware stay at --driver */
+    assert_true(exists("/lib/firmware/nvidia/580.95.05/gsp_ga10x.bin"));
+    cleanup_free char *lib = at("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1");
+    void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL)
+        fail_msg("dlopen: %s", dlerror());
+    nvml_void_fn init = (nvml_void_fn)sym(h, "nvmlInit_v2");
+    assert_int_equal(init(), 18); /* NVML_ERROR_LIB_RM_VERSION_MISMATCH */
+    dlclose(h);
+
+    o.lib_version = NULL;
+    o.no_libs = true;
+    create_opts(&o);
+    assert_false(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
+    assert_false(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.580.105.08"));
+    assert_true(exists("/etc/ld.so.cache"));
+    assert_int_equal(cached_driver_libs(), 0);
+    assert_true(exists("/dev/nvidiactl"));
+    assert_true(exists("/proc/driver/nvidia/version"));
+
+    o.no_libs = false;
+    o.uncached_lib_dir = "/run/opengl-driver/lib";
+    create_opts(&o);
+    assert_true(exists("/run/opengl-driver/lib/libcuda.so.1"));
+    assert_true(exists("/run/opengl-driver/lib/libnvidia-ml.so.580.95.05"));
+    assert_false(exists("/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
+    assert_false(exists("/usr/lib/i386-linux-gnu/libcuda.so.1"));
+    assert_int_equal(cached_driver_libs(), 0);
+
+    o.uncached_lib_dir = NULL;
+    o.cold_init_ms = 300;
+    create_opts(&o);
+    cleanup_free char *bus = gctk_sim_gpu_bus_id(0);
+    cleanup_free char *extra_rel = xasprintf("/proc/driver/nvidia/gpus/%s/gctk-sim", bus);
+    cleanup_free char *extra = at(extra_rel);
+    cleanup_free char *text = NULL;
+    gctk_error *err = NULL;
+    assert_int_equal(read_file(extra, 4096, &text, NULL, &err), 0);
+    assert_non_null(strstr(text, "Persistence Mode: Disabled\nInit Delay MS: 300\n"));
+    h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL)
+        fail_msg("dlopen: %s", dlerror());
+    init = (nvml_void_fn)sym(h, "nvmlInit_v2");
+    nvml_void_fn shutdown = (nvml_void_fn)sym(h, "nvmlShutdown");
+    unsigned long long t0 = now_ns();
+    assert_int_equal(init(), 0);
+    /* at least the delay: a floor the mock promises, not a speed target */
+    assert_true(now_ns() - t0 >= 300ull * 1000000);
+    assert_int_equal(shutdown(), 0);
+    dlclose(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_elfstub_64, setup, teardown),
         cmocka_unit_test_setup_teardown(test_elfstub_32, setup, teardown),
         cmocka_unit_test_setup_teardown(test_elfstub_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_elfstub_arch, setup, teardown),
         cmocka_unit_test(test_identities),
         cmocka_unit_test(test_cuda_number),
         cmocka_unit_test(test_cuda_of_driver),
@@ -767,6 +951,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refuses_non_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mock_nvml, setup, teardown),
         cmocka_unit_test_setup_teardown(test_driver_dir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_aarch64, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_broken_installs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "util.h"
@@ -236,33 +237,68 @@ static void test_write_file(void **state)
     assert_string_equal(saved, "one");
     assert_int_equal(stat(bak, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0600);
-    /* a symlink at the destination is replaced, its target never written */
+    /* a symlink at the destination is refused, neither followed nor
+     * replaced (a planted link, an administrator's link alike) */
     cleanup_free char *victim = xasprintf("%s/victim", dir);
     assert_int_equal(write_file(victim, "host", 4, &(struct write_opts){.mode = 0644}, &err), 0);
     cleanup_free char *link = xasprintf("%s/etc/link.json", dir);
     assert_int_equal(symlink(victim, link), 0);
-    assert_int_equal(write_file(link, "new", 3, &keep, &err), 0);
-    cleanup_free char *v = slurp(victim), *l = slurp(link);
+    assert_int_equal(write_file(link, "new", 3, &keep, &err), -1);
+    assert_non_null(strstr(err->msg, "link.json` is a symlink (to `"));
+    assert_non_null(strstr(err->msg, "never writes through a link"));
+    gctk_error_free(err);
+    err = NULL;
+    cleanup_free char *v = slurp(victim);
     assert_string_equal(v, "host");
-    assert_string_equal(l, "new");
     assert_int_equal(lstat(link, &st), 0);
-    assert_true(S_ISREG(st.st_mode));
+    assert_true(S_ISLNK(st.st_mode));
     cleanup_free char *link_bak = xasprintf("%s.bak", link);
     assert_int_equal(access(link_bak, F_OK), -1); /* nothing read through the link */
-    /* a FIFO at the destination is replaced, never opened (which would block) */
+    /* a FIFO, a block device, a directory: refused, left as they are, never
+     * opened (a FIFO without a reader would block, a device is written) */
     cleanup_free char *fifo = xasprintf("%s/etc/fifo", dir);
-    assert_int_equal(mkfifo(fifo, 0644), 0);
-    assert_int_equal(write_file(fifo, "f", 1, &keep, &err), 0);
-    assert_int_equal(lstat(fifo, &st), 0);
-    assert_true(S_ISREG(st.st_mode));
-    /* a directory in the way: an error, the temporary file removed */
+    cleanup_free char *blk = xasprintf("%s/etc/blk", dir);
     cleanup_free char *sub = xasprintf("%s/etc/app/sub", dir);
     cleanup_free char *inner = xasprintf("%s/x", sub);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
     assert_int_equal(write_file(inner, "x", 1, &(struct write_opts){.mode = 0644}, &err), 0);
-    assert_int_equal(write_file(sub, "z", 1, &(struct write_opts){.mode = 0644}, &err), -1);
-    assert_non_null(strstr(err->msg, "rename into place"));
-    assert_non_null(strstr(err->msg, sub));
+    bool root = geteuid() == 0 && mknod(blk, S_IFBLK | 0600, makedev(7, 255)) == 0;
+    const char *const special[] = {fifo, sub, root ? blk : NULL};
+    const char *const said[] = {"is a FIFO", "is a directory", "is a block device"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(special) && special[i] != NULL; i++) {
+        struct stat before;
+        assert_int_equal(lstat(special[i], &before), 0);
+        assert_int_equal(write_file(special[i], "z", 1, &keep, &err), -1);
+        assert_non_null(strstr(err->msg, said[i]));
+        assert_non_null(strstr(err->msg, "gctk replaces only regular files"));
+        gctk_error_free(err);
+        err = NULL;
+        assert_int_equal(lstat(special[i], &st), 0);
+        assert_true(st.st_ino == before.st_ino &&
+                    (st.st_mode & S_IFMT) == (before.st_mode & S_IFMT));
+    }
+    /* what reads a file gctk rewrites refuses the same, without blocking */
+    char *text = NULL;
+    assert_int_equal(read_regular_file(fifo, 1024, &text, NULL, &err), -1);
+    assert_non_null(strstr(err->msg, "is a FIFO"));
     gctk_error_free(err);
+    err = NULL;
+    assert_int_equal(read_regular_file(link, 1024, &text, NULL, &err), -1);
+    assert_non_null(strstr(err->msg, "is a symlink"));
+    gctk_error_free(err);
+    err = NULL;
+    assert_int_equal(read_regular_file(path, 1024, &text, NULL, NULL), 0);
+    assert_string_equal(text, "two");
+    free(text);
+    /* replace_any (a container's own file): whatever is there is replaced */
+    const struct write_opts any = {.mode = 0644, .replace_any = true};
+    assert_int_equal(write_file(link, "new", 3, &any, &err), 0);
+    assert_int_equal(write_file(fifo, "f", 1, &any, &err), 0);
+    cleanup_free char *v2 = slurp(victim), *l = slurp(link);
+    assert_string_equal(v2, "host");
+    assert_string_equal(l, "new");
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
     cleanup_free char *app = xasprintf("%s/etc/app", dir);
     assert_int_equal(count_temp_files(app), 0);
     remove_tree(dir);
