@@ -31,9 +31,12 @@ struct gctk_config {
     char *swarm_resource; /* Swarm generic resource name: "NVIDIA-GPU" -> DOCKER_RESOURCE_NVIDIA_GPU
                            */
     char *cdi_spec_owner; /* the user besides root whose CDI specs are trusted; NULL: none */
+    char *discovery_cache;     /* root-only directory of the discovery cache; NULL: off */
+    unsigned long long digest; /* hash64 of the file's text; 0 with the defaults */
 };
 
 #define GCTK_DEFAULT_LOG "/var/log/gctk-hook.log"
+#define GCTK_DEFAULT_CACHE "/run/gctk"
 
 /* Loads path; path NULL: $GCTK_CONFIG, else the built-in default path, and a
  * missing default file gives the defaults (an explicit path must exist). */

@@ -19,6 +19,7 @@ void config_clear(struct gctk_config *c)
     free(c->runtime);
     free(c->hook_path);
     free(c->swarm_resource);
+    free(c->discovery_cache);
     free(c->cdi_spec_owner);
     *c = (struct gctk_config){0};
 }
@@ -33,6 +34,7 @@ static void set_defaults(struct gctk_config *c)
         .cuda_compat = true,
         .runtime = xstrdup("runc"),
         /* no Swarm resource unless set, as NVIDIA's swarm-resource */
+        .discovery_cache = xstrdup(GCTK_DEFAULT_CACHE),
     };
 }
 
@@ -48,9 +50,11 @@ char *config_default_json(void)
                      "  \"disable-require\": false,\n"
                      "  \"cuda-compat\": true,\n"
                      "  \"runtime\": \"runc\",\n"
-                     "  \"swarm-resource\": null\n"
+                     "  \"swarm-resource\": null,\n"
+                     "  \"cdi-spec-owner\": null,\n"
+                     "  \"discovery-cache\": \"%s\"\n"
                      "}\n",
-                     GCTK_DEFAULT_LOG);
+                     GCTK_DEFAULT_LOG, GCTK_DEFAULT_CACHE);
 }
 
 static int get_string(json_t *v, const char *file, const char *key, bool nullable, char **dst,
@@ -127,6 +131,11 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
             r = get_string(v, file, key, true, &c->hook_path, err);
         } else if (strcmp(key, "swarm-resource") == 0) {
             r = get_string(v, file, key, true, &c->swarm_resource, err);
+        } else if (strcmp(key, "discovery-cache") == 0) {
+            r = get_string(v, file, key, true, &c->discovery_cache, err);
+            if (r == 0 && c->discovery_cache != NULL && c->discovery_cache[0] != '/')
+                return gctk_fail(
+                    err, 0, "`%s`: `discovery-cache` must be an absolute path or null (off)", file);
         } else if (strcmp(key, "cdi-spec-owner") == 0) {
             r = get_string(v, file, key, true, &c->cdi_spec_owner, err);
         } else {
@@ -205,6 +214,7 @@ int config_load(const char *path, struct gctk_config *out, gctk_error **err)
         return -1;
     }
     c.path = xstrdup(path);
+    c.digest = hash64(text, len, HASH64_INIT);
     *out = c;
     return 0;
 }
