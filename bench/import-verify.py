@@ -4,7 +4,8 @@ tools/gpu-verify.sh (case,run,wall_us) into OUT_DIR/samples.csv and
 OUT_DIR/machine.csv of bench/run.py, so that report.sh shows real-GPU runs
 next to the simulated ones. KEY=VALUE pairs (cpu=..., gpus=...) go to
 machine.csv. Cases: nohook, void, gpu1, all (runc run), hook-<case> (the
-hook's own time), docker-plain, docker-gpus."""
+hook's own time), gpu1-nocache, all-nocache (without the discovery cache),
+docker-plain, docker-gpus."""
 import csv
 import os
 import sys
@@ -14,6 +15,9 @@ MAP = {
     "gpu1": ("start", "hook-1gpu"), "all": ("start", "hook-all"),
     "hook-gpu1": ("hook", "hook-1gpu"), "hook-all": ("hook", "hook-all"),
     "hook-void": ("hook", "hook-nogpu"),
+    "gpu1-nocache": ("start", "hook-1gpu-nocache"), "all-nocache": ("start", "hook-all-nocache"),
+    "hook-gpu1-nocache": ("hook", "hook-1gpu-nocache"),
+    "hook-all-nocache": ("hook", "hook-all-nocache"),
     "docker-plain": ("docker", "plain"), "docker-gpus": ("docker", "gpus-all"),
 }
 

@@ -15,6 +15,8 @@ START_CASES = [
     ("hook-nogpu", "gctk-hook, container asks for no GPU"),
     ("hook-1gpu", "gctk-hook, 1 GPU (b)"),
     ("hook-all", "gctk-hook, all GPUs (c)"),
+    ("hook-1gpu-nocache", "gctk-hook, 1 GPU, no discovery cache"),
+    ("hook-all-nocache", "gctk-hook, all GPUs, no discovery cache"),
     ("runtime-all", "gctk-runtime, all GPUs (d)"),
     ("floor-1gpu", "floor as prestart hook, 1 GPU"),
     ("floor-all", "floor as prestart hook, all GPUs"),
@@ -23,12 +25,15 @@ PHASES = ["parse", "discovery", "require", "cgroup", "namespace", "mounts", "pro
 SCALE_ROWS = [
     ("scale", "hook", "hook_ms", "gctk-hook, all GPUs (own time)"),
     ("scale", "hook-discovery", "ms", "  of which discovery"),
+    ("scale", "hook-nocache", "hook_ms", "gctk-hook, all GPUs, no discovery cache"),
+    ("scale", "hook-discovery-nocache", "ms", "  of which discovery"),
     ("scale", "hook-mounts", "ms", "  of which mounts"),
     ("scale", "hook-n-mounts", "n", "  mounts made (count)"),
     ("scale", "runc-hook", "wall_ms", "`runc run` with the hook, all GPUs"),
     ("scale", "info", "wall_ms", "`gctk info` (NVML)"),
     ("scale", "info-no-nvml", "wall_ms", "`gctk info --no-nvml`"),
     ("scale", "list", "wall_ms", "`gctk list`"),
+    ("scale", "list-nocache", "wall_ms", "`gctk list`, no discovery cache"),
     ("scale", "cdi-generate", "wall_ms", "`gctk cdi generate`"),
 ]
 
@@ -177,10 +182,11 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
         w("| GPUs | gctk-hook median | p95 | min | floor hook median | p95 | min "
           "| ratio (median) | floor standalone median |")
         w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for sfx, name in (("1gpu", "1"), ("all", "all")):
+        for sfx, name in (("1gpu", "1"), ("all", "all"), ("1gpu-nocache", "1, no cache"),
+                          ("all-nocache", "all, no cache")):
             h = find(st, "hook", "hook-" + sfx, "hook_ms")
-            fl = find(st, "hook", "floor-" + sfx, "hook_ms")
-            fs = find(st, "floor", "standalone-" + sfx, "floor_ms")
+            fl = find(st, "hook", "floor-" + sfx.split("-")[0], "hook_ms")
+            fs = find(st, "floor", "standalone-" + sfx.split("-")[0], "floor_ms")
             if h:
                 w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                     name, f(h.median), f(h.p95), f(h.min), f(fl and fl.median), f(fl and fl.p95),
@@ -193,7 +199,8 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
         w("")
 
     # 5. phases
-    cases = [c for c in ("hook-1gpu", "hook-all", "floor-1gpu", "floor-all")
+    cases = [c for c in ("hook-1gpu", "hook-all", "hook-1gpu-nocache", "hook-all-nocache",
+                         "floor-1gpu", "floor-all")
              if find(st, "phase", c, "ms")]
     if cases:
         w("### Where the time goes: the hook's phases, median ms (from its log)\n")

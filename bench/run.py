@@ -29,7 +29,7 @@ ALL_PARTS = ["start", "floor", "image", "scale", "conc", "rss", "docker", "ps", 
 DONE_RE = re.compile(
     r" (\S+) done in ([\d.]+) ms: parse ([\d.]+), discovery ([\d.]+), require ([\d.]+), "
     r"cgroup ([\d.]+), mounts ([\d.]+) \((\d+) mounts, (\d+) links, libs in \S+\), "
-    r"proc ([\d.]+), ldcache ([\d.]+)")
+    r"proc ([\d.]+), ldcache ([\d.]+)(?:, cache (\w+))?")
 NOTHING_RE = re.compile(r" (\S+) not a GPU container: nothing to do \(([\d.]+) ms\)")
 FLOOR_RE = re.compile(r"floor done in ([\d.]+) ms: namespace ([\d.]+), mounts ([\d.]+) "
                       r"\((\d+) mounts, (\d+) links\)")
@@ -158,6 +158,9 @@ class Bench:
         self.notes = []
         with open("/proc/loadavg") as f:
             self.load0 = " ".join(f.read().split()[:3])
+        # gctk run without a part's settings (gctk list for the floor's plans)
+        # keeps its discovery cache in the scratch dir too, not in /run/gctk
+        os.environ["GCTK_CONFIG"] = self.config("/", "default")[0]
 
     def helper(self, path, name):
         """bench/NAME.c built by meson, or built here with cc (a machine that
@@ -179,11 +182,14 @@ class Bench:
             run([self.gctk, "sim", "create", d, "--gpus", str(gpus)], stdout=subprocess.DEVNULL)
         return d
 
-    def config(self, root, name):
+    def config(self, root, name, cache=True):
+        """gctk's settings for a part: its driver root, its log, and the
+        discovery cache in the scratch dir (cache=False: off)."""
         path = os.path.join(self.tmp, name + ".conf")
         logf = os.path.join(self.tmp, name + ".log")
         with open(path, "w") as f:
-            json.dump({"root": root, "log": logf, "runtime": self.runc or "runc"}, f)
+            json.dump({"root": root, "log": logf, "runtime": self.runc or "runc",
+                       "discovery-cache": os.path.join(self.tmp, "cache") if cache else None}, f)
         return path, logf
 
     def make_base(self, path, extra_files=0):
@@ -293,6 +299,8 @@ class Bench:
                     ph["ldcache"] = float(m.group(11))
                     ph["n_mounts"] = int(m.group(8))
                     ph["n_links"] = int(m.group(9))
+                    if m.group(12):  # discovery cache: 1 when the entry was used
+                        ph["n_cache_used"] = int(m.group(12) == "used")
                     res.append((m.group(1), float(m.group(2)), ph))
                     continue
                 m = NOTHING_RE.search(line)
@@ -347,6 +355,13 @@ class Bench:
     def part_start(self):
         root = self.host()
         conf, logf = self.config(root, "start")
+        # the same log: the runs are one at a time, and hook_times() reads from an offset
+        nocache = self.config(root, "start-nocache", cache=False)[0]
+        with open(nocache) as f:
+            nc = json.load(f)
+        nc["log"] = logf
+        with open(nocache, "w") as f:
+            json.dump(nc, f)
         base = self.base()
         floor_log = os.path.join(self.tmp, "floor-hook.log")
         plans = {"1gpu": self.floor_plan(root, "0", "plan-1gpu"),
@@ -356,6 +371,8 @@ class Bench:
             ("hook-nogpu", [], [self.hook_entry(conf)], None),
             ("hook-1gpu", ["NVIDIA_VISIBLE_DEVICES=0"], [self.hook_entry(conf)], None),
             ("hook-all", ["NVIDIA_VISIBLE_DEVICES=all"], [self.hook_entry(conf)], None),
+            ("hook-1gpu-nocache", ["NVIDIA_VISIBLE_DEVICES=0"], [self.hook_entry(nocache)], None),
+            ("hook-all-nocache", ["NVIDIA_VISIBLE_DEVICES=all"], [self.hook_entry(nocache)], None),
             ("runtime-all", ["NVIDIA_VISIBLE_DEVICES=all"], None, "runtime"),
             ("floor-1gpu", [], "floor-1gpu", None),
             ("floor-all", [], "floor-all", None),
@@ -517,34 +534,41 @@ class Bench:
         for gpus in (1, 8, 64, 256):
             root = self.sim(gpus)
             conf, logf = self.config(root, "scale-%d" % gpus)
+            nocache, logf_nc = self.config(root, "scale-nocache-%d" % gpus, cache=False)
             log("scale: %d GPUs (%d runs)" % (gpus, runs))
             cmds = [("info", [self.gctk, "--root", root, "info"]),
                     ("info-no-nvml", [self.gctk, "--root", root, "info", "--no-nvml"]),
-                    ("list", [self.gctk, "--root", root, "list"])]
+                    ("list", [self.gctk, "--root", root, "list"]),
+                    ("list-nocache", ["/usr/bin/env", "GCTK_CONFIG=" + nocache, self.gctk, "--root", root,
+                                      "list"])]
             if cdi:
                 cmds.append(("cdi-generate", [self.gctk, "--root", root, "cdi", "generate"]))
             for name, argv in cmds:
                 for i in range(runs + 2):
-                    ms, _, rc = spawn_timed(argv)
+                    ms, _, rc = spawn_timed(argv, env=dict(os.environ, GCTK_CONFIG=conf))
                     if rc != 0:
                         sys.exit("bench: %s failed" % " ".join(argv))
                     if i >= 2:
                         self.samples.add("scale", name, gpus, "wall_ms", ms)
                 for i in range(5):
                     self.samples.add("rss", name, gpus, "rss_kib", peak_rss(self.rss, argv, self.tmp))
+            # with the discovery cache and without, interleaved
             for i in range(runs + 2):
-                d, _ = self.bundle(base, ["NVIDIA_VISIBLE_DEVICES=all"], [self.hook_entry(conf)])
-                off = self.logsize(logf)
-                ms, _ = self.run_container(d)
-                self.drop_rootfs(d)
-                if i < 2:
-                    continue
-                self.samples.add("scale", "runc-hook", gpus, "wall_ms", ms)
-                for _, total, ph in self.hook_times(logf, off):
-                    self.samples.add("scale", "hook", gpus, "hook_ms", total)
-                    self.samples.add("scale", "hook-mounts", gpus, "ms", ph["mounts"])
-                    self.samples.add("scale", "hook-discovery", gpus, "ms", ph["discovery"])
-                    self.samples.add("scale", "hook-n-mounts", gpus, "n", ph["n_mounts"])
+                for sfx, c, lf in (("", conf, logf), ("-nocache", nocache, logf_nc)):
+                    d, _ = self.bundle(base, ["NVIDIA_VISIBLE_DEVICES=all"], [self.hook_entry(c)])
+                    off = self.logsize(lf)
+                    ms, _ = self.run_container(d)
+                    self.drop_rootfs(d)
+                    if i < 2:
+                        continue
+                    self.samples.add("scale", "runc-hook" + sfx, gpus, "wall_ms", ms)
+                    for _, total, ph in self.hook_times(lf, off):
+                        self.samples.add("scale", "hook" + sfx, gpus, "hook_ms", total)
+                        self.samples.add("scale", "hook-mounts" + sfx, gpus, "ms", ph["mounts"])
+                        self.samples.add("scale", "hook-discovery" + sfx, gpus, "ms",
+                                         ph["discovery"])
+                        self.samples.add("scale", "hook-n-mounts" + sfx, gpus, "n",
+                                         ph["n_mounts"])
 
     def part_conc(self):
         root = self.host()

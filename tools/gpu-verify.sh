@@ -44,7 +44,7 @@ start_dockerd() {
     ln -sf "$C/bin/gctk-hook" "$W/hookbin/nvidia-container-runtime-hook"
     run gctk runtime configure --runtime=docker --config "$W/daemon.json" --runtime-path "$C/bin/gctk-runtime"
     cat "$W/daemon.json"
-    echo '{"root": "/", "log": "'"$W"'/docker-hook.log", "runtime": "'"$W"'/dk/bin/runc"}' >"$W/gctk-docker.json"
+    echo '{"root": "/", "log": "'"$W"'/docker-hook.log", "runtime": "'"$W"'/dk/bin/runc", "discovery-cache": "'"$W"'/cache"}' >"$W/gctk-docker.json"
     PATH=$W/hookbin:$W/dk/bin:$PATH GCTK_CONFIG=$W/gctk-docker.json setsid "$W/dk/bin/dockerd" -H "$S" \
         --data-root "$W/dkdata" --exec-root "$W/dkexec" --pidfile "$W/dockerd.pid" \
         --iptables=false --ip-masq=false --bridge=none --userland-proxy=false --config-file "$W/daemon.json" >"$W/dockerd.log" 2>&1 &
@@ -233,10 +233,10 @@ done
 find "$R" -name '*.so*' | sed "s|$R||" | sort
 
 cat >"$W/gctk.json" <<EOF
-{"root": "/", "log": "$W/hook.log"}
+{"root": "/", "log": "$W/hook.log", "discovery-cache": "$W/cache"}
 EOF
 cat >"$W/gctk-nocg.json" <<EOF
-{"root": "/", "log": "$W/hook.log", "no-cgroups": true}
+{"root": "/", "log": "$W/hook.log", "no-cgroups": true, "discovery-cache": "$W/cache"}
 EOF
 # mkbundle DIR ARGS_JSON ENV_JSON CONFIG|none
 mkbundle() {
@@ -455,17 +455,25 @@ tail -n 30 "$W/hook.log"
 fi
 
 if full; then
-step "runc start time: 50 runs each (no hook / hook, not a GPU container / 1 GPU / all GPUs)"
+step "runc start time: 50 runs each, interleaved (no hook / hook, not a GPU container / 1 GPU / all GPUs; with the discovery cache and without)"
 echo "case,run,wall_us" >"$OUT/bench.csv"
-for c in nohook void gpu1 all; do
-    case $c in
-        nohook) env='[]'; cfg=none ;;
-        void) env='[]'; cfg=$W/gctk.json ;;
-        gpu1) env='["NVIDIA_VISIBLE_DEVICES=0"]'; cfg=$W/gctk.json ;;
-        all) env='["NVIDIA_VISIBLE_DEVICES=all"]'; cfg=$W/gctk.json ;;
-    esac
-    : >"$W/hook.log"
-    for i in $(seq 1 50); do
+CASES="nohook void gpu1 all gpu1-nocache all-nocache"
+for c in $CASES; do
+    # each case its own log; the cache in $W/cache (nocache: off)
+    cache="\"$W/cache\""
+    case $c in *-nocache) cache=null ;; esac
+    echo "{\"root\": \"/\", \"log\": \"$W/hook-$c.log\", \"discovery-cache\": $cache}" >"$W/gctk-$c.json"
+    : >"$W/hook-$c.log"
+done
+for i in $(seq 1 50); do
+    for c in $CASES; do
+        cfg=$W/gctk-$c.json
+        case $c in
+            nohook) env='[]'; cfg=none ;;
+            void) env='[]' ;;
+            gpu1*) env='["NVIDIA_VISIBLE_DEVICES=0"]' ;;
+            all*) env='["NVIDIA_VISIBLE_DEVICES=all"]' ;;
+        esac
         mkbundle "$W/bb" '["true"]' "$env" "$cfg" >/dev/null
         s=$(date +%s%N)
         "$RUNC" --root "$W/runc" run -b "$W/bb" "bench-$c-$i" </dev/null >/dev/null 2>&1
@@ -473,9 +481,15 @@ for c in nohook void gpu1 all; do
         "$RUNC" --root "$W/runc" delete -f "bench-$c-$i" >/dev/null 2>&1
         echo "$c,$i,$(((e - s) / 1000))" >>"$OUT/bench.csv"
     done
-    grep -o 'done in [0-9.]* ms' "$W/hook.log" | awk -v c="$c" '{printf "hook-%s,,%d\n", c, $3 * 1000}' >>"$OUT/bench.csv"
-    grep 'done in' "$W/hook.log" | tail -n 1
 done
+for c in $CASES; do
+    [ "$c" = nohook ] && continue
+    grep -o 'done in [0-9.]* ms' "$W/hook-$c.log" | awk -v c="$c" '{printf "hook-%s,,%d\n", c, $3 * 1000}' >>"$OUT/bench.csv"
+    echo "$c: $(grep 'done in' "$W/hook-$c.log" | tail -n 1)"
+    cat "$W/hook-$c.log" >>"$W/hook.log"
+done
+echo "discovery cache: $(grep -c 'cache used' "$W/hook-gpu1.log") of the gpu1 starts used it"
+cp "$W/hook.log" "$OUT/hook.log"
 python3 - "$OUT/bench.csv" <<'EOF'
 import csv, sys, collections
 d = collections.defaultdict(list)

@@ -9,6 +9,7 @@
 struct global_opts {
     const char *root; /* driver root, "/" unless --root or the config say otherwise */
     const char *config_path;
+    struct gctk_host_cache cache;  /* the settings' discovery cache (dir NULL: off) */
     const struct gctk_config *cfg; /* gctk's settings (the defaults for a verb that reads none) */
 };
 

@@ -58,6 +58,7 @@ static int print_json(gctk_host *h)
         json_array_append_new(gpus, o);
     }
     json_object_set_new(root, "gpus", gpus);
+    json_object_set_new(root, "discovery_cache", json_string(gctk_host_cache_status(h)));
     json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
     json_decref(root);
@@ -97,6 +98,7 @@ static void print_table(gctk_host *h)
     }
     if (gctk_host_gpu_count(h) == 0)
         printf("\nNo GPU found.\n");
+    printf("\nDiscovery cache: %s\n", gctk_host_cache_status(h));
 }
 
 void print_warnings(const gctk_host *h)

@@ -61,7 +61,7 @@ gctk_host *open_host_or_report(struct global_opts *g, unsigned flags)
 {
     cleanup_error gctk_error *err = NULL;
     gctk_host *h = NULL;
-    if (gctk_host_open(g->root, flags, &h, &err) < 0) {
+    if (gctk_host_open_cached(g->root, flags, &g->cache, &h, &err) < 0) {
         report_error(err);
         return NULL;
     }
@@ -129,6 +129,7 @@ int gctk_main(int argc, char **argv)
     }
     if (g.root == NULL)
         g.root = cfg.root;
+    g.cache = (struct gctk_host_cache){.dir = cfg.discovery_cache, .config = cfg.digest};
     g.cfg = &cfg;
     int vi = optind;
     optind = 0; /* glibc: start getopt afresh for the verb's own options */

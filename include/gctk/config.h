@@ -58,9 +58,12 @@ struct gctk_config {
     char *cdi_default_kind;    /* "nvidia.com/gpu" */
     struct strv cdi_spec_dirs; /* where gctk-runtime finds specs: /etc/cdi, /var/run/cdi */
     struct strv cdi_annotation_prefixes; /* annotations that name CDI devices: "cdi.k8s.io/" */
+    char *discovery_cache;               /* root-only directory of the discovery cache; NULL: off */
+    unsigned long long digest;           /* hash64 of both files' texts; 0 with neither */
 };
 
 #define GCTK_DEFAULT_LOG "/var/log/gctk-hook.log"
+#define GCTK_DEFAULT_CACHE "/run/gctk"
 
 /* Loads gctk's settings: path NULL: $GCTK_CONFIG, else the built-in default
  * path, and a missing default file gives the defaults (an explicit path must

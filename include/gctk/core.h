@@ -101,6 +101,24 @@ struct gctk_mig {
 int gctk_host_open(const char *root, unsigned flags, gctk_host **out, gctk_error **err);
 void gctk_host_free(gctk_host *h);
 
+/* The discovery cache: a result of gctk_host_open() kept in a root-only
+ * directory and used again only while the driver version, the kernel
+ * module, the key below and every file and directory discovery looked at
+ * (device, inode, mode, size, mtime, ctime; the content of /proc files; the
+ * names in the directories it listed) are unchanged. Anything doubtful
+ * (owner, mode, size, format, a mismatch) means: discover, and replace it. */
+struct gctk_host_cache {
+    const char *dir;           /* e.g. "/run/gctk", created 0700; NULL: no cache */
+    unsigned long long config; /* fingerprint of the settings in effect (part of the key) */
+};
+/* gctk_host_open() through the cache c (NULL: none). A cache that cannot be
+ * used is never an error: discovery runs as without it. */
+int gctk_host_open_cached(const char *root, unsigned flags, const struct gctk_host_cache *c,
+                          gctk_host **out, gctk_error **err);
+/* What the cache did for this host, one line: "off", "used `PATH`",
+ * "stored `PATH`", "not used: WHY", "not stored: WHY". */
+const char *gctk_host_cache_status(const gctk_host *h);
+
 const char *gctk_host_root(const gctk_host *h);
 /* "580.159.04"; never NULL on an opened host */
 const char *gctk_host_driver_version(const gctk_host *h);

@@ -283,4 +283,10 @@ int env_file_read(const char *path, struct strv *env, gctk_error **err);
 /* Monotonic clock in nanoseconds. */
 unsigned long long now_ns(void);
 
+/* FNV-1a, 64 bits, continuing from h (HASH64_INIT to start): a fingerprint
+ * of trusted data (a settings file, a /proc file), not a defence against
+ * an adversary who chooses the data. */
+#define HASH64_INIT 0xcbf29ce484222325ull
+unsigned long long hash64(const void *data, size_t len, unsigned long long h);
+
 #endif

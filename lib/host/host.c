@@ -183,6 +183,7 @@ static void add_warning(struct gctk_host *h, char *owned)
 static int read_gpus(struct gctk_host *h, gctk_error **err)
 {
     cleanup_free char *dir = path_join(h->root, HOST_PROC_NVIDIA "/gpus");
+    host_dep_listing(h->deps, dir);
     cleanup_dir DIR *d = opendir(dir);
     if (d == NULL) {
         if (errno == ENOENT)
@@ -199,6 +200,7 @@ static int read_gpus(struct gctk_host *h, gctk_error **err)
         cleanup_free char *text = NULL;
         cleanup_error gctk_error *e = NULL;
         struct gctk_gpu g;
+        host_dep_file(h->deps, info);
         if (read_file(info, 64 * 1024, &text, NULL, &e) < 0 ||
             host_parse_gpu_information(text, &g, &e) < 0) {
             add_warning(h, xasprintf("GPU `%s` skipped: `%s`: %s", de->d_name, info, e->msg));
@@ -228,10 +230,11 @@ static int read_gpus(struct gctk_host *h, gctk_error **err)
  * real ones, not links, and missing (may be NULL) those found not to exist:
  * a library path's /usr, /usr/lib, ... are looked at once per discovery, not
  * once per library, and so is the absent /etc/egl of four candidates. *st
- * (may be NULL): the resolved file's lstat. */
+ * (may be NULL): the resolved file's lstat. deps: where the lstat() calls
+ * are recorded (may be NULL). */
 static int resolve_in_root(const char *root, const char *path, struct strv *dirs,
-                           struct strv *missing, bool *absent, char **out, struct stat *st_out,
-                           gctk_error **err)
+                           struct strv *missing, struct host_deps *deps, bool *absent, char **out,
+                           struct stat *st_out, gctk_error **err)
 {
     bool in_subtree = root != NULL && root[0] != '\0' && strcmp(root, "/") != 0;
     const char *shown_root = in_subtree ? root : "/";
@@ -285,7 +288,10 @@ static int resolve_in_root(const char *root, const char *path, struct strv *dirs
         }
         cleanup_free char *full = path_join(root, done);
         bool known_missing = next != NULL && missing != NULL && strv_contains(missing, done);
-        if (known_missing || lstat(full, &st) < 0) {
+        int rc = known_missing ? -1 : lstat(full, &st);
+        if (!known_missing)
+            host_dep_lstat(deps, full, rc, &st);
+        if (rc < 0) {
             int e = known_missing ? ENOENT : errno;
             if (e == ENOENT && next != NULL && missing != NULL && !known_missing)
                 strv_push(missing, xstrdup(done));
@@ -340,7 +346,9 @@ static int resolve_in_root(const char *root, const char *path, struct strv *dirs
     if (st_out != NULL && !looked) {
         /* the root itself, or a ".." after the last name */
         cleanup_free char *full = path_join(root, len > 0 ? done : "/");
-        if (lstat(full, &st) < 0)
+        int rc = lstat(full, &st);
+        host_dep_lstat(deps, full, rc, &st);
+        if (rc < 0)
             return gctk_fail(err, errno, "`%s`", full);
     }
     if (st_out != NULL)
@@ -351,14 +359,15 @@ static int resolve_in_root(const char *root, const char *path, struct strv *dirs
 
 int host_resolve(const char *root, const char *path, char **out, gctk_error **err)
 {
-    return resolve_in_root(root, path, NULL, NULL, NULL, out, NULL, err);
+    return resolve_in_root(root, path, NULL, NULL, NULL, NULL, out, NULL, err);
 }
 
 /* host_resolve for discovery: each directory of the host looked at once */
 static int resolve(struct gctk_host *h, const char *path, char **out, struct stat *st,
                    gctk_error **err)
 {
-    return resolve_in_root(h->root, path, &h->real_dirs, &h->missing_dirs, NULL, out, st, err);
+    return resolve_in_root(h->root, path, &h->real_dirs, &h->missing_dirs, h->deps, NULL, out, st,
+                           err);
 }
 
 /* A directory of the host, named as inside the root: links followed in the
@@ -369,6 +378,7 @@ static DIR *open_dir(struct gctk_host *h, const char *path)
     if (resolve(h, path, &dir, NULL, NULL) < 0)
         return NULL;
     cleanup_free char *full = path_join(h->root, dir);
+    host_dep_listing(h->deps, full);
     return opendir(full);
 }
 
@@ -435,8 +445,8 @@ static char *candidate_source(struct gctk_host *h, const char *what, const char 
     char *source = NULL;
     cleanup_error gctk_error *e = NULL;
     bool absent = false;
-    if (resolve_in_root(h->root, path, &h->real_dirs, &h->missing_dirs, &absent, &source, st, &e) <
-        0) {
+    if (resolve_in_root(h->root, path, &h->real_dirs, &h->missing_dirs, h->deps, &absent, &source,
+                        st, &e) < 0) {
         if (!absent && e->code != ENOENT)
             add_warning(h, xasprintf("%s `%s` skipped: %s", what, path, e->msg));
         return NULL;
@@ -487,6 +497,7 @@ static void consider_library(struct gctk_host *h, const char *path, enum host_ar
     }
     cleanup_free char *full = path_join(h->root, real);
     struct elf_info info = {0};
+    host_dep_file(h->deps, full);
     if (elf_inspect(full, &info, &e) < 0) {
         add_warning(h, xasprintf("library `%s` skipped: %s", real, e->msg));
         return;
@@ -584,6 +595,7 @@ static void find_libraries(struct gctk_host *h)
     struct ldcache cache = {0};
     cleanup_error gctk_error *e = NULL;
     cleanup_strv struct strv dev_links = {0};
+    host_dep_file(h->deps, cache_path);
     if (ldcache_read(cache_path, &cache, &e) < 0) {
         if (e->code != ENOENT)
             add_warning(h, xasprintf("`%s` unusable, scanning the library directories: %s",
@@ -793,6 +805,7 @@ static bool is_executable_file(struct gctk_host *h, const char *path, char **rea
         return false;
     cleanup_free char *full = path_join(h->root, *real);
     struct elf_info info = {0};
+    host_dep_file(h->deps, full);
     /* the driver's own program, not a wrapper script that execs it from a
      * path the container will not have */
     if ((st.st_mode & 0111) && elf_inspect(full, &info, &e) == 0 &&
@@ -876,6 +889,8 @@ int host_firmware_dirs(const char *root, struct strv *out)
 static void find_firmware(struct gctk_host *h)
 {
     cleanup_strv struct strv dirs = {0}, taken = {0};
+    cleanup_free char *param = path_join(h->root, HOST_FIRMWARE_PATH_PARAM);
+    host_dep_file(h->deps, param); /* the kernel release is in the cache's key */
     host_firmware_dirs(h->root, &dirs);
     for (size_t i = 0; i < dirs.len; i++) {
         cleanup_free char *rel = xasprintf("%s/nvidia/%s", dirs.items[i], h->driver_version);
@@ -982,6 +997,7 @@ static struct gctk_node *add_node(struct gctk_host *h, enum gctk_node_kind kind,
 {
     cleanup_free char *full = path_join(h->root, path);
     struct stat st;
+    host_dep_stat(h->deps, full);
     if (stat(full, &st) < 0) {
         if (kind == GCTK_NODE_GPU || strcmp(path, "/dev/nvidiactl") == 0)
             add_warning(h, xasprintf("device node `%s` is missing: create it with "
@@ -1045,6 +1061,8 @@ static void find_nodes(struct gctk_host *h)
     host_control_nodes(-1, control);
     for (size_t i = 0; i < HOST_CONTROL_NODES; i++) {
         cleanup_free char *full = path_join(h->root, control[i].path);
+        if (control[i].optional)
+            host_dep_stat(h->deps, full);
         if (control[i].optional && access(full, F_OK) < 0)
             continue;
         add_node(h, GCTK_NODE_CONTROL, control[i].caps, -1, control[i].path, control[i].major,
@@ -1118,7 +1136,7 @@ void host_find_drm_nodes(gctk_host *h)
 
 /* ---- IMEX channels -------------------------------------------------------------- */
 
-static size_t list_ids(const char *dir, const char *prefix, int **out);
+static size_t list_ids(struct host_deps *deps, const char *dir, const char *prefix, int **out);
 
 static int imex_major(struct gctk_host *h)
 {
@@ -1171,7 +1189,7 @@ size_t host_imex_channels(gctk_host *h)
 {
     cleanup_free char *dir = path_join(h->root, HOST_IMEX_DIR);
     cleanup_free int *ids = NULL;
-    size_t n = list_ids(dir, "channel", &ids), found = 0;
+    size_t n = list_ids(h->deps, dir, "channel", &ids), found = 0;
     for (size_t i = 0; i < n; i++) {
         const struct gctk_node *node = NULL;
         cleanup_error gctk_error *e = NULL;
@@ -1360,11 +1378,13 @@ static int cap_minor(struct gctk_host *h, const char *rel, const char *minors_ke
     cleanup_free char *text = NULL;
     cleanup_error gctk_error *e = NULL;
     int minor = -1;
+    host_dep_file(h->deps, full);
     if (read_file(full, 4096, &text, NULL, &e) == 0 && host_parse_cap_access(text, &minor, &e) == 0)
         return minor;
     if (*minors_text == NULL) {
         cleanup_free char *minors_path = path_join(h->root, HOST_MIG_MINORS);
         cleanup_error gctk_error *ignored = NULL;
+        host_dep_file(h->deps, minors_path);
         if (read_file(minors_path, 4u << 20, minors_text, NULL, &ignored) < 0)
             *minors_text = xstrdup("");
     }
@@ -1390,9 +1410,10 @@ static int id_cmp(const void *a, const void *b)
 }
 
 /* The numeric suffixes of the entries "<prefix><N>" of a directory, sorted. */
-static size_t list_ids(const char *dir, const char *prefix, int **out)
+static size_t list_ids(struct host_deps *deps, const char *dir, const char *prefix, int **out)
 {
     *out = NULL;
+    host_dep_listing(deps, dir);
     cleanup_dir DIR *d = opendir(dir);
     if (d == NULL)
         return 0;
@@ -1435,11 +1456,14 @@ static void find_migs_in_proc(struct gctk_host *h, size_t *cap)
     h->mig_config_minor = h->mig_monitor_minor = -1;
     cleanup_free char *caps_dir = path_join(h->root, HOST_PROC_CAPS);
     struct stat st;
+    host_dep_stat(h->deps, caps_dir);
     if (stat(caps_dir, &st) < 0)
         return;                       /* a driver without MIG support: the usual case */
     cleanup_free char *minors = NULL; /* mig-minors, read only if needed */
     cleanup_free char *config = path_join(h->root, HOST_MIG_CONFIG);
     cleanup_free char *monitor = path_join(h->root, HOST_MIG_MONITOR);
+    host_dep_stat(h->deps, config);
+    host_dep_stat(h->deps, monitor);
     if (access(config, F_OK) == 0)
         h->mig_config_minor = cap_minor(h, HOST_MIG_CONFIG, "config", &minors);
     if (access(monitor, F_OK) == 0)
@@ -1448,7 +1472,7 @@ static void find_migs_in_proc(struct gctk_host *h, size_t *cap)
         struct gctk_gpu *g = &h->gpus[i];
         cleanup_free char *mig_dir = xasprintf("%s/gpu%d/mig", caps_dir, g->minor);
         cleanup_free int *gis = NULL;
-        size_t ngi = list_ids(mig_dir, "gi", &gis);
+        size_t ngi = list_ids(h->deps, mig_dir, "gi", &gis);
         if (ngi > 0)
             g->mig_mode = GCTK_MIG_ENABLED;
         int index = 0;
@@ -1458,12 +1482,13 @@ static void find_migs_in_proc(struct gctk_host *h, size_t *cap)
                 xasprintf(HOST_PROC_CAPS "/gpu%d/mig/gi%d/access", g->minor, gis[k]);
             cleanup_free char *gi_key = xasprintf("gpu%d/gi%d/access", g->minor, gis[k]);
             cleanup_free int *cis = NULL;
-            size_t nci = list_ids(gi_dir, "ci", &cis);
+            size_t nci = list_ids(h->deps, gi_dir, "ci", &cis);
             int gi_minor = nci > 0 ? cap_minor(h, gi_rel, gi_key, &minors) : -1;
             for (size_t c = 0; c < nci; c++) {
                 cleanup_free char *ci_rel = xasprintf(HOST_PROC_CAPS "/gpu%d/mig/gi%d/ci%d/access",
                                                       g->minor, gis[k], cis[c]);
                 cleanup_free char *ci_full = path_join(h->root, ci_rel);
+                host_dep_stat(h->deps, ci_full);
                 if (access(ci_full, F_OK) < 0)
                     continue;
                 cleanup_free char *ci_key =
@@ -1555,6 +1580,7 @@ static void find_mig_nodes(struct gctk_host *h)
     cleanup_free char *devices_path = path_join(h->root, "/proc/devices");
     cleanup_free char *devices = NULL;
     cleanup_error gctk_error *e = NULL;
+    host_dep_file(h->deps, devices_path);
     /* the major is dynamic; a sim root may lack /proc/devices: take the node's */
     int major = read_file(devices_path, 64 * 1024, &devices, NULL, &e) == 0
                     ? host_parse_proc_devices(devices, "nvidia-caps")
@@ -1601,11 +1627,21 @@ int gctk_host_open(const char *root, unsigned flags, gctk_host **out, gctk_error
     gctk_host *h = xcalloc(1, sizeof(*h));
     h->root = xstrdup(root);
     h->flags = flags;
-    h->imex_major = -2;
-    if (host_read_driver(h->root, &h->driver_version, &h->arch, err) < 0 || read_gpus(h, err) < 0) {
+    if (host_discover(h, err) < 0) {
         gctk_host_free(h);
         return -1;
     }
+    *out = h;
+    return 0;
+}
+
+int host_discover(gctk_host *h, gctk_error **err)
+{
+    h->imex_major = -2; /* read when a container asks for IMEX channels */
+    cleanup_free char *version = path_join(h->root, HOST_PROC_VERSION);
+    host_dep_file(h->deps, version);
+    if (host_read_driver(h->root, &h->driver_version, &h->arch, err) < 0 || read_gpus(h, err) < 0)
+        return -1;
     find_libraries(h);
     find_binaries(h);
     find_other_files(h);
@@ -1617,7 +1653,6 @@ int gctk_host_open(const char *root, unsigned flags, gctk_host **out, gctk_error
     for (size_t i = 0; i < h->ngpus; i++)
         if (strchr(h->gpus[i].uuid, '?') != NULL)
             enrich_gpu(h, &h->gpus[i]);
-    *out = h;
     return 0;
 }
 
@@ -1652,6 +1687,8 @@ void gctk_host_free(gctk_host *h)
     free(h->driver_version);
     free(h->cuda_version);
     free(h->root);
+    free(h->cache_status);
+    host_deps_free(h->deps);
     free(h);
 }
 

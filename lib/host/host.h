@@ -3,6 +3,8 @@
 #ifndef GCTK_HOST_H
 #define GCTK_HOST_H
 
+#include <sys/stat.h>
+
 #include "util.h"
 
 struct nvml;
@@ -31,9 +33,29 @@ struct gctk_host {
     struct gctk_mig *migs; /* by GPU, then index */
     size_t nmigs;
     int mig_config_minor, mig_monitor_minor; /* nvidia-cap minors; -1 when absent */
-    int imex_major; /* of nvidia-caps-imex-channels; -1 absent, -2 not read yet */
-    bool drm_found; /* host_find_drm_nodes() ran */
+    int imex_major;         /* of nvidia-caps-imex-channels; -1 absent, -2 not read yet */
+    bool drm_found;         /* host_find_drm_nodes() ran */
+    struct host_deps *deps; /* what discovery reads, while a cache may be written; else NULL */
+    char *cache_status;     /* gctk_host_cache_status(); NULL: "off" */
 };
+
+/* ---- the discovery cache (cache.c) ---------------------------------------------
+ * Discovery records what it depends on before it reads it: a change between
+ * the record and the read then makes the cache miss, never serve the old
+ * answer. full: the path as opened (root joined). All do nothing when d is NULL. */
+struct host_deps;
+/* A file discovery reads: its content's hash under /proc (whose inode times
+ * are not the file's), else the identity of what stat() finds. */
+void host_dep_file(struct host_deps *d, const char *full);
+/* A stat() or access() discovery makes (links followed). */
+void host_dep_stat(struct host_deps *d, const char *full);
+/* An lstat() discovery made, with its result (rc < 0: errno). */
+void host_dep_lstat(struct host_deps *d, const char *full, int rc, const struct stat *st);
+/* A directory discovery lists: the names in it. */
+void host_dep_listing(struct host_deps *d, const char *full);
+void host_deps_free(struct host_deps *d);
+/* Discovery itself, recording into h->deps when it is set. */
+int host_discover(gctk_host *h, gctk_error **err);
 
 /* The driver's files and numbers that every part of gctk reads the same. */
 #define HOST_PROC_NVIDIA "/proc/driver/nvidia"

@@ -124,8 +124,12 @@ static int run(const struct gctk_config *cfg, const struct oci_state *state, str
     }
     unsigned long long t_parse = now_ns() - t0, t = now_ns();
     cleanup_host gctk_host *h = NULL;
-    if (gctk_host_open(cfg->root, 0, &h, err) < 0)
+    struct gctk_host_cache cache = {.dir = cfg->discovery_cache, .config = cfg->digest};
+    if (gctk_host_open_cached(cfg->root, 0, &cache, &h, err) < 0)
         return -1;
+    const char *cached = gctk_host_cache_status(h);
+    if (!str_has_prefix(cached, "used") && strcmp(cached, "off") != 0)
+        hook_log_add(log, "discovery cache: %s", cached);
     for (size_t i = 0; gctk_host_warning(h, i) != NULL; i++)
         hook_log_add(log, "warning: %s", gctk_host_warning(h, i));
     cleanup_selection struct gctk_selection sel = {0};
@@ -165,10 +169,15 @@ static int run(const struct gctk_config *cfg, const struct oci_state *state, str
         hook_log_add(log, "%s", rep.notes.items[i]);
     hook_log_add(log,
                  "done in %.3f ms: parse %.3f, discovery %.3f, require %.3f, cgroup %.3f, "
-                 "mounts %.3f (%zu mounts, %zu links, libs in %s), proc %.3f, ldcache %.3f",
+                 "mounts %.3f (%zu mounts, %zu links, libs in %s), proc %.3f, ldcache %.3f, "
+                 "cache %s",
                  ms(now_ns() - t0), ms(t_parse), ms(t_discover), ms(t_require), ms(rep.cgroup_ns),
                  ms(rep.mounts_ns), rep.mounts, rep.links, rep.libdir, ms(rep.proc_ns),
-                 ms(rep.ldcache_ns));
+                 ms(rep.ldcache_ns),
+                 str_has_prefix(cached, "used")     ? "used"
+                 : str_has_prefix(cached, "stored") ? "stored"
+                 : strcmp(cached, "off") == 0       ? "off"
+                                                    : "missed");
     return 0;
 }
 

@@ -28,6 +28,7 @@ void config_clear(struct gctk_config *c)
     strv_clear(&c->runtimes);
     free(c->hook_path);
     free(c->swarm_resource);
+    free(c->discovery_cache);
     free(c->cdi_spec_owner);
     free(c->cdi_default_kind);
     strv_clear(&c->cdi_spec_dirs);
@@ -47,6 +48,7 @@ static void set_defaults(struct gctk_config *c)
         /* no Swarm resource unless set, as NVIDIA's swarm-resource */
         .runtime_mode = RUNTIME_MODE_AUTO,
         .cdi_default_kind = xstrdup("nvidia.com/gpu"),
+        .discovery_cache = xstrdup(GCTK_DEFAULT_CACHE),
     };
     strv_push(&c->runtimes, xstrdup("runc"));
     strv_push(&c->cdi_spec_dirs, xstrdup("/etc/cdi"));
@@ -73,9 +75,10 @@ char *config_default_json(void)
                      "  \"cdi-default-kind\": \"nvidia.com/gpu\",\n"
                      "  \"cdi-spec-dirs\": [\"/etc/cdi\", \"/var/run/cdi\"],\n"
                      "  \"cdi-spec-owner\": null,\n"
-                     "  \"cdi-annotation-prefixes\": [\"cdi.k8s.io/\"]\n"
+                     "  \"cdi-annotation-prefixes\": [\"cdi.k8s.io/\"],\n"
+                     "  \"discovery-cache\": \"%s\"\n"
                      "}\n",
-                     GCTK_DEFAULT_LOG);
+                     GCTK_DEFAULT_LOG, GCTK_DEFAULT_CACHE);
 }
 
 static int get_string(json_t *v, const char *file, const char *key, bool nullable, char **dst,
@@ -189,6 +192,11 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
             r = get_string(v, file, key, true, &c->hook_path, err);
         } else if (strcmp(key, "swarm-resource") == 0) {
             r = get_string(v, file, key, true, &c->swarm_resource, err);
+        } else if (strcmp(key, "discovery-cache") == 0) {
+            r = get_string(v, file, key, true, &c->discovery_cache, err);
+            if (r == 0 && c->discovery_cache != NULL && c->discovery_cache[0] != '/')
+                return gctk_fail(
+                    err, 0, "`%s`: `discovery-cache` must be an absolute path or null (off)", file);
         } else if (strcmp(key, "cdi-spec-owner") == 0) {
             r = get_string(v, file, key, true, &c->cdi_spec_owner, err);
         } else if (strcmp(key, "runtime-mode") == 0) {
@@ -222,7 +230,8 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
 }
 
 /* gctk's own file: *obj NULL when it is absent and was not asked for by name. */
-static int load_own(const char *path, bool explicit, json_t **obj, gctk_error **err)
+static int load_own(const char *path, bool explicit, json_t **obj, unsigned long long *digest,
+                    gctk_error **err)
 {
     cleanup_free char *what = xasprintf("config `%s`", path);
     cleanup_free char *text = NULL;
@@ -234,6 +243,7 @@ static int load_own(const char *path, bool explicit, json_t **obj, gctk_error **
             return 0;
         return gctk_fail(err, e->code, "%s", what);
     }
+    *digest = hash64(text, len, HASH64_INIT);
     if (json_parse(what, text, len, obj, &e) < 0)
         return gctk_fail(err, 0, "%s: fix the file", e->msg);
     if (!json_is_object(*obj)) {
@@ -246,7 +256,7 @@ static int load_own(const char *path, bool explicit, json_t **obj, gctk_error **
 /* NVIDIA's config.toml, translated: *settings NULL when there is none. Only
  * here is the TOML module loaded, and only for a file that exists. */
 static int load_nvidia(const char *root, char **found, json_t **settings, struct nvkey_list *report,
-                       gctk_error **err)
+                       unsigned long long *digest, gctk_error **err)
 {
     bool explicit = false;
     cleanup_free char *path = nvconfig_path(root, &explicit);
@@ -264,6 +274,8 @@ static int load_nvidia(const char *root, char **found, json_t **settings, struct
             gctk_wrap(err, "NVIDIA's config (" NVIDIA_CONFIG_PATH_ENV ")");
         return -1;
     }
+    /* the digest (the discovery cache's key) covers both files' texts */
+    *digest = hash64(text, len, hash64("toml", 4, *digest != 0 ? *digest : HASH64_INIT));
     cleanup_free char *what = xasprintf("`%s`", path);
     cleanup_json json_t *doc = gctk_toml_parse(text, len, what, err);
     if (doc == NULL)
@@ -279,7 +291,8 @@ struct sources {
     const char *path; /* gctk's */
     json_t *own;      /* NULL: absent */
     char *nvidia_path;
-    json_t *nvidia; /* gctk's keys; NULL: absent */
+    json_t *nvidia;            /* gctk's keys; NULL: absent */
+    unsigned long long digest; /* of both texts; 0: neither file */
 };
 
 static void sources_clear(struct sources *s)
@@ -303,11 +316,11 @@ static int read_sources(const char *path, struct sources *s, struct nvkey_list *
         }
     }
     *s = (struct sources){.path = path};
-    if (load_own(path, explicit, &s->own, err) < 0)
+    if (load_own(path, explicit, &s->own, &s->digest, err) < 0)
         return -1;
     /* NVIDIA's file is found under the driver root gctk's own file names */
     const char *root = json_string_value(json_object_get(s->own, "root"));
-    if (load_nvidia(root, &s->nvidia_path, &s->nvidia, report, err) < 0) {
+    if (load_nvidia(root, &s->nvidia_path, &s->nvidia, report, &s->digest, err) < 0) {
         sources_clear(s);
         return -1;
     }
@@ -330,6 +343,7 @@ int config_load(const char *path, struct gctk_config *out, gctk_error **err)
     }
     c.path = s.own != NULL ? xstrdup(s.path) : NULL;
     c.nvidia_path = steal_pointer(&s.nvidia_path);
+    c.digest = s.digest;
     sources_clear(&s);
     *out = c;
     return 0;

@@ -686,6 +686,16 @@ unsigned long long now_ns(void)
     return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
+unsigned long long hash64(const void *data, size_t len, unsigned long long h)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
 int write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;

@@ -48,6 +48,9 @@ remove_at_exit_if_new() {
     done
 }
 
+# gctk's discovery cache when a suite's settings leave it at its default
+remove_at_exit_if_new /run/gctk
+
 ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
 not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; }
 skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1 # SKIP $2"; }

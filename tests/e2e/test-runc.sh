@@ -317,3 +317,37 @@ expect_match "user namespace: the hook says so in its log" "in a user namespace 
     "$(cat "$SCRATCH/hook.log")"
 expect_eq "user namespace: no mount left on the host" "$MOUNTS_BEFORE" "$(host_mounts)"
 expect_eq "user namespace: no container left" "" "$(runc --root "$RUNC_ROOT" list -q)"
+# The discovery cache: what a container gets and what `gctk list` prints are
+# the same with the cache as without it (first run: stored; second: used);
+# a driver upgrade under an old entry still injects the new driver's files.
+# The entries live under SCRATCH (a host's files older than two seconds are
+# cached; the host above is).
+CACHED=$SCRATCH/cached.conf FRESH=$SCRATCH/fresh.conf
+printf '{"root": "%s", "log": "%s/hook.log", "discovery-cache": "%s/cache"}\n' "$HOST" "$SCRATCH" "$SCRATCH" >"$CACHED"
+printf '{"root": "%s", "log": "%s/hook.log", "discovery-cache": null}\n' "$HOST" "$SCRATCH" >"$FRESH"
+sleep 2
+list_with() { GCTK_CONFIG=$1 "$GCTK" list --json --capabilities all; }
+LIST_FRESH=$(list_with "$FRESH")
+expect_eq "discovery cache: off when the setting is null" "off" \
+    "$(GCTK_CONFIG=$FRESH "$GCTK" info --json --no-nvml | jq -r .discovery_cache)"
+expect_eq "discovery cache: gctk list, stored, is the fresh discovery" "$LIST_FRESH" "$(list_with "$CACHED")"
+expect_eq "discovery cache: gctk list, used, is the fresh discovery" "$LIST_FRESH" "$(list_with "$CACHED")"
+expect_match "discovery cache: gctk info says it is used" "^used .*$SCRATCH/cache/discovery-" \
+    "$(GCTK_CONFIG=$CACHED "$GCTK" info --json | jq -r .discovery_cache)"
+# (the cgroup mounts name the container, which is another each run)
+MOUNTS_SCRIPT='cut -d" " -f4-6 /proc/self/mountinfo | grep -v " /sys/fs/cgroup" | sort; for f in $(find /usr /etc /dev -type l | sort); do echo "$f -> $(readlink "$f")"; done; md5sum /etc/ld.so.cache'
+HOOK_ENV="[\"GCTK_CONFIG=$FRESH\"]"
+run_gpu cache-fresh '["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=all"]' "$MOUNTS_SCRIPT"
+MOUNTS_FRESH=$OUT
+HOOK_ENV="[\"GCTK_CONFIG=$CACHED\"]"
+for round in 1 2; do
+    run_gpu "cache-$round" '["NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=all"]' "$MOUNTS_SCRIPT"
+    expect_eq "discovery cache: the hook's mounts and links (run $round) are the fresh discovery's" "$MOUNTS_FRESH" "$OUT"
+done
+expect_match "discovery cache: the hook used it" "done in .*, cache used" "$(cat "$SCRATCH/hook.log")"
+"$GCTK" sim create "$HOST" --gpus 4 --driver 590.44.01 --force "${E2E_SIM_ARGS[@]}" >/dev/null
+run_gpu cache-upgrade '["NVIDIA_VISIBLE_DEVICES=0"]' "ls $E2E_LIBDIR/; nvidia-smi -L"
+expect_match "discovery cache: after a driver upgrade the new driver's files are injected" "libcuda.so.590.44.01" "$OUT"
+expect_eq "discovery cache: and none of the old driver's" "" "$(printf '%s\n' "$OUT" | grep 580.95.05)"
+expect_eq "discovery cache: gctk list after the upgrade is the fresh discovery" \
+    "$(list_with "$FRESH")" "$(list_with "$CACHED")"

@@ -553,8 +553,18 @@ static void test_nvidia_file_type(void **state)
     setenv(NVIDIA_CONFIG_PATH_ENV, real, 1);
     assert_int_equal(config_load(own, &c, &err), 0);
     assert_true(c.disable_require);
+    unsigned long long with_nvidia = c.digest;
+    config_clear(&c);
+    /* the digest the discovery cache is keyed on follows NVIDIA's file too */
+    cleanup_free char *changed = put("types/real.toml", "disable-require = false\n");
+    assert_int_equal(config_load(own, &c, &err), 0);
+    assert_true(c.digest != with_nvidia);
+    unsigned long long changed_digest = c.digest;
     config_clear(&c);
     unsetenv(NVIDIA_CONFIG_PATH_ENV);
+    assert_int_equal(config_load(own, &c, &err), 0);
+    assert_true(c.digest != with_nvidia && c.digest != changed_digest);
+    config_clear(&c);
 }
 
 int main(void)

@@ -1,0 +1,767 @@
+/* The discovery cache: a host discovered once, used again while nothing it
+ * was made of has changed.
+ *
+ * Threat model: the hook runs as root on the host. The cache is read from a
+ * directory that only the caller's uid can write (created 0700, opened with
+ * O_NOFOLLOW, owner and mode checked on every use), from a regular file of
+ * that uid with no group or other bits, at most CACHE_MAX bytes, through the
+ * one JSON parser. Anything else (a link, another owner, mode 0666, a file
+ * too large, garbled or of another format) is not used: discovery runs and
+ * replaces it through the one atomic writer. A cache is never an error.
+ *
+ * Never stale: the entry holds the key (format, gctk's version, root, flags,
+ * PATH, the settings' fingerprint) and every dependency discovery recorded
+ * before reading it (host.h): the identity (device, inode, mode, size,
+ * mtime, ctime, rdev) of each file and link it looked at, absence included;
+ * the hash of each /proc and /sys file it read and of the names in each directory it
+ * listed; /sys/module/nvidia, whose inode is new at every module load. The
+ * entry is used only when all of them are found again as recorded. A
+ * discovery that asked NVML (MIG devices, masked UUIDs: live answers, not
+ * files) is not stored, nor one that read a file changed in the last
+ * CACHE_RACY_S seconds (a write in the same clock tick as the read would
+ * leave its times unchanged). */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "arch.h"
+#include "host.h"
+#include "json.h"
+#include "version.h"
+
+#define CACHE_FORMAT 1
+#define CACHE_MAX (8u << 20)
+#define CACHE_RACY_S 2
+#define CACHE_ENTRIES 16 /* keys kept at once (roots, flags, PATHs, settings) */
+
+enum dep_kind {
+    DEP_LSTAT = 'l',   /* identity, links not followed */
+    DEP_STAT = 's',    /* identity, links followed */
+    DEP_PROC = 'p',    /* a /proc object (stat): exists, type and inode */
+    DEP_PROC_L = 'q',  /* the same, links not followed */
+    DEP_CONTENT = 'c', /* hash of a /proc file's content */
+    DEP_LISTING = 'd', /* hash of the names in a directory */
+};
+
+/* A dependency: its kind and path, and what was found there (errno, then
+ * the kind's values), written as a text that is compared, never parsed. */
+#define DEP_VALUES 9
+struct dep {
+    char kind;
+    char *path;
+    long long v[DEP_VALUES];
+};
+
+struct host_deps {
+    const char *root; /* the host's; "/" or a directory */
+    struct dep *items;
+    size_t len, cap;
+    bool racy; /* a file read was changed in the last CACHE_RACY_S seconds */
+    time_t now;
+};
+
+/* ---- recording ---------------------------------------------------------------- */
+
+static bool under_proc(const struct host_deps *d, const char *full)
+{
+    size_t n = strcmp(d->root, "/") == 0 ? 0 : strlen(d->root);
+    return strncmp(full, d->root, n) == 0 &&
+           (str_has_prefix(full + n, "/proc/") || str_has_prefix(full + n, "/sys/"));
+}
+
+static struct dep *push(struct host_deps *d, char kind, const char *full)
+{
+    if (d->len == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 256;
+        d->items = xrealloc(d->items, d->cap * sizeof(*d->items));
+    }
+    struct dep *p = &d->items[d->len++];
+    *p = (struct dep){.kind = kind, .path = xstrdup(full)};
+    return p;
+}
+
+/* The values compared for an identity: errno, then what stat gives. */
+static void identity(char kind, int rc, const struct stat *st, long long v[9])
+{
+    memset(v, 0, 9 * sizeof(*v));
+    if (rc < 0) {
+        v[0] = errno != 0 ? errno : EIO;
+        return;
+    }
+    v[1] = (long long)st->st_ino;
+    v[2] = (long long)(st->st_mode & S_IFMT);
+    v[3] = (long long)st->st_dev;
+    /* procfs inode times are the inode's, not the file's; a directory's
+     * change with its entries, which are recorded on their own (and its
+     * listing when discovery reads it): /tmp and /run change all the time */
+    if (kind == DEP_PROC || kind == DEP_PROC_L || S_ISDIR(st->st_mode))
+        return;
+    v[2] = (long long)st->st_mode;
+    v[4] = (long long)st->st_size;
+    v[5] = (long long)st->st_mtim.tv_sec * 1000000000ll + st->st_mtim.tv_nsec;
+    v[6] = (long long)st->st_ctim.tv_sec * 1000000000ll + st->st_ctim.tv_nsec;
+    v[7] = (long long)st->st_rdev;
+}
+
+static void note_racy(struct host_deps *d, const struct stat *st)
+{
+    if (!S_ISDIR(st->st_mode) &&
+        (st->st_mtim.tv_sec > d->now - CACHE_RACY_S || st->st_ctim.tv_sec > d->now - CACHE_RACY_S))
+        d->racy = true;
+}
+
+void host_dep_lstat(struct host_deps *d, const char *full, int rc, const struct stat *st)
+{
+    if (d == NULL)
+        return;
+    int saved = errno;
+    char kind = under_proc(d, full) ? DEP_PROC_L : DEP_LSTAT;
+    errno = saved;
+    identity(kind, rc, st, push(d, kind, full)->v);
+    if (rc == 0 && kind == DEP_LSTAT)
+        note_racy(d, st);
+    errno = saved;
+}
+
+void host_dep_stat(struct host_deps *d, const char *full)
+{
+    if (d == NULL)
+        return;
+    int saved = errno;
+    struct stat st;
+    char kind = under_proc(d, full) ? DEP_PROC : DEP_STAT;
+    errno = 0;
+    int rc = stat(full, &st);
+    identity(kind, rc, &st, push(d, kind, full)->v);
+    if (rc == 0 && kind == DEP_STAT)
+        note_racy(d, &st);
+    errno = saved;
+}
+
+/* The hash of a /proc file's content (v[1]) or the errno of its read (v[0]). */
+static void content_of(const char *full, long long v[9])
+{
+    memset(v, 0, 9 * sizeof(*v));
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    cleanup_error gctk_error *e = NULL;
+    if (read_file(full, 4u << 20, &text, &len, &e) < 0) {
+        v[0] = e->code != 0 ? e->code : EIO;
+        return;
+    }
+    v[1] = (long long)hash64(text, len, HASH64_INIT);
+    v[2] = (long long)len;
+}
+
+void host_dep_file(struct host_deps *d, const char *full)
+{
+    if (d == NULL)
+        return;
+    if (!under_proc(d, full)) {
+        host_dep_stat(d, full);
+        return;
+    }
+    int saved = errno;
+    content_of(full, push(d, DEP_CONTENT, full)->v);
+    errno = saved;
+}
+
+/* The names in a directory, in any order: the sum of their hashes and their
+ * count (v[1], v[2]); errno of the open (v[0]). A directory's mtime would do
+ * on a disk, not in /proc. */
+static void listing_of(const char *full, long long v[9])
+{
+    memset(v, 0, 9 * sizeof(*v));
+    cleanup_dir DIR *dir = opendir(full);
+    if (dir == NULL) {
+        v[0] = errno != 0 ? errno : EIO;
+        return;
+    }
+    unsigned long long sum = 0, n = 0;
+    struct dirent *de;
+    while ((de = readdir(dir)) != NULL) {
+        sum += hash64(de->d_name, strlen(de->d_name) + 1, HASH64_INIT);
+        n++;
+    }
+    v[1] = (long long)sum;
+    v[2] = (long long)n;
+}
+
+void host_dep_listing(struct host_deps *d, const char *full)
+{
+    if (d == NULL)
+        return;
+    int saved = errno;
+    listing_of(full, push(d, DEP_LISTING, full)->v);
+    errno = saved;
+}
+
+void host_deps_free(struct host_deps *d)
+{
+    if (d == NULL)
+        return;
+    for (size_t i = 0; i < d->len; i++)
+        free(d->items[i].path);
+    free(d->items);
+    free(d);
+}
+
+/* "0 1a2b 81a4 ...": the values as the entry keeps them */
+static void dep_text(const long long v[DEP_VALUES], char *buf, size_t size)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < DEP_VALUES && n < size; k++)
+        n += (size_t)snprintf(buf + n, size - n, k ? " %llx" : "%llx", (unsigned long long)v[k]);
+}
+#define DEP_TEXT_MAX (DEP_VALUES * 17 + 1)
+
+/* Whether the dependency kind+path is still found as text says. */
+static bool dep_holds(char kind, const char *path, const char *text)
+{
+    long long now[DEP_VALUES];
+    struct stat st;
+    errno = 0;
+    switch (kind) {
+    case DEP_LSTAT:
+    case DEP_PROC_L:
+        identity(kind, lstat(path, &st), &st, now);
+        break;
+    case DEP_STAT:
+    case DEP_PROC:
+        identity(kind, stat(path, &st), &st, now);
+        break;
+    case DEP_CONTENT:
+        content_of(path, now);
+        break;
+    case DEP_LISTING:
+        listing_of(path, now);
+        break;
+    default:
+        return false;
+    }
+    char found[DEP_TEXT_MAX];
+    dep_text(now, found, sizeof(found));
+    return strcmp(found, text) == 0;
+}
+
+/* ---- the cache's directory and file ------------------------------------------- */
+
+/* The cache directory, created 0700 when missing; -1 (and why) when it is
+ * not a directory of ours that nobody else can write. */
+static int open_dir(const char *path, char **why)
+{
+    if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+        *why = xasprintf("create `%s`: %s", path, strerror(errno));
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        *why = xasprintf("open `%s`: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+        *why = xasprintf("`%s` is not a directory of uid %u with mode 0700", path,
+                         (unsigned)geteuid());
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The entry's text; NULL (and why) when there is none we may trust. */
+static char *read_entry(int dirfd, const char *name, size_t *len, char **why)
+{
+    cleanup_fd int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *why = xstrdup(errno == ENOENT ? "no entry yet" : strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 077) != 0 || st.st_size > (off_t)CACHE_MAX) {
+        *why = xasprintf("`%s` is not a regular file of uid %u, mode 0600, under %u bytes", name,
+                         (unsigned)geteuid(), CACHE_MAX);
+        return NULL;
+    }
+    char *text = NULL;
+    if (read_fd(fd, CACHE_MAX, &text, len, NULL) < 0) {
+        *why = xasprintf("read `%s`", name);
+        return NULL;
+    }
+    return text;
+}
+
+/* ---- the entry: key, dependencies, host ------------------------------------------ */
+
+static json_t *str_or_null(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *key_json(const gctk_host *h, const struct gctk_host_cache *c)
+{
+    json_t *k = json_object();
+    json_object_set_new(k, "format", json_integer(CACHE_FORMAT));
+    json_object_set_new(k, "gctk", json_string(GCTK_VERSION));
+    json_object_set_new(k, "root", json_string(h->root));
+    json_object_set_new(k, "flags", json_integer(h->flags));
+    json_object_set_new(k, "path", str_or_null(getenv("PATH")));
+    json_object_set_new(k, "config", json_sprintf("%016llx", c->config));
+    struct utsname u; /* the firmware search path names the kernel release */
+    json_object_set_new(k, "kernel", json_string(uname(&u) == 0 ? u.release : ""));
+    return k;
+}
+
+static int dep_cmp(const void *a, const void *b)
+{
+    const struct dep *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    if (c != 0)
+        return c;
+    if (x->kind != y->kind)
+        return x->kind == DEP_LSTAT ? -1 : y->kind == DEP_LSTAT ? 1 : x->kind - y->kind;
+    return memcmp(x->v, y->v, sizeof(x->v));
+}
+
+/* [kind+path, values, ...]: two strings a dependency, each path once per
+ * result: a stat() that found what the lstat() of the same name found (not a
+ * link, then) says nothing more. */
+static json_t *deps_json(struct host_deps *d)
+{
+    json_t *a = json_array();
+    qsort(d->items, d->len, sizeof(*d->items), dep_cmp);
+    for (size_t i = 0; i < d->len; i++) {
+        const struct dep *p = &d->items[i], *q = i > 0 ? &d->items[i - 1] : NULL;
+        if (q != NULL && strcmp(p->path, q->path) == 0 && memcmp(p->v, q->v, sizeof(p->v)) == 0 &&
+            (p->kind == q->kind || (p->kind == DEP_STAT && q->kind == DEP_LSTAT)))
+            continue;
+        char text[DEP_TEXT_MAX];
+        dep_text(p->v, text, sizeof(text));
+        json_array_append_new(a, json_sprintf("%c%s", p->kind, p->path));
+        json_array_append_new(a, json_string(text));
+    }
+    return a;
+}
+
+/* A field added to these structs must be written and read below: the sizes
+ * stop the build until it is (and tests/e2e compare cached and fresh output). */
+struct gpu_fields {
+    int index, minor;
+    char *uuid, *bus_id, *model, *brand, *arch;
+    long memory_mib;
+    char *proc_dir;
+    enum gctk_mig_mode mig_mode;
+};
+struct mig_fields {
+    int gpu, index, gi, ci;
+    char *uuid, *profile;
+    long memory_mib;
+    char *gi_access, *ci_access;
+    int gi_minor, ci_minor;
+};
+struct file_fields {
+    enum gctk_file_kind kind;
+    unsigned caps;
+    char *path, *source, *soname, *dev;
+};
+struct node_fields {
+    enum gctk_node_kind kind;
+    unsigned caps;
+    int gpu;
+    char *path;
+    unsigned major, minor;
+    char *by_path;
+};
+_Static_assert(sizeof(struct gctk_gpu) == sizeof(struct gpu_fields), "serialise struct gctk_gpu");
+_Static_assert(sizeof(struct gctk_mig) == sizeof(struct mig_fields), "serialise struct gctk_mig");
+_Static_assert(sizeof(struct gctk_file) == sizeof(struct file_fields), "serialise gctk_file");
+_Static_assert(sizeof(struct gctk_node) == sizeof(struct node_fields), "serialise gctk_node");
+/* the host itself: what discovery finds is written below; root, flags, the
+ * NVML and CUDA state, the resolution memo (real_dirs, missing_dirs), deps and
+ * cache_status belong to this process */
+struct host_fields {
+    char *root;
+    unsigned flags;
+    char *driver_version;
+    const struct host_arch *arch;
+    char *cuda_version;
+    bool cuda_tried;
+    struct gctk_gpu *gpus;
+    bool *enriched;
+    size_t ngpus;
+    struct gctk_file *files;
+    size_t nfiles, files_cap;
+    struct gctk_node *nodes;
+    size_t nnodes, nodes_cap;
+    struct strv warnings, foreign_libs, real_dirs, missing_dirs;
+    struct nvml *nvml;
+    bool nvml_tried;
+    struct gctk_mig *migs;
+    size_t nmigs;
+    int mig_config_minor, mig_monitor_minor, imex_major;
+    bool drm_found;
+    struct host_deps *deps;
+    char *cache_status;
+};
+_Static_assert(sizeof(struct gctk_host) == sizeof(struct host_fields), "serialise gctk_host");
+
+static json_t *strv_json(const struct strv *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < v->len; i++)
+        json_array_append_new(a, json_string(v->items[i]));
+    return a;
+}
+
+static bool strv_from_json(json_t *a, struct strv *out)
+{
+    size_t i;
+    json_t *e;
+    if (!json_is_array(a))
+        return false;
+    json_array_foreach(a, i, e)
+    {
+        if (!json_is_string(e))
+            return false;
+        strv_push(out, xstrdup(json_string_value(e)));
+    }
+    return true;
+}
+
+static json_t *host_json(const gctk_host *h)
+{
+    json_t *o = json_object(), *gpus = json_array(), *migs = json_array(), *files = json_array(),
+           *nodes = json_array();
+    json_object_set_new(o, "driver_version", json_string(h->driver_version));
+    json_object_set_new(o, "arch", json_string(h->arch->name));
+    for (size_t i = 0; i < h->ngpus; i++) {
+        const struct gctk_gpu *g = &h->gpus[i];
+        json_array_append_new(gpus, json_pack("[iisssooIoi]", g->index, g->minor, g->uuid,
+                                              g->bus_id, g->model, str_or_null(g->brand),
+                                              str_or_null(g->arch), (json_int_t)g->memory_mib,
+                                              str_or_null(g->proc_dir), (int)g->mig_mode));
+    }
+    for (size_t i = 0; i < h->nmigs; i++) {
+        const struct gctk_mig *m = &h->migs[i];
+        json_array_append_new(migs, json_pack("[iiiiooIooii]", m->gpu, m->index, m->gi, m->ci,
+                                              str_or_null(m->uuid), str_or_null(m->profile),
+                                              (json_int_t)m->memory_mib, str_or_null(m->gi_access),
+                                              str_or_null(m->ci_access), m->gi_minor, m->ci_minor));
+    }
+    for (size_t i = 0; i < h->nfiles; i++) {
+        const struct gctk_file *f = &h->files[i];
+        json_array_append_new(files,
+                              json_pack("[iissoo]", (int)f->kind, (int)f->caps, f->path, f->source,
+                                        str_or_null(f->soname), str_or_null(f->dev)));
+    }
+    for (size_t i = 0; i < h->nnodes; i++) {
+        const struct gctk_node *n = &h->nodes[i];
+        json_array_append_new(nodes, json_pack("[iiisIIo]", (int)n->kind, (int)n->caps, n->gpu,
+                                               n->path, (json_int_t)n->major, (json_int_t)n->minor,
+                                               str_or_null(n->by_path)));
+    }
+    json_object_set_new(o, "gpus", gpus);
+    json_object_set_new(o, "migs", migs);
+    json_object_set_new(o, "files", files);
+    json_object_set_new(o, "nodes", nodes);
+    json_object_set_new(o, "warnings", strv_json(&h->warnings));
+    json_object_set_new(o, "foreign_libs", strv_json(&h->foreign_libs));
+    json_object_set_new(o, "mig_config_minor", json_integer(h->mig_config_minor));
+    json_object_set_new(o, "mig_monitor_minor", json_integer(h->mig_monitor_minor));
+    return o;
+}
+
+/* a string or null of an entry: owned copy; false when it is neither */
+static bool opt_str(json_t *v, char **out)
+{
+    if (json_is_null(v)) {
+        *out = NULL;
+        return true;
+    }
+    if (!json_is_string(v))
+        return false;
+    *out = xstrdup(json_string_value(v));
+    return true;
+}
+
+static bool get_int(json_t *v, long long lo, long long hi, long long *out)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return false;
+    *out = json_integer_value(v);
+    return true;
+}
+
+/* Fills h (root and flags set) from the entry's host; false when anything in
+ * it is not what host_json() writes. */
+static bool host_from_json(gctk_host *h, json_t *o)
+{
+    json_t *gpus = json_object_get(o, "gpus"), *migs = json_object_get(o, "migs"),
+           *files = json_object_get(o, "files"), *nodes = json_object_get(o, "nodes"),
+           *arch = json_object_get(o, "arch");
+    long long v[8];
+    if (!json_is_array(gpus) || !json_is_array(migs) || !json_is_array(files) ||
+        !json_is_array(nodes) || !json_is_string(arch) ||
+        (h->arch = host_arch_by_name(json_string_value(arch))) == NULL ||
+        !json_is_string(json_object_get(o, "driver_version")) ||
+        !get_int(json_object_get(o, "mig_config_minor"), -1, 1 << 20, &v[0]) ||
+        !get_int(json_object_get(o, "mig_monitor_minor"), -1, 1 << 20, &v[1]))
+        return false;
+    h->driver_version = xstrdup(json_string_value(json_object_get(o, "driver_version")));
+    h->mig_config_minor = (int)v[0];
+    h->mig_monitor_minor = (int)v[1];
+    size_t i;
+    json_t *e;
+    h->gpus = xcalloc(json_array_size(gpus) + 1, sizeof(*h->gpus));
+    h->enriched = xcalloc(json_array_size(gpus) + 1, sizeof(*h->enriched));
+    json_array_foreach(gpus, i, e)
+    {
+        struct gctk_gpu *g = &h->gpus[h->ngpus++];
+        *g = (struct gctk_gpu){.index = -1};
+        if (json_array_size(e) != 10 || !get_int(json_array_get(e, 0), 0, 1 << 20, &v[0]) ||
+            !get_int(json_array_get(e, 1), 0, 254, &v[1]) ||
+            !get_int(json_array_get(e, 7), -1, 1ll << 40, &v[2]) ||
+            !get_int(json_array_get(e, 9), 0, GCTK_MIG_ENABLED, &v[3]) ||
+            !opt_str(json_array_get(e, 2), &g->uuid) || g->uuid == NULL ||
+            !opt_str(json_array_get(e, 3), &g->bus_id) || g->bus_id == NULL ||
+            !opt_str(json_array_get(e, 4), &g->model) || g->model == NULL ||
+            !opt_str(json_array_get(e, 5), &g->brand) || !opt_str(json_array_get(e, 6), &g->arch) ||
+            !opt_str(json_array_get(e, 8), &g->proc_dir) || (size_t)v[0] != i)
+            return false;
+        g->index = (int)v[0];
+        g->minor = (int)v[1];
+        g->memory_mib = (long)v[2];
+        g->mig_mode = (enum gctk_mig_mode)v[3];
+    }
+    size_t cap = json_array_size(migs);
+    h->migs = xcalloc(cap + 1, sizeof(*h->migs));
+    json_array_foreach(migs, i, e)
+    {
+        struct gctk_mig *m = &h->migs[h->nmigs++];
+        if (json_array_size(e) != 11 ||
+            !get_int(json_array_get(e, 0), 0, (long long)h->ngpus - 1, &v[0]) ||
+            !get_int(json_array_get(e, 1), 0, 1 << 20, &v[1]) ||
+            !get_int(json_array_get(e, 2), 0, 1 << 20, &v[2]) ||
+            !get_int(json_array_get(e, 3), 0, 1 << 20, &v[3]) ||
+            !get_int(json_array_get(e, 6), -1, 1ll << 40, &v[4]) ||
+            !get_int(json_array_get(e, 9), -1, 1 << 20, &v[5]) ||
+            !get_int(json_array_get(e, 10), -1, 1 << 20, &v[6]) ||
+            !opt_str(json_array_get(e, 4), &m->uuid) ||
+            !opt_str(json_array_get(e, 5), &m->profile) ||
+            !opt_str(json_array_get(e, 7), &m->gi_access) ||
+            !opt_str(json_array_get(e, 8), &m->ci_access))
+            return false;
+        m->gpu = (int)v[0];
+        m->index = (int)v[1];
+        m->gi = (int)v[2];
+        m->ci = (int)v[3];
+        m->memory_mib = (long)v[4];
+        m->gi_minor = (int)v[5];
+        m->ci_minor = (int)v[6];
+    }
+    h->files_cap = json_array_size(files) + 1;
+    h->files = xcalloc(h->files_cap, sizeof(*h->files));
+    json_array_foreach(files, i, e)
+    {
+        struct gctk_file *f = &h->files[h->nfiles++];
+        if (json_array_size(e) != 6 ||
+            !get_int(json_array_get(e, 0), GCTK_FILE_LIB, GCTK_FILE_MODULE, &v[0]) ||
+            !get_int(json_array_get(e, 1), 0, GCTK_CAP_ALL, &v[1]) ||
+            !opt_str(json_array_get(e, 2), &f->path) || f->path == NULL ||
+            !opt_str(json_array_get(e, 3), &f->source) || f->source == NULL ||
+            !opt_str(json_array_get(e, 4), &f->soname) || !opt_str(json_array_get(e, 5), &f->dev))
+            return false;
+        f->kind = (enum gctk_file_kind)v[0];
+        f->caps = (unsigned)v[1];
+    }
+    h->nodes_cap = json_array_size(nodes) + 1;
+    h->nodes = xcalloc(h->nodes_cap, sizeof(*h->nodes));
+    json_array_foreach(nodes, i, e)
+    {
+        struct gctk_node *n = &h->nodes[h->nnodes++];
+        if (json_array_size(e) != 7 ||
+            !get_int(json_array_get(e, 0), GCTK_NODE_CONTROL, GCTK_NODE_IMEX, &v[0]) ||
+            !get_int(json_array_get(e, 1), 0, GCTK_CAP_ALL, &v[1]) ||
+            !get_int(json_array_get(e, 2), -1, (long long)h->ngpus - 1, &v[2]) ||
+            !get_int(json_array_get(e, 4), 0, 0xfff, &v[3]) ||
+            !get_int(json_array_get(e, 5), 0, 0xfffff, &v[4]) ||
+            !opt_str(json_array_get(e, 3), &n->path) || n->path == NULL ||
+            !opt_str(json_array_get(e, 6), &n->by_path))
+            return false;
+        n->kind = (enum gctk_node_kind)v[0];
+        n->caps = (unsigned)v[1];
+        n->gpu = (int)v[2];
+        n->major = (unsigned)v[3];
+        n->minor = (unsigned)v[4];
+    }
+    return strv_from_json(json_object_get(o, "warnings"), &h->warnings) &&
+           strv_from_json(json_object_get(o, "foreign_libs"), &h->foreign_libs);
+}
+
+/* Whether every dependency of the entry holds. */
+static bool deps_hold(json_t *deps, char **why)
+{
+    if (!json_is_array(deps) || json_array_size(deps) % 2 != 0)
+        return false;
+    for (size_t i = 0; i < json_array_size(deps); i += 2) {
+        const char *what = json_string_value(json_array_get(deps, i));
+        const char *text = json_string_value(json_array_get(deps, i + 1));
+        if (what == NULL || text == NULL || what[0] == '\0')
+            return false;
+        if (!dep_holds(what[0], what + 1, text)) {
+            *why = xasprintf("`%s` changed", what + 1);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- the public face -------------------------------------------------------------- */
+
+/* One entry a key: callers with another PATH or other settings (the runtime
+ * shim's hook and runc's, Docker's) do not replace each other's. */
+static char *entry_name(const char *root, unsigned flags, const struct gctk_host_cache *c)
+{
+    const char *path = getenv("PATH");
+    unsigned long long k = hash64(root, strlen(root) + 1, HASH64_INIT);
+    k = hash64(&flags, sizeof(flags), k);
+    k = hash64(&c->config, sizeof(c->config), k);
+    k = path != NULL ? hash64(path, strlen(path) + 1, k) : hash64("", 0, k);
+    return xasprintf("discovery-%016llx.json", k);
+}
+
+/* At most CACHE_ENTRIES entries: beyond that the others go. */
+static void bound_entries(int dirfd, const char *keep)
+{
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct strv names = {0};
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (str_has_prefix(de->d_name, "discovery-") && strcmp(de->d_name, keep) != 0)
+            strv_push(&names, xstrdup(de->d_name));
+    if (names.len >= CACHE_ENTRIES)
+        for (size_t i = 0; i < names.len; i++)
+            unlinkat(dirfd, names.items[i], 0);
+    strv_clear(&names);
+}
+
+/* The host of a valid entry, or NULL (and why not). */
+static gctk_host *load(int dirfd, const char *name, const char *root, unsigned flags,
+                       const struct gctk_host_cache *c, char **why)
+{
+    size_t len = 0;
+    cleanup_free char *text = read_entry(dirfd, name, &len, why);
+    if (text == NULL)
+        return NULL;
+    cleanup_json json_t *entry = NULL;
+    cleanup_error gctk_error *e = NULL;
+    if (json_parse(name, text, len, &entry, &e) < 0 || !json_is_object(entry)) {
+        *why = xasprintf("`%s` is not a cache entry", name);
+        return NULL;
+    }
+    gctk_host probe = {.root = (char *)root, .flags = flags};
+    cleanup_json json_t *key = key_json(&probe, c);
+    if (!json_equal(key, json_object_get(entry, "key"))) {
+        *why = xstrdup("its key (root, settings, PATH or gctk's version) differs");
+        return NULL;
+    }
+    if (!deps_hold(json_object_get(entry, "deps"), why)) {
+        if (*why == NULL)
+            *why = xasprintf("`%s` is not a cache entry", name);
+        return NULL;
+    }
+    gctk_host *h = xcalloc(1, sizeof(*h));
+    h->root = xstrdup(root);
+    h->flags = flags;
+    h->mig_config_minor = h->mig_monitor_minor = -1;
+    h->imex_major = -2;
+    if (!host_from_json(h, json_object_get(entry, "host"))) {
+        gctk_host_free(h);
+        *why = xasprintf("`%s` is not a cache entry", name);
+        return NULL;
+    }
+    return h;
+}
+
+static char *store(int dirfd, const char *name, const gctk_host *h, const struct gctk_host_cache *c)
+{
+    if (h->nvml_tried)
+        return xstrdup("not stored: discovery asked NVML (MIG devices or a masked UUID)");
+    if (h->deps->racy)
+        return xasprintf("not stored: a file discovery read changed in the last %d seconds",
+                         CACHE_RACY_S);
+    cleanup_json json_t *entry = json_object();
+    json_object_set_new(entry, "key", key_json(h, c));
+    json_object_set_new(entry, "deps", deps_json(h->deps));
+    json_object_set_new(entry, "host", host_json(h));
+    cleanup_free char *text = json_dumps(entry, JSON_COMPACT);
+    if (text == NULL || strlen(text) > CACHE_MAX)
+        return xstrdup("not stored: the entry is too large");
+    bound_entries(dirfd, name);
+    struct write_opts o = {.mode = 0600, .no_dir_sync = true};
+    cleanup_error gctk_error *e = NULL;
+    if (write_file_at(dirfd, name, text, strlen(text), &o, &e) < 0)
+        return xasprintf("not stored: %s", e->msg);
+    return xasprintf("stored `%s/%s`", c->dir, name);
+}
+
+int gctk_host_open_cached(const char *root, unsigned flags, const struct gctk_host_cache *c,
+                          gctk_host **out, gctk_error **err)
+{
+    if (c == NULL || c->dir == NULL)
+        return gctk_host_open(root, flags, out, err);
+    if (root == NULL || root[0] == '\0')
+        root = "/";
+    struct stat st;
+    if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
+        return gctk_fail(err, errno ? errno : ENOTDIR, "driver root `%s`", root);
+    cleanup_free char *why = NULL;
+    cleanup_fd int dirfd = open_dir(c->dir, &why);
+    cleanup_free char *name = entry_name(root, flags, c);
+    if (dirfd >= 0) {
+        gctk_host *h = load(dirfd, name, root, flags, c, &why);
+        if (h != NULL) {
+            h->cache_status = xasprintf("used `%s/%s`", c->dir, name);
+            *out = h;
+            return 0;
+        }
+    }
+    gctk_host *h = xcalloc(1, sizeof(*h));
+    h->root = xstrdup(root);
+    h->flags = flags;
+    struct host_deps *d = xcalloc(1, sizeof(*d));
+    d->root = h->root;
+    d->now = time(NULL);
+    h->deps = d;
+    /* the module's load: /sys/module/nvidia gets a new inode each time */
+    cleanup_free char *module = path_join(root, "/sys/module/nvidia");
+    host_dep_stat(d, module);
+    if (host_discover(h, err) < 0) {
+        gctk_host_free(h);
+        return -1;
+    }
+    if (dirfd >= 0) {
+        cleanup_free char *done = store(dirfd, name, h, c);
+        h->cache_status = xasprintf("%s (%s)", done, why != NULL ? why : "no entry yet");
+    } else {
+        h->cache_status = xasprintf("not used: %s", why);
+    }
+    h->deps = NULL;
+    host_deps_free(d);
+    *out = h;
+    return 0;
+}
+
+const char *gctk_host_cache_status(const gctk_host *h)
+{
+    return h->cache_status != NULL ? h->cache_status : "off";
+}

@@ -1,0 +1,390 @@
+/* Unit tests of the discovery cache (lib/host/cache.c): a cached host is the
+ * fresh one, field by field, on every kind of simulated host; a driver
+ * upgrade, a file replaced in place or a changed key is never served from
+ * the old entry; an entry or directory that is not ours alone, or is
+ * garbled or too large, is not used and is no error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "host.h"
+#include "sim.h"
+
+static char tmp[] = "/tmp/gctk-test-cache.XXXXXX";
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st, (void)flag, (void)f;
+    return remove(p);
+}
+
+static char *make_host(const char *name, unsigned gpus, const char *driver, const char *driver_dir,
+                       const char *mig)
+{
+    char *root = xasprintf("%s/%s", tmp, name);
+    struct gctk_sim_options o;
+    gctk_sim_options_init(&o);
+    o.gpus = gpus;
+    o.force = true;
+    if (driver != NULL)
+        o.driver = driver;
+    o.driver_dir = driver_dir;
+    const char *migs[] = {mig};
+    if (mig != NULL) {
+        o.mig = migs;
+        o.nmig = 1;
+    }
+    struct strv warnings = {0};
+    gctk_error *err = NULL;
+    if (gctk_sim_create(root, &o, &warnings, &err) < 0)
+        fail_msg("sim create: %s", err->msg);
+    strv_clear(&warnings);
+    return root;
+}
+
+/* the hosts of every test, made once: a cache is stored only for files
+ * older than two seconds (a write in the clock tick of the read would not
+ * change their times) */
+static const char *const kinds[] = {"one", "eight", "none", "tree", "mig", "aarch64"};
+
+static int group_setup(void **state)
+{
+    (void)state;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    *strrchr(exe, '/') = '\0';
+    cleanup_free char *dir = xasprintf("%s/../../sim", exe);
+    if (setenv("GCTK_SIM_DIR", dir, 1) < 0 || mkdtemp(tmp) == NULL)
+        return -1;
+    free(make_host("one", 1, NULL, NULL, NULL));
+    free(make_host("eight", 8, NULL, NULL, NULL));
+    free(make_host("none", 0, NULL, NULL, NULL));
+    free(make_host("tree", 2, NULL, "/usr/local/nvidia", NULL));
+    free(make_host("mig", 2, NULL, NULL, "0:1g.10gb"));
+    /* an aarch64 host, where this build has its mocks (-Dsim_cross) */
+    cleanup_free char *mocks = NULL;
+    if (gctk_sim_mock_dir("aarch64", &mocks, NULL) == 0) {
+        struct gctk_sim_options o;
+        gctk_sim_options_init(&o);
+        o.gpus = 2;
+        o.arch = "aarch64";
+        cleanup_free char *root = xasprintf("%s/aarch64", tmp);
+        gctk_error *err = NULL;
+        if (gctk_sim_create(root, &o, NULL, &err) < 0)
+            fail_msg("sim create --arch aarch64: %s", err->msg);
+    }
+    free(make_host("upgrade", 2, "570.86.15", NULL, NULL));
+    free(make_host("inplace", 1, NULL, NULL, NULL));
+    sleep(3);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    nftw(tmp, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+static gctk_host *open_with(const char *root, unsigned flags, const char *cache)
+{
+    struct gctk_host_cache c = {.dir = cache, .config = 42};
+    gctk_host *h = NULL;
+    gctk_error *err = NULL;
+    if (gctk_host_open_cached(root, flags, cache != NULL ? &c : NULL, &h, &err) < 0)
+        fail_msg("open: %s", err->msg);
+    return h;
+}
+
+static void assert_str_eq(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        assert_ptr_equal(a, b);
+    else
+        assert_string_equal(a, b);
+}
+
+/* Every field discovery produces (the sizes in cache.c make a new one a
+ * build error until it is serialised). */
+static void assert_same_host(const gctk_host *a, const gctk_host *b)
+{
+    assert_string_equal(a->root, b->root);
+    assert_int_equal(a->flags, b->flags);
+    assert_string_equal(a->driver_version, b->driver_version);
+    assert_int_equal(a->ngpus, b->ngpus);
+    for (size_t i = 0; i < a->ngpus; i++) {
+        const struct gctk_gpu *x = &a->gpus[i], *y = &b->gpus[i];
+        assert_int_equal(x->index, y->index);
+        assert_int_equal(x->minor, y->minor);
+        assert_str_eq(x->uuid, y->uuid);
+        assert_str_eq(x->bus_id, y->bus_id);
+        assert_str_eq(x->model, y->model);
+        assert_str_eq(x->brand, y->brand);
+        assert_str_eq(x->arch, y->arch);
+        assert_int_equal(x->memory_mib, y->memory_mib);
+        assert_str_eq(x->proc_dir, y->proc_dir);
+        assert_int_equal(x->mig_mode, y->mig_mode);
+        assert_int_equal(a->enriched[i], b->enriched[i]);
+    }
+    assert_int_equal(a->nmigs, b->nmigs);
+    for (size_t i = 0; i < a->nmigs; i++) {
+        const struct gctk_mig *x = &a->migs[i], *y = &b->migs[i];
+        assert_int_equal(x->gpu, y->gpu);
+        assert_int_equal(x->index, y->index);
+        assert_int_equal(x->gi, y->gi);
+        assert_int_equal(x->ci, y->ci);
+        assert_str_eq(x->uuid, y->uuid);
+        assert_str_eq(x->profile, y->profile);
+        assert_int_equal(x->memory_mib, y->memory_mib);
+        assert_str_eq(x->gi_access, y->gi_access);
+        assert_str_eq(x->ci_access, y->ci_access);
+        assert_int_equal(x->gi_minor, y->gi_minor);
+        assert_int_equal(x->ci_minor, y->ci_minor);
+    }
+    assert_int_equal(a->nfiles, b->nfiles);
+    for (size_t i = 0; i < a->nfiles; i++) {
+        const struct gctk_file *x = &a->files[i], *y = &b->files[i];
+        assert_int_equal(x->kind, y->kind);
+        assert_int_equal(x->caps, y->caps);
+        assert_str_eq(x->path, y->path);
+        assert_str_eq(x->source, y->source);
+        assert_str_eq(x->soname, y->soname);
+        assert_str_eq(x->dev, y->dev);
+    }
+    assert_int_equal(a->nnodes, b->nnodes);
+    for (size_t i = 0; i < a->nnodes; i++) {
+        const struct gctk_node *x = &a->nodes[i], *y = &b->nodes[i];
+        assert_int_equal(x->kind, y->kind);
+        assert_int_equal(x->caps, y->caps);
+        assert_int_equal(x->gpu, y->gpu);
+        assert_str_eq(x->path, y->path);
+        assert_int_equal(x->major, y->major);
+        assert_int_equal(x->minor, y->minor);
+        assert_str_eq(x->by_path, y->by_path);
+    }
+    assert_ptr_equal(a->arch, b->arch);
+    assert_int_equal(a->warnings.len, b->warnings.len);
+    for (size_t i = 0; i < a->warnings.len; i++)
+        assert_string_equal(a->warnings.items[i], b->warnings.items[i]);
+    assert_int_equal(a->foreign_libs.len, b->foreign_libs.len);
+    for (size_t i = 0; i < a->foreign_libs.len; i++)
+        assert_string_equal(a->foreign_libs.items[i], b->foreign_libs.items[i]);
+    assert_int_equal(a->mig_config_minor, b->mig_config_minor);
+    assert_int_equal(a->mig_monitor_minor, b->mig_monitor_minor);
+}
+
+static char *cache_dir(const char *name)
+{
+    return xasprintf("%s/cache-%s", tmp, name);
+}
+
+static void assert_status(const gctk_host *h, const char *prefix)
+{
+    if (!str_has_prefix(gctk_host_cache_status(h), prefix))
+        fail_msg("cache status `%s`, expected `%s...`", gctk_host_cache_status(h), prefix);
+}
+
+static void test_cached_equals_fresh(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < GCTK_ARRAY_LEN(kinds); k++) {
+        for (unsigned flags = 0; flags <= GCTK_HOST_NO_NVML; flags += GCTK_HOST_NO_NVML) {
+            cleanup_free char *root = xasprintf("%s/%s", tmp, kinds[k]);
+            if (access(root, F_OK) != 0) /* the aarch64 host, without its mocks */
+                continue;
+            cleanup_free char *dir = cache_dir(kinds[k]);
+            cleanup_host gctk_host *fresh = open_with(root, flags, NULL);
+            assert_status(fresh, "off");
+            cleanup_host gctk_host *first = open_with(root, flags, dir);
+            cleanup_host gctk_host *second = open_with(root, flags, dir);
+            assert_same_host(fresh, first);
+            assert_same_host(fresh, second);
+            /* a MIG host asks NVML for its devices: live answers are not kept */
+            bool nvml = strcmp(kinds[k], "mig") == 0 && flags == 0;
+            assert_status(first, nvml ? "not stored: discovery asked NVML" : "stored");
+            assert_status(second, nvml ? "not stored" : "used");
+        }
+    }
+}
+
+static void test_driver_upgrade(void **state)
+{
+    (void)state;
+    cleanup_free char *root = xasprintf("%s/upgrade", tmp);
+    cleanup_free char *dir = cache_dir("upgrade");
+    gctk_host *old = open_with(root, 0, dir);
+    gctk_host_free(open_with(root, 0, dir));
+    assert_string_equal(old->driver_version, "570.86.15");
+    gctk_host_free(old);
+    /* the new driver's files beside the old ones' cache entry */
+    free(make_host("upgrade", 2, "580.95.05", NULL, NULL));
+    cleanup_host gctk_host *h = open_with(root, 0, dir);
+    cleanup_host gctk_host *fresh = open_with(root, 0, NULL);
+    assert_status(h, "not stored");
+    assert_string_equal(h->driver_version, "580.95.05");
+    assert_same_host(fresh, h);
+    bool new_lib = false;
+    for (size_t i = 0; i < h->nfiles; i++) {
+        assert_null(strstr(h->files[i].source, "570.86.15"));
+        new_lib |= str_has_suffix(h->files[i].path, "libcuda.so.580.95.05");
+    }
+    assert_true(new_lib);
+}
+
+static void test_file_replaced_in_place(void **state)
+{
+    (void)state;
+    cleanup_free char *root = xasprintf("%s/inplace", tmp);
+    cleanup_free char *dir = cache_dir("inplace");
+    gctk_host_free(open_with(root, 0, dir));
+    gctk_host *h = open_with(root, 0, dir);
+    assert_status(h, "used");
+    assert_non_null(host_library_path(h, "libcuda.so"));
+    cleanup_free char *lib = xstrdup(host_library_path(h, "libcuda.so"));
+    cleanup_free char *full = path_join(root, lib);
+    gctk_host_free(h);
+    /* same size, same content, new inode and times */
+    cleanup_free char *cmd =
+        xasprintf("cp -p '%s' '%s.new' && mv '%s.new' '%s'", full, full, full, full);
+    assert_int_equal(system(cmd), 0);
+    h = open_with(root, 0, dir);
+    if (strstr(gctk_host_cache_status(h), lib) == NULL)
+        fail_msg("status `%s` does not name `%s`", gctk_host_cache_status(h), lib);
+    assert_status(h, "not stored");
+    gctk_host_free(h);
+    /* rewritten in place: same inode and size, new mtime */
+    sleep(3);
+    gctk_host_free(open_with(root, 0, dir));
+    h = open_with(root, 0, dir);
+    assert_status(h, "used");
+    gctk_host_free(h);
+    cmd = (free(cmd), xasprintf("cp '%s' '%s.copy' && cat '%s.copy' > '%s' && rm '%s.copy'", full,
+                                full, full, full, full));
+    assert_int_equal(system(cmd), 0);
+    h = open_with(root, 0, dir);
+    assert_status(h, "not stored");
+    gctk_host_free(h);
+}
+
+/* The entry of a host, path of its only file. */
+static char *entry_of(const char *dir)
+{
+    cleanup_dir DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (str_has_prefix(de->d_name, "discovery-"))
+            return xasprintf("%s/%s", dir, de->d_name);
+    fail_msg("no entry in `%s`", dir);
+    return NULL;
+}
+
+static void assert_used_after(const char *root, const char *dir, bool used)
+{
+    cleanup_host gctk_host *fresh = open_with(root, 0, NULL);
+    cleanup_host gctk_host *h = open_with(root, 0, dir);
+    assert_same_host(fresh, h);
+    if (used)
+        assert_status(h, "used");
+    else if (str_has_prefix(gctk_host_cache_status(h), "used"))
+        fail_msg("cache used: %s", gctk_host_cache_status(h));
+}
+
+static void test_untrusted_entries_ignored(void **state)
+{
+    (void)state;
+    cleanup_free char *root = xasprintf("%s/eight", tmp);
+    cleanup_free char *dir = cache_dir("trust");
+    gctk_host_free(open_with(root, 0, dir));
+    assert_used_after(root, dir, true);
+    cleanup_free char *entry = entry_of(dir);
+    /* another uid's entry */
+    assert_int_equal(chown(entry, 1, 1), 0);
+    assert_used_after(root, dir, false);
+    assert_used_after(root, dir, true); /* replaced by ours */
+    /* writable by all */
+    assert_int_equal(chmod(entry, 0666), 0);
+    assert_used_after(root, dir, false);
+    assert_used_after(root, dir, true);
+    /* a directory others may write */
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_used_after(root, dir, false);
+    assert_used_after(root, dir, false);
+    assert_int_equal(chmod(dir, 0700), 0);
+    assert_used_after(root, dir, true);
+    /* garbled, too large, a link */
+    cleanup_free char *cmd = xasprintf("printf '{\"key\": [' > '%s'", entry);
+    assert_int_equal(system(cmd), 0);
+    assert_used_after(root, dir, false);
+    assert_used_after(root, dir, true);
+    assert_int_equal(truncate(entry, 9 << 20), 0);
+    assert_used_after(root, dir, false);
+    assert_used_after(root, dir, true);
+    cleanup_free char *other = xasprintf("%s.real", entry);
+    assert_int_equal(rename(entry, other), 0);
+    assert_int_equal(symlink(other, entry), 0);
+    assert_used_after(root, dir, false);
+    /* the cache directory itself a link */
+    cleanup_free char *link = xasprintf("%s-link", dir);
+    assert_int_equal(symlink(dir, link), 0);
+    assert_used_after(root, link, false);
+    assert_used_after(root, link, false);
+}
+
+static void test_key(void **state)
+{
+    (void)state;
+    cleanup_free char *root = xasprintf("%s/one", tmp);
+    cleanup_free char *dir = cache_dir("key");
+    gctk_host_free(open_with(root, 0, dir));
+    assert_used_after(root, dir, true);
+    /* other settings */
+    struct gctk_host_cache c = {.dir = dir, .config = 43};
+    gctk_host *h = NULL;
+    assert_int_equal(gctk_host_open_cached(root, 0, &c, &h, NULL), 0);
+    assert_status(h, "stored"); /* an entry of its own, not the other's */
+    gctk_host_free(h);
+    assert_used_after(root, dir, true);
+    /* another PATH: discovery looks for programs along it */
+    const char *path = getenv("PATH");
+    cleanup_free char *saved = xstrdup(path != NULL ? path : DEFAULT_PATH);
+    setenv("PATH", "/nowhere", 1);
+    h = open_with(root, 0, dir);
+    setenv("PATH", saved, 1);
+    assert_status(h, "stored");
+    gctk_host_free(h);
+    assert_used_after(root, dir, true);
+    /* a directory of entries stays bounded */
+    for (int i = 0; i < 40; i++) {
+        cleanup_free char *p = xasprintf("/nowhere/%d", i);
+        setenv("PATH", p, 1);
+        gctk_host_free(open_with(root, 0, dir));
+    }
+    setenv("PATH", saved, 1);
+    size_t n = 0;
+    cleanup_dir DIR *d = opendir(dir);
+    for (struct dirent *de; (de = readdir(d)) != NULL;)
+        n += str_has_prefix(de->d_name, "discovery-");
+    assert_true(n <= 17);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cached_equals_fresh),
+        cmocka_unit_test(test_driver_upgrade),
+        cmocka_unit_test(test_file_replaced_in_place),
+        cmocka_unit_test(test_untrusted_entries_ignored),
+        cmocka_unit_test(test_key),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
