@@ -158,6 +158,24 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
                         f(t.p95), f(t.min), f(r.median, "n") if r else "-"))
         w("")
 
+    if find(st, "nvconfig", "hook-nogpu-without", "wall_ms"):
+        w("### NVIDIA's config.toml: what it costs the hook (ms)\n")
+        w("The hook reads its settings first; with NVIDIA's config.toml on the host it loads")
+        w("the TOML module (tomlplusplus and the C++ runtime) and parses the file; without it")
+        w("one `open` fails.\n")
+        w("| case | n | median | p95 | min | added (median) |")
+        w("|---|---:|---:|---:|---:|---:|")
+        for case, name in (("hook-nogpu", "the whole gctk-hook process, container asks for no GPU"),
+                           ("start-1gpu", "`runc run` with gctk-hook, 1 GPU")):
+            a = find(st, "nvconfig", case + "-without", "wall_ms")
+            b = find(st, "nvconfig", case + "-with", "wall_ms")
+            for lab, s_ in (("without config.toml", a), ("with NVIDIA's default config.toml", b)):
+                if s_:
+                    w("| %s, %s | %d | %s | %s | %s | %s |" % (
+                        name, lab, s_.n, f(s_.median), f(s_.p95), f(s_.min),
+                        f(s_.median - a.median) if a and s_ is b else "-"))
+        w("")
+
     # 2. hook vs floor
     if find(st, "hook", "hook-1gpu", "hook_ms"):
         w("### The hook against the floor: own time of the prestart hook (ms)\n")

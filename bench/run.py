@@ -5,7 +5,7 @@ Needs root, runc and python3 only (no jq, no gnuplot): it runs on the GPU
 machine as well. bench/report.py turns the CSVs into tables and plots.
 
   run.py --build BUILD --out DIR [--runs N] [--quick] [--host-root /]
-         [--only start,floor,image,scale,conc,rss,docker,ps]
+         [--only start,floor,image,scale,conc,rss,docker,ps,nvconfig]
          [--bin DIR] [--runc PATH] [--sim-dir DIR]
 """
 import argparse
@@ -23,9 +23,9 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NEEDS_RUNC = ["start", "image", "scale", "conc", "rss", "docker", "ps"]
+NEEDS_RUNC = ["start", "image", "scale", "conc", "rss", "docker", "ps", "nvconfig"]
 NEEDS_SIM = ["scale", "ps"]  # and every part when there is no --host-root
-ALL_PARTS = ["start", "floor", "image", "scale", "conc", "rss", "docker", "ps"]
+ALL_PARTS = ["start", "floor", "image", "scale", "conc", "rss", "docker", "ps", "nvconfig"]
 DONE_RE = re.compile(
     r" (\S+) done in ([\d.]+) ms: parse ([\d.]+), discovery ([\d.]+), require ([\d.]+), "
     r"cgroup ([\d.]+), mounts ([\d.]+) \((\d+) mounts, (\d+) links, libs in \S+\), "
@@ -34,6 +34,38 @@ NOTHING_RE = re.compile(r" (\S+) not a GPU container: nothing to do \(([\d.]+) m
 FLOOR_RE = re.compile(r"floor done in ([\d.]+) ms: namespace ([\d.]+), mounts ([\d.]+) "
                       r"\((\d+) mounts, (\d+) links\)")
 PHASES = ["parse", "discovery", "require", "cgroup", "mounts", "proc", "ldcache"]
+# NVIDIA's toolkit 1.18's config.toml as its package leaves it on a host
+NVIDIA_DEFAULT_TOML = """disable-require = false
+supported-driver-capabilities = "compat32,compute,display,graphics,ngx,utility,video"
+
+[nvidia-container-cli]
+environment = []
+ldconfig = "@/sbin/ldconfig"
+load-kmods = true
+
+[nvidia-container-runtime]
+log-level = "info"
+mode = "auto"
+runtimes = ["runc", "crun"]
+
+[nvidia-container-runtime.modes.cdi]
+annotation-prefixes = ["cdi.k8s.io/"]
+default-kind = "nvidia.com/gpu"
+spec-dirs = ["/etc/cdi", "/var/run/cdi"]
+
+[nvidia-container-runtime.modes.csv]
+mount-spec-path = "/etc/nvidia-container-runtime/host-files-for-container.d"
+
+[nvidia-container-runtime.modes.legacy]
+cuda-compat-mode = "ldconfig"
+
+[nvidia-container-runtime-hook]
+path = "nvidia-container-runtime-hook"
+skip-mode-detection = false
+
+[nvidia-ctk]
+path = "nvidia-ctk"
+"""
 
 
 def log(msg):
@@ -386,6 +418,59 @@ class Bench:
                                 self.samples.add("phase", case, "mounts", "ms", float(m.group(3)))
                                 self.samples.add("phase", case, "n_mounts", "n", int(m.group(4)))
                                 self.samples.add("phase", case, "n_links", "n", int(m.group(5)))
+
+    def part_nvconfig(self):
+        """What NVIDIA's config.toml costs the hook. gctk-hook reads its
+        settings before anything else, and loads the TOML module (the C++
+        runtime with it) only when NVIDIA's file exists: the whole hook
+        process for a container that asks for no GPU (settings, config.json,
+        nothing else), and runc run with the hook and 1 GPU, each without and
+        with NVIDIA's default file, interleaved."""
+        root = self.host()
+        conf, logf = self.config(root, "nvconfig")
+        base = self.base()
+        toml = os.path.join(self.tmp, "nvidia-config.toml")
+        with open(toml, "w") as f:
+            f.write(NVIDIA_DEFAULT_TOML)
+        # without: XDG_CONFIG_HOME names a directory without the file, so
+        # that a real host's /etc/nvidia-container-runtime/config.toml (the
+        # --host-root case) is not read either
+        empty = os.path.join(self.tmp, "no-nvidia-config")
+        os.makedirs(empty, exist_ok=True)
+        envs = {"without": ["XDG_CONFIG_HOME=" + empty],
+                "with": ["NVIDIA_CTK_CONFIG_FILE_PATH=" + toml]}
+        nogpu, _ = self.bundle(base)
+        state = os.path.join(self.tmp, "nvconfig-state.json")
+        with open(state, "w") as f:
+            json.dump({"ociVersion": "1.0.2", "id": "nvconfig", "status": "created", "pid": 1,
+                       "bundle": nogpu}, f)
+        log("nvconfig: the hook without and with NVIDIA's config.toml, %d runs each" % self.a.runs)
+        for i in range(self.a.runs + 2):
+            for case, extra in envs.items():
+                env = dict(GCTK_CONFIG=conf, PATH=os.environ.get("PATH", "/usr/bin:/bin"))
+                env.update(e.split("=", 1) for e in extra)
+                fd = os.open(state, os.O_RDONLY)
+                t0 = time.perf_counter_ns()
+                pid = os.posix_spawn(self.hook, [self.hook, "prestart"], env,
+                                     file_actions=[(os.POSIX_SPAWN_DUP2, fd, 0)])
+                _, status, _ = os.wait4(pid, 0)
+                ms = (time.perf_counter_ns() - t0) / 1e6
+                os.close(fd)
+                if os.waitstatus_to_exitcode(status) != 0:
+                    sys.exit("bench: gctk-hook failed (%s)" % case)
+                hook = self.hook_entry(conf)
+                hook["env"] += extra
+                d, _ = self.bundle(base, ["NVIDIA_VISIBLE_DEVICES=0"], [hook])
+                off = self.logsize(logf)
+                start_ms, _ = self.run_container(d, None, dict(os.environ, GCTK_CONFIG=conf))
+                self.drop_rootfs(d)
+                if i < 2:
+                    continue
+                self.samples.add("nvconfig", "hook-nogpu-" + case, "", "wall_ms", ms)
+                self.samples.add("nvconfig", "start-1gpu-" + case, "", "wall_ms", start_ms)
+                for _, total, _ in self.hook_times(logf, off):
+                    self.samples.add("nvconfig", "start-1gpu-" + case, "", "hook_ms", total)
+        self.drop_rootfs(nogpu)
 
     def part_floor(self):
         """The floor on its own: a process that does the mounts in a fresh

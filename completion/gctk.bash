@@ -3,7 +3,7 @@
 # after `gctk`. tests/e2e/test-docs.sh checks that it offers every verb of
 # the command table (cmd/gctk/main.c) and every flag of every `--help`.
 
-_gctk_verbs='info list configure sim runtime compose compat cdi doctor ps hook'
+_gctk_verbs='info list configure sim runtime compose compat cdi doctor ps hook config dev-char-links'
 _gctk_caps='utility compute video graphics display ngx compat32 all'
 
 # _gctk_subverbs VERB: the words that may follow VERB (none: VERB takes flags)
@@ -15,6 +15,7 @@ _gctk_subverbs()
         compose) echo check ;;
         cdi) echo generate list validate ;;
         hook) echo update-ldcache create-symlinks mask-proc ;;
+        config) echo default ;;
     esac
 }
 
@@ -46,6 +47,9 @@ _gctk_flags()
             --image-env --dockerd-pid --slow-nvml-ms --image --container --runc-root --help ;;
         ps) echo --root --json --no-trunc --watch --container --docker-host --podman-host \
             --help ;;
+        config) echo --json --config --help ;;
+        'config default') echo --help ;;
+        dev-char-links) echo --create-all --dev-root --dev-char-path --dry-run --root --help ;;
         *) echo --help ;;
     esac
 }
@@ -70,8 +74,8 @@ _gctk()
 
     # values of options
     case $prev in
-        --root | --spec-dir | --cdi-dir | --folder | --rootfs | --driver-root | --uncached-lib-dir | \
-            --runc-root)
+        --root | --spec-dir | --cdi-dir | --folder | --rootfs | --driver-root | --dev-root | \
+            --dev-char-path | --uncached-lib-dir | --runc-root)
             _filedir -d
             return
             ;;
@@ -122,8 +126,8 @@ _gctk()
             return
             ;;
         --config)
-            # gctk's own config for doctor; the engine's (json, toml) for runtime
-            if [[ $verb == doctor ]]; then _filedir json; else _filedir; fi
+            # gctk's own config for doctor and config; the engine's (json, toml) for runtime
+            if [[ $verb == doctor || $verb == config ]]; then _filedir json; else _filedir; fi
             return
             ;;
         --daemon-json)
@@ -174,7 +178,12 @@ _gctk()
             fi
         done
         if [[ -z $sub ]]; then
-            COMPREPLY=($(compgen -W "$subverbs --help" -- "$cur"))
+            # a verb may take flags of its own before a subverb (gctk config --json)
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "$(_gctk_flags "$verb")" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -W "$subverbs --help" -- "$cur"))
+            fi
             return
         fi
     fi

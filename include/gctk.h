@@ -14,6 +14,7 @@
  *   engine.h     Docker, containerd, CRI-O and Podman configuration
  *   gpusflag.h   Docker's --gpus; compose.h the GPUs of a Compose file
  *   doctor.h     gctk doctor's checks; ps.h which container holds which GPU
+ *   devchar.h    /dev/char links of the NVIDIA device nodes
  *   sim.h        the simulated GPU host
  * What lib/ keeps to itself (discovery's internals, NVML, the ELF and
  * ld.so.cache formats, rootfs resolution, cgroups, the container layout) is
@@ -45,6 +46,7 @@
 #include "gctk/compose.h"
 #include "gctk/doctor.h"
 #include "gctk/ps.h"
+#include "gctk/devchar.h"
 #include "gctk/sim.h"
 
 #endif

@@ -5,6 +5,8 @@
 # `meson setup build-static -Dprefer_static=true`, so only glibc is needed),
 # lib/{libseccomp.so.2,libdevmapper.so.1.02.1} and docker.tar.xz (Debian's
 # dockerd, containerd, containerd-shim-runc-v2, runc, docker, docker-init).
+# NVIDIA's names (nvidia-ctk, config.toml, runtime.nvidia.com/gpu= names,
+# /dev/char links) are checked against gctk's own commands.
 # Everything it prints goes to OUT/verify.log; OUT also gets info.json,
 # list.json, bench.csv and hook.log. Results are recorded in docs/real-gpu.md.
 # The `gctk ps` step (a PyTorch container's allocation under its container
@@ -132,6 +134,16 @@ stat -c '%n %F %t:%T' /dev/nvidia* /dev/nvidia-caps/* 2>&1
 grep -E 'cgroup|nvidia' /proc/self/mountinfo | awk '{print $5, $9}'
 NGPU=$(nvidia-smi -L | grep -c '^GPU')
 
+step "settings: gctk's, and NVIDIA's config.toml where the host has one"
+# gctk reads /etc/nvidia-container-runtime/config.toml when it is there,
+# through its TOML module (gctk-toml.so, at the path gctk was built with:
+# PREFIX/lib/x86_64-linux-gnu/gctk/): a CARRY without it fails every step
+ls -l /etc/nvidia-container-runtime/config.toml 2>&1
+if ! gctk config; then
+    echo "gctk cannot read its settings: carry gctk-toml.so to the path above, or move NVIDIA's config.toml away"
+    exit 1
+fi
+
 step "gctk info / list"
 run gctk --version
 run gctk info
@@ -233,14 +245,15 @@ mkbundle() {
     cp -a "$R" "$1.rootfs"
     (cd "$1" && "$RUNC" spec)
     python3 - "$1/config.json" "$1.rootfs" "$2" "$3" "$4" "$C/bin/gctk-hook" <<'EOF'
-import json, sys
+import json, os, sys
 p, rootfs, args, env, cfg, hook = sys.argv[1:]
 c = json.load(open(p))
 c["root"] = {"path": rootfs, "readonly": False}
 c["process"]["terminal"] = False
 c["process"]["args"] = json.loads(args)
 c["process"]["env"] += json.loads(env)
-c["hooks"] = {} if cfg == "none" else {"prestart": [{"path": hook, "args": ["gctk-hook", "prestart"], "env": ["GCTK_CONFIG=" + cfg]}]}
+extra = json.loads(os.environ.get("HOOK_ENV", "[]"))  # more of the hook's environment
+c["hooks"] = {} if cfg == "none" else {"prestart": [{"path": hook, "args": ["gctk-hook", "prestart"], "env": ["GCTK_CONFIG=" + cfg] + extra}]}
 json.dump(c, open(p, "w"))
 EOF
 }
@@ -518,6 +531,66 @@ for c in ("docker-plain", "docker-gpus"):
     print("%-12s n=%d p50 %8.1f ms  min %8.1f ms" % (c, len(v), v[len(v) // 2], v[0]))
 EOF
 tail -n 5 "$W/docker-hook.log"
+step "NVIDIA's names: nvidia-ctk, config.toml, jit-cdi names, /dev/char links"
+mkdir -p "$W/nvbin"
+ln -sf "$C/bin/gctk" "$W/nvbin/nvidia-ctk"
+NV=$W/nvbin/nvidia-ctk
+# the host's own NVIDIA config, if NVIDIA's toolkit was ever installed here:
+# gctk reads it now; what it makes of each key
+ls -l /etc/nvidia-container-runtime/ 2>&1
+run gctk config
+gctk doctor --docker-host "$S" --daemon-json "$W/daemon.json" --dockerd-pid "$(cat "$W/dockerd.pid")" \
+    --cdi-dir "$W/cdi" 2>&1 | grep 'nvidia config'
+run "$NV" --version
+"$NV" cdi generate --output "$W/nv-cdi.yaml" 2>/dev/null
+gctk cdi generate --device-name-strategy both --format yaml --output "$W/g-cdi.yaml" 2>/dev/null
+if cmp -s "$W/nv-cdi.yaml" "$W/g-cdi.yaml"; then echo "nvidia-ctk cdi generate = gctk cdi generate (both names, yaml): PASS"
+else echo "nvidia-ctk cdi generate = gctk cdi generate: FAIL"; diff "$W/g-cdi.yaml" "$W/nv-cdi.yaml" | head -n 20; fi
+"$NV" runtime configure --runtime=docker --config "$W/nv-daemon.json" --nvidia-set-as-default >/dev/null 2>&1
+gctk runtime configure --runtime=docker --config "$W/g-daemon.json" --set-as-default >/dev/null 2>&1
+if cmp -s "$W/nv-daemon.json" "$W/g-daemon.json"; then echo "nvidia-ctk runtime configure = gctk runtime configure: PASS"
+else echo "nvidia-ctk runtime configure = gctk runtime configure: FAIL"; fi
+# /dev/char: what the host has (systemd's cgroup management needs these
+# links), then the links made in a private directory, each checked
+echo "host /dev/char links to NVIDIA nodes: $(for l in /dev/char/195:* /dev/char/$(awk '$2 == "nvidia-uvm" {print $1}' /proc/devices):*; do [ -e "$l" ] && echo "$l"; done 2>/dev/null | wc -l)"
+run "$NV" system create-dev-char-symlinks --dev-char-path "$W/char"
+bad=0
+for l in "$W"/char/*; do
+    n=$(basename "$l")
+    want=$(printf '%x:%x' "${n%%:*}" "${n##*:}")
+    [ "$(stat -L -c '%t:%T' "$l" 2>/dev/null)" = "$want" ] || { echo "MISMATCH $l"; bad=1; }
+done
+echo "nvidia-ctk system create-dev-char-symlinks: $(ls "$W/char" | wc -l) links, $([ $bad = 0 ] && echo PASS || echo FAIL)"
+run "$NV" system create-dev-char-symlinks --create-all --dev-char-path "$W/char-all" --dry-run
+crun "NVIDIA_VISIBLE_DEVICES=runtime.nvidia.com/gpu=0 (NVIDIA's jit-cdi name): nvidia-smi -L" '["nvidia-smi", "-L"]' '["NVIDIA_VISIBLE_DEVICES=runtime.nvidia.com/gpu=0"]'
+crun "an L4T image's NVIDIA_REQUIRE_JETPACK: ignored, CUDA runs" '["vecadd"]' '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_JETPACK=csv-mounts=all"]'
+printf 'supported-driver-capabilities = "utility"\n' >"$W/nv-utility.toml"
+HOOK_ENV='["NVIDIA_CTK_CONFIG_FILE_PATH='"$W"'/nv-utility.toml"]' crun "config.toml supported-driver-capabilities = utility, compute asked: refused" \
+    '["vecadd"]' '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_DRIVER_CAPABILITIES=compute,utility"]'
+HOOK_ENV='["NVIDIA_CTK_CONFIG_FILE_PATH='"$W"'/nv-utility.toml"]' crun "config.toml supported-driver-capabilities = utility, defaults: nvidia-smi works, no libcuda" \
+    '["sh", "-c", "nvidia-smi -L; ls /usr/lib/x86_64-linux-gnu | grep -c libcuda"]' '["NVIDIA_VISIBLE_DEVICES=0"]'
+# what NVIDIA's config.toml costs the hook on this machine: runc run with
+# the hook and 1 GPU, 30 runs each, without and with NVIDIA's default file
+"$NV" config default --output "$W/nv-default.toml" 2>/dev/null
+for c in without with; do
+    he='["XDG_CONFIG_HOME='"$W"'/none"]'
+    [ $c = with ] && he='["NVIDIA_CTK_CONFIG_FILE_PATH='"$W"'/nv-default.toml"]'
+    for i in $(seq 1 30); do
+        HOOK_ENV=$he mkbundle "$W/bn" '["true"]' '["NVIDIA_VISIBLE_DEVICES=0"]' "$W/gctk.json" >/dev/null
+        s=$(date +%s%N)
+        "$RUNC" --root "$W/runc" run -b "$W/bn" "nvtoml-$c-$i" </dev/null >/dev/null 2>&1
+        e=$(date +%s%N)
+        "$RUNC" --root "$W/runc" delete -f "nvtoml-$c-$i" >/dev/null 2>&1
+        echo "nvtoml-$c,$i,$(((e - s) / 1000))" >>"$OUT/bench.csv"
+    done
+done
+python3 - "$OUT/bench.csv" <<'EOF'
+import csv, sys
+for c in ("nvtoml-without", "nvtoml-with"):
+    v = sorted(float(r["wall_us"]) / 1000 for r in csv.DictReader(open(sys.argv[1])) if r["case"] == c)
+    print("runc run, hook, 1 GPU, %-15s n=%d p50 %7.2f ms  min %7.2f ms" % (c + " config.toml", len(v), v[len(v) // 2], v[0]))
+EOF
+
 step "gctk doctor against this dockerd"
 run gctk doctor --docker-host "$S" --daemon-json "$W/daemon.json" --dockerd-pid "$(cat "$W/dockerd.pid")" --cdi-dir "$W/cdi"
 ps_step

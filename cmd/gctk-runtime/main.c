@@ -59,9 +59,16 @@ int main(int argc, char **argv)
             return fail(&a, "%s", err->msg);
         }
     }
-    char *runtime = find_runtime(cfg.runtime);
+    /* the first of the candidates that is there (NVIDIA's "runtimes" list
+     * reads the same way) */
+    char *runtime = NULL;
+    for (size_t i = 0; runtime == NULL && i < cfg.runtimes.len; i++)
+        runtime = find_runtime(cfg.runtimes.items[i]);
     if (runtime == NULL) {
-        gctk_refuse(&err, ENOENT, "the OCI runtime `%s` is not on PATH", cfg.runtime);
+        cleanup_free char *names = strv_join(&cfg.runtimes, "`, `");
+        gctk_refuse(&err, ENOENT, "%s `%s` %s on PATH",
+                    cfg.runtimes.len > 1 ? "none of the OCI runtimes" : "the OCI runtime", names,
+                    cfg.runtimes.len > 1 ? "is" : "is not");
         gctk_hint(&err, "install runc or set \"runtime\" in %s",
                   cfg.path ? cfg.path : "the gctk config");
         config_clear(&cfg);

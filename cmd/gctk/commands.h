@@ -16,6 +16,12 @@ struct global_opts {
 /* Each verb gets argv with argv[0] the verb's name; returns the exit status. */
 typedef int (*command_fn)(int argc, char **argv, struct global_opts *g);
 
+/* gctk's command line (argv[0] "gctk", then the global flags and the verb);
+ * returns the exit status. */
+int gctk_main(int argc, char **argv);
+/* NVIDIA's CLI under its own name, nvidia-ctk (nvctk.c). */
+int nvctk_main(int argc, char **argv);
+
 /* Prints "gctk: <message>" on stderr. Returns 1. */
 int report_error(const gctk_error *e);
 int report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -37,5 +43,15 @@ int cmd_cdi(int argc, char **argv, struct global_opts *g);
 int cmd_hook(int argc, char **argv, struct global_opts *g);
 int cmd_doctor(int argc, char **argv, struct global_opts *g);
 int cmd_ps(int argc, char **argv, struct global_opts *g);
+int cmd_config(int argc, char **argv, struct global_opts *g);
+int cmd_dev_char_links(int argc, char **argv, struct global_opts *g);
+
+/* Makes the /dev/char links and prints what was done; shared with
+ * `nvidia-ctk system create-dev-char-symlinks`. Returns the exit status. */
+int run_dev_char_links(const struct gctk_devchar_options *o);
+
+/* gctk config's listing of the effective settings (path NULL: the default
+ * file); `nvidia-ctk config` prints it too. Returns the exit status. */
+int print_effective_config(const char *path, bool as_json);
 
 #endif

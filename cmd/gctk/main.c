@@ -1,4 +1,5 @@
-/* gctk: the command line. One file per verb; this file finds the verb. */
+/* gctk: the command line. One file per verb; this file finds the verb, and
+ * hands a run under the name nvidia-ctk to nvctk.c. */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,9 @@ static const struct command commands[] = {
     {"doctor", cmd_doctor, "check driver, NVML, Docker, hook, cgroups, CDI; print the fixes",
      false},
     {"ps", cmd_ps, "which container holds which GPU: processes, memory, containers", false},
+    {"config", cmd_config, "the effective settings and where each comes from", true},
+    {"dev-char-links", cmd_dev_char_links, "link the GPU nodes in /dev/char, as systemd needs",
+     false},
 };
 
 /* Messages quote what gctk read (a CDI hook's container paths and links, a
@@ -69,11 +73,11 @@ static void usage(FILE *f)
     fprintf(f, "usage: gctk [--root DIR] COMMAND [ARGS]\n"
                "       gctk --help | --version\n\ncommands:\n");
     for (size_t i = 0; i < GCTK_ARRAY_LEN(commands); i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n`gctk COMMAND --help` describes one command.\n");
 }
 
-int main(int argc, char **argv)
+int gctk_main(int argc, char **argv)
 {
     struct global_opts g = {.root = NULL};
     static const struct option opts[] = {
@@ -115,10 +119,11 @@ int main(int argc, char **argv)
     }
     /* the driver root: --root, else the config file's (GCTK_CONFIG points
      * at a simulated host's gctk.conf), else "/"; a verb that reads no
-     * config is not stopped by a broken one */
+     * config is not stopped by a broken one, nor is the doctor, which says
+     * what is wrong with it */
     struct gctk_config cfg = {0};
     cleanup_error gctk_error *err = NULL;
-    if (!cmd->no_config && config_load(g.config_path, &cfg, &err) < 0) {
+    if (!cmd->no_config && config_load(g.config_path, &cfg, &err) < 0 && cmd->fn != cmd_doctor) {
         report_error(err);
         return 1;
     }
@@ -131,4 +136,14 @@ int main(int argc, char **argv)
     int rc = cmd->fn(argc - vi, argv + vi, &g);
     config_clear(&cfg);
     return rc;
+}
+
+/* gctk, or nvidia-ctk: the name it is run by (an installed link) */
+int main(int argc, char **argv)
+{
+    const char *name = argc > 0 ? strrchr(argv[0], '/') : NULL;
+    name = name != NULL ? name + 1 : argc > 0 ? argv[0] : "gctk";
+    if (strcmp(name, "nvidia-ctk") == 0)
+        return nvctk_main(argc, argv);
+    return gctk_main(argc, argv);
 }

@@ -153,11 +153,22 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
  * are stat'ed on the host. */
 int cdi_apply(json_t *config, const json_t *edits, gctk_error **err);
 
-/* The CDI names a container asks for: values of annotations whose key starts
- * with "cdi.k8s.io/" ("key=value" list) and NVIDIA_VISIBLE_DEVICES when it
- * holds qualified names only. Appended to out. */
-void cdi_requested_names(const struct strv *annotations, const char *visible_devices,
-                         struct strv *out);
+/* The CDI names of the annotations whose key starts with one of prefixes
+ * (NULL-terminated; NULL: "cdi.k8s.io/"), each a "key=name,name" entry;
+ * appended to out once each. */
+void cdi_annotation_names(const struct strv *annotations, const char *const *prefixes,
+                          struct strv *out);
+
+/* The CDI names NVIDIA_VISIBLE_DEVICES asks for, read as NVIDIA's runtime
+ * reads it: qualified names ("nvidia.com/gpu=0") are CDI devices of the spec
+ * directories, except NVIDIA's jit-cdi names ("runtime.nvidia.com/gpu=0"),
+ * which are GPU ids for the hook (gctk_select); plain ids are GPU ids too,
+ * unless default_kind is given (NVIDIA's cdi mode): then "0" names
+ * "<default_kind>=0" ("none" and "void" stay the hook's). A list that mixes
+ * CDI devices with GPU ids is an error, as in NVIDIA's runtime. Appended to
+ * out once each; nothing when the list is the hook's. */
+int cdi_visible_devices_names(const char *visible_devices, const char *default_kind,
+                              struct strv *out, gctk_error **err);
 
 /* ---- the hooks (gctk hook ...) ---------------------------------------------------- */
 

@@ -234,9 +234,18 @@ struct gctk_selection {
     unsigned *imex;
 };
 
+/* The CDI kind of NVIDIA's jit-cdi names (its runtime's default mode since
+ * 1.18): "runtime.nvidia.com/gpu=<id>" asks for GPU <id> with a spec made at
+ * container creation, which is what gctk's hook does for every GPU id. */
+#define GCTK_JIT_CDI_KIND "runtime.nvidia.com/gpu"
+
 /* Resolves "all", "none", "void", "" or a comma list of indexes, UUIDs (or a
- * unique UUID prefix of at least 8 characters after "GPU-") and PCI bus ids. An
- * unknown id is an error naming the valid ones. */
+ * unique UUID prefix of at least 8 characters after "GPU-"), PCI bus ids and
+ * MIG devices ("0:1", "MIG-..."). Each id may be written as NVIDIA's jit-cdi
+ * name, GCTK_JIT_CDI_KIND "=<id>" ("runtime.nvidia.com/gpu=all" is "all").
+ * An unknown id is an error naming the valid ones; another CDI name
+ * ("nvidia.com/gpu=0") is an error saying that CDI devices are the
+ * runtime's to apply. */
 int gctk_select(const gctk_host *h, const char *ids, struct gctk_selection *out, gctk_error **err);
 void gctk_selection_clear(struct gctk_selection *s);
 /* Adds the MIG management capabilities to a selection: config_ids and

@@ -57,7 +57,9 @@ const char *require_text(const struct require_expr *e);
  * with its last value. The hook, gctk compat and gctk doctor use these. */
 
 /* The NVIDIA_REQUIRE_* expressions, in environment order; an empty one asks
- * for nothing and is left out. names (may be NULL) gets their variables'
+ * for nothing and is left out, and so are the NVIDIA_REQUIRE_JETPACK*
+ * variables (switches of NVIDIA's Tegra CSV mode, which NVIDIA's toolkit
+ * ignores as requirements). names (may be NULL) gets their variables'
  * names, one per expression. O(n log n) in the size of env. */
 void require_collect(char *const *env, struct strv *names, struct strv *exprs);
 

@@ -32,8 +32,9 @@ int shim_parse_args(int argc, char *const *argv, struct shim_args *out, gctk_err
  * error`. Nothing when a->log is NULL. */
 void shim_log_error(const struct shim_args *a, const char *msg);
 
-/* Adds the prestart hook at hook_path (with an explicit environment: only
- * GCTK_CONFIG when set) to bundle/config.json when the container asks for GPUs
+/* Adds the prestart hook at hook_path (with an explicit environment: the
+ * variables that name the settings, GCTK_CONFIG, NVIDIA_CTK_CONFIG_FILE_PATH
+ * and XDG_CONFIG_HOME, when set, and PATH) to bundle/config.json when the container asks for GPUs
  * and has no gctk or NVIDIA hook yet. CDI mode instead: when an annotation
  * "cdi.k8s.io/..." or NVIDIA_VISIBLE_DEVICES names CDI devices
  * ("nvidia.com/gpu=0"), the edits of the specs in /etc/cdi and /var/run/cdi

@@ -160,6 +160,9 @@ static inline void strbuf_clearp(struct strbuf *b)
 
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
+/* A boolean as Go's strconv.ParseBool reads it (NVIDIA's flags and config
+ * values): 1 t T TRUE true True, 0 f F FALSE false False; -1 otherwise. */
+int str_parse_go_bool(const char *s, bool *out);
 /* Strips leading and trailing blanks in place; returns s. */
 char *str_strip(char *s);
 /* A copy of s fit for one line of a log or a terminal, whatever s holds:
@@ -229,8 +232,9 @@ int write_file_at(int dirfd, const char *name, const void *data, size_t len,
 int write_file(const char *path, const void *data, size_t len, const struct write_opts *o,
                gctk_error **err);
 /* Reads the regular file at path (at most max bytes), as read_file() does,
- * for a file gctk then rewrites: a symlink, FIFO, device or socket at path
- * is refused without being opened (a FIFO would block, a device's open act). */
+ * for a file gctk then rewrites or a host setting no link may redirect: a
+ * symlink, FIFO, device or socket at path is refused without being opened
+ * (a FIFO would block, a device's open act). */
 int read_regular_file(const char *path, size_t max, char **out, size_t *len, gctk_error **err);
 /* "a regular file", "a symlink", "a FIFO", "a block device", ... */
 const char *file_type_name(mode_t mode);

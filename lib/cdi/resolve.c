@@ -240,15 +240,19 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
     return 0;
 }
 
-void cdi_requested_names(const struct strv *annotations, const char *visible_devices,
-                         struct strv *out)
+void cdi_annotation_names(const struct strv *annotations, const char *const *prefixes,
+                          struct strv *out)
 {
+    static const char *const k8s[] = {"cdi.k8s.io/", NULL};
+    if (prefixes == NULL)
+        prefixes = k8s;
     for (size_t i = 0; i < annotations->len; i++) {
         const char *a = annotations->items[i];
-        if (!str_has_prefix(a, "cdi.k8s.io/"))
-            continue;
+        bool named = false;
+        for (size_t p = 0; prefixes[p] != NULL && !named; p++)
+            named = str_has_prefix(a, prefixes[p]);
         const char *eq = strchr(a, '=');
-        if (eq == NULL)
+        if (!named || eq == NULL)
             continue;
         cleanup_free char *copy = xstrdup(eq + 1);
         char *save = NULL;
@@ -258,28 +262,48 @@ void cdi_requested_names(const struct strv *annotations, const char *visible_dev
                 strv_push(out, xstrdup(t));
         }
     }
-    /* the names come from the image and the pod: de-duplicated once, in
-     * n log n, not by a search per name */
-    if (visible_devices == NULL || visible_devices[0] == '\0') {
-        strv_dedup(out);
-        return;
-    }
-    /* only when every entry is a CDI name: "0,1" stays the hook's business */
+    /* the names come from the pod: de-duplicated once, in n log n, not by
+     * a search per name */
+    strv_dedup(out);
+}
+
+int cdi_visible_devices_names(const char *visible_devices, const char *default_kind,
+                              struct strv *out, gctk_error **err)
+{
+    if (visible_devices == NULL)
+        return 0;
+    static const char jit[] = GCTK_JIT_CDI_KIND "=";
+    cleanup_strv struct strv cdi = {0};
     cleanup_free char *copy = xstrdup(visible_devices);
-    struct strv names = {0};
+    const char *gpu_id = NULL; /* the first entry that is the hook's */
     char *save = NULL;
-    bool all = true;
     for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
         str_strip(t);
-        if (!cdi_is_qualified(t))
-            all = false;
+        if (t[0] == '\0')
+            continue;
+        bool plain = !cdi_is_qualified(t);
+        if (str_has_prefix(t, jit) || strcmp(t, "none") == 0 || strcmp(t, "void") == 0 ||
+            (plain && default_kind == NULL))
+            gpu_id = gpu_id != NULL ? gpu_id : t;
+        else if (plain) /* NVIDIA's cdi mode: a device of the default kind */
+            strv_push(&cdi, xasprintf("%s=%s", default_kind, t));
         else
-            strv_push(&names, xstrdup(t));
+            strv_push(&cdi, xstrdup(t));
     }
-    for (size_t i = 0; all && i < names.len; i++)
-        strv_push(out, xstrdup(names.items[i]));
-    strv_clear(&names);
+    if (cdi.len > 0 && gpu_id != NULL)
+        return gctk_fail(err, 0,
+                         "NVIDIA_VISIBLE_DEVICES `%s` mixes CDI devices (`%s`) with GPU ids "
+                         "(`%s`), which NVIDIA's runtime refuses too: name them all as CDI "
+                         "devices (`%s=<id>`) or all as GPU ids",
+                         visible_devices, cdi.items[0], gpu_id,
+                         default_kind != NULL ? default_kind
+                                              : CDI_DEFAULT_VENDOR "/" CDI_DEFAULT_CLASS);
+    /* the names come from the image: de-duplicated once, in n log n, not by
+     * a search per name */
+    for (size_t i = 0; i < cdi.len; i++)
+        strv_push(out, steal_pointer(&cdi.items[i]));
     strv_dedup(out);
+    return 0;
 }
 
 /* ---- applying edits to config.json ----------------------------------------------------- */

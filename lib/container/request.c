@@ -64,6 +64,45 @@ static void read_mig_caps(const struct strv *env, bool privileged, struct reques
     }
 }
 
+/* Whether the comma list holds the word all. */
+static bool has_all(const char *list)
+{
+    cleanup_free char *copy = xstrdup(list);
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        str_strip(tok);
+        if (strcmp(tok, "all") == 0)
+            return true;
+    }
+    return false;
+}
+
+/* supported-driver-capabilities, as NVIDIA's hook applies it: the defaults
+ * and `all` shrink to what the host offers; a capability asked for by name
+ * that it does not offer is an error. */
+static int limit_caps(const struct gctk_config *cfg, const char *asked, unsigned *caps,
+                      gctk_error **err)
+{
+    const char *setting = cfg->supported_driver_capabilities;
+    unsigned supported = GCTK_CAP_ALL;
+    if (setting != NULL && gctk_caps_parse(setting, &supported, err) < 0)
+        return gctk_wrap(err, "supported-driver-capabilities `%s` of gctk's settings", setting);
+    if ((*caps & ~supported) == 0)
+        return 0;
+    if (asked == NULL || asked[0] == '\0' || has_all(asked)) {
+        *caps &= supported;
+        return 0;
+    }
+    char extra[128], offered[128];
+    gctk_caps_format(*caps & ~supported, extra, sizeof(extra));
+    gctk_caps_format(supported, offered, sizeof(offered));
+    return gctk_fail(err, 0,
+                     "NVIDIA_DRIVER_CAPABILITIES asks for %s, which this host does not give "
+                     "containers (supported-driver-capabilities: %s): ask for those, or change "
+                     "the setting (`gctk config` shows where it is set)",
+                     extra, offered[0] ? offered : "none");
+}
+
 /* IMEX channels, as NVIDIA's toolkit 1.18 reads NVIDIA_IMEX_CHANNELS: for a
  * GPU container whose GPUs came through its environment, so under the same
  * unprivileged rule; `all` asks for none (NVIDIA's toolkit ignores it: a
@@ -118,9 +157,11 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
      * image can bake DOCKER_RESOURCE_<NAME>=all as easily as
      * NVIDIA_VISIBLE_DEVICES=all): the rule holds for all of them, Swarm's
      * included, as in NVIDIA's toolkit */
-    if (visible != NULL && !privileged && !cfg->allow_unprivileged_env) {
+    if (visible != NULL && !privileged &&
+        !cfg->accept_nvidia_visible_devices_envvar_when_unprivileged) {
         r.ignored = xasprintf("%s ignored: unprivileged containers may not ask for GPUs "
-                              "through the environment (allow-unprivileged-env is false)",
+                              "through the environment "
+                              "(accept-nvidia-visible-devices-envvar-when-unprivileged is false)",
                               r.devices_from);
         visible = NULL;
     }
@@ -137,6 +178,10 @@ int request_from_env(const struct strv *env, bool privileged, const struct gctk_
     } else if (gctk_caps_parse(caps, &r.caps, err) < 0) {
         request_clear(&r);
         return gctk_wrap(err, "NVIDIA_DRIVER_CAPABILITIES");
+    }
+    if (r.devices != NULL && limit_caps(cfg, caps, &r.caps, err) < 0) {
+        request_clear(&r);
+        return -1;
     }
 
     cleanup_free char *note = NULL;
@@ -168,7 +213,7 @@ int request_from_spec(const struct oci_spec *spec, const struct gctk_config *cfg
     bool placeholder = r.devices != NULL && (strcmp(r.devices, OCI_VOLUME_DEVICES) == 0 ||
                                              strcmp(r.devices, OCI_VOLUME_DEVICES "/") == 0);
     const struct strv *list = &spec->volume_devices;
-    if (cfg->accept_volume_mounts && list->len > 0) {
+    if (cfg->accept_nvidia_visible_devices_as_volume_mounts && list->len > 0) {
         for (size_t i = 0; i < list->len; i++) {
             if (strchr(list->items[i], '/') != NULL) {
                 request_clear(&r);
@@ -182,7 +227,7 @@ int request_from_spec(const struct oci_spec *spec, const struct gctk_config *cfg
         free(r.devices);
         r.devices = strv_join(list, ",");
         r.devices_from = "volume mounts (" OCI_VOLUME_DEVICES ")";
-    } else if (placeholder && !cfg->accept_volume_mounts) {
+    } else if (placeholder && !cfg->accept_nvidia_visible_devices_as_volume_mounts) {
         request_clear(&r);
         return gctk_fail(err, 0,
                          "NVIDIA_VISIBLE_DEVICES=" OCI_VOLUME_DEVICES

@@ -30,7 +30,7 @@ struct request {
 int request_from_env(const struct strv *env, bool privileged, const struct gctk_config *cfg,
                      struct request *out, gctk_error **err);
 /* The request of a container's config.json: the device plugin's
- * volume-mounts list (spec->volume_devices) when accept_volume_mounts is
+ * volume-mounts list (spec->volume_devices) when accept_nvidia_visible_devices_as_volume_mounts is
  * on and the list is not empty, else the environment's. A container whose
  * NVIDIA_VISIBLE_DEVICES is OCI_VOLUME_DEVICES itself without an accepted
  * list is refused (the setting named) when the policy is off, and asks for

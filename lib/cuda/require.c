@@ -416,11 +416,16 @@ int require_eval(const struct require_expr *e, const struct require_facts *f, gc
 
 /* NVIDIA's toolkit reads the image's environment into a map (later
  * definitions replace earlier ones) and takes every NVIDIA_REQUIRE_* value of
- * it, an empty one asking for nothing; NVIDIA_DISABLE_REQUIRE is a Go boolean
- * whose parse failure counts as false. The hook, gctk compat and gctk doctor
- * all read the environment through the two functions below. */
+ * it, an empty one asking for nothing, except the variables whose names start
+ * with NVIDIA_REQUIRE_JETPACK: L4T images set NVIDIA_REQUIRE_JETPACK=
+ * "csv-mounts=all", which is no requirement but a switch of NVIDIA's Tegra
+ * CSV mode, and NVIDIA's toolkit (1.15 and later) leaves that whole family
+ * out of the checks. NVIDIA_DISABLE_REQUIRE is a Go boolean whose parse
+ * failure counts as false. The hook, gctk compat and gctk doctor all read the
+ * environment through the two functions below. */
 
 #define REQUIRE_PREFIX "NVIDIA_REQUIRE_"
+#define JETPACK_PREFIX "NVIDIA_REQUIRE_JETPACK"
 #define DISABLE_NAME "NVIDIA_DISABLE_REQUIRE"
 
 struct require_var {
@@ -458,7 +463,8 @@ void require_collect(char *const *env, struct strv *names, struct strv *exprs)
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         const char *eq = strchr(env[i], '=');
-        if (str_has_prefix(env[i], REQUIRE_PREFIX) && eq != NULL)
+        if (str_has_prefix(env[i], REQUIRE_PREFIX) && eq != NULL &&
+            !str_has_prefix(env[i], JETPACK_PREFIX))
             vars[n++] = (struct require_var){env[i], (size_t)(eq - env[i]), i};
     }
     qsort(vars, n, sizeof(*vars), require_var_cmp);

@@ -991,7 +991,7 @@ static void check_cgroup(struct ctx *c)
     cleanup_free char *links =
         missing != NULL
             ? xasprintf(" and the /dev/char links systemd finds devices by (`%s` is missing): "
-                        "gctk system create-dev-char-symlinks",
+                        "gctk dev-char-links",
                         missing)
             : xstrdup("");
     if (!cdi) {
@@ -1008,7 +1008,7 @@ static void check_cgroup(struct ctx *c)
         return;
     }
     if (missing != NULL) {
-        add(c->r, "cgroup", DOCTOR_WARNING, xstrdup("gctk system create-dev-char-symlinks"),
+        add(c->r, "cgroup", DOCTOR_WARNING, xstrdup("gctk dev-char-links"),
             "cgroup v%d with the systemd cgroup driver (%s) and CDI: `%s` is missing, so systemd "
             "drops the GPUs runc declares and `systemctl daemon-reload` takes them away from "
             "running containers (`Failed to initialize NVML: Unknown Error`)",
@@ -1218,6 +1218,64 @@ static void check_config(struct ctx *c)
     c->no_cgroups = cfg.no_cgroups;
     c->config_file = cfg.path != NULL ? xstrdup(cfg.path) : NULL;
     config_clear(&cfg);
+}
+
+/* NVIDIA's config.toml: what became of each of its keys (gctk.conf(5)). The
+ * keys gctk reads, in one line; those it does not read, in one line; and a
+ * warning for each that NVIDIA's toolkit would act on differently. */
+static void check_nvidia_config(struct ctx *c)
+{
+    struct gctk_config cfg = {0};
+    if (config_load(c->o->config_path, &cfg, NULL) < 0)
+        return; /* "config" says why */
+    cleanup_free char *path = steal_pointer(&cfg.nvidia_path);
+    config_clear(&cfg);
+    if (path == NULL) {
+        bool explicit = false;
+        cleanup_free char *where = nvconfig_path(c->root, &explicit);
+        add(c->r, "nvidia config", DOCTOR_OK, NULL, "no NVIDIA config.toml (`%s`)", where);
+        return;
+    }
+    cleanup_json json_t *settings = NULL;
+    struct nvkey_list keys = {0};
+    if (config_explain(c->o->config_path, &settings, &keys, NULL) < 0)
+        return;
+    struct strbuf used = {0}, unused = {0};
+    for (size_t i = 0; i < keys.len; i++) {
+        const struct nvkey *k = &keys.items[i];
+        switch (k->use) {
+        case NVKEY_READ: {
+            const char *from =
+                json_string_value(json_object_get(json_object_get(settings, k->gctk_key), "from"));
+            bool mine = from != NULL && str_has_prefix(from, path);
+            strbuf_addf(&used, "%s%s -> %s%s", used.len ? ", " : "", k->key, k->gctk_key,
+                        mine ? "" : " (gctk's file sets it)");
+            break;
+        }
+        case NVKEY_SAME:
+            strbuf_addf(&used, "%s%s (%s)", used.len ? ", " : "", k->key,
+                        k->note != NULL ? k->note : "gctk does the same");
+            break;
+        case NVKEY_IGNORED:
+            strbuf_addf(&unused, "%s%s", unused.len ? ", " : "", k->key);
+            break;
+        case NVKEY_WARNING:
+            add(c->r, "nvidia config", DOCTOR_WARNING,
+                xasprintf("remove `%s` from `%s`, or set what gctk should do in gctk's own "
+                          "config (gctk.conf(5))",
+                          k->key, path),
+                "`%s`: `%s = %s` is not read: %s", path, k->key, k->value, k->note);
+            break;
+        }
+    }
+    cleanup_free char *r = strbuf_steal(&used), *n = strbuf_steal(&unused);
+    add(c->r, "nvidia config", DOCTOR_OK, NULL, "`%s`: read %s", path, r[0] ? r : "no key");
+    if (n[0] != '\0')
+        add(c->r, "nvidia config", DOCTOR_OK, NULL,
+            "`%s`: not read, with no effect on containers: %s (`gctk config` shows the "
+            "effective settings)",
+            path, n);
+    nvkey_list_clear(&keys);
 }
 
 /* ---- who may use the GPUs ------------------------------------------------------------- */
@@ -1470,6 +1528,7 @@ int doctor_run(const struct doctor_options *o, struct doctor_report *out, gctk_e
     check_cgroup(&c);
     check_cdi(&c);
     check_config(&c);
+    check_nvidia_config(&c);
     check_no_cgroups(&c);
     check_device_cgroup(&c);
     check_privileges(&c);

@@ -575,7 +575,7 @@ static void report_nodes(const struct doctor_facts *f, const char *what, const j
             doctor_add(r, "container devices", DOCTOR_ERROR,
                        xstrdup("restart the container (docker restart ID) to get the GPUs back; "
                                "for good, see the `cgroup` and `no-cgroups` lines: give the "
-                               "GPUs through CDI (and gctk system create-dev-char-symlinks) "
+                               "GPUs through CDI (and gctk dev-char-links) "
                                "under the systemd cgroup driver, and leave \"no-cgroups\" to "
                                "rootless engines"),
                        "`%s` is in %s, but its device cgroup (`%s`) refuses it: the container "
@@ -664,7 +664,7 @@ static bool report_request(const char *what, const struct strv *env, struct requ
                            struct doctor_report *r)
 {
     /* what the environment says, whatever the policy for unprivileged ones */
-    const struct gctk_config cfg = {.allow_unprivileged_env = true};
+    const struct gctk_config cfg = {.accept_nvidia_visible_devices_envvar_when_unprivileged = true};
     cleanup_error gctk_error *e = NULL;
     int rc = request_from_env(env, true, &cfg, req, &e);
     if (rc < 0) {

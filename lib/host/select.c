@@ -325,6 +325,39 @@ int gctk_select_mig_caps(const gctk_host *h, const char *config_ids, const char 
     return 0;
 }
 
+/* ids with NVIDIA's jit-cdi names ("runtime.nvidia.com/gpu=0") turned into
+ * the ids they name; another CDI name is refused: its spec's edits are the
+ * runtime's to apply (gctk-runtime does for NVIDIA_VISIBLE_DEVICES made of CDI
+ * names, Docker 25 and later for --device), the hook cannot. */
+static char *plain_ids(const char *ids, gctk_error **err)
+{
+    static const char jit[] = GCTK_JIT_CDI_KIND "=";
+    cleanup_strbuf struct strbuf b = {0};
+    cleanup_free char *copy = xstrdup(ids != NULL ? ids : "");
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        str_strip(tok);
+        if (str_has_prefix(tok, jit)) {
+            tok += strlen(jit);
+            if (*tok == '\0') {
+                gctk_fail(err, 0,
+                          "`" GCTK_JIT_CDI_KIND "=` names no GPU: add an index, a UUID, a MIG "
+                          "device or `all`");
+                return NULL;
+            }
+        } else if (strchr(tok, '/') != NULL && strchr(tok, '=') != NULL) {
+            gctk_fail(err, 0,
+                      "`%s` is a CDI device name, which the runtime applies, not the hook: run "
+                      "the container with `--runtime=nvidia` (gctk-runtime), or give it to "
+                      "Docker 25 or later as `--device %s`, or name the GPU by its index or UUID",
+                      tok, tok);
+            return NULL;
+        }
+        strbuf_addf(&b, "%s%s", b.len ? "," : "", tok);
+    }
+    return strbuf_steal(&b);
+}
+
 static int unsigned_cmp(const void *a, const void *b)
 {
     unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
@@ -381,7 +414,9 @@ int gctk_select_imex(const char *ids, struct gctk_selection *sel, gctk_error **e
 int gctk_select(const gctk_host *h, const char *ids, struct gctk_selection *out, gctk_error **err)
 {
     struct gctk_selection s = {0};
-    cleanup_free char *copy = xstrdup(ids != NULL ? ids : "");
+    cleanup_free char *copy = plain_ids(ids, err);
+    if (copy == NULL)
+        return -1;
     str_strip(copy);
     if (copy[0] == '\0' || strcmp(copy, "void") == 0) {
         *out = s;

@@ -273,12 +273,15 @@ static bool has_gpu_hook(json_t *hooks)
 }
 
 /* CDI mode: the named devices' edits go into config.json; no hook is added.
- * Only trusted specs are used (cdi_load_dirs); when a device cannot be
- * resolved, the specs that were not used say why. */
-static int apply_cdi(json_t *root, const struct strv *names, const struct gctk_config *cfg,
+ * Only trusted specs of the configured spec directories are used
+ * (cdi_load_dirs); when a device cannot be resolved, the specs that were
+ * not used say why. */
+static int apply_cdi(json_t *root, const struct gctk_config *cfg, const struct strv *names,
                      gctk_error **err)
 {
-    static const char *const dirs[] = {CDI_STATIC_DIR, CDI_DYNAMIC_DIR, NULL};
+    static const char *const defaults[] = {CDI_STATIC_DIR, CDI_DYNAMIC_DIR, NULL};
+    const char *const *dirs =
+        cfg->cdi_spec_dirs.len > 0 ? (const char *const *)cfg->cdi_spec_dirs.items : defaults;
     uid_t owner = 0;
     if (config_cdi_spec_owner(cfg, &owner, err) < 0)
         return -1;
@@ -315,11 +318,17 @@ static int add_hook(json_t *root, const char *path, const char *hook_path, bool 
     if (!*added)
         return 0;
     json_t *hook = json_pack("{s:s, s:[s, s]}", "path", hook_path, "args", "gctk-hook", "prestart");
-    /* an explicit environment: the hook never inherits the runtime's or the image's */
+    /* an explicit environment: the hook never inherits the runtime's or the
+     * image's; it gets what names the settings the runtime read, so that
+     * both read the same */
     json_t *env = json_array();
-    const char *config = getenv("GCTK_CONFIG");
-    if (config != NULL && config[0] != '\0')
-        json_array_append_new(env, json_sprintf("GCTK_CONFIG=%s", config));
+    static const char *const settings[] = {"GCTK_CONFIG", NVIDIA_CONFIG_PATH_ENV,
+                                           "XDG_CONFIG_HOME"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(settings); i++) {
+        const char *v = getenv(settings[i]);
+        if (v != NULL && v[0] != '\0')
+            json_array_append_new(env, json_sprintf("%s=%s", settings[i], v));
+    }
     json_array_append_new(env, json_string(CDI_HOOK_PATH_ENV));
     json_object_set_new(hook, "env", env);
     json_array_insert_new(prestart, 0, hook);
@@ -342,16 +351,20 @@ int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const
         return -1;
     /* the image's environment may name CDI devices only where policy lets
      * it ask for GPUs at all; annotations come from the engine */
-    bool env_allowed = spec.privileged || cfg->allow_unprivileged_env;
-    struct strv no_annotations = {0};
+    bool env_allowed =
+        spec.privileged || cfg->accept_nvidia_visible_devices_envvar_when_unprivileged;
+    const char *const *prefixes = cfg->cdi_annotation_prefixes.len > 0
+                                      ? (const char *const *)cfg->cdi_annotation_prefixes.items
+                                      : NULL;
+    const char *default_kind = cfg->runtime_mode == RUNTIME_MODE_CDI ? cfg->cdi_default_kind : NULL;
     cleanup_strv struct strv cdi_names = {0};
-    cdi_requested_names(&spec.annotations, NULL, &cdi_names);
-    if (env_allowed)
-        cdi_requested_names(&no_annotations, env_get(&spec.env, "NVIDIA_VISIBLE_DEVICES"),
-                            &cdi_names);
+    cdi_annotation_names(&spec.annotations, prefixes, &cdi_names);
+    if (env_allowed && cdi_visible_devices_names(env_get(&spec.env, "NVIDIA_VISIBLE_DEVICES"),
+                                                 default_kind, &cdi_names, err) < 0)
+        return gctk_wrap(err, "`%s`", path);
     bool changed = false;
     if (cdi_names.len > 0) {
-        if (apply_cdi(root, &cdi_names, cfg, err) < 0)
+        if (apply_cdi(root, cfg, &cdi_names, err) < 0)
             return gctk_wrap(err, "CDI devices of `%s`", path);
         changed = true;
     } else {

@@ -1,26 +1,38 @@
-/* gctk's settings file: JSON with a fixed set of keys; unknown keys are errors
- * so that a typo does not silently keep a default. */
+/* gctk's settings: its own file (JSON with a fixed set of keys; unknown keys
+ * are errors so that a typo does not silently keep a default), and NVIDIA's
+ * config.toml translated into the same keys (nvconfig.c). Both are applied
+ * by apply(), NVIDIA's first and gctk's over it: the one rule of precedence
+ * (config.h). */
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "json.h"
+#include "toml.h"
 
 #ifndef GCTK_DEFAULT_CONFIG
 #define GCTK_DEFAULT_CONFIG "/etc/gctk/config.json"
 #endif
 
+/* NVIDIA's config.toml is a few kilobytes; this bounds what the hook reads */
+#define NVIDIA_CONFIG_MAX (1u << 20)
+
 void config_clear(struct gctk_config *c)
 {
     free(c->path);
+    free(c->nvidia_path);
     free(c->root);
     free(c->log);
-    free(c->runtime);
+    free(c->supported_driver_capabilities);
+    strv_clear(&c->runtimes);
     free(c->hook_path);
     free(c->swarm_resource);
     free(c->discovery_cache);
     free(c->cdi_spec_owner);
+    free(c->cdi_default_kind);
+    strv_clear(&c->cdi_spec_dirs);
+    strv_clear(&c->cdi_annotation_prefixes);
     *c = (struct gctk_config){0};
 }
 
@@ -30,12 +42,18 @@ static void set_defaults(struct gctk_config *c)
         .root = xstrdup("/"),
         .ldconfig = LDCONFIG_INTERNAL,
         .log = xstrdup(GCTK_DEFAULT_LOG),
-        .allow_unprivileged_env = true,
+        .accept_nvidia_visible_devices_envvar_when_unprivileged = true,
         .cuda_compat = true,
-        .runtime = xstrdup("runc"),
+        .supported_driver_capabilities = xstrdup("all"),
         /* no Swarm resource unless set, as NVIDIA's swarm-resource */
+        .runtime_mode = RUNTIME_MODE_AUTO,
+        .cdi_default_kind = xstrdup("nvidia.com/gpu"),
         .discovery_cache = xstrdup(GCTK_DEFAULT_CACHE),
     };
+    strv_push(&c->runtimes, xstrdup("runc"));
+    strv_push(&c->cdi_spec_dirs, xstrdup("/etc/cdi"));
+    strv_push(&c->cdi_spec_dirs, xstrdup("/var/run/cdi"));
+    strv_push(&c->cdi_annotation_prefixes, xstrdup("cdi.k8s.io/"));
 }
 
 char *config_default_json(void)
@@ -49,9 +67,15 @@ char *config_default_json(void)
                      "  \"no-cgroups\": false,\n"
                      "  \"disable-require\": false,\n"
                      "  \"cuda-compat\": true,\n"
+                     "  \"supported-driver-capabilities\": \"all\",\n"
                      "  \"runtime\": \"runc\",\n"
+                     "  \"hook-path\": null,\n"
                      "  \"swarm-resource\": null,\n"
+                     "  \"runtime-mode\": \"auto\",\n"
+                     "  \"cdi-default-kind\": \"nvidia.com/gpu\",\n"
+                     "  \"cdi-spec-dirs\": [\"/etc/cdi\", \"/var/run/cdi\"],\n"
                      "  \"cdi-spec-owner\": null,\n"
+                     "  \"cdi-annotation-prefixes\": [\"cdi.k8s.io/\"],\n"
                      "  \"discovery-cache\": \"%s\"\n"
                      "}\n",
                      GCTK_DEFAULT_LOG, GCTK_DEFAULT_CACHE);
@@ -78,6 +102,40 @@ static int get_bool(json_t *v, const char *file, const char *key, bool *dst, gct
     if (!json_is_boolean(v))
         return gctk_fail(err, 0, "`%s`: `%s` must be true or false", file, key);
     *dst = json_is_true(v);
+    return 0;
+}
+
+/* A non-empty array of non-empty strings (absolute paths when absolute); a
+ * single string too when one_ok. */
+static int get_list(json_t *v, const char *file, const char *key, bool absolute, bool one_ok,
+                    struct strv *dst, gctk_error **err)
+{
+    cleanup_strv struct strv list = {0};
+    bool ok = true;
+    if (one_ok && json_is_string(v)) {
+        strv_push(&list, xstrdup(json_string_value(v)));
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item)
+        {
+            const char *s = json_string_value(item);
+            ok = ok && s != NULL;
+            if (s != NULL)
+                strv_push(&list, xstrdup(s));
+        }
+    }
+    ok = ok && list.len > 0;
+    for (size_t i = 0; ok && i < list.len; i++)
+        ok = list.items[i][0] != '\0' && (!absolute || list.items[i][0] == '/');
+    if (!ok) {
+        return gctk_fail(err, 0, "`%s`: `%s` must be %sa non-empty array of %s", file, key,
+                         one_ok ? "a non-empty string or " : "",
+                         absolute ? "absolute paths" : "non-empty strings");
+    }
+    strv_clear(dst);
+    *dst = list;
+    list = (struct strv){0};
     return 0;
 }
 
@@ -116,17 +174,20 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
             r = get_string(v, file, key, true, &c->log, err);
         } else if (strcmp(key, ENVVAR_UNPRIVILEGED) == 0 ||
                    strcmp(key, ENVVAR_UNPRIVILEGED_OLD) == 0) {
-            r = get_bool(v, file, key, &c->allow_unprivileged_env, err);
+            r = get_bool(v, file, key, &c->accept_nvidia_visible_devices_envvar_when_unprivileged,
+                         err);
         } else if (strcmp(key, "accept-nvidia-visible-devices-as-volume-mounts") == 0) {
-            r = get_bool(v, file, key, &c->accept_volume_mounts, err);
+            r = get_bool(v, file, key, &c->accept_nvidia_visible_devices_as_volume_mounts, err);
         } else if (strcmp(key, "no-cgroups") == 0) {
             r = get_bool(v, file, key, &c->no_cgroups, err);
         } else if (strcmp(key, "disable-require") == 0) {
             r = get_bool(v, file, key, &c->disable_require, err);
         } else if (strcmp(key, "cuda-compat") == 0) {
             r = get_bool(v, file, key, &c->cuda_compat, err);
+        } else if (strcmp(key, "supported-driver-capabilities") == 0) {
+            r = get_string(v, file, key, false, &c->supported_driver_capabilities, err);
         } else if (strcmp(key, "runtime") == 0) {
-            r = get_string(v, file, key, false, &c->runtime, err);
+            r = get_list(v, file, key, false, true, &c->runtimes, err);
         } else if (strcmp(key, "hook-path") == 0) {
             r = get_string(v, file, key, true, &c->hook_path, err);
         } else if (strcmp(key, "swarm-resource") == 0) {
@@ -138,6 +199,26 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
                     err, 0, "`%s`: `discovery-cache` must be an absolute path or null (off)", file);
         } else if (strcmp(key, "cdi-spec-owner") == 0) {
             r = get_string(v, file, key, true, &c->cdi_spec_owner, err);
+        } else if (strcmp(key, "runtime-mode") == 0) {
+            const char *s = json_string_value(v);
+            if (s != NULL && strcmp(s, "auto") == 0)
+                c->runtime_mode = RUNTIME_MODE_AUTO;
+            else if (s != NULL && strcmp(s, "cdi") == 0)
+                c->runtime_mode = RUNTIME_MODE_CDI;
+            else
+                return gctk_fail(err, 0, "`%s`: `runtime-mode` must be \"auto\" or \"cdi\"", file);
+            r = 0;
+        } else if (strcmp(key, "cdi-default-kind") == 0) {
+            r = get_string(v, file, key, false, &c->cdi_default_kind, err);
+            if (r == 0 && strchr(c->cdi_default_kind, '/') == NULL)
+                return gctk_fail(err, 0,
+                                 "`%s`: `cdi-default-kind` must be a CDI kind, vendor/class "
+                                 "(\"nvidia.com/gpu\")",
+                                 file);
+        } else if (strcmp(key, "cdi-spec-dirs") == 0) {
+            r = get_list(v, file, key, true, false, &c->cdi_spec_dirs, err);
+        } else if (strcmp(key, "cdi-annotation-prefixes") == 0) {
+            r = get_list(v, file, key, false, false, &c->cdi_annotation_prefixes, err);
         } else {
             return gctk_fail(
                 err, 0, "`%s`: unknown setting `%s`: see gctk.conf(5) for the settings", file, key);
@@ -145,6 +226,126 @@ static int apply(struct gctk_config *c, json_t *obj, const char *file, gctk_erro
         if (r < 0)
             return -1;
     }
+    return 0;
+}
+
+/* gctk's own file: *obj NULL when it is absent and was not asked for by name. */
+static int load_own(const char *path, bool explicit, json_t **obj, unsigned long long *digest,
+                    gctk_error **err)
+{
+    cleanup_free char *what = xasprintf("config `%s`", path);
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    cleanup_error gctk_error *e = NULL;
+    *obj = NULL;
+    if (read_file(path, JSON_MAX, &text, &len, &e) < 0) {
+        if (!explicit && e->code == ENOENT)
+            return 0;
+        return gctk_fail(err, e->code, "%s", what);
+    }
+    *digest = hash64(text, len, HASH64_INIT);
+    if (json_parse(what, text, len, obj, &e) < 0)
+        return gctk_fail(err, 0, "%s: fix the file", e->msg);
+    if (!json_is_object(*obj)) {
+        json_decref(steal_pointer(obj));
+        return gctk_fail(err, 0, "config `%s`: not a JSON object", path);
+    }
+    return 0;
+}
+
+/* NVIDIA's config.toml, translated: *settings NULL when there is none. Only
+ * here is the TOML module loaded, and only for a file that exists. */
+static int load_nvidia(const char *root, char **found, json_t **settings, struct nvkey_list *report,
+                       unsigned long long *digest, gctk_error **err)
+{
+    bool explicit = false;
+    cleanup_free char *path = nvconfig_path(root, &explicit);
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    cleanup_error gctk_error *e = NULL;
+    *settings = NULL;
+    /* only the file itself: a FIFO there would hold every container's hook,
+     * a link or a device is not a setting the host's administrator wrote */
+    if (read_regular_file(path, NVIDIA_CONFIG_MAX, &text, &len, &e) < 0) {
+        if (!explicit && e->code == ENOENT)
+            return 0;
+        gctk_error_propagate(err, &e);
+        if (explicit)
+            gctk_wrap(err, "NVIDIA's config (" NVIDIA_CONFIG_PATH_ENV ")");
+        return -1;
+    }
+    /* the digest (the discovery cache's key) covers both files' texts */
+    *digest = hash64(text, len, hash64("toml", 4, *digest != 0 ? *digest : HASH64_INIT));
+    cleanup_free char *what = xasprintf("`%s`", path);
+    cleanup_json json_t *doc = gctk_toml_parse(text, len, what, err);
+    if (doc == NULL)
+        return gctk_hint(err, "fix the file (NVIDIA's toolkit refuses it too) or move it away");
+    if (nvconfig_translate(doc, path, settings, report, err) < 0)
+        return -1;
+    *found = steal_pointer(&path);
+    return 0;
+}
+
+/* Both files, read and translated but not yet applied. */
+struct sources {
+    const char *path; /* gctk's */
+    json_t *own;      /* NULL: absent */
+    char *nvidia_path;
+    json_t *nvidia;            /* gctk's keys; NULL: absent */
+    unsigned long long digest; /* of both texts; 0: neither file */
+};
+
+static void sources_clear(struct sources *s)
+{
+    json_decref(s->own);
+    json_decref(s->nvidia);
+    free(s->nvidia_path);
+}
+
+static int read_sources(const char *path, struct sources *s, struct nvkey_list *report,
+                        gctk_error **err)
+{
+    bool explicit = path != NULL;
+    if (path == NULL) {
+        const char *env = getenv("GCTK_CONFIG");
+        if (env != NULL && env[0] != '\0') {
+            path = env;
+            explicit = true;
+        } else {
+            path = GCTK_DEFAULT_CONFIG;
+        }
+    }
+    *s = (struct sources){.path = path};
+    if (load_own(path, explicit, &s->own, &s->digest, err) < 0)
+        return -1;
+    /* NVIDIA's file is found under the driver root gctk's own file names */
+    const char *root = json_string_value(json_object_get(s->own, "root"));
+    if (load_nvidia(root, &s->nvidia_path, &s->nvidia, report, &s->digest, err) < 0) {
+        sources_clear(s);
+        return -1;
+    }
+    return 0;
+}
+
+int config_load(const char *path, struct gctk_config *out, gctk_error **err)
+{
+    struct sources s;
+    if (read_sources(path, &s, NULL, err) < 0)
+        return -1;
+    struct gctk_config c;
+    set_defaults(&c);
+    /* the rule of precedence: gctk's own file over NVIDIA's, key by key */
+    if ((s.nvidia != NULL && apply(&c, s.nvidia, s.nvidia_path, err) < 0) ||
+        (s.own != NULL && apply(&c, s.own, s.path, err) < 0)) {
+        config_clear(&c);
+        sources_clear(&s);
+        return -1;
+    }
+    c.path = s.own != NULL ? xstrdup(s.path) : NULL;
+    c.nvidia_path = steal_pointer(&s.nvidia_path);
+    c.digest = s.digest;
+    sources_clear(&s);
+    *out = c;
     return 0;
 }
 
@@ -175,46 +376,50 @@ int config_cdi_spec_owner(const struct gctk_config *c, uid_t *out, gctk_error **
     return 0;
 }
 
-int config_load(const char *path, struct gctk_config *out, gctk_error **err)
+/* The NVIDIA key a gctk setting came from (the last of the report's). */
+static const char *nvidia_key_of(const struct nvkey_list *report, const char *gctk_key)
 {
-    bool explicit = path != NULL;
-    if (path == NULL) {
-        const char *env = getenv("GCTK_CONFIG");
-        if (env != NULL && env[0] != '\0') {
-            path = env;
-            explicit = true;
-        } else {
-            path = GCTK_DEFAULT_CONFIG;
-        }
-    }
-    struct gctk_config c;
-    set_defaults(&c);
-    cleanup_free char *what = xasprintf("config `%s`", path);
-    cleanup_free char *text = NULL;
-    size_t len = 0;
-    cleanup_error gctk_error *e = NULL;
-    json_t *obj = NULL;
-    if (read_file(path, JSON_MAX, &text, &len, &e) < 0) {
-        if (!explicit && e->code == ENOENT) {
-            *out = c;
-            return 0;
-        }
-        config_clear(&c);
-        return gctk_fail(err, e->code, "%s", what);
-    }
-    if (json_parse(what, text, len, &obj, &e) < 0) {
-        config_clear(&c);
-        return gctk_fail(err, 0, "%s: fix the file", e->msg);
-    }
-    int r = json_is_object(obj) ? apply(&c, obj, path, err)
-                                : gctk_fail(err, 0, "config `%s`: not a JSON object", path);
-    json_decref(obj);
-    if (r < 0) {
-        config_clear(&c);
+    const char *found = NULL;
+    for (size_t i = 0; i < report->len; i++)
+        if (report->items[i].gctk_key != NULL && strcmp(report->items[i].gctk_key, gctk_key) == 0)
+            found = report->items[i].key;
+    return found;
+}
+
+int config_explain(const char *path, json_t **settings, struct nvkey_list *report, gctk_error **err)
+{
+    struct gctk_config check = {0};
+    if (config_load(path, &check, err) < 0)
         return -1;
+    config_clear(&check);
+    struct sources s;
+    struct nvkey_list l = {0};
+    if (read_sources(path, &s, &l, err) < 0)
+        return -1;
+    cleanup_free char *def_text = config_default_json();
+    json_t *def = json_loads(def_text, 0, NULL), *out = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach(def, key, v)
+    {
+        json_object_set_new(out, key, json_pack("{s:O, s:s}", "value", v, "from", "default"));
     }
-    c.path = xstrdup(path);
-    c.digest = hash64(text, len, HASH64_INIT);
-    *out = c;
+    json_object_foreach(s.nvidia, key, v)
+    {
+        cleanup_free char *from = xasprintf("%s: %s", s.nvidia_path, nvidia_key_of(&l, key));
+        json_object_set_new(out, key, json_pack("{s:O, s:s}", "value", v, "from", from));
+    }
+    json_object_foreach(s.own, key, v)
+    {
+        const char *name = strcmp(key, ENVVAR_UNPRIVILEGED_OLD) == 0 ? ENVVAR_UNPRIVILEGED : key;
+        json_object_set_new(out, name, json_pack("{s:O, s:s}", "value", v, "from", s.path));
+    }
+    json_decref(def);
+    sources_clear(&s);
+    *settings = out;
+    if (report != NULL)
+        *report = l;
+    else
+        nvkey_list_clear(&l);
     return 0;
 }

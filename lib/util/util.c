@@ -277,6 +277,23 @@ bool str_has_suffix(const char *s, const char *suffix)
     return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
+int str_parse_go_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+    static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(yes); i++) {
+        if (strcmp(s, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcmp(s, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static bool is_blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -418,19 +435,20 @@ const char *file_type_name(mode_t m)
     }
 }
 
-/* The refusal of what is not a regular file at name (st: its lstat). */
+/* The refusal of what is not a regular file at name (st: its lstat), for a
+ * file gctk would write (or only read: reading). */
 static int refuse_not_regular(int dirfd, const char *name, const char *shown, const struct stat *st,
-                              gctk_error **err)
+                              bool reading, gctk_error **err)
 {
     if (S_ISLNK(st->st_mode)) {
         cleanup_free char *target = read_link_at(dirfd, name);
-        gctk_refuse(err, EEXIST, "%s is a symlink (to `%s`): gctk never writes through a link",
-                    shown, target != NULL ? target : "?");
+        gctk_refuse(err, EEXIST, "%s is a symlink (to `%s`): gctk never %s through a link", shown,
+                    target != NULL ? target : "?", reading ? "reads it" : "writes");
         return gctk_hint(err, "name the file itself, or remove the link");
     }
-    gctk_refuse(err, EEXIST, "%s is %s, not a regular file: gctk replaces only regular files",
-                shown, file_type_name(st->st_mode));
-    return gctk_hint(err, "remove it, or write elsewhere");
+    gctk_refuse(err, EEXIST, "%s is %s, not a regular file: gctk %s only regular files", shown,
+                file_type_name(st->st_mode), reading ? "reads" : "replaces");
+    return gctk_hint(err, reading ? "put the file itself there" : "remove it, or write elsewhere");
 }
 
 int read_fd(int fd, size_t max, char **out, size_t *len, gctk_error **err)
@@ -488,7 +506,7 @@ int read_regular_file(const char *path, size_t max, char **out, size_t *len, gct
         cleanup_free char *copy = xstrdup(path), *name_copy = xstrdup(path);
         cleanup_fd int dirfd = open(dirname(copy), O_PATH | O_DIRECTORY | O_CLOEXEC);
         cleanup_free char *shown = xasprintf("`%s`", path);
-        return refuse_not_regular(dirfd, basename(name_copy), shown, &st, err);
+        return refuse_not_regular(dirfd, basename(name_copy), shown, &st, true, err);
     }
     cleanup_fd int fd = -1;
     if (reopen_regular(pfd, &fd) < 0)
@@ -769,7 +787,7 @@ int write_file_at(int dirfd, const char *name, const void *data, size_t len,
     struct stat old;
     bool exists = fstatat(dirfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0;
     if (exists && !S_ISREG(old.st_mode) && !o->replace_any)
-        return refuse_not_regular(dirfd, name, shown, &old, err);
+        return refuse_not_regular(dirfd, name, shown, &old, false, err);
     bool keep = o->keep && exists && S_ISREG(old.st_mode);
     if (keep && o->backup) {
         cleanup_free char *text = NULL, *bak = xasprintf("%s.bak", name);

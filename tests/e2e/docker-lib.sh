@@ -6,7 +6,9 @@
 #   . tests/e2e/docker-lib.sh
 #   dk_start DIR GCTK_CONFIG_FILE    # sets DOCKER_HOST, DOCKER, DK_DAEMON_JSON
 #                                    # (DK_CONFIGURE_ARGS: more `gctk runtime configure` flags;
-#                                    # DK_DAEMON_SETTINGS: a JSON object of daemon.json keys)
+#                                    # DK_DAEMON_SETTINGS: a JSON object of daemon.json keys;
+#                                    # DK_DAEMON_JSON_FILE: a daemon.json configured already,
+#                                    # used as it is)
 #   dk_restart                       # dockerd again, on the same containerd and daemon.json
 #   dk_composes                      # COMPOSE_NAMES, COMPOSE_VERSIONS: the Composes here
 #   dk_stop                          # idempotent; call it at exit whatever happens
@@ -147,13 +149,17 @@ EOF
         return 1
     fi
 
-    DK_DAEMON_JSON=$DK_DIR/daemon.json
-    # `gctk runtime configure` keeps the settings dk_daemon_json writes
-    dk_daemon_json "$DK_DAEMON_JSON" "$DK_DIR"
-    if ! "$build/cmd/gctk" runtime configure --runtime=docker --config "$DK_DAEMON_JSON" \
-        --runtime-path "$build/cmd/gctk-runtime" ${DK_CONFIGURE_ARGS:-} >"$DK_DIR/configure.log" 2>&1; then
-        cat "$DK_DIR/configure.log" >&2
-        return 1
+    if [ -n "${DK_DAEMON_JSON_FILE:-}" ]; then
+        DK_DAEMON_JSON=$DK_DAEMON_JSON_FILE
+    else
+        DK_DAEMON_JSON=$DK_DIR/daemon.json
+        # `gctk runtime configure` keeps the settings dk_daemon_json writes
+        dk_daemon_json "$DK_DAEMON_JSON" "$DK_DIR"
+        if ! "$build/cmd/gctk" runtime configure --runtime=docker --config "$DK_DAEMON_JSON" \
+            --runtime-path "$build/cmd/gctk-runtime" ${DK_CONFIGURE_ARGS:-} >"$DK_DIR/configure.log" 2>&1; then
+            cat "$DK_DIR/configure.log" >&2
+            return 1
+        fi
     fi
 
     DK_PATH=$path DK_GCTK_CONFIG=$gctk_config

@@ -18,7 +18,8 @@ if dpkg-query -W -f='${Status}' gctk 2>/dev/null | grep -qv "not-installed"; the
     skip "Debian package" "a gctk package is installed on this machine"
     exit 0
 fi
-for f in /usr/bin/gctk /usr/bin/gctk-hook /usr/bin/nvidia-container-runtime-hook /etc/gctk; do
+for f in /usr/bin/gctk /usr/bin/gctk-hook /usr/bin/nvidia-container-runtime-hook /usr/bin/nvidia-ctk \
+    /usr/bin/nvidia-container-runtime /etc/gctk; do
     if [ -e "$f" ] || [ -L "$f" ]; then
         skip "Debian package" "$f exists on this machine (not from a package)"
         exit 0
@@ -99,6 +100,16 @@ expect_eq "gctk --version is the version of the tree it was built from" \
     "gctk $("$top/tools/version.sh" "$top" "${version%-*}")" "$(/usr/bin/gctk --version)"
 expect_match "nvidia-container-runtime-hook is gctk-hook" '^gctk-hook ' \
     "$(/usr/bin/nvidia-container-runtime-hook --version)"
+expect_eq "nvidia-ctk is gctk under NVIDIA's CLI name" \
+    "NVIDIA Container Toolkit CLI version: gctk $(/usr/bin/gctk --version | cut -d' ' -f2)" \
+    "$(/usr/bin/nvidia-ctk --version)"
+expect_eq "nvidia-container-runtime is gctk-runtime" "$(readlink -f /usr/bin/gctk-runtime)" \
+    "$(readlink -f /usr/bin/nvidia-container-runtime)"
+expect_eq "gctk conflicts with NVIDIA's packages and replaces their files" \
+    "nvidia-container-toolkit, nvidia-container-toolkit-base|nvidia-container-toolkit, nvidia-container-toolkit-base" \
+    "$(dpkg-query -W -f='${Conflicts}|${Replaces}' gctk)"
+expect_eq "the installed /etc/gctk/config.json sets nothing (NVIDIA's config.toml fills it)" "{}" \
+    "$(jq -c . /etc/gctk/config.json)"
 
 HOST=$SCRATCH/host
 check "the installed gctk builds a simulated host with the installed mocks" \
@@ -110,7 +121,8 @@ expect_match "gctk info reads them through the installed mock NVML" 'Memory: +81
 expect_match "the simulated host's nvidia-smi is the installed mock" 'GPU 1:' \
     "$("$HOST/usr/bin/nvidia-smi" -L 2>&1)"
 
-for page in gctk.1 gctk-hook.8 gctk-runtime.8 gctk.conf.5 nvidia-container-runtime-hook.8; do
+for page in gctk.1 gctk-hook.8 gctk-runtime.8 gctk.conf.5 nvidia-container-runtime-hook.8 nvidia-ctk.1 \
+    nvidia-container-runtime.8; do
     if command -v man >/dev/null; then
         check "man -w ${page%.*}(${page##*.})" quiet man -w "${page##*.}" "${page%.*}"
     else
@@ -124,6 +136,10 @@ if [ -f /usr/share/bash-completion/bash_completion ]; then
         __load_completion gctk && complete -p gctk' 2>&1)
     expect_match "bash-completion loads the installed completion for gctk" \
         'complete -F _gctk gctk' "$out"
+    out=$(bash -c '. /usr/share/bash-completion/bash_completion
+        __load_completion nvidia-ctk && complete -p nvidia-ctk' 2>&1)
+    expect_match "bash-completion loads the installed completion for nvidia-ctk" \
+        'complete -F _nvidia_ctk nvidia-ctk' "$out"
 else
     check "completion installed in $COMP" test -f "$COMP"
 fi
@@ -145,7 +161,8 @@ expect_eq "the units are not enabled" "" "$enabled"
 check "dpkg -r removes the package" quiet dpkg -r gctk
 expect_match "after dpkg -r only the config files are left" 'deinstall ok config-files' \
     "$(dpkg-query -W -f='${Status}' gctk 2>&1)"
-check "dpkg -r removes the binaries" test ! -e /usr/bin/gctk -a ! -L /usr/bin/nvidia-container-runtime-hook
+check "dpkg -r removes the binaries" test ! -e /usr/bin/gctk -a ! -L /usr/bin/nvidia-container-runtime-hook \
+    -a ! -L /usr/bin/nvidia-ctk -a ! -L /usr/bin/nvidia-container-runtime
 check "dpkg -r keeps the edited config file" test -f /etc/gctk/config.json
 
 check "dpkg -P purges the package" quiet dpkg -P gctk

@@ -4,8 +4,11 @@
 # gctk(1) and a bash completion; every setting lib/util/config.c reads is in
 # gctk.conf(5); the default config file loads; the man pages render without
 # warnings; the systemd units pass systemd-analyze verify; README's command
-# table has every verb. A new verb or flag without documentation or
-# completion fails here.
+# table has every verb. The same for NVIDIA's names: every command of
+# `nvidia-ctk --help` has a section in nvidia-ctk(1) that names each of its
+# flags (those it takes and those it refuses) and a completion of the flags
+# it takes. A new verb or flag without documentation or completion fails
+# here.
 . "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 MAN_SRC=$top/docs/man
@@ -107,17 +110,84 @@ HOST=$SCRATCH/host
 "$GCTK" sim create "$HOST" --gpus 1 >/dev/null 2>&1
 loads() { GCTK_CONFIG="$top/config/config.json" "$GCTK" info --no-nvml --root "$HOST" >/dev/null; }
 check "the default config file (config/config.json) loads" loads
+# gctk's own file wins key by key: a setting the installed file spelled out
+# would hide NVIDIA's config.toml
+expect_eq "the installed config file sets nothing (NVIDIA's config.toml fills it)" "{}" \
+    "$(jq -c . "$top/config/config.json")"
 missing=()
-for k in "${KEYS[@]}"; do grep -qF "\"$k\"" "$top/config/config.json" || missing+=("$k"); done
-# hook-path is null by default: the file leaves it out
-expect_eq "the default config file sets every setting (but hook-path)" "hook-path" "${missing[*]}"
+for k in "${KEYS[@]}"; do
+    [ "$k" = allow-unprivileged-env ] && continue # the older name
+    "$GCTK" config default | jq -e --arg k "$k" 'has($k)' >/dev/null || missing+=("$k")
+done
+expect_eq "gctk config default prints every setting" "" "${missing[*]}"
+
+# ---- NVIDIA's names: nvidia-ctk (gctk run under that name)
+NVCTK=$SCRATCH/nvbin/nvidia-ctk
+mkdir -p "$SCRATCH/nvbin"
+ln -s "$(cd "$GCTK_BUILD" && pwd)/cmd/gctk" "$NVCTK"
+mapfile -t NVCMDS < <("$NVCTK" --help | sed -n '/^commands:/,/^$/p' |
+    sed -n 's/^  \([a-z][a-z -]*[a-z]\)  .*/\1/p' | sed 's/ *$//' |
+    grep -v '|' | grep -vx 'config default')
+check "nvidia-ctk --help lists commands" test "${#NVCMDS[@]}" -ge 6
+NVMAN=$MAN_SRC/nvidia-ctk.1.scd
+# nv_section CMD: the text of "## nvidia-ctk CMD ..." in nvidia-ctk.1.scd
+nv_section() {
+    awk -v h="## nvidia-ctk $1" 'index($0, h) == 1 && (length($0) == length(h) || substr($0, length(h) + 1, 1) == " ") { on = 1; print; next }
+        /^#/ { on = 0 } on' "$NVMAN"
+}
+# nv_flags CMD taken|refused: the flags `nvidia-ctk CMD --help` takes or refuses
+nv_flags() {
+    local help
+    help=$("$NVCTK" $1 --help)
+    if [ "$2" = taken ]; then
+        printf '%s\n' "$help" | sed -n '/^flags:/,/^refused:/p' | grep -oE -- '^  --[a-z][a-z0-9.-]*(, --[a-z][a-z0-9.-]*)*' |
+            grep -oE -- '--[a-z][a-z0-9.-]*' | sort -u
+    else
+        printf '%s\n' "$help" | sed -n '/^refused:/,$p' | grep -oE -- '--[a-z][a-z0-9.-]*' | sort -u
+    fi
+}
+for cmd in "${NVCMDS[@]}"; do
+    section=$(nv_section "$cmd")
+    if [ -z "$section" ]; then
+        not_ok "nvidia-ctk(1) has a section for nvidia-ctk $cmd"
+        continue
+    fi
+    missing=()
+    for f in $(nv_flags "$cmd" taken) $(nv_flags "$cmd" refused); do
+        grep -qE -- "\*$f\*" <<<"$section" || missing+=("$f")
+    done
+    expect_eq "nvidia-ctk(1) documents every flag nvidia-ctk $cmd --help names" "" "${missing[*]}"
+done
+if [ -f "$BASH_COMPLETION" ]; then
+    nv_complete() {
+        bash -c '
+            . "$1"; . "$2"; shift 2
+            COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+            COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+            _nvidia_ctk nvidia-ctk "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+            printf "%s\n" "${COMPREPLY[@]}"' \
+            complete "$BASH_COMPLETION" "$top/completion/nvidia-ctk.bash" "$@" 2>&1
+    }
+    missing=()
+    for cmd in "${NVCMDS[@]}"; do
+        read -r -a words <<<"$cmd"
+        offered=$(nv_complete nvidia-ctk "${words[@]}" -- | sed 's/=$//')
+        for f in $(nv_flags "$cmd" taken); do
+            grep -qx -- "$f" <<<"$offered" || missing+=("$cmd:$f")
+        done
+        # the command's words complete
+        expect_match "nvidia-ctk completes \`$cmd\`" "^${words[0]}\$" \
+            "$(nv_complete nvidia-ctk "${words[0]:0:3}" | grep -x "${words[0]}")"
+    done
+    expect_eq "nvidia-ctk's completion offers every flag each command takes" "" "${missing[*]}"
+fi
 
 if [ ! -f "$GCTK_BUILD/docs/man/gctk.1" ]; then
     skip "man pages render" "built without scdoc (-Dman=disabled)"
 elif ! command -v man >/dev/null; then
     skip "man pages render" "man-db is not installed"
 else
-    for page in gctk.1 gctk-hook.8 gctk-runtime.8 gctk.conf.5; do
+    for page in gctk.1 gctk-hook.8 gctk-runtime.8 gctk.conf.5 nvidia-ctk.1; do
         out=$(MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -l "$GCTK_BUILD/docs/man/$page" 2>&1 >/dev/null)
         expect_eq "man renders $page without warnings" "" "$out"
     done

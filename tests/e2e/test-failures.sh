@@ -487,7 +487,7 @@ if docker_ok && [ -d "$DEVICES_V1" ]; then
     doc --container "$cid"
     expect_eq "9 doctor --container after the reload: exit 1" 1 "$RC"
     expect_match "9 doctor --container: the GPU was taken away, with the fix" \
-        "^\[error\] container devices: \`/dev/nvidia(ctl|0)\` is in docker container .*, but its device cgroup \(\`$DEVICES_V1$cg\`\) refuses it: the container lost the GPU after it started \(a \`systemctl daemon-reload\` under the systemd cgroup driver\).* -> fix: restart the container .*CDI.*gctk system create-dev-char-symlinks" \
+        "^\[error\] container devices: \`/dev/nvidia(ctl|0)\` is in docker container .*, but its device cgroup \(\`$DEVICES_V1$cg\`\) refuses it: the container lost the GPU after it started \(a \`systemctl daemon-reload\` under the systemd cgroup driver\).* -> fix: restart the container .*CDI.*gctk dev-char-links" \
         "$(line 'container devices')"
     "$DOCKER" rm -f "$cid" >/dev/null 2>&1
 fi

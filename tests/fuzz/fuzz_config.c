@@ -19,7 +19,7 @@ static int fuzz_one(const uint8_t *data, size_t size)
     struct gctk_config c = {0};
     gctk_error *err = NULL;
     if (config_load(path, &c, &err) == 0) {
-        if (c.root == NULL || c.runtime == NULL || c.path == NULL)
+        if (c.root == NULL || c.runtimes.len == 0 || c.path == NULL)
             __builtin_trap();
         config_clear(&c);
     } else if (err == NULL) {

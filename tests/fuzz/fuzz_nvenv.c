@@ -48,7 +48,8 @@ static int fuzz_one(const uint8_t *data, size_t size)
         strv_push(&env, xstrdup(line));
     free(text);
 
-    struct gctk_config cfg = {.allow_unprivileged_env = (data[0] & 1) != 0,
+    struct gctk_config cfg = {.accept_nvidia_visible_devices_envvar_when_unprivileged =
+                                  (data[0] & 1) != 0,
                               .disable_require = (data[0] & 2) != 0,
                               .swarm_resource = (data[0] & 4) ? "NVIDIA-GPU" : NULL};
     struct request req = {0};

@@ -488,14 +488,60 @@ static void test_names(void **state)
     struct strv ann = {0}, out = {0};
     strv_push(&ann, xstrdup("cdi.k8s.io/gpu=nvidia.com/gpu=1, nvidia.com/gpu=2"));
     strv_push(&ann, xstrdup("other=nvidia.com/gpu=3"));
-    cdi_requested_names(&ann, "0,nvidia.com/gpu=4", &out);
-    assert_int_equal(out.len, 2); /* a mixed NVIDIA_VISIBLE_DEVICES is not CDI */
+    cdi_annotation_names(&ann, NULL, &out);
+    assert_int_equal(out.len, 2);
     assert_string_equal(out.items[1], "nvidia.com/gpu=2");
-    cdi_requested_names(&ann, "nvidia.com/gpu=4,nvidia.com/gpu=1", &out);
+    /* NVIDIA's annotation-prefixes */
+    const char *const prefixes[] = {"other", NULL};
+    cdi_annotation_names(&ann, prefixes, &out);
     assert_int_equal(out.len, 3);
-    assert_string_equal(out.items[2], "nvidia.com/gpu=4");
-    strv_clear(&ann);
+    assert_string_equal(out.items[2], "nvidia.com/gpu=3");
     strv_clear(&out);
+
+    /* NVIDIA_VISIBLE_DEVICES as NVIDIA's runtime reads it */
+    struct {
+        const char *visible, *default_kind, *names, *error;
+    } cases[] = {
+        {"nvidia.com/gpu=4,nvidia.com/gpu=1", NULL, "nvidia.com/gpu=4 nvidia.com/gpu=1", NULL},
+        {"0,1", NULL, "", NULL},
+        {"all", NULL, "", NULL},
+        /* jit-cdi names are GPU ids: the hook's */
+        {"runtime.nvidia.com/gpu=0,runtime.nvidia.com/gpu=all", NULL, "", NULL},
+        {"runtime.nvidia.com/gpu=0,1", NULL, "", NULL},
+        /* NVIDIA's cdi mode: plain ids are devices of the default kind */
+        {"0, all", "nvidia.com/gpu", "nvidia.com/gpu=0 nvidia.com/gpu=all", NULL},
+        {"GPU-abc,example.com/nic=1", "nvidia.com/gpu", "nvidia.com/gpu=GPU-abc example.com/nic=1",
+         NULL},
+        {"none", "nvidia.com/gpu", "", NULL},
+        {"void", "nvidia.com/gpu", "", NULL},
+        {"runtime.nvidia.com/gpu=0", "nvidia.com/gpu", "", NULL},
+        /* mixes NVIDIA's runtime refuses */
+        {"0,nvidia.com/gpu=4", NULL, NULL,
+         "NVIDIA_VISIBLE_DEVICES `0,nvidia.com/gpu=4` mixes CDI devices (`nvidia.com/gpu=4`) with "
+         "GPU ids (`0`), which NVIDIA's runtime refuses too: name them all as CDI devices "
+         "(`nvidia.com/gpu=<id>`) or all as GPU ids"},
+        {"nvidia.com/gpu=0,runtime.nvidia.com/gpu=1", NULL, NULL,
+         "mixes CDI devices (`nvidia.com/gpu=0`) with GPU ids (`runtime.nvidia.com/gpu=1`)"},
+        {"0,runtime.nvidia.com/gpu=1", "example.com/gpu", NULL,
+         "(`example.com/gpu=<id>`) or all as GPU ids"},
+    };
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(cases); i++) {
+        cleanup_strv struct strv names = {0};
+        cleanup_error gctk_error *err = NULL;
+        int r = cdi_visible_devices_names(cases[i].visible, cases[i].default_kind, &names, &err);
+        if (cases[i].error != NULL) {
+            assert_int_equal(r, -1);
+            if (strstr(err->msg, cases[i].error) == NULL)
+                fail_msg("`%s`: got `%s`", cases[i].visible, err->msg);
+            assert_int_equal(names.len, 0);
+            continue;
+        }
+        assert_int_equal(r, 0);
+        cleanup_free char *got = strv_join(&names, " ");
+        if (strcmp(got, cases[i].names) != 0)
+            fail_msg("`%s`: got `%s`, want `%s`", cases[i].visible, got, cases[i].names);
+    }
+    strv_clear(&ann);
 }
 
 /* Regression: 600,000 distinct CDI names in NVIDIA_VISIBLE_DEVICES held
@@ -507,7 +553,10 @@ static void many_names(void)
         strbuf_addf(&b, "%snvidia.com/gpu=d%d", i ? "," : "", i % 300000);
     struct strv ann = {0}, out = {0};
     strv_push(&ann, xasprintf("cdi.k8s.io/x=%s", b.s));
-    cdi_requested_names(&ann, b.s, &out);
+    cdi_annotation_names(&ann, NULL, &out);
+    gctk_error *err = NULL;
+    if (cdi_visible_devices_names(b.s, NULL, &out, &err) < 0)
+        _exit(3);
     /* each name once, in the order first given */
     if (out.len != 300000 || strcmp(out.items[0], "nvidia.com/gpu=d0") != 0 ||
         strcmp(out.items[299999], "nvidia.com/gpu=d299999") != 0)

@@ -777,7 +777,7 @@ static void test_cgroup_v2_systemd(void **state)
                "native.cgroupdriver=cgroupfs");
     /* the simulated host has no /dev/char: the fix names the links too */
     assert_non_null(strstr(x->fix, "gctk cdi generate --output /etc/cdi/nvidia.yaml"));
-    assert_non_null(strstr(x->fix, "gctk system create-dev-char-symlinks"));
+    assert_non_null(strstr(x->fix, "gctk dev-char-links"));
     /* cgroup v1 under systemd loses them the same way */
     f->o.cgroup_version = 1;
     r = run(f);
@@ -845,7 +845,7 @@ static void test_cgroup_v2_systemd_with_cdi(void **state)
     /* CDI, but no /dev/char links: systemd drops the devices runc declares */
     cleanup_free char *ctl_link = at(f, "/dev/char/195:255");
     cleanup_free char *want = xasprintf("and CDI: `%s` is missing", ctl_link);
-    expect(r, "cgroup", DOCTOR_WARNING, want, "gctk system create-dev-char-symlinks");
+    expect(r, "cgroup", DOCTOR_WARNING, want, "gctk dev-char-links");
     /* CDI on, and no spec */
     expect(r, "cdi", DOCTOR_ERROR, "enables CDI but no spec", "gctk cdi generate");
     /* with the links of every node */
@@ -1203,6 +1203,47 @@ static void test_config_invalid(void **state)
     expect(r, "config", DOCTOR_ERROR, f->config, "correct `");
 }
 
+/* NVIDIA's config.toml: every key it holds is listed, read or not, and a key
+ * NVIDIA's toolkit would act on but gctk does not read is a warning */
+static void test_nvidia_config(void **state)
+{
+    struct fx *f = *state;
+    struct doctor_report *r = run(f);
+    expect(r, "nvidia config", DOCTOR_OK, "no NVIDIA config.toml (`", NULL);
+    cleanup_free char *dir = at(f, "/etc/nvidia-container-runtime");
+    cleanup_free char *cmd = xasprintf("mkdir -p '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    cleanup_free char *toml = xasprintf("%s/config.toml", dir);
+    write_text(toml, "disable-require = true\n"
+                     "[nvidia-container-cli]\n"
+                     "no-cgroups = true\n"
+                     "load-kmods = true\n"
+                     "ldconfig = \"/sbin/ldconfig\"\n"
+                     "[nvidia-container-runtime]\n"
+                     "mode = \"csv\"\n"
+                     "[nvidia-container-runtime-hook]\n"
+                     "path = \"nvidia-container-runtime-hook\"\n");
+    cleanup_free char *conf = xasprintf("{\"root\": \"%s\", \"no-cgroups\": false}\n", f->root);
+    write_text(f->config, conf);
+    r = run(f);
+    expect(r, "nvidia config", DOCTOR_OK,
+           "config.toml`: read disable-require -> disable-require, nvidia-container-cli.no-cgroups "
+           "-> no-cgroups (gctk's file sets it), nvidia-container-runtime-hook.path (gctk-hook, "
+           "also installed as nvidia-container-runtime-hook)",
+           NULL);
+    expect(r, "nvidia config", DOCTOR_OK,
+           "config.toml`: not read, with no effect on containers: nvidia-container-cli.load-kmods",
+           NULL);
+    expect(r, "nvidia config", DOCTOR_WARNING,
+           "`nvidia-container-cli.ldconfig = \"/sbin/ldconfig\"` is not read: an ldconfig of "
+           "the image",
+           "remove `nvidia-container-cli.ldconfig` from `");
+    expect(r, "nvidia config", DOCTOR_WARNING,
+           "`nvidia-container-runtime.mode = \"csv\"` is not read: Tegra's CSV mode",
+           "or set what gctk should do in gctk's own config");
+    assert_false(doctor_report_failed(r));
+}
+
 static void test_cuda_native_and_minor(void **state)
 {
     struct fx *f = *state;
@@ -1314,6 +1355,7 @@ int main(void)
         T(test_cdi_yaml),
         T(test_cdi_paths_inside_root),
         T(test_config_invalid),
+        T(test_nvidia_config),
         T(test_cuda_native_and_minor),
         cmocka_unit_test_setup_teardown(test_cuda_too_new, setup_old_driver, teardown),
         T(test_image_env),

@@ -406,7 +406,7 @@ static void test_request_privileged_only(void **state)
     strv_push(&env, xstrdup("NVIDIA_VISIBLE_DEVICES=0:1"));
     strv_push(&env, xstrdup("NVIDIA_MIG_CONFIG_DEVICES=all"));
     strv_push(&env, xstrdup("NVIDIA_MIG_MONITOR_DEVICES=0"));
-    struct gctk_config cfg = {.allow_unprivileged_env = true};
+    struct gctk_config cfg = {.accept_nvidia_visible_devices_envvar_when_unprivileged = true};
     struct request r = {0};
     gctk_error *err = NULL;
     assert_int_equal(request_from_env(&env, false, &cfg, &r, &err), 0);

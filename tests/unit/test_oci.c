@@ -164,7 +164,7 @@ static void test_requires_last_wins(void **state)
         "NVIDIA_REQUIRE_=driver>=1",      "NVIDIA_REQUIRE_CUDAX=cuda>=1.0",
     };
     struct strv env = env_of(items, GCTK_ARRAY_LEN(items));
-    struct gctk_config cfg = {.allow_unprivileged_env = true};
+    struct gctk_config cfg = {.accept_nvidia_visible_devices_envvar_when_unprivileged = true};
     struct request r = {0};
     assert_int_equal(request_from_env(&env, false, &cfg, &r, NULL), 0);
     /* environment order, each name once with its last value, empty drops */
@@ -186,7 +186,7 @@ static void test_requires_flood_is_fast(void **state)
     for (int i = 0; i < 100000; i++)
         strv_push(&env, xasprintf("NVIDIA_REQUIRE_N%d=cuda>=%d.0", i % 50000, i % 13));
     strv_push(&env, xstrdup("NVIDIA_VISIBLE_DEVICES=all"));
-    struct gctk_config cfg = {.allow_unprivileged_env = true};
+    struct gctk_config cfg = {.accept_nvidia_visible_devices_envvar_when_unprivileged = true};
     struct request r = {0};
     unsigned long long t = now_ns();
     assert_int_equal(request_from_env(&env, false, &cfg, &r, NULL), 0);

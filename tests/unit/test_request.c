@@ -18,12 +18,18 @@ static int setup(void **state)
     gctk_error *err = NULL;
     unsetenv("GCTK_CONFIG");
     /* the built-in defaults: an explicit path that does not exist is an
-     * error, so load from a fresh empty object instead */
+     * error, so load from a fresh empty object instead, and an empty NVIDIA
+     * config.toml, whatever this machine has */
     FILE *f = fopen("/tmp/gctk-test-request.json", "w");
     fputs("{}", f);
     fclose(f);
+    f = fopen("/tmp/gctk-test-request.toml", "w");
+    fclose(f);
+    setenv(NVIDIA_CONFIG_PATH_ENV, "/tmp/gctk-test-request.toml", 1);
     int r = config_load("/tmp/gctk-test-request.json", &cfg, &err);
     unlink("/tmp/gctk-test-request.json");
+    unlink("/tmp/gctk-test-request.toml");
+    unsetenv(NVIDIA_CONFIG_PATH_ENV);
     return r;
 }
 
@@ -101,6 +107,62 @@ static void test_bad_capability(void **state)
     strv_clear(&env);
 }
 
+/* supported-driver-capabilities (NVIDIA's key of that name): the defaults
+ * and `all` shrink to it, a capability asked for by name beyond it fails */
+static void test_supported_capabilities(void **state)
+{
+    (void)state;
+    char *saved = cfg.supported_driver_capabilities;
+    cfg.supported_driver_capabilities = "utility,video";
+    const char *all[] = {"NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_DRIVER_CAPABILITIES=all", NULL};
+    const char *unset[] = {"NVIDIA_VISIBLE_DEVICES=0", NULL};
+    const char *legacy[] = {"CUDA_VERSION=11.8.0", NULL};
+    const char *video[] = {"NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_DRIVER_CAPABILITIES=video", NULL};
+    struct request r = ask(all, false);
+    assert_int_equal(r.caps, GCTK_CAP_UTILITY | GCTK_CAP_VIDEO);
+    request_clear(&r);
+    r = ask(unset, false);
+    assert_int_equal(r.caps, GCTK_CAP_UTILITY);
+    request_clear(&r);
+    r = ask(legacy, false);
+    assert_int_equal(r.caps, GCTK_CAP_UTILITY | GCTK_CAP_VIDEO);
+    request_clear(&r);
+    r = ask(video, false);
+    assert_int_equal(r.caps, GCTK_CAP_VIDEO);
+    request_clear(&r);
+
+    struct strv env = {0};
+    const char *beyond[] = {"NVIDIA_VISIBLE_DEVICES=0",
+                            "NVIDIA_DRIVER_CAPABILITIES=compute,graphics,utility", NULL};
+    env_of(&env, beyond);
+    gctk_error *err = NULL;
+    assert_int_equal(request_from_env(&env, false, &cfg, &r, &err), -1);
+    assert_string_equal(err->msg,
+                        "NVIDIA_DRIVER_CAPABILITIES asks for compute,graphics, which this host "
+                        "does not give containers (supported-driver-capabilities: utility,video): "
+                        "ask for those, or change the setting (`gctk config` shows where it is "
+                        "set)");
+    gctk_error_free(err);
+    err = NULL;
+    /* a container that asks for no GPU is not refused for its capabilities */
+    strv_clear(&env);
+    const char *no_gpu[] = {"NVIDIA_DRIVER_CAPABILITIES=graphics", NULL};
+    env_of(&env, no_gpu);
+    assert_int_equal(request_from_env(&env, false, &cfg, &r, &err), 0);
+    request_clear(&r);
+    /* a setting that is no list of capabilities says so */
+    strv_clear(&env);
+    env_of(&env, unset);
+    cfg.supported_driver_capabilities = "compute,gpu";
+    assert_int_equal(request_from_env(&env, false, &cfg, &r, &err), -1);
+    assert_string_equal(err->msg, "supported-driver-capabilities `compute,gpu` of gctk's settings: "
+                                  "unknown driver capability `gpu`: use a comma list of utility, "
+                                  "compute, video, graphics, display, ngx, compat32, or all");
+    gctk_error_free(err);
+    strv_clear(&env);
+    cfg.supported_driver_capabilities = saved;
+}
+
 static void test_legacy_cuda_image(void **state)
 {
     (void)state;
@@ -173,7 +235,7 @@ static void test_swarm_resource_wins(void **state)
 static void test_unprivileged_policy(void **state)
 {
     (void)state;
-    cfg.allow_unprivileged_env = false;
+    cfg.accept_nvidia_visible_devices_envvar_when_unprivileged = false;
     const char *e[] = {"NVIDIA_VISIBLE_DEVICES=all", NULL};
     struct request r = ask(e, false);
     assert_null(r.devices);
@@ -200,7 +262,7 @@ static void test_unprivileged_policy(void **state)
     }
     free(cfg.swarm_resource);
     cfg.swarm_resource = NULL;
-    cfg.allow_unprivileged_env = true;
+    cfg.accept_nvidia_visible_devices_envvar_when_unprivileged = true;
 }
 
 /* NVIDIA_IMEX_CHANNELS, as NVIDIA's toolkit 1.18 reads it: for GPU
@@ -225,7 +287,7 @@ static void test_imex_channels(void **state)
     request_clear(&r);
     /* Swarm's variable obeys the unprivileged rule too: an unprivileged
      * container gets neither its GPU nor the IMEX channels */
-    cfg.allow_unprivileged_env = false;
+    cfg.accept_nvidia_visible_devices_envvar_when_unprivileged = false;
     cfg.swarm_resource = xstrdup("NVIDIA-GPU");
     const char *swarm[] = {"DOCKER_RESOURCE_NVIDIA-GPU=0", "NVIDIA_IMEX_CHANNELS=0", NULL};
     r = ask(swarm, false);
@@ -238,7 +300,7 @@ static void test_imex_channels(void **state)
     request_clear(&r);
     free(cfg.swarm_resource);
     cfg.swarm_resource = NULL;
-    cfg.allow_unprivileged_env = true;
+    cfg.accept_nvidia_visible_devices_envvar_when_unprivileged = true;
 }
 
 static void test_oci_state(void **state)
@@ -318,7 +380,8 @@ static void test_config_file(void **state)
     assert_int_equal(c.ldconfig, LDCONFIG_NONE);
     assert_null(c.log);
     assert_true(c.no_cgroups);
-    assert_string_equal(c.runtime, "runc");
+    assert_int_equal(c.runtimes.len, 1);
+    assert_string_equal(c.runtimes.items[0], "runc");
     config_clear(&c);
     struct {
         const char *text, *msg;
@@ -356,17 +419,18 @@ static void test_config_policy_keys(void **state)
     const char *p = "/tmp/gctk-test-config-policy.json";
     struct gctk_config c = {0};
     gctk_error *err = NULL;
-    assert_true(cfg.allow_unprivileged_env); /* the defaults: NVIDIA's */
-    assert_false(cfg.accept_volume_mounts);
+    assert_true(
+        cfg.accept_nvidia_visible_devices_envvar_when_unprivileged); /* the defaults: NVIDIA's */
+    assert_false(cfg.accept_nvidia_visible_devices_as_volume_mounts);
     write_text(p, "{\"accept-nvidia-visible-devices-envvar-when-unprivileged\": false, "
                   "\"accept-nvidia-visible-devices-as-volume-mounts\": true}");
     assert_int_equal(config_load(p, &c, &err), 0);
-    assert_false(c.allow_unprivileged_env);
-    assert_true(c.accept_volume_mounts);
+    assert_false(c.accept_nvidia_visible_devices_envvar_when_unprivileged);
+    assert_true(c.accept_nvidia_visible_devices_as_volume_mounts);
     config_clear(&c);
     write_text(p, "{\"allow-unprivileged-env\": false}");
     assert_int_equal(config_load(p, &c, &err), 0);
-    assert_false(c.allow_unprivileged_env);
+    assert_false(c.accept_nvidia_visible_devices_envvar_when_unprivileged);
     config_clear(&c);
     /* both names, one value: fine; two values: which one? refused */
     write_text(p, "{\"allow-unprivileged-env\": false, "
@@ -419,19 +483,19 @@ static void test_volume_mounts(void **state)
     assert_non_null(strstr(err->msg, "accept-nvidia-visible-devices-as-volume-mounts"));
     gctk_error_free(err);
     err = NULL;
-    cfg.accept_volume_mounts = true;
+    cfg.accept_nvidia_visible_devices_as_volume_mounts = true;
     assert_int_equal(request_from_spec(&s, &cfg, &r, &err), 0);
     assert_string_equal(r.devices, "GPU-b,1");
     assert_non_null(strstr(r.devices_from, "volume mounts"));
     request_clear(&r);
     /* the mounts come from the engine: the environment policy does not apply */
-    cfg.allow_unprivileged_env = false;
+    cfg.accept_nvidia_visible_devices_envvar_when_unprivileged = false;
     assert_int_equal(request_from_spec(&s, &cfg, &r, &err), 0);
     assert_string_equal(r.devices, "GPU-b,1");
     request_clear(&r);
     oci_spec_clear(&s);
     /* the placeholder without a list: nothing asked */
-    cfg.allow_unprivileged_env = true;
+    cfg.accept_nvidia_visible_devices_envvar_when_unprivileged = true;
     spec_of(env, "[]", false, &s);
     assert_int_equal(request_from_spec(&s, &cfg, &r, &err), 0);
     assert_null(r.devices);
@@ -449,14 +513,14 @@ static void test_volume_mounts(void **state)
     oci_spec_clear(&s);
     /* off, and an unprivileged container's environment not accepted: the
      * placeholder is ignored with the rest of the environment */
-    cfg.accept_volume_mounts = false;
-    cfg.allow_unprivileged_env = false;
+    cfg.accept_nvidia_visible_devices_as_volume_mounts = false;
+    cfg.accept_nvidia_visible_devices_envvar_when_unprivileged = false;
     spec_of(env, mounts, false, &s);
     assert_int_equal(request_from_spec(&s, &cfg, &r, &err), 0);
     assert_null(r.devices);
     request_clear(&r);
     oci_spec_clear(&s);
-    cfg.allow_unprivileged_env = true;
+    cfg.accept_nvidia_visible_devices_envvar_when_unprivileged = true;
 }
 
 int main(void)
@@ -465,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_not_a_gpu_container),
         cmocka_unit_test(test_devices_caps_defaults),
         cmocka_unit_test(test_bad_capability),
+        cmocka_unit_test(test_supported_capabilities),
         cmocka_unit_test(test_legacy_cuda_image),
         cmocka_unit_test(test_requirements_and_disable),
         cmocka_unit_test(test_swarm_resource_wins),

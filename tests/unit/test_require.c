@@ -454,6 +454,21 @@ static void test_check_env(void **state)
     strv_clear(&names);
     strv_clear(&exprs);
 
+    /* the NVIDIA_REQUIRE_JETPACK family is no requirement (L4T images set
+     * csv-mounts=all, a switch of NVIDIA's Tegra CSV mode): left out, as
+     * NVIDIA's toolkit leaves it out; a name that merely contains it is not */
+    char *l4t[] = {"NVIDIA_REQUIRE_JETPACK=csv-mounts=all", "NVIDIA_REQUIRE_JETPACK_HOST_MOUNTS=",
+                   "NVIDIA_REQUIRE_JETPACKX=whatever",      "NVIDIA_REQUIRE_CUDA=cuda>=12.0",
+                   "NVIDIA_REQUIRE_NOT_JETPACK=cuda>>1",    NULL};
+    require_collect(l4t, &names, &exprs);
+    assert_int_equal(exprs.len, 2);
+    assert_string_equal(names.items[0], "NVIDIA_REQUIRE_CUDA");
+    assert_string_equal(names.items[1], "NVIDIA_REQUIRE_NOT_JETPACK");
+    strv_clear(&names);
+    strv_clear(&exprs);
+    char *jetpack_only[] = {"NVIDIA_REQUIRE_JETPACK=csv-mounts=all", NULL};
+    assert_int_equal(require_check_env(jetpack_only, &t4_535, true, &err), 1);
+
     /* malformed: -1 even when an earlier variable is unsatisfied */
     char *bad[] = {"NVIDIA_REQUIRE_CUDA=cuda>=99", "NVIDIA_REQUIRE_X=cuda>>1", NULL};
     assert_int_equal(require_check_env(bad, &t4_535, true, &err), -1);

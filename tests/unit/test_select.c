@@ -116,6 +116,41 @@ static void test_count_beyond_host(void **state)
     assert_true(strncmp(five, "5 GPUs asked for", 16) == 0);
 }
 
+/* NVIDIA's jit-cdi names (runtime.nvidia.com/gpu=<id>, its runtime's default
+ * since 1.18) name the GPUs their ids name; other CDI names are the
+ * runtime's to apply, and the hook says so */
+static void test_jit_cdi_names(void **state)
+{
+    (void)state;
+    cleanup_free char *uuid2 = gctk_sim_gpu_uuid(2);
+    cleanup_free char *bus3 = gctk_sim_gpu_bus_id(3);
+    cleanup_free char *by_uuid = xasprintf("runtime.nvidia.com/gpu=%s", uuid2);
+    cleanup_free char *mixed =
+        xasprintf("runtime.nvidia.com/gpu=%s, 1,runtime.nvidia.com/gpu=%s", bus3, uuid2);
+    const char *cases[][2] = {
+        {"runtime.nvidia.com/gpu=all", "0,1,2,3"},
+        {"runtime.nvidia.com/gpu=3,runtime.nvidia.com/gpu=0", "0,3"},
+        {by_uuid, "2"},
+        {mixed, "1,2,3"},
+        {"runtime.nvidia.com/gpu=all,0",
+         "GPU list `runtime.nvidia.com/gpu=all,0`: `all` cannot be combined with other ids"},
+        {"nvidia.com/gpu=0",
+         "`nvidia.com/gpu=0` is a CDI device name, which the runtime applies, not the hook: run "
+         "the container with `--runtime=nvidia` (gctk-runtime), or give it to Docker 25 or later "
+         "as `--device nvidia.com/gpu=0`, or name the GPU by its index or UUID"},
+        {"0,example.com/gpu=x", "`example.com/gpu=x` is a CDI device name, which the runtime"},
+        /* the id of a jit-cdi name is checked as any id */
+        {"runtime.nvidia.com/gpu=7", "unknown GPU `7`: this host has 0 ("},
+        {"runtime.nvidia.com/gpu=", "`runtime.nvidia.com/gpu=` names no GPU: add an index, a "
+                                    "UUID, a MIG device or `all`"},
+    };
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(cases); i++) {
+        cleanup_free char *got = select_str(cases[i][0]);
+        if (strncmp(got, cases[i][1], strlen(cases[i][1])) != 0)
+            fail_msg("%s: got `%s`, want `%s`", cases[i][0], got, cases[i][1]);
+    }
+}
+
 /* The error message lists every GPU whatever the length of its UUID (the
  * driver's /proc text): it used to be written into a buffer sized by a guess
  * of 80 bytes a GPU */
@@ -156,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_unknown_index),
         cmocka_unit_test(test_count_beyond_host),
         cmocka_unit_test(test_long_uuid_in_message),
+        cmocka_unit_test(test_jit_cdi_names),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

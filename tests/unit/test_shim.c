@@ -11,7 +11,7 @@
 #include "shim.h"
 
 static char dir[] = "/tmp/gctk-test-shim.XXXXXX";
-static struct gctk_config cfg = {.allow_unprivileged_env = true};
+static struct gctk_config cfg = {.accept_nvidia_visible_devices_envvar_when_unprivileged = true};
 
 static int setup(void **state)
 {
@@ -233,8 +233,10 @@ static void test_adds_hook_for_gpu_containers(void **state)
     bool added = false;
     gctk_error *err = NULL;
     setenv("GCTK_CONFIG", "/etc/gctk/test.json", 1);
+    setenv("NVIDIA_CTK_CONFIG_FILE_PATH", "/etc/nv/test.toml", 1);
     assert_int_equal(shim_prepare_bundle(b, &cfg, "/usr/bin/gctk-hook", &added, &err), 0);
     unsetenv("GCTK_CONFIG");
+    unsetenv("NVIDIA_CTK_CONFIG_FILE_PATH");
     assert_true(added);
     json_t *c = load("gpu");
     json_t *hook = json_array_get(json_object_get(json_object_get(c, "hooks"), "prestart"), 0);
@@ -242,6 +244,9 @@ static void test_adds_hook_for_gpu_containers(void **state)
     json_t *env = json_object_get(hook, "env");
     assert_string_equal(json_string_value(json_array_get(env, 0)),
                         "GCTK_CONFIG=/etc/gctk/test.json");
+    /* the hook reads the same NVIDIA config.toml as the runtime */
+    assert_string_equal(json_string_value(json_array_get(env, 1)),
+                        "NVIDIA_CTK_CONFIG_FILE_PATH=/etc/nv/test.toml");
     /* the rest of the spec is kept */
     assert_string_equal(json_string_value(json_object_get(c, "ociVersion")), "1.0.2");
     json_decref(c);
@@ -266,12 +271,13 @@ static void test_leaves_other_containers_alone(void **state)
     assert_int_equal(before.st_ino, after.st_ino);
 }
 
-/* allow-unprivileged-env false: no variable of an unprivileged image gets the
- * hook added, Swarm's included (an image can set it as well) */
+/* accept-nvidia-visible-devices-envvar-when-unprivileged false: no variable of an unprivileged
+ * image gets the hook added, Swarm's included (an image can set it as well) */
 static void test_unprivileged_env_refused(void **state)
 {
     (void)state;
-    struct gctk_config strict = {.allow_unprivileged_env = false, .swarm_resource = "NVIDIA-GPU"};
+    struct gctk_config strict = {.accept_nvidia_visible_devices_envvar_when_unprivileged = false,
+                                 .swarm_resource = "NVIDIA-GPU"};
     static const char *const envs[] = {"[\"NVIDIA_VISIBLE_DEVICES=all\"]",
                                        "[\"DOCKER_RESOURCE_NVIDIA_GPU=all\"]",
                                        "[\"DOCKER_RESOURCE_NVIDIA-GPU=all\"]"};
@@ -309,6 +315,83 @@ static void test_bad_config_json(void **state)
     gctk_error_free(err);
 }
 
+/* NVIDIA_VISIBLE_DEVICES as NVIDIA's runtime reads it: jit-cdi names are GPU
+ * ids (the hook), qualified names CDI devices of the configured spec
+ * directories, plain ids too in cdi mode (runtime-mode, NVIDIA's mode = "cdi") */
+static void test_request_forms(void **state)
+{
+    (void)state;
+    cleanup_free char *specs = xasprintf("%s/cdi", dir);
+    mkdir(specs, 0755);
+    cleanup_free char *spec = xasprintf("%s/example.json", specs);
+    FILE *f = fopen(spec, "w");
+    fputs("{\"cdiVersion\": \"0.5.0\", \"kind\": \"example.com/gpu\", \"devices\": "
+          "[{\"name\": \"0\", \"containerEdits\": {\"env\": [\"FROM_SPEC=0\"]}}]}",
+          f);
+    fclose(f);
+    struct gctk_config c = cfg;
+    c.cdi_spec_dirs = (struct strv){0};
+    strv_push(&c.cdi_spec_dirs, xstrdup(specs));
+    bool added = false;
+    gctk_error *err = NULL;
+
+    bundle_with_env("jit", "[\"NVIDIA_VISIBLE_DEVICES=runtime.nvidia.com/gpu=0\"]");
+    cleanup_free char *jit = xasprintf("%s/jit", dir);
+    assert_int_equal(shim_prepare_bundle(jit, &c, "/usr/bin/gctk-hook", &added, &err), 0);
+    assert_true(added);
+    json_t *j = load("jit");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(j, "hooks"), "prestart")), 1);
+    json_decref(j);
+
+    bundle_with_env("qualified", "[\"NVIDIA_VISIBLE_DEVICES=example.com/gpu=0\"]");
+    cleanup_free char *qualified = xasprintf("%s/qualified", dir);
+    assert_int_equal(shim_prepare_bundle(qualified, &c, "/usr/bin/gctk-hook", &added, &err), 0);
+    j = load("qualified");
+    assert_null(json_object_get(j, "hooks"));
+    cleanup_free char *env = json_dumps(json_object_get(json_object_get(j, "process"), "env"), 0);
+    assert_non_null(strstr(env, "FROM_SPEC=0"));
+    json_decref(j);
+
+    /* cdi mode: a plain id is a device of cdi-default-kind */
+    c.runtime_mode = RUNTIME_MODE_CDI;
+    c.cdi_default_kind = "example.com/gpu";
+    bundle_with_env("cdimode", "[\"NVIDIA_VISIBLE_DEVICES=0\"]");
+    cleanup_free char *cdimode = xasprintf("%s/cdimode", dir);
+    assert_int_equal(shim_prepare_bundle(cdimode, &c, "/usr/bin/gctk-hook", &added, &err), 0);
+    j = load("cdimode");
+    assert_null(json_object_get(j, "hooks"));
+    json_decref(j);
+    bundle_with_env("cdimode1", "[\"NVIDIA_VISIBLE_DEVICES=1\"]");
+    cleanup_free char *cdimode1 = xasprintf("%s/cdimode1", dir);
+    assert_int_equal(shim_prepare_bundle(cdimode1, &c, "/usr/bin/gctk-hook", &added, &err), -1);
+    assert_non_null(strstr(err->msg, "unresolvable CDI device `example.com/gpu=1`: "
+                                     "`example.com/gpu` offers 0"));
+    gctk_error_free(err);
+    err = NULL;
+    c.runtime_mode = RUNTIME_MODE_AUTO;
+
+    /* a mix is refused before the runtime runs */
+    bundle_with_env("mixed", "[\"NVIDIA_VISIBLE_DEVICES=0,example.com/gpu=0\"]");
+    cleanup_free char *mixed = xasprintf("%s/mixed", dir);
+    assert_int_equal(shim_prepare_bundle(mixed, &c, "/usr/bin/gctk-hook", &added, &err), -1);
+    assert_non_null(strstr(err->msg, "mixes CDI devices (`example.com/gpu=0`) with GPU ids (`0`)"));
+    gctk_error_free(err);
+    err = NULL;
+
+    /* a configured spec directory gets the same trust check as the default
+     * ones: a spec anyone could have written is not used, and the error for
+     * the device says why */
+    assert_int_equal(chmod(spec, 0666), 0);
+    bundle_with_env("untrusted", "[\"NVIDIA_VISIBLE_DEVICES=example.com/gpu=0\"]");
+    cleanup_free char *untrusted = xasprintf("%s/untrusted", dir);
+    assert_int_equal(shim_prepare_bundle(untrusted, &c, "/usr/bin/gctk-hook", &added, &err), -1);
+    if (strstr(err->msg, "unresolvable CDI device `example.com/gpu=0`") == NULL ||
+        strstr(err->msg, "is writable by group or others (mode 0666)") == NULL)
+        fail_msg("got `%s`", err->msg);
+    gctk_error_free(err);
+    strv_clear(&c.cdi_spec_dirs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_leaves_other_containers_alone),
         cmocka_unit_test(test_unprivileged_env_refused),
         cmocka_unit_test(test_bad_config_json),
+        cmocka_unit_test(test_request_forms),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
