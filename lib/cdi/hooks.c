@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "cdi.h"
 #include "host.h"
@@ -16,12 +17,23 @@
 #include "rootfs.h"
 
 /* The container's rootfs, what is created in it owned by the root of process
- * pid's user namespace (0: the caller's, for manual use) */
+ * pid's user namespace (0: the caller's, for manual use).
+ *
+ * runc runs createContainer hooks from the container's init, inside the
+ * container's namespaces, and gives as the state's pid that init's pid as the
+ * container sees it (1, or 7 in a pod's shared PID namespace), which /proc
+ * (the runtime's) does not know, or knows as another process. That pid is
+ * then the hook's parent in its own PID namespace: the hook already runs as
+ * the container's root, in its user namespace, and owns what it creates.
+ * crun and the OCI hook's path give the pid as the runtime sees it, from the
+ * runtime's namespaces. */
 static int open_container(const char *rootfs, pid_t pid, struct rootfs *r, gctk_error **err)
 {
     if (rootfs_open(rootfs, r, err) < 0)
         return -1;
-    return pid > 0 ? rootfs_owner_of(r, pid, err) : 0;
+    if (pid <= 0 || getppid() == pid)
+        return 0;
+    return rootfs_owner_of(r, pid, err);
 }
 
 int cdi_hook_update_ldcache(const char *rootfs, pid_t pid, const struct strv *folders,
