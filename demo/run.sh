@@ -20,12 +20,14 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 # lib.sh gives make_rootfs and a scratch dir; its TAP exit trap is replaced
-# by ours below
+# by ours below, which runs what lib.sh and docker-lib.sh registered with
+# at_exit (e.g. gctk's discovery cache, /run/gctk, when the demo made it)
 . "$top/tests/e2e/lib.sh"
 . "$top/tests/e2e/docker-lib.sh"
 demo_cleanup() {
     local rc=$?
     dk_stop >/dev/null 2>&1
+    for c in "${CLEANUP[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
     rm -rf "$SCRATCH"
     if [ "$rc" -eq 0 ]; then echo "demo: done, everything stopped and removed"; else
         echo "demo: FAILED (status $rc); everything stopped and removed" >&2
