@@ -15,14 +15,9 @@
 
 #include "host.h"
 #include "sim.h"
+#include "testutil.h"
 
 static char tmp[] = "/tmp/gctk-test-cache.XXXXXX";
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st, (void)flag, (void)f;
-    return remove(p);
-}
 
 static char *make_host(const char *name, unsigned gpus, const char *driver, const char *driver_dir,
                        const char *mig)
@@ -56,14 +51,7 @@ static const char *const kinds[] = {"one", "eight", "none", "tree", "mig", "aarc
 static int group_setup(void **state)
 {
     (void)state;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    *strrchr(exe, '/') = '\0';
-    cleanup_free char *dir = xasprintf("%s/../../sim", exe);
-    if (setenv("GCTK_SIM_DIR", dir, 1) < 0 || mkdtemp(tmp) == NULL)
+    if (test_use_build_sim() < 0 || mkdtemp(tmp) == NULL)
         return -1;
     free(make_host("one", 1, NULL, NULL, NULL));
     free(make_host("eight", 8, NULL, NULL, NULL));
@@ -91,7 +79,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    nftw(tmp, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    nftw(tmp, test_rm_entry, 32, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 

@@ -15,15 +15,9 @@
 #include "config.h"
 #include "json.h"
 #include "toml.h"
+#include "testutil.h"
 
 static char tmp[PATH_MAX];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 static int setup(void **state)
 {
@@ -38,7 +32,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    nftw(tmp, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    nftw(tmp, test_rm_entry, 32, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 

@@ -14,26 +14,16 @@
 #include "gctk.h"
 #include "sim.h"
 #include "util.h"
+#include "testutil.h"
 
 static char tmp[PATH_MAX];
 static char *plain, *mig; /* a 2-GPU host; a 2-GPU host with GPU 1 in MIG mode */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 static int make_host(const char *dir, const char *const *migs, size_t nmig)
 {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
+    cleanup_free char *mocks = test_build_sim_dir();
+    if (mocks == NULL)
         return -1;
-    exe[n] = '\0';
-    *strrchr(exe, '/') = '\0';
-    cleanup_free char *mocks = xasprintf("%s/../../sim", exe);
     struct gctk_sim_options o;
     gctk_sim_options_init(&o);
     o.gpus = 2;
@@ -64,7 +54,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    nftw(tmp, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    nftw(tmp, test_rm_entry, 32, FTW_DEPTH | FTW_PHYS);
     free(plain);
     free(mig);
     return 0;

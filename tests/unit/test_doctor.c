@@ -25,6 +25,7 @@
 #include "doctor.h"
 #include "host.h"
 #include "sim.h"
+#include "testutil.h"
 
 #define HEALTHY_INFO                                                                               \
     "{\"Runtimes\": {\"runc\": {\"path\": \"runc\"}, \"nvidia\": {\"path\": \"/bin/true\"}}, "     \
@@ -103,13 +104,6 @@ static void *serve(void *arg)
     }
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 /* The stand-in dockerd: started now, with PATH=f->bin. */
 static pid_t start_child(const char *path_dir)
 {
@@ -168,14 +162,7 @@ static int create_host(const char *dir, const char *driver, const char *cuda)
 static int group_setup(void **state)
 {
     (void)state;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    *strrchr(exe, '/') = '\0';
-    cleanup_free char *dir = xasprintf("%s/../../sim", exe);
-    if (setenv("GCTK_SIM_DIR", dir, 1) < 0)
+    if (test_use_build_sim() < 0)
         return -1;
     strcpy(group_dir, "/tmp/gctk-doctor-hosts-XXXXXX");
     if (mkdtemp(group_dir) == NULL)
@@ -191,7 +178,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    nftw(group_dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    nftw(group_dir, test_rm_entry, 32, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 
@@ -283,7 +270,7 @@ static int teardown(void **state)
     stop_child(f);
     stop_server(f);
     doctor_report_clear(&f->r);
-    nftw(f->dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    nftw(f->dir, test_rm_entry, 32, FTW_DEPTH | FTW_PHYS);
     free(f->root);
     free(f->sock);
     free(f->host);

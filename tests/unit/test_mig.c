@@ -18,15 +18,10 @@
 #include "oci.h"
 #include "request.h"
 #include "sim.h"
+#include "testutil.h"
 
 static char tmp[] = "/tmp/gctk-test-mig.XXXXXX";
 static char root[PATH_MAX];
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st, (void)flag, (void)f;
-    return remove(p);
-}
 
 static void make_host(const char *const *mig, size_t nmig)
 {
@@ -49,14 +44,7 @@ static const char *const two_mig[] = {"0:1g.10gb,1g.10gb,2g.20gb", "1:3g.40gb"};
 static int group_setup(void **state)
 {
     (void)state;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    *strrchr(exe, '/') = '\0';
-    cleanup_free char *dir = xasprintf("%s/../../sim", exe);
-    if (setenv("GCTK_SIM_DIR", dir, 1) < 0 || mkdtemp(tmp) == NULL)
+    if (test_use_build_sim() < 0 || mkdtemp(tmp) == NULL)
         return -1;
     make_host(two_mig, 2);
     return 0;
@@ -65,7 +53,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    nftw(tmp, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    nftw(tmp, test_rm_entry, 32, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "engineapi.h"
 #include "ps.h"
 #include "sim.h"
+#include "testutil.h"
 
 /* 64-hex ids, as the engines make them */
 #define D1 "df623085dab3d8e398463e28a97bfa09bfac6aeceb5f4ce4999d91df10d8c373"
@@ -483,14 +484,7 @@ static const char podman_list[] =
 static int group_setup(void **state)
 {
     (void)state;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    *strrchr(exe, '/') = '\0';
-    cleanup_free char *dir = xasprintf("%s/../../sim", exe);
-    if (setenv("GCTK_SIM_DIR", dir, 1) < 0 || mkdtemp(tmp) == NULL)
+    if (test_use_build_sim() < 0 || mkdtemp(tmp) == NULL)
         return -1;
     snprintf(root, sizeof(root), "%s/host", tmp);
     snprintf(proc, sizeof(proc), "%s/proc", tmp);
@@ -511,16 +505,10 @@ static int group_setup(void **state)
     return 0;
 }
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st, (void)flag, (void)f;
-    return remove(p);
-}
-
 static int group_teardown(void **state)
 {
     (void)state;
-    nftw(tmp, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    nftw(tmp, test_rm_entry, 32, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 

@@ -11,28 +11,18 @@
 #include "gctk.h"
 #include "sim.h"
 #include "util.h"
+#include "testutil.h"
 
 static char tmp[PATH_MAX];
 static gctk_host *host;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 /* a 4-GPU host from the mocks of this build: build/tests/unit -> build/sim */
 static int group_setup(void **state)
 {
     (void)state;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
+    cleanup_free char *mocks = test_build_sim_dir();
+    if (mocks == NULL)
         return -1;
-    exe[n] = '\0';
-    *strrchr(exe, '/') = '\0';
-    cleanup_free char *mocks = xasprintf("%s/../../sim", exe);
     snprintf(tmp, sizeof(tmp), "/tmp/gctk-test-select.XXXXXX");
     if (mkdtemp(tmp) == NULL)
         return -1;
@@ -56,7 +46,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     gctk_host_free(host);
-    nftw(tmp, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    nftw(tmp, test_rm_entry, 32, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 
@@ -181,7 +171,7 @@ static void test_long_uuid_in_message(void **state)
     cleanup_free char *uuid3 = gctk_sim_gpu_uuid(3);
     assert_non_null(strstr(err->msg, uuid3));
     gctk_host_free(h);
-    nftw(dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    nftw(dir, test_rm_entry, 32, FTW_DEPTH | FTW_PHYS);
 }
 
 int main(void)

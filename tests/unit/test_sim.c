@@ -18,15 +18,9 @@
 #include "ldcache.h"
 #include "sim.h"
 #include "util.h"
+#include "testutil.h"
 
 static char tmp[PATH_MAX];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 static int setup(void **state)
 {
@@ -38,7 +32,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    nftw(tmp, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    nftw(tmp, test_rm_entry, 32, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 
@@ -46,14 +40,7 @@ static int teardown(void **state)
 static int group_setup(void **state)
 {
     (void)state;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    *strrchr(exe, '/') = '\0';
-    cleanup_free char *dir = xasprintf("%s/../../sim", exe);
-    return setenv("GCTK_SIM_DIR", dir, 1);
+    return test_use_build_sim();
 }
 
 static char *at(const char *rel)
