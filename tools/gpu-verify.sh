@@ -416,9 +416,10 @@ printf '%s\n' "$OUT_P" | grep -q 'libcuda\.so (libc6,x86-64)' &&
 bad=""
 # each link as the host has it (libcuda.so -> libcuda.so.1; the driver's
 # libnvidia-glcore.so -> libnvidia-glcore.so.580.159.04)
-HL=$(dirname "$(readlink -f /usr/lib/x86_64-linux-gnu/libcuda.so.1)")
+# (the host's driver directory: where its loader finds libcuda.so.1)
+HL=$(dirname "$("$LDC" -p | awk '$1 == "libcuda.so.1" && /x86-64/ {print $NF; exit}')")
 for d in libcuda.so $DEVS; do
-    want=$(readlink "$HL/$d" || readlink /usr/lib/x86_64-linux-gnu/$d)
+    want=$(readlink "$HL/$d")
     printf '%s\n' "$OUT_P" | grep -qxF "dev $d -> ${want:-?}" || bad="$bad $d"
 done
 echo "development links (libcuda.so$([ -n "$DEVS" ] && echo " and the host's: $DEVS")): $([ -z "$bad" ] && echo PASS || echo "FAIL:$bad")"
