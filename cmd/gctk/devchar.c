@@ -25,7 +25,6 @@ int run_dev_char_links(const struct gctk_devchar_options *o)
     struct gctk_devchar_result r = {0};
     cleanup_error gctk_error *err = NULL;
     int rc = gctk_devchar_links(o, &r, &err);
-    size_t made = 0;
     for (size_t i = 0; i < r.len; i++) {
         const struct gctk_devchar_link *l = &r.links[i];
         const char *what = l->action == GCTK_DEVCHAR_PRESENT ? "present"
@@ -33,7 +32,6 @@ int run_dev_char_links(const struct gctk_devchar_options *o)
                                ? (o->dry_run ? "would replace" : "replaced")
                            : o->dry_run ? "would create"
                                         : "created";
-        made += l->action != GCTK_DEVCHAR_PRESENT;
         printf("%s %s -> %s\n", what, l->link, l->target);
     }
     for (size_t i = 0; i < r.warnings.len; i++)

@@ -473,7 +473,7 @@ static void test_set(void **state)
 static void test_defaults_round_trip(void **state)
 {
     (void)state;
-    cleanup_json json_t *doc = nvconfig_defaults(), *settings = NULL;
+    cleanup_json json_t *doc = nvconfig_defaults();
     gctk_error *err = NULL;
     cleanup_free char *text = gctk_toml_format(doc, &err);
     assert_non_null(text);
@@ -550,7 +550,7 @@ static void test_nvidia_file_type(void **state)
     unsigned long long with_nvidia = c.digest;
     config_clear(&c);
     /* the digest the discovery cache is keyed on follows NVIDIA's file too */
-    cleanup_free char *changed = put("types/real.toml", "disable-require = false\n");
+    free(put("types/real.toml", "disable-require = false\n"));
     assert_int_equal(config_load(own, &c, &err), 0);
     assert_true(c.digest != with_nvidia);
     unsigned long long changed_digest = c.digest;
