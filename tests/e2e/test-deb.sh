@@ -75,6 +75,16 @@ if command -v lintian >/dev/null; then
     for a in "$ARCH" "$OTHER"; do
         [ -f "$DEB_DIR/gctk_${version}_$a.changes" ] || continue
         lintian -I -E --pedantic "$DEB_DIR/gctk_${version}_$a.changes" >"$SCRATCH/lintian.log" 2>&1
+        # Not text: Debian 12's cross gcc lays out four bytes of aarch64
+        # machine code in .text (the end of one instruction, the start of the
+        # next) that read "Taht"; Debian 13's gcc does not, so an override
+        # would be unused there. That one hint of the arm64 package is dropped
+        # here, every other one (a real misspelt string too) still counts.
+        if [ "$a" = arm64 ]; then
+            grep -v '^I: gctk: spelling-error-in-binary Taht That \[usr/bin/' "$SCRATCH/lintian.log" \
+                >"$SCRATCH/lintian.kept"
+            mv "$SCRATCH/lintian.kept" "$SCRATCH/lintian.log"
+        fi
         grep -v 'running with root privileges' "$SCRATCH/lintian.log" | diag
         check "lintian $a: no errors" bash -c "! grep -q '^E:' '$SCRATCH/lintian.log'"
         check "lintian $a: no warnings" bash -c "! grep -q '^W:' '$SCRATCH/lintian.log'"

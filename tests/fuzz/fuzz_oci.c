@@ -46,9 +46,17 @@ static int fuzz_one(const uint8_t *data, size_t size)
         request_clear(&req);
     else if (err == NULL)
         __builtin_trap();
-    /* gctk-runtime's reading of the CDI names: each once */
+    /* gctk-runtime's reading of the CDI names (annotations, then
+     * NVIDIA_VISIBLE_DEVICES in NVIDIA's cdi mode when data[0] says so):
+     * each once, and an error always says why */
     struct strv names = {0};
-    cdi_requested_names(&spec.annotations, env_get(&spec.env, "NVIDIA_VISIBLE_DEVICES"), &names);
+    cdi_annotation_names(&spec.annotations, NULL, &names);
+    gctk_error_free(err);
+    err = NULL;
+    if (cdi_visible_devices_names(env_get(&spec.env, "NVIDIA_VISIBLE_DEVICES"),
+                                  (data[0] & 16) ? "nvidia.com/gpu" : NULL, &names, &err) < 0 &&
+        err == NULL)
+        __builtin_trap();
     for (size_t i = 1; i < names.len && i < 64; i++)
         if (strcmp(names.items[i], names.items[0]) == 0)
             __builtin_trap();
