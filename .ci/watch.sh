@@ -16,13 +16,17 @@
 # report is every difference between the expected state and the end: what
 # the commands left. A file made and removed between two dpkg runs, or
 # changed and put back as it was, is no difference. Not watched: apt's and
-# dpkg's own state, the checkout (/root/gctk: its build dirs) and
-# /run/gctk-ci itself.
+# dpkg's own state (with the catalog appstream's apt hook refreshes), the
+# checkout (/root/gctk: its build dirs) and /run/gctk-ci itself.
 set -uo pipefail
 state=/run/gctk-ci
 WATCH=(/etc /var /root /usr/local /opt /run)
+# apt's state includes what its update hooks write: appstream, where a
+# package brought it (Debian 13's root has it by make check's end), refreshes
+# its catalog after each apt-get update
 PRUNE=(/var/lib/apt /var/cache/apt /var/lib/dpkg /var/log/apt /var/log/dpkg.log
-       /var/cache/debconf /root/gctk "$state")
+       /var/cache/debconf /var/lib/swcatalog /var/cache/swcatalog /var/lib/app-info
+       /root/gctk "$state")
 
 # snapshot: one line per path, sorted: PATH<TAB>TYPE MODE UID:GID LINK SHA1
 snapshot() {
