@@ -379,8 +379,10 @@ int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const
     cleanup_free char *out = json_dumps(root, JSON_COMPACT);
     if (out == NULL)
         return gctk_fail(err, ENOMEM, "`%s`", path);
-    /* keeps the file's mode and owner; no backup: the bundle is the runtime's */
-    const struct write_opts o = {.mode = 0644, .keep = true};
+    /* keeps the file's mode and owner; no backup: the bundle is the runtime's;
+     * not synced: runc reads it at once, and a bundle does not outlive a
+     * crash of the host (the engine makes it again) */
+    const struct write_opts o = {.mode = 0644, .keep = true, .no_sync = true};
     if (write_file(path, out, strlen(out), &o, err) < 0)
         return -1;
     *added = true;
