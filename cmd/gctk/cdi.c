@@ -50,8 +50,14 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
     const char *output = NULL, *format = NULL, *caps_arg = "all";
     struct cdi_options o = {.naming = CDI_NAME_INDEX};
     cleanup_free char *self = NULL;
+    struct verb_args v = {.name = "cdi generate",
+                          .shortopts = "o:",
+                          .opts = opts,
+                          .usage = usage,
+                          .argc = argc,
+                          .argv = argv};
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = verb_option(&v)) >= 0) {
         switch (c) {
         case 'o':
             output = optarg;
@@ -90,15 +96,10 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
         case 'I':
             o.imex_channels = true;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return 2;
         }
     }
-    if (optind != argc)
-        return report("cdi generate: unexpected argument `%s`", argv[optind]), 2;
+    if (c == VERB_EXIT || verb_operands(&v, 0, 0, NULL) < 0)
+        return v.status;
     bool yaml = false;
     if (format != NULL) {
         if (strcmp(format, "yaml") == 0)
@@ -166,21 +167,18 @@ static int cmd_cdi_list(int argc, char **argv, struct global_opts *g)
         {0},
     };
     cleanup_strv struct strv dirs = {0};
+    struct verb_args v = {
+        .name = "cdi list", .opts = opts, .usage = usage, .argc = argc, .argv = argv};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = verb_option(&v)) >= 0) {
         switch (c) {
         case 'd':
             strv_push(&dirs, xstrdup(optarg));
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return 2;
         }
     }
-    if (optind != argc)
-        return report("cdi list: unexpected argument `%s`", argv[optind]), 2;
+    if (c == VERB_EXIT || verb_operands(&v, 0, 0, NULL) < 0)
+        return v.status;
     default_dirs(&dirs);
     uid_t owner = 0;
     cleanup_error gctk_error *err = NULL;
@@ -235,8 +233,10 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
     };
     unsigned flags = CDI_CHECK_HOST;
     cleanup_strv struct strv dirs = {0};
+    struct verb_args v = {
+        .name = "cdi validate", .opts = opts, .usage = usage, .argc = argc, .argv = argv};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = verb_option(&v)) >= 0) {
         switch (c) {
         case 'n':
             flags &= ~CDI_CHECK_HOST;
@@ -247,13 +247,11 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
         case 'r':
             g->root = optarg;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return 2;
         }
     }
+    int first = c == VERB_EXIT ? -1 : verb_operands(&v, 0, -1, NULL);
+    if (first < 0)
+        return v.status;
     /* the running driver, to catch specs left from before an upgrade */
     cleanup_host gctk_host *h = NULL;
     const char *driver = NULL;
@@ -270,7 +268,7 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
         return report_error(oerr);
     bool bad = false;
     cleanup_strv struct strv files = {0};
-    for (int i = optind; i < argc; i++)
+    for (int i = first; i < argc; i++)
         strv_push(&files, xstrdup(argv[i]));
     bool from_dirs = files.len == 0;
     if (from_dirs) {
@@ -312,16 +310,8 @@ static int cmd_validate(int argc, char **argv, struct global_opts *g)
 
 int cmd_cdi(int argc, char **argv, struct global_opts *g)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    optind = 0;
-    if (strcmp(argv[1], "generate") == 0)
-        return cmd_generate(argc - 1, argv + 1, g);
-    if (strcmp(argv[1], "list") == 0)
-        return cmd_cdi_list(argc - 1, argv + 1, g);
-    if (strcmp(argv[1], "validate") == 0)
-        return cmd_validate(argc - 1, argv + 1, g);
-    return report("unknown `cdi` command `%s`: use generate, list or validate", argv[1]), 2;
+    static const char *const subcommands[] = {"generate", "list", "validate", NULL};
+    static const command_fn run[] = {cmd_generate, cmd_cdi_list, cmd_validate};
+    int status = 0, sub = verb_subcommand(argc, argv, "cdi", subcommands, usage, &status);
+    return sub < 0 ? status : run[sub](argc - 1, argv + 1, g);
 }

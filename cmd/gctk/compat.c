@@ -115,8 +115,10 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
     };
     const char *want = NULL, *expr = NULL, *env_path = NULL;
     bool json = false;
+    struct verb_args args = {
+        .name = "compat", .opts = opts, .usage = usage, .argc = argc, .argv = argv};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = verb_option(&args)) >= 0) {
         switch (c) {
         case 'r':
             g->root = optarg;
@@ -133,18 +135,10 @@ int cmd_compat(int argc, char **argv, struct global_opts *g)
         case 'j':
             json = true;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        report("compat: unexpected argument `%s`", argv[optind]);
-        return EXIT_USAGE;
-    }
+    if (c == VERB_EXIT || verb_operands(&args, 0, 0, NULL) < 0)
+        return args.status;
     if ((want != NULL) + (expr != NULL) + (env_path != NULL) != 1) {
         report("compat: give one of --cuda VERSION, --require EXPR or --image-env FILE");
         return EXIT_USAGE;

@@ -312,12 +312,10 @@ static void usage(FILE *f)
 
 int cmd_compose(int argc, char **argv, struct global_opts *g)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    if (strcmp(argv[1], "check") != 0)
-        return report("unknown `compose` command `%s`: use `check`", argv[1]);
+    static const char *const subcommands[] = {"check", NULL};
+    int status = 0;
+    if (verb_subcommand(argc, argv, "compose", subcommands, usage, &status) < 0)
+        return status;
     bool as_json = false;
     const char *compose_opt = NULL, *docker_host = NULL, *daemon_json = ENGINE_DOCKER_CONFIG;
     static const struct option opts[] = {
@@ -329,9 +327,10 @@ int cmd_compose(int argc, char **argv, struct global_opts *g)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
+    struct verb_args v = {
+        .name = "compose check", .opts = opts, .usage = usage, .argc = argc - 1, .argv = argv + 1};
     int c;
-    optind = 0;
-    while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+    while ((c = verb_option(&v)) >= 0) {
         switch (c) {
         case 'j':
             as_json = true;
@@ -348,19 +347,12 @@ int cmd_compose(int argc, char **argv, struct global_opts *g)
         case 'd':
             daemon_json = optarg;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
         }
     }
-    const char *file = NULL;
-    if (optind < argc - 1)
-        file = argv[optind + 1];
-    if (optind + 1 < argc - 1)
-        return report("unexpected argument `%s`", argv[optind + 2]);
+    int first = c == VERB_EXIT ? -1 : verb_operands(&v, 0, 1, NULL);
+    if (first < 0)
+        return v.status;
+    const char *file = first < v.argc ? v.argv[first] : NULL;
     struct compose_version compose, other;
     int n_compose = 0;
     if (compose_opt != NULL) {

@@ -59,8 +59,10 @@ int cmd_config(int argc, char **argv, struct global_opts *g)
     };
     bool as_json = false;
     const char *path = g->config_path;
+    struct verb_args v = {
+        .name = "config", .opts = opts, .usage = usage, .argc = argc, .argv = argv};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = verb_option(&v)) >= 0) {
         switch (c) {
         case 'j':
             as_json = true;
@@ -68,14 +70,10 @@ int cmd_config(int argc, char **argv, struct global_opts *g)
         case 'c':
             path = optarg;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
         }
     }
+    if (c == VERB_EXIT)
+        return v.status;
     if (optind < argc && strcmp(argv[optind], "default") == 0 && optind + 1 == argc) {
         cleanup_free char *def = config_default_json();
         fputs(def, stdout);

@@ -6,7 +6,7 @@
 
 #include "commands.h"
 
-static int usage(FILE *f, int rc)
+static void usage(FILE *f)
 {
     fprintf(f,
             "usage: gctk configure --pid PID [--device IDS] [--capabilities LIST]\n"
@@ -15,7 +15,6 @@ static int usage(FILE *f, int rc)
             "Enters the mount namespace of PID and gives the rootfs ROOTFS (an absolute path\n"
             "in that namespace) the GPUs IDS (default all) with the driver files of the\n"
             "capabilities LIST (default utility,compute), after checking each requirement.\n");
-    return rc;
 }
 
 int cmd_configure(int argc, char **argv, struct global_opts *g)
@@ -36,8 +35,10 @@ int cmd_configure(int argc, char **argv, struct global_opts *g)
     cleanup_strv struct strv requires = {0}, names = {0};
     struct inject_opts o = {.ldconfig = LDCONFIG_INTERNAL, .cuda_compat = true};
     cleanup_error gctk_error *err = NULL;
+    struct verb_args v = {
+        .name = "configure", .opts = opts, .usage = usage, .argc = argc, .argv = argv};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = verb_option(&v)) >= 0) {
         switch (c) {
         case 'p': {
             char *end = NULL;
@@ -74,16 +75,15 @@ int cmd_configure(int argc, char **argv, struct global_opts *g)
         case 'r':
             g->root = optarg;
             break;
-        case 'h':
-            return usage(stdout, 0);
-        default:
-            return 2;
         }
     }
-    if (pid == 0 || optind != argc - 1)
-        return usage(stderr, 2);
+    int first = c == VERB_EXIT ? -1 : verb_operands(&v, 1, 1, "ROOTFS");
+    if (first < 0)
+        return v.status;
+    if (pid == 0)
+        return report("configure: missing --pid PID: the container's first process"), 2;
     o.pid = (pid_t)pid;
-    o.rootfs = argv[optind];
+    o.rootfs = argv[first];
     unsigned caps = 0;
     if (gctk_caps_parse(caps_arg, &caps, &err) < 0) {
         report_error(err);

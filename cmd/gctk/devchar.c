@@ -58,8 +58,10 @@ int cmd_dev_char_links(int argc, char **argv, struct global_opts *g)
         {0},
     };
     struct gctk_devchar_options o = {.dev_char_path = GCTK_DEV_CHAR_PATH};
+    struct verb_args v = {
+        .name = "dev-char-links", .opts = opts, .usage = usage, .argc = argc, .argv = argv};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = verb_option(&v)) >= 0) {
         switch (c) {
         case 'a':
             o.create_all = true;
@@ -76,16 +78,10 @@ int cmd_dev_char_links(int argc, char **argv, struct global_opts *g)
         case 'r':
             g->root = optarg;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
         }
     }
-    if (optind < argc)
-        return report("dev-char-links: unexpected argument `%s`", argv[optind]), 2;
+    if (c == VERB_EXIT || verb_operands(&v, 0, 0, NULL) < 0)
+        return v.status;
     if (o.dev_root == NULL)
         o.dev_root = g->root != NULL ? g->root : "/";
     return run_dev_char_links(&o);

@@ -79,8 +79,10 @@ int cmd_doctor(int argc, char **argv, struct global_opts *g)
     cleanup_free const char **cdi = NULL;
     size_t ncdi = 0;
     unsigned long v = 0;
+    struct verb_args args = {
+        .name = "doctor", .opts = opts, .usage = usage, .argc = argc, .argv = argv};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = verb_option(&args)) >= 0) {
         switch (c) {
         case 'r':
             g->root = optarg;
@@ -127,18 +129,10 @@ int cmd_doctor(int argc, char **argv, struct global_opts *g)
         case 'R':
             o.runc_root = optarg;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
         }
     }
-    if (optind < argc) {
-        report("doctor: unexpected argument `%s`", argv[optind]);
-        return 2;
-    }
+    if (c == VERB_EXIT || verb_operands(&args, 0, 0, NULL) < 0)
+        return args.status;
     if (g->root != NULL)
         o.root = g->root;
     o.cdi_dirs = cdi;

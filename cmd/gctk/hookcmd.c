@@ -46,10 +46,10 @@ static int container_rootfs(const char *given, char **out, pid_t *pid, gctk_erro
 
 int cmd_hook(int argc, char **argv, struct global_opts *g)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    static const char *const hooks[] = {"update-ldcache", "create-symlinks", "mask-proc", NULL};
+    int status = 0, hook = verb_subcommand(argc, argv, "hook", hooks, usage, &status);
+    if (hook < 0)
+        return status;
     const char *verb = argv[1];
     static const struct option opts[] = {
         {"folder", required_argument, NULL, 'f'},
@@ -64,9 +64,11 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
     cleanup_error gctk_error *err = NULL;
     cleanup_free char *rootfs = NULL;
     const char *rootfs_arg = NULL, *driver_root = g->root ? g->root : "/", *driver = NULL;
+    cleanup_free char *name = xasprintf("hook %s", verb);
+    struct verb_args v = {
+        .name = name, .opts = opts, .usage = usage, .argc = argc - 1, .argv = argv + 1};
     int c;
-    optind = 0;
-    while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+    while ((c = verb_option(&v)) >= 0) {
         switch (c) {
         case 'f':
             strv_push(&folders, xstrdup(optarg));
@@ -88,24 +90,11 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
         case 'r':
             rootfs_arg = optarg;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return 2;
         }
     }
-    if (optind < argc - 1) {
-        report("hook %s: unexpected argument `%s`", verb, argv[optind + 1]);
-        return 2;
-    }
-    bool ldcache = strcmp(verb, "update-ldcache") == 0;
-    bool symlinks = strcmp(verb, "create-symlinks") == 0;
-    bool mask = strcmp(verb, "mask-proc") == 0;
-    if (!ldcache && !symlinks && !mask) {
-        report("unknown hook `%s`: use update-ldcache, create-symlinks or mask-proc", verb);
-        return 2;
-    }
+    if (c == VERB_EXIT || verb_operands(&v, 0, 0, NULL) < 0)
+        return v.status;
+    bool ldcache = hook == 0, symlinks = hook == 1, mask = hook == 2;
     pid_t pid = 0;
     if (container_rootfs(rootfs_arg, &rootfs, &pid, &err) < 0 ||
         (ldcache && cdi_hook_update_ldcache(rootfs, pid, &folders, driver, &err) < 0) ||

@@ -107,6 +107,15 @@ void print_warnings(const gctk_host *h)
         fprintf(stderr, "gctk: warning: %s\n", gctk_host_warning(h, i));
 }
 
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: gctk info [--root DIR] [--json] [--no-nvml]\n\n"
+               "Shows the driver version, the newest CUDA version the driver supports and\n"
+               "the GPUs (in nvidia-smi's order). --no-nvml reads /proc alone: memory,\n"
+               "brand, architecture and CUDA version are then unknown, and so is the MIG\n"
+               "mode of a GPU without MIG devices in /proc; MIG devices have no UUID.\n");
+}
+
 int cmd_info(int argc, char **argv, struct global_opts *g)
 {
     static const struct option opts[] = {
@@ -118,8 +127,9 @@ int cmd_info(int argc, char **argv, struct global_opts *g)
     };
     bool json = false;
     unsigned flags = 0;
+    struct verb_args v = {.name = "info", .opts = opts, .usage = usage, .argc = argc, .argv = argv};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = verb_option(&v)) >= 0) {
         switch (c) {
         case 'j':
             json = true;
@@ -130,19 +140,10 @@ int cmd_info(int argc, char **argv, struct global_opts *g)
         case 'r':
             g->root = optarg;
             break;
-        case 'h':
-            printf("usage: gctk info [--root DIR] [--json] [--no-nvml]\n\n"
-                   "Shows the driver version, the newest CUDA version the driver supports and\n"
-                   "the GPUs (in nvidia-smi's order). --no-nvml reads /proc alone: memory,\n"
-                   "brand, architecture and CUDA version are then unknown, and so is the MIG\n"
-                   "mode of a GPU without MIG devices in /proc; MIG devices have no UUID.\n");
-            return 0;
-        default:
-            return 2;
         }
     }
-    if (optind != argc)
-        return report("info: unexpected argument `%s`", argv[optind]), 2;
+    if (c == VERB_EXIT || verb_operands(&v, 0, 0, NULL) < 0)
+        return v.status;
     gctk_host *h = open_host_or_report(g, flags);
     if (h == NULL)
         return 1;

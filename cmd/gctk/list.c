@@ -85,6 +85,18 @@ static void print_plan_json(gctk_host *h, const gctk_plan *p)
     json_decref(root);
 }
 
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: gctk list [--root DIR] [--capabilities LIST] [--device IDS] [--json]\n"
+               "                 [--mig-config GPUS] [--mig-monitor GPUS]\n"
+               "                 [--imex-channels CHANNELS]\n\n"
+               "Lists the device nodes and driver files (host paths) a container asking for\n"
+               "these GPUs (default all) and capabilities (default utility,compute) gets.\n"
+               "IDS may name MIG devices (0:1, MIG-<uuid>); --mig-config and --mig-monitor\n"
+               "add what NVIDIA_MIG_CONFIG_DEVICES / NVIDIA_MIG_MONITOR_DEVICES give a\n"
+               "privileged container, --imex-channels what NVIDIA_IMEX_CHANNELS (0,1) gives.\n");
+}
+
 int cmd_list(int argc, char **argv, struct global_opts *g)
 {
     static const struct option opts[] = {
@@ -101,8 +113,9 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
     const char *caps_arg = "utility,compute", *devices = "all";
     const char *mig_config = NULL, *mig_monitor = NULL, *imex = NULL;
     bool json = false;
+    struct verb_args v = {.name = "list", .opts = opts, .usage = usage, .argc = argc, .argv = argv};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = verb_option(&v)) >= 0) {
         switch (c) {
         case 'c':
             caps_arg = optarg;
@@ -125,23 +138,10 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
         case 'r':
             g->root = optarg;
             break;
-        case 'h':
-            printf(
-                "usage: gctk list [--root DIR] [--capabilities LIST] [--device IDS] [--json]\n"
-                "                 [--mig-config GPUS] [--mig-monitor GPUS]\n"
-                "                 [--imex-channels CHANNELS]\n\n"
-                "Lists the device nodes and driver files (host paths) a container asking for\n"
-                "these GPUs (default all) and capabilities (default utility,compute) gets.\n"
-                "IDS may name MIG devices (0:1, MIG-<uuid>); --mig-config and --mig-monitor\n"
-                "add what NVIDIA_MIG_CONFIG_DEVICES / NVIDIA_MIG_MONITOR_DEVICES give a\n"
-                "privileged container, --imex-channels what NVIDIA_IMEX_CHANNELS (0,1) gives.\n");
-            return 0;
-        default:
-            return 2;
         }
     }
-    if (optind != argc)
-        return report("list: unexpected argument `%s`", argv[optind]), 2;
+    if (c == VERB_EXIT || verb_operands(&v, 0, 0, NULL) < 0)
+        return v.status;
     cleanup_error gctk_error *err = NULL;
     unsigned caps = 0;
     if (gctk_caps_parse(caps_arg, &caps, &err) < 0)

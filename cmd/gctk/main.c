@@ -132,7 +132,6 @@ int gctk_main(int argc, char **argv)
     g.cache = (struct gctk_host_cache){.dir = cfg.discovery_cache, .config = cfg.digest};
     g.cfg = &cfg;
     int vi = optind;
-    optind = 0; /* glibc: start getopt afresh for the verb's own options */
     int rc = cmd->fn(argc - vi, argv + vi, &g);
     config_clear(&cfg);
     return rc;

@@ -228,8 +228,9 @@ int cmd_ps(int argc, char **argv, struct global_opts *g)
     bool json = false, full = false;
     double every = 0;
     const char *container = NULL;
+    struct verb_args v = {.name = "ps", .opts = opts, .usage = usage, .argc = argc, .argv = argv};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = verb_option(&v)) >= 0) {
         switch (c) {
         case 'r':
             g->root = optarg;
@@ -255,16 +256,10 @@ int cmd_ps(int argc, char **argv, struct global_opts *g)
         case 'P':
             o.podman_host = optarg;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
         }
     }
-    if (optind != argc)
-        return report("ps: unexpected argument `%s`", argv[optind]), 2;
+    if (c == VERB_EXIT || verb_operands(&v, 0, 0, NULL) < 0)
+        return v.status;
     gctk_host *h = open_host_or_report(g, 0);
     if (h == NULL)
         return container != NULL ? 2 : 1;

@@ -48,15 +48,11 @@ static void usage(FILE *f)
 
 int cmd_runtime(int argc, char **argv, struct global_opts *g)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    unsigned flags = 0;
-    if (strcmp(argv[1], "unset") == 0)
-        flags |= CONFIG_REMOVE;
-    else if (strcmp(argv[1], "configure") != 0)
-        return report("unknown `runtime` command `%s`: use `configure` or `unset`", argv[1]);
+    static const char *const subcommands[] = {"configure", "unset", NULL};
+    int status = 0, sub = verb_subcommand(argc, argv, "runtime", subcommands, usage, &status);
+    if (sub < 0)
+        return status;
+    unsigned flags = sub == 1 ? CONFIG_REMOVE : 0;
 
     const char *engine_name = "docker", *config = NULL, *path_opt = NULL;
     struct runtime_entry rt = {.name = "nvidia"};
@@ -87,9 +83,11 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
+    cleanup_free char *name = xasprintf("runtime %s", argv[1]);
+    struct verb_args v = {
+        .name = name, .opts = opts, .usage = usage, .argc = argc - 1, .argv = argv + 1};
     int c;
-    optind = 0;
-    while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+    while ((c = verb_option(&v)) >= 0) {
         switch (c) {
         case 'R':
             engine_name = optarg;
@@ -134,16 +132,10 @@ int cmd_runtime(int argc, char **argv, struct global_opts *g)
         case 'r':
             g->root = optarg;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
         }
     }
-    if (optind < argc - 1)
-        return report("unexpected argument `%s`", argv[optind + 1]);
+    if (c == VERB_EXIT || verb_operands(&v, 0, 0, NULL) < 0)
+        return v.status;
     const struct engine *e = engine_find(engine_name);
     if (e == NULL)
         return report("unknown runtime `%s`: gctk can configure %s", engine_name, engine_names());

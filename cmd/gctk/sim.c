@@ -65,9 +65,14 @@ static int sim_create(int argc, char **argv)
     gctk_sim_options_init(&o);
     cleanup_free const char **migs = xcalloc((size_t)argc + 1, sizeof(char *));
     size_t nmig = 0;
+    struct verb_args v = {.name = "sim create",
+                          .shortopts = "f",
+                          .opts = opts,
+                          .usage = usage,
+                          .argc = argc,
+                          .argv = argv};
     int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+    while ((c = verb_option(&v)) >= 0) {
         switch (c) {
         case 'g': {
             char *end;
@@ -118,21 +123,14 @@ static int sim_create(int argc, char **argv)
             o.cold_init_ms = (unsigned)n;
             break;
         }
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
         }
     }
-    if (optind + 1 != argc) {
-        usage(stderr);
-        return 2;
-    }
+    int first = c == VERB_EXIT ? -1 : verb_operands(&v, 1, 1, "DIR");
+    if (first < 0)
+        return v.status;
     o.mig = migs;
     o.nmig = nmig;
-    const char *dir = argv[optind];
+    const char *dir = argv[first];
     struct strv warnings = {0};
     cleanup_error gctk_error *err = NULL;
     int r = gctk_sim_create(dir, &o, &warnings, &err);
@@ -182,16 +180,9 @@ static int sim_create(int argc, char **argv)
 int cmd_sim(int argc, char **argv, struct global_opts *g)
 {
     (void)g;
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    if (strcmp(argv[1], "create") == 0)
-        return sim_create(argc - 1, argv + 1);
-    report("unknown `gctk sim` command `%s`: try `gctk sim create DIR`", argv[1]);
-    return 2;
+    static const char *const subcommands[] = {"create", NULL};
+    int status = 0;
+    if (verb_subcommand(argc, argv, "sim", subcommands, usage, &status) < 0)
+        return status;
+    return sim_create(argc - 1, argv + 1);
 }

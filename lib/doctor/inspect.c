@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 
+#include "arch.h"
 #include "caps.h"
 #include "cgroup.h"
 #include "config.h"
@@ -46,20 +47,30 @@
 #define PROBE_REPORT_MAX (1u << 20)
 #define FILES_SHOWN 4
 
-/* Where images keep driver files: the library directories of both layouts
- * and the programs' directory. */
-static const char *const image_dirs[] = {
-    "/usr/lib/x86_64-linux-gnu",
-    "/lib/x86_64-linux-gnu",
-    "/usr/lib64",
-    "/lib64",
-    "/usr/lib",
-    "/lib",
-    "/usr/local/nvidia/lib64",
-    "/usr/local/nvidia/lib",
-    "/usr/bin",
-    NULL,
-};
+/* Where an image keeps driver files: the library directories of its
+ * architecture and of the host driver's, in the order discovery reads them
+ * on such a host (arch.c; once each when the two are one), then the
+ * programs' directory. A NULL image: the host's alone. */
+static void image_dirs(const struct host_arch *image, const struct host_arch *host,
+                       struct strv *out)
+{
+    const struct host_arch *arches[] = {image != NULL ? image : host, host};
+    for (size_t a = 0; a < GCTK_ARRAY_LEN(arches); a++)
+        for (const char *const *d = arches[a]->lib_dirs; *d != NULL; d++)
+            if (!strv_contains(out, *d))
+                strv_push(out, xstrdup(*d));
+    strv_push(out, xstrdup("/usr/bin"));
+}
+
+/* The architecture an image says it is of ("Architecture": "arm64" in its
+ * engine's inspect); NULL when it names none gctk knows. Docker before 23
+ * records its own on `docker import --platform`, whatever the files are:
+ * the host driver's directories are read too. */
+static const struct host_arch *image_arch(const json_t *inspect)
+{
+    const char *name = json_string_value(json_object_get(inspect, "Architecture"));
+    return name != NULL ? host_arch_by_name(name) : NULL;
+}
 
 /* ---- driver files of an image ------------------------------------------------------- */
 
@@ -150,7 +161,8 @@ static bool is_opaque(int dfd)
 /* The driver files of the image whose layers are given top first: in each
  * directory, a name is the topmost layer's; a whiteout hides it below, an
  * opaque directory hides everything below. */
-static int scan_layers(const struct strv *layers, struct driver_files *out, gctk_error **err)
+static int scan_layers(const struct strv *dirs, const struct strv *layers, struct driver_files *out,
+                       gctk_error **err)
 {
     int *fds = xcalloc(layers->len + 1, sizeof(int));
     int rc = 0;
@@ -161,10 +173,11 @@ static int scan_layers(const struct strv *layers, struct driver_files *out, gctk
             break;
         }
     }
-    for (size_t d = 0; rc == 0 && image_dirs[d] != NULL; d++) {
+    for (size_t d = 0; rc == 0 && d < dirs->len; d++) {
+        const char *dir_name = dirs->items[d];
         struct strv seen = {0};
         for (size_t l = 0; l < layers->len; l++) {
-            int dfd = open_layer_dir(fds[l], image_dirs[d]);
+            int dfd = open_layer_dir(fds[l], dir_name);
             if (dfd < 0)
                 continue;
             int scan = dup(dfd);
@@ -194,7 +207,7 @@ static int scan_layers(const struct strv *layers, struct driver_files *out, gctk
                 if (S_ISCHR(st.st_mode) && st.st_rdev == 0)
                     continue; /* an overlayfs whiteout: hidden below */
                 struct driver_file f;
-                if (classify(image_dirs[d], name, st.st_mode, &f))
+                if (classify(dir_name, name, st.st_mode, &f))
                     push_file(out, &f);
             }
             bool opaque = is_opaque(dfd);
@@ -323,7 +336,9 @@ static void check_layers(const struct doctor_facts *f, const char *what, const j
     }
     struct driver_files files = {0};
     cleanup_error gctk_error *e = NULL;
-    if (scan_layers(&layers, &files, &e) < 0)
+    cleanup_strv struct strv dirs = {0};
+    image_dirs(image_arch(inspect), host_root_arch(f->root), &dirs);
+    if (scan_layers(&dirs, &layers, &files, &e) < 0)
         doctor_add(r, "image driver files", DOCTOR_SKIPPED, NULL, "%s: %s", what, e->msg);
     else
         report_files(f, what, &files, layers.len, r);
@@ -383,7 +398,8 @@ int doctor_inspect_image(const struct doctor_facts *f, const char *image, struct
 
 /* The child's side: joins the cgroup (cgroup.procs of dir), enters the mount
  * namespace (ns_fd) and reports on out. Never returns. */
-static void probe_child(int out, pid_t pid, const char *cgroup_dir, int ns_fd, const gctk_plan *p)
+static void probe_child(int out, pid_t pid, const char *cgroup_dir, int ns_fd, const gctk_plan *p,
+                        const struct host_arch *a, const struct strv *dirs)
 {
     json_t *rep = json_object();
     /* The container's ld.so.cache is read before the mount namespace is
@@ -433,7 +449,9 @@ static void probe_child(int out, pid_t pid, const char *cgroup_dir, int ns_fd, c
             json_t *libs = json_object();
             for (size_t i = 0; i < cache.len; i++) {
                 const struct ldcache_entry *en = &cache.entries[i];
-                if (en->hwcap != 0 || (en->flags & 0xff00) != (LDCACHE_FLAG_X86_64 & 0xff00) ||
+                if (en->hwcap != 0 ||
+                    (en->flags & LDCACHE_FLAG_REQUIRED_MASK) !=
+                        (a->ldcache_flags & LDCACHE_FLAG_REQUIRED_MASK) ||
                     json_object_get(libs, en->soname) != NULL || cap_library_caps(en->soname) == 0)
                     continue;
                 char real[PATH_MAX];
@@ -444,14 +462,15 @@ static void probe_child(int out, pid_t pid, const char *cgroup_dir, int ns_fd, c
         }
         ldcache_clear(&cache);
         json_t *files = json_array();
-        for (size_t d = 0; image_dirs[d] != NULL; d++) {
-            DIR *dir = opendir(image_dirs[d]);
+        for (size_t d = 0; d < dirs->len; d++) {
+            const char *dir_name = dirs->items[d];
+            DIR *dir = opendir(dir_name);
             struct dirent *de;
             while (dir != NULL && (de = readdir(dir)) != NULL) {
                 struct stat st;
                 struct driver_file f;
                 if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                    classify(image_dirs[d], de->d_name, st.st_mode, &f)) {
+                    classify(dir_name, de->d_name, st.st_mode, &f)) {
                     json_array_append_new(
                         files,
                         json_pack("{s:s, s:b, s:o}", "path", f.path, "link", f.link, "version",
@@ -472,14 +491,16 @@ static void probe_child(int out, pid_t pid, const char *cgroup_dir, int ns_fd, c
 }
 
 /* Runs the probe of the container whose first process is pid; *out: its report. */
-static int probe(pid_t pid, const char *cgroup_dir, const gctk_plan *p, json_t **out,
-                 gctk_error **err)
+static int probe(pid_t pid, const char *cgroup_dir, const gctk_plan *p, const struct host_arch *a,
+                 json_t **out, gctk_error **err)
 {
     char ns[64];
     snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)pid);
     cleanup_fd int ns_fd = open(ns, O_RDONLY | O_CLOEXEC);
     if (ns_fd < 0)
         return gctk_fail(err, errno, "open `%s`", ns);
+    cleanup_strv struct strv dirs = {0};
+    image_dirs(NULL, a, &dirs);
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return gctk_fail(err, errno, "pipe");
@@ -491,7 +512,7 @@ static int probe(pid_t pid, const char *cgroup_dir, const gctk_plan *p, json_t *
     }
     if (child == 0) {
         close(pipefd[0]);
-        probe_child(pipefd[1], pid, cgroup_dir, ns_fd, p);
+        probe_child(pipefd[1], pid, cgroup_dir, ns_fd, p, a, &dirs);
     }
     close(pipefd[1]);
     cleanup_fd int in = pipefd[0];
@@ -784,7 +805,7 @@ int doctor_inspect_container(const struct doctor_facts *f, const char *query, co
         return 0;
     }
     cleanup_json json_t *rep = NULL;
-    if (probe(pid, dir, plan, &rep, &e) < 0) {
+    if (probe(pid, dir, plan, host_root_arch(f->root), &rep, &e) < 0) {
         doctor_add(r, "container devices", DOCTOR_SKIPPED, NULL, "%s: %s", what, e->msg);
         return 0;
     }

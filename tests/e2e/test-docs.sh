@@ -212,3 +212,60 @@ else
         "^ExecStart=$GCTK_BUILD/cmd/gctk cdi generate --output /run/cdi/nvidia.yaml\$" \
         "$(grep '^ExecStart=' "$U/gctk-cdi-refresh.service")"
 fi
+
+# ---- every verb reads its command line the same way (cmd/gctk/args.c)
+# the words that reach a verb's options: its sub-command where it has them
+verb_words() {
+    case $1 in
+        sim) echo "sim create" ;;
+        runtime) echo "runtime configure" ;;
+        compose) echo "compose check" ;;
+        cdi) echo "cdi generate" ;;
+        hook) echo "hook mask-proc" ;;
+        *) echo "$1" ;;
+    esac
+}
+for v in "${VERBS[@]}"; do
+    read -ra w <<<"$(verb_words "$v")"
+    out=$("$GCTK" "${w[@]}" --no-such-option 2>&1 >/dev/null)
+    rc=$?
+    expect_eq "gctk ${w[*]} --no-such-option: exit 2" 2 "$rc"
+    expect_eq "gctk ${w[*]} --no-such-option: one line naming it and --help" \
+        "gctk: ${w[*]}: unknown option \`--no-such-option\`: \`gctk ${w[*]} --help\` lists the options" "$out"
+    out=$("$GCTK" "${w[@]}" --help 2>/dev/null)
+    rc=$?
+    expect_eq "gctk ${w[*]} --help: exit 0" 0 "$rc"
+    expect_match "gctk ${w[*]} --help: the usage on stdout" "^usage: gctk $v" "$out"
+done
+# an operand too many: the verbs that take none, and those that take one
+for words in "info" "list" "doctor" "ps" "compat --cuda 12.0" "dev-char-links" "cdi list" \
+    "cdi generate" "runtime configure" "runtime unset" "hook mask-proc"; do
+    read -ra w <<<"$words"
+    out=$("$GCTK" "${w[@]}" extra 2>&1 >/dev/null)
+    rc=$?
+    name=${words%% --*}
+    expect_eq "gctk $words extra: exit 2, \`unexpected argument\`" \
+        "2 gctk: $name: unexpected argument \`extra\`" "$rc $out"
+done
+for words in "compose check a.yaml" "sim create DIR" "configure --pid 1 ROOTFS"; do
+    read -ra w <<<"$words"
+    out=$("$GCTK" "${w[@]}" extra 2>&1 >/dev/null)
+    rc=$?
+    name=$(awk '{ print $1, $2 }' <<<"$words" | sed 's/ --.*//')
+    expect_eq "gctk $words extra: exit 2, \`unexpected argument\`" \
+        "2 gctk: $name: unexpected argument \`extra\`" "$rc $out"
+done
+out=$("$GCTK" info --root 2>&1 >/dev/null)
+expect_eq "an option without its value: exit 2, named" \
+    "2 gctk: info: option \`--root\` needs a value: \`gctk info --help\` says which" "$? $out"
+out=$("$GCTK" info --json=yes 2>&1 >/dev/null)
+expect_eq "a value an option does not take: exit 2, named" \
+    "2 gctk: info: option \`--json\` takes no value: \`gctk info --help\` lists the options" "$? $out"
+out=$("$GCTK" sim create 2>&1 >/dev/null)
+expect_eq "a missing operand: exit 2, named" \
+    "2 gctk: sim create: missing DIR: \`gctk sim create --help\` shows the usage" "$? $out"
+for v in sim runtime compose cdi hook; do
+    out=$("$GCTK" "$v" no-such-command 2>&1 >/dev/null)
+    expect_match "gctk $v no-such-command: exit 2, the sub-commands named" \
+        "^2 gctk: unknown \`$v\` command \`no-such-command\`: use \`" "$? $out"
+done

@@ -44,6 +44,7 @@ sim noctl --gpus 2
 rm -f "$SCRATCH/noctl/dev/nvidiactl"
 sim cold --gpus 1 --cold-init-ms 10500
 sim old --gpus 2 --driver 535.104.05
+sim arm64 --gpus 1 --arch aarch64
 mapfile -t UUID < <("$GCTK" info --root "$SCRATCH/healthy" --json --no-nvml | jq -r '.gpus[].uuid')
 expect_eq "the healthy host has 4 GPUs" 4 "${#UUID[@]}"
 
@@ -523,6 +524,23 @@ if docker_ok; then
             "$(line 'image driver files')"
     fi
     "$DOCKER" rm -f "gctk-baked-$$" >/dev/null 2>&1
+    # an aarch64 image on an aarch64 host (GH200, GB200) keeps its driver
+    # files in its own multiarch directory: doctor reads the directories of
+    # the image's architecture and of the host driver's (Docker 20.10 records
+    # its own architecture on `docker import --platform`); it judges files by
+    # name and place
+    BAKED_ARM=$SCRATCH/rootfs-baked-arm64
+    mkdir -p "$BAKED_ARM/usr/lib/aarch64-linux-gnu"
+    cp "$GCTK_SIM_DIR/libnvidia-ml.so.1" "$BAKED_ARM/usr/lib/aarch64-linux-gnu/libnvidia-ml.so.1"
+    E2E_FOREIGN=1 E2E_DEB_ARCH=arm64 dk_import_image "$BAKED_ARM" gctk-baked-arm64:latest ||
+        not_ok "import gctk-baked-arm64"
+    HOST=$SCRATCH/arm64 doc --image gctk-baked-arm64
+    if [ "$STORAGE" = overlay2 ]; then
+        expect_match "10 doctor --image of an aarch64 image on an aarch64 host: the file in its aarch64 directory" \
+            '^\[error\] image driver files: image `gctk-baked-arm64` carries driver files of its own: `/usr/lib/aarch64-linux-gnu/libnvidia-ml.so.1` \(a regular file, where the driver.s link goes\)' \
+            "$(line 'image driver files')"
+    fi
+    "$DOCKER" rmi gctk-baked-arm64:latest >/dev/null 2>&1
 fi
 
 # ---- 11: ldcache error: /sbin/ldconfig.real ---------------------------------------------------
