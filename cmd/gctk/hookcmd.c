@@ -1,6 +1,8 @@
-/* gctk hook update-ldcache|create-symlinks|mask-proc: the createContainer
- * hooks a generated CDI spec names, for what a spec cannot say
- * declaratively. The runtime gives the OCI state on stdin; the container's
+/* gctk hook create-container|update-ldcache|create-symlinks|mask-proc: the
+ * createContainer hooks of CDI specs, for what a spec cannot say
+ * declaratively. A spec of `gctk cdi generate` names create-container alone
+ * (one process per container); the others run the specs of earlier versions
+ * and, through nvidia-ctk, NVIDIA's. The runtime gives the OCI state on stdin; the container's
  * rootfs comes from the bundle's config.json (--rootfs overrides both, for
  * manual use). They run with the explicit environment the spec gives them. */
 #include <getopt.h>
@@ -11,14 +13,22 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: gctk hook update-ldcache --folder DIR... [--host-driver-version VERSION]\n"
-               "           [--rootfs DIR]\n"
-               "       gctk hook create-symlinks --link TARGET::LINK... [--rootfs DIR]\n"
-               "       gctk hook mask-proc [--driver-root DIR] [--rootfs DIR]\n"
-               "\n"
-               "Run by an OCI runtime as createContainer hooks (state on stdin), as the CDI\n"
-               "specs of `gctk cdi generate` ask. update-ldcache --host-driver-version: the\n"
-               "image's /usr/local/cuda/compat libraries newer than that driver win.\n");
+    fprintf(
+        f,
+        "usage: gctk hook create-container [--link TARGET::LINK]... [--node-link TARGET::LINK]...\n"
+        "           [--folder DIR]... [--host-driver-version VERSION] [--driver-root DIR]\n"
+        "           [--rootfs DIR]\n"
+        "       gctk hook update-ldcache --folder DIR... [--host-driver-version VERSION]\n"
+        "           [--rootfs DIR]\n"
+        "       gctk hook create-symlinks --link TARGET::LINK... [--rootfs DIR]\n"
+        "       gctk hook mask-proc [--driver-root DIR] [--rootfs DIR]\n"
+        "\n"
+        "Run by an OCI runtime as createContainer hooks (state on stdin), as the CDI\n"
+        "specs ask. create-container does what the three others do, in one process:\n"
+        "the links, the ld.so.cache (with --folder), the /proc mask; --node-link\n"
+        "links are made only where TARGET is a device node the container has.\n"
+        "--host-driver-version: the image's /usr/local/cuda/compat libraries newer\n"
+        "than that driver win.\n");
 }
 
 /* The rootfs (and in *pid the container's process, 0 when the rootfs was
@@ -54,13 +64,15 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
     static const struct option opts[] = {
         {"folder", required_argument, NULL, 'f'},
         {"link", required_argument, NULL, 'l'},
+        {"node-link", required_argument, NULL, 'n'},
         {"driver-root", required_argument, NULL, 'd'},
         {"host-driver-version", required_argument, NULL, 'V'},
         {"rootfs", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    cleanup_strv struct strv folders = {0}, links = {0};
+    /* the options of every verb, each taking what it needs */
+    cleanup_strv struct strv folders = {0}, links = {0}, node_links = {0};
     cleanup_error gctk_error *err = NULL;
     cleanup_free char *rootfs = NULL;
     const char *rootfs_arg = NULL, *driver_root = g->root ? g->root : "/", *driver = NULL;
@@ -73,6 +85,9 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
             break;
         case 'l':
             strv_push(&links, xstrdup(optarg));
+            break;
+        case 'n':
+            strv_push(&node_links, xstrdup(optarg));
             break;
         case 'd':
             driver_root = optarg;
@@ -99,15 +114,24 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
         report("hook %s: unexpected argument `%s`", verb, argv[optind + 1]);
         return 2;
     }
+    bool all = strcmp(verb, "create-container") == 0;
     bool ldcache = strcmp(verb, "update-ldcache") == 0;
     bool symlinks = strcmp(verb, "create-symlinks") == 0;
     bool mask = strcmp(verb, "mask-proc") == 0;
-    if (!ldcache && !symlinks && !mask) {
-        report("unknown hook `%s`: use update-ldcache, create-symlinks or mask-proc", verb);
+    if (!all && !ldcache && !symlinks && !mask) {
+        report("unknown hook `%s`: use create-container, update-ldcache, create-symlinks or "
+               "mask-proc",
+               verb);
         return 2;
     }
+    const struct cdi_container_edits e = {.links = &links,
+                                          .node_links = &node_links,
+                                          .folders = &folders,
+                                          .host_driver_version = driver,
+                                          .driver_root = driver_root};
     pid_t pid = 0;
     if (container_rootfs(rootfs_arg, &rootfs, &pid, &err) < 0 ||
+        (all && cdi_hook_create_container(rootfs, pid, &e, &err) < 0) ||
         (ldcache && cdi_hook_update_ldcache(rootfs, pid, &folders, driver, &err) < 0) ||
         (symlinks && cdi_hook_create_symlinks(rootfs, pid, &links, &err) < 0) ||
         (mask && cdi_hook_mask_proc(driver_root, rootfs, pid, &err) < 0)) {
