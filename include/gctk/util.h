@@ -212,13 +212,15 @@ struct write_opts {
     mode_t mode;       /* of the new file (the umask does not apply) */
     bool keep;         /* a regular file being replaced gives its mode and owner */
     bool backup;       /* ...and its content is first written to NAME.bak */
-    bool no_dir_sync;  /* the rename need not outlive a crash (a container's own layer) */
+    bool no_dir_sync;  /* the rename need not outlive a crash */
+    bool no_sync;      /* nor the content: a file made again at every use (a container's
+                          ld.so.cache, the discovery cache); implies no_dir_sync */
     bool replace_any;  /* whatever is at the name is replaced (a container's file) */
     const char *shown; /* how messages name the file; NULL: `path` */
 };
 
 /* Replaces name in the directory dirfd with data: a new file beside it
- * (temp_name(), O_EXCL|O_NOFOLLOW), written in full, fsync'ed, renamed over
+ * (temp_name(), O_EXCL|O_NOFOLLOW), written in full, fsync'ed (but no_sync), renamed over
  * name, then the directory fsync'ed. Nothing is ever written through what is
  * at name. Only a regular file there is replaced: a symlink, a device, a
  * FIFO, a socket or a directory is refused, neither opened nor replaced, with

@@ -126,21 +126,29 @@ static int open_host(const gctk_host *h, const char *path, mode_t type, int *fd_
 
 /* A second run of the hook on the same container would stack every mount on
  * the first run's: refuse it at the first target that already is the host's
- * object, before anything is changed. */
-static int check_not_injected(struct rootfs *r, int src, const char *path, gctk_error **err)
+ * object (a target found, not created: nothing was changed for it). */
+static int check_not_injected(const struct stat *src, int dst, const char *path, gctk_error **err)
 {
-    cleanup_fd int dst = -1;
-    cleanup_error gctk_error *e = NULL;
-    struct stat s, d;
-    if (rootfs_open_path(r, path, O_PATH | O_CLOEXEC, &dst, &e) < 0)
-        return 0; /* not there yet: the usual case */
-    if (fstat(src, &s) == 0 && fstat(dst, &d) == 0 && s.st_dev == d.st_dev && s.st_ino == d.st_ino)
+    struct stat d;
+    if (fstat(dst, &d) == 0 && src->st_dev == d.st_dev && src->st_ino == d.st_ino)
         return gctk_fail(err, 0,
                          "`%s` is already mounted from the host: this container's GPUs "
                          "were set up by an earlier run of the hook (is gctk-hook listed "
                          "twice in its OCI hooks?)",
                          path);
     return 0;
+}
+
+/* A node's target is looked up first: an earlier run's node is not the
+ * regular file the target must be, and would be refused as such. */
+static int node_not_injected(struct rootfs *r, const struct stat *src, const char *path,
+                             gctk_error **err)
+{
+    cleanup_fd int found = -1;
+    cleanup_error gctk_error *absent = NULL;
+    if (rootfs_open_path(r, path, O_PATH | O_CLOEXEC, &found, &absent) < 0)
+        return 0; /* not there yet: the usual case */
+    return check_not_injected(src, found, path, err);
 }
 
 static int mount_node(const gctk_host *h, struct rootfs *r, const struct gctk_node *n,
@@ -155,7 +163,7 @@ static int mount_node(const gctk_host *h, struct rootfs *r, const struct gctk_no
                          "device `%s` is %u:%u on the host, expected %u:%u: the driver "
                          "changed under us; retry",
                          n->path, major(st.st_rdev), minor(st.st_rdev), n->major, n->minor);
-    if (check_not_injected(r, src, n->path, err) < 0)
+    if (node_not_injected(r, &st, n->path, err) < 0)
         return -1;
     if (rootfs_make_target(r, n->path, S_IFREG, j, &dst, err) < 0 ||
         mount_bind_fd(src, dst, LAYOUT_NODE_FLAGS, j, err) < 0)
@@ -174,10 +182,11 @@ static int mount_file(const gctk_host *h, struct rootfs *r, const struct gctk_fi
     cleanup_fd int src = -1, dst = -1;
     if (open_host(h, f->source, type, &src, &st, err) < 0)
         return gctk_wrap(err, "mount `%s`", dst_path);
-    if (check_not_injected(r, src, dst_path, err) < 0)
+    if (rootfs_make_target(r, dst_path, type == S_IFDIR ? S_IFDIR : S_IFREG, j, &dst, err) < 0)
+        return gctk_wrap(err, "mount `%s`", dst_path);
+    if (check_not_injected(&st, dst, dst_path, err) < 0)
         return -1;
-    if (rootfs_make_target(r, dst_path, type == S_IFDIR ? S_IFDIR : S_IFREG, j, &dst, err) < 0 ||
-        mount_bind_fd(src, dst, layout_file_flags(f), j, err) < 0)
+    if (mount_bind_fd(src, dst, layout_file_flags(f), j, err) < 0)
         return gctk_wrap(err, "mount `%s`", dst_path);
     return 0;
 }

@@ -505,6 +505,12 @@ static int create_dir_in(int dirfd, const char *name, mode_t mode, struct mount_
 static int mkdir_p_at(struct rootfs *r, const char *path, mode_t mode, struct mount_journal *j,
                       int links, gctk_error **err)
 {
+    /* The usual case, a directory that exists: one resolution, the same as
+     * the walk below would make (which creates what is missing and says
+     * which component is in the way). */
+    int found = resolve_raw(r, path, O_PATH | O_DIRECTORY);
+    if (found >= 0)
+        return found;
     cleanup_fd int cur = fcntl(r->fd, F_DUPFD_CLOEXEC, 3);
     if (cur < 0)
         return gctk_fail(err, errno, "dup rootfs fd");
@@ -618,10 +624,47 @@ static int check_target_type(struct rootfs *r, const char *path, int fd, mode_t 
                        path, r->path, file_type_name(st.st_mode), file_type_name(type));
 }
 
+/* Creates the file name in pfd for a mount target: *fd_out is the new file's
+ * own fd (recorded in j), or -EEXIST when something is there. */
+static int create_target_in(struct rootfs *r, int pfd, const char *name, const char *path,
+                            struct mount_journal *j, int *fd_out, gctk_error **err)
+{
+    cleanup_fd int fd =
+        openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST)
+        return -EEXIST;
+    if (fd < 0)
+        return gctk_fail(err, errno, "create `%s` inside `%s`", path, r->path);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return gctk_fail(err, errno, "stat `%s` inside `%s`", path, r->path);
+    journal_created(j, ENTRY_FILE, pfd, name, &st, NULL);
+    *fd_out = steal_fd(&fd);
+    return 0;
+}
+
 static int make_target_at(struct rootfs *r, const char *path, mode_t type, struct mount_journal *j,
                           int links, int *fd_out, gctk_error **err)
 {
+    cleanup_free char *parent = NULL, *name = NULL;
+    if (type != S_IFDIR) {
+        if (split_last(path, &parent, &name) < 0)
+            return gctk_refuse(err, EINVAL, "mount target `%s`: not a file name", path);
+        if (path[strlen(path) - 1] == '/')
+            return gctk_refuse(err, ENOTDIR, "mount target `%s` ends in `/` but is a file", path);
+    }
     for (int tries = 0;; tries++) {
+        cleanup_fd int pfd = -1;
+        if (type != S_IFDIR) {
+            /* A new file first, the usual case: the parent resolved once and
+             * the file made there, never looked up by name again. */
+            pfd = mkdir_p_at(r, parent, 0755, j, links, err);
+            if (pfd < 0)
+                return -1;
+            int rc = create_target_in(r, pfd, name, path, j, fd_out, err);
+            if (rc != -EEXIST)
+                return rc;
+        }
         /* O_PATH: a FIFO must never be opened for reading, it would block. */
         cleanup_fd int fd = resolve_raw(r, path, O_PATH);
         if (fd >= 0) {
@@ -639,33 +682,6 @@ static int make_target_at(struct rootfs *r, const char *path, mode_t type, struc
             *fd_out = steal_fd(&fd);
             return 0;
         }
-
-        cleanup_free char *parent = NULL, *name = NULL;
-        if (split_last(path, &parent, &name) < 0)
-            return gctk_refuse(err, EINVAL, "mount target `%s`: not a file name", path);
-        if (path[strlen(path) - 1] == '/')
-            return gctk_refuse(err, ENOTDIR, "mount target `%s` ends in `/` but is a file", path);
-        cleanup_fd int pfd = mkdir_p_at(r, parent, 0755, j, links, err);
-        if (pfd < 0)
-            return -1;
-        cleanup_fd int created =
-            openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (created >= 0) {
-            struct stat st, again;
-            if (fstat(created, &st) < 0)
-                return gctk_fail(err, errno, "stat `%s` inside `%s`", path, r->path);
-            journal_created(j, ENTRY_FILE, pfd, name, &st, NULL);
-            fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-            if (fd < 0)
-                return gctk_fail(err, errno, "open `%s` inside `%s`", path, r->path);
-            if (fstat(fd, &again) < 0 || again.st_dev != st.st_dev || again.st_ino != st.st_ino)
-                return gctk_fail(err, EAGAIN, "`%s` inside `%s` was replaced while created", path,
-                                 r->path);
-            *fd_out = steal_fd(&fd);
-            return 0;
-        }
-        if (errno != EEXIST)
-            return gctk_fail(err, errno, "create `%s` inside `%s`", path, r->path);
         struct stat st;
         if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
             /* A dangling symlink (resolution said ENOENT): the target is
@@ -778,12 +794,13 @@ static int rootfs_write_file_as(struct rootfs *r, const char *path, const void *
     cleanup_fd int pfd = open_parent(r, path, "write", "write", NULL, &name, err);
     if (pfd < 0)
         return -1;
-    /* the container's own layer does not outlive a host crash usefully: the
-     * rename is atomic for its readers, the directory is not synced */
+    /* what the hook writes in the container is written again at each of
+     * its starts (a restart after a host crash included): the rename is
+     * atomic for its readers, nothing is synced */
     cleanup_free char *shown = xasprintf("`%s` inside `%s`", path, r->path);
     /* whatever the image put at the name is replaced: a link, a FIFO, a node */
     const struct write_opts o = {
-        .mode = mode, .no_dir_sync = true, .replace_any = true, .shown = shown};
+        .mode = mode, .no_sync = true, .replace_any = true, .shown = shown};
     return write_file_at(pfd, name, data, len, &o, err);
 }
 
@@ -974,7 +991,7 @@ static int bind_legacy(int src_fd, int target_fd, unsigned flags, struct mount_j
     if (fstat(src_fd, &st) < 0)
         return gctk_fail(err, errno, "stat bind source");
     if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
-        return gctk_fail(err, errno, "bind mount");
+        return gctk_fail(err, errno, "mount(2)");
     /* On failure the mount stays where it is: without a handle on it there
      * is nothing safe to unmount (dst names what is under it). */
     cleanup_fd int mounted = reopen_mounted(target_fd, &st, err);
@@ -999,41 +1016,36 @@ static int bind_legacy(int src_fd, int target_fd, unsigned flags, struct mount_j
  * EINVAL too. Hence the order the hook uses: setns() into the container's
  * mount namespace first, then open the host sources there (the namespace is
  * a copy of the host's made before pivot_root, so they are visible) and the
- * targets inside the rootfs. */
-int mount_bind_fd(int src_fd, int target_fd, unsigned flags, struct mount_journal *j,
-                  gctk_error **err)
+ * targets inside the rootfs.
+ *
+ * The bind mount itself; its errors say what failed, mount_bind_fd adds which
+ * mount (the names cost a readlink each: only on failure). */
+static int bind_fd(int src_fd, int target_fd, unsigned flags, struct mount_journal *j,
+                   gctk_error **err)
 {
-    cleanup_free char *src_name = fd_describe(src_fd);
-    cleanup_free char *dst_name = fd_describe(target_fd);
     const char *hint = "";
 
     /* The kernel says EINVAL (new API) or ENOTDIR (mount(2)) for a type
      * mismatch; say it plainly and the same way for both. */
     struct stat s, t;
     if (fstat(src_fd, &s) < 0 || fstat(target_fd, &t) < 0)
-        return gctk_fail(err, errno, "bind mount `%s` on `%s`: stat", src_name, dst_name);
+        return gctk_fail(err, errno, "stat");
     if (S_ISDIR(s.st_mode) != S_ISDIR(t.st_mode))
         return gctk_refuse(err, S_ISDIR(s.st_mode) ? ENOTDIR : EISDIR,
-                           "bind mount `%s` on `%s`: the source is %sa directory, the target "
-                           "is%s",
-                           src_name, dst_name, S_ISDIR(s.st_mode) ? "" : "not ",
-                           S_ISDIR(s.st_mode) ? " not" : "");
+                           "the source is %sa directory, the target is%s",
+                           S_ISDIR(s.st_mode) ? "" : "not ", S_ISDIR(s.st_mode) ? " not" : "");
 
     cleanup_fd int tree = -1;
     if (!rootfs_force_legacy_mount)
         tree = (int)syscall(SYS_open_tree, src_fd, "",
                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-    if (tree < 0 && (rootfs_force_legacy_mount || errno == ENOSYS)) {
-        if (bind_legacy(src_fd, target_fd, flags, j, err) < 0)
-            return gctk_wrap(err, "bind mount `%s` on `%s`", src_name, dst_name);
-        return 0;
-    }
+    if (tree < 0 && (rootfs_force_legacy_mount || errno == ENOSYS))
+        return bind_legacy(src_fd, target_fd, flags, j, err);
     if (tree < 0) {
         int e = errno;
         if (e == EINVAL)
             hint = " (is the source in another mount namespace? open it after setns)";
-        return gctk_fail(err, e, "bind mount `%s` on `%s`: clone the source%s", src_name, dst_name,
-                         hint);
+        return gctk_fail(err, e, "clone the source%s", hint);
     }
     /* Attributes go on the detached clone, so that the mount is never seen
      * writable inside the container. Kernels 5.2-5.11 have open_tree but not
@@ -1042,8 +1054,7 @@ int mount_bind_fd(int src_fd, int target_fd, unsigned flags, struct mount_journa
     bool late = false;
     if (attrs != 0 && set_attrs_fd(tree, attrs) < 0) {
         if (errno != ENOSYS)
-            return gctk_fail(err, errno, "bind mount `%s` on `%s`: set attributes", src_name,
-                             dst_name);
+            return gctk_fail(err, errno, "set attributes");
         late = true;
     }
     if (syscall(SYS_move_mount, tree, "", target_fd, "",
@@ -1051,17 +1062,27 @@ int mount_bind_fd(int src_fd, int target_fd, unsigned flags, struct mount_journa
         int e = errno;
         if (e == EINVAL)
             hint = " (is the target in another mount namespace?)";
-        return gctk_fail(err, e, "bind mount `%s` on `%s`%s", src_name, dst_name, hint);
+        return gctk_fail(err, e, "attach the mount%s", hint);
     }
     /* tree is now the root of the attached mount: the journal's handle on it */
     if (late && remount_fd(tree, ms_flags(flags)) < 0) {
         int e = errno;
         cleanup_free char *p = proc_fd_path(tree);
         umount2(p, MNT_DETACH);
-        return gctk_fail(err, e, "bind mount `%s` on `%s`: remount", src_name, dst_name);
+        return gctk_fail(err, e, "remount");
     }
     journal_mount(j, steal_fd(&tree));
     return 0;
+}
+
+int mount_bind_fd(int src_fd, int target_fd, unsigned flags, struct mount_journal *j,
+                  gctk_error **err)
+{
+    if (bind_fd(src_fd, target_fd, flags, j, err) == 0)
+        return 0;
+    cleanup_free char *src_name = fd_describe(src_fd);
+    cleanup_free char *dst_name = fd_describe(target_fd);
+    return gctk_wrap(err, "bind mount `%s` on `%s`", src_name, dst_name);
 }
 
 /* Passes "a=b,c" to fsconfig: keys with a value as strings, others as flags. */

@@ -31,7 +31,7 @@
 #include "json.h"
 #include "version.h"
 
-#define CACHE_FORMAT 1
+#define CACHE_FORMAT 2
 #define CACHE_MAX (8u << 20)
 #define CACHE_RACY_S 2
 #define CACHE_ENTRIES 16 /* keys kept at once (roots, flags, PATHs, settings) */
@@ -208,12 +208,27 @@ void host_deps_free(struct host_deps *d)
     free(d);
 }
 
-/* "0 1a2b 81a4 ...": the values as the entry keeps them */
+/* "0 1a2b 81a4 ...": the values as the entry keeps them (by hand: printf's
+ * machinery was a tenth of a cached discovery) */
 static void dep_text(const long long v[DEP_VALUES], char *buf, size_t size)
 {
+    static const char hex[] = "0123456789abcdef";
     size_t n = 0;
-    for (size_t k = 0; k < DEP_VALUES && n < size; k++)
-        n += (size_t)snprintf(buf + n, size - n, k ? " %llx" : "%llx", (unsigned long long)v[k]);
+    for (size_t k = 0; k < DEP_VALUES; k++) {
+        char digits[16];
+        size_t nd = 0;
+        unsigned long long x = (unsigned long long)v[k];
+        do
+            digits[nd++] = hex[x & 0xf];
+        while ((x >>= 4) != 0);
+        if (n + nd + 2 > size)
+            break;
+        if (k > 0)
+            buf[n++] = ' ';
+        while (nd > 0)
+            buf[n++] = digits[--nd];
+    }
+    buf[n] = '\0';
 }
 #define DEP_TEXT_MAX (DEP_VALUES * 17 + 1)
 
@@ -326,24 +341,29 @@ static int dep_cmp(const void *a, const void *b)
     return memcmp(x->v, y->v, sizeof(x->v));
 }
 
-/* [kind+path, values, ...]: two strings a dependency, each path once per
- * result: a stat() that found what the lstat() of the same name found (not a
- * link, then) says nothing more. */
-static json_t *deps_json(struct host_deps *d)
+/* The dependencies as the entry keeps them, a line each: kind, path, a tab,
+ * the values; each path once per result: a stat() that found what the
+ * lstat() of the same name found (not a link, then) says nothing more.
+ * "end N" closes the N lines. False when a path has a tab or a newline of its
+ * own (no entry then). */
+static bool deps_text(struct host_deps *d, struct strbuf *out)
 {
-    json_t *a = json_array();
+    size_t n = 0;
     qsort(d->items, d->len, sizeof(*d->items), dep_cmp);
     for (size_t i = 0; i < d->len; i++) {
         const struct dep *p = &d->items[i], *q = i > 0 ? &d->items[i - 1] : NULL;
         if (q != NULL && strcmp(p->path, q->path) == 0 && memcmp(p->v, q->v, sizeof(p->v)) == 0 &&
             (p->kind == q->kind || (p->kind == DEP_STAT && q->kind == DEP_LSTAT)))
             continue;
+        if (strpbrk(p->path, "\t\n") != NULL)
+            return false;
         char text[DEP_TEXT_MAX];
         dep_text(p->v, text, sizeof(text));
-        json_array_append_new(a, json_sprintf("%c%s", p->kind, p->path));
-        json_array_append_new(a, json_string(text));
+        strbuf_addf(out, "%c%s\t%s\n", p->kind, p->path, text);
+        n++;
     }
-    return a;
+    strbuf_addf(out, "end %zu\n", n);
+    return true;
 }
 
 /* A field added to these structs must be written and read below: the sizes
@@ -453,9 +473,11 @@ static json_t *host_json(const gctk_host *h)
     }
     for (size_t i = 0; i < h->nfiles; i++) {
         const struct gctk_file *f = &h->files[i];
-        json_array_append_new(files,
-                              json_pack("[iissoo]", (int)f->kind, (int)f->caps, f->path, f->source,
-                                        str_or_null(f->soname), str_or_null(f->dev)));
+        json_array_append_new(
+            files, json_pack("[iisooo]", (int)f->kind, (int)f->caps, f->path,
+                             /* null: the same as path, the usual case */
+                             strcmp(f->source, f->path) != 0 ? json_string(f->source) : json_null(),
+                             str_or_null(f->soname), str_or_null(f->dev)));
     }
     for (size_t i = 0; i < h->nnodes; i++) {
         const struct gctk_node *n = &h->nodes[i];
@@ -571,9 +593,11 @@ static bool host_from_json(gctk_host *h, json_t *o)
             !get_int(json_array_get(e, 0), GCTK_FILE_LIB, GCTK_FILE_MODULE, &v[0]) ||
             !get_int(json_array_get(e, 1), 0, GCTK_CAP_ALL, &v[1]) ||
             !opt_str(json_array_get(e, 2), &f->path) || f->path == NULL ||
-            !opt_str(json_array_get(e, 3), &f->source) || f->source == NULL ||
+            !opt_str(json_array_get(e, 3), &f->source) ||
             !opt_str(json_array_get(e, 4), &f->soname) || !opt_str(json_array_get(e, 5), &f->dev))
             return false;
+        if (f->source == NULL)
+            f->source = xstrdup(f->path);
         f->kind = (enum gctk_file_kind)v[0];
         f->caps = (unsigned)v[1];
     }
@@ -601,22 +625,33 @@ static bool host_from_json(gctk_host *h, json_t *o)
            strv_from_json(json_object_get(o, "foreign_libs"), &h->foreign_libs);
 }
 
-/* Whether every dependency of the entry holds. */
-static bool deps_hold(json_t *deps, char **why)
+/* Whether every dependency line of the entry (deps, len bytes) holds; the
+ * last line, "end N", counts them: a cut entry is not one. */
+static bool deps_hold(char *deps, size_t len, char **why)
 {
-    if (!json_is_array(deps) || json_array_size(deps) % 2 != 0)
-        return false;
-    for (size_t i = 0; i < json_array_size(deps); i += 2) {
-        const char *what = json_string_value(json_array_get(deps, i));
-        const char *text = json_string_value(json_array_get(deps, i + 1));
-        if (what == NULL || text == NULL || what[0] == '\0')
+    char *end = deps + len;
+    size_t n = 0;
+    for (char *line = deps; line < end; n++) {
+        char *nl = memchr(line, '\n', (size_t)(end - line));
+        if (nl == NULL)
             return false;
-        if (!dep_holds(what[0], what + 1, text)) {
-            *why = xasprintf("`%s` changed", what + 1);
+        *nl = '\0';
+        if (str_has_prefix(line, "end ")) {
+            char count[32];
+            snprintf(count, sizeof(count), "end %zu", n);
+            return n > 0 && nl + 1 == end && strcmp(line, count) == 0;
+        }
+        char *tab = strchr(line, '\t');
+        if (tab == NULL || tab == line + 1)
+            return false;
+        *tab = '\0';
+        if (!dep_holds(line[0], line + 1, tab + 1)) {
+            *why = xasprintf("`%s` changed", line + 1);
             return false;
         }
+        line = nl + 1;
     }
-    return true;
+    return false;
 }
 
 /* ---- the public face -------------------------------------------------------------- */
@@ -655,36 +690,55 @@ static void bound_entries(int dirfd, const char *keep)
 }
 
 /* The host of a valid entry, or NULL (and why not). */
+/* One line of the entry's text (from *pos, without its newline), parsed as
+ * JSON; NULL when there is none or it is not JSON. */
+static json_t *entry_line(const char *name, char *text, size_t len, size_t *pos)
+{
+    char *nl = memchr(text + *pos, '\n', len - *pos);
+    if (nl == NULL)
+        return NULL;
+    size_t start = *pos;
+    *pos = (size_t)(nl - text) + 1;
+    json_t *v = NULL;
+    cleanup_error gctk_error *e = NULL;
+    if (json_parse(name, text + start, (size_t)(nl - text) - start, &v, &e) < 0)
+        return NULL;
+    return v;
+}
+
+/* The entry: its key (JSON) on the first line, the host (JSON) on the second,
+ * then the dependencies, a line each. The key and the dependencies are
+ * checked before the host is parsed: a changed host costs no more than
+ * that. */
 static gctk_host *load(int dirfd, const char *name, const char *root, unsigned flags,
                        const struct gctk_host_cache *c, char **why)
 {
-    size_t len = 0;
+    size_t len = 0, pos = 0;
     cleanup_free char *text = read_entry(dirfd, name, &len, why);
     if (text == NULL)
         return NULL;
-    cleanup_json json_t *entry = NULL;
-    cleanup_error gctk_error *e = NULL;
-    if (json_parse(name, text, len, &entry, &e) < 0 || !json_is_object(entry)) {
-        *why = xasprintf("`%s` is not a cache entry", name);
-        return NULL;
-    }
+    cleanup_json json_t *found = entry_line(name, text, len, &pos);
     gctk_host probe = {.root = (char *)root, .flags = flags};
     cleanup_json json_t *key = key_json(&probe, c);
-    if (!json_equal(key, json_object_get(entry, "key"))) {
-        *why = xstrdup("its key (root, settings, PATH or gctk's version) differs");
+    if (!json_equal(key, found)) {
+        *why = found != NULL ? xstrdup("its key (root, settings, PATH or gctk's version) differs")
+                             : xasprintf("`%s` is not a cache entry", name);
         return NULL;
     }
-    if (!deps_hold(json_object_get(entry, "deps"), why)) {
+    size_t host_at = pos;
+    char *host_end = memchr(text + pos, '\n', len - pos);
+    if (host_end == NULL || !deps_hold(host_end + 1, len - (size_t)(host_end + 1 - text), why)) {
         if (*why == NULL)
             *why = xasprintf("`%s` is not a cache entry", name);
         return NULL;
     }
+    cleanup_json json_t *host = entry_line(name, text, len, &host_at);
     gctk_host *h = xcalloc(1, sizeof(*h));
     h->root = xstrdup(root);
     h->flags = flags;
     h->mig_config_minor = h->mig_monitor_minor = -1;
     h->imex_major = -2;
-    if (!host_from_json(h, json_object_get(entry, "host"))) {
+    if (host == NULL || !host_from_json(h, host)) {
         gctk_host_free(h);
         *why = xasprintf("`%s` is not a cache entry", name);
         return NULL;
@@ -699,17 +753,23 @@ static char *store(int dirfd, const char *name, const gctk_host *h, const struct
     if (h->deps->racy)
         return xasprintf("not stored: a file discovery read changed in the last %d seconds",
                          CACHE_RACY_S);
-    cleanup_json json_t *entry = json_object();
-    json_object_set_new(entry, "key", key_json(h, c));
-    json_object_set_new(entry, "deps", deps_json(h->deps));
-    json_object_set_new(entry, "host", host_json(h));
-    cleanup_free char *text = json_dumps(entry, JSON_COMPACT);
-    if (text == NULL || strlen(text) > CACHE_MAX)
+    /* compact JSON has no newline of its own: a line each */
+    cleanup_json json_t *key = key_json(h, c), *host = host_json(h);
+    cleanup_free char *key_text = json_dumps(key, JSON_COMPACT);
+    cleanup_free char *host_text = json_dumps(host, JSON_COMPACT);
+    if (key_text == NULL || host_text == NULL)
+        return xstrdup("not stored: out of memory");
+    cleanup_strbuf struct strbuf entry = {0};
+    strbuf_addf(&entry, "%s\n%s\n", key_text, host_text);
+    if (!deps_text(h->deps, &entry))
+        return xstrdup("not stored: a path discovery read has a tab or a newline");
+    if (entry.len > CACHE_MAX)
         return xstrdup("not stored: the entry is too large");
     bound_entries(dirfd, name);
-    struct write_opts o = {.mode = 0600, .no_dir_sync = true};
+    /* an entry lost in a crash is only discovery run again */
+    struct write_opts o = {.mode = 0600, .no_sync = true};
     cleanup_error gctk_error *e = NULL;
-    if (write_file_at(dirfd, name, text, strlen(text), &o, &e) < 0)
+    if (write_file_at(dirfd, name, entry.s, entry.len, &o, &e) < 0)
         return xasprintf("not stored: %s", e->msg);
     return xasprintf("stored `%s/%s`", c->dir, name);
 }

@@ -819,7 +819,7 @@ int write_file_at(int dirfd, const char *name, const void *data, size_t len,
     if (write_all(fd, data, len) < 0)
         goto fail;
     what = "fsync";
-    if (fsync(fd) < 0)
+    if (!o->no_sync && fsync(fd) < 0)
         goto fail;
     what = "close";
     if (close(steal_fd(&fd)) < 0)
@@ -829,7 +829,7 @@ int write_file_at(int dirfd, const char *name, const void *data, size_t len,
     if (renameat(dirfd, tmp, dirfd, name) < 0)
         goto fail;
     /* the rename is durable only once the directory is on disk */
-    if (!o->no_dir_sync && fsync(dirfd) < 0)
+    if (!o->no_dir_sync && !o->no_sync && fsync(dirfd) < 0)
         return gctk_fail(err, errno, "sync the directory of %s", shown);
     return 0;
 

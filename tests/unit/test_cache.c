@@ -317,6 +317,17 @@ static void test_untrusted_entries_ignored(void **state)
     assert_int_equal(truncate(entry, 9 << 20), 0);
     assert_used_after(root, dir, false);
     assert_used_after(root, dir, true);
+    /* cut short: its last dependency lines and the line that counts them gone */
+    struct stat st;
+    assert_int_equal(stat(entry, &st), 0);
+    assert_int_equal(truncate(entry, st.st_size - 200), 0);
+    assert_used_after(root, dir, false);
+    assert_used_after(root, dir, true);
+    /* a line counted that is not there */
+    cleanup_free char *miscount = xasprintf("sed -i 's/^end \\([0-9]*\\)$/end 1\\1/' '%s'", entry);
+    assert_int_equal(system(miscount), 0);
+    assert_used_after(root, dir, false);
+    assert_used_after(root, dir, true);
     cleanup_free char *other = xasprintf("%s.real", entry);
     assert_int_equal(rename(entry, other), 0);
     assert_int_equal(symlink(other, entry), 0);
