@@ -18,6 +18,10 @@ START_CASES = [
     ("hook-1gpu-nocache", "gctk-hook, 1 GPU, no discovery cache"),
     ("hook-all-nocache", "gctk-hook, all GPUs, no discovery cache"),
     ("runtime-all", "gctk-runtime, all GPUs (d)"),
+    ("cdi-1gpu", "gctk-runtime, CDI name, 1 GPU: one hook process (e)"),
+    ("cdi-all", "gctk-runtime, CDI name, all GPUs: one hook process"),
+    ("cdi-1gpu-split", "gctk-runtime, CDI name, 1 GPU: the hooks split (4 processes)"),
+    ("cdi-all-split", "gctk-runtime, CDI name, all GPUs: the hooks split (4 processes)"),
     ("floor-1gpu", "floor as prestart hook, 1 GPU"),
     ("floor-all", "floor as prestart hook, all GPUs"),
 ]

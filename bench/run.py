@@ -363,6 +363,12 @@ class Bench:
         with open(nocache, "w") as f:
             json.dump(nc, f)
         base = self.base()
+        # CDI names through gctk-runtime: the spec `gctk cdi generate` writes
+        # (one hook process) and the same spec with the hooks as gctk wrote
+        # them before (three top-level ones, one per GPU with DRM nodes)
+        cdi = self.cdi_specs(root, conf) if self.has_cdi() else None
+        if cdi is None:
+            self.notes.append("start: no CDI cases (the build has no `cdi` command)")
         floor_log = os.path.join(self.tmp, "floor-hook.log")
         plans = {"1gpu": self.floor_plan(root, "0", "plan-1gpu"),
                  "all": self.floor_plan(root, "all", "plan-all")}
@@ -374,6 +380,13 @@ class Bench:
             ("hook-1gpu-nocache", ["NVIDIA_VISIBLE_DEVICES=0"], [self.hook_entry(nocache)], None),
             ("hook-all-nocache", ["NVIDIA_VISIBLE_DEVICES=all"], [self.hook_entry(nocache)], None),
             ("runtime-all", ["NVIDIA_VISIBLE_DEVICES=all"], None, "runtime"),
+        ]
+        if cdi:
+            cases += [("cdi-1gpu", ["NVIDIA_VISIBLE_DEVICES=%s=0" % cdi[0]], None, "runtime"),
+                      ("cdi-all", ["NVIDIA_VISIBLE_DEVICES=%s=all" % cdi[0]], None, "runtime"),
+                      ("cdi-1gpu-split", ["NVIDIA_VISIBLE_DEVICES=%s=0" % cdi[1]], None, "runtime"),
+                      ("cdi-all-split", ["NVIDIA_VISIBLE_DEVICES=%s=all" % cdi[1]], None, "runtime")]
+        cases += [
             ("floor-1gpu", [], "floor-1gpu", None),
             ("floor-all", [], "floor-all", None),
         ]
@@ -418,6 +431,49 @@ class Bench:
                                 self.samples.add("phase", case, "mounts", "ms", float(m.group(3)))
                                 self.samples.add("phase", case, "n_mounts", "n", int(m.group(4)))
                                 self.samples.add("phase", case, "n_links", "n", int(m.group(5)))
+
+    def cdi_specs(self, root, conf):
+        """Two specs of root in a private CDI directory that conf names:
+        gctk's, and the same edits with the hooks split as gctk wrote them
+        before (create-symlinks, update-ldcache, mask-proc; a create-symlinks
+        per GPU device for its DRM nodes' by-path links). Their kinds."""
+        d = os.path.join(self.tmp, "cdi")
+        os.makedirs(d, mode=0o755, exist_ok=True)
+        one = os.path.join(d, "gctk.json")
+        run([self.gctk, "cdi", "generate", "--root", root, "--vendor", "gctk.bench",
+             "--format", "json", "--output", one], stdout=subprocess.DEVNULL, env=dict(os.environ, GCTK_CONFIG=conf))
+        with open(one) as f:
+            spec = json.load(f)
+        hook = spec["containerEdits"]["hooks"][0]
+        args = hook["args"][3:]
+        opts = list(zip(args[0::2], args[1::2]))
+
+        def split_hook(verb, names, pairs=None):
+            a = ["gctk", "hook", verb]
+            for k, v in (pairs if pairs is not None else opts):
+                if k in names:
+                    a += ["--link" if k == "--node-link" else k, v]
+            return dict(hook, args=a)
+        spec["kind"] = "split.gctk.bench/gpu"
+        spec["containerEdits"]["hooks"] = [split_hook("create-symlinks", ["--link"]),
+                                           split_hook("update-ldcache", ["--folder", "--host-driver-version"]),
+                                           split_hook("mask-proc", ["--driver-root"])]
+        node_links = [v for k, v in opts if k == "--node-link"]
+        for dev in spec["devices"]:
+            nodes = {n["path"] for n in dev["containerEdits"].get("deviceNodes", [])}
+            mine = [("--node-link", v) for v in node_links
+                    if os.path.normpath(os.path.join(os.path.dirname(v.split("::")[1]),
+                                                     v.split("::")[0])) in nodes]
+            if mine:
+                dev["containerEdits"]["hooks"] = [split_hook("create-symlinks", ["--node-link"], mine)]
+        with open(os.path.join(d, "split.json"), "w") as f:
+            json.dump(spec, f)
+        with open(conf) as f:
+            c = json.load(f)
+        c["cdi-spec-dirs"] = [d]
+        with open(conf, "w") as f:
+            json.dump(c, f)
+        return "gctk.bench/gpu", "split.gctk.bench/gpu"
 
     def part_nvconfig(self):
         """What NVIDIA's config.toml costs the hook. gctk-hook reads its

@@ -453,7 +453,7 @@ else
 fi
 # the CDI spec: forward compatibility, NVIDIA_CTK_LIBCUDA_DIR, the firmware
 grep -q -- '--host-driver-version' "$W/cdi/nvidia.yaml" && grep -q 'NVIDIA_CTK_LIBCUDA_DIR=' "$W/cdi/nvidia.yaml" &&
-    echo "CDI spec: update-ldcache --host-driver-version, NVIDIA_CTK_LIBCUDA_DIR: PASS" || echo "CDI spec: FAIL"
+    echo "CDI spec: create-container --host-driver-version, NVIDIA_CTK_LIBCUDA_DIR: PASS" || echo "CDI spec: FAIL"
 grep -E 'NVIDIA_CTK_LIBCUDA_DIR|gsp_.*\.bin' "$W/cdi/nvidia.yaml" | sort -u
 cp "$W/hook.log" "$OUT/hook.log"
 tail -n 30 "$W/hook.log"

@@ -115,7 +115,7 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
     if (o.gctk_path == NULL)
         o.gctk_path = self = self_path();
     /* `cuda-compat: false` in the settings: no forward compatibility in the
-     * spec's update-ldcache hook either */
+     * spec's hook either */
     struct gctk_config cfg = {0};
     if (config_load(g->config_path, &cfg, NULL) == 0)
         o.no_cuda_compat = !cfg.cuda_compat;

@@ -1,6 +1,8 @@
-/* gctk hook update-ldcache|create-symlinks|mask-proc: the createContainer
- * hooks a generated CDI spec names, for what a spec cannot say
- * declaratively. The runtime gives the OCI state on stdin; the container's
+/* gctk hook create-container|update-ldcache|create-symlinks|mask-proc: the
+ * createContainer hooks of CDI specs, for what a spec cannot say
+ * declaratively. A spec of `gctk cdi generate` names create-container alone
+ * (one process per container); the others run the specs of earlier versions
+ * and, through nvidia-ctk, NVIDIA's. The runtime gives the OCI state on stdin; the container's
  * rootfs comes from the bundle's config.json (--rootfs overrides both, for
  * manual use). They run with the explicit environment the spec gives them. */
 #include <getopt.h>
@@ -11,14 +13,22 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: gctk hook update-ldcache --folder DIR... [--host-driver-version VERSION]\n"
-               "           [--rootfs DIR]\n"
-               "       gctk hook create-symlinks --link TARGET::LINK... [--rootfs DIR]\n"
-               "       gctk hook mask-proc [--driver-root DIR] [--rootfs DIR]\n"
-               "\n"
-               "Run by an OCI runtime as createContainer hooks (state on stdin), as the CDI\n"
-               "specs of `gctk cdi generate` ask. update-ldcache --host-driver-version: the\n"
-               "image's /usr/local/cuda/compat libraries newer than that driver win.\n");
+    fprintf(
+        f,
+        "usage: gctk hook create-container [--link TARGET::LINK]... [--node-link TARGET::LINK]...\n"
+        "           [--folder DIR]... [--host-driver-version VERSION] [--driver-root DIR]\n"
+        "           [--rootfs DIR]\n"
+        "       gctk hook update-ldcache --folder DIR... [--host-driver-version VERSION]\n"
+        "           [--rootfs DIR]\n"
+        "       gctk hook create-symlinks --link TARGET::LINK... [--rootfs DIR]\n"
+        "       gctk hook mask-proc [--driver-root DIR] [--rootfs DIR]\n"
+        "\n"
+        "Run by an OCI runtime as createContainer hooks (state on stdin), as the CDI\n"
+        "specs ask. create-container does what the three others do, in one process:\n"
+        "the links, the ld.so.cache (with --folder), the /proc mask; --node-link\n"
+        "links are made only where TARGET is a device node the container has.\n"
+        "--host-driver-version: the image's /usr/local/cuda/compat libraries newer\n"
+        "than that driver win.\n");
 }
 
 /* The rootfs (and in *pid the container's process, 0 when the rootfs was
@@ -46,7 +56,8 @@ static int container_rootfs(const char *given, char **out, pid_t *pid, gctk_erro
 
 int cmd_hook(int argc, char **argv, struct global_opts *g)
 {
-    static const char *const hooks[] = {"update-ldcache", "create-symlinks", "mask-proc", NULL};
+    static const char *const hooks[] = {"create-container", "update-ldcache", "create-symlinks",
+                                        "mask-proc", NULL};
     int status = 0, hook = verb_subcommand(argc, argv, "hook", hooks, usage, &status);
     if (hook < 0)
         return status;
@@ -54,13 +65,14 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
     static const struct option opts[] = {
         {"folder", required_argument, NULL, 'f'},
         {"link", required_argument, NULL, 'l'},
+        {"node-link", required_argument, NULL, 'n'},
         {"driver-root", required_argument, NULL, 'd'},
         {"host-driver-version", required_argument, NULL, 'V'},
         {"rootfs", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    cleanup_strv struct strv folders = {0}, links = {0};
+    cleanup_strv struct strv folders = {0}, links = {0}, node_links = {0};
     cleanup_error gctk_error *err = NULL;
     cleanup_free char *rootfs = NULL;
     const char *rootfs_arg = NULL, *driver_root = g->root ? g->root : "/", *driver = NULL;
@@ -75,6 +87,9 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
             break;
         case 'l':
             strv_push(&links, xstrdup(optarg));
+            break;
+        case 'n':
+            strv_push(&node_links, xstrdup(optarg));
             break;
         case 'd':
             driver_root = optarg;
@@ -94,9 +109,15 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
     }
     if (c == VERB_EXIT || verb_operands(&v, 0, 0, NULL) < 0)
         return v.status;
-    bool ldcache = hook == 0, symlinks = hook == 1, mask = hook == 2;
+    bool all = hook == 0, ldcache = hook == 1, symlinks = hook == 2, mask = hook == 3;
+    const struct cdi_container_edits e = {.links = &links,
+                                          .node_links = &node_links,
+                                          .folders = &folders,
+                                          .host_driver_version = driver,
+                                          .driver_root = driver_root};
     pid_t pid = 0;
     if (container_rootfs(rootfs_arg, &rootfs, &pid, &err) < 0 ||
+        (all && cdi_hook_create_container(rootfs, pid, &e, &err) < 0) ||
         (ldcache && cdi_hook_update_ldcache(rootfs, pid, &folders, driver, &err) < 0) ||
         (symlinks && cdi_hook_create_symlinks(rootfs, pid, &links, &err) < 0) ||
         (mask && cdi_hook_mask_proc(driver_root, rootfs, pid, &err) < 0)) {

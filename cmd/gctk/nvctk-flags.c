@@ -338,7 +338,7 @@ static const struct flag generate_flags[] = {
      "gctk finds the driver's libraries through the driver root's ld.so.cache (--driver-root)"},
     {"nvidia-cdi-hook-path|nvidia-ctk-path", true, CG_HOOK_PATH, "NVIDIA_CTK_CDI_HOOK_PATH", NULL},
     {"ldconfig-path", true, 0, "NVIDIA_CTK_CDI_GENERATE_LDCONFIG_PATH",
-     "the spec's update-ldcache hook writes the container's ld.so.cache itself and runs no "
+     "the spec's hook writes the container's ld.so.cache itself and runs no "
      "ldconfig; drop it"},
     {"vendor|cdi-vendor", true, CG_VENDOR, "NVIDIA_CTK_CDI_GENERATE_VENDOR", NULL},
     {"class|cdi-class", true, CG_CLASS, "NVIDIA_CTK_CDI_GENERATE_CLASS", NULL},
@@ -347,11 +347,11 @@ static const struct flag generate_flags[] = {
     {"csv.ignore-pattern", true, 0, "NVIDIA_CTK_CDI_GENERATE_CSV_IGNORE_PATTERNS",
      "Tegra's CSV mode: gctk generates from the driver's files (--mode nvml)"},
     {"disable-hook|disable-hooks", true, 0, "NVIDIA_CTK_CDI_GENERATE_DISABLED_HOOKS",
-     "gctk's specs carry the hooks the container needs (update-ldcache, create-symlinks, "
-     "mask-proc); `gctk cdi generate --help`"},
+     "gctk's specs carry the one hook the container needs (create-container: the links, "
+     "the ld.so.cache, the /proc mask); `gctk cdi generate --help`"},
     {"enable-hook|enable-hooks", true, 0, "NVIDIA_CTK_CDI_GENERATE_ENABLED_HOOKS",
-     "gctk's specs carry the hooks the container needs (update-ldcache, create-symlinks, "
-     "mask-proc); `gctk cdi generate --help`"},
+     "gctk's specs carry the one hook the container needs (create-container: the links, "
+     "the ld.so.cache, the /proc mask); `gctk cdi generate --help`"},
     {"feature-flag|feature-flags", true, 0, "NVIDIA_CTK_CDI_GENERATE_FEATURE_FLAGS",
      "gctk's generator has no feature flags; drop it"},
 };

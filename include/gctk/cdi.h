@@ -63,13 +63,14 @@ bool cdi_device_name_valid(const char *name);
 /* ---- generation -------------------------------------------------------------- */
 
 /* One device per GPU (by index, UUID or both) plus "all": their nodes per
- * device (with graphics, their DRM nodes and a create-symlinks hook for the
- * nodes' /dev/dri/by-path names); the control nodes, the driver files, the
- * environment (NVIDIA_VISIBLE_DEVICES=void, NVIDIA_CTK_LIBCUDA_DIR) and the
- * hooks (create-symlinks, update-ldcache with forward compatibility,
- * mask-proc; each with an explicit env) at the top level. Host paths are the
- * root-joined ones; container paths the root-relative ones. cdiVersion is
- * the lowest that covers the fields used. */
+ * device (with graphics, their DRM nodes); the control nodes, the driver
+ * files, the environment (NVIDIA_VISIBLE_DEVICES=void,
+ * NVIDIA_CTK_LIBCUDA_DIR) and one hook (create-container: the links, the
+ * DRM nodes' /dev/dri/by-path names where the node is, the ld.so.cache with
+ * forward compatibility, the /proc mask; with an explicit env) at the top
+ * level, so a container runs one hook process whatever devices it names.
+ * Host paths are the root-joined ones; container paths the root-relative
+ * ones. cdiVersion is the lowest that covers the fields used. */
 int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_error **err);
 
 /* The lowest cdiVersion that covers the fields of spec; *why (may be NULL)
@@ -193,5 +194,22 @@ int cdi_hook_create_symlinks(const char *rootfs, pid_t pid, const struct strv *l
  * /proc directories of the GPUs whose /dev/nvidiaN node the container has.
  * driver_root: the host's driver root ("/" or a simulated host). */
 int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, pid_t pid, gctk_error **err);
+
+/* What a generated spec asks of the one createContainer hook it names (gctk
+ * hook create-container): the union of the hooks above. */
+struct cdi_container_edits {
+    const struct strv *links;        /* "TARGET::LINK", made in every container */
+    const struct strv *node_links;   /* "TARGET::LINK", made only where TARGET
+                                      * (from LINK's directory) is a character
+                                      * device node the container has: a GPU's
+                                      * /dev/dri/by-path names */
+    const struct strv *folders;      /* the ld.so.cache's; empty: the cache is left */
+    const char *host_driver_version; /* as cdi_hook_update_ldcache; may be NULL */
+    const char *driver_root;         /* the /proc mask's; NULL: no mask */
+};
+/* The links, the node links, the ld.so.cache, then the /proc mask, in one
+ * opening of the rootfs; a failure undoes the links and mounts already made. */
+int cdi_hook_create_container(const char *rootfs, pid_t pid, const struct cdi_container_edits *e,
+                              gctk_error **err);
 
 #endif

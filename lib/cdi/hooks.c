@@ -36,21 +36,87 @@ static int open_container(const char *rootfs, pid_t pid, struct rootfs *r, gctk_
     return rootfs_owner_of(r, pid, err);
 }
 
+/* The steps work on an opened rootfs and record what they create in one
+ * journal, so that one process can run them all (cdi_hook_create_container)
+ * and undo all of them when one fails. */
+
+static int update_ldcache(struct rootfs *r, const struct strv *folders,
+                          const char *host_driver_version, gctk_error **err)
+{
+    cleanup_ldcache struct ldcache c = {0};
+    layout_ldcache_read(r, &c, NULL);
+    for (size_t i = 0; i < folders->len; i++)
+        if (layout_ldcache_add_folder(r, &c, folders->items[i], err) < 0)
+            return -1;
+    /* after the folders: the compat libraries win, as in the OCI hook */
+    if (host_driver_version != NULL)
+        layout_ldcache_add_compat(r, NULL, host_driver_version, &c, NULL, NULL);
+    return layout_ldcache_write(r, &c, err);
+}
+
+/* The device node a "TARGET::LINK" link names: TARGET taken from LINK's
+ * directory, lexically (that directory is made with the link). Owned. */
+static char *link_node(const char *target, const char *link)
+{
+    cleanup_free char *comps = xstrdup(target);
+    char *out =
+        target[0] == '/' ? xstrdup("") : xstrndup(link, (size_t)(strrchr(link, '/') - link));
+    char *save = NULL;
+    for (char *c = strtok_r(comps, "/", &save); c != NULL; c = strtok_r(NULL, "/", &save)) {
+        if (strcmp(c, ".") == 0)
+            continue;
+        if (strcmp(c, "..") == 0) {
+            *(strrchr(out, '/') != NULL ? strrchr(out, '/') : out) = '\0';
+            continue;
+        }
+        char *next = xasprintf("%s/%s", out, c);
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
+/* Whether path is a character device node in the container: the node
+ * itself, never what a link of that name points to. At createContainer
+ * time /dev holds only what the runtime put there; resolved inside the
+ * root all the same. */
+static bool container_has_node(struct rootfs *r, const char *path)
+{
+    cleanup_fd int fd = -1;
+    struct stat st;
+    return rootfs_open_path(r, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, &fd, NULL) == 0 &&
+           fstat(fd, &st) == 0 && S_ISCHR(st.st_mode);
+}
+
+/* Creates each "TARGET::LINK" link; with if_node, only those whose TARGET
+ * is a device node the container has (the others are skipped). */
+static int create_symlinks(struct rootfs *r, const struct strv *links, bool if_node,
+                           struct mount_journal *j, gctk_error **err)
+{
+    for (size_t i = 0; i < links->len; i++) {
+        const char *spec = links->items[i];
+        const char *sep = strstr(spec, "::");
+        if (sep == NULL || sep == spec || sep[2] != '/')
+            return gctk_fail(err, 0, "link `%s`: use TARGET::/ABSOLUTE/LINK", spec);
+        cleanup_free char *target = xstrndup(spec, (size_t)(sep - spec));
+        if (if_node) {
+            cleanup_free char *node = link_node(target, sep + 2);
+            if (!container_has_node(r, node))
+                continue;
+        }
+        if (rootfs_symlink(r, target, sep + 2, j, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int cdi_hook_update_ldcache(const char *rootfs, pid_t pid, const struct strv *folders,
                             const char *host_driver_version, gctk_error **err)
 {
     cleanup_rootfs struct rootfs r = {.fd = -1};
     if (open_container(rootfs, pid, &r, err) < 0)
         return -1;
-    cleanup_ldcache struct ldcache c = {0};
-    layout_ldcache_read(&r, &c, NULL);
-    for (size_t i = 0; i < folders->len; i++)
-        if (layout_ldcache_add_folder(&r, &c, folders->items[i], err) < 0)
-            return -1;
-    /* after the folders: the compat libraries win, as in the OCI hook */
-    if (host_driver_version != NULL)
-        layout_ldcache_add_compat(&r, NULL, host_driver_version, &c, NULL, NULL);
-    return layout_ldcache_write(&r, &c, err);
+    return update_ldcache(&r, folders, host_driver_version, err);
 }
 
 int cdi_hook_create_symlinks(const char *rootfs, pid_t pid, const struct strv *links,
@@ -61,20 +127,9 @@ int cdi_hook_create_symlinks(const char *rootfs, pid_t pid, const struct strv *l
         return -1;
     /* all or nothing, as the OCI hook's links: a failure undoes the others */
     cleanup_journal struct mount_journal *j = mount_journal_new();
-    for (size_t i = 0; i < links->len; i++) {
-        const char *spec = links->items[i];
-        const char *sep = strstr(spec, "::");
-        int rc;
-        if (sep == NULL || sep == spec || sep[2] != '/') {
-            rc = gctk_fail(err, 0, "link `%s`: use TARGET::/ABSOLUTE/LINK", spec);
-        } else {
-            cleanup_free char *target = xstrndup(spec, (size_t)(sep - spec));
-            rc = rootfs_symlink(&r, target, sep + 2, j, err);
-        }
-        if (rc < 0) {
-            mount_journal_undo(j);
-            return -1;
-        }
+    if (create_symlinks(&r, links, false, j, err) < 0) {
+        mount_journal_undo(j);
+        return -1;
     }
     return 0;
 }
@@ -130,34 +185,72 @@ static void container_mig_procs(const gctk_host *h, struct rootfs *r, struct str
     }
 }
 
-int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, pid_t pid, gctk_error **err)
+/* The host's driver, for the /proc mask; *out stays NULL without one (no
+ * driver: nothing to show). */
+static int open_driver(const char *driver_root, gctk_host **out, gctk_error **err)
 {
     cleanup_free char *host_dir = path_join(driver_root, HOST_PROC_NVIDIA);
     struct stat st;
     if (stat(host_dir, &st) < 0 || !S_ISDIR(st.st_mode))
-        return 0; /* no driver: nothing to show */
-    cleanup_host gctk_host *h = NULL;
-    if (gctk_host_open(driver_root, GCTK_HOST_NO_NVML, &h, err) < 0)
-        return -1;
-    cleanup_rootfs struct rootfs r = {.fd = -1};
-    if (open_container(rootfs, pid, &r, err) < 0)
-        return -1;
+        return 0;
+    return gctk_host_open(driver_root, GCTK_HOST_NO_NVML, out, err);
+}
+
+static int mask_proc(const gctk_host *h, struct rootfs *r, struct mount_journal *j,
+                     gctk_error **err)
+{
     cleanup_strv struct strv procs = {0};
     cleanup_free const struct gctk_gpu **gpus = xcalloc(gctk_host_gpu_count(h), sizeof(*gpus));
     size_t ngpus = 0;
     bool minors[256] = {0};
     /* the container's GPUs are the ones whose nodes it was given */
-    container_node_minors(&r, "/dev", "nvidia", HOST_NVIDIA_MAJOR, minors, GCTK_ARRAY_LEN(minors));
+    container_node_minors(r, "/dev", "nvidia", HOST_NVIDIA_MAJOR, minors, GCTK_ARRAY_LEN(minors));
     for (size_t i = 0; i < gctk_host_gpu_count(h); i++) {
         const struct gctk_gpu *g = gctk_host_gpu(h, i);
         if (g->minor >= 0 && (size_t)g->minor < GCTK_ARRAY_LEN(minors) && minors[g->minor])
             gpus[ngpus++] = g;
     }
-    container_mig_procs(h, &r, &procs);
+    container_mig_procs(h, r, &procs);
+    return inject_mask_proc(h, r, gpus, ngpus, (const char *const *)procs.items, procs.len, j, err);
+}
+
+int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, pid_t pid, gctk_error **err)
+{
+    cleanup_host gctk_host *h = NULL;
+    if (open_driver(driver_root, &h, err) < 0)
+        return -1;
+    if (h == NULL)
+        return 0;
+    cleanup_rootfs struct rootfs r = {.fd = -1};
+    if (open_container(rootfs, pid, &r, err) < 0)
+        return -1;
     cleanup_journal struct mount_journal *j = mount_journal_new();
-    if (inject_mask_proc(h, &r, gpus, ngpus, (const char *const *)procs.items, procs.len, j, err) <
-        0) {
+    if (mask_proc(h, &r, j, err) < 0) {
         mount_journal_undo(j); /* all or nothing */
+        return -1;
+    }
+    return 0;
+}
+
+int cdi_hook_create_container(const char *rootfs, pid_t pid, const struct cdi_container_edits *e,
+                              gctk_error **err)
+{
+    /* the host first: a driver that cannot be read changes nothing */
+    cleanup_host gctk_host *h = NULL;
+    if (e->driver_root != NULL && open_driver(e->driver_root, &h, err) < 0)
+        return -1;
+    cleanup_rootfs struct rootfs r = {.fd = -1};
+    if (open_container(rootfs, pid, &r, err) < 0)
+        return -1;
+    /* in the order of the separate hooks; a failure undoes the links and
+     * mounts made before it (the ld.so.cache is replaced by a rename: the
+     * container it was written for is not started) */
+    cleanup_journal struct mount_journal *j = mount_journal_new();
+    if (create_symlinks(&r, e->links, false, j, err) < 0 ||
+        create_symlinks(&r, e->node_links, true, j, err) < 0 ||
+        (e->folders->len > 0 && update_ldcache(&r, e->folders, e->host_driver_version, err) < 0) ||
+        (h != NULL && mask_proc(h, &r, j, err) < 0)) {
+        mount_journal_undo(j);
         return -1;
     }
     return 0;

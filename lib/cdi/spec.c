@@ -227,41 +227,17 @@ static json_t *hook_json(const struct cdi_options *o, const char *name, struct s
     return h;
 }
 
-/* A device: its nodes, and its own hook when it has links of its own (the
- * /dev/dri/by-path names of a GPU's DRM nodes). */
-static json_t *device_json(const char *name, json_t *nodes, json_t *hook)
+/* A device: its nodes. Its DRM nodes' /dev/dri/by-path links come from the
+ * top-level hook, made where the node is: a device edit carries no hook, so
+ * a container runs one hook process whatever devices it was given. */
+static json_t *device_json(const char *name, json_t *nodes)
 {
     json_t *d = json_object();
     json_object_set_new(d, "name", json_string(name));
     json_t *e = json_object();
     json_object_set_new(e, "deviceNodes", nodes);
-    if (hook != NULL)
-        json_object_set_new(e, "hooks", json_pack("[o]", hook));
     json_object_set_new(d, "containerEdits", e);
     return d;
-}
-
-#define LINKS_OF_EVERY_GPU (-2)
-
-/* The create-symlinks hook of the links of GPU gpu (-1: the links every
- * container gets; LINKS_OF_EVERY_GPU: those of all GPUs); NULL when there
- * are none. */
-static json_t *links_hook(const struct cdi_options *o, const struct layout_links *l, int gpu)
-{
-    struct strv args = {0};
-    strv_push(&args, xstrdup("hook"));
-    strv_push(&args, xstrdup("create-symlinks"));
-    for (size_t i = 0; i < l->paths.len; i++) {
-        if (gpu == LINKS_OF_EVERY_GPU ? l->gpus[i] < 0 : l->gpus[i] != gpu)
-            continue;
-        strv_push(&args, xstrdup("--link"));
-        strv_push(&args, xasprintf("%s::%s", l->targets.items[i], l->paths.items[i]));
-    }
-    if (args.len == 2) {
-        strv_clear(&args);
-        return NULL;
-    }
-    return hook_json(o, "createContainer", &args);
 }
 
 /* One device per MIG device ("0:1" and, with NVML, "MIG-<uuid>"): the parent
@@ -296,10 +272,10 @@ static void cdi_add_mig_devices(const gctk_host *h, const gctk_plan *plan, unsig
         if (naming & CDI_NAME_INDEX) {
             char id[32];
             snprintf(id, sizeof(id), "%d:%d", m->gpu, m->index);
-            json_array_append_new(devices, device_json(id, json_deep_copy(nodes), NULL));
+            json_array_append_new(devices, device_json(id, json_deep_copy(nodes)));
         }
         if ((naming & CDI_NAME_UUID) && m->uuid != NULL)
-            json_array_append_new(devices, device_json(m->uuid, json_deep_copy(nodes), NULL));
+            json_array_append_new(devices, device_json(m->uuid, json_deep_copy(nodes)));
         json_decref(nodes);
     }
 }
@@ -325,10 +301,10 @@ static int generate_imex(gctk_host *h, const char *kind, json_t **out, gctk_erro
             continue;
         char name[16];
         snprintf(name, sizeof(name), "%u", n->minor);
-        json_array_append_new(devices, device_json(name, json_pack("[o]", node_json(h, n)), NULL));
+        json_array_append_new(devices, device_json(name, json_pack("[o]", node_json(h, n))));
         json_array_append_new(all, node_json(h, n));
     }
-    json_array_append_new(devices, device_json("all", all, NULL));
+    json_array_append_new(devices, device_json("all", all));
     json_object_set_new(spec, "devices", devices);
     json_object_set_new(spec, "cdiVersion", json_string(cdi_required_version(spec, NULL)));
     *out = spec;
@@ -381,17 +357,14 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
         if (naming & CDI_NAME_INDEX) {
             char idx[16];
             snprintf(idx, sizeof(idx), "%d", gpu->index);
-            json_array_append_new(devices, device_json(idx, json_deep_copy(nodes),
-                                                       links_hook(o, &links, gpu->index)));
+            json_array_append_new(devices, device_json(idx, json_deep_copy(nodes)));
         }
         if ((naming & CDI_NAME_UUID) && gpu->uuid != NULL)
-            json_array_append_new(devices, device_json(gpu->uuid, json_deep_copy(nodes),
-                                                       links_hook(o, &links, gpu->index)));
+            json_array_append_new(devices, device_json(gpu->uuid, json_deep_copy(nodes)));
         json_decref(nodes);
     }
     cdi_add_mig_devices(h, plan, naming, devices, all_nodes);
-    json_array_append_new(devices,
-                          device_json("all", all_nodes, links_hook(o, &links, LINKS_OF_EVERY_GPU)));
+    json_array_append_new(devices, device_json("all", all_nodes));
     json_object_set_new(spec, "devices", devices);
 
     json_t *edits = json_object();
@@ -431,35 +404,35 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
     json_object_set_new(edits, "mounts", mounts);
     struct strv folders = {0};
     layout_lib_folders(plan, &at_host, &folders);
-    json_t *hooks = json_array();
-    json_t *links_of_all = links_hook(o, &links, -1);
-    if (links_of_all != NULL)
-        json_array_append_new(hooks, links_of_all);
+    /* one hook, one process per container (gctk hook create-container):
+     * the links, the ld.so.cache, the /proc mask */
     struct strv args = {0};
-    if (folders.len > 0) {
-        strv_push(&args, xstrdup("hook"));
-        strv_push(&args, xstrdup("update-ldcache"));
-        for (size_t i = 0; i < folders.len; i++) {
-            strv_push(&args, xstrdup("--folder"));
-            strv_push(&args, xstrdup(folders.items[i]));
-        }
-        /* forward compatibility: the image's newer /usr/local/cuda/compat
-         * libraries win over the host's (NVIDIA's enable-cuda-compat) */
-        if (!o->no_cuda_compat && (cap_expand(gctk_plan_caps(plan)) & GCTK_CAP_COMPUTE)) {
-            strv_push(&args, xstrdup("--host-driver-version"));
-            strv_push(&args, xstrdup(gctk_host_driver_version(h)));
-        }
-        json_array_append_new(hooks, hook_json(o, "createContainer", &args));
+    strv_push(&args, xstrdup("hook"));
+    strv_push(&args, xstrdup("create-container"));
+    for (size_t i = 0; i < links.paths.len; i++) {
+        /* a DRM node's by-path link, where the runtime made its node */
+        strv_push(&args, xstrdup(links.gpus[i] < 0 ? "--link" : "--node-link"));
+        strv_push(&args, xasprintf("%s::%s", links.targets.items[i], links.paths.items[i]));
+    }
+    for (size_t i = 0; i < folders.len; i++) {
+        strv_push(&args, xstrdup("--folder"));
+        strv_push(&args, xstrdup(folders.items[i]));
+    }
+    /* forward compatibility: the image's newer /usr/local/cuda/compat
+     * libraries win over the host's (NVIDIA's enable-cuda-compat) */
+    if (folders.len > 0 && !o->no_cuda_compat &&
+        (cap_expand(gctk_plan_caps(plan)) & GCTK_CAP_COMPUTE)) {
+        strv_push(&args, xstrdup("--host-driver-version"));
+        strv_push(&args, xstrdup(gctk_host_driver_version(h)));
     }
     /* runtimes refuse mounts inside /proc: the hook masks it, and its params
      * copy turns the driver's device-file creation off (ModifyDeviceFiles: 0,
      * NVIDIA's disable-device-node-modification) */
-    strv_push(&args, xstrdup("hook"));
-    strv_push(&args, xstrdup("mask-proc"));
     if (strcmp(root, "/") != 0) {
         strv_push(&args, xstrdup("--driver-root"));
         strv_push(&args, xstrdup(root));
     }
+    json_t *hooks = json_array();
     json_array_append_new(hooks, hook_json(o, "createContainer", &args));
     json_object_set_new(edits, "hooks", hooks);
     json_object_set_new(spec, "containerEdits", edits);

@@ -63,8 +63,48 @@ expect_match "the spec sets NVIDIA_VISIBLE_DEVICES=void for legacy hooks" "NVD=v
 
 run_cdi all "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=all\"}" '[]' "nvidia-smi -L; readlink $E2E_LIBDIR/libcuda.so; grep ModifyDeviceFiles /proc/driver/nvidia/params"
 expect_eq "=all: the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
-expect_match "create-symlinks hook: libcuda.so -> libcuda.so.1" "^libcuda.so.1" "$(printf '%s\n' "$OUT" | grep libcuda)"
-expect_match "mask-proc hook: ModifyDeviceFiles: 0" "ModifyDeviceFiles: 0" "$OUT"
+expect_match "create-container hook: libcuda.so -> libcuda.so.1" "^libcuda.so.1" "$(printf '%s\n' "$OUT" | grep libcuda)"
+expect_match "create-container hook: ModifyDeviceFiles: 0" "ModifyDeviceFiles: 0" "$OUT"
+B=$SCRATCH/bundle-$N/config.json
+expect_eq "=all: one hook process for the 4 GPUs" "1" "$(jq '.hooks.createContainer | length' "$B")"
+
+# one GPU: one gctk process does the links (the GPU's /dev/dri/by-path names
+# only: they are made where the runtime made the node), the ld.so.cache and
+# the /proc mask
+run_cdi one "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=2\"}" '[]' \
+    "readlink $E2E_LIBDIR/libcuda.so; ldconfig -p | grep -c \"libcuda.so.1 ($E2E_LDCONFIG_FLAGS) => $E2E_LIBDIR/\"; ls /proc/driver/nvidia/gpus | wc -l; ls /dev/dri/by-path | sort | tr '\\n' ' '; echo"
+B=$SCRATCH/bundle-$N/config.json
+expect_eq "gpu=2: config.json has one createContainer hook" "1" "$(jq '.hooks.createContainer | length' "$B")"
+expect_eq "gpu=2: and it is create-container" "create-container" "$(jq -r '.hooks.createContainer[0].args[2]' "$B")"
+BY_PATH=$(jq -r '.hooks.createContainer[0].args as $a | [range(0; $a | length) | select($a[.] == "--node-link") | $a[. + 1] | select(test("^\\.\\./(card|renderD)")) | split("::")[1] | ltrimstr("/dev/dri/by-path/")] | .[]' "$B" | sort)
+WANT=$(for n in $(jq -r '.linux.devices[].path | select(startswith("/dev/dri/")) | ltrimstr("/dev/dri/")' "$B"); do
+    jq -r --arg n "$n" '.hooks.createContainer[0].args as $a | [range(0; $a | length) | select($a[.] == "--node-link") | $a[. + 1] | select(startswith("../" + $n + "::")) | split("::")[1] | ltrimstr("/dev/dri/by-path/")] | .[]' "$B"
+done | sort | tr '\n' ' ')
+check "gpu=2: the spec has node links of other GPUs too" test "$(printf '%s\n' "$BY_PATH" | wc -l)" -gt 2
+check "gpu=2: GPU 2 has DRM nodes" test -n "$WANT"
+expect_eq "gpu=2: libcuda.so -> libcuda.so.1" "libcuda.so.1" "$(printf '%s\n' "$OUT" | sed -n 1p)"
+expect_eq "gpu=2: libcuda.so.1 in the container's ld.so.cache" "1" "$(printf '%s\n' "$OUT" | sed -n 2p)"
+expect_eq "gpu=2: /proc/driver/nvidia/gpus shows only GPU 2" "1" "$(printf '%s\n' "$OUT" | sed -n 3p)"
+expect_eq "gpu=2: /dev/dri/by-path has GPU 2's names only" "$WANT" "$(printf '%s\n' "$OUT" | sed -n 4p)"
+
+# a spec of an earlier gctk: its three hooks (create-symlinks, update-ldcache,
+# mask-proc) still run, one process each
+OLD_VENDOR=old-$VENDOR
+OLD_SPEC=/var/run/cdi/gctk-test-$$-$RANDOM-old.json
+at_exit "rm -f $OLD_SPEC"
+jq --arg kind "$OLD_VENDOR/gpu" '
+    def opts($names): . as $a | [range(3; $a | length; 2) | select(. as $i | $names | index($a[$i])) | $a[.], $a[. + 1]];
+    .kind = $kind | .containerEdits.hooks[0] as $h | $h.args as $a
+    | .containerEdits.hooks = [
+        $h + {args: (["gctk", "hook", "create-symlinks"] + ($a | opts(["--link"])))},
+        $h + {args: (["gctk", "hook", "update-ldcache"] + ($a | opts(["--folder", "--host-driver-version"])))},
+        $h + {args: (["gctk", "hook", "mask-proc"] + ($a | opts(["--driver-root"])))}]' "$SPEC" >"$OLD_SPEC"
+run_cdi old-spec "{\"cdi.k8s.io/x\": \"$OLD_VENDOR/gpu=2\"}" '[]' \
+    "readlink $E2E_LIBDIR/libcuda.so; ldconfig -p | grep -c \"libcuda.so.1 ($E2E_LDCONFIG_FLAGS) => $E2E_LIBDIR/\"; ls /proc/driver/nvidia/gpus | wc -l"
+B=$SCRATCH/bundle-$N/config.json
+expect_eq "a spec of an earlier gctk: its three hooks" "create-symlinks update-ldcache mask-proc" \
+    "$(jq -r '[.hooks.createContainer[].args[2]] | join(" ")' "$B")"
+expect_eq "a spec of an earlier gctk: links, ld.so.cache, /proc mask" "libcuda.so.1 1 1" "$(printf '%s\n' "$OUT" | tr '\n' ' ' | sed 's/ $//')"
 
 # what NVIDIA's toolkit 1.18 injects beyond the libraries, through the spec
 # and its hooks alone (lib.sh, check_parity)
@@ -91,7 +131,7 @@ run_cdi plain '{}' '["NVIDIA_VISIBLE_DEVICES=2"]' 'nvidia-smi -L'
 B=$SCRATCH/bundle-$N/config.json
 expect_eq "NVIDIA_VISIBLE_DEVICES=2 (no CDI name): the hook path still works" "$(uuids_of 2)" "$(uuids_seen)"
 
-# Forward compatibility in the spec (update-ldcache --host-driver-version):
+# Forward compatibility in the spec (create-container --host-driver-version):
 # the image's /usr/local/cuda/compat libcuda, newer than the driver, is the
 # one a CUDA program loads; an older one is not
 COMPAT_NEW=$SCRATCH/drv-new COMPAT_OLD=$SCRATCH/drv-old

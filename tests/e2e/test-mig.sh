@@ -106,7 +106,7 @@ expect_match "privileged config request: the config node" "^nvidia-cap1$" "$OUT"
 expect_match "privileged config request: GPU 1's node" "^nvidia1$" "$OUT"
 expect_match "privileged config request: GPU 1's MIG capabilities" "capabilities/gpu1/mig/gi1/ci0/access" "$OUT"
 
-# CDI: gctk-runtime applies the spec's edits for a MIG device; the mask-proc
+# CDI: gctk-runtime applies the spec's edits for a MIG device; the create-container
 # hook binds the access files of the instance whose cap nodes it has
 if command -v jq >/dev/null; then
     VENDOR=gctk-mig-$$-$RANDOM.example.com
@@ -126,7 +126,7 @@ if command -v jq >/dev/null; then
     runc --root "$RUNC_ROOT" delete -f "gctk-mig-$$-cdi" >/dev/null 2>&1
     expect_eq "CDI $VENDOR/gpu=MIG-...: nvidia-smi shows exactly that MIG device" \
         "  MIG 3g.40gb     Device  0: (UUID: ${MIG1[0]})" "$(printf '%s\n' "$OUT" | grep '^  MIG')"
-    expect_eq "CDI MIG device: its access files, bound by the mask-proc hook" \
+    expect_eq "CDI MIG device: its access files, bound by the create-container hook" \
         "/proc/driver/nvidia/capabilities/gpu1/mig/gi1/access /proc/driver/nvidia/capabilities/gpu1/mig/gi1/ci0/access" \
         "$(printf '%s\n' "$OUT" | grep '^/proc/' | sort | tr '\n' ' ' | sed 's/ $//')"
 fi

@@ -66,8 +66,8 @@ expect_eq "podman --device $VENDOR/gpu=all: the 4 GPUs" "$(uuids_of 0 1 2 3)" "$
 
 OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=2" "$IMAGE" sh -c \
     'cuda-devices 2>/dev/null; readlink /usr/lib/x86_64-linux-gnu/libcuda.so; ls /proc/driver/nvidia/gpus | wc -l' 2>&1)
-expect_match "libcuda.so -> libcuda.so.1 (create-symlinks hook)" "^libcuda.so.1" "$(printf '%s\n' "$OUT" | grep '^libcuda')"
-expect_eq "/proc/driver/nvidia/gpus shows only GPU 2 (mask-proc hook)" 1 "$(printf '%s\n' "$OUT" | tail -n 1)"
+expect_match "libcuda.so -> libcuda.so.1 (create-container hook)" "^libcuda.so.1" "$(printf '%s\n' "$OUT" | grep '^libcuda')"
+expect_eq "/proc/driver/nvidia/gpus shows only GPU 2 (create-container hook)" 1 "$(printf '%s\n' "$OUT" | tail -n 1)"
 
 # what NVIDIA's toolkit 1.18 injects beyond the libraries (lib.sh, check_parity)
 OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=1" "$IMAGE" sh -c "$PARITY_SCRIPT" 2>&1)

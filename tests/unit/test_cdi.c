@@ -189,11 +189,11 @@ static void test_generated_shape(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(devs, 1), "name")), uuid0);
     assert_string_equal(json_string_value(json_object_get(json_array_get(devs, 4), "name")), "all");
     assert_string_equal(json_string_value(json_object_get(spec, "cdiVersion")), "0.5.0");
-    /* every hook has an explicit env */
+    /* one hook, with an explicit env: one process per container */
     size_t i;
     json_t *h;
     json_t *hooks = json_object_get(json_object_get(spec, "containerEdits"), "hooks");
-    assert_true(json_array_size(hooks) >= 3);
+    assert_int_equal(json_array_size(hooks), 1);
     json_array_foreach(hooks, i, h)
     {
         assert_string_equal(json_string_value(json_array_get(json_object_get(h, "env"), 0)),
@@ -202,17 +202,10 @@ static void test_generated_shape(void **state)
         /* gctk is not installed where the tests run */
         json_object_set_new(h, "path", json_string("/bin/sh"));
     }
-    /* a GPU's device has the create-symlinks hook of its DRM nodes' by-path names */
-    json_t *dev_hooks =
-        json_object_get(json_object_get(json_array_get(devs, 0), "containerEdits"), "hooks");
-    assert_int_equal(json_array_size(dev_hooks), 1);
+    /* a device carries no hook of its own: its DRM nodes' by-path names are
+     * the top-level hook's node links */
     json_array_foreach(devs, i, h)
-    {
-        size_t k;
-        json_t *dh;
-        json_array_foreach(json_object_get(json_object_get(h, "containerEdits"), "hooks"), k, dh)
-            json_object_set_new(dh, "path", json_string("/bin/sh"));
-    }
+        assert_null(json_object_get(json_object_get(h, "containerEdits"), "hooks"));
     struct strv problems = {0};
     gctk_host *host = NULL;
     assert_int_equal(gctk_host_open(host_root, GCTK_HOST_NO_NVML, &host, NULL), 0);
@@ -643,8 +636,9 @@ static void test_resolve_apply(void **state)
         }
     }
     assert_int_equal(same, 1);
-    assert_true(
-        json_array_size(json_object_get(json_object_get(config, "hooks"), "createContainer")) >= 3);
+    /* two GPUs, one hook process */
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(config, "hooks"), "createContainer")), 1);
     json_decref(config);
     json_decref(edits);
 
@@ -1091,9 +1085,10 @@ static bool args_have(json_t *hook, const char *a, const char *b)
     return false;
 }
 
-/* Forward compatibility in the spec (update-ldcache --host-driver-version),
+/* Forward compatibility in the spec (create-container --host-driver-version),
  * unless the settings turn it off or compute is not in the spec; graphics
- * brings each GPU's DRM nodes with their by-path hook; the IMEX spec. */
+ * brings each GPU's DRM nodes, their by-path names node links of the hook;
+ * the IMEX spec. */
 static void test_spec_rows(void **state)
 {
     (void)state;
@@ -1103,19 +1098,17 @@ static void test_spec_rows(void **state)
     json_t *spec = NULL;
     assert_int_equal(cdi_generate(h, &o, &spec, NULL), 0);
     json_t *hooks = json_object_get(json_object_get(spec, "containerEdits"), "hooks");
-    json_t *ld = hook_of(hooks, "update-ldcache");
+    json_t *ld = hook_of(hooks, "create-container");
     assert_true(args_have(ld, "--host-driver-version", "580.95.05"));
-    json_t *dev0 = json_array_get(json_object_get(spec, "devices"), 0);
-    json_t *dh =
-        json_array_get(json_object_get(json_object_get(dev0, "containerEdits"), "hooks"), 0);
-    assert_true(args_have(dh, "--link", "../card1::/dev/dri/by-path/pci-0000:18:00.0-card"));
-    assert_false(args_have(dh, "--link", "../card2::/dev/dri/by-path/pci-0000:2a:00.0-card"));
+    assert_true(args_have(ld, "--node-link", "../card1::/dev/dri/by-path/pci-0000:18:00.0-card"));
+    assert_true(args_have(ld, "--node-link", "../card2::/dev/dri/by-path/pci-0000:2a:00.0-card"));
+    assert_false(args_have(ld, "--link", "../card1::/dev/dri/by-path/pci-0000:18:00.0-card"));
     json_decref(spec);
 
     o.no_cuda_compat = true;
     assert_int_equal(cdi_generate(h, &o, &spec, NULL), 0);
     hooks = json_object_get(json_object_get(spec, "containerEdits"), "hooks");
-    cleanup_free char *ld_text = json_dumps(hook_of(hooks, "update-ldcache"), 0);
+    cleanup_free char *ld_text = json_dumps(hook_of(hooks, "create-container"), 0);
     assert_null(strstr(ld_text, "host-driver-version"));
     json_decref(spec);
 
@@ -1352,6 +1345,105 @@ static void test_hook_mask_proc_major(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* The one hook of a generated spec (create-container): the links, the DRM
+ * nodes' by-path links where the runtime made the node (a missing node, a
+ * file or a link of the node's name gives none), the ld.so.cache and the
+ * /proc mask, in one process; a failure in a later step undoes the links. */
+static int create_container_child(const char *rootfs, const char *lib, const char *dir0)
+{
+    if (unshare(CLONE_NEWNS) < 0 || mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return 10;
+    cleanup_strv struct strv links = {0}, node_links = {0}, folders = {0};
+    strv_push(&links, xstrdup("libcuda.so.580.95.05::/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
+    strv_push(&links, xstrdup("libcuda.so.1::/usr/lib/x86_64-linux-gnu/libcuda.so"));
+    static const char *const by_path[] = {
+        "../card1::/dev/dri/by-path/pci-0000:18:00.0-card",        /* the node: made */
+        "../card2::/dev/dri/by-path/pci-0000:2a:00.0-card",        /* no node */
+        "../renderD129::/dev/dri/by-path/pci-0000:2a:00.0-render", /* a file */
+        "../renderD130::/dev/dri/by-path/pci-0000:3b:00.0-render", /* a link to a node */
+    };
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(by_path); i++)
+        strv_push(&node_links, xstrdup(by_path[i]));
+    strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
+    struct cdi_container_edits e = {
+        .links = &links, .node_links = &node_links, .folders = &folders, .driver_root = host_root};
+    gctk_error *err = NULL;
+    if (cdi_hook_create_container(rootfs, 0, &e, &err) < 0) {
+        fprintf(stderr, "%s\n", err->msg);
+        return 11;
+    }
+    char target[64];
+    cleanup_free char *dev_link = xasprintf("%s/libcuda.so", lib);
+    cleanup_free char *card1 = xasprintf("%s/dev/dri/by-path/pci-0000:18:00.0-card", rootfs);
+    ssize_t n = readlink(card1, target, sizeof(target) - 1);
+    if (n != 8 || strncmp(target, "../card1", 8) != 0 ||
+        readlink(dev_link, target, sizeof(target)) <= 0)
+        return 12;
+    for (size_t i = 1; i < GCTK_ARRAY_LEN(by_path); i++) {
+        struct stat st;
+        cleanup_free char *p = path_join(rootfs, strstr(by_path[i], "::") + 2);
+        if (lstat(p, &st) == 0)
+            return 13;
+    }
+    cleanup_free char *cache_path = xasprintf("%s/etc/ld.so.cache", rootfs);
+    struct ldcache c = {0};
+    bool cached = ldcache_read(cache_path, &c, NULL) == 0 &&
+                  cache_has(&c, "libcuda.so", "/usr/lib/x86_64-linux-gnu/libcuda.so");
+    ldcache_clear(&c);
+    if (!cached)
+        return 14;
+    cleanup_free char *g0 = path_join(rootfs, dir0);
+    cleanup_free char *params = xasprintf("%s/proc/driver/nvidia/params", rootfs);
+    if (access(g0, F_OK) != 0 || access(params, F_OK) != 0)
+        return 15;
+
+    /* all or nothing: a folder that is not there undoes the links */
+    cleanup_free char *proc = xasprintf("%s/proc/driver/nvidia", rootfs);
+    if (umount2(proc, MNT_DETACH) < 0 || unlink(dev_link) < 0 || unlink(card1) < 0)
+        return 16;
+    strv_push(&folders, xstrdup("/missing"));
+    if (cdi_hook_create_container(rootfs, 0, &e, &err) == 0)
+        return 17;
+    gctk_error_free(err);
+    struct stat st;
+    if (lstat(dev_link, &st) == 0 || lstat(card1, &st) == 0 || access(params, F_OK) == 0)
+        return 18;
+    return 0;
+}
+
+static void test_hook_create_container(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* mknod, mounts */
+    cleanup_free char *rootfs = xasprintf("%s/rootfs-one", tmp);
+    cleanup_free char *lib = xasprintf("%s/usr/lib/x86_64-linux-gnu", rootfs);
+    cleanup_free char *cmd = xasprintf(
+        "mkdir -p '%s' '%s/etc' '%s/dev/dri' '%s/proc/driver/nvidia'", lib, rootfs, rootfs, rootfs);
+    assert_int_equal(system(cmd), 0);
+    cleanup_free char *file = xasprintf("%s/libcuda.so.580.95.05", lib);
+    assert_int_equal(elfstub_write(file, "libcuda.so.1", NULL, false, NULL), 0);
+    cleanup_free char *n0 = xasprintf("%s/dev/nvidia0", rootfs);
+    cleanup_free char *card1 = xasprintf("%s/dev/dri/card1", rootfs);
+    cleanup_free char *render = xasprintf("%s/dev/dri/renderD129", rootfs);
+    cleanup_free char *linked = xasprintf("%s/dev/dri/renderD130", rootfs);
+    assert_int_equal(mknod(n0, S_IFCHR | 0666, makedev(195, 0)), 0);
+    assert_int_equal(mknod(card1, S_IFCHR | 0666, makedev(226, 1)), 0);
+    write_text(render, "");
+    assert_int_equal(symlink("card1", linked), 0);
+    cleanup_host gctk_host *h = NULL;
+    assert_int_equal(gctk_host_open(host_root, GCTK_HOST_NO_NVML, &h, NULL), 0);
+    const char *dir0 = gctk_host_gpu(h, 0)->proc_dir;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(create_container_child(rootfs, lib, dir0));
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 /* rootless: the hook and gctk configure leave the cgroup alone in a user namespace */
 static void test_uid_map(void **state)
 {
@@ -1384,6 +1476,7 @@ int main(void)
         cmocka_unit_test(test_hook_ldcache_planted_fifo),
         cmocka_unit_test(test_hook_ldcache_folder_race),
         cmocka_unit_test(test_hook_mask_proc_major),
+        cmocka_unit_test(test_hook_create_container),
         cmocka_unit_test(test_hook_ldcache_dev_links_compat),
         cmocka_unit_test(test_layout_links),
         cmocka_unit_test(test_spec_rows),

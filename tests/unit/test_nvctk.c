@@ -144,7 +144,7 @@ static void test_cdi(void **state)
           "`/run/nvidia/driver`");
     check("cdi generate --ldconfig-path=/sbin/ldconfig",
           "error: nvidia-ctk cdi generate: --ldconfig-path is not supported by gctk: the spec's "
-          "update-ldcache hook writes the container's ld.so.cache itself");
+          "hook writes the container's ld.so.cache itself");
     check("cdi generate --library-search-path=/opt/lib",
           "error: nvidia-ctk cdi generate: --library-search-path is not supported by gctk");
     check("cdi generate --disable-hooks=all", "error: nvidia-ctk cdi generate: --disable-hook is "
