@@ -230,6 +230,9 @@ struct write_opts {
  * failure the old file is as it was and the temporary file is gone. */
 int write_file_at(int dirfd, const char *name, const void *data, size_t len,
                   const struct write_opts *o, gctk_error **err);
+/* Keeps a directory of entries (names starting with prefix) bounded: when
+ * it holds max of them besides keep, they all go (keep stays). */
+void prune_entries(int dirfd, const char *prefix, const char *keep, size_t max);
 /* The same for a path; missing directories above it are created (0755). */
 int write_file(const char *path, const void *data, size_t len, const struct write_opts *o,
                gctk_error **err);

@@ -6,6 +6,11 @@
  * they cannot be edited, only replaced. We read each one back from the kernel,
  * put a short prologue in front that allows our devices, load the result and
  * swap it in atomically, keeping the old program so that it can be put back.
+ *
+ * Loading is the verifier's work, a third of a millisecond: a loaded program
+ * is kept pinned in bpffs (cgroup_prog_dir, named by a hash of its
+ * instructions) and used again by the next container whose runtime program and
+ * devices are the same, as every container of an engine's defaults has.
  */
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -13,7 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 
@@ -21,6 +29,14 @@
 #define MAX_PROGS 64
 /* Keeps the prologue's forward jumps well inside their 16-bit offsets. */
 #define MAX_DEVICES 4096
+/* Programs kept pinned at once (a few KiB of kernel memory each). */
+#define PROGS_KEPT 64
+#define PROG_PREFIX "devices-"
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+const char *cgroup_prog_dir = "/sys/fs/bpf/gctk";
 
 struct replaced_prog {
     int old_fd, new_fd;
@@ -448,7 +464,7 @@ static const char *log_last_line(char *log)
     return nl != NULL ? nl + 1 : log;
 }
 
-static int load_device_prog(const struct bpf_insn *insns, size_t len, gctk_error **err)
+static int load_device_prog_fresh(const struct bpf_insn *insns, size_t len, gctk_error **err)
 {
     static const char license[] = "Apache";
     union bpf_attr a;
@@ -476,6 +492,99 @@ static int load_device_prog(const struct bpf_insn *insns, size_t len, gctk_error
         return gctk_fail(err, e, "load the extended device program (verifier: %s)",
                          log_last_line(log));
     return gctk_fail(err, e, "load the extended device program");
+}
+
+/* The directory of kept programs: a bpffs directory of this uid that nobody
+ * else may write (created 0700 when missing); -1 when there is none, and
+ * programs are then loaded each time. */
+static int prog_dir_open(void)
+{
+    if (cgroup_prog_dir == NULL)
+        return -1;
+    cleanup_free char *copy = xstrdup(cgroup_prog_dir);
+    char *slash = strrchr(copy, '/');
+    if (slash == NULL || slash[1] == '\0')
+        return -1;
+    *slash = '\0';
+    /* nothing is made outside bpffs (a /sys/fs/bpf nobody mounted) */
+    cleanup_fd int parent = open(copy[0] != '\0' ? copy : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct statfs sfs;
+    if (parent < 0 || fstatfs(parent, &sfs) < 0 || sfs.f_type != BPF_FS_MAGIC ||
+        (mkdirat(parent, slash + 1, 0700) < 0 && errno != EEXIST))
+        return -1;
+    int fd = openat(parent, slash + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077) != 0)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int obj_at(int cmd, int dirfd, const char *name, int prog_fd)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name);
+    union bpf_attr a;
+    memset(&a, 0, sizeof(a));
+    a.pathname = ptr_u64(path);
+    a.bpf_fd = (uint32_t)prog_fd;
+    return sys_bpf(cmd, &a);
+}
+
+/* The kept program name names in dirfd: a device program pinned by this uid
+ * that nobody else may touch; -1 when there is none. */
+static int kept_prog(int dirfd, const char *name)
+{
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+        st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+        return -1;
+    int fd = obj_at(BPF_OBJ_GET, dirfd, name, 0);
+    struct bpf_prog_info info;
+    memset(&info, 0, sizeof(info));
+    union bpf_attr a;
+    memset(&a, 0, sizeof(a));
+    a.info.bpf_fd = (uint32_t)fd;
+    a.info.info_len = sizeof(info);
+    a.info.info = ptr_u64(&info);
+    if (fd >= 0 && (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0 ||
+                    info.type != BPF_PROG_TYPE_CGROUP_DEVICE || info.nr_map_ids != 0)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Pins prog as name in dirfd: under a temporary name, then renamed, so that
+ * a name is never a program half kept (bpffs takes no dot in a name). Best
+ * effort. */
+static void keep_prog(int dirfd, const char *name, int prog_fd)
+{
+    char tmp[96];
+    snprintf(tmp, sizeof(tmp), PROG_PREFIX "new-%d", (int)getpid());
+    prune_entries(dirfd, PROG_PREFIX, name, PROGS_KEPT);
+    if (obj_at(BPF_OBJ_PIN, dirfd, tmp, prog_fd) < 0)
+        return;
+    if (fchmodat(dirfd, tmp, 0600, 0) < 0 || renameat(dirfd, tmp, dirfd, name) < 0)
+        unlinkat(dirfd, tmp, 0);
+}
+
+/* The program of these instructions: the one kept from an earlier load, or
+ * a new load (then kept). */
+static int load_device_prog(const struct bpf_insn *insns, size_t len, gctk_error **err)
+{
+    cleanup_fd int dirfd = prog_dir_open();
+    char name[64];
+    snprintf(name, sizeof(name), PROG_PREFIX "%016llx-%zu",
+             hash64(insns, len * sizeof(*insns), HASH64_INIT), len);
+    int fd = dirfd >= 0 ? kept_prog(dirfd, name) : -1;
+    if (fd >= 0)
+        return fd;
+    fd = load_device_prog_fresh(insns, len, err);
+    if (fd >= 0 && dirfd >= 0)
+        keep_prog(dirfd, name, fd);
+    return fd;
 }
 
 /* The instructions of an attached program as the kernel holds them. */

@@ -35,6 +35,10 @@ void cgroup_grant_free(struct cgroup_grant *g);
 
 /* ---- exposed for tests ---------------------------------------------------- */
 
+/* Where loaded device programs are kept pinned for the next container (a
+ * directory in bpffs, created 0700); NULL: none kept. */
+extern const char *cgroup_prog_dir;
+
 struct bpf_insn;
 
 enum cgroup_version { CGROUP_V1 = 1, CGROUP_V2 = 2 };

@@ -668,28 +668,6 @@ static char *entry_name(const char *root, unsigned flags, const struct gctk_host
     return xasprintf("discovery-%016llx.json", k);
 }
 
-/* At most CACHE_ENTRIES entries: beyond that the others go. */
-static void bound_entries(int dirfd, const char *keep)
-{
-    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (d == NULL) {
-        if (fd >= 0)
-            close(fd);
-        return;
-    }
-    struct strv names = {0};
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL)
-        if (str_has_prefix(de->d_name, "discovery-") && strcmp(de->d_name, keep) != 0)
-            strv_push(&names, xstrdup(de->d_name));
-    if (names.len >= CACHE_ENTRIES)
-        for (size_t i = 0; i < names.len; i++)
-            unlinkat(dirfd, names.items[i], 0);
-    strv_clear(&names);
-}
-
-/* The host of a valid entry, or NULL (and why not). */
 /* One line of the entry's text (from *pos, without its newline), parsed as
  * JSON; NULL when there is none or it is not JSON. */
 static json_t *entry_line(const char *name, char *text, size_t len, size_t *pos)
@@ -765,7 +743,7 @@ static char *store(int dirfd, const char *name, const gctk_host *h, const struct
         return xstrdup("not stored: a path discovery read has a tab or a newline");
     if (entry.len > CACHE_MAX)
         return xstrdup("not stored: the entry is too large");
-    bound_entries(dirfd, name);
+    prune_entries(dirfd, "discovery-", name, CACHE_ENTRIES);
     /* an entry lost in a crash is only discovery run again */
     struct write_opts o = {.mode = 0600, .no_sync = true};
     cleanup_error gctk_error *e = NULL;

@@ -839,6 +839,25 @@ fail:;
     return gctk_fail(err, e, "%s %s", what, shown);
 }
 
+void prune_entries(int dirfd, const char *prefix, const char *keep, size_t max)
+{
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    cleanup_strv struct strv names = {0};
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (str_has_prefix(de->d_name, prefix) && strcmp(de->d_name, keep) != 0)
+            strv_push(&names, xstrdup(de->d_name));
+    if (names.len >= max)
+        for (size_t i = 0; i < names.len; i++)
+            unlinkat(dirfd, names.items[i], 0);
+}
+
 int write_file(const char *path, const void *data, size_t len, const struct write_opts *o,
                gctk_error **err)
 {

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -339,6 +340,7 @@ struct fixture {
     struct child child;
     int prog_fds[2];
     struct cgroup_grant *grant;
+    char *bpffs; /* a private bpffs, when a test mounts one */
 };
 
 static int fixture_new(void **state, const char *parent)
@@ -387,6 +389,12 @@ static int teardown(void **state)
     if (f->subdir != NULL)
         rmdir(f->subdir);
     rmdir(f->dir);
+    if (f->bpffs != NULL) {
+        cgroup_prog_dir = NULL;
+        umount2(f->bpffs, MNT_DETACH);
+        rmdir(f->bpffs);
+        free(f->bpffs);
+    }
     free(f->subdir);
     free(f->dir);
     free(f);
@@ -662,6 +670,86 @@ static void test_v2_override(void **state)
     v2_allow_and_undo(fixture_or_skip(state), BPF_F_ALLOW_OVERRIDE);
 }
 
+/* A private bpffs for the kept programs (NULL: none here), unmounted by
+ * teardown. */
+static char *bpffs_new(struct fixture *f)
+{
+    char *dir = xstrdup("/tmp/gctk-test-bpffs-XXXXXX");
+    if (mkdtemp(dir) == NULL || mount("bpf", dir, "bpf", 0, "mode=0700") < 0) {
+        rmdir(dir);
+        free(dir);
+        return NULL;
+    }
+    return f->bpffs = dir;
+}
+
+/* The program a grant of dev attached (then undone): the child may open
+ * the node of letter yes, not that of no. */
+static uint32_t granted_id(struct fixture *f, struct cgroup_device *dev, char yes, char no)
+{
+    gctk_error *err = NULL;
+    if (cgroup_v2_allow_devices(f->dir, dev, 1, &f->grant, &err) < 0)
+        fail_msg("cgroup_v2_allow_devices: %s", err->msg);
+    assert_int_equal(child_open(&f->child, yes), 0);
+    assert_int_equal(child_open(&f->child, no), EPERM);
+    uint32_t ids[8];
+    assert_int_equal(attached(f->dir, ids, NULL), 1);
+    cgroup_grant_undo(f->grant);
+    cgroup_grant_free(f->grant);
+    f->grant = NULL;
+    assert_int_equal(child_open(&f->child, yes), EPERM);
+    return ids[0];
+}
+
+static size_t kept_count(const char *dir)
+{
+    cleanup_dir DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        n += str_has_prefix(de->d_name, "devices-");
+    return n;
+}
+
+static void test_v2_kept_program(void **state)
+{
+    struct fixture *f = fixture_or_skip(state);
+    const char *fs = bpffs_new(f);
+    if (fs == NULL)
+        skip();
+    cleanup_free char *kept = path_join(fs, "gctk");
+    cgroup_prog_dir = kept;
+    f->prog_fds[0] = load_runc_like();
+    attach(f->dir, f->prog_fds[0], BPF_F_ALLOW_MULTI);
+    assert_int_equal(child_start(&f->child), 0);
+    move_into(f->dir, f->child.pid);
+    struct cgroup_device dev = {1, 3}, other = {1, 7};
+
+    /* loaded, then kept: the next grant of the same devices is that program */
+    uint32_t first = granted_id(f, &dev, 'n', 'f');
+    assert_int_equal(kept_count(kept), 1);
+    assert_int_equal(granted_id(f, &dev, 'n', 'f'), first);
+    /* other devices: another program */
+    uint32_t second = granted_id(f, &other, 'f', 'n');
+    assert_int_not_equal(second, first);
+    assert_int_equal(kept_count(kept), 2);
+    /* a directory others may write is not trusted: loaded afresh */
+    assert_int_equal(chmod(kept, 0777), 0);
+    assert_int_not_equal(granted_id(f, &dev, 'n', 'f'), first);
+    assert_int_equal(chmod(kept, 0700), 0);
+    assert_int_equal(granted_id(f, &dev, 'n', 'f'), first);
+    /* nor a program another uid may touch */
+    cleanup_free char *glob = xasprintf("chmod 0666 %s/devices-*", kept);
+    assert_int_equal(system(glob), 0);
+    uint32_t again = granted_id(f, &dev, 'n', 'f');
+    assert_int_not_equal(again, first);
+    assert_int_not_equal(again, second);
+    /* none: a directory outside bpffs */
+    cgroup_prog_dir = "/tmp";
+    assert_int_not_equal(granted_id(f, &dev, 'n', 'f'), first);
+}
+
 static void test_v2_two_programs(void **state)
 {
     struct fixture *f = fixture_or_skip(state);
@@ -816,6 +904,8 @@ static void test_no_such_pid(void **state)
 
 int main(void)
 {
+    /* no program is kept in the host's bpffs: one test keeps them in its own */
+    cgroup_prog_dir = NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_locate_v1_only),
         cmocka_unit_test(test_locate_hybrid_prefers_v1),
@@ -833,6 +923,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_v2_single, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_v2_override, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_v2_two_programs, setup_v2, teardown),
+        cmocka_unit_test_setup_teardown(test_v2_kept_program, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_v2_no_program, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_v2_parent_program, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_v2_map_reference, setup_v2, teardown),
