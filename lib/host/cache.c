@@ -198,6 +198,32 @@ void host_dep_listing(struct host_deps *d, const char *full)
     errno = saved;
 }
 
+/* Reading a GPU's information file reads the GPU's PCI configuration space,
+ * which in a virtual machine traps to the hypervisor at every read: a sixth
+ * of a millisecond a GPU on an H200 VM, at every start. What it says (UUID,
+ * bus, minor, model) is fixed while the driver holds the device, from its
+ * probe to its removal. So where the host's sysfs has it, the dependency is
+ * the device's driver binding: /sys/bus/pci/devices/BUS/driver, a link that
+ * sysfs makes at every bind (an unbind and bind, a hot-plug, a module load
+ * all make a new one), with an inode number that is not reused before the
+ * next boot. Elsewhere (a simulated host, a driver root without sysfs): the
+ * file's content, as any /proc file. */
+void host_dep_gpu_information(struct host_deps *d, const char *bus, const char *info)
+{
+    if (d == NULL)
+        return;
+    int saved = errno;
+    cleanup_free char *rel = xasprintf("/sys/bus/pci/devices/%s/driver", bus);
+    cleanup_free char *link = path_join(d->root, rel);
+    struct stat st;
+    int rc = strchr(bus, '/') == NULL ? lstat(link, &st) : -1;
+    errno = saved;
+    if (rc == 0 && S_ISLNK(st.st_mode))
+        host_dep_lstat(d, link, rc, &st);
+    else
+        host_dep_file(d, info);
+}
+
 void host_deps_free(struct host_deps *d)
 {
     if (d == NULL)

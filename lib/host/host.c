@@ -200,7 +200,7 @@ static int read_gpus(struct gctk_host *h, gctk_error **err)
         cleanup_free char *text = NULL;
         cleanup_error gctk_error *e = NULL;
         struct gctk_gpu g;
-        host_dep_file(h->deps, info);
+        host_dep_gpu_information(h->deps, de->d_name, info);
         if (read_file(info, 64 * 1024, &text, NULL, &e) < 0 ||
             host_parse_gpu_information(text, &g, &e) < 0) {
             add_warning(h, xasprintf("GPU `%s` skipped: `%s`: %s", de->d_name, info, e->msg));

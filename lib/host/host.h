@@ -53,6 +53,8 @@ void host_dep_stat(struct host_deps *d, const char *full);
 void host_dep_lstat(struct host_deps *d, const char *full, int rc, const struct stat *st);
 /* A directory discovery lists: the names in it. */
 void host_dep_listing(struct host_deps *d, const char *full);
+/* The information file (info, root joined) of the GPU at PCI address bus. */
+void host_dep_gpu_information(struct host_deps *d, const char *bus, const char *info);
 void host_deps_free(struct host_deps *d);
 /* Discovery itself, recording into h->deps when it is set. */
 int host_discover(gctk_host *h, gctk_error **err);

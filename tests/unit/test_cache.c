@@ -72,6 +72,14 @@ static int group_setup(void **state)
     }
     free(make_host("upgrade", 2, "570.86.15", NULL, NULL));
     free(make_host("inplace", 1, NULL, NULL, NULL));
+    /* a host whose sysfs binds its GPUs to the driver, as a real one */
+    cleanup_free char *bound = make_host("bound", 2, NULL, NULL, NULL);
+    cleanup_free char *links = xasprintf(
+        "cd '%s' && for g in proc/driver/nvidia/gpus/*; do d=sys/bus/pci/devices/${g##*/}; "
+        "mkdir -p $d && ln -s ../../../bus/pci/drivers/nvidia $d/driver || exit 1; done",
+        bound);
+    if (system(links) != 0)
+        return -1;
     sleep(3);
     return 0;
 }
@@ -339,6 +347,64 @@ static void test_untrusted_entries_ignored(void **state)
     assert_used_after(root, link, false);
 }
 
+/* Where sysfs binds a GPU to the driver, the binding stands for the GPU's
+ * information file (whose read costs PCI configuration reads): a new binding
+ * (unbind and bind, hot-plug, module load) is a new link, and the entry is
+ * not used. */
+static void test_gpu_binding(void **state)
+{
+    (void)state;
+    cleanup_free char *root = xasprintf("%s/bound", tmp);
+    cleanup_free char *dir = cache_dir("bound");
+    gctk_host_free(open_with(root, 0, dir));
+    gctk_host *h = open_with(root, 0, dir);
+    assert_status(h, "used");
+    gctk_host_free(h);
+    /* the file is not what the entry depends on: it is not read again */
+    cleanup_free char *gpu = xasprintf("%s/proc/driver/nvidia/gpus/0000:18:00.0", root);
+    cleanup_free char *swap =
+        xasprintf("sed -i 's/^GPU UUID:.*/GPU UUID: \t GPU-00000000-1111-2222-3333-444444444444/' "
+                  "'%s/information'",
+                  gpu);
+    assert_int_equal(system(swap), 0);
+    h = open_with(root, 0, dir);
+    assert_status(h, "used");
+    gctk_host_free(h);
+    /* bound again: the entry is not used, the new UUID is seen */
+    cleanup_free char *rebind =
+        xasprintf("cd '%s/sys/bus/pci/devices/0000:18:00.0' && rm driver && "
+                  "ln -s ../../../bus/pci/drivers/nvidia driver",
+                  root);
+    assert_int_equal(system(rebind), 0);
+    h = open_with(root, 0, dir);
+    if (strstr(gctk_host_cache_status(h), "0000:18:00.0/driver") == NULL)
+        fail_msg("status `%s` does not name the binding", gctk_host_cache_status(h));
+    assert_string_equal(h->gpus[0].uuid, "GPU-00000000-1111-2222-3333-444444444444");
+    cleanup_host gctk_host *fresh = open_with(root, 0, NULL);
+    assert_same_host(fresh, h);
+    gctk_host_free(h);
+    /* without a binding in sysfs, the file's content is the dependency */
+    cleanup_free char *unbind = xasprintf("rm -r '%s/sys/bus'", root);
+    assert_int_equal(system(unbind), 0);
+    sleep(3);
+    gctk_host_free(open_with(root, 0, dir));
+    h = open_with(root, 0, dir);
+    assert_status(h, "used");
+    gctk_host_free(h);
+    assert_int_equal(system(swap), 0); /* the same UUID again: the content is unchanged */
+    h = open_with(root, 0, dir);
+    assert_status(h, "used");
+    gctk_host_free(h);
+    cleanup_free char *other =
+        xasprintf("sed -i 's/^GPU UUID:.*/GPU UUID: \t GPU-99999999-1111-2222-3333-444444444444/' "
+                  "'%s/information'",
+                  gpu);
+    assert_int_equal(system(other), 0);
+    h = open_with(root, 0, dir);
+    assert_string_equal(h->gpus[0].uuid, "GPU-99999999-1111-2222-3333-444444444444");
+    gctk_host_free(h);
+}
+
 static void test_key(void **state)
 {
     (void)state;
@@ -384,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_file_replaced_in_place),
         cmocka_unit_test(test_untrusted_entries_ignored),
         cmocka_unit_test(test_key),
+        cmocka_unit_test(test_gpu_binding),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
