@@ -606,7 +606,8 @@ static int read_prog(int prog_fd, uint32_t id, struct bpf_insn **out, size_t *ou
                          "read the instructions of device program %u: the kernel does not show "
                          "them (needs CAP_SYS_ADMIN and kernel.kptr_restrict below 2)",
                          id);
-    cleanup_free struct bpf_insn *insns = xmalloc(bytes);
+    /* zeroed: memory the kernel fills is not seen as written by valgrind */
+    cleanup_free struct bpf_insn *insns = xcalloc(1, bytes);
     memset(&info, 0, sizeof(info));
     info.xlated_prog_len = bytes;
     info.xlated_prog_insns = ptr_u64(insns);

@@ -370,10 +370,11 @@ static void test_gpu_binding(void **state)
     h = open_with(root, 0, dir);
     assert_status(h, "used");
     gctk_host_free(h);
-    /* bound again: the entry is not used, the new UUID is seen */
+    /* bound again: the entry is not used, the new UUID is seen (a new link
+     * renamed over the old one: a new inode, as sysfs gives every binding) */
     cleanup_free char *rebind =
-        xasprintf("cd '%s/sys/bus/pci/devices/0000:18:00.0' && rm driver && "
-                  "ln -s ../../../bus/pci/drivers/nvidia driver",
+        xasprintf("cd '%s/sys/bus/pci/devices/0000:18:00.0' && "
+                  "ln -s ../../../bus/pci/drivers/nvidia driver.new && mv -T driver.new driver",
                   root);
     assert_int_equal(system(rebind), 0);
     h = open_with(root, 0, dir);
