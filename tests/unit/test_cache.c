@@ -347,6 +347,23 @@ static void test_untrusted_entries_ignored(void **state)
     assert_used_after(root, link, false);
 }
 
+/* GPU 0's information file says uuid */
+static void set_uuid(const char *root, const char *uuid)
+{
+    cleanup_free char *cmd = xasprintf("sed -i 's/^GPU UUID:.*/GPU UUID: \t %s/' "
+                                       "'%s/proc/driver/nvidia/gpus/0000:18:00.0/information'",
+                                       uuid, root);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Opens root through the cache dir: its status begins with want; GPU 0's UUID */
+static char *open_expect(const char *root, const char *dir, const char *want)
+{
+    cleanup_host gctk_host *h = open_with(root, 0, dir);
+    assert_status(h, want);
+    return xstrdup(h->gpus[0].uuid);
+}
+
 /* Where sysfs binds a GPU to the driver, the binding stands for the GPU's
  * information file (whose read costs PCI configuration reads): a new binding
  * (unbind and bind, hot-plug, module load) is a new link, and the entry is
@@ -354,22 +371,15 @@ static void test_untrusted_entries_ignored(void **state)
 static void test_gpu_binding(void **state)
 {
     (void)state;
+    static const char uuid_a[] = "GPU-00000000-1111-2222-3333-444444444444";
+    static const char uuid_b[] = "GPU-99999999-1111-2222-3333-444444444444";
     cleanup_free char *root = xasprintf("%s/bound", tmp);
     cleanup_free char *dir = cache_dir("bound");
     gctk_host_free(open_with(root, 0, dir));
-    gctk_host *h = open_with(root, 0, dir);
-    assert_status(h, "used");
-    gctk_host_free(h);
+    free(open_expect(root, dir, "used"));
     /* the file is not what the entry depends on: it is not read again */
-    cleanup_free char *gpu = xasprintf("%s/proc/driver/nvidia/gpus/0000:18:00.0", root);
-    cleanup_free char *swap =
-        xasprintf("sed -i 's/^GPU UUID:.*/GPU UUID: \t GPU-00000000-1111-2222-3333-444444444444/' "
-                  "'%s/information'",
-                  gpu);
-    assert_int_equal(system(swap), 0);
-    h = open_with(root, 0, dir);
-    assert_status(h, "used");
-    gctk_host_free(h);
+    set_uuid(root, uuid_a);
+    free(open_expect(root, dir, "used"));
     /* bound again: the entry is not used, the new UUID is seen (a new link
      * renamed over the old one: a new inode, as sysfs gives every binding) */
     cleanup_free char *rebind =
@@ -377,33 +387,23 @@ static void test_gpu_binding(void **state)
                   "ln -s ../../../bus/pci/drivers/nvidia driver.new && mv -T driver.new driver",
                   root);
     assert_int_equal(system(rebind), 0);
-    h = open_with(root, 0, dir);
+    cleanup_host gctk_host *h = open_with(root, 0, dir);
     if (strstr(gctk_host_cache_status(h), "0000:18:00.0/driver") == NULL)
         fail_msg("status `%s` does not name the binding", gctk_host_cache_status(h));
-    assert_string_equal(h->gpus[0].uuid, "GPU-00000000-1111-2222-3333-444444444444");
+    assert_string_equal(h->gpus[0].uuid, uuid_a);
     cleanup_host gctk_host *fresh = open_with(root, 0, NULL);
     assert_same_host(fresh, h);
-    gctk_host_free(h);
     /* without a binding in sysfs, the file's content is the dependency */
     cleanup_free char *unbind = xasprintf("rm -r '%s/sys/bus'", root);
     assert_int_equal(system(unbind), 0);
     sleep(3);
     gctk_host_free(open_with(root, 0, dir));
-    h = open_with(root, 0, dir);
-    assert_status(h, "used");
-    gctk_host_free(h);
-    assert_int_equal(system(swap), 0); /* the same UUID again: the content is unchanged */
-    h = open_with(root, 0, dir);
-    assert_status(h, "used");
-    gctk_host_free(h);
-    cleanup_free char *other =
-        xasprintf("sed -i 's/^GPU UUID:.*/GPU UUID: \t GPU-99999999-1111-2222-3333-444444444444/' "
-                  "'%s/information'",
-                  gpu);
-    assert_int_equal(system(other), 0);
-    h = open_with(root, 0, dir);
-    assert_string_equal(h->gpus[0].uuid, "GPU-99999999-1111-2222-3333-444444444444");
-    gctk_host_free(h);
+    free(open_expect(root, dir, "used"));
+    set_uuid(root, uuid_a); /* rewritten, the same content */
+    free(open_expect(root, dir, "used"));
+    set_uuid(root, uuid_b);
+    cleanup_free char *seen = open_expect(root, dir, "stored");
+    assert_string_equal(seen, uuid_b);
 }
 
 static void test_key(void **state)
