@@ -39,6 +39,7 @@ SCALE_ROWS = [
     ("scale", "list", "wall_ms", "`gctk list`"),
     ("scale", "list-nocache", "wall_ms", "`gctk list`, no discovery cache"),
     ("scale", "cdi-generate", "wall_ms", "`gctk cdi generate`"),
+    ("scale", "spawn", "wall_ms", "`/bin/true` (starting any program, in every row above)"),
 ]
 
 

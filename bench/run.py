@@ -592,7 +592,9 @@ class Bench:
             conf, logf = self.config(root, "scale-%d" % gpus)
             nocache, logf_nc = self.config(root, "scale-nocache-%d" % gpus, cache=False)
             log("scale: %d GPUs (%d runs)" % (gpus, runs))
-            cmds = [("info", [self.gctk, "--root", root, "info"]),
+            # spawn: what starting any program costs the bench, in every time below
+            cmds = [("spawn", ["/bin/true"]),
+                    ("info", [self.gctk, "--root", root, "info"]),
                     ("info-no-nvml", [self.gctk, "--root", root, "info", "--no-nvml"]),
                     ("list", [self.gctk, "--root", root, "list"]),
                     ("list-nocache", ["/usr/bin/env", "GCTK_CONFIG=" + nocache, self.gctk, "--root", root,
@@ -694,7 +696,10 @@ class Bench:
                         self.samples.add("rss", case, label, "rss_kib", float(f.read()))
             if self.a.host_root and root == self.a.host_root:
                 for name, argv in (("info", [self.gctk, "--root", root, "info"]),
-                                   ("list", [self.gctk, "--root", root, "list"])):
+                                   ("info-no-nvml", [self.gctk, "--root", root, "info",
+                                                     "--no-nvml"]),
+                                   ("list", [self.gctk, "--root", root, "list"]),
+                                   ("spawn", ["/bin/true"])):
                     for i in range(self.a.scale_runs):
                         ms, _, _ = spawn_timed(argv)
                         self.samples.add("scale", name, label, "wall_ms", ms)
