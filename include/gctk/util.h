@@ -230,6 +230,14 @@ struct write_opts {
  * failure the old file is as it was and the temporary file is gone. */
 int write_file_at(int dirfd, const char *name, const void *data, size_t len,
                   const struct write_opts *o, gctk_error **err);
+/* Whether st is this process's uid's, with no group or other bits: what a
+ * directory or file gctk keeps for itself (a cache) must be to be trusted. */
+struct stat;
+bool stat_private(const struct stat *st);
+/* The directory name in dirfd, created 0700 when missing, opened
+ * O_NOFOLLOW|O_DIRECTORY: fd, or -1 with errno (EACCES: it is there but not
+ * stat_private). */
+int open_private_dir_at(int dirfd, const char *name);
 /* Keeps a directory of entries (names starting with prefix) bounded: when
  * it holds max of them besides keep, they all go (keep stays). */
 void prune_entries(int dirfd, const char *prefix, const char *keep, size_t max);

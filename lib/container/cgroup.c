@@ -464,6 +464,18 @@ static const char *log_last_line(char *log)
     return nl != NULL ? nl + 1 : log;
 }
 
+/* What the kernel tells of program fd into *info (whose buffers, if any, it
+ * fills); 0 or -1 with errno. */
+static int prog_info(int fd, struct bpf_prog_info *info)
+{
+    union bpf_attr a;
+    memset(&a, 0, sizeof(a));
+    a.info.bpf_fd = (uint32_t)fd;
+    a.info.info_len = sizeof(*info);
+    a.info.info = ptr_u64(info);
+    return sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a);
+}
+
 static int load_device_prog_fresh(const struct bpf_insn *insns, size_t len, gctk_error **err)
 {
     static const char license[] = "Apache";
@@ -509,16 +521,9 @@ static int prog_dir_open(void)
     /* nothing is made outside bpffs (a /sys/fs/bpf nobody mounted) */
     cleanup_fd int parent = open(copy[0] != '\0' ? copy : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     struct statfs sfs;
-    if (parent < 0 || fstatfs(parent, &sfs) < 0 || sfs.f_type != BPF_FS_MAGIC ||
-        (mkdirat(parent, slash + 1, 0700) < 0 && errno != EEXIST))
+    if (parent < 0 || fstatfs(parent, &sfs) < 0 || sfs.f_type != BPF_FS_MAGIC)
         return -1;
-    int fd = openat(parent, slash + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    struct stat st;
-    if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077) != 0)) {
-        close(fd);
-        return -1;
-    }
-    return fd;
+    return open_private_dir_at(parent, slash + 1);
 }
 
 static int obj_at(int cmd, int dirfd, const char *name, int prog_fd)
@@ -538,18 +543,12 @@ static int kept_prog(int dirfd, const char *name)
 {
     struct stat st;
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-        st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+        !stat_private(&st))
         return -1;
     int fd = obj_at(BPF_OBJ_GET, dirfd, name, 0);
-    struct bpf_prog_info info;
-    memset(&info, 0, sizeof(info));
-    union bpf_attr a;
-    memset(&a, 0, sizeof(a));
-    a.info.bpf_fd = (uint32_t)fd;
-    a.info.info_len = sizeof(info);
-    a.info.info = ptr_u64(&info);
-    if (fd >= 0 && (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0 ||
-                    info.type != BPF_PROG_TYPE_CGROUP_DEVICE || info.nr_map_ids != 0)) {
+    struct bpf_prog_info info = {0};
+    if (fd >= 0 && (prog_info(fd, &info) < 0 || info.type != BPF_PROG_TYPE_CGROUP_DEVICE ||
+                    info.nr_map_ids != 0)) {
         close(fd);
         return -1;
     }
@@ -591,14 +590,8 @@ static int load_device_prog(const struct bpf_insn *insns, size_t len, gctk_error
 static int read_prog(int prog_fd, uint32_t id, struct bpf_insn **out, size_t *out_len,
                      gctk_error **err)
 {
-    struct bpf_prog_info info;
-    union bpf_attr a;
-    memset(&info, 0, sizeof(info));
-    memset(&a, 0, sizeof(a));
-    a.info.bpf_fd = (uint32_t)prog_fd;
-    a.info.info_len = sizeof(info);
-    a.info.info = ptr_u64(&info);
-    if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0)
+    struct bpf_prog_info info = {0};
+    if (prog_info(prog_fd, &info) < 0)
         return gctk_fail(err, errno, "read device program %u", id);
     uint32_t bytes = info.xlated_prog_len;
     if (bytes == 0 || bytes % sizeof(struct bpf_insn) != 0)
@@ -611,11 +604,7 @@ static int read_prog(int prog_fd, uint32_t id, struct bpf_insn **out, size_t *ou
     memset(&info, 0, sizeof(info));
     info.xlated_prog_len = bytes;
     info.xlated_prog_insns = ptr_u64(insns);
-    memset(&a, 0, sizeof(a));
-    a.info.bpf_fd = (uint32_t)prog_fd;
-    a.info.info_len = sizeof(info);
-    a.info.info = ptr_u64(&info);
-    if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0)
+    if (prog_info(prog_fd, &info) < 0)
         return gctk_fail(err, errno, "read the instructions of device program %u", id);
     if (info.xlated_prog_len != bytes)
         return gctk_fail(err, EAGAIN, "device program %u changed size while being read", id);

@@ -68,8 +68,8 @@ int rootfs_mkdir_p(struct rootfs *r, const char *path, mode_t mode, struct mount
 
 /* Makes sure a mount target of type S_IFREG or S_IFDIR exists at path (parents
  * created); an existing object of another type (FIFO, socket, device, a dir
- * where a file is expected) is an error naming the path. *fd_out: O_PATH fd of
- * the target: O_PATH, or the new file's own when it was created here. */
+ * where a file is expected) is an error naming the path. *fd_out: an fd of
+ * the target, O_PATH, or the new file's own when it was created here. */
 int rootfs_make_target(struct rootfs *r, const char *path, mode_t type, struct mount_journal *j,
                        int *fd_out, gctk_error **err);
 

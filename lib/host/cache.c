@@ -293,22 +293,12 @@ static bool dep_holds(char kind, const char *path, const char *text)
  * not a directory of ours that nobody else can write. */
 static int open_dir(const char *path, char **why)
 {
-    if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-        *why = xasprintf("create `%s`: %s", path, strerror(errno));
-        return -1;
-    }
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        *why = xasprintf("open `%s`: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+    int fd = open_private_dir_at(AT_FDCWD, path);
+    if (fd < 0 && errno == EACCES)
         *why = xasprintf("`%s` is not a directory of uid %u with mode 0700", path,
                          (unsigned)geteuid());
-        close(fd);
-        return -1;
-    }
+    else if (fd < 0)
+        *why = xasprintf("create or open `%s`: %s", path, strerror(errno));
     return fd;
 }
 
@@ -321,8 +311,8 @@ static char *read_entry(int dirfd, const char *name, size_t *len, char **why)
         return NULL;
     }
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-        (st.st_mode & 077) != 0 || st.st_size > (off_t)CACHE_MAX) {
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !stat_private(&st) ||
+        st.st_size > (off_t)CACHE_MAX) {
         *why = xasprintf("`%s` is not a regular file of uid %u, mode 0600, under %u bytes", name,
                          (unsigned)geteuid(), CACHE_MAX);
         return NULL;

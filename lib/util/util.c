@@ -839,6 +839,27 @@ fail:;
     return gctk_fail(err, e, "%s %s", what, shown);
 }
 
+bool stat_private(const struct stat *st)
+{
+    return st->st_uid == geteuid() && (st->st_mode & 077) == 0;
+}
+
+int open_private_dir_at(int dirfd, const char *name)
+{
+    if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+        return -1;
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !stat_private(&st)) {
+        close(fd);
+        errno = EACCES;
+        return -1;
+    }
+    return fd;
+}
+
 void prune_entries(int dirfd, const char *prefix, const char *keep, size_t max)
 {
     int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
