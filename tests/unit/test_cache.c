@@ -429,6 +429,12 @@ static void test_key(void **state)
     assert_status(h, "stored");
     gctk_host_free(h);
     assert_used_after(root, dir, true);
+    /* a path with a tab of its own cannot be a line of the entry: none is stored */
+    setenv("PATH", "/no\twhere", 1);
+    h = open_with(root, 0, dir);
+    setenv("PATH", saved, 1);
+    assert_status(h, "not stored: a path discovery read has a tab or a newline");
+    gctk_host_free(h);
     /* a directory of entries stays bounded */
     for (int i = 0; i < 40; i++) {
         cleanup_free char *p = xasprintf("/nowhere/%d", i);
