@@ -110,6 +110,8 @@ void gctk_host_free(gctk_host *h);
 struct gctk_host_cache {
     const char *dir;           /* e.g. "/run/gctk", created 0700; NULL: no cache */
     unsigned long long config; /* fingerprint of the settings in effect (part of the key) */
+    unsigned caps;             /* the capabilities the host is used for (GCTK_CAP_*): a cached
+                                  host is checked for their files only; 0: all */
 };
 /* gctk_host_open() through the cache c (NULL: none). A cache that cannot be
  * used is never an error: discovery runs as without it. */

@@ -15,23 +15,26 @@
  * mtime, ctime, rdev) of each file and link it looked at, absence included;
  * the hash of each /proc and /sys file it read and of the names in each directory it
  * listed; /sys/module/nvidia, whose inode is new at every module load. The
- * entry is used only when all of them are found again as recorded. A
+ * entry is used only when all of them are found again as recorded (those of
+ * the capabilities the caller uses, when it says: host_deps_tag()). A
  * discovery that asked NVML (MIG devices, masked UUIDs: live answers, not
  * files) is not stored, nor one that read a file changed in the last
  * CACHE_RACY_S seconds (a write in the same clock tick as the read would
  * leave its times unchanged). */
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 
 #include "arch.h"
+#include "caps.h"
 #include "host.h"
 #include "json.h"
 #include "version.h"
 
-#define CACHE_FORMAT 2
+#define CACHE_FORMAT 3
 #define CACHE_MAX (8u << 20)
 #define CACHE_RACY_S 2
 #define CACHE_ENTRIES 16 /* keys kept at once (roots, flags, PATHs, settings) */
@@ -43,6 +46,7 @@ enum dep_kind {
     DEP_PROC_L = 'q',  /* the same, links not followed */
     DEP_CONTENT = 'c', /* hash of a /proc file's content */
     DEP_LISTING = 'd', /* hash of the names in a directory */
+    DEP_AGAIN = 'r',   /* a path recorded before, for other capabilities: never written */
 };
 
 /* A dependency: its kind and path, and what was found there (errno, then
@@ -50,6 +54,7 @@ enum dep_kind {
 #define DEP_VALUES 9
 struct dep {
     char kind;
+    unsigned caps; /* the capabilities it serves; 0: every one */
     char *path;
     long long v[DEP_VALUES];
 };
@@ -60,6 +65,7 @@ struct host_deps {
     size_t len, cap;
     bool racy; /* a file read was changed in the last CACHE_RACY_S seconds */
     time_t now;
+    unsigned caps; /* the tag of what is recorded now (host_deps_tag) */
 };
 
 /* ---- recording ---------------------------------------------------------------- */
@@ -78,7 +84,7 @@ static struct dep *push(struct host_deps *d, char kind, const char *full)
         d->items = xrealloc(d->items, d->cap * sizeof(*d->items));
     }
     struct dep *p = &d->items[d->len++];
-    *p = (struct dep){.kind = kind, .path = xstrdup(full)};
+    *p = (struct dep){.kind = kind, .caps = d->caps, .path = xstrdup(full)};
     return p;
 }
 
@@ -123,6 +129,12 @@ void host_dep_lstat(struct host_deps *d, const char *full, int rc, const struct 
     if (rc == 0 && kind == DEP_LSTAT)
         note_racy(d, st);
     errno = saved;
+}
+
+void host_dep_again(struct host_deps *d, const char *full)
+{
+    if (d != NULL)
+        push(d, DEP_AGAIN, full);
 }
 
 void host_dep_stat(struct host_deps *d, const char *full)
@@ -194,7 +206,9 @@ void host_dep_listing(struct host_deps *d, const char *full)
     if (d == NULL)
         return;
     int saved = errno;
-    listing_of(full, push(d, DEP_LISTING, full)->v);
+    struct dep *p = push(d, DEP_LISTING, full);
+    p->caps = 0;
+    listing_of(full, p->v);
     errno = saved;
 }
 
@@ -222,6 +236,15 @@ void host_dep_gpu_information(struct host_deps *d, const char *bus, const char *
         host_dep_lstat(d, link, rc, &st);
     else
         host_dep_file(d, info);
+}
+
+unsigned host_deps_tag(struct host_deps *d, unsigned caps)
+{
+    if (d == NULL)
+        return 0;
+    unsigned was = d->caps;
+    d->caps = caps;
+    return was;
 }
 
 void host_deps_free(struct host_deps *d)
@@ -357,25 +380,53 @@ static int dep_cmp(const void *a, const void *b)
     return memcmp(x->v, y->v, sizeof(x->v));
 }
 
-/* The dependencies as the entry keeps them, a line each: kind, path, a tab,
- * the values; each path once per result: a stat() that found what the
- * lstat() of the same name found (not a link, then) says nothing more.
- * "end N" closes the N lines. False when a path has a tab or a newline of its
- * own (no entry then). */
+/* The tag of what serves both a and b. */
+static unsigned caps_union(unsigned a, unsigned b)
+{
+    return a == 0 || b == 0 ? 0 : a | b;
+}
+
+/* Whether q, after p in dep_cmp's order, says nothing p does not: the same
+ * result of the same path, a stat() that found what the lstat() of the
+ * same name found (not a link, then), or the path depended on again. */
+static bool dep_repeats(const struct dep *p, const struct dep *q)
+{
+    return strcmp(p->path, q->path) == 0 &&
+           (q->kind == DEP_AGAIN ||
+            (memcmp(p->v, q->v, sizeof(p->v)) == 0 &&
+             (q->kind == p->kind || (q->kind == DEP_STAT && p->kind == DEP_LSTAT))));
+}
+
+/* The dependencies as the entry keeps them, a line each: kind, the
+ * capabilities it serves in hex (0: every one), a space, path, a tab, the
+ * values; each path once per result, serving what its repeats served and
+ * what it was depended on again for. "end N" closes the N lines. False when
+ * a path has a tab or a newline of its own (no entry then). */
 static bool deps_text(struct host_deps *d, struct strbuf *out)
 {
-    size_t n = 0;
     qsort(d->items, d->len, sizeof(*d->items), dep_cmp);
-    for (size_t i = 0; i < d->len; i++) {
-        const struct dep *p = &d->items[i], *q = i > 0 ? &d->items[i - 1] : NULL;
-        if (q != NULL && strcmp(p->path, q->path) == 0 && memcmp(p->v, q->v, sizeof(p->v)) == 0 &&
-            (p->kind == q->kind || (p->kind == DEP_STAT && q->kind == DEP_LSTAT)))
+    for (size_t i = 0, next; i < d->len; i = next) {
+        unsigned again = UINT_MAX; /* none */
+        for (next = i; next < d->len && strcmp(d->items[next].path, d->items[i].path) == 0; next++)
+            if (d->items[next].kind == DEP_AGAIN)
+                again = again == UINT_MAX ? d->items[next].caps
+                                          : caps_union(again, d->items[next].caps);
+        for (size_t k = i; k < next && again != UINT_MAX; k++)
+            d->items[k].caps = caps_union(d->items[k].caps, again);
+    }
+    size_t n = 0;
+    for (size_t i = 0, next; i < d->len; i = next) {
+        const struct dep *p = &d->items[i];
+        unsigned caps = p->caps;
+        for (next = i + 1; next < d->len && dep_repeats(p, &d->items[next]); next++)
+            caps = caps_union(caps, d->items[next].caps);
+        if (p->kind == DEP_AGAIN)
             continue;
         if (strpbrk(p->path, "\t\n") != NULL)
             return false;
         char text[DEP_TEXT_MAX];
         dep_text(p->v, text, sizeof(text));
-        strbuf_addf(out, "%c%s\t%s\n", p->kind, p->path, text);
+        strbuf_addf(out, "%c%x %s\t%s\n", p->kind, caps, p->path, text);
         n++;
     }
     strbuf_addf(out, "end %zu\n", n);
@@ -641,9 +692,27 @@ static bool host_from_json(gctk_host *h, json_t *o)
            strv_from_json(json_object_get(o, "foreign_libs"), &h->foreign_libs);
 }
 
-/* Whether every dependency line of the entry (deps, len bytes) holds; the
- * last line, "end N", counts them: a cut entry is not one. */
-static bool deps_hold(char *deps, size_t len, char **why)
+/* The capabilities of a dependency line ("K<hex> path\t..."), *path set
+ * after them; false when the line has none. */
+static bool dep_caps(char *line, unsigned *caps, char **path)
+{
+    unsigned v = 0;
+    char *c = line + 1;
+    for (; *c != ' '; c++) {
+        int digit = *c >= '0' && *c <= '9' ? *c - '0' : *c >= 'a' && *c <= 'f' ? *c - 'a' + 10 : -1;
+        if (digit < 0 || c - line > 8)
+            return false;
+        v = v << 4 | (unsigned)digit;
+    }
+    *caps = v;
+    *path = c + 1;
+    return c > line + 1;
+}
+
+/* Whether every dependency line of the entry (deps, len bytes) that serves
+ * the capabilities checked (0: all) holds; the last line, "end N", counts
+ * them all: a cut entry is not one. */
+static bool deps_hold(char *deps, size_t len, unsigned checked, char **why)
 {
     char *end = deps + len;
     size_t n = 0;
@@ -657,12 +726,14 @@ static bool deps_hold(char *deps, size_t len, char **why)
             snprintf(count, sizeof(count), "end %zu", n);
             return n > 0 && nl + 1 == end && strcmp(line, count) == 0;
         }
-        char *tab = strchr(line, '\t');
-        if (tab == NULL || tab == line + 1)
+        char *tab = strchr(line, '\t'), *path = NULL;
+        unsigned caps = 0;
+        if (tab == NULL || !dep_caps(line, &caps, &path) || path >= tab)
             return false;
         *tab = '\0';
-        if (!dep_holds(line[0], line + 1, tab + 1)) {
-            *why = xasprintf("`%s` changed", line + 1);
+        if ((caps == 0 || checked == 0 || (caps & checked) != 0) &&
+            !dep_holds(line[0], path, tab + 1)) {
+            *why = xasprintf("`%s` changed", path);
             return false;
         }
         line = nl + 1;
@@ -700,6 +771,15 @@ static json_t *entry_line(const char *name, char *text, size_t len, size_t *pos)
     return v;
 }
 
+/* The capabilities whose dependencies are checked for a caller that uses
+ * c->caps (0: all). Utility's and compute's always: a CUDA requirement is
+ * checked by loading libcuda and NVML, and the Xorg modules are looked for
+ * beside libcuda. */
+static unsigned checked_caps(const struct gctk_host_cache *c)
+{
+    return c->caps == 0 ? 0 : cap_expand(c->caps) | GCTK_CAP_UTILITY | GCTK_CAP_COMPUTE;
+}
+
 /* The entry: its key (JSON) on the first line, the host (JSON) on the second,
  * then the dependencies, a line each. The key and the dependencies are
  * checked before the host is parsed: a changed host costs no more than
@@ -721,7 +801,8 @@ static gctk_host *load(int dirfd, const char *name, const char *root, unsigned f
     }
     size_t host_at = pos;
     char *host_end = memchr(text + pos, '\n', len - pos);
-    if (host_end == NULL || !deps_hold(host_end + 1, len - (size_t)(host_end + 1 - text), why)) {
+    if (host_end == NULL ||
+        !deps_hold(host_end + 1, len - (size_t)(host_end + 1 - text), checked_caps(c), why)) {
         if (*why == NULL)
             *why = xasprintf("`%s` is not a cache entry", name);
         return NULL;

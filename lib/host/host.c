@@ -282,12 +282,17 @@ static int resolve_in_root(const char *root, const char *path, struct strv *dirs
         done[len] = '/';
         memcpy(done + len + 1, name, n + 1);
         looked = false;
-        if (next != NULL && dirs != NULL && strv_contains(dirs, done)) {
+        bool known_dir = next != NULL && dirs != NULL && strv_contains(dirs, done);
+        bool known_missing =
+            !known_dir && next != NULL && missing != NULL && strv_contains(missing, done);
+        cleanup_free char *full = path_join(root, done);
+        /* looked at before: what this walk depends on is what was recorded */
+        if (known_dir || known_missing)
+            host_dep_again(deps, full);
+        if (known_dir) {
             len += 1 + n;
             continue;
         }
-        cleanup_free char *full = path_join(root, done);
-        bool known_missing = next != NULL && missing != NULL && strv_contains(missing, done);
         int rc = known_missing ? -1 : lstat(full, &st);
         if (!known_missing)
             host_dep_lstat(deps, full, rc, &st);
@@ -478,11 +483,9 @@ static bool own_version_file(const struct cap_library *l, const char *name)
  * (the driver's version, or the library's own for the few that carry one)
  * and the ELF check: a 64-bit library of the host's machine, or its 32-bit
  * companion (want: what the cache flags or the scanned directory say). */
-static void consider_library(struct gctk_host *h, const char *path, enum host_arch_fit want)
+static void add_library(struct gctk_host *h, const char *path, const struct cap_library *lib,
+                        enum host_arch_fit want)
 {
-    const struct cap_library *lib = cap_library_of(base_name(path));
-    if (lib == NULL)
-        return;
     cleanup_free char *real = NULL;
     cleanup_error gctk_error *e = NULL;
     if (resolve(h, path, &real, NULL, &e) < 0) {
@@ -528,6 +531,23 @@ static void consider_library(struct gctk_host *h, const char *path, enum host_ar
     elf_info_clear(&info);
 }
 
+/* What a library's dependencies serve: its capabilities; compat32 for a
+ * 32-bit library (only a container with compat32 gets one). */
+static unsigned library_tag(unsigned caps, enum host_arch_fit want)
+{
+    return want == HOST_ARCH_OWN32 ? GCTK_CAP_COMPAT32 : caps;
+}
+
+static void consider_library(struct gctk_host *h, const char *path, enum host_arch_fit want)
+{
+    const struct cap_library *lib = cap_library_of(base_name(path));
+    if (lib == NULL)
+        return;
+    unsigned tag = host_deps_tag(h->deps, library_tag(lib->caps, want));
+    add_library(h, path, lib, want);
+    host_deps_tag(h->deps, tag);
+}
+
 /* A development link of a driver library ("libcuda.so"): a name that ends
  * in ".so" where the library's SONAME has a version after it. */
 static bool is_dev_name(const char *name)
@@ -545,7 +565,11 @@ static void match_dev_links(struct gctk_host *h, const struct strv *links)
         bool is64 = links->items[i][0] == '6';
         cleanup_free char *real = NULL;
         cleanup_error gctk_error *e = NULL;
-        if (resolve(h, path, &real, NULL, &e) < 0) {
+        unsigned tag = host_deps_tag(h->deps, library_tag(cap_library_caps(base_name(path)),
+                                                          is64 ? HOST_ARCH_OWN : HOST_ARCH_OWN32));
+        int rc = resolve(h, path, &real, NULL, &e);
+        host_deps_tag(h->deps, tag);
+        if (rc < 0) {
             add_warning(h, xasprintf("library link `%s` skipped: %s", path, e->msg));
             continue;
         }
@@ -838,7 +862,9 @@ static void find_binaries(struct gctk_host *h)
     for (size_t i = 0; i < GCTK_ARRAY_LEN(defaults); i++)
         if (!strv_contains(&dirs, defaults[i]))
             strv_push(&dirs, xstrdup(defaults[i]));
+    unsigned tag = host_deps_tag(h->deps, 0);
     for (const struct cap_binary *b = cap_binaries; b->name != NULL; b++) {
+        host_deps_tag(h->deps, b->caps);
         for (size_t i = 0; i < dirs.len; i++) {
             cleanup_free char *p = xasprintf("%s/%s", dirs.items[i], b->name);
             cleanup_free char *real = NULL;
@@ -848,6 +874,7 @@ static void find_binaries(struct gctk_host *h)
             }
         }
     }
+    host_deps_tag(h->deps, tag);
     strv_clear(&dirs);
 }
 
@@ -964,14 +991,17 @@ static void find_xorg_modules(struct gctk_host *h)
 static void find_other_files(struct gctk_host *h)
 {
     struct stat st;
+    unsigned tag = host_deps_tag(h->deps, 0);
     /* each at its own path in the container, whatever its source: a host
      * may keep them as links into the driver's own directory */
     for (const struct cap_binary *c = cap_configs; c->name != NULL; c++) {
+        host_deps_tag(h->deps, c->caps);
         cleanup_free char *source = candidate_source(h, "config file", c->name, S_IFREG, &st);
         if (source != NULL)
             add_file(h, GCTK_FILE_CONFIG, c->caps, c->name, source);
     }
     for (const struct cap_binary *c = cap_sockets; c->name != NULL; c++) {
+        host_deps_tag(h->deps, c->caps);
         cleanup_free char *source = candidate_source(h, "socket", c->name, S_IFSOCK, &st);
         if (source == NULL)
             continue;
@@ -984,8 +1014,11 @@ static void find_other_files(struct gctk_host *h)
         if (!seen)
             add_file(h, GCTK_FILE_SOCKET, c->caps, c->name, source);
     }
+    host_deps_tag(h->deps, tag);
     find_firmware(h);
+    tag = host_deps_tag(h->deps, GCTK_CAP_COMPUTE);
     cleanup_free char *mps = candidate_source(h, "MPS directory", "/tmp/nvidia-mps", S_IFDIR, &st);
+    host_deps_tag(h->deps, tag);
     if (mps != NULL)
         add_file(h, GCTK_FILE_DIR, GCTK_CAP_COMPUTE, "/tmp/nvidia-mps", mps);
 }
@@ -1645,7 +1678,10 @@ int host_discover(gctk_host *h, gctk_error **err)
     find_libraries(h);
     find_binaries(h);
     find_other_files(h);
+    /* beside libcuda among others: compute's dependencies are always checked */
+    unsigned tag = host_deps_tag(h->deps, GCTK_CAP_GRAPHICS);
     find_xorg_modules(h);
+    host_deps_tag(h->deps, tag);
     find_nodes(h);
     find_migs(h);
     find_mig_nodes(h);

@@ -51,10 +51,19 @@ void host_dep_file(struct host_deps *d, const char *full);
 void host_dep_stat(struct host_deps *d, const char *full);
 /* An lstat() discovery made, with its result (rc < 0: errno). */
 void host_dep_lstat(struct host_deps *d, const char *full, int rc, const struct stat *st);
-/* A directory discovery lists: the names in it. */
+/* A path recorded before, depended on again (for the capabilities of the
+ * tag now: a directory walked through once more, its lstat() not repeated). */
+void host_dep_again(struct host_deps *d, const char *full);
+/* A directory discovery lists: the names in it (every capability's). */
 void host_dep_listing(struct host_deps *d, const char *full);
 /* The information file (info, root joined) of the GPU at PCI address bus. */
 void host_dep_gpu_information(struct host_deps *d, const char *bus, const char *info);
+/* The capabilities whose files what is recorded next serves (GCTK_CAP_*),
+ * until the next call; 0 (the default): every capability's. A cached host
+ * is used for a container after only the dependencies of what it asked for
+ * (and of the always-checked ones, cache.c) are found unchanged. Returns
+ * the tag it replaces. */
+unsigned host_deps_tag(struct host_deps *d, unsigned caps);
 void host_deps_free(struct host_deps *d);
 /* Discovery itself, recording into h->deps when it is set. */
 int host_discover(gctk_host *h, gctk_error **err);

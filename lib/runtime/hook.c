@@ -124,7 +124,8 @@ static int run(const struct gctk_config *cfg, const struct oci_state *state, str
     }
     unsigned long long t_parse = now_ns() - t0, t = now_ns();
     cleanup_host gctk_host *h = NULL;
-    struct gctk_host_cache cache = {.dir = cfg->discovery_cache, .config = cfg->digest};
+    struct gctk_host_cache cache = {
+        .dir = cfg->discovery_cache, .config = cfg->digest, .caps = req.caps};
     if (gctk_host_open_cached(cfg->root, 0, &cache, &h, err) < 0)
         return -1;
     const char *cached = gctk_host_cache_status(h);

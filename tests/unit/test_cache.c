@@ -72,6 +72,9 @@ static int group_setup(void **state)
     }
     free(make_host("upgrade", 2, "570.86.15", NULL, NULL));
     free(make_host("inplace", 1, NULL, NULL, NULL));
+    free(make_host("graphics", 1, NULL, NULL, NULL));
+    free(make_host("lib32", 1, NULL, NULL, NULL));
+    free(make_host("walked", 1, NULL, NULL, NULL));
     /* a host whose sysfs binds its GPUs to the driver, as a real one */
     cleanup_free char *bound = make_host("bound", 2, NULL, NULL, NULL);
     cleanup_free char *links = xasprintf(
@@ -91,14 +94,21 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static gctk_host *open_with(const char *root, unsigned flags, const char *cache)
+/* root opened through the cache (NULL: none) by a caller that uses the
+ * capabilities caps (0: all) */
+static gctk_host *open_caps(const char *root, unsigned flags, const char *cache, unsigned caps)
 {
-    struct gctk_host_cache c = {.dir = cache, .config = 42};
+    struct gctk_host_cache c = {.dir = cache, .config = 42, .caps = caps};
     gctk_host *h = NULL;
     gctk_error *err = NULL;
     if (gctk_host_open_cached(root, flags, cache != NULL ? &c : NULL, &h, &err) < 0)
         fail_msg("open: %s", err->msg);
     return h;
+}
+
+static gctk_host *open_with(const char *root, unsigned flags, const char *cache)
+{
+    return open_caps(root, flags, cache, 0);
 }
 
 static void assert_str_eq(const char *a, const char *b)
@@ -406,6 +416,75 @@ static void test_gpu_binding(void **state)
     assert_string_equal(seen, uuid_b);
 }
 
+/* A file replaced by a copy: same content, a new inode. */
+static void replace(const char *root, const char *path)
+{
+    cleanup_free char *cmd = xasprintf("cd '%s' && cp -p '.%s' '.%s.new' && mv '.%s.new' '.%s'",
+                                       root, path, path, path, path);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Opens root through dir for caps: used or not, the status naming what changed */
+static void assert_used_for(const char *root, const char *dir, unsigned caps, bool used,
+                            const char *changed)
+{
+    cleanup_host gctk_host *h = open_caps(root, 0, dir, caps);
+    const char *status = gctk_host_cache_status(h);
+    if (used != str_has_prefix(status, "used") ||
+        (!used && changed != NULL && strstr(status, changed) == NULL))
+        fail_msg("capabilities %#x: cache status `%s`", caps, status);
+    if (!used) {
+        cleanup_host gctk_host *fresh = open_with(root, 0, NULL);
+        assert_same_host(fresh, h);
+    }
+}
+
+/* A container's start checks only the dependencies of the capabilities it
+ * asked for, utility's and compute's always: a changed graphics file or
+ * 32-bit library does not cost a compute container a discovery, and is never
+ * missed by one that asks for them. */
+static void test_capabilities_checked(void **state)
+{
+    (void)state;
+    const unsigned cuda = GCTK_CAP_UTILITY | GCTK_CAP_COMPUTE;
+    cleanup_free char *gfx = xasprintf("%s/graphics", tmp);
+    cleanup_free char *gfx_dir = cache_dir("graphics");
+    gctk_host_free(open_with(gfx, 0, gfx_dir));
+    replace(gfx, "/usr/share/vulkan/icd.d/nvidia_icd.json");
+    assert_used_for(gfx, gfx_dir, cuda, true, NULL);
+    assert_used_for(gfx, gfx_dir, GCTK_CAP_VIDEO, true, NULL);
+    assert_used_for(gfx, gfx_dir, GCTK_CAP_GRAPHICS, false, "nvidia_icd.json");
+    assert_used_for(gfx, gfx_dir, GCTK_CAP_DISPLAY, false, "nvidia_icd.json"); /* on graphics */
+    assert_used_for(gfx, gfx_dir, 0, false, "nvidia_icd.json");
+    /* compute's files are checked for every container */
+    replace(gfx, "/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05");
+    assert_used_for(gfx, gfx_dir, GCTK_CAP_GRAPHICS, false, "libcuda.so.580.95.05");
+    assert_used_for(gfx, gfx_dir, GCTK_CAP_UTILITY, false, "libcuda.so.580.95.05");
+
+    /* a 32-bit library: for a container with compat32 only */
+    cleanup_free char *lib32 = xasprintf("%s/lib32", tmp);
+    cleanup_free char *lib32_dir = cache_dir("lib32");
+    gctk_host_free(open_with(lib32, 0, lib32_dir));
+    replace(lib32, "/usr/lib/i386-linux-gnu/libcuda.so.580.95.05");
+    assert_used_for(lib32, lib32_dir, cuda, true, NULL);
+    assert_used_for(lib32, lib32_dir, GCTK_CAP_ALL & ~GCTK_CAP_COMPAT32, true, NULL);
+    assert_used_for(lib32, lib32_dir, cuda | GCTK_CAP_COMPAT32, false, "i386-linux-gnu/libcuda");
+
+    /* a directory walked through for a video library first and for libcuda
+     * again serves both: made a link to its old self (the files in it keep
+     * their inodes), it is missed by a compute container too */
+    cleanup_free char *walked = xasprintf("%s/walked", tmp);
+    cleanup_free char *walked_dir = cache_dir("walked");
+    gctk_host_free(open_with(walked, 0, walked_dir));
+    assert_used_for(walked, walked_dir, cuda, true, NULL);
+    cleanup_free char *cmd =
+        xasprintf("cd '%s/usr/lib' && mv x86_64-linux-gnu x86_64-linux-gnu.real && "
+                  "ln -s x86_64-linux-gnu.real x86_64-linux-gnu",
+                  walked);
+    assert_int_equal(system(cmd), 0);
+    assert_used_for(walked, walked_dir, GCTK_CAP_COMPUTE, false, "lib/x86_64-linux-gnu`");
+}
+
 static void test_key(void **state)
 {
     (void)state;
@@ -458,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_untrusted_entries_ignored),
         cmocka_unit_test(test_key),
         cmocka_unit_test(test_gpu_binding),
+        cmocka_unit_test(test_capabilities_checked),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
