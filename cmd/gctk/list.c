@@ -146,7 +146,9 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
     unsigned caps = 0;
     if (gctk_caps_parse(caps_arg, &caps, &err) < 0)
         return report_error(err), 2;
-    /* discovery loads NVML only on a host with MIG devices (their UUIDs) */
+    /* discovery loads NVML only on a host with MIG devices (their UUIDs);
+     * a cached host is checked for the files of these capabilities */
+    g->cache.caps = caps;
     gctk_host *h = open_host_or_report(g, 0);
     if (h == NULL)
         return 1;

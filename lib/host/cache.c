@@ -65,7 +65,9 @@ struct host_deps {
     size_t len, cap;
     bool racy; /* a file read was changed in the last CACHE_RACY_S seconds */
     time_t now;
-    unsigned caps; /* the tag of what is recorded now (host_deps_tag) */
+    unsigned caps;          /* the tag of what is recorded now (host_deps_tag) */
+    unsigned *warning_caps; /* the tag of each warning of the host, by index */
+    size_t nwarnings;
 };
 
 /* ---- recording ---------------------------------------------------------------- */
@@ -247,10 +249,23 @@ unsigned host_deps_tag(struct host_deps *d, unsigned caps)
     return was;
 }
 
+void host_dep_warning(struct host_deps *d, size_t index)
+{
+    if (d == NULL)
+        return;
+    if (index >= d->nwarnings) {
+        d->warning_caps = xrealloc(d->warning_caps, (index + 1) * sizeof(*d->warning_caps));
+        memset(d->warning_caps + d->nwarnings, 0, (index + 1 - d->nwarnings) * sizeof(unsigned));
+        d->nwarnings = index + 1;
+    }
+    d->warning_caps[index] = d->caps;
+}
+
 void host_deps_free(struct host_deps *d)
 {
     if (d == NULL)
         return;
+    free(d->warning_caps);
     for (size_t i = 0; i < d->len; i++)
         free(d->items[i].path);
     free(d->items);
@@ -556,7 +571,13 @@ static json_t *host_json(const gctk_host *h)
     json_object_set_new(o, "migs", migs);
     json_object_set_new(o, "files", files);
     json_object_set_new(o, "nodes", nodes);
-    json_object_set_new(o, "warnings", strv_json(&h->warnings));
+    json_t *warnings = json_array();
+    for (size_t i = 0; i < h->warnings.len; i++)
+        json_array_append_new(
+            warnings,
+            json_pack("[Is]", (json_int_t)(i < h->deps->nwarnings ? h->deps->warning_caps[i] : 0),
+                      h->warnings.items[i]));
+    json_object_set_new(o, "warnings", warnings);
     json_object_set_new(o, "foreign_libs", strv_json(&h->foreign_libs));
     json_object_set_new(o, "mig_config_minor", json_integer(h->mig_config_minor));
     json_object_set_new(o, "mig_monitor_minor", json_integer(h->mig_monitor_minor));
@@ -584,9 +605,31 @@ static bool get_int(json_t *v, long long lo, long long hi, long long *out)
     return true;
 }
 
-/* Fills h (root and flags set) from the entry's host; false when anything in
- * it is not what host_json() writes. */
-static bool host_from_json(gctk_host *h, json_t *o)
+/* The warnings of the entry's host, each with the capabilities of what it is
+ * about: those of the capabilities checked (0: all) into *out. */
+static bool warnings_from_json(json_t *a, unsigned checked, struct strv *out)
+{
+    size_t i;
+    json_t *e;
+    long long caps;
+    if (!json_is_array(a))
+        return false;
+    json_array_foreach(a, i, e)
+    {
+        json_t *text = json_array_get(e, 1);
+        if (json_array_size(e) != 2 || !get_int(json_array_get(e, 0), 0, GCTK_CAP_ALL, &caps) ||
+            !json_is_string(text))
+            return false;
+        if (caps == 0 || checked == 0 || (caps & checked) != 0)
+            strv_push(out, xstrdup(json_string_value(text)));
+    }
+    return true;
+}
+
+/* Fills h (root and flags set) from the entry's host, with the warnings of
+ * the capabilities checked (0: all); false when anything in it is not what
+ * host_json() writes. */
+static bool host_from_json(gctk_host *h, json_t *o, unsigned checked)
 {
     json_t *gpus = json_object_get(o, "gpus"), *migs = json_object_get(o, "migs"),
            *files = json_object_get(o, "files"), *nodes = json_object_get(o, "nodes"),
@@ -688,7 +731,7 @@ static bool host_from_json(gctk_host *h, json_t *o)
         n->major = (unsigned)v[3];
         n->minor = (unsigned)v[4];
     }
-    return strv_from_json(json_object_get(o, "warnings"), &h->warnings) &&
+    return warnings_from_json(json_object_get(o, "warnings"), checked, &h->warnings) &&
            strv_from_json(json_object_get(o, "foreign_libs"), &h->foreign_libs);
 }
 
@@ -813,7 +856,7 @@ static gctk_host *load(int dirfd, const char *name, const char *root, unsigned f
     h->flags = flags;
     h->mig_config_minor = h->mig_monitor_minor = -1;
     h->imex_major = -2;
-    if (host == NULL || !host_from_json(h, host)) {
+    if (host == NULL || !host_from_json(h, host, checked_caps(c))) {
         gctk_host_free(h);
         *why = xasprintf("`%s` is not a cache entry", name);
         return NULL;

@@ -178,6 +178,7 @@ static int gpu_cmp(const void *a, const void *b)
 static void add_warning(struct gctk_host *h, char *owned)
 {
     strv_push(&h->warnings, owned);
+    host_dep_warning(h->deps, h->warnings.len - 1);
 }
 
 static int read_gpus(struct gctk_host *h, gctk_error **err)

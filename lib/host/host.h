@@ -64,6 +64,9 @@ void host_dep_gpu_information(struct host_deps *d, const char *bus, const char *
  * (and of the always-checked ones, cache.c) are found unchanged. Returns
  * the tag it replaces. */
 unsigned host_deps_tag(struct host_deps *d, unsigned caps);
+/* The host's warning index was added now: it is about what the tag serves
+ * (a host checked for other capabilities does not show it). */
+void host_dep_warning(struct host_deps *d, size_t index);
 void host_deps_free(struct host_deps *d);
 /* Discovery itself, recording into h->deps when it is set. */
 int host_discover(gctk_host *h, gctk_error **err);

@@ -75,6 +75,11 @@ static int group_setup(void **state)
     free(make_host("graphics", 1, NULL, NULL, NULL));
     free(make_host("lib32", 1, NULL, NULL, NULL));
     free(make_host("walked", 1, NULL, NULL, NULL));
+    /* a graphics file that is not one: discovery warns about it */
+    cleanup_free char *warned = make_host("warned", 1, NULL, NULL, NULL);
+    cleanup_free char *not_file = xasprintf("%s/etc/vulkan/icd.d/nvidia_icd.json", warned);
+    if (mkdir_p(not_file, 0755, NULL) < 0)
+        return -1;
     /* a host whose sysfs binds its GPUs to the driver, as a real one */
     cleanup_free char *bound = make_host("bound", 2, NULL, NULL, NULL);
     cleanup_free char *links = xasprintf(
@@ -485,6 +490,38 @@ static void test_capabilities_checked(void **state)
     assert_used_for(walked, walked_dir, GCTK_CAP_COMPUTE, false, "lib/x86_64-linux-gnu`");
 }
 
+/* Whether h warns about something named name */
+static bool warns_about(const gctk_host *h, const char *name)
+{
+    for (size_t i = 0; i < h->warnings.len; i++)
+        if (strstr(h->warnings.items[i], name) != NULL)
+            return true;
+    return false;
+}
+
+/* A cached host checked for some capabilities shows the warnings of those
+ * only: the others' may be stale. */
+static void test_capability_warnings(void **state)
+{
+    (void)state;
+    cleanup_free char *root = xasprintf("%s/warned", tmp);
+    cleanup_free char *dir = cache_dir("warned");
+    const unsigned caps[] = {0, GCTK_CAP_UTILITY | GCTK_CAP_COMPUTE, GCTK_CAP_GRAPHICS,
+                             GCTK_CAP_DISPLAY};
+    const bool shown[] = {true, false, true, true};
+    gctk_host *h = open_with(root, 0, dir);
+    assert_true(warns_about(h, "nvidia_icd.json"));
+    gctk_host_free(h);
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(caps); i++) {
+        h = open_caps(root, 0, dir, caps[i]);
+        assert_status(h, "used");
+        if (warns_about(h, "nvidia_icd.json") != shown[i])
+            fail_msg("capabilities %#x: the graphics warning %s", caps[i],
+                     shown[i] ? "is missing" : "is shown");
+        gctk_host_free(h);
+    }
+}
+
 static void test_key(void **state)
 {
     (void)state;
@@ -538,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_key),
         cmocka_unit_test(test_gpu_binding),
         cmocka_unit_test(test_capabilities_checked),
+        cmocka_unit_test(test_capability_warnings),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
