@@ -296,6 +296,12 @@ int env_file_read(const char *path, struct strv *env, gctk_error **err);
 /* Monotonic clock in nanoseconds. */
 unsigned long long now_ns(void);
 
+/* The time ts (NULL: now) in UTC for a log, "2026-11-30T05:45:20.743Z"
+ * (millis) or "2026-11-30T05:45:20Z"; by hand: glibc's gmtime_r() reads
+ * /etc/localtime at its first call. */
+#define UTC_STAMP_MAX 96
+void utc_stamp(char buf[UTC_STAMP_MAX], const struct timespec *ts, bool millis);
+
 /* FNV-1a, 64 bits, continuing from h (HASH64_INIT to start): a fingerprint
  * of trusted data (a settings file, a /proc file), not a defence against
  * an adversary who chooses the data. */

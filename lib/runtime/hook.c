@@ -38,18 +38,13 @@ void hook_log_write(const struct hook_log *log, const char *path, const char *id
         open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
     if (fd < 0)
         return; /* the log must never stop a container */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char stamp[40];
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    char stamp[UTC_STAMP_MAX];
+    utc_stamp(stamp, NULL, true);
     for (size_t i = 0; i < log->lines.len; i++) {
         /* the lines quote the image's variables: one line each, whatever they hold */
         cleanup_free char *text = hook_escape(log->lines.items[i]);
         cleanup_free char *safe_id = hook_escape(id != NULL ? id : "-");
-        cleanup_free char *line =
-            xasprintf("%s.%03ldZ %.12s %s\n", stamp, ts.tv_nsec / 1000000, safe_id, text);
+        cleanup_free char *line = xasprintf("%s %.12s %s\n", stamp, safe_id, text);
         if (write(fd, line, strlen(line)) < 0)
             return;
     }

@@ -226,12 +226,8 @@ void shim_log_error(const struct shim_args *a, const char *msg)
 {
     if (a->log == NULL || a->log[0] == '\0')
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char when[64];
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char when[UTC_STAMP_MAX];
+    utc_stamp(when, NULL, false);
     cleanup_free char *line = NULL;
     if (a->log_format != NULL && strcmp(a->log_format, "json") == 0) {
         cleanup_json json_t *j =

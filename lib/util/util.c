@@ -686,6 +686,34 @@ unsigned long long now_ns(void)
     return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
+void utc_stamp(char buf[UTC_STAMP_MAX], const struct timespec *ts, bool millis)
+{
+    struct timespec now;
+    if (ts == NULL) {
+        clock_gettime(CLOCK_REALTIME, &now);
+        ts = &now;
+    }
+    long long secs = (long long)ts->tv_sec;
+    long long days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    long long rest = secs - days * 86400;
+    /* the proleptic Gregorian date of a day count from 1970-01-01, through
+     * 400-year eras of 146097 days that start on a 1 March */
+    long long z = days + 719468;
+    long long era = (z >= 0 ? z : z - 146096) / 146097;
+    long long doe = z - era * 146097;
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long long mp = (5 * doy + 2) / 153;
+    long long day = doy - (153 * mp + 2) / 5 + 1;
+    long long month = mp < 10 ? mp + 3 : mp - 9;
+    long long year = yoe + era * 400 + (month <= 2);
+    char ms[16] = "";
+    if (millis)
+        snprintf(ms, sizeof(ms), ".%03d", (int)(ts->tv_nsec / 1000000));
+    snprintf(buf, UTC_STAMP_MAX, "%04lld-%02d-%02dT%02d:%02d:%02d%sZ", year, (int)month, (int)day,
+             (int)(rest / 3600), (int)(rest / 60 % 60), (int)(rest % 60), ms);
+}
+
 unsigned long long hash64(const void *data, size_t len, unsigned long long h)
 {
     const unsigned char *p = data;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -337,6 +338,40 @@ static void test_open_regular(void **state)
     remove_tree(dir);
 }
 
+/* utc_stamp() against glibc's gmtime_r() and strftime(), over leap days,
+ * century years, the epoch and before it, every hour of a few days. */
+static void test_utc_stamp(void **state)
+{
+    (void)state;
+    const long long samples[] = {0,
+                                 -1,
+                                 59,
+                                 86399,
+                                 951782399,
+                                 951782400,
+                                 951868800,
+                                 4107542400,
+                                 -86400 * 366LL,
+                                 1796017702,
+                                 2147483647,
+                                 4102444800,
+                                 253402300799LL};
+    char mine[UTC_STAMP_MAX], theirs[64];
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(samples); i++) {
+        for (long long h = 0; h < 96; h++) {
+            struct timespec ts = {.tv_sec = (time_t)(samples[i] + h * 3599), .tv_nsec = 7000000};
+            struct tm tm;
+            assert_non_null(gmtime_r(&ts.tv_sec, &tm));
+            strftime(theirs, sizeof(theirs), "%Y-%m-%dT%H:%M:%S.007Z", &tm);
+            utc_stamp(mine, &ts, true);
+            assert_string_equal(mine, theirs);
+        }
+    }
+    struct timespec ts = {.tv_sec = 86400 + 3661};
+    utc_stamp(mine, &ts, false);
+    assert_string_equal(mine, "1970-01-02T01:01:01Z");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_strings),       cmocka_unit_test(test_read_file_limit),
         cmocka_unit_test(test_run_capture),   cmocka_unit_test(test_mkdir_p),
         cmocka_unit_test(test_write_file),    cmocka_unit_test(test_open_regular),
+        cmocka_unit_test(test_utc_stamp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
