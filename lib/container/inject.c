@@ -182,9 +182,11 @@ static int mount_file(const gctk_host *h, struct rootfs *r, const struct gctk_fi
     cleanup_fd int src = -1, dst = -1;
     if (open_host(h, f->source, type, &src, &st, err) < 0)
         return gctk_wrap(err, "mount `%s`", dst_path);
-    if (rootfs_make_target(r, dst_path, type == S_IFDIR ? S_IFDIR : S_IFREG, j, &dst, err) < 0)
+    int made = rootfs_make_target(r, dst_path, type == S_IFDIR ? S_IFDIR : S_IFREG, j, &dst, err);
+    if (made < 0)
         return gctk_wrap(err, "mount `%s`", dst_path);
-    if (check_not_injected(&st, dst, dst_path, err) < 0)
+    /* a file made just now is no earlier run's */
+    if (made == 0 && check_not_injected(&st, dst, dst_path, err) < 0)
         return -1;
     if (mount_bind_fd(src, dst, layout_file_flags(f), j, err) < 0)
         return gctk_wrap(err, "mount `%s`", dst_path);

@@ -358,18 +358,16 @@ static void journal_add(struct mount_journal *j, struct entry e)
     j->items[j->len++] = e;
 }
 
-/* Records an object created as name in dirfd; dirfd is duplicated. Failure to
- * record only means undo will not remove it. */
-static void journal_created(struct mount_journal *j, enum entry_kind kind, int dirfd,
+/* Records an object created as name in *dirfd, which the journal takes
+ * (-1 left in its place; left alone without a journal). Failure to record
+ * only means undo will not remove it. */
+static void journal_created(struct mount_journal *j, enum entry_kind kind, int *dirfd,
                             const char *name, const struct stat *st, const char *old_target)
 {
-    if (j == NULL)
+    if (j == NULL || *dirfd < 0)
         return;
-    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-    if (fd < 0)
-        return;
-    journal_add(
-        j, (struct entry){kind, fd, xstrdup(name), st->st_dev, st->st_ino, xstrdup(old_target)});
+    journal_add(j, (struct entry){kind, steal_fd(dirfd), xstrdup(name), st->st_dev, st->st_ino,
+                                  xstrdup(old_target)});
 }
 
 /* mount_root_fd is owned by the journal from now on. */
@@ -497,8 +495,11 @@ static int create_dir_in(int dirfd, const char *name, mode_t mode, struct mount_
     if (fd < 0)
         return -errno; /* replaced by a non-directory in between: not followed */
     struct stat st;
-    if (fstat(fd, &st) == 0)
-        journal_created(j, ENTRY_DIR, dirfd, name, &st, NULL);
+    if (j != NULL && fstat(fd, &st) == 0) {
+        /* dirfd goes on: the journal keeps its own */
+        int kept = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        journal_created(j, ENTRY_DIR, &kept, name, &st, NULL);
+    }
     return fd;
 }
 
@@ -626,11 +627,11 @@ static int check_target_type(struct rootfs *r, const char *path, int fd, mode_t 
 
 /* Creates the file name in pfd for a mount target: *fd_out is the new file's
  * own fd (recorded in j), or -EEXIST when something is there. */
-static int create_target_in(struct rootfs *r, int pfd, const char *name, const char *path,
+static int create_target_in(struct rootfs *r, int *pfd, const char *name, const char *path,
                             struct mount_journal *j, int *fd_out, gctk_error **err)
 {
     cleanup_fd int fd =
-        openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        openat(*pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0 && errno == EEXIST)
         return -EEXIST;
     if (fd < 0)
@@ -640,7 +641,7 @@ static int create_target_in(struct rootfs *r, int pfd, const char *name, const c
         return gctk_fail(err, errno, "stat `%s` inside `%s`", path, r->path);
     journal_created(j, ENTRY_FILE, pfd, name, &st, NULL);
     *fd_out = steal_fd(&fd);
-    return 0;
+    return 1;
 }
 
 static int make_target_at(struct rootfs *r, const char *path, mode_t type, struct mount_journal *j,
@@ -661,7 +662,7 @@ static int make_target_at(struct rootfs *r, const char *path, mode_t type, struc
             pfd = mkdir_p_at(r, parent, 0755, j, links, err);
             if (pfd < 0)
                 return -1;
-            int rc = create_target_in(r, pfd, name, path, j, fd_out, err);
+            int rc = create_target_in(r, &pfd, name, path, j, fd_out, err);
             if (rc != -EEXIST)
                 return rc;
         }
@@ -689,9 +690,10 @@ static int make_target_at(struct rootfs *r, const char *path, mode_t type, struc
             cleanup_free char *dest = dangling_destination(r, pfd, parent, name, path, &links, err);
             if (dest == NULL)
                 return -1;
-            if (make_target_at(r, dest, type, j, links, fd_out, err) < 0)
+            int rc = make_target_at(r, dest, type, j, links, fd_out, err);
+            if (rc < 0)
                 return gctk_wrap(err, "follow symlink `%s`", path);
-            return 0;
+            return rc;
         }
         if (tries >= 3)
             return gctk_fail(err, EAGAIN, "mount target `%s` inside `%s` keeps changing", path,
@@ -758,8 +760,8 @@ static int rootfs_symlink_as(struct rootfs *r, const char *target, const char *l
         return -1;
     struct stat st;
     if (symlinkat(target, pfd, name) == 0) {
-        if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-            journal_created(j, ENTRY_SYMLINK, pfd, name, &st, NULL);
+        if (j != NULL && fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            journal_created(j, ENTRY_SYMLINK, &pfd, name, &st, NULL);
         return 0;
     }
     if (errno != EEXIST)
@@ -783,7 +785,7 @@ static int rootfs_symlink_as(struct rootfs *r, const char *target, const char *l
     if (rc < 0)
         return gctk_fail(err, -rc, "replace symlink `%s` inside `%s`", linkpath, r->path);
     if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !journal_relink(j, &before, &st))
-        journal_created(j, ENTRY_SYMLINK, pfd, name, &st, old);
+        journal_created(j, ENTRY_SYMLINK, &pfd, name, &st, old);
     return 0;
 }
 
@@ -982,6 +984,21 @@ static int reopen_mounted(int target_fd, const struct stat *expect, gctk_error *
     return fd;
 }
 
+/* After a failed bind: the kernel says EINVAL (new API) or ENOTDIR
+ * (mount(2)) for a directory onto a non-directory or the reverse; -1 with
+ * that said plainly, the same way for both, else 0 (nothing to add). Looked
+ * at only then: the usual mount costs no stat. */
+static int type_mismatch(int src_fd, int target_fd, gctk_error **err)
+{
+    struct stat s, t;
+    if (fstat(src_fd, &s) < 0 || fstat(target_fd, &t) < 0 ||
+        S_ISDIR(s.st_mode) == S_ISDIR(t.st_mode))
+        return 0;
+    return gctk_refuse(err, S_ISDIR(s.st_mode) ? ENOTDIR : EISDIR,
+                       "the source is %sa directory, the target is%s",
+                       S_ISDIR(s.st_mode) ? "" : "not ", S_ISDIR(s.st_mode) ? " not" : "");
+}
+
 static int bind_legacy(int src_fd, int target_fd, unsigned flags, struct mount_journal *j,
                        gctk_error **err)
 {
@@ -990,8 +1007,12 @@ static int bind_legacy(int src_fd, int target_fd, unsigned flags, struct mount_j
     struct stat st;
     if (fstat(src_fd, &st) < 0)
         return gctk_fail(err, errno, "stat bind source");
-    if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
-        return gctk_fail(err, errno, "mount(2)");
+    if (mount(src, dst, NULL, MS_BIND, NULL) < 0) {
+        int e = errno;
+        if (type_mismatch(src_fd, target_fd, err) < 0)
+            return -1;
+        return gctk_fail(err, e, "mount(2)");
+    }
     /* On failure the mount stays where it is: without a handle on it there
      * is nothing safe to unmount (dst names what is under it). */
     cleanup_fd int mounted = reopen_mounted(target_fd, &st, err);
@@ -1024,17 +1045,6 @@ static int bind_fd(int src_fd, int target_fd, unsigned flags, struct mount_journ
                    gctk_error **err)
 {
     const char *hint = "";
-
-    /* The kernel says EINVAL (new API) or ENOTDIR (mount(2)) for a type
-     * mismatch; say it plainly and the same way for both. */
-    struct stat s, t;
-    if (fstat(src_fd, &s) < 0 || fstat(target_fd, &t) < 0)
-        return gctk_fail(err, errno, "stat");
-    if (S_ISDIR(s.st_mode) != S_ISDIR(t.st_mode))
-        return gctk_refuse(err, S_ISDIR(s.st_mode) ? ENOTDIR : EISDIR,
-                           "the source is %sa directory, the target is%s",
-                           S_ISDIR(s.st_mode) ? "" : "not ", S_ISDIR(s.st_mode) ? " not" : "");
-
     cleanup_fd int tree = -1;
     if (!rootfs_force_legacy_mount)
         tree = (int)syscall(SYS_open_tree, src_fd, "",
@@ -1060,6 +1070,8 @@ static int bind_fd(int src_fd, int target_fd, unsigned flags, struct mount_journ
     if (syscall(SYS_move_mount, tree, "", target_fd, "",
                 MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
         int e = errno;
+        if (type_mismatch(src_fd, target_fd, err) < 0)
+            return -1;
         if (e == EINVAL)
             hint = " (is the target in another mount namespace?)";
         return gctk_fail(err, e, "attach the mount%s", hint);

@@ -69,7 +69,8 @@ int rootfs_mkdir_p(struct rootfs *r, const char *path, mode_t mode, struct mount
 /* Makes sure a mount target of type S_IFREG or S_IFDIR exists at path (parents
  * created); an existing object of another type (FIFO, socket, device, a dir
  * where a file is expected) is an error naming the path. *fd_out: an fd of
- * the target, O_PATH, or the new file's own when it was created here. */
+ * the target, O_PATH, or the new file's own when it was created here.
+ * Returns 1 when the file was created here (nothing was there), else 0. */
 int rootfs_make_target(struct rootfs *r, const char *path, mode_t type, struct mount_journal *j,
                        int *fd_out, gctk_error **err);
 

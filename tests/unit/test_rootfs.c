@@ -438,14 +438,14 @@ static void test_dangling_target(void **state)
     cleanup_free char *abs = xasprintf("%s/created", f->outside);
     link_(f->root, "dev/nvidia0", abs);
     cleanup_fd int a = -1;
-    assert_int_equal(rootfs_make_target(&f->r, "/dev/nvidia0", S_IFREG, j, &a, &err), 0);
+    assert_int_equal(rootfs_make_target(&f->r, "/dev/nvidia0", S_IFREG, j, &a, &err), 1);
     assert_false(exists(f->outside, "created"));
     assert_true(same(a, f->root, abs));
     assert_true(fstat(a, &st) == 0 && S_ISREG(st.st_mode));
     /* relative, climbing above the root */
     link_(f->root, "dev/rel", "../../../../../made/here");
     cleanup_fd int b = -1;
-    assert_int_equal(rootfs_make_target(&f->r, "/dev/rel", S_IFREG, j, &b, &err), 0);
+    assert_int_equal(rootfs_make_target(&f->r, "/dev/rel", S_IFREG, j, &b, &err), 1);
     assert_true(same(b, f->root, "made/here"));
     /* a chain of dangling links, and a directory target */
     link_(f->root, "dev/d1", "d2");
@@ -670,7 +670,7 @@ static void test_bind_file_readonly(void **state)
     cleanup_free char *src = at(f->outside, "lib.so");
     cleanup_fd int sfd = open(src, O_PATH | O_CLOEXEC);
     cleanup_fd int t = -1;
-    assert_int_equal(rootfs_make_target(&f->r, "/usr/lib64/libfoo.so", S_IFREG, j, &t, &err), 0);
+    assert_int_equal(rootfs_make_target(&f->r, "/usr/lib64/libfoo.so", S_IFREG, j, &t, &err), 1);
     assert_int_equal(mount_bind_fd(sfd, t, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV, j, &err), 0);
     assert_int_equal(mount_journal_mounts(j), 1);
     cleanup_free char *dst = at(f->root, "usr/lib64/libfoo.so");
@@ -719,7 +719,7 @@ static void test_bind_dir_noexec(void **state)
     assert_int_equal(errno, EROFS);
     /* a directory onto a file target: the kernel refuses */
     cleanup_fd int ft = -1;
-    assert_int_equal(rootfs_make_target(&f->r, "/etc/ftarget", S_IFREG, j, &ft, &err), 0);
+    assert_int_equal(rootfs_make_target(&f->r, "/etc/ftarget", S_IFREG, j, &ft, &err), 1);
     assert_int_equal(mount_bind_fd(sfd, ft, 0, j, &err), -1);
     expect_error(&err, ENOTDIR, "is a directory, the target is not");
     assert_int_equal(mount_bind_fd(ft, t, 0, j, &err), -1);
@@ -786,8 +786,8 @@ static void test_journal_undo(void **state)
     assert_int_equal(rootfs_mkdir_p(&f->r, "/usr/share/new/deep", 0755, j, &fd, &err), 0);
     close(fd);
     cleanup_fd int t1 = -1, t2 = -1, t3 = -1, root = -1;
-    assert_int_equal(rootfs_make_target(&f->r, "/usr/bin/tool", S_IFREG, j, &t1, &err), 0);
-    assert_int_equal(rootfs_make_target(&f->r, "/usr/bin/mine", S_IFREG, j, &t3, &err), 0);
+    assert_int_equal(rootfs_make_target(&f->r, "/usr/bin/tool", S_IFREG, j, &t1, &err), 1);
+    assert_int_equal(rootfs_make_target(&f->r, "/usr/bin/mine", S_IFREG, j, &t3, &err), 1);
     assert_int_equal(rootfs_make_target(&f->r, "/dev/shm2", S_IFDIR, j, &t2, &err), 0);
     assert_int_equal(rootfs_symlink(&f->r, "tool", "/usr/bin/alias", j, &err), 0);
     cleanup_free char *src = at(f->outside, "lib.so");
@@ -833,7 +833,7 @@ static void test_target_swap(void **state)
     dir(f->outside, "b");
     put(f->outside, "b/target", "host");
     cleanup_fd int t = -1;
-    assert_int_equal(rootfs_make_target(&f->r, "/a/b/target", S_IFREG, j, &t, &err), 0);
+    assert_int_equal(rootfs_make_target(&f->r, "/a/b/target", S_IFREG, j, &t, &err), 1);
     cleanup_free char *a = at(f->root, "a");
     cleanup_free char *moved = at(f->root, "a.moved");
     assert_int_equal(rename(a, moved), 0);
@@ -930,7 +930,7 @@ static void test_no_fd_leak(void **state)
     expect_error(&err, 0, NULL);
     cleanup_free char *src = at(f->outside, "lib.so");
     int sfd = open(src, O_PATH | O_CLOEXEC);
-    assert_int_equal(rootfs_make_target(&f->r, "/lib.so", S_IFREG, j, &fd, &err), 0);
+    assert_int_equal(rootfs_make_target(&f->r, "/lib.so", S_IFREG, j, &fd, &err), 1);
     assert_int_equal(mount_bind_fd(sfd, fd, MOUNT_RO, j, &err), 0);
     close(fd);
     close(sfd);
