@@ -4,8 +4,9 @@
  * Threat model: the hook runs as root on the host. The cache is read from a
  * directory that only the caller's uid can write (created 0700, opened with
  * O_NOFOLLOW, owner and mode checked on every use), from a regular file of
- * that uid with no group or other bits, at most CACHE_MAX bytes, through the
- * one JSON parser. Anything else (a link, another owner, mode 0666, a file
+ * that uid with no group or other bits, at most CACHE_MAX bytes: the key
+ * through the one JSON parser, the host's records field by field (count,
+ * ranges, references). Anything else (a link, another owner, mode 0666, a file
  * too large, garbled or of another format) is not used: discovery runs and
  * replaces it through the one atomic writer. A cache is never an error.
  *
@@ -34,7 +35,7 @@
 #include "json.h"
 #include "version.h"
 
-#define CACHE_FORMAT 3
+#define CACHE_FORMAT 4
 #define CACHE_MAX (8u << 20)
 #define CACHE_RACY_S 2
 #define CACHE_ENTRIES 16 /* keys kept at once (roots, flags, PATHs, settings) */
@@ -510,229 +511,290 @@ struct host_fields {
 };
 _Static_assert(sizeof(struct gctk_host) == sizeof(struct host_fields), "serialise gctk_host");
 
-static json_t *strv_json(const struct strv *v)
+/* ---- the host as text ----------------------------------------------------------
+ * A line a record, a tab between fields: H (driver version, architecture, the
+ * MIG config and monitor minors; first and once), G a GPU, M a MIG device, F
+ * a file, N a node, W a warning (its capabilities, its text), X a foreign
+ * library. An empty field is a NULL string; a string that is empty, or holds
+ * a tab or a newline, cannot be written (no entry then). */
+
+static void text_str(struct strbuf *b, const char *s, bool *ok)
 {
-    json_t *a = json_array();
-    for (size_t i = 0; i < v->len; i++)
-        json_array_append_new(a, json_string(v->items[i]));
-    return a;
+    if (s != NULL && (s[0] == '\0' || strpbrk(s, "\t\n") != NULL))
+        *ok = false;
+    strbuf_addf(b, "\t%s", s != NULL ? s : "");
 }
 
-static bool strv_from_json(json_t *a, struct strv *out)
+static void text_int(struct strbuf *b, long long v)
 {
-    size_t i;
-    json_t *e;
-    if (!json_is_array(a))
-        return false;
-    json_array_foreach(a, i, e)
-    {
-        if (!json_is_string(e))
-            return false;
-        strv_push(out, xstrdup(json_string_value(e)));
-    }
-    return true;
+    strbuf_addf(b, "\t%lld", v);
 }
 
-static json_t *host_json(const gctk_host *h)
+/* The host's records; false when a string cannot be written. */
+static bool host_text(const gctk_host *h, struct strbuf *b)
 {
-    json_t *o = json_object(), *gpus = json_array(), *migs = json_array(), *files = json_array(),
-           *nodes = json_array();
-    json_object_set_new(o, "driver_version", json_string(h->driver_version));
-    json_object_set_new(o, "arch", json_string(h->arch->name));
+    bool ok = true;
+    strbuf_addf(b, "H");
+    text_str(b, h->driver_version, &ok);
+    text_str(b, h->arch->name, &ok);
+    text_int(b, h->mig_config_minor);
+    text_int(b, h->mig_monitor_minor);
     for (size_t i = 0; i < h->ngpus; i++) {
         const struct gctk_gpu *g = &h->gpus[i];
-        json_array_append_new(gpus, json_pack("[iisssooIoi]", g->index, g->minor, g->uuid,
-                                              g->bus_id, g->model, str_or_null(g->brand),
-                                              str_or_null(g->arch), (json_int_t)g->memory_mib,
-                                              str_or_null(g->proc_dir), (int)g->mig_mode));
+        strbuf_addf(b, "\nG");
+        text_int(b, g->index);
+        text_int(b, g->minor);
+        text_str(b, g->uuid, &ok);
+        text_str(b, g->bus_id, &ok);
+        text_str(b, g->model, &ok);
+        text_str(b, g->brand, &ok);
+        text_str(b, g->arch, &ok);
+        text_int(b, g->memory_mib);
+        text_str(b, g->proc_dir, &ok);
+        text_int(b, g->mig_mode);
     }
     for (size_t i = 0; i < h->nmigs; i++) {
         const struct gctk_mig *m = &h->migs[i];
-        json_array_append_new(migs, json_pack("[iiiiooIooii]", m->gpu, m->index, m->gi, m->ci,
-                                              str_or_null(m->uuid), str_or_null(m->profile),
-                                              (json_int_t)m->memory_mib, str_or_null(m->gi_access),
-                                              str_or_null(m->ci_access), m->gi_minor, m->ci_minor));
+        strbuf_addf(b, "\nM");
+        text_int(b, m->gpu);
+        text_int(b, m->index);
+        text_int(b, m->gi);
+        text_int(b, m->ci);
+        text_str(b, m->uuid, &ok);
+        text_str(b, m->profile, &ok);
+        text_int(b, m->memory_mib);
+        text_str(b, m->gi_access, &ok);
+        text_str(b, m->ci_access, &ok);
+        text_int(b, m->gi_minor);
+        text_int(b, m->ci_minor);
     }
     for (size_t i = 0; i < h->nfiles; i++) {
         const struct gctk_file *f = &h->files[i];
-        json_array_append_new(
-            files, json_pack("[iisooo]", (int)f->kind, (int)f->caps, f->path,
-                             /* null: the same as path, the usual case */
-                             strcmp(f->source, f->path) != 0 ? json_string(f->source) : json_null(),
-                             str_or_null(f->soname), str_or_null(f->dev)));
+        strbuf_addf(b, "\nF");
+        text_int(b, f->kind);
+        text_int(b, f->caps);
+        text_str(b, f->path, &ok);
+        /* empty: the same as path, the usual case */
+        text_str(b, strcmp(f->source, f->path) != 0 ? f->source : NULL, &ok);
+        text_str(b, f->soname, &ok);
+        text_str(b, f->dev, &ok);
     }
     for (size_t i = 0; i < h->nnodes; i++) {
         const struct gctk_node *n = &h->nodes[i];
-        json_array_append_new(nodes, json_pack("[iiisIIo]", (int)n->kind, (int)n->caps, n->gpu,
-                                               n->path, (json_int_t)n->major, (json_int_t)n->minor,
-                                               str_or_null(n->by_path)));
+        strbuf_addf(b, "\nN");
+        text_int(b, n->kind);
+        text_int(b, n->caps);
+        text_int(b, n->gpu);
+        text_str(b, n->path, &ok);
+        text_int(b, n->major);
+        text_int(b, n->minor);
+        text_str(b, n->by_path, &ok);
     }
-    json_object_set_new(o, "gpus", gpus);
-    json_object_set_new(o, "migs", migs);
-    json_object_set_new(o, "files", files);
-    json_object_set_new(o, "nodes", nodes);
-    json_t *warnings = json_array();
-    for (size_t i = 0; i < h->warnings.len; i++)
-        json_array_append_new(
-            warnings,
-            json_pack("[Is]", (json_int_t)(i < h->deps->nwarnings ? h->deps->warning_caps[i] : 0),
-                      h->warnings.items[i]));
-    json_object_set_new(o, "warnings", warnings);
-    json_object_set_new(o, "foreign_libs", strv_json(&h->foreign_libs));
-    json_object_set_new(o, "mig_config_minor", json_integer(h->mig_config_minor));
-    json_object_set_new(o, "mig_monitor_minor", json_integer(h->mig_monitor_minor));
-    return o;
+    for (size_t i = 0; i < h->warnings.len; i++) {
+        strbuf_addf(b, "\nW");
+        text_int(b, i < h->deps->nwarnings ? h->deps->warning_caps[i] : 0);
+        text_str(b, h->warnings.items[i], &ok);
+    }
+    for (size_t i = 0; i < h->foreign_libs.len; i++) {
+        strbuf_addf(b, "\nX");
+        text_str(b, h->foreign_libs.items[i], &ok);
+    }
+    strbuf_addf(b, "\n");
+    return ok;
 }
 
-/* a string or null of an entry: owned copy; false when it is neither */
-static bool opt_str(json_t *v, char **out)
+/* The fields of a record line (NUL-terminated, changed in place): false
+ * unless it has exactly n after its letter. */
+static bool fields(char *line, char **f, size_t n)
 {
-    if (json_is_null(v)) {
-        *out = NULL;
-        return true;
+    size_t k = 0;
+    for (char *c = line + 1; *c != '\0'; c++) {
+        if (*c != '\t')
+            continue;
+        if (k == n)
+            return false;
+        *c = '\0';
+        f[k++] = c + 1;
     }
-    if (!json_is_string(v))
+    return k == n;
+}
+
+/* A decimal integer field within lo..hi. */
+static bool int_field(const char *s, long long lo, long long hi, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || !(s[0] == '-' || (s[0] >= '0' && s[0] <= '9')) ||
+        v < lo || v > hi)
         return false;
-    *out = xstrdup(json_string_value(v));
+    *out = v;
     return true;
 }
 
-static bool get_int(json_t *v, long long lo, long long hi, long long *out)
+/* A string field: owned copy, NULL when empty. */
+static char *str_field(const char *s)
 {
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+    return s[0] != '\0' ? xstrdup(s) : NULL;
+}
+
+static bool gpu_record(gctk_host *h, char **f)
+{
+    long long v[4];
+    if (!int_field(f[0], 0, 1 << 20, &v[0]) || !int_field(f[1], 0, 254, &v[1]) ||
+        !int_field(f[7], -1, 1ll << 40, &v[2]) || !int_field(f[9], 0, GCTK_MIG_ENABLED, &v[3]) ||
+        (size_t)v[0] != h->ngpus || f[2][0] == '\0' || f[3][0] == '\0' || f[4][0] == '\0')
         return false;
-    *out = json_integer_value(v);
+    h->gpus[h->ngpus++] = (struct gctk_gpu){
+        .index = (int)v[0],
+        .minor = (int)v[1],
+        .uuid = xstrdup(f[2]),
+        .bus_id = xstrdup(f[3]),
+        .model = xstrdup(f[4]),
+        .brand = str_field(f[5]),
+        .arch = str_field(f[6]),
+        .memory_mib = (long)v[2],
+        .proc_dir = str_field(f[8]),
+        .mig_mode = (enum gctk_mig_mode)v[3],
+    };
     return true;
 }
 
-/* The warnings of the entry's host, each with the capabilities of what it is
- * about: those of the capabilities checked (0: all) into *out. */
-static bool warnings_from_json(json_t *a, unsigned checked, struct strv *out)
+static bool mig_record(gctk_host *h, char **f)
 {
-    size_t i;
-    json_t *e;
+    long long v[7];
+    if (!int_field(f[0], 0, (long long)h->ngpus - 1, &v[0]) ||
+        !int_field(f[1], 0, 1 << 20, &v[1]) || !int_field(f[2], 0, 1 << 20, &v[2]) ||
+        !int_field(f[3], 0, 1 << 20, &v[3]) || !int_field(f[6], -1, 1ll << 40, &v[4]) ||
+        !int_field(f[9], -1, 1 << 20, &v[5]) || !int_field(f[10], -1, 1 << 20, &v[6]))
+        return false;
+    h->migs[h->nmigs++] = (struct gctk_mig){
+        .gpu = (int)v[0],
+        .index = (int)v[1],
+        .gi = (int)v[2],
+        .ci = (int)v[3],
+        .uuid = str_field(f[4]),
+        .profile = str_field(f[5]),
+        .memory_mib = (long)v[4],
+        .gi_access = str_field(f[7]),
+        .ci_access = str_field(f[8]),
+        .gi_minor = (int)v[5],
+        .ci_minor = (int)v[6],
+    };
+    return true;
+}
+
+static bool file_record(gctk_host *h, char **f)
+{
+    long long v[2];
+    if (!int_field(f[0], GCTK_FILE_LIB, GCTK_FILE_MODULE, &v[0]) ||
+        !int_field(f[1], 0, GCTK_CAP_ALL, &v[1]) || f[2][0] == '\0')
+        return false;
+    h->files[h->nfiles++] = (struct gctk_file){
+        .kind = (enum gctk_file_kind)v[0],
+        .caps = (unsigned)v[1],
+        .path = xstrdup(f[2]),
+        .source = xstrdup(f[3][0] != '\0' ? f[3] : f[2]),
+        .soname = str_field(f[4]),
+        .dev = str_field(f[5]),
+    };
+    return true;
+}
+
+static bool node_record(gctk_host *h, char **f)
+{
+    long long v[5];
+    if (!int_field(f[0], GCTK_NODE_CONTROL, GCTK_NODE_IMEX, &v[0]) ||
+        !int_field(f[1], 0, GCTK_CAP_ALL, &v[1]) ||
+        !int_field(f[2], -1, (long long)h->ngpus - 1, &v[2]) || !int_field(f[4], 0, 0xfff, &v[3]) ||
+        !int_field(f[5], 0, 0xfffff, &v[4]) || f[3][0] == '\0')
+        return false;
+    h->nodes[h->nnodes++] = (struct gctk_node){
+        .kind = (enum gctk_node_kind)v[0],
+        .caps = (unsigned)v[1],
+        .gpu = (int)v[2],
+        .path = xstrdup(f[3]),
+        .major = (unsigned)v[3],
+        .minor = (unsigned)v[4],
+        .by_path = str_field(f[6]),
+    };
+    return true;
+}
+
+/* A warning of the capabilities checked (0: all), or one of others left out. */
+static bool warning_record(gctk_host *h, char **f, unsigned checked)
+{
     long long caps;
-    if (!json_is_array(a))
+    if (!int_field(f[0], 0, GCTK_CAP_ALL, &caps) || f[1][0] == '\0')
         return false;
-    json_array_foreach(a, i, e)
-    {
-        json_t *text = json_array_get(e, 1);
-        if (json_array_size(e) != 2 || !get_int(json_array_get(e, 0), 0, GCTK_CAP_ALL, &caps) ||
-            !json_is_string(text))
-            return false;
-        if (caps == 0 || checked == 0 || (caps & checked) != 0)
-            strv_push(out, xstrdup(json_string_value(text)));
-    }
+    if (caps == 0 || checked == 0 || (caps & checked) != 0)
+        strv_push(&h->warnings, xstrdup(f[1]));
     return true;
 }
 
-/* Fills h (root and flags set) from the entry's host, with the warnings of
- * the capabilities checked (0: all); false when anything in it is not what
- * host_json() writes. */
-static bool host_from_json(gctk_host *h, json_t *o, unsigned checked)
+/* Fills h (root and flags set) from the entry's n record lines at text, with
+ * the warnings of the capabilities checked (0: all); false when anything in
+ * them is not what host_text() writes. */
+static bool host_from_text(gctk_host *h, char *text, size_t n, unsigned checked)
 {
-    json_t *gpus = json_object_get(o, "gpus"), *migs = json_object_get(o, "migs"),
-           *files = json_object_get(o, "files"), *nodes = json_object_get(o, "nodes"),
-           *arch = json_object_get(o, "arch");
-    long long v[8];
-    if (!json_is_array(gpus) || !json_is_array(migs) || !json_is_array(files) ||
-        !json_is_array(nodes) || !json_is_string(arch) ||
-        (h->arch = host_arch_by_name(json_string_value(arch))) == NULL ||
-        !json_is_string(json_object_get(o, "driver_version")) ||
-        !get_int(json_object_get(o, "mig_config_minor"), -1, 1 << 20, &v[0]) ||
-        !get_int(json_object_get(o, "mig_monitor_minor"), -1, 1 << 20, &v[1]))
+    size_t count[128] = {0};
+    char *line = text;
+    for (size_t i = 0; i < n; i++, line = strchr(line, '\n') + 1)
+        count[(unsigned char)line[0] & 127]++;
+    if (text[0] != 'H' || count['H'] != 1)
         return false;
-    h->driver_version = xstrdup(json_string_value(json_object_get(o, "driver_version")));
-    h->mig_config_minor = (int)v[0];
-    h->mig_monitor_minor = (int)v[1];
-    size_t i;
-    json_t *e;
-    h->gpus = xcalloc(json_array_size(gpus) + 1, sizeof(*h->gpus));
-    h->enriched = xcalloc(json_array_size(gpus) + 1, sizeof(*h->enriched));
-    json_array_foreach(gpus, i, e)
-    {
-        struct gctk_gpu *g = &h->gpus[h->ngpus++];
-        *g = (struct gctk_gpu){.index = -1};
-        if (json_array_size(e) != 10 || !get_int(json_array_get(e, 0), 0, 1 << 20, &v[0]) ||
-            !get_int(json_array_get(e, 1), 0, 254, &v[1]) ||
-            !get_int(json_array_get(e, 7), -1, 1ll << 40, &v[2]) ||
-            !get_int(json_array_get(e, 9), 0, GCTK_MIG_ENABLED, &v[3]) ||
-            !opt_str(json_array_get(e, 2), &g->uuid) || g->uuid == NULL ||
-            !opt_str(json_array_get(e, 3), &g->bus_id) || g->bus_id == NULL ||
-            !opt_str(json_array_get(e, 4), &g->model) || g->model == NULL ||
-            !opt_str(json_array_get(e, 5), &g->brand) || !opt_str(json_array_get(e, 6), &g->arch) ||
-            !opt_str(json_array_get(e, 8), &g->proc_dir) || (size_t)v[0] != i)
-            return false;
-        g->index = (int)v[0];
-        g->minor = (int)v[1];
-        g->memory_mib = (long)v[2];
-        g->mig_mode = (enum gctk_mig_mode)v[3];
-    }
-    size_t cap = json_array_size(migs);
-    h->migs = xcalloc(cap + 1, sizeof(*h->migs));
-    json_array_foreach(migs, i, e)
-    {
-        struct gctk_mig *m = &h->migs[h->nmigs++];
-        if (json_array_size(e) != 11 ||
-            !get_int(json_array_get(e, 0), 0, (long long)h->ngpus - 1, &v[0]) ||
-            !get_int(json_array_get(e, 1), 0, 1 << 20, &v[1]) ||
-            !get_int(json_array_get(e, 2), 0, 1 << 20, &v[2]) ||
-            !get_int(json_array_get(e, 3), 0, 1 << 20, &v[3]) ||
-            !get_int(json_array_get(e, 6), -1, 1ll << 40, &v[4]) ||
-            !get_int(json_array_get(e, 9), -1, 1 << 20, &v[5]) ||
-            !get_int(json_array_get(e, 10), -1, 1 << 20, &v[6]) ||
-            !opt_str(json_array_get(e, 4), &m->uuid) ||
-            !opt_str(json_array_get(e, 5), &m->profile) ||
-            !opt_str(json_array_get(e, 7), &m->gi_access) ||
-            !opt_str(json_array_get(e, 8), &m->ci_access))
-            return false;
-        m->gpu = (int)v[0];
-        m->index = (int)v[1];
-        m->gi = (int)v[2];
-        m->ci = (int)v[3];
-        m->memory_mib = (long)v[4];
-        m->gi_minor = (int)v[5];
-        m->ci_minor = (int)v[6];
-    }
-    h->files_cap = json_array_size(files) + 1;
+    h->gpus = xcalloc(count['G'] + 1, sizeof(*h->gpus));
+    h->enriched = xcalloc(count['G'] + 1, sizeof(*h->enriched));
+    h->migs = xcalloc(count['M'] + 1, sizeof(*h->migs));
+    h->files_cap = count['F'] + 1;
     h->files = xcalloc(h->files_cap, sizeof(*h->files));
-    json_array_foreach(files, i, e)
-    {
-        struct gctk_file *f = &h->files[h->nfiles++];
-        if (json_array_size(e) != 6 ||
-            !get_int(json_array_get(e, 0), GCTK_FILE_LIB, GCTK_FILE_MODULE, &v[0]) ||
-            !get_int(json_array_get(e, 1), 0, GCTK_CAP_ALL, &v[1]) ||
-            !opt_str(json_array_get(e, 2), &f->path) || f->path == NULL ||
-            !opt_str(json_array_get(e, 3), &f->source) ||
-            !opt_str(json_array_get(e, 4), &f->soname) || !opt_str(json_array_get(e, 5), &f->dev))
-            return false;
-        if (f->source == NULL)
-            f->source = xstrdup(f->path);
-        f->kind = (enum gctk_file_kind)v[0];
-        f->caps = (unsigned)v[1];
-    }
-    h->nodes_cap = json_array_size(nodes) + 1;
+    h->nodes_cap = count['N'] + 1;
     h->nodes = xcalloc(h->nodes_cap, sizeof(*h->nodes));
-    json_array_foreach(nodes, i, e)
-    {
-        struct gctk_node *n = &h->nodes[h->nnodes++];
-        if (json_array_size(e) != 7 ||
-            !get_int(json_array_get(e, 0), GCTK_NODE_CONTROL, GCTK_NODE_IMEX, &v[0]) ||
-            !get_int(json_array_get(e, 1), 0, GCTK_CAP_ALL, &v[1]) ||
-            !get_int(json_array_get(e, 2), -1, (long long)h->ngpus - 1, &v[2]) ||
-            !get_int(json_array_get(e, 4), 0, 0xfff, &v[3]) ||
-            !get_int(json_array_get(e, 5), 0, 0xfffff, &v[4]) ||
-            !opt_str(json_array_get(e, 3), &n->path) || n->path == NULL ||
-            !opt_str(json_array_get(e, 6), &n->by_path))
+    line = text;
+    for (size_t i = 0; i < n; i++) {
+        char *nl = strchr(line, '\n'), *f[11];
+        *nl = '\0';
+        long long v[2];
+        bool ok;
+        switch (line[0]) {
+        case 'H':
+            ok = fields(line, f, 4) && f[0][0] != '\0' &&
+                 (h->arch = host_arch_by_name(f[1])) != NULL &&
+                 int_field(f[2], -1, 1 << 20, &v[0]) && int_field(f[3], -1, 1 << 20, &v[1]);
+            if (ok) {
+                h->driver_version = xstrdup(f[0]);
+                h->mig_config_minor = (int)v[0];
+                h->mig_monitor_minor = (int)v[1];
+            }
+            break;
+        case 'G':
+            ok = fields(line, f, 10) && gpu_record(h, f);
+            break;
+        case 'M':
+            ok = fields(line, f, 11) && mig_record(h, f);
+            break;
+        case 'F':
+            ok = fields(line, f, 6) && file_record(h, f);
+            break;
+        case 'N':
+            ok = fields(line, f, 7) && node_record(h, f);
+            break;
+        case 'W':
+            ok = fields(line, f, 2) && warning_record(h, f, checked);
+            break;
+        case 'X':
+            ok = fields(line, f, 1) && f[0][0] != '\0';
+            if (ok)
+                strv_push(&h->foreign_libs, xstrdup(f[0]));
+            break;
+        default:
+            ok = false;
+        }
+        if (!ok)
             return false;
-        n->kind = (enum gctk_node_kind)v[0];
-        n->caps = (unsigned)v[1];
-        n->gpu = (int)v[2];
-        n->major = (unsigned)v[3];
-        n->minor = (unsigned)v[4];
+        line = nl + 1;
     }
-    return warnings_from_json(json_object_get(o, "warnings"), checked, &h->warnings) &&
-           strv_from_json(json_object_get(o, "foreign_libs"), &h->foreign_libs);
+    return true;
 }
 
 /* The capabilities of a dependency line ("K<hex> path\t..."), *path set
@@ -798,22 +860,6 @@ static char *entry_name(const char *root, unsigned flags, const struct gctk_host
     return xasprintf("discovery-%016llx.json", k);
 }
 
-/* One line of the entry's text (from *pos, without its newline), parsed as
- * JSON; NULL when there is none or it is not JSON. */
-static json_t *entry_line(const char *name, char *text, size_t len, size_t *pos)
-{
-    char *nl = memchr(text + *pos, '\n', len - *pos);
-    if (nl == NULL)
-        return NULL;
-    size_t start = *pos;
-    *pos = (size_t)(nl - text) + 1;
-    json_t *v = NULL;
-    cleanup_error gctk_error *e = NULL;
-    if (json_parse(name, text + start, (size_t)(nl - text) - start, &v, &e) < 0)
-        return NULL;
-    return v;
-}
-
 /* The capabilities whose dependencies are checked for a caller that uses
  * c->caps (0: all). Utility's and compute's always: a CUDA requirement is
  * checked by loading libcuda and NVML, and the Xorg modules are looked for
@@ -823,18 +869,21 @@ static unsigned checked_caps(const struct gctk_host_cache *c)
     return c->caps == 0 ? 0 : cap_expand(c->caps) | GCTK_CAP_UTILITY | GCTK_CAP_COMPUTE;
 }
 
-/* The entry: its key (JSON) on the first line, the host (JSON) on the second,
- * then the dependencies, a line each. The key and the dependencies are
- * checked before the host is parsed: a changed host costs no more than
- * that. */
+/* The entry: its key (JSON) on the first line; "host N" and the host's N
+ * record lines; the dependencies, a line each; "end M" counting them. The
+ * key and the dependencies are checked before the host is read: a changed
+ * host costs no more than that. */
 static gctk_host *load(int dirfd, const char *name, const char *root, unsigned flags,
                        const struct gctk_host_cache *c, char **why)
 {
-    size_t len = 0, pos = 0;
+    size_t len = 0;
     cleanup_free char *text = read_entry(dirfd, name, &len, why);
     if (text == NULL)
         return NULL;
-    cleanup_json json_t *found = entry_line(name, text, len, &pos);
+    char *key_end = memchr(text, '\n', len);
+    cleanup_json json_t *found = NULL;
+    if (key_end != NULL)
+        json_parse(name, text, (size_t)(key_end - text), &found, NULL);
     gctk_host probe = {.root = (char *)root, .flags = flags};
     cleanup_json json_t *key = key_json(&probe, c);
     if (!json_equal(key, found)) {
@@ -842,21 +891,31 @@ static gctk_host *load(int dirfd, const char *name, const char *root, unsigned f
                              : xasprintf("`%s` is not a cache entry", name);
         return NULL;
     }
-    size_t host_at = pos;
-    char *host_end = memchr(text + pos, '\n', len - pos);
-    if (host_end == NULL ||
-        !deps_hold(host_end + 1, len - (size_t)(host_end + 1 - text), checked_caps(c), why)) {
+    /* the host's lines, no NUL among them */
+    char *host = key_end + 1, *end = text + len, *deps = NULL;
+    long long n = 0;
+    char *nl = memchr(host, '\n', (size_t)(end - host));
+    if (nl != NULL && str_has_prefix(host, "host ")) {
+        *nl = '\0';
+        if (int_field(host + strlen("host "), 1, CACHE_MAX, &n))
+            deps = nl + 1;
+        host = nl + 1;
+    }
+    for (long long i = 0; deps != NULL && i < n; i++) {
+        nl = memchr(deps, '\n', (size_t)(end - deps));
+        deps = nl != NULL && memchr(deps, '\0', (size_t)(nl - deps)) == NULL ? nl + 1 : NULL;
+    }
+    if (deps == NULL || !deps_hold(deps, (size_t)(end - deps), checked_caps(c), why)) {
         if (*why == NULL)
             *why = xasprintf("`%s` is not a cache entry", name);
         return NULL;
     }
-    cleanup_json json_t *host = entry_line(name, text, len, &host_at);
     gctk_host *h = xcalloc(1, sizeof(*h));
     h->root = xstrdup(root);
     h->flags = flags;
     h->mig_config_minor = h->mig_monitor_minor = -1;
     h->imex_major = -2;
-    if (host == NULL || !host_from_json(h, host, checked_caps(c))) {
+    if (!host_from_text(h, host, (size_t)n, checked_caps(c))) {
         gctk_host_free(h);
         *why = xasprintf("`%s` is not a cache entry", name);
         return NULL;
@@ -871,14 +930,19 @@ static char *store(int dirfd, const char *name, const gctk_host *h, const struct
     if (h->deps->racy)
         return xasprintf("not stored: a file discovery read changed in the last %d seconds",
                          CACHE_RACY_S);
-    /* compact JSON has no newline of its own: a line each */
-    cleanup_json json_t *key = key_json(h, c), *host = host_json(h);
+    /* compact JSON has no newline of its own: a line */
+    cleanup_json json_t *key = key_json(h, c);
     cleanup_free char *key_text = json_dumps(key, JSON_COMPACT);
-    cleanup_free char *host_text = json_dumps(host, JSON_COMPACT);
-    if (key_text == NULL || host_text == NULL)
+    if (key_text == NULL)
         return xstrdup("not stored: out of memory");
+    cleanup_strbuf struct strbuf records = {0};
+    if (!host_text(h, &records))
+        return xstrdup("not stored: a string discovery found is empty or has a tab or a newline");
+    size_t n = 0;
+    for (size_t i = 0; i < records.len; i++)
+        n += records.s[i] == '\n';
     cleanup_strbuf struct strbuf entry = {0};
-    strbuf_addf(&entry, "%s\n%s\n", key_text, host_text);
+    strbuf_addf(&entry, "%s\nhost %zu\n%s", key_text, n, records.s);
     if (!deps_text(h->deps, &entry))
         return xstrdup("not stored: a path discovery read has a tab or a newline");
     if (entry.len > CACHE_MAX)

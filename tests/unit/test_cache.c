@@ -75,6 +75,7 @@ static int group_setup(void **state)
     free(make_host("graphics", 1, NULL, NULL, NULL));
     free(make_host("lib32", 1, NULL, NULL, NULL));
     free(make_host("walked", 1, NULL, NULL, NULL));
+    free(make_host("tabbed", 1, NULL, NULL, NULL));
     /* a graphics file that is not one: discovery warns about it */
     cleanup_free char *warned = make_host("warned", 1, NULL, NULL, NULL);
     cleanup_free char *not_file = xasprintf("%s/etc/vulkan/icd.d/nvidia_icd.json", warned);
@@ -351,6 +352,25 @@ static void test_untrusted_entries_ignored(void **state)
     assert_int_equal(system(miscount), 0);
     assert_used_after(root, dir, false);
     assert_used_after(root, dir, true);
+    /* the host's records: one counted too few (a dependency line read as
+     * one), a GPU record without its last field, a GPU out of order, a
+     * node of a GPU that is not there, a file of no kind */
+    const char *const garbles[] = {
+        "s/^host \\([0-9]*\\)$/host 1\\1/",
+        "0,/^G/s/^\\(G.*\\)\t[0-9]*$/\\1/",
+        "0,/^G\t0\t/s/^G\t0\t/G\t1\t/",
+        "0,/^N\t[0-9]*\t[0-9]*\t-1\t/s/^\\(N\t[0-9]*\t[0-9]*\t\\)-1\t/\\199\t/",
+        "0,/^F\t/s/^F\t[0-9]*\t/F\t\t/",
+    };
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(garbles); i++) {
+        cleanup_free char *garble = xasprintf("cp '%s' '%s/before' && sed -i '%s' '%s' && "
+                                              "! cmp -s '%s' '%s/before'",
+                                              entry, tmp, garbles[i], entry, entry, tmp);
+        if (system(garble) != 0)
+            fail_msg("`%s` did not change the entry", garbles[i]);
+        assert_used_after(root, dir, false);
+        assert_used_after(root, dir, true);
+    }
     cleanup_free char *other = xasprintf("%s.real", entry);
     assert_int_equal(rename(entry, other), 0);
     assert_int_equal(symlink(other, entry), 0);
@@ -550,6 +570,16 @@ static void test_key(void **state)
     h = open_with(root, 0, dir);
     setenv("PATH", saved, 1);
     assert_status(h, "not stored: a path discovery read has a tab or a newline");
+    gctk_host_free(h);
+    /* nor a host with a string that is not one field of its record */
+    cleanup_free char *tabbed = xasprintf("%s/tabbed", tmp);
+    cleanup_free char *model = xasprintf("sed -i 's/^Model:.*/Model: \t NVIDIA\tH100/' "
+                                         "'%s/proc/driver/nvidia/gpus/0000:18:00.0/information'",
+                                         tabbed);
+    assert_int_equal(system(model), 0);
+    h = open_with(tabbed, 0, dir);
+    assert_status(h, "not stored: a string discovery found is empty or has a tab or a newline");
+    assert_string_equal(h->gpus[0].model, "NVIDIA\tH100");
     gctk_host_free(h);
     /* a directory of entries stays bounded */
     for (int i = 0; i < 40; i++) {
