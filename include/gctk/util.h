@@ -216,6 +216,8 @@ struct write_opts {
     bool no_sync;      /* nor the content: a file made again at every use (a container's
                           ld.so.cache, the discovery cache); implies no_dir_sync */
     bool replace_any;  /* whatever is at the name is replaced (a container's file) */
+    bool fresh;        /* name is new, in a directory nobody else writes (a tmpfs made just
+                          now): made at its own name, O_EXCL; no temporary, no rename */
     const char *shown; /* how messages name the file; NULL: `path` */
 };
 

@@ -219,8 +219,9 @@ static int make_links(struct rootfs *r, const gctk_plan *p, const struct layout_
 }
 
 /* Copies a small host file of /proc/driver/nvidia into the container's tmpfs. */
-static int copy_proc_file(const gctk_host *h, struct rootfs *r, const char *name, bool params,
-                          gctk_error **err)
+/* The host's /proc/driver/nvidia/name into the tmpfs that masks it (dirfd). */
+static int copy_proc_file(const gctk_host *h, struct rootfs *r, int dirfd, const char *name,
+                          bool params, gctk_error **err)
 {
     cleanup_free char *dir = path_join(gctk_host_root(h), HOST_PROC_NVIDIA);
     cleanup_free char *src = xasprintf("%s/%s", dir, name);
@@ -235,8 +236,7 @@ static int copy_proc_file(const gctk_host *h, struct rootfs *r, const char *name
         if (m != NULL)
             m[strlen("ModifyDeviceFiles: ")] = '0';
     }
-    cleanup_free char *dst = xasprintf(HOST_PROC_NVIDIA "/%s", name);
-    return rootfs_write_file(r, dst, text, len, 0444, err);
+    return rootfs_write_file_in(r, dirfd, name, text, len, 0444, err);
 }
 
 /* MIG: the capability files (or directories) of the selected instances, and
@@ -285,15 +285,26 @@ int inject_mask_proc(const gctk_host *h, struct rootfs *r, const struct gctk_gpu
     }
     if (mount_tmpfs_fd(target, "mode=0555", j, &tmp_root, err) < 0)
         return gctk_wrap(err, "mask `" HOST_PROC_NVIDIA "`");
-    if (copy_proc_file(h, r, "version", false, err) < 0 ||
-        copy_proc_file(h, r, "params", true, err) < 0 ||
-        copy_proc_file(h, r, "registry", false, err) < 0)
+    /* the tmpfs is the hook's own: its files and directories are made in it
+     * by name, nothing in it to resolve */
+    cleanup_fd int gpus_dir = -1;
+    if (copy_proc_file(h, r, tmp_root, "version", false, err) < 0 ||
+        copy_proc_file(h, r, tmp_root, "params", true, err) < 0 ||
+        copy_proc_file(h, r, tmp_root, "registry", false, err) < 0 ||
+        (ngpus > 0 && rootfs_mkdir_in(r, tmp_root, "gpus", 0555, &gpus_dir, err) < 0))
         return gctk_wrap(err, "mask `" HOST_PROC_NVIDIA "`");
     for (size_t i = 0; i < ngpus; i++) {
         const struct gctk_gpu *g = gpus[i];
+        const char *bus = str_has_prefix(g->proc_dir, HOST_PROC_NVIDIA "/gpus/")
+                              ? g->proc_dir + strlen(HOST_PROC_NVIDIA "/gpus/")
+                              : "";
         cleanup_fd int src = -1, dst = -1;
+        if (bus[0] == '\0' || strchr(bus, '/') != NULL || strcmp(bus, "..") == 0 ||
+            strcmp(bus, ".") == 0)
+            return gctk_fail(err, 0, "GPU directory `%s` is not one of `" HOST_PROC_NVIDIA "/gpus`",
+                             g->proc_dir);
         if (open_host(h, g->proc_dir, S_IFDIR, &src, &st, err) < 0 ||
-            rootfs_make_target(r, g->proc_dir, S_IFDIR, NULL, &dst, err) < 0 ||
+            rootfs_mkdir_in(r, gpus_dir, bus, 0555, &dst, err) < 0 ||
             mount_bind_fd(src, dst, MOUNT_RO | MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC, j, err) <
                 0)
             return gctk_wrap(err, "mount `%s`", g->proc_dir);

@@ -896,6 +896,31 @@ int rootfs_mkdir_p(struct rootfs *r, const char *path, mode_t mode, struct mount
     return rc;
 }
 
+int rootfs_mkdir_in(struct rootfs *r, int dirfd, const char *name, mode_t mode, int *fd_out,
+                    gctk_error **err)
+{
+    struct owner_scope s;
+    owner_enter(r, &s);
+    int fd = create_dir_in(dirfd, name, mode, NULL);
+    owner_leave(&s);
+    if (fd < 0)
+        return gctk_fail(err, -fd, "make directory `%s` inside `%s`", name, r->path);
+    *fd_out = fd;
+    return 0;
+}
+
+int rootfs_write_file_in(struct rootfs *r, int dirfd, const char *name, const void *data,
+                         size_t len, mode_t mode, gctk_error **err)
+{
+    cleanup_free char *shown = xasprintf("`%s` inside `%s`", name, r->path);
+    const struct write_opts o = {.mode = mode, .no_sync = true, .fresh = true, .shown = shown};
+    struct owner_scope s;
+    owner_enter(r, &s);
+    int rc = write_file_at(dirfd, name, data, len, &o, err);
+    owner_leave(&s);
+    return rc;
+}
+
 int rootfs_make_target(struct rootfs *r, const char *path, mode_t type, struct mount_journal *j,
                        int *fd_out, gctk_error **err)
 {

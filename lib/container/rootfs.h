@@ -74,6 +74,17 @@ int rootfs_mkdir_p(struct rootfs *r, const char *path, mode_t mode, struct mount
 int rootfs_make_target(struct rootfs *r, const char *path, mode_t type, struct mount_journal *j,
                        int *fd_out, gctk_error **err);
 
+/* In dirfd, a directory of the hook's own that nothing in the container
+ * has run in (a tmpfs it mounted just now): the directory name made (and
+ * opened O_PATH), or the file name made and written, at its name, as
+ * rootfs_mkdir_p() and rootfs_write_file() make them (owned by the
+ * container's root), without resolving a path or renaming. Something
+ * already at name is an error. */
+int rootfs_mkdir_in(struct rootfs *r, int dirfd, const char *name, mode_t mode, int *fd_out,
+                    gctk_error **err);
+int rootfs_write_file_in(struct rootfs *r, int dirfd, const char *name, const void *data,
+                         size_t len, mode_t mode, gctk_error **err);
+
 /* Creates the symlink linkpath -> target inside the root (parents created). An
  * existing symlink with the same target is fine; one with another target is
  * replaced; any other existing file is left alone and reported. */

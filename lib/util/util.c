@@ -812,6 +812,14 @@ int write_file_at(int dirfd, const char *name, const void *data, size_t len,
 {
     cleanup_free char *default_shown = xasprintf("`%s`", name);
     const char *shown = o->shown != NULL ? o->shown : default_shown;
+    if (o->fresh) {
+        cleanup_fd int fd =
+            openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 || fchmod(fd, o->mode) < 0 || write_all(fd, data, len) < 0 ||
+            (!o->no_sync && fsync(fd) < 0) || close(steal_fd(&fd)) < 0)
+            return gctk_fail(err, errno, "write %s", shown);
+        return 0;
+    }
     struct stat old;
     bool exists = fstatat(dirfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0;
     if (exists && !S_ISREG(old.st_mode) && !o->replace_any)

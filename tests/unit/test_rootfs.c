@@ -745,6 +745,28 @@ static void test_tmpfs_and_seal(void **state)
     cleanup_fd int w = openat(root, "f", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     assert_true(w >= 0);
     assert_int_equal(write(w, "data", 4), 4);
+    /* made in it by name: a file at its mode, past the umask; a directory
+     * (opened O_PATH); nothing already there is replaced */
+    mode_t old_umask = umask(0277);
+    assert_int_equal(rootfs_write_file_in(&f->r, root, "v", "ver", 3, 0444, &err), 0);
+    umask(old_umask);
+    cleanup_fd int sub = -1, again = -1;
+    assert_int_equal(rootfs_mkdir_in(&f->r, root, "gpus", 0555, &sub, &err), 0);
+    struct stat st;
+    assert_int_equal(fstatat(root, "v", &st, AT_SYMLINK_NOFOLLOW), 0);
+    assert_true(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0444);
+    assert_int_equal(fstat(sub, &st), 0);
+    assert_true(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0555);
+    assert_int_equal(fcntl(sub, F_GETFL) & O_PATH, O_PATH);
+    assert_int_equal(rootfs_write_file_in(&f->r, root, "v", "new", 3, 0444, &err), -1);
+    expect_error(&err, EEXIST, "`v` inside");
+    assert_int_equal(symlinkat("/etc", root, "l"), 0);
+    assert_int_equal(rootfs_mkdir_in(&f->r, root, "l", 0555, &again, &err), -1);
+    expect_error(&err, EEXIST, "`l` inside");
+    assert_int_equal(rootfs_write_file_in(&f->r, root, "l", "x", 1, 0444, &err), -1);
+    expect_error(&err, EEXIST, NULL);
+    cleanup_free char *v = slurp(f->root, "run/gctk/v");
+    assert_string_equal(v, "ver");
     cleanup_free char *dst = at(f->root, "run/gctk");
     cleanup_free char *before = mount_at(dst);
     assert_non_null(before);
@@ -1076,6 +1098,15 @@ static void test_user_namespace(void **state)
     assert_int_equal(lstat(link, &st), 0);
     assert_int_equal(st.st_uid, 100000);
     assert_int_equal(lstat(written, &st), 0);
+    assert_int_equal(st.st_uid, 100000);
+    /* made by name in a directory of the hook's (the namespace's tmpfs here) */
+    cleanup_fd int devfd = -1, made = -1;
+    assert_int_equal(rootfs_open_path(&r, "/dev", O_PATH | O_DIRECTORY, &devfd, NULL), 0);
+    assert_int_equal(rootfs_write_file_in(&r, devfd, "in-file", "x", 1, 0444, NULL), 0);
+    assert_int_equal(rootfs_mkdir_in(&r, devfd, "in-dir", 0555, &made, NULL), 0);
+    assert_int_equal(fstatat(devfd, "in-file", &st, AT_SYMLINK_NOFOLLOW), 0);
+    assert_int_equal(st.st_uid, 100000);
+    assert_int_equal(fstat(made, &st), 0);
     assert_int_equal(st.st_uid, 100000);
     /* the hook's own filesystem ids are back */
     assert_int_equal(setfsuid((uid_t)-1), 0);
