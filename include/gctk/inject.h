@@ -31,6 +31,9 @@ struct inject_report {
  * ("0 0 4294967295"). Anything else is a user namespace (rootless): there the
  * device cgroup is left alone, as with no_cgroups, since it cannot be edited. */
 bool inject_uid_map_is_initial(const char *text);
+/* Whether this process runs in a user namespace (its uid_map is not the
+ * initial one; false when it cannot be read). */
+bool inject_in_user_namespace(void);
 /* Whether this process has CAP_SYS_ADMIN in its user namespace (true when
  * it cannot tell). */
 bool inject_has_cap_sys_admin(void);

@@ -1,6 +1,7 @@
 /* Injection into a container, in-process: no helper is forked, no binary of
  * the image or of the host is run. */
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -355,7 +356,7 @@ bool inject_uid_map_is_initial(const char *text)
     return inside == 0 && outside == 0 && count == 4294967295ul && text[n] == '\0';
 }
 
-static bool in_user_namespace(void)
+bool inject_in_user_namespace(void)
 {
     cleanup_free char *text = NULL;
     if (read_file("/proc/self/uid_map", 4096, &text, NULL, NULL) < 0)
@@ -365,23 +366,20 @@ static bool in_user_namespace(void)
 
 bool inject_has_cap_sys_admin(void)
 {
-    cleanup_free char *status = NULL;
-    if (read_file("/proc/self/status", 64 * 1024, &status, NULL, NULL) < 0)
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+    if (syscall(SYS_capget, &h, d) < 0)
         return true; /* cannot tell: let the kernel say */
-    const char *eff = strstr(status, "\nCapEff:");
-    unsigned long long caps = 0;
-    if (eff == NULL || sscanf(eff + strlen("\nCapEff:"), "%llx", &caps) != 1)
-        return true;
-    return (caps >> 21) & 1; /* CAP_SYS_ADMIN */
+    return (d[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN)) != 0;
 }
 
 /* A hook that runs without CAP_SYS_ADMIN outside a user namespace (runc run
  * by a user directly, a rootless setup that runs hooks outside its user
  * namespace) can neither edit a device cgroup nor enter the container's
  * mount namespace: said before anything is tried, with the fixes. */
-static int check_privileges(gctk_error **err)
+static int check_privileges(bool userns, gctk_error **err)
 {
-    if (in_user_namespace() || inject_has_cap_sys_admin())
+    if (userns || inject_has_cap_sys_admin())
         return 0;
     gctk_fail(err, 0,
               "gctk-hook runs as uid %u without CAP_SYS_ADMIN, outside a user namespace: it "
@@ -429,7 +427,8 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o, struct
     cleanup_fd int pidfd = -1;
     unsigned long long t = now_ns();
 
-    if (open_process(o->pid, &pidfd, err) < 0 || check_privileges(err) < 0 ||
+    bool userns = inject_in_user_namespace();
+    if (open_process(o->pid, &pidfd, err) < 0 || check_privileges(userns, err) < 0 ||
         check_outer_cgroup(h, p, err) < 0)
         return -1;
 
@@ -437,7 +436,7 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o, struct
     /* rootless (--no-cgroups --user of NVIDIA's tools): the engine's cgroup
      * is not ours to edit, and no node is ever made: they are bind-mounted */
     bool no_cgroups = o->no_cgroups;
-    if (!no_cgroups && ndev > 0 && in_user_namespace()) {
+    if (!no_cgroups && ndev > 0 && userns) {
         no_cgroups = true;
         strv_push(&rep->notes, xstrdup("in a user namespace: device cgroup left to the engine"));
     }

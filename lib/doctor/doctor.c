@@ -1289,13 +1289,6 @@ static bool dockerd_rootless(const struct ctx *c)
            !inject_uid_map_is_initial(map);
 }
 
-static bool self_in_user_namespace(void)
-{
-    cleanup_free char *map = NULL;
-    return read_file("/proc/self/uid_map", 4096, &map, NULL, NULL) == 0 &&
-           !inject_uid_map_is_initial(map);
-}
-
 /* "no-cgroups": true is for rootless engines, which gctk detects by itself;
  * under a rootful one every GPU container gets nodes its device cgroup
  * refuses: the most common "Failed to initialize NVML: Unknown Error" with
@@ -1314,7 +1307,7 @@ static void check_no_cgroups(struct ctx *c)
             "`%s` sets \"no-cgroups\": true and dockerd (pid %d) is rootless: its containers' "
             "device cgroups are the engine's",
             file, (int)c->dockerd);
-    } else if (c->dockerd > 0 || !self_in_user_namespace()) {
+    } else if (c->dockerd > 0 || !inject_in_user_namespace()) {
         add(c->r, "no-cgroups", c->dockerd > 0 ? DOCTOR_ERROR : DOCTOR_WARNING, steal_pointer(&fix),
             "`%s` sets \"no-cgroups\": true, but %s runs as root, outside a user namespace: the "
             "hook then leaves the GPUs out of each container's device cgroup, which refuses "
@@ -1355,7 +1348,7 @@ static void check_device_cgroup(struct ctx *c)
  * a doctor run without it says what a hook run that way meets. */
 static void check_privileges(struct ctx *c)
 {
-    if (self_in_user_namespace() || inject_has_cap_sys_admin())
+    if (inject_in_user_namespace() || inject_has_cap_sys_admin())
         return;
     add(c->r, "privileges", DOCTOR_WARNING,
         xstrdup("run the engine as root; or rootless with a user namespace (rootless Podman or "
