@@ -318,14 +318,15 @@ static unsigned v1_granted(const char *list, unsigned maj, unsigned min)
     return acc;
 }
 
-/* The devices files take one rule per write. */
-static int write_rule(const char *dir, const char *file, const char *rule, gctk_error **err)
+/* The devices files take one rule per write, as many writes as an open
+ * wants: *fd is dir/file, opened at its first rule. */
+static int write_rule(const char *dir, const char *file, int *fd, const char *rule,
+                      gctk_error **err)
 {
     cleanup_free char *path = path_join(dir, file);
-    cleanup_fd int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (*fd < 0 && (*fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
         return gctk_fail(err, errno, "open `%s`", path);
-    ssize_t w = write(fd, rule, strlen(rule));
+    ssize_t w = write(*fd, rule, strlen(rule));
     if (w < 0 || (size_t)w != strlen(rule)) {
         int e = w < 0 ? errno : EIO;
         if (e == EPERM && strcmp(file, "devices.allow") == 0)
@@ -338,8 +339,9 @@ static int write_rule(const char *dir, const char *file, const char *rule, gctk_
 
 static void v1_undo(struct cgroup_grant *g)
 {
+    cleanup_fd int fd = -1;
     for (size_t i = 0; i < g->deny.len; i++)
-        write_rule(g->dir, "devices.deny", g->deny.items[i], NULL);
+        write_rule(g->dir, "devices.deny", &fd, g->deny.items[i], NULL);
     strv_clear(&g->deny);
 }
 
@@ -352,13 +354,14 @@ int cgroup_v1_allow_devices(const char *cgroup_dir, const struct cgroup_device *
         return gctk_wrap(err, "read the device rules of cgroup `%s`", cgroup_dir);
 
     cleanup_grant struct cgroup_grant *g = grant_new(CGROUP_V1, cgroup_dir);
+    cleanup_fd int allow = -1;
     for (size_t i = 0; i < n; i++) {
         unsigned missing = (ACC_R | ACC_W) & ~v1_granted(list, devs[i].major, devs[i].minor);
         if (missing == 0)
             continue;
         cleanup_free char *rule = xasprintf("c %u:%u %s%s", devs[i].major, devs[i].minor,
                                             missing & ACC_R ? "r" : "", missing & ACC_W ? "w" : "");
-        if (write_rule(cgroup_dir, "devices.allow", rule, err) < 0) {
+        if (write_rule(cgroup_dir, "devices.allow", &allow, rule, err) < 0) {
             if (err != NULL && *err != NULL && (*err)->code == EPERM) {
                 cleanup_free char *fix = cgroup_outer_fix(devs, n);
                 gctk_hint(err, "%s", fix);

@@ -430,19 +430,24 @@ static void test_v1_allow_and_undo(void **state)
     move_into(f->dir, f->child.pid);
     assert_int_equal(child_open(&f->child, 'n'), EPERM);
 
-    struct cgroup_device devs[] = {{1, 3}, {1, 5}};
+    /* two rules to write (through one open of devices.allow), one there */
+    assert_int_equal(child_open(&f->child, 'f'), EPERM);
+    struct cgroup_device devs[] = {{1, 3}, {1, 5}, {1, 7}};
     gctk_error *err = NULL;
-    if (cgroup_allow_devices(f->child.pid, devs, 2, &f->grant, &err) < 0)
+    if (cgroup_allow_devices(f->child.pid, devs, 3, &f->grant, &err) < 0)
         fail_msg("cgroup_allow_devices: %s", err->msg);
     assert_true(list_has_line(f->dir, "c 1:3 rw"));
+    assert_true(list_has_line(f->dir, "c 1:7 rw"));
     assert_int_equal(child_open(&f->child, 'n'), 0);
     assert_int_equal(child_open(&f->child, 'z'), 0);
-    assert_int_equal(child_open(&f->child, 'f'), EPERM);
+    assert_int_equal(child_open(&f->child, 'f'), 0);
 
     cgroup_grant_undo(f->grant);
     assert_false(list_has_line(f->dir, "c 1:3 rw"));
+    assert_false(list_has_line(f->dir, "c 1:7 rw"));
     assert_true(list_has_line(f->dir, "c 1:5 rwm"));
     assert_int_equal(child_open(&f->child, 'n'), EPERM);
+    assert_int_equal(child_open(&f->child, 'f'), EPERM);
     assert_int_equal(child_open(&f->child, 'z'), 0);
     /* a second undo has nothing left to do */
     cgroup_grant_undo(f->grant);
