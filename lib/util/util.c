@@ -742,6 +742,10 @@ int write_all(int fd, const void *data, size_t len)
 
 int mkdir_p(const char *path, mode_t mode, gctk_error **err)
 {
+    /* the usual case: there already, one look instead of one a component */
+    struct stat there;
+    if (stat(path, &there) == 0 && S_ISDIR(there.st_mode))
+        return 0;
     cleanup_free char *p = xstrdup(path);
     for (char *s = p + 1;; s++) {
         if (*s != '/' && *s != '\0')
