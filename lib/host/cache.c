@@ -638,8 +638,9 @@ static char *str_field(const char *s)
     return s[0] != '\0' ? xstrdup(s) : NULL;
 }
 
-static bool gpu_record(gctk_host *h, char **f)
+static bool gpu_record(gctk_host *h, char **f, unsigned checked)
 {
+    (void)checked;
     long long v[4];
     if (!int_field(f[0], 0, 1 << 20, &v[0]) || !int_field(f[1], 0, 254, &v[1]) ||
         !int_field(f[7], -1, 1ll << 40, &v[2]) || !int_field(f[9], 0, GCTK_MIG_ENABLED, &v[3]) ||
@@ -660,8 +661,9 @@ static bool gpu_record(gctk_host *h, char **f)
     return true;
 }
 
-static bool mig_record(gctk_host *h, char **f)
+static bool mig_record(gctk_host *h, char **f, unsigned checked)
 {
+    (void)checked;
     long long v[7];
     if (!int_field(f[0], 0, (long long)h->ngpus - 1, &v[0]) ||
         !int_field(f[1], 0, 1 << 20, &v[1]) || !int_field(f[2], 0, 1 << 20, &v[2]) ||
@@ -684,8 +686,9 @@ static bool mig_record(gctk_host *h, char **f)
     return true;
 }
 
-static bool file_record(gctk_host *h, char **f)
+static bool file_record(gctk_host *h, char **f, unsigned checked)
 {
+    (void)checked;
     long long v[2];
     if (!int_field(f[0], GCTK_FILE_LIB, GCTK_FILE_MODULE, &v[0]) ||
         !int_field(f[1], 0, GCTK_CAP_ALL, &v[1]) || f[2][0] == '\0')
@@ -701,8 +704,9 @@ static bool file_record(gctk_host *h, char **f)
     return true;
 }
 
-static bool node_record(gctk_host *h, char **f)
+static bool node_record(gctk_host *h, char **f, unsigned checked)
 {
+    (void)checked;
     long long v[5];
     if (!int_field(f[0], GCTK_NODE_CONTROL, GCTK_NODE_IMEX, &v[0]) ||
         !int_field(f[1], 0, GCTK_CAP_ALL, &v[1]) ||
@@ -718,6 +722,29 @@ static bool node_record(gctk_host *h, char **f)
         .minor = (unsigned)v[4],
         .by_path = str_field(f[6]),
     };
+    return true;
+}
+
+/* The driver's version and architecture, the MIG config and monitor minors. */
+static bool host_record(gctk_host *h, char **f, unsigned checked)
+{
+    (void)checked;
+    long long v[2];
+    if (f[0][0] == '\0' || (h->arch = host_arch_by_name(f[1])) == NULL ||
+        !int_field(f[2], -1, 1 << 20, &v[0]) || !int_field(f[3], -1, 1 << 20, &v[1]))
+        return false;
+    h->driver_version = xstrdup(f[0]);
+    h->mig_config_minor = (int)v[0];
+    h->mig_monitor_minor = (int)v[1];
+    return true;
+}
+
+static bool foreign_record(gctk_host *h, char **f, unsigned checked)
+{
+    (void)checked;
+    if (f[0][0] == '\0')
+        return false;
+    strv_push(&h->foreign_libs, xstrdup(f[0]));
     return true;
 }
 
@@ -740,7 +767,7 @@ static bool host_from_text(gctk_host *h, char *text, size_t n, unsigned checked)
     size_t count[128] = {0};
     char *line = text;
     for (size_t i = 0; i < n; i++, line = strchr(line, '\n') + 1)
-        count[(unsigned char)line[0] & 127]++;
+        count[(unsigned char)line[0] < 128 ? line[0] : 0]++;
     if (text[0] != 'H' || count['H'] != 1)
         return false;
     h->gpus = xcalloc(count['G'] + 1, sizeof(*h->gpus));
@@ -750,46 +777,22 @@ static bool host_from_text(gctk_host *h, char *text, size_t n, unsigned checked)
     h->files = xcalloc(h->files_cap, sizeof(*h->files));
     h->nodes_cap = count['N'] + 1;
     h->nodes = xcalloc(h->nodes_cap, sizeof(*h->nodes));
+    static const struct {
+        char letter;
+        size_t fields;
+        bool (*read)(gctk_host *h, char **f, unsigned checked);
+    } kinds[] = {{'H', 4, host_record},   {'G', 10, gpu_record}, {'M', 11, mig_record},
+                 {'F', 6, file_record},   {'N', 7, node_record}, {'W', 2, warning_record},
+                 {'X', 1, foreign_record}};
     line = text;
     for (size_t i = 0; i < n; i++) {
         char *nl = strchr(line, '\n'), *f[11];
         *nl = '\0';
-        long long v[2];
-        bool ok;
-        switch (line[0]) {
-        case 'H':
-            ok = fields(line, f, 4) && f[0][0] != '\0' &&
-                 (h->arch = host_arch_by_name(f[1])) != NULL &&
-                 int_field(f[2], -1, 1 << 20, &v[0]) && int_field(f[3], -1, 1 << 20, &v[1]);
-            if (ok) {
-                h->driver_version = xstrdup(f[0]);
-                h->mig_config_minor = (int)v[0];
-                h->mig_monitor_minor = (int)v[1];
-            }
-            break;
-        case 'G':
-            ok = fields(line, f, 10) && gpu_record(h, f);
-            break;
-        case 'M':
-            ok = fields(line, f, 11) && mig_record(h, f);
-            break;
-        case 'F':
-            ok = fields(line, f, 6) && file_record(h, f);
-            break;
-        case 'N':
-            ok = fields(line, f, 7) && node_record(h, f);
-            break;
-        case 'W':
-            ok = fields(line, f, 2) && warning_record(h, f, checked);
-            break;
-        case 'X':
-            ok = fields(line, f, 1) && f[0][0] != '\0';
-            if (ok)
-                strv_push(&h->foreign_libs, xstrdup(f[0]));
-            break;
-        default:
-            ok = false;
-        }
+        size_t k = 0;
+        while (k < GCTK_ARRAY_LEN(kinds) && kinds[k].letter != line[0])
+            k++;
+        bool ok = k < GCTK_ARRAY_LEN(kinds) && fields(line, f, kinds[k].fields) &&
+                  kinds[k].read(h, f, checked);
         if (!ok)
             return false;
         line = nl + 1;
