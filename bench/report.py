@@ -282,16 +282,20 @@ plot %s
     cp = params(st, "conc")
     if cp:
         w("### Concurrent starts: the hook's own time with K containers started at once (ms)\n")
-        w("| K | hook n | hook median | p95 | max | `runc run` median | p95 | batch wall median |")
-        w("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        w("| K | hook n | hook median | p95 | max | `runc run` median | p95 | batch wall median "
+          "| plain `runc run` median (K at once, no hook) | ratio |")
+        w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         data = os.path.join(plots, label + "-concurrency.dat")
         with open(data, "w") as fp:
             for k in cp:
                 h = find(st, "conc", "hook", "hook_ms", k)
                 r = find(st, "conc", "runc-hook", "wall_ms", k)
                 b = find(st, "conc", "batch", "wall_ms", k)
-                w("| %s | %d | %s | %s | %s | %s | %s | %s |" % (
-                    k, h.n, f(h.median), f(h.p95), f(h.max), f(r.median), f(r.p95), f(b.median)))
+                pl = find(st, "conc", "runc-plain", "wall_ms", k)
+                w("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    k, h.n, f(h.median), f(h.p95), f(h.max), f(r.median), f(r.p95), f(b.median),
+                    f(pl.median if pl else None),
+                    "%.2f" % (r.median / pl.median) if pl and pl.median else "-"))
                 fp.write("%s %.3f %.3f %.3f %.3f\n" % (k, h.median, h.p95, r.median, r.p95))
         w("")
         pngs.append((label + "-concurrency.png", """

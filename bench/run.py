@@ -641,34 +641,47 @@ class Bench:
             rounds = max(2, self.a.runs // k) if k > 1 else self.a.runs
             log("concurrency: %d at once, %d rounds" % (k, rounds))
             for r in range(rounds + 1):
-                bundles = [self.bundle(base, ["NVIDIA_VISIBLE_DEVICES=%d" % (i % ngpus)],
-                                       [self.hook_entry(conf)])[0] for i in range(k)]
+                # K plain containers at once, then K GPU containers: what the
+                # machine does with K starts at all, beside what the hook adds
+                plain, plain_batch = self.batch(base, [], None, k, "p%d" % r)
                 off = self.logsize(logf)
-                walls = [None] * k
-
-                def one(i):
-                    cid = "gb%d-c%d-%d" % (os.getpid(), r, i)
-                    argv = [self.runc, "--root", self.runc_root, "run", "-b", bundles[i], cid]
-                    walls[i] = spawn_timed(argv)
-
-                threads = [threading.Thread(target=one, args=(i,)) for i in range(k)]
-                t0 = time.perf_counter_ns()
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join()
-                batch = (time.perf_counter_ns() - t0) / 1e6
-                for d in bundles:
-                    self.drop_rootfs(d)
-                if any(w[2] != 0 for w in walls):
-                    sys.exit("bench: a concurrent container failed")
+                walls, batch = self.batch(base, ["NVIDIA_VISIBLE_DEVICES=%d" % (i % ngpus) for i in range(k)],
+                                          self.hook_entry(conf), k, "c%d" % r)
                 if r == 0:
                     continue  # warm-up
                 self.samples.add("conc", "batch", k, "wall_ms", batch)
                 for w in walls:
                     self.samples.add("conc", "runc-hook", k, "wall_ms", w[0])
+                for w in plain:
+                    self.samples.add("conc", "runc-plain", k, "wall_ms", w[0])
                 for _, total, _ in self.hook_times(logf, off):
                     self.samples.add("conc", "hook", k, "hook_ms", total)
+
+    def batch(self, base, envs, hook, k, tag):
+        """Starts k containers at once (envs[i]: container i's variable, none
+        when envs is empty; hook: their prestart hook or None); returns their
+        (wall, rss, rc) and the batch's wall ms."""
+        bundles = [self.bundle(base, [envs[i]] if envs else [], [hook] if hook else [])[0]
+                   for i in range(k)]
+        walls = [None] * k
+
+        def one(i):
+            cid = "gb%d-%s-%d" % (os.getpid(), tag, i)
+            argv = [self.runc, "--root", self.runc_root, "run", "-b", bundles[i], cid]
+            walls[i] = spawn_timed(argv)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(k)]
+        t0 = time.perf_counter_ns()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = (time.perf_counter_ns() - t0) / 1e6
+        for d in bundles:
+            self.drop_rootfs(d)
+        if any(w[2] != 0 for w in walls):
+            sys.exit("bench: a concurrent container failed")
+        return walls, wall
 
     def part_rss(self):
         """Peak RSS of gctk-hook in a real start (through a wrapper that
