@@ -2,7 +2,6 @@
  * the image or of the host is run. */
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <poll.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,36 +41,30 @@ static int open_process(pid_t pid, int *pidfd, gctk_error **err)
     return gctk_fail(err, errno, "container process %d: pidfd_open", (int)pid);
 }
 
-/* The state of process pid in /proc ("pid (comm) S ...": comm may hold
- * anything, the state follows the last ')'); '?' when it cannot be read. */
-static char proc_state(pid_t pid)
+/* Fails when the container's process has exited (a zombie counts as exited):
+ * what was read through /proc/<pid> before this check was the container's.
+ * Its state in /proc, not a poll of the pidfd: /proc says Z as soon as the
+ * leader thread has exited, a pidfd polls readable only once every thread
+ * has, which under load came after the hook's last check (test-faults: a
+ * container killed during the hook kept the rootfs the hook set up). */
+static int check_alive(int pidfd, pid_t pid, gctk_error **err)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     cleanup_free char *stat = NULL;
-    if (read_file(path, 4096, &stat, NULL, NULL) < 0)
-        return '?';
-    const char *paren = strrchr(stat, ')');
-    return paren != NULL && paren[1] == ' ' ? paren[2] : '?';
-}
-
-/* Fails when the container's process has exited (a zombie counts as exited):
- * what was read through /proc/<pid> before this check was the container's. */
-static int check_alive(int pidfd, pid_t pid, gctk_error **err)
-{
-    /* a pidfd polls readable once its process has exited, zombie or reaped */
-    struct pollfd p = {.fd = pidfd, .events = POLLIN};
-    int ready = pidfd >= 0 ? poll(&p, 1, 0) : -1;
-    bool gone = ready > 0;
-    if (ready < 0) {
-        /* no pidfd (before kernel 5.3): /proc; ENOSYS where pidfd_open
-         * worked: an emulator (valgrind 3.24) that knows pidfd_open only */
-        char state = proc_state(pid);
-        bool same =
-            pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == ENOSYS;
-        gone = !same || state == '?' || state == 'Z' || state == 'X';
+    cleanup_error gctk_error *e = NULL;
+    char state = '?';
+    if (read_file(path, 4096, &stat, NULL, &e) == 0) {
+        /* "pid (comm) S ...": comm may hold anything, the state follows the last ')' */
+        const char *paren = strrchr(stat, ')');
+        if (paren != NULL && paren[1] == ' ')
+            state = paren[2];
     }
-    if (gone)
+    /* ENOSYS where pidfd_open worked: an emulator (valgrind 3.24) that knows
+     * pidfd_open only; the /proc check stands alone, as before kernel 5.3 */
+    bool same =
+        pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == ENOSYS;
+    if (!same || stat == NULL || state == 'Z' || state == 'X')
         return gctk_fail(err, 0,
                          "container process %d exited while the hook was setting up its "
                          "GPUs: nothing was left in the container",
