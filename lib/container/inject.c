@@ -223,7 +223,6 @@ static int make_links(struct rootfs *r, const gctk_plan *p, const struct layout_
     return rc;
 }
 
-/* Copies a small host file of /proc/driver/nvidia into the container's tmpfs. */
 /* The host's /proc/driver/nvidia/name into the tmpfs that masks it (dirfd). */
 static int copy_proc_file(const gctk_host *h, struct rootfs *r, int dirfd, const char *name,
                           bool params, gctk_error **err)

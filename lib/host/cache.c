@@ -603,6 +603,13 @@ static bool host_text(const gctk_host *h, struct strbuf *b)
     return ok;
 }
 
+/* Whether what is tagged caps (0: every capability) serves the capabilities
+ * checked (0: all): a dependency to check, a warning to show. */
+static bool tag_checked(unsigned caps, unsigned checked)
+{
+    return caps == 0 || checked == 0 || (caps & checked) != 0;
+}
+
 /* The fields of a record line (NUL-terminated, changed in place): false
  * unless it has exactly n after its letter. */
 static bool fields(char *line, char **f, size_t n)
@@ -754,7 +761,7 @@ static bool warning_record(gctk_host *h, char **f, unsigned checked)
     long long caps;
     if (!int_field(f[0], 0, GCTK_CAP_ALL, &caps) || f[1][0] == '\0')
         return false;
-    if (caps == 0 || checked == 0 || (caps & checked) != 0)
+    if (tag_checked((unsigned)caps, checked))
         strv_push(&h->warnings, xstrdup(f[1]));
     return true;
 }
@@ -839,8 +846,7 @@ static bool deps_hold(char *deps, size_t len, unsigned checked, char **why)
         if (tab == NULL || !dep_caps(line, &caps, &path) || path >= tab)
             return false;
         *tab = '\0';
-        if ((caps == 0 || checked == 0 || (caps & checked) != 0) &&
-            !dep_holds(line[0], path, tab + 1)) {
+        if (tag_checked(caps, checked) && !dep_holds(line[0], path, tab + 1)) {
             *why = xasprintf("`%s` changed", path);
             return false;
         }
