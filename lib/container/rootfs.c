@@ -304,10 +304,21 @@ int rootfs_open(const char *path, struct rootfs *out, gctk_error **err)
     return 0;
 }
 
+/* Forgets the kept parent directory (struct rootfs). */
+static void parent_drop(struct rootfs *r)
+{
+    if (r->parent_path == NULL)
+        return;
+    close(r->parent_fd);
+    free(r->parent_path);
+    r->parent_path = NULL;
+}
+
 void rootfs_close(struct rootfs *r)
 {
     if (r == NULL)
         return;
+    parent_drop(r);
     if (r->fd >= 0)
         close(r->fd);
     free(r->path);
@@ -319,6 +330,7 @@ int rootfs_open_path(struct rootfs *r, const char *path, int flags, int *fd_out,
 {
     if (check_path(r, path, err) < 0)
         return -1;
+    parent_drop(r);
     int fd = resolve_raw(r, path, flags);
     if (fd < 0)
         return gctk_fail(err, -fd, "resolve `%s` inside `%s`", path, r->path);
@@ -598,11 +610,35 @@ static int mkdir_p_at(struct rootfs *r, const char *path, mode_t mode, struct mo
     return steal_fd(&cur);
 }
 
+/* The directory (made when missing) that a file or link is made in, as an
+ * fd of the caller's: the one kept when it is the last one's, else resolved
+ * and kept. */
+static int parent_dir(struct rootfs *r, const char *path, struct mount_journal *j, int links,
+                      gctk_error **err)
+{
+    if (r->parent_path != NULL && strcmp(r->parent_path, path) == 0) {
+        int fd = fcntl(r->parent_fd, F_DUPFD_CLOEXEC, 3);
+        if (fd >= 0)
+            return fd;
+    }
+    int fd = mkdir_p_at(r, path, 0755, j, links, err);
+    if (fd < 0)
+        return -1;
+    int kept = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    parent_drop(r);
+    if (kept >= 0) {
+        r->parent_fd = kept;
+        r->parent_path = xstrdup(path);
+    }
+    return fd;
+}
+
 static int rootfs_mkdir_p_as(struct rootfs *r, const char *path, mode_t mode,
                              struct mount_journal *j, int *fd_out, gctk_error **err)
 {
     if (check_path(r, path, err) < 0)
         return -1;
+    parent_drop(r);
     int fd = mkdir_p_at(r, path, mode, j, 0, err);
     if (fd < 0)
         return -1;
@@ -659,7 +695,7 @@ static int make_target_at(struct rootfs *r, const char *path, mode_t type, struc
         if (type != S_IFDIR) {
             /* A new file first, the usual case: the parent resolved once and
              * the file made there, never looked up by name again. */
-            pfd = mkdir_p_at(r, parent, 0755, j, links, err);
+            pfd = parent_dir(r, parent, j, links, err);
             if (pfd < 0)
                 return -1;
             int rc = create_target_in(r, &pfd, name, path, j, fd_out, err);
@@ -709,6 +745,8 @@ static int rootfs_make_target_as(struct rootfs *r, const char *path, mode_t type
     if (type != S_IFREG && type != S_IFDIR)
         return gctk_refuse(err, EINVAL, "mount target `%s`: type must be a file or a directory",
                            path);
+    if (type == S_IFDIR)
+        parent_drop(r);
     return make_target_at(r, path, type, j, 0, fd_out, err);
 }
 
@@ -744,7 +782,7 @@ static int open_parent(struct rootfs *r, const char *path, const char *kind, con
     cleanup_free char *parent = NULL, *last = NULL;
     if (split_last(path, &parent, &last) < 0 || path[strlen(path) - 1] == '/')
         return gctk_refuse(err, EINVAL, "%s `%s`: not a file name", kind, path);
-    int pfd = mkdir_p_at(r, parent, 0755, j, 0, err);
+    int pfd = parent_dir(r, parent, j, 0, err);
     if (pfd < 0)
         return gctk_wrap(err, "%s `%s`", doing, path);
     *name = steal_pointer(&last);
@@ -1174,35 +1212,39 @@ static int tmpfs_legacy(int target_fd, const char *options, struct mount_journal
     return tmpfs_done(&root, j, root_fd_out, err);
 }
 
-int mount_tmpfs_fd(int target_fd, const char *options, struct mount_journal *j, int *root_fd_out,
-                   gctk_error **err)
+static int tmpfs_mount(int target_fd, const char *options, struct mount_journal *j,
+                       int *root_fd_out, gctk_error **err)
 {
-    cleanup_free char *dst_name = fd_describe(target_fd);
     cleanup_fd int fsfd = -1;
     if (!rootfs_force_legacy_mount)
         fsfd = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
-    if (fsfd < 0 && (rootfs_force_legacy_mount || errno == ENOSYS)) {
-        if (tmpfs_legacy(target_fd, options, j, root_fd_out, err) < 0)
-            return gctk_wrap(err, "mount tmpfs on `%s`", dst_name);
-        return 0;
-    }
+    if (fsfd < 0 && (rootfs_force_legacy_mount || errno == ENOSYS))
+        return tmpfs_legacy(target_fd, options, j, root_fd_out, err);
     if (fsfd < 0)
-        return gctk_fail(err, errno, "mount tmpfs on `%s`: fsopen", dst_name);
+        return gctk_fail(err, errno, "fsopen");
     if (tmpfs_configure(fsfd, options, err) < 0)
-        return gctk_wrap(err, "mount tmpfs on `%s`", dst_name);
+        return -1;
     if (syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-        return gctk_fail(err, errno, "mount tmpfs on `%s`: create", dst_name);
+        return gctk_fail(err, errno, "create");
     /* nosuid and nodev from the start: nothing put in there needs either */
     cleanup_fd int mnt =
         (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
     if (mnt < 0)
-        return gctk_fail(err, errno, "mount tmpfs on `%s`: fsmount", dst_name);
+        return gctk_fail(err, errno, "fsmount");
     if (syscall(SYS_move_mount, mnt, "", target_fd, "",
                 MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-        return gctk_fail(err, errno, "mount tmpfs on `%s`", dst_name);
-    if (tmpfs_done(&mnt, j, root_fd_out, err) < 0)
-        return gctk_wrap(err, "mount tmpfs on `%s`", dst_name);
-    return 0;
+        return gctk_fail(err, errno, "move_mount");
+    return tmpfs_done(&mnt, j, root_fd_out, err);
+}
+
+int mount_tmpfs_fd(int target_fd, const char *options, struct mount_journal *j, int *root_fd_out,
+                   gctk_error **err)
+{
+    if (tmpfs_mount(target_fd, options, j, root_fd_out, err) == 0)
+        return 0;
+    /* the target's name only for the message */
+    cleanup_free char *dst_name = fd_describe(target_fd);
+    return gctk_wrap(err, "mount tmpfs on `%s`", dst_name);
 }
 
 static int seal_failed(int fd, int e, gctk_error **err)

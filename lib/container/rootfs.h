@@ -22,6 +22,13 @@ struct rootfs {
     uid_t uid;
     gid_t gid;
     bool owner_mapped;
+    /* the directory the last file or link was made in (parent_path; NULL:
+     * none), kept for the next one made there: the driver's libraries and
+     * links all go to one directory. Dropped whenever a directory's fd goes
+     * out to a caller, who may mount on it: the fd kept would then name the
+     * directory under the mount. */
+    char *parent_path;
+    int parent_fd;
 };
 
 /* For tests: take the component walk even where openat2 exists, and the

@@ -796,6 +796,42 @@ static void test_tmpfs_and_seal(void **state)
     mount_journal_free(j);
 }
 
+/* Files and links made one after another in one directory share its fd
+ * (struct rootfs keeps it), but a directory given out for a mount forgets it:
+ * what is made after a mount on that directory goes into the mount, as a
+ * lookup by name would find it. */
+static void test_parent_kept(void **state)
+{
+    struct fx *f = *state;
+    gctk_error *err = NULL;
+    struct mount_journal *j = mount_journal_new();
+    cleanup_fd int a = -1, b = -1, d = -1, root = -1, c = -1, lib = -1, e = -1;
+    assert_int_equal(rootfs_make_target(&f->r, "/opt/gpu/a", S_IFREG, j, &a, &err), 1);
+    assert_int_equal(rootfs_symlink(&f->r, "a", "/opt/gpu/a.1", j, &err), 0);
+    assert_int_equal(rootfs_make_target(&f->r, "/opt/gpu/b", S_IFREG, j, &b, &err), 1);
+    assert_true(exists(f->root, "opt/gpu/a") && exists(f->root, "opt/gpu/b"));
+    cleanup_free char *l = link_text(f->root, "opt/gpu/a.1");
+    assert_string_equal(l, "a");
+    /* the directory itself as a mount target, a tmpfs on it */
+    assert_int_equal(rootfs_make_target(&f->r, "/opt/gpu", S_IFDIR, j, &d, &err), 0);
+    assert_int_equal(mount_tmpfs_fd(d, "size=1m", j, &root, &err), 0);
+    assert_int_equal(rootfs_make_target(&f->r, "/opt/gpu/c", S_IFREG, j, &c, &err), 1);
+    assert_int_equal(fstatat(root, "c", &(struct stat){0}, AT_SYMLINK_NOFOLLOW), 0);
+    /* the same through rootfs_open_path: a tmpfs on /usr/lib (-> /etc) */
+    assert_int_equal(rootfs_make_target(&f->r, "/usr/lib/x", S_IFREG, j, &e, &err), 1);
+    cleanup_fd int etc = open_in(f, "/usr/lib", O_PATH | O_DIRECTORY, &err);
+    assert_true(etc >= 0);
+    cleanup_fd int etc_root = -1, y = -1;
+    assert_int_equal(mount_tmpfs_fd(etc, "size=1m", j, &etc_root, &err), 0);
+    assert_int_equal(rootfs_make_target(&f->r, "/usr/lib/y", S_IFREG, j, &y, &err), 1);
+    assert_int_equal(fstatat(etc_root, "y", &(struct stat){0}, AT_SYMLINK_NOFOLLOW), 0);
+    assert_int_equal(fstatat(etc_root, "x", &(struct stat){0}, AT_SYMLINK_NOFOLLOW), -1);
+    mount_journal_undo(j);
+    mount_journal_free(j);
+    assert_false(exists(f->root, "opt"));
+    assert_false(exists(f->root, "etc/x") || exists(f->root, "etc/y"));
+}
+
 static void test_journal_undo(void **state)
 {
     struct fx *f = *state;
@@ -1147,6 +1183,7 @@ static int run_all_tests(void)
         BOTH(test_bind_file_readonly),
         BOTH(test_bind_dir_noexec),
         BOTH(test_tmpfs_and_seal),
+        BOTH(test_parent_kept),
         BOTH(test_journal_undo),
         BOTH(test_target_swap),
         BOTH(test_source_in_other_namespace),
