@@ -14,6 +14,7 @@
  */
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/magic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -236,13 +237,14 @@ static char *find_in_mounts(const char *mountinfo, enum cgroup_version version, 
     return NULL;
 }
 
-int cgroup_locate(const char *proc_cgroup, const char *mountinfo, enum cgroup_version *version,
-                  char **dir, gctk_error **err)
+/* The pid's devices cgroup (v1) and cgroup2 paths from the text of
+ * /proc/<pid>/cgroup ("hierarchy-id:controller-list:path", the path may hold
+ * ':'); NULL for one not listed. */
+static void proc_cgroup_paths(const char *proc_cgroup, char **v1_path, char **v2_path)
 {
     cleanup_free char *copy = xstrdup(proc_cgroup);
-    cleanup_free char *v1_path = NULL, *v2_path = NULL;
     char *save = NULL;
-    /* hierarchy-id:controller-list:path; the path may itself hold ':' */
+    *v1_path = *v2_path = NULL;
     for (char *line = strtok_r(copy, "\n", &save); line != NULL;
          line = strtok_r(NULL, "\n", &save)) {
         char *c1 = strchr(line, ':');
@@ -251,11 +253,64 @@ int cgroup_locate(const char *proc_cgroup, const char *mountinfo, enum cgroup_ve
             continue;
         *c1 = *c2 = '\0';
         const char *id = line, *controllers = c1 + 1, *path = c2 + 1;
-        if (strcmp(id, "0") == 0 && controllers[0] == '\0' && v2_path == NULL)
-            v2_path = xstrdup(path);
-        else if (list_has(controllers, "devices") && v1_path == NULL)
-            v1_path = xstrdup(path);
+        if (strcmp(id, "0") == 0 && controllers[0] == '\0' && *v2_path == NULL)
+            *v2_path = xstrdup(path);
+        else if (list_has(controllers, "devices") && *v1_path == NULL)
+            *v1_path = xstrdup(path);
     }
+}
+
+/* Whether dir (a cgroup directory) lists pid in its cgroup.procs. */
+static bool lists_pid(int dir, pid_t pid)
+{
+    cleanup_free char *procs = NULL;
+    cleanup_error gctk_error *e = NULL;
+    if (read_file_at(dir, "cgroup.procs", 1 << 20, &procs, NULL, &e) < 0)
+        return false;
+    char want[32];
+    snprintf(want, sizeof(want), "%d\n", (int)pid);
+    size_t n = strlen(want);
+    for (const char *p = procs; *p != '\0';) {
+        if (strncmp(p, want, n) == 0)
+            return true;
+        const char *nl = strchr(p, '\n');
+        if (nl == NULL)
+            break;
+        p = nl + 1;
+    }
+    return false;
+}
+
+char *cgroup_locate_usual(const char *base, pid_t pid, const char *proc_cgroup,
+                          enum cgroup_version *version)
+{
+    cleanup_free char *v1_path = NULL, *v2_path = NULL;
+    proc_cgroup_paths(proc_cgroup, &v1_path, &v2_path);
+    /* as cgroup_locate decides: v1 for a pid with a devices cgroup, when
+     * the v1 hierarchy is mounted (here: found where it usually is) */
+    const char *path = v1_path != NULL ? v1_path : v2_path;
+    if (path == NULL || path[0] != '/' || climbs_out(path))
+        return NULL;
+    cleanup_free char *top = v1_path != NULL ? path_join(base, "devices") : xstrdup(base);
+    cleanup_free char *dir = strcmp(path, "/") == 0 ? xstrdup(top) : path_join(top, path);
+    cleanup_fd int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct statfs sfs;
+    if (fd < 0 || fstatfs(fd, &sfs) < 0)
+        return NULL;
+    bool ours = v1_path != NULL ? sfs.f_type == CGROUP_SUPER_MAGIC &&
+                                      faccessat(fd, "devices.list", F_OK, 0) == 0
+                                : sfs.f_type == CGROUP2_SUPER_MAGIC;
+    if (!ours || !lists_pid(fd, pid))
+        return NULL;
+    *version = v1_path != NULL ? CGROUP_V1 : CGROUP_V2;
+    return steal_pointer(&dir);
+}
+
+int cgroup_locate(const char *proc_cgroup, const char *mountinfo, enum cgroup_version *version,
+                  char **dir, gctk_error **err)
+{
+    cleanup_free char *v1_path = NULL, *v2_path = NULL;
+    proc_cgroup_paths(proc_cgroup, &v1_path, &v2_path);
 
     bool v1_mounted = false, v2_mounted = false;
     cleanup_free char *v1_dir = find_in_mounts(mountinfo, CGROUP_V1, v1_path, &v1_mounted);
@@ -749,8 +804,9 @@ int cgroup_allow_devices(pid_t pid, const struct cgroup_device *devs, size_t n,
     enum cgroup_version version;
     if (read_file(proc_path, 1 << 20, &proc_cgroup, NULL, err) < 0)
         return gctk_wrap(err, "find the cgroup of pid %d", (int)pid);
-    if (read_file("/proc/self/mountinfo", 16 << 20, &mountinfo, NULL, err) < 0 ||
-        cgroup_locate(proc_cgroup, mountinfo, &version, &dir, err) < 0)
+    dir = cgroup_locate_usual("/sys/fs/cgroup", pid, proc_cgroup, &version);
+    if (dir == NULL && (read_file("/proc/self/mountinfo", 16 << 20, &mountinfo, NULL, err) < 0 ||
+                        cgroup_locate(proc_cgroup, mountinfo, &version, &dir, err) < 0))
         return gctk_wrap(err, "find the cgroup of pid %d", (int)pid);
     if (version == CGROUP_V1)
         return cgroup_v1_allow_devices(dir, devs, n, out, err);

@@ -50,6 +50,17 @@ enum cgroup_version { CGROUP_V1 = 1, CGROUP_V2 = 2 };
 int cgroup_locate(const char *proc_cgroup, const char *mountinfo, enum cgroup_version *version,
                   char **dir, gctk_error **err);
 
+/* The same answer without mountinfo, for the usual layout: cgroup2 at base
+ * (/sys/fs/cgroup), the v1 devices hierarchy at base/devices. A directory
+ * found there is taken only when its cgroup.procs lists pid: a process is
+ * in one cgroup of a hierarchy, so that directory is its cgroup, whatever
+ * part of the hierarchy is mounted there. NULL when the layout is another
+ * (cgroup_locate then); else the directory, allocated. mountinfo grows with
+ * every mount on the host, each container's among them: reading it was tens
+ * of microseconds of every start on a busy host. */
+char *cgroup_locate_usual(const char *base, pid_t pid, const char *proc_cgroup,
+                          enum cgroup_version *version);
+
 /* The two halves of cgroup_allow_devices, on a cgroup directory. */
 int cgroup_v1_allow_devices(const char *cgroup_dir, const struct cgroup_device *devs, size_t n,
                             struct cgroup_grant **out, gctk_error **err);

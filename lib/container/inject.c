@@ -453,9 +453,9 @@ int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o, struct
         if (rc < 0)
             return gctk_wrap(err, "device cgroup of process %d", (int)o->pid);
     }
-    /* the cgroup read through /proc/<pid> was the container's */
-    if (check_alive(pidfd, o->pid, err) < 0)
-        goto fail;
+    /* that the cgroup read through /proc/<pid> was the container's is
+     * proven by the next check, in enter_mount_ns(): the same process, still
+     * alive after both reads */
     rep->cgroup_ns = now_ns() - t;
     t = now_ns();
 

@@ -890,6 +890,74 @@ static void test_v2_by_pid(void **state)
     assert_int_equal(child_open(&f->child, 'n'), EPERM);
 }
 
+/* The usual layout's answer (no mountinfo): the one cgroup_locate works out
+ * for a child moved into the test's cgroup; and, with a text that names the
+ * test's cgroup, that cgroup for the child, nothing for a pid outside it, for
+ * a path that climbs out, or for a directory that lists the pid but is no
+ * cgroup. */
+static void test_usual_layout(void **state)
+{
+    struct fixture *f = fixture_or_skip(state);
+    assert_int_equal(child_start(&f->child), 0);
+    move_into(f->dir, f->child.pid);
+    pid_t pid = f->child.pid;
+    cleanup_free char *path = xasprintf("/proc/%d/cgroup", (int)pid);
+    cleanup_free char *cg = NULL, *mi = NULL, *dir = NULL;
+    assert_int_equal(read_file(path, 1 << 20, &cg, NULL, NULL), 0);
+    assert_int_equal(read_file("/proc/self/mountinfo", 16 << 20, &mi, NULL, NULL), 0);
+    enum cgroup_version v = 0, found_v = 0;
+    assert_int_equal(cgroup_locate(cg, mi, &v, &dir, NULL), 0);
+    cleanup_free char *usual = cgroup_locate_usual("/sys/fs/cgroup", pid, cg, &found_v);
+    if (usual != NULL) {
+        assert_string_equal(usual, dir);
+        assert_int_equal(found_v, v);
+    }
+    /* where systemd and Docker mount the hierarchy, it is found */
+    if (v == CGROUP_V1 && (strcmp(dir, "/sys/fs/cgroup/devices") == 0 ||
+                           str_has_prefix(dir, "/sys/fs/cgroup/devices/")))
+        assert_non_null(usual);
+
+    bool v1 = str_has_prefix(f->dir, "/sys/fs/cgroup/devices/");
+    cleanup_free char *base = v1 ? xstrdup("/sys/fs/cgroup") : cgroup2_mount();
+    cleanup_free char *top = v1 ? path_join(base, "devices") : xstrdup(base);
+    const char *rel = f->dir + strlen(top);
+    cleanup_free char *text = v1 ? xasprintf("5:devices:%s\n", rel) : xasprintf("0::%s\n", rel);
+    cleanup_free char *mine = cgroup_locate_usual(base, pid, text, &found_v);
+    assert_non_null(mine);
+    assert_string_equal(mine, f->dir);
+    assert_int_equal(found_v, v1 ? CGROUP_V1 : CGROUP_V2);
+    cleanup_free char *not_in = cgroup_locate_usual(base, getpid(), text, &found_v);
+    assert_null(not_in);
+    /* refused even where it leads back into the cgroup */
+    const char *last = strrchr(rel, '/') + 1;
+    cleanup_free char *climbs = xasprintf(v1 ? "5:devices:%s/../%s\n" : "0::%s/../%s\n", rel, last);
+    cleanup_free char *out = cgroup_locate_usual(base, pid, climbs, &found_v);
+    assert_null(out);
+
+    /* a tree that looks like one, on no cgroup filesystem */
+    char fake[] = "/tmp/gctk-cgroup-XXXXXX";
+    assert_non_null(mkdtemp(fake));
+    cleanup_free char *fake_dir = xasprintf("%s%s/gpu", fake, v1 ? "/devices" : "");
+    assert_int_equal(mkdir_p(fake_dir, 0755, NULL), 0);
+    cleanup_free char *procs = path_join(fake_dir, "cgroup.procs");
+    cleanup_free char *list = path_join(fake_dir, "devices.list");
+    cleanup_free char *pid_line = xasprintf("%d\n", (int)pid);
+    const struct write_opts o = {.mode = 0644, .no_sync = true};
+    assert_int_equal(write_file_at(AT_FDCWD, procs, pid_line, strlen(pid_line), &o, NULL), 0);
+    assert_int_equal(write_file_at(AT_FDCWD, list, "a *:* rwm\n", 10, &o, NULL), 0);
+    cleanup_free char *fake_text = xstrdup(v1 ? "5:devices:/gpu\n" : "0::/gpu\n");
+    cleanup_free char *faked = cgroup_locate_usual(fake, pid, fake_text, &found_v);
+    assert_null(faked);
+    unlink(procs);
+    unlink(list);
+    rmdir(fake_dir);
+    if (v1) {
+        cleanup_free char *d = path_join(fake, "devices");
+        rmdir(d);
+    }
+    rmdir(fake);
+}
+
 static void test_no_such_pid(void **state)
 {
     (void)state;
@@ -934,6 +1002,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_v2_map_reference, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_v2_vanished, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_v2_by_pid, setup_v2, teardown),
+        cmocka_unit_test_setup_teardown(test_usual_layout, setup_v1, teardown),
+        cmocka_unit_test_setup_teardown(test_usual_layout, setup_v2, teardown),
         cmocka_unit_test(test_no_such_pid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
