@@ -180,6 +180,9 @@ char *path_join(const char *root, const char *path);
 
 /* Reads what is left of fd (at most max bytes) into a NUL-terminated buffer. */
 int read_fd(int fd, size_t max, char **out, size_t *len, gctk_error **err);
+/* The same for a file of about size bytes (its st_size; 0: unknown): read
+ * in one call, the buffer never grown. */
+int read_fd_sized(int fd, size_t max, size_t size, char **out, size_t *len, gctk_error **err);
 /* Reads a whole small file (at most max bytes) into a NUL-terminated buffer. */
 int read_file(const char *path, size_t max, char **out, size_t *len, gctk_error **err);
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,

@@ -247,7 +247,7 @@ void layout_ldcache_read(struct rootfs *r, struct ldcache *c, struct strv *notes
     }
     cleanup_free char *data = NULL;
     size_t len = 0;
-    if (read_fd(fd, LDCACHE_MAX, &data, &len, &e) < 0) {
+    if (read_fd_sized(fd, LDCACHE_MAX, (size_t)st.st_size, &data, &len, &e) < 0) {
         note(notes, xasprintf("image " LDCACHE_PATH " unreadable: %s", e->msg));
         return;
     }
@@ -475,7 +475,6 @@ int layout_ldcache_write(struct rootfs *r, struct ldcache *c, gctk_error **err)
 {
     cleanup_free char *data = NULL;
     size_t len = 0;
-    cleanup_fd int etc = -1;
     if (ldcache_serialize(c, &data, &len, err) < 0)
         return gctk_wrap(err, "update the container's `" LDCACHE_PATH "`");
     /* what gctk writes into a container is bounded as what it reads there */
@@ -484,8 +483,8 @@ int layout_ldcache_write(struct rootfs *r, struct ldcache *c, gctk_error **err)
                          "update the container's `" LDCACHE_PATH "`: %zu entries make %zu bytes, "
                          "more than the %u gctk writes",
                          c->len, len, LDCACHE_MAX);
-    if (rootfs_mkdir_p(r, "/etc", 0755, NULL, &etc, err) < 0 ||
-        rootfs_write_file(r, LDCACHE_PATH, data, len, 0644, err) < 0)
+    /* /etc made first when the image has none, as any parent */
+    if (rootfs_write_file(r, LDCACHE_PATH, data, len, 0644, err) < 0)
         return gctk_wrap(err, "update the container's `" LDCACHE_PATH "`");
     return 0;
 }

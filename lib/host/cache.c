@@ -5,13 +5,13 @@
  * directory that only the caller's uid can write (created 0700, opened with
  * O_NOFOLLOW, owner and mode checked on every use), from a regular file of
  * that uid with no group or other bits, at most CACHE_MAX bytes: the key
- * through the one JSON parser, the host's records field by field (count,
- * ranges, references). Anything else (a link, another owner, mode 0666, a file
+ * compared as text with the caller's, the host's records read field by field
+ * (count, ranges, references). Anything else (a link, another owner, mode 0666, a file
  * too large, garbled or of another format) is not used: discovery runs and
  * replaces it through the one atomic writer. A cache is never an error.
  *
  * Never stale: the entry holds the key (format, gctk's version, root, flags,
- * PATH, the settings' fingerprint) and every dependency discovery recorded
+ * PATH, the settings' fingerprint, the kernel's release) and every dependency discovery recorded
  * before reading it (host.h): the identity (device, inode, mode, size,
  * mtime, ctime, rdev) of each file and link it looked at, absence included;
  * the hash of each /proc and /sys file it read and of the names in each directory it
@@ -32,10 +32,10 @@
 #include "arch.h"
 #include "caps.h"
 #include "host.h"
-#include "json.h"
 #include "version.h"
 
-#define CACHE_FORMAT 4
+#define CACHE_FORMAT 5
+#define KEY_PREFIX "gctk-discovery "
 #define CACHE_MAX (8u << 20)
 #define CACHE_RACY_S 2
 #define CACHE_ENTRIES 16 /* keys kept at once (roots, flags, PATHs, settings) */
@@ -357,7 +357,7 @@ static char *read_entry(int dirfd, const char *name, size_t *len, char **why)
         return NULL;
     }
     char *text = NULL;
-    if (read_fd(fd, CACHE_MAX, &text, len, NULL) < 0) {
+    if (read_fd_sized(fd, CACHE_MAX, (size_t)st.st_size, &text, len, NULL) < 0) {
         *why = xasprintf("read `%s`", name);
         return NULL;
     }
@@ -365,25 +365,6 @@ static char *read_entry(int dirfd, const char *name, size_t *len, char **why)
 }
 
 /* ---- the entry: key, dependencies, host ------------------------------------------ */
-
-static json_t *str_or_null(const char *s)
-{
-    return s != NULL ? json_string(s) : json_null();
-}
-
-static json_t *key_json(const gctk_host *h, const struct gctk_host_cache *c)
-{
-    json_t *k = json_object();
-    json_object_set_new(k, "format", json_integer(CACHE_FORMAT));
-    json_object_set_new(k, "gctk", json_string(GCTK_VERSION));
-    json_object_set_new(k, "root", json_string(h->root));
-    json_object_set_new(k, "flags", json_integer(h->flags));
-    json_object_set_new(k, "path", str_or_null(getenv("PATH")));
-    json_object_set_new(k, "config", json_sprintf("%016llx", c->config));
-    struct utsname u; /* the firmware search path names the kernel release */
-    json_object_set_new(k, "kernel", json_string(uname(&u) == 0 ? u.release : ""));
-    return k;
-}
 
 static int dep_cmp(const void *a, const void *b)
 {
@@ -528,6 +509,26 @@ static void text_str(struct strbuf *b, const char *s, bool *ok)
 static void text_int(struct strbuf *b, long long v)
 {
     strbuf_addf(b, "\t%lld", v);
+}
+
+/* The key line: what an entry must have been made with to serve a caller
+ * (the entry's format, gctk's version, the root, the flags, PATH, the
+ * settings' fingerprint, the kernel's release, which the firmware search
+ * path names), fields a tab apart as in the host's records; false when the
+ * root or PATH holds a tab or a newline. */
+static bool key_text(const char *root, unsigned flags, const struct gctk_host_cache *c,
+                     struct strbuf *b)
+{
+    struct utsname u;
+    bool ok = true;
+    strbuf_addf(b, KEY_PREFIX "%d", CACHE_FORMAT);
+    text_str(b, GCTK_VERSION, &ok);
+    text_str(b, root, &ok);
+    text_int(b, flags);
+    text_str(b, getenv("PATH"), &ok);
+    strbuf_addf(b, "\t%016llx", c->config);
+    text_str(b, uname(&u) == 0 ? u.release : NULL, &ok);
+    return ok;
 }
 
 /* The host's records; false when a string cannot be written. */
@@ -866,7 +867,7 @@ static char *entry_name(const char *root, unsigned flags, const struct gctk_host
     k = hash64(&flags, sizeof(flags), k);
     k = hash64(&c->config, sizeof(c->config), k);
     k = path != NULL ? hash64(path, strlen(path) + 1, k) : hash64("", 0, k);
-    return xasprintf("discovery-%016llx.json", k);
+    return xasprintf("discovery-%016llx", k);
 }
 
 /* The capabilities whose dependencies are checked for a caller that uses
@@ -878,7 +879,7 @@ static unsigned checked_caps(const struct gctk_host_cache *c)
     return c->caps == 0 ? 0 : cap_expand(c->caps) | GCTK_CAP_UTILITY | GCTK_CAP_COMPUTE;
 }
 
-/* The entry: its key (JSON) on the first line; "host N" and the host's N
+/* The entry: its key on the first line (key_text); "host N" and the host's N
  * record lines; the dependencies, a line each; "end M" counting them. The
  * key and the dependencies are checked before the host is read: a changed
  * host costs no more than that. */
@@ -890,14 +891,14 @@ static gctk_host *load(int dirfd, const char *name, const char *root, unsigned f
     if (text == NULL)
         return NULL;
     char *key_end = memchr(text, '\n', len);
-    cleanup_json json_t *found = NULL;
-    if (key_end != NULL)
-        json_parse(name, text, (size_t)(key_end - text), &found, NULL);
-    gctk_host probe = {.root = (char *)root, .flags = flags};
-    cleanup_json json_t *key = key_json(&probe, c);
-    if (!json_equal(key, found)) {
-        *why = found != NULL ? xstrdup("its key (root, settings, PATH or gctk's version) differs")
-                             : xasprintf("`%s` is not a cache entry", name);
+    if (key_end == NULL || !str_has_prefix(text, KEY_PREFIX)) {
+        *why = xasprintf("`%s` is not a cache entry", name);
+        return NULL;
+    }
+    cleanup_strbuf struct strbuf key = {0};
+    if (!key_text(root, flags, c, &key) || key.len != (size_t)(key_end - text) ||
+        memcmp(key.s, text, key.len) != 0) {
+        *why = xstrdup("its key (root, settings, PATH, kernel or gctk's version) differs");
         return NULL;
     }
     /* the host's lines, no NUL among them */
@@ -939,11 +940,6 @@ static char *store(int dirfd, const char *name, const gctk_host *h, const struct
     if (h->deps->racy)
         return xasprintf("not stored: a file discovery read changed in the last %d seconds",
                          CACHE_RACY_S);
-    /* compact JSON has no newline of its own: a line */
-    cleanup_json json_t *key = key_json(h, c);
-    cleanup_free char *key_text = json_dumps(key, JSON_COMPACT);
-    if (key_text == NULL)
-        return xstrdup("not stored: out of memory");
     cleanup_strbuf struct strbuf records = {0};
     if (!host_text(h, &records))
         return xstrdup("not stored: a string discovery found is empty or has a tab or a newline");
@@ -951,9 +947,12 @@ static char *store(int dirfd, const char *name, const gctk_host *h, const struct
     for (size_t i = 0; i < records.len; i++)
         n += records.s[i] == '\n';
     cleanup_strbuf struct strbuf entry = {0};
-    strbuf_addf(&entry, "%s\nhost %zu\n%s", key_text, n, records.s);
+    bool key_ok = key_text(h->root, h->flags, c, &entry);
+    strbuf_addf(&entry, "\nhost %zu\n%s", n, records.s);
     if (!deps_text(h->deps, &entry))
         return xstrdup("not stored: a path discovery read has a tab or a newline");
+    if (!key_ok)
+        return xstrdup("not stored: the root or PATH has a tab or a newline");
     if (entry.len > CACHE_MAX)
         return xstrdup("not stored: the entry is too large");
     prune_entries(dirfd, "discovery-", name, CACHE_ENTRIES);

@@ -451,9 +451,10 @@ static int refuse_not_regular(int dirfd, const char *name, const char *shown, co
     return gctk_hint(err, reading ? "put the file itself there" : "remove it, or write elsewhere");
 }
 
-int read_fd(int fd, size_t max, char **out, size_t *len, gctk_error **err)
+int read_fd_sized(int fd, size_t max, size_t size, char **out, size_t *len, gctk_error **err)
 {
-    size_t cap = max < 4096 ? max : 4096, n = 0;
+    size_t cap = size > 0 ? size + 1 : 4096, n = 0;
+    cap = cap < max ? cap : max;
     cleanup_free char *buf = xmalloc(cap + 1);
     for (;;) {
         if (n == cap) {
@@ -477,6 +478,11 @@ int read_fd(int fd, size_t max, char **out, size_t *len, gctk_error **err)
         *len = n;
     *out = steal_pointer(&buf);
     return 0;
+}
+
+int read_fd(int fd, size_t max, char **out, size_t *len, gctk_error **err)
+{
+    return read_fd_sized(fd, max, 0, out, len, err);
 }
 
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len, gctk_error **err)
@@ -886,9 +892,13 @@ bool stat_private(const struct stat *st)
 
 int open_private_dir_at(int dirfd, const char *name)
 {
-    if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
-        return -1;
+    /* opened first: it is there at every use but the first */
     int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+            return -1;
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
     if (fd < 0)
         return -1;
     struct stat st;

@@ -352,10 +352,13 @@ static void test_untrusted_entries_ignored(void **state)
     assert_int_equal(system(miscount), 0);
     assert_used_after(root, dir, false);
     assert_used_after(root, dir, true);
-    /* the host's records: one counted too few (a dependency line read as
-     * one), a GPU record without its last field, a GPU out of order, a
-     * node of a GPU that is not there, a file of no kind */
+    /* the key: other flags, another kernel; the host's records: one counted
+     * too few (a dependency line read as one), a GPU record without its last
+     * field, a GPU out of order, a node of a GPU that is not there, a file
+     * of no kind */
     const char *const garbles[] = {
+        "1s/\t0\t/\t1\t/",
+        "1s/\t[^\t]*$/\tother-kernel/",
         "s/^host \\([0-9]*\\)$/host 1\\1/",
         "0,/^G/s/^\\(G.*\\)\t[0-9]*$/\\1/",
         "0,/^G\t0\t/s/^G\t0\t/G\t1\t/",
