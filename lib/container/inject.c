@@ -144,16 +144,22 @@ static int check_not_injected(const struct stat *src, int dst, const char *path,
     return 0;
 }
 
-/* A node's target is looked up first: an earlier run's node is not the
- * regular file the target must be, and would be refused as such. */
-static int node_not_injected(struct rootfs *r, const struct stat *src, const char *path,
-                             gctk_error **err)
+/* A target that cannot be made for a node: an earlier run's node (not the
+ * regular file a target must be) is said to be one. */
+static int node_target_failed(struct rootfs *r, const struct stat *src, const char *path,
+                              gctk_error **err)
 {
     cleanup_fd int found = -1;
-    cleanup_error gctk_error *absent = NULL;
-    if (rootfs_open_path(r, path, O_PATH | O_CLOEXEC, &found, &absent) < 0)
-        return 0; /* not there yet: the usual case */
-    return check_not_injected(src, found, path, err);
+    cleanup_error gctk_error *absent = NULL, *earlier = NULL;
+    if (rootfs_open_path(r, path, O_PATH | O_CLOEXEC, &found, &absent) == 0 &&
+        check_not_injected(src, found, path, &earlier) < 0) {
+        if (err != NULL) {
+            gctk_error_free(*err);
+            *err = steal_pointer(&earlier);
+        }
+        return -1;
+    }
+    return gctk_wrap(err, "mount `%s`", path);
 }
 
 static int mount_node(const gctk_host *h, struct rootfs *r, const struct gctk_node *n,
@@ -168,10 +174,13 @@ static int mount_node(const gctk_host *h, struct rootfs *r, const struct gctk_no
                          "device `%s` is %u:%u on the host, expected %u:%u: the driver "
                          "changed under us; retry",
                          n->path, major(st.st_rdev), minor(st.st_rdev), n->major, n->minor);
-    if (node_not_injected(r, &st, n->path, err) < 0)
+    int made = rootfs_make_target(r, n->path, S_IFREG, j, &dst, err);
+    if (made < 0)
+        return node_target_failed(r, &st, n->path, err);
+    /* a file made just now is no earlier run's */
+    if (made == 0 && check_not_injected(&st, dst, n->path, err) < 0)
         return -1;
-    if (rootfs_make_target(r, n->path, S_IFREG, j, &dst, err) < 0 ||
-        mount_bind_fd(src, dst, LAYOUT_NODE_FLAGS, j, err) < 0)
+    if (mount_bind_fd(src, dst, LAYOUT_NODE_FLAGS, j, err) < 0)
         return gctk_wrap(err, "mount `%s`", n->path);
     return 0;
 }

@@ -330,10 +330,10 @@ int rootfs_open_path(struct rootfs *r, const char *path, int flags, int *fd_out,
 {
     if (check_path(r, path, err) < 0)
         return -1;
-    parent_drop(r);
     int fd = resolve_raw(r, path, flags);
     if (fd < 0)
         return gctk_fail(err, -fd, "resolve `%s` inside `%s`", path, r->path);
+    parent_drop(r); /* fd may be a directory */
     *fd_out = fd;
     return 0;
 }
