@@ -805,7 +805,7 @@ static void test_parent_kept(void **state)
     struct fx *f = *state;
     gctk_error *err = NULL;
     struct mount_journal *j = mount_journal_new();
-    cleanup_fd int a = -1, b = -1, d = -1, root = -1, c = -1, lib = -1, e = -1;
+    cleanup_fd int a = -1, b = -1, d = -1, root = -1, c = -1, e = -1;
     assert_int_equal(rootfs_make_target(&f->r, "/opt/gpu/a", S_IFREG, j, &a, &err), 1);
     assert_int_equal(rootfs_symlink(&f->r, "a", "/opt/gpu/a.1", j, &err), 0);
     assert_int_equal(rootfs_make_target(&f->r, "/opt/gpu/b", S_IFREG, j, &b, &err), 1);
