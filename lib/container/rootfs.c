@@ -340,6 +340,10 @@ int rootfs_open_path(struct rootfs *r, const char *path, int flags, int *fd_out,
 
 /* ---- journal ------------------------------------------------------------------ */
 
+/* Undos so far: an undo may remove a directory that a struct rootfs keeps
+ * (parent_fd), which is used only under the count it was kept at. */
+static unsigned undo_count;
+
 enum entry_kind { ENTRY_MOUNT, ENTRY_DIR, ENTRY_FILE, ENTRY_SYMLINK };
 
 struct entry {
@@ -444,6 +448,7 @@ void mount_journal_undo(struct mount_journal *j)
 {
     if (j == NULL)
         return;
+    undo_count++;
     /* Mounts first, so that the targets under them can be removed. The
      * recorded fd is the mount's root, so the magic link names that mount
      * whatever happened to the path since; MNT_DETACH because the container
@@ -616,7 +621,8 @@ static int mkdir_p_at(struct rootfs *r, const char *path, mode_t mode, struct mo
 static int parent_dir(struct rootfs *r, const char *path, struct mount_journal *j, int links,
                       gctk_error **err)
 {
-    if (r->parent_path != NULL && strcmp(r->parent_path, path) == 0) {
+    if (r->parent_path != NULL && r->parent_undo == undo_count &&
+        strcmp(r->parent_path, path) == 0) {
         int fd = fcntl(r->parent_fd, F_DUPFD_CLOEXEC, 3);
         if (fd >= 0)
             return fd;
@@ -629,6 +635,7 @@ static int parent_dir(struct rootfs *r, const char *path, struct mount_journal *
     if (kept >= 0) {
         r->parent_fd = kept;
         r->parent_path = xstrdup(path);
+        r->parent_undo = undo_count;
     }
     return fd;
 }

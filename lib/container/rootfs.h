@@ -26,9 +26,11 @@ struct rootfs {
      * none), kept for the next one made there: the driver's libraries and
      * links all go to one directory. Dropped whenever a directory's fd goes
      * out to a caller, who may mount on it: the fd kept would then name the
-     * directory under the mount. */
+     * directory under the mount; and not used after a journal's undo, which
+     * may have removed it (parent_undo). */
     char *parent_path;
     int parent_fd;
+    unsigned parent_undo;
 };
 
 /* For tests: take the component walk even where openat2 exists, and the

@@ -830,6 +830,16 @@ static void test_parent_kept(void **state)
     mount_journal_free(j);
     assert_false(exists(f->root, "opt"));
     assert_false(exists(f->root, "etc/x") || exists(f->root, "etc/y"));
+    /* the undo removed the directory kept last: made again */
+    j = mount_journal_new();
+    cleanup_fd int z = -1, a2 = -1;
+    assert_int_equal(rootfs_make_target(&f->r, "/usr/lib/z", S_IFREG, j, &z, &err), 1);
+    assert_true(exists(f->root, "etc/z"));
+    assert_int_equal(rootfs_make_target(&f->r, "/opt/gpu/a", S_IFREG, j, &a2, &err), 1);
+    mount_journal_undo(j);
+    assert_int_equal(rootfs_symlink(&f->r, "a", "/opt/gpu/a.1", NULL, &err), 0);
+    assert_true(exists(f->root, "opt/gpu/a.1"));
+    mount_journal_free(j);
 }
 
 static void test_journal_undo(void **state)
