@@ -464,8 +464,8 @@ _Static_assert(sizeof(struct gctk_mig) == sizeof(struct mig_fields), "serialise 
 _Static_assert(sizeof(struct gctk_file) == sizeof(struct file_fields), "serialise gctk_file");
 _Static_assert(sizeof(struct gctk_node) == sizeof(struct node_fields), "serialise gctk_node");
 /* the host itself: what discovery finds is written below; root, flags, the
- * NVML and CUDA state, the resolution memo (real_dirs, missing_dirs), deps and
- * cache_status belong to this process */
+ * NVML and CUDA state, the resolution memo (real_dirs, missing_dirs), deps,
+ * cache_status and cache_dir belong to this process */
 struct host_fields {
     char *root;
     unsigned flags;
@@ -488,7 +488,7 @@ struct host_fields {
     int mig_config_minor, mig_monitor_minor, imex_major;
     bool drm_found;
     struct host_deps *deps;
-    char *cache_status;
+    char *cache_status, *cache_dir;
 };
 _Static_assert(sizeof(struct gctk_host) == sizeof(struct host_fields), "serialise gctk_host");
 
@@ -856,6 +856,94 @@ static bool deps_hold(char *deps, size_t len, unsigned checked, char **why)
     return false;
 }
 
+/* ---- the CUDA version of a libcuda ----------------------------------------------- */
+
+/* An image's NVIDIA_REQUIRE_CUDA (every nvidia/cuda image sets one) is
+ * checked against the CUDA version of the host's libcuda, which
+ * cuDriverGetVersion gives only once libcuda is loaded: 1.2-1.6 ms of
+ * dlopen on the H200, at every start of such an image, more than the rest
+ * of the hook. The answer is the file's, so it is kept in the cache
+ * directory, a file per libcuda named by a hash of its path and identity (a
+ * dependency's: device, inode, mode, size, mtime, ctime), whose one line
+ * says both in full before the version: it is used only while the same file
+ * is found at the path. Kept only for a file unchanged in the last
+ * CACHE_RACY_S seconds, and still the same after it was loaded. */
+#define CUDA_PREFIX "gctk-cuda 1\t"
+#define CUDA_VERSION_MAX 16
+
+/* "gctk-cuda 1\tPATH\tIDENTITY\t" for the file at path now, or NULL;
+ * *racy: it changed in the last CACHE_RACY_S seconds. */
+static char *cuda_key(const char *path, bool *racy)
+{
+    struct stat st;
+    if (strpbrk(path, "\t\n") != NULL || stat(path, &st) < 0)
+        return NULL;
+    long long v[DEP_VALUES];
+    identity(DEP_STAT, 0, &st, v);
+    char text[DEP_TEXT_MAX];
+    dep_text(v, text, sizeof(text));
+    time_t now = time(NULL);
+    *racy = st.st_mtim.tv_sec > now - CACHE_RACY_S || st.st_ctim.tv_sec > now - CACHE_RACY_S;
+    return xasprintf(CUDA_PREFIX "%s\t%s\t", path, text);
+}
+
+static char *cuda_entry_name(const char *key)
+{
+    return xasprintf("cuda-%016llx", hash64(key, strlen(key), HASH64_INIT));
+}
+
+/* "13.0": digits and dots, as cuda_version_format writes it. */
+static bool cuda_version_ok(const char *v, size_t n)
+{
+    return n > 0 && n < CUDA_VERSION_MAX && strspn(v, "0123456789.") == n;
+}
+
+char *host_cache_cuda_lookup(const char *dir, const char *path, char **key)
+{
+    *key = NULL;
+    if (dir == NULL)
+        return NULL;
+    bool racy = false;
+    cleanup_free char *k = cuda_key(path, &racy);
+    cleanup_free char *why = NULL;
+    cleanup_fd int dirfd = k != NULL ? open_dir(dir, &why) : -1;
+    if (dirfd < 0)
+        return NULL;
+    cleanup_free char *name = cuda_entry_name(k);
+    size_t len = 0;
+    cleanup_free char *text = read_entry(dirfd, name, &len, &why);
+    if (text != NULL && str_has_prefix(text, k)) {
+        const char *v = text + strlen(k);
+        size_t n = strcspn(v, "\n");
+        if (v[n] == '\n' && v + n + 1 == text + len && cuda_version_ok(v, n))
+            return xstrndup(v, n);
+    }
+    if (!racy)
+        *key = steal_pointer(&k);
+    return NULL;
+}
+
+void host_cache_cuda_store(const char *dir, const char *path, const char *key, const char *version)
+{
+    if (dir == NULL || key == NULL || !cuda_version_ok(version, strlen(version)))
+        return;
+    /* the file loaded is the one the key names only if that is still there */
+    bool racy = false;
+    cleanup_free char *now = cuda_key(path, &racy);
+    cleanup_free char *why = NULL;
+    if (now == NULL || racy || strcmp(now, key) != 0)
+        return;
+    cleanup_fd int dirfd = open_dir(dir, &why);
+    if (dirfd < 0)
+        return;
+    cleanup_free char *name = cuda_entry_name(key);
+    cleanup_free char *line = xasprintf("%s%s\n", key, version);
+    prune_entries(dirfd, "cuda-", name, CACHE_ENTRIES);
+    /* lost in a crash, it is only libcuda loaded again */
+    const struct write_opts o = {.mode = 0600, .no_sync = true};
+    write_file_at(dirfd, name, line, strlen(line), &o, NULL);
+}
+
 /* ---- the public face -------------------------------------------------------------- */
 
 /* One entry a key: callers with another PATH or other settings (the runtime
@@ -981,6 +1069,7 @@ int gctk_host_open_cached(const char *root, unsigned flags, const struct gctk_ho
         gctk_host *h = load(dirfd, name, root, flags, c, &why);
         if (h != NULL) {
             h->cache_status = xasprintf("used `%s/%s`", c->dir, name);
+            h->cache_dir = xstrdup(c->dir);
             *out = h;
             return 0;
         }
@@ -1002,6 +1091,7 @@ int gctk_host_open_cached(const char *root, unsigned flags, const struct gctk_ho
     if (dirfd >= 0) {
         cleanup_free char *done = store(dirfd, name, h, c);
         h->cache_status = xasprintf("%s (%s)", done, why != NULL ? why : "no entry yet");
+        h->cache_dir = xstrdup(c->dir);
     } else {
         h->cache_status = xasprintf("not used: %s", why);
     }

@@ -1725,6 +1725,7 @@ void gctk_host_free(gctk_host *h)
     free(h->cuda_version);
     free(h->root);
     free(h->cache_status);
+    free(h->cache_dir);
     host_deps_free(h->deps);
     free(h);
 }
@@ -1760,10 +1761,16 @@ const char *gctk_host_cuda_version_nvml(gctk_host *h)
     const char *cuda = host_library_path(h, "libcuda.so");
     if (cuda != NULL && !(h->flags & GCTK_HOST_NO_NVML) && host_loadable(h)) {
         cleanup_free char *full = path_join(h->root, cuda);
+        cleanup_free char *key = NULL;
+        /* the answer kept for this very file, without loading it (cache.c) */
+        h->cuda_version = host_cache_cuda_lookup(h->cache_dir, full, &key);
+        if (h->cuda_version != NULL)
+            return h->cuda_version;
         gctk_error_free(e);
         e = NULL;
         if (libcuda_driver_version(full, buf, sizeof(buf), &e) == 0) {
             h->cuda_version = xstrdup(buf);
+            host_cache_cuda_store(h->cache_dir, full, key, buf);
             return h->cuda_version;
         }
         add_warning(h, xstrdup(e->msg));

@@ -37,6 +37,7 @@ struct gctk_host {
     bool drm_found;         /* host_find_drm_nodes() ran */
     struct host_deps *deps; /* what discovery reads, while a cache may be written; else NULL */
     char *cache_status;     /* gctk_host_cache_status(); NULL: "off" */
+    char *cache_dir;        /* the cache's directory when it could be used; else NULL */
 };
 
 /* ---- the discovery cache (cache.c) ---------------------------------------------
@@ -68,6 +69,15 @@ unsigned host_deps_tag(struct host_deps *d, unsigned caps);
  * (a host checked for other capabilities does not show it). */
 void host_dep_warning(struct host_deps *d, size_t index);
 void host_deps_free(struct host_deps *d);
+
+/* The CUDA version of the libcuda at path (root joined), as kept in the
+ * cache directory dir (NULL: none) for the file's present identity; NULL
+ * when none is kept. *key is then what host_cache_cuda_store() needs to
+ * keep one (NULL when none can be: no directory, a file changed in the last
+ * seconds). */
+char *host_cache_cuda_lookup(const char *dir, const char *path, char **key);
+/* Keeps version for the libcuda at path when it is still the file of key. */
+void host_cache_cuda_store(const char *dir, const char *path, const char *key, const char *version);
 /* Discovery itself, recording into h->deps when it is set. */
 int host_discover(gctk_host *h, gctk_error **err);
 

@@ -76,6 +76,7 @@ static int group_setup(void **state)
     free(make_host("lib32", 1, NULL, NULL, NULL));
     free(make_host("walked", 1, NULL, NULL, NULL));
     free(make_host("tabbed", 1, NULL, NULL, NULL));
+    free(make_host("cuda", 1, NULL, NULL, NULL));
     /* a graphics file that is not one: discovery warns about it */
     cleanup_free char *warned = make_host("warned", 1, NULL, NULL, NULL);
     cleanup_free char *not_file = xasprintf("%s/etc/vulkan/icd.d/nvidia_icd.json", warned);
@@ -598,6 +599,75 @@ static void test_key(void **state)
     assert_true(n <= 17);
 }
 
+/* The only file named cuda-* in dir; NULL when there is none. */
+static char *cuda_entry(const char *dir)
+{
+    cleanup_dir DIR *d = opendir(dir);
+    assert_non_null(d);
+    char *found = NULL;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (str_has_prefix(de->d_name, "cuda-")) {
+            assert_null(found);
+            found = xasprintf("%s/%s", dir, de->d_name);
+        }
+    return found;
+}
+
+static char *cuda_of(const char *root, const char *dir)
+{
+    cleanup_host gctk_host *h = open_with(root, 0, dir);
+    const char *v = gctk_host_cuda_version_nvml(h);
+    return v != NULL ? xstrdup(v) : NULL;
+}
+
+/* An image's NVIDIA_REQUIRE_CUDA needs the CUDA version of libcuda, which it
+ * gives once loaded: kept for the file, used while it is the same file. */
+static void test_cuda_version_kept(void **state)
+{
+    (void)state;
+    cleanup_free char *root = xasprintf("%s/cuda", tmp);
+    cleanup_free char *dir = cache_dir("cuda");
+    cleanup_free char *fresh = cuda_of(root, NULL);
+    assert_non_null(fresh);
+    cleanup_free char *first = cuda_of(root, dir);
+    assert_string_equal(first, fresh);
+    cleanup_free char *entry = cuda_entry(dir);
+    assert_non_null(entry);
+    /* used, not loaded again: a version written into it is what is said */
+    cleanup_free char *edit = xasprintf("sed -i 's/\t[0-9.]*$/\t99.9/' '%s'", entry);
+    assert_int_equal(system(edit), 0);
+    cleanup_free char *kept = cuda_of(root, dir);
+    assert_string_equal(kept, "99.9");
+    /* not ours alone, or not a version: not used */
+    assert_int_equal(chmod(entry, 0644), 0);
+    cleanup_free char *open_to_all = cuda_of(root, dir);
+    assert_string_equal(open_to_all, fresh);
+    assert_int_equal(chmod(entry, 0600), 0);
+    cleanup_free char *garble = xasprintf("sed -i 's/\t99.9$/\t9 9/' '%s'", entry);
+    assert_int_equal(system(garble), 0);
+    cleanup_free char *garbled = cuda_of(root, dir);
+    assert_string_equal(garbled, fresh);
+    assert_int_equal(system(edit), 0);
+    cleanup_free char *again = cuda_of(root, dir);
+    assert_string_equal(again, "99.9");
+    /* libcuda changed (its times): loaded again, and nothing kept for a
+     * file changed in the last seconds */
+    cleanup_free char *lib = xasprintf("%s/usr/lib/x86_64-linux-gnu/libcuda.so.1", root);
+    struct timespec old[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+    assert_int_equal(utimensat(AT_FDCWD, lib, old, 0), 0);
+    cleanup_free char *changed = cuda_of(root, dir);
+    assert_string_equal(changed, fresh);
+    cleanup_free char *still = cuda_entry(dir);
+    assert_string_equal(still, entry); /* the old file's, not replaced */
+    cleanup_free char *text = NULL;
+    assert_int_equal(read_file(entry, 4096, &text, NULL, NULL), 0);
+    assert_non_null(strstr(text, "\t99.9\n"));
+    /* without a cache directory nothing is kept anywhere */
+    cleanup_free char *none = cuda_of(root, NULL);
+    assert_string_equal(none, fresh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -609,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_gpu_binding),
         cmocka_unit_test(test_capabilities_checked),
         cmocka_unit_test(test_capability_warnings),
+        cmocka_unit_test(test_cuda_version_kept),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
