@@ -15,6 +15,7 @@ START_CASES = [
     ("hook-nogpu", "gctk-hook, container asks for no GPU"),
     ("hook-1gpu", "gctk-hook, 1 GPU (b)"),
     ("hook-all", "gctk-hook, all GPUs (c)"),
+    ("hook-1gpu-cuda", "gctk-hook, 1 GPU, NVIDIA_REQUIRE_CUDA=cuda>=12.0"),
     ("hook-1gpu-nocache", "gctk-hook, 1 GPU, no discovery cache"),
     ("hook-all-nocache", "gctk-hook, all GPUs, no discovery cache"),
     ("runtime-all", "gctk-runtime, all GPUs (d)"),
@@ -187,8 +188,8 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
         w("| GPUs | gctk-hook median | p95 | min | floor hook median | p95 | min "
           "| ratio (median) | floor standalone median |")
         w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for sfx, name in (("1gpu", "1"), ("all", "all"), ("1gpu-nocache", "1, no cache"),
-                          ("all-nocache", "all, no cache")):
+        for sfx, name in (("1gpu", "1"), ("all", "all"), ("1gpu-cuda", "1, NVIDIA_REQUIRE_CUDA"),
+                          ("1gpu-nocache", "1, no cache"), ("all-nocache", "all, no cache")):
             h = find(st, "hook", "hook-" + sfx, "hook_ms")
             fl = find(st, "hook", "floor-" + sfx.split("-")[0], "hook_ms")
             fs = find(st, "floor", "standalone-" + sfx.split("-")[0], "floor_ms")
@@ -204,8 +205,8 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
         w("")
 
     # 5. phases
-    cases = [c for c in ("hook-1gpu", "hook-all", "hook-1gpu-nocache", "hook-all-nocache",
-                         "floor-1gpu", "floor-all")
+    cases = [c for c in ("hook-1gpu", "hook-all", "hook-1gpu-cuda", "hook-1gpu-nocache",
+                         "hook-all-nocache", "floor-1gpu", "floor-all")
              if find(st, "phase", c, "ms")]
     if cases:
         w("### Where the time goes: the hook's phases, median ms (from its log)\n")

@@ -377,6 +377,9 @@ class Bench:
             ("hook-nogpu", [], [self.hook_entry(conf)], None),
             ("hook-1gpu", ["NVIDIA_VISIBLE_DEVICES=0"], [self.hook_entry(conf)], None),
             ("hook-all", ["NVIDIA_VISIBLE_DEVICES=all"], [self.hook_entry(conf)], None),
+            # what every image of nvidia/cuda sets: the driver's CUDA version is checked
+            ("hook-1gpu-cuda", ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_CUDA=cuda>=12.0"],
+             [self.hook_entry(conf)], None),
             ("hook-1gpu-nocache", ["NVIDIA_VISIBLE_DEVICES=0"], [self.hook_entry(nocache)], None),
             ("hook-all-nocache", ["NVIDIA_VISIBLE_DEVICES=all"], [self.hook_entry(nocache)], None),
             ("runtime-all", ["NVIDIA_VISIBLE_DEVICES=all"], None, "runtime"),
