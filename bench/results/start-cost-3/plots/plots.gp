@@ -113,6 +113,81 @@ plot "bench/results/start-cost-3/plots/h200-b-conc-concurrency.dat" using 1:2 wi
      "" using 1:5 with linespoints title "runc run p95"
 
 reset
+set output 'bench/results/start-cost-3/h200-c-after-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-3/plots/h200-c-after-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-3/h200-c-after-phases.png'
+
+set title "prestart hook: time per phase (median)"
+set ylabel "ms"
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.8 border -1
+set boxwidth 0.6
+set key outside right
+set yrange [0:*]
+plot for [i=2:9] "bench/results/start-cost-3/plots/h200-c-after-phases.dat" using i:xtic(1) title columnheader(i)
+
+reset
+set output 'bench/results/start-cost-3/h200-c-before-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-3/plots/h200-c-before-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-3/h200-c-before-phases.png'
+
+set title "prestart hook: time per phase (median)"
+set ylabel "ms"
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.8 border -1
+set boxwidth 0.6
+set key outside right
+set yrange [0:*]
+plot for [i=2:9] "bench/results/start-cost-3/plots/h200-c-before-phases.dat" using i:xtic(1) title columnheader(i)
+
+reset
+set output 'bench/results/start-cost-3/h200-d-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-3/plots/h200-d-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-3/h200-d-phases.png'
+
+set title "prestart hook: time per phase (median)"
+set ylabel "ms"
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.8 border -1
+set boxwidth 0.6
+set key outside right
+set yrange [0:*]
+plot for [i=2:9] "bench/results/start-cost-3/plots/h200-d-phases.dat" using i:xtic(1) title columnheader(i)
+
+reset
 set output 'bench/results/start-cost-3/sim-after-start.png'
 
 set title "container start: runc run (median, bars min..p95)"
