@@ -5,23 +5,24 @@
  * directory that only the caller's uid can write (created 0700, opened with
  * O_NOFOLLOW, owner and mode checked on every use), from a regular file of
  * that uid with no group or other bits, at most CACHE_MAX bytes: the key
- * compared as text with the caller's, the host's records read field by field
- * (count, ranges, references). Anything else (a link, another owner, mode 0666, a file
- * too large, garbled or of another format) is not used: discovery runs and
- * replaces it through the one atomic writer. A cache is never an error.
+ * compared as text with the caller's, the host's records read field by
+ * field (count, ranges, references). Anything else (a link, another owner,
+ * mode 0666, a file too large, garbled or of another format) is not used:
+ * discovery runs and replaces it through the one atomic writer. A cache is
+ * never an error.
  *
  * Never stale: the entry holds the key (format, gctk's version, root, flags,
- * PATH, the settings' fingerprint, the kernel's release) and every dependency discovery recorded
- * before reading it (host.h): the identity (device, inode, mode, size,
- * mtime, ctime, rdev) of each file and link it looked at, absence included;
- * the hash of each /proc and /sys file it read and of the names in each directory it
- * listed; /sys/module/nvidia, whose inode is new at every module load. The
- * entry is used only when all of them are found again as recorded (those of
- * the capabilities the caller uses, when it says: host_deps_tag()). A
- * discovery that asked NVML (MIG devices, masked UUIDs: live answers, not
- * files) is not stored, nor one that read a file changed in the last
- * CACHE_RACY_S seconds (a write in the same clock tick as the read would
- * leave its times unchanged). */
+ * PATH, the settings' fingerprint, the kernel's release) and every
+ * dependency discovery recorded before reading it (host.h): the identity
+ * (device, inode, mode, size, mtime, ctime, rdev) of each file and link it
+ * looked at, absence included; the hash of each /proc and /sys file it read
+ * and of the names in each directory it listed; /sys/module/nvidia, whose
+ * inode is new at every module load. The entry is used only when all of
+ * them are found again as recorded (those of the capabilities the caller
+ * uses, when it says: host_deps_tag()). A discovery that asked NVML (MIG
+ * devices, masked UUIDs: live answers, not files) is not stored, nor one
+ * that read a file changed in the last CACHE_RACY_S seconds (a write in the
+ * same clock tick as the read would leave its times unchanged). */
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
