@@ -747,6 +747,9 @@ class Bench:
         p = subprocess.Popen([dockerd, "--host", sock, "--data-root", d + "/data",
                               "--exec-root", d + "/exec", "--pidfile", d + "/docker.pid",
                               "--iptables=false", "--ip-masq=false", "--bridge=none",
+                              # no port is published: no docker-proxy needed (a
+                              # docker.tar of dockerd and containerd has none)
+                              "--userland-proxy=false",
                               "--containerd-namespace", "gctk" + name,
                               "--containerd-plugins-namespace", "gctk%s-plugins" % name],
                              env=env, stdout=dlog, stderr=dlog, start_new_session=True)
@@ -760,8 +763,11 @@ class Bench:
         else:
             p = None
         if p is None or p.poll() is not None:
-            self.notes.append("%s: the private dockerd did not start (see its log): part skipped"
-                              % part)
+            dlog.close()
+            with open(os.path.join(d, "dockerd.log")) as f:
+                tail = " | ".join(line.strip() for line in f.readlines()[-3:])
+            self.notes.append("%s: the private dockerd did not start: part skipped (its log "
+                              "ends: %s)" % (part, tail))
             return None
         return docker, sock
 
@@ -778,9 +784,12 @@ class Bench:
             stdout=subprocess.DEVNULL)
         tar.wait()
         runs = self.a.docker_runs
-        for case, extra in (("plain", []), ("gpus-all", ["--gpus", "all"])):
-            log("docker: %s (%d runs)" % (case, runs))
-            for i in range(runs + 2):
+        cases = (("plain", []), ("gpus-all", ["--gpus", "all"]))
+        log("docker: %s, %d runs each, interleaved" % (", ".join(c[0] for c in cases), runs))
+        # one run of each case in turn, as the start part: a change of load
+        # (or of the machine's speed) then hits both alike
+        for i in range(runs + 2):
+            for case, extra in cases:
                 off = self.logsize(logf)
                 argv = [docker, "-H", sock, "run", "--rm", "--network", "none"] + extra + \
                     ["gctk-bench:latest", "/bin/true"]
