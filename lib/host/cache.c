@@ -115,10 +115,16 @@ static void identity(char kind, int rc, const struct stat *st, long long v[9])
     v[7] = (long long)st->st_rdev;
 }
 
+/* Whether st's times are in the last CACHE_RACY_S seconds before now: a
+ * write in the same clock tick as a read would leave them unchanged. */
+static bool changed_lately(const struct stat *st, time_t now)
+{
+    return st->st_mtim.tv_sec > now - CACHE_RACY_S || st->st_ctim.tv_sec > now - CACHE_RACY_S;
+}
+
 static void note_racy(struct host_deps *d, const struct stat *st)
 {
-    if (!S_ISDIR(st->st_mode) &&
-        (st->st_mtim.tv_sec > d->now - CACHE_RACY_S || st->st_ctim.tv_sec > d->now - CACHE_RACY_S))
+    if (!S_ISDIR(st->st_mode) && changed_lately(st, d->now))
         d->racy = true;
 }
 
@@ -883,8 +889,7 @@ static char *cuda_key(const char *path, bool *racy)
     identity(DEP_STAT, 0, &st, v);
     char text[DEP_TEXT_MAX];
     dep_text(v, text, sizeof(text));
-    time_t now = time(NULL);
-    *racy = st.st_mtim.tv_sec > now - CACHE_RACY_S || st.st_ctim.tv_sec > now - CACHE_RACY_S;
+    *racy = changed_lately(&st, time(NULL));
     return xasprintf(CUDA_PREFIX "%s\t%s\t", path, text);
 }
 
