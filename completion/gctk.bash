@@ -40,7 +40,7 @@ _gctk_flags()
             --root --capabilities --gctk-path --imex-channels --help ;;
         'cdi list') echo --spec-dir --help ;;
         'cdi validate') echo --no-host --spec-dir --root --help ;;
-        'hook create-container') echo --link --node-link --folder --host-driver-version --driver-root --rootfs --help ;;
+        'hook create-container') echo --mount --link --node-link --folder --host-driver-version --driver-root --rootfs --help ;;
         'hook update-ldcache') echo --folder --host-driver-version --rootfs --help ;;
         'hook create-symlinks') echo --link --rootfs --help ;;
         'hook mask-proc') echo --driver-root --rootfs --help ;;

@@ -13,22 +13,24 @@
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: gctk hook create-container [--link TARGET::LINK]... [--node-link TARGET::LINK]...\n"
-        "           [--folder DIR]... [--host-driver-version VERSION] [--driver-root DIR]\n"
-        "           [--rootfs DIR]\n"
-        "       gctk hook update-ldcache --folder DIR... [--host-driver-version VERSION]\n"
-        "           [--rootfs DIR]\n"
-        "       gctk hook create-symlinks --link TARGET::LINK... [--rootfs DIR]\n"
-        "       gctk hook mask-proc [--driver-root DIR] [--rootfs DIR]\n"
-        "\n"
-        "Run by an OCI runtime as createContainer hooks (state on stdin), as the CDI\n"
-        "specs ask. create-container does what the three others do, in one process:\n"
-        "the links, the ld.so.cache (with --folder), the /proc mask; --node-link\n"
-        "links are made only where TARGET is a device node the container has.\n"
-        "--host-driver-version: the image's /usr/local/cuda/compat libraries newer\n"
-        "than that driver win.\n");
+    fprintf(f, "usage: gctk hook create-container [--mount /HOST::/CONTAINER::OPTIONS]...\n"
+               "           [--link TARGET::LINK]... [--node-link TARGET::LINK]...\n"
+               "           [--folder DIR]... [--host-driver-version VERSION] [--driver-root DIR]\n"
+               "           [--rootfs DIR]\n"
+               "       gctk hook update-ldcache --folder DIR... [--host-driver-version VERSION]\n"
+               "           [--rootfs DIR]\n"
+               "       gctk hook create-symlinks --link TARGET::LINK... [--rootfs DIR]\n"
+               "       gctk hook mask-proc [--driver-root DIR] [--rootfs DIR]\n"
+               "\n"
+               "Run by an OCI runtime as createContainer hooks (state on stdin), as the CDI\n"
+               "specs ask. create-container does what the three others do, in one process:\n"
+               "the links, the ld.so.cache (with --folder), the /proc mask; --node-link\n"
+               "links are made only where TARGET is a device node the container has.\n"
+               "--mount: a bind mount made before them (OPTIONS from bind, ro, rw, nosuid,\n"
+               "nodev, noexec); gctk-runtime hands it the bind mounts of the spec that\n"
+               "names it, instead of leaving them to runc (docs/cdi.md).\n"
+               "--host-driver-version: the image's /usr/local/cuda/compat libraries newer\n"
+               "than that driver win.\n");
 }
 
 /* The rootfs (and in *pid the container's process, 0 when the rootfs was
@@ -63,6 +65,7 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
         return status;
     const char *verb = argv[1];
     static const struct option opts[] = {
+        {"mount", required_argument, NULL, 'm'},
         {"folder", required_argument, NULL, 'f'},
         {"link", required_argument, NULL, 'l'},
         {"node-link", required_argument, NULL, 'n'},
@@ -72,7 +75,7 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    cleanup_strv struct strv folders = {0}, links = {0}, node_links = {0};
+    cleanup_strv struct strv mounts = {0}, folders = {0}, links = {0}, node_links = {0};
     cleanup_error gctk_error *err = NULL;
     cleanup_free char *rootfs = NULL;
     const char *rootfs_arg = NULL, *driver_root = g->root ? g->root : "/", *driver = NULL;
@@ -82,6 +85,9 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
     int c;
     while ((c = verb_option(&v)) >= 0) {
         switch (c) {
+        case 'm':
+            strv_push(&mounts, xstrdup(optarg));
+            break;
         case 'f':
             strv_push(&folders, xstrdup(optarg));
             break;
@@ -110,7 +116,8 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
     if (c == VERB_EXIT || verb_operands(&v, 0, 0, NULL) < 0)
         return v.status;
     bool all = hook == 0, ldcache = hook == 1, symlinks = hook == 2, mask = hook == 3;
-    const struct cdi_container_edits e = {.links = &links,
+    const struct cdi_container_edits e = {.mounts = &mounts,
+                                          .links = &links,
                                           .node_links = &node_links,
                                           .folders = &folders,
                                           .host_driver_version = driver,

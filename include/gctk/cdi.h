@@ -151,8 +151,13 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
 /* Applies edits to an OCI config.json tree: env (a variable set again
  * replaces the old value), linux.devices and their allow rules in
  * linux.resources.devices, mounts, hooks. Device nodes without major:minor
- * are stat'ed on the host. */
-int cdi_apply(json_t *config, const json_t *edits, gctk_error **err);
+ * are stat'ed on the host. With own_gctk (may be NULL), the file of the gctk
+ * that goes with the caller: where the edits name that gctk's hook
+ * create-container and every mount is a bind mount it makes, the mounts go
+ * to that hook as --mount arguments instead of into `mounts` (the hook makes
+ * a mount in a fraction of runc's time: docs/cdi.md). */
+struct stat;
+int cdi_apply(json_t *config, const json_t *edits, const struct stat *own_gctk, gctk_error **err);
 
 /* The CDI names of the annotations whose key starts with one of prefixes
  * (NULL-terminated; NULL: "cdi.k8s.io/"), each a "key=name,name" entry;
@@ -172,6 +177,11 @@ int cdi_visible_devices_names(const char *visible_devices, const char *default_k
                               struct strv *out, gctk_error **err);
 
 /* ---- the hooks (gctk hook ...) ---------------------------------------------------- */
+
+/* Whether opt is an option of a bind mount that create-container applies
+ * (bind, rw, ro, nosuid, nodev, noexec); its MOUNT_* flag (rootfs.h) is
+ * or'ed into *flags. */
+bool cdi_hook_mount_option(const char *opt, unsigned *flags);
 
 /* Each hook works in the rootfs with the OCI hook's hardening (lib/container/
  * rootfs.c); what it creates there belongs to the root of process pid's user
@@ -198,6 +208,9 @@ int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, pid_t pid, g
 /* What a generated spec asks of the one createContainer hook it names (gctk
  * hook create-container): the union of the hooks above. */
 struct cdi_container_edits {
+    const struct strv *mounts;       /* "/HOST::/CONTAINER::OPTIONS" bind mounts
+                                      * the runtime handed over (cdi_apply);
+                                      * may be NULL */
     const struct strv *links;        /* "TARGET::LINK", made in every container */
     const struct strv *node_links;   /* "TARGET::LINK", made only where TARGET
                                       * (from LINK's directory) is a character
@@ -207,8 +220,9 @@ struct cdi_container_edits {
     const char *host_driver_version; /* as cdi_hook_update_ldcache; may be NULL */
     const char *driver_root;         /* the /proc mask's; NULL: no mask */
 };
-/* The links, the node links, the ld.so.cache, then the /proc mask, in one
- * opening of the rootfs; a failure undoes the links and mounts already made. */
+/* The mounts, the links, the node links, the ld.so.cache, then the /proc
+ * mask, in one opening of the rootfs; a failure undoes the links and mounts
+ * already made. */
 int cdi_hook_create_container(const char *rootfs, pid_t pid, const struct cdi_container_edits *e,
                               gctk_error **err);
 

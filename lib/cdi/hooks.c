@@ -110,6 +110,56 @@ static int create_symlinks(struct rootfs *r, const struct strv *links, bool if_n
     return 0;
 }
 
+bool cdi_hook_mount_option(const char *opt, unsigned *flags)
+{
+    static const struct {
+        const char *name;
+        unsigned flag;
+    } known[] = {{"bind", 0},
+                 {"rw", 0},
+                 {"ro", MOUNT_RO},
+                 {"nosuid", MOUNT_NOSUID},
+                 {"nodev", MOUNT_NODEV},
+                 {"noexec", MOUNT_NOEXEC}};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(known); i++)
+        if (strcmp(opt, known[i].name) == 0) {
+            *flags |= known[i].flag;
+            return true;
+        }
+    return false;
+}
+
+/* One "HOST::CONTAINER::OPTIONS" bind mount: the source opened on the host
+ * side of the container's mount namespace (before pivot_root its paths are
+ * the host's), followed as mount(2) follows it; the target made inside the
+ * rootfs as runc would make it, a directory for a directory, else a file. */
+static int bind_mount(struct rootfs *r, const char *spec, struct mount_journal *j, gctk_error **err)
+{
+    const char *sep = strstr(spec, "::");
+    const char *opts = sep != NULL ? strstr(sep + 2, "::") : NULL;
+    if (sep == NULL || spec[0] != '/' || sep[2] != '/' || opts == NULL)
+        return gctk_fail(err, 0, "mount `%s`: use /HOST::/CONTAINER::OPTIONS", spec);
+    cleanup_free char *host = xstrndup(spec, (size_t)(sep - spec));
+    cleanup_free char *target = xstrndup(sep + 2, (size_t)(opts - sep - 2));
+    cleanup_free char *list = xstrdup(opts + 2);
+    unsigned flags = 0;
+    char *save = NULL;
+    for (char *o = strtok_r(list, ",", &save); o != NULL; o = strtok_r(NULL, ",", &save))
+        if (!cdi_hook_mount_option(o, &flags))
+            return gctk_fail(err, 0,
+                             "mount `%s`: option `%s` is not one of a bind mount's "
+                             "(bind, ro, rw, nosuid, nodev, noexec)",
+                             target, o);
+    cleanup_fd int src = open(host, O_PATH | O_CLOEXEC), dst = -1;
+    struct stat st;
+    if (src < 0 || fstat(src, &st) < 0)
+        return gctk_fail(err, errno, "mount `%s`: the source `%s`", target, host);
+    if (rootfs_make_target(r, target, S_ISDIR(st.st_mode) ? S_IFDIR : S_IFREG, j, &dst, err) < 0 ||
+        mount_bind_fd(src, dst, flags, j, err) < 0)
+        return gctk_wrap(err, "mount `%s`", target);
+    return 0;
+}
+
 int cdi_hook_update_ldcache(const char *rootfs, pid_t pid, const struct strv *folders,
                             const char *host_driver_version, gctk_error **err)
 {
@@ -242,10 +292,16 @@ int cdi_hook_create_container(const char *rootfs, pid_t pid, const struct cdi_co
     cleanup_rootfs struct rootfs r = {.fd = -1};
     if (open_container(rootfs, pid, &r, err) < 0)
         return -1;
-    /* in the order of the separate hooks; a failure undoes the links and
+    /* the mounts first, as the runtime makes them before any hook; then in
+     * the order of the separate hooks; a failure undoes the links and
      * mounts made before it (the ld.so.cache is replaced by a rename: the
      * container it was written for is not started) */
     cleanup_journal struct mount_journal *j = mount_journal_new();
+    for (size_t i = 0; e->mounts != NULL && i < e->mounts->len; i++)
+        if (bind_mount(&r, e->mounts->items[i], j, err) < 0) {
+            mount_journal_undo(j);
+            return -1;
+        }
     if (create_symlinks(&r, e->links, false, j, err) < 0 ||
         create_symlinks(&r, e->node_links, true, j, err) < 0 ||
         (e->folders->len > 0 && update_ldcache(&r, e->folders, e->host_driver_version, err) < 0) ||

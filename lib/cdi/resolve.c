@@ -408,7 +408,90 @@ static int apply_nodes(json_t *config, const json_t *nodes, gctk_error **err)
     return 0;
 }
 
-static int apply_mounts(json_t *config, const json_t *mounts, gctk_error **err)
+/* The "--mount" argument of gctk hook create-container for a mount of a
+ * spec, or NULL where the hook cannot make it as runc would: not a plain
+ * bind mount, an option the hook does not apply (rbind, propagation,
+ * filesystem options), a path that is not absolute or holds its "::". */
+static char *hook_mount_arg(const json_t *m)
+{
+    const char *type = json_string_value(json_object_get(m, "type"));
+    const char *host = json_string_value(json_object_get(m, "hostPath"));
+    const char *dst = json_string_value(json_object_get(m, "containerPath"));
+    if ((type != NULL && strcmp(type, "bind") != 0) || host == NULL || dst == NULL ||
+        host[0] != '/' || dst[0] != '/' || strstr(host, "::") != NULL || strstr(dst, "::") != NULL)
+        return NULL;
+    cleanup_strv struct strv opts = {0};
+    bool bind = false;
+    unsigned flags = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(m, "options"), i, o)
+    {
+        const char *name = json_string_value(o);
+        if (name == NULL || !cdi_hook_mount_option(name, &flags))
+            return NULL;
+        bind |= strcmp(name, "bind") == 0;
+        strv_push(&opts, xstrdup(name));
+    }
+    if (!bind)
+        return NULL;
+    cleanup_free char *list = strv_join(&opts, ",");
+    return xasprintf("%s::%s::%s", host, dst, list);
+}
+
+static bool string_is(const json_t *v, const char *s)
+{
+    return json_string_value(v) != NULL && strcmp(json_string_value(v), s) == 0;
+}
+
+/* The createContainer hook of the edits that is own_gctk's create-container
+ * (the same file), and in *args the "--mount" arguments that hand it every
+ * mount of the edits; NULL when there is no such hook or one mount is not
+ * the hook's to make. All or none: runc makes its mounts before any hook
+ * runs, so a mount runc keeps would land under the hook's where one
+ * destination holds the other. */
+static const json_t *own_hook_mounts(const json_t *edits, const struct stat *own_gctk,
+                                     json_t **args)
+{
+    *args = NULL;
+    const json_t *own = NULL;
+    size_t i, k;
+    json_t *e, *h, *m;
+    json_array_foreach(edits, i, e)
+    {
+        json_array_foreach(json_object_get(e, "hooks"), k, h)
+        {
+            const char *path = json_string_value(json_object_get(h, "path"));
+            const char *stage = json_string_value(json_object_get(h, "hookName"));
+            const json_t *argv = json_object_get(h, "args");
+            struct stat st;
+            if (own == NULL && path != NULL && stage != NULL &&
+                strcmp(stage, "createContainer") == 0 && json_array_size(argv) >= 3 &&
+                string_is(json_array_get(argv, 1), "hook") &&
+                string_is(json_array_get(argv, 2), "create-container") && stat(path, &st) == 0 &&
+                st.st_dev == own_gctk->st_dev && st.st_ino == own_gctk->st_ino)
+                own = h;
+        }
+    }
+    if (own == NULL)
+        return NULL;
+    cleanup_json json_t *list = json_array();
+    json_array_foreach(edits, i, e){
+        json_array_foreach(json_object_get(e, "mounts"), k, m){char *arg = hook_mount_arg(m);
+    if (arg == NULL)
+        return NULL;
+    json_array_append_new(list, json_string("--mount"));
+    json_array_append_new(list, json_string(arg));
+    free(arg);
+}
+}
+*args = steal_pointer(&list);
+return own;
+}
+
+/* The edits' mounts, each replacing a mount of the same destination; with
+ * to_hook, the hook makes them (own_hook_mounts) and they only replace. */
+static int apply_mounts(json_t *config, const json_t *mounts, bool to_hook, gctk_error **err)
 {
     json_t *list = child(config, "mounts", true);
     if (!json_is_array(list))
@@ -426,6 +509,8 @@ static int apply_mounts(json_t *config, const json_t *mounts, gctk_error **err)
             else
                 k++;
         }
+        if (to_hook)
+            continue;
         const char *type = json_string_value(json_object_get(m, "type"));
         json_t *o = json_pack("{s:s, s:s, s:s}", "destination", dst, "type", type ? type : "bind",
                               "source", json_string_value(json_object_get(m, "hostPath")));
@@ -437,7 +522,9 @@ static int apply_mounts(json_t *config, const json_t *mounts, gctk_error **err)
     return 0;
 }
 
-static int apply_hooks(json_t *config, const json_t *hooks, gctk_error **err)
+/* The edits' hooks; own gets hook_args after its own arguments. */
+static int apply_hooks(json_t *config, const json_t *hooks, const json_t *own,
+                       const json_t *hook_args, gctk_error **err)
 {
     json_t *all = child(config, "hooks", false);
     if (!json_is_object(all))
@@ -455,15 +542,22 @@ static int apply_hooks(json_t *config, const json_t *hooks, gctk_error **err)
         for (size_t k = 0; k < GCTK_ARRAY_LEN(keys); k++)
             if (json_object_get(h, keys[k]) != NULL)
                 json_object_set(o, keys[k], json_object_get(h, keys[k]));
+        if (h == own) {
+            json_t *args = json_deep_copy(json_object_get(h, "args"));
+            json_array_extend(args, (json_t *)hook_args);
+            json_object_set_new(o, "args", args);
+        }
         json_array_append_new(stage, o);
     }
     return 0;
 }
 
-int cdi_apply(json_t *config, const json_t *edits, gctk_error **err)
+int cdi_apply(json_t *config, const json_t *edits, const struct stat *own_gctk, gctk_error **err)
 {
     if (!json_is_object(config))
         return gctk_fail(err, 0, "config.json: not an object");
+    cleanup_json json_t *hook_args = NULL;
+    const json_t *own = own_gctk != NULL ? own_hook_mounts(edits, own_gctk, &hook_args) : NULL;
     size_t i;
     json_t *e;
     json_array_foreach(edits, i, e)
@@ -473,9 +567,11 @@ int cdi_apply(json_t *config, const json_t *edits, gctk_error **err)
             return -1;
         if ((v = json_object_get(e, "deviceNodes")) != NULL && apply_nodes(config, v, err) < 0)
             return -1;
-        if ((v = json_object_get(e, "mounts")) != NULL && apply_mounts(config, v, err) < 0)
+        if ((v = json_object_get(e, "mounts")) != NULL &&
+            apply_mounts(config, v, own != NULL, err) < 0)
             return -1;
-        if ((v = json_object_get(e, "hooks")) != NULL && apply_hooks(config, v, err) < 0)
+        if ((v = json_object_get(e, "hooks")) != NULL &&
+            apply_hooks(config, v, own, hook_args, err) < 0)
             return -1;
         json_t *gids = json_object_get(e, "additionalGids");
         if (json_array_size(gids) > 0) {

@@ -271,7 +271,8 @@ static bool has_gpu_hook(json_t *hooks)
 /* CDI mode: the named devices' edits go into config.json; no hook is added.
  * Only trusted specs of the configured spec directories are used
  * (cdi_load_dirs); when a device cannot be resolved, the specs that were
- * not used say why. */
+ * not used say why. A spec whose hook is the gctk beside this runtime (one
+ * package, one version) has that hook make its mounts (cdi_apply). */
 static int apply_cdi(json_t *root, const struct gctk_config *cfg, const struct strv *names,
                      gctk_error **err)
 {
@@ -290,7 +291,10 @@ static int apply_cdi(json_t *root, const struct gctk_config *cfg, const struct s
         }
         return -1;
     }
-    return cdi_apply(root, edits, err);
+    cleanup_free char *gctk = self_sibling("gctk");
+    struct stat own;
+    bool known = gctk != NULL && stat(gctk, &own) == 0;
+    return cdi_apply(root, edits, known ? &own : NULL, err);
 }
 
 /* Puts the hook first in hooks.prestart unless a GPU hook is there already;

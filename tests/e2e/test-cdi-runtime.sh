@@ -87,6 +87,37 @@ expect_eq "gpu=2: libcuda.so.1 in the container's ld.so.cache" "1" "$(printf '%s
 expect_eq "gpu=2: /proc/driver/nvidia/gpus shows only GPU 2" "1" "$(printf '%s\n' "$OUT" | sed -n 3p)"
 expect_eq "gpu=2: /dev/dri/by-path has GPU 2's names only" "$WANT" "$(printf '%s\n' "$OUT" | sed -n 4p)"
 
+# the spec's mounts: made by its hook, which is this gctk's, not by runc
+spec_mounts_in() { jq --arg h "$HOST" '[.mounts[] | select(.source | startswith($h))] | length' "$1"; }
+NSPEC=$(jq '.containerEdits.mounts | length' "$SPEC")
+expect_eq "gpu=2: runc is given none of the spec's mounts" "0" "$(spec_mounts_in "$B")"
+expect_eq "gpu=2: the hook is given every one of them" "$NSPEC" \
+    "$(jq '[.hooks.createContainer[0].args[] | select(. == "--mount")] | length' "$B")"
+run_cdi mount-flags "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=2\"}" '[]' \
+    "grep ' /usr/bin/nvidia-smi ' /proc/self/mountinfo | cut -d' ' -f6; touch /usr/bin/nvidia-smi 2>/dev/null || echo refused"
+expect_match "the hook's mount of nvidia-smi is the spec's: ro, nosuid, nodev" "^ro,nosuid,nodev" "$(printf '%s\n' "$OUT" | sed -n 1p)"
+expect_eq "the hook's mount of nvidia-smi cannot be written" "refused" "$(printf '%s\n' "$OUT" | sed -n 2p)"
+# one mount the hook does not make (rbind): runc makes them all, as written
+RB_VENDOR=rb-$VENDOR
+RB_SPEC=/var/run/cdi/gctk-test-$$-$RANDOM-rb.json
+at_exit "rm -f $RB_SPEC"
+jq --arg kind "$RB_VENDOR/gpu" '.kind = $kind | .containerEdits.mounts[0].options = ["ro", "nosuid", "nodev", "rbind"]' "$SPEC" >"$RB_SPEC"
+run_cdi rbind "{\"cdi.k8s.io/x\": \"$RB_VENDOR/gpu=2\"}" '[]' 'nvidia-smi -L'
+B=$SCRATCH/bundle-$N/config.json
+expect_eq "a spec with an rbind mount: the container gets GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
+expect_eq "a spec with an rbind mount: runc makes every mount" "$NSPEC" "$(spec_mounts_in "$B")"
+expect_eq "a spec with an rbind mount: the hook makes none" "0" \
+    "$(jq '[.hooks.createContainer[0].args[] | select(. == "--mount")] | length' "$B")"
+# a source that is not there: the container does not start, the hook says which
+MISS_VENDOR=miss-$VENDOR
+MISS_SPEC=/var/run/cdi/gctk-test-$$-$RANDOM-miss.json
+at_exit "rm -f $MISS_SPEC"
+jq --arg kind "$MISS_VENDOR/gpu" --arg src "$HOST/usr/bin/nvidia-gone" \
+    '.kind = $kind | .containerEdits.mounts[-1].hostPath = $src' "$SPEC" >"$MISS_SPEC"
+run_cdi missing "{\"cdi.k8s.io/x\": \"$MISS_VENDOR/gpu=2\"}" '[]' 'echo started'
+check "a spec mount whose source is gone: the container does not start" test "$RC" -ne 0 -a -z "$(printf '%s' "$OUT" | grep started)"
+expect_match "a spec mount whose source is gone: the error names it" "the source .$HOST/usr/bin/nvidia-gone.: No such file" "$OUT"
+
 # a spec of an earlier gctk: its three hooks (create-symlinks, update-ldcache,
 # mask-proc) still run, one process each
 OLD_VENDOR=old-$VENDOR
@@ -105,6 +136,7 @@ B=$SCRATCH/bundle-$N/config.json
 expect_eq "a spec of an earlier gctk: its three hooks" "create-symlinks update-ldcache mask-proc" \
     "$(jq -r '[.hooks.createContainer[].args[2]] | join(" ")' "$B")"
 expect_eq "a spec of an earlier gctk: links, ld.so.cache, /proc mask" "libcuda.so.1 1 1" "$(printf '%s\n' "$OUT" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "a spec of an earlier gctk: runc makes its mounts" "$NSPEC" "$(spec_mounts_in "$B")"
 
 # what NVIDIA's toolkit 1.18 injects beyond the libraries, through the spec
 # and its hooks alone (lib.sh, check_parity)

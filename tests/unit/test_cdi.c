@@ -589,6 +589,97 @@ static json_t *specs_of(json_t *spec)
     return json_pack("[{s:s, s:o}]", "file", "mem.json", "spec", spec);
 }
 
+/* The "--mount" arguments of config's createContainer hook */
+static size_t hook_mounts(json_t *config, const char *want, bool *found)
+{
+    json_t *hooks = json_object_get(json_object_get(config, "hooks"), "createContainer");
+    json_t *args = json_object_get(json_array_get(hooks, 0), "args");
+    size_t n = 0;
+    for (size_t i = 0; i + 1 < json_array_size(args); i++)
+        if (strcmp(json_string_value(json_array_get(args, i)), "--mount") == 0) {
+            n++;
+            if (want != NULL && strcmp(json_string_value(json_array_get(args, i + 1)), want) == 0)
+                *found = true;
+        }
+    return n;
+}
+
+/* The spec's mounts go to its create-container hook where that hook is the
+ * caller's gctk and every mount is a bind mount it makes; else to runc. */
+static void test_apply_own_hook(void **state)
+{
+    (void)state;
+    cleanup_free char *own_path = xasprintf("%s/gctk", tmp);
+    cleanup_free char *other_path = xasprintf("%s/gctk-other", tmp);
+    struct stat own, other;
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(i == 0 ? own_path : other_path, "w");
+        assert_non_null(f);
+        fclose(f);
+    }
+    assert_int_equal(stat(own_path, &own), 0);
+    assert_int_equal(stat(other_path, &other), 0);
+    json_t *spec = generate(CDI_NAME_INDEX);
+    json_t *top = json_object_get(spec, "containerEdits");
+    json_object_set_new(json_array_get(json_object_get(top, "hooks"), 0), "path",
+                        json_string(own_path));
+    size_t nmounts = json_array_size(json_object_get(top, "mounts"));
+    size_t nargs =
+        json_array_size(json_object_get(json_array_get(json_object_get(top, "hooks"), 0), "args"));
+    assert_true(nmounts > 10);
+    json_t *specs = specs_of(spec);
+    struct strv names = {0};
+    strv_push(&names, xstrdup("nvidia.com/gpu=0"));
+    json_t *edits = NULL;
+    assert_int_equal(cdi_resolve(specs, &names, &edits, NULL), 0);
+
+    /* this gctk's hook: every mount, the config's of the same destination gone */
+    json_t *config =
+        json_pack("{s:[{s:s, s:s}, {s:s, s:s}]}", "mounts", "destination", "/usr/bin/nvidia-smi",
+                  "source", "/old", "destination", "/data", "source", "/srv");
+    assert_int_equal(cdi_apply(config, edits, &own, NULL), 0);
+    json_t *mounts = json_object_get(config, "mounts");
+    assert_int_equal(json_array_size(mounts), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(mounts, 0), "source")),
+                        "/srv");
+    cleanup_free char *smi =
+        xasprintf("%s/usr/bin/nvidia-smi::/usr/bin/nvidia-smi::ro,nosuid,nodev,bind", host_root);
+    bool found = false;
+    assert_int_equal(hook_mounts(config, smi, &found), nmounts);
+    assert_true(found);
+    /* the spec's own hook is left as it was */
+    assert_int_equal(
+        json_array_size(json_object_get(json_array_get(json_object_get(top, "hooks"), 0), "args")),
+        nargs);
+    json_decref(config);
+
+    /* another gctk's hook (one that may not know --mount): runc makes them */
+    config = json_object();
+    assert_int_equal(cdi_apply(config, edits, &other, NULL), 0);
+    assert_int_equal(json_array_size(json_object_get(config, "mounts")), nmounts);
+    assert_int_equal(hook_mounts(config, NULL, NULL), 0);
+    json_decref(config);
+
+    /* one mount the hook does not make: all of them to runc */
+    static const char *const not_hooks[] = {"[\"ro\", \"rbind\"]", "[\"ro\"]",
+                                            "[\"bind\", \"private\"]"};
+    json_t *first = json_array_get(json_object_get(top, "mounts"), 0);
+    for (size_t k = 0; k <= GCTK_ARRAY_LEN(not_hooks); k++) {
+        if (k < GCTK_ARRAY_LEN(not_hooks))
+            json_object_set_new(first, "options", json_loads(not_hooks[k], 0, NULL));
+        else /* a filesystem of its own */
+            json_object_set_new(first, "type", json_string("tmpfs"));
+        config = json_object();
+        assert_int_equal(cdi_apply(config, edits, &own, NULL), 0);
+        assert_int_equal(json_array_size(json_object_get(config, "mounts")), nmounts);
+        assert_int_equal(hook_mounts(config, NULL, NULL), 0);
+        json_decref(config);
+    }
+    json_decref(edits);
+    json_decref(specs);
+    strv_clear(&names);
+}
+
 static void test_resolve_apply(void **state)
 {
     (void)state;
@@ -603,7 +694,7 @@ static void test_resolve_apply(void **state)
     json_t *config = json_pack("{s:{s:[s,s]}, s:[{s:s, s:s}]}", "process", "env", "PATH=/bin",
                                "NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=1", "mounts", "destination",
                                "/usr/bin/nvidia-smi", "source", "/old");
-    assert_int_equal(cdi_apply(config, edits, NULL), 0);
+    assert_int_equal(cdi_apply(config, edits, NULL, NULL), 0);
     json_t *env = json_object_get(json_object_get(config, "process"), "env");
     assert_int_equal(json_array_size(env), 3);
     assert_string_equal(json_string_value(json_array_get(env, 1)), "NVIDIA_VISIBLE_DEVICES=void");
@@ -1444,6 +1535,83 @@ static void test_hook_create_container(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* create-container --mount: bind mounts made as runc makes a spec's, inside
+ * the root, with the spec's options; one it cannot make undoes the others. */
+static int hook_mounts_child(const char *rootfs, const char *src_file, const char *src_dir)
+{
+    if (unshare(CLONE_NEWNS) < 0 || mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return 10;
+    cleanup_strv struct strv mounts = {0}, none = {0};
+    strv_push(&mounts, xasprintf("%s::/usr/bin/tool::ro,nosuid,nodev,bind", src_file));
+    strv_push(&mounts, xasprintf("%s::/opt/d::bind,ro", src_dir));
+    /* a link of the image's to a host directory: followed inside the root */
+    strv_push(&mounts, xasprintf("%s::/escape/x::bind", src_file));
+    struct cdi_container_edits e = {
+        .mounts = &mounts, .links = &none, .node_links = &none, .folders = &none};
+    gctk_error *err = NULL;
+    if (cdi_hook_create_container(rootfs, 0, &e, &err) < 0) {
+        fprintf(stderr, "%s\n", err->msg);
+        return 11;
+    }
+    cleanup_free char *tool = path_join(rootfs, "/usr/bin/tool");
+    cleanup_free char *inner = path_join(rootfs, "/opt/d/inner");
+    cleanup_free char *escaped = xasprintf("%s/outside/x", tmp);
+    cleanup_free char *inside = xasprintf("%s%s/outside/x", rootfs, tmp);
+    struct stat a, b;
+    if (stat(tool, &a) < 0 || stat(src_file, &b) < 0 || a.st_ino != b.st_ino ||
+        access(inner, F_OK) < 0)
+        return 12;
+    int fd = open(tool, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0 || errno != EROFS) /* the spec's ro */
+        return 13;
+    if (lstat(escaped, &a) == 0 || stat(inside, &a) < 0 || a.st_ino != b.st_ino)
+        return 14;
+    if (umount2(tool, MNT_DETACH) < 0 || unlink(tool) < 0)
+        return 15;
+
+    /* an option the hook does not apply: nothing of this call stays */
+    strv_push(&mounts, xasprintf("%s::/usr/bin/other::rbind", src_file));
+    if (cdi_hook_create_container(rootfs, 0, &e, &err) == 0 ||
+        strstr(err->msg, "mount `/usr/bin/other`: option `rbind` is not one of a bind mount's") ==
+            NULL)
+        return 16;
+    gctk_error_free(err);
+    err = NULL;
+    if (lstat(tool, &a) == 0)
+        return 17;
+    /* a source that is not absolute */
+    strv_clear(&mounts);
+    strv_push(&mounts, xstrdup("relative::/usr/bin/tool::bind"));
+    if (cdi_hook_create_container(rootfs, 0, &e, &err) == 0 ||
+        strstr(err->msg, "use /HOST::/CONTAINER::OPTIONS") == NULL)
+        return 18;
+    gctk_error_free(err);
+    return 0;
+}
+
+static void test_hook_mounts(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* mounts */
+    cleanup_free char *rootfs = xasprintf("%s/rootfs-mounts", tmp);
+    cleanup_free char *src_dir = xasprintf("%s/src-dir", tmp);
+    cleanup_free char *src_file = xasprintf("%s/src-file", tmp);
+    cleanup_free char *cmd =
+        xasprintf("mkdir -p '%s/usr/bin' '%s/outside' '%s' && touch '%s/inner' "
+                  "'%s' && ln -s '%s/outside' '%s/escape'",
+                  rootfs, tmp, src_dir, src_dir, src_file, tmp, rootfs);
+    assert_int_equal(system(cmd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(hook_mounts_child(rootfs, src_file, src_dir));
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 /* rootless: the hook and gctk configure leave the cgroup alone in a user namespace */
 static void test_uid_map(void **state)
 {
@@ -1470,6 +1638,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_names_bounded),
         cmocka_unit_test(test_resolve_apply),
+        cmocka_unit_test(test_apply_own_hook),
         cmocka_unit_test(test_load_dirs),
         cmocka_unit_test(test_load_dirs_trust),
         cmocka_unit_test(test_hook_symlinks_ldcache),
@@ -1477,6 +1646,7 @@ int main(void)
         cmocka_unit_test(test_hook_ldcache_folder_race),
         cmocka_unit_test(test_hook_mask_proc_major),
         cmocka_unit_test(test_hook_create_container),
+        cmocka_unit_test(test_hook_mounts),
         cmocka_unit_test(test_hook_ldcache_dev_links_compat),
         cmocka_unit_test(test_layout_links),
         cmocka_unit_test(test_spec_rows),
