@@ -462,6 +462,33 @@ fi
 grep -q -- '--host-driver-version' "$W/cdi/nvidia.yaml" && grep -q 'NVIDIA_CTK_LIBCUDA_DIR=' "$W/cdi/nvidia.yaml" &&
     echo "CDI spec: create-container --host-driver-version, NVIDIA_CTK_LIBCUDA_DIR: PASS" || echo "CDI spec: FAIL"
 grep -E 'NVIDIA_CTK_LIBCUDA_DIR|gsp_.*\.bin' "$W/cdi/nvidia.yaml" | sort -u
+# a CDI name through gctk-runtime: the spec's mounts made by its hook
+# (docs/cdi.md), read-only; nvidia-smi and a CUDA kernel run on them
+cat >"$W/gctk-cdi.json" <<EOF
+{"root": "/", "log": "$W/hook.log", "runtime": "$RUNC", "cdi-spec-dirs": ["$W/cdi"]}
+EOF
+# nvidia-smi where the spec puts it (its host path, as NVIDIA's specs do)
+SMI=$(sed -n 's|^ *containerPath: \(/.*/nvidia-smi\)$|\1|p' "$W/cdi/nvidia.yaml" | head -n 1)
+mkbundle "$W/bcdi" '["sh", "-c", "'"$SMI"' -L; vecadd; grep \" '"$SMI"' \" /proc/self/mountinfo | cut -d\" \" -f6"]' \
+    '["NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=0"]' none
+echo "--- gctk-runtime: NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=0"
+OUT_C=$(GCTK_CONFIG=$W/gctk-cdi.json "$C/bin/gctk-runtime" --root "$W/runc" run -b "$W/bcdi" vcdi </dev/null 2>&1)
+echo "$OUT_C"
+"$RUNC" --root "$W/runc" delete -f vcdi >/dev/null 2>&1
+python3 - "$W/bcdi/config.json" "$OUT_C" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+hook = c["hooks"]["createContainer"][0]["args"]
+by_hook = hook.count("--mount")
+dests = {a.split("::")[1] for a in hook if a.count("::") == 2}
+by_runc = [m for m in c["mounts"] if m["destination"] in dests]
+out = sys.argv[2].splitlines()
+smi = [l for l in out if l.startswith("GPU ")]
+ok = (by_hook > 20 and not by_runc and len(smi) == 1 and any("1 device(s)" in l for l in out)
+      and any(l.startswith("ro,nosuid,nodev") for l in out))
+print("CDI name through gctk-runtime: %d mounts by the hook, %d by runc, %d GPU(s): %s"
+      % (by_hook, len(by_runc), len(smi), "PASS" if ok else "FAIL"))
+EOF
 cp "$W/hook.log" "$OUT/hook.log"
 tail -n 30 "$W/hook.log"
 fi
