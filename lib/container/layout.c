@@ -316,6 +316,61 @@ static const struct folder_lib *dev_link_target(int dfd, const char *name,
     return NULL;
 }
 
+static void push_lib(struct folder_lib **libs, size_t *n, size_t *cap, struct folder_lib lib)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        *libs = xrealloc(*libs, *cap * sizeof(**libs));
+    }
+    (*libs)[(*n)++] = lib;
+}
+
+/* Whether flags are those of a library of an architecture gctk knows, the
+ * only ones a scan adds (host_arch_ldcache_flags). */
+static bool known_lib_flags(uint32_t flags)
+{
+    for (size_t i = 0; flags != 0 && host_arch_at(i) != NULL; i++)
+        if (flags == host_arch_at(i)->ldcache_flags || flags == host_arch_at(i)->ldcache_flags32)
+            return true;
+    return false;
+}
+
+/* The libraries of the folder that the image's own ld.so.cache names, by
+ * file name (sorted): an entry FOLDER/SONAME parsed from the image (not
+ * added), whose SONAME is a file of the folder or a link there to one by
+ * its plain name, gives that file its SONAME and flags without reading it.
+ * A library folder of a real image holds a few hundred libraries, and
+ * reading each one's ELF was most of a CDI hook's time (5.8 of 9.7 ms for
+ * 200 of them on the simulated host). Development names (lib*.so) are left
+ * out: one is a link to the SONAME's link, or to the file under another
+ * name than its SONAME. */
+static void cached_libs(int dfd, const char *folder, const struct ldcache *c,
+                        struct folder_lib **out, size_t *n)
+{
+    size_t cap = 0, flen = strlen(folder);
+    for (size_t i = 0; i < c->len; i++) {
+        const struct ldcache_entry *e = &c->entries[i];
+        const char *name = e->path + flen + 1;
+        if (e->added || e->hwcap != 0 || strncmp(e->path, folder, flen) != 0 ||
+            e->path[flen] != '/' || strcmp(name, e->soname) != 0 ||
+            str_has_suffix(e->soname, ".so") || !known_lib_flags(e->flags))
+            continue;
+        char text[256];
+        ssize_t got = readlinkat(dfd, name, text, sizeof(text) - 1);
+        if (got > 0) {
+            text[got] = '\0';
+            if (strchr(text, '/') != NULL || strcmp(text, ".") == 0 || strcmp(text, "..") == 0)
+                continue;
+            name = text;
+        } else if (errno != EINVAL) { /* EINVAL: not a link, the file itself */
+            continue;
+        }
+        push_lib(out, n, &cap, (struct folder_lib){xstrdup(name), xstrdup(e->soname), e->flags});
+    }
+    if (*n > 1)
+        qsort(*out, *n, sizeof(**out), folder_lib_cmp);
+}
+
 int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *folder,
                               gctk_error **err)
 {
@@ -334,8 +389,9 @@ int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *f
             close(scan);
         return gctk_fail(err, e, "read folder `%s`", folder);
     }
-    struct folder_lib *libs = NULL;
-    size_t nlibs = 0, cap = 0;
+    struct folder_lib *known = NULL, *libs = NULL;
+    size_t nknown = 0, nlibs = 0, cap = 0;
+    cached_libs(dfd, folder, c, &known, &nknown);
     struct strv links = {0};
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -343,12 +399,27 @@ int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *f
             continue;
         /* regular files only (a link is someone's name for a file seen here
          * too), looked at through O_PATH and opened through that fd; the
-         * development links (lib*.so), as ldconfig lists them, afterwards */
+         * development links (lib*.so), as ldconfig lists them, afterwards.
+         * The directory's own type of an entry spares opening a link. */
+        bool link = e->d_type == DT_LNK;
         cleanup_fd int fd = -1;
-        if (open_regular_at(dfd, e->d_name, &fd) < 0) {
+        if (!link && e->d_type == DT_REG) {
+            struct folder_lib key = {.name = e->d_name};
+            const struct folder_lib *k =
+                bsearch(&key, known, nknown, sizeof(*known), folder_lib_cmp);
+            if (k != NULL) {
+                cleanup_free char *path = xasprintf("%s/%s", folder, k->soname);
+                ldcache_add(c, k->soname, path, k->flags);
+                push_lib(&libs, &nlibs, &cap,
+                         (struct folder_lib){xstrdup(e->d_name), xstrdup(k->soname), k->flags});
+                continue;
+            }
+        }
+        if (link || open_regular_at(dfd, e->d_name, &fd) < 0) {
             struct stat st;
             if (str_has_suffix(e->d_name, ".so") &&
-                fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                (link ||
+                 (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))))
                 strv_push(&links, xstrdup(e->d_name));
             continue;
         }
@@ -360,15 +431,16 @@ int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *f
         if (info.soname != NULL && strchr(info.soname, '/') == NULL && flags != 0) {
             cleanup_free char *path = xasprintf("%s/%s", folder, info.soname);
             ldcache_add(c, info.soname, path, flags);
-            if (nlibs == cap) {
-                cap = cap ? cap * 2 : 64;
-                libs = xrealloc(libs, cap * sizeof(*libs));
-            }
-            libs[nlibs++] =
-                (struct folder_lib){xstrdup(e->d_name), steal_pointer(&info.soname), flags};
+            push_lib(&libs, &nlibs, &cap,
+                     (struct folder_lib){xstrdup(e->d_name), steal_pointer(&info.soname), flags});
         }
         elf_info_clear(&info);
     }
+    for (size_t i = 0; i < nknown; i++) {
+        free(known[i].name);
+        free(known[i].soname);
+    }
+    free(known);
     if (nlibs > 1)
         qsort(libs, nlibs, sizeof(*libs), folder_lib_cmp);
     for (size_t i = 0; i < links.len; i++) {

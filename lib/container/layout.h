@@ -104,7 +104,9 @@ void layout_ldcache_add_plan(struct ldcache *c, const gctk_plan *p, const struct
  * file of a machine gctk knows no loader of is left out); and, as ldconfig
  * does, each development link lib*.so of the folder that leads (by plain
  * names within the folder) to one of them whose SONAME it begins:
- * folder/lib*.so. */
+ * folder/lib*.so. A library that c's parsed entries (the image's own
+ * cache) name at folder/SONAME, itself or through a link there by its
+ * plain name, is taken with that SONAME and those flags, unread. */
 int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *folder,
                               gctk_error **err);
 /* Forward compatibility: the image's /usr/local/cuda/compat libraries of

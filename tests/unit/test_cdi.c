@@ -1081,6 +1081,50 @@ static void test_hook_ldcache_dev_links_compat(void **state)
     strv_clear(&folders);
 }
 
+/* The folder's libraries that the image's ld.so.cache names are taken from
+ * it, not read: a development link installed after the image's ldconfig
+ * ran still gets its entry when the library itself cannot be read again;
+ * one the cache does not name is read. */
+static void test_hook_ldcache_image_cache(void **state)
+{
+    (void)state;
+    cleanup_free char *rootfs = xasprintf("%s/rootfs-image-cache", tmp);
+    cleanup_free char *lib = xasprintf("%s/usr/lib/x86_64-linux-gnu", rootfs);
+    cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s/etc'", lib, rootfs);
+    assert_int_equal(system(cmd), 0);
+    cleanup_free char *foo = xasprintf("%s/libfoo.so.1.2", lib);
+    cleanup_free char *bar = xasprintf("%s/libbar.so.3", lib);
+    assert_int_equal(elfstub_write(foo, "libfoo.so.1", NULL, false, NULL), 0);
+    assert_int_equal(elfstub_write(bar, "libbar.so.3", NULL, false, NULL), 0);
+    symlink_at("libfoo.so.1.2", lib, "libfoo.so.1");
+    struct strv folders = {0};
+    strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
+    /* the image's own cache */
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, 0, &folders, NULL, NULL), 0);
+    cleanup_free char *cache_path = xasprintf("%s/etc/ld.so.cache", rootfs);
+    struct ldcache c = {0};
+    assert_int_equal(ldcache_read(cache_path, &c, NULL), 0);
+    assert_true(cache_has(&c, "libfoo.so.1", "/usr/lib/x86_64-linux-gnu/libfoo.so.1"));
+    assert_false(cache_has(&c, "libfoo.so", NULL));
+    ldcache_clear(&c);
+
+    /* then the development links, the libraries no ELF any more, a new one */
+    symlink_at("libfoo.so.1", lib, "libfoo.so");
+    symlink_at("libbar.so.3", lib, "libbar.so");
+    write_text(foo, "not an ELF file");
+    write_text(bar, "not an ELF file");
+    cleanup_free char *fresh = xasprintf("%s/libnew.so.7.0", lib);
+    assert_int_equal(elfstub_write(fresh, "libnew.so.7", NULL, false, NULL), 0);
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, 0, &folders, NULL, NULL), 0);
+    assert_int_equal(ldcache_read(cache_path, &c, NULL), 0);
+    assert_true(cache_has(&c, "libfoo.so", "/usr/lib/x86_64-linux-gnu/libfoo.so"));
+    assert_true(cache_has(&c, "libbar.so", "/usr/lib/x86_64-linux-gnu/libbar.so"));
+    assert_true(cache_has(&c, "libfoo.so.1", "/usr/lib/x86_64-linux-gnu/libfoo.so.1"));
+    assert_true(cache_has(&c, "libnew.so.7", "/usr/lib/x86_64-linux-gnu/libnew.so.7"));
+    ldcache_clear(&c);
+    strv_clear(&folders);
+}
+
 static bool has_link(const struct layout_links *l, const char *target, const char *path, int gpu)
 {
     for (size_t i = 0; i < l->paths.len; i++)
@@ -1648,6 +1692,7 @@ int main(void)
         cmocka_unit_test(test_hook_create_container),
         cmocka_unit_test(test_hook_mounts),
         cmocka_unit_test(test_hook_ldcache_dev_links_compat),
+        cmocka_unit_test(test_hook_ldcache_image_cache),
         cmocka_unit_test(test_layout_links),
         cmocka_unit_test(test_spec_rows),
         cmocka_unit_test(test_uid_map),
