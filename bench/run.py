@@ -23,6 +23,7 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+IMAGE_LIBS = 200  # the shared libraries of the start part's image-libs
 NEEDS_RUNC = ["start", "image", "scale", "conc", "rss", "docker", "ps", "nvconfig"]
 NEEDS_SIM = ["scale", "ps"]  # and every part when there is no --host-root
 ALL_PARTS = ["start", "floor", "image", "scale", "conc", "rss", "docker", "ps", "nvconfig"]
@@ -362,7 +363,7 @@ class Bench:
         nc["log"] = logf
         with open(nocache, "w") as f:
             json.dump(nc, f)
-        base = self.base()
+        base, libs_base = self.base(), self.base_libs()
         # CDI names through gctk-runtime: the spec `gctk cdi generate` writes
         # (one hook process) and the same spec with the hooks as gctk wrote
         # them before (three top-level ones, one per GPU with DRM nodes)
@@ -380,12 +381,15 @@ class Bench:
             # what every image of nvidia/cuda sets: the driver's CUDA version is checked
             ("hook-1gpu-cuda", ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_CUDA=cuda>=12.0"],
              [self.hook_entry(conf)], None),
+            # the image with a distribution's share of libraries (base_libs)
+            ("hook-1gpu-libs", ["NVIDIA_VISIBLE_DEVICES=0"], [self.hook_entry(conf)], None),
             ("hook-1gpu-nocache", ["NVIDIA_VISIBLE_DEVICES=0"], [self.hook_entry(nocache)], None),
             ("hook-all-nocache", ["NVIDIA_VISIBLE_DEVICES=all"], [self.hook_entry(nocache)], None),
             ("runtime-all", ["NVIDIA_VISIBLE_DEVICES=all"], None, "runtime"),
         ]
         if cdi:
             cases += [("cdi-1gpu", ["NVIDIA_VISIBLE_DEVICES=%s=0" % cdi[0]], None, "runtime"),
+                      ("cdi-1gpu-libs", ["NVIDIA_VISIBLE_DEVICES=%s=0" % cdi[0]], None, "runtime"),
                       ("cdi-all", ["NVIDIA_VISIBLE_DEVICES=%s=all" % cdi[0]], None, "runtime"),
                       ("cdi-1gpu-split", ["NVIDIA_VISIBLE_DEVICES=%s=0" % cdi[1]], None, "runtime"),
                       ("cdi-all-split", ["NVIDIA_VISIBLE_DEVICES=%s=all" % cdi[1]], None, "runtime")]
@@ -404,7 +408,7 @@ class Bench:
                                                         "ROOTFS", floor_log]}]
                 else:
                     h = hooks
-                d, rootfs = self.bundle(base, cenv, h)
+                d, rootfs = self.bundle(libs_base if case.endswith("-libs") else base, cenv, h)
                 if isinstance(hooks, str):
                     # the floor's args name the rootfs, known only now
                     cfgp = os.path.join(d, "config.json")
@@ -924,6 +928,40 @@ class Bench:
         path = os.path.join(self.tmp, "image-%d" % extra)
         if not os.path.isdir(path):
             self.make_base(path, extra)
+        return path
+
+    def base_libs(self, n=IMAGE_LIBS):
+        """The minimal image with n shared libraries of this machine (the
+        smallest, each with its SONAME link) in its library directory and
+        its ld.so.cache made by ldconfig, as a distribution image has a few
+        hundred: what a CDI hook's ld.so.cache step finds there. The count
+        is in the notes."""
+        path = os.path.join(self.tmp, "image-libs")
+        if os.path.isdir(path):
+            return path
+        self.make_base(path)
+        libdir = os.path.join(path, "usr/lib/x86_64-linux-gnu")
+        host = "/usr/lib/x86_64-linux-gnu"
+        links = {}  # the real file -> its SONAME link
+        for name in os.listdir(host):
+            p = os.path.join(host, name)
+            if re.match(r"lib.*\.so\.\d+$", name) and os.path.islink(p):
+                real = os.path.realpath(p)
+                if os.path.dirname(real) == host and os.path.isfile(real):
+                    links.setdefault(os.path.basename(real), name)
+        small = sorted(links, key=lambda f: (os.path.getsize(os.path.join(host, f)), f))
+        copied = 0
+        for real in small:
+            if copied == n:
+                break
+            if os.path.exists(os.path.join(libdir, real)) or os.path.exists(os.path.join(libdir, links[real])):
+                continue
+            shutil.copy(os.path.join(host, real), os.path.join(libdir, real))
+            os.symlink(real, os.path.join(libdir, links[real]))
+            copied += 1
+        ldconfig = shutil.which("ldconfig") or "/sbin/ldconfig"
+        subprocess.run([ldconfig, "-r", path], stderr=subprocess.DEVNULL)
+        self.notes.append("image-libs: %d libraries of %s in the image's library directory" % (copied, host))
         return path
 
     def machine(self):
