@@ -5,6 +5,7 @@
 #ifndef GCTK_OCI_H
 #define GCTK_OCI_H
 
+#include <jansson.h>
 #include <sys/types.h>
 
 #include "util.h"
@@ -41,6 +42,8 @@ void oci_state_clear(struct oci_state *s);
 
 int oci_spec_parse(const char *text, size_t len, const char *bundle, struct oci_spec *out,
                    gctk_error **err);
+/* The same from a config.json already parsed (root is only read). */
+int oci_spec_from_json(json_t *root, const char *bundle, struct oci_spec *out, gctk_error **err);
 int oci_spec_load(const char *bundle, struct oci_spec *out, gctk_error **err);
 void oci_spec_clear(struct oci_spec *s);
 #define cleanup_oci_spec __attribute__((cleanup(oci_spec_clear)))

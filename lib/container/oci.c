@@ -155,21 +155,24 @@ static int parse_spec(json_t *root, const char *bundle, struct oci_spec *s, gctk
     return 0;
 }
 
-int oci_spec_parse(const char *text, size_t len, const char *bundle, struct oci_spec *out,
-                   gctk_error **err)
+int oci_spec_from_json(json_t *root, const char *bundle, struct oci_spec *out, gctk_error **err)
 {
-    json_t *root = NULL;
-    if (json_parse("config.json", text, len, &root, err) < 0)
-        return -1;
     struct oci_spec s = {0};
-    int r = parse_spec(root, bundle, &s, err);
-    json_decref(root);
-    if (r < 0) {
+    if (parse_spec(root, bundle, &s, err) < 0) {
         oci_spec_clear(&s);
         return -1;
     }
     *out = s;
     return 0;
+}
+
+int oci_spec_parse(const char *text, size_t len, const char *bundle, struct oci_spec *out,
+                   gctk_error **err)
+{
+    cleanup_json json_t *root = NULL;
+    if (json_parse("config.json", text, len, &root, err) < 0)
+        return -1;
+    return oci_spec_from_json(root, bundle, out, err);
 }
 
 int oci_spec_load(const char *bundle, struct oci_spec *out, gctk_error **err)

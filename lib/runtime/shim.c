@@ -343,11 +343,8 @@ int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const
     cleanup_json json_t *root = NULL;
     if (json_load(path, NULL, &root, err) < 0)
         return -1;
-    cleanup_free char *text = json_dumps(root, JSON_COMPACT);
-    if (text == NULL)
-        return gctk_fail(err, ENOMEM, "`%s`", path);
     cleanup_oci_spec struct oci_spec spec = {0};
-    if (oci_spec_parse(text, strlen(text), bundle, &spec, err) < 0)
+    if (oci_spec_from_json(root, bundle, &spec, err) < 0)
         return -1;
     /* the image's environment may name CDI devices only where policy lets
      * it ask for GPUs at all; annotations come from the engine */
