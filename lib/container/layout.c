@@ -297,6 +297,8 @@ static int folder_lib_cmp(const void *a, const void *b)
 static const struct folder_lib *dev_link_target(int dfd, const char *name,
                                                 const struct folder_lib *libs, size_t n)
 {
+    if (n == 0)
+        return NULL;
     cleanup_free char *at = xstrdup(name);
     for (int hops = 0; hops < 8; hops++) {
         char text[256];
@@ -403,7 +405,7 @@ int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *f
          * The directory's own type of an entry spares opening a link. */
         bool link = e->d_type == DT_LNK;
         cleanup_fd int fd = -1;
-        if (!link && e->d_type == DT_REG) {
+        if (nknown > 0 && e->d_type == DT_REG) {
             struct folder_lib key = {.name = e->d_name};
             const struct folder_lib *k =
                 bsearch(&key, known, nknown, sizeof(*known), folder_lib_cmp);
