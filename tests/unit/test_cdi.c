@@ -973,13 +973,34 @@ static bool cache_has(const struct ldcache *c, const char *key, const char *path
     return false;
 }
 
+/* tmp/NAME: a rootfs with /etc and the x86-64 library directory, whose path
+ * goes to *lib. */
+static char *lib_rootfs(const char *name, char **lib)
+{
+    char *rootfs = xasprintf("%s/%s", tmp, name);
+    *lib = xasprintf("%s/usr/lib/x86_64-linux-gnu", rootfs);
+    cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s/etc'", *lib, rootfs);
+    assert_int_equal(system(cmd), 0);
+    return rootfs;
+}
+
+/* The rootfs's ld.so.cache, into *c, after the update-ldcache hook on its
+ * x86-64 library directory. */
+static void update_and_read_ldcache(const char *rootfs, struct ldcache *c)
+{
+    struct strv folders = {0};
+    strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
+    assert_int_equal(cdi_hook_update_ldcache(rootfs, 0, &folders, NULL, NULL), 0);
+    strv_clear(&folders);
+    cleanup_free char *cache_path = xasprintf("%s/etc/ld.so.cache", rootfs);
+    assert_int_equal(ldcache_read(cache_path, c, NULL), 0);
+}
+
 static void test_hook_symlinks_ldcache(void **state)
 {
     (void)state;
-    cleanup_free char *rootfs = xasprintf("%s/rootfs", tmp);
-    cleanup_free char *lib = xasprintf("%s/usr/lib/x86_64-linux-gnu", rootfs);
-    cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s/etc'", lib, rootfs);
-    assert_int_equal(system(cmd), 0);
+    cleanup_free char *lib = NULL;
+    cleanup_free char *rootfs = lib_rootfs("rootfs", &lib);
     cleanup_free char *file = xasprintf("%s/libcuda.so.580.95.05", lib);
     assert_int_equal(elfstub_write(file, "libcuda.so.1", NULL, false, NULL), 0);
 
@@ -1011,17 +1032,13 @@ static void test_hook_symlinks_ldcache(void **state)
     assert_int_equal(lstat(first, &lst), -1);
     strv_clear(&links);
 
-    struct strv folders = {0};
-    strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
-    assert_int_equal(cdi_hook_update_ldcache(rootfs, 0, &folders, NULL, NULL), 0);
-    cleanup_free char *cache_path = xasprintf("%s/etc/ld.so.cache", rootfs);
     struct ldcache c = {0};
-    assert_int_equal(ldcache_read(cache_path, &c, NULL), 0);
+    update_and_read_ldcache(rootfs, &c);
     assert_true(cache_has(&c, "libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
     /* the development link too, as ldconfig lists it */
     assert_true(cache_has(&c, "libcuda.so", "/usr/lib/x86_64-linux-gnu/libcuda.so"));
     ldcache_clear(&c);
-    strv_clear(&folders);
+    struct strv folders = {0};
     err = NULL;
     strv_push(&folders, xstrdup("/missing"));
     assert_int_equal(cdi_hook_update_ldcache(rootfs, 0, &folders, NULL, &err), -1);
@@ -1042,11 +1059,10 @@ static void symlink_at(const char *target, const char *dir, const char *name)
 static void test_hook_ldcache_dev_links_compat(void **state)
 {
     (void)state;
-    cleanup_free char *rootfs = xasprintf("%s/rootfs-dev", tmp);
-    cleanup_free char *lib = xasprintf("%s/usr/lib/x86_64-linux-gnu", rootfs);
+    cleanup_free char *lib = NULL;
+    cleanup_free char *rootfs = lib_rootfs("rootfs-dev", &lib);
     cleanup_free char *compat = xasprintf("%s/usr/local/cuda/compat", rootfs);
-    cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s' '%s/etc'", lib, compat, rootfs);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(mkdir_p(compat, 0755, NULL), 0);
     cleanup_free char *file = xasprintf("%s/libcuda.so.580.95.05", lib);
     assert_int_equal(elfstub_write(file, "libcuda.so.1", NULL, false, NULL), 0);
     symlink_at("libcuda.so.580.95.05", lib, "libcuda.so.1");
@@ -1088,22 +1104,16 @@ static void test_hook_ldcache_dev_links_compat(void **state)
 static void test_hook_ldcache_image_cache(void **state)
 {
     (void)state;
-    cleanup_free char *rootfs = xasprintf("%s/rootfs-image-cache", tmp);
-    cleanup_free char *lib = xasprintf("%s/usr/lib/x86_64-linux-gnu", rootfs);
-    cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s/etc'", lib, rootfs);
-    assert_int_equal(system(cmd), 0);
+    cleanup_free char *lib = NULL;
+    cleanup_free char *rootfs = lib_rootfs("rootfs-image-cache", &lib);
     cleanup_free char *foo = xasprintf("%s/libfoo.so.1.2", lib);
     cleanup_free char *bar = xasprintf("%s/libbar.so.3", lib);
     assert_int_equal(elfstub_write(foo, "libfoo.so.1", NULL, false, NULL), 0);
     assert_int_equal(elfstub_write(bar, "libbar.so.3", NULL, false, NULL), 0);
     symlink_at("libfoo.so.1.2", lib, "libfoo.so.1");
-    struct strv folders = {0};
-    strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
     /* the image's own cache */
-    assert_int_equal(cdi_hook_update_ldcache(rootfs, 0, &folders, NULL, NULL), 0);
-    cleanup_free char *cache_path = xasprintf("%s/etc/ld.so.cache", rootfs);
     struct ldcache c = {0};
-    assert_int_equal(ldcache_read(cache_path, &c, NULL), 0);
+    update_and_read_ldcache(rootfs, &c);
     assert_true(cache_has(&c, "libfoo.so.1", "/usr/lib/x86_64-linux-gnu/libfoo.so.1"));
     assert_false(cache_has(&c, "libfoo.so", NULL));
     ldcache_clear(&c);
@@ -1115,14 +1125,12 @@ static void test_hook_ldcache_image_cache(void **state)
     write_text(bar, "not an ELF file");
     cleanup_free char *fresh = xasprintf("%s/libnew.so.7.0", lib);
     assert_int_equal(elfstub_write(fresh, "libnew.so.7", NULL, false, NULL), 0);
-    assert_int_equal(cdi_hook_update_ldcache(rootfs, 0, &folders, NULL, NULL), 0);
-    assert_int_equal(ldcache_read(cache_path, &c, NULL), 0);
+    update_and_read_ldcache(rootfs, &c);
     assert_true(cache_has(&c, "libfoo.so", "/usr/lib/x86_64-linux-gnu/libfoo.so"));
     assert_true(cache_has(&c, "libbar.so", "/usr/lib/x86_64-linux-gnu/libbar.so"));
     assert_true(cache_has(&c, "libfoo.so.1", "/usr/lib/x86_64-linux-gnu/libfoo.so.1"));
     assert_true(cache_has(&c, "libnew.so.7", "/usr/lib/x86_64-linux-gnu/libnew.so.7"));
     ldcache_clear(&c);
-    strv_clear(&folders);
 }
 
 static bool has_link(const struct layout_links *l, const char *target, const char *path, int gpu)
@@ -1282,10 +1290,8 @@ static void test_spec_rows(void **state)
 static void test_hook_ldcache_planted_fifo(void **state)
 {
     (void)state;
-    cleanup_free char *rootfs = xasprintf("%s/rootfs-fifo", tmp);
-    cleanup_free char *lib = xasprintf("%s/usr/lib/x86_64-linux-gnu", rootfs);
-    cleanup_free char *cmd = xasprintf("mkdir -p '%s' '%s/etc'", lib, rootfs);
-    assert_int_equal(system(cmd), 0);
+    cleanup_free char *lib = NULL;
+    cleanup_free char *rootfs = lib_rootfs("rootfs-fifo", &lib);
     cleanup_free char *file = xasprintf("%s/libcuda.so.580.95.05", lib);
     assert_int_equal(elfstub_write(file, "libcuda.so.1", NULL, false, NULL), 0);
     cleanup_free char *fifo = xasprintf("%s/etc/ld.so.cache", rootfs);
