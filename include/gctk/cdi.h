@@ -152,10 +152,11 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
  * replaces the old value), linux.devices and their allow rules in
  * linux.resources.devices, mounts, hooks. Device nodes without major:minor
  * are stat'ed on the host. With own_gctk (may be NULL), the file of the gctk
- * that goes with the caller: where the edits name that gctk's hook
- * create-container and every mount is a bind mount it makes, the mounts go
- * to that hook as --mount arguments instead of into `mounts` (the hook makes
- * a mount in a fraction of runc's time: docs/cdi.md). */
+ * that goes with the caller: where the first createContainer hook the
+ * container runs is that gctk's create-container and every mount of the
+ * edits is a bind mount it makes, the mounts go to that hook as --mount
+ * arguments instead of into `mounts` (the hook makes a mount in a fraction
+ * of runc's time: docs/cdi.md). */
 struct stat;
 int cdi_apply(json_t *config, const json_t *edits, const struct stat *own_gctk, gctk_error **err);
 

@@ -444,49 +444,48 @@ static bool string_is(const json_t *v, const char *s)
     return json_string_value(v) != NULL && strcmp(json_string_value(v), s) == 0;
 }
 
-/* The createContainer hook of the edits that is own_gctk's create-container
- * (the same file), and in *args the "--mount" arguments that hand it every
- * mount of the edits; NULL when there is no such hook or one mount is not
- * the hook's to make. All or none: runc makes its mounts before any hook
- * runs, so a mount runc keeps would land under the hook's where one
- * destination holds the other. */
+/* The first createContainer hook of the edits when it is own_gctk's
+ * create-container (the same file), and in *args the "--mount" arguments
+ * that hand it every mount of the edits; NULL when it is not, or when one
+ * mount is not the hook's to make. All or none, and only to the first
+ * createContainer hook: runc makes its mounts before any hook runs, so a
+ * mount runc kept could land under one of the hook's, and a hook that ran
+ * before it would miss the files. */
 static const json_t *own_hook_mounts(const json_t *edits, const struct stat *own_gctk,
                                      json_t **args)
 {
     *args = NULL;
-    const json_t *own = NULL;
+    const json_t *first = NULL;
     size_t i, k;
-    json_t *e, *h, *m;
+    json_t *e, *h;
     json_array_foreach(edits, i, e)
     {
         json_array_foreach(json_object_get(e, "hooks"), k, h)
         {
-            const char *path = json_string_value(json_object_get(h, "path"));
-            const char *stage = json_string_value(json_object_get(h, "hookName"));
-            const json_t *argv = json_object_get(h, "args");
-            struct stat st;
-            if (own == NULL && path != NULL && stage != NULL &&
-                strcmp(stage, "createContainer") == 0 && json_array_size(argv) >= 3 &&
-                string_is(json_array_get(argv, 1), "hook") &&
-                string_is(json_array_get(argv, 2), "create-container") && stat(path, &st) == 0 &&
-                st.st_dev == own_gctk->st_dev && st.st_ino == own_gctk->st_ino)
-                own = h;
+            if (first == NULL && string_is(json_object_get(h, "hookName"), "createContainer"))
+                first = h;
         }
     }
-    if (own == NULL)
+    const char *path = json_string_value(json_object_get(first, "path"));
+    const json_t *argv = json_object_get(first, "args");
+    struct stat st;
+    if (path == NULL || json_array_size(argv) < 3 || !string_is(json_array_get(argv, 1), "hook") ||
+        !string_is(json_array_get(argv, 2), "create-container") || stat(path, &st) < 0 ||
+        st.st_dev != own_gctk->st_dev || st.st_ino != own_gctk->st_ino)
         return NULL;
     cleanup_json json_t *list = json_array();
-    json_array_foreach(edits, i, e){
-        json_array_foreach(json_object_get(e, "mounts"), k, m){char *arg = hook_mount_arg(m);
-    if (arg == NULL)
-        return NULL;
-    json_array_append_new(list, json_string("--mount"));
-    json_array_append_new(list, json_string(arg));
-    free(arg);
-}
-}
-*args = steal_pointer(&list);
-return own;
+    for (i = 0; i < json_array_size(edits); i++) {
+        json_t *mounts = json_object_get(json_array_get(edits, i), "mounts");
+        for (k = 0; k < json_array_size(mounts); k++) {
+            cleanup_free char *arg = hook_mount_arg(json_array_get(mounts, k));
+            if (arg == NULL)
+                return NULL;
+            json_array_append_new(list, json_string("--mount"));
+            json_array_append_new(list, json_string(arg));
+        }
+    }
+    *args = steal_pointer(&list);
+    return first;
 }
 
 /* The edits' mounts, each replacing a mount of the same destination; with
@@ -556,8 +555,12 @@ int cdi_apply(json_t *config, const json_t *edits, const struct stat *own_gctk, 
 {
     if (!json_is_object(config))
         return gctk_fail(err, 0, "config.json: not an object");
+    /* the config's own createContainer hooks run before the spec's */
     cleanup_json json_t *hook_args = NULL;
-    const json_t *own = own_gctk != NULL ? own_hook_mounts(edits, own_gctk, &hook_args) : NULL;
+    json_t *earlier = json_object_get(json_object_get(config, "hooks"), "createContainer");
+    const json_t *own = own_gctk != NULL && json_array_size(earlier) == 0
+                            ? own_hook_mounts(edits, own_gctk, &hook_args)
+                            : NULL;
     size_t i;
     json_t *e;
     json_array_foreach(edits, i, e)

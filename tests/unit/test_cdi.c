@@ -660,6 +660,22 @@ static void test_apply_own_hook(void **state)
     assert_int_equal(hook_mounts(config, NULL, NULL), 0);
     json_decref(config);
 
+    /* a createContainer hook of the config's own runs first: runc makes them */
+    config = json_pack("{s:{s:[{s:s}]}}", "hooks", "createContainer", "path", "/bin/true");
+    assert_int_equal(cdi_apply(config, edits, &own, NULL), 0);
+    assert_int_equal(json_array_size(json_object_get(config, "mounts")), nmounts);
+    json_decref(config);
+    /* and so where another hook of the edits runs before this gctk's */
+    json_t *hooks = json_object_get(top, "hooks");
+    json_array_insert_new(hooks, 0,
+                          json_pack("{s:s, s:s}", "hookName", "createContainer", "path", "/x"));
+    config = json_object();
+    assert_int_equal(cdi_apply(config, edits, &own, NULL), 0);
+    assert_int_equal(json_array_size(json_object_get(config, "mounts")), nmounts);
+    assert_int_equal(hook_mounts(config, NULL, NULL), 0);
+    json_decref(config);
+    json_array_remove(hooks, 0);
+
     /* one mount the hook does not make: all of them to runc */
     static const char *const not_hooks[] = {"[\"ro\", \"rbind\"]", "[\"ro\"]",
                                             "[\"bind\", \"private\"]"};
