@@ -3,6 +3,8 @@
  * (see simhost.h). Types and return codes follow the NVML ABI; the values
  * come from /proc/driver/nvidia and the gctk-sim file of each GPU. */
 #include <ctype.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -112,6 +114,44 @@ PROCESS_FUNCTIONS(nvmlDeviceGetMPSComputeRunningProcesses)
 static const struct simhost *host;
 static unsigned init_count;
 
+/* The real library starts a thread of its own at its first initialisation
+ * and keeps it until its last shutdown (seen on the H200s: a process that
+ * had asked NVML for a GPU's brand could no longer enter a mount namespace,
+ * which a process with threads cannot): the mock does the same. */
+static pthread_mutex_t thread_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t thread_wake = PTHREAD_COND_INITIALIZER;
+static pthread_t thread;
+static bool thread_running, thread_stop;
+
+static void *idle(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&thread_lock);
+    while (!thread_stop)
+        pthread_cond_wait(&thread_wake, &thread_lock);
+    pthread_mutex_unlock(&thread_lock);
+    return NULL;
+}
+
+static void start_thread(void)
+{
+    thread_stop = false;
+    thread_running = pthread_create(&thread, NULL, idle, NULL) == 0;
+}
+
+/* also when the library is unloaded without a shutdown */
+__attribute__((destructor)) static void stop_thread(void)
+{
+    if (!thread_running)
+        return;
+    pthread_mutex_lock(&thread_lock);
+    thread_stop = true;
+    pthread_cond_signal(&thread_wake);
+    pthread_mutex_unlock(&thread_lock);
+    pthread_join(thread, NULL);
+    thread_running = false;
+}
+
 nvmlReturn_t nvmlInitWithFlags(unsigned int flags)
 {
     (void)flags;
@@ -134,6 +174,7 @@ nvmlReturn_t nvmlInitWithFlags(unsigned int flags)
     }
     host = h;
     init_count = 1;
+    start_thread();
     return NVML_SUCCESS;
 }
 
@@ -151,8 +192,10 @@ nvmlReturn_t nvmlShutdown(void)
 {
     if (init_count == 0)
         return NVML_ERROR_UNINITIALIZED;
-    if (--init_count == 0)
+    if (--init_count == 0) {
         host = NULL;
+        stop_thread();
+    }
     return NVML_SUCCESS;
 }
 

@@ -1,5 +1,6 @@
-/* Injection into a container, in-process: no helper is forked, no binary of
- * the image or of the host is run. */
+/* Injection into a container, in-process: no binary of the image or of the
+ * host is run, and a helper is forked only when the process has threads
+ * (inject_in_child). */
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
@@ -7,6 +8,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "arch.h"
 #include "caps.h"
@@ -427,8 +430,8 @@ static int check_outer_cgroup(const gctk_host *h, const gctk_plan *p, gctk_error
     return rc;
 }
 
-int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o, struct inject_report *rep,
-           gctk_error **err)
+static int inject_here(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
+                       struct inject_report *rep, gctk_error **err)
 {
     if (o->rootfs == NULL || o->rootfs[0] != '/')
         return gctk_fail(err, 0, "rootfs `%s` must be an absolute path",
@@ -520,4 +523,151 @@ fail:
         cgroup_grant_undo(grant);
     cgroup_grant_free(grant);
     return -1;
+}
+
+/* ---- a process with threads --------------------------------------------------- */
+
+/* Whether this process has more than one thread: /proc/self/task has a link
+ * for each, besides "." and "..". */
+static bool process_threaded(void)
+{
+    struct stat st;
+    return stat("/proc/self/task", &st) == 0 && st.st_nlink > 3;
+}
+
+/* The child's report and error travel as NUL-terminated records, each a
+ * tag and a text: T the times and counts, L the library directory, C the
+ * compat library, N a note, E the error's code, R set when its text says
+ * the cause, W what failed, H its fix. */
+static void put(int fd, char tag, const char *text)
+{
+    (void)write_all(fd, &tag, 1);
+    (void)write_all(fd, text, strlen(text) + 1);
+}
+
+static void report_in_child(int fd, const struct inject_report *rep, const gctk_error *e)
+{
+    char line[160];
+    snprintf(line, sizeof(line), "%llu %llu %llu %llu %zu %zu", rep->cgroup_ns, rep->mounts_ns,
+             rep->proc_ns, rep->ldcache_ns, rep->mounts, rep->links);
+    put(fd, 'T', line);
+    put(fd, 'L', rep->libdir);
+    if (rep->compat != NULL)
+        put(fd, 'C', rep->compat);
+    for (size_t i = 0; i < rep->notes.len; i++)
+        put(fd, 'N', rep->notes.items[i]);
+    if (e != NULL) {
+        snprintf(line, sizeof(line), "%d", e->code);
+        put(fd, 'E', line);
+        if (e->code_said)
+            put(fd, 'R', "");
+        put(fd, 'W', e->what);
+        if (e->hint != NULL)
+            put(fd, 'H', e->hint);
+    }
+}
+
+/* Reads the child's records into rep and, when it failed, *err; -1 when it
+ * failed or said nothing. */
+static int report_from_child(const char *data, size_t len, struct inject_report *rep,
+                             gctk_error **err)
+{
+    int code = 0;
+    bool failed = false, said = false, timed = false;
+    const char *what = NULL, *hint = NULL;
+    for (const char *rec = data; rec < data + len; rec += strlen(rec) + 1) {
+        const char *text = rec + 1;
+        switch (rec[0]) {
+        case 'T':
+            timed = sscanf(text, "%llu %llu %llu %llu %zu %zu", &rep->cgroup_ns, &rep->mounts_ns,
+                           &rep->proc_ns, &rep->ldcache_ns, &rep->mounts, &rep->links) == 6;
+            break;
+        case 'L':
+            snprintf(rep->libdir, sizeof(rep->libdir), "%s", text);
+            break;
+        case 'C':
+            free(rep->compat);
+            rep->compat = xstrdup(text);
+            break;
+        case 'N':
+            strv_push(&rep->notes, xstrdup(text));
+            break;
+        case 'E':
+            failed = true;
+            code = atoi(text);
+            break;
+        case 'R':
+            said = true;
+            break;
+        case 'W':
+            what = text;
+            break;
+        case 'H':
+            hint = text;
+            break;
+        }
+    }
+    if (!failed)
+        return timed ? 0 : gctk_fail(err, 0, "the injection's child process reported nothing");
+    if (said)
+        gctk_refuse(err, code, "%s", what != NULL ? what : "injection failed");
+    else
+        gctk_fail(err, code, "%s", what != NULL ? what : "injection failed");
+    if (hint != NULL)
+        gctk_hint(err, "%s", hint);
+    return -1;
+}
+
+/* A process with threads cannot enter a mount namespace: setns() fails
+ * EINVAL, its threads sharing the filesystem context. NVML starts threads
+ * of its own when it is loaded (for a GPU's brand or compute capability
+ * that an image's requirement names, or for a MIG host's devices; seen on
+ * the H200s: "enter the mount namespace of process N: Invalid argument").
+ * The injection then runs in a child, which has the one thread that forked
+ * it, and its report comes back through a pipe. The child undoes what it
+ * did on failure, as inject_here() does in-process. */
+static int inject_in_child(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
+                           struct inject_report *rep, gctk_error **err)
+{
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+        return gctk_fail(err, errno, "pipe");
+    pid_t child = fork();
+    if (child < 0) {
+        int e = errno;
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return gctk_fail(err, e, "fork");
+    }
+    if (child == 0) {
+        close(pipefd[0]);
+        gctk_error *e = NULL;
+        int rc = inject_here(h, p, o, rep, &e);
+        report_in_child(pipefd[1], rep, e);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    close(pipefd[1]);
+    cleanup_fd int in = pipefd[0];
+    cleanup_free char *data = NULL;
+    size_t len = 0;
+    cleanup_error gctk_error *read_err = NULL;
+    int read_rc = read_fd(in, 1u << 20, &data, &len, &read_err);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR)
+            return gctk_fail(err, errno, "wait for the injection's child process %d", (int)child);
+    if (WIFSIGNALED(status))
+        return gctk_fail(err, 0, "the injection's child process %d was killed by signal %d",
+                         (int)child, WTERMSIG(status));
+    if (read_rc < 0)
+        return gctk_fail(err, read_err->code, "the injection's child process: %s", read_err->msg);
+    return report_from_child(data, len, rep, err);
+}
+
+int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o, struct inject_report *rep,
+           gctk_error **err)
+{
+    if (process_threaded())
+        return inject_in_child(h, p, o, rep, err);
+    return inject_here(h, p, o, rep, err);
 }

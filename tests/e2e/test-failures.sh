@@ -440,6 +440,23 @@ if docker_ok; then
     expect_eq "8 docker $DOCKER_VERSION, the same slow NVML: the container starts" \
         "0 /dev/nvidia0" "$RC $(printf '%s\n' "$OUT" | tail -n 1)"
 fi
+# NVML keeps a thread of its own, and a process with threads cannot enter the
+# container's mount namespace: the hook then works from a child, whose
+# failure reads as the hook's own would (a FIFO the image put where
+# nvidia-smi goes)
+use_host healthy
+cp -a "$ROOTFS" "$SCRATCH/rootfs-fifo"
+mkdir -p "$SCRATCH/rootfs-fifo/usr/bin"
+rm -f "$SCRATCH/rootfs-fifo/usr/bin/nvidia-smi"
+mkfifo "$SCRATCH/rootfs-fifo/usr/bin/nvidia-smi"
+run_line() { hook_line | sed 's|/run\.[A-Za-z0-9]*/|/run.X/|'; }
+run_runc '["NVIDIA_VISIBLE_DEVICES=0"]' 'true' "$SCRATCH/rootfs-fifo"
+IN_PROCESS=$(run_line)
+run_runc '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_BRAND=brand=tesla"]' 'true' "$SCRATCH/rootfs-fifo"
+check "8 NVML loaded, the injection fails: the container does not start" test "$RC" -ne 0
+expect_match "8 the hook's line names the FIFO" "nvidia-smi.*FIFO" "$(run_line)"
+expect_eq "8 the same line as without NVML" "$IN_PROCESS" "$(run_line)"
+use_host cold
 doc --slow-nvml-ms 1000
 expect_match "8 doctor: persistence mode off and a slow NVML, with the fix" \
     '^\[warn \] persistence: persistence mode off on GPU 0 and NVML took [0-9]+ ms to initialise: every container start pays it -> fix: systemctl enable --now nvidia-persistenced$' \
