@@ -286,6 +286,23 @@ if [ "$NGPU" -ge 2 ]; then
 fi
 crun "utility only: no libcuda, CUDA fails" '["vecadd"]' '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_DRIVER_CAPABILITIES=utility"]'
 crun "requirement cuda>=99" '["true"]' '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_CUDA=cuda>=99.0"]'
+# an nvidia/cuda 12.4 image's requirement, brand clauses and all: met by the
+# CUDA version alone; then one met only by the GPU's brand (NVML's) for this
+# driver's branch
+REQ124="cuda>=12.4 brand=tesla,driver>=470,driver<471 brand=unknown,driver>=470,driver<471"
+REQ124="$REQ124 brand=nvidia,driver>=470,driver<471 brand=geforce,driver>=470,driver<471"
+REQ124="$REQ124 brand=tesla,driver>=525,driver<526 brand=unknown,driver>=525,driver<526"
+REQ124="$REQ124 brand=nvidia,driver>=525,driver<526 brand=tesla,driver>=535,driver<536"
+DRV=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -n 1 | cut -d. -f1)
+REQB="cuda>=99.0 brand=tesla,driver>=$DRV,driver<$((DRV + 1)) brand=nvidia,driver>=$DRV,driver<$((DRV + 1))"
+for req in "$REQ124" "$REQB"; do
+    OUT_R=$(crun "NVIDIA_REQUIRE_CUDA=$req" '["vecadd"]' "[\"NVIDIA_VISIBLE_DEVICES=0\", \"NVIDIA_REQUIRE_CUDA=$req\"]" 2>&1)
+    echo "$OUT_R"
+    grep ' done in \| error: ' "$W/hook.log" | tail -n 1
+    printf '%s\n' "$OUT_R" | grep -q 'kernel ok' && v=PASS || v=FAIL
+    echo "NVIDIA_REQUIRE_CUDA ${req%% *} with brand clauses: the container runs: $v"
+done
+echo "the GPU's brand (NVML): $(gctk info --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["gpus"][0]["brand"])')"
 crun "unknown GPU 7" '["true"]' '["NVIDIA_VISIBLE_DEVICES=7"]'
 crun "no-cgroups: the device cgroup (v2 BPF) still denies the GPU" '["nvidia-smi", "-L"]' '["NVIDIA_VISIBLE_DEVICES=0"]' "$W/gctk-nocg.json"
 fi
@@ -469,13 +486,28 @@ cat >"$W/gctk-cdi.json" <<EOF
 EOF
 # nvidia-smi where the spec puts it (its host path, as NVIDIA's specs do)
 SMI=$(sed -n 's|^ *containerPath: \(/.*/nvidia-smi\)$|\1|p' "$W/cdi/nvidia.yaml" | head -n 1)
-mkbundle "$W/bcdi" '["sh", "-c", "'"$SMI"' -L; vecadd; grep \" '"$SMI"' \" /proc/self/mountinfo | cut -d\" \" -f6"]' \
-    '["NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=0"]' none
-echo "--- gctk-runtime: NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=0"
-OUT_C=$(GCTK_CONFIG=$W/gctk-cdi.json "$C/bin/gctk-runtime" --root "$W/runc" run -b "$W/bcdi" vcdi </dev/null 2>&1)
-echo "$OUT_C"
-"$RUNC" --root "$W/runc" delete -f vcdi >/dev/null 2>&1
-python3 - "$W/bcdi/config.json" "$OUT_C" <<'EOF'
+# cdi_run NAME BUNDLE [userns]: the container, its output in $OUT_C, and the
+# verdict: every spec mount by the hook, exactly GPU 0, a CUDA kernel,
+# nvidia-smi's mount read-only
+cdi_run() {
+    mkbundle "$2" '["sh", "-c", "'"$SMI"' -L; vecadd; grep \" '"$SMI"' \" /proc/self/mountinfo | cut -d\" \" -f6"]' \
+        '["NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=0"]' none
+    if [ "${3:-}" = userns ]; then
+        chown -R 100000:100000 "$2.rootfs"
+        python3 - "$2/config.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["linux"]["namespaces"].append({"type": "user"})
+m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["uidMappings"], c["linux"]["gidMappings"] = m, m
+json.dump(c, open(sys.argv[1], "w"))
+EOF
+    fi
+    echo "--- gctk-runtime: $1"
+    OUT_C=$(GCTK_CONFIG=$W/gctk-cdi.json "$C/bin/gctk-runtime" --root "$W/runc" run -b "$2" vcdi </dev/null 2>&1)
+    echo "$OUT_C"
+    "$RUNC" --root "$W/runc" delete -f vcdi >/dev/null 2>&1
+    python3 - "$2/config.json" "$OUT_C" "$1" <<'EOF'
 import json, sys
 c = json.load(open(sys.argv[1]))
 hook = c["hooks"]["createContainer"][0]["args"]
@@ -486,9 +518,12 @@ out = sys.argv[2].splitlines()
 smi = [l for l in out if l.startswith("GPU ")]
 ok = (by_hook > 20 and not by_runc and len(smi) == 1 and any("1 device(s)" in l for l in out)
       and any(l.startswith("ro,nosuid,nodev") for l in out))
-print("CDI name through gctk-runtime: %d mounts by the hook, %d by runc, %d GPU(s): %s"
-      % (by_hook, len(by_runc), len(smi), "PASS" if ok else "FAIL"))
+print("%s: %d mounts by the hook, %d by runc, %d GPU(s): %s"
+      % (sys.argv[3], by_hook, len(by_runc), len(smi), "PASS" if ok else "FAIL"))
 EOF
+}
+cdi_run "CDI name through gctk-runtime" "$W/bcdi"
+cdi_run "CDI name through gctk-runtime, a user namespace of its own" "$W/bcdiu" userns
 cp "$W/hook.log" "$OUT/hook.log"
 tail -n 30 "$W/hook.log"
 fi
