@@ -257,6 +257,19 @@ c["hooks"] = {} if cfg == "none" else {"prestart": [{"path": hook, "args": ["gct
 json.dump(c, open(p, "w"))
 EOF
 }
+# userns_bundle DIR: the bundle's container in a user namespace of its own,
+# its root host uid 100000 (userns-remap, podman --userns), rootfs owned so
+userns_bundle() {
+    chown -R 100000:100000 "$1.rootfs"
+    python3 - "$1/config.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["linux"]["namespaces"].append({"type": "user"})
+m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["uidMappings"], c["linux"]["gidMappings"] = m, m
+json.dump(c, open(sys.argv[1], "w"))
+EOF
+}
 N=0
 crun() { # crun NAME ARGS ENV [CONFIG]
     N=$((N + 1))
@@ -311,16 +324,8 @@ step "a container of its own user namespace (its root is host uid 100000: userns
 N=$((N + 1))
 mkbundle "$W/b$N" '["sh", "-c", "nvidia-smi -L && vecadd; stat -c \"%u:%g %n\" /etc/ld.so.cache; cat /proc/self/uid_map"]' \
     '["NVIDIA_VISIBLE_DEVICES=0"]' "$W/gctk.json"
-chown -R 100000:100000 "$W/b$N.rootfs"
 chmod 755 "$W"
-python3 - "$W/b$N/config.json" <<'EOF'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c["linux"]["namespaces"].append({"type": "user"})
-m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-c["linux"]["uidMappings"], c["linux"]["gidMappings"] = m, m
-json.dump(c, open(sys.argv[1], "w"))
-EOF
+userns_bundle "$W/b$N"
 echo "--- runc: user namespace, GPU 0 (expect the GPU, a CUDA kernel, 0:0 /etc/ld.so.cache)"
 "$RUNC" --root "$W/runc" run -b "$W/b$N" "v$N" </dev/null
 echo "[exit $?]"
@@ -493,15 +498,7 @@ cdi_run() {
     mkbundle "$2" '["sh", "-c", "'"$SMI"' -L; vecadd; grep \" '"$SMI"' \" /proc/self/mountinfo | cut -d\" \" -f6"]' \
         '["NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=0"]' none
     if [ "${3:-}" = userns ]; then
-        chown -R 100000:100000 "$2.rootfs"
-        python3 - "$2/config.json" <<'EOF'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c["linux"]["namespaces"].append({"type": "user"})
-m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-c["linux"]["uidMappings"], c["linux"]["gidMappings"] = m, m
-json.dump(c, open(sys.argv[1], "w"))
-EOF
+        userns_bundle "$2"
     fi
     echo "--- gctk-runtime: $1"
     OUT_C=$(GCTK_CONFIG=$W/gctk-cdi.json "$C/bin/gctk-runtime" --root "$W/runc" run -b "$2" vcdi </dev/null 2>&1)
