@@ -277,6 +277,9 @@ char *self_exe(void);
 /* `name` in the directory of this program when it is an executable there
  * (the build tree, or the install directory); NULL otherwise. */
 char *self_sibling(const char *name);
+/* Waits for the child pid (killed first when kill_first), again after an
+ * interrupted wait; its wait status, or -1 (errno set). */
+int reap(pid_t pid, bool kill_first);
 /* Runs argv (argv[0] looked up with path_search() on PATH, else
  * DEFAULT_PATH, unless it holds a '/') with stdin and stderr on /dev/null and
  * gives its standard output (at most max bytes, NUL-terminated) when it exits

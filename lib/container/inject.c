@@ -652,10 +652,9 @@ static int inject_in_child(gctk_host *h, const gctk_plan *p, const struct inject
     size_t len = 0;
     cleanup_error gctk_error *read_err = NULL;
     int read_rc = read_fd(in, 1u << 20, &data, &len, &read_err);
-    int status = 0;
-    while (waitpid(child, &status, 0) < 0)
-        if (errno != EINTR)
-            return gctk_fail(err, errno, "wait for the injection's child process %d", (int)child);
+    int status = reap(child, false);
+    if (status < 0)
+        return gctk_fail(err, errno, "wait for the injection's child process %d", (int)child);
     if (WIFSIGNALED(status))
         return gctk_fail(err, 0, "the injection's child process %d was killed by signal %d",
                          (int)child, WTERMSIG(status));

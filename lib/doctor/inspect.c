@@ -541,11 +541,7 @@ static int probe(pid_t pid, const char *cgroup_dir, const gctk_plan *p, const st
             break;
     }
     text[len] = '\0';
-    if (timed_out)
-        kill(child, SIGKILL);
-    int status = 0;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-        ;
+    int status = reap(child, timed_out);
     if (timed_out)
         return gctk_fail(err, ETIMEDOUT, "look inside container process %d", (int)pid);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

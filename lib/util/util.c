@@ -568,8 +568,7 @@ char *self_sibling(const char *name)
     return is_executable(p) ? steal_pointer(&p) : NULL;
 }
 
-/* Waits for pid (killed first when kill_first); its wait status, or -1. */
-static int reap(pid_t pid, bool kill_first)
+int reap(pid_t pid, bool kill_first)
 {
     if (kill_first)
         kill(pid, SIGKILL);
