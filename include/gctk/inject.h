@@ -38,6 +38,12 @@ bool inject_in_user_namespace(void);
  * it cannot tell). */
 bool inject_has_cap_sys_admin(void);
 
+/* For tests: what the injection's child (a process with threads injects
+ * from one, inject()) does before its work: raise this signal (0: none), or
+ * exit at once without a word (inject_child_silent). */
+extern int inject_child_signal;
+extern bool inject_child_silent;
+
 int inject(gctk_host *h, const gctk_plan *p, const struct inject_opts *o,
            struct inject_report *report, gctk_error **err);
 void inject_report_clear(struct inject_report *r);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -529,6 +530,9 @@ fail:
 
 /* Whether this process has more than one thread: /proc/self/task has a link
  * for each, besides "." and "..". */
+int inject_child_signal;
+bool inject_child_silent;
+
 static bool process_threaded(void)
 {
     struct stat st;
@@ -641,6 +645,10 @@ static int inject_in_child(gctk_host *h, const gctk_plan *p, const struct inject
     }
     if (child == 0) {
         close(pipefd[0]);
+        if (inject_child_signal != 0)
+            raise(inject_child_signal);
+        if (inject_child_silent)
+            _exit(0);
         gctk_error *e = NULL;
         int rc = inject_here(h, p, o, rep, &e);
         report_in_child(pipefd[1], rep, e);
