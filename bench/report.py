@@ -20,6 +20,7 @@ START_CASES = [
     ("hook-1gpu-nocache", "gctk-hook, 1 GPU, no discovery cache"),
     ("hook-all-nocache", "gctk-hook, all GPUs, no discovery cache"),
     ("runtime-all", "gctk-runtime, all GPUs (d)"),
+    ("runtime-nogpu", "gctk-runtime, container asks for no GPU"),
     ("cdi-1gpu", "gctk-runtime, CDI name, 1 GPU: one hook process (e)"),
     ("cdi-1gpu-libs", "gctk-runtime, CDI name, 1 GPU, an image with 200 libraries"),
     ("cdi-all", "gctk-runtime, CDI name, all GPUs: one hook process"),
@@ -301,6 +302,15 @@ plot %s
                     "%.2f" % (r.median / pl.median) if pl and pl.median else "-"))
                 fp.write("%s %.3f %.3f %.3f %.3f\n" % (k, h.median, h.p95, r.median, r.p95))
         w("")
+        phases = sorted({k[1] for k in st if k[0] == "conc-phase"})
+        if phases:
+            w("The hook's steps with K containers started at once (ms, median):\n")
+            w("| K | " + " | ".join(phases) + " |")
+            w("|---:|" + "---:|" * len(phases))
+            for k in cp:
+                vals = [find(st, "conc-phase", ph, "ms", k) for ph in phases]
+                w("| %s | %s |" % (k, " | ".join(f(v.median) if v else "-" for v in vals)))
+            w("")
         pngs.append((label + "-concurrency.png", """
 set title "concurrent starts (1 GPU each)"
 set xlabel "containers started at once"

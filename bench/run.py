@@ -386,6 +386,9 @@ class Bench:
             ("hook-1gpu-nocache", ["NVIDIA_VISIBLE_DEVICES=0"], [self.hook_entry(nocache)], None),
             ("hook-all-nocache", ["NVIDIA_VISIBLE_DEVICES=all"], [self.hook_entry(nocache)], None),
             ("runtime-all", ["NVIDIA_VISIBLE_DEVICES=all"], None, "runtime"),
+            # the shim alone: a container that asks for no GPU, config.json
+            # read and left as it is, then runc
+            ("runtime-nogpu", [], None, "runtime"),
         ]
         if cdi:
             cases += [("cdi-1gpu", ["NVIDIA_VISIBLE_DEVICES=%s=0" % cdi[0]], None, "runtime"),
@@ -661,8 +664,12 @@ class Bench:
                     self.samples.add("conc", "runc-hook", k, "wall_ms", w[0])
                 for w in plain:
                     self.samples.add("conc", "runc-plain", k, "wall_ms", w[0])
-                for _, total, _ in self.hook_times(logf, off):
+                for _, total, ph in self.hook_times(logf, off):
                     self.samples.add("conc", "hook", k, "hook_ms", total)
+                    # which of the hook's steps the concurrent starts slow down
+                    for name, v in (ph or {}).items():
+                        if not name.startswith("n_"):
+                            self.samples.add("conc-phase", name, k, "ms", v)
 
     def batch(self, base, envs, hook, k, tag):
         """Starts k containers at once (envs[i]: container i's variable, none
