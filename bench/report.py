@@ -83,6 +83,11 @@ def f(x, unit=""):
     return "%.2f" % x if x < 100 else "%.0f" % x
 
 
+def cells(vals, kind=None):
+    """The medians of vals as table cells, "-" where one is missing."""
+    return " | ".join((f(v.median, kind) if kind else f(v.median)) if v else "-" for v in vals)
+
+
 def find(st, group, case, metric, param=None):
     for k, v in st.items():
         if k[0] == group and k[1] == case and k[3] == metric and (param is None or k[2] == param):
@@ -207,6 +212,21 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
                 f(nh.median), f(nh.p95)))
         w("")
 
+    # the CDI spec's hook
+    cdi = [c for c in ("cdi-1gpu", "cdi-1gpu-libs", "cdi-all") if find(st, "hook", c, "hook_ms")]
+    if cdi:
+        w("### The CDI spec's hook: own time of `gctk hook create-container` (ms, from its log)\n")
+        cols = ["host", "mounts", "links", "ldcache", "proc"]
+        w("| case | n | median | p95 | " + " | ".join(cols) + " | mounts made | links made |")
+        w("|---|---:|---:|---:|" + "---:|" * (len(cols) + 2))
+        for c in cdi:
+            h = find(st, "hook", c, "hook_ms")
+            vals = [find(st, "phase", c, "ms", ph) for ph in cols]
+            counts = [find(st, "phase", c, "n", k) for k in ("n_mounts", "n_links")]
+            w("| %s | %d | %s | %s | %s | %s |" % (
+                c, h.n, f(h.median), f(h.p95), cells(vals), cells(counts, "n")))
+        w("")
+
     # 5. phases
     cases = [c for c in ("hook-1gpu", "hook-all", "hook-1gpu-cuda", "hook-1gpu-nocache",
                          "hook-all-nocache", "floor-1gpu", "floor-all")
@@ -218,10 +238,9 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
         for ph in PHASES:
             vals = [find(st, "phase", c, "ms", ph) for c in cases]
             if any(vals):
-                w("| %s | %s |" % (ph, " | ".join(f(v.median) if v else "-" for v in vals)))
+                w("| %s | %s |" % (ph, cells(vals)))
         for k, name in (("n_mounts", "mounts made"), ("n_links", "links made")):
-            vals = [find(st, "phase", c, "n", k) for c in cases]
-            w("| %s | %s |" % (name, " | ".join(f(v.median, "n") if v else "-" for v in vals)))
+            w("| %s | %s |" % (name, cells([find(st, "phase", c, "n", k) for c in cases], "n")))
         w("")
         data = os.path.join(plots, label + "-phases.dat")
         with open(data, "w") as fp:
@@ -308,8 +327,7 @@ plot %s
             w("| K | " + " | ".join(phases) + " |")
             w("|---:|" + "---:|" * len(phases))
             for k in cp:
-                vals = [find(st, "conc-phase", ph, "ms", k) for ph in phases]
-                w("| %s | %s |" % (k, " | ".join(f(v.median) if v else "-" for v in vals)))
+                w("| %s | %s |" % (k, cells([find(st, "conc-phase", ph, "ms", k) for ph in phases])))
             w("")
         pngs.append((label + "-concurrency.png", """
 set title "concurrent starts (1 GPU each)"

@@ -31,6 +31,11 @@ DONE_RE = re.compile(
     r" (\S+) done in ([\d.]+) ms: parse ([\d.]+), discovery ([\d.]+), require ([\d.]+), "
     r"cgroup ([\d.]+), mounts ([\d.]+) \((\d+) mounts, (\d+) links, libs in \S+\), "
     r"proc ([\d.]+), ldcache ([\d.]+)(?:, cache (\w+))?")
+# the CDI spec's hook (gctk hook create-container)
+CDI_RE = re.compile(
+    r" (\S+) hook create-container done in ([\d.]+) ms: host ([\d.]+), mounts ([\d.]+) "
+    r"\((\d+) mounts\), links ([\d.]+) \((\d+) links\), ldcache ([\d.]+), proc ([\d.]+), "
+    r"cache (\S+)")
 NOTHING_RE = re.compile(r" (\S+) not a GPU container: nothing to do \(([\d.]+) ms\)")
 FLOOR_RE = re.compile(r"floor done in ([\d.]+) ms: namespace ([\d.]+), mounts ([\d.]+) "
                       r"\((\d+) mounts, (\d+) links\)")
@@ -292,6 +297,15 @@ class Bench:
         with open(logf) as f:
             f.seek(start)
             for line in f:
+                m = CDI_RE.search(line)
+                if m:
+                    ph = dict(zip(["host", "mounts"], map(float, m.group(3, 4))))
+                    ph.update(zip(["links", "ldcache", "proc"], map(float, m.group(6, 8, 9))))
+                    ph["n_mounts"], ph["n_links"] = int(m.group(5)), int(m.group(7))
+                    if m.group(10) != "-":
+                        ph["n_cache_used"] = int(m.group(10) == "used")
+                    res.append((m.group(1), float(m.group(2)), ph))
+                    continue
                 m = DONE_RE.search(line)
                 if m:
                     ph = dict(zip(["parse", "discovery", "require", "cgroup", "mounts"],

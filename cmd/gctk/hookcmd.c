@@ -34,10 +34,11 @@ static void usage(FILE *f)
 }
 
 /* The rootfs (and in *pid the container's process, 0 when the rootfs was
- * given by hand) */
-static int container_rootfs(const char *given, char **out, pid_t *pid, gctk_error **err)
+ * given by hand; in *id the container's id, NULL then) */
+static int container_rootfs(const char *given, char **out, pid_t *pid, char **id, gctk_error **err)
 {
     *pid = 0;
+    *id = NULL;
     if (given != NULL) {
         *out = xstrdup(given);
         return 0;
@@ -51,9 +52,35 @@ static int container_rootfs(const char *given, char **out, pid_t *pid, gctk_erro
     }
     *out = steal_pointer(&spec.rootfs);
     *pid = state.pid;
+    *id = steal_pointer(&state.id);
     oci_spec_clear(&spec);
     oci_state_clear(&state);
     return 0;
+}
+
+static double ms(unsigned long long ns)
+{
+    return (double)ns / 1e6;
+}
+
+/* create-container's line in the hook's log (the settings' `log`, as
+ * gctk-hook's): what it did and what each step took, or its error */
+static void log_create_container(const struct gctk_config *cfg, const char *id,
+                                 unsigned long long start, const struct cdi_hook_report *rep,
+                                 const gctk_error *err)
+{
+    struct hook_log log = {0};
+    if (err != NULL)
+        hook_log_add(&log, "hook create-container: error: %s", err->msg);
+    else
+        hook_log_add(&log,
+                     "hook create-container done in %.3f ms: host %.3f, mounts %.3f (%zu "
+                     "mounts), links %.3f (%zu links), ldcache %.3f, proc %.3f, cache %s",
+                     ms(now_ns() - start), ms(rep->host_ns), ms(rep->mounts_ns), rep->mounts,
+                     ms(rep->links_ns), rep->links, ms(rep->ldcache_ns), ms(rep->proc_ns),
+                     rep->cache != NULL ? rep->cache : "-");
+    hook_log_write(&log, cfg->log, id);
+    hook_log_clear(&log);
 }
 
 int cmd_hook(int argc, char **argv, struct global_opts *g)
@@ -121,13 +148,22 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
                                           .node_links = &node_links,
                                           .folders = &folders,
                                           .host_driver_version = driver,
-                                          .driver_root = driver_root};
+                                          .driver_root = driver_root,
+                                          .cache = &g->cache};
     pid_t pid = 0;
-    if (container_rootfs(rootfs_arg, &rootfs, &pid, &err) < 0 ||
-        (all && cdi_hook_create_container(rootfs, pid, &e, &err) < 0) ||
-        (ldcache && cdi_hook_update_ldcache(rootfs, pid, &folders, driver, &err) < 0) ||
+    cleanup_free char *id = NULL;
+    struct cdi_hook_report rep = {0};
+    unsigned long long start = now_ns();
+    int rc = container_rootfs(rootfs_arg, &rootfs, &pid, &id, &err);
+    if (rc == 0 && all) {
+        rc = cdi_hook_create_container(rootfs, pid, &e, &rep, &err);
+        /* run by a runtime (a state read): logged, as the OCI hook logs */
+        if (id != NULL)
+            log_create_container(g->cfg, id, start, &rep, rc < 0 ? err : NULL);
+    }
+    if (rc < 0 || (ldcache && cdi_hook_update_ldcache(rootfs, pid, &folders, driver, &err) < 0) ||
         (symlinks && cdi_hook_create_symlinks(rootfs, pid, &links, &err) < 0) ||
-        (mask && cdi_hook_mask_proc(driver_root, rootfs, pid, &err) < 0)) {
+        (mask && cdi_hook_mask_proc(driver_root, &g->cache, rootfs, pid, &err) < 0)) {
         gctk_wrap(&err, "hook %s", verb);
         return report_error(err);
     }

@@ -203,28 +203,38 @@ int cdi_hook_create_symlinks(const char *rootfs, pid_t pid, const struct strv *l
 /* Covers /proc/driver/nvidia of the container with a tmpfs holding the
  * driver's version, params (ModifyDeviceFiles: 0) and registry, and the
  * /proc directories of the GPUs whose /dev/nvidiaN node the container has.
- * driver_root: the host's driver root ("/" or a simulated host). */
-int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, pid_t pid, gctk_error **err);
+ * driver_root: the host's driver root ("/" or a simulated host), read
+ * through the discovery cache (NULL: none), as the OCI hook reads it. */
+int cdi_hook_mask_proc(const char *driver_root, const struct gctk_host_cache *cache,
+                       const char *rootfs, pid_t pid, gctk_error **err);
 
 /* What a generated spec asks of the one createContainer hook it names (gctk
  * hook create-container): the union of the hooks above. */
 struct cdi_container_edits {
-    const struct strv *mounts;       /* "/HOST::/CONTAINER::OPTIONS" bind mounts
-                                      * the runtime handed over (cdi_apply);
-                                      * may be NULL */
-    const struct strv *links;        /* "TARGET::LINK", made in every container */
-    const struct strv *node_links;   /* "TARGET::LINK", made only where TARGET
-                                      * (from LINK's directory) is a character
-                                      * device node the container has: a GPU's
-                                      * /dev/dri/by-path names */
-    const struct strv *folders;      /* the ld.so.cache's; empty: the cache is left */
-    const char *host_driver_version; /* as cdi_hook_update_ldcache; may be NULL */
-    const char *driver_root;         /* the /proc mask's; NULL: no mask */
+    const struct strv *mounts;           /* "/HOST::/CONTAINER::OPTIONS" bind mounts
+                                          * the runtime handed over (cdi_apply);
+                                          * may be NULL */
+    const struct strv *links;            /* "TARGET::LINK", made in every container */
+    const struct strv *node_links;       /* "TARGET::LINK", made only where TARGET
+                                          * (from LINK's directory) is a character
+                                          * device node the container has: a GPU's
+                                          * /dev/dri/by-path names */
+    const struct strv *folders;          /* the ld.so.cache's; empty: the cache is left */
+    const char *host_driver_version;     /* as cdi_hook_update_ldcache; may be NULL */
+    const char *driver_root;             /* the /proc mask's; NULL: no mask */
+    const struct gctk_host_cache *cache; /* the mask's discovery cache; NULL: none */
+};
+/* What create-container did, for its log line: each step's time and what
+ * it made. */
+struct cdi_hook_report {
+    unsigned long long host_ns, mounts_ns, links_ns, ldcache_ns, proc_ns;
+    size_t mounts, links;
+    const char *cache; /* gctk_host_cache_word() of the mask's host; NULL without a mask */
 };
 /* The mounts, the links, the node links, the ld.so.cache, then the /proc
  * mask, in one opening of the rootfs; a failure undoes the links and mounts
- * already made. */
+ * already made. rep may be NULL. */
 int cdi_hook_create_container(const char *rootfs, pid_t pid, const struct cdi_container_edits *e,
-                              gctk_error **err);
+                              struct cdi_hook_report *rep, gctk_error **err);
 
 #endif

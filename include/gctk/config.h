@@ -75,6 +75,11 @@ void config_clear(struct gctk_config *c);
 char *config_default_json(void);
 /* The uid of the cdi-spec-owner setting (a user name or a number); 0 (root)
  * when it is not set. -1 when no such user exists. */
+/* The variables that name the settings this process reads (GCTK_CONFIG,
+ * NVIDIA_CTK_CONFIG_FILE_PATH, XDG_CONFIG_HOME), each "NAME=VALUE" when set
+ * and not empty: the environment that makes a hook the runtime adds read
+ * the same settings as the runtime. */
+void config_settings_env(struct strv *out);
 int config_cdi_spec_owner(const struct gctk_config *c, uid_t *out, gctk_error **err);
 struct nvkey_list;
 /* The effective settings and where each comes from, for `gctk config`: an

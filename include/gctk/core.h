@@ -120,6 +120,9 @@ int gctk_host_open_cached(const char *root, unsigned flags, const struct gctk_ho
 /* What the cache did for this host, one line: "off", "used `PATH`",
  * "stored `PATH`", "not used: WHY", "not stored: WHY". */
 const char *gctk_host_cache_status(const gctk_host *h);
+/* The same in a word, for a log line: "used", "stored", "off" or "missed"
+ * (not used and not stored). */
+const char *gctk_host_cache_word(const gctk_host *h);
 
 const char *gctk_host_root(const gctk_host *h);
 /* "580.159.04"; never NULL on an opened host */

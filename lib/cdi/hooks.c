@@ -91,7 +91,7 @@ static bool container_has_node(struct rootfs *r, const char *path)
 /* Creates each "TARGET::LINK" link; with if_node, only those whose TARGET
  * is a device node the container has (the others are skipped). */
 static int create_symlinks(struct rootfs *r, const struct strv *links, bool if_node,
-                           struct mount_journal *j, gctk_error **err)
+                           struct mount_journal *j, size_t *made, gctk_error **err)
 {
     for (size_t i = 0; i < links->len; i++) {
         const char *spec = links->items[i];
@@ -106,6 +106,7 @@ static int create_symlinks(struct rootfs *r, const struct strv *links, bool if_n
         }
         if (rootfs_symlink(r, target, sep + 2, j, err) < 0)
             return -1;
+        (*made)++;
     }
     return 0;
 }
@@ -177,7 +178,8 @@ int cdi_hook_create_symlinks(const char *rootfs, pid_t pid, const struct strv *l
         return -1;
     /* all or nothing, as the OCI hook's links: a failure undoes the others */
     cleanup_journal struct mount_journal *j = mount_journal_new();
-    if (create_symlinks(&r, links, false, j, err) < 0) {
+    size_t made = 0;
+    if (create_symlinks(&r, links, false, j, &made, err) < 0) {
         mount_journal_undo(j);
         return -1;
     }
@@ -237,13 +239,23 @@ static void container_mig_procs(const gctk_host *h, struct rootfs *r, struct str
 
 /* The host's driver, for the /proc mask; *out stays NULL without one (no
  * driver: nothing to show). */
-static int open_driver(const char *driver_root, gctk_host **out, gctk_error **err)
+/* The host the /proc mask reads (its GPUs, their MIG devices): through the
+ * discovery cache, which a full discovery would cost each container again
+ * (2-3 ms on the H200s, most of a CDI hook). The mask reads no driver file:
+ * the cache is checked for the smallest set of capabilities, whose files
+ * it always checks (utility and compute), besides the GPUs and /proc. */
+static int open_driver(const char *driver_root, const struct gctk_host_cache *cache,
+                       gctk_host **out, gctk_error **err)
 {
     cleanup_free char *host_dir = path_join(driver_root, HOST_PROC_NVIDIA);
     struct stat st;
     if (stat(host_dir, &st) < 0 || !S_ISDIR(st.st_mode))
         return 0;
-    return gctk_host_open(driver_root, GCTK_HOST_NO_NVML, out, err);
+    struct gctk_host_cache c = {0};
+    if (cache != NULL)
+        c = (struct gctk_host_cache){
+            .dir = cache->dir, .config = cache->config, .caps = GCTK_CAP_UTILITY};
+    return gctk_host_open_cached(driver_root, GCTK_HOST_NO_NVML, &c, out, err);
 }
 
 static int mask_proc(const gctk_host *h, struct rootfs *r, struct mount_journal *j,
@@ -264,10 +276,11 @@ static int mask_proc(const gctk_host *h, struct rootfs *r, struct mount_journal 
     return inject_mask_proc(h, r, gpus, ngpus, (const char *const *)procs.items, procs.len, j, err);
 }
 
-int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, pid_t pid, gctk_error **err)
+int cdi_hook_mask_proc(const char *driver_root, const struct gctk_host_cache *cache,
+                       const char *rootfs, pid_t pid, gctk_error **err)
 {
     cleanup_host gctk_host *h = NULL;
-    if (open_driver(driver_root, &h, err) < 0)
+    if (open_driver(driver_root, cache, &h, err) < 0)
         return -1;
     if (h == NULL)
         return 0;
@@ -283,31 +296,50 @@ int cdi_hook_mask_proc(const char *driver_root, const char *rootfs, pid_t pid, g
 }
 
 int cdi_hook_create_container(const char *rootfs, pid_t pid, const struct cdi_container_edits *e,
-                              gctk_error **err)
+                              struct cdi_hook_report *rep, gctk_error **err)
 {
+    struct cdi_hook_report none = {0};
+    if (rep == NULL)
+        rep = &none;
+    *rep = (struct cdi_hook_report){0};
     /* the host first: a driver that cannot be read changes nothing */
+    unsigned long long t = now_ns();
     cleanup_host gctk_host *h = NULL;
-    if (e->driver_root != NULL && open_driver(e->driver_root, &h, err) < 0)
+    if (e->driver_root != NULL && open_driver(e->driver_root, e->cache, &h, err) < 0)
         return -1;
+    if (h != NULL)
+        rep->cache = gctk_host_cache_word(h);
     cleanup_rootfs struct rootfs r = {.fd = -1};
     if (open_container(rootfs, pid, &r, err) < 0)
         return -1;
+    rep->host_ns = now_ns() - t;
     /* the mounts first, as the runtime makes them before any hook; then in
      * the order of the separate hooks; a failure undoes the links and
      * mounts made before it (the ld.so.cache is replaced by a rename: the
      * container it was written for is not started) */
     cleanup_journal struct mount_journal *j = mount_journal_new();
+    t = now_ns();
     for (size_t i = 0; e->mounts != NULL && i < e->mounts->len; i++)
-        if (bind_mount(&r, e->mounts->items[i], j, err) < 0) {
-            mount_journal_undo(j);
-            return -1;
-        }
-    if (create_symlinks(&r, e->links, false, j, err) < 0 ||
-        create_symlinks(&r, e->node_links, true, j, err) < 0 ||
-        (e->folders->len > 0 && update_ldcache(&r, e->folders, e->host_driver_version, err) < 0) ||
-        (h != NULL && mask_proc(h, &r, j, err) < 0)) {
-        mount_journal_undo(j);
-        return -1;
-    }
+        if (bind_mount(&r, e->mounts->items[i], j, err) < 0)
+            goto fail;
+    rep->mounts = mount_journal_mounts(j);
+    rep->mounts_ns = now_ns() - t;
+    t = now_ns();
+    if (create_symlinks(&r, e->links, false, j, &rep->links, err) < 0 ||
+        create_symlinks(&r, e->node_links, true, j, &rep->links, err) < 0)
+        goto fail;
+    rep->links_ns = now_ns() - t;
+    t = now_ns();
+    if (e->folders->len > 0 && update_ldcache(&r, e->folders, e->host_driver_version, err) < 0)
+        goto fail;
+    rep->ldcache_ns = now_ns() - t;
+    t = now_ns();
+    if (h != NULL && mask_proc(h, &r, j, err) < 0)
+        goto fail;
+    rep->proc_ns = now_ns() - t;
     return 0;
+
+fail:
+    mount_journal_undo(j);
+    return -1;
 }

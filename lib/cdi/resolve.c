@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 
 #include "cdi.h"
+#include "config.h"
 
 static int name_cmp(const void *a, const void *b)
 {
@@ -521,7 +522,35 @@ static int apply_mounts(json_t *config, const json_t *mounts, bool to_hook, gctk
     return 0;
 }
 
-/* The edits' hooks; own gets hook_args after its own arguments. */
+/* The environment of the spec's own hook: the spec's, with the variables
+ * that name this runtime's settings (config_settings_env) in place of any
+ * of the same name, so that the hook reads the settings the runtime read
+ * (its log, its discovery cache), as gctk-hook does. */
+static json_t *own_hook_env(const json_t *spec_env)
+{
+    cleanup_strv struct strv settings = {0};
+    config_settings_env(&settings);
+    json_t *env = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(spec_env, i, v)
+    {
+        const char *s = json_string_value(v);
+        bool replaced = false;
+        for (size_t k = 0; s != NULL && k < settings.len && !replaced; k++) {
+            size_t n = strcspn(settings.items[k], "=") + 1;
+            replaced = strncmp(s, settings.items[k], n) == 0;
+        }
+        if (!replaced)
+            json_array_append(env, v);
+    }
+    for (i = 0; i < settings.len; i++)
+        json_array_append_new(env, json_string(settings.items[i]));
+    return env;
+}
+
+/* The edits' hooks; own gets hook_args after its own arguments and
+ * own_hook_env(). */
 static int apply_hooks(json_t *config, const json_t *hooks, const json_t *own,
                        const json_t *hook_args, gctk_error **err)
 {
@@ -545,6 +574,7 @@ static int apply_hooks(json_t *config, const json_t *hooks, const json_t *own,
             json_t *args = json_deep_copy(json_object_get(h, "args"));
             json_array_extend(args, (json_t *)hook_args);
             json_object_set_new(o, "args", args);
+            json_object_set_new(o, "env", own_hook_env(json_object_get(h, "env")));
         }
         json_array_append_new(stage, o);
     }

@@ -1111,3 +1111,12 @@ const char *gctk_host_cache_status(const gctk_host *h)
 {
     return h->cache_status != NULL ? h->cache_status : "off";
 }
+
+const char *gctk_host_cache_word(const gctk_host *h)
+{
+    const char *s = gctk_host_cache_status(h);
+    return str_has_prefix(s, "used")     ? "used"
+           : str_has_prefix(s, "stored") ? "stored"
+           : strcmp(s, "off") == 0       ? "off"
+                                         : "missed";
+}

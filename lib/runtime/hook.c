@@ -169,11 +169,7 @@ static int run(const struct gctk_config *cfg, const struct oci_state *state, str
                  "cache %s",
                  ms(now_ns() - t0), ms(t_parse), ms(t_discover), ms(t_require), ms(rep.cgroup_ns),
                  ms(rep.mounts_ns), rep.mounts, rep.links, rep.libdir, ms(rep.proc_ns),
-                 ms(rep.ldcache_ns),
-                 str_has_prefix(cached, "used")     ? "used"
-                 : str_has_prefix(cached, "stored") ? "stored"
-                 : strcmp(cached, "off") == 0       ? "off"
-                                                    : "missed");
+                 ms(rep.ldcache_ns), gctk_host_cache_word(h));
     return 0;
 }
 

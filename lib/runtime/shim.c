@@ -322,13 +322,10 @@ static int add_hook(json_t *root, const char *path, const char *hook_path, bool 
      * image's; it gets what names the settings the runtime read, so that
      * both read the same */
     json_t *env = json_array();
-    static const char *const settings[] = {"GCTK_CONFIG", NVIDIA_CONFIG_PATH_ENV,
-                                           "XDG_CONFIG_HOME"};
-    for (size_t i = 0; i < GCTK_ARRAY_LEN(settings); i++) {
-        const char *v = getenv(settings[i]);
-        if (v != NULL && v[0] != '\0')
-            json_array_append_new(env, json_sprintf("%s=%s", settings[i], v));
-    }
+    cleanup_strv struct strv settings = {0};
+    config_settings_env(&settings);
+    for (size_t i = 0; i < settings.len; i++)
+        json_array_append_new(env, json_string(settings.items[i]));
     json_array_append_new(env, json_string(CDI_HOOK_PATH_ENV));
     json_object_set_new(hook, "env", env);
     json_array_insert_new(prestart, 0, hook);

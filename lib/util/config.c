@@ -56,6 +56,16 @@ static void set_defaults(struct gctk_config *c)
     strv_push(&c->cdi_annotation_prefixes, xstrdup("cdi.k8s.io/"));
 }
 
+void config_settings_env(struct strv *out)
+{
+    static const char *const names[] = {"GCTK_CONFIG", NVIDIA_CONFIG_PATH_ENV, "XDG_CONFIG_HOME"};
+    for (size_t i = 0; i < GCTK_ARRAY_LEN(names); i++) {
+        const char *v = getenv(names[i]);
+        if (v != NULL && v[0] != '\0')
+            strv_push(out, xasprintf("%s=%s", names[i], v));
+    }
+}
+
 char *config_default_json(void)
 {
     return xasprintf("{\n"

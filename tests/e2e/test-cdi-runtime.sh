@@ -93,6 +93,13 @@ NSPEC=$(jq '.containerEdits.mounts | length' "$SPEC")
 expect_eq "gpu=2: runc is given none of the spec's mounts" "0" "$(spec_mounts_in "$B")"
 expect_eq "gpu=2: the hook is given every one of them" "$NSPEC" \
     "$(jq '[.hooks.createContainer[0].args[] | select(. == "--mount")] | length' "$B")"
+# the hook reads the runtime's settings (its log, its discovery cache) and
+# logs its work there, as gctk-hook does
+expect_eq "gpu=2: the hook is given the runtime's GCTK_CONFIG" "1" \
+    "$(jq --arg c "GCTK_CONFIG=$GCTK_CONFIG" '[.hooks.createContainer[0].env[] | select(. == $c)] | length' "$B")"
+expect_match "gpu=2: the hook logs its steps and the spec's mounts it made" \
+    "hook create-container done in [0-9.]+ ms: host [0-9.]+, mounts [0-9.]+ \($NSPEC mounts\), links [0-9.]+ \([0-9]+ links\), ldcache [0-9.]+, proc [0-9.]+, cache (used|stored|missed)" \
+    "$(tail -n 1 "$SCRATCH/hook.log")"
 run_cdi mount-flags "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=2\"}" '[]' \
     "grep ' /usr/bin/nvidia-smi ' /proc/self/mountinfo | cut -d' ' -f6; touch /usr/bin/nvidia-smi 2>/dev/null || echo refused"
 expect_match "the hook's mount of nvidia-smi is the spec's: ro, nosuid, nodev" "^ro,nosuid,nodev" "$(printf '%s\n' "$OUT" | sed -n 1p)"
@@ -117,6 +124,8 @@ jq --arg kind "$MISS_VENDOR/gpu" --arg src "$HOST/usr/bin/nvidia-gone" \
 run_cdi missing "{\"cdi.k8s.io/x\": \"$MISS_VENDOR/gpu=2\"}" '[]' 'echo started'
 check "a spec mount whose source is gone: the container does not start" test "$RC" -ne 0 -a -z "$(printf '%s' "$OUT" | grep started)"
 expect_match "a spec mount whose source is gone: the error names it" "the source .$HOST/usr/bin/nvidia-gone.: No such file" "$OUT"
+expect_match "a spec mount whose source is gone: the hook's log says it" \
+    "hook create-container: error: .*the source .$HOST/usr/bin/nvidia-gone.: No such file" "$(tail -n 1 "$SCRATCH/hook.log")"
 
 # a spec of an earlier gctk: its three hooks (create-symlinks, update-ldcache,
 # mask-proc) still run, one process each

@@ -1485,7 +1485,7 @@ static void test_hook_mask_proc_major(void **state)
         if (unshare(CLONE_NEWNS) < 0 || mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
             _exit(10);
         gctk_error *err = NULL;
-        if (cdi_hook_mask_proc(host_root, rootfs, 0, &err) < 0) {
+        if (cdi_hook_mask_proc(host_root, NULL, rootfs, 0, &err) < 0) {
             fprintf(stderr, "%s\n", err->msg);
             _exit(11);
         }
@@ -1522,12 +1522,27 @@ static int create_container_child(const char *rootfs, const char *lib, const cha
     for (size_t i = 0; i < GCTK_ARRAY_LEN(by_path); i++)
         strv_push(&node_links, xstrdup(by_path[i]));
     strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
-    struct cdi_container_edits e = {
-        .links = &links, .node_links = &node_links, .folders = &folders, .driver_root = host_root};
+    /* the mask's host through a discovery cache of its own: stored there
+     * (or, the simulated host being seconds old, not: "missed") */
+    cleanup_free char *cache_dir = xasprintf("%s.cache", rootfs);
+    const struct gctk_host_cache cache = {.dir = cache_dir};
+    struct cdi_container_edits e = {.links = &links,
+                                    .node_links = &node_links,
+                                    .folders = &folders,
+                                    .driver_root = host_root,
+                                    .cache = &cache};
     gctk_error *err = NULL;
-    if (cdi_hook_create_container(rootfs, 0, &e, &err) < 0) {
+    struct cdi_hook_report rep = {0};
+    if (cdi_hook_create_container(rootfs, 0, &e, &rep, &err) < 0) {
         fprintf(stderr, "%s\n", err->msg);
         return 11;
+    }
+    /* two links and the one node link whose node is there */
+    if (rep.links != 3 || rep.mounts != 0 || rep.cache == NULL ||
+        (strcmp(rep.cache, "stored") != 0 && strcmp(rep.cache, "missed") != 0)) {
+        fprintf(stderr, "report: %zu links, %zu mounts, cache `%s`\n", rep.links, rep.mounts,
+                rep.cache != NULL ? rep.cache : "-");
+        return 19;
     }
     char target[64];
     cleanup_free char *dev_link = xasprintf("%s/libcuda.so", lib);
@@ -1559,7 +1574,9 @@ static int create_container_child(const char *rootfs, const char *lib, const cha
     if (umount2(proc, MNT_DETACH) < 0 || unlink(dev_link) < 0 || unlink(card1) < 0)
         return 16;
     strv_push(&folders, xstrdup("/missing"));
-    if (cdi_hook_create_container(rootfs, 0, &e, &err) == 0)
+    e.cache = NULL;
+    if (cdi_hook_create_container(rootfs, 0, &e, &rep, &err) == 0 || rep.cache == NULL ||
+        strcmp(rep.cache, "off") != 0)
         return 17;
     gctk_error_free(err);
     struct stat st;
@@ -1615,7 +1632,7 @@ static int hook_mounts_child(const char *rootfs, const char *src_file, const cha
     struct cdi_container_edits e = {
         .mounts = &mounts, .links = &none, .node_links = &none, .folders = &none};
     gctk_error *err = NULL;
-    if (cdi_hook_create_container(rootfs, 0, &e, &err) < 0) {
+    if (cdi_hook_create_container(rootfs, 0, &e, NULL, &err) < 0) {
         fprintf(stderr, "%s\n", err->msg);
         return 11;
     }
@@ -1637,7 +1654,7 @@ static int hook_mounts_child(const char *rootfs, const char *src_file, const cha
 
     /* an option the hook does not apply: nothing of this call stays */
     strv_push(&mounts, xasprintf("%s::/usr/bin/other::rbind", src_file));
-    if (cdi_hook_create_container(rootfs, 0, &e, &err) == 0 ||
+    if (cdi_hook_create_container(rootfs, 0, &e, NULL, &err) == 0 ||
         strstr(err->msg, "mount `/usr/bin/other`: option `rbind` is not one of a bind mount's") ==
             NULL)
         return 16;
@@ -1648,7 +1665,7 @@ static int hook_mounts_child(const char *rootfs, const char *src_file, const cha
     /* a source that is not absolute */
     strv_clear(&mounts);
     strv_push(&mounts, xstrdup("relative::/usr/bin/tool::bind"));
-    if (cdi_hook_create_container(rootfs, 0, &e, &err) == 0 ||
+    if (cdi_hook_create_container(rootfs, 0, &e, NULL, &err) == 0 ||
         strstr(err->msg, "use /HOST::/CONTAINER::OPTIONS") == NULL)
         return 18;
     gctk_error_free(err);
