@@ -26,6 +26,7 @@ START_CASES = [
     ("cdi-all", "gctk-runtime, CDI name, all GPUs: one hook process"),
     ("cdi-1gpu-split", "gctk-runtime, CDI name, 1 GPU: the hooks split (4 processes)"),
     ("cdi-all-split", "gctk-runtime, CDI name, all GPUs: the hooks split (4 processes)"),
+    ("cdi-1gpu-direct", "runc alone with cdi-1gpu's config.json as gctk-runtime writes it"),
     ("floor-1gpu", "floor as prestart hook, 1 GPU"),
     ("floor-all", "floor as prestart hook, all GPUs"),
 ]
@@ -213,7 +214,8 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
         w("")
 
     # the CDI spec's hook
-    cdi = [c for c in ("cdi-1gpu", "cdi-1gpu-libs", "cdi-all") if find(st, "hook", c, "hook_ms")]
+    cdi = [c for c in ("cdi-1gpu", "cdi-1gpu-libs", "cdi-all", "cdi-1gpu-direct")
+           if find(st, "hook", c, "hook_ms")]
     if cdi:
         w("### The CDI spec's hook: own time of `gctk hook create-container` (ms, from its log)\n")
         cols = ["host", "mounts", "links", "ldcache", "proc"]

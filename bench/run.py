@@ -409,7 +409,11 @@ class Bench:
                       ("cdi-1gpu-libs", ["NVIDIA_VISIBLE_DEVICES=%s=0" % cdi[0]], None, "runtime"),
                       ("cdi-all", ["NVIDIA_VISIBLE_DEVICES=%s=all" % cdi[0]], None, "runtime"),
                       ("cdi-1gpu-split", ["NVIDIA_VISIBLE_DEVICES=%s=0" % cdi[1]], None, "runtime"),
-                      ("cdi-all-split", ["NVIDIA_VISIBLE_DEVICES=%s=all" % cdi[1]], None, "runtime")]
+                      ("cdi-all-split", ["NVIDIA_VISIBLE_DEVICES=%s=all" % cdi[1]], None, "runtime"),
+                      # cdi-1gpu's config.json as gctk-runtime writes it, run by
+                      # runc itself: cdi-1gpu less this is the shim's part
+                      ("cdi-1gpu-direct", [], None, None)]
+            direct = self.runtime_config(base, ["NVIDIA_VISIBLE_DEVICES=%s=0" % cdi[0]], conf)
         cases += [
             ("floor-1gpu", [], "floor-1gpu", None),
             ("floor-all", [], "floor-all", None),
@@ -426,6 +430,11 @@ class Bench:
                 else:
                     h = hooks
                 d, rootfs = self.bundle(libs_base if case.endswith("-libs") else base, cenv, h)
+                if case == "cdi-1gpu-direct":
+                    s = json.loads(json.dumps(direct))
+                    s["root"]["path"] = rootfs
+                    with open(os.path.join(d, "config.json"), "w") as f:
+                        json.dump(s, f)
                 if isinstance(hooks, str):
                     # the floor's args name the rootfs, known only now
                     cfgp = os.path.join(d, "config.json")
@@ -455,6 +464,22 @@ class Bench:
                                 self.samples.add("phase", case, "mounts", "ms", float(m.group(3)))
                                 self.samples.add("phase", case, "n_mounts", "n", int(m.group(4)))
                                 self.samples.add("phase", case, "n_links", "n", int(m.group(5)))
+
+    def runtime_config(self, base, env, conf):
+        """The config.json gctk-runtime writes for a container of env: run
+        once with `true` as the OCI runtime it hands over to."""
+        with open(conf) as f:
+            c = json.load(f)
+        c["runtime"] = shutil.which("true") or "/bin/true"
+        capture = conf + ".capture"
+        with open(capture, "w") as f:
+            json.dump(c, f)
+        d, _ = self.bundle(base, env, None)
+        run([self.runtime, "run", "-b", d, "capture"], env=dict(os.environ, GCTK_CONFIG=capture))
+        with open(os.path.join(d, "config.json")) as f:
+            s = json.load(f)
+        self.drop_rootfs(d)
+        return s
 
     def cdi_specs(self, root, conf):
         """Two specs of root in a private CDI directory that conf names:
