@@ -419,6 +419,7 @@ class Bench:
             ("floor-all", [], "floor-all", None),
         ]
         env = dict(os.environ, GCTK_CONFIG=conf)
+        env_split = dict(os.environ, GCTK_CONFIG=conf + ".split")
         log("start: %s, %d runs each, interleaved" % (", ".join(c[0] for c in cases), self.a.runs))
         # round-robin over the cases: a change of load on a shared machine
         # then hits every case alike instead of one of them
@@ -444,7 +445,8 @@ class Bench:
                     with open(cfgp, "w") as f:
                         json.dump(s, f)
                 off, foff = self.logsize(logf), self.logsize(floor_log)
-                ms, cid = self.run_container(d, self.runtime if via else None, env)
+                ms, cid = self.run_container(d, self.runtime if via else None,
+                                             env_split if case.endswith("-split") else env)
                 self.drop_rootfs(d)
                 if i < 2:
                     continue
@@ -515,13 +517,19 @@ class Bench:
                                                      v.split("::")[0])) in nodes]
             if mine:
                 dev["containerEdits"]["hooks"] = [split_hook("create-symlinks", ["--node-link"], mine)]
-        with open(os.path.join(d, "split.json"), "w") as f:
+        # each in a directory of its own, named by a settings file of its
+        # own: a host has one spec, and the runtime reads every spec of its
+        # directories
+        split_dir = os.path.join(self.tmp, "cdi-split")
+        os.makedirs(split_dir, mode=0o755, exist_ok=True)
+        with open(os.path.join(split_dir, "split.json"), "w") as f:
             json.dump(spec, f)
         with open(conf) as f:
             c = json.load(f)
-        c["cdi-spec-dirs"] = [d]
-        with open(conf, "w") as f:
-            json.dump(c, f)
+        for path, dirs in ((conf, [d]), (conf + ".split", [split_dir])):
+            c["cdi-spec-dirs"] = dirs
+            with open(path, "w") as f:
+                json.dump(c, f)
         return "gctk.bench/gpu", "split.gctk.bench/gpu"
 
     def part_nvconfig(self):
