@@ -156,7 +156,8 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
  * container runs is that gctk's create-container and every mount of the
  * edits is a bind mount it makes, the mounts go to that hook as --mount
  * arguments instead of into `mounts` (the hook makes a mount in a fraction
- * of runc's time: docs/cdi.md). */
+ * of runc's time: docs/cdi.md); and that gctk's hook gets in its env the
+ * variables that name the caller's settings (config_settings_env). */
 struct stat;
 int cdi_apply(json_t *config, const json_t *edits, const struct stat *own_gctk, gctk_error **err);
 

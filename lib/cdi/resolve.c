@@ -446,16 +446,9 @@ static bool string_is(const json_t *v, const char *s)
 }
 
 /* The first createContainer hook of the edits when it is own_gctk's
- * create-container (the same file), and in *args the "--mount" arguments
- * that hand it every mount of the edits; NULL when it is not, or when one
- * mount is not the hook's to make. All or none, and only to the first
- * createContainer hook: runc makes its mounts before any hook runs, so a
- * mount runc kept could land under one of the hook's, and a hook that ran
- * before it would miss the files. */
-static const json_t *own_hook_mounts(const json_t *edits, const struct stat *own_gctk,
-                                     json_t **args)
+ * create-container (the same file), else NULL. */
+static const json_t *own_hook(const json_t *edits, const struct stat *own_gctk)
 {
-    *args = NULL;
     const json_t *first = NULL;
     size_t i, k;
     json_t *e, *h;
@@ -474,10 +467,21 @@ static const json_t *own_hook_mounts(const json_t *edits, const struct stat *own
         !string_is(json_array_get(argv, 2), "create-container") || stat(path, &st) < 0 ||
         st.st_dev != own_gctk->st_dev || st.st_ino != own_gctk->st_ino)
         return NULL;
+    return first;
+}
+
+/* The "--mount" arguments that hand own_hook() every mount of the edits, or
+ * NULL when one of them is not a plain bind mount the hook makes as runc
+ * would. All or none, and only to the first createContainer hook: runc
+ * makes its mounts before any hook runs, so a mount runc kept could land
+ * under one of the hook's, and a hook that ran before it would miss the
+ * files. */
+static json_t *own_hook_mounts(const json_t *edits)
+{
     cleanup_json json_t *list = json_array();
-    for (i = 0; i < json_array_size(edits); i++) {
+    for (size_t i = 0; i < json_array_size(edits); i++) {
         json_t *mounts = json_object_get(json_array_get(edits, i), "mounts");
-        for (k = 0; k < json_array_size(mounts); k++) {
+        for (size_t k = 0; k < json_array_size(mounts); k++) {
             cleanup_free char *arg = hook_mount_arg(json_array_get(mounts, k));
             if (arg == NULL)
                 return NULL;
@@ -485,8 +489,7 @@ static const json_t *own_hook_mounts(const json_t *edits, const struct stat *own
             json_array_append_new(list, json_string(arg));
         }
     }
-    *args = steal_pointer(&list);
-    return first;
+    return steal_pointer(&list);
 }
 
 /* The edits' mounts, each replacing a mount of the same destination; with
@@ -549,8 +552,8 @@ static json_t *own_hook_env(const json_t *spec_env)
     return env;
 }
 
-/* The edits' hooks; own gets hook_args after its own arguments and
- * own_hook_env(). */
+/* The edits' hooks; own gets own_hook_env() and hook_args (may be NULL)
+ * after its own arguments. */
 static int apply_hooks(json_t *config, const json_t *hooks, const json_t *own,
                        const json_t *hook_args, gctk_error **err)
 {
@@ -570,12 +573,13 @@ static int apply_hooks(json_t *config, const json_t *hooks, const json_t *own,
         for (size_t k = 0; k < GCTK_ARRAY_LEN(keys); k++)
             if (json_object_get(h, keys[k]) != NULL)
                 json_object_set(o, keys[k], json_object_get(h, keys[k]));
-        if (h == own) {
+        if (h == own && hook_args != NULL) {
             json_t *args = json_deep_copy(json_object_get(h, "args"));
             json_array_extend(args, (json_t *)hook_args);
             json_object_set_new(o, "args", args);
-            json_object_set_new(o, "env", own_hook_env(json_object_get(h, "env")));
         }
+        if (h == own)
+            json_object_set_new(o, "env", own_hook_env(json_object_get(h, "env")));
         json_array_append_new(stage, o);
     }
     return 0;
@@ -586,11 +590,10 @@ int cdi_apply(json_t *config, const json_t *edits, const struct stat *own_gctk, 
     if (!json_is_object(config))
         return gctk_fail(err, 0, "config.json: not an object");
     /* the config's own createContainer hooks run before the spec's */
-    cleanup_json json_t *hook_args = NULL;
     json_t *earlier = json_object_get(json_object_get(config, "hooks"), "createContainer");
-    const json_t *own = own_gctk != NULL && json_array_size(earlier) == 0
-                            ? own_hook_mounts(edits, own_gctk, &hook_args)
-                            : NULL;
+    const json_t *own = own_gctk != NULL ? own_hook(edits, own_gctk) : NULL;
+    cleanup_json json_t *hook_args =
+        own != NULL && json_array_size(earlier) == 0 ? own_hook_mounts(edits) : NULL;
     size_t i;
     json_t *e;
     json_array_foreach(edits, i, e)
@@ -601,7 +604,7 @@ int cdi_apply(json_t *config, const json_t *edits, const struct stat *own_gctk, 
         if ((v = json_object_get(e, "deviceNodes")) != NULL && apply_nodes(config, v, err) < 0)
             return -1;
         if ((v = json_object_get(e, "mounts")) != NULL &&
-            apply_mounts(config, v, own != NULL, err) < 0)
+            apply_mounts(config, v, hook_args != NULL, err) < 0)
             return -1;
         if ((v = json_object_get(e, "hooks")) != NULL &&
             apply_hooks(config, v, own, hook_args, err) < 0)

@@ -26,6 +26,14 @@ cat >"$SCRATCH/gctk.conf" <<CONF
 {"root": "$HOST", "log": "$SCRATCH/hook.log"}
 CONF
 export GCTK_CONFIG=$SCRATCH/gctk.conf
+# generated under GCTK_CONFIG, the spec's hook reads those settings too;
+# without it (the spec above) its env is PATH alone
+"$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --format json --output "$SCRATCH/with-config.json"
+expect_eq "a spec generated under GCTK_CONFIG: its hook's env names it" \
+    "[\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\",\"GCTK_CONFIG=$GCTK_CONFIG\"]" \
+    "$(jq -c '.containerEdits.hooks[0].env' "$SCRATCH/with-config.json")"
+expect_eq "a spec generated without it: PATH alone" '["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]' \
+    "$(jq -c '.containerEdits.hooks[0].env' "$SPEC")"
 
 ROOTFS=$SCRATCH/rootfs
 make_rootfs "$ROOTFS"
@@ -115,6 +123,8 @@ expect_eq "a spec with an rbind mount: the container gets GPU 2" "$(uuids_of 2)"
 expect_eq "a spec with an rbind mount: runc makes every mount" "$NSPEC" "$(spec_mounts_in "$B")"
 expect_eq "a spec with an rbind mount: the hook makes none" "0" \
     "$(jq '[.hooks.createContainer[0].args[] | select(. == "--mount")] | length' "$B")"
+expect_eq "a spec with an rbind mount: the hook still reads the runtime's settings" "1" \
+    "$(jq --arg c "GCTK_CONFIG=$GCTK_CONFIG" '[.hooks.createContainer[0].env[] | select(. == $c)] | length' "$B")"
 # a source that is not there: the container does not start, the hook says which
 MISS_VENDOR=miss-$VENDOR
 MISS_SPEC=/var/run/cdi/gctk-test-$$-$RANDOM-miss.json

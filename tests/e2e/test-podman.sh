@@ -32,6 +32,10 @@ at_exit "${PODMAN[*]} rm -af; ${PODMAN[*]} system reset -f; umount -R $PM/root $
 
 HOST=$SCRATCH/host
 "$GCTK" sim create "$HOST" --gpus 4 >/dev/null || { not_ok "gctk sim create"; exit 1; }
+# the settings the specs are generated under: their hook reads them too
+# (its log here, not the machine's)
+printf '{"root": "%s", "log": "%s"}\n' "$HOST" "$SCRATCH/hook.log" >"$SCRATCH/gctk.conf"
+export GCTK_CONFIG=$SCRATCH/gctk.conf
 chmod 755 "$SCRATCH"
 mapfile -t UUID < <("$GCTK" --root "$HOST" info --json --no-nvml | jq -r '.gpus[].uuid')
 VENDOR=gctk-test-$$-$RANDOM.example.com
@@ -60,6 +64,8 @@ MOUNTS_BEFORE=$(host_mounts)
 
 OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=0" "$IMAGE" nvidia-smi -L 2>&1)
 expect_eq "podman --device $VENDOR/gpu=0: nvidia-smi lists exactly GPU 0" "$(uuids_of 0)" "$(uuids_seen)"
+expect_match "... the spec's hook logged it where the spec's settings say" \
+    " hook create-container done in [0-9.]+ ms: .*cache (used|stored|missed)" "$(cat "$SCRATCH/hook.log" 2>&1)"
 
 OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=all" "$IMAGE" nvidia-smi -L 2>&1)
 expect_eq "podman --device $VENDOR/gpu=all: the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
@@ -121,10 +127,7 @@ fi
 
 # The alternative to CDI: gctk-hook through Podman's OCI hooks directory.
 HOOKS=$SCRATCH/hooks.d
-cat >"$SCRATCH/gctk.conf" <<CONF
-{"root": "$HOST", "log": "$SCRATCH/hook.log"}
-CONF
-if GCTK_CONFIG=$SCRATCH/gctk.conf "$GCTK" runtime configure --runtime=podman --config "$HOOKS/oci-gctk-hook.json" \
+if "$GCTK" runtime configure --runtime=podman --config "$HOOKS/oci-gctk-hook.json" \
         --runtime-path "$(realpath "$GCTK_HOOK")" >/dev/null; then
     ok "gctk runtime configure --runtime=podman writes the hooks.d file"
     OUT=$("${PODMAN[@]}" --hooks-dir "$HOOKS" run "${RUNOPTS[@]}" -e NVIDIA_VISIBLE_DEVICES=3 "$IMAGE" nvidia-smi -L 2>&1)
