@@ -103,7 +103,8 @@ SPEC=/var/run/cdi/gctk-test-$$-$RANDOM.json
 remove_at_exit_if_new /var/run/cdi
 mkdir -p /var/run/cdi
 at_exit "rm -f $SPEC"
-"$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --output "$SPEC" >/dev/null
+# under the settings containerd's runtime reads: the spec's hook logs there
+GCTK_CONFIG=$SCRATCH/gctk.conf "$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --output "$SPEC" >/dev/null
 ctr_run "--annotation=cdi.k8s.io/gctk-test=$VENDOR/gpu=2"
 expect_eq "ctr run with the annotation cdi.k8s.io/...=$VENDOR/gpu=2: exactly GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
 ctr_run "--annotation=cdi.k8s.io/gctk-test=$VENDOR/gpu=7"
