@@ -106,6 +106,10 @@ mapfile -t FILES < <(dpkg -L gctk)
 
 expect_match "/etc/gctk/config.json is a conffile" '^ /etc/gctk/config.json [0-9a-f]{32}' \
     "$(dpkg-query -W -f='${Conffiles}\n' gctk)"
+expect_match "/etc/logrotate.d/gctk is a conffile" '^ /etc/logrotate.d/gctk [0-9a-f]{32}' \
+    "$(dpkg-query -W -f='${Conffiles}\n' gctk)"
+check "the hook's log is rotated (/etc/logrotate.d/gctk names it)" \
+    grep -qx '/var/log/gctk-hook.log {' /etc/logrotate.d/gctk
 expect_eq "gctk --version is the version of the tree it was built from" \
     "gctk $("$top/tools/version.sh" "$top" "${version%-*}")" "$(/usr/bin/gctk --version)"
 expect_match "nvidia-container-runtime-hook is gctk-hook" '^gctk-hook ' \
