@@ -58,11 +58,6 @@ static int container_rootfs(const char *given, char **out, pid_t *pid, char **id
     return 0;
 }
 
-static double ms(unsigned long long ns)
-{
-    return (double)ns / 1e6;
-}
-
 /* create-container's line in the hook's log (the settings' `log`, as
  * gctk-hook's): what it did and what each step took, or its error */
 static void log_create_container(const struct gctk_config *cfg, const char *id,
@@ -76,9 +71,9 @@ static void log_create_container(const struct gctk_config *cfg, const char *id,
         hook_log_add(&log,
                      "hook create-container done in %.3f ms: host %.3f, mounts %.3f (%zu "
                      "mounts), links %.3f (%zu links), ldcache %.3f, proc %.3f, cache %s",
-                     ms(now_ns() - start), ms(rep->host_ns), ms(rep->mounts_ns), rep->mounts,
-                     ms(rep->links_ns), rep->links, ms(rep->ldcache_ns), ms(rep->proc_ns),
-                     rep->cache != NULL ? rep->cache : "-");
+                     ns_ms(now_ns() - start), ns_ms(rep->host_ns), ns_ms(rep->mounts_ns),
+                     rep->mounts, ns_ms(rep->links_ns), rep->links, ns_ms(rep->ldcache_ns),
+                     ns_ms(rep->proc_ns), rep->cache != NULL ? rep->cache : "-");
     hook_log_write(&log, cfg->log, id);
     hook_log_clear(&log);
 }

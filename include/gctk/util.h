@@ -303,6 +303,8 @@ int env_file_read(const char *path, struct strv *env, gctk_error **err);
 
 /* Monotonic clock in nanoseconds. */
 unsigned long long now_ns(void);
+/* Nanoseconds as milliseconds, for a log line's "%.3f ms". */
+double ns_ms(unsigned long long ns);
 
 /* The time ts (NULL: now) in UTC for a log, "2026-11-30T05:45:20.743Z"
  * (millis) or "2026-11-30T05:45:20Z"; by hand: glibc's gmtime_r() reads

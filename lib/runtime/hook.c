@@ -95,11 +95,6 @@ int hook_check_requirements(gctk_host *h, const gctk_plan *p, const struct strv 
     return 0;
 }
 
-static double ms(unsigned long long ns)
-{
-    return (double)ns / 1e6;
-}
-
 /* The steps of hook_run(); what they own is freed by cleanup helpers, what
  * they do to the container is undone by inject() itself. */
 static int run(const struct gctk_config *cfg, const struct oci_state *state, struct hook_log *log,
@@ -114,7 +109,7 @@ static int run(const struct gctk_config *cfg, const struct oci_state *state, str
     if (req.ignored != NULL)
         hook_log_add(log, "%s", req.ignored);
     if (req.devices == NULL) {
-        hook_log_add(log, "not a GPU container: nothing to do (%.3f ms)", ms(now_ns() - t0));
+        hook_log_add(log, "not a GPU container: nothing to do (%.3f ms)", ns_ms(now_ns() - t0));
         return 0;
     }
     unsigned long long t_parse = now_ns() - t0, t = now_ns();
@@ -167,9 +162,9 @@ static int run(const struct gctk_config *cfg, const struct oci_state *state, str
                  "done in %.3f ms: parse %.3f, discovery %.3f, require %.3f, cgroup %.3f, "
                  "mounts %.3f (%zu mounts, %zu links, libs in %s), proc %.3f, ldcache %.3f, "
                  "cache %s",
-                 ms(now_ns() - t0), ms(t_parse), ms(t_discover), ms(t_require), ms(rep.cgroup_ns),
-                 ms(rep.mounts_ns), rep.mounts, rep.links, rep.libdir, ms(rep.proc_ns),
-                 ms(rep.ldcache_ns), gctk_host_cache_word(h));
+                 ns_ms(now_ns() - t0), ns_ms(t_parse), ns_ms(t_discover), ns_ms(t_require),
+                 ns_ms(rep.cgroup_ns), ns_ms(rep.mounts_ns), rep.mounts, rep.links, rep.libdir,
+                 ns_ms(rep.proc_ns), ns_ms(rep.ldcache_ns), gctk_host_cache_word(h));
     return 0;
 }
 

@@ -691,6 +691,11 @@ unsigned long long now_ns(void)
     return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
+double ns_ms(unsigned long long ns)
+{
+    return (double)ns / 1e6;
+}
+
 void utc_stamp(char buf[UTC_STAMP_MAX], const struct timespec *ts, bool millis)
 {
     struct timespec now;
