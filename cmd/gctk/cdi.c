@@ -120,12 +120,11 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
     if (config_load(g->config_path, &cfg, NULL) == 0)
         o.no_cuda_compat = !cfg.cuda_compat;
     config_clear(&cfg);
-    /* the settings file these were read from, when not the default: the
-     * spec's hook reads it too (its log, its discovery cache), as Podman's
-     * hook that `gctk runtime configure` writes does */
-    const char *settings = getenv("GCTK_CONFIG");
-    if (settings != NULL && settings[0] == '/')
-        o.config = settings;
+    /* the settings these were read from, when not the default: the spec's
+     * hook reads them too (its log, its discovery cache) */
+    cleanup_strv struct strv settings = {0};
+    config_settings_env(&settings);
+    o.settings_env = &settings;
     /* /proc gives all a spec needs but MIG UUIDs: discovery loads NVML only
      * on a host with MIG devices */
     cleanup_host gctk_host *h = open_host_or_report(g, 0);

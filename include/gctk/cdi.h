@@ -42,8 +42,9 @@ struct cdi_options {
     unsigned naming;       /* CDI_NAME_*; 0: index */
     unsigned caps;         /* the driver files mounted; 0: GCTK_CAP_ALL */
     const char *gctk_path; /* the gctk binary the hooks run (absolute) */
-    const char *config;    /* GCTK_CONFIG given to the hooks, or NULL */
-    bool no_cuda_compat;   /* no forward compatibility in update-ldcache (cuda-compat: false) */
+    /* "NAME=VALUE" of the settings the hooks read (config_settings_env), or NULL */
+    const struct strv *settings_env;
+    bool no_cuda_compat; /* no forward compatibility in update-ldcache (cuda-compat: false) */
     /* the IMEX channels' spec instead (<vendor>/imex-channel, one device per
      * channel node of the host and "all"; no driver files) */
     bool imex_channels;

@@ -77,8 +77,10 @@ char *config_default_json(void);
  * when it is not set. -1 when no such user exists. */
 /* The variables that name the settings this process reads (GCTK_CONFIG,
  * NVIDIA_CTK_CONFIG_FILE_PATH, XDG_CONFIG_HOME), each "NAME=VALUE" when set
- * and not empty: the environment that makes a hook the runtime adds read
- * the same settings as the runtime. */
+ * and not empty, a relative VALUE made absolute from the working directory:
+ * the environment that makes a hook read the same settings as this process,
+ * whether the runtime adds the hook or a file written now names it (the CDI
+ * spec's hook, Podman's hooks.d entry). */
 void config_settings_env(struct strv *out);
 int config_cdi_spec_owner(const struct gctk_config *c, uid_t *out, gctk_error **err);
 struct nvkey_list;

@@ -136,8 +136,9 @@ int crio_configure(const char *path, const struct runtime_entry *rt, unsigned fl
                    char **text, gctk_error **err);
 
 /* Podman's OCI hooks.d JSON (version 1.0.0): hook_path as prestart hook for
- * every container, with an explicit env (PATH, GCTK_CONFIG when given). */
-char *engine_podman_hook(const char *hook_path, const char *config);
+ * every container, with an explicit env: PATH, then settings ("NAME=VALUE"
+ * of config_settings_env; may be NULL). */
+char *engine_podman_hook(const char *hook_path, const struct strv *settings);
 /* Writes text to path (atomically; directories created) unless it already
  * holds exactly that, or with remove takes the file away. *changed says
  * whether something changed (or would, with dry_run). */

@@ -220,8 +220,8 @@ static json_t *hook_json(const struct cdi_options *o, const char *name, struct s
     /* never the runtime's environment, never the image's (CVE-2025-23266) */
     json_t *env = json_array();
     json_array_append_new(env, json_string(CDI_HOOK_PATH_ENV));
-    if (o->config != NULL && o->config[0] != '\0')
-        json_array_append_new(env, json_sprintf("GCTK_CONFIG=%s", o->config));
+    for (size_t i = 0; o->settings_env != NULL && i < o->settings_env->len; i++)
+        json_array_append_new(env, json_string(o->settings_env->items[i]));
     json_object_set_new(h, "env", env);
     strv_clear(args);
     return h;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cdi.h"
+#include "config.h"
 #include "engine.h"
 
 static bool blank(const char *s, size_t len)
@@ -202,12 +203,12 @@ int daemonjson_configure(const char *path, const struct runtime_entry *rt, unsig
 /* ---- Podman, and the drop-ins of containerd and CRI-O
  * ---------------------------------------------------- */
 
-char *engine_podman_hook(const char *hook_path, const char *config)
+char *engine_podman_hook(const char *hook_path, const struct strv *settings)
 {
     json_t *env = json_array();
     json_array_append_new(env, json_string(CDI_HOOK_PATH_ENV));
-    if (config != NULL && config[0] != '\0')
-        json_array_append_new(env, json_sprintf("GCTK_CONFIG=%s", config));
+    for (size_t i = 0; settings != NULL && i < settings->len; i++)
+        json_array_append_new(env, json_string(settings->items[i]));
     /* every container: the hook reads config.json and leaves alone those
      * that ask for no GPU (NVIDIA_VISIBLE_DEVICES unset) */
     cleanup_json json_t *h =
@@ -259,8 +260,9 @@ static int dropin(const char *path, char *owned_text, unsigned flags, bool *chan
 static int podman_configure(const char *path, const struct runtime_entry *rt, unsigned flags,
                             bool *changed, char **text, gctk_error **err)
 {
-    return dropin(path, engine_podman_hook(rt->path, getenv("GCTK_CONFIG")), flags, changed, text,
-                  err);
+    cleanup_strv struct strv settings = {0};
+    config_settings_env(&settings);
+    return dropin(path, engine_podman_hook(rt->path, &settings), flags, changed, text, err);
 }
 
 static const struct engine engines[] = {

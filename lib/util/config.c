@@ -3,9 +3,11 @@
  * config.toml translated into the same keys (nvconfig.c). Both are applied
  * by apply(), NVIDIA's first and gctk's over it: the one rule of precedence
  * (config.h). */
+#include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "json.h"
@@ -59,10 +61,21 @@ static void set_defaults(struct gctk_config *c)
 void config_settings_env(struct strv *out)
 {
     static const char *const names[] = {"GCTK_CONFIG", NVIDIA_CONFIG_PATH_ENV, "XDG_CONFIG_HOME"};
+    char cwd[PATH_MAX];
+    bool have_cwd = false, tried = false;
     for (size_t i = 0; i < GCTK_ARRAY_LEN(names); i++) {
         const char *v = getenv(names[i]);
-        if (v != NULL && v[0] != '\0')
-            strv_push(out, xasprintf("%s=%s", names[i], v));
+        if (v == NULL || v[0] == '\0')
+            continue;
+        /* a relative path is this process's working directory's: the hook
+         * that gets it runs in another */
+        if (v[0] != '/' && !tried) {
+            have_cwd = getcwd(cwd, sizeof(cwd)) != NULL;
+            tried = true;
+        }
+        cleanup_free char *abs =
+            v[0] != '/' && have_cwd ? xasprintf("%s/%s", strcmp(cwd, "/") ? cwd : "", v) : NULL;
+        strv_push(out, xasprintf("%s=%s", names[i], abs != NULL ? abs : v));
     }
 }
 

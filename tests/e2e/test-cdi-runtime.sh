@@ -28,10 +28,23 @@ CONF
 export GCTK_CONFIG=$SCRATCH/gctk.conf
 # generated under GCTK_CONFIG, the spec's hook reads those settings too;
 # without it (the spec above) its env is PATH alone
+unset XDG_CONFIG_HOME NVIDIA_CTK_CONFIG_FILE_PATH
 "$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --format json --output "$SCRATCH/with-config.json"
 expect_eq "a spec generated under GCTK_CONFIG: its hook's env names it" \
     "[\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\",\"GCTK_CONFIG=$GCTK_CONFIG\"]" \
     "$(jq -c '.containerEdits.hooks[0].env' "$SCRATCH/with-config.json")"
+# a relative GCTK_CONFIG is the generator's working directory's: the hook,
+# which runs in another, is told the absolute path (and so is Podman's hook)
+(cd "$SCRATCH" && GCTK_CONFIG=gctk.conf "$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" \
+    --format json --output relative.json)
+expect_eq "a spec generated under a relative GCTK_CONFIG: its hook is told the absolute path" \
+    "[\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\",\"GCTK_CONFIG=$GCTK_CONFIG\"]" \
+    "$(jq -c '.containerEdits.hooks[0].env' "$SCRATCH/relative.json")"
+(cd "$SCRATCH" && GCTK_CONFIG=gctk.conf "$GCTK" runtime configure --runtime=podman \
+    --config hooks.d/gctk.json >/dev/null)
+expect_eq "Podman's hooks.d entry under a relative GCTK_CONFIG: the absolute path" \
+    "[\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\",\"GCTK_CONFIG=$GCTK_CONFIG\"]" \
+    "$(jq -c '.hook.env' "$SCRATCH/hooks.d/gctk.json")"
 expect_eq "a spec generated without it: PATH alone" '["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]' \
     "$(jq -c '.containerEdits.hooks[0].env' "$SPEC")"
 

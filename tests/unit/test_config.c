@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "json.h"
@@ -561,6 +562,42 @@ static void test_nvidia_file_type(void **state)
     config_clear(&c);
 }
 
+/* config_settings_env: what a hook (the runtime's, the CDI spec's, Podman's
+ * hooks.d entry) is told about the settings, in the working directory it
+ * runs in: the set variables only, each as an absolute path */
+static void test_settings_env(void **state)
+{
+    (void)state;
+    struct strv e = {0};
+    config_settings_env(&e);
+    assert_int_equal(e.len, 0);
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir(tmp), 0);
+    setenv("GCTK_CONFIG", "conf/gctk.json", 1);
+    setenv(NVIDIA_CONFIG_PATH_ENV, "/etc/nvidia-container-runtime/config.toml", 1);
+    setenv("XDG_CONFIG_HOME", "", 1);
+    config_settings_env(&e);
+    assert_int_equal(e.len, 2);
+    cleanup_free char *want = xasprintf("GCTK_CONFIG=%s/conf/gctk.json", tmp);
+    assert_string_equal(e.items[0], want);
+    assert_string_equal(e.items[1],
+                        NVIDIA_CONFIG_PATH_ENV "=/etc/nvidia-container-runtime/config.toml");
+    strv_clear(&e);
+    /* from the root directory: one slash */
+    assert_int_equal(chdir("/"), 0);
+    setenv("XDG_CONFIG_HOME", "cfg", 1);
+    config_settings_env(&e);
+    assert_int_equal(e.len, 3);
+    assert_string_equal(e.items[0], "GCTK_CONFIG=/conf/gctk.json");
+    assert_string_equal(e.items[2], "XDG_CONFIG_HOME=/cfg");
+    strv_clear(&e);
+    assert_int_equal(chdir(cwd), 0);
+    unsetenv("GCTK_CONFIG");
+    unsetenv(NVIDIA_CONFIG_PATH_ENV);
+    unsetenv("XDG_CONFIG_HOME");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_type_errors),         cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_own_settings),        cmocka_unit_test(test_set),
         cmocka_unit_test(test_defaults_round_trip), cmocka_unit_test(test_nvidia_file_type),
+        cmocka_unit_test(test_settings_env),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -309,7 +309,9 @@ static void test_dropins(void **state)
 {
     struct fixture *f = *state;
     const char *tmp = f->dir;
-    cleanup_free char *pm = engine_podman_hook("/usr/bin/gctk-hook", "/etc/gctk/c.json");
+    cleanup_strv struct strv settings = {0};
+    strv_push(&settings, xstrdup("GCTK_CONFIG=/etc/gctk/c.json"));
+    cleanup_free char *pm = engine_podman_hook("/usr/bin/gctk-hook", &settings);
     json_t *j = json_loads(pm, 0, NULL);
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "version")), "1.0.0");
