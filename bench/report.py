@@ -27,6 +27,8 @@ START_CASES = [
     ("cdi-1gpu-split", "gctk-runtime, CDI name, 1 GPU: the hooks split (4 processes)"),
     ("cdi-all-split", "gctk-runtime, CDI name, all GPUs: the hooks split (4 processes)"),
     ("cdi-1gpu-direct", "runc alone with cdi-1gpu's config.json as gctk-runtime writes it"),
+    ("cdi-1gpu-runc", "the same, the spec's mounts made by runc (as Docker 25+, containerd, Podman)"),
+    ("cdi-1gpu-nohook", "the same, no hook: the spec's nodes and mounts alone, by runc"),
     ("floor-1gpu", "floor as prestart hook, 1 GPU"),
     ("floor-all", "floor as prestart hook, all GPUs"),
 ]
@@ -214,7 +216,7 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
         w("")
 
     # the CDI spec's hook
-    cdi = [c for c in ("cdi-1gpu", "cdi-1gpu-libs", "cdi-all", "cdi-1gpu-direct")
+    cdi = [c for c in ("cdi-1gpu", "cdi-1gpu-libs", "cdi-all", "cdi-1gpu-direct", "cdi-1gpu-runc")
            if find(st, "hook", c, "hook_ms")]
     if cdi:
         w("### The CDI spec's hook: own time of `gctk hook create-container` (ms, from its log)\n")

@@ -412,8 +412,19 @@ class Bench:
                       ("cdi-all-split", ["NVIDIA_VISIBLE_DEVICES=%s=all" % cdi[1]], None, "runtime"),
                       # cdi-1gpu's config.json as gctk-runtime writes it, run by
                       # runc itself: cdi-1gpu less this is the shim's part
-                      ("cdi-1gpu-direct", [], None, None)]
+                      ("cdi-1gpu-direct", [], None, None),
+                      # the same with the spec's mounts made by runc, as an
+                      # engine that reads CDI itself (Docker 25+, containerd
+                      # 1.7, Podman) writes them, the hook making the rest
+                      ("cdi-1gpu-runc", [], None, None),
+                      # ... and without the hook: runc makes the spec's nodes
+                      # and mounts, nothing its links, ld.so.cache, /proc mask:
+                      # the floor of a start with no hook process
+                      ("cdi-1gpu-nohook", [], None, None)]
             direct = self.runtime_config(base, ["NVIDIA_VISIBLE_DEVICES=%s=0" % cdi[0]], conf)
+            directs = {"cdi-1gpu-direct": direct,
+                       "cdi-1gpu-runc": self.mounts_to_runc(direct, True),
+                       "cdi-1gpu-nohook": self.mounts_to_runc(direct, False)}
         cases += [
             ("floor-1gpu", [], "floor-1gpu", None),
             ("floor-all", [], "floor-all", None),
@@ -431,8 +442,8 @@ class Bench:
                 else:
                     h = hooks
                 d, rootfs = self.bundle(libs_base if case.endswith("-libs") else base, cenv, h)
-                if case == "cdi-1gpu-direct":
-                    s = json.loads(json.dumps(direct))
+                if case in directs:
+                    s = json.loads(json.dumps(directs[case]))
                     s["root"]["path"] = rootfs
                     with open(os.path.join(d, "config.json"), "w") as f:
                         json.dump(s, f)
@@ -466,6 +477,29 @@ class Bench:
                                 self.samples.add("phase", case, "mounts", "ms", float(m.group(3)))
                                 self.samples.add("phase", case, "n_mounts", "n", int(m.group(4)))
                                 self.samples.add("phase", case, "n_links", "n", int(m.group(5)))
+
+    @staticmethod
+    def mounts_to_runc(config, keep_hook):
+        """config (gctk-runtime's, for a CDI name) with the mounts it handed
+        its hook (`--mount HOST::DST::OPTIONS`) back in `mounts` for runc to
+        make; keep_hook False: no createContainer hook at all."""
+        c = json.loads(json.dumps(config))
+        h = c["hooks"]["createContainer"][0]
+        args, it = [], iter(h["args"])
+        for a in it:
+            if a != "--mount":
+                args.append(a)
+                continue
+            host, dst, opts = next(it).split("::")
+            c["mounts"].append({"destination": dst, "type": "bind", "source": host,
+                                "options": opts.split(",")})
+        if args == h["args"]:
+            raise SystemExit("bench: the runtime handed its CDI hook no mounts")
+        if keep_hook:
+            h["args"] = args
+        else:
+            del c["hooks"]["createContainer"]
+        return c
 
     def runtime_config(self, base, env, conf):
         """The config.json gctk-runtime writes for a container of env: run
