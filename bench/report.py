@@ -29,6 +29,7 @@ START_CASES = [
     ("cdi-1gpu-direct", "runc alone with cdi-1gpu's config.json as gctk-runtime writes it"),
     ("cdi-1gpu-runc", "the same, the spec's mounts made by runc (as Docker 25+, containerd, Podman)"),
     ("cdi-1gpu-nohook", "the same, no hook: the spec's nodes and mounts alone, by runc"),
+    ("cdi-1gpu-engine", "cdi-1gpu-runc's config.json through gctk-runtime (mounts back to the hook)"),
     ("floor-1gpu", "floor as prestart hook, 1 GPU"),
     ("floor-all", "floor as prestart hook, all GPUs"),
 ]
@@ -216,7 +217,8 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
         w("")
 
     # the CDI spec's hook
-    cdi = [c for c in ("cdi-1gpu", "cdi-1gpu-libs", "cdi-all", "cdi-1gpu-direct", "cdi-1gpu-runc")
+    cdi = [c for c in ("cdi-1gpu", "cdi-1gpu-libs", "cdi-all", "cdi-1gpu-direct", "cdi-1gpu-runc",
+                       "cdi-1gpu-engine")
            if find(st, "hook", c, "hook_ms")]
     if cdi:
         w("### The CDI spec's hook: own time of `gctk hook create-container` (ms, from its log)\n")

@@ -420,11 +420,16 @@ class Bench:
                       # ... and without the hook: runc makes the spec's nodes
                       # and mounts, nothing its links, ld.so.cache, /proc mask:
                       # the floor of a start with no hook process
-                      ("cdi-1gpu-nohook", [], None, None)]
+                      ("cdi-1gpu-nohook", [], None, None),
+                      # cdi-1gpu-runc's config.json (the engine applied the
+                      # spec) through gctk-runtime, which hands the spec's
+                      # mounts back to the hook
+                      ("cdi-1gpu-engine", [], None, "runtime")]
             direct = self.runtime_config(base, ["NVIDIA_VISIBLE_DEVICES=%s=0" % cdi[0]], conf)
             directs = {"cdi-1gpu-direct": direct,
                        "cdi-1gpu-runc": self.mounts_to_runc(direct, True),
                        "cdi-1gpu-nohook": self.mounts_to_runc(direct, False)}
+            directs["cdi-1gpu-engine"] = directs["cdi-1gpu-runc"]
         cases += [
             ("floor-1gpu", [], "floor-1gpu", None),
             ("floor-all", [], "floor-all", None),

@@ -161,6 +161,16 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
  * variables that name the caller's settings (config_settings_env). */
 struct stat;
 int cdi_apply(json_t *config, const json_t *edits, const struct stat *own_gctk, gctk_error **err);
+/* The same for a config.json an engine applied the specs to itself (Docker
+ * 25+, containerd 1.7's CRI, Podman): where its first createContainer hook is
+ * own_gctk's create-container with no mounts of its own, that hook gets the
+ * caller's settings in its env, and the mounts of config.json that a trusted
+ * spec of dirs (owner: cdi-spec-owner) gives such a hook go to it as --mount
+ * arguments, unless a mount runc keeps after one of them lies on its path
+ * (then all stay). *changed: config was changed. Nothing to fail on: a spec
+ * that cannot be read leaves its mounts to runc. */
+void cdi_hand_mounts(json_t *config, const char *const *dirs, uid_t owner,
+                     const struct stat *own_gctk, bool *changed);
 
 /* The CDI names of the annotations whose key starts with one of prefixes
  * (NULL-terminated; NULL: "cdi.k8s.io/"), each a "key=name,name" entry;

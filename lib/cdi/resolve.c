@@ -445,8 +445,21 @@ static bool string_is(const json_t *v, const char *s)
     return json_string_value(v) != NULL && strcmp(json_string_value(v), s) == 0;
 }
 
+/* Whether h, a hook of a spec or of config.json, is own_gctk's
+ * create-container (the same file). */
+static bool is_own_hook(const json_t *h, const struct stat *own_gctk)
+{
+    const char *path = json_string_value(json_object_get(h, "path"));
+    const json_t *argv = json_object_get(h, "args");
+    struct stat st;
+    return path != NULL && json_array_size(argv) >= 3 &&
+           string_is(json_array_get(argv, 1), "hook") &&
+           string_is(json_array_get(argv, 2), "create-container") && stat(path, &st) == 0 &&
+           st.st_dev == own_gctk->st_dev && st.st_ino == own_gctk->st_ino;
+}
+
 /* The first createContainer hook of the edits when it is own_gctk's
- * create-container (the same file), else NULL. */
+ * create-container, else NULL. */
 static const json_t *own_hook(const json_t *edits, const struct stat *own_gctk)
 {
     const json_t *first = NULL;
@@ -460,14 +473,7 @@ static const json_t *own_hook(const json_t *edits, const struct stat *own_gctk)
                 first = h;
         }
     }
-    const char *path = json_string_value(json_object_get(first, "path"));
-    const json_t *argv = json_object_get(first, "args");
-    struct stat st;
-    if (path == NULL || json_array_size(argv) < 3 || !string_is(json_array_get(argv, 1), "hook") ||
-        !string_is(json_array_get(argv, 2), "create-container") || stat(path, &st) < 0 ||
-        st.st_dev != own_gctk->st_dev || st.st_ino != own_gctk->st_ino)
-        return NULL;
-    return first;
+    return first != NULL && is_own_hook(first, own_gctk) ? first : NULL;
 }
 
 /* The "--mount" arguments that hand own_hook() every mount of the edits, or
@@ -617,4 +623,122 @@ int cdi_apply(json_t *config, const json_t *edits, const struct stat *own_gctk, 
         }
     }
     return 0;
+}
+
+/* The "--mount" argument of a mount of config.json, as hook_mount_arg()
+ * gives it for the spec's mount it came from (an engine writes a spec's
+ * mount as destination, type, source and options, unchanged). */
+static char *config_mount_arg(const json_t *m)
+{
+    cleanup_json json_t *as_spec =
+        json_pack("{s:O?, s:O?, s:O?, s:O?}", "type", json_object_get(m, "type"), "hostPath",
+                  json_object_get(m, "source"), "containerPath", json_object_get(m, "destination"),
+                  "options", json_object_get(m, "options"));
+    return as_spec != NULL ? hook_mount_arg(as_spec) : NULL;
+}
+
+/* The "--mount" arguments of every mount the specs give a hook of own_gctk:
+ * the mounts of each containerEdits (the spec's and its devices') whose
+ * hooks include one. */
+static void spec_hook_mounts(const json_t *specs, const struct stat *own_gctk, struct strv *out)
+{
+    size_t i, d, k;
+    json_t *s, *dev, *h;
+    json_array_foreach(specs, i, s)
+    {
+        json_t *spec = json_object_get(s, "spec");
+        json_t *devices = json_object_get(spec, "devices");
+        for (d = 0; d <= json_array_size(devices); d++) {
+            json_t *edits =
+                json_object_get(d == 0 ? spec : json_array_get(devices, d - 1), "containerEdits");
+            bool own = false;
+            json_array_foreach(json_object_get(edits, "hooks"), k, h)
+            {
+                own = own || is_own_hook(h, own_gctk);
+            }
+            json_array_foreach(json_object_get(edits, "mounts"), k, dev)
+            {
+                char *arg = own ? hook_mount_arg(dev) : NULL;
+                if (arg != NULL && !strv_contains(out, arg))
+                    strv_push(out, arg);
+                else
+                    free(arg);
+            }
+        }
+    }
+}
+
+/* Whether a and b are one path or one is under the other ("/a" and "/a/b"). */
+static bool paths_nest(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    while (la > 1 && a[la - 1] == '/')
+        la--;
+    while (lb > 1 && b[lb - 1] == '/')
+        lb--;
+    size_t n = la < lb ? la : lb;
+    if (strncmp(a, b, n) != 0)
+        return false;
+    const char *longer = la < lb ? b : a;
+    return la == lb || longer[n] == '/' || n == 1;
+}
+
+void cdi_hand_mounts(json_t *config, const char *const *dirs, uid_t owner,
+                     const struct stat *own_gctk, bool *changed)
+{
+    *changed = false;
+    json_t *hook =
+        json_array_get(json_object_get(json_object_get(config, "hooks"), "createContainer"), 0);
+    json_t *args = json_object_get(hook, "args");
+    if (hook == NULL || !is_own_hook(hook, own_gctk) || !json_is_array(args))
+        return;
+    size_t i, k;
+    json_t *a;
+    json_array_foreach(args, i, a)
+    {
+        if (string_is(a, "--mount"))
+            return; /* handed its mounts already */
+    }
+    /* the runtime's settings, as every start of its own gctk's hook gets them */
+    json_object_set_new(hook, "env", own_hook_env(json_object_get(hook, "env")));
+    *changed = true;
+    json_t *mounts = json_object_get(config, "mounts");
+    size_t n = json_array_size(mounts);
+    if (n == 0)
+        return;
+    cleanup_json json_t *specs = cdi_load_dirs(dirs, owner, NULL);
+    cleanup_strv struct strv offered = {0};
+    spec_hook_mounts(specs, own_gctk, &offered);
+    /* the config's mounts the specs gave that hook, and their arguments */
+    cleanup_strv struct strv taken = {0};
+    cleanup_free bool *moved = xcalloc(n, sizeof(bool));
+    for (i = 0; i < n; i++) {
+        cleanup_free char *arg = config_mount_arg(json_array_get(mounts, i));
+        moved[i] = arg != NULL && strv_contains(&offered, arg);
+        if (moved[i])
+            strv_push(&taken, steal_pointer(&arg));
+    }
+    /* the hook makes them after every mount runc keeps: none is moved
+     * where a later mount of runc's, on the same path, over it or under
+     * it, would then come first (the CDI library of the engines puts a
+     * spec's mounts among theirs, ordered by depth) */
+    for (k = 0; k < n; k++) {
+        const char *later =
+            json_string_value(json_object_get(json_array_get(mounts, k), "destination"));
+        for (i = 0; i < k && !moved[k]; i++) {
+            const char *dst =
+                json_string_value(json_object_get(json_array_get(mounts, i), "destination"));
+            if (moved[i] && (later == NULL || paths_nest(dst, later)))
+                return;
+        }
+    }
+    if (taken.len == 0)
+        return;
+    for (i = n; i-- > 0;)
+        if (moved[i])
+            json_array_remove(mounts, i);
+    for (i = 0; i < taken.len; i++) {
+        json_array_append_new(args, json_string("--mount"));
+        json_array_append_new(args, json_string(taken.items[i]));
+    }
 }

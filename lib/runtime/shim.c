@@ -273,12 +273,24 @@ static bool has_gpu_hook(json_t *hooks)
  * (cdi_load_dirs); when a device cannot be resolved, the specs that were
  * not used say why. A spec whose hook is the gctk beside this runtime (one
  * package, one version) has that hook make its mounts (cdi_apply). */
+static const char *const *spec_dirs(const struct gctk_config *cfg)
+{
+    static const char *const defaults[] = {CDI_STATIC_DIR, CDI_DYNAMIC_DIR, NULL};
+    return cfg->cdi_spec_dirs.len > 0 ? (const char *const *)cfg->cdi_spec_dirs.items : defaults;
+}
+
+/* The file of the gctk beside this runtime (one package, one version);
+ * false when there is none. */
+static bool own_gctk(struct stat *st)
+{
+    cleanup_free char *gctk = self_sibling("gctk");
+    return gctk != NULL && stat(gctk, st) == 0;
+}
+
 static int apply_cdi(json_t *root, const struct gctk_config *cfg, const struct strv *names,
                      gctk_error **err)
 {
-    static const char *const defaults[] = {CDI_STATIC_DIR, CDI_DYNAMIC_DIR, NULL};
-    const char *const *dirs =
-        cfg->cdi_spec_dirs.len > 0 ? (const char *const *)cfg->cdi_spec_dirs.items : defaults;
+    const char *const *dirs = spec_dirs(cfg);
     uid_t owner = 0;
     if (config_cdi_spec_owner(cfg, &owner, err) < 0)
         return -1;
@@ -291,10 +303,22 @@ static int apply_cdi(json_t *root, const struct gctk_config *cfg, const struct s
         }
         return -1;
     }
-    cleanup_free char *gctk = self_sibling("gctk");
     struct stat own;
-    bool known = gctk != NULL && stat(gctk, &own) == 0;
-    return cdi_apply(root, edits, known ? &own : NULL, err);
+    return cdi_apply(root, edits, own_gctk(&own) ? &own : NULL, err);
+}
+
+/* A config.json whose CDI devices the engine applied itself (Docker 25+,
+ * containerd 1.7's CRI, Podman): the spec's mounts go to its hook as in CDI
+ * mode where that hook is the gctk beside this runtime (cdi_hand_mounts).
+ * Nothing fails here: where the specs cannot be read, runc makes them. */
+static void engine_cdi(json_t *root, const struct gctk_config *cfg, bool *changed)
+{
+    json_t *cc = json_object_get(json_object_get(root, "hooks"), "createContainer");
+    uid_t owner = 0;
+    struct stat own;
+    if (json_array_size(cc) == 0 || config_cdi_spec_owner(cfg, &owner, NULL) < 0 || !own_gctk(&own))
+        return;
+    cdi_hand_mounts(root, spec_dirs(cfg), owner, &own, changed);
 }
 
 /* Puts the hook first in hooks.prestart unless a GPU hook is there already;
@@ -367,6 +391,8 @@ int shim_prepare_bundle(const char *bundle, const struct gctk_config *cfg, const
             return -1;
         if (req.devices != NULL && add_hook(root, path, hook_path, &changed, err) < 0)
             return -1;
+        if (req.devices == NULL)
+            engine_cdi(root, cfg, &changed);
     }
     if (!changed)
         return 0;

@@ -250,6 +250,11 @@ fi
 pod cdi-cri --image "$IMG" --handler nvidia --cdi "$VENDOR/gpu=3"
 if version_ge "$CONTAINERD_VERSION" 1.7; then
     expect_gpus "device plugin cdi-cri strategy: CDIDevices $VENDOR/gpu=3: exactly GPU 3" 3
+    # containerd applied the spec; gctk-runtime had the spec's hook (the gctk
+    # beside it) make the spec's mounts in runc's place
+    expect_eq "... the spec's hook made the spec's $(grep -o '"containerPath"' "$SPEC" | wc -l) mounts, not runc" \
+        "$(grep -o '"containerPath"' "$SPEC" | wc -l)" \
+        "$(grep ' hook create-container done' "$SCRATCH/hook.log" | tail -n 1 | sed -n 's/.* (\([0-9]*\) mounts).*/\1/p')"
 else
     expect_gpus "containerd $CONTAINERD_VERSION knows no CDIDevices (1.7.2 added them): the pod gets nothing"
 fi

@@ -895,6 +895,127 @@ static void test_load_dirs_trust(void **state)
 
 /* One rule set for plain scalars, go-yaml v2's (the reader of the CDI
  * reference implementation): what the writer quotes and what the reader types */
+/* A config.json an engine applied the spec to (Docker 25+, containerd 1.7,
+ * Podman): the spec's mounts, among the engine's, go to its hook where that
+ * is the caller's gctk, unless a mount runc keeps after them lies on one of
+ * their paths. */
+static void test_hand_mounts(void **state)
+{
+    (void)state;
+    cleanup_free char *own_path = xasprintf("%s/gctk-hand", tmp);
+    cleanup_free char *dir = xasprintf("%s/hand-cdi", tmp);
+    cleanup_free char *file = xasprintf("%s/gctk.json", dir);
+    write_text(own_path, "");
+    struct stat own, other;
+    assert_int_equal(stat(own_path, &own), 0);
+    other = own;
+    other.st_ino++;
+    assert_int_equal(mkdir(dir, 0755), 0);
+    json_t *spec = generate(CDI_NAME_INDEX);
+    json_t *top = json_object_get(spec, "containerEdits");
+    json_t *hook = json_array_get(json_object_get(top, "hooks"), 0);
+    json_object_set_new(hook, "path", json_string(own_path));
+    assert_int_equal(json_dump_file(spec, file, 0), 0);
+    const char *dirs[] = {dir, NULL};
+    /* as the engine writes it: its mounts, the spec's ordered among them by
+     * depth, a volume of the user's (rbind: never the hook's) */
+    json_t *spec_mounts = json_object_get(top, "mounts");
+    size_t nspec = json_array_size(spec_mounts);
+    json_t *mounts =
+        json_pack("[{s:s, s:s, s:s}]", "destination", "/proc", "type", "proc", "source", "proc");
+    size_t i;
+    json_t *m;
+    json_array_foreach(spec_mounts, i, m)
+    {
+        json_array_append_new(mounts, json_pack("{s:O, s:s, s:O, s:O}", "destination",
+                                                json_object_get(m, "containerPath"), "type", "bind",
+                                                "source", json_object_get(m, "hostPath"), "options",
+                                                json_object_get(m, "options")));
+    }
+    json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s,s]}", "destination",
+                                            "/home/u/data", "type", "bind", "source", "/srv",
+                                            "options", "rbind", "rprivate"));
+    json_t *cc = json_pack("[{s:O, s:O, s:[s]}]", "path", json_object_get(hook, "path"), "args",
+                           json_object_get(hook, "args"), "env", "PATH=/bin");
+    json_t *config = json_pack("{s:o, s:{s:o}}", "mounts", mounts, "hooks", "createContainer", cc);
+    json_t *before = json_deep_copy(config);
+    setenv("GCTK_CONFIG", "/etc/gctk/hand.json", 1);
+
+    bool changed = false;
+    cdi_hand_mounts(config, dirs, getuid(), &own, &changed);
+    assert_true(changed);
+    assert_int_equal(json_array_size(json_object_get(config, "mounts")), 2);
+    cleanup_free char *smi =
+        xasprintf("%s/usr/bin/nvidia-smi::/usr/bin/nvidia-smi::ro,nosuid,nodev,bind", host_root);
+    bool found = false;
+    assert_int_equal(hook_mounts(config, smi, &found), nspec);
+    assert_true(found);
+    json_t *env = json_object_get(json_array_get(cc, 0), "env");
+    assert_string_equal(json_string_value(json_array_get(env, 0)), "PATH=/bin");
+    assert_string_equal(json_string_value(json_array_get(env, 1)),
+                        "GCTK_CONFIG=/etc/gctk/hand.json");
+    /* handed once: a second pass changes nothing */
+    json_t *once = json_deep_copy(config);
+    cdi_hand_mounts(config, dirs, getuid(), &own, &changed);
+    assert_false(changed);
+    assert_true(json_equal(config, once));
+    json_decref(once);
+    json_decref(config);
+
+    /* another gctk's hook: nothing changes */
+    config = json_deep_copy(before);
+    cdi_hand_mounts(config, dirs, getuid(), &other, &changed);
+    assert_false(changed);
+    assert_true(json_equal(config, before));
+    json_decref(config);
+
+    /* a mount runc keeps, after the spec's, on one of their paths (the
+     * user's file over nvidia-smi): the hook would make nvidia-smi over it,
+     * so every mount stays runc's; the hook gets its settings all the same */
+    config = json_deep_copy(before);
+    json_array_append_new(json_object_get(config, "mounts"),
+                          json_pack("{s:s, s:s, s:s, s:[s]}", "destination", "/usr/bin/nvidia-smi/",
+                                    "type", "bind", "source", "/srv/smi", "options", "rbind"));
+    cdi_hand_mounts(config, dirs, getuid(), &own, &changed);
+    assert_true(changed);
+    assert_int_equal(json_array_size(json_object_get(config, "mounts")), nspec + 3);
+    assert_int_equal(hook_mounts(config, NULL, NULL), 0);
+    json_decref(config);
+    /* ... while one on an unrelated path, or before them, is no bar */
+    config = json_deep_copy(before);
+    json_array_insert_new(json_object_get(config, "mounts"), 0,
+                          json_pack("{s:s, s:s, s:s, s:[s]}", "destination", "/usr/bin", "type",
+                                    "bind", "source", "/srv/bin", "options", "rbind"));
+    json_array_append_new(json_object_get(config, "mounts"),
+                          json_pack("{s:s, s:s, s:s, s:[s]}", "destination", "/usr/bin/nvidia",
+                                    "type", "bind", "source", "/srv/n", "options", "rbind"));
+    cdi_hand_mounts(config, dirs, getuid(), &own, &changed);
+    assert_int_equal(json_array_size(json_object_get(config, "mounts")), 4);
+    assert_int_equal(hook_mounts(config, NULL, NULL), nspec);
+    json_decref(config);
+
+    /* a mount the spec does not give (a plain bind mount of the user's)
+     * stays runc's; so do the spec's where the spec is not trusted */
+    config = json_deep_copy(before);
+    json_t *mine = json_array_get(json_object_get(config, "mounts"), 1);
+    json_object_set_new(mine, "source", json_string("/srv/other"));
+    cdi_hand_mounts(config, dirs, getuid(), &own, &changed);
+    assert_int_equal(json_array_size(json_object_get(config, "mounts")), 3);
+    assert_int_equal(hook_mounts(config, NULL, NULL), nspec - 1);
+    json_decref(config);
+    config = json_deep_copy(before);
+    assert_int_equal(chmod(dir, 0777), 0);
+    cdi_hand_mounts(config, dirs, getuid(), &own, &changed);
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_int_equal(json_array_size(json_object_get(config, "mounts")), nspec + 2);
+    assert_int_equal(hook_mounts(config, NULL, NULL), 0);
+    json_decref(config);
+
+    unsetenv("GCTK_CONFIG");
+    json_decref(before);
+    json_decref(spec);
+}
+
 static void test_yaml_scalars(void **state)
 {
     (void)state;
@@ -1722,6 +1843,7 @@ int main(void)
         cmocka_unit_test(test_names_bounded),
         cmocka_unit_test(test_resolve_apply),
         cmocka_unit_test(test_apply_own_hook),
+        cmocka_unit_test(test_hand_mounts),
         cmocka_unit_test(test_load_dirs),
         cmocka_unit_test(test_load_dirs_trust),
         cmocka_unit_test(test_hook_symlinks_ldcache),
