@@ -434,6 +434,12 @@ class Bench:
             ("floor-1gpu", [], "floor-1gpu", None),
             ("floor-all", [], "floor-all", None),
         ]
+        if self.a.cases:
+            want = set(self.a.cases.split(",")) | {"plain"}
+            unknown = want - {c[0] for c in cases}
+            if unknown:
+                sys.exit("bench: --cases: no start case %s" % ", ".join(sorted(unknown)))
+            cases = [c for c in cases if c[0] in want]
         env = dict(os.environ, GCTK_CONFIG=conf)
         env_split = dict(os.environ, GCTK_CONFIG=conf + ".split")
         log("start: %s, %d runs each, interleaved" % (", ".join(c[0] for c in cases), self.a.runs))
@@ -1120,6 +1126,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="5 runs each: checks the scripts")
     ap.add_argument("--host-root", help="a real driver's root (/) instead of the simulated host")
     ap.add_argument("--only", default=",".join(ALL_PARTS))
+    ap.add_argument("--cases", help="the start part's cases to run, comma-separated (plain always)")
     ap.add_argument("--tmp", default=None, help="scratch directory parent (default $TMPDIR)")
     ap.add_argument("--bin", help="take gctk, gctk-hook, gctk-runtime (and floor, rss if there) "
                                   "from this directory instead of BUILD")
