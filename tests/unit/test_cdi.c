@@ -893,8 +893,6 @@ static void test_load_dirs_trust(void **state)
 
 /* ---- drop-ins ---------------------------------------------------------------------------- */
 
-/* One rule set for plain scalars, go-yaml v2's (the reader of the CDI
- * reference implementation): what the writer quotes and what the reader types */
 /* A config.json an engine applied the spec to (Docker 25+, containerd 1.7,
  * Podman): the spec's mounts, among the engine's, go to its hook where that
  * is the caller's gctk, unless a mount runc keeps after them lies on one of
@@ -1016,6 +1014,8 @@ static void test_hand_mounts(void **state)
     json_decref(spec);
 }
 
+/* One rule set for plain scalars, go-yaml v2's (the reader of the CDI
+ * reference implementation): what the writer quotes and what the reader types */
 static void test_yaml_scalars(void **state)
 {
     (void)state;
