@@ -215,3 +215,8 @@ runc_run() {
 # host_mounts: the host's mounts that involve this suite's scratch dir (other
 # processes may mount and unmount elsewhere meanwhile)
 host_mounts() { grep -c -- "$SCRATCH" /proc/self/mountinfo; }
+# cdi_mounts_made LOG: how many mounts the CDI spec's hook made in the last
+# start it logged in LOG (0 where runc made the spec's mounts)
+cdi_mounts_made() {
+    grep ' hook create-container done' "$1" | tail -n 1 | sed -n 's/.* (\([0-9]*\) mounts).*/\1/p'
+}

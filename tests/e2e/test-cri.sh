@@ -254,7 +254,7 @@ if version_ge "$CONTAINERD_VERSION" 1.7; then
     # beside it) make the spec's mounts in runc's place
     expect_eq "... the spec's hook made the spec's $(grep -o '"containerPath"' "$SPEC" | wc -l) mounts, not runc" \
         "$(grep -o '"containerPath"' "$SPEC" | wc -l)" \
-        "$(grep ' hook create-container done' "$SCRATCH/hook.log" | tail -n 1 | sed -n 's/.* (\([0-9]*\) mounts).*/\1/p')"
+        "$(cdi_mounts_made "$SCRATCH/hook.log")"
 else
     expect_gpus "containerd $CONTAINERD_VERSION knows no CDIDevices (1.7.2 added them): the pod gets nothing"
 fi

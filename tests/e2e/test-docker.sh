@@ -204,15 +204,14 @@ if version_ge "$DOCKER_VERSION" 25; then
     expect_eq "--device nvidia.com/gpu=all: the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
     expect_match "--device nvidia.com/gpu=all: libcuda.so -> libcuda.so.1 (the spec's hook)" "^libcuda.so.1$" "$OUT"
     expect_eq "--device nvidia.com/gpu=all: /proc/driver/nvidia/gpus has the 4" 4 "$(printf '%s\n' "$OUT" | tail -n 1)"
-    # made: the mounts the spec's hook made in the last start it logged
-    made() { grep ' hook create-container done' "$SCRATCH/hook.log" | tail -n 1 | sed -n 's/.* (\([0-9]*\) mounts).*/\1/p'; }
-    expect_eq "--device nvidia.com/gpu=all: runc made the spec's mounts (Docker's default runtime)" 0 "$(made)"
+    expect_eq "--device nvidia.com/gpu=all: runc made the spec's mounts (Docker's default runtime)" 0 \
+        "$(cdi_mounts_made "$SCRATCH/hook.log")"
     # Docker applied the spec; gctk-runtime has the spec's hook make its mounts
     drun --runtime=nvidia --device nvidia.com/gpu=2 gctk-test sh -c \
         "nvidia-smi -L; readlink $E2E_LIBDIR/libcuda.so"
     expect_eq "--runtime=nvidia --device nvidia.com/gpu=2: GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
     expect_eq "--runtime=nvidia --device nvidia.com/gpu=2: the spec's hook made its mounts, not runc" \
-        "$(grep -c 'containerPath' "$CDI_DIR/nvidia.yaml")" "$(made)"
+        "$(grep -c 'containerPath' "$CDI_DIR/nvidia.yaml")" "$(cdi_mounts_made "$SCRATCH/hook.log")"
     cdi_run nvidia.com/gpu=7
     check "--device nvidia.com/gpu=7: the container does not start" test "$RC" -ne 0
     expect_match "--device nvidia.com/gpu=7: Docker's message names the device" \

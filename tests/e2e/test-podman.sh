@@ -74,9 +74,7 @@ OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=2" "$IMAGE" sh -c
     'cuda-devices 2>/dev/null; readlink /usr/lib/x86_64-linux-gnu/libcuda.so; ls /proc/driver/nvidia/gpus | wc -l' 2>&1)
 expect_match "libcuda.so -> libcuda.so.1 (create-container hook)" "^libcuda.so.1" "$(printf '%s\n' "$OUT" | grep '^libcuda')"
 expect_eq "/proc/driver/nvidia/gpus shows only GPU 2 (create-container hook)" 1 "$(printf '%s\n' "$OUT" | tail -n 1)"
-# mounts_made: how many mounts the spec's hook made in the last start it logged
-mounts_made() { grep ' hook create-container done' "$SCRATCH/hook.log" | tail -n 1 | sed -n 's/.* (\([0-9]*\) mounts).*/\1/p'; }
-expect_eq "... where runc made the spec's mounts, as Podman wrote them" 0 "$(mounts_made)"
+expect_eq "... where runc made the spec's mounts, as Podman wrote them" 0 "$(cdi_mounts_made "$SCRATCH/hook.log")"
 # Podman applies the spec itself; through gctk-runtime the spec's hook, the
 # gctk beside it, makes the spec's mounts in runc's place (cdi_hand_mounts)
 PODMAN_GR=(podman --root "$PM/root" --runroot "$PM/runroot" --tmpdir "$PM/tmp"
@@ -86,7 +84,7 @@ N_SPEC_MOUNTS=$(grep -c 'containerPath' "$SPEC")
 OUT=$("${PODMAN_GR[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=2" "$IMAGE" sh -c \
     'nvidia-smi -L; readlink /usr/lib/x86_64-linux-gnu/libcuda.so; ls /proc/driver/nvidia/gpus | wc -l' 2>&1)
 expect_eq "podman --runtime gctk-runtime --device $VENDOR/gpu=2: exactly GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
-expect_eq "... the spec's hook made all of its $N_SPEC_MOUNTS mounts" "$N_SPEC_MOUNTS" "$(mounts_made)"
+expect_eq "... the spec's hook made all of its $N_SPEC_MOUNTS mounts" "$N_SPEC_MOUNTS" "$(cdi_mounts_made "$SCRATCH/hook.log")"
 expect_eq "... and its links, its /proc mask" "libcuda.so.1 1" "$(printf '%s\n' "$OUT" | tail -n 2 | tr '\n' ' ' | sed 's/ $//')"
 
 # what NVIDIA's toolkit 1.18 injects beyond the libraries (lib.sh, check_parity)
