@@ -222,7 +222,7 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
            if find(st, "hook", c, "hook_ms")]
     if cdi:
         w("### The CDI spec's hook: own time of `gctk hook create-container` (ms, from its log)\n")
-        cols = ["host", "mounts", "links", "ldcache", "proc"]
+        cols = ["state", "host", "mounts", "links", "ldcache", "proc"]
         w("| case | n | median | p95 | " + " | ".join(cols) + " | mounts made | links made |")
         w("|---|---:|---:|---:|" + "---:|" * (len(cols) + 2))
         for c in cdi:

@@ -33,9 +33,9 @@ DONE_RE = re.compile(
     r"proc ([\d.]+), ldcache ([\d.]+)(?:, cache (\w+))?")
 # the CDI spec's hook (gctk hook create-container)
 CDI_RE = re.compile(
-    r" (\S+) hook create-container done in ([\d.]+) ms: host ([\d.]+), mounts ([\d.]+) "
-    r"\((\d+) mounts\), links ([\d.]+) \((\d+) links\), ldcache ([\d.]+), proc ([\d.]+), "
-    r"cache (\S+)")
+    r" (\S+) hook create-container done in ([\d.]+) ms: (?:state ([\d.]+), )?host ([\d.]+), "
+    r"mounts ([\d.]+) \((\d+) mounts\), links ([\d.]+) \((\d+) links\), ldcache ([\d.]+), "
+    r"proc ([\d.]+), cache (\S+)")
 NOTHING_RE = re.compile(r" (\S+) not a GPU container: nothing to do \(([\d.]+) ms\)")
 FLOOR_RE = re.compile(r"floor done in ([\d.]+) ms: namespace ([\d.]+), mounts ([\d.]+) "
                       r"\((\d+) mounts, (\d+) links\)")
@@ -299,11 +299,13 @@ class Bench:
             for line in f:
                 m = CDI_RE.search(line)
                 if m:
-                    ph = dict(zip(["host", "mounts"], map(float, m.group(3, 4))))
-                    ph.update(zip(["links", "ldcache", "proc"], map(float, m.group(6, 8, 9))))
-                    ph["n_mounts"], ph["n_links"] = int(m.group(5)), int(m.group(7))
-                    if m.group(10) != "-":
-                        ph["n_cache_used"] = int(m.group(10) == "used")
+                    ph = dict(zip(["host", "mounts"], map(float, m.group(4, 5))))
+                    ph.update(zip(["links", "ldcache", "proc"], map(float, m.group(7, 9, 10))))
+                    if m.group(3) is not None:  # older builds log no state
+                        ph["state"] = float(m.group(3))
+                    ph["n_mounts"], ph["n_links"] = int(m.group(6)), int(m.group(8))
+                    if m.group(11) != "-":
+                        ph["n_cache_used"] = int(m.group(11) == "used")
                     res.append((m.group(1), float(m.group(2)), ph))
                     continue
                 m = DONE_RE.search(line)

@@ -119,7 +119,7 @@ expect_eq "gpu=2: the hook is given every one of them" "$NSPEC" \
 expect_eq "gpu=2: the hook is given the runtime's GCTK_CONFIG" "1" \
     "$(jq --arg c "GCTK_CONFIG=$GCTK_CONFIG" '[.hooks.createContainer[0].env[] | select(. == $c)] | length' "$B")"
 expect_match "gpu=2: the hook logs its steps and the spec's mounts it made" \
-    "hook create-container done in [0-9.]+ ms: host [0-9.]+, mounts [0-9.]+ \($NSPEC mounts\), links [0-9.]+ \([0-9]+ links\), ldcache [0-9.]+, proc [0-9.]+, cache (used|stored|missed)" \
+    "hook create-container done in [0-9.]+ ms: state [0-9.]+, host [0-9.]+, mounts [0-9.]+ \($NSPEC mounts\), links [0-9.]+ \([0-9]+ links\), ldcache [0-9.]+, proc [0-9.]+, cache (used|stored|missed)" \
     "$(tail -n 1 "$SCRATCH/hook.log")"
 run_cdi mount-flags "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=2\"}" '[]' \
     "grep ' /usr/bin/nvidia-smi ' /proc/self/mountinfo | cut -d' ' -f6; touch /usr/bin/nvidia-smi 2>/dev/null || echo refused"
