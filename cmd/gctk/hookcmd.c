@@ -150,24 +150,11 @@ int cmd_hook(int argc, char **argv, struct global_opts *g)
     cleanup_free char *id = NULL;
     struct cdi_hook_report rep = {0};
     unsigned long long start = now_ns();
-    /* the host before the OCI state: runc's container process, which runs
-     * createContainer hooks, writes the state to the hook's stdin some
-     * tenths of a millisecond after starting it (docs/performance.md), time
-     * the host's read through the discovery cache can use */
-    cleanup_host gctk_host *host = NULL;
-    cleanup_error gctk_error *host_err = NULL;
-    int host_rc = all ? cdi_hook_host(&e, &host, &rep, &host_err) : 0;
-    unsigned long long t = now_ns();
     int rc = container_rootfs(rootfs_arg, &rootfs, &pid, &id, &err);
     /* the OCI state on stdin (as fast as the runtime writes it) and config.json */
-    unsigned long long state_ns = now_ns() - t;
+    unsigned long long state_ns = now_ns() - start;
     if (rc == 0 && all) {
-        if (host_rc < 0) {
-            rc = -1;
-            err = steal_pointer(&host_err);
-        } else {
-            rc = cdi_hook_create_container(rootfs, pid, host, &e, &rep, &err);
-        }
+        rc = cdi_hook_create_container(rootfs, pid, &e, &rep, &err);
         /* run by a runtime (a state read): logged, as the OCI hook logs */
         if (id != NULL)
             log_create_container(g->cfg, id, start, state_ns, &rep, rc < 0 ? err : NULL);

@@ -243,18 +243,10 @@ struct cdi_hook_report {
     size_t mounts, links;
     const char *cache; /* gctk_host_cache_word() of the mask's host; NULL without a mask */
 };
-/* The host of e's driver_root for the /proc mask, through e's discovery
- * cache (*out NULL without a driver there), rep (may be NULL) started with
- * its time and cache word: the first step of create-container, which needs
- * no OCI state. */
-int cdi_hook_host(const struct cdi_container_edits *e, gctk_host **out, struct cdi_hook_report *rep,
-                  gctk_error **err);
 /* The mounts, the links, the node links, the ld.so.cache, then the /proc
  * mask, in one opening of the rootfs; a failure undoes the links and mounts
- * already made. host: cdi_hook_host()'s, rep then the report it started;
- * NULL: read here (and none where there is no driver). rep may be NULL. */
-int cdi_hook_create_container(const char *rootfs, pid_t pid, const gctk_host *host,
-                              const struct cdi_container_edits *e, struct cdi_hook_report *rep,
-                              gctk_error **err);
+ * already made. rep may be NULL. */
+int cdi_hook_create_container(const char *rootfs, pid_t pid, const struct cdi_container_edits *e,
+                              struct cdi_hook_report *rep, gctk_error **err);
 
 #endif

@@ -237,6 +237,8 @@ static void container_mig_procs(const gctk_host *h, struct rootfs *r, struct str
     }
 }
 
+/* The host's driver, for the /proc mask; *out stays NULL without one (no
+ * driver: nothing to show). */
 /* The host the /proc mask reads (its GPUs, their MIG devices): through the
  * discovery cache, which a full discovery would cost each container again
  * (2-3 ms on the H200s, most of a CDI hook). The mask reads no driver file:
@@ -254,23 +256,6 @@ static int open_driver(const char *driver_root, const struct gctk_host_cache *ca
         c = (struct gctk_host_cache){
             .dir = cache->dir, .config = cache->config, .caps = GCTK_CAP_UTILITY};
     return gctk_host_open_cached(driver_root, GCTK_HOST_NO_NVML, &c, out, err);
-}
-
-int cdi_hook_host(const struct cdi_container_edits *e, gctk_host **out, struct cdi_hook_report *rep,
-                  gctk_error **err)
-{
-    struct cdi_hook_report none = {0};
-    if (rep == NULL)
-        rep = &none;
-    *rep = (struct cdi_hook_report){0};
-    *out = NULL;
-    unsigned long long t = now_ns();
-    if (e->driver_root != NULL && open_driver(e->driver_root, e->cache, out, err) < 0)
-        return -1;
-    if (*out != NULL)
-        rep->cache = gctk_host_cache_word(*out);
-    rep->host_ns = now_ns() - t;
-    return 0;
 }
 
 static int mask_proc(const gctk_host *h, struct rootfs *r, struct mount_journal *j,
@@ -310,26 +295,24 @@ int cdi_hook_mask_proc(const char *driver_root, const struct gctk_host_cache *ca
     return 0;
 }
 
-int cdi_hook_create_container(const char *rootfs, pid_t pid, const gctk_host *host,
-                              const struct cdi_container_edits *e, struct cdi_hook_report *rep,
-                              gctk_error **err)
+int cdi_hook_create_container(const char *rootfs, pid_t pid, const struct cdi_container_edits *e,
+                              struct cdi_hook_report *rep, gctk_error **err)
 {
     struct cdi_hook_report none = {0};
     if (rep == NULL)
         rep = &none;
+    *rep = (struct cdi_hook_report){0};
     /* the host first: a driver that cannot be read changes nothing */
-    cleanup_host gctk_host *own = NULL;
-    if (host == NULL) {
-        if (cdi_hook_host(e, &own, rep, err) < 0)
-            return -1;
-        host = own;
-    }
-    const gctk_host *h = host;
     unsigned long long t = now_ns();
+    cleanup_host gctk_host *h = NULL;
+    if (e->driver_root != NULL && open_driver(e->driver_root, e->cache, &h, err) < 0)
+        return -1;
+    if (h != NULL)
+        rep->cache = gctk_host_cache_word(h);
     cleanup_rootfs struct rootfs r = {.fd = -1};
     if (open_container(rootfs, pid, &r, err) < 0)
         return -1;
-    rep->host_ns += now_ns() - t;
+    rep->host_ns = now_ns() - t;
     /* the mounts first, as the runtime makes them before any hook; then in
      * the order of the separate hooks; a failure undoes the links and
      * mounts made before it (the ld.so.cache is replaced by a rename: the

@@ -1654,7 +1654,7 @@ static int create_container_child(const char *rootfs, const char *lib, const cha
                                     .cache = &cache};
     gctk_error *err = NULL;
     struct cdi_hook_report rep = {0};
-    if (cdi_hook_create_container(rootfs, 0, NULL, &e, &rep, &err) < 0) {
+    if (cdi_hook_create_container(rootfs, 0, &e, &rep, &err) < 0) {
         fprintf(stderr, "%s\n", err->msg);
         return 11;
     }
@@ -1696,7 +1696,7 @@ static int create_container_child(const char *rootfs, const char *lib, const cha
         return 16;
     strv_push(&folders, xstrdup("/missing"));
     e.cache = NULL;
-    if (cdi_hook_create_container(rootfs, 0, NULL, &e, &rep, &err) == 0 || rep.cache == NULL ||
+    if (cdi_hook_create_container(rootfs, 0, &e, &rep, &err) == 0 || rep.cache == NULL ||
         strcmp(rep.cache, "off") != 0)
         return 17;
     gctk_error_free(err);
@@ -1753,7 +1753,7 @@ static int hook_mounts_child(const char *rootfs, const char *src_file, const cha
     struct cdi_container_edits e = {
         .mounts = &mounts, .links = &none, .node_links = &none, .folders = &none};
     gctk_error *err = NULL;
-    if (cdi_hook_create_container(rootfs, 0, NULL, &e, NULL, &err) < 0) {
+    if (cdi_hook_create_container(rootfs, 0, &e, NULL, &err) < 0) {
         fprintf(stderr, "%s\n", err->msg);
         return 11;
     }
@@ -1775,7 +1775,7 @@ static int hook_mounts_child(const char *rootfs, const char *src_file, const cha
 
     /* an option the hook does not apply: nothing of this call stays */
     strv_push(&mounts, xasprintf("%s::/usr/bin/other::rbind", src_file));
-    if (cdi_hook_create_container(rootfs, 0, NULL, &e, NULL, &err) == 0 ||
+    if (cdi_hook_create_container(rootfs, 0, &e, NULL, &err) == 0 ||
         strstr(err->msg, "mount `/usr/bin/other`: option `rbind` is not one of a bind mount's") ==
             NULL)
         return 16;
@@ -1786,7 +1786,7 @@ static int hook_mounts_child(const char *rootfs, const char *src_file, const cha
     /* a source that is not absolute */
     strv_clear(&mounts);
     strv_push(&mounts, xstrdup("relative::/usr/bin/tool::bind"));
-    if (cdi_hook_create_container(rootfs, 0, NULL, &e, NULL, &err) == 0 ||
+    if (cdi_hook_create_container(rootfs, 0, &e, NULL, &err) == 0 ||
         strstr(err->msg, "use /HOST::/CONTAINER::OPTIONS") == NULL)
         return 18;
     gctk_error_free(err);
