@@ -246,3 +246,195 @@ set yrange [0:*]
 plot "bench/results/start-cost-6/plots/h200-o-6-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
      "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
 
+reset
+set output 'bench/results/start-cost-6/h200-p-1-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-p-1-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-p-2-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-p-2-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-p-3-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-p-3-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-p-4-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-p-4-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-p-5-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-p-5-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-p-6-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-p-6-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-r-new-1-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-r-new-1-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-r-new-2-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-r-new-2-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-r-new-3-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-r-new-3-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-r-new-4-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-r-new-4-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-r-new-5-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-r-new-5-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-r-old-1-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-r-old-1-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-r-old-2-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-r-old-2-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-r-old-3-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-r-old-3-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-r-old-4-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-r-old-4-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
+reset
+set output 'bench/results/start-cost-6/h200-r-old-5-start.png'
+
+set title "container start: runc run (median, bars min..p95)"
+set ylabel "ms"
+set style fill solid 0.6
+set boxwidth 0.6
+set xtics rotate by -30
+set yrange [0:*]
+plot "bench/results/start-cost-6/plots/h200-r-old-5-start.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+
