@@ -643,7 +643,7 @@ static char *config_mount_arg(const json_t *m)
 static void spec_hook_mounts(const json_t *specs, const struct stat *own_gctk, struct strv *out)
 {
     size_t i, d, k;
-    json_t *s, *dev, *h;
+    json_t *s, *m, *h;
     json_array_foreach(specs, i, s)
     {
         json_t *spec = json_object_get(s, "spec");
@@ -656,9 +656,9 @@ static void spec_hook_mounts(const json_t *specs, const struct stat *own_gctk, s
             {
                 own = own || is_own_hook(h, own_gctk);
             }
-            json_array_foreach(json_object_get(edits, "mounts"), k, dev)
+            json_array_foreach(json_object_get(edits, "mounts"), k, m)
             {
-                char *arg = own ? hook_mount_arg(dev) : NULL;
+                char *arg = own ? hook_mount_arg(m) : NULL;
                 if (arg != NULL && !strv_contains(out, arg))
                     strv_push(out, arg);
                 else
