@@ -79,15 +79,17 @@ expect_match "configure, unknown engine: says which it can configure" "unknown r
 # ---- a private dockerd on a simulated 4-GPU host -------------------------
 HOST=$SCRATCH/host
 "$GCTK" sim create "$HOST" --gpus 4 "${E2E_SIM_ARGS[@]}" >/dev/null || { not_ok "gctk sim create"; exit 1; }
+CDI_DIR=$SCRATCH/cdi
+# gctk-runtime reads the CDI specs where Docker does: it hands the mounts of a
+# spec Docker applied to the spec's hook (docs/cdi.md)
 cat >"$SCRATCH/gctk.conf" <<EOF
-{"root": "$HOST", "log": "$SCRATCH/hook.log"}
+{"root": "$HOST", "log": "$SCRATCH/hook.log", "cdi-spec-dirs": ["$CDI_DIR"]}
 EOF
 export GCTK_CONFIG=$SCRATCH/gctk.conf
 mapfile -t UUID < <("$GCTK" info --json --no-nvml | jq -r '.gpus[].uuid')
 expect_eq "the simulated host has 4 GPUs" 4 "${#UUID[@]}"
 
 at_exit dk_stop
-CDI_DIR=$SCRATCH/cdi
 mkdir -p "$CDI_DIR"
 # Docker 25 and later read CDI specs from cdi-spec-dirs (the daemon's own
 # setting, kept by `gctk runtime configure`); 20.10 refuses the key
