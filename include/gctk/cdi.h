@@ -161,6 +161,10 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
  * variables that name the caller's settings (config_settings_env). */
 struct stat;
 int cdi_apply(json_t *config, const json_t *edits, const struct stat *own_gctk, gctk_error **err);
+/* The env of a hook gctk writes into a file (a spec, Podman's hooks.d entry):
+ * CDI_HOOK_PATH_ENV, then settings ("NAME=VALUE" of config_settings_env; may
+ * be NULL). Never the environment of the process that writes it. */
+json_t *cdi_hook_env(const struct strv *settings);
 /* The same for a config.json an engine applied the specs to itself (Docker
  * 25+, containerd 1.7's CRI, Podman): where its first createContainer hook is
  * own_gctk's create-container with no mounts of its own, that hook gets the

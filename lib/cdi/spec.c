@@ -207,6 +207,15 @@ static json_t *node_json(const gctk_host *h, const struct gctk_node *n)
     return o;
 }
 
+json_t *cdi_hook_env(const struct strv *settings)
+{
+    json_t *env = json_array();
+    json_array_append_new(env, json_string(CDI_HOOK_PATH_ENV));
+    for (size_t i = 0; settings != NULL && i < settings->len; i++)
+        json_array_append_new(env, json_string(settings->items[i]));
+    return env;
+}
+
 static json_t *hook_json(const struct cdi_options *o, const char *name, struct strv *args)
 {
     json_t *h = json_object();
@@ -218,11 +227,7 @@ static json_t *hook_json(const struct cdi_options *o, const char *name, struct s
         json_array_append_new(a, json_string(args->items[i]));
     json_object_set_new(h, "args", a);
     /* never the runtime's environment, never the image's (CVE-2025-23266) */
-    json_t *env = json_array();
-    json_array_append_new(env, json_string(CDI_HOOK_PATH_ENV));
-    for (size_t i = 0; o->settings_env != NULL && i < o->settings_env->len; i++)
-        json_array_append_new(env, json_string(o->settings_env->items[i]));
-    json_object_set_new(h, "env", env);
+    json_object_set_new(h, "env", cdi_hook_env(o->settings_env));
     strv_clear(args);
     return h;
 }

@@ -205,10 +205,7 @@ int daemonjson_configure(const char *path, const struct runtime_entry *rt, unsig
 
 char *engine_podman_hook(const char *hook_path, const struct strv *settings)
 {
-    json_t *env = json_array();
-    json_array_append_new(env, json_string(CDI_HOOK_PATH_ENV));
-    for (size_t i = 0; settings != NULL && i < settings->len; i++)
-        json_array_append_new(env, json_string(settings->items[i]));
+    json_t *env = cdi_hook_env(settings);
     /* every container: the hook reads config.json and leaves alone those
      * that ask for no GPU (NVIDIA_VISIBLE_DEVICES unset) */
     cleanup_json json_t *h =
