@@ -345,13 +345,9 @@ static int add_hook(json_t *root, const char *path, const char *hook_path, bool 
     /* an explicit environment: the hook never inherits the runtime's or the
      * image's; it gets what names the settings the runtime read, so that
      * both read the same */
-    json_t *env = json_array();
     cleanup_strv struct strv settings = {0};
     config_settings_env(&settings);
-    for (size_t i = 0; i < settings.len; i++)
-        json_array_append_new(env, json_string(settings.items[i]));
-    json_array_append_new(env, json_string(CDI_HOOK_PATH_ENV));
-    json_object_set_new(hook, "env", env);
+    json_object_set_new(hook, "env", cdi_hook_env(&settings));
     json_array_insert_new(prestart, 0, hook);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cdi.h"
 #include "json.h"
 #include "shim.h"
 
@@ -241,11 +242,15 @@ static void test_adds_hook_for_gpu_containers(void **state)
     json_t *c = load("gpu");
     json_t *hook = json_array_get(json_object_get(json_object_get(c, "hooks"), "prestart"), 0);
     assert_string_equal(json_string_value(json_object_get(hook, "path")), "/usr/bin/gctk-hook");
+    /* the env every hook gctk writes gets (cdi_hook_env): PATH, then what
+     * names the settings */
     json_t *env = json_object_get(hook, "env");
-    assert_string_equal(json_string_value(json_array_get(env, 0)),
+    assert_int_equal(json_array_size(env), 3);
+    assert_string_equal(json_string_value(json_array_get(env, 0)), CDI_HOOK_PATH_ENV);
+    assert_string_equal(json_string_value(json_array_get(env, 1)),
                         "GCTK_CONFIG=/etc/gctk/test.json");
     /* the hook reads the same NVIDIA config.toml as the runtime */
-    assert_string_equal(json_string_value(json_array_get(env, 1)),
+    assert_string_equal(json_string_value(json_array_get(env, 2)),
                         "NVIDIA_CTK_CONFIG_FILE_PATH=/etc/nv/test.toml");
     /* the rest of the spec is kept */
     assert_string_equal(json_string_value(json_object_get(c, "ociVersion")), "1.0.2");
