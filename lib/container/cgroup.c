@@ -564,10 +564,10 @@ static int load_device_prog_fresh(const struct bpf_insn *insns, size_t len, gctk
     return gctk_fail(err, e, "load the extended device program");
 }
 
-/* The directory of kept programs: a bpffs directory of this uid that nobody
- * else may write (created 0700 when missing); -1 when there is none, and
- * programs are then loaded each time. */
-static int prog_dir_open(void)
+/* The bpffs directory that holds cgroup_prog_dir, and *name, the latter's
+ * last component (in cgroup_prog_dir); -1 when there is none: nothing is
+ * made outside bpffs (a /sys/fs/bpf nobody mounted). */
+static int prog_parent_open(const char **name)
 {
     if (cgroup_prog_dir == NULL)
         return -1;
@@ -576,12 +576,29 @@ static int prog_dir_open(void)
     if (slash == NULL || slash[1] == '\0')
         return -1;
     *slash = '\0';
-    /* nothing is made outside bpffs (a /sys/fs/bpf nobody mounted) */
+    *name = cgroup_prog_dir + (slash + 1 - copy);
     cleanup_fd int parent = open(copy[0] != '\0' ? copy : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     struct statfs sfs;
     if (parent < 0 || fstatfs(parent, &sfs) < 0 || sfs.f_type != BPF_FS_MAGIC)
         return -1;
-    return open_private_dir_at(parent, slash + 1);
+    return steal_fd(&parent);
+}
+
+bool cgroup_keeps_programs(void)
+{
+    const char *name;
+    cleanup_fd int parent = prog_parent_open(&name);
+    return parent >= 0;
+}
+
+/* The directory of kept programs: a bpffs directory of this uid that nobody
+ * else may write (created 0700 when missing); -1 when there is none, and
+ * programs are then loaded each time. */
+static int prog_dir_open(void)
+{
+    const char *name;
+    cleanup_fd int parent = prog_parent_open(&name);
+    return parent < 0 ? -1 : open_private_dir_at(parent, name);
 }
 
 static int obj_at(int cmd, int dirfd, const char *name, int prog_fd)

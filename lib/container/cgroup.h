@@ -33,6 +33,12 @@ int cgroup_outer_allows(const char *node, const struct cgroup_device *devs, size
 void cgroup_grant_undo(struct cgroup_grant *g);
 void cgroup_grant_free(struct cgroup_grant *g);
 
+/* Whether a device program loaded on cgroup v2 is kept for the next
+ * container: cgroup_prog_dir's parent is a bpffs (a host with systemd has
+ * one at /sys/fs/bpf). Without it every container's program is loaded anew
+ * (the kernel's verifier, a third of a millisecond or more). */
+bool cgroup_keeps_programs(void);
+
 /* ---- exposed for tests ---------------------------------------------------- */
 
 /* Where loaded device programs are kept pinned for the next container (a

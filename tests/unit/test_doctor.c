@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 
 #include "cdi.h"
+#include "cgroup.h"
 #include "doctor.h"
 #include "host.h"
 #include "sim.h"
@@ -787,6 +789,37 @@ static void test_cgroup_v2_default_driver(void **state)
     expect(r, "cgroup", DOCTOR_OK, "cgroup v2, cgroupfs cgroup driver (daemon.json)", NULL);
 }
 
+/* cgroup v2: the hook's device programs are kept where cgroup_prog_dir's
+ * parent is a bpffs; elsewhere each GPU container loads its own */
+static void test_device_programs(void **state)
+{
+    struct fx *f = *state;
+    const char *saved = cgroup_prog_dir;
+    cleanup_free char *fs = xasprintf("%s/bpf", f->dir);
+    cleanup_free char *kept = xasprintf("%s/gctk", fs);
+    assert_int_equal(mkdir(fs, 0700), 0);
+    cgroup_prog_dir = kept;
+    struct doctor_report *r = run(f); /* the fixture's cgroup v1: no line */
+    assert_null(doctor_report_find(r, "device programs"));
+    f->o.cgroup_version = 2;
+    r = run(f);
+    const struct doctor_result *x =
+        expect(r, "device programs", DOCTOR_WARNING,
+               "cgroup v2 without a bpffs at `/tmp/gctk-doctor-", "mount -t bpf bpf /tmp/");
+    assert_non_null(strstr(x->message, fs));
+    assert_non_null(strstr(x->fix, fs));
+    if (mount("bpf", fs, "bpf", 0, "mode=0700") == 0) {
+        r = run(f);
+        expect(r, "device programs", DOCTOR_OK, "are kept in `/tmp/gctk-doctor-", NULL);
+        /* the doctor only looks: the directory is the hook's to make */
+        assert_int_equal(access(kept, F_OK), -1);
+        umount2(fs, MNT_DETACH);
+    } else {
+        print_message("# no bpffs to mount (%s): the ok line is not checked\n", strerror(errno));
+    }
+    cgroup_prog_dir = saved;
+}
+
 /* Docker's CDI, by version: none before 25, behind features.cdi from 25 on */
 static void test_docker_cdi(void **state)
 {
@@ -1332,6 +1365,7 @@ int main(void)
         T(test_find_dockerd),
         T(test_cgroup_v2_systemd),
         T(test_cgroup_v2_default_driver),
+        T(test_device_programs),
         T(test_docker_cdi),
         T(test_cgroup_v2_systemd_with_cdi),
         T(test_cdi_valid),
