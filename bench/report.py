@@ -32,6 +32,9 @@ START_CASES = [
     ("cdi-1gpu-engine", "cdi-1gpu-runc's config.json through gctk-runtime (mounts back to the hook)"),
     ("floor-1gpu", "floor as prestart hook, 1 GPU"),
     ("floor-all", "floor as prestart hook, all GPUs"),
+    ("prep-1gpu", "experiment: no hook, the driver in one rbind of a prepared directory, 1 GPU"),
+    ("prep-all", "experiment: the same, all GPUs"),
+    ("prep-env-1gpu", "experiment: the same, 1 GPU, no links: LD_LIBRARY_PATH names the directory"),
 ]
 PHASES = ["parse", "discovery", "require", "cgroup", "namespace", "mounts", "proc", "ldcache"]
 SCALE_ROWS = [
@@ -231,6 +234,19 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
             counts = [find(st, "phase", c, "n", k) for k in ("n_mounts", "n_links")]
             w("| %s | %d | %s | %s | %s | %s |" % (
                 c, h.n, f(h.median), f(h.p95), cells(vals), cells(counts, "n")))
+        w("")
+
+    # the prepared-directory experiment: the links written before the start
+    prep = [c for c in ("prep-1gpu", "prep-all") if find(st, "phase", c, "ms", "links")]
+    if prep:
+        w("### The prepared-directory experiment: links written into the rootfs before the start "
+          "(ms, the floor's log)\n")
+        w("| case | median | p95 | links made |")
+        w("|---|---:|---:|---:|")
+        for c in prep:
+            lk = find(st, "phase", c, "ms", "links")
+            w("| %s | %s | %s | %s |" % (c, f(lk.median), f(lk.p95),
+                                         cells([find(st, "phase", c, "n", "n_links")], "n")))
         w("")
 
     # 5. phases

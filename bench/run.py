@@ -39,6 +39,8 @@ CDI_RE = re.compile(
 NOTHING_RE = re.compile(r" (\S+) not a GPU container: nothing to do \(([\d.]+) ms\)")
 FLOOR_RE = re.compile(r"floor done in ([\d.]+) ms: namespace ([\d.]+), mounts ([\d.]+) "
                       r"\((\d+) mounts, (\d+) links\)")
+# where the prepared-directory experiment puts the driver in a container
+PREPARED = "/usr/local/nvidia"
 PHASES = ["parse", "discovery", "require", "cgroup", "mounts", "proc", "ldcache"]
 # NVIDIA's toolkit 1.18's config.toml as its package leaves it on a host
 NVIDIA_DEFAULT_TOML = """disable-require = false
@@ -330,14 +332,20 @@ class Bench:
     def logsize(self, logf):
         return os.path.getsize(logf) if os.path.exists(logf) else 0
 
-    def floor_plan(self, root, devices, name):
-        """The plan file of the floor program: the very nodes and files
-        `gctk list` names, at the paths the hook gives them in a container."""
+    def listing(self, root, devices):
         j = subprocess.run([self.gctk, "--root", root, "list", "--json", "--device", devices],
                            capture_output=True, text=True, check=True).stdout
-        p = json.loads(j)
+        return json.loads(j)
+
+    def floor_plan(self, root, devices, name, prepared=None):
+        """The plan file of the floor program: the very nodes and files
+        `gctk list` names, at the paths the hook gives them in a container.
+        prepared (prepared_driver()'s names): no nodes, and each file a link
+        into the prepared directory where the container has it instead of a
+        bind mount."""
+        p = self.listing(root, devices)
         lines = []
-        for d in p["devices"]:
+        for d in p["devices"] if prepared is None else ():
             lines.append("b\t%s\t%s" % (d["host_path"], d["path"]))
         for f in p["files"]:
             base = os.path.basename(f["path"])
@@ -348,7 +356,10 @@ class Bench:
                 dst = "/usr/bin/" + base
             else:
                 dst = f["path"]
-            lines.append("b\t%s\t%s" % (f["host_path"], dst))
+            if prepared is None:
+                lines.append("b\t%s\t%s" % (f["host_path"], dst))
+            else:
+                lines.append("l\t%s/%s\t%s" % (PREPARED, prepared[f["host_path"]], dst))
             so = f.get("soname")
             if f["kind"] in ("lib", "lib32") and so and so != base:
                 lines.append("l\t%s\t%s/%s" % (base, libdir, so))
@@ -359,6 +370,77 @@ class Bench:
         with open(path, "w") as fp:
             fp.write("\n".join(lines) + "\n")
         return path
+
+    def prepared_driver(self, root):
+        """An experiment, not what gctk does: the driver's files of `gctk
+        list --device all`, each bind mounted read-only once on the host into
+        one private directory laid out as GKE's /usr/local/nvidia (lib64,
+        lib, bin, and etc for the rest), with the soname links of the
+        libraries, for a container to get them all with a single recursive
+        bind mount at PREPARED. Returns (directory, {host path: its path in
+        the directory}); cleanup() unmounts it with the rest of the scratch
+        dir."""
+        if hasattr(self, "_prepared"):
+            return self._prepared
+        d = os.path.join(self.tmp, "driver")
+        os.makedirs(d)
+        run(["mount", "--bind", d, d])
+        self.mounts.append(d)
+        run(["mount", "--make-private", d])
+        names = {}
+        sub = {"lib": "lib64", "lib32": "lib", "bin": "bin"}
+        for f in self.listing(root, "all")["files"]:
+            rel = os.path.join(sub.get(f["kind"], "etc"), os.path.basename(f["path"]))
+            if rel in names.values():
+                rel = "%s-%d" % (rel, len(names))
+            names[f["host_path"]] = rel
+            dst = os.path.join(d, rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            if os.path.isdir(f["host_path"]):
+                os.mkdir(dst)
+            else:
+                open(dst, "w").close()
+            run(["mount", "--bind", f["host_path"], dst])
+            run(["mount", "-o", "remount,bind,ro,nosuid,nodev", dst])
+            so, base = f.get("soname"), os.path.basename(rel)
+            if f["kind"] in sub and so and so != base:
+                os.symlink(base, os.path.join(d, os.path.dirname(rel), so))
+        self._prepared = (d, names)
+        return self._prepared
+
+    def prepared_config(self, root, devices, env=False):
+        """config.json of the prepared-directory experiment: no hook; the
+        nodes of `gctk list --device DEVICES` in linux.devices with their
+        cgroup rules, the prepared directory as one read-only rbind mount,
+        the /proc entries of the GPUs not asked for in maskedPaths. Links
+        into it are written into the rootfs before the start, or with env
+        none: LD_LIBRARY_PATH and PATH name its directories, as the images
+        of nvidia/cuda set them."""
+        d, _ = self.prepared_driver(root)
+        p = self.listing(root, devices)
+        s = self.spec_template()
+        s["root"] = {"path": "", "readonly": False}
+        s["process"]["terminal"] = False
+        s["process"]["args"] = ["/bin/true"]
+        if env:
+            s["process"]["env"] = [e for e in s["process"]["env"] if not e.startswith("PATH=")]
+            s["process"]["env"] += ["PATH=%s/bin:/usr/sbin:/usr/bin:/sbin:/bin" % PREPARED,
+                                    "LD_LIBRARY_PATH=%s/lib64:%s/lib" % (PREPARED, PREPARED)]
+        lx = s["linux"]
+        lx.setdefault("devices", [])
+        for n in p["devices"]:
+            lx["devices"].append({"path": n["path"], "type": "c", "major": n["major"],
+                                  "minor": n["minor"], "fileMode": 0o666, "uid": 0, "gid": 0})
+            lx["resources"]["devices"].append({"allow": True, "type": "c", "major": n["major"],
+                                               "minor": n["minor"], "access": "rwm"})
+        s["mounts"].append({"destination": PREPARED, "type": "bind", "source": d,
+                            "options": ["rbind", "ro", "nosuid", "nodev"]})
+        asked = {g["bus_id"] for g in p["gpus"]}
+        for g in self.listing(root, "all")["gpus"]:
+            if g["bus_id"] not in asked:
+                lx.setdefault("maskedPaths", []).append(
+                    "/proc/driver/nvidia/gpus/" + g["bus_id"][-12:].lower())
+        return s
 
     # ---- the parts ----
 
@@ -383,6 +465,7 @@ class Bench:
         # CDI names through gctk-runtime: the spec `gctk cdi generate` writes
         # (one hook process) and the same spec with the hooks as gctk wrote
         # them before (three top-level ones, one per GPU with DRM nodes)
+        directs = {}  # case: the config.json it runs, its rootfs set per run
         cdi = self.cdi_specs(root, conf) if self.has_cdi() else None
         if cdi is None:
             self.notes.append("start: no CDI cases (the build has no `cdi` command)")
@@ -428,14 +511,30 @@ class Bench:
                       # mounts back to the hook
                       ("cdi-1gpu-engine", [], None, "runtime")]
             direct = self.runtime_config(base, ["NVIDIA_VISIBLE_DEVICES=%s=0" % cdi[0]], conf)
-            directs = {"cdi-1gpu-direct": direct,
-                       "cdi-1gpu-runc": self.mounts_to_runc(direct, True),
-                       "cdi-1gpu-nohook": self.mounts_to_runc(direct, False)}
+            directs.update({"cdi-1gpu-direct": direct,
+                            "cdi-1gpu-runc": self.mounts_to_runc(direct, True),
+                            "cdi-1gpu-nohook": self.mounts_to_runc(direct, False)})
             directs["cdi-1gpu-engine"] = directs["cdi-1gpu-runc"]
         cases += [
             ("floor-1gpu", [], "floor-1gpu", None),
             ("floor-all", [], "floor-all", None),
+            # an experiment: no hook, the driver's files in one rbind mount
+            # of a directory prepared once on the host, links to them written
+            # into the rootfs before the start (their time is the `links`
+            # phase), the nodes and the /proc mask in config.json
+            ("prep-1gpu", [], None, None),
+            ("prep-all", [], None, None),
+            # ... and nothing written: the libraries found through
+            # LD_LIBRARY_PATH, as GKE gives the driver to nvidia/cuda images
+            ("prep-env-1gpu", [], None, None),
         ]
+        prepared = {}
+        if not self.a.cases or {"prep-1gpu", "prep-all", "prep-env-1gpu"} & set(self.a.cases.split(",")):
+            names = self.prepared_driver(root)[1]
+            for c, dev in (("prep-1gpu", "0"), ("prep-all", "all")):
+                prepared[c] = self.floor_plan(root, dev, "plan-" + c, names)
+                directs[c] = self.prepared_config(root, dev)
+            directs["prep-env-1gpu"] = self.prepared_config(root, "0", env=True)
         if self.a.cases:
             want = set(self.a.cases.split(",")) | {"plain"}
             unknown = want - {c[0] for c in cases}
@@ -469,6 +568,9 @@ class Bench:
                     with open(cfgp, "w") as f:
                         json.dump(s, f)
                 off, foff = self.logsize(logf), self.logsize(floor_log)
+                if case in prepared:
+                    if subprocess.run([self.floor, prepared[case], rootfs, floor_log]).returncode:
+                        sys.exit("bench: floor failed to write the links of " + case)
                 ms, cid = self.run_container(d, self.runtime if via else None,
                                              env_split if case.endswith("-split") else env)
                 self.drop_rootfs(d)
@@ -479,6 +581,12 @@ class Bench:
                     self.samples.add("hook", case, "", "hook_ms", total)
                     for k, v in (ph or {}).items():
                         self.samples.add("phase", case, k, "n" if k.startswith("n_") else "ms", v)
+                if case in prepared:
+                    with open(floor_log) as f:
+                        f.seek(foff)
+                        m = FLOOR_RE.search(f.read())
+                    self.samples.add("phase", case, "links", "ms", float(m.group(3)))
+                    self.samples.add("phase", case, "n_links", "n", int(m.group(5)))
                 if isinstance(hooks, str):
                     with open(floor_log) as f:
                         f.seek(foff)
@@ -1081,6 +1189,9 @@ class Bench:
             ("kernel", platform.release()),
             ("os", sh(". /etc/os-release && echo $PRETTY_NAME")),
             ("cgroup", cg),
+            # on cgroup v2 the hook keeps its device programs in bpffs; without
+            # one there every GPU container loads its own (docs/cgroups.md)
+            ("bpffs at /sys/fs/bpf", "yes" if sh("stat -f -c %T /sys/fs/bpf") == "bpf_fs" else "no"),
             ("runc", sh("runc --version | head -n 1")),
             ("docker", sh("dockerd --version 2>/dev/null")),
             ("gctk", sh("%s --version" % self.gctk)),
