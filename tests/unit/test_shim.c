@@ -17,7 +17,11 @@ static struct gctk_config cfg = {.accept_nvidia_visible_devices_envvar_when_unpr
 static int setup(void **state)
 {
     (void)state;
+    /* the variables that name the settings (config_settings_env) are the
+     * tests' own to set: none comes from the environment they run in */
     unsetenv("GCTK_CONFIG");
+    unsetenv("NVIDIA_CTK_CONFIG_FILE_PATH");
+    unsetenv("XDG_CONFIG_HOME");
     return mkdtemp(dir) == NULL ? -1 : 0;
 }
 
