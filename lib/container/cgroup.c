@@ -564,30 +564,35 @@ static int load_device_prog_fresh(const struct bpf_insn *insns, size_t len, gctk
     return gctk_fail(err, e, "load the extended device program");
 }
 
-/* The bpffs directory that holds cgroup_prog_dir, and *name, the latter's
- * last component (in cgroup_prog_dir); -1 when there is none: nothing is
- * made outside bpffs (a /sys/fs/bpf nobody mounted). */
+char *cgroup_prog_parent(const char **name)
+{
+    const char *slash = cgroup_prog_dir != NULL ? strrchr(cgroup_prog_dir, '/') : NULL;
+    if (slash == NULL || slash[1] == '\0')
+        return NULL;
+    if (name != NULL)
+        *name = slash + 1;
+    return slash == cgroup_prog_dir ? xstrdup("/")
+                                    : xstrndup(cgroup_prog_dir, (size_t)(slash - cgroup_prog_dir));
+}
+
+/* The bpffs directory that holds cgroup_prog_dir, and *name (may be NULL)
+ * as cgroup_prog_parent gives it; -1 when there is none: nothing is made
+ * outside bpffs (a /sys/fs/bpf nobody mounted). */
 static int prog_parent_open(const char **name)
 {
-    if (cgroup_prog_dir == NULL)
+    cleanup_free char *parent = cgroup_prog_parent(name);
+    if (parent == NULL)
         return -1;
-    cleanup_free char *copy = xstrdup(cgroup_prog_dir);
-    char *slash = strrchr(copy, '/');
-    if (slash == NULL || slash[1] == '\0')
-        return -1;
-    *slash = '\0';
-    *name = cgroup_prog_dir + (slash + 1 - copy);
-    cleanup_fd int parent = open(copy[0] != '\0' ? copy : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_fd int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     struct statfs sfs;
-    if (parent < 0 || fstatfs(parent, &sfs) < 0 || sfs.f_type != BPF_FS_MAGIC)
+    if (fd < 0 || fstatfs(fd, &sfs) < 0 || sfs.f_type != BPF_FS_MAGIC)
         return -1;
-    return steal_fd(&parent);
+    return steal_fd(&fd);
 }
 
 bool cgroup_keeps_programs(void)
 {
-    const char *name;
-    cleanup_fd int parent = prog_parent_open(&name);
+    cleanup_fd int parent = prog_parent_open(NULL);
     return parent >= 0;
 }
 

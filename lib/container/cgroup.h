@@ -38,6 +38,10 @@ void cgroup_grant_free(struct cgroup_grant *g);
  * one at /sys/fs/bpf). Without it every container's program is loaded anew
  * (the kernel's verifier, a third of a millisecond or more). */
 bool cgroup_keeps_programs(void);
+/* The directory that holds cgroup_prog_dir ("/" for a top-level one),
+ * allocated, and *name (may be NULL) its last component; NULL when there is
+ * no cgroup_prog_dir or it ends in a slash. */
+char *cgroup_prog_parent(const char **name);
 
 /* ---- exposed for tests ---------------------------------------------------- */
 

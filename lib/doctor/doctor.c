@@ -1030,7 +1030,8 @@ static void check_cgroup(struct ctx *c)
  * next container; without a bpffs each GPU container pays a load. */
 static void check_device_programs(struct ctx *c)
 {
-    if (cgroup_version_here(c) != 2 || cgroup_prog_dir == NULL)
+    cleanup_free char *parent = cgroup_prog_parent(NULL);
+    if (cgroup_version_here(c) != 2 || parent == NULL)
         return;
     if (cgroup_keeps_programs()) {
         add(c->r, "device programs", DOCTOR_OK, NULL,
@@ -1039,10 +1040,6 @@ static void check_device_programs(struct ctx *c)
             cgroup_prog_dir);
         return;
     }
-    cleanup_free char *parent = xstrdup(cgroup_prog_dir);
-    char *slash = strrchr(parent, '/');
-    if (slash != NULL)
-        slash[slash == parent] = '\0';
     add(c->r, "device programs", DOCTOR_WARNING,
         xasprintf("mount -t bpf bpf %s (systemd mounts it at boot; elsewhere add `bpf %s bpf "
                   "defaults 0 0` to /etc/fstab)",
