@@ -8,6 +8,17 @@
  *   floor PLAN ROOTFS [LOG]          standalone, in a fresh mount namespace
  *   floor --hook PLAN ROOTFS [LOG]   as an OCI prestart hook: enters the
  *                                    mount namespace of the state's pid
+ *   floor --exec PLAN ROOTFS LOG RUNTIME ARGS...
+ *                                    before the runtime, in a mount namespace
+ *                                    of its own whose copy of the ROOTFS
+ *                                    mount (a mount point) is made private,
+ *                                    so that nothing reaches the host; then
+ *                                    execs RUNTIME ARGS: its container's mount
+ *                                    namespace is a copy of that one, and the
+ *                                    runtime's recursive bind of the rootfs
+ *                                    carries the mounts in. Device nodes are
+ *                                    skipped (a /dev tmpfs would hide them:
+ *                                    they go in config.json's linux.devices)
  *
  * PLAN lines (tab separated): "b SRC DST" bind mount, "l TARGET LINK" symlink;
  * DST and LINK are paths inside the container. The time of the work, in ms,
@@ -65,15 +76,23 @@ static int state_pid(void)
 int main(int argc, char **argv)
 {
     int hook = argc > 1 && strcmp(argv[1], "--hook") == 0;
-    if (argc - hook < 3) {
-        fprintf(stderr, "usage: floor [--hook] PLAN ROOTFS [LOG]\n");
+    int pre = argc > 1 && strcmp(argv[1], "--exec") == 0;
+    if (argc - hook < 3 || (pre && argc < 6)) {
+        fprintf(stderr, "usage: floor [--hook] PLAN ROOTFS [LOG]\n"
+                        "       floor --exec PLAN ROOTFS LOG RUNTIME ARGS...\n");
         return 2;
     }
+    hook |= pre; /* the same argument positions */
     const char *plan = argv[1 + hook], *rootfs = argv[2 + hook];
     const char *log = argc - hook > 3 ? argv[3 + hook] : NULL;
-    int pid = hook ? state_pid() : 0;
+    int pid = hook && !pre ? state_pid() : 0;
     unsigned long long t0 = now_ns();
-    if (hook) {
+    if (pre) {
+        if (unshare(CLONE_NEWNS) < 0)
+            die("unshare", "mnt");
+        if (mount(NULL, rootfs, NULL, MS_PRIVATE, NULL) < 0)
+            die("make private (a mount point?)", rootfs);
+    } else if (hook) {
         char ns[64];
         snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", pid);
         int fd = open(ns, O_RDONLY | O_CLOEXEC);
@@ -110,6 +129,8 @@ int main(int argc, char **argv)
         struct stat st;
         if (stat(a, &st) < 0)
             die("stat", a);
+        if (pre && S_ISCHR(st.st_mode))
+            continue;
         unsigned long flags = MS_NOSUID;
         if (S_ISDIR(st.st_mode)) {
             if (mkdir(dst, 0755) < 0 && errno != EEXIST)
@@ -138,6 +159,10 @@ int main(int argc, char **argv)
                 (double)(t2 - t0) / 1e6, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, mounts,
                 links);
         fclose(l);
+    }
+    if (pre) {
+        execv(argv[5], argv + 5);
+        die("exec", argv[5]);
     }
     return 0;
 }

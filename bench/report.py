@@ -35,6 +35,8 @@ START_CASES = [
     ("prep-1gpu", "experiment: no hook, the driver in one rbind of a prepared directory, 1 GPU"),
     ("prep-all", "experiment: the same, all GPUs"),
     ("prep-env-1gpu", "experiment: the same, 1 GPU, no links: LD_LIBRARY_PATH names the directory"),
+    ("pre-1gpu", "experiment: no hook, the floor's mounts made before runc in its mount namespace, 1 GPU"),
+    ("pre-all", "experiment: the same, all GPUs"),
 ]
 PHASES = ["parse", "discovery", "require", "cgroup", "namespace", "mounts", "proc", "ldcache"]
 SCALE_ROWS = [
@@ -251,7 +253,8 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
 
     # 5. phases
     cases = [c for c in ("hook-1gpu", "hook-all", "hook-1gpu-cuda", "hook-1gpu-nocache",
-                         "hook-all-nocache", "floor-1gpu", "floor-all")
+                         "hook-all-nocache", "floor-1gpu", "floor-all", "pre-1gpu", "pre-all",
+                         "docker-gpus-all")
              if find(st, "phase", c, "ms")]
     if cases:
         w("### Where the time goes: the hook's phases, median ms (from its log)\n")

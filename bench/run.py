@@ -281,15 +281,24 @@ class Bench:
                     "env": ["GCTK_CONFIG=" + conf]}
         return {"path": self.hook, "args": ["gctk-hook", "prestart"], "env": ["GCTK_CONFIG=" + conf]}
 
-    def run_container(self, bundle, runtime=None, env=None):
+    def run_container(self, bundle, runtime=None, env=None, prefix=()):
         cid = "gb%d-%d" % (os.getpid(), self.n)
-        argv = [runtime or self.runc, "--root", self.runc_root, "run", "-b", bundle, cid]
+        argv = list(prefix) + [runtime or self.runc, "--root", self.runc_root, "run", "-b",
+                               bundle, cid]
         out = os.path.join(self.tmp, "runc.out")
         ms, _, rc = spawn_timed(argv, env=env, out=out)
         if rc != 0:
             with open(out) as f:
                 sys.exit("bench: container failed (%s):\n%s" % (" ".join(argv), f.read()[-2000:]))
         return ms, cid
+
+    def hook_samples(self, part, case, phase_case, logf, start):
+        """The own time of each hook run logged after offset start, as
+        (part, case) samples, and its steps as phase samples of phase_case."""
+        for _, total, ph in self.hook_times(logf, start):
+            self.samples.add(part, case, "", "hook_ms", total)
+            for k, v in (ph or {}).items():
+                self.samples.add("phase", phase_case, k, "n" if k.startswith("n_") else "ms", v)
 
     def hook_times(self, logf, start):
         """The hook's log lines after offset start: [(id, total, {phase: ms})]."""
@@ -426,6 +435,15 @@ class Bench:
             s["process"]["env"] = [e for e in s["process"]["env"] if not e.startswith("PATH=")]
             s["process"]["env"] += ["PATH=%s/bin:/usr/sbin:/usr/bin:/sbin:/bin" % PREPARED,
                                     "LD_LIBRARY_PATH=%s/lib64:%s/lib" % (PREPARED, PREPARED)]
+        self.device_edits(s, root, p)
+        s["mounts"].append({"destination": PREPARED, "type": "bind", "source": d,
+                            "options": ["rbind", "ro", "nosuid", "nodev"]})
+        return s
+
+    def device_edits(self, s, root, p):
+        """Into config.json s, the nodes of listing p for runc to make, in
+        linux.devices with their cgroup rules, and the /proc entries of the
+        GPUs not asked for in maskedPaths."""
         lx = s["linux"]
         lx.setdefault("devices", [])
         for n in p["devices"]:
@@ -433,13 +451,21 @@ class Bench:
                                   "minor": n["minor"], "fileMode": 0o666, "uid": 0, "gid": 0})
             lx["resources"]["devices"].append({"allow": True, "type": "c", "major": n["major"],
                                                "minor": n["minor"], "access": "rwm"})
-        s["mounts"].append({"destination": PREPARED, "type": "bind", "source": d,
-                            "options": ["rbind", "ro", "nosuid", "nodev"]})
         asked = {g["bus_id"] for g in p["gpus"]}
         for g in self.listing(root, "all")["gpus"]:
             if g["bus_id"] not in asked:
                 lx.setdefault("maskedPaths", []).append(
                     "/proc/driver/nvidia/gpus/" + g["bus_id"][-12:].lower())
+
+    def pre_config(self, root, devices):
+        """config.json of the experiment of mounts made before the runtime
+        (`floor --exec`): no hook; the nodes and the /proc mask as in
+        prepared_config()."""
+        s = self.spec_template()
+        s["root"] = {"path": "", "readonly": False}
+        s["process"]["terminal"] = False
+        s["process"]["args"] = ["/bin/true"]
+        self.device_edits(s, root, self.listing(root, devices))
         return s
 
     # ---- the parts ----
@@ -527,6 +553,12 @@ class Bench:
             # ... and nothing written: the libraries found through
             # LD_LIBRARY_PATH, as GKE gives the driver to nvidia/cuda images
             ("prep-env-1gpu", [], None, None),
+            # an experiment: the floor's mounts and links made before the
+            # runtime, by a process that then execs runc, in a mount
+            # namespace of its own that runc's container copies (`floor
+            # --exec`); no hook, the nodes and the /proc mask in config.json
+            ("pre-1gpu", [], None, None),
+            ("pre-all", [], None, None),
         ]
         prepared = {}
         if not self.a.cases or {"prep-1gpu", "prep-all", "prep-env-1gpu"} & set(self.a.cases.split(",")):
@@ -535,6 +567,9 @@ class Bench:
                 prepared[c] = self.floor_plan(root, dev, "plan-" + c, names)
                 directs[c] = self.prepared_config(root, dev)
             directs["prep-env-1gpu"] = self.prepared_config(root, "0", env=True)
+        pre = {"pre-1gpu": plans["1gpu"], "pre-all": plans["all"]}
+        for c, dev in (("pre-1gpu", "0"), ("pre-all", "all")):
+            directs[c] = self.pre_config(root, dev)
         if self.a.cases:
             want = set(self.a.cases.split(",")) | {"plain"}
             unknown = want - {c[0] for c in cases}
@@ -571,21 +606,23 @@ class Bench:
                 if case in prepared:
                     if subprocess.run([self.floor, prepared[case], rootfs, floor_log]).returncode:
                         sys.exit("bench: floor failed to write the links of " + case)
+                prefix = [self.floor, "--exec", pre[case], rootfs, floor_log] if case in pre else []
                 ms, cid = self.run_container(d, self.runtime if via else None,
-                                             env_split if case.endswith("-split") else env)
+                                             env_split if case.endswith("-split") else env, prefix)
                 self.drop_rootfs(d)
                 if i < 2:
                     continue
                 self.samples.add("start", case, root_label(root), "wall_ms", ms)
-                for _, total, ph in self.hook_times(logf, off):
-                    self.samples.add("hook", case, "", "hook_ms", total)
-                    for k, v in (ph or {}).items():
-                        self.samples.add("phase", case, k, "n" if k.startswith("n_") else "ms", v)
-                if case in prepared:
+                self.hook_samples("hook", case, case, logf, off)
+                if case in prepared or case in pre:
                     with open(floor_log) as f:
                         f.seek(foff)
                         m = FLOOR_RE.search(f.read())
-                    self.samples.add("phase", case, "links", "ms", float(m.group(3)))
+                    if case in pre:
+                        self.samples.add("phase", case, "mounts", "ms", float(m.group(3)))
+                        self.samples.add("phase", case, "n_mounts", "n", int(m.group(4)))
+                    else:
+                        self.samples.add("phase", case, "links", "ms", float(m.group(3)))
                     self.samples.add("phase", case, "n_links", "n", int(m.group(5)))
                 if isinstance(hooks, str):
                     with open(floor_log) as f:
@@ -948,16 +985,28 @@ class Bench:
         bindir = os.path.join(d, "bin")
         os.makedirs(bindir)
         # Docker's --gpus runs `nvidia-container-runtime-hook prestart` found
-        # on dockerd's PATH, with an empty environment: a two-line wrapper
-        # hands gctk-hook its config (one exec of /bin/sh more than a link)
-        wrapper = os.path.join(bindir, "nvidia-container-runtime-hook")
-        with open(wrapper, "w") as f:
-            f.write("#!/bin/sh\nGCTK_CONFIG=%s exec %s \"$@\"\n" % (conf, self.hook))
-        os.chmod(wrapper, 0o755)
+        # on dockerd's PATH, with an empty environment: installed, a link to
+        # gctk-hook that reads the settings at its default path. dockerd runs
+        # in a mount namespace of its own where an overlay on that path's
+        # directory holds conf, so that the host's files stay as they are
+        # and the hook is timed as a user has it (no wrapper process); where
+        # that cannot be set up, a two-line wrapper hands gctk-hook conf
+        # (one exec of /bin/sh more)
+        hook = os.path.join(bindir, "nvidia-container-runtime-hook")
+        prefix = self.config_overlay(conf, d)
+        if prefix:
+            os.symlink(self.hook, hook)
+        else:
+            with open(hook, "w") as f:
+                f.write("#!/bin/sh\nGCTK_CONFIG=%s exec %s \"$@\"\n" % (conf, self.hook))
+            os.chmod(hook, 0o755)
+            self.notes.append("%s: gctk-hook run through a /bin/sh wrapper that names its "
+                              "settings (one process more than installed)" % part)
         sock = "unix://%s/docker.sock" % d
         env = dict(os.environ, PATH=bindir + ":" + os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"))
+        env.pop("GCTK_CONFIG", None)
         dlog = open(os.path.join(d, "dockerd.log"), "w")
-        p = subprocess.Popen([dockerd, "--host", sock, "--data-root", d + "/data",
+        p = subprocess.Popen(prefix + [dockerd, "--host", sock, "--data-root", d + "/data",
                               "--exec-root", d + "/exec", "--pidfile", d + "/docker.pid",
                               "--iptables=false", "--ip-masq=false", "--bridge=none",
                               # no port is published: no docker-proxy needed (a
@@ -983,6 +1032,33 @@ class Bench:
                               "ends: %s)" % (part, tail))
             return None
         return docker, sock
+
+    def config_overlay(self, conf, d):
+        """The command prefix that runs a program in a mount namespace of
+        its own where gctk's default settings file (named by `gctk-hook
+        --help`) is conf: an overlay on the nearest directory of that path
+        that exists. [] where that path or `unshare` cannot be had, or where
+        that directory holds a mount (the overlay would hide it: the H200
+        machines' driver is a mount in /usr/local)."""
+        text = subprocess.run([self.hook, "--help"], capture_output=True, text=True).stdout
+        m = re.search(r"else (/\S+)\.$", text, re.M)
+        unshare = shutil.which("unshare")
+        if not m or not unshare:
+            return []
+        path, lower = m.group(1), os.path.dirname(m.group(1))
+        while not os.path.isdir(lower):
+            lower = os.path.dirname(lower)
+        with open("/proc/self/mountinfo") as f:
+            points = [line.split()[4] for line in f]
+        if any(p == lower or p.startswith(lower.rstrip("/") + "/") for p in points):
+            return []
+        upper, work = os.path.join(d, "etc-upper"), os.path.join(d, "etc-work")
+        os.makedirs(upper)
+        os.makedirs(work)
+        script = ('mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$1" && '
+                  'mkdir -p "${4%/*}" && cp "$5" "$4" && shift 5 && exec "$@"')
+        return [unshare, "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+                lower, upper, work, path, conf]
 
     def part_docker(self):
         root = self.host()
@@ -1016,8 +1092,7 @@ class Bench:
                 if i < 2:
                     continue
                 self.samples.add("docker", case, root_label(root), "wall_ms", ms)
-                for _, total, _ in self.hook_times(logf, off):
-                    self.samples.add("docker", case, "", "hook_ms", total)
+                self.hook_samples("docker", case, "docker-" + case, logf, off)
 
     def part_ps(self):
         """`gctk ps` on the simulated 8-GPU host whose NVML reports 100
