@@ -544,31 +544,30 @@ class Bench:
         cases += [
             ("floor-1gpu", [], "floor-1gpu", None),
             ("floor-all", [], "floor-all", None),
-            # an experiment: no hook, the driver's files in one rbind mount
-            # of a directory prepared once on the host, links to them written
-            # into the rootfs before the start (their time is the `links`
-            # phase), the nodes and the /proc mask in config.json
-            ("prep-1gpu", [], None, None),
-            ("prep-all", [], None, None),
-            # ... and nothing written: the libraries found through
-            # LD_LIBRARY_PATH, as GKE gives the driver to nvidia/cuda images
-            ("prep-env-1gpu", [], None, None),
-            # an experiment: the floor's mounts and links made before the
-            # runtime, by a process that then execs runc, in a mount
-            # namespace of its own that runc's container copies (`floor
-            # --exec`); no hook, the nodes and the /proc mask in config.json
-            ("pre-1gpu", [], None, None),
-            ("pre-all", [], None, None),
         ]
+        # an experiment: no hook, the driver's files in one rbind mount of a
+        # directory prepared once on the host, links to them written into
+        # the rootfs before the start (their time is the `links` phase), the
+        # nodes and the /proc mask in config.json; with env, nothing written:
+        # the libraries found through LD_LIBRARY_PATH, as GKE gives the
+        # driver to nvidia/cuda images. case: (devices, env)
+        prep_cases = {"prep-1gpu": ("0", False), "prep-all": ("all", False),
+                      "prep-env-1gpu": ("0", True)}
+        # an experiment: the floor's mounts and links made before the runtime,
+        # by a process that then execs runc, in a mount namespace of its own
+        # that runc's container copies (`floor --exec`); no hook, the nodes
+        # and the /proc mask in config.json. case: devices
+        pre_cases = {"pre-1gpu": "0", "pre-all": "all"}
+        cases += [(c, [], None, None) for c in list(prep_cases) + list(pre_cases)]
         prepared = {}
-        if not self.a.cases or {"prep-1gpu", "prep-all", "prep-env-1gpu"} & set(self.a.cases.split(",")):
+        if not self.a.cases or set(prep_cases) & set(self.a.cases.split(",")):
             names = self.prepared_driver(root)[1]
-            for c, dev in (("prep-1gpu", "0"), ("prep-all", "all")):
-                prepared[c] = self.floor_plan(root, dev, "plan-" + c, names)
-                directs[c] = self.prepared_config(root, dev)
-            directs["prep-env-1gpu"] = self.prepared_config(root, "0", env=True)
-        pre = {"pre-1gpu": plans["1gpu"], "pre-all": plans["all"]}
-        for c, dev in (("pre-1gpu", "0"), ("pre-all", "all")):
+            for c, (dev, with_env) in prep_cases.items():
+                if not with_env:
+                    prepared[c] = self.floor_plan(root, dev, "plan-" + c, names)
+                directs[c] = self.prepared_config(root, dev, env=with_env)
+        pre = {c: plans["1gpu" if dev == "0" else "all"] for c, dev in pre_cases.items()}
+        for c, dev in pre_cases.items():
             directs[c] = self.pre_config(root, dev)
         if self.a.cases:
             want = set(self.a.cases.split(",")) | {"plain"}
