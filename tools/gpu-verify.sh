@@ -253,6 +253,8 @@ c["process"]["terminal"] = False
 c["process"]["args"] = json.loads(args)
 c["process"]["env"] += json.loads(env)
 extra = json.loads(os.environ.get("HOOK_ENV", "[]"))  # more of the hook's environment
+for k in ("bounding", "effective", "permitted"):  # more capabilities of the process
+    c["process"]["capabilities"][k] += json.loads(os.environ.get("CAPS", "[]"))
 c["hooks"] = {} if cfg == "none" else {"prestart": [{"path": hook, "args": ["gctk-hook", "prestart"], "env": ["GCTK_CONFIG=" + cfg] + extra}]}
 json.dump(c, open(p, "w"))
 EOF
@@ -296,6 +298,18 @@ if [ "$NGPU" -ge 2 ]; then
     crun "NVIDIA_VISIBLE_DEVICES=1: nvidia-smi -L" '["nvidia-smi", "-L"]' '["NVIDIA_VISIBLE_DEVICES=1"]'
     crun "NVIDIA_VISIBLE_DEVICES=1: CUDA" '["vecadd"]' '["NVIDIA_VISIBLE_DEVICES=1"]'
     crun "NVIDIA_VISIBLE_DEVICES=1: what the container sees" '["sh", "-c", "ls /dev/nvidia*; ls /proc/driver/nvidia/gpus"]' '["NVIDIA_VISIBLE_DEVICES=1"]'
+    # The driver's libraries make the device files they find missing where
+    # /proc/driver/nvidia/params says ModifyDeviceFiles: 1 and the process may
+    # mknod (Docker gives CAP_MKNOD): the hook's copy says 0, so a container
+    # given GPU 1 keeps GPU 1's node alone (docs/performance.md, eighth pass)
+    OUT_M=$(CAPS='["CAP_MKNOD"]' crun "NVIDIA_VISIBLE_DEVICES=1, CAP_MKNOD: /dev after nvidia-smi and CUDA" \
+        '["sh", "-c", "nvidia-smi -L >/dev/null; vecadd >/dev/null; ls /dev | grep nvidia"]' '["NVIDIA_VISIBLE_DEVICES=1"]')
+    echo "$OUT_M"
+    if printf '%s\n' "$OUT_M" | grep -qx nvidia1 && ! printf '%s\n' "$OUT_M" | grep -qx nvidia0; then
+        echo "no node made for a GPU not given (CAP_MKNOD): PASS"
+    else
+        echo "no node made for a GPU not given (CAP_MKNOD): FAIL"
+    fi
 fi
 crun "utility only: no libcuda, CUDA fails" '["vecadd"]' '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_DRIVER_CAPABILITIES=utility"]'
 crun "requirement cuda>=99" '["true"]' '["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_REQUIRE_CUDA=cuda>=99.0"]'
