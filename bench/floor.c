@@ -77,15 +77,15 @@ int main(int argc, char **argv)
 {
     int hook = argc > 1 && strcmp(argv[1], "--hook") == 0;
     int pre = argc > 1 && strcmp(argv[1], "--exec") == 0;
-    if (argc - hook < 3 || (pre && argc < 6)) {
+    int opt = hook || pre; /* the arguments after the option */
+    if (argc - opt < 3 || (pre && argc < 6)) {
         fprintf(stderr, "usage: floor [--hook] PLAN ROOTFS [LOG]\n"
                         "       floor --exec PLAN ROOTFS LOG RUNTIME ARGS...\n");
         return 2;
     }
-    hook |= pre; /* the same argument positions */
-    const char *plan = argv[1 + hook], *rootfs = argv[2 + hook];
-    const char *log = argc - hook > 3 ? argv[3 + hook] : NULL;
-    int pid = hook && !pre ? state_pid() : 0;
+    const char *plan = argv[1 + opt], *rootfs = argv[2 + opt];
+    const char *log = argc - opt > 3 ? argv[3 + opt] : NULL;
+    int pid = hook ? state_pid() : 0;
     unsigned long long t0 = now_ns();
     if (pre) {
         if (unshare(CLONE_NEWNS) < 0)
