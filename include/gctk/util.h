@@ -243,6 +243,11 @@ bool stat_private(const struct stat *st);
  * O_NOFOLLOW|O_DIRECTORY: fd, or -1 with errno (EACCES: it is there but not
  * stat_private). */
 int open_private_dir_at(int dirfd, const char *name);
+/* The text of the entry name in dirfd, a file gctk keeps for itself (a
+ * cache): a regular file, stat_private, at most max bytes, not followed if a
+ * link. NULL, and why (allocated; "no entry yet" when there is none),
+ * otherwise. */
+char *read_private_entry(int dirfd, const char *name, size_t max, size_t *len, char **why);
 /* Keeps a directory of entries (names starting with prefix) bounded: when
  * it holds max of them besides keep, they all go (keep stays). */
 void prune_entries(int dirfd, const char *prefix, const char *keep, size_t max);

@@ -348,29 +348,6 @@ static int open_dir(const char *path, char **why)
     return fd;
 }
 
-/* The entry's text; NULL (and why) when there is none we may trust. */
-static char *read_entry(int dirfd, const char *name, size_t *len, char **why)
-{
-    cleanup_fd int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        *why = xstrdup(errno == ENOENT ? "no entry yet" : strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !stat_private(&st) ||
-        st.st_size > (off_t)CACHE_MAX) {
-        *why = xasprintf("`%s` is not a regular file of uid %u, mode 0600, under %u bytes", name,
-                         (unsigned)geteuid(), CACHE_MAX);
-        return NULL;
-    }
-    char *text = NULL;
-    if (read_fd_sized(fd, CACHE_MAX, (size_t)st.st_size, &text, len, NULL) < 0) {
-        *why = xasprintf("read `%s`", name);
-        return NULL;
-    }
-    return text;
-}
-
 /* ---- the entry: key, dependencies, host ------------------------------------------ */
 
 static int dep_cmp(const void *a, const void *b)
@@ -917,7 +894,7 @@ char *host_cache_cuda_lookup(const char *dir, const char *path, char **key)
         return NULL;
     cleanup_free char *name = cuda_entry_name(k);
     size_t len = 0;
-    cleanup_free char *text = read_entry(dirfd, name, &len, &why);
+    cleanup_free char *text = read_private_entry(dirfd, name, CACHE_MAX, &len, &why);
     if (text != NULL && str_has_prefix(text, k)) {
         const char *v = text + strlen(k);
         size_t n = strcspn(v, "\n");
@@ -981,7 +958,7 @@ static gctk_host *load(int dirfd, const char *name, const char *root, unsigned f
                        const struct gctk_host_cache *c, char **why)
 {
     size_t len = 0;
-    cleanup_free char *text = read_entry(dirfd, name, &len, why);
+    cleanup_free char *text = read_private_entry(dirfd, name, CACHE_MAX, &len, why);
     if (text == NULL)
         return NULL;
     char *key_end = memchr(text, '\n', len);

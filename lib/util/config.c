@@ -3,6 +3,7 @@
  * config.toml translated into the same keys (nvconfig.c). Both are applied
  * by apply(), NVIDIA's first and gctk's over it: the one rule of precedence
  * (config.h). */
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "config.h"
 #include "json.h"
 #include "toml.h"
+#include "version.h"
 
 #ifndef GCTK_DEFAULT_CONFIG
 #define GCTK_DEFAULT_CONFIG "/etc/gctk/config.json"
@@ -276,10 +278,80 @@ static int load_own(const char *path, bool explicit, json_t **obj, unsigned long
     return 0;
 }
 
+/* NVIDIA's file translated once. Loading the TOML module (the C++ runtime
+ * with it) and parsing the file cost a hook some 1.4 ms, as much as the rest
+ * of its work, on every host that kept NVIDIA's file. The translation
+ * depends only on gctk's version, the file's path (in its messages) and its
+ * text: an entry holds all three in full, compared byte for byte with what
+ * was just read before the settings after them are used. Entries live in
+ * the discovery cache's directory (root's alone: open_private_dir_at),
+ * named by a hash of the key; off with that cache. Any doubt (another
+ * owner, a mode, a size, a text that differs, settings that do not parse)
+ * means the module, and the entry replaced. A cache is never an error. */
+#define NVCACHE_PREFIX "gctk-nvconfig 1\t"
+#define NVCACHE_MAX (4u << 20)
+#define NVCACHE_ENTRIES 16
+
+/* The directory gctk's own file names for the discovery cache (its default
+ * when it names none); NULL: off, or not a path apply() accepts. */
+static const char *nvcache_dir(const json_t *own)
+{
+    json_t *v = json_object_get(own, "discovery-cache");
+    if (v == NULL)
+        return GCTK_DEFAULT_CACHE;
+    const char *dir = json_string_value(v);
+    return dir != NULL && dir[0] == '/' ? dir : NULL;
+}
+
+/* The entry's key, and its name in *name; false for a path or text it
+ * cannot hold (a tab or newline in the path, a NUL in the text). */
+static bool nvcache_key(const char *path, const char *text, size_t len, struct strbuf *key,
+                        char **name)
+{
+    if (strpbrk(path, "\t\n") != NULL || strlen(text) != len)
+        return false;
+    strbuf_addf(key, NVCACHE_PREFIX "%s\t%s\t%zu\n%s\n", GCTK_VERSION, path, len, text);
+    *name = xasprintf("nvconfig-%016llx", hash64(key->s, key->len, HASH64_INIT));
+    return true;
+}
+
+static json_t *nvcache_get(int dirfd, const char *name, const struct strbuf *key)
+{
+    size_t len = 0;
+    cleanup_free char *why = NULL;
+    cleanup_free char *text = read_private_entry(dirfd, name, NVCACHE_MAX, &len, &why);
+    if (text == NULL || len <= key->len || memcmp(text, key->s, key->len) != 0)
+        return NULL;
+    json_t *settings = NULL;
+    cleanup_error gctk_error *e = NULL;
+    if (json_parse(name, text + key->len, len - key->len, &settings, &e) < 0)
+        return NULL;
+    if (!json_is_object(settings)) {
+        json_decref(settings);
+        return NULL;
+    }
+    return settings;
+}
+
+static void nvcache_put(int dirfd, const char *name, const struct strbuf *key,
+                        const json_t *settings)
+{
+    cleanup_free char *json = json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS);
+    if (json == NULL)
+        return;
+    cleanup_strbuf struct strbuf entry = {0};
+    strbuf_addf(&entry, "%s%s\n", key->s, json);
+    prune_entries(dirfd, "nvconfig-", name, NVCACHE_ENTRIES);
+    const struct write_opts o = {.mode = 0600, .no_sync = true};
+    write_file_at(dirfd, name, entry.s, entry.len, &o, NULL);
+}
+
 /* NVIDIA's config.toml, translated: *settings NULL when there is none. Only
- * here is the TOML module loaded, and only for a file that exists. */
-static int load_nvidia(const char *root, char **found, json_t **settings, struct nvkey_list *report,
-                       unsigned long long *digest, gctk_error **err)
+ * here is the TOML module loaded, and only for a file that exists and whose
+ * translation is not in cache_dir (NULL: no cache). A report asks for the
+ * module's reading itself. */
+static int load_nvidia(const char *root, const char *cache_dir, char **found, json_t **settings,
+                       struct nvkey_list *report, unsigned long long *digest, gctk_error **err)
 {
     bool explicit = false;
     cleanup_free char *path = nvconfig_path(root, &explicit);
@@ -299,12 +371,23 @@ static int load_nvidia(const char *root, char **found, json_t **settings, struct
     }
     /* the digest (the discovery cache's key) covers both files' texts */
     *digest = hash64(text, len, hash64("toml", 4, *digest != 0 ? *digest : HASH64_INIT));
+    cleanup_strbuf struct strbuf key = {0};
+    cleanup_free char *name = NULL;
+    cleanup_fd int dirfd = -1;
+    if (report == NULL && cache_dir != NULL && nvcache_key(path, text, len, &key, &name))
+        dirfd = open_private_dir_at(AT_FDCWD, cache_dir);
+    if (dirfd >= 0 && (*settings = nvcache_get(dirfd, name, &key)) != NULL) {
+        *found = steal_pointer(&path);
+        return 0;
+    }
     cleanup_free char *what = xasprintf("`%s`", path);
     cleanup_json json_t *doc = gctk_toml_parse(text, len, what, err);
     if (doc == NULL)
         return gctk_hint(err, "fix the file (NVIDIA's toolkit refuses it too) or move it away");
     if (nvconfig_translate(doc, path, settings, report, err) < 0)
         return -1;
+    if (dirfd >= 0)
+        nvcache_put(dirfd, name, &key, *settings);
     *found = steal_pointer(&path);
     return 0;
 }
@@ -343,7 +426,8 @@ static int read_sources(const char *path, struct sources *s, struct nvkey_list *
         return -1;
     /* NVIDIA's file is found under the driver root gctk's own file names */
     const char *root = json_string_value(json_object_get(s->own, "root"));
-    if (load_nvidia(root, &s->nvidia_path, &s->nvidia, report, &s->digest, err) < 0) {
+    if (load_nvidia(root, nvcache_dir(s->own), &s->nvidia_path, &s->nvidia, report, &s->digest,
+                    err) < 0) {
         sources_clear(s);
         return -1;
     }

@@ -914,6 +914,28 @@ int open_private_dir_at(int dirfd, const char *name)
     return fd;
 }
 
+char *read_private_entry(int dirfd, const char *name, size_t max, size_t *len, char **why)
+{
+    cleanup_fd int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *why = xstrdup(errno == ENOENT ? "no entry yet" : strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !stat_private(&st) ||
+        st.st_size > (off_t)max) {
+        *why = xasprintf("`%s` is not a regular file of uid %u, mode 0600, under %zu bytes", name,
+                         (unsigned)geteuid(), max);
+        return NULL;
+    }
+    char *text = NULL;
+    if (read_fd_sized(fd, max, (size_t)st.st_size, &text, len, NULL) < 0) {
+        *why = xasprintf("read `%s`", name);
+        return NULL;
+    }
+    return text;
+}
+
 void prune_entries(int dirfd, const char *prefix, const char *keep, size_t max)
 {
     int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

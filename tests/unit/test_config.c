@@ -6,11 +6,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <ftw.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -125,6 +127,134 @@ static void test_no_file_no_module(void **state)
     assert_null(c.nvidia_path);
     config_clear(&c);
     assert_null(dlopen(TEST_TOML_MODULE, RTLD_NOW | RTLD_NOLOAD));
+}
+
+/* A failed test leaves no NVIDIA file named for the next one */
+static int unset_nvidia_env(void **state)
+{
+    (void)state;
+    unsetenv(NVIDIA_CONFIG_PATH_ENV);
+    return 0;
+}
+
+/* NVIDIA's file through its cached translation: a host that kept NVIDIA's
+ * file loads the TOML module once, not at every hook. Second: the first
+ * translation is made in a child, so that this process has never loaded
+ * the module when it reads the entry. */
+static void test_nvidia_cache_no_module(void **state)
+{
+    (void)state;
+    cleanup_free char *text = xasprintf("{\"discovery-cache\": \"%s/nvcache/cache\"}", tmp);
+    cleanup_free char *own = put("nvcache/gctk.json", text);
+    cleanup_free char *nv = put("nvcache/config.toml", nvidia_default);
+    setenv(NVIDIA_CONFIG_PATH_ENV, nv, 1);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct gctk_config c = {0};
+        _exit(config_load(own, &c, NULL) == 0 && c.nvidia_path != NULL ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    struct gctk_config c = {0};
+    gctk_error *err = NULL;
+    assert_int_equal(config_load(own, &c, &err), 0);
+    unsetenv(NVIDIA_CONFIG_PATH_ENV);
+    assert_string_equal(c.nvidia_path, nv);
+    assert_string_equal(c.supported_driver_capabilities,
+                        "compat32,compute,display,graphics,ngx,utility,video");
+    assert_null(dlopen(TEST_TOML_MODULE, RTLD_NOW | RTLD_NOLOAD));
+    config_clear(&c);
+}
+
+/* The path of the one entry nvconfig-* in dir (fails unless exactly one) */
+static char *nvcache_entry(const char *dir)
+{
+    cleanup_dir DIR *d = opendir(dir);
+    assert_non_null(d);
+    char *found = NULL;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, "nvconfig-", 9) == 0) {
+            assert_null(found);
+            found = xasprintf("%s/%s", dir, de->d_name);
+        }
+    assert_non_null(found);
+    return found;
+}
+
+/* disable-require as config_load gives it, NVIDIA's file named by env */
+static bool load_disable_require(const char *own)
+{
+    struct gctk_config c = {0};
+    gctk_error *err = NULL;
+    if (config_load(own, &c, &err) < 0)
+        fail_msg("config_load: %s", err->msg);
+    bool v = c.disable_require;
+    config_clear(&c);
+    return v;
+}
+
+/* The entry is used only for the same gctk, path and text, and only as a
+ * private file: an entry whose settings were changed by hand shows that it
+ * is the one read, and any other file, or a mode that others can write,
+ * sends the hook back to the module. Off with the discovery cache. */
+static void test_nvidia_cache(void **state)
+{
+    (void)state;
+    cleanup_free char *dir = xasprintf("%s/nvc", tmp);
+    cleanup_free char *text = xasprintf("{\"discovery-cache\": \"%s\"}", dir);
+    cleanup_free char *own = put("nvc-own.json", text);
+    cleanup_free char *nv = put("nvc-config.toml", "disable-require = true\n");
+    setenv(NVIDIA_CONFIG_PATH_ENV, nv, 1);
+    assert_true(load_disable_require(own));
+    cleanup_free char *entry = nvcache_entry(dir);
+    struct stat st;
+    assert_int_equal(stat(entry, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    /* the entry's settings are the ones used: changed by hand, they show */
+    char *body = NULL;
+    size_t len = 0;
+    gctk_error *err = NULL;
+    assert_int_equal(read_file(entry, 1u << 20, &body, &len, &err), 0);
+    char *settings = strrchr(body, '{');
+    assert_non_null(settings);
+    assert_non_null(strstr(settings, "\"disable-require\":true"));
+    cleanup_free char *forged =
+        xasprintf("%.*s{\"disable-require\":false}\n", (int)(settings - body), body);
+    free(body);
+    const struct write_opts o = {.mode = 0600};
+    assert_int_equal(write_file(entry, forged, strlen(forged), &o, &err), 0);
+    assert_false(load_disable_require(own));
+    /* ... but not by another owner's reading of the mode */
+    assert_int_equal(chmod(entry, 0644), 0);
+    assert_true(load_disable_require(own));
+    /* the module's translation replaced it */
+    assert_int_equal(stat(entry, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(write_file(entry, forged, strlen(forged), &o, &err), 0);
+    assert_false(load_disable_require(own));
+    /* another text (a comment added) is another entry */
+    free(put("nvc-config.toml", "# kept\ndisable-require = true\n"));
+    assert_true(load_disable_require(own));
+    /* the same text at another path too: the path is in the key */
+    cleanup_free char *moved = put("nvc-moved.toml", "disable-require = true\n");
+    setenv(NVIDIA_CONFIG_PATH_ENV, moved, 1);
+    assert_true(load_disable_require(own));
+    /* a text that does not parse is refused, and no entry stands for it */
+    free(put("nvc-moved.toml", "disable-require = \n"));
+    struct gctk_config c = {0};
+    assert_int_equal(config_load(own, &c, &err), -1);
+    gctk_error_free(err);
+    err = NULL;
+    /* without the discovery cache, nothing is kept */
+    cleanup_free char *off_dir = xasprintf("%s/nvc-off", tmp);
+    cleanup_free char *off = put("nvc-off.json", "{\"discovery-cache\": null}");
+    setenv(NVIDIA_CONFIG_PATH_ENV, nv, 1);
+    assert_true(load_disable_require(off));
+    assert_int_equal(access(off_dir, F_OK), -1);
+    unsetenv(NVIDIA_CONFIG_PATH_ENV);
 }
 
 /* NVIDIA's default file: every key known, none a warning, and what it says
@@ -277,8 +407,9 @@ static void test_precedence(void **state)
     (void)state;
     cleanup_free char *root = xasprintf("%s/host", tmp);
     cleanup_free char *text = xasprintf("{\"root\": \"%s\", \"no-cgroups\": false, "
-                                        "\"allow-unprivileged-env\": true, \"log\": null}",
-                                        root);
+                                        "\"allow-unprivileged-env\": true, \"log\": null, "
+                                        "\"discovery-cache\": \"%s/cache\"}",
+                                        root, tmp);
     cleanup_free char *own = put("host/gctk.json", text);
     cleanup_free char *nv = put("host/etc/nvidia-container-runtime/config.toml",
                                 "accept-nvidia-visible-devices-envvar-when-unprivileged = false\n"
@@ -308,7 +439,8 @@ static void test_precedence(void **state)
     config_clear(&c);
 
     /* where gctk's file names no root, NVIDIA's sets it */
-    cleanup_free char *bare = put("host/bare.json", "{}");
+    cleanup_free char *bare_text = xasprintf("{\"discovery-cache\": \"%s/cache\"}", tmp);
+    cleanup_free char *bare = put("host/bare.json", bare_text);
     setenv(NVIDIA_CONFIG_PATH_ENV, nv, 1);
     assert_int_equal(config_load(bare, &c, &err), 0);
     assert_string_equal(c.root, "/elsewhere");
@@ -512,7 +644,8 @@ static void test_defaults_round_trip(void **state)
 static void test_nvidia_file_type(void **state)
 {
     (void)state;
-    cleanup_free char *own = put("types/gctk.json", "{}");
+    cleanup_free char *own_text = xasprintf("{\"discovery-cache\": \"%s/cache\"}", tmp);
+    cleanup_free char *own = put("types/gctk.json", own_text);
     cleanup_free char *real = put("types/real.toml", "disable-require = true\n");
     cleanup_free char *fifo = xasprintf("%s/types/fifo.toml", tmp);
     cleanup_free char *link = xasprintf("%s/types/link.toml", tmp);
@@ -532,7 +665,8 @@ static void test_nvidia_file_type(void **state)
     /* found under the driver root, not named: refused the same */
     unsetenv(NVIDIA_CONFIG_PATH_ENV);
     cleanup_free char *root = xasprintf("%s/types/host", tmp);
-    cleanup_free char *text = xasprintf("{\"root\": \"%s\"}", root);
+    cleanup_free char *text =
+        xasprintf("{\"root\": \"%s\", \"discovery-cache\": \"%s/cache\"}", root, tmp);
     cleanup_free char *rooted = put("types/rooted.json", text);
     cleanup_free char *dir = xasprintf("%s/etc/nvidia-container-runtime", root);
     gctk_error *err = NULL;
@@ -602,10 +736,17 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_file_no_module), /* first: before any TOML is parsed */
-        cmocka_unit_test(test_default_file),        cmocka_unit_test(test_keys),
-        cmocka_unit_test(test_type_errors),         cmocka_unit_test(test_precedence),
-        cmocka_unit_test(test_own_settings),        cmocka_unit_test(test_set),
-        cmocka_unit_test(test_defaults_round_trip), cmocka_unit_test(test_nvidia_file_type),
+        /* second: the same */
+        cmocka_unit_test_teardown(test_nvidia_cache_no_module, unset_nvidia_env),
+        cmocka_unit_test_teardown(test_nvidia_cache, unset_nvidia_env),
+        cmocka_unit_test(test_default_file),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_type_errors),
+        cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_own_settings),
+        cmocka_unit_test(test_set),
+        cmocka_unit_test(test_defaults_round_trip),
+        cmocka_unit_test(test_nvidia_file_type),
         cmocka_unit_test(test_settings_env),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
