@@ -726,10 +726,12 @@ class Bench:
     def part_nvconfig(self):
         """What NVIDIA's config.toml costs the hook. gctk-hook reads its
         settings before anything else, and loads the TOML module (the C++
-        runtime with it) only when NVIDIA's file exists: the whole hook
-        process for a container that asks for no GPU (settings, config.json,
-        nothing else), and runc run with the hook and 1 GPU, each without and
-        with NVIDIA's default file, interleaved."""
+        runtime with it) only when NVIDIA's file exists and its translation
+        is not in the cache directory: the whole hook process for a
+        container that asks for no GPU (settings, config.json, nothing
+        else), and runc run with the hook and 1 GPU, each without NVIDIA's
+        default file, with it, and with it but its translation removed
+        before each run, interleaved."""
         root = self.host()
         conf, logf = self.config(root, "nvconfig")
         base = self.base()
@@ -742,7 +744,16 @@ class Bench:
         empty = os.path.join(self.tmp, "no-nvidia-config")
         os.makedirs(empty, exist_ok=True)
         envs = {"without": ["XDG_CONFIG_HOME=" + empty],
-                "with": ["NVIDIA_CTK_CONFIG_FILE_PATH=" + toml]}
+                "with": ["NVIDIA_CTK_CONFIG_FILE_PATH=" + toml],
+                "with-first": ["NVIDIA_CTK_CONFIG_FILE_PATH=" + toml]}
+        cache = os.path.join(self.tmp, "cache")
+
+        def forget_translation():
+            """with-first: the file's translation is not kept (the first
+            container after the file changed): the TOML module each time"""
+            for name in os.listdir(cache) if os.path.isdir(cache) else []:
+                if name.startswith("nvconfig-"):
+                    os.unlink(os.path.join(cache, name))
         nogpu, _ = self.bundle(base)
         state = os.path.join(self.tmp, "nvconfig-state.json")
         with open(state, "w") as f:
@@ -753,6 +764,8 @@ class Bench:
             for case, extra in envs.items():
                 env = dict(GCTK_CONFIG=conf, PATH=os.environ.get("PATH", "/usr/bin:/bin"))
                 env.update(e.split("=", 1) for e in extra)
+                if case == "with-first":
+                    forget_translation()
                 fd = os.open(state, os.O_RDONLY)
                 t0 = time.perf_counter_ns()
                 pid = os.posix_spawn(self.hook, [self.hook, "prestart"], env,
@@ -765,6 +778,8 @@ class Bench:
                 hook = self.hook_entry(conf)
                 hook["env"] += extra
                 d, _ = self.bundle(base, ["NVIDIA_VISIBLE_DEVICES=0"], [hook])
+                if case == "with-first":
+                    forget_translation()
                 off = self.logsize(logf)
                 start_ms, _ = self.run_container(d, None, dict(os.environ, GCTK_CONFIG=conf))
                 self.drop_rootfs(d)
