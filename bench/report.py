@@ -190,7 +190,8 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
         w("| case | n | median | p95 | min | added (median) |")
         w("|---|---:|---:|---:|---:|---:|")
         for case, name in (("hook-nogpu", "the whole gctk-hook process, container asks for no GPU"),
-                           ("start-1gpu", "`runc run` with gctk-hook, 1 GPU")):
+                           ("start-1gpu", "`runc run` with gctk-hook, 1 GPU"),
+                           ("runtime-1gpu", "`gctk-runtime run`, 1 GPU")):
             a = find(st, "nvconfig", case + "-without", "wall_ms")
             for suffix, lab in (("-without", "without config.toml"),
                                 ("-with", "with NVIDIA's default config.toml"),

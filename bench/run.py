@@ -729,7 +729,8 @@ class Bench:
         runtime with it) only when NVIDIA's file exists and its translation
         is not in the cache directory: the whole hook process for a
         container that asks for no GPU (settings, config.json, nothing
-        else), and runc run with the hook and 1 GPU, each without NVIDIA's
+        else), runc run with the hook and 1 GPU, and the same through
+        gctk-runtime (which reads the settings too), each without NVIDIA's
         default file, with it, and with it but its translation removed
         before each run, interleaved."""
         root = self.host()
@@ -783,10 +784,20 @@ class Bench:
                 off = self.logsize(logf)
                 start_ms, _ = self.run_container(d, None, dict(os.environ, GCTK_CONFIG=conf))
                 self.drop_rootfs(d)
+                # through gctk-runtime, which reads the settings too and
+                # hands their variables to the hook it adds
+                d, _ = self.bundle(base, ["NVIDIA_VISIBLE_DEVICES=0"])
+                if case == "with-first":
+                    forget_translation()
+                renv = dict(os.environ, GCTK_CONFIG=conf)
+                renv.update(e.split("=", 1) for e in extra)
+                runtime_ms, _ = self.run_container(d, self.runtime, renv)
+                self.drop_rootfs(d)
                 if i < 2:
                     continue
                 self.samples.add("nvconfig", "hook-nogpu-" + case, "", "wall_ms", ms)
                 self.samples.add("nvconfig", "start-1gpu-" + case, "", "wall_ms", start_ms)
+                self.samples.add("nvconfig", "runtime-1gpu-" + case, "", "wall_ms", runtime_ms)
                 for _, total, _ in self.hook_times(logf, off):
                     self.samples.add("nvconfig", "start-1gpu-" + case, "", "hook_ms", total)
         self.drop_rootfs(nogpu)
