@@ -602,15 +602,9 @@ static void test_key(void **state)
 /* The only file named cuda-* in dir; NULL when there is none. */
 static char *cuda_entry(const char *dir)
 {
-    cleanup_dir DIR *d = opendir(dir);
-    assert_non_null(d);
-    char *found = NULL;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL)
-        if (str_has_prefix(de->d_name, "cuda-")) {
-            assert_null(found);
-            found = xasprintf("%s/%s", dir, de->d_name);
-        }
+    size_t n = 0;
+    char *found = test_entry_of(dir, "cuda-", &n);
+    assert_true(n <= 1);
     return found;
 }
 

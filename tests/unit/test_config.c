@@ -6,7 +6,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <dirent.h>
 #include <dlfcn.h>
 #include <ftw.h>
 #include <limits.h>
@@ -171,16 +170,9 @@ static void test_nvidia_cache_no_module(void **state)
 /* The path of the one entry nvconfig-* in dir (fails unless exactly one) */
 static char *nvcache_entry(const char *dir)
 {
-    cleanup_dir DIR *d = opendir(dir);
-    assert_non_null(d);
-    char *found = NULL;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL)
-        if (strncmp(de->d_name, "nvconfig-", 9) == 0) {
-            assert_null(found);
-            found = xasprintf("%s/%s", dir, de->d_name);
-        }
-    assert_non_null(found);
+    size_t n = 0;
+    char *found = test_entry_of(dir, "nvconfig-", &n);
+    assert_int_equal(n, 1);
     return found;
 }
 

@@ -3,6 +3,7 @@
  * The tests load the TOML module of this build, also where the build records
  * no build path (-Dbuild_tree_modules=false, as the Debian package's build
  * runs them). */
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,4 +42,23 @@ int test_rm_entry(const char *path, const struct stat *st, int flag, struct FTW 
 {
     (void)st, (void)flag, (void)f;
     return remove(path);
+}
+
+char *test_entry_of(const char *dir, const char *prefix, size_t *count)
+{
+    DIR *d = opendir(dir);
+    char *found = NULL;
+    *count = 0;
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
+            free(found);
+            found = NULL;
+            if (asprintf(&found, "%s/%s", dir, de->d_name) < 0)
+                found = NULL;
+            (*count)++;
+        }
+    if (d != NULL)
+        closedir(d);
+    return found;
 }

@@ -16,4 +16,8 @@ int test_use_build_sim(void);
 /* For nftw(dir, test_rm_entry, 32, FTW_DEPTH | FTW_PHYS): removes a tree */
 int test_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f);
 
+/* The path of an entry of dir whose name starts with prefix (malloc'ed;
+ * NULL when there is none), and in *count how many there are */
+char *test_entry_of(const char *dir, const char *prefix, size_t *count);
+
 #endif
