@@ -37,7 +37,7 @@ _gctk_flags()
         'compose check') echo --root --json --compose-version --docker-host --daemon-json --help ;;
         compat) echo --root --cuda --require --image-env --json --help ;;
         'cdi generate') echo --output --format --vendor --class --device-name-strategy \
-            --root --capabilities --gctk-path --imex-channels --help ;;
+            --root --capabilities --gctk-path --imex-channels --runtime-mounts --help ;;
         'cdi list') echo --spec-dir --help ;;
         'cdi validate') echo --no-host --spec-dir --root --help ;;
         'hook create-container') echo --mount --link --node-link --folder --host-driver-version --driver-root --rootfs --help ;;

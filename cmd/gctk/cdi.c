@@ -13,6 +13,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: gctk cdi generate [--output FILE] [--format json|yaml] [--vendor NAME]\n"
                "           [--class NAME] [--device-name-strategy index|uuid|both] [--root DIR]\n"
                "           [--capabilities LIST] [--gctk-path PATH] [--imex-channels]\n"
+               "           [--runtime-mounts]\n"
                "       gctk cdi list [--spec-dir DIR]...\n"
                "       gctk cdi validate [--no-host] [--spec-dir DIR]... [--root DIR] [FILE]...\n"
                "\n"
@@ -20,6 +21,8 @@ static void usage(FILE *f)
                "  format follows FILE's extension unless --format says otherwise).\n"
                "  --imex-channels: the spec of the host's IMEX channels instead\n"
                "  (nvidia.com/imex-channel=N, as NVIDIA's `cdi generate --mode imex`).\n"
+               "  The spec's hook mounts the driver's files; --runtime-mounts: list them as\n"
+               "  the spec's mounts, for the runtime to make, one by one.\n"
                "list: the devices the specs in " CDI_STATIC_DIR " and " CDI_DYNAMIC_DIR " offer.\n"
                "validate: the schema, the cdiVersion, and (unless --no-host) whether every node,\n"
                "  major:minor, host file and hook still exists here and matches the driver.\n");
@@ -44,6 +47,7 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
         {"capabilities", required_argument, NULL, 'C'},
         {"gctk-path", required_argument, NULL, 'p'},
         {"imex-channels", no_argument, NULL, 'I'},
+        {"runtime-mounts", no_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -95,6 +99,9 @@ static int cmd_generate(int argc, char **argv, struct global_opts *g)
             break;
         case 'I':
             o.imex_channels = true;
+            break;
+        case 'M':
+            o.runtime_mounts = true;
             break;
         }
     }

@@ -45,6 +45,9 @@ struct cdi_options {
     /* "NAME=VALUE" of the settings the hooks read (config_settings_env), or NULL */
     const struct strv *settings_env;
     bool no_cuda_compat; /* no forward compatibility in update-ldcache (cuda-compat: false) */
+    /* the driver's files as containerEdits.mounts, for the runtime to make,
+     * instead of --mount arguments of the spec's hook */
+    bool runtime_mounts;
     /* the IMEX channels' spec instead (<vendor>/imex-channel, one device per
      * channel node of the host and "all"; no driver files) */
     bool imex_channels;
@@ -199,6 +202,17 @@ int cdi_visible_devices_names(const char *visible_devices, const char *default_k
  * (bind, rw, ro, nosuid, nodev, noexec); its MOUNT_* flag (rootfs.h) is
  * or'ed into *flags. */
 bool cdi_hook_mount_option(const char *opt, unsigned *flags);
+/* The "--mount" argument of create-container for a mount of a spec
+ * (hostPath, containerPath, options, type), or NULL where the hook cannot
+ * make it as runc would: not a plain bind mount, an option the hook does not
+ * apply (rbind, propagation, filesystem options), a path that is not
+ * absolute or holds its "::". */
+char *cdi_hook_mount_arg(const json_t *m);
+/* One "/HOST::/CONTAINER::OPTIONS" --mount argument of create-container:
+ * its source, its target (malloc'ed) and its MOUNT_* flags; -1 and a line
+ * naming what is wrong otherwise (*host and *target untouched). */
+int cdi_hook_mount_parse(const char *arg, char **host, char **target, unsigned *flags,
+                         gctk_error **err);
 
 /* Each hook works in the rootfs with the OCI hook's hardening (lib/container/
  * rootfs.c); what it creates there belongs to the root of process pid's user

@@ -130,27 +130,39 @@ bool cdi_hook_mount_option(const char *opt, unsigned *flags)
     return false;
 }
 
+int cdi_hook_mount_parse(const char *arg, char **host, char **target, unsigned *flags,
+                         gctk_error **err)
+{
+    const char *sep = strstr(arg, "::");
+    const char *opts = sep != NULL ? strstr(sep + 2, "::") : NULL;
+    if (sep == NULL || arg[0] != '/' || sep[2] != '/' || opts == NULL)
+        return gctk_fail(err, 0, "mount `%s`: use /HOST::/CONTAINER::OPTIONS", arg);
+    cleanup_free char *t = xstrndup(sep + 2, (size_t)(opts - sep - 2));
+    cleanup_free char *list = xstrdup(opts + 2);
+    unsigned f = 0;
+    char *save = NULL;
+    for (char *o = strtok_r(list, ",", &save); o != NULL; o = strtok_r(NULL, ",", &save))
+        if (!cdi_hook_mount_option(o, &f))
+            return gctk_fail(err, 0,
+                             "mount `%s`: option `%s` is not one of a bind mount's "
+                             "(bind, ro, rw, nosuid, nodev, noexec)",
+                             t, o);
+    *host = xstrndup(arg, (size_t)(sep - arg));
+    *target = steal_pointer(&t);
+    *flags = f;
+    return 0;
+}
+
 /* One "HOST::CONTAINER::OPTIONS" bind mount: the source opened on the host
  * side of the container's mount namespace (before pivot_root its paths are
  * the host's), followed as mount(2) follows it; the target made inside the
  * rootfs as runc would make it, a directory for a directory, else a file. */
 static int bind_mount(struct rootfs *r, const char *spec, struct mount_journal *j, gctk_error **err)
 {
-    const char *sep = strstr(spec, "::");
-    const char *opts = sep != NULL ? strstr(sep + 2, "::") : NULL;
-    if (sep == NULL || spec[0] != '/' || sep[2] != '/' || opts == NULL)
-        return gctk_fail(err, 0, "mount `%s`: use /HOST::/CONTAINER::OPTIONS", spec);
-    cleanup_free char *host = xstrndup(spec, (size_t)(sep - spec));
-    cleanup_free char *target = xstrndup(sep + 2, (size_t)(opts - sep - 2));
-    cleanup_free char *list = xstrdup(opts + 2);
+    cleanup_free char *host = NULL, *target = NULL;
     unsigned flags = 0;
-    char *save = NULL;
-    for (char *o = strtok_r(list, ",", &save); o != NULL; o = strtok_r(NULL, ",", &save))
-        if (!cdi_hook_mount_option(o, &flags))
-            return gctk_fail(err, 0,
-                             "mount `%s`: option `%s` is not one of a bind mount's "
-                             "(bind, ro, rw, nosuid, nodev, noexec)",
-                             target, o);
+    if (cdi_hook_mount_parse(spec, &host, &target, &flags, err) < 0)
+        return -1;
     cleanup_fd int src = open(host, O_PATH | O_CLOEXEC), dst = -1;
     struct stat st;
     if (src < 0 || fstat(src, &st) < 0)

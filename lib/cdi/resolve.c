@@ -409,11 +409,7 @@ static int apply_nodes(json_t *config, const json_t *nodes, gctk_error **err)
     return 0;
 }
 
-/* The "--mount" argument of gctk hook create-container for a mount of a
- * spec, or NULL where the hook cannot make it as runc would: not a plain
- * bind mount, an option the hook does not apply (rbind, propagation,
- * filesystem options), a path that is not absolute or holds its "::". */
-static char *hook_mount_arg(const json_t *m)
+char *cdi_hook_mount_arg(const json_t *m)
 {
     const char *type = json_string_value(json_object_get(m, "type"));
     const char *host = json_string_value(json_object_get(m, "hostPath"));
@@ -488,7 +484,7 @@ static json_t *own_hook_mounts(const json_t *edits)
     for (size_t i = 0; i < json_array_size(edits); i++) {
         json_t *mounts = json_object_get(json_array_get(edits, i), "mounts");
         for (size_t k = 0; k < json_array_size(mounts); k++) {
-            cleanup_free char *arg = hook_mount_arg(json_array_get(mounts, k));
+            cleanup_free char *arg = cdi_hook_mount_arg(json_array_get(mounts, k));
             if (arg == NULL)
                 return NULL;
             json_array_append_new(list, json_string("--mount"));
@@ -625,7 +621,7 @@ int cdi_apply(json_t *config, const json_t *edits, const struct stat *own_gctk, 
     return 0;
 }
 
-/* The "--mount" argument of a mount of config.json, as hook_mount_arg()
+/* The "--mount" argument of a mount of config.json, as cdi_hook_mount_arg()
  * gives it for the spec's mount it came from (an engine writes a spec's
  * mount as destination, type, source and options, unchanged). */
 static char *config_mount_arg(const json_t *m)
@@ -634,7 +630,7 @@ static char *config_mount_arg(const json_t *m)
         json_pack("{s:O?, s:O?, s:O?, s:O?}", "type", json_object_get(m, "type"), "hostPath",
                   json_object_get(m, "source"), "containerPath", json_object_get(m, "destination"),
                   "options", json_object_get(m, "options"));
-    return as_spec != NULL ? hook_mount_arg(as_spec) : NULL;
+    return as_spec != NULL ? cdi_hook_mount_arg(as_spec) : NULL;
 }
 
 /* The "--mount" arguments of every mount the specs give a hook of own_gctk:
@@ -658,7 +654,7 @@ static void spec_hook_mounts(const json_t *specs, const struct stat *own_gctk, s
             }
             json_array_foreach(json_object_get(edits, "mounts"), k, m)
             {
-                char *arg = own ? hook_mount_arg(m) : NULL;
+                char *arg = own ? cdi_hook_mount_arg(m) : NULL;
                 if (arg != NULL && !strv_contains(out, arg))
                     strv_push(out, arg);
                 else

@@ -141,6 +141,26 @@ static void check_node(struct checker *c, const json_t *n, const char *path)
     }
 }
 
+/* A bind mount's source (what: how the spec names it) on this host: still
+ * there, and of the driver that runs. */
+static void check_source(struct checker *c, const char *path, const char *what, const char *hp)
+{
+    struct stat st;
+    if (lstat(hp, &st) < 0) {
+        problem(c, path,
+                "%s `%s` no longer exists on this host: regenerate the spec "
+                "(`gctk cdi generate`; a driver upgrade removes the old files)",
+                what, hp);
+        return;
+    }
+    cleanup_free char *fv = host_file_version(hp);
+    if (c->driver != NULL && fv != NULL && strcmp(fv, c->driver) != 0)
+        problem(c, path,
+                "%s `%s` belongs to driver %s, this host runs %s: regenerate the "
+                "spec",
+                what, hp, fv, c->driver);
+}
+
 static void check_mount(struct checker *c, const json_t *m, const char *path)
 {
     static const char *const keys[] = {"hostPath", "containerPath", "options", "type", NULL};
@@ -157,20 +177,34 @@ static void check_mount(struct checker *c, const json_t *m, const char *path)
     const char *type = json_string_value(json_object_get(m, "type"));
     if (type != NULL && strcmp(type, "bind") != 0)
         return; /* tmpfs and the like have no host path */
-    struct stat st;
-    if (lstat(hp, &st) < 0) {
-        problem(c, path,
-                "hostPath `%s` no longer exists on this host: regenerate the spec "
-                "(`gctk cdi generate`; a driver upgrade removes the old files)",
-                hp);
+    check_source(c, path, "hostPath", hp);
+}
+
+/* The bind mounts gctk's `hook create-container` makes (its "--mount
+ * /HOST::/CONTAINER::OPTIONS" arguments, where gctk's specs put the
+ * driver's files): the form the hook takes, and the sources as a spec's
+ * mounts are checked. */
+static void check_hook_mounts(struct checker *c, const json_t *args, const char *path)
+{
+    const char *verb = json_string_value(json_array_get(args, 2));
+    if (!json_is_string(json_array_get(args, 1)) ||
+        strcmp(json_string_value(json_array_get(args, 1)), "hook") != 0 || verb == NULL ||
+        strcmp(verb, "create-container") != 0)
         return;
+    for (size_t i = 3; i + 1 < json_array_size(args); i++) {
+        const char *a = json_string_value(json_array_get(args, i));
+        if (a == NULL || strcmp(a, "--mount") != 0)
+            continue;
+        const char *arg = json_string_value(json_array_get(args, ++i));
+        cleanup_free char *p = xasprintf("%s.args[%zu]", path, i);
+        cleanup_free char *host = NULL, *target = NULL;
+        unsigned flags = 0;
+        cleanup_error gctk_error *e = NULL;
+        if (cdi_hook_mount_parse(arg != NULL ? arg : "", &host, &target, &flags, &e) < 0)
+            problem(c, p, "%s", e->msg);
+        else if (c->flags & CDI_CHECK_HOST)
+            check_source(c, p, "--mount source", host);
     }
-    cleanup_free char *fv = host_file_version(hp);
-    if (c->driver != NULL && fv != NULL && strcmp(fv, c->driver) != 0)
-        problem(c, path,
-                "hostPath `%s` belongs to driver %s, this host runs %s: regenerate the "
-                "spec",
-                hp, fv, c->driver);
 }
 
 static void check_hook(struct checker *c, const json_t *h, const char *path)
@@ -195,6 +229,7 @@ static void check_hook(struct checker *c, const json_t *h, const char *path)
                 name);
     if (p != NULL && p[0] != '/')
         problem(c, path, "`path` must be absolute");
+    check_hook_mounts(c, json_object_get(h, "args"), path);
     if (json_object_get(h, "env") == NULL)
         problem(c, path,
                 "no `env`: the hook inherits the runtime's environment; give it an "

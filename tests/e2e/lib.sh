@@ -215,6 +215,18 @@ runc_run() {
 # host_mounts: the host's mounts that involve this suite's scratch dir (other
 # processes may mount and unmount elsewhere meanwhile)
 host_mounts() { grep -c -- "$SCRATCH" /proc/self/mountinfo; }
+# spec_mounts SPEC: the driver's bind mounts a CDI spec (JSON or YAML) gives:
+# its hook's --mount arguments (gctk's specs) and its containerEdits.mounts
+# (`gctk cdi generate --runtime-mounts`, earlier gctk versions, other tools)
+spec_mounts() {
+    grep -cE -- '^[[:space:]]*(- )?"?--mount"?,?$|containerPath' "$1"
+}
+
+# spec_runtime_mounts SPEC: those of them the runtime makes (containerEdits.mounts)
+spec_runtime_mounts() {
+    grep -c 'containerPath' "$1"
+}
+
 # cdi_mounts_made LOG: how many mounts the CDI spec's hook made in the last
 # start it logged in LOG (0 where runc made the spec's mounts)
 cdi_mounts_made() {

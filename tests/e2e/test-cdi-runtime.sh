@@ -108,9 +108,12 @@ expect_eq "gpu=2: libcuda.so.1 in the container's ld.so.cache" "1" "$(printf '%s
 expect_eq "gpu=2: /proc/driver/nvidia/gpus shows only GPU 2" "1" "$(printf '%s\n' "$OUT" | sed -n 3p)"
 expect_eq "gpu=2: /dev/dri/by-path has GPU 2's names only" "$WANT" "$(printf '%s\n' "$OUT" | sed -n 4p)"
 
-# the spec's mounts: made by its hook, which is this gctk's, not by runc
+# the spec's mounts: made by its hook, not by runc; the spec gives them to
+# the hook itself (--mount), so any engine that applies it gives runc none
 spec_mounts_in() { jq --arg h "$HOST" '[.mounts[] | select(.source | startswith($h))] | length' "$1"; }
-NSPEC=$(jq '.containerEdits.mounts | length' "$SPEC")
+NSPEC=$(spec_mounts "$SPEC")
+check "the spec gives its hook the driver's files, the runtime none" \
+    test "$NSPEC" -gt 10 -a "$(jq '.containerEdits.mounts // [] | length' "$SPEC")" -eq 0
 expect_eq "gpu=2: runc is given none of the spec's mounts" "0" "$(spec_mounts_in "$B")"
 expect_eq "gpu=2: the hook is given every one of them" "$NSPEC" \
     "$(jq '[.hooks.createContainer[0].args[] | select(. == "--mount")] | length' "$B")"
@@ -125,11 +128,26 @@ run_cdi mount-flags "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=2\"}" '[]' \
     "grep ' /usr/bin/nvidia-smi ' /proc/self/mountinfo | cut -d' ' -f6; touch /usr/bin/nvidia-smi 2>/dev/null || echo refused"
 expect_match "the hook's mount of nvidia-smi is the spec's: ro, nosuid, nodev" "^ro,nosuid,nodev" "$(printf '%s\n' "$OUT" | sed -n 1p)"
 expect_eq "the hook's mount of nvidia-smi cannot be written" "refused" "$(printf '%s\n' "$OUT" | sed -n 2p)"
+# a spec of --runtime-mounts (as earlier gctk versions and other tools write
+# them): its mounts go to its hook too, the gctk beside the runtime
+RT_VENDOR=rt-$VENDOR
+RT_SPEC=/var/run/cdi/gctk-test-$$-$RANDOM-rt.json
+at_exit "rm -f $RT_SPEC"
+check "gctk cdi generate --runtime-mounts writes the spec" \
+    "$GCTK" cdi generate --root "$HOST" --vendor "$RT_VENDOR" --runtime-mounts --output "$RT_SPEC"
+expect_eq "--runtime-mounts: the spec's mounts, the hook's none" "$NSPEC 0" \
+    "$(jq '.containerEdits.mounts | length' "$RT_SPEC") $(jq '[.containerEdits.hooks[0].args[] | select(. == "--mount")] | length' "$RT_SPEC")"
+run_cdi runtime-mounts "{\"cdi.k8s.io/x\": \"$RT_VENDOR/gpu=2\"}" '[]' 'nvidia-smi -L'
+B=$SCRATCH/bundle-$N/config.json
+expect_eq "a --runtime-mounts spec: GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
+expect_eq "a --runtime-mounts spec: runc is given none of its mounts" "0" "$(spec_mounts_in "$B")"
+expect_eq "a --runtime-mounts spec: the hook is given every one of them" "$NSPEC" \
+    "$(jq '[.hooks.createContainer[0].args[] | select(. == "--mount")] | length' "$B")"
 # one mount the hook does not make (rbind): runc makes them all, as written
 RB_VENDOR=rb-$VENDOR
 RB_SPEC=/var/run/cdi/gctk-test-$$-$RANDOM-rb.json
 at_exit "rm -f $RB_SPEC"
-jq --arg kind "$RB_VENDOR/gpu" '.kind = $kind | .containerEdits.mounts[0].options = ["ro", "nosuid", "nodev", "rbind"]' "$SPEC" >"$RB_SPEC"
+jq --arg kind "$RB_VENDOR/gpu" '.kind = $kind | .containerEdits.mounts[0].options = ["ro", "nosuid", "nodev", "rbind"]' "$RT_SPEC" >"$RB_SPEC"
 run_cdi rbind "{\"cdi.k8s.io/x\": \"$RB_VENDOR/gpu=2\"}" '[]' 'nvidia-smi -L'
 B=$SCRATCH/bundle-$N/config.json
 expect_eq "a spec with an rbind mount: the container gets GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
@@ -142,8 +160,11 @@ expect_eq "a spec with an rbind mount: the hook still reads the runtime's settin
 MISS_VENDOR=miss-$VENDOR
 MISS_SPEC=/var/run/cdi/gctk-test-$$-$RANDOM-miss.json
 at_exit "rm -f $MISS_SPEC"
-jq --arg kind "$MISS_VENDOR/gpu" --arg src "$HOST/usr/bin/nvidia-gone" \
-    '.kind = $kind | .containerEdits.mounts[-1].hostPath = $src' "$SPEC" >"$MISS_SPEC"
+jq --arg kind "$MISS_VENDOR/gpu" --arg src "$HOST/usr/bin/nvidia-gone" '
+    .kind = $kind | .containerEdits.hooks[0].args as $a
+    | ([range(0; $a | length) | select($a[.] == "--mount")] | last + 1) as $i
+    | .containerEdits.hooks[0].args[$i] = $src + "::" + ($a[$i] | split("::")[1:] | join("::"))' \
+    "$SPEC" >"$MISS_SPEC"
 run_cdi missing "{\"cdi.k8s.io/x\": \"$MISS_VENDOR/gpu=2\"}" '[]' 'echo started'
 check "a spec mount whose source is gone: the container does not start" test "$RC" -ne 0 -a -z "$(printf '%s' "$OUT" | grep started)"
 expect_match "a spec mount whose source is gone: the error names it" "the source .$HOST/usr/bin/nvidia-gone.: No such file" "$OUT"
@@ -161,7 +182,7 @@ jq --arg kind "$OLD_VENDOR/gpu" '
     | .containerEdits.hooks = [
         $h + {args: (["gctk", "hook", "create-symlinks"] + ($a | opts(["--link"])))},
         $h + {args: (["gctk", "hook", "update-ldcache"] + ($a | opts(["--folder", "--host-driver-version"])))},
-        $h + {args: (["gctk", "hook", "mask-proc"] + ($a | opts(["--driver-root"])))}]' "$SPEC" >"$OLD_SPEC"
+        $h + {args: (["gctk", "hook", "mask-proc"] + ($a | opts(["--driver-root"])))}]' "$RT_SPEC" >"$OLD_SPEC"
 run_cdi old-spec "{\"cdi.k8s.io/x\": \"$OLD_VENDOR/gpu=2\"}" '[]' \
     "readlink $E2E_LIBDIR/libcuda.so; ldconfig -p | grep -c \"libcuda.so.1 ($E2E_LDCONFIG_FLAGS) => $E2E_LIBDIR/\"; ls /proc/driver/nvidia/gpus | wc -l"
 B=$SCRATCH/bundle-$N/config.json

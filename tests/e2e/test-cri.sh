@@ -252,9 +252,8 @@ if version_ge "$CONTAINERD_VERSION" 1.7; then
     expect_gpus "device plugin cdi-cri strategy: CDIDevices $VENDOR/gpu=3: exactly GPU 3" 3
     # containerd applied the spec; gctk-runtime had the spec's hook (the gctk
     # beside it) make the spec's mounts in runc's place
-    expect_eq "... the spec's hook made the spec's $(grep -o '"containerPath"' "$SPEC" | wc -l) mounts, not runc" \
-        "$(grep -o '"containerPath"' "$SPEC" | wc -l)" \
-        "$(cdi_mounts_made "$SCRATCH/hook.log")"
+    expect_eq "... the spec's hook made the spec's $(spec_mounts "$SPEC") mounts, not runc" \
+        "$(spec_mounts "$SPEC")" "$(cdi_mounts_made "$SCRATCH/hook.log")"
 else
     expect_gpus "containerd $CONTAINERD_VERSION knows no CDIDevices (1.7.2 added them): the pod gets nothing"
 fi
@@ -262,6 +261,10 @@ fi
 pod cdi-cri-runc --image "$IMG" --cdi "$VENDOR/gpu=0" --cdi "$VENDOR/gpu=2"
 if version_ge "$CONTAINERD_VERSION" 1.7; then
     expect_gpus "default runtime, CDIDevices gpu=0 and gpu=2: containerd $CONTAINERD_VERSION applies exactly those" 0 2
+    # the spec gives the driver's files to its hook: runc makes none of them
+    # one by one, whatever the runtime
+    expect_eq "... runc as the runtime: the spec's hook made the spec's $(spec_mounts "$SPEC") mounts" \
+        "$(spec_mounts "$SPEC")" "$(cdi_mounts_made "$SCRATCH/hook.log")"
 else
     expect_gpus "default runtime, CDIDevices on containerd $CONTAINERD_VERSION: nothing (no CDI of its own)"
 fi

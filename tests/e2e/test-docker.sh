@@ -206,14 +206,26 @@ if version_ge "$DOCKER_VERSION" 25; then
     expect_eq "--device nvidia.com/gpu=all: the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
     expect_match "--device nvidia.com/gpu=all: libcuda.so -> libcuda.so.1 (the spec's hook)" "^libcuda.so.1$" "$OUT"
     expect_eq "--device nvidia.com/gpu=all: /proc/driver/nvidia/gpus has the 4" 4 "$(printf '%s\n' "$OUT" | tail -n 1)"
-    expect_eq "--device nvidia.com/gpu=all: runc made the spec's mounts (Docker's default runtime)" 0 \
-        "$(cdi_mounts_made "$SCRATCH/hook.log")"
-    # Docker applied the spec; gctk-runtime has the spec's hook make its mounts
+    check "the spec gives the driver's files to its hook, none to the runtime" \
+        test "$(spec_mounts "$CDI_DIR/nvidia.yaml")" -gt 10 -a "$(spec_runtime_mounts "$CDI_DIR/nvidia.yaml")" -eq 0
+    expect_eq "--device nvidia.com/gpu=all with Docker's default runtime (runc): the spec's hook made its mounts" \
+        "$(spec_mounts "$CDI_DIR/nvidia.yaml")" "$(cdi_mounts_made "$SCRATCH/hook.log")"
     drun --runtime=nvidia --device nvidia.com/gpu=2 gctk-test sh -c \
         "nvidia-smi -L; readlink $E2E_LIBDIR/libcuda.so"
     expect_eq "--runtime=nvidia --device nvidia.com/gpu=2: GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
     expect_eq "--runtime=nvidia --device nvidia.com/gpu=2: the spec's hook made its mounts, not runc" \
-        "$(grep -c 'containerPath' "$CDI_DIR/nvidia.yaml")" "$(cdi_mounts_made "$SCRATCH/hook.log")"
+        "$(spec_mounts "$CDI_DIR/nvidia.yaml")" "$(cdi_mounts_made "$SCRATCH/hook.log")"
+    # a spec of --runtime-mounts (as earlier gctk versions wrote): Docker
+    # applies it, runc makes the mounts; through gctk-runtime its hook does
+    "$GCTK" cdi generate --root "$HOST" --runtime-mounts --output "$CDI_DIR/nvidia.yaml" >/dev/null
+    drun --device nvidia.com/gpu=all gctk-test nvidia-smi -L
+    expect_eq "--runtime-mounts spec, --device nvidia.com/gpu=all: the 4 GPUs" "$(uuids_of 0 1 2 3)" "$(uuids_seen)"
+    expect_eq "--runtime-mounts spec, Docker's default runtime: runc made the spec's mounts" 0 \
+        "$(cdi_mounts_made "$SCRATCH/hook.log")"
+    drun --runtime=nvidia --device nvidia.com/gpu=2 gctk-test nvidia-smi -L
+    expect_eq "--runtime-mounts spec through gctk-runtime: the spec's hook made its mounts, not runc" \
+        "$(spec_runtime_mounts "$CDI_DIR/nvidia.yaml")" "$(cdi_mounts_made "$SCRATCH/hook.log")"
+    "$GCTK" cdi generate --root "$HOST" --output "$CDI_DIR/nvidia.yaml" >/dev/null
     cdi_run nvidia.com/gpu=7
     check "--device nvidia.com/gpu=7: the container does not start" test "$RC" -ne 0
     expect_match "--device nvidia.com/gpu=7: Docker's message names the device" \

@@ -74,18 +74,27 @@ OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=2" "$IMAGE" sh -c
     'cuda-devices 2>/dev/null; readlink /usr/lib/x86_64-linux-gnu/libcuda.so; ls /proc/driver/nvidia/gpus | wc -l' 2>&1)
 expect_match "libcuda.so -> libcuda.so.1 (create-container hook)" "^libcuda.so.1" "$(printf '%s\n' "$OUT" | grep '^libcuda')"
 expect_eq "/proc/driver/nvidia/gpus shows only GPU 2 (create-container hook)" 1 "$(printf '%s\n' "$OUT" | tail -n 1)"
-expect_eq "... where runc made the spec's mounts, as Podman wrote them" 0 "$(cdi_mounts_made "$SCRATCH/hook.log")"
-# Podman applies the spec itself; through gctk-runtime the spec's hook, the
-# gctk beside it, makes the spec's mounts in runc's place (cdi_hand_mounts)
+N_SPEC_MOUNTS=$(spec_mounts "$SPEC")
+expect_eq "... the spec's hook made its $N_SPEC_MOUNTS mounts, Podman and runc none" "$N_SPEC_MOUNTS" \
+    "$(cdi_mounts_made "$SCRATCH/hook.log")"
+# a spec of --runtime-mounts: Podman applies it, runc makes its mounts;
+# through gctk-runtime the spec's hook, the gctk beside it, makes them in
+# runc's place (cdi_hand_mounts)
 PODMAN_GR=(podman --root "$PM/root" --runroot "$PM/runroot" --tmpdir "$PM/tmp"
            --runtime "$(realpath "$GCTK_RUNTIME")" --cgroup-manager cgroupfs --events-backend none
            --storage-driver vfs)
-N_SPEC_MOUNTS=$(grep -c 'containerPath' "$SPEC")
+"$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --runtime-mounts --output "$SPEC" >/dev/null
+N_SPEC_MOUNTS=$(spec_runtime_mounts "$SPEC")
+OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=2" "$IMAGE" sh -c \
+    'nvidia-smi -L; readlink /usr/lib/x86_64-linux-gnu/libcuda.so' 2>&1)
+expect_eq "podman --device $VENDOR/gpu=2, a --runtime-mounts spec: exactly GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
+expect_eq "... runc made the spec's mounts, as Podman wrote them" 0 "$(cdi_mounts_made "$SCRATCH/hook.log")"
 OUT=$("${PODMAN_GR[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=2" "$IMAGE" sh -c \
     'nvidia-smi -L; readlink /usr/lib/x86_64-linux-gnu/libcuda.so; ls /proc/driver/nvidia/gpus | wc -l' 2>&1)
 expect_eq "podman --runtime gctk-runtime --device $VENDOR/gpu=2: exactly GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
 expect_eq "... the spec's hook made all of its $N_SPEC_MOUNTS mounts" "$N_SPEC_MOUNTS" "$(cdi_mounts_made "$SCRATCH/hook.log")"
 expect_eq "... and its links, its /proc mask" "libcuda.so.1 1" "$(printf '%s\n' "$OUT" | tail -n 2 | tr '\n' ' ' | sed 's/ $//')"
+"$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --output "$SPEC" >/dev/null
 
 # what NVIDIA's toolkit 1.18 injects beyond the libraries (lib.sh, check_parity)
 OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$VENDOR/gpu=1" "$IMAGE" sh -c "$PARITY_SCRIPT" 2>&1)

@@ -78,13 +78,14 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static json_t *generate_at(const char *root, unsigned naming)
+static json_t *generate_with(const char *root, unsigned naming, bool runtime_mounts)
 {
     gctk_host *h = NULL;
     gctk_error *err = NULL;
     if (gctk_host_open(root, GCTK_HOST_NO_NVML, &h, &err) < 0)
         fail_msg("host: %s", err->msg);
-    struct cdi_options o = {.naming = naming, .gctk_path = "/usr/bin/gctk"};
+    struct cdi_options o = {
+        .naming = naming, .gctk_path = "/usr/bin/gctk", .runtime_mounts = runtime_mounts};
     json_t *spec = NULL;
     if (cdi_generate(h, &o, &spec, &err) < 0)
         fail_msg("generate: %s", err->msg);
@@ -92,9 +93,33 @@ static json_t *generate_at(const char *root, unsigned naming)
     return spec;
 }
 
+static json_t *generate_at(const char *root, unsigned naming)
+{
+    return generate_with(root, naming, false);
+}
+
 static json_t *generate(unsigned naming)
 {
     return generate_at(host_root, naming);
+}
+
+/* The spec of `gctk cdi generate --runtime-mounts`: the driver's files as
+ * containerEdits.mounts, as earlier gctk versions and other tools write them */
+static json_t *generate_runtime_mounts(unsigned naming)
+{
+    return generate_with(host_root, naming, true);
+}
+
+/* The "--mount" arguments of the spec's one hook, in order (a new array) */
+static json_t *spec_hook_mounts(const json_t *spec)
+{
+    json_t *hooks = json_object_get(json_object_get(spec, "containerEdits"), "hooks");
+    json_t *args = json_object_get(json_array_get(hooks, 0), "args");
+    json_t *out = json_array();
+    for (size_t i = 0; i + 1 < json_array_size(args); i++)
+        if (strcmp(json_string_value(json_array_get(args, i)), "--mount") == 0)
+            json_array_append(out, json_array_get(args, i + 1));
+    return out;
 }
 
 /* text with the host's root replaced by @ROOT@ */
@@ -206,6 +231,41 @@ static void test_generated_shape(void **state)
      * the top-level hook's node links */
     json_array_foreach(devs, i, h)
         assert_null(json_object_get(json_object_get(h, "containerEdits"), "hooks"));
+    /* the driver's files are the hook's to mount, none the runtime's: each
+     * mount of --runtime-mounts' spec is a --mount argument, in its order */
+    assert_null(json_object_get(json_object_get(spec, "containerEdits"), "mounts"));
+    json_t *listed = generate_runtime_mounts(CDI_NAME_BOTH);
+    json_t *want = json_object_get(json_object_get(listed, "containerEdits"), "mounts");
+    json_t *got = spec_hook_mounts(spec);
+    assert_true(json_array_size(want) > 10);
+    assert_int_equal(json_array_size(got), json_array_size(want));
+    json_array_foreach(want, i, h)
+    {
+        cleanup_free char *arg =
+            xasprintf("%s::%s::", json_string_value(json_object_get(h, "hostPath")),
+                      json_string_value(json_object_get(h, "containerPath")));
+        if (!str_has_prefix(json_string_value(json_array_get(got, i)), arg))
+            fail_msg("--mount %zu: `%s`, not `%s...`", i, json_string_value(json_array_get(got, i)),
+                     arg);
+        cleanup_free char *host = NULL, *target = NULL;
+        unsigned flags = 0, want_flags = 0;
+        assert_int_equal(cdi_hook_mount_parse(json_string_value(json_array_get(got, i)), &host,
+                                              &target, &flags, NULL),
+                         0);
+        size_t k;
+        json_t *opt;
+        json_array_foreach(json_object_get(h, "options"), k, opt)
+            assert_true(cdi_hook_mount_option(json_string_value(opt), &want_flags));
+        assert_int_equal(flags, want_flags);
+    }
+    /* nvidia-smi read-only, as runc would have mounted it */
+    cleanup_free char *smi =
+        xasprintf("%s/usr/bin/nvidia-smi::/usr/bin/nvidia-smi::ro,nosuid,nodev,bind", host_root);
+    bool smi_found = false;
+    json_array_foreach(got, i, h) smi_found |= strcmp(json_string_value(h), smi) == 0;
+    assert_true(smi_found);
+    json_decref(got);
+    json_decref(listed);
     struct strv problems = {0};
     gctk_host *host = NULL;
     assert_int_equal(gctk_host_open(host_root, GCTK_HOST_NO_NVML, &host, NULL), 0);
@@ -249,10 +309,15 @@ static void test_driver_behind_links(void **state)
     };
     size_t found = 0, i;
     json_t *m;
-    json_array_foreach(json_object_get(json_object_get(spec, "containerEdits"), "mounts"), i, m)
+    json_t *args = spec_hook_mounts(spec);
+    assert_true(json_array_size(args) > 0);
+    json_array_foreach(args, i, m)
     {
-        const char *hp = json_string_value(json_object_get(m, "hostPath"));
-        const char *cp = json_string_value(json_object_get(m, "containerPath"));
+        cleanup_free char *host = NULL, *target = NULL;
+        unsigned flags = 0;
+        assert_int_equal(cdi_hook_mount_parse(json_string_value(m), &host, &target, &flags, NULL),
+                         0);
+        const char *hp = host, *cp = target;
         char real[PATH_MAX];
         if (realpath(hp, real) == NULL || strcmp(real, hp) != 0)
             fail_msg("hostPath `%s` is not its own real path", hp);
@@ -265,6 +330,7 @@ static void test_driver_behind_links(void **state)
         }
     }
     assert_int_equal(found, GCTK_ARRAY_LEN(want));
+    json_decref(args);
     json_decref(spec);
 }
 
@@ -332,12 +398,19 @@ static void test_validate_findings(void **state)
     (void)state;
     json_t *spec = generate(CDI_NAME_INDEX);
     json_t *edits = json_object_get(spec, "containerEdits");
-    json_t *mounts = json_object_get(edits, "mounts");
-    /* a driver file that is gone (a driver upgrade) */
-    json_array_append_new(mounts,
-                          json_pack("{s:s, s:s}", "hostPath", "/nonexistent/libcuda.so.1.2.3",
-                                    "containerPath", "/usr/lib/libcuda.so.1.2.3"));
-    size_t gone = json_array_size(mounts) - 1;
+    /* a driver file that is gone (a driver upgrade), as a mount of the spec
+     * and as one its hook makes; a --mount argument the hook refuses */
+    json_t *mounts = json_pack("[{s:s, s:s}]", "hostPath", "/nonexistent/libcuda.so.1.2.3",
+                               "containerPath", "/usr/lib/libcuda.so.1.2.3");
+    json_object_set_new(edits, "mounts", mounts);
+    json_t *args = json_object_get(json_array_get(json_object_get(edits, "hooks"), 0), "args");
+    json_array_append_new(args, json_string("--mount"));
+    json_array_append_new(args, json_string("/nonexistent/libnvidia-ml.so.1.2.3::/usr/lib/"
+                                            "libnvidia-ml.so.1.2.3::ro,bind"));
+    size_t gone_arg = json_array_size(args) - 1;
+    json_array_append_new(args, json_string("--mount"));
+    json_array_append_new(args, json_string("/bin/sh::/bin/x::ro,rbind"));
+    size_t rbind_arg = json_array_size(args) - 1;
     /* a wrong major */
     json_t *node = json_array_get(
         json_object_get(
@@ -356,10 +429,17 @@ static void test_validate_findings(void **state)
 
     struct strv p = {0};
     cdi_validate(spec, CDI_CHECK_HOST, "535.104.05", &p);
-    cleanup_free char *gone_msg = xasprintf(
-        "containerEdits.mounts[%zu]: hostPath `/nonexistent/libcuda.so.1.2.3` no longer exists",
-        gone);
+    assert_true(has_problem(
+        &p, "containerEdits.mounts[0]: hostPath `/nonexistent/libcuda.so.1.2.3` no longer exists"));
+    cleanup_free char *gone_msg = xasprintf("containerEdits.hooks[0].args[%zu]: --mount source "
+                                            "`/nonexistent/libnvidia-ml.so.1.2.3` no longer exists",
+                                            gone_arg);
     assert_true(has_problem(&p, gone_msg));
+    cleanup_free char *rbind_msg =
+        xasprintf("containerEdits.hooks[0].args[%zu]: mount `/bin/x`: option `rbind` is not one of "
+                  "a bind mount's",
+                  rbind_arg);
+    assert_true(has_problem(&p, rbind_msg));
     cleanup_free char *major_msg = xasprintf(
         "devices[1].containerEdits.deviceNodes[0]: %s/dev/nvidia1 is 195:1 on this host, the spec "
         "says 194:1",
@@ -589,6 +669,19 @@ static json_t *specs_of(json_t *spec)
     return json_pack("[{s:s, s:o}]", "file", "mem.json", "spec", spec);
 }
 
+/* The edits specs give the one device name */
+static json_t *resolve_one(const json_t *specs, const char *name)
+{
+    struct strv names = {0};
+    strv_push(&names, xstrdup(name));
+    json_t *edits = NULL;
+    gctk_error *err = NULL;
+    if (cdi_resolve(specs, &names, &edits, &err) < 0)
+        fail_msg("resolve %s: %s", name, err->msg);
+    strv_clear(&names);
+    return edits;
+}
+
 /* The "--mount" arguments of config's createContainer hook */
 static size_t hook_mounts(json_t *config, const char *want, bool *found)
 {
@@ -619,7 +712,7 @@ static void test_apply_own_hook(void **state)
     }
     assert_int_equal(stat(own_path, &own), 0);
     assert_int_equal(stat(other_path, &other), 0);
-    json_t *spec = generate(CDI_NAME_INDEX);
+    json_t *spec = generate_runtime_mounts(CDI_NAME_INDEX);
     json_t *top = json_object_get(spec, "containerEdits");
     json_object_set_new(json_array_get(json_object_get(top, "hooks"), 0), "path",
                         json_string(own_path));
@@ -628,10 +721,7 @@ static void test_apply_own_hook(void **state)
         json_array_size(json_object_get(json_array_get(json_object_get(top, "hooks"), 0), "args"));
     assert_true(nmounts > 10);
     json_t *specs = specs_of(spec);
-    struct strv names = {0};
-    strv_push(&names, xstrdup("nvidia.com/gpu=0"));
-    json_t *edits = NULL;
-    assert_int_equal(cdi_resolve(specs, &names, &edits, NULL), 0);
+    json_t *edits = resolve_one(specs, "nvidia.com/gpu=0");
 
     /* this gctk's hook: every mount, the config's of the same destination gone */
     json_t *config =
@@ -693,13 +783,42 @@ static void test_apply_own_hook(void **state)
     }
     json_decref(edits);
     json_decref(specs);
-    strv_clear(&names);
+}
+
+/* gctk's spec applied as any engine applies it (no gctk of the caller's
+ * to hand mounts to) or by gctk-runtime: runc is given none of the driver's
+ * files, the hook every one, and the config's own mounts stay as they are */
+static void test_apply_hook_mounts(void **state)
+{
+    (void)state;
+    json_t *spec = generate(CDI_NAME_INDEX);
+    json_t *want = spec_hook_mounts(spec);
+    assert_true(json_array_size(want) > 10);
+    json_t *specs = specs_of(spec);
+    json_t *edits = resolve_one(specs, "nvidia.com/gpu=0");
+    json_t *config =
+        json_pack("{s:[{s:s, s:s}]}", "mounts", "destination", "/data", "source", "/srv");
+    assert_int_equal(cdi_apply(config, edits, NULL, NULL), 0);
+    json_t *mounts = json_object_get(config, "mounts");
+    assert_int_equal(json_array_size(mounts), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(mounts, 0), "source")),
+                        "/srv");
+    assert_int_equal(hook_mounts(config, NULL, NULL), json_array_size(want));
+    cleanup_free char *smi =
+        xasprintf("%s/usr/bin/nvidia-smi::/usr/bin/nvidia-smi::ro,nosuid,nodev,bind", host_root);
+    bool found = false;
+    assert_int_equal(hook_mounts(config, smi, &found), json_array_size(want));
+    assert_true(found);
+    json_decref(config);
+    json_decref(want);
+    json_decref(edits);
+    json_decref(specs);
 }
 
 static void test_resolve_apply(void **state)
 {
     (void)state;
-    json_t *specs = specs_of(generate(CDI_NAME_INDEX));
+    json_t *specs = specs_of(generate_runtime_mounts(CDI_NAME_INDEX));
     struct strv names = {0};
     strv_push(&names, xstrdup("nvidia.com/gpu=1"));
     strv_push(&names, xstrdup("nvidia.com/gpu=0"));
@@ -909,7 +1028,7 @@ static void test_hand_mounts(void **state)
     other = own;
     other.st_ino++;
     assert_int_equal(mkdir(dir, 0755), 0);
-    json_t *spec = generate(CDI_NAME_INDEX);
+    json_t *spec = generate_runtime_mounts(CDI_NAME_INDEX);
     json_t *top = json_object_get(spec, "containerEdits");
     json_t *hook = json_array_get(json_object_get(top, "hooks"), 0);
     json_object_set_new(hook, "path", json_string(own_path));
@@ -1842,6 +1961,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_names_bounded),
         cmocka_unit_test(test_resolve_apply),
+        cmocka_unit_test(test_apply_hook_mounts),
         cmocka_unit_test(test_apply_own_hook),
         cmocka_unit_test(test_hand_mounts),
         cmocka_unit_test(test_load_dirs),
