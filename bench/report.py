@@ -154,14 +154,26 @@ plot "%s" using 1:3:xtic(2) with boxes notitle lc rgb "#4477aa", \\
         w("### Docker: `docker run --rm --network none IMAGE /bin/true` (ms) (e)\n")
         w("| case | n | median | p95 | min | added (median) | ratio |")
         w("|---|---:|---:|---:|---:|---:|---:|")
-        for name, s in (("plain `docker run`", dp), ("`docker run --gpus all` (gctk-hook)", dg)):
-            w("| %s | %d | %s | %s | %s | %s | %.2f |" % (name, s.n, f(s.median), f(s.p95),
-                                                        f(s.min), f(s.median - dp.median),
-                                                        s.median / dp.median))
+        rows = (("plain `docker run`", dp), ("`docker run --gpus all` (gctk-hook)", dg),
+                ("`--device` of gctk's spec, 1 GPU (its hook mounts the driver's files)",
+                 find(st, "docker", "cdi-1gpu", "wall_ms")),
+                ("`--device` of a `--runtime-mounts` spec, 1 GPU (runc mounts them)",
+                 find(st, "docker", "cdi-1gpu-runtime-mounts", "wall_ms")))
+        for name, s in rows:
+            if s:
+                w("| %s | %d | %s | %s | %s | %s | %.2f |" % (name, s.n, f(s.median), f(s.p95),
+                                                            f(s.min), f(s.median - dp.median),
+                                                            s.median / dp.median))
         h = find(st, "docker", "gpus-all", "hook_ms")
         if h:
             w("\ngctk-hook's own time under Docker: median %s ms, p95 %s ms." % (f(h.median),
                                                                               f(h.p95)))
+        for c, name in (("cdi-1gpu", "gctk's spec"), ("cdi-1gpu-runtime-mounts",
+                                                      "the `--runtime-mounts` spec")):
+            h = find(st, "docker", c, "hook_ms")
+            if h:
+                w("\nThe hook of %s under Docker: median %s ms, p95 %s ms." % (
+                    name, f(h.median), f(h.p95)))
         w("")
 
     if find(st, "ps", "table", "wall_ms"):

@@ -577,6 +577,7 @@ class Bench:
             cases = [c for c in cases if c[0] in want]
         env = dict(os.environ, GCTK_CONFIG=conf)
         env_split = dict(os.environ, GCTK_CONFIG=conf + ".split")
+        env_listed = dict(os.environ, GCTK_CONFIG=conf + ".runtime-mounts")
         log("start: %s, %d runs each, interleaved" % (", ".join(c[0] for c in cases), self.a.runs))
         # round-robin over the cases: a change of load on a shared machine
         # then hits every case alike instead of one of them
@@ -606,8 +607,9 @@ class Bench:
                     if subprocess.run([self.floor, prepared[case], rootfs, floor_log]).returncode:
                         sys.exit("bench: floor failed to write the links of " + case)
                 prefix = [self.floor, "--exec", pre[case], rootfs, floor_log] if case in pre else []
-                ms, cid = self.run_container(d, self.runtime if via else None,
-                                             env_split if case.endswith("-split") else env, prefix)
+                runenv = env_split if case.endswith("-split") else \
+                    env_listed if case == "cdi-1gpu-engine" else env
+                ms, cid = self.run_container(d, self.runtime if via else None, runenv, prefix)
                 self.drop_rootfs(d)
                 if i < 2:
                     continue
@@ -676,15 +678,25 @@ class Bench:
 
     def cdi_specs(self, root, conf):
         """Two specs of root in a private CDI directory that conf names:
-        gctk's, and the same edits with the hooks split as gctk wrote them
-        before (create-symlinks, update-ldcache, mask-proc; a create-symlinks
-        per GPU device for its DRM nodes' by-path links). Their kinds."""
+        gctk's, and the same edits as gctk wrote them before: the driver's
+        files as the spec's mounts (--runtime-mounts), the hooks split
+        (create-symlinks, update-ldcache, mask-proc; a create-symlinks per
+        GPU device for its DRM nodes' by-path links). Their kinds."""
         d = os.path.join(self.tmp, "cdi")
         os.makedirs(d, mode=0o755, exist_ok=True)
         one = os.path.join(d, "gctk.json")
-        run([self.gctk, "cdi", "generate", "--root", root, "--vendor", "gctk.bench",
-             "--format", "json", "--output", one], stdout=subprocess.DEVNULL, env=dict(os.environ, GCTK_CONFIG=conf))
-        with open(one) as f:
+        gen = [self.gctk, "cdi", "generate", "--root", root, "--vendor", "gctk.bench",
+               "--format", "json"]
+        env = dict(os.environ, GCTK_CONFIG=conf)
+        run(gen + ["--output", one], stdout=subprocess.DEVNULL, env=env)
+        # the --runtime-mounts spec itself, for cdi-1gpu-engine: gctk-runtime
+        # hands the mounts an engine wrote to the hook only where a spec of
+        # its directories gives them
+        listed_dir = os.path.join(self.tmp, "cdi-runtime-mounts")
+        os.makedirs(listed_dir, mode=0o755, exist_ok=True)
+        listed = os.path.join(listed_dir, "gctk.json")
+        run(gen + ["--runtime-mounts", "--output", listed], stdout=subprocess.DEVNULL, env=env)
+        with open(listed) as f:
             spec = json.load(f)
         hook = spec["containerEdits"]["hooks"][0]
         args = hook["args"][3:]
@@ -717,7 +729,8 @@ class Bench:
             json.dump(spec, f)
         with open(conf) as f:
             c = json.load(f)
-        for path, dirs in ((conf, [d]), (conf + ".split", [split_dir])):
+        for path, dirs in ((conf, [d]), (conf + ".split", [split_dir]),
+                           (conf + ".runtime-mounts", [listed_dir])):
             c["cdi-spec-dirs"] = dirs
             with open(path, "w") as f:
                 json.dump(c, f)
@@ -998,10 +1011,11 @@ class Bench:
                         self.samples.add("rss", name, label, "rss_kib",
                                          peak_rss(self.rss, argv, self.tmp))
 
-    def start_dockerd(self, conf, name, part):
+    def start_dockerd(self, conf, name, part, daemon_json=None):
         """A private dockerd (own socket, data root, exec root and containerd
         namespace under the scratch dir, stopped at exit) whose --gpus runs
-        gctk-hook with conf. (docker client, socket), or None with a note."""
+        gctk-hook with conf; daemon_json: its settings file's content.
+        (docker client, socket), or None with a note."""
         dockerd, docker = shutil.which("dockerd"), shutil.which("docker")
         if not dockerd or not docker:
             self.notes.append("%s: dockerd or docker is not installed: part skipped" % part)
@@ -1028,6 +1042,11 @@ class Bench:
             self.notes.append("%s: gctk-hook run through a /bin/sh wrapper that names its "
                               "settings (one process more than installed)" % part)
         sock = "unix://%s/docker.sock" % d
+        settings = []
+        if daemon_json is not None:
+            with open(os.path.join(d, "daemon.json"), "w") as f:
+                json.dump(daemon_json, f)
+            settings = ["--config-file", os.path.join(d, "daemon.json")]
         env = dict(os.environ, PATH=bindir + ":" + os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"))
         env.pop("GCTK_CONFIG", None)
         dlog = open(os.path.join(d, "dockerd.log"), "w")
@@ -1036,7 +1055,7 @@ class Bench:
                               "--iptables=false", "--ip-masq=false", "--bridge=none",
                               # no port is published: no docker-proxy needed (a
                               # docker.tar of dockerd and containerd has none)
-                              "--userland-proxy=false",
+                              "--userland-proxy=false"] + settings + [
                               "--containerd-namespace", "gctk" + name,
                               "--containerd-plugins-namespace", "gctk%s-plugins" % name],
                              env=env, stdout=dlog, stderr=dlog, start_new_session=True)
@@ -1085,10 +1104,39 @@ class Bench:
         return [unshare, "--mount", "--propagation", "private", "sh", "-c", script, "sh",
                 lower, upper, work, path, conf]
 
+    def docker_cdi(self, root, conf):
+        """Docker 25 and later apply CDI specs themselves (`--device`, with
+        features.cdi): a directory with gctk's spec (kind gctk.bench/gpu,
+        its hook mounting the driver's files) and the one of --runtime-mounts
+        (rm.gctk.bench/gpu, the mounts runc's, as earlier gctk wrote them),
+        made under conf so that their hook logs there. (daemon.json
+        settings, kinds), or (None, None) with a note."""
+        dockerd = shutil.which("dockerd")
+        out = subprocess.run([dockerd, "--version"], capture_output=True, text=True).stdout \
+            if dockerd else ""
+        m = re.search(r"version (\d+)\.", out)
+        if not m or int(m.group(1)) < 25:
+            self.notes.append("docker: dockerd %s applies no CDI spec (25 and later do): no "
+                              "CDI cases" % (m.group(1) if m else "?"))
+            return None, None
+        if not self.has_cdi():
+            self.notes.append("docker: `gctk cdi` is not in this build: no CDI cases")
+            return None, None
+        d = os.path.join(self.tmp, "docker-cdi")
+        os.makedirs(d, mode=0o755)
+        env = dict(os.environ, GCTK_CONFIG=conf)
+        for vendor, extra in (("gctk.bench", []), ("rm.gctk.bench", ["--runtime-mounts"])):
+            run([self.gctk, "cdi", "generate", "--root", root, "--vendor", vendor,
+                 "--format", "json", "--output", os.path.join(d, vendor + ".json")] + extra,
+                stdout=subprocess.DEVNULL, env=env)
+        return ({"features": {"cdi": True}, "cdi-spec-dirs": [d]},
+                ("gctk.bench/gpu", "rm.gctk.bench/gpu"))
+
     def part_docker(self):
         root = self.host()
         conf, logf = self.config(root, "docker")
-        started = self.start_dockerd(conf, "bench", "docker")
+        daemon_json, kinds = self.docker_cdi(root, conf)
+        started = self.start_dockerd(conf, "bench", "docker", daemon_json)
         if started is None:
             return
         docker, sock = started
@@ -1098,7 +1146,12 @@ class Bench:
             stdout=subprocess.DEVNULL)
         tar.wait()
         runs = self.a.docker_runs
-        cases = (("plain", []), ("gpus-all", ["--gpus", "all"]))
+        cases = [("plain", []), ("gpus-all", ["--gpus", "all"])]
+        # Docker applies the spec, runc is its runtime: gctk's spec has the
+        # hook mount the driver's files, --runtime-mounts' has runc mount them
+        if kinds:
+            cases += [("cdi-1gpu", ["--device", kinds[0] + "=0"]),
+                      ("cdi-1gpu-runtime-mounts", ["--device", kinds[1] + "=0"])]
         log("docker: %s, %d runs each, interleaved" % (", ".join(c[0] for c in cases), runs))
         # one run of each case in turn, as the start part: a change of load
         # (or of the machine's speed) then hits both alike
