@@ -42,7 +42,18 @@ D=$W/dk/bin/docker
 start_dockerd() {
     mkdir -p "$W/hookbin"
     ln -sf "$C/bin/gctk-hook" "$W/hookbin/nvidia-container-runtime-hook"
-    run gctk runtime configure --runtime=docker --config "$W/daemon.json" --runtime-path "$C/bin/gctk-runtime"
+    run gctk runtime configure --runtime=docker --config "$W/daemon.json" --runtime-path "$C/bin/gctk-runtime" --cdi.enabled
+    # Docker 25 and later apply CDI specs themselves (--device): a spec of
+    # its own directory, made under settings that log its hook's work
+    mkdir -p "$W/cdi-docker"
+    echo '{"root": "/", "log": "'"$W"'/docker-cdi-hook.log", "discovery-cache": "'"$W"'/cache"}' >"$W/gctk-docker-cdi.json"
+    GCTK_CONFIG=$W/gctk-docker-cdi.json gctk cdi generate --vendor gctk.verify --output "$W/cdi-docker/gctk.yaml"
+    python3 - "$W/daemon.json" "$W/cdi-docker" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["cdi-spec-dirs"] = [sys.argv[2]]
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+EOF
     cat "$W/daemon.json"
     echo '{"root": "/", "log": "'"$W"'/docker-hook.log", "runtime": "'"$W"'/dk/bin/runc", "discovery-cache": "'"$W"'/cache"}' >"$W/gctk-docker.json"
     PATH=$W/hookbin:$W/dk/bin:$PATH GCTK_CONFIG=$W/gctk-docker.json setsid "$W/dk/bin/dockerd" -H "$S" \
@@ -51,6 +62,14 @@ start_dockerd() {
     for i in $(seq 1 60); do "$D" -H "$S" version >/dev/null 2>&1 && break; sleep 1; done
     run "$D" -H "$S" version --format '{{.Server.Version}}'
     "$D" -H "$S" info 2>/dev/null | grep -iE 'runtimes|storage driver|cgroup'
+}
+
+# spec_smi SPEC: where a YAML spec puts nvidia-smi in the container (the
+# container path of its hook's --mount, or of its mount in a
+# --runtime-mounts spec): its host path, as NVIDIA's specs do
+spec_smi() {
+    sed -n -e 's|^ *- /[^ ]*::\(/[^:]*/nvidia-smi\)::.*$|\1|p' \
+        -e 's|^ *containerPath: \(/.*/nvidia-smi\)$|\1|p' "$1" | head -n 1
 }
 
 stop_dockerd() {
@@ -503,8 +522,7 @@ grep -E 'NVIDIA_CTK_LIBCUDA_DIR|gsp_.*\.bin' "$W/cdi/nvidia.yaml" | sort -u
 cat >"$W/gctk-cdi.json" <<EOF
 {"root": "/", "log": "$W/hook.log", "runtime": "$RUNC", "cdi-spec-dirs": ["$W/cdi"]}
 EOF
-# nvidia-smi where the spec puts it (its host path, as NVIDIA's specs do)
-SMI=$(sed -n 's|^ *containerPath: \(/.*/nvidia-smi\)$|\1|p' "$W/cdi/nvidia.yaml" | head -n 1)
+SMI=$(spec_smi "$W/cdi/nvidia.yaml")
 # cdi_run NAME BUNDLE [userns]: the container, its output in $OUT_C, and the
 # verdict: every spec mount by the hook, exactly GPU 0, a CUDA kernel,
 # nvidia-smi's mount read-only
@@ -608,6 +626,26 @@ if [ "$NGPU" -ge 2 ]; then echo "--- --gpus '\"device=1\"' nvidia-smi -L"; $DR -
 echo "--- --gpus 1 vecadd"; $DR --gpus 1 gctk-gpu:test vecadd; echo "[exit $?]"
 echo "--- --runtime=nvidia -e NVIDIA_VISIBLE_DEVICES=0 nvidia-smi -L"; $DR --runtime=nvidia -e NVIDIA_VISIBLE_DEVICES=0 gctk-gpu:test nvidia-smi -L; echo "[exit $?]"
 echo "--- --gpus 9"; $DR --gpus 9 gctk-gpu:test true; echo "[exit $?]"
+# Docker applies gctk's spec itself, runc its runtime: the spec's hook
+# mounts the driver's files, runc none (docs/cdi.md)
+if [ "$("$D" -H "$S" version --format '{{.Server.Version}}' | cut -d. -f1)" -ge 25 ]; then
+    echo "--- --device gctk.verify/gpu=0 (Docker applies the spec, runc): nvidia-smi -L; vecadd"
+    OUT_D=$($DR --device gctk.verify/gpu=0 gctk-gpu:test sh -c "$(spec_smi "$W/cdi-docker/gctk.yaml") -L; vecadd" 2>&1)
+    echo "$OUT_D"
+    tail -n 1 "$W/docker-cdi-hook.log"
+    python3 - "$W/docker-cdi-hook.log" "$OUT_D" <<'EOF'
+import re, sys
+lines = [l for l in open(sys.argv[1]) if " hook create-container done in " in l]
+m = re.search(r"mounts [0-9.]+ \(([0-9]+) mounts\)", lines[-1]) if lines else None
+out = sys.argv[2].splitlines()
+gpus = [l for l in out if l.startswith("GPU ")]
+ok = m is not None and int(m.group(1)) > 20 and len(gpus) == 1 and any("1 device(s)" in l for l in out)
+print("Docker --device of gctk's spec, runc as its runtime: %s mounts by the spec's hook, %d GPU(s): %s"
+      % (m.group(1) if m else "no", len(gpus), "PASS" if ok else "FAIL"))
+EOF
+else
+    echo "Docker --device of gctk's spec: skipped: Docker before 25 applies no CDI spec"
+fi
 echo "--- no --gpus: ls /dev/nvidia0"; $DR gctk-gpu:test ls /dev/nvidia0; echo "[exit $?]"
 for caps in all graphics display; do
     echo "--- --gpus all -e NVIDIA_DRIVER_CAPABILITIES=$caps: the EGL, Vulkan and OpenCL files"
