@@ -26,8 +26,10 @@ START_CASES = [
     ("cdi-all", "gctk-runtime, CDI name, all GPUs: one hook process"),
     ("cdi-1gpu-split", "gctk-runtime, CDI name, 1 GPU: the hooks split (4 processes)"),
     ("cdi-all-split", "gctk-runtime, CDI name, all GPUs: the hooks split (4 processes)"),
-    ("cdi-1gpu-direct", "runc alone with cdi-1gpu's config.json as gctk-runtime writes it"),
-    ("cdi-1gpu-runc", "the same, the spec's mounts made by runc (as Docker 25+, containerd, Podman)"),
+    ("cdi-1gpu-direct", "runc alone with cdi-1gpu's config.json as gctk-runtime writes it "
+     "(and an engine that applies gctk's spec: Docker 25+, containerd 1.7, Podman)"),
+    ("cdi-1gpu-runc", "the same, the spec's mounts made by runc (as such an engine writes a "
+     "`--runtime-mounts` spec)"),
     ("cdi-1gpu-nohook", "the same, no hook: the spec's nodes and mounts alone, by runc"),
     ("cdi-1gpu-engine", "cdi-1gpu-runc's config.json through gctk-runtime (mounts back to the hook)"),
     ("floor-1gpu", "floor as prestart hook, 1 GPU"),
