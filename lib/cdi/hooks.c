@@ -130,6 +130,23 @@ bool cdi_hook_mount_option(const char *opt, unsigned *flags)
     return false;
 }
 
+void cdi_hook_mounts_each(const json_t *args, void (*fn)(void *ctx, size_t i, const char *value),
+                          void *ctx)
+{
+    const char *hook = json_string_value(json_array_get(args, 1));
+    const char *verb = json_string_value(json_array_get(args, 2));
+    if (hook == NULL || strcmp(hook, "hook") != 0 || verb == NULL ||
+        strcmp(verb, "create-container") != 0)
+        return;
+    for (size_t i = 3; i + 1 < json_array_size(args); i++) {
+        const char *a = json_string_value(json_array_get(args, i));
+        if (a != NULL && strcmp(a, "--mount") == 0) {
+            const char *v = json_string_value(json_array_get(args, ++i));
+            fn(ctx, i, v != NULL ? v : "");
+        }
+    }
+}
+
 int cdi_hook_mount_parse(const char *arg, char **host, char **target, unsigned *flags,
                          gctk_error **err)
 {

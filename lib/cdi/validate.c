@@ -180,31 +180,25 @@ static void check_mount(struct checker *c, const json_t *m, const char *path)
     check_source(c, path, "hostPath", hp);
 }
 
-/* The bind mounts gctk's `hook create-container` makes (its "--mount
- * /HOST::/CONTAINER::OPTIONS" arguments, where gctk's specs put the
- * driver's files): the form the hook takes, and the sources as a spec's
- * mounts are checked. */
-static void check_hook_mounts(struct checker *c, const json_t *args, const char *path)
+/* One bind mount gctk's `hook create-container` makes (a "--mount
+ * /HOST::/CONTAINER::OPTIONS" argument, where gctk's specs give the driver's
+ * files): the form the hook takes, and its source as a spec's mount's. */
+struct hook_mount_check {
+    struct checker *c;
+    const char *path;
+};
+
+static void check_hook_mount(void *ctx, size_t i, const char *arg)
 {
-    const char *verb = json_string_value(json_array_get(args, 2));
-    if (!json_is_string(json_array_get(args, 1)) ||
-        strcmp(json_string_value(json_array_get(args, 1)), "hook") != 0 || verb == NULL ||
-        strcmp(verb, "create-container") != 0)
-        return;
-    for (size_t i = 3; i + 1 < json_array_size(args); i++) {
-        const char *a = json_string_value(json_array_get(args, i));
-        if (a == NULL || strcmp(a, "--mount") != 0)
-            continue;
-        const char *arg = json_string_value(json_array_get(args, ++i));
-        cleanup_free char *p = xasprintf("%s.args[%zu]", path, i);
-        cleanup_free char *host = NULL, *target = NULL;
-        unsigned flags = 0;
-        cleanup_error gctk_error *e = NULL;
-        if (cdi_hook_mount_parse(arg != NULL ? arg : "", &host, &target, &flags, &e) < 0)
-            problem(c, p, "%s", e->msg);
-        else if (c->flags & CDI_CHECK_HOST)
-            check_source(c, p, "--mount source", host);
-    }
+    const struct hook_mount_check *h = ctx;
+    cleanup_free char *p = xasprintf("%s.args[%zu]", h->path, i);
+    cleanup_free char *host = NULL, *target = NULL;
+    unsigned flags = 0;
+    cleanup_error gctk_error *e = NULL;
+    if (cdi_hook_mount_parse(arg, &host, &target, &flags, &e) < 0)
+        problem(h->c, p, "%s", e->msg);
+    else if (h->c->flags & CDI_CHECK_HOST)
+        check_source(h->c, p, "--mount source", host);
 }
 
 static void check_hook(struct checker *c, const json_t *h, const char *path)
@@ -229,7 +223,8 @@ static void check_hook(struct checker *c, const json_t *h, const char *path)
                 name);
     if (p != NULL && p[0] != '/')
         problem(c, path, "`path` must be absolute");
-    check_hook_mounts(c, json_object_get(h, "args"), path);
+    struct hook_mount_check hm = {c, path};
+    cdi_hook_mounts_each(json_object_get(h, "args"), check_hook_mount, &hm);
     if (json_object_get(h, "env") == NULL)
         problem(c, path,
                 "no `env`: the hook inherits the runtime's environment; give it an "

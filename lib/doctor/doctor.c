@@ -1067,6 +1067,40 @@ struct spec_check {
     size_t nodes, mounts;
 };
 
+/* A driver file a spec mounts: of the running driver, and there. */
+static void check_mount_source(const struct ctx *c, struct spec_check *s, const char *p)
+{
+    s->mounts++;
+    cleanup_free char *version = host_file_version(p);
+    cleanup_free char *full = spec_host_path(c, p);
+    if (version != NULL && c->driver != NULL && strcmp(version, c->driver) != 0) {
+        strv_push(&s->problems, xasprintf("`%s` is of driver %s, the running driver is %s", p,
+                                          version, c->driver));
+        s->stale = true;
+    } else if (access(full, F_OK) < 0) {
+        strv_push(&s->problems, xasprintf("`%s` is missing", full));
+        s->stale = true;
+    }
+}
+
+struct hook_sources {
+    const struct ctx *c;
+    struct spec_check *s;
+};
+
+static void check_hook_source(void *ctx, size_t i, const char *arg)
+{
+    (void)i;
+    const struct hook_sources *h = ctx;
+    cleanup_free char *host = NULL, *target = NULL;
+    unsigned flags = 0;
+    cleanup_error gctk_error *e = NULL;
+    if (cdi_hook_mount_parse(arg, &host, &target, &flags, &e) < 0)
+        strv_push(&h->s->problems, xasprintf("its hook's %s", e->msg));
+    else
+        check_mount_source(h->c, h->s, host);
+}
+
 static void check_edits(const struct ctx *c, const json_t *edits, struct spec_check *s)
 {
     const json_t *nodes = json_object_get(edits, "deviceNodes");
@@ -1096,20 +1130,15 @@ static void check_edits(const struct ctx *c, const json_t *edits, struct spec_ch
     const json_t *mounts = json_object_get(edits, "mounts");
     for (size_t i = 0; i < json_array_size(mounts); i++) {
         const char *p = json_str(json_array_get(mounts, i), "hostPath");
-        if (p == NULL)
-            continue;
-        s->mounts++;
-        cleanup_free char *version = host_file_version(p);
-        cleanup_free char *full = spec_host_path(c, p);
-        if (version != NULL && c->driver != NULL && strcmp(version, c->driver) != 0) {
-            strv_push(&s->problems, xasprintf("`%s` is of driver %s, the running driver is %s", p,
-                                              version, c->driver));
-            s->stale = true;
-        } else if (access(full, F_OK) < 0) {
-            strv_push(&s->problems, xasprintf("`%s` is missing", full));
-            s->stale = true;
-        }
+        if (p != NULL)
+            check_mount_source(c, s, p);
     }
+    /* gctk's specs give the driver's files to their hook (--mount) */
+    const json_t *hooks = json_object_get(edits, "hooks");
+    struct hook_sources hs = {c, s};
+    for (size_t i = 0; i < json_array_size(hooks); i++)
+        cdi_hook_mounts_each(json_object_get(json_array_get(hooks, i), "args"), check_hook_source,
+                             &hs);
 }
 
 static void check_spec(struct ctx *c, const char *path, uid_t owner)

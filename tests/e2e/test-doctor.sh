@@ -60,6 +60,23 @@ EOF
 OUT=$("${DOC[@]}" --docker-host "$NOSOCK" 2>&1)
 expect_match "doctor: stale CDI spec, with the fix" \
     "^\[error\] cdi: stale spec .*570.86.15.* -> fix: gctk cdi generate --output $SCRATCH/cdi/nvidia.json$" "$(line cdi)"
+# the same file given to gctk's hook, as gctk's specs give the driver's files
+cat >"$SCRATCH/cdi/nvidia.json" <<EOF
+{"cdiVersion": "0.5.0", "kind": "nvidia.com/gpu",
+ "devices": [{"name": "0", "containerEdits": {"deviceNodes": [{"path": "/dev/nvidia0"}]}}],
+ "containerEdits": {"hooks": [{"hookName": "createContainer", "path": "/usr/bin/gctk",
+   "args": ["gctk", "hook", "create-container", "--mount",
+     "/usr/lib/x86_64-linux-gnu/libcuda.so.570.86.15::/usr/lib/x86_64-linux-gnu/libcuda.so.570.86.15::ro,bind"],
+   "env": ["PATH=/usr/bin:/bin"]}]}}
+EOF
+OUT=$("${DOC[@]}" --docker-host "$NOSOCK" 2>&1)
+expect_match "doctor: stale CDI spec whose hook mounts the file, with the fix" \
+    "^\[error\] cdi: stale spec .*570.86.15.* -> fix: gctk cdi generate --output $SCRATCH/cdi/nvidia.json$" "$(line cdi)"
+# a spec of this host: its hook's mounts counted and present
+"$GCTK" cdi generate --root "$HOST" --output "$SCRATCH/cdi/nvidia.json" >/dev/null
+OUT=$("${DOC[@]}" --docker-host "$NOSOCK" 2>&1)
+expect_match "doctor: gctk's spec of this host: its hook's mounts counted, present" \
+    "^\[ ok  \] cdi: .*nvidia.json.: nvidia.com/gpu, [0-9]+ devices, [0-9]+ nodes and [1-9][0-9]+ mounts present" "$(line cdi)"
 rm -f "$SCRATCH/cdi/nvidia.json"
 
 OUT=$("${DOC[@]}" --docker-host "$NOSOCK" --cuda 12.4 2>&1)
