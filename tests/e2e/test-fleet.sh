@@ -29,13 +29,18 @@ for n in "${NODES[@]}"; do
     names=$(jq -r '.devices[].name' "$SCRATCH/$n.json" | sort)
     want=$( (seq 0 $((count - 1)); printf '%s\n' "$mine"; echo all) | sort)
     expect_eq "$n: the spec names exactly this node's $count GPUs (index, UUID, all)" "$want" "$names"
-    # no device node or mount outside this node's root
-    outside=$(jq -r '.. | objects | (.hostPath? // empty)' "$SCRATCH/$n.json" | grep -v "^$root/" | head -n 3)
-    expect_eq "$n: every hostPath lies in this node's driver root" "" "$outside"
+    # no device node or mount outside this node's root: the nodes' hostPath,
+    # the sources of the driver's files (its hook's --mount arguments)
+    sources=$(jq -r '(.. | objects | (.hostPath? // empty)),
+        (.. | arrays | . as $a | range(0; length) | select($a[.] == "--mount") | $a[. + 1] | split("::")[0])' \
+        "$SCRATCH/$n.json")
+    check "$n: the spec gives the driver's libraries" test "$(printf '%s\n' "$sources" | grep -c '\.so\.')" -gt 10
+    outside=$(printf '%s\n' "$sources" | grep -v "^$root/" | head -n 3)
+    expect_eq "$n: every node and file lies in this node's driver root" "" "$outside"
     ver=$("$GCTK" --root "$root" info --json --no-nvml | jq -r .driver_version)
     # (the EGL external platform libraries carry versions of their own, as
     # the driver ships them: libnvidia-egl-wayland.so.1.1.13)
-    other=$(jq -r '.. | objects | (.hostPath? // empty)' "$SCRATCH/$n.json" | grep '\.so\.' | grep -v "\.so\.$ver\$" |
+    other=$(printf '%s\n' "$sources" | grep '\.so\.' | grep -v "\.so\.$ver\$" |
         grep -vE '/libnvidia-egl-(wayland|gbm|xcb|xlib)\.so\.[0-9.]+$' | head -n 3)
     expect_eq "$n: every library is of this node's driver $ver" "" "$other"
     OUT=$("$GCTK" --root "$root" cdi validate "$SCRATCH/$n.json" 2>&1)
