@@ -208,10 +208,13 @@ bool cdi_hook_mount_option(const char *opt, unsigned *flags);
  * apply (rbind, propagation, filesystem options), a path that is not
  * absolute or holds its "::". */
 char *cdi_hook_mount_arg(const json_t *m);
-/* fn(ctx, i, value) for each "--mount VALUE" of a hook's args when they are
- * gctk's `hook create-container` arguments (where gctk's specs give the
- * driver's files); i is VALUE's index in args. */
-void cdi_hook_mounts_each(const json_t *args, void (*fn)(void *ctx, size_t i, const char *value),
+/* fn(ctx, i, host, bad) for each "--mount VALUE" of a hook's args when they
+ * are gctk's `hook create-container` arguments (where gctk's specs give the
+ * driver's files): host the source VALUE names, or NULL and bad the line
+ * that says why VALUE is not one (cdi_hook_mount_parse); i is VALUE's index
+ * in args. */
+void cdi_hook_mounts_each(const json_t *args,
+                          void (*fn)(void *ctx, size_t i, const char *host, const char *bad),
                           void *ctx);
 /* One "/HOST::/CONTAINER::OPTIONS" --mount argument of create-container:
  * its source, its target (malloc'ed) and its MOUNT_* flags; -1 and a line

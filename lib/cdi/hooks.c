@@ -130,7 +130,8 @@ bool cdi_hook_mount_option(const char *opt, unsigned *flags)
     return false;
 }
 
-void cdi_hook_mounts_each(const json_t *args, void (*fn)(void *ctx, size_t i, const char *value),
+void cdi_hook_mounts_each(const json_t *args,
+                          void (*fn)(void *ctx, size_t i, const char *host, const char *bad),
                           void *ctx)
 {
     const char *hook = json_string_value(json_array_get(args, 1));
@@ -140,10 +141,16 @@ void cdi_hook_mounts_each(const json_t *args, void (*fn)(void *ctx, size_t i, co
         return;
     for (size_t i = 3; i + 1 < json_array_size(args); i++) {
         const char *a = json_string_value(json_array_get(args, i));
-        if (a != NULL && strcmp(a, "--mount") == 0) {
-            const char *v = json_string_value(json_array_get(args, ++i));
-            fn(ctx, i, v != NULL ? v : "");
-        }
+        if (a == NULL || strcmp(a, "--mount") != 0)
+            continue;
+        const char *v = json_string_value(json_array_get(args, ++i));
+        cleanup_free char *host = NULL, *target = NULL;
+        unsigned flags = 0;
+        cleanup_error gctk_error *e = NULL;
+        if (cdi_hook_mount_parse(v != NULL ? v : "", &host, &target, &flags, &e) < 0)
+            fn(ctx, i, NULL, e->msg);
+        else
+            fn(ctx, i, host, NULL);
     }
 }
 

@@ -188,15 +188,12 @@ struct hook_mount_check {
     const char *path;
 };
 
-static void check_hook_mount(void *ctx, size_t i, const char *arg)
+static void check_hook_mount(void *ctx, size_t i, const char *host, const char *bad)
 {
     const struct hook_mount_check *h = ctx;
     cleanup_free char *p = xasprintf("%s.args[%zu]", h->path, i);
-    cleanup_free char *host = NULL, *target = NULL;
-    unsigned flags = 0;
-    cleanup_error gctk_error *e = NULL;
-    if (cdi_hook_mount_parse(arg, &host, &target, &flags, &e) < 0)
-        problem(h->c, p, "%s", e->msg);
+    if (bad != NULL)
+        problem(h->c, p, "%s", bad);
     else if (h->c->flags & CDI_CHECK_HOST)
         check_source(h->c, p, "--mount source", host);
 }

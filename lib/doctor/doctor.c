@@ -1088,15 +1088,12 @@ struct hook_sources {
     struct spec_check *s;
 };
 
-static void check_hook_source(void *ctx, size_t i, const char *arg)
+static void check_hook_source(void *ctx, size_t i, const char *host, const char *bad)
 {
     (void)i;
     const struct hook_sources *h = ctx;
-    cleanup_free char *host = NULL, *target = NULL;
-    unsigned flags = 0;
-    cleanup_error gctk_error *e = NULL;
-    if (cdi_hook_mount_parse(arg, &host, &target, &flags, &e) < 0)
-        strv_push(&h->s->problems, xasprintf("its hook's %s", e->msg));
+    if (bad != NULL)
+        strv_push(&h->s->problems, xasprintf("its hook's %s", bad));
     else
         check_mount_source(h->c, h->s, host);
 }
