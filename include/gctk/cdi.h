@@ -208,6 +208,10 @@ bool cdi_hook_mount_option(const char *opt, unsigned *flags);
  * apply (rbind, propagation, filesystem options), a path that is not
  * absolute or holds its "::". */
 char *cdi_hook_mount_arg(const json_t *m);
+/* Every mount of mounts (a spec's) as "--mount", cdi_hook_mount_arg()
+ * appended to args; all or none: false, args unchanged, when one of them
+ * cannot be one. */
+bool cdi_hook_mount_args(const json_t *mounts, json_t *args);
 /* fn(ctx, i, host, bad) for each "--mount VALUE" of a hook's args when they
  * are gctk's `hook create-container` arguments (where gctk's specs give the
  * driver's files): host the source VALUE names, or NULL and bad the line

@@ -436,6 +436,24 @@ char *cdi_hook_mount_arg(const json_t *m)
     return xasprintf("%s::%s::%s", host, dst, list);
 }
 
+bool cdi_hook_mount_args(const json_t *mounts, json_t *args)
+{
+    cleanup_json json_t *add = json_array();
+    size_t i;
+    json_t *m;
+    json_array_foreach(mounts, i, m)
+    {
+        char *arg = cdi_hook_mount_arg(m);
+        if (arg == NULL)
+            return false;
+        json_array_append_new(add, json_string("--mount"));
+        json_array_append_new(add, json_string(arg));
+        free(arg);
+    }
+    json_array_extend(args, add);
+    return true;
+}
+
 static bool string_is(const json_t *v, const char *s)
 {
     return json_string_value(v) != NULL && strcmp(json_string_value(v), s) == 0;
@@ -481,16 +499,9 @@ static const json_t *own_hook(const json_t *edits, const struct stat *own_gctk)
 static json_t *own_hook_mounts(const json_t *edits)
 {
     cleanup_json json_t *list = json_array();
-    for (size_t i = 0; i < json_array_size(edits); i++) {
-        json_t *mounts = json_object_get(json_array_get(edits, i), "mounts");
-        for (size_t k = 0; k < json_array_size(mounts); k++) {
-            cleanup_free char *arg = cdi_hook_mount_arg(json_array_get(mounts, k));
-            if (arg == NULL)
-                return NULL;
-            json_array_append_new(list, json_string("--mount"));
-            json_array_append_new(list, json_string(arg));
-        }
-    }
+    for (size_t i = 0; i < json_array_size(edits); i++)
+        if (!cdi_hook_mount_args(json_object_get(json_array_get(edits, i), "mounts"), list))
+            return NULL;
     return steal_pointer(&list);
 }
 

@@ -306,29 +306,6 @@ static void driver_mounts(const gctk_plan *plan, const char *root, const struct 
     }
 }
 
-/* mounts as the hook's "--mount" arguments, added to args; false (args
- * unchanged) when one of them cannot be one (cdi_hook_mount_arg). */
-static bool mounts_as_args(const json_t *mounts, struct strv *args)
-{
-    struct strv add = {0};
-    size_t i;
-    json_t *m;
-    json_array_foreach(mounts, i, m)
-    {
-        char *arg = cdi_hook_mount_arg(m);
-        if (arg == NULL) {
-            strv_clear(&add);
-            return false;
-        }
-        strv_push(&add, xstrdup("--mount"));
-        strv_push(&add, arg);
-    }
-    for (size_t k = 0; k < add.len; k++)
-        strv_push(args, steal_pointer(&add.items[k]));
-    strv_clear(&add);
-    return true;
-}
-
 /* The IMEX channels' spec (kind <vendor>/imex-channel, as NVIDIA's `cdi
  * generate --mode imex`): one device per channel node the host has, named
  * by its number, and "all". */
@@ -446,10 +423,18 @@ int cdi_generate(gctk_host *h, const struct cdi_options *o, json_t **out, gctk_e
      * 1.7, Podman) would have runc make them one at a time, 7-9 ms more a
      * start on an H200 (docs/cdi.md). Where a path cannot be a --mount
      * argument, or with runtime_mounts, the runtime makes them all. */
-    if (!o->runtime_mounts && mounts_as_args(mounts, &args))
+    cleanup_json json_t *mount_args = json_array();
+    if (!o->runtime_mounts && cdi_hook_mount_args(mounts, mount_args)) {
         json_decref(mounts);
-    else
+        size_t i;
+        json_t *a;
+        json_array_foreach(mount_args, i, a)
+        {
+            strv_push(&args, xstrdup(json_string_value(a)));
+        }
+    } else {
         json_object_set_new(edits, "mounts", mounts);
+    }
     struct strv folders = {0};
     layout_lib_folders(plan, &at_host, &folders);
     for (size_t i = 0; i < links.paths.len; i++) {
