@@ -110,16 +110,21 @@ static json_t *generate_runtime_mounts(unsigned naming)
     return generate_with(host_root, naming, true);
 }
 
-/* The "--mount" arguments of the spec's one hook, in order (a new array) */
-static json_t *spec_hook_mounts(const json_t *spec)
+/* The values of the "--mount" options of a hook's args, in order (a new array) */
+static json_t *mount_values(const json_t *args)
 {
-    json_t *hooks = json_object_get(json_object_get(spec, "containerEdits"), "hooks");
-    json_t *args = json_object_get(json_array_get(hooks, 0), "args");
     json_t *out = json_array();
     for (size_t i = 0; i + 1 < json_array_size(args); i++)
         if (strcmp(json_string_value(json_array_get(args, i)), "--mount") == 0)
             json_array_append(out, json_array_get(args, i + 1));
     return out;
+}
+
+/* The "--mount" arguments of the spec's one hook, in order (a new array) */
+static json_t *spec_hook_mounts(const json_t *spec)
+{
+    json_t *hooks = json_object_get(json_object_get(spec, "containerEdits"), "hooks");
+    return mount_values(json_object_get(json_array_get(hooks, 0), "args"));
 }
 
 /* text with the host's root replaced by @ROOT@ */
@@ -686,15 +691,15 @@ static json_t *resolve_one(const json_t *specs, const char *name)
 static size_t hook_mounts(json_t *config, const char *want, bool *found)
 {
     json_t *hooks = json_object_get(json_object_get(config, "hooks"), "createContainer");
-    json_t *args = json_object_get(json_array_get(hooks, 0), "args");
-    size_t n = 0;
-    for (size_t i = 0; i + 1 < json_array_size(args); i++)
-        if (strcmp(json_string_value(json_array_get(args, i)), "--mount") == 0) {
-            n++;
-            if (want != NULL && strcmp(json_string_value(json_array_get(args, i + 1)), want) == 0)
-                *found = true;
-        }
-    return n;
+    cleanup_json json_t *values = mount_values(json_object_get(json_array_get(hooks, 0), "args"));
+    size_t i;
+    json_t *v;
+    json_array_foreach(values, i, v)
+    {
+        if (want != NULL && strcmp(json_string_value(v), want) == 0)
+            *found = true;
+    }
+    return json_array_size(values);
 }
 
 /* The spec's mounts go to its create-container hook where that hook is the
