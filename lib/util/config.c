@@ -292,15 +292,17 @@ static int load_own(const char *path, bool explicit, json_t **obj, unsigned long
 #define NVCACHE_MAX (4u << 20)
 #define NVCACHE_ENTRIES 16
 
-/* The directory gctk's own file names for the discovery cache (its default
- * when it names none); NULL: off, or not a path apply() accepts. */
-static const char *nvcache_dir(const json_t *own)
+/* The discovery cache's directory that gctk's own file (path; own NULL:
+ * absent) sets, read as config_load() reads it (the defaults, then apply());
+ * NULL: off, or a file apply() refuses (config_load() then fails). */
+static char *nvcache_dir(json_t *own, const char *path)
 {
-    json_t *v = json_object_get(own, "discovery-cache");
-    if (v == NULL)
-        return GCTK_DEFAULT_CACHE;
-    const char *dir = json_string_value(v);
-    return dir != NULL && dir[0] == '/' ? dir : NULL;
+    struct gctk_config c;
+    set_defaults(&c);
+    char *dir =
+        own == NULL || apply(&c, own, path, NULL) == 0 ? steal_pointer(&c.discovery_cache) : NULL;
+    config_clear(&c);
+    return dir;
 }
 
 /* The entry's key, and its name in *name; false for a path or text it
@@ -348,10 +350,11 @@ static void nvcache_put(int dirfd, const char *name, const struct strbuf *key,
 
 /* NVIDIA's config.toml, translated: *settings NULL when there is none. Only
  * here is the TOML module loaded, and only for a file that exists and whose
- * translation is not in cache_dir (NULL: no cache). A report asks for the
- * module's reading itself. */
-static int load_nvidia(const char *root, const char *cache_dir, char **found, json_t **settings,
-                       struct nvkey_list *report, unsigned long long *digest, gctk_error **err)
+ * translation is not in the cache directory that gctk's own file (own, read
+ * from own_path) sets. A report asks for the module's reading itself. */
+static int load_nvidia(const char *root, json_t *own, const char *own_path, char **found,
+                       json_t **settings, struct nvkey_list *report, unsigned long long *digest,
+                       gctk_error **err)
 {
     bool explicit = false;
     cleanup_free char *path = nvconfig_path(root, &explicit);
@@ -373,8 +376,9 @@ static int load_nvidia(const char *root, const char *cache_dir, char **found, js
     *digest = hash64(text, len, hash64("toml", 4, *digest != 0 ? *digest : HASH64_INIT));
     cleanup_strbuf struct strbuf key = {0};
     cleanup_free char *name = NULL;
+    cleanup_free char *cache_dir = report == NULL ? nvcache_dir(own, own_path) : NULL;
     cleanup_fd int dirfd = -1;
-    if (report == NULL && cache_dir != NULL && nvcache_key(path, text, len, &key, &name))
+    if (cache_dir != NULL && nvcache_key(path, text, len, &key, &name))
         dirfd = open_private_dir_at(AT_FDCWD, cache_dir);
     if (dirfd >= 0 && (*settings = nvcache_get(dirfd, name, &key)) != NULL) {
         *found = steal_pointer(&path);
@@ -426,8 +430,7 @@ static int read_sources(const char *path, struct sources *s, struct nvkey_list *
         return -1;
     /* NVIDIA's file is found under the driver root gctk's own file names */
     const char *root = json_string_value(json_object_get(s->own, "root"));
-    if (load_nvidia(root, nvcache_dir(s->own), &s->nvidia_path, &s->nvidia, report, &s->digest,
-                    err) < 0) {
+    if (load_nvidia(root, s->own, path, &s->nvidia_path, &s->nvidia, report, &s->digest, err) < 0) {
         sources_clear(s);
         return -1;
     }
