@@ -188,6 +188,11 @@ class Bench:
         d = os.path.join(self.tmp, "sim-%d" % gpus)
         if not os.path.isdir(d):
             run([self.gctk, "sim", "create", d, "--gpus", str(gpus)], stdout=subprocess.DEVNULL)
+            # The discovery cache stores no host whose files changed in the
+            # last 2 seconds (CACHE_RACY_S): without the wait, the first
+            # seconds of starts would run full discoveries, which a real
+            # host's driver, installed long before, never makes them do.
+            time.sleep(2.5)
         return d
 
     def config(self, root, name, cache=True):
