@@ -258,14 +258,21 @@ void layout_ldcache_read(struct rootfs *r, struct ldcache *c, struct strv *notes
     ldcache_drop_hwcap_entries(c);
 }
 
+bool layout_ldcache_lib(const struct gctk_file *f, const struct host_arch *arch, uint32_t *flags)
+{
+    if (!is_lib(f) || !plain_soname(f))
+        return false;
+    *flags = f->kind == GCTK_FILE_LIB ? arch->ldcache_flags : arch->ldcache_flags32;
+    return true;
+}
+
 void layout_ldcache_add_plan(struct ldcache *c, const gctk_plan *p, const struct layout_dirs *d)
 {
     for (size_t i = 0; i < gctk_plan_file_count(p); i++) {
         const struct gctk_file *f = gctk_plan_file(p, i);
-        if (!is_lib(f) || !plain_soname(f))
+        uint32_t flags;
+        if (!layout_ldcache_lib(f, d->arch, &flags))
             continue;
-        uint32_t flags =
-            f->kind == GCTK_FILE_LIB ? d->arch->ldcache_flags : d->arch->ldcache_flags32;
         cleanup_free char *dir = lib_dir(f, d);
         cleanup_free char *path = xasprintf("%s/%s", dir, f->soname);
         ldcache_add(c, f->soname, path, flags);
@@ -290,6 +297,13 @@ static int folder_lib_cmp(const void *a, const void *b)
     return strcmp(((const struct folder_lib *)a)->name, ((const struct folder_lib *)b)->name);
 }
 
+/* The library of list named name, or NULL. */
+static const struct folder_lib *find_lib(const struct folder_lib *list, size_t n, const char *name)
+{
+    struct folder_lib key = {.name = (char *)name};
+    return n > 0 ? bsearch(&key, list, n, sizeof(*list), folder_lib_cmp) : NULL;
+}
+
 /* The library a development link of the folder leads to, following links
  * by their text only: plain names inside the folder, never a path, at most a
  * few of them; NULL when it leads anywhere else. Nothing is opened through
@@ -308,8 +322,7 @@ static const struct folder_lib *dev_link_target(int dfd, const char *name,
         text[got] = '\0';
         if (strchr(text, '/') != NULL || strcmp(text, ".") == 0 || strcmp(text, "..") == 0)
             return NULL;
-        struct folder_lib key = {.name = text};
-        const struct folder_lib *lib = bsearch(&key, libs, n, sizeof(*libs), folder_lib_cmp);
+        const struct folder_lib *lib = find_lib(libs, n, text);
         if (lib != NULL)
             return lib;
         free(at);
@@ -373,8 +386,35 @@ static void cached_libs(int dfd, const char *folder, const struct ldcache *c,
         qsort(*out, *n, sizeof(**out), folder_lib_cmp);
 }
 
+/* The libraries of the folder that the caller named in mounted (entries
+ * SONAME -> FOLDER/NAME, the file's own name), by file name (sorted). */
+static void mounted_libs(const char *folder, const struct ldcache *mounted, struct folder_lib **out,
+                         size_t *n)
+{
+    size_t cap = 0, flen = strlen(folder);
+    for (size_t i = 0; mounted != NULL && i < mounted->len; i++) {
+        const struct ldcache_entry *e = &mounted->entries[i];
+        const char *name = e->path + flen + 1;
+        if (strncmp(e->path, folder, flen) != 0 || e->path[flen] != '/' || *name == '\0' ||
+            strchr(name, '/') != NULL)
+            continue;
+        push_lib(out, n, &cap, (struct folder_lib){xstrdup(name), xstrdup(e->soname), e->flags});
+    }
+    if (*n > 1)
+        qsort(*out, *n, sizeof(**out), folder_lib_cmp);
+}
+
+static void free_libs(struct folder_lib *libs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(libs[i].name);
+        free(libs[i].soname);
+    }
+    free(libs);
+}
+
 int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *folder,
-                              gctk_error **err)
+                              const struct ldcache *mounted, gctk_error **err)
 {
     if (folder[0] != '/')
         return gctk_fail(err, 0, "folder `%s` must be absolute", folder);
@@ -391,9 +431,10 @@ int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *f
             close(scan);
         return gctk_fail(err, e, "read folder `%s`", folder);
     }
-    struct folder_lib *known = NULL, *libs = NULL;
-    size_t nknown = 0, nlibs = 0, cap = 0;
+    struct folder_lib *known = NULL, *mine = NULL, *libs = NULL;
+    size_t nknown = 0, nmine = 0, nlibs = 0, cap = 0;
     cached_libs(dfd, folder, c, &known, &nknown);
+    mounted_libs(folder, mounted, &mine, &nmine);
     struct strv links = {0};
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -405,10 +446,11 @@ int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *f
          * The directory's own type of an entry spares opening a link. */
         bool link = e->d_type == DT_LNK;
         cleanup_fd int fd = -1;
-        if (nknown > 0 && e->d_type == DT_REG) {
-            struct folder_lib key = {.name = e->d_name};
-            const struct folder_lib *k =
-                bsearch(&key, known, nknown, sizeof(*known), folder_lib_cmp);
+        if (e->d_type == DT_REG) {
+            /* the caller's mount covers any file of the image's there */
+            const struct folder_lib *k = find_lib(mine, nmine, e->d_name);
+            if (k == NULL)
+                k = find_lib(known, nknown, e->d_name);
             if (k != NULL) {
                 cleanup_free char *path = xasprintf("%s/%s", folder, k->soname);
                 ldcache_add(c, k->soname, path, k->flags);
@@ -438,11 +480,8 @@ int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *f
         }
         elf_info_clear(&info);
     }
-    for (size_t i = 0; i < nknown; i++) {
-        free(known[i].name);
-        free(known[i].soname);
-    }
-    free(known);
+    free_libs(known, nknown);
+    free_libs(mine, nmine);
     if (nlibs > 1)
         qsort(libs, nlibs, sizeof(*libs), folder_lib_cmp);
     for (size_t i = 0; i < links.len; i++) {
@@ -455,11 +494,7 @@ int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *f
             ldcache_add(c, name, path, lib->flags);
         }
     }
-    for (size_t i = 0; i < nlibs; i++) {
-        free(libs[i].name);
-        free(libs[i].soname);
-    }
-    free(libs);
+    free_libs(libs, nlibs);
     strv_clear(&links);
     return 0;
 }

@@ -94,6 +94,9 @@ int inject_mask_proc(const gctk_host *h, struct rootfs *r, const struct gctk_gpu
  * missing, odd or corrupt cache gives an empty one (ld.so would ignore it
  * too); notes (may be NULL) get a line saying why. */
 void layout_ldcache_read(struct rootfs *r, struct ldcache *c, struct strv *notes);
+/* Whether the ld.so.cache lists f, a library with a plain SONAME, and its
+ * flags for the loader of arch (the driver's). */
+bool layout_ldcache_lib(const struct gctk_file *f, const struct host_arch *arch, uint32_t *flags);
 /* Adds the plan's libraries: SONAME -> its container directory/SONAME, and
  * each development link of layout_links() under its own name, as ldconfig
  * lists them ("libcuda.so" -> directory/libcuda.so). */
@@ -106,9 +109,12 @@ void layout_ldcache_add_plan(struct ldcache *c, const gctk_plan *p, const struct
  * names within the folder) to one of them whose SONAME it begins:
  * folder/lib*.so. A library that c's parsed entries (the image's own
  * cache) name at folder/SONAME, itself or through a link there by its
- * plain name, is taken with that SONAME and those flags, unread. */
+ * plain name, is taken with that SONAME and those flags, unread. So is a
+ * file that mounted (may be NULL) names by its own path: entries SONAME ->
+ * FOLDER/NAME, the caller's knowledge of what it mounted there, which wins
+ * over the image's cache. */
 int layout_ldcache_add_folder(struct rootfs *r, struct ldcache *c, const char *folder,
-                              gctk_error **err);
+                              const struct ldcache *mounted, gctk_error **err);
 /* Forward compatibility: the image's /usr/local/cuda/compat libraries of
  * compute (NVIDIA's cuda-compat package) that are newer than the host's
  * driver_version replace the driver's SONAMEs in c. Only regular 64-bit ELF

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "bounds.h"
 #include "cdi.h"
@@ -27,6 +28,10 @@
 
 static char tmp[64];
 static char *host_root; /* tmp/host: the simulated host */
+/* tmp/host-libs: one whose files a test changes, and when it was made (a
+ * discovery cache is stored only for files older than two seconds) */
+static char *libs_root;
+static time_t libs_made;
 static char *source_dir;
 
 static char *exe_dir(void)
@@ -61,11 +66,14 @@ static int group_setup(void **state)
     gctk_sim_options_init(&o);
     o.gpus = 2;
     gctk_error *err = NULL;
-    if (gctk_sim_create(host_root, &o, NULL, &err) < 0) {
+    libs_root = xasprintf("%s/host-libs", tmp);
+    if (gctk_sim_create(host_root, &o, NULL, &err) < 0 ||
+        gctk_sim_create(libs_root, &o, NULL, &err) < 0) {
         fprintf(stderr, "# gctk_sim_create: %s\n", err->msg);
         gctk_error_free(err);
         return -1;
     }
+    libs_made = time(NULL);
     return 0;
 }
 
@@ -74,6 +82,7 @@ static int group_teardown(void **state)
     (void)state;
     nftw(tmp, test_rm_entry, 32, FTW_DEPTH | FTW_PHYS);
     free(host_root);
+    free(libs_root);
     free(source_dir);
     return 0;
 }
@@ -1940,6 +1949,133 @@ static void test_hook_mounts(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* The ld.so.cache of create-container takes the SONAMEs of the driver's
+ * libraries it mounted from the discovery instead of reading their ELF
+ * again, and only from a discovery checked for every file: a SONAME
+ * written into the cache entry is what the container's cache lists while
+ * the files are unchanged; once a library of another capability than
+ * utility and compute changed, the entry is not used and the SONAMEs are
+ * the files' own. A mounted file that is not the driver's is read. */
+static int mounted_libs_child(const char *rootfs, const char *cache_dir, const char *extra,
+                              const char *libcuda, const char *vdpau)
+{
+    if (unshare(CLONE_NEWNS) < 0 || mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return 10;
+    const char *lib = "/usr/lib/x86_64-linux-gnu";
+    cleanup_strv struct strv mounts = {0}, none = {0}, folders = {0};
+    strv_push(&mounts,
+              xasprintf("%s::%s/libcuda.so.580.95.05::ro,nosuid,nodev,bind", libcuda, lib));
+    strv_push(&mounts,
+              xasprintf("%s::%s/libvdpau_nvidia.so.580.95.05::ro,nosuid,nodev,bind", vdpau, lib));
+    strv_push(&mounts, xasprintf("%s::%s/libextra.so.2.0::ro,nosuid,nodev,bind", extra, lib));
+    strv_push(&folders, xstrdup(lib));
+    const struct gctk_host_cache cache = {.dir = cache_dir};
+    struct cdi_container_edits e = {.mounts = &mounts,
+                                    .links = &none,
+                                    .node_links = &none,
+                                    .folders = &folders,
+                                    .driver_root = libs_root,
+                                    .cache = &cache};
+    cleanup_free char *cache_path = xasprintf("%s/etc/ld.so.cache", rootfs);
+    for (int round = 0; round < 2; round++) {
+        gctk_error *err = NULL;
+        struct cdi_hook_report rep = {0};
+        if (cdi_hook_create_container(rootfs, 0, &e, &rep, &err) < 0) {
+            fprintf(stderr, "%s\n", err->msg);
+            return 11;
+        }
+        const char *want = round == 0 ? "used" : "missed";
+        if (rep.cache == NULL || strcmp(rep.cache, want) != 0) {
+            fprintf(stderr, "round %d: cache `%s`, not %s\n", round, rep.cache, want);
+            return 12;
+        }
+        struct ldcache c = {0};
+        if (ldcache_read(cache_path, &c, NULL) < 0)
+            return 13;
+        /* round 0: the entry's SONAMEs; round 1: the files' */
+        bool ok =
+            cache_has(&c, round == 0 ? "libcudz.so.1" : "libcuda.so.1", NULL) &&
+            !cache_has(&c, round == 0 ? "libcuda.so.1" : "libcudz.so.1", NULL) &&
+            cache_has(&c, round == 0 ? "libvdpaz_nvidia.so.1" : "libvdpau_nvidia.so.1", NULL) &&
+            cache_has(&c, "libextra.so.2", "/usr/lib/x86_64-linux-gnu/libextra.so.2");
+        ldcache_clear(&c);
+        if (!ok)
+            return 14 + round;
+        for (size_t i = 0; i < mounts.len; i++) {
+            cleanup_free char *host = NULL, *target = NULL;
+            unsigned flags = 0;
+            assert_int_equal(cdi_hook_mount_parse(mounts.items[i], &host, &target, &flags, NULL),
+                             0);
+            cleanup_free char *at = path_join(rootfs, target);
+            if (umount2(at, MNT_DETACH) < 0)
+                return 16;
+        }
+        cleanup_free char *proc = xasprintf("%s/proc/driver/nvidia", rootfs);
+        if (umount2(proc, MNT_DETACH) < 0 || unlink(cache_path) < 0)
+            return 16;
+        /* a graphics library changed: its times */
+        struct timespec old[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+        if (utimensat(AT_FDCWD, vdpau, old, 0) < 0)
+            return 17;
+    }
+    return 0;
+}
+
+/* Replaces the first `from` of the file at path by `to`, of its length, in
+ * place (its owner and mode stay). */
+static void edit_in_place(const char *path, const char *from, const char *to)
+{
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(read_file(path, 1 << 20, &text, &len, NULL), 0);
+    const char *at = strstr(text, from);
+    assert_non_null(at);
+    assert_int_equal(strlen(from), strlen(to));
+    cleanup_fd int fd = open(path, O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, to, strlen(to), at - text), (ssize_t)strlen(to));
+}
+
+static void test_hook_ldcache_mounted_libs(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* mounts */
+    cleanup_free char *lib = NULL;
+    cleanup_free char *rootfs = lib_rootfs("rootfs-mounted-libs", &lib);
+    cleanup_free char *proc = xasprintf("%s/proc/driver/nvidia", rootfs);
+    assert_int_equal(mkdir_p(proc, 0755, NULL), 0);
+    cleanup_free char *extra = xasprintf("%s/libextra.so.2.0", tmp);
+    assert_int_equal(elfstub_write(extra, "libextra.so.2", NULL, false, NULL), 0);
+    cleanup_free char *libcuda =
+        xasprintf("%s/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05", libs_root);
+    cleanup_free char *vdpau =
+        xasprintf("%s/usr/lib/x86_64-linux-gnu/libvdpau_nvidia.so.580.95.05", libs_root);
+    /* the entry, stored once the host's files are old enough */
+    while (time(NULL) < libs_made + 3)
+        sleep(1);
+    cleanup_free char *cache_dir = xasprintf("%s/cache-mounted-libs", tmp);
+    const struct gctk_host_cache cache = {.dir = cache_dir};
+    cleanup_host gctk_host *h = NULL;
+    assert_int_equal(gctk_host_open_cached(libs_root, GCTK_HOST_NO_NVML, &cache, &h, NULL), 0);
+    assert_string_equal(gctk_host_cache_word(h), "stored");
+    size_t n = 0;
+    cleanup_free char *entry = test_entry_of(cache_dir, "discovery-", &n);
+    assert_int_equal(n, 1);
+    edit_in_place(entry, "x86_64-linux-gnu/libcuda.so.580.95.05\t\tlibcuda.so.1\t",
+                  "x86_64-linux-gnu/libcuda.so.580.95.05\t\tlibcudz.so.1\t");
+    edit_in_place(entry, "x86_64-linux-gnu/libvdpau_nvidia.so.580.95.05\t\tlibvdpau_nvidia.so.1\t",
+                  "x86_64-linux-gnu/libvdpau_nvidia.so.580.95.05\t\tlibvdpaz_nvidia.so.1\t");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(mounted_libs_child(rootfs, cache_dir, extra, libcuda, vdpau));
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 /* rootless: the hook and gctk configure leave the cgroup alone in a user namespace */
 static void test_uid_map(void **state)
 {
@@ -1979,6 +2115,7 @@ int main(void)
         cmocka_unit_test(test_hook_mounts),
         cmocka_unit_test(test_hook_ldcache_dev_links_compat),
         cmocka_unit_test(test_hook_ldcache_image_cache),
+        cmocka_unit_test(test_hook_ldcache_mounted_libs),
         cmocka_unit_test(test_layout_links),
         cmocka_unit_test(test_spec_rows),
         cmocka_unit_test(test_uid_map),
