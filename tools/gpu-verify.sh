@@ -14,7 +14,10 @@
 # PyTorch is at $GCTK_VERIFY_TORCH (default /opt/torch, its .venv/bin/python);
 # with `ps` as third argument only that step runs (host, dockerd, ps); with
 # `docker` the runc cases and timings are left out (host, CUDA rootfs, Docker,
-# doctor, ps).
+# doctor, ps). GCTK_VERIFY_DRIVER_DIRS names the directories that hold the
+# driver's libraries and programs (default /usr/local/nvidia's lib64, lib and
+# bin), GCTK_VERIFY_EXCLUDE a file of paths the PyTorch image leaves out
+# besides /usr/local (tools/gpu-relocate.sh sets both).
 set -u
 C=$(cd "$1" && pwd)
 OUT=$2
@@ -91,7 +94,7 @@ ps_step() {
     fi
     # an image of the machine's own userland, without the driver (the hook
     # brings it); PyTorch from a read-only volume
-    tar -C / -c --exclude=usr/local bin sbin lib lib64 usr etc 2>/dev/null |
+    tar -C / -c --exclude=usr/local -X "${GCTK_VERIFY_EXCLUDE:-/dev/null}" bin sbin lib lib64 usr etc 2>/dev/null |
         "$D" -H "$S" import -c "ENV PATH=$TORCH/.venv/bin:/usr/bin:/bin" - gctk-torch:test >/dev/null
     local name=gctk-ps-torch line="" i
     "$D" -H "$S" rm -f "$name" >/dev/null 2>&1
@@ -190,18 +193,19 @@ prefixes = ("libnvidia-ml libnvidia-cfg libnvidia-nscq libcuda libcudadebugger l
 bins = "nvidia-smi nvidia-debugdump nvidia-persistenced nv-fabricmanager nvidia-cuda-mps-control nvidia-cuda-mps-server".split()
 found = {os.path.basename(f["path"]) for f in json.load(open(sys.argv[3]))["files"]}
 want = set()
-for d in ("/usr/local/nvidia/lib64", "/usr/local/nvidia/lib"):
+dirs = os.environ.get("GCTK_VERIFY_DRIVER_DIRS",
+                      "/usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/local/nvidia/bin").split()
+for d in dirs:
     if os.path.isdir(d):
         for n in os.listdir(d):
             m = re.match(r"^(.*)\.so\.(.*)$", n)
-            if m and m.group(1) in prefixes and m.group(2) == ver and not os.path.islink(os.path.join(d, n)):
+            if os.path.islink(os.path.join(d, n)):
+                continue
+            if (m and m.group(1) in prefixes and m.group(2) == ver) or n in bins:
                 want.add(n)
-for n in bins:
-    if os.path.exists("/usr/local/nvidia/bin/" + n):
-        want.add(n)
 missing = sorted(want - found)
-print("driver files of utility+compute under /usr/local/nvidia: %d, found by gctk list: %d, missing: %s"
-      % (len(want), len(want & found), missing or "none"))
+print("driver files of utility+compute under %s: %d, found by gctk list: %d, missing: %s"
+      % (" ".join(dirs), len(want), len(want & found), missing or "none"))
 print("info/list check:", "PASS" if bad == 0 and not missing and len(info["gpus"]) == len(smi) else "FAIL")
 EOF
 
