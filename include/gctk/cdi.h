@@ -110,6 +110,15 @@ enum {
     CDI_CHECK_HOST = 1u << 0, /* also: nodes, files and hooks exist on this host */
 };
 
+/* How a file a spec mounts stands on this host: CDI_SOURCE_OTHER_DRIVER
+ * when its name carries a driver version (a library's, a firmware's) other
+ * than driver (NULL: not compared), and *version (malloc'ed) is that
+ * version; else CDI_SOURCE_MISSING when nothing is at path (a link followed,
+ * as mount(2) follows it); else CDI_SOURCE_OK. The version comes first: an
+ * old driver's file, gone with its driver, says more than its absence. */
+enum cdi_source { CDI_SOURCE_OK, CDI_SOURCE_MISSING, CDI_SOURCE_OTHER_DRIVER };
+enum cdi_source cdi_source_check(const char *path, const char *driver, char **version);
+
 /* Appends one line per problem to problems ("devices[0].containerEdits.
  * deviceNodes[1]: ..."): unknown fields, wrong types, invalid names, a
  * cdiVersion older or newer than the fields need; with CDI_CHECK_HOST, host

@@ -141,24 +141,38 @@ static void check_node(struct checker *c, const json_t *n, const char *path)
     }
 }
 
+enum cdi_source cdi_source_check(const char *path, const char *driver, char **version)
+{
+    *version = NULL;
+    char *v = driver != NULL ? host_file_version(path) : NULL;
+    if (v != NULL && strcmp(v, driver) != 0) {
+        *version = v;
+        return CDI_SOURCE_OTHER_DRIVER;
+    }
+    free(v);
+    struct stat st;
+    return stat(path, &st) < 0 ? CDI_SOURCE_MISSING : CDI_SOURCE_OK;
+}
+
 /* A bind mount's source (what: how the spec names it) on this host: still
  * there, and of the driver that runs. */
 static void check_source(struct checker *c, const char *path, const char *what, const char *hp)
 {
-    struct stat st;
-    if (lstat(hp, &st) < 0) {
+    cleanup_free char *version = NULL;
+    switch (cdi_source_check(hp, c->driver, &version)) {
+    case CDI_SOURCE_OTHER_DRIVER:
+        problem(c, path, "%s `%s` belongs to driver %s, this host runs %s: regenerate the spec",
+                what, hp, version, c->driver);
+        break;
+    case CDI_SOURCE_MISSING:
         problem(c, path,
                 "%s `%s` no longer exists on this host: regenerate the spec "
                 "(`gctk cdi generate`; a driver upgrade removes the old files)",
                 what, hp);
-        return;
+        break;
+    case CDI_SOURCE_OK:
+        break;
     }
-    cleanup_free char *fv = host_file_version(hp);
-    if (c->driver != NULL && fv != NULL && strcmp(fv, c->driver) != 0)
-        problem(c, path,
-                "%s `%s` belongs to driver %s, this host runs %s: regenerate the "
-                "spec",
-                what, hp, fv, c->driver);
 }
 
 static void check_mount(struct checker *c, const json_t *m, const char *path)

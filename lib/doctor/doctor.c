@@ -1071,15 +1071,20 @@ struct spec_check {
 static void check_mount_source(const struct ctx *c, struct spec_check *s, const char *p)
 {
     s->mounts++;
-    cleanup_free char *version = host_file_version(p);
+    cleanup_free char *version = NULL;
     cleanup_free char *full = spec_host_path(c, p);
-    if (version != NULL && c->driver != NULL && strcmp(version, c->driver) != 0) {
+    switch (cdi_source_check(full, c->driver, &version)) {
+    case CDI_SOURCE_OTHER_DRIVER:
         strv_push(&s->problems, xasprintf("`%s` is of driver %s, the running driver is %s", p,
                                           version, c->driver));
         s->stale = true;
-    } else if (access(full, F_OK) < 0) {
+        break;
+    case CDI_SOURCE_MISSING:
         strv_push(&s->problems, xasprintf("`%s` is missing", full));
         s->stale = true;
+        break;
+    case CDI_SOURCE_OK:
+        break;
     }
 }
 

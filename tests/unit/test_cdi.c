@@ -416,6 +416,11 @@ static void test_validate_findings(void **state)
      * and as one its hook makes; a --mount argument the hook refuses */
     json_t *mounts = json_pack("[{s:s, s:s}]", "hostPath", "/nonexistent/libcuda.so.1.2.3",
                                "containerPath", "/usr/lib/libcuda.so.1.2.3");
+    /* a link left to a file that is gone: mount(2) would follow it */
+    cleanup_free char *dangling = xasprintf("%s/libnvidia-cfg.so.1", tmp);
+    assert_int_equal(symlink("libnvidia-cfg.so.1.2.3", dangling), 0);
+    json_array_append_new(mounts, json_pack("{s:s, s:s}", "hostPath", dangling, "containerPath",
+                                            "/usr/lib/libnvidia-cfg.so.1"));
     json_object_set_new(edits, "mounts", mounts);
     json_t *args = json_object_get(json_array_get(json_object_get(edits, "hooks"), 0), "args");
     json_array_append_new(args, json_string("--mount"));
@@ -445,6 +450,9 @@ static void test_validate_findings(void **state)
     cdi_validate(spec, CDI_CHECK_HOST, "535.104.05", &p);
     assert_true(has_problem(
         &p, "containerEdits.mounts[0]: hostPath `/nonexistent/libcuda.so.1.2.3` no longer exists"));
+    cleanup_free char *dangling_msg =
+        xasprintf("containerEdits.mounts[1]: hostPath `%s` no longer exists", dangling);
+    assert_true(has_problem(&p, dangling_msg));
     cleanup_free char *gone_msg = xasprintf("containerEdits.hooks[0].args[%zu]: --mount source "
                                             "`/nonexistent/libnvidia-ml.so.1.2.3` no longer exists",
                                             gone_arg);
