@@ -20,7 +20,7 @@ BUILD_DEPS = meson ninja-build pkg-config gcc g++ libc6-dev libjansson-dev libya
 # 13's client is in docker-cli), Compose (docker-compose), an image made from
 # busybox-static, jq
 RUN_DEPS = runc busybox-static docker.io docker-cli? containerd docker-compose jq
-# tests/run-all: podman and uidmap (rootless podman), clang with its
+# tests/run-all: podman and uidmap (rootless podman), crun (test-crun), clang with its
 # libFuzzer runtime (libclang-rt-dev: the one of the release's clang),
 # valgrind, what test-docs reads (bash-completion, man-db, systemd's
 # systemd-analyze), curl (test-doctor pings dockerd), python3 (test-hostile),
@@ -28,7 +28,7 @@ RUN_DEPS = runc busybox-static docker.io docker-cli? containerd docker-compose j
 # CRI client of test-cri (python3-grpcio, python3-grpc-tools, the CRI
 # api.proto, which Debian 12 lacks: its Architecture: all package from
 # Debian 13, see apt-install.sh)
-TEST_DEPS = $(RUN_DEPS) podman uidmap clang libclang-rt-dev valgrind bash-completion man-db \
+TEST_DEPS = $(RUN_DEPS) podman uidmap crun clang libclang-rt-dev valgrind bash-completion man-db \
 	systemd curl python3 procps lintian $(DEB_DEPS) python3-grpcio python3-grpc-tools \
 	golang-github-kubernetes-cri-api-dev@trixie $(CROSS_DEPS)
 # the suites on the other architecture (tests/e2e/arch-lib.sh): its C

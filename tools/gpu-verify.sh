@@ -17,7 +17,9 @@
 # doctor, ps). GCTK_VERIFY_DRIVER_DIRS names the directories that hold the
 # driver's libraries and programs (default /usr/local/nvidia's lib64, lib and
 # bin), GCTK_VERIFY_EXCLUDE a file of paths the PyTorch image leaves out
-# besides /usr/local (tools/gpu-relocate.sh sets both).
+# besides /usr/local (tools/gpu-relocate.sh sets both), GCTK_VERIFY_RUNTIME
+# another OCI runtime than the carried runc for the runc steps (Docker keeps
+# its own).
 set -u
 C=$(cd "$1" && pwd)
 OUT=$2
@@ -26,7 +28,9 @@ exec > >(tee -a "$OUT/verify.log") 2>&1
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 W=$(mktemp -d /tmp/gctk-verify.XXXXXX)
 export PATH=$C/bin:$PATH
-RUNC=$W/dk/bin/runc
+# the OCI runtime of the runc steps and of gctk-runtime: the carried Docker's
+# runc, or GCTK_VERIFY_RUNTIME (crun, which takes runc's commands)
+RUNC=${GCTK_VERIFY_RUNTIME:-$W/dk/bin/runc}
 step() { printf '\n### %s\n' "$*"; }
 run() { echo "\$ $*"; "$@"; echo "[exit $?]"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }

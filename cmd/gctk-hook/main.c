@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     struct oci_state state = {0};
     struct hook_log log = {0};
     int rc = 0;
-    if (oci_state_read_fd(STDIN_FILENO, &state, &err) < 0 ||
+    if (oci_state_read_fd(STDIN_FILENO, 0, &state, &err) < 0 ||
         hook_run(&cfg, &state, &log, &err) < 0) {
         if (log.lines.len == 0)
             hook_log_add(&log, "error: %s", err->msg);

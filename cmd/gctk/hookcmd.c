@@ -34,7 +34,8 @@ static void usage(FILE *f)
 }
 
 /* The rootfs (and in *pid the container's process, 0 when the rootfs was
- * given by hand; in *id the container's id, NULL then) */
+ * given by hand or the runtime runs the hook in the container: crun; in *id
+ * the container's id, NULL for a rootfs given by hand) */
 static int container_rootfs(const char *given, char **out, pid_t *pid, char **id, gctk_error **err)
 {
     *pid = 0;
@@ -45,7 +46,7 @@ static int container_rootfs(const char *given, char **out, pid_t *pid, char **id
     }
     struct oci_state state = {0};
     struct oci_spec spec = {0};
-    if (oci_state_read_fd(STDIN_FILENO, &state, err) < 0 ||
+    if (oci_state_read_fd(STDIN_FILENO, OCI_STATE_IN_CONTAINER, &state, err) < 0 ||
         oci_spec_load(state.bundle, &spec, err) < 0) {
         oci_state_clear(&state);
         return -1;

@@ -164,7 +164,9 @@ int cdi_resolve(const json_t *specs, const struct strv *names, json_t **edits, g
 /* Applies edits to an OCI config.json tree: env (a variable set again
  * replaces the old value), linux.devices and their allow rules in
  * linux.resources.devices, mounts, hooks. Device nodes without major:minor
- * are stat'ed on the host. With own_gctk (may be NULL), the file of the gctk
+ * are stat'ed on the host, and so are those without a fileMode, which get
+ * the host node's (a runtime that makes the node gives it none otherwise:
+ * crun in a user namespace makes it 000). With own_gctk (may be NULL), the file of the gctk
  * that goes with the caller: where the first createContainer hook the
  * container runs is that gctk's create-container and every mount of the
  * edits is a bind mount it makes, the mounts go to that hook as --mount

@@ -36,8 +36,16 @@ struct oci_spec {
  * to this path itself. */
 #define OCI_VOLUME_DEVICES "/var/run/nvidia-container-devices"
 
-int oci_state_parse(const char *text, size_t len, struct oci_state *out, gctk_error **err);
-int oci_state_read_fd(int fd, struct oci_state *out, gctk_error **err);
+/* The state's pid must name a process (1 or more), which a hook of the
+ * runtime's namespaces (prestart, createRuntime: gctk-hook) reads through
+ * /proc. A hook that runs in the container (createContainer) may be given 0
+ * instead: crun runs its createContainer hooks from the container's own
+ * process, and says so with pid 0 (runc gives that process's pid in the
+ * container's PID namespace); flags OCI_STATE_IN_CONTAINER accepts it. */
+enum { OCI_STATE_IN_CONTAINER = 1u << 0 };
+int oci_state_parse(const char *text, size_t len, unsigned flags, struct oci_state *out,
+                    gctk_error **err);
+int oci_state_read_fd(int fd, unsigned flags, struct oci_state *out, gctk_error **err);
 void oci_state_clear(struct oci_state *s);
 
 int oci_spec_parse(const char *text, size_t len, const char *bundle, struct oci_spec *out,

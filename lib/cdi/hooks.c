@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -34,6 +35,26 @@ static int open_container(const char *rootfs, pid_t pid, struct rootfs *r, gctk_
     if (pid <= 0 || getppid() == pid)
         return 0;
     return rootfs_owner_of(r, pid, err);
+}
+
+/* The links, the mount targets and the ld.so.cache are written into the
+ * rootfs, which must then be writable. runc makes a read-only root so after
+ * the createContainer hooks, crun before 1.26 before them: every such hook
+ * of a read-only container then fails, gctk's and NVIDIA's alike. Told
+ * once, before anything is made, with what works. */
+static int require_writable(const struct rootfs *r, gctk_error **err)
+{
+    struct statvfs st;
+    if (fstatvfs(r->fd, &st) < 0 || !(st.f_flag & ST_RDONLY))
+        return 0;
+    return gctk_fail(
+        err, 0,
+        "the container's root filesystem `%s` is read-only when its createContainer "
+        "hooks run, and the hook must create the driver's files in it (crun before 1.26 "
+        "makes a read-only root so before these hooks, runc after them): run the "
+        "container with runc or crun 1.26 or later, or without a read-only root "
+        "filesystem",
+        r->path);
 }
 
 /* The steps work on an opened rootfs and record what they create in one
@@ -204,7 +225,7 @@ int cdi_hook_update_ldcache(const char *rootfs, pid_t pid, const struct strv *fo
                             const char *host_driver_version, gctk_error **err)
 {
     cleanup_rootfs struct rootfs r = {.fd = -1};
-    if (open_container(rootfs, pid, &r, err) < 0)
+    if (open_container(rootfs, pid, &r, err) < 0 || require_writable(&r, err) < 0)
         return -1;
     return update_ldcache(&r, folders, NULL, host_driver_version, err);
 }
@@ -213,7 +234,7 @@ int cdi_hook_create_symlinks(const char *rootfs, pid_t pid, const struct strv *l
                              gctk_error **err)
 {
     cleanup_rootfs struct rootfs r = {.fd = -1};
-    if (open_container(rootfs, pid, &r, err) < 0)
+    if (open_container(rootfs, pid, &r, err) < 0 || require_writable(&r, err) < 0)
         return -1;
     /* all or nothing, as the OCI hook's links: a failure undoes the others */
     cleanup_journal struct mount_journal *j = mount_journal_new();
@@ -383,7 +404,7 @@ int cdi_hook_create_container(const char *rootfs, pid_t pid, const struct cdi_co
     if (h != NULL)
         rep->cache = gctk_host_cache_word(h);
     cleanup_rootfs struct rootfs r = {.fd = -1};
-    if (open_container(rootfs, pid, &r, err) < 0)
+    if (open_container(rootfs, pid, &r, err) < 0 || require_writable(&r, err) < 0)
         return -1;
     rep->host_ns = now_ns() - t;
     /* the mounts first, as the runtime makes them before any hook; then in

@@ -367,9 +367,10 @@ static int apply_nodes(json_t *config, const json_t *nodes, gctk_error **err)
         json_int_t maj = json_integer_value(json_object_get(n, "major"));
         json_int_t min = json_integer_value(json_object_get(n, "minor"));
         json_t *mode = json_object_get(n, "fileMode");
-        if (type == NULL || (maj == 0 && min == 0)) {
-            const char *host = hp != NULL && hp[0] != '\0' ? hp : path;
-            struct stat st;
+        const char *host = hp != NULL && hp[0] != '\0' ? hp : path;
+        struct stat st;
+        bool known = type != NULL && (maj != 0 || min != 0);
+        if (!known) {
             if (stat(host, &st) < 0)
                 return gctk_fail(err, errno, "CDI device node `%s`", host);
             if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
@@ -377,13 +378,16 @@ static int apply_nodes(json_t *config, const json_t *nodes, gctk_error **err)
             type = S_ISCHR(st.st_mode) ? "c" : "b";
             maj = major(st.st_rdev);
             min = minor(st.st_rdev);
-            if (mode == NULL)
-                mode = json_integer(st.st_mode & 0777);
-            else
-                json_incref(mode);
-        } else {
-            json_incref(mode);
         }
+        /* A node without a fileMode gets the host node's: a runtime that
+         * makes the node itself makes it with none (crun in a user
+         * namespace: mode 000, no process of the container may open it).
+         * Where the spec named everything else, a host node that is not
+         * there leaves it without, as before. */
+        if (mode != NULL)
+            json_incref(mode);
+        else if ((!known || stat(host, &st) == 0) && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+            mode = json_integer(st.st_mode & 0777);
         /* the same node twice (two GPUs' specs) is added once */
         for (k = 0; k < json_array_size(devs);) {
             const char *old = json_string_value(json_object_get(json_array_get(devs, k), "path"));

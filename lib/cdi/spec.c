@@ -3,6 +3,7 @@
  * every file at its host path), written as JSON. */
 #include <ctype.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "caps.h"
 #include "cdi.h"
@@ -203,6 +204,12 @@ static json_t *node_json(const gctk_host *h, const struct gctk_node *n)
     json_object_set_new(o, "type", json_string("c"));
     json_object_set_new(o, "major", json_integer(n->major));
     json_object_set_new(o, "minor", json_integer(n->minor));
+    /* the host node's mode: a runtime that makes the node gives it none
+     * otherwise (crun in a user namespace: 000) */
+    struct stat st;
+    cleanup_free char *host = path_join(gctk_host_root(h), n->path);
+    if (stat(host, &st) == 0 && S_ISCHR(st.st_mode))
+        json_object_set_new(o, "fileMode", json_integer(st.st_mode & 0777));
     json_object_set_new(o, "permissions", json_string("rw"));
     return o;
 }

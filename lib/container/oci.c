@@ -20,7 +20,8 @@ void oci_spec_clear(struct oci_spec *s)
     *s = (struct oci_spec){0};
 }
 
-int oci_state_parse(const char *text, size_t len, struct oci_state *out, gctk_error **err)
+int oci_state_parse(const char *text, size_t len, unsigned flags, struct oci_state *out,
+                    gctk_error **err)
 {
     json_t *root = NULL;
     if (json_parse("OCI state on stdin", text, len, &root, err) < 0)
@@ -31,11 +32,14 @@ int oci_state_parse(const char *text, size_t len, struct oci_state *out, gctk_er
     json_t *id = json_object_get(root, "id");
     if (!json_is_object(root))
         gctk_fail(err, 0, "OCI state on stdin: not a JSON object");
-    else if (!json_is_integer(pid) || json_integer_value(pid) <= 0 ||
+    else if (!json_is_integer(pid) ||
+             json_integer_value(pid) < ((flags & OCI_STATE_IN_CONTAINER) ? 0 : 1) ||
              json_integer_value(pid) > 0x3fffffff)
         gctk_fail(err, 0,
-                  "OCI state on stdin: no valid `pid`: run gctk-hook as an OCI "
-                  "prestart or createRuntime hook");
+                  (flags & OCI_STATE_IN_CONTAINER) ? "OCI state on stdin: no valid `pid`"
+                                                   : "OCI state on stdin: no valid `pid`: run "
+                                                     "gctk-hook as an OCI prestart or "
+                                                     "createRuntime hook");
     else if (!json_is_string(bundle) || json_string_value(bundle)[0] != '/')
         gctk_fail(err, 0, "OCI state on stdin: `bundle` must be an absolute path");
     else {
@@ -48,7 +52,7 @@ int oci_state_parse(const char *text, size_t len, struct oci_state *out, gctk_er
     return r;
 }
 
-int oci_state_read_fd(int fd, struct oci_state *out, gctk_error **err)
+int oci_state_read_fd(int fd, unsigned flags, struct oci_state *out, gctk_error **err)
 {
     cleanup_free char *buf = NULL;
     size_t n = 0;
@@ -58,7 +62,7 @@ int oci_state_read_fd(int fd, struct oci_state *out, gctk_error **err)
         return gctk_fail(err, 0,
                          "no OCI state on stdin: gctk-hook must be run by an OCI "
                          "runtime as a prestart or createRuntime hook");
-    return oci_state_parse(buf, n, out, err);
+    return oci_state_parse(buf, n, flags, out, err);
 }
 
 static int string_array(json_t *arr, const char *what, struct strv *out, gctk_error **err)

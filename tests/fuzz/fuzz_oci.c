@@ -18,9 +18,12 @@ static int fuzz_one(const uint8_t *data, size_t size)
     gctk_error *err = NULL;
     if (data[0] & 1) {
         struct oci_state s = {0};
-        int r = oci_state_parse(text, len, &s, &err);
-        /* a parsed state always holds what the hook relies on */
-        if (r == 0 && (s.pid <= 0 || s.bundle == NULL || s.bundle[0] != '/' || s.id == NULL))
+        unsigned flags = (data[0] & 2) ? OCI_STATE_IN_CONTAINER : 0;
+        int r = oci_state_parse(text, len, flags, &s, &err);
+        /* a parsed state always holds what the hook relies on: a process
+         * (0 only from a runtime that runs the hook in the container) */
+        if (r == 0 &&
+            (s.pid < (flags ? 0 : 1) || s.bundle == NULL || s.bundle[0] != '/' || s.id == NULL))
             __builtin_trap();
         if (r < 0 && err == NULL)
             __builtin_trap();

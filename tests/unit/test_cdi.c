@@ -915,6 +915,57 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
+/* A spec's device node without a fileMode gets the host node's in
+ * config.json: a runtime that makes the node itself gives it none
+ * otherwise (crun in a user namespace: 000, which nothing in the container
+ * may open). A fileMode of the spec is kept; a node whose host node is not
+ * there, the rest named, gets none. The generator writes the host's. */
+static void test_apply_node_modes(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* mknod */
+    cleanup_free char *node = xasprintf("%s/node-0640", tmp);
+    assert_int_equal(mknod(node, S_IFCHR | 0640, makedev(1, 3)), 0);
+    assert_int_equal(chmod(node, 0640), 0); /* whatever the umask */
+    json_t *edits = json_pack(
+        "[{s:[{s:s, s:s, s:s, s:i, s:i}, {s:s, s:s, s:s, s:i, s:i, s:i}, {s:s, s:s, s:s, s:i, "
+        "s:i}, {s:s, s:s}]}]",
+        "deviceNodes", "path", "/dev/a", "hostPath", node, "type", "c", "major", 1, "minor", 3,
+        "path", "/dev/b", "hostPath", node, "type", "c", "major", 1, "minor", 3, "fileMode", 0600,
+        "path", "/dev/c", "hostPath", "/nonexistent/node", "type", "c", "major", 1, "minor", 3,
+        "path", "/dev/d", "hostPath", node);
+    json_t *config = json_pack("{s:{s:[]}}", "process", "env");
+    assert_int_equal(cdi_apply(config, edits, NULL, NULL), 0);
+    json_t *devs = json_object_get(json_object_get(config, "linux"), "devices");
+    assert_int_equal(json_array_size(devs), 4);
+    static const json_int_t want[] = {0640, 0600, -1, 0640};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *mode = json_object_get(json_array_get(devs, i), "fileMode");
+        if (want[i] < 0)
+            assert_null(mode);
+        else
+            assert_int_equal(json_integer_value(mode), want[i]);
+    }
+    json_decref(config);
+    json_decref(edits);
+
+    /* the generator: each node with its host node's mode */
+    json_t *spec = generate(CDI_NAME_INDEX);
+    json_t *nodes = json_object_get(json_object_get(spec, "containerEdits"), "deviceNodes");
+    assert_true(json_array_size(nodes) > 0);
+    size_t i;
+    json_t *n;
+    json_array_foreach(nodes, i, n)
+    {
+        cleanup_free char *host = xstrdup(json_string_value(json_object_get(n, "hostPath")));
+        struct stat st;
+        assert_int_equal(stat(host, &st), 0);
+        assert_int_equal(json_integer_value(json_object_get(n, "fileMode")), st.st_mode & 0777);
+    }
+    json_decref(spec);
+}
+
 static void test_load_dirs(void **state)
 {
     (void)state;
@@ -2084,6 +2135,61 @@ static void test_hook_ldcache_mounted_libs(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* A rootfs that is read-only when the createContainer hooks run (crun
+ * before 1.26 makes a read-only root so first): the
+ * hooks that write refuse it before making anything, with what works. */
+static int read_only_child(const char *rootfs, const char *src)
+{
+    if (unshare(CLONE_NEWNS) < 0 || mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        mount(rootfs, rootfs, NULL, MS_BIND, NULL) < 0 ||
+        mount(NULL, rootfs, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+        return 10;
+    cleanup_strv struct strv mounts = {0}, links = {0}, none = {0}, folders = {0};
+    strv_push(&mounts, xasprintf("%s::/usr/bin/tool::ro,bind", src));
+    strv_push(&links, xstrdup("tool::/usr/bin/tool2"));
+    strv_push(&folders, xstrdup("/usr/lib/x86_64-linux-gnu"));
+    struct cdi_container_edits e = {
+        .mounts = &mounts, .links = &links, .node_links = &none, .folders = &folders};
+    const char *want = "is read-only when its createContainer hooks run, and the hook must "
+                       "create the driver's files in it";
+    gctk_error *err = NULL;
+    if (cdi_hook_create_container(rootfs, 0, &e, NULL, &err) == 0 || strstr(err->msg, want) == NULL)
+        return 11;
+    gctk_error_free(err);
+    err = NULL;
+    if (cdi_hook_update_ldcache(rootfs, 0, &folders, NULL, &err) == 0 ||
+        strstr(err->msg, want) == NULL)
+        return 12;
+    gctk_error_free(err);
+    err = NULL;
+    if (cdi_hook_create_symlinks(rootfs, 0, &links, &err) == 0 || strstr(err->msg, want) == NULL)
+        return 13;
+    gctk_error_free(err);
+    /* nothing was made: the rootfs holds only what it had */
+    cleanup_free char *tool = path_join(rootfs, "/usr/bin/tool");
+    struct stat st;
+    return lstat(tool, &st) == 0 ? 14 : 0;
+}
+
+static void test_hook_read_only_rootfs(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* mounts */
+    cleanup_free char *lib = NULL;
+    cleanup_free char *rootfs = lib_rootfs("rootfs-read-only", &lib);
+    cleanup_free char *src = xasprintf("%s/src-read-only", tmp);
+    write_text(src, "");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(read_only_child(rootfs, src));
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 /* rootless: the hook and gctk configure leave the cgroup alone in a user namespace */
 static void test_uid_map(void **state)
 {
@@ -2113,6 +2219,7 @@ int main(void)
         cmocka_unit_test(test_apply_hook_mounts),
         cmocka_unit_test(test_apply_own_hook),
         cmocka_unit_test(test_hand_mounts),
+        cmocka_unit_test(test_apply_node_modes),
         cmocka_unit_test(test_load_dirs),
         cmocka_unit_test(test_load_dirs_trust),
         cmocka_unit_test(test_hook_symlinks_ldcache),
@@ -2124,6 +2231,7 @@ int main(void)
         cmocka_unit_test(test_hook_ldcache_dev_links_compat),
         cmocka_unit_test(test_hook_ldcache_image_cache),
         cmocka_unit_test(test_hook_ldcache_mounted_libs),
+        cmocka_unit_test(test_hook_read_only_rootfs),
         cmocka_unit_test(test_layout_links),
         cmocka_unit_test(test_spec_rows),
         cmocka_unit_test(test_uid_map),

@@ -36,16 +36,36 @@ static void test_state(void **state)
     for (size_t i = 0; i < GCTK_ARRAY_LEN(bad); i++) {
         struct oci_state s = {0};
         gctk_error *err = NULL;
-        assert_int_equal(oci_state_parse(bad[i], strlen(bad[i]), &s, &err), -1);
+        assert_int_equal(oci_state_parse(bad[i], strlen(bad[i]), 0, &s, &err), -1);
         assert_non_null(err);
         assert_null(s.bundle);
         gctk_error_free(err);
+        /* a hook in the container takes pid 0, and nothing else more */
+        unsigned flags = OCI_STATE_IN_CONTAINER;
+        int want = strcmp(bad[i], "{\"pid\": 0, \"bundle\": \"/b\"}") == 0 ? 0 : -1;
+        err = NULL;
+        assert_int_equal(oci_state_parse(bad[i], strlen(bad[i]), flags, &s, &err), want);
+        assert_true(want == 0 ? err == NULL && s.pid == 0 && strcmp(s.bundle, "/b") == 0
+                              : err != NULL && s.bundle == NULL);
+        gctk_error_free(err);
+        oci_state_clear(&s);
     }
     struct oci_state s = {0};
     const char *good = "{\"id\": \"c1\", \"pid\": 42, \"bundle\": \"/run/b\"}";
-    assert_int_equal(oci_state_parse(good, strlen(good), &s, NULL), 0);
+    assert_int_equal(oci_state_parse(good, strlen(good), 0, &s, NULL), 0);
     assert_int_equal(s.pid, 42);
     assert_string_equal(s.bundle, "/run/b");
+    oci_state_clear(&s);
+    /* what crun gives its createContainer hooks */
+    const char *crun = "{\"ociVersion\":\"1.0\",\"id\":\"t4\",\"pid\":0,\"root\":\"rootfs\","
+                       "\"bundle\":\"/var/b\",\"status\":\"created\"}";
+    gctk_error *err = NULL;
+    assert_int_equal(oci_state_parse(crun, strlen(crun), 0, &s, &err), -1);
+    assert_non_null(strstr(err->msg, "run gctk-hook as an OCI prestart or createRuntime hook"));
+    gctk_error_free(err);
+    assert_int_equal(oci_state_parse(crun, strlen(crun), OCI_STATE_IN_CONTAINER, &s, NULL), 0);
+    assert_int_equal(s.pid, 0);
+    assert_string_equal(s.id, "t4");
     oci_state_clear(&s);
 }
 
@@ -57,7 +77,7 @@ static void test_duplicate_keys_refused(void **state)
     const char *st = "{\"pid\": 42, \"bundle\": \"/run/b\", \"pid\": 1}";
     struct oci_state s = {0};
     gctk_error *err = NULL;
-    assert_int_equal(oci_state_parse(st, strlen(st), &s, &err), -1);
+    assert_int_equal(oci_state_parse(st, strlen(st), 0, &s, &err), -1);
     assert_non_null(strstr(err->msg, "OCI state on stdin line 1"));
     assert_non_null(strstr(err->msg, "duplicate object key"));
     gctk_error_free(err);
@@ -91,7 +111,7 @@ static void test_state_fd_too_large(void **state)
     close(p[1]);
     struct oci_state s = {0};
     gctk_error *err = NULL;
-    assert_int_equal(oci_state_read_fd(p[0], &s, &err), -1);
+    assert_int_equal(oci_state_read_fd(p[0], 0, &s, &err), -1);
     assert_non_null(strstr(err->msg, "larger than"));
     close(p[0]);
     kill(pid, SIGKILL);

@@ -309,7 +309,7 @@ static void test_oci_state(void **state)
     struct oci_state s = {0};
     gctk_error *err = NULL;
     const char *good = "{\"ociVersion\":\"1.0.2\",\"id\":\"c1\",\"pid\":42,\"bundle\":\"/b\"}";
-    assert_int_equal(oci_state_parse(good, strlen(good), &s, &err), 0);
+    assert_int_equal(oci_state_parse(good, strlen(good), 0, &s, &err), 0);
     assert_int_equal(s.pid, 42);
     assert_string_equal(s.bundle, "/b");
     oci_state_clear(&s);
@@ -321,7 +321,7 @@ static void test_oci_state(void **state)
                          "{\"pid\":1",
                          NULL};
     for (size_t i = 0; bad[i] != NULL; i++) {
-        assert_int_equal(oci_state_parse(bad[i], strlen(bad[i]), &s, &err), -1);
+        assert_int_equal(oci_state_parse(bad[i], strlen(bad[i]), 0, &s, &err), -1);
         assert_true(str_has_prefix(err->msg, "OCI state on stdin"));
         gctk_error_free(err);
         err = NULL;

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# gctk with crun as the OCI runtime (Podman's default where it is installed),
+# on a simulated 4-GPU host: gctk-runtime's prestart hook, a CDI name through
+# gctk-runtime, the config.json an engine writes for gctk's spec run by crun
+# itself (as Podman runs `--device VENDOR/gpu=N`), and a read-only root.
+# crun runs createContainer hooks from the container's own process and gives
+# them pid 0 in the state (runc: that process's pid), and before 1.26 it
+# makes a read-only root so before them (runc after them).
+# crun refuses a cgroup v1 or hybrid host: it runs here through a wrapper,
+# in a mount namespace of its own whose /sys/fs/cgroup is the v2 hierarchy,
+# with its cgroup manager off, and gctk-hook with no-cgroups (the device
+# rules are checked with runc by test-runc and test-cdi-runtime).
+. "$(dirname "$0")/lib.sh"
+
+need_root "crun end to end" || exit 0
+command -v crun >/dev/null || { skip "crun end to end" "crun is not installed"; exit 0; }
+command -v runc >/dev/null || { skip "crun end to end" "runc is not installed (make_bundle runs runc spec)"; exit 0; }
+command -v jq >/dev/null || { skip "crun end to end" "jq is not installed"; exit 0; }
+e2e_arch_ready "crun end to end" || exit 0
+CRUN_VERSION=$(version_of crun --version)
+versions "crun $CRUN_VERSION"
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+    V2=/sys/fs/cgroup
+elif [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+    V2=/sys/fs/cgroup/unified
+else
+    skip "crun end to end" "no cgroup v2 hierarchy, which crun needs"
+    exit 0
+fi
+
+HOST=$SCRATCH/host
+"$GCTK" sim create "$HOST" --gpus 4 "${E2E_SIM_ARGS[@]}" >/dev/null || { not_ok "gctk sim create"; exit 1; }
+mapfile -t UUID < <("$GCTK" --root "$HOST" info --json --no-nvml | jq -r '.gpus[].uuid')
+VENDOR=gctk-test-$$-$RANDOM.example.com
+mkdir -p "$SCRATCH/cdi"
+"$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --output "$SCRATCH/cdi/gctk.json"
+
+CRUN=$SCRATCH/crun
+cat >"$CRUN" <<EOF
+#!/bin/sh
+exec unshare --mount --propagation private sh -c 'mount --bind $V2 /sys/fs/cgroup && exec crun --cgroup-manager=disabled "\$@"' crun "\$@"
+EOF
+chmod 755 "$CRUN"
+cat >"$SCRATCH/gctk.conf" <<CONF
+{"root": "$HOST", "log": "$SCRATCH/hook.log", "runtime": "$CRUN", "no-cgroups": true,
+ "cdi-spec-dirs": ["$SCRATCH/cdi"], "discovery-cache": "$SCRATCH/cache"}
+CONF
+export GCTK_CONFIG=$SCRATCH/gctk.conf
+unset XDG_CONFIG_HOME NVIDIA_CTK_CONFIG_FILE_PATH
+CRUN_ROOT=$SCRATCH/crun-state
+
+ROOTFS=$SCRATCH/rootfs
+make_rootfs "$ROOTFS"
+N=0
+# run NAME ENV_JSON ANNOTATIONS_JSON SCRIPT [readonly|userns]: gctk-runtime
+# with crun (with runc: RUNTIME=runc) on a fresh copy of the rootfs, its root
+# read-only or in a user namespace of its own (host ids 100000 and up);
+# output in $OUT, status in $RC, the bundle in $B (its config.json as
+# gctk-runtime rewrote it), the rootfs in $R
+RUNC_CONF=$SCRATCH/gctk-runc.conf
+jq '.runtime = "runc"' "$GCTK_CONFIG" >"$RUNC_CONF"
+run() {
+    N=$((N + 1))
+    B=$SCRATCH/bundle-$N
+    R=$SCRATCH/rootfs-$N
+    cp -a "$ROOTFS" "$R"
+    make_bundle "$B" "$R" "[\"sh\", \"-c\", $(jq -Rn --arg s "$4" '$s')]" "$2" none
+    jq --argjson a "$3" --argjson ro "$([ "${5:-}" = readonly ] && echo true || echo false)" \
+        '.annotations = $a | .root.readonly = $ro' "$B/config.json" >"$B/c.new" && mv "$B/c.new" "$B/config.json"
+    if [ "${5:-}" = userns ]; then
+        chown -R 100000:100000 "$R"
+        jq '.linux.namespaces += [{"type": "user"}]
+            | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+            | .linux.gidMappings = .linux.uidMappings' "$B/config.json" >"$B/c.new" && mv "$B/c.new" "$B/config.json"
+    fi
+    local conf=$GCTK_CONFIG runtime=$CRUN state=$CRUN_ROOT
+    [ "${RUNTIME:-crun}" = runc ] && conf=$RUNC_CONF runtime=runc state=$SCRATCH/runc-state
+    OUT=$(GCTK_CONFIG=$conf "$GCTK_RUNTIME" --root "$state" run -b "$B" "gctk-crun-$$-$N" </dev/null 2>&1)
+    RC=$?
+    "$runtime" --root "$state" delete -f "gctk-crun-$$-$N" >/dev/null 2>&1
+}
+uuids_seen() { printf '%s\n' "$OUT" | grep -o 'GPU-[0-9a-f-]*' | sort | tr '\n' ' '; }
+uuids_of() { for i in "$@"; do echo "${UUID[$i]}"; done | sort | tr '\n' ' '; }
+
+run hook '["NVIDIA_VISIBLE_DEVICES=1"]' '{}' 'nvidia-smi -L; ls /dev/nvidia*'
+expect_eq "crun, NVIDIA_VISIBLE_DEVICES=1: the prestart hook gives exactly GPU 1" "$(uuids_of 1)" "$(uuids_seen)"
+check "crun, NVIDIA_VISIBLE_DEVICES=1: GPU 1's node, no other GPU's" \
+    test "$(printf '%s\n' "$OUT" | grep -cx '/dev/nvidia1')" = 1 -a -z "$(printf '%s\n' "$OUT" | grep -E '^/dev/nvidia[023]$')"
+
+CDI_SCRIPT="nvidia-smi -L; readlink $E2E_LIBDIR/libcuda.so; ldconfig -p | grep -c \"libcuda.so.1 ($E2E_LDCONFIG_FLAGS) => $E2E_LIBDIR/\"; ls /proc/driver/nvidia/gpus | wc -l"
+run cdi '[]' "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=2\"}" "$CDI_SCRIPT"
+expect_eq "crun, CDI name $VENDOR/gpu=2 through gctk-runtime: exactly GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
+expect_eq "crun, CDI name: libcuda.so -> libcuda.so.1 (the hook's links)" "libcuda.so.1" "$(printf '%s\n' "$OUT" | sed -n 2p)"
+expect_eq "crun, CDI name: libcuda.so.1 in the container's ld.so.cache" "1" "$(printf '%s\n' "$OUT" | sed -n 3p)"
+expect_eq "crun, CDI name: /proc/driver/nvidia shows GPU 2 alone" "1" "$(printf '%s\n' "$OUT" | sed -n 4p)"
+NSPEC=$(spec_mounts "$SCRATCH/cdi/gctk.json")
+expect_match "crun, CDI name: the spec's hook, given pid 0 by crun, made the spec's $NSPEC mounts" \
+    "hook create-container done in [0-9.]+ ms: .* \($NSPEC mounts\)" "$(grep 'hook create-container' "$SCRATCH/hook.log" | tail -n 1)"
+
+# a user namespace of the container's own: crun makes the spec's device
+# nodes itself, with their fileMode (a node without one it made 000, which
+# no process inside may open: "Insufficient Permissions" from NVML on an H200).
+# Its root, host uid 100000, must reach the rootfs.
+chmod 755 "$SCRATCH"
+run userns '[]' "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=2\"}" \
+    'nvidia-smi -L; for n in /dev/nvidiactl /dev/nvidia2; do head -c 1 $n 2>&1 >/dev/null | sed "s|^head: ||"; done; cat /proc/self/uid_map' \
+    userns
+expect_eq "crun, a user namespace of its own, CDI name: exactly GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
+expect_eq "... its nodes can be opened (the simulated host has no driver behind them)" \
+    "/dev/nvidiactl: No such device or address /dev/nvidia2: No such device or address" \
+    "$(printf '%s\n' "$OUT" | grep '^/dev/' | tr '\n' ' ' | sed 's/ $//')"
+expect_match "... in that user namespace" "^ +0 +100000 +65536$" "$OUT"
+
+# what Podman writes for `--device VENDOR/gpu=2` and runs with crun: the
+# config.json gctk-runtime wrote above, crun alone, on a fresh rootfs
+ENGINE=$SCRATCH/bundle-engine
+mkdir -p "$ENGINE"
+cp -a "$ROOTFS" "$SCRATCH/rootfs-engine"
+jq --arg r "$SCRATCH/rootfs-engine" '.root.path = $r' "$SCRATCH/bundle-2/config.json" >"$ENGINE/config.json"
+check "the engine's config.json has the spec's hook, and no prestart hook" \
+    test "$(jq -r '.hooks.createContainer[0].args[2]' "$ENGINE/config.json")" = create-container -a \
+    "$(jq '.hooks.prestart // [] | length' "$ENGINE/config.json")" = 0
+OUT=$("$CRUN" --root "$CRUN_ROOT" run -b "$ENGINE" "gctk-crun-$$-engine" </dev/null 2>&1)
+"$CRUN" --root "$CRUN_ROOT" delete -f "gctk-crun-$$-engine" >/dev/null 2>&1
+expect_eq "crun applying gctk's spec itself, as Podman does: exactly GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
+expect_eq "... and libcuda.so.1 in its ld.so.cache" "1" "$(printf '%s\n' "$OUT" | sed -n 3p)"
+
+# a read-only root: crun before 1.26 makes it so before the createContainer
+# hooks, which cannot write the driver's files into it
+RO_SCRIPT="$CDI_SCRIPT; touch /probe 2>/dev/null || echo read-only"
+run readonly '[]' "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=2\"}" "$RO_SCRIPT" readonly
+if version_ge "$CRUN_VERSION" 1.26; then
+    expect_eq "crun $CRUN_VERSION, a read-only root: the hook writes before it is made so; GPU 2" \
+        "$(uuids_of 2)" "$(uuids_seen)"
+    expect_match "... and the root is read-only in the container" "^read-only$" "$OUT"
+else
+    check "crun $CRUN_VERSION, a read-only root: the container does not start" test "$RC" -ne 0 -a -z "$(uuids_seen)"
+    expect_eq "... the hook says why, and what works" \
+        "hook create-container: error: the container's root filesystem \`$R\` is read-only when its createContainer hooks run, and the hook must create the driver's files in it (crun before 1.26 makes a read-only root so before these hooks, runc after them): run the container with runc or crun 1.26 or later, or without a read-only root filesystem" \
+        "$(tail -n 1 "$SCRATCH/hook.log" | cut -d' ' -f3-)"
+    check "... and made nothing in the rootfs" test ! -e "$R$E2E_LIBDIR/libcuda.so.580.95.05" -a ! -e "$R/etc/ld.so.cache"
+fi
+# runc makes the same root read-only after the hooks
+RUNTIME=runc run readonly-runc '[]' "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=2\"}" "$RO_SCRIPT" readonly
+expect_eq "runc, a read-only root: the hook writes before runc makes it so; GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
+expect_match "... and the root is read-only in the container" "^read-only$" "$OUT"
+check "no mount of this suite is left" test "$(host_mounts)" = 0
