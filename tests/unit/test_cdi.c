@@ -1293,6 +1293,16 @@ static void test_yaml_scalars(void **state)
 
 /* ---- hooks --------------------------------------------------------------------------------- */
 
+/* The exit status of the child pid, which must exit (the hook tests run
+ * in a child of their own mount namespace: their mounts go with it). */
+static int child_exit(pid_t pid)
+{
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
 static bool cache_has(const struct ldcache *c, const char *key, const char *path)
 {
     for (size_t i = 0; i < c->len; i++)
@@ -1762,12 +1772,9 @@ static void test_hook_ldcache_folder_race(void **state)
         int n = folder_race_opens(rootfs);
         _exit(n < 0 ? 255 : n > 254 ? 254 : n);
     }
-    int status = 0;
-    assert_int_equal(waitpid(child, &status, 0), child);
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) != 0)
-        fail_msg("the FIFO swapped in was opened %d times in 2000 runs (255: no race)",
-                 WEXITSTATUS(status));
+    int opened = child_exit(child);
+    if (opened != 0)
+        fail_msg("the FIFO swapped in was opened %d times in 2000 runs (255: no race)", opened);
 }
 
 /* The mask-proc hook shows the GPUs whose nodes the container was given:
@@ -1807,12 +1814,10 @@ static void test_hook_mask_proc_major(void **state)
         cleanup_free char *g1 = path_join(rootfs, dir1);
         _exit(access(g0, F_OK) != 0 ? 12 : access(g1, F_OK) == 0 ? 13 : 0);
     }
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    if (WEXITSTATUS(st) == 13)
+    int st = child_exit(pid);
+    if (st == 13)
         fail_msg("GPU 1's entry is shown for a `c 1:1` node named nvidia1");
-    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(st, 0);
 }
 
 /* The one hook of a generated spec (create-container): the links, the DRM
@@ -1925,10 +1930,7 @@ static void test_hook_create_container(void **state)
     assert_true(pid >= 0);
     if (pid == 0)
         _exit(create_container_child(rootfs, lib, dir0));
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(child_exit(pid), 0);
 }
 
 /* create-container --mount: bind mounts made as runc makes a spec's, inside
@@ -2002,10 +2004,7 @@ static void test_hook_mounts(void **state)
     assert_true(pid >= 0);
     if (pid == 0)
         _exit(hook_mounts_child(rootfs, src_file, src_dir));
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(child_exit(pid), 0);
 }
 
 /* The ld.so.cache of create-container takes the SONAMEs of the driver's
@@ -2129,10 +2128,7 @@ static void test_hook_ldcache_mounted_libs(void **state)
     assert_true(pid >= 0);
     if (pid == 0)
         _exit(mounted_libs_child(rootfs, cache_dir, extra, libcuda, vdpau));
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(child_exit(pid), 0);
 }
 
 /* A rootfs that is read-only when the createContainer hooks run (crun
@@ -2184,10 +2180,7 @@ static void test_hook_read_only_rootfs(void **state)
     assert_true(pid >= 0);
     if (pid == 0)
         _exit(read_only_child(rootfs, src));
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(child_exit(pid), 0);
 }
 
 /* rootless: the hook and gctk configure leave the cgroup alone in a user namespace */
