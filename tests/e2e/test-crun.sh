@@ -2,7 +2,8 @@
 # gctk with crun as the OCI runtime (Podman's default where it is installed),
 # on a simulated 4-GPU host: gctk-runtime's prestart hook, a CDI name through
 # gctk-runtime, the config.json an engine writes for gctk's spec run by crun
-# itself (as Podman runs `--device VENDOR/gpu=N`), and a read-only root.
+# itself, a user namespace, a read-only root; then Podman with crun as its
+# runtime applying gctk's spec (`podman run --device VENDOR/gpu=N`).
 # crun runs createContainer hooks from the container's own process and gives
 # them pid 0 in the state (runc: that process's pid), and before 1.26 it
 # makes a read-only root so before them (runc after them).
@@ -17,6 +18,8 @@ command -v crun >/dev/null || { skip "crun end to end" "crun is not installed"; 
 command -v runc >/dev/null || { skip "crun end to end" "runc is not installed (make_bundle runs runc spec)"; exit 0; }
 command -v jq >/dev/null || { skip "crun end to end" "jq is not installed"; exit 0; }
 e2e_arch_ready "crun end to end" || exit 0
+# crun makes its state directory whatever the command, even --version
+remove_at_exit_if_new /run/crun
 CRUN_VERSION=$(version_of crun --version)
 versions "crun $CRUN_VERSION"
 if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
@@ -35,9 +38,13 @@ VENDOR=gctk-test-$$-$RANDOM.example.com
 mkdir -p "$SCRATCH/cdi"
 "$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --output "$SCRATCH/cdi/gctk.json"
 
+# the wrapper keeps crun's state in SCRATCH when its caller names none
+# (Podman, and conmon's cleanup after the suite's end)
 CRUN=$SCRATCH/crun
+CRUN_ROOT=$SCRATCH/crun-state
 cat >"$CRUN" <<EOF
 #!/bin/sh
+case " \$* " in *" --root "*) ;; *) set -- --root "$CRUN_ROOT" "\$@" ;; esac
 exec unshare --mount --propagation private sh -c 'mount --bind $V2 /sys/fs/cgroup && exec crun --cgroup-manager=disabled "\$@"' crun "\$@"
 EOF
 chmod 755 "$CRUN"
@@ -47,7 +54,6 @@ cat >"$SCRATCH/gctk.conf" <<CONF
 CONF
 export GCTK_CONFIG=$SCRATCH/gctk.conf
 unset XDG_CONFIG_HOME NVIDIA_CTK_CONFIG_FILE_PATH
-CRUN_ROOT=$SCRATCH/crun-state
 
 ROOTFS=$SCRATCH/rootfs
 make_rootfs "$ROOTFS"
@@ -144,4 +150,50 @@ fi
 RUNTIME=runc run readonly-runc '[]' "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=2\"}" "$RO_SCRIPT" readonly
 expect_eq "runc, a read-only root: the hook writes before runc makes it so; GPU 2" "$(uuids_of 2)" "$(uuids_seen)"
 expect_match "... and the root is read-only in the container" "^read-only$" "$OUT"
+
+# Podman with crun, applying gctk's spec itself (`podman run --device`), as
+# on a host where Podman's runtime is crun: private storage, as test-podman
+if ! command -v podman >/dev/null; then
+    skip "Podman with crun" "podman is not installed"
+else
+    export PODMAN_IGNORE_CGROUPSV1_WARNING=1
+    PM=$SCRATCH/podman
+    mkdir -p "$PM/tmp"
+    remove_at_exit_if_new /var/lib/containers /etc/cni/net.d/cni.lock /run/containers \
+        /run/lock/netavark.lock /var/run/cdi
+    PODMAN=(podman --root "$PM/root" --runroot "$PM/runroot" --tmpdir "$PM/tmp" --runtime "$CRUN"
+            --cgroup-manager cgroupfs --events-backend none --storage-driver vfs)
+    RUNOPTS=(--rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+    at_exit "${PODMAN[*]} rm -af; ${PODMAN[*]} system reset -f; umount -R $PM/root $PM/runroot"
+    PSPEC=/var/run/cdi/gctk-crun-$$-$RANDOM.yaml
+    PVENDOR=gctk-crun-$$-$RANDOM.example.com
+    mkdir -p /var/run/cdi
+    at_exit "rm -f $PSPEC"
+    "$GCTK" cdi generate --root "$HOST" --vendor "$PVENDOR" --output "$PSPEC"
+    tar -C "$ROOTFS" -cf "$SCRATCH/rootfs.tar" .
+    IMAGE=localhost/gctk-crun-$$:latest
+    "${PODMAN[@]}" import "$SCRATCH/rootfs.tar" "$IMAGE" >/dev/null 2>"$SCRATCH/import.err" ||
+        { not_ok "podman import of the rootfs"; diag <"$SCRATCH/import.err"; exit 1; }
+    OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --device "$PVENDOR/gpu=1" "$IMAGE" sh -c \
+        'nvidia-smi -L; ls /proc/driver/nvidia/gpus | wc -l' 2>&1)
+    expect_eq "podman --device $PVENDOR/gpu=1, crun: exactly GPU 1" "$(uuids_of 1)" "$(uuids_seen)"
+    expect_eq "... /proc/driver/nvidia shows GPU 1 alone" "1" "$(printf '%s\n' "$OUT" | tail -n 1)"
+    # --uidmap: crun makes the nodes in the container's user namespace, with
+    # the spec's fileMode; without CAP_DAC_OVERRIDE (Kubernetes' restricted
+    # pods drop it) a node of mode 000 could not be opened
+    OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --uidmap 0:100000:65536 --gidmap 0:100000:65536 \
+        --cap-drop all --device "$PVENDOR/gpu=1" "$IMAGE" sh -c \
+        'nvidia-smi -L; head -c 1 /dev/nvidia1 2>&1 >/dev/null | sed "s|^head: ||"; cat /proc/self/uid_map' 2>&1)
+    expect_eq "podman --uidmap --cap-drop all, crun: exactly GPU 1" "$(uuids_of 1)" "$(uuids_seen)"
+    expect_match "... its node can be opened (no driver behind it here)" "^/dev/nvidia1: No such device or address$" "$OUT"
+    expect_match "... in a user namespace of its own" "^ +0 +100000 +65536$" "$OUT"
+    if ! version_ge "$CRUN_VERSION" 1.26; then
+        OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --read-only --device "$PVENDOR/gpu=1" "$IMAGE" true 2>&1)
+        expect_match "podman --read-only, crun $CRUN_VERSION: refused, crun naming the hook" \
+            "error executing hook .*gctk. \(exit code: 1\)" "$OUT"
+        expect_match "... and the hook's log says why" \
+            "hook create-container: error: the container's root filesystem .* is read-only when its createContainer hooks run" \
+            "$(tail -n 1 "$SCRATCH/hook.log")"
+    fi
+fi
 check "no mount of this suite is left" test "$(host_mounts)" = 0
