@@ -34,9 +34,12 @@ fi
 HOST=$SCRATCH/host
 "$GCTK" sim create "$HOST" --gpus 4 "${E2E_SIM_ARGS[@]}" >/dev/null || { not_ok "gctk sim create"; exit 1; }
 mapfile -t UUID < <("$GCTK" --root "$HOST" info --json --no-nvml | jq -r '.gpus[].uuid')
-VENDOR=gctk-test-$$-$RANDOM.example.com
-mkdir -p "$SCRATCH/cdi"
-"$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --output "$SCRATCH/cdi/gctk.json"
+# the specs' hook is a copy of gctk in the suite's directory: in a user
+# namespace it runs as the container's root, host uid 100000, which may not
+# reach the build directory (CI's is under /root, mode 0700)
+mkdir -p "$SCRATCH/bin"
+cp "$GCTK" "$SCRATCH/bin/gctk"
+chmod 755 "$SCRATCH" "$SCRATCH/bin" "$SCRATCH/bin/gctk"
 
 # the wrapper keeps crun's state in SCRATCH when its caller names none
 # (Podman, and conmon's cleanup after the suite's end)
@@ -54,6 +57,10 @@ cat >"$SCRATCH/gctk.conf" <<CONF
 CONF
 export GCTK_CONFIG=$SCRATCH/gctk.conf
 unset XDG_CONFIG_HOME NVIDIA_CTK_CONFIG_FILE_PATH
+# generated under GCTK_CONFIG: the spec's hook reads these settings (its log)
+VENDOR=gctk-test-$$-$RANDOM.example.com
+mkdir -p "$SCRATCH/cdi"
+"$SCRATCH/bin/gctk" cdi generate --root "$HOST" --vendor "$VENDOR" --output "$SCRATCH/cdi/gctk.json"
 
 ROOTFS=$SCRATCH/rootfs
 make_rootfs "$ROOTFS"
@@ -106,8 +113,6 @@ expect_match "crun, CDI name: the spec's hook, given pid 0 by crun, made the spe
 # a user namespace of the container's own: crun makes the spec's device
 # nodes itself, with their fileMode (a node without one it made 000, which
 # no process inside may open: "Insufficient Permissions" from NVML on an H200).
-# Its root, host uid 100000, must reach the rootfs.
-chmod 755 "$SCRATCH"
 run userns '[]' "{\"cdi.k8s.io/x\": \"$VENDOR/gpu=2\"}" \
     'nvidia-smi -L; for n in /dev/nvidiactl /dev/nvidia2; do head -c 1 $n 2>&1 >/dev/null | sed "s|^head: ||"; done; cat /proc/self/uid_map' \
     userns
@@ -169,7 +174,7 @@ else
     PVENDOR=gctk-crun-$$-$RANDOM.example.com
     mkdir -p /var/run/cdi
     at_exit "rm -f $PSPEC"
-    "$GCTK" cdi generate --root "$HOST" --vendor "$PVENDOR" --output "$PSPEC"
+    "$SCRATCH/bin/gctk" cdi generate --root "$HOST" --vendor "$PVENDOR" --output "$PSPEC"
     tar -C "$ROOTFS" -cf "$SCRATCH/rootfs.tar" .
     IMAGE=localhost/gctk-crun-$$:latest
     "${PODMAN[@]}" import "$SCRATCH/rootfs.tar" "$IMAGE" >/dev/null 2>"$SCRATCH/import.err" ||
