@@ -48,6 +48,15 @@ remove_at_exit_if_new() {
     done
 }
 
+# remove_matches_at_exit_if_new GLOB: the same for names a program picks
+# itself: each path matching GLOB at exit that did not exist now is removed
+remove_matches_at_exit_if_new() {
+    local -a before=()
+    local p
+    for p in $1; do [ -e "$p" ] || [ -L "$p" ] && before+=("$p"); done
+    at_exit "for p in $1; do case \" ${before[*]} \" in *\" \$p \"*) ;; *) [ -e \"\$p\" ] && rm -rf --one-file-system -- \"\$p\" ;; esac; done"
+}
+
 # gctk's discovery cache when a suite's settings leave it at its default
 remove_at_exit_if_new /run/gctk
 

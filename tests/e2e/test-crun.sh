@@ -166,6 +166,9 @@ else
     mkdir -p "$PM/tmp"
     remove_at_exit_if_new /var/lib/containers /etc/cni/net.d/cni.lock /run/containers \
         /run/lock/netavark.lock /var/run/cdi
+    # crun's idmapped mounts (--uidmap on Podman 5) leave an empty
+    # /var/tmp/intermediate-mountpoint-N.N behind
+    remove_matches_at_exit_if_new '/var/tmp/intermediate-mountpoint-*'
     PODMAN=(podman --root "$PM/root" --runroot "$PM/runroot" --tmpdir "$PM/tmp" --runtime "$CRUN"
             --cgroup-manager cgroupfs --events-backend none --storage-driver vfs)
     RUNOPTS=(--rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
@@ -183,13 +186,41 @@ else
         'nvidia-smi -L; ls /proc/driver/nvidia/gpus | wc -l' 2>&1)
     expect_eq "podman --device $PVENDOR/gpu=1, crun: exactly GPU 1" "$(uuids_of 1)" "$(uuids_seen)"
     expect_eq "... /proc/driver/nvidia shows GPU 1 alone" "1" "$(printf '%s\n' "$OUT" | tail -n 1)"
-    # --uidmap: crun makes the nodes in the container's user namespace, with
-    # the spec's fileMode; without CAP_DAC_OVERRIDE (Kubernetes' restricted
-    # pods drop it) a node of mode 000 could not be opened
-    OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" --uidmap 0:100000:65536 --gidmap 0:100000:65536 \
-        --cap-drop all --device "$PVENDOR/gpu=1" "$IMAGE" sh -c \
-        'nvidia-smi -L; head -c 1 /dev/nvidia1 2>&1 >/dev/null | sed "s|^head: ||"; cat /proc/self/uid_map' 2>&1)
-    expect_eq "podman --uidmap --cap-drop all, crun: exactly GPU 1" "$(uuids_of 1)" "$(uuids_seen)"
+    # --uidmap: the container's root is host uid 100000, and crun runs the
+    # spec's hook as that root. Podman 4.3 with crun 1.8.1 (Debian 12) runs
+    # it; Podman 5.4 with crun 1.21 (Debian 13) keeps the container's
+    # bundle under directories of mode 0700, and crun, before 1.27, refuses
+    # a createContainer hook that cannot enter it (NVIDIA's as well)
+    UIDMAP=(--uidmap 0:100000:65536 --gidmap 0:100000:65536)
+    PODMAN_VERSION=$(version_of podman --version)
+    HOOK_LINES=$(wc -l <"$SCRATCH/hook.log")
+    # crun makes the nodes in the container's user namespace with the spec's
+    # fileMode; without CAP_DAC_OVERRIDE (Kubernetes' restricted pods drop
+    # it) a node of mode 000 could not be opened
+    OUT=$("${PODMAN[@]}" run "${RUNOPTS[@]}" "${UIDMAP[@]}" --cap-drop all --device "$PVENDOR/gpu=1" "$IMAGE" \
+        sh -c 'nvidia-smi -L; head -c 1 /dev/nvidia1 2>&1 >/dev/null | sed "s|^head: ||"; cat /proc/self/uid_map' 2>&1)
+    if ! version_ge "$PODMAN_VERSION" 5; then
+        expect_eq "podman $PODMAN_VERSION --uidmap --cap-drop all, crun: exactly GPU 1" "$(uuids_of 1)" "$(uuids_seen)"
+        expect_match "... its node can be opened (no driver behind it here)" "^/dev/nvidia1: No such device or address$" "$OUT"
+        expect_match "... in a user namespace of its own" "^ +0 +100000 +65536$" "$OUT"
+    elif ! version_ge "$CRUN_VERSION" 1.27; then
+        expect_match "podman $PODMAN_VERSION --uidmap --device, crun $CRUN_VERSION: crun refuses the hook (the bundle is out of its reach)" \
+            "error executing hook .*gctk. \(exit code: 1\)" "$OUT"
+        expect_eq "... before the hook runs (no line in its log)" "$HOOK_LINES" "$(wc -l <"$SCRATCH/hook.log")"
+    else
+        skip "podman $PODMAN_VERSION --uidmap, crun $CRUN_VERSION" \
+            "crun 1.27+ runs the hook outside a bundle it cannot enter; not observed here"
+    fi
+    # what works in a user namespace whatever the versions: gctk-hook as
+    # Podman's prestart hook, which crun runs as the host's root
+    HOOKS=$SCRATCH/hooks.d
+    check "gctk runtime configure --runtime=podman writes the hooks.d file" \
+        "$GCTK" runtime configure --runtime=podman --config "$HOOKS/oci-gctk-hook.json" \
+        --runtime-path "$(realpath "$GCTK_HOOK")" >/dev/null
+    OUT=$("${PODMAN[@]}" --hooks-dir "$HOOKS" run "${RUNOPTS[@]}" "${UIDMAP[@]}" --cap-drop all \
+        -e NVIDIA_VISIBLE_DEVICES=1 "$IMAGE" \
+        sh -c 'nvidia-smi -L; head -c 1 /dev/nvidia1 2>&1 >/dev/null | sed "s|^head: ||"; cat /proc/self/uid_map' 2>&1)
+    expect_eq "hooks.d, --uidmap --cap-drop all, crun: exactly GPU 1" "$(uuids_of 1)" "$(uuids_seen)"
     expect_match "... its node can be opened (no driver behind it here)" "^/dev/nvidia1: No such device or address$" "$OUT"
     expect_match "... in a user namespace of its own" "^ +0 +100000 +65536$" "$OUT"
     if ! version_ge "$CRUN_VERSION" 1.26; then

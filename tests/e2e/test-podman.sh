@@ -41,10 +41,9 @@ mapfile -t UUID < <("$GCTK" --root "$HOST" info --json --no-nvml | jq -r '.gpus[
 VENDOR=gctk-test-$$-$RANDOM.example.com
 SPEC=/var/run/cdi/gctk-test-$$-$RANDOM.yaml
 remove_at_exit_if_new /var/run/cdi
-# containers/storage's idmapped mounts (--userns=auto on Podman 5) leave an
-# empty /var/tmp/intermediate-mountpoint-N.N behind: removed when new
-PODMAN_VARTMP_BEFORE=$(ls -d /var/tmp/intermediate-mountpoint-* 2>/dev/null)
-at_exit 'for d in /var/tmp/intermediate-mountpoint-*; do [ -d "$d" ] && ! printf "%s\n" "$PODMAN_VARTMP_BEFORE" | grep -qxF "$d" && rmdir "$d"; done'
+# crun's idmapped mounts (--uidmap, --userns=auto on Podman 5) leave an
+# empty /var/tmp/intermediate-mountpoint-N.N behind
+remove_matches_at_exit_if_new '/var/tmp/intermediate-mountpoint-*'
 mkdir -p /var/run/cdi
 at_exit "rm -f $SPEC"
 check "gctk cdi generate --format yaml" "$GCTK" cdi generate --root "$HOST" --vendor "$VENDOR" --output "$SPEC"
