@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -29,10 +30,16 @@
 #include "inspect.h"
 #include "nvml.h"
 #include "require.h"
+#include "toml.h"
 #include "vercmp.h"
 
 #define CGROUP2_MAGIC 0x63677270
 #define DOCKER_TIMEOUT_S 5
+/* `podman --version`, `crun --version`: their whole output */
+#define VERSION_OUTPUT_MAX 4096
+#define VERSION_TIMEOUT_MS 5000
+/* a containers.conf (the package's: 24-36 KiB, of comments) */
+#define CONTAINERS_CONF_MAX (1u << 20)
 
 static const char *const default_cdi_dirs[] = {CDI_STATIC_DIR, CDI_DYNAMIC_DIR, NULL};
 
@@ -922,6 +929,101 @@ static void check_docker_cdi(struct ctx *c)
     }
 }
 
+/* ---- podman -------------------------------------------------------------------------- */
+
+/* The version `prog --version` prints after "version " on its first line
+ * ("podman version 5.4.2", "crun version 1.21", "runc version 1.1.5+ds1":
+ * 1.1.5); NULL when prog is not on the PATH or says no version. Owned. */
+static char *program_version(const struct ctx *c, const char *prog)
+{
+    cleanup_free char *path =
+        path_search(c->o->path_env ? c->o->path_env : getenv("PATH"), prog, NULL);
+    cleanup_free char *out = NULL;
+    const char *argv[] = {path, "--version", NULL};
+    if (path == NULL || run_capture(argv, VERSION_OUTPUT_MAX, VERSION_TIMEOUT_MS, &out, NULL) < 0)
+        return NULL;
+    out[strcspn(out, "\n")] = '\0';
+    const char *v = strstr(out, "version ");
+    if (v == NULL)
+        return NULL;
+    v += strlen("version ");
+    char *version = xstrndup(v, strspn(v, "0123456789."));
+    if (version_parse(version, (unsigned[VERSION_MAX_PARTS]){0}, NULL, NULL) < 0) {
+        free(version);
+        return NULL;
+    }
+    return version;
+}
+
+/* The runtime Podman runs: `[engine] runtime` of its containers.conf files
+ * (CONTAINERS_CONF alone when set; else the package's, the machine's, then
+ * its drop-ins in order, the last that sets it winning), else crun where it
+ * is installed, else runc. Owned. */
+static char *podman_runtime(const struct ctx *c)
+{
+    cleanup_strv struct strv files = {0};
+    const char *only = getenv("CONTAINERS_CONF");
+    if (only != NULL && only[0] != '\0') {
+        strv_push(&files, xstrdup(only));
+    } else {
+        strv_push(&files, xstrdup("/usr/share/containers/containers.conf"));
+        strv_push(&files, xstrdup("/etc/containers/containers.conf"));
+        glob_t g;
+        if (glob("/etc/containers/containers.conf.d/*.conf", 0, NULL, &g) == 0)
+            for (size_t i = 0; i < g.gl_pathc; i++)
+                strv_push(&files, xstrdup(g.gl_pathv[i]));
+        globfree(&g);
+    }
+    char *runtime = NULL;
+    for (size_t i = 0; i < files.len; i++) {
+        cleanup_json json_t *doc = gctk_toml_load(files.items[i], CONTAINERS_CONF_MAX, NULL);
+        const char *name = json_str(json_object_get(doc, "engine"), "runtime");
+        if (name != NULL && name[0] != '\0') {
+            free(runtime);
+            runtime = xstrdup(name);
+        }
+    }
+    if (runtime != NULL)
+        return runtime;
+    cleanup_free char *crun =
+        path_search(c->o->path_env ? c->o->path_env : getenv("PATH"), "crun", NULL);
+    return xstrdup(crun != NULL ? "crun" : "runc");
+}
+
+/* Podman 5 with crun before 1.27 (Debian 13: 5.4 and 1.21): in a container
+ * of a user namespace of its own, crun cannot enter the bundle and refuses
+ * every createContainer hook before it runs, so no CDI device works there
+ * (docs/cdi.md). No line where Podman is not installed. */
+static void check_podman(struct ctx *c)
+{
+    cleanup_free char *podman = program_version(c, "podman");
+    if (podman == NULL)
+        return;
+    cleanup_free char *runtime = podman_runtime(c);
+    cleanup_free char *version = program_version(c, runtime);
+    if (version == NULL) {
+        add(c->r, "podman", DOCTOR_OK, NULL, "Podman %s; its runtime `%s` says no version", podman,
+            runtime);
+        return;
+    }
+    if (version_cmp(podman, "5") < 0 || strcmp(runtime, "crun") != 0 ||
+        version_cmp(version, "1.27") >= 0) {
+        add(c->r, "podman", DOCTOR_OK, NULL, "Podman %s with %s %s", podman, runtime, version);
+        return;
+    }
+    struct stat st;
+    bool hooks_d = stat(ENGINE_PODMAN_HOOK, &st) == 0;
+    add(c->r, "podman", DOCTOR_WARNING,
+        xasprintf("give such a container its GPUs through Podman's hooks.d: %s`podman run "
+                  "--uidmap ... -e NVIDIA_VISIBLE_DEVICES=0`",
+                  hooks_d ? "" : "`gctk runtime configure --runtime=podman`, then "),
+        "Podman %s with crun %s: a container of a user namespace of its own (`--uidmap`, "
+        "`--userns`) cannot have a CDI device (`--device nvidia.com/gpu=0`): crun cannot "
+        "enter its bundle and refuses its createContainer hooks, gctk's and NVIDIA's, "
+        "before they run (`error executing hook`)",
+        podman, version);
+}
+
 /* ---- cgroups ------------------------------------------------------------------------- */
 
 /* The first /dev/char/MAJ:MIN link of a GPU node that is missing or leads
@@ -1577,6 +1679,7 @@ int doctor_run(const struct doctor_options *o, struct doctor_report *out, gctk_e
     check_hook(&c, assumed);
     check_restart(&c);
     check_docker_cdi(&c);
+    check_podman(&c);
     check_cgroup(&c);
     check_device_programs(&c);
     check_cdi(&c);

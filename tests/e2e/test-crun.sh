@@ -192,6 +192,11 @@ else
     # bundle under directories of mode 0700, and crun, before 1.27, refuses
     # a createContainer hook that cannot enter it (NVIDIA's as well)
     UIDMAP=(--uidmap 0:100000:65536 --gidmap 0:100000:65536)
+    # doctor_line CHECK: "STATUS CHECK: MESSAGE[ -> FIX]" of gctk doctor's line
+    doctor_line() {
+        "$GCTK" doctor --json 2>/dev/null | jq -r --arg c "$1" \
+            '.[] | select(.check == $c) | "\(.status) \(.check): \(.message)" + (if .fix then " -> \(.fix)" else "" end)'
+    }
     PODMAN_VERSION=$(version_of podman --version)
     HOOK_LINES=$(wc -l <"$SCRATCH/hook.log")
     # crun makes the nodes in the container's user namespace with the spec's
@@ -203,14 +208,23 @@ else
         expect_eq "podman $PODMAN_VERSION --uidmap --cap-drop all, crun: exactly GPU 1" "$(uuids_of 1)" "$(uuids_seen)"
         expect_match "... its node can be opened (no driver behind it here)" "^/dev/nvidia1: No such device or address$" "$OUT"
         expect_match "... in a user namespace of its own" "^ +0 +100000 +65536$" "$OUT"
+        expect_eq "... and gctk doctor finds nothing to say" \
+            "ok podman: Podman $PODMAN_VERSION with crun $CRUN_VERSION" "$(doctor_line podman)"
     elif ! version_ge "$CRUN_VERSION" 1.27; then
         expect_match "podman $PODMAN_VERSION --uidmap --device, crun $CRUN_VERSION: crun refuses the hook (the bundle is out of its reach)" \
             "error executing hook .*gctk. \(exit code: 1\)" "$OUT"
         expect_eq "... before the hook runs (no line in its log)" "$HOOK_LINES" "$(wc -l <"$SCRATCH/hook.log")"
+        expect_match "... and gctk doctor says so, with the hooks.d route" \
+            "^warning podman: Podman $PODMAN_VERSION with crun $CRUN_VERSION: a container of a user namespace of its own .* -> give such a container its GPUs through Podman's hooks.d: .*NVIDIA_VISIBLE_DEVICES" \
+            "$(doctor_line podman)"
     else
         skip "podman $PODMAN_VERSION --uidmap, crun $CRUN_VERSION" \
             "crun 1.27+ runs the hook outside a bundle it cannot enter; not observed here"
     fi
+    # the runtime a containers.conf names is the one the doctor asks
+    printf '[engine]\nruntime = "runc"\n' >"$SCRATCH/containers.conf"
+    expect_match "gctk doctor: the runtime of CONTAINERS_CONF's [engine] runtime" \
+        "^ok podman: Podman $PODMAN_VERSION with runc [0-9]" "$(CONTAINERS_CONF=$SCRATCH/containers.conf doctor_line podman)"
     # what works in a user namespace whatever the versions: gctk-hook as
     # Podman's prestart hook, which crun runs as the host's root
     HOOKS=$SCRATCH/hooks.d
