@@ -225,6 +225,12 @@ else
     printf '[engine]\nruntime = "runc"\n' >"$SCRATCH/containers.conf"
     expect_match "gctk doctor: the runtime of CONTAINERS_CONF's [engine] runtime" \
         "^ok podman: Podman $PODMAN_VERSION with runc [0-9]" "$(CONTAINERS_CONF=$SCRATCH/containers.conf doctor_line podman)"
+    printf '[engine]\nruntime = "%s"\n' "$SCRATCH/not-run" >"$SCRATCH/containers.conf"
+    printf '#!/bin/sh\ntouch %s/ran\n' "$SCRATCH" >"$SCRATCH/not-run"
+    chmod 755 "$SCRATCH/not-run"
+    expect_eq "... a runtime other than crun and runc is named, never run" \
+        "ok podman: Podman $PODMAN_VERSION with the runtime \`$SCRATCH/not-run\`, ran: no" \
+        "$(CONTAINERS_CONF=$SCRATCH/containers.conf doctor_line podman), ran: $([ -e "$SCRATCH/ran" ] && echo yes || echo no)"
     # what works in a user namespace whatever the versions: gctk-hook as
     # Podman's prestart hook, which crun runs as the host's root
     HOOKS=$SCRATCH/hooks.d
