@@ -3,7 +3,10 @@
 # on a simulated 4-GPU host: gctk-runtime's prestart hook, a CDI name through
 # gctk-runtime, the config.json an engine writes for gctk's spec run by crun
 # itself, a user namespace, a read-only root; then Podman with crun as its
-# runtime applying gctk's spec (`podman run --device VENDOR/gpu=N`).
+# runtime applying gctk's spec (`podman run --device VENDOR/gpu=N`), with
+# --uidmap too (refused before the hook runs on Podman 5 with crun before
+# 1.27, which gctk doctor's `podman` line says), and Podman's hooks.d route
+# in that user namespace.
 # crun runs createContainer hooks from the container's own process and gives
 # them pid 0 in the state (runc: that process's pid), and before 1.26 it
 # makes a read-only root so before them (runc after them).
