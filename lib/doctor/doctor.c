@@ -933,14 +933,31 @@ static void check_docker_cdi(struct ctx *c)
 
 /* The version `prog --version` prints after "version " on its first line
  * ("podman version 5.4.2", "crun version 1.21", "runc version 1.1.5+ds1":
- * 1.1.5); NULL when prog is not on the PATH or says no version. Owned. */
+ * 1.1.5); NULL when prog is not on the PATH or says no version. crun makes
+ * its state directory whatever the command, --version too: it is given one
+ * in a temporary directory, removed after. Owned. */
 static char *program_version(const struct ctx *c, const char *prog)
 {
     cleanup_free char *path =
         path_search(c->o->path_env ? c->o->path_env : getenv("PATH"), prog, NULL);
+    if (path == NULL)
+        return NULL;
+    const char *tmpdir = getenv("TMPDIR");
+    cleanup_free char *dir =
+        xasprintf("%s/gctk-doctor.XXXXXX", tmpdir != NULL && tmpdir[0] == '/' ? tmpdir : "/tmp");
+    bool crun = strcmp(prog, "crun") == 0;
+    if (crun && mkdtemp(dir) == NULL)
+        return NULL;
+    cleanup_free char *state = xasprintf("%s/state", dir);
+    const char *plain[] = {path, "--version", NULL};
+    const char *rooted[] = {path, "--root", state, "--version", NULL};
     cleanup_free char *out = NULL;
-    const char *argv[] = {path, "--version", NULL};
-    if (path == NULL || run_capture(argv, VERSION_OUTPUT_MAX, VERSION_TIMEOUT_MS, &out, NULL) < 0)
+    int rc = run_capture(crun ? rooted : plain, VERSION_OUTPUT_MAX, VERSION_TIMEOUT_MS, &out, NULL);
+    if (crun) {
+        rmdir(state);
+        rmdir(dir);
+    }
+    if (rc < 0)
         return NULL;
     out[strcspn(out, "\n")] = '\0';
     const char *v = strstr(out, "version ");

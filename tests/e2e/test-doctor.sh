@@ -22,7 +22,19 @@ DOC=("$GCTK" doctor --root "$HOST" --config "$SCRATCH/gctk.conf" --cdi-dir "$SCR
 line() { printf '%s\n' "$OUT" | grep -m1 -F "] $1: " || true; }
 
 # ---- the simulated host, no Docker --------------------------------------------------------
+# crun, asked its version for the podman line, makes its state directory
+# whatever the command: the doctor gives it one of its own and leaves none
+CRUN_STATE_BEFORE=$([ -e /run/crun ] && echo yes || echo no)
+remove_at_exit_if_new /run/crun
 OUT=$("${DOC[@]}" --docker-host "$NOSOCK" --daemon-json "$SCRATCH/none.json" 2>&1); RC=$?
+if ! printf '%s\n' "$OUT" | grep -q '^\[[a-z ]*\] podman: .* with crun [0-9]'; then
+    skip "doctor: crun asked its version, nothing left" "the podman line does not name crun"
+elif [ "$CRUN_STATE_BEFORE" = yes ]; then
+    skip "doctor: crun asked its version, nothing left" "/run/crun was there before"
+else
+    expect_eq "doctor: crun asked its version, nothing left (/run/crun, gctk-doctor.*)" "" \
+        "$(ls -d /run/crun "${TMPDIR:-/tmp}"/gctk-doctor.* 2>/dev/null)"
+fi
 expect_eq "doctor: no Docker is an error (exit 1)" 1 "$RC"
 expect_eq "doctor: driver line" "[ ok  ] driver: kernel module 580.95.05 loaded" "$(line driver)"
 expect_match "doctor: device nodes ok" '^\[ ok  \] device nodes: 6 of 6 present' "$(line 'device nodes')"
