@@ -49,7 +49,7 @@ struct doctor_options {
     const char *config_path;     /* gctk's config; NULL: $GCTK_CONFIG, else the default */
     const char *cuda;            /* "12.4": can this host run it; NULL: not asked */
     const char *image_env;       /* an image's KEY=VALUE lines; NULL: not asked */
-    const char *path_env;        /* where to look for dockerd; NULL: $PATH */
+    const char *path_env;        /* where to look for dockerd, podman, crun, runc; NULL: $PATH */
     pid_t dockerd_pid;           /* 0: from daemon.json's pidfile or a /proc scan */
     int cgroup_version;          /* 0: detected from /sys/fs/cgroup; else 1 or 2 */
     unsigned slow_nvml_ms;       /* NVML init slower than this, persistence off: warning */

@@ -282,6 +282,10 @@ char *self_exe(void);
 /* `name` in the directory of this program when it is an executable there
  * (the build tree, or the install directory); NULL otherwise. */
 char *self_sibling(const char *name);
+/* A new directory of mode 0700, "$TMPDIR/NAME.XXXXXX" (TMPDIR when it is
+ * absolute, else /tmp), for a child program's files; NULL (errno set) when
+ * it cannot be made. Owned; the caller removes it. */
+char *temp_dir_make(const char *name);
 /* Waits for the child pid (killed first when kill_first), again after an
  * interrupted wait; its wait status, or -1 (errno set). */
 int reap(pid_t pid, bool kill_first);

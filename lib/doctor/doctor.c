@@ -614,10 +614,16 @@ static const char *json_str(const json_t *o, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* prog on the doctor's PATH (o->path_env, else $PATH), absolute; NULL when
+ * it is not there. Owned. */
+static char *find_program(const struct ctx *c, const char *prog)
+{
+    return path_search(c->o->path_env ? c->o->path_env : getenv("PATH"), prog, NULL);
+}
+
 static void check_docker(struct ctx *c)
 {
-    cleanup_free char *found =
-        path_search(c->o->path_env ? c->o->path_env : getenv("PATH"), "dockerd", NULL);
+    cleanup_free char *found = find_program(c, "dockerd");
     c->dockerd_installed = found != NULL;
     if (c->sock == NULL) {
         add(c->r, "docker", DOCTOR_SKIPPED, NULL,
@@ -938,22 +944,21 @@ static void check_docker_cdi(struct ctx *c)
  * in a temporary directory, removed after. Owned. */
 static char *program_version(const struct ctx *c, const char *prog)
 {
-    cleanup_free char *path =
-        path_search(c->o->path_env ? c->o->path_env : getenv("PATH"), prog, NULL);
+    cleanup_free char *path = find_program(c, prog);
     if (path == NULL)
         return NULL;
-    const char *tmpdir = getenv("TMPDIR");
-    cleanup_free char *dir =
-        xasprintf("%s/gctk-doctor.XXXXXX", tmpdir != NULL && tmpdir[0] == '/' ? tmpdir : "/tmp");
-    bool crun = strcmp(prog, "crun") == 0;
-    if (crun && mkdtemp(dir) == NULL)
-        return NULL;
-    cleanup_free char *state = xasprintf("%s/state", dir);
-    const char *plain[] = {path, "--version", NULL};
-    const char *rooted[] = {path, "--root", state, "--version", NULL};
-    cleanup_free char *out = NULL;
-    int rc = run_capture(crun ? rooted : plain, VERSION_OUTPUT_MAX, VERSION_TIMEOUT_MS, &out, NULL);
-    if (crun) {
+    cleanup_free char *dir = NULL, *state = NULL, *out = NULL;
+    const char *argv[] = {path, "--version", NULL, NULL, NULL};
+    if (strcmp(prog, "crun") == 0) {
+        if ((dir = temp_dir_make("gctk-doctor")) == NULL)
+            return NULL;
+        state = path_join(dir, "state");
+        argv[1] = "--root";
+        argv[2] = state;
+        argv[3] = "--version";
+    }
+    int rc = run_capture(argv, VERSION_OUTPUT_MAX, VERSION_TIMEOUT_MS, &out, NULL);
+    if (dir != NULL) {
         rmdir(state);
         rmdir(dir);
     }
@@ -1002,8 +1007,7 @@ static char *podman_runtime(const struct ctx *c)
     }
     if (runtime != NULL)
         return runtime;
-    cleanup_free char *crun =
-        path_search(c->o->path_env ? c->o->path_env : getenv("PATH"), "crun", NULL);
+    cleanup_free char *crun = find_program(c, "crun");
     return xstrdup(crun != NULL ? "crun" : "runc");
 }
 

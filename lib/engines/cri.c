@@ -519,11 +519,9 @@ static json_t *effective_by_command(const char *exe, const json_t *main_doc,
     cleanup_free char *text = gctk_toml_format(tmp_doc, err);
     if (text == NULL)
         return NULL;
-    const char *tmpdir = getenv("TMPDIR");
-    cleanup_free char *dir = xasprintf("%s/gctk-containerd.XXXXXX",
-                                       tmpdir != NULL && tmpdir[0] == '/' ? tmpdir : "/tmp");
-    if (mkdtemp(dir) == NULL) {
-        gctk_fail(err, errno, "cannot make a temporary directory `%s`", dir);
+    cleanup_free char *dir = temp_dir_make("gctk-containerd");
+    if (dir == NULL) {
+        gctk_fail(err, errno, "cannot make a temporary directory for `%s config dump`", exe);
         return NULL;
     }
     cleanup_free char *path = xasprintf("%s/config.toml", dir);

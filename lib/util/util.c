@@ -557,6 +557,19 @@ char *self_exe(void)
     return xstrndup(self, (size_t)n);
 }
 
+char *temp_dir_make(const char *name)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    char *dir =
+        xasprintf("%s/%s.XXXXXX", tmpdir != NULL && tmpdir[0] == '/' ? tmpdir : "/tmp", name);
+    if (mkdtemp(dir) != NULL)
+        return dir;
+    int saved = errno;
+    free(dir);
+    errno = saved;
+    return NULL;
+}
+
 char *self_sibling(const char *name)
 {
     cleanup_free char *self = self_exe();
