@@ -169,7 +169,7 @@ else
     mkdir -p "$PM/tmp"
     remove_at_exit_if_new /var/lib/containers /etc/cni/net.d/cni.lock /run/containers \
         /run/lock/netavark.lock /var/run/cdi
-    # crun's idmapped mounts (--uidmap on Podman 5) leave an empty
+    # Podman 5's idmapped mounts (--uidmap) leave an empty
     # /var/tmp/intermediate-mountpoint-N.N behind
     remove_matches_at_exit_if_new '/var/tmp/intermediate-mountpoint-*'
     PODMAN=(podman --root "$PM/root" --runroot "$PM/runroot" --tmpdir "$PM/tmp" --runtime "$CRUN"

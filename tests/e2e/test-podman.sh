@@ -41,7 +41,7 @@ mapfile -t UUID < <("$GCTK" --root "$HOST" info --json --no-nvml | jq -r '.gpus[
 VENDOR=gctk-test-$$-$RANDOM.example.com
 SPEC=/var/run/cdi/gctk-test-$$-$RANDOM.yaml
 remove_at_exit_if_new /var/run/cdi
-# crun's idmapped mounts (--uidmap, --userns=auto on Podman 5) leave an
+# Podman 5's idmapped mounts (--uidmap, --userns=auto) leave an
 # empty /var/tmp/intermediate-mountpoint-N.N behind
 remove_matches_at_exit_if_new '/var/tmp/intermediate-mountpoint-*'
 mkdir -p /var/run/cdi
