@@ -224,6 +224,11 @@ else
         skip "podman $PODMAN_VERSION --uidmap, crun $CRUN_VERSION" \
             "crun 1.27+ runs the hook outside a bundle it cannot enter; not observed here"
     fi
+    # crun is asked its version with a state directory in TMPDIR: where none
+    # can be made there, the line names the runtime without its version
+    expect_eq "gctk doctor, no temporary directory for crun's state: crun without its version" \
+        "ok podman: Podman $PODMAN_VERSION with the runtime \`crun\`" \
+        "$(TMPDIR=$SCRATCH/missing doctor_line podman)"
     # the runtime a containers.conf names is the one the doctor asks
     printf '[engine]\nruntime = "runc"\n' >"$SCRATCH/containers.conf"
     expect_match "gctk doctor: the runtime of CONTAINERS_CONF's [engine] runtime" \
