@@ -21,18 +21,12 @@
 # another OCI runtime than the carried runc for the runc steps (Docker keeps
 # its own).
 set -u
-C=$(cd "$1" && pwd)
-OUT=$2
-mkdir -p "$OUT"
-exec > >(tee -a "$OUT/verify.log") 2>&1
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-W=$(mktemp -d /tmp/gctk-verify.XXXXXX)
+. "$(dirname "$0")/gpu/lib.sh"
+gpu_begin "$1" "$2" verify.log gctk-verify
 export PATH=$C/bin:$PATH
 # the OCI runtime of the runc steps and of gctk-runtime: the carried Docker's
 # runc, or GCTK_VERIFY_RUNTIME (crun, which takes runc's commands)
 RUNC=${GCTK_VERIFY_RUNTIME:-$W/dk/bin/runc}
-step() { printf '\n### %s\n' "$*"; }
-run() { echo "\$ $*"; "$@"; echo "[exit $?]"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 mkdir -p "$W/dk"
@@ -246,17 +240,7 @@ fi
 
 step "a busybox+glibc rootfs with a CUDA program"
 R=$W/rootfs
-mkdir -p "$R"/{bin,dev,proc,sys,tmp,etc,usr/bin,usr/local/bin,usr/lib/x86_64-linux-gnu}
-cp "$C/bin/busybox" "$R/bin/busybox"
-for t in sh ls cat echo true grep wc readlink md5sum cut; do ln -sf busybox "$R/bin/$t"; done
-run nvcc --version
-run nvcc -O2 -cudart static -o "$W/vecadd" "$SRC/tools/gpu/vecadd.cu"
-cp "$W/vecadd" "$R/usr/local/bin/vecadd"
-for b in "$W/vecadd" "$(command -v nvidia-smi)"; do
-    ldd "$b" | grep -o '/[^ ]*' | grep -v '^/usr/local/nvidia' | while read -r l; do
-        [ -e "$R$l" ] || cp -L --parents "$l" "$R"
-    done
-done
+cuda_rootfs "$R"
 find "$R" -name '*.so*' | sed "s|$R||" | sort
 
 cat >"$W/gctk.json" <<EOF

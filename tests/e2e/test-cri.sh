@@ -79,28 +79,7 @@ remove_at_exit_if_new /run/containerd # the shims' sockets, whatever the config 
 PAUSE=docker.io/gctk-test/pause:$$
 IMG=docker.io/gctk-test/gpu:$$
 BAKED=docker.io/gctk-test/baked-all:$$
-# without CAP_SYS_RESOURCE (a user namespace) the CRI must not raise oom_score_adj
-restrict=false
-capeff=$(awk '/^CapEff/ { print $2 }' /proc/self/status)
-(( (0x$capeff >> 24) & 1 )) || restrict=true
-cat >"$CD/config.toml" <<EOF
-# a node's main file
-version = 2
-root = "$CD/root"
-state = "$CD/state"
-[grpc]
-  address = "$CD/containerd.sock"
-[ttrpc]
-  address = "$CD/containerd.sock.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$CD/opt"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "$PAUSE"
-  restrict_oom_score_adj = $restrict
-  disable_apparmor = true
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    conf_dir = "$CD/cni"
-EOF
+bash "$(dirname "$0")/../cri/node-config.sh" "$CD" "$PAUSE" >"$CD/config.toml"
 cp "$CD/config.toml" "$CD/config.toml.before"
 
 # ---- gctk's own commands ----
