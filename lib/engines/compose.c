@@ -645,8 +645,8 @@ int compose_check_device(const struct compose_service *s, const struct compose_d
         return gctk_wrap(err, "service `%s`: %s (line %u)", s->name, field, d->line);
     if (count > 0 && (size_t)count > host_gpus)
         return gctk_fail(err, 0,
-                         "service `%s`: count %ld exceeds the %zu GPUs of this host (line %u)",
-                         s->name, count, host_gpus, d->line);
+                         "service `%s`: count %ld exceeds the %zu GPU%s of this host (line %u)",
+                         s->name, count, host_gpus, host_gpus == 1 ? "" : "s", d->line);
     if (count < -1)
         return gctk_fail(err, 0,
                          "service `%s`: %s (line %u): count %ld: use a positive number or "

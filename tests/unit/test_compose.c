@@ -236,6 +236,8 @@ static void test_rule_errors(void **state)
     assert_non_null(strstr(both, "cannot set both Count and DeviceIDs on device request"));
     cleanup_free char *five = check_first("count-five.yaml", 4);
     assert_string_equal(five, "service `train`: count 5 exceeds the 4 GPUs of this host (line 9)");
+    cleanup_free char *one = check_first("count-five.yaml", 1);
+    assert_string_equal(one, "service `train`: count 5 exceeds the 1 GPU of this host (line 9)");
     assert_null(check_first("count-five.yaml", 8));
     cleanup_free char *tpu = check_first("unknown-capability.yaml", 4);
     assert_string_equal(tpu, "service `test`: deploy.resources.reservations.devices[0] (line 9): "
