@@ -4,7 +4,9 @@
 # CARRY holds bin/{gctk,gctk-hook,gctk-runtime,busybox} (gctk built with
 # `meson setup build-static -Dprefer_static=true`, so only glibc is needed),
 # lib/{libseccomp.so.2,libdevmapper.so.1.02.1} and docker.tar.xz (Debian's
-# dockerd, containerd, containerd-shim-runc-v2, runc, docker, docker-init).
+# dockerd, containerd, containerd-shim-runc-v2, runc, docker, docker-init)
+# and, for the Compose step, compose.xz (Debian 13's docker-compose plugin,
+# xz-compressed; the step is skipped without it).
 # NVIDIA's names (nvidia-ctk, config.toml, runtime.nvidia.com/gpu= names,
 # /dev/char links) are checked against gctk's own commands.
 # Everything it prints goes to OUT/verify.log; OUT also gets info.json,
@@ -133,6 +135,85 @@ EOF
     "$D" -H "$S" rm -f "$name" >/dev/null 2>&1
 }
 
+# compose_step: Debian 13's Compose v2 (the CLI plugin, run as the standalone
+# docker-compose it also is) against the carried dockerd, where the carry
+# holds it as compose.xz: each way a Compose file reserves GPUs, up with the
+# image of the CUDA step, and `gctk compose check` of the same file.
+compose_step() {
+    if [ ! -f "$C/compose.xz" ]; then
+        echo "skipped: no compose.xz in the carry"
+        return 0
+    fi
+    xz -dc "$C/compose.xz" >"$W/dk/docker-compose" && chmod +x "$W/dk/docker-compose"
+    local f=$W/compose n=0 all="" i out rc chk crc want cv
+    mkdir -p "$f"
+    run "$W/dk/docker-compose" version
+    cv=$("$W/dk/docker-compose" version --short)
+    for i in $(seq 0 $((NGPU - 1))); do all="$all$i "; done
+    # compose_case NAME EXPECTED-GPUS|fail DEVICES-OR-RUNTIME-YAML
+    compose_case() {
+        n=$((n + 1))
+        cat >"$f/$1.yaml" <<YAML
+services:
+  gpu:
+    image: gctk-gpu:test
+    network_mode: none
+    command: sh -c 'nvidia-smi -L; vecadd'
+$3
+YAML
+        out=$(cd "$f" && DOCKER_HOST=$S timeout 120 "$W/dk/docker-compose" --ansi never -p "gctkv$n" \
+            -f "$1.yaml" up --abort-on-container-exit --no-log-prefix 2>&1 </dev/null)
+        rc=$?
+        out=$(printf '%s\n' "$out" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g') # its erase-line codes
+        (cd "$f" && DOCKER_HOST=$S timeout 60 "$W/dk/docker-compose" -p "gctkv$n" -f "$1.yaml" down \
+            >/dev/null 2>&1 </dev/null)
+        chk=$(cd "$f" && gctk compose check --compose-version "$cv" --docker-host "$S" "$1.yaml" 2>&1)
+        crc=$?
+        echo "--- $1"
+        sed -n '/^    image/,$p' "$f/$1.yaml"
+        printf '%s\n' "$out" | grep -v '^ *Container \|^ *Network \|^Attaching\|^Aborting' | tail -n 12
+        printf 'gctk compose check: exit %s\n%s\n' "$crc" "$chk"
+        if [ "$2" = fail ]; then
+            [ "$rc" -ne 0 ] && [ "$crc" -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^GPU '
+        else
+            want=$(for i in $2; do nvidia-smi -i "$i" --query-gpu=uuid --format=csv,noheader; done | sort | tr '\n' ' ')
+            [ "$rc" = 0 ] && [ "$crc" = 0 ] &&
+                [ "$(printf '%s\n' "$out" | grep '^GPU ' | grep -o 'GPU-[0-9a-f-]*' | sort | tr '\n' ' ')" = "$want" ] &&
+                [ "$(printf '%s\n' "$out" | grep -c ': kernel ok$')" = "$(printf '%s\n' $2 | grep -c .)" ]
+        fi
+        echo "compose $1: $([ $? = 0 ] && echo PASS || echo FAIL)"
+    }
+    local dev='    deploy:
+      resources:
+        reservations:
+          devices:'
+    compose_case count-1 0 "$dev
+            - driver: nvidia
+              count: 1
+              capabilities: [gpu]"
+    compose_case count-all "$all" "$dev
+            - driver: nvidia
+              count: all
+              capabilities: [gpu]"
+    compose_case device-ids 0 "$dev
+            - driver: nvidia
+              device_ids: ['0']
+              capabilities: [gpu]"
+    compose_case capabilities-only "$all" "$dev
+            - capabilities: [gpu]"
+    compose_case legacy-runtime "$all" "    runtime: nvidia
+    environment:
+      - NVIDIA_VISIBLE_DEVICES=all"
+    compose_case count-over-the-host fail "$dev
+            - driver: nvidia
+              count: $((NGPU + 1))
+              capabilities: [gpu]"
+    compose_case count-and-device-ids fail "$dev
+            - driver: nvidia
+              count: 1
+              device_ids: ['0']
+              capabilities: [gpu]"
+}
 if [ "$ONLY" = ps ]; then
     step "host"
     run nvidia-smi
@@ -657,6 +738,8 @@ for c in ("docker-plain", "docker-gpus"):
     print("%-12s n=%d p50 %8.1f ms  min %8.1f ms" % (c, len(v), v[len(v) // 2], v[0]))
 EOF
 tail -n 5 "$W/docker-hook.log"
+step "Compose: GPUs reserved under deploy.resources.reservations.devices"
+compose_step
 step "NVIDIA's names: nvidia-ctk, config.toml, jit-cdi names, /dev/char links"
 mkdir -p "$W/nvbin"
 ln -sf "$C/bin/gctk" "$W/nvbin/nvidia-ctk"
