@@ -9,7 +9,8 @@
 # NVIDIA_VISIBLE_DEVICES (NVIDIA's device plugin, envvar strategy), CRI
 # CDIDevices (cdi-cri), a `cdi.k8s.io/` annotation (cdi-annotations). Each
 # pod runs nvidia-smi and a CUDA kernel (tools/gpu/vecadd.cu) and must see
-# exactly its GPUs, by the host's UUIDs.
+# exactly its GPUs, by the host's UUIDs; where the machine has PyTorch, a pod
+# of its userland multiplies matrices on GPU 0.
 # CARRY holds bin/{gctk,gctk-runtime,busybox} (gctk built with `meson setup
 # build-static -Dprefer_static=true`), containerd.tar.xz (Debian's
 # bin/{containerd,ctr,containerd-shim-runc-v2,runc}, lib/libseccomp.so.2)
@@ -122,6 +123,41 @@ out=$("${CRI[@]}" run --name unknown-gpu --logs "$W/logs/unknown" --image "$IMG"
 printf '%s\n' "$out"
 printf '%s\n' "$out" | grep -q '^refused: CreateContainer\|^refused: StartContainer'
 verdict "a GPU the host lacks (NVIDIA_VISIBLE_DEVICES=${#UUID[@]}): the CRI refuses the container" $?
+
+# PyTorch where the machine has it (GCTK_VERIFY_TORCH, default /opt/torch,
+# its .venv), as gpu-verify's ps step runs it under Docker: a pod of the
+# machine's own userland (no /usr/local: no driver, the hook brings it),
+# PyTorch from a volume, the envvar strategy's GPU 0, a matrix product on it
+TORCH=${GCTK_VERIFY_TORCH:-/opt/torch}
+if [ -x "$TORCH/.venv/bin/python" ]; then
+    step "a PyTorch pod: the machine's userland as its image, PyTorch from a volume"
+    T=$W/torchroot
+    TIMG=docker.io/gctk-cri/torch:1
+    mkdir -p "$T"
+    tar -C / -c --exclude=usr/local --exclude=usr/share --exclude=usr/include --exclude=usr/src \
+        bin sbin lib lib64 usr etc 2>/dev/null | tar -x -C "$T"
+    mkdir -p "$T"/{dev,proc,sys,tmp}
+    python3 "$SRC/tests/cri/cri.py" image --rootfs "$T" --name "$TIMG" --out "$W/torch.tar"
+    rm -rf "$T"
+    run ctr --address "$CD/containerd.sock" -n k8s.io images import "$W/torch.tar"
+    rm -f "$W/torch.tar"
+    out=$("${CRI[@]}" run --name torch --logs "$W/logs/torch" --image "$TIMG" --handler nvidia \
+        --env NVIDIA_VISIBLE_DEVICES=0 --mount "$TORCH:$TORCH" \
+        --env NCCL_NVLS_ENABLE=0 --env TORCH_SYMM_MEM_DISABLE_MULTICAST=1 --env NVSHMEM_DISABLE_NVLS=1 -- \
+        "$TORCH/.venv/bin/python" -c '
+import torch
+a = torch.randn(4096, 4096, device="cuda")
+b = a @ a.T
+torch.cuda.synchronize()
+print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0),
+      "devices", torch.cuda.device_count(), "product", "ok" if bool(torch.isfinite(b).all()) else "bad")
+' 2>&1)
+    printf '%s\n' "$out"
+    printf '%s\n' "$out" | grep -q 'devices 1 product ok$' && printf '%s\n' "$out" | grep -qx 'exit: 0'
+    verdict "a PyTorch pod (envvar strategy, GPU 0): CUDA there, one device, a matrix product on it" $?
+else
+    echo "PyTorch pod: skipped: no PyTorch at $TORCH/.venv/bin/python (set GCTK_VERIFY_TORCH)"
+fi
 
 step "what is left: pods, containers, mounts"
 out=$("${CRI[@]}" leftovers 2>&1)
