@@ -11,7 +11,7 @@
 # pod runs nvidia-smi and a CUDA kernel (tools/gpu/vecadd.cu) and must see
 # exactly its GPUs, by the host's UUIDs; where the machine has PyTorch, a pod
 # of its userland multiplies matrices on GPU 0.
-# CARRY holds bin/{gctk,gctk-runtime,busybox} (gctk built with `meson setup
+# CARRY holds bin/{gctk,gctk-hook,gctk-runtime,busybox} (built with `meson setup
 # build-static -Dprefer_static=true`), containerd.tar.xz (Debian's
 # bin/{containerd,ctr,containerd-shim-runc-v2,runc}, lib/libseccomp.so.2)
 # and cri/ (the CRI stubs, api_pb2.py and api_pb2_grpc.py, made by Debian's
