@@ -35,3 +35,15 @@ cuda_rootfs() {
         done
     done
 }
+
+# saw_exactly OUTPUT INDEX...: OUTPUT (of `nvidia-smi -L` and vecadd in a
+# container) names by UUID exactly the host's GPUs INDEX..., none when no
+# INDEX, and the kernel ran on each of them and on no other. SEEN and WANT
+# are the UUIDs it saw and the ones it should have, for the caller's line.
+saw_exactly() {
+    local out=$1 i
+    shift
+    WANT=$(for i in "$@"; do nvidia-smi -i "$i" --query-gpu=uuid --format=csv,noheader; done | sort | tr '\n' ' ')
+    SEEN=$(printf '%s\n' "$out" | grep '^GPU ' | grep -o 'GPU-[0-9a-f-]*' | sort | tr '\n' ' ')
+    [ "$SEEN" = "$WANT" ] && [ "$(printf '%s\n' "$out" | grep -c ': kernel ok$')" = "$#" ]
+}
